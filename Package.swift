@@ -1,0 +1,69 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+  .enableUpcomingFeature("ExistentialAny"),
+  .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+  name: "FieldEval",
+  platforms: [.macOS(.v15)],
+  products: [
+    .library(name: "EmissionGate", targets: ["EmissionGate"]),
+    .library(name: "LeakScanner", targets: ["LeakScanner"]),
+    .library(name: "ContentGate", targets: ["ContentGate"]),
+    .library(name: "ProbeSuite", targets: ["ProbeSuite"]),
+    .library(name: "LlamaBackend", targets: ["LlamaBackend"]),
+    .executable(name: "fieldeval", targets: ["fieldeval"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+  ],
+  targets: [
+    // Shared internal core: records, JSONL streaming, think parsing, text heuristics, gates.
+    .target(
+      name: "EvalCore",
+      dependencies: [
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "Yams", package: "Yams"),
+      ],
+      swiftSettings: swiftSettings
+    ),
+    .target(name: "EmissionGate", dependencies: ["EvalCore"], swiftSettings: swiftSettings),
+    .target(name: "LeakScanner", dependencies: ["EvalCore"], swiftSettings: swiftSettings),
+    .target(name: "ContentGate", dependencies: ["EvalCore"], swiftSettings: swiftSettings),
+    .target(name: "ProbeSuite", dependencies: ["EvalCore"], swiftSettings: swiftSettings),
+    .systemLibrary(name: "CLlama", pkgConfig: "llama"),
+    .target(
+      name: "LlamaBackend",
+      dependencies: ["EvalCore", "CLlama", .product(name: "Logging", package: "swift-log")],
+      swiftSettings: swiftSettings
+    ),
+    .executableTarget(
+      name: "fieldeval",
+      dependencies: [
+        "EvalCore", "EmissionGate", "LeakScanner",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "Logging", package: "swift-log"),
+      ],
+      swiftSettings: swiftSettings
+    ),
+    // Benchmarks: release-mode executables that print ratios against a named comparison.
+    .executableTarget(
+      name: "emission-bench",
+      dependencies: ["EvalCore", "EmissionGate"],
+      path: "Benchmarks/EmissionBenchmark",
+      swiftSettings: swiftSettings
+    ),
+    .testTarget(name: "EvalCoreTests", dependencies: ["EvalCore"], swiftSettings: swiftSettings),
+    .testTarget(
+      name: "EmissionGateTests",
+      dependencies: ["EmissionGate", "EvalCore"],
+      resources: [.copy("Fixtures")],
+      swiftSettings: swiftSettings
+    ),
+  ]
+)

@@ -1,0 +1,133 @@
+@_exported public import EvalCore
+
+/// Settings for the per-output emission checks.
+public struct EmissionConfiguration: Sendable {
+  /// The reasoning tags and whether the template prefills the opening tag.
+  public var format: ReasoningFormat
+  /// Where the record fields live in the input JSON.
+  public var fields: RecordFields
+  /// Repetition-loop detection.
+  public var repetition: RepetitionCheck
+  /// Mojibake detection.
+  public var mojibake: MojibakeCheck
+  /// Script-drift detection.
+  public var scriptDrift: ScriptDriftCheck
+  /// Run-together-word detection.
+  public var runTogether: RunTogetherCheck
+  /// How many evidence row ids to keep per flag. Default 20.
+  public var evidenceLimit: Int
+
+  /// Creates a configuration; every check has defaults.
+  public init(
+    format: ReasoningFormat = .think, fields: RecordFields = RecordFields(),
+    repetition: RepetitionCheck = RepetitionCheck(), mojibake: MojibakeCheck = MojibakeCheck(),
+    scriptDrift: ScriptDriftCheck = ScriptDriftCheck(), runTogether: RunTogetherCheck = RunTogetherCheck(),
+    evidenceLimit: Int = 20
+  ) {
+    self.format = format
+    self.fields = fields
+    self.repetition = repetition
+    self.mojibake = mojibake
+    self.scriptDrift = scriptDrift
+    self.runTogether = runTogether
+    self.evidenceLimit = evidenceLimit
+  }
+}
+
+/// The emission checks for one output.
+public struct EmissionRow: Sendable, Hashable, Codable {
+  /// Row id.
+  public var id: String
+  /// Probe category.
+  public var category: String
+  /// Reasoning with content was emitted (empty blocks do not count).
+  public var thinkPresent: Bool
+  /// Every reasoning block was closed.
+  public var thinkClosed: Bool
+  /// Blocks were emitted but all were empty.
+  public var thinkEmpty: Bool
+  /// Number of reasoning blocks.
+  public var thinkBlocks: Int
+  /// The opening tag came from the template (implicit open).
+  public var thinkPrefilled: Bool
+  /// Reasoning length in tokens (of the configured ``TokenCounter``).
+  public var thinkTokens: Int
+  /// Non-empty answer text follows the reasoning.
+  public var answerPresent: Bool
+  /// Generation ran out of budget (`finish_reason == "length"` or completion ≥ max new tokens).
+  public var budgetExhausted: Bool
+  /// A repetition loop was found.
+  public var repetition: Bool
+  /// The looping fragment, when ``repetition``.
+  public var repetitionFragment: String?
+  /// Mojibake was found.
+  public var mojibake: Bool
+  /// A run of an unexpected script was found.
+  public var scriptDrift: Bool
+  /// The drifting script, when ``scriptDrift``.
+  public var driftScript: ScriptClass?
+  /// Run-together words were found.
+  public var runTogether: Bool
+
+  enum CodingKeys: String, CodingKey {
+    case id, category
+    case thinkPresent = "think_present"
+    case thinkClosed = "think_closed"
+    case thinkEmpty = "think_empty"
+    case thinkBlocks = "think_blocks"
+    case thinkPrefilled = "think_prefilled"
+    case thinkTokens = "think_tokens"
+    case answerPresent = "answer_present"
+    case budgetExhausted = "budget_exhausted"
+    case repetition
+    case repetitionFragment = "repetition_fragment"
+    case mojibake
+    case scriptDrift = "script_drift"
+    case driftScript = "drift_script"
+    case runTogether = "run_together"
+  }
+}
+
+/// Runs the per-output emission checks.
+public struct EmissionAnalyzer: Sendable {
+  /// Check settings.
+  public var configuration: EmissionConfiguration
+  /// Counts reasoning tokens.
+  public var tokenCounter: any TokenCounter
+
+  /// Creates an analyzer. Without an exact counter, ``ApproximateTokenCounter`` is used.
+  public init(configuration: EmissionConfiguration = EmissionConfiguration(), tokenCounter: any TokenCounter = ApproximateTokenCounter()) {
+    self.configuration = configuration
+    self.tokenCounter = tokenCounter
+  }
+
+  /// Checks one output.
+  public func analyze(_ record: OutputRecord) -> EmissionRow {
+    let trace = configuration.format.parse(record.output, opening: record.thinkOpening)
+    let think = trace.thinkText
+    let exhausted: Bool = {
+      if record.finishReason == .length { return true }
+      if let c = record.completionTokens, let m = record.maxNewTokens, m > 0, c >= m { return true }
+      return false
+    }()
+    let loop = configuration.repetition.detect(in: record.output)
+    let drift = configuration.scriptDrift.detect(in: record.output)
+    return EmissionRow(
+      id: record.id,
+      category: record.category,
+      thinkPresent: trace.thinkPresent,
+      thinkClosed: trace.thinkClosed,
+      thinkEmpty: trace.thinkEmpty,
+      thinkBlocks: trace.blocks.count,
+      thinkPrefilled: trace.blocks.first?.prefilled ?? false,
+      thinkTokens: trace.thinkPresent ? tokenCounter.countTokens(in: think) : 0,
+      answerPresent: trace.answerPresent,
+      budgetExhausted: exhausted,
+      repetition: loop != nil,
+      repetitionFragment: loop?.fragment,
+      mojibake: configuration.mojibake.detect(in: record.output) != nil,
+      scriptDrift: drift != nil,
+      driftScript: drift?.script,
+      runTogether: configuration.runTogether.detect(in: record.output) != nil)
+  }
+}

@@ -1,0 +1,200 @@
+/// An emission gate configuration read from a YAML file: check settings and rules.
+///
+/// ```yaml
+/// reasoning:
+///   open_tag: "<think>"
+///   close_tag: "</think>"
+///   template_opens_think: auto      # true (DeepSeek-R1 distills) | false | auto
+/// fields:                           # dotted paths into each JSONL row
+///   id: id
+///   category: category
+///   output: choices.0.message.content
+///   finish_reason: choices.0.finish_reason
+/// checks:
+///   repetition: { min_repeats: 4, min_span_words: 24, max_period_words: 64 }
+///   script_drift: { expected: [latin], min_run_letters: 4 }   # or expected: dominant
+///   run_together: { min_word_letters: 25 }
+///   mojibake: { min_sequences: 1 }
+/// rules:
+///   - { metric: think_presence_rate, min_relative: 0.9 }      # ≥ 0.9 × baseline
+///   - { metric: mean_think_tokens, min_relative: 0.75 }
+///   - { metric: loop_rate, max: 0.05, per_category: true }
+///   - { metric: exhaustion_rate, max: 0.1, category: math }
+/// ```
+///
+/// Every key is checked: an unknown key, a wrong type or an unknown metric is an
+/// ``EvalCoreError/invalidConfiguration(file:line:column:reason:)`` with the file, line and column.
+public struct EmissionGateFile: Sendable {
+  /// Check settings (defaults where the file is silent).
+  public var configuration: EmissionConfiguration
+  /// Rules, or `nil` when the file has no `rules` key (use ``EmissionGate/defaultRules(withBaseline:)``).
+  public var rules: [EmissionRule]?
+
+  /// Creates a configuration value directly.
+  public init(configuration: EmissionConfiguration = EmissionConfiguration(), rules: [EmissionRule]? = nil) {
+    self.configuration = configuration
+    self.rules = rules
+  }
+
+  /// Loads a configuration file.
+  public static func load(path: String) throws -> EmissionGateFile {
+    try parse(YAMLNode.load(path: path))
+  }
+
+  /// Parses configuration text; `file` names it in errors.
+  public static func parse(_ text: String, file: String = "<config>") throws -> EmissionGateFile {
+    try parse(YAMLNode.parse(text, file: file))
+  }
+
+  static func parse(_ root: YAMLNode) throws -> EmissionGateFile {
+    var config = EmissionConfiguration()
+    var rules: [EmissionRule]? = nil
+    for (key, value) in try root.requireKeys(in: ["reasoning", "fields", "checks", "rules"], context: "the gate file") {
+      switch key {
+      case "reasoning":
+        for (k, v) in try value.requireKeys(in: ["open_tag", "close_tag", "template_opens_think"], context: "reasoning") {
+          switch k {
+          case "open_tag": config.format.openTag = try nonEmpty(v, "open_tag")
+          case "close_tag": config.format.closeTag = try nonEmpty(v, "close_tag")
+          default:
+            let s = try v.string().lowercased()
+            if s == "auto" || s == "automatic" {
+              config.format.opening = .automatic
+            } else {
+              config.format.opening = try v.bool("true, false or auto") ? .prefilled : .explicit
+            }
+          }
+        }
+      case "fields":
+        let names = [
+          "id", "category", "prompt", "output", "completion_tokens", "max_new_tokens", "finish_reason",
+          "template_opens_think",
+        ]
+        for (k, v) in try value.requireKeys(in: Set(names), context: "fields") {
+          let path: FieldPath
+          do { path = try FieldPath(parsing: v.string()) } catch { throw v.error("\(error)") }
+          switch k {
+          case "id": config.fields.id = path
+          case "category": config.fields.category = path
+          case "prompt": config.fields.prompt = path
+          case "output": config.fields.output = path
+          case "completion_tokens": config.fields.completionTokens = path
+          case "max_new_tokens": config.fields.maxNewTokens = path
+          case "finish_reason": config.fields.finishReason = path
+          default: config.fields.templateOpensThink = path
+          }
+        }
+      case "checks":
+        try parseChecks(value, into: &config)
+      default:
+        rules = try value.sequence("a list of rules").map(parseRule)
+      }
+    }
+    return EmissionGateFile(configuration: config, rules: rules)
+  }
+
+  static func nonEmpty(_ node: YAMLNode, _ what: String) throws -> String {
+    let s = try node.string()
+    guard !s.isEmpty else { throw node.error("\(what) must not be empty") }
+    return s
+  }
+
+  static func parseChecks(_ node: YAMLNode, into config: inout EmissionConfiguration) throws {
+    for (key, value) in try node.requireKeys(
+      in: ["repetition", "script_drift", "run_together", "mojibake"], context: "checks")
+    {
+      switch key {
+      case "repetition":
+        for (k, v) in try value.requireKeys(in: ["min_repeats", "min_span_words", "max_period_words"], context: "repetition") {
+          let n = try positive(v)
+          switch k {
+          case "min_repeats": config.repetition.minRepeats = max(2, n)
+          case "min_span_words": config.repetition.minSpanWords = n
+          default: config.repetition.maxPeriodWords = n
+          }
+        }
+      case "script_drift":
+        for (k, v) in try value.requireKeys(in: ["expected", "min_run_letters"], context: "script_drift") {
+          if k == "min_run_letters" {
+            config.scriptDrift.minRunLetters = try positive(v)
+          } else if v.isSequence {
+            var set = Set<ScriptClass>()
+            for item in try v.sequence() {
+              guard let s = ScriptClass(rawValue: try item.string()) else {
+                throw item.error(
+                  "unknown script '\(try item.string())'; expected one of: \(ScriptClass.allCases.map(\.rawValue).joined(separator: ", "))")
+              }
+              set.insert(s)
+            }
+            config.scriptDrift.expected = .scripts(set)
+          } else if try v.string() == "dominant" {
+            config.scriptDrift.expected = .dominant
+          } else {
+            throw v.error("expected a list of scripts or 'dominant'")
+          }
+        }
+      case "run_together":
+        for (k, v) in try value.requireKeys(
+          in: ["min_word_letters", "min_run_together_letters", "min_space_ratio", "min_letters_for_ratio"],
+          context: "run_together")
+        {
+          switch k {
+          case "min_word_letters": config.runTogether.minWordLetters = try positive(v)
+          case "min_run_together_letters": config.runTogether.minRunTogetherLetters = try positive(v)
+          case "min_space_ratio": config.runTogether.minSpaceRatio = try v.double()
+          default: config.runTogether.minLettersForRatio = try positive(v)
+          }
+        }
+      default:
+        for (k, v) in try value.requireKeys(in: ["min_sequences", "count_replacement_characters"], context: "mojibake") {
+          if k == "min_sequences" {
+            config.mojibake.minSequences = try positive(v)
+          } else {
+            config.mojibake.countReplacementCharacters = try v.bool()
+          }
+        }
+      }
+    }
+  }
+
+  static func positive(_ node: YAMLNode) throws -> Int {
+    let n = try node.int("a positive integer")
+    guard n > 0 else { throw node.error("expected a positive integer, found \(n)") }
+    return n
+  }
+
+  static func parseRule(_ node: YAMLNode) throws -> EmissionRule {
+    let entries = try node.requireKeys(
+      in: ["metric", "min", "max", "min_relative", "max_relative", "category", "per_category"], context: "a rule")
+    var metric: EmissionMetric? = nil
+    var bound: EmissionBound? = nil
+    var scope = EmissionRule.Scope.overall
+    for (k, v) in entries {
+      switch k {
+      case "metric":
+        let name = try v.string()
+        guard let m = EmissionMetric(rawValue: name) else {
+          throw v.error(
+            "unknown metric '\(name)'; expected one of: \(EmissionMetric.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        metric = m
+      case "min", "max", "min_relative", "max_relative":
+        guard bound == nil else { throw v.error("a rule takes exactly one of min, max, min_relative, max_relative") }
+        let x = try v.double()
+        switch k {
+        case "min": bound = .absolute(.atLeast(x))
+        case "max": bound = .absolute(.atMost(x))
+        case "min_relative": bound = .atLeastBaseline(factor: x)
+        default: bound = .atMostBaseline(factor: x)
+        }
+      case "category":
+        scope = .category(try v.string())
+      default:
+        if try v.bool() { scope = .overallAndEachCategory }
+      }
+    }
+    guard let metric else { throw node.error("rule has no 'metric'") }
+    guard let bound else { throw node.error("rule for \(metric.rawValue) needs one of min, max, min_relative, max_relative") }
+    return EmissionRule(metric, bound, scope: scope)
+  }
+}

@@ -1,0 +1,193 @@
+/// A per-run measurement that emission rules can gate on.
+public enum EmissionMetric: String, Sendable, Hashable, Codable, CaseIterable {
+  /// Share of rows with non-empty reasoning.
+  case thinkPresenceRate = "think_presence_rate"
+  /// Share of rows whose reasoning blocks are all closed.
+  case thinkClosedRate = "think_closed_rate"
+  /// Mean reasoning tokens over rows with reasoning.
+  case meanThinkTokens = "mean_think_tokens"
+  /// Median reasoning tokens over rows with reasoning.
+  case medianThinkTokens = "median_think_tokens"
+  /// Share of rows with an answer after the reasoning.
+  case answerRate = "answer_rate"
+  /// Share of rows with a repetition loop.
+  case loopRate = "loop_rate"
+  /// Share of rows that exhausted the token budget.
+  case exhaustionRate = "exhaustion_rate"
+  /// Share of rows with mojibake.
+  case mojibakeRate = "mojibake_rate"
+  /// Share of rows with script drift.
+  case scriptDriftRate = "script_drift_rate"
+  /// Share of rows with run-together words.
+  case runTogetherRate = "run_together_rate"
+
+  /// What the metric measures, in words.
+  public var summary: String {
+    switch self {
+    case .thinkPresenceRate: return "rows with non-empty reasoning"
+    case .thinkClosedRate: return "rows whose reasoning is closed"
+    case .meanThinkTokens: return "mean reasoning tokens"
+    case .medianThinkTokens: return "median reasoning tokens"
+    case .answerRate: return "rows with an answer after reasoning"
+    case .loopRate: return "rows with a repetition loop"
+    case .exhaustionRate: return "rows that hit the token budget"
+    case .mojibakeRate: return "rows with mojibake"
+    case .scriptDriftRate: return "rows with script drift"
+    case .runTogetherRate: return "rows with run-together words"
+    }
+  }
+
+  /// The per-row flag whose failing rows are evidence for this metric, if any.
+  var evidenceFlag: EmissionStats.Flag? {
+    switch self {
+    case .thinkPresenceRate: return .thinkMissing
+    case .thinkClosedRate: return .thinkUnclosed
+    case .answerRate: return .answerMissing
+    case .loopRate: return .repetition
+    case .exhaustionRate: return .budgetExhausted
+    case .mojibakeRate: return .mojibake
+    case .scriptDriftRate: return .scriptDrift
+    case .runTogetherRate: return .runTogether
+    case .meanThinkTokens, .medianThinkTokens: return nil
+    }
+  }
+}
+
+/// Counts and rates over a set of rows (a whole run or one category).
+public struct EmissionStats: Sendable, Hashable, Codable {
+  /// Per-row conditions that are counted and kept as evidence.
+  public enum Flag: String, Sendable, Hashable, Codable, CaseIterable, CodingKeyRepresentable {
+    /// No non-empty reasoning.
+    case thinkMissing = "think_missing"
+    /// Reasoning emitted but not closed.
+    case thinkUnclosed = "think_unclosed"
+    /// Only empty reasoning blocks.
+    case thinkEmpty = "think_empty"
+    /// No answer after reasoning.
+    case answerMissing = "answer_missing"
+    /// Repetition loop.
+    case repetition
+    /// Token budget exhausted.
+    case budgetExhausted = "budget_exhausted"
+    /// Mojibake.
+    case mojibake
+    /// Script drift.
+    case scriptDrift = "script_drift"
+    /// Run-together words.
+    case runTogether = "run_together"
+  }
+
+  /// Rows counted.
+  public var rows: Int = 0
+  /// Rows whose reasoning blocks exist and are all closed.
+  public var closedRows: Int = 0
+  /// Rows per flag.
+  public var counts: [Flag: Int] = [:]
+  /// Up to the evidence limit of row ids per flag.
+  public var evidence: [Flag: [String]] = [:]
+  /// Reasoning token counts of rows with reasoning (for the mean and median).
+  public var thinkTokens: [Int] = []
+
+  /// Creates empty statistics.
+  public init() {}
+
+  /// Adds one row.
+  public mutating func add(_ row: EmissionRow, evidenceLimit: Int) {
+    rows += 1
+    func flag(_ f: Flag, _ on: Bool) {
+      guard on else { return }
+      counts[f, default: 0] += 1
+      if evidence[f, default: []].count < evidenceLimit { evidence[f, default: []].append(row.id) }
+    }
+    flag(.thinkMissing, !row.thinkPresent)
+    flag(.thinkUnclosed, row.thinkBlocks > 0 && !row.thinkClosed)
+    flag(.thinkEmpty, row.thinkEmpty)
+    flag(.answerMissing, !row.answerPresent)
+    flag(.repetition, row.repetition)
+    flag(.budgetExhausted, row.budgetExhausted)
+    flag(.mojibake, row.mojibake)
+    flag(.scriptDrift, row.scriptDrift)
+    flag(.runTogether, row.runTogether)
+    if row.thinkPresent { thinkTokens.append(row.thinkTokens) }
+    if row.thinkClosed { closedRows += 1 }
+  }
+
+  /// Rows with the flag.
+  public func count(_ flag: Flag) -> Int { counts[flag] ?? 0 }
+
+  func rate(_ n: Int) -> Double { rows == 0 ? .nan : Double(n) / Double(rows) }
+
+  /// The value of a metric (NaN when undefined, e.g. no rows).
+  public func value(of metric: EmissionMetric) -> Double {
+    switch metric {
+    case .thinkPresenceRate: return rate(rows - count(.thinkMissing))
+    case .thinkClosedRate: return rate(closedRows)
+    case .meanThinkTokens: return Statistics.mean(thinkTokens)
+    case .medianThinkTokens: return Statistics.median(thinkTokens)
+    case .answerRate: return rate(rows - count(.answerMissing))
+    case .loopRate: return rate(count(.repetition))
+    case .exhaustionRate: return rate(count(.budgetExhausted))
+    case .mojibakeRate: return rate(count(.mojibake))
+    case .scriptDriftRate: return rate(count(.scriptDrift))
+    case .runTogetherRate: return rate(count(.runTogether))
+    }
+  }
+}
+
+/// The measurements of one run: overall, per category, and the malformed input lines.
+public struct EmissionSummary: Sendable, Hashable, Codable {
+  /// All rows.
+  public var overall = EmissionStats()
+  /// Rows by category (rows without a category are only in ``overall``).
+  public var perCategory: [String: EmissionStats] = [:]
+  /// Malformed input lines (all of them are counted in ``badLines``; the first 1,000 are kept).
+  public var issues: [LineIssue] = []
+  /// Number of malformed input lines.
+  public var badLines = 0
+  /// Row ids kept as evidence per flag.
+  public var evidenceLimit = 20
+
+  /// Creates an empty summary.
+  public init(evidenceLimit: Int = 20) { self.evidenceLimit = evidenceLimit }
+
+  /// Adds one checked row.
+  public mutating func add(_ row: EmissionRow) {
+    overall.add(row, evidenceLimit: evidenceLimit)
+    if !row.category.isEmpty { perCategory[row.category, default: EmissionStats()].add(row, evidenceLimit: evidenceLimit) }
+  }
+
+  /// Records a malformed input line.
+  public mutating func add(_ issue: LineIssue) {
+    badLines += 1
+    if issues.count < 1000 { issues.append(issue) }
+  }
+
+  /// Checks every record of a JSONL file, streaming, and summarizes them.
+  ///
+  /// - Parameters:
+  ///   - path: the outputs file.
+  ///   - analyzer: the checks to run.
+  ///   - onRow: called with each checked row, in file order (e.g. to write `--rows-out`).
+  /// - Throws: ``EvalCoreError/unreadableFile(path:reason:)`` when the file cannot be read.
+  public static func measure(
+    path: String, analyzer: EmissionAnalyzer, onRow: (EmissionRow) throws -> Void = { _ in }
+  ) throws -> EmissionSummary {
+    var summary = EmissionSummary(evidenceLimit: analyzer.configuration.evidenceLimit)
+    let reader = OutputRecordReader(path: path, fields: analyzer.configuration.fields)
+    try reader.forEach { record in
+      let row = analyzer.analyze(record)
+      summary.add(row)
+      try onRow(row)
+    } onIssue: { issue in
+      summary.add(issue)
+    }
+    return summary
+  }
+
+  /// Checks in-memory records.
+  public static func measure(_ records: some Sequence<OutputRecord>, analyzer: EmissionAnalyzer) -> EmissionSummary {
+    var summary = EmissionSummary(evidenceLimit: analyzer.configuration.evidenceLimit)
+    for record in records { summary.add(analyzer.analyze(record)) }
+    return summary
+  }
+}

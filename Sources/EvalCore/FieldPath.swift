@@ -1,0 +1,99 @@
+import Foundation
+
+/// A dotted path into a JSON object, such as `choices.0.message.content`.
+///
+/// Each component is an object key, or an array index when it is a non-negative integer and
+/// the value at that point is an array.
+public struct FieldPath: Sendable, Hashable, CustomStringConvertible, ExpressibleByStringLiteral {
+  /// The path's components.
+  public let components: [String]
+
+  /// Parses a dotted path.
+  /// - Throws: ``EvalCoreError/invalidFieldPath(_:)`` for an empty path or an empty component.
+  public init(parsing text: String) throws {
+    let parts = text.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+    guard !text.isEmpty, !parts.contains(where: \.isEmpty) else {
+      throw EvalCoreError.invalidFieldPath(text)
+    }
+    components = parts
+  }
+
+  /// Creates a path from a literal; an invalid literal traps, so use ``init(parsing:)`` for user input.
+  public init(stringLiteral value: String) {
+    do { try self.init(parsing: value) } catch { preconditionFailure("\(error)") }
+  }
+
+  public var description: String { components.joined(separator: ".") }
+
+  /// The value at this path in a decoded JSON object, or `nil`.
+  public func value(in object: Any) -> Any? {
+    var current: Any = object
+    for component in components {
+      if let dict = current as? [String: Any] {
+        guard let next = dict[component] else { return nil }
+        current = next
+      } else if let array = current as? [Any], let index = Int(component), index >= 0, index < array.count {
+        current = array[index]
+      } else {
+        return nil
+      }
+    }
+    return current is NSNull ? nil : current
+  }
+}
+
+/// Decoding helpers shared by the products.
+package enum JSONLine {
+  /// Validates UTF-8 and parses one JSONL line into a JSON object.
+  package static func object(from line: JSONLLine) -> Result<[String: Any], LineIssue> {
+    let bytes = line.content
+    let issue = { (kind: LineIssueKind) in
+      LineIssue(line: line.number, offset: line.offset, length: line.bytes.count, kind: kind)
+    }
+    guard (bytes.withContiguousStorageIfAvailable { String(validating: $0, as: UTF8.self) != nil } ?? true) else {
+      return .failure(issue(.invalidUTF8))
+    }
+    do {
+      let value = try JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])
+      guard let object = value as? [String: Any] else {
+        return .failure(issue(.invalidJSON("expected a JSON object, found \(typeName(value))")))
+      }
+      return .success(object)
+    } catch {
+      return .failure(issue(.invalidJSON(shortReason(error))))
+    }
+  }
+
+  static func typeName(_ value: Any) -> String {
+    switch value {
+    case is [Any]: return "an array"
+    case is String: return "a string"
+    case is NSNumber: return "a number"
+    default: return "null"
+    }
+  }
+
+  static func shortReason(_ error: any Error) -> String {
+    let nsError = error as NSError
+    if let debug = nsError.userInfo[NSDebugDescriptionErrorKey] as? String { return debug }
+    return nsError.localizedDescription
+  }
+
+  /// A number from a JSON value (numbers, or strings holding integers).
+  package static func int(_ value: Any?) -> Int? {
+    switch value {
+    case let n as NSNumber: return n.intValue
+    case let s as String: return Int(s)
+    default: return nil
+    }
+  }
+
+  /// A string from a JSON value (strings, or numbers rendered as text).
+  package static func string(_ value: Any?) -> String? {
+    switch value {
+    case let s as String: return s
+    case let n as NSNumber: return n.stringValue
+    default: return nil
+    }
+  }
+}

@@ -1,0 +1,264 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// One line of a JSONL file, as raw bytes, with where it came from.
+public struct JSONLLine: Sendable {
+  /// 1-based line number.
+  public var number: Int
+  /// Byte offset of the line's first byte in the file.
+  public var offset: Int
+  /// The line's bytes without the terminating `\n` (a trailing `\r` is kept).
+  public var bytes: ArraySlice<UInt8>
+
+  /// Creates a line value.
+  public init(number: Int, offset: Int, bytes: ArraySlice<UInt8>) {
+    self.number = number
+    self.offset = offset
+    self.bytes = bytes
+  }
+
+  /// The bytes with a trailing `\r` removed, for parsing.
+  public var content: ArraySlice<UInt8> {
+    if let last = bytes.last, last == UInt8(ascii: "\r") { return bytes.dropLast() }
+    return bytes
+  }
+
+  /// Whether the line holds only whitespace (blank lines are skipped, not errors).
+  public var isBlank: Bool {
+    content.allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }
+  }
+}
+
+/// Why a line of an input file could not be used.
+public enum LineIssueKind: Sendable, Equatable, Hashable, Codable {
+  /// The line is not valid JSON (or not a JSON object).
+  case invalidJSON(String)
+  /// The line is not valid UTF-8.
+  case invalidUTF8
+  /// A required field is missing or has the wrong type.
+  case missingField(String)
+  /// The line exceeds the reader's `maxLineBytes`; it was skipped without being buffered.
+  case lineTooLong(length: Int)
+
+  /// A short stable identifier: `invalid_json`, `invalid_utf8`, `missing_field`, `line_too_long`.
+  public var code: String {
+    switch self {
+    case .invalidJSON: return "invalid_json"
+    case .invalidUTF8: return "invalid_utf8"
+    case .missingField: return "missing_field"
+    case .lineTooLong: return "line_too_long"
+    }
+  }
+}
+
+/// A malformed input line: where it is and why it was not used.
+public struct LineIssue: Error, Sendable, Equatable, Hashable, Codable, CustomStringConvertible {
+  /// 1-based line number.
+  public var line: Int
+  /// Byte offset of the line in the file.
+  public var offset: Int
+  /// Length of the line in bytes, without the newline.
+  public var length: Int
+  /// What is wrong.
+  public var kind: LineIssueKind
+
+  /// Creates an issue.
+  public init(line: Int, offset: Int, length: Int, kind: LineIssueKind) {
+    self.line = line
+    self.offset = offset
+    self.length = length
+    self.kind = kind
+  }
+
+  public var description: String {
+    let reason: String
+    switch kind {
+    case .invalidJSON(let why): reason = "invalid JSON: \(why)"
+    case .invalidUTF8: reason = "invalid UTF-8"
+    case .missingField(let field): reason = "missing or non-string field '\(field)'"
+    case .lineTooLong(let length): reason = "line too long (\(length) bytes)"
+    }
+    return "line \(line) (byte \(offset)): \(reason)"
+  }
+}
+
+/// A streaming reader of newline-delimited files.
+///
+/// The reader holds at most one chunk plus one line in memory, so files of any size stream
+/// through. Lines longer than ``maxLineBytes`` are not buffered: they are reported through
+/// the `onOversizedLine` callback with their offset and length and skipped.
+///
+/// ```swift
+/// let reader = JSONLReader(path: "outputs.jsonl")
+/// try reader.forEachLine { line in
+///   // line.number, line.offset, line.bytes
+/// } onOversizedLine: { issue in
+///   print(issue)
+/// }
+/// ```
+public struct JSONLReader: Sendable {
+  /// The file to read.
+  public var path: String
+  /// Lines longer than this many bytes are reported and skipped. Default 64 MiB.
+  public var maxLineBytes: Int
+  /// Size of each `read(2)`. Default 4 MiB.
+  public var chunkBytes: Int
+  /// Byte range to read: lines that *start* inside `[start, end)` are delivered.
+  public var byteRange: Range<Int>?
+
+  /// Creates a reader for the file at `path`.
+  public init(path: String, maxLineBytes: Int = 64 << 20, chunkBytes: Int = 4 << 20, byteRange: Range<Int>? = nil) {
+    self.path = path
+    self.maxLineBytes = maxLineBytes
+    self.chunkBytes = max(1024, chunkBytes)
+    self.byteRange = byteRange
+  }
+
+  /// The size of the file in bytes.
+  public func fileSize() throws -> Int {
+    var st = stat()
+    guard stat(path, &st) == 0 else {
+      throw EvalCoreError.unreadableFile(path: path, reason: String(cString: strerror(errno)))
+    }
+    return Int(st.st_size)
+  }
+
+  /// Calls `body` for each line in order. Line numbers are counted from the start of the file,
+  /// also when ``byteRange`` selects a slice (the reader counts newlines before the slice).
+  ///
+  /// - Throws: ``EvalCoreError/unreadableFile(path:reason:)`` when the file cannot be opened or
+  ///   read, or whatever `body` throws.
+  public func forEachLine(
+    _ body: (JSONLLine) throws -> Void,
+    onOversizedLine: (LineIssue) throws -> Void = { _ in }
+  ) throws {
+    let fd = open(path, O_RDONLY)
+    guard fd >= 0 else {
+      throw EvalCoreError.unreadableFile(path: path, reason: String(cString: strerror(errno)))
+    }
+    defer { close(fd) }
+    var st = stat()
+    if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR {
+      throw EvalCoreError.unreadableFile(path: path, reason: "is a directory")
+    }
+
+    var lineNumber = 1
+    var fileOffset = 0  // offset of buffer[0] in the file
+    let rangeEnd = byteRange?.upperBound ?? Int.max
+
+    // Position at the first line that starts inside the range, counting lines before it.
+    if let range = byteRange, range.lowerBound > 0 {
+      var skipBuf = [UInt8](repeating: 0, count: chunkBytes)
+      var pos = 0
+      var lastNewline = -1
+      // Count newlines in [0, lowerBound - 1]; a line starts at lowerBound only if byte lowerBound-1 is '\n'.
+      while pos < range.lowerBound {
+        let want = min(chunkBytes, range.lowerBound - pos)
+        let n = skipBuf.withUnsafeMutableBytes { read(fd, $0.baseAddress, want) }
+        if n < 0 { throw EvalCoreError.unreadableFile(path: path, reason: String(cString: strerror(errno))) }
+        if n == 0 { return }
+        for i in 0..<n where skipBuf[i] == 0x0A {
+          lineNumber += 1
+          lastNewline = pos + i
+        }
+        pos += n
+      }
+      // Skip the partial line that started before the range.
+      var startOfNext = lastNewline + 1
+      if startOfNext < range.lowerBound {
+        // Read on until the next newline.
+        var found = false
+        while !found {
+          let n = skipBuf.withUnsafeMutableBytes { read(fd, $0.baseAddress, chunkBytes) }
+          if n < 0 { throw EvalCoreError.unreadableFile(path: path, reason: String(cString: strerror(errno))) }
+          if n == 0 { return }
+          if let idx = skipBuf[0..<n].firstIndex(of: 0x0A) {
+            found = true
+            startOfNext = pos + idx + 1
+            lineNumber += 1
+          }
+          pos += n
+        }
+      }
+      if startOfNext >= rangeEnd { return }
+      guard lseek(fd, off_t(startOfNext), SEEK_SET) >= 0 else {
+        throw EvalCoreError.unreadableFile(path: path, reason: String(cString: strerror(errno)))
+      }
+      fileOffset = startOfNext
+    }
+
+    var buffer: [UInt8] = []
+    buffer.reserveCapacity(chunkBytes * 2)
+    var chunk = [UInt8](repeating: 0, count: chunkBytes)
+    var skipping = false  // inside an oversized line
+    var skipStart = 0
+    var eof = false
+    var scanFrom = 0
+
+    while true {
+      // Deliver complete lines in the buffer.
+      var lineStart = 0
+      while let nl = buffer[scanFrom...].firstIndex(of: 0x0A) {
+        if skipping {
+          let length = fileOffset + nl - skipStart
+          try onOversizedLine(LineIssue(line: lineNumber, offset: skipStart, length: length, kind: .lineTooLong(length: length)))
+          skipping = false
+        } else {
+          let start = fileOffset + lineStart
+          if start >= rangeEnd { return }
+          if nl - lineStart > maxLineBytes {
+            let length = nl - lineStart
+            try onOversizedLine(LineIssue(line: lineNumber, offset: start, length: length, kind: .lineTooLong(length: length)))
+          } else {
+            try body(JSONLLine(number: lineNumber, offset: start, bytes: buffer[lineStart..<nl]))
+          }
+        }
+        lineNumber += 1
+        lineStart = nl + 1
+        scanFrom = lineStart
+      }
+      if eof {
+        if lineStart < buffer.count || skipping {
+          let start = skipping ? skipStart : fileOffset + lineStart
+          if start < rangeEnd {
+            let length = fileOffset + buffer.count - start
+            if skipping || length > maxLineBytes {
+              try onOversizedLine(LineIssue(line: lineNumber, offset: start, length: length, kind: .lineTooLong(length: length)))
+            } else {
+              try body(JSONLLine(number: lineNumber, offset: start, bytes: buffer[lineStart...]))
+            }
+          }
+        }
+        return
+      }
+      // Drop delivered bytes.
+      if lineStart > 0 {
+        buffer.removeSubrange(0..<lineStart)
+        fileOffset += lineStart
+        scanFrom -= lineStart
+      }
+      scanFrom = buffer.count
+      // An unfinished line that is already too long: stop buffering it.
+      if !skipping && buffer.count > maxLineBytes {
+        skipping = true
+        skipStart = fileOffset
+      }
+      if skipping {
+        fileOffset += buffer.count
+        buffer.removeAll(keepingCapacity: true)
+        scanFrom = 0
+        if fileOffset >= rangeEnd && skipStart >= rangeEnd { return }
+      }
+      let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, chunkBytes) }
+      if n < 0 { throw EvalCoreError.unreadableFile(path: path, reason: String(cString: strerror(errno))) }
+      if n == 0 {
+        eof = true
+      } else {
+        buffer.append(contentsOf: chunk[0..<n])
+      }
+    }
+  }
+}

@@ -1,0 +1,108 @@
+/// Detects repetition loops: the same fragment repeated many times in a row.
+///
+/// The text is split into words (hashed to integers); for every period `p` up to
+/// ``maxPeriodWords`` the check looks for runs where word `i` equals word `i + p`. A run of
+/// `L` matches means a fragment of `p` words repeated `L / p + 1` times back to back. The
+/// text loops when some fragment repeats at least ``minRepeats`` times and the repeated span
+/// covers at least ``minSpanWords`` words. This catches both a loop in the middle and a
+/// periodic tail (generation that never escapes). A sentence that recurs now and then, with
+/// other text between, is not a loop.
+public struct RepetitionCheck: Sendable, Hashable, Codable {
+  /// Longest fragment considered, in words. Default 64.
+  public var maxPeriodWords: Int
+  /// Back-to-back repeats needed. Default 4.
+  public var minRepeats: Int
+  /// Words the repeated span must cover. Default 24.
+  public var minSpanWords: Int
+
+  /// Creates a check.
+  public init(maxPeriodWords: Int = 64, minRepeats: Int = 4, minSpanWords: Int = 24) {
+    self.maxPeriodWords = maxPeriodWords
+    self.minRepeats = minRepeats
+    self.minSpanWords = minSpanWords
+  }
+
+  /// A loop found in a text.
+  public struct Finding: Sendable, Hashable, Codable {
+    /// The repeated fragment (its first occurrence, at most 200 characters).
+    public var fragment: String
+    /// Fragment length in words.
+    public var periodWords: Int
+    /// Back-to-back repetitions.
+    public var repeats: Int
+    /// Whether the repeated span reaches the end of the text (a periodic tail).
+    public var atEnd: Bool
+  }
+
+  /// Returns the strongest loop in `text`, or `nil` when there is none.
+  public func detect(in text: String) -> Finding? {
+    var hashes: [UInt64] = []
+    var ranges: [Range<String.Index>] = []
+    hashes.reserveCapacity(text.utf8.count / 5)
+    words(in: text) { hash, range in
+      hashes.append(hash)
+      ranges.append(range)
+    }
+    let n = hashes.count
+    guard n >= minSpanWords else { return nil }
+    var best: (period: Int, start: Int, length: Int)? = nil
+    var bestScore = 0
+    let maxP = min(maxPeriodWords, n / max(2, minRepeats))
+    guard maxP >= 1 else { return nil }
+    hashes.withUnsafeBufferPointer { h in
+      for p in 1...maxP {
+        var run = 0
+        var i = 0
+        while i + p < n {
+          if h[i] == h[i + p] {
+            run += 1
+          } else {
+            if run > 0 { consider(p: p, end: i, run: run) }
+            run = 0
+          }
+          i += 1
+        }
+        if run > 0 { consider(p: p, end: i, run: run) }
+      }
+    }
+    func consider(p: Int, end: Int, run: Int) {
+      let repeats = run / p + 1
+      let span = run + p
+      guard repeats >= minRepeats, span >= minSpanWords else { return }
+      if span > bestScore {
+        bestScore = span
+        best = (p, end - run, span)
+      }
+    }
+    guard let b = best else { return nil }
+    let fragmentRange = ranges[b.start].lowerBound..<ranges[b.start + b.period - 1].upperBound
+    return Finding(
+      fragment: String(text[fragmentRange].prefix(200)), periodWords: b.period,
+      repeats: b.length / b.period, atEnd: b.start + b.length >= n)
+  }
+
+  /// Calls `body` with an FNV-1a hash and range of each word (letters/digits, case-folded for ASCII).
+  func words(in text: String, _ body: (UInt64, Range<String.Index>) -> Void) {
+    let utf8 = text.utf8
+    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    var start: String.Index? = nil
+    var idx = utf8.startIndex
+    while idx != utf8.endIndex {
+      let b = utf8[idx]
+      let isSeparator = b == 0x20 || b == 0x0A || b == 0x09 || b == 0x0D
+      if isSeparator {
+        if let s = start {
+          body(hash, s..<idx)
+          start = nil
+          hash = 0xcbf2_9ce4_8422_2325
+        }
+      } else {
+        if start == nil { start = idx }
+        let folded = (b >= 0x41 && b <= 0x5A) ? b | 0x20 : b
+        hash = (hash ^ UInt64(folded)) &* 0x100_0000_01b3
+      }
+      idx = utf8.index(after: idx)
+    }
+    if let s = start { body(hash, s..<utf8.endIndex) }
+  }
+}

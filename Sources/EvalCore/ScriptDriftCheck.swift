@@ -1,0 +1,99 @@
+/// Detects script drift: a run of letters in a script the text should not contain, such as
+/// Hangul or Cyrillic inside an English reasoning trace.
+///
+/// Letters are classified by ``ScriptClass``. A run is a stretch of letters from unexpected
+/// scripts; neutral characters (digits, punctuation, spaces) continue a run, and a letter of
+/// an expected script ends it. Single symbols such as `θ` or `Δ` in math stay below
+/// ``minRunLetters``.
+public struct ScriptDriftCheck: Sendable, Hashable, Codable {
+  /// Which scripts are expected.
+  public enum Expected: Sendable, Hashable, Codable {
+    /// Exactly these scripts (``ScriptClass/common`` is always allowed).
+    case scripts(Set<ScriptClass>)
+    /// The text's dominant script (by letter count), plus the scripts that go with it
+    /// (Han and Kana together; Latin alongside anything, for code and names).
+    case dominant
+  }
+
+  /// Expected scripts. Default: Latin.
+  public var expected: Expected
+  /// Letters an unexpected run needs to count. Default 4.
+  public var minRunLetters: Int
+
+  /// Creates a check.
+  public init(expected: Expected = .scripts([.latin]), minRunLetters: Int = 4) {
+    self.expected = expected
+    self.minRunLetters = minRunLetters
+  }
+
+  /// What was found.
+  public struct Finding: Sendable, Hashable, Codable {
+    /// The script of the longest unexpected run.
+    public var script: ScriptClass
+    /// Letters in the longest unexpected run.
+    public var runLetters: Int
+    /// Share of all letters that are in unexpected scripts.
+    public var unexpectedShare: Double
+    /// The longest run's text (at most 80 characters).
+    public var example: String
+  }
+
+  /// Returns the longest unexpected run when it is long enough, else `nil`.
+  public func detect(in text: String) -> Finding? {
+    if text.utf8.allSatisfy({ $0 < 0x80 }) {
+      if case .scripts(let s) = expected, s.contains(.latin) { return nil }
+    }
+    let allowed: Set<ScriptClass>
+    switch expected {
+    case .scripts(let s): allowed = s.union([.common])
+    case .dominant:
+      var counts: [ScriptClass: Int] = [:]
+      for scalar in text.unicodeScalars {
+        let c = ScriptClass.of(scalar)
+        if c != .common { counts[c, default: 0] += 1 }
+      }
+      guard let top = counts.max(by: { $0.value < $1.value })?.key else { return nil }
+      var set: Set<ScriptClass> = [top, .common, .latin]
+      if top == .han || top == .kana { set.formUnion([.han, .kana]) }
+      allowed = set
+    }
+    var letters = 0
+    var unexpected = 0
+    var runLetters = 0
+    var runScript = ScriptClass.common
+    var runStart = text.unicodeScalars.startIndex
+    var best: (ScriptClass, Int, Range<String.UnicodeScalarView.Index>)? = nil
+    let scalars = text.unicodeScalars
+    var idx = scalars.startIndex
+    func endRun(at end: String.UnicodeScalarView.Index) {
+      if runLetters > 0, runLetters > (best?.1 ?? 0) { best = (runScript, runLetters, runStart..<end) }
+      runLetters = 0
+    }
+    var lastLetterEnd = idx
+    while idx != scalars.endIndex {
+      let c = ScriptClass.of(scalars[idx])
+      let next = scalars.index(after: idx)
+      if c != .common {
+        letters += 1
+        if allowed.contains(c) {
+          endRun(at: lastLetterEnd)
+        } else {
+          unexpected += 1
+          if runLetters == 0 {
+            runStart = idx
+            runScript = c
+          }
+          runLetters += 1
+          lastLetterEnd = next
+        }
+      }
+      idx = next
+    }
+    endRun(at: lastLetterEnd)
+    guard let b = best, b.1 >= minRunLetters else { return nil }
+    let example = String(String.UnicodeScalarView(scalars[b.2])).prefix(80)
+    return Finding(
+      script: b.0, runLetters: b.1, unexpectedShare: letters == 0 ? 0 : Double(unexpected) / Double(letters),
+      example: String(example))
+  }
+}

@@ -1,0 +1,105 @@
+import Foundation
+internal import Yams
+
+/// A YAML configuration node that knows its file and position, so every error says
+/// `file:line:column: what is wrong`.
+package struct YAMLNode: @unchecked Sendable {
+  let node: Node
+  /// The file the node came from (for error messages).
+  package let file: String
+
+  /// Parses YAML text. An empty document is an empty mapping.
+  package static func parse(_ text: String, file: String) throws -> YAMLNode {
+    do {
+      let node = try Yams.compose(yaml: text) ?? Node.mapping(Node.Mapping([]))
+      return YAMLNode(node: node, file: file)
+    } catch let error as YamlError {
+      switch error {
+      case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
+        .composer(_, let problem, let mark, _):
+        throw EvalCoreError.invalidConfiguration(file: file, line: mark.line, column: mark.column, reason: problem)
+      default:
+        throw EvalCoreError.invalidConfiguration(file: file, line: nil, column: nil, reason: "\(error)")
+      }
+    }
+  }
+
+  /// Reads and parses a YAML file.
+  package static func load(path: String) throws -> YAMLNode {
+    guard let data = FileManager.default.contents(atPath: path) else {
+      throw EvalCoreError.unreadableFile(path: path, reason: "no such file or not readable")
+    }
+    guard let text = String(data: data, encoding: .utf8) else {
+      throw EvalCoreError.invalidConfiguration(file: path, line: nil, column: nil, reason: "file is not valid UTF-8")
+    }
+    return try parse(text, file: path)
+  }
+
+  /// 1-based line of the node.
+  package var line: Int? { node.mark?.line }
+  /// 1-based column of the node.
+  package var column: Int? { node.mark?.column }
+
+  /// An error located at this node.
+  package func error(_ reason: String) -> EvalCoreError {
+    .invalidConfiguration(file: file, line: line, column: column, reason: reason)
+  }
+
+  /// The mapping's entries in order, failing when the node is not a mapping.
+  package func mapping(_ what: String = "a mapping") throws -> [(key: String, value: YAMLNode)] {
+    guard case .mapping(let m) = node else { throw error("expected \(what)") }
+    return try m.map { pair in
+      guard case .scalar(let s) = pair.key else { throw YAMLNode(node: pair.key, file: file).error("keys must be strings") }
+      return (s.string, YAMLNode(node: pair.value, file: file))
+    }
+  }
+
+  /// The sequence's items, failing when the node is not a sequence.
+  package func sequence(_ what: String = "a list") throws -> [YAMLNode] {
+    guard case .sequence(let s) = node else { throw error("expected \(what)") }
+    return s.map { YAMLNode(node: $0, file: file) }
+  }
+
+  /// Whether the node is a sequence.
+  package var isSequence: Bool { if case .sequence = node { return true } else { return false } }
+
+  /// The scalar text, failing when the node is not a scalar.
+  package func string(_ what: String = "a string") throws -> String {
+    guard case .scalar(let s) = node else { throw error("expected \(what)") }
+    return s.string
+  }
+
+  /// A number.
+  package func double(_ what: String = "a number") throws -> Double {
+    guard let v = Double(try string(what)) else { throw error("expected \(what), found '\(try string())'") }
+    return v
+  }
+
+  /// An integer.
+  package func int(_ what: String = "an integer") throws -> Int {
+    guard let v = Int(try string(what)) else { throw error("expected \(what), found '\(try string())'") }
+    return v
+  }
+
+  /// A boolean (`true`/`false`/`yes`/`no`).
+  package func bool(_ what: String = "true or false") throws -> Bool {
+    switch try string(what).lowercased() {
+    case "true", "yes", "on": return true
+    case "false", "no", "off": return false
+    default: throw error("expected \(what), found '\(try string())'")
+    }
+  }
+
+  /// Checks that a mapping uses only `allowed` keys, so typos are reported instead of ignored.
+  package func requireKeys(in allowed: Set<String>, context: String) throws -> [(key: String, value: YAMLNode)] {
+    let entries = try mapping("a mapping for \(context)")
+    guard case .mapping(let m) = node else { return entries }
+    for pair in m {
+      if case .scalar(let s) = pair.key, !allowed.contains(s.string) {
+        throw YAMLNode(node: pair.key, file: file).error(
+          "unknown key '\(s.string)' in \(context); expected one of: \(allowed.sorted().joined(separator: ", "))")
+      }
+    }
+    return entries
+  }
+}
