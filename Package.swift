@@ -58,11 +58,11 @@ let package = Package(
       path: "Benchmarks/EmissionBenchmark",
       swiftSettings: swiftSettings
     ),
+    .testTarget(name: "FieldEvalCLITests", dependencies: ["fieldeval"], swiftSettings: swiftSettings),
     .testTarget(name: "EvalCoreTests", dependencies: ["EvalCore"], swiftSettings: swiftSettings),
     .testTarget(
       name: "EmissionGateTests",
       dependencies: ["EmissionGate", "EvalCore"],
-      resources: [.copy("Fixtures")],
       swiftSettings: swiftSettings
     ),
   ]

@@ -110,8 +110,10 @@ public struct EmissionAnalyzer: Sendable {
       if let c = record.completionTokens, let m = record.maxNewTokens, m > 0, c >= m { return true }
       return false
     }()
-    let loop = configuration.repetition.detect(in: record.output)
-    let drift = configuration.scriptDrift.detect(in: record.output)
+    // Content checks look at the text without the reasoning tags.
+    let content = trace.blocks.isEmpty ? record.output : think + "\n" + trace.answer
+    let loop = configuration.repetition.detect(in: content)
+    let drift = configuration.scriptDrift.detect(in: content)
     return EmissionRow(
       id: record.id,
       category: record.category,
@@ -125,9 +127,9 @@ public struct EmissionAnalyzer: Sendable {
       budgetExhausted: exhausted,
       repetition: loop != nil,
       repetitionFragment: loop?.fragment,
-      mojibake: configuration.mojibake.detect(in: record.output) != nil,
+      mojibake: configuration.mojibake.detect(in: content) != nil,
       scriptDrift: drift != nil,
       driftScript: drift?.script,
-      runTogether: configuration.runTogether.detect(in: record.output) != nil)
+      runTogether: configuration.runTogether.detect(in: content) != nil)
   }
 }

@@ -11,14 +11,15 @@ public struct RunTogetherCheck: Sendable, Hashable, Codable {
   public var minWordLetters: Int
   /// Total letters in run-together words needed to flag. Default 25.
   public var minRunTogetherLetters: Int
-  /// Spaces per letter below which a text of ``minLettersForRatio`` letters is flagged. Default 0.05.
+  /// Spaces per letter below which a text of ``minLettersForRatio`` letters is flagged. Default 0.08
+  /// (English prose has about 0.2; 0.08 means words average over 12 letters).
   public var minSpaceRatio: Double
   /// Letters needed before the ratio test applies. Default 200.
   public var minLettersForRatio: Int
 
   /// Creates a check.
   public init(
-    minWordLetters: Int = 25, minRunTogetherLetters: Int = 25, minSpaceRatio: Double = 0.05,
+    minWordLetters: Int = 25, minRunTogetherLetters: Int = 25, minSpaceRatio: Double = 0.08,
     minLettersForRatio: Int = 200
   ) {
     self.minWordLetters = minWordLetters

@@ -9,19 +9,22 @@ public protocol TokenCounter: Sendable {
 
 /// A vocabulary-free estimate of subword token counts.
 ///
-/// It counts, per whitespace-separated word, one token per started 4 letters or digits
-/// (BPE/SentencePiece vocabularies split long words into several pieces), plus one token per
-/// punctuation or symbol character, and one per character for CJK and other scripts written
-/// without spaces. On English reasoning traces it lands within about ±20% of Llama, Qwen and
+/// It counts one token per word of up to 7 letters or digits and one more per further 5
+/// (BPE/SentencePiece vocabularies keep common words whole and split long words into
+/// pieces), plus one token per punctuation or symbol character, and one per character for
+/// CJK and other scripts written without spaces. On English reasoning traces it lands within about ±20% of Llama, Qwen and
 /// Gemma tokenizers; use an exact counter (`LlamaBackend`'s `ModelTokenCounter`) when the
 /// numbers will be compared with a tokenizer's.
 public struct ApproximateTokenCounter: TokenCounter {
-  /// Letters per token inside a word (default 4).
-  public var charactersPerToken: Int
+  /// Letters a word may have and still count as one token (default 7).
+  public var wholeWordLetters: Int
+  /// Letters per additional token beyond ``wholeWordLetters`` (default 5).
+  public var lettersPerExtraToken: Int
 
   /// Creates an estimator.
-  public init(charactersPerToken: Int = 4) {
-    self.charactersPerToken = max(1, charactersPerToken)
+  public init(wholeWordLetters: Int = 7, lettersPerExtraToken: Int = 5) {
+    self.wholeWordLetters = max(1, wholeWordLetters)
+    self.lettersPerExtraToken = max(1, lettersPerExtraToken)
   }
 
   public func countTokens(in text: String) -> Int {
@@ -29,7 +32,7 @@ public struct ApproximateTokenCounter: TokenCounter {
     var run = 0
     @inline(__always) func flush() {
       if run > 0 {
-        tokens += (run + charactersPerToken - 1) / charactersPerToken
+        tokens += 1 + (max(0, run - wholeWordLetters) + lettersPerExtraToken - 1) / lettersPerExtraToken
         run = 0
       }
     }

@@ -1,0 +1,154 @@
+import Testing
+
+@testable import EmissionGate
+
+/// Builds a summary with exact rates from synthetic rows.
+func summary(rows: Int, present: Int, thinkTokens: Int, loops: Int = 0, category: (Int) -> String = { _ in "" })
+  -> EmissionSummary
+{
+  var s = EmissionSummary()
+  for i in 0..<rows {
+    let hasThink = i < present
+    s.add(
+      EmissionRow(
+        id: "row-\(i)", category: category(i), thinkPresent: hasThink, thinkClosed: hasThink, thinkEmpty: false,
+        thinkBlocks: hasThink ? 1 : 0, thinkPrefilled: false, thinkTokens: hasThink ? thinkTokens : 0,
+        answerPresent: true, budgetExhausted: false, repetition: i >= rows - loops, repetitionFragment: nil,
+        mojibake: false, scriptDrift: false, driftScript: nil, runTogether: false))
+  }
+  return s
+}
+
+@Suite struct EmissionGateTests {
+  @Test func relativeThresholdsResolveAgainstTheBaseline() throws {
+    // Baseline: presence 0.60, mean think tokens 1285 → thresholds 0.54 and 963.75.
+    let base = summary(rows: 100, present: 60, thinkTokens: 1285)
+    let gate = EmissionGate(rules: [.atLeastBaseline(.thinkPresenceRate, 0.9), .atLeastBaseline(.meanThinkTokens, 0.75)])
+
+    let ok = gate.evaluate(EmissionRun(summary: summary(rows: 100, present: 55, thinkTokens: 1000), baseline: base))
+    #expect(ok.passed)
+    let presence = try #require(ok.checks.first { $0.id == "think_presence_rate" })
+    #expect(abs(presence.threshold.bound - 0.54) < 1e-9)
+    #expect(presence.derivation == "0.9 × baseline 0.6")
+    let mean = try #require(ok.checks.first { $0.id == "mean_think_tokens" })
+    #expect(mean.threshold == .atLeast(963.75))
+
+    let bad = gate.evaluate(EmissionRun(summary: summary(rows: 100, present: 53, thinkTokens: 960), baseline: base))
+    #expect(!bad.passed)
+    #expect(Set(bad.failedChecks.map(\.id)) == ["think_presence_rate", "mean_think_tokens"])
+    let evidence = try #require(bad.failedChecks.first { $0.id == "think_presence_rate" }?.evidence)
+    #expect(evidence.first == "row-53")
+  }
+
+  @Test func relativeRuleWithoutBaselineFailsLoudly() {
+    let report = EmissionGate(rules: [.atLeastBaseline(.thinkPresenceRate, 0.9)])
+      .evaluate(EmissionRun(summary: summary(rows: 10, present: 10, thinkTokens: 100)))
+    #expect(!report.passed)
+    #expect(report.checks.first?.derivation?.contains("no baseline") == true)
+  }
+
+  @Test func absoluteRulesAndPerCategoryScope() {
+    let s = summary(rows: 20, present: 20, thinkTokens: 50, loops: 2) { $0 < 10 ? "patent" : "math" }
+    let gate = EmissionGate(rules: [.atMost(.loopRate, 0.15, scope: .overallAndEachCategory)])
+    let report = gate.evaluate(EmissionRun(summary: s))
+    #expect(report.checks.map(\.id) == ["loop_rate", "loop_rate[category=math]", "loop_rate[category=patent]"])
+    #expect(report.checks.map(\.passed) == [true, false, true])
+    #expect(report.checks[1].measured == 0.2)
+    #expect(report.checks[1].evidence == ["row-18", "row-19"])
+  }
+
+  @Test func runMetricsOverallAndPerCategory() {
+    let analyzer = EmissionAnalyzer()
+    let records = [
+      OutputRecord(id: "1", category: "math", output: "<think>one two three four</think>4", finishReason: .stop),
+      OutputRecord(id: "2", category: "math", output: "<think>one two</think>", finishReason: .length),
+      OutputRecord(id: "3", category: "patent", output: "no reasoning", finishReason: .stop),
+      OutputRecord(id: "4", category: "patent", output: "<think>one two three four five six</think>yes"),
+    ]
+    let s = EmissionSummary.measure(records, analyzer: analyzer)
+    #expect(s.overall.rows == 4)
+    #expect(s.overall.value(of: .thinkPresenceRate) == 0.75)
+    #expect(s.overall.value(of: .thinkClosedRate) == 0.75)
+    #expect(s.overall.value(of: .exhaustionRate) == 0.25)
+    #expect(s.overall.value(of: .answerRate) == 0.75)
+    #expect(s.overall.value(of: .meanThinkTokens) == 4)
+    #expect(s.overall.value(of: .medianThinkTokens) == 4)
+    #expect(s.perCategory["math"]?.value(of: .thinkPresenceRate) == 1)
+    #expect(s.perCategory["patent"]?.value(of: .thinkPresenceRate) == 0.5)
+    #expect(s.overall.evidence[.thinkMissing] == ["3"])
+  }
+
+  @Test func composesWithOtherGates() {
+    struct MinRows: Gate {
+      func evaluate(_ run: EmissionRun) -> GateReport {
+        GateReport(name: "min-rows", checks: [
+          CheckResult(
+            id: "rows", description: "rows", measured: Double(run.summary.overall.rows), threshold: .atLeast(50),
+            passed: run.summary.overall.rows >= 50)
+        ])
+      }
+    }
+    let run = EmissionRun(summary: summary(rows: 10, present: 10, thinkTokens: 10))
+    let emission = EmissionGate(rules: [.atLeast(.thinkPresenceRate, 0.9)])
+    #expect(!AllOf("all", [emission, MinRows()]).evaluate(run).passed)
+    #expect(AnyOf("any", [emission, MinRows()]).evaluate(run).passed)
+  }
+}
+
+@Suite struct EmissionGateFileTests {
+  @Test func parsesEverySection() throws {
+    let file = try EmissionGateFile.parse(
+      """
+      reasoning:
+        open_tag: "<reasoning>"
+        close_tag: "</reasoning>"
+        template_opens_think: true
+      fields:
+        output: choices.0.message.content
+        id: request_id
+      checks:
+        repetition: { min_repeats: 5, min_span_words: 30 }
+        script_drift: { expected: [latin, greek], min_run_letters: 6 }
+        run_together: { min_word_letters: 30 }
+        mojibake: { min_sequences: 2 }
+      rules:
+        - { metric: think_presence_rate, min_relative: 0.9 }
+        - { metric: loop_rate, max: 0.05, per_category: true }
+        - { metric: exhaustion_rate, max: 0.1, category: math }
+      """)
+    let c = file.configuration
+    #expect(c.format.openTag == "<reasoning>")
+    #expect(c.format.opening == .prefilled)
+    #expect(c.fields.output == "choices.0.message.content")
+    #expect(c.fields.id == "request_id")
+    #expect(c.repetition.minRepeats == 5 && c.repetition.minSpanWords == 30)
+    #expect(c.scriptDrift.expected == .scripts([.latin, .greek]))
+    #expect(c.scriptDrift.minRunLetters == 6)
+    #expect(c.runTogether.minWordLetters == 30)
+    #expect(c.mojibake.minSequences == 2)
+    #expect(
+      file.rules == [
+        .atLeastBaseline(.thinkPresenceRate, 0.9),
+        .atMost(.loopRate, 0.05, scope: .overallAndEachCategory),
+        .atMost(.exhaustionRate, 0.1, scope: .category("math")),
+      ])
+  }
+
+  func errorText(_ yaml: String) -> String {
+    do {
+      _ = try EmissionGateFile.parse(yaml, file: "gate.yaml")
+      return "no error"
+    } catch {
+      return "\(error)"
+    }
+  }
+
+  @Test func errorsNameFileLineAndColumn() {
+    #expect(errorText("rules:\n  - { metric: think_rate, min: 0.9 }\n").hasPrefix("gate.yaml:2:15: invalid configuration: unknown metric 'think_rate'"))
+    #expect(errorText("checks:\n  repetition: { min_repeat: 3 }\n").hasPrefix("gate.yaml:2:17: invalid configuration: unknown key 'min_repeat'"))
+    #expect(errorText("rules:\n  - { metric: loop_rate, max: lots }\n").contains("gate.yaml:2:31"))
+    #expect(errorText("rules:\n  - { metric: loop_rate }\n").contains("needs one of min, max"))
+    #expect(errorText("reasoning: [1, 2\n").hasPrefix("gate.yaml:2:"))
+    #expect(errorText("fields:\n  output: \"a..b\"\n").contains("gate.yaml:2:11"))
+  }
+}

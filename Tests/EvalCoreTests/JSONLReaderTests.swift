@@ -1,0 +1,132 @@
+import Foundation
+import Testing
+
+@testable import EvalCore
+
+@Suite struct JSONLReaderTests {
+  @Test func deliversLinesWithNumbersAndOffsets() throws {
+    let dir = TempDir()
+    let path = dir.file("a.jsonl", "{\"a\":1}\n\n{\"b\":2}\r\n{\"c\":3}")
+    var lines: [(Int, Int, String)] = []
+    try JSONLReader(path: path, chunkBytes: 1024).forEachLine { line in
+      lines.append((line.number, line.offset, String(decoding: line.content, as: UTF8.self)))
+    }
+    #expect(lines.map(\.0) == [1, 2, 3, 4])
+    #expect(lines.map(\.1) == [0, 8, 9, 18])
+    #expect(lines.map(\.2) == ["{\"a\":1}", "", "{\"b\":2}", "{\"c\":3}"])
+  }
+
+  @Test func linesSpanningChunkBoundaries() throws {
+    let dir = TempDir()
+    let rows = (0..<500).map { "{\"id\":\"\($0)\",\"output\":\"\(String(repeating: "x", count: $0 % 97))\"}" }
+    let path = dir.file("b.jsonl", rows.joined(separator: "\n") + "\n")
+    var seen: [String] = []
+    try JSONLReader(path: path, chunkBytes: 1024).forEachLine { seen.append(String(decoding: $0.bytes, as: UTF8.self)) }
+    #expect(seen == rows)
+  }
+
+  @Test func oversizedLineIsReportedWithoutBufferingAndReadingGoesOn() throws {
+    let dir = TempDir()
+    let long = "{\"output\":\"" + String(repeating: "y", count: 10_000) + "\"}"
+    let path = dir.file("c.jsonl", "{\"a\":1}\n" + long + "\n{\"b\":2}\n")
+    var numbers: [Int] = []
+    var issues: [LineIssue] = []
+    try JSONLReader(path: path, maxLineBytes: 2048, chunkBytes: 1024).forEachLine { numbers.append($0.number) }
+      onOversizedLine: { issues.append($0) }
+    #expect(numbers == [1, 3])
+    #expect(issues.count == 1)
+    #expect(issues.first?.line == 2)
+    #expect(issues.first?.offset == 8)
+    #expect(issues.first?.length == long.utf8.count)
+    #expect(issues.first?.kind == .lineTooLong(length: long.utf8.count))
+  }
+
+  @Test func byteRangesPartitionTheFileExactly() throws {
+    let dir = TempDir()
+    let rows = (0..<300).map { "{\"id\":\"r\($0)\",\"pad\":\"\(String(repeating: "z", count: ($0 * 7) % 50))\"}" }
+    let path = dir.file("d.jsonl", rows.joined(separator: "\n") + "\n")
+    let size = try JSONLReader(path: path).fileSize()
+    for shards in [1, 2, 3, 7] {
+      var all: [(Int, String)] = []
+      for k in 0..<shards {
+        let range = (size * k / shards)..<(size * (k + 1) / shards)
+        try JSONLReader(path: path, chunkBytes: 1024, byteRange: range).forEachLine {
+          all.append(($0.number, String(decoding: $0.bytes, as: UTF8.self)))
+        }
+      }
+      #expect(all.map(\.1) == rows, "shards=\(shards)")
+      #expect(all.map(\.0) == Array(1...300), "shards=\(shards)")
+    }
+  }
+
+  @Test func missingFileThrowsAnErrorNamingThePath() {
+    #expect(throws: EvalCoreError.self) {
+      try JSONLReader(path: "/nonexistent/outputs.jsonl").forEachLine { _ in }
+    }
+    do {
+      try JSONLReader(path: "/nonexistent/outputs.jsonl").forEachLine { _ in }
+    } catch {
+      #expect("\(error)".contains("/nonexistent/outputs.jsonl"))
+    }
+  }
+}
+
+@Suite struct OutputRecordReaderTests {
+  @Test func readsRecordsAndReportsEveryBadLine() throws {
+    let dir = TempDir()
+    var bytes = Array(
+      """
+      {"id":"a","category":"math","output":"<think>x</think>4","completion_tokens":12,"max_new_tokens":64,"finish_reason":"stop"}
+      {"id":"b","output":
+      [1,2,3]
+      {"id":"c","prompt":"no output"}
+
+      """.utf8)
+    bytes += Array("{\"id\":\"d\",\"output\":\"caf".utf8) + [0xE9] + Array("\"}\n".utf8)
+    bytes += Array("{\"id\":7,\"output\":\"fine\",\"finish_reason\":\"length\"}\n".utf8)
+    let path = dir.file("o.jsonl", bytes: bytes)
+    let (records, issues) = try OutputRecordReader(path: path).readAll()
+    #expect(records.map(\.id) == ["a", "7"])
+    #expect(records[0].category == "math")
+    #expect(records[0].completionTokens == 12)
+    #expect(records[0].maxNewTokens == 64)
+    #expect(records[0].finishReason == .stop)
+    #expect(records[1].finishReason == .length)
+    #expect(issues.map(\.line) == [2, 3, 4, 5])
+    #expect(issues.map(\.kind.code) == ["invalid_json", "invalid_json", "missing_field", "invalid_utf8"])
+    #expect(issues[2].kind == .missingField("output"))
+    #expect(issues[1].description.contains("expected a JSON object"))
+  }
+
+  @Test func dottedFieldPathsReachIntoNestedResponses() throws {
+    let dir = TempDir()
+    let path = dir.file(
+      "oai.jsonl",
+      """
+      {"request_id":"q1","meta":{"cat":"patent"},"choices":[{"message":{"content":"<think>a</think>b"},"finish_reason":"length"}],"usage":{"completion_tokens":9}}
+
+      """)
+    let fields = RecordFields(
+      id: "request_id", category: "meta.cat", output: "choices.0.message.content",
+      completionTokens: "usage.completion_tokens", finishReason: "choices.0.finish_reason")
+    let (records, issues) = try OutputRecordReader(path: path, fields: fields).readAll()
+    #expect(issues.isEmpty)
+    #expect(records.first?.id == "q1")
+    #expect(records.first?.category == "patent")
+    #expect(records.first?.output == "<think>a</think>b")
+    #expect(records.first?.finishReason == .length)
+    #expect(records.first?.completionTokens == 9)
+  }
+
+  @Test func invalidFieldPathsAreRejected() {
+    #expect(throws: EvalCoreError.invalidFieldPath("choices..content")) { try FieldPath(parsing: "choices..content") }
+    #expect(throws: EvalCoreError.invalidFieldPath("")) { try FieldPath(parsing: "") }
+  }
+
+  @Test func perRowTemplateFlagOverridesTheRun() throws {
+    let dir = TempDir()
+    let path = dir.file("r1.jsonl", "{\"id\":\"x\",\"output\":\"reasoning</think>answer\",\"template_opens_think\":true}\n")
+    let (records, _) = try OutputRecordReader(path: path).readAll()
+    #expect(records.first?.thinkOpening == .prefilled)
+  }
+}

@@ -1,0 +1,134 @@
+import Testing
+
+@testable import EvalCore
+
+@Suite struct RepetitionCheckTests {
+  let check = RepetitionCheck()
+
+  @Test func periodicTailIsALoop() throws {
+    let text = "The powers cycle. " + String(repeating: "So 2^100 mod 7 is 2 because the cycle has length 3. ", count: 12)
+    let finding = try #require(check.detect(in: text))
+    #expect(finding.repeats >= 11)
+    #expect(finding.atEnd)
+    #expect(finding.fragment.contains("cycle has length 3"))
+  }
+
+  @Test func loopInTheMiddleIsFound() throws {
+    let text =
+      "Let me start. " + String(repeating: "wait wait I need to check again ", count: 8)
+      + "Okay, the claim is anticipated by Smith because every element is shown."
+    let finding = try #require(check.detect(in: text))
+    #expect(!finding.atEnd)
+    #expect(finding.periodWords == 7)
+  }
+
+  @Test func singleWordStutterLoop() throws {
+    let text = "The answer is " + String(repeating: "very ", count: 40)
+    #expect(check.detect(in: text)?.periodWords == 1)
+  }
+
+  @Test func healthyTraceReusingASentenceIsNotALoop() {
+    let s = "Anticipation requires every element in one reference."
+    let text =
+      "\(s) Smith shows the housing and the latch. \(s) Smith does not show the spring. \(s) So there is no anticipation, though obviousness remains open. \(s)"
+    #expect(check.detect(in: text) == nil)
+  }
+
+  @Test func threeBackToBackRepeatsAreBelowTheDefault() {
+    let s = "I will verify the arithmetic carefully before I answer the question here. "
+    #expect(check.detect(in: "Start. " + String(repeating: s, count: 3) + "Done.") == nil)
+    #expect(check.detect(in: "Start. " + String(repeating: s, count: 4) + "Done.") != nil)
+  }
+
+  @Test func shortTextIsNeverALoop() {
+    #expect(check.detect(in: "no no no no") == nil)
+  }
+}
+
+@Suite struct MojibakeCheckTests {
+  let check = MojibakeCheck()
+
+  @Test func utf8DecodedAsWindows1252() throws {
+    let finding = try #require(check.detect(in: "The applicantâ€™s argument isnâ€™t persuasive."))
+    #expect(finding.sequences == 2)
+    #expect(finding.example == "â€™ → ’")
+  }
+
+  @Test func utf8DecodedAsLatin1() throws {
+    #expect(try #require(check.detect(in: "cafÃ© au lait")).example == "Ã© → é")
+    #expect(check.detect(in: "emoji ðŸ˜€ here") != nil)
+  }
+
+  @Test func replacementCharacters() throws {
+    let finding = try #require(check.detect(in: "bad \u{FFFD} byte"))
+    #expect(finding.replacementCharacters == 1)
+    #expect(MojibakeCheck(countReplacementCharacters: false).detect(in: "bad \u{FFFD} byte") == nil)
+  }
+
+  @Test func realAccentedTextIsNotMojibake() {
+    #expect(check.detect(in: "Ça va? Crème brûlée, naïve façade, São Paulo, Ægir, ÀÉÎ.") == nil)
+    #expect(check.detect(in: "Müller v. Straße — “quoted” ’tis") == nil)
+    #expect(check.detect(in: "plain ASCII text") == nil)
+  }
+}
+
+@Suite struct ScriptDriftCheckTests {
+  @Test func hangulInsideEnglish() throws {
+    let finding = try #require(ScriptDriftCheck().detect(in: "So the answer is 48. 그러므로 답은 48입니다. Done."))
+    #expect(finding.script == .hangul)
+    #expect(finding.runLetters >= 4)
+  }
+
+  @Test func cyrillicAndHanRuns() {
+    #expect(ScriptDriftCheck().detect(in: "We compute это значение here")?.script == .cyrillic)
+    #expect(ScriptDriftCheck().detect(in: "Therefore 所以答案是 four")?.script == .han)
+  }
+
+  @Test func mathSymbolsAndNamesAreNotDrift() {
+    #expect(ScriptDriftCheck().detect(in: "Let θ be the angle and Δx the step; α + β = π.") == nil)
+    #expect(ScriptDriftCheck().detect(in: "Résumé of the Müller decision, naïve approach.") == nil)
+  }
+
+  @Test func dominantModeAcceptsTheTextsOwnScript() {
+    let korean = "이 문제는 두 권의 책을 하나로 묶어서 생각합니다"
+    #expect(ScriptDriftCheck(expected: .dominant).detect(in: korean) == nil)
+    #expect(ScriptDriftCheck().detect(in: korean) != nil)
+    let japanese = "この問題は二冊の本を一つとして数えます"
+    #expect(ScriptDriftCheck(expected: .dominant).detect(in: japanese) == nil)
+    #expect(ScriptDriftCheck(expected: .dominant).detect(in: "이 문제는 두 권의 책을 это значение очень") != nil)
+  }
+}
+
+@Suite struct RunTogetherCheckTests {
+  @Test func wordsWithoutSpaces() throws {
+    let finding = try #require(
+      RunTogetherCheck().detect(in: "thetwobooksmustbeadjacentsotreatthemasoneblock. Then count."))
+    #expect(finding.words == 1)
+    #expect(finding.example.hasPrefix("thetwobooks"))
+  }
+
+  @Test func proseWithAlmostNoSpaces() {
+    let text = String(repeating: "thecourtheldthat theclaimwas anticipatedbysmith ", count: 6)
+    #expect(RunTogetherCheck().detect(in: text) != nil)
+  }
+
+  @Test func longWordsCodeAndUrlsAreNotRunTogether() {
+    let text =
+      "Electroencephalography and internationalization are long words. See https://example.com/some/very/long/path_name and callSomeVeryLongFunctionNameInCamelCase() or snake_case_identifier_that_is_long."
+    #expect(RunTogetherCheck().detect(in: text) == nil)
+    #expect(RunTogetherCheck().detect(in: "这是一个没有空格的中文句子但是这是正常的写法因为中文不用空格分词所以不算") == nil)
+  }
+}
+
+@Suite struct TokenCounterTests {
+  @Test func approximateCounterScalesWithText() {
+    let c = ApproximateTokenCounter()
+    #expect(c.countTokens(in: "") == 0)
+    #expect(c.countTokens(in: "The cat sat.") == 4)
+    #expect(c.countTokens(in: "internationalization") == 4)
+    #expect(c.countTokens(in: "reasoning") == 2)
+    #expect(c.countTokens(in: "你好世界") == 4)
+    let long = String(repeating: "Let me check the claim again. ", count: 100)
+    #expect(c.countTokens(in: long) == 700)
+  }
+}

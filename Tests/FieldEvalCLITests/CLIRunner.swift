@@ -1,0 +1,63 @@
+import Foundation
+
+/// Runs the built `fieldeval` executable and captures its output.
+enum CLI {
+  struct Result {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+  }
+
+  /// The package root (this file is Tests/FieldEvalCLITests/CLIRunner.swift).
+  static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
+
+  /// The `fieldeval` binary: `$FIELDEVAL_BIN`, or the one next to the test bundle, or `.build/debug`.
+  static var binary: URL {
+    if let env = ProcessInfo.processInfo.environment["FIELDEVAL_BIN"] { return URL(fileURLWithPath: env) }
+    let candidates = [
+      Bundle.main.bundleURL.appendingPathComponent("fieldeval"),
+      Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("fieldeval"),
+      packageRoot.appendingPathComponent(".build/debug/fieldeval"),
+    ]
+    return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates.last!
+  }
+
+  static func run(_ arguments: [String]) throws -> Result {
+    let process = Process()
+    process.executableURL = binary
+    process.arguments = arguments
+    process.currentDirectoryURL = packageRoot
+    let out = Pipe()
+    let err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    let errData = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return Result(
+      status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+      stderr: String(decoding: errData, as: UTF8.self))
+  }
+}
+
+/// A temporary directory removed when the value is deinitialized.
+final class TempDir {
+  let url: URL
+
+  init() {
+    url = FileManager.default.temporaryDirectory.appendingPathComponent("fieldeval-cli-\(UUID().uuidString)")
+    try! FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+  }
+
+  deinit { try? FileManager.default.removeItem(at: url) }
+
+  func path(_ name: String) -> String { url.appendingPathComponent(name).path }
+
+  func file(_ name: String, _ text: String) -> String {
+    let p = path(name)
+    FileManager.default.createFile(atPath: p, contents: Data(text.utf8))
+    return p
+  }
+}
