@@ -112,6 +112,18 @@ public struct EmissionStats: Sendable, Hashable, Codable {
     if row.thinkClosed { closedRows += 1 }
   }
 
+  /// Adds another set's rows.
+  public mutating func merge(_ other: EmissionStats, evidenceLimit: Int) {
+    rows += other.rows
+    closedRows += other.closedRows
+    for (flag, n) in other.counts { counts[flag, default: 0] += n }
+    for (flag, ids) in other.evidence {
+      let room = max(0, evidenceLimit - evidence[flag, default: []].count)
+      evidence[flag, default: []] += ids.prefix(room)
+    }
+    thinkTokens += other.thinkTokens
+  }
+
   /// Rows with the flag.
   public func count(_ flag: Flag) -> Int { counts[flag] ?? 0 }
 
@@ -182,6 +194,43 @@ public struct EmissionSummary: Sendable, Hashable, Codable {
       summary.add(issue)
     }
     return summary
+  }
+
+  /// Checks a JSONL file on several threads, each reading its own byte range, and merges the
+  /// results. The summary equals the single-threaded one except that evidence row ids are
+  /// kept per shard in file order.
+  public static func measure(path: String, analyzer: EmissionAnalyzer, parallelism: Int) async throws -> EmissionSummary {
+    let size = try JSONLReader(path: path).fileSize()
+    let shards = max(1, min(parallelism, size / (1 << 20) + 1))
+    let fields = analyzer.configuration.fields
+    let limit = analyzer.configuration.evidenceLimit
+    return try await withThrowingTaskGroup(of: (Int, EmissionSummary).self) { group in
+      for k in 0..<shards {
+        let range = (size * k / shards)..<(size * (k + 1) / shards)
+        group.addTask {
+          var summary = EmissionSummary(evidenceLimit: limit)
+          var reader = OutputRecordReader(path: path, fields: fields)
+          reader.reader.byteRange = range
+          try reader.forEach { summary.add(analyzer.analyze($0)) } onIssue: { summary.add($0) }
+          return (k, summary)
+        }
+      }
+      var parts: [(Int, EmissionSummary)] = []
+      for try await part in group { parts.append(part) }
+      var total = EmissionSummary(evidenceLimit: limit)
+      for (_, part) in parts.sorted(by: { $0.0 < $1.0 }) { total.merge(part) }
+      return total
+    }
+  }
+
+  /// Adds another summary's rows (e.g. of another shard of the same run).
+  public mutating func merge(_ other: EmissionSummary) {
+    overall.merge(other.overall, evidenceLimit: evidenceLimit)
+    for (category, stats) in other.perCategory {
+      perCategory[category, default: EmissionStats()].merge(stats, evidenceLimit: evidenceLimit)
+    }
+    badLines += other.badLines
+    issues += other.issues.prefix(max(0, 1000 - issues.count))
   }
 
   /// Checks in-memory records.

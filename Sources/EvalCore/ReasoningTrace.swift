@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
 
 /// How a reasoning block is opened in a model's output.
 public enum ThinkOpening: String, Sendable, Codable, Hashable, CaseIterable {
@@ -84,8 +88,10 @@ public struct ReasoningTrace: Sendable, Hashable {
     var stray = 0
     var cursor = text.startIndex
 
-    let firstOpen = text.range(of: open)
-    let firstClose = text.range(of: close)
+    let openBytes = Array(open.utf8)
+    let closeBytes = Array(close.utf8)
+    let firstOpen = find(openBytes, in: text, from: text.startIndex)
+    let firstClose = find(closeBytes, in: text, from: text.startIndex)
     let mode = opening ?? format.opening
     let prefilled: Bool
     switch mode {
@@ -100,8 +106,8 @@ public struct ReasoningTrace: Sendable, Hashable {
     var blockPrefilled = prefilled
     while cursor < text.endIndex {
       if inside {
-        let nextClose = text.range(of: close, range: cursor..<text.endIndex)
-        let nextOpen = text.range(of: open, range: cursor..<text.endIndex)
+        let nextClose = find(closeBytes, in: text, from: cursor)
+        let nextOpen = find(openBytes, in: text, from: cursor)
         if let o = nextOpen, nextClose.map({ o.lowerBound < $0.lowerBound }) ?? true {
           nested = true
           // Treat the inner opening tag as part of the block's content.
@@ -117,11 +123,11 @@ public struct ReasoningTrace: Sendable, Hashable {
           cursor = text.endIndex
         }
       } else {
-        let nextOpen = text.range(of: open, range: cursor..<text.endIndex)
+        let nextOpen = find(openBytes, in: text, from: cursor)
         let segmentEnd = nextOpen?.lowerBound ?? text.endIndex
         var segment = text[cursor..<segmentEnd]
         // Count and drop stray closing tags in answer text.
-        while let c = segment.range(of: close) {
+        while let c = find(closeBytes, in: text, from: segment.startIndex), c.upperBound <= segment.endIndex {
           stray += 1
           answer += segment[segment.startIndex..<c.lowerBound]
           segment = segment[c.upperBound...]
@@ -148,4 +154,33 @@ public struct ReasoningTrace: Sendable, Hashable {
     self.nested = nested
     self.strayCloseTags = stray
   }
+}
+
+/// The first occurrence of `needle` (UTF-8 bytes) in `text` at or after `from`.
+private func find(_ needle: [UInt8], in text: String, from: String.Index) -> Range<String.Index>? {
+  guard !needle.isEmpty else { return nil }
+  var text = text
+  let utf8 = text.utf8
+  let start = utf8.distance(from: utf8.startIndex, to: from)
+  let found: Int? = text.withUTF8 { buffer -> Int? in
+    guard start <= buffer.count, let base = buffer.baseAddress else { return nil }
+    let first = Int32(needle[0])
+    var position = start
+    let last = buffer.count - needle.count
+    while position <= last {
+      guard let hit = memchr(base + position, first, last - position + 1) else { return nil }
+      let offset = UnsafeRawPointer(hit) - UnsafeRawPointer(base)
+      var matches = true
+      for k in 1..<needle.count where buffer[offset + k] != needle[k] {
+        matches = false
+        break
+      }
+      if matches { return offset }
+      position = offset + 1
+    }
+    return nil
+  }
+  guard let offset = found else { return nil }
+  let lower = utf8.index(utf8.startIndex, offsetBy: offset)
+  return lower..<utf8.index(lower, offsetBy: needle.count)
 }

@@ -41,62 +41,108 @@ public struct RunTogetherCheck: Sendable, Hashable, Codable {
   /// Returns the finding when the text has run-together words, else `nil`.
   public func detect(in text: String) -> Finding? {
     var letters = 0
-    var spaces = 0
+    var words = 0
     var spacedLetters = 0
     var suspiciousWords = 0
     var suspiciousLetters = 0
-    var longest = Substring()
-    for word in text.split(whereSeparator: { $0.isWhitespace }) {
-      spaces += 1
-      let trimmed = word.trimmingPunctuation()
-      var wordLetters = 0
-      var onlyLetters = true
-      var innerUpper = false
-      var spaced = true
-      var previousLower = false
-      for scalar in trimmed.unicodeScalars {
-        let script = ScriptClass.of(scalar)
-        if script == .common {
-          onlyLetters = false
-          previousLower = false
-          continue
-        }
-        if script.isWrittenWithoutSpaces { spaced = false }
-        wordLetters += 1
-        let isUpper = scalar.properties.isUppercase
-        if isUpper && previousLower { innerUpper = true }
-        previousLower = scalar.properties.isLowercase
-      }
+    var longest: Range<String.UnicodeScalarView.Index>? = nil
+    var longestLetters = 0
+    let scalars = text.unicodeScalars
+
+    // State of the current word.
+    var inWord = false
+    var wordLetters = 0
+    var onlyLetters = true
+    var innerUpper = false
+    var spaced = true
+    var previousLower = false
+    var pendingNonLetter = false
+    var firstLetter = scalars.startIndex
+    var afterLastLetter = scalars.startIndex
+
+    func endWord() {
+      guard inWord else { return }
+      words += 1
       letters += wordLetters
       if spaced { spacedLetters += wordLetters }
       if spaced && onlyLetters && !innerUpper && wordLetters >= minWordLetters {
         suspiciousWords += 1
         suspiciousLetters += wordLetters
-        if trimmed.count > longest.count { longest = trimmed }
+        if wordLetters > longestLetters {
+          longestLetters = wordLetters
+          longest = firstLetter..<afterLastLetter
+        }
       }
+      inWord = false
+      wordLetters = 0
+      onlyLetters = true
+      innerUpper = false
+      spaced = true
+      previousLower = false
+      pendingNonLetter = false
     }
-    if suspiciousLetters >= minRunTogetherLetters {
+
+    var index = scalars.startIndex
+    while index != scalars.endIndex {
+      let scalar = scalars[index]
+      let next = scalars.index(after: index)
+      let v = scalar.value
+      let isSpace: Bool
+      var isLetter = false
+      var isUpper = false
+      var isLower = false
+      if v < 0x80 {
+        isSpace = v == 0x20 || (v >= 0x09 && v <= 0x0D)
+        if v >= 0x61 && v <= 0x7A {
+          isLetter = true
+          isLower = true
+        } else if v >= 0x41 && v <= 0x5A {
+          isLetter = true
+          isUpper = true
+        }
+      } else {
+        let p = scalar.properties
+        isSpace = p.isWhitespace
+        let script = ScriptClass.of(scalar)
+        if !isSpace && script != .common {
+          isLetter = true
+          if script.isWrittenWithoutSpaces { spaced = false }
+          isUpper = p.isUppercase
+          isLower = p.isLowercase
+        }
+      }
+      if isSpace {
+        endWord()
+      } else {
+        if !inWord {
+          inWord = true
+        }
+        if isLetter {
+          if wordLetters == 0 { firstLetter = index }
+          if pendingNonLetter { onlyLetters = false }
+          pendingNonLetter = false
+          wordLetters += 1
+          if isUpper && previousLower { innerUpper = true }
+          previousLower = isLower
+          afterLastLetter = next
+        } else {
+          if wordLetters > 0 { pendingNonLetter = true }
+          previousLower = false
+        }
+      }
+      index = next
+    }
+    endWord()
+
+    if suspiciousLetters >= minRunTogetherLetters, let range = longest {
       return Finding(
         words: suspiciousWords, letterShare: letters == 0 ? 0 : Double(suspiciousLetters) / Double(letters),
-        example: String(longest.prefix(80)))
+        example: String(String.UnicodeScalarView(scalars[range]).prefix(80)))
     }
-    if spacedLetters >= minLettersForRatio && Double(max(0, spaces - 1)) / Double(spacedLetters) < minSpaceRatio {
+    if spacedLetters >= minLettersForRatio && Double(max(0, words - 1)) / Double(spacedLetters) < minSpaceRatio {
       let longestWord = text.split(whereSeparator: { $0.isWhitespace }).max { $0.count < $1.count } ?? ""
-      return Finding(words: max(1, spaces), letterShare: 1, example: String(longestWord.prefix(80)))
+      return Finding(words: max(1, words), letterShare: 1, example: String(longestWord.prefix(80)))
     }
     return nil
-  }
-}
-
-extension Substring {
-  func trimmingPunctuation() -> Substring {
-    var s = self
-    while let f = s.unicodeScalars.first, !f.properties.isAlphabetic, f.properties.numericType == nil {
-      s = s.dropFirst()
-    }
-    while let l = s.unicodeScalars.last, !l.properties.isAlphabetic, l.properties.numericType == nil {
-      s = s.dropLast()
-    }
-    return s
   }
 }
