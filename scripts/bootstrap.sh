@@ -27,7 +27,7 @@ sudo_cmd() { if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null
 
 # --- 1. system packages -----------------------------------------------------------------
 need_pkgs=()
-for p in cmake ninja-build pkg-config libcurl4-openssl-dev libxml2-dev; do
+for p in cmake ninja-build pkg-config unzip libcurl4-openssl-dev libxml2-dev; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need_pkgs+=("$p")
 done
 if [ ${#need_pkgs[@]} -gt 0 ]; then

@@ -1,6 +1,7 @@
 import ArgumentParser
 import EmissionGate
 import Foundation
+import Logging
 
 /// Output formats for reports.
 enum ReportFormat: String, ExpressibleByArgument, CaseIterable {
@@ -56,6 +57,8 @@ struct EmissionCommand: AsyncParsableCommand {
         "the rule for \(relative.metric.rawValue) is relative to a baseline: pass --baseline BASE.jsonl or use min/max")
     }
     let analyzer = EmissionAnalyzer(configuration: file.configuration)
+    let logger = Logger(label: "fieldeval.emission")
+    logger.info("checking outputs", metadata: ["file": "\(outputs)", "rules": "\(rules.count)"])
 
     var writer: AtomicLineWriter? = nil
     if let rowsOut { writer = try AtomicLineWriter(path: rowsOut) }
@@ -70,6 +73,8 @@ struct EmissionCommand: AsyncParsableCommand {
       writer?.abandon()
       throw error
     }
+    for issue in summary.issues { logger.debug("skipped malformed line", metadata: ["file": "\(outputs)", "issue": "\(issue)"]) }
+    logger.info("checked outputs", metadata: ["rows": "\(summary.overall.rows)", "bad_lines": "\(summary.badLines)"])
     let baselineSummary = try baseline.map { try EmissionSummary.measure(path: $0, analyzer: analyzer) }
     if summary.overall.rows == 0 {
       throw CLIError(

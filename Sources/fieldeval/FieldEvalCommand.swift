@@ -1,6 +1,7 @@
 import ArgumentParser
 import EvalCore
 import Foundation
+import Logging
 
 #if canImport(Glibc)
   import Glibc
@@ -9,6 +10,9 @@ import Foundation
 #endif
 
 /// `fieldeval`: gates fine-tuned reasoning models.
+///
+/// Logging goes to standard error through swift-log; set `FIELDEVAL_LOG_LEVEL` (`trace`,
+/// `debug`, `info`, `notice`, `warning`, `error`, `critical`) to change the default `warning`.
 ///
 /// Exit codes, for every subcommand: 0 the gate passed (or nothing was flagged), 1 it failed,
 /// 2 usage errors or unreadable input.
@@ -19,7 +23,8 @@ struct FieldEvalCommand: AsyncParsableCommand {
     abstract: "Stop bad fine-tunes before they cost a day.",
     discussion: """
       Exit status: 0 when the gate passes or nothing is flagged, 1 when it fails, \
-      2 for usage errors or unreadable input.
+      2 for usage errors or unreadable input. Set FIELDEVAL_LOG_LEVEL=info or debug for \
+      progress and per-line diagnostics on standard error.
       """,
     version: "0.1.0",
     subcommands: CommandRegistry.subcommands
@@ -27,6 +32,12 @@ struct FieldEvalCommand: AsyncParsableCommand {
 
   /// Runs the command, mapping errors to the documented exit codes.
   static func main() async {
+    LoggingSystem.bootstrap { label in
+      var handler = StreamLogHandler.standardError(label: label)
+      let level = ProcessInfo.processInfo.environment["FIELDEVAL_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:))
+      handler.logLevel = level ?? .warning
+      return handler
+    }
     do {
       var command = try parseAsRoot()
       if var asyncCommand = command as? any AsyncParsableCommand {
