@@ -65,10 +65,16 @@ struct EmissionCommand: AsyncParsableCommand {
     let encoder = JSONOutput.encoder(pretty: false)
     let summary: EmissionSummary
     do {
-      summary = try EmissionSummary.measure(path: outputs, analyzer: analyzer) { row in
-        try writer?.write(encoder.encode(row))
+      if let writer {
+        // Rows are written in input order, so one reader streams the file.
+        summary = try EmissionSummary.measure(path: outputs, analyzer: analyzer) { row in
+          try writer.write(encoder.encode(row))
+        }
+        try writer.commit()
+      } else {
+        summary = try await EmissionSummary.measure(
+          path: outputs, analyzer: analyzer, parallelism: ProcessInfo.processInfo.activeProcessorCount)
       }
-      try writer?.commit()
     } catch {
       writer?.abandon()
       throw error
