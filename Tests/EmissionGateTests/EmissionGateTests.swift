@@ -152,3 +152,43 @@ func summary(rows: Int, present: Int, thinkTokens: Int, loops: Int = 0, category
     #expect(errorText("fields:\n  output: \"a..b\"\n").contains("gate.yaml:2:11"))
   }
 }
+
+@Suite struct ParallelMeasureTests {
+  @Test func shardedMeasureEqualsSingleThreaded() async throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fieldeval-par-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let path = dir.appendingPathComponent("outputs.jsonl").path
+    var text = ""
+    let loop = String(repeating: "check the modulus again ", count: 12)
+    for i in 0..<12_000 {
+      let output: String
+      switch i % 7 {
+      case 0: output = "<think>\(loop)"
+      case 1: output = "no reasoning at all"
+      case 2: output = "reasoning only\\n</think>\\nanswer"
+      default: output = "<think>row \(i) reasons about the claim in a few words</think>answer \(i)"
+      }
+      if i % 1000 == 999 { text += "{broken\n" }
+      text += "{\"id\":\"r\(i)\",\"category\":\"c\(i % 3)\",\"output\":\"\(output)\",\"filler\":\"\(String(repeating: "x", count: 200))\"}\n"
+    }
+    FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
+    let analyzer = EmissionAnalyzer()
+    let serial = try EmissionSummary.measure(path: path, analyzer: analyzer)
+    let parallel = try await EmissionSummary.measure(path: path, analyzer: analyzer, parallelism: 3)
+    #expect(serial.overall.rows == 12_000)
+    #expect(serial.badLines == 12)
+    #expect(parallel.overall.rows == serial.overall.rows)
+    #expect(parallel.badLines == serial.badLines)
+    #expect(parallel.overall.counts == serial.overall.counts)
+    #expect(parallel.overall.closedRows == serial.overall.closedRows)
+    #expect(parallel.overall.thinkTokens.sorted() == serial.overall.thinkTokens.sorted())
+    #expect(parallel.perCategory.mapValues(\.rows) == serial.perCategory.mapValues(\.rows))
+    #expect(parallel.issues.map(\.line) == serial.issues.map(\.line))
+    for metric in EmissionMetric.allCases {
+      #expect(parallel.overall.value(of: metric) == serial.overall.value(of: metric), "\(metric)")
+    }
+  }
+}
+
+import Foundation
