@@ -58,6 +58,7 @@ let package = Package(
       path: "Benchmarks/EmissionBenchmark",
       swiftSettings: swiftSettings
     ),
+    .testTarget(name: "LeakScannerTests", dependencies: ["LeakScanner", "EvalCore"], swiftSettings: swiftSettings),
     .testTarget(name: "FieldEvalCLITests", dependencies: ["fieldeval"], swiftSettings: swiftSettings),
     .testTarget(name: "EvalCoreTests", dependencies: ["EvalCore"], swiftSettings: swiftSettings),
     .testTarget(

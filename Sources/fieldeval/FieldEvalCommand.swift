@@ -1,5 +1,6 @@
 import ArgumentParser
 import EvalCore
+import LeakScanner
 import Foundation
 import Logging
 
@@ -60,7 +61,7 @@ struct FieldEvalCommand: AsyncParsableCommand {
       FieldEvalCommand.exit(withError: error)
     }
     let message: String
-    if error is EvalCoreError || error is CLIError {
+    if error is EvalCoreError || error is CLIError || error is LeakScannerError {
       message = "error: \(error)"
     } else {
       message = fullMessage(for: error)
@@ -79,6 +80,9 @@ struct CLIError: Error, CustomStringConvertible {
 /// Subcommands; each product's command registers itself here.
 enum CommandRegistry {
   static let subcommands: [any ParsableCommand.Type] = [
-    EmissionCommand.self
+    EmissionCommand.self,
+    ScanCommand.self,
+    CleanCommand.self,
+    MergeCommand.self,
   ]
 }

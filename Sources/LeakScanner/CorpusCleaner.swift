@@ -1,0 +1,244 @@
+import Foundation
+
+/// Counts of a clean run. `clean + quarantined == lines` always holds.
+public struct CleanSummary: Sendable, Hashable, Codable {
+  /// Input lines (blank lines included).
+  public var lines = 0
+  /// Lines written to the clean output (byte-identical, or repaired).
+  public var clean = 0
+  /// Of the clean lines, rows whose scaffolding prefix was stripped.
+  public var repaired = 0
+  /// Lines written to the quarantine output.
+  public var quarantined = 0
+  /// Of the quarantined lines, malformed ones.
+  public var malformed = 0
+}
+
+/// Splits a corpus into a clean file and a quarantine file: every input line goes to exactly one.
+///
+/// Clean lines are byte-identical to the input. Each quarantine line is a JSON object with the
+/// line number, the row id, the reasons (detector ids and evidence) and the original row —
+/// `row` holds the original JSON, or `raw_base64` the original bytes when the line was not
+/// valid JSON or UTF-8. The first occurrence of a duplicate stays clean. With `repair`, rows
+/// whose only findings are scaffolding prefixes are kept with the prefix stripped, and each
+/// change is recorded in the audit file. Outputs are written to temporary files and renamed
+/// into place, so a crash leaves the old files or none.
+public struct CorpusCleaner: Sendable {
+  /// Scan settings.
+  public var configuration: ScanConfiguration
+  /// Whether all discovery candidates (not only high-confidence ones) become rules.
+  public var acceptDiscovered: Bool
+  /// Whether scaffolding prefixes are stripped instead of quarantining the row.
+  public var repair: Bool
+
+  /// Creates a cleaner.
+  public init(configuration: ScanConfiguration = ScanConfiguration(), acceptDiscovered: Bool = false, repair: Bool = false) {
+    self.configuration = configuration
+    self.acceptDiscovered = acceptDiscovered
+    self.repair = repair
+  }
+
+  /// Cleans `path` into `cleanOut` and `quarantineOut` (and `auditOut` with `repair`).
+  ///
+  /// - Returns: the counts and the scan report the decisions were based on.
+  public func clean(path: String, cleanOut: String, quarantineOut: String, auditOut: String? = nil) async throws -> (
+    CleanSummary, ScanReport
+  ) {
+    let scanner = CorpusScanner(configuration: configuration)
+    let (report, verdicts) = try await scanner.scanWithVerdicts(
+      path: path, shard: nil, parallelism: ProcessInfo.processInfo.activeProcessorCount)
+    let discoveredRules = report.discovered.filter { acceptDiscovered || $0.highConfidence }.map { $0.rule() }
+    let discovered = RuleDetector(id: DetectorID.discovered, summary: "discovered scaffolding", rules: discoveredRules)
+    let parser = CorpusRowParser(shape: configuration.shape)
+
+    let cleanFile = try OutputFile(path: cleanOut)
+    let quarantineFile = try OutputFile(path: quarantineOut)
+    let auditFile = try auditOut.map { try OutputFile(path: $0) }
+    var summary = CleanSummary()
+    do {
+      let reader = JSONLReader(path: path, maxLineBytes: configuration.maxLineBytes)
+      let source = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
+      defer { try? source.close() }
+      try reader.forEachLine { line in
+        summary.lines += 1
+        if line.isBlank {
+          try quarantine(quarantineFile, line: line.number, id: nil, reasons: [Finding(detector: "blank-line", evidence: "blank line")], raw: line.bytes, json: false)
+          summary.quarantined += 1
+          return
+        }
+        let row: CorpusRow
+        switch parser.parse(line) {
+        case .failure(let issue):
+          var isJSON = false
+          if case .missingField = issue.kind { isJSON = true }
+          try quarantine(
+            quarantineFile, line: line.number, id: nil,
+            reasons: [Finding(detector: DetectorID.malformed, evidence: issue.description)], raw: line.bytes, json: isJSON)
+          summary.quarantined += 1
+          summary.malformed += 1
+          return
+        case .success(let r): row = r
+        }
+        var findings = verdicts[line.number]?.findings ?? []
+        if !discoveredRules.isEmpty {
+          let context = RowContext(row: row, format: configuration.format)
+          let already = Set(findings.compactMap(\.repairPrefix))
+          findings += discovered.findings(in: context).filter { f in
+            !(f.repairPrefix.map { p in already.contains { $0.hasPrefix(p) || p.hasPrefix($0) } } ?? false)
+          }
+        }
+        if findings.isEmpty {
+          try cleanFile.write(line.bytes)
+          summary.clean += 1
+          return
+        }
+        if repair, findings.allSatisfy({ $0.repairPrefix != nil }),
+          let repaired = Repair.strip(prefixes: findings.compactMap(\.repairPrefix), from: line, format: configuration.format)
+        {
+          try cleanFile.write(repaired)
+          summary.clean += 1
+          summary.repaired += 1
+          let audit: [String: Any] = [
+            "line": line.number, "id": row.id, "removed": findings.compactMap(\.repairPrefix),
+            "detectors": findings.map(\.detector),
+          ]
+          try auditFile?.write(Array(try JSONSerialization.data(withJSONObject: audit, options: [.sortedKeys, .withoutEscapingSlashes]))[...])
+          return
+        }
+        try quarantine(quarantineFile, line: line.number, id: row.id, reasons: findings, raw: line.bytes, json: true)
+        summary.quarantined += 1
+      } onOversizedLine: { issue in
+        summary.lines += 1
+        try source.seek(toOffset: UInt64(issue.offset))
+        let bytes = try source.read(upToCount: issue.length) ?? Data()
+        try quarantine(
+          quarantineFile, line: issue.line, id: nil,
+          reasons: [Finding(detector: DetectorID.malformed, evidence: issue.description)], raw: Array(bytes)[...], json: false)
+        summary.quarantined += 1
+        summary.malformed += 1
+      }
+      try cleanFile.commit()
+      try quarantineFile.commit()
+      try auditFile?.commit()
+    } catch {
+      cleanFile.abandon()
+      quarantineFile.abandon()
+      auditFile?.abandon()
+      throw error
+    }
+    return (summary, report)
+  }
+
+  func quarantine(_ file: OutputFile, line: Int, id: String?, reasons: [Finding], raw: ArraySlice<UInt8>, json: Bool) throws {
+    var head: [String: Any] = ["line": line, "reasons": reasons.map { r -> [String: Any] in
+      ["detector": r.detector, "evidence": r.evidence]
+    }]
+    if let id { head["id"] = id }
+    if !json { head["raw_base64"] = Data(raw).base64EncodedString() }
+    var bytes = Array(try JSONSerialization.data(withJSONObject: head, options: [.sortedKeys, .withoutEscapingSlashes]))
+    if json {
+      // Embed the original row verbatim: {"line":…,"reasons":[…],"row":<original>}
+      bytes.removeLast()
+      bytes += Array(",\"row\":".utf8)
+      var content = raw
+      if content.last == UInt8(ascii: "\r") { content = content.dropLast() }
+      bytes += content
+      bytes.append(UInt8(ascii: "}"))
+    }
+    try file.write(bytes[...])
+  }
+}
+
+/// Strips detected prefixes from the reasoning blocks of a row.
+enum Repair {
+  static func strip(prefixes: [String], from line: JSONLLine, format: ReasoningFormat) -> ArraySlice<UInt8>? {
+    guard var object = (try? JSONSerialization.jsonObject(with: Data(line.content))) as? [String: Any] else { return nil }
+    var remaining = prefixes
+    func fix(_ text: String) -> String {
+      var text = text
+      while let prefix = remaining.first, let stripped = stripOne(prefix, from: text, format: format) {
+        text = stripped
+        remaining.removeFirst()
+      }
+      return text
+    }
+    for key in ["response", "completion", "output", "answer", "chosen", "text"] {
+      if let s = object[key] as? String { object[key] = fix(s) }
+    }
+    for (listKey, roleKey, contentKey) in [("messages", "role", "content"), ("conversations", "from", "value")] {
+      if var list = object[listKey] as? [[String: Any]] {
+        for i in list.indices {
+          let role = (list[i][roleKey] as? String ?? "").lowercased()
+          if RowSegment(role: role, text: "").isModelText, let s = list[i][contentKey] as? String {
+            list[i][contentKey] = fix(s)
+          }
+        }
+        object[listKey] = list
+      }
+    }
+    guard remaining.isEmpty,
+      let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+    else { return nil }
+    return Array(data)[...]
+  }
+
+  static func stripOne(_ prefix: String, from text: String, format: ReasoningFormat) -> String? {
+    var search = text.startIndex
+    while let open = text.range(of: format.openTag, range: search..<text.endIndex) {
+      let afterSpace = text[open.upperBound...].firstIndex { !$0.isWhitespace } ?? text.endIndex
+      if text[afterSpace...].hasPrefix(prefix) {
+        return String(text[..<afterSpace]) + String(text[text.index(afterSpace, offsetBy: prefix.count)...])
+      }
+      search = open.upperBound
+    }
+    // A prefilled block starts the text.
+    let start = text.firstIndex { !$0.isWhitespace } ?? text.endIndex
+    if text[start...].hasPrefix(prefix) {
+      return String(text[..<start]) + String(text[text.index(start, offsetBy: prefix.count)...])
+    }
+    return nil
+  }
+}
+
+/// A line-oriented output written to a temporary file and renamed into place on commit.
+final class OutputFile: @unchecked Sendable {
+  let path: String
+  let temp: String
+  let handle: FileHandle
+  var buffer: [UInt8] = []
+
+  init(path: String) throws {
+    self.path = path
+    let url = URL(fileURLWithPath: path)
+    temp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).partial-\(getpid())").path
+    guard FileManager.default.createFile(atPath: temp, contents: nil) else {
+      throw LeakScannerError.unwritableOutput(path: path, reason: "cannot create a file in its folder")
+    }
+    handle = try FileHandle(forWritingTo: URL(fileURLWithPath: temp))
+  }
+
+  func write(_ bytes: ArraySlice<UInt8>) throws {
+    buffer += bytes
+    buffer.append(0x0A)
+    if buffer.count >= 1 << 22 { try flush() }
+  }
+
+  func flush() throws {
+    try handle.write(contentsOf: buffer)
+    buffer.removeAll(keepingCapacity: true)
+  }
+
+  func commit() throws {
+    try flush()
+    try handle.synchronize()
+    try handle.close()
+    guard rename(temp, path) == 0 else {
+      throw LeakScannerError.unwritableOutput(path: path, reason: String(cString: strerror(errno)))
+    }
+  }
+
+  func abandon() {
+    try? handle.close()
+    unlink(temp)
+  }
+}

@@ -1,0 +1,218 @@
+import Foundation
+
+/// What the scanner decided about one row.
+package struct RowVerdict: Sendable {
+  var line: Int
+  var id: String
+  var findings: [Finding]
+}
+
+/// The per-row pass over one byte range of a corpus.
+package struct ShardPass: Sendable {
+  var lines = 0
+  var rows = 0
+  var issues: [LineIssue] = []
+  var malformed = 0
+  var flagged: [Int: RowVerdict] = [:]
+  var hashes: [(line: Int, hash: UInt64)] = []
+  var signatures: [(line: Int, signature: [UInt16])] = []
+  var discovery = DiscoveryStats()
+  var histogram: [String: Int] = [:]
+  var shapes: [String: Int] = [:]
+  var examples: [String: [RowReference]] = [:]
+  var counts: [String: Int] = [:]
+}
+
+/// Scans a corpus: per-row detectors, duplicates, discovery statistics, histogram.
+///
+/// ```swift
+/// let scanner = CorpusScanner()
+/// let report = try await scanner.scan(path: "train.jsonl")
+/// for d in report.detectors where d.rows > 0 { print(d.id, d.rows, d.share) }
+/// ```
+public struct CorpusScanner: Sendable {
+  /// Settings.
+  public var configuration: ScanConfiguration
+
+  /// Creates a scanner.
+  public init(configuration: ScanConfiguration = ScanConfiguration()) {
+    self.configuration = configuration
+  }
+
+  /// The findings of the per-row detectors for one parsed row.
+  public func findings(in row: CorpusRow) -> [Finding] {
+    let context = RowContext(row: row, format: configuration.format)
+    return configuration.detectors.flatMap { $0.findings(in: context) }
+  }
+
+  func pass(path: String, range: Range<Int>?, collectMergeState: Bool) throws -> ShardPass {
+    var p = ShardPass()
+    let parser = CorpusRowParser(shape: configuration.shape)
+    let reader = JSONLReader(path: path, maxLineBytes: configuration.maxLineBytes, byteRange: range)
+    let limit = configuration.examplesPerDetector
+    func count(_ id: String, _ ref: RowReference) {
+      p.counts[id, default: 0] += 1
+      if p.examples[id, default: []].count < limit { p.examples[id, default: []].append(ref) }
+    }
+    func malformed(_ issue: LineIssue) {
+      p.lines += 1
+      p.malformed += 1
+      if p.issues.count < 100 { p.issues.append(issue) }
+      count(DetectorID.malformed, RowReference(line: issue.line, id: "line-\(issue.line)", evidence: "\(issue.kind.code)"))
+    }
+    try reader.forEachLine { line in
+      if line.isBlank { return }
+      switch parser.parse(line) {
+      case .failure(let issue): malformed(issue)
+      case .success(let row):
+        p.lines += 1
+        p.rows += 1
+        p.shapes[row.shape.rawValue, default: 0] += 1
+        let context = RowContext(row: row, format: configuration.format)
+        var findings: [Finding] = []
+        for detector in configuration.detectors {
+          let f = detector.findings(in: context)
+          if let first = f.first {
+            count(detector.id, RowReference(line: row.line, id: row.id, evidence: first.evidence))
+          }
+          findings += f
+        }
+        if !findings.isEmpty { p.flagged[row.line] = RowVerdict(line: row.line, id: row.id, findings: findings) }
+        for opening in context.thinkOpenings {
+          let key = String(opening.prefix(20).map { $0 == "\n" ? " " : $0 })
+          if !key.isEmpty { p.histogram[key, default: 0] += 1 }
+        }
+        if configuration.discovery { p.discovery.add(row: context) }
+        let all = row.allText
+        if configuration.exactDuplicates { p.hashes.append((row.line, normalizedHash(all))) }
+        if configuration.nearDuplicates {
+          p.signatures.append((row.line, configuration.minHasher.signature(of: all)))
+        }
+      }
+    } onOversizedLine: { issue in
+      malformed(issue)
+    }
+    _ = collectMergeState
+    return p
+  }
+
+  /// Scans the whole file (or shard `k` of `n`, 1-based) using `parallelism` threads.
+  ///
+  /// - Throws: ``EvalCoreError/unreadableFile(path:reason:)`` when the corpus cannot be read.
+  public func scan(path: String, shard: (k: Int, n: Int)? = nil, parallelism: Int = ProcessInfo.processInfo.activeProcessorCount)
+    async throws -> ScanReport
+  {
+    let (report, _) = try await scanWithVerdicts(path: path, shard: shard, parallelism: parallelism)
+    return report
+  }
+
+  /// Scans and also returns every flagged row's findings (for cleaning).
+  package func scanWithVerdicts(path: String, shard: (k: Int, n: Int)?, parallelism: Int) async throws -> (
+    ScanReport, [Int: RowVerdict]
+  ) {
+    let size = try JSONLReader(path: path).fileSize()
+    var range = 0..<size
+    if let shard { range = (size * (shard.k - 1) / shard.n)..<(size * shard.k / shard.n) }
+    let pieces = max(1, min(parallelism, range.count / (1 << 20) + 1))
+    let passes = try await withThrowingTaskGroup(of: (Int, ShardPass).self) { group in
+      for i in 0..<pieces {
+        let lo = range.lowerBound + range.count * i / pieces
+        let hi = range.lowerBound + range.count * (i + 1) / pieces
+        group.addTask { (i, try self.pass(path: path, range: lo..<hi, collectMergeState: shard != nil)) }
+      }
+      var out: [(Int, ShardPass)] = []
+      for try await p in group { out.append(p) }
+      return out.sorted { $0.0 < $1.0 }.map(\.1)
+    }
+    return assemble(file: path, passes: passes, shard: shard)
+  }
+
+  func assemble(file: String, passes: [ShardPass], shard: (k: Int, n: Int)?) -> (ScanReport, [Int: RowVerdict]) {
+    var total = ShardPass()
+    for p in passes {
+      total.lines += p.lines
+      total.rows += p.rows
+      total.malformed += p.malformed
+      total.issues += p.issues.prefix(max(0, 100 - total.issues.count))
+      total.flagged.merge(p.flagged) { a, _ in a }
+      total.hashes += p.hashes
+      total.signatures += p.signatures
+      total.discovery.merge(p.discovery)
+      for (k, v) in p.histogram { total.histogram[k, default: 0] += v }
+      for (k, v) in p.shapes { total.shapes[k, default: 0] += v }
+      for (k, v) in p.counts { total.counts[k, default: 0] += v }
+      for (k, v) in p.examples {
+        total.examples[k] = Array((total.examples[k, default: []] + v).sorted().prefix(configuration.examplesPerDetector))
+      }
+    }
+    let perRowFlagged = total.flagged.keys.sorted()
+    let dups = Self.duplicates(
+      hashes: total.hashes, signatures: total.signatures, configuration: configuration)
+    for (line, finding) in dups {
+      total.counts[finding.detector, default: 0] += 1
+      let id = total.flagged[line]?.id ?? "line-\(line)"
+      let ref = RowReference(line: line, id: id, evidence: finding.evidence)
+      total.examples[finding.detector] = Array(
+        (total.examples[finding.detector, default: []] + [ref]).sorted().prefix(configuration.examplesPerDetector))
+      total.flagged[line, default: RowVerdict(line: line, id: id, findings: [])].findings.append(finding)
+    }
+    var checks = configuration.checkDescriptions
+    checks.append((DetectorID.malformed, "malformed line (invalid JSON or UTF-8, missing field, too long)"))
+    let denominator = max(1, total.lines)
+    let detectors = checks.map { check in
+      DetectorCount(
+        id: check.id, summary: check.summary, rows: total.counts[check.id] ?? 0,
+        share: Double(total.counts[check.id] ?? 0) / Double(denominator), examples: total.examples[check.id] ?? [])
+    }
+    let candidates =
+      configuration.discovery
+      ? Discovery.candidates(
+        from: total.discovery, rows: total.rows, minShare: configuration.discoveryMinShare,
+        highConfidenceShare: configuration.discoveryHighConfidenceShare) : []
+    var mergeState: ScanReport.MergeState? = nil
+    if shard != nil {
+      mergeState = ScanReport.MergeState(
+        flaggedLines: perRowFlagged, rowHashes: total.hashes.map { [UInt64($0.line), $0.hash] },
+        signatures: configuration.nearDuplicates ? total.signatures.map(\.signature) : nil,
+        signatureLines: configuration.nearDuplicates ? total.signatures.map(\.line) : nil,
+        discovery: total.discovery, nearDuplicateThreshold: configuration.nearDuplicateThreshold,
+        minHasher: configuration.minHasher, exactDuplicates: configuration.exactDuplicates,
+        nearDuplicates: configuration.nearDuplicates, discoveryMinShare: configuration.discoveryMinShare,
+        discoveryHighConfidenceShare: configuration.discoveryHighConfidenceShare)
+    }
+    let report = ScanReport(
+      file: file, shard: shard.map { "\($0.k)/\($0.n)" }, lines: total.lines, rows: total.rows,
+      malformedLines: total.malformed, issues: total.issues, flaggedRows: total.flagged.count + total.malformed,
+      detectors: detectors, openingHistogram: total.histogram, discovered: candidates, shapes: total.shapes,
+      mergeState: mergeState)
+    return (report, total.flagged)
+  }
+
+  /// Duplicate findings in line order: the first occurrence is never flagged.
+  static func duplicates(
+    hashes: [(line: Int, hash: UInt64)], signatures: [(line: Int, signature: [UInt16])],
+    configuration: ScanConfiguration
+  ) -> [(Int, Finding)] {
+    var index = DuplicateIndex(hasher: configuration.minHasher, threshold: configuration.nearDuplicateThreshold)
+    var out: [(Int, Finding)] = []
+    var exactLines = Set<Int>()
+    for (line, hash) in hashes.sorted(by: { $0.line < $1.line }) {
+      if let first = index.exactDuplicate(hash: hash, line: line) {
+        out.append((line, Finding(detector: DetectorID.exactDuplicate, evidence: "same as line \(first)")))
+        exactLines.insert(line)
+      }
+    }
+    for (line, signature) in signatures.sorted(by: { $0.line < $1.line }) {
+      if let hit = index.nearDuplicate(signature: signature, line: line), !exactLines.contains(line) {
+        out.append(
+          (
+            line,
+            Finding(
+              detector: DetectorID.nearDuplicate,
+              evidence: String(format: "≈ line %d (Jaccard ≈ %.2f)", hit.line, hit.similarity))
+          ))
+      }
+    }
+    return out.sorted { $0.0 < $1.0 }
+  }
+}

@@ -1,0 +1,136 @@
+/// 64-bit FNV-1a over the row's text, lower-cased (ASCII) with whitespace runs folded, so rows
+/// that differ only in case or spacing hash alike.
+package func normalizedHash(_ text: String) -> UInt64 {
+  var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+  var pendingSpace = false
+  var started = false
+  for b in text.utf8 {
+    if b == 0x20 || b == 0x0A || b == 0x09 || b == 0x0D {
+      pendingSpace = started
+      continue
+    }
+    if pendingSpace {
+      hash = (hash ^ 0x20) &* 0x100_0000_01b3
+      pendingSpace = false
+    }
+    started = true
+    let folded = (b >= 0x41 && b <= 0x5A) ? b | 0x20 : b
+    hash = (hash ^ UInt64(folded)) &* 0x100_0000_01b3
+  }
+  return hash
+}
+
+@inline(__always) func mix64(_ x: UInt64) -> UInt64 {
+  var z = x &+ 0x9E37_79B9_7F4A_7C15
+  z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+  z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+  return z ^ (z >> 31)
+}
+
+/// MinHash signatures over word shingles, with banded LSH for candidate search.
+public struct MinHasher: Sendable, Hashable, Codable {
+  /// Words per shingle. Default 3.
+  public var shingleWords: Int
+  /// Number of hash functions (= bands × rowsPerBand). Default 64.
+  public var permutations: Int
+  /// LSH bands. Default 8 (8 rows per band: candidates from about 0.77 Jaccard up).
+  public var bands: Int
+
+  /// Creates a hasher.
+  public init(shingleWords: Int = 3, permutations: Int = 64, bands: Int = 8) {
+    self.shingleWords = max(1, shingleWords)
+    self.bands = max(1, bands)
+    self.permutations = max(self.bands, permutations - permutations % max(1, bands))
+  }
+
+  /// The signature of `text` (16-bit values; the estimated Jaccard similarity of two rows is
+  /// the share of equal positions).
+  public func signature(of text: String) -> [UInt16] {
+    var words: [UInt64] = []
+    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    var inWord = false
+    for b in text.utf8 {
+      let isLetter = b >= 0x80 || (b >= 0x30 && b <= 0x39) || ((b | 0x20) >= 0x61 && (b | 0x20) <= 0x7A)
+      if isLetter {
+        let folded = (b >= 0x41 && b <= 0x5A) ? b | 0x20 : b
+        hash = (hash ^ UInt64(folded)) &* 0x100_0000_01b3
+        inWord = true
+      } else if inWord {
+        words.append(hash)
+        hash = 0xcbf2_9ce4_8422_2325
+        inWord = false
+      }
+    }
+    if inWord { words.append(hash) }
+    var mins = [UInt64](repeating: .max, count: permutations)
+    let k = min(shingleWords, max(1, words.count))
+    if words.isEmpty { return [UInt16](repeating: 0, count: permutations) }
+    for i in 0...(words.count - k) {
+      var s: UInt64 = 0
+      for j in 0..<k { s = mix64(s ^ words[i + j]) }
+      for p in 0..<permutations {
+        let h = mix64(s ^ (UInt64(p) &* 0x9E37_79B9_7F4A_7C15))
+        if h < mins[p] { mins[p] = h }
+      }
+    }
+    return mins.map { UInt16(truncatingIfNeeded: $0 >> 48) }
+  }
+
+  /// Hashes of each band of a signature (the LSH bucket keys).
+  public func bandKeys(_ signature: [UInt16]) -> [UInt64] {
+    let rows = permutations / bands
+    return (0..<bands).map { b in
+      var h = UInt64(b) &* 0x100_0000_01b3
+      for r in 0..<rows { h = mix64(h ^ UInt64(signature[b * rows + r])) }
+      return h
+    }
+  }
+
+  /// Estimated Jaccard similarity of two signatures.
+  public static func similarity(_ a: [UInt16], _ b: [UInt16]) -> Double {
+    guard a.count == b.count, !a.isEmpty else { return 0 }
+    var same = 0
+    for i in 0..<a.count where a[i] == b[i] { same += 1 }
+    return Double(same) / Double(a.count)
+  }
+}
+
+/// Finds exact and near duplicates in row order: the first occurrence is the original.
+package struct DuplicateIndex {
+  var exact: [UInt64: Int] = [:]  // hash → first line
+  var buckets: [UInt64: [Int32]] = [:]  // band key → row slots
+  var signatures: [[UInt16]] = []
+  var lines: [Int] = []
+  let hasher: MinHasher
+  let threshold: Double
+
+  package init(hasher: MinHasher, threshold: Double) {
+    self.hasher = hasher
+    self.threshold = threshold
+  }
+
+  /// Records an exact hash; returns the first line with the same hash if this is a repeat.
+  package mutating func exactDuplicate(hash: UInt64, line: Int) -> Int? {
+    if let first = exact[hash] { return first }
+    exact[hash] = line
+    return nil
+  }
+
+  /// Records a signature; returns the first earlier line at or above the threshold, if any.
+  package mutating func nearDuplicate(signature: [UInt16], line: Int) -> (line: Int, similarity: Double)? {
+    let keys = hasher.bandKeys(signature)
+    var best: (Int, Double)? = nil
+    var checked = Set<Int32>()
+    for key in keys {
+      for slot in buckets[key] ?? [] where checked.insert(slot).inserted {
+        let sim = MinHasher.similarity(signature, signatures[Int(slot)])
+        if sim >= threshold, best.map({ lines[Int(slot)] < $0.0 }) ?? true { best = (lines[Int(slot)], sim) }
+      }
+    }
+    let slot = Int32(signatures.count)
+    signatures.append(signature)
+    lines.append(line)
+    for key in keys { buckets[key, default: []].append(slot) }
+    return best
+  }
+}

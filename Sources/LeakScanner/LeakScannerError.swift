@@ -1,0 +1,34 @@
+/// Errors that stop a scan or a clean: bad rules, unreadable or unwritable files, bad shard
+/// specifications and shard reports that do not belong together.
+///
+/// Problems with single corpus lines are not errors: they are counted and quarantined.
+public enum LeakScannerError: Error, CustomStringConvertible, Sendable, Equatable {
+  /// A ruleset entry is invalid; `line`/`column` are 1-based when known.
+  case invalidRule(file: String, line: Int?, column: Int?, reason: String)
+  /// `--shard` is not of the form `K/N` with `1 ≤ K ≤ N`.
+  case invalidShard(String)
+  /// Shard reports cannot be merged.
+  case incompatibleShards(file: String, reason: String)
+  /// A report file could not be read.
+  case unreadableReport(file: String, reason: String)
+  /// An output could not be written.
+  case unwritableOutput(path: String, reason: String)
+
+  public var description: String {
+    switch self {
+    case .invalidRule(let file, let line, let column, let reason):
+      var location = file
+      if let line { location += ":\(line)" }
+      if let column { location += ":\(column)" }
+      return "\(location): invalid rule: \(reason)"
+    case .invalidShard(let text):
+      return "invalid shard '\(text)': use K/N with 1 ≤ K ≤ N, e.g. --shard 2/8"
+    case .incompatibleShards(let file, let reason):
+      return "\(file): cannot merge: \(reason)"
+    case .unreadableReport(let file, let reason):
+      return "cannot read shard report \(file): \(reason)"
+    case .unwritableOutput(let path, let reason):
+      return "cannot write \(path): \(reason)"
+    }
+  }
+}

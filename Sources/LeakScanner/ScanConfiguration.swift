@@ -1,0 +1,79 @@
+/// Settings for a corpus scan or clean. Every field has a default; a YAML ruleset
+/// (``Ruleset``) changes them.
+public struct ScanConfiguration: Sendable {
+  /// Reasoning tags (and whether the template prefills the opening tag).
+  public var format: ReasoningFormat
+  /// A forced row layout, or `nil` to detect it per row.
+  public var shape: CorpusShape?
+  /// Per-row detectors, built-in and user-supplied.
+  public var detectors: [any Detector]
+  /// Whether exact duplicates are flagged (after the first occurrence).
+  public var exactDuplicates: Bool
+  /// Whether near duplicates (MinHash/LSH) are flagged.
+  public var nearDuplicates: Bool
+  /// Estimated Jaccard similarity at or above which rows are near duplicates. Default 0.8.
+  public var nearDuplicateThreshold: Double
+  /// MinHash settings.
+  public var minHasher: MinHasher
+  /// Whether statistics for discovering unknown scaffolding are gathered.
+  public var discovery: Bool
+  /// Smallest share of rows a discovery candidate needs. Default 1%.
+  public var discoveryMinShare: Double
+  /// Share above which code-like candidates are high-confidence. Default 2%.
+  public var discoveryHighConfidenceShare: Double
+  /// Lines longer than this are quarantined as `line_too_long`. Default 64 MiB.
+  public var maxLineBytes: Int
+  /// Example rows kept per detector. Default 5.
+  public var examplesPerDetector: Int
+
+  /// The built-in per-row detectors with their defaults.
+  public static func defaultDetectors() -> [any Detector] {
+    [
+      BuiltinDetectors.scaffoldPrefix(), BuiltinDetectors.producerNotes(), RunTogetherDetector(),
+      MojibakeDetector(), ScriptDriftDetector(), RepetitionDetector(), ThinkStructureDetector(),
+      SpecialTokenDetector(),
+    ]
+  }
+
+  /// Creates a configuration.
+  public init(
+    format: ReasoningFormat = .think, shape: CorpusShape? = nil, detectors: [any Detector] = defaultDetectors(),
+    extraDetectors: [any Detector] = [], exactDuplicates: Bool = true, nearDuplicates: Bool = false,
+    nearDuplicateThreshold: Double = 0.8, minHasher: MinHasher = MinHasher(), discovery: Bool = true,
+    discoveryMinShare: Double = 0.01, discoveryHighConfidenceShare: Double = 0.02, maxLineBytes: Int = 64 << 20,
+    examplesPerDetector: Int = 5
+  ) {
+    self.format = format
+    self.shape = shape
+    self.detectors = detectors + extraDetectors
+    self.exactDuplicates = exactDuplicates
+    self.nearDuplicates = nearDuplicates
+    self.nearDuplicateThreshold = nearDuplicateThreshold
+    self.minHasher = minHasher
+    self.discovery = discovery
+    self.discoveryMinShare = discoveryMinShare
+    self.discoveryHighConfidenceShare = discoveryHighConfidenceShare
+    self.maxLineBytes = maxLineBytes
+    self.examplesPerDetector = examplesPerDetector
+  }
+
+  /// Ids and one-line descriptions of every check, per-row and corpus-wide.
+  public var checkDescriptions: [(id: String, summary: String)] {
+    var out = detectors.map { ($0.id, $0.summary) }
+    if exactDuplicates { out.append((DetectorID.exactDuplicate, "exact duplicate of an earlier row")) }
+    if nearDuplicates { out.append((DetectorID.nearDuplicate, "near duplicate of an earlier row (MinHash)")) }
+    return out
+  }
+}
+
+/// Ids of the corpus-wide checks.
+public enum DetectorID {
+  /// Exact duplicates.
+  public static let exactDuplicate = "exact-duplicate"
+  /// Near duplicates.
+  public static let nearDuplicate = "near-duplicate"
+  /// Malformed lines.
+  public static let malformed = "malformed-line"
+  /// Discovered scaffolding.
+  public static let discovered = "discovered"
+}

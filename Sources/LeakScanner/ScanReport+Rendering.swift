@@ -1,0 +1,87 @@
+import Foundation
+
+extension ScanReport {
+  static func percent(_ share: Double) -> String { String(format: "%.1f%%", share * 100) }
+
+  static func grouped(_ n: Int) -> String {
+    let digits = String(n)
+    var out = ""
+    for (i, ch) in digits.reversed().enumerated() {
+      if i > 0 && i % 3 == 0 { out.append(",") }
+      out.append(ch)
+    }
+    return String(out.reversed())
+  }
+
+  /// The report as a terminal table: detector counts and shares with example rows, the
+  /// histogram of reasoning openings, and discovery candidates.
+  public func renderTable() -> String {
+    var out = "Leak scan: \(file)\(shard.map { " (shard \($0))" } ?? "")\n"
+    out += "lines: \(Self.grouped(lines))   rows: \(Self.grouped(rows))   malformed: \(Self.grouped(malformedLines))   flagged: \(Self.grouped(flaggedRows)) (\(Self.percent(Double(flaggedRows) / Double(max(1, lines)))))\n"
+    if !shapes.isEmpty {
+      out += "layouts: " + shapes.sorted { $0.key < $1.key }.map { "\($0.key) \(Self.grouped($0.value))" }.joined(separator: ", ") + "\n"
+    }
+    out += "\n"
+    var rowsOut: [[String]] = []
+    for d in detectors {
+      let examples = d.examples.prefix(3).map { "L\($0.line) \($0.evidence.prefix(40))" }.joined(separator: " | ")
+      rowsOut.append([d.id, Self.grouped(d.rows), Self.percent(d.share), examples])
+    }
+    out += Self.table(["detector", "rows", "share", "examples (line: evidence)"], rowsOut)
+    out += "\nFirst 20 characters of <think> blocks (top 20):\n"
+    let top = topOpenings()
+    if top.isEmpty { out += "  (no reasoning blocks)\n" }
+    let total = max(1, openingHistogram.values.reduce(0, +))
+    for (text, n) in top {
+      let bar = String(repeating: "█", count: max(1, Int((Double(n) / Double(total) * 40).rounded())))
+      out += "  \(Self.pad("\"\(text)\"", 24)) \(Self.pad(Self.grouped(n), 8)) \(Self.pad(Self.percent(Double(n) / Double(total)), 6)) \(bar)\n"
+    }
+    out += "\nDiscovered candidates (unknown scaffolding, best first):\n"
+    if discovered.isEmpty { out += "  none\n" }
+    for c in discovered.prefix(10) {
+      out += "  \(c.highConfidence ? "HIGH" : "    ") \(c.kind.rawValue) \"\(c.shape)\": \(Self.grouped(c.count)) rows (\(Self.percent(c.share))), e.g. lines \(c.exampleLines.prefix(3).map(String.init).joined(separator: ", ")): \"\(c.example.prefix(50))\"\n"
+    }
+    if !issues.isEmpty {
+      out += "\nMalformed lines:\n"
+      for issue in issues.prefix(10) { out += "  \(issue)\n" }
+    }
+    return out
+  }
+
+  /// The report as Markdown.
+  public func renderMarkdown() -> String {
+    var out = "# Leak scan: `\(file)`\(shard.map { " (shard \($0))" } ?? "")\n\n"
+    out += "- lines: \(Self.grouped(lines)), rows: \(Self.grouped(rows)), malformed: \(Self.grouped(malformedLines)), flagged: \(Self.grouped(flaggedRows))\n\n"
+    out += "| detector | what it finds | rows | share | examples |\n|---|---|---:|---:|---|\n"
+    for d in detectors {
+      let ex = d.examples.prefix(3).map { "L\($0.line): \(Self.md($0.evidence.prefix(40)))" }.joined(separator: "<br>")
+      out += "| `\(d.id)` | \(Self.md(d.summary)) | \(Self.grouped(d.rows)) | \(Self.percent(d.share)) | \(ex) |\n"
+    }
+    out += "\n## First 20 characters of `<think>` blocks\n\n| opening | rows |\n|---|---:|\n"
+    for (text, n) in topOpenings() { out += "| `\(text.replacingOccurrences(of: "`", with: "'"))` | \(Self.grouped(n)) |\n" }
+    out += "\n## Discovered candidates\n\n| confidence | kind | shape | rows | share | example |\n|---|---|---|---:|---:|---|\n"
+    for c in discovered.prefix(20) {
+      out += "| \(c.highConfidence ? "high" : "low") | \(c.kind.rawValue) | `\(c.shape)` | \(Self.grouped(c.count)) | \(Self.percent(c.share)) | \(Self.md(c.example.prefix(50))) |\n"
+    }
+    return out
+  }
+
+  static func md<S: StringProtocol>(_ s: S) -> String {
+    s.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ")
+  }
+
+  static func pad(_ s: String, _ width: Int) -> String {
+    s.count >= width ? s : s + String(repeating: " ", count: width - s.count)
+  }
+
+  static func table(_ header: [String], _ rows: [[String]]) -> String {
+    var widths = header.map(\.count)
+    for r in rows { for (i, c) in r.enumerated() { widths[i] = max(widths[i], c.count) } }
+    func line(_ cells: [String]) -> String {
+      var s = cells.enumerated().map { pad($0.element, widths[$0.offset]) }.joined(separator: "  ")
+      while s.hasSuffix(" ") { s.removeLast() }
+      return s + "\n"
+    }
+    return line(header) + line(widths.map { String(repeating: "-", count: $0) }) + rows.map(line).joined()
+  }
+}

@@ -1,0 +1,95 @@
+/// A row cited as an example in a report.
+public struct RowReference: Sendable, Hashable, Codable, Comparable {
+  /// 1-based line number.
+  public var line: Int
+  /// Row id.
+  public var id: String
+  /// What was found there.
+  public var evidence: String
+
+  public static func < (a: RowReference, b: RowReference) -> Bool { a.line < b.line }
+}
+
+/// How many rows one detector flagged.
+public struct DetectorCount: Sendable, Hashable, Codable {
+  /// Detector id.
+  public var id: String
+  /// One-line description.
+  public var summary: String
+  /// Rows flagged.
+  public var rows: Int
+  /// Share of the corpus's rows (parsed rows plus malformed lines).
+  public var share: Double
+  /// First example rows.
+  public var examples: [RowReference]
+}
+
+/// The result of scanning a corpus (or one shard of it).
+public struct ScanReport: Sendable, Codable {
+  /// The corpus file.
+  public var file: String
+  /// `K/N` when this report covers one shard.
+  public var shard: String?
+  /// Lines seen (rows plus malformed lines; blank lines are not counted).
+  public var lines: Int
+  /// Rows parsed.
+  public var rows: Int
+  /// Malformed lines (also counted as the `malformed-line` detector).
+  public var malformedLines: Int
+  /// The first 100 malformed lines.
+  public var issues: [LineIssue]
+  /// Rows flagged by at least one check (malformed lines included).
+  public var flaggedRows: Int
+  /// Per-check counts, in configuration order.
+  public var detectors: [DetectorCount]
+  /// First 20 characters of reasoning blocks → rows.
+  public var openingHistogram: [String: Int]
+  /// Candidates for unknown scaffolding, best first.
+  public var discovered: [DiscoveryCandidate]
+  /// Rows per layout.
+  public var shapes: [String: Int]
+  /// State that lets ``ShardMerger`` combine shard reports exactly (present in shard reports).
+  public var mergeState: MergeState?
+
+  /// What a shard report carries for an exact merge.
+  public struct MergeState: Sendable, Codable {
+    /// Lines flagged by per-row detectors (not duplicates), sorted.
+    public var flaggedLines: [Int]
+    /// `[line, hash]` of every parsed row, for exact duplicates across shards.
+    public var rowHashes: [[UInt64]]
+    /// `[line] + signature` of every parsed row when near duplicates are on.
+    public var signatures: [[UInt16]]?
+    /// Line numbers matching `signatures` (kept apart because lines exceed 16 bits).
+    public var signatureLines: [Int]?
+    /// Discovery counts.
+    public var discovery: DiscoveryStats
+    /// Near-duplicate threshold and MinHash settings used.
+    public var nearDuplicateThreshold: Double
+    /// MinHash settings.
+    public var minHasher: MinHasher
+    /// Whether exact/near duplicate checks were on.
+    public var exactDuplicates: Bool
+    /// Whether near duplicate checks were on.
+    public var nearDuplicates: Bool
+    /// Discovery thresholds.
+    public var discoveryMinShare: Double
+    /// Discovery thresholds.
+    public var discoveryHighConfidenceShare: Double
+  }
+
+  enum CodingKeys: String, CodingKey {
+    case file, shard, lines, rows, issues, detectors, discovered, shapes
+    case malformedLines = "malformed_lines"
+    case flaggedRows = "flagged_rows"
+    case openingHistogram = "opening_histogram"
+    case mergeState = "merge_state"
+  }
+
+  /// Whether anything was flagged (malformed lines and high-confidence discoveries included).
+  public var hasFindings: Bool { flaggedRows > 0 || discovered.contains(where: \.highConfidence) }
+
+  /// The most frequent reasoning openings.
+  public func topOpenings(_ n: Int = 20) -> [(String, Int)] {
+    openingHistogram.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(n).map { ($0.key, $0.value) }
+  }
+}

@@ -1,0 +1,128 @@
+import Foundation
+
+/// Combines shard reports (`fieldeval scan --shard K/N`) into the report of the whole corpus.
+///
+/// Counts, examples, histograms and discovery statistics add up; duplicates are recomputed
+/// across shards from the row hashes (and MinHash signatures) the shard reports carry, so the
+/// merged report equals a single scan of the whole file.
+public enum ShardMerger {
+  /// Merges reports; `names` label them in errors (e.g. their file paths).
+  public static func merge(_ reports: [ScanReport], names: [String]? = nil, configuration: ScanConfiguration)
+    throws -> ScanReport
+  {
+    let names = names ?? reports.indices.map { "report \($0 + 1)" }
+    guard let first = reports.first else {
+      throw LeakScannerError.incompatibleShards(file: "-", reason: "no shard reports given")
+    }
+    var seen = Set<Int>()
+    var n: Int? = nil
+    for (report, name) in zip(reports, names) {
+      guard let shard = report.shard, report.mergeState != nil else {
+        throw LeakScannerError.incompatibleShards(file: name, reason: "not a shard report (scan it with --shard K/N)")
+      }
+      let parts = shard.split(separator: "/").compactMap { Int($0) }
+      guard parts.count == 2 else { throw LeakScannerError.incompatibleShards(file: name, reason: "bad shard '\(shard)'") }
+      if let n, n != parts[1] {
+        throw LeakScannerError.incompatibleShards(file: name, reason: "shard \(shard) is from a split into \(parts[1]), others into \(n)")
+      }
+      n = parts[1]
+      guard seen.insert(parts[0]).inserted else {
+        throw LeakScannerError.incompatibleShards(file: name, reason: "shard \(shard) given twice")
+      }
+      guard report.file == first.file else {
+        throw LeakScannerError.incompatibleShards(file: name, reason: "scanned \(report.file), others \(first.file)")
+      }
+    }
+    if let n, seen.count != n {
+      let missing = (1...n).filter { !seen.contains($0) }.map { "\($0)/\(n)" }
+      throw LeakScannerError.incompatibleShards(file: names[0], reason: "missing shards \(missing.joined(separator: ", "))")
+    }
+    var config = configuration
+    if let state = first.mergeState {
+      config.exactDuplicates = state.exactDuplicates
+      config.nearDuplicates = state.nearDuplicates
+      config.nearDuplicateThreshold = state.nearDuplicateThreshold
+      config.minHasher = state.minHasher
+      config.discoveryMinShare = state.discoveryMinShare
+      config.discoveryHighConfidenceShare = state.discoveryHighConfidenceShare
+    }
+
+    var lines = 0
+    var rows = 0
+    var malformed = 0
+    var issues: [LineIssue] = []
+    var counts: [String: Int] = [:]
+    var examples: [String: [RowReference]] = [:]
+    var summaries: [String: String] = [:]
+    var order: [String] = []
+    var histogram: [String: Int] = [:]
+    var shapes: [String: Int] = [:]
+    var discovery = DiscoveryStats()
+    var flaggedLines = Set<Int>()
+    var malformedLines = Set<Int>()
+    var hashes: [(line: Int, hash: UInt64)] = []
+    var signatures: [(line: Int, signature: [UInt16])] = []
+    let dupIDs: Set<String> = [DetectorID.exactDuplicate, DetectorID.nearDuplicate]
+    for report in reports {
+      let state = report.mergeState!
+      lines += report.lines
+      rows += report.rows
+      malformed += report.malformedLines
+      issues += report.issues
+      for d in report.detectors {
+        if summaries[d.id] == nil {
+          summaries[d.id] = d.summary
+          order.append(d.id)
+        }
+        guard !dupIDs.contains(d.id) else { continue }
+        counts[d.id, default: 0] += d.rows
+        examples[d.id, default: []] += d.examples
+      }
+      for (k, v) in report.openingHistogram { histogram[k, default: 0] += v }
+      for (k, v) in report.shapes { shapes[k, default: 0] += v }
+      discovery.merge(state.discovery)
+      flaggedLines.formUnion(state.flaggedLines)
+      hashes += state.rowHashes.map { (Int($0[0]), $0[1]) }
+      if let sigs = state.signatures, let sigLines = state.signatureLines {
+        signatures += zip(sigLines, sigs).map { ($0, $1) }
+      }
+      for issue in report.issues { malformedLines.insert(issue.line) }
+    }
+    let dups = CorpusScanner.duplicates(hashes: hashes, signatures: signatures, configuration: config)
+    var dupLines = Set<Int>()
+    for (line, finding) in dups {
+      counts[finding.detector, default: 0] += 1
+      examples[finding.detector, default: []].append(RowReference(line: line, id: "line-\(line)", evidence: finding.evidence))
+      dupLines.insert(line)
+    }
+    let limit = configuration.examplesPerDetector
+    let detectors = order.map { id in
+      DetectorCount(
+        id: id, summary: summaries[id] ?? id, rows: counts[id] ?? 0,
+        share: Double(counts[id] ?? 0) / Double(max(1, lines)),
+        examples: Array((examples[id] ?? []).sorted().prefix(limit)))
+    }
+    let candidates =
+      config.discovery
+      ? Discovery.candidates(
+        from: discovery, rows: rows, minShare: config.discoveryMinShare,
+        highConfidenceShare: config.discoveryHighConfidenceShare) : []
+    return ScanReport(
+      file: first.file, shard: nil, lines: lines, rows: rows, malformedLines: malformed,
+      issues: Array(issues.sorted { $0.line < $1.line }.prefix(100)),
+      flaggedRows: flaggedLines.union(dupLines).count + malformed, detectors: detectors, openingHistogram: histogram,
+      discovered: candidates, shapes: shapes, mergeState: nil)
+  }
+
+  /// Reads a shard report written by `fieldeval scan --shard K/N --format json`.
+  public static func load(path: String) throws -> ScanReport {
+    guard let data = FileManager.default.contents(atPath: path) else {
+      throw LeakScannerError.unreadableReport(file: path, reason: "no such file or not readable")
+    }
+    do {
+      return try JSONDecoder().decode(ScanReport.self, from: data)
+    } catch {
+      throw LeakScannerError.unreadableReport(file: path, reason: "not a scan report (\(error))")
+    }
+  }
+}

@@ -1,0 +1,156 @@
+import ArgumentParser
+import Foundation
+import LeakScanner
+
+/// Report formats of the corpus commands.
+enum LeakReportFormat: String, ExpressibleByArgument, CaseIterable {
+  case table, json, markdown
+}
+
+/// Options shared by `scan` and `clean`.
+struct CorpusOptions: ParsableArguments {
+  @Option(help: "A YAML ruleset: reasoning tags, layout, template, detector settings, user rules.")
+  var rules: String?
+
+  @Flag(name: .customLong("near-duplicates"), help: "Also find near duplicates (MinHash/LSH).")
+  var nearDuplicates = false
+
+  @Flag(name: .customLong("accept-discovered"), help: "Treat every discovered scaffolding candidate as a rule.")
+  var acceptDiscovered = false
+
+  func configuration() throws -> ScanConfiguration {
+    var config = ScanConfiguration()
+    if let rules { config = try Ruleset.load(path: rules, base: config) }
+    if nearDuplicates { config.nearDuplicates = true }
+    return config
+  }
+}
+
+func printReport(_ report: ScanReport, format: LeakReportFormat) throws {
+  switch format {
+  case .table: print(report.renderTable())
+  case .markdown: print(report.renderMarkdown())
+  case .json:
+    FileHandle.standardOutput.write(String(decoding: try JSONOutput.encoder().encode(report), as: UTF8.self) + "\n")
+  }
+}
+
+struct ScanCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "scan",
+    abstract: "Audit a training corpus for leaked scaffolding, producer notes, duplicates and damage.",
+    discussion: """
+      Reads JSONL rows ({prompt, response}, {text}, {messages}, {conversations}; detected per \
+      row) and reports each detector's row count and share with example lines, the histogram of \
+      reasoning openings, and candidates for unknown scaffolding found from statistics. \
+      --shard K/N scans one slice; combine shard reports with `fieldeval merge`. \
+      Exit status: 0 nothing flagged, 1 something flagged, 2 usage or unreadable input.
+      """
+  )
+
+  @Argument(help: "The corpus, JSONL.")
+  var corpus: String
+
+  @OptionGroup var options: CorpusOptions
+
+  @Option(help: "Report format: table, json or markdown.")
+  var format: LeakReportFormat = .table
+
+  @Option(help: "Scan only slice K of N (1-based), e.g. 3/8; write the report with --format json.")
+  var shard: String?
+
+  @Option(name: .customLong("write-rules"), help: "Write discovered candidates as a ruleset to this file.")
+  var writeRules: String?
+
+  func run() async throws {
+    let config = try options.configuration()
+    var shardSpec: (k: Int, n: Int)? = nil
+    if let shard {
+      let parts = shard.split(separator: "/").compactMap { Int($0) }
+      guard parts.count == 2, parts[1] >= 1, parts[0] >= 1, parts[0] <= parts[1] else {
+        throw LeakScannerError.invalidShard(shard)
+      }
+      shardSpec = (parts[0], parts[1])
+    }
+    let report = try await CorpusScanner(configuration: config).scan(path: corpus, shard: shardSpec)
+    try printReport(report, format: format)
+    let accepted = report.discovered.filter { options.acceptDiscovered || $0.highConfidence }
+    if let writeRules {
+      let yaml = Ruleset.yaml(for: options.acceptDiscovered ? report.discovered : accepted)
+      guard FileManager.default.createFile(atPath: writeRules, contents: Data(yaml.utf8)) else {
+        throw LeakScannerError.unwritableOutput(path: writeRules, reason: "cannot create the file")
+      }
+    }
+    let flagged = report.flaggedRows > 0 || !accepted.isEmpty
+    if flagged { throw ExitCode(1) }
+  }
+}
+
+struct MergeCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "merge",
+    abstract: "Combine shard reports from `fieldeval scan --shard K/N --format json` exactly.",
+    discussion: "Exit status: 0 nothing flagged, 1 something flagged, 2 usage or unreadable input."
+  )
+
+  @Argument(help: "Shard reports (JSON).")
+  var reports: [String]
+
+  @Option(help: "Report format: table, json or markdown.")
+  var format: LeakReportFormat = .table
+
+  func run() async throws {
+    guard !reports.isEmpty else { throw ValidationError("give the shard reports to merge") }
+    let loaded = try reports.map { try ShardMerger.load(path: $0) }
+    let merged = try ShardMerger.merge(loaded, names: reports, configuration: ScanConfiguration())
+    try printReport(merged, format: format)
+    if merged.hasFindings { throw ExitCode(1) }
+  }
+}
+
+struct CleanCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "clean",
+    abstract: "Split a corpus into clean rows and quarantined rows; every input line lands in exactly one.",
+    discussion: """
+      Clean lines are byte-identical to the input. Quarantine lines hold the line number, row id, \
+      reasons (detector ids and evidence) and the original row (`row`, or `raw_base64` for lines \
+      that are not valid JSON/UTF-8). The first occurrence of a duplicate stays clean. --repair \
+      strips scaffolding prefixes instead of quarantining, recording each change in --audit-out. \
+      Outputs are written atomically. Exit status: 0 done, 2 usage or unreadable input.
+      """
+  )
+
+  @Argument(help: "The corpus, JSONL.")
+  var corpus: String
+
+  @OptionGroup var options: CorpusOptions
+
+  @Option(name: .customLong("clean-out"), help: "Where clean rows go.")
+  var cleanOut: String
+
+  @Option(name: .customLong("quarantine-out"), help: "Where flagged and malformed rows go, with reasons.")
+  var quarantineOut: String
+
+  @Flag(help: "Strip detected scaffolding prefixes instead of quarantining those rows.")
+  var repair = false
+
+  @Option(name: .customLong("audit-out"), help: "With --repair: the audit of every change (default CLEAN.audit.jsonl).")
+  var auditOut: String?
+
+  func run() async throws {
+    let paths = [corpus, cleanOut, quarantineOut, auditOut].compactMap { $0 }.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+    guard Set(paths).count == paths.count else {
+      throw ValidationError("the corpus, --clean-out, --quarantine-out and --audit-out must be different files")
+    }
+    let cleaner = CorpusCleaner(
+      configuration: try options.configuration(), acceptDiscovered: options.acceptDiscovered, repair: repair)
+    let audit = repair ? (auditOut ?? cleanOut + ".audit.jsonl") : nil
+    let (summary, _) = try await cleaner.clean(
+      path: corpus, cleanOut: cleanOut, quarantineOut: quarantineOut, auditOut: audit)
+    print(
+      "lines: \(summary.lines)  clean: \(summary.clean) (repaired \(summary.repaired))  quarantined: \(summary.quarantined) (malformed \(summary.malformed))"
+    )
+    if let audit, repair { print("audit: \(audit)") }
+  }
+}
