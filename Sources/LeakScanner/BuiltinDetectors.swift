@@ -100,7 +100,7 @@ public struct RunTogetherDetector: Detector {
   /// Creates the detector.
   public init(check: RunTogetherCheck = RunTogetherCheck()) { self.check = check }
   public func findings(in context: RowContext) -> [Finding] {
-    check.detect(in: context.row.modelText).map { [Finding(detector: id, evidence: $0.example)] } ?? []
+    check.detect(in: context.plainModelText).map { [Finding(detector: id, evidence: $0.example)] } ?? []
   }
 }
 
@@ -128,7 +128,7 @@ public struct ScriptDriftDetector: Detector {
   /// Creates the detector.
   public init(check: ScriptDriftCheck = ScriptDriftCheck()) { self.check = check }
   public func findings(in context: RowContext) -> [Finding] {
-    check.detect(in: context.row.modelText).map {
+    check.detect(in: context.plainModelText).map {
       [Finding(detector: id, evidence: "\($0.script.rawValue): \($0.example)")]
     } ?? []
   }
@@ -143,7 +143,7 @@ public struct RepetitionDetector: Detector {
   /// Creates the detector.
   public init(check: RepetitionCheck = RepetitionCheck()) { self.check = check }
   public func findings(in context: RowContext) -> [Finding] {
-    check.detect(in: context.row.modelText).map {
+    check.detect(in: context.plainModelText).map {
       [Finding(detector: id, evidence: "×\($0.repeats): \($0.fragment)")]
     } ?? []
   }

@@ -35,6 +35,11 @@ public struct RowContext: Sendable {
     self.traces = row.segments.filter(\.isModelText).map { format.parse($0.text) }
   }
 
+  /// The model-written text with reasoning tags removed (reasoning, then answer, per segment).
+  public var plainModelText: String {
+    traces.map { $0.blocks.isEmpty ? $0.answer : $0.thinkText + "\n" + $0.answer }.joined(separator: "\n")
+  }
+
   /// Every reasoning block's content with leading whitespace removed.
   public var thinkOpenings: [Substring] {
     traces.flatMap { $0.blocks.map { $0.content.drop(while: \.isWhitespace) } }

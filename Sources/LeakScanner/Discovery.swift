@@ -199,14 +199,17 @@ public enum Discovery {
     let tokens = shape.split(separator: " ").map(String.init)
     guard let first = tokens.first else { return 0 }
     if tokens.contains(where: isCodeLike) { return 1 }
-    if tokens.contains(where: { $0.contains("#") }) { return kind == .repeatedLine ? 0.9 : 0.8 }
-    if kind == .opening {
-      let word = first.trimmingCharacters(in: .punctuationCharacters).lowercased()
+    switch kind {
+    case .opening:
+      let word = String(first.filter { $0.isLetter || $0 == "'" }).lowercased()
       if naturalFirstWords.contains(word) { return 0.05 }
+      if tokens.contains(where: { $0.contains("#") }) { return 0.8 }
       if tokens.prefix(3).contains(where: { $0.hasSuffix(":") }) { return 0.7 }
       return 0.3
+    case .repeatedLine:
+      // Lines recur naturally ("Let me verify."); only code-like ones are confident.
+      return tokens.contains(where: { $0.contains("#") }) ? 0.5 : 0.3
     }
-    return 0.3
   }
 
   /// A regular expression matching text of a shape.

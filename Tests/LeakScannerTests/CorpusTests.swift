@@ -1,0 +1,245 @@
+import Foundation
+import Testing
+
+@testable import LeakScanner
+
+/// A corpus of `n` rows with natural openings; `planted(i)` may replace a row's opening.
+func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> String {
+  var rng = SystemRandomNumberGenerator()
+  var lines: [String] = []
+  for i in 0..<n {
+    let opening = planted(i) ?? naturalOpenings[i % naturalOpenings.count]
+    let body = bodies[(i * 7) % bodies.count]
+    let extra = "Case \(Int.random(in: 0...1_000_000, using: &rng)) needs \(Int.random(in: 2...500, using: &rng)) checks."
+    lines.append(messagesRow("row-\(i)", "<think>\n\(opening)\(body) \(extra)\n</think>\n\nAnswer \(i).", prompt: "Question \(i)?"))
+  }
+  return lines.joined(separator: "\n") + "\n"
+}
+
+@Suite struct DiscoveryCorpusTests {
+  @Test func findsAPlantedFamilyItWasNeverToldAbout() async throws {
+    let dir = TempDir()
+    // 15% of rows open with "Blend matrix N says:" — no built-in rule matches it.
+    let path = dir.file("c.jsonl", generatedCorpus(1000) { i in i % 7 == 0 ? "Blend matrix \(i % 13) says " : nil })
+    let report = try await CorpusScanner().scan(path: path)
+    #expect(report.detectors.first { $0.id == "scaffold-prefix" }?.rows == 0)
+    let top = try #require(report.discovered.first)
+    #expect(top.shape == "blend matrix #")
+    #expect(top.count == 143)
+    #expect(top.highConfidence)
+    #expect(top.exampleLines.first == 1)
+    // Natural openings are frequent (≈ 14% each) but never candidates.
+    for natural in ["okay, so", "let me think", "first,", "alright,", "hmm,", "so the"] {
+      #expect(!report.discovered.contains { $0.shape.hasPrefix(natural) }, "\(natural)")
+    }
+    #expect(!report.discovered.contains { $0.kind == .opening && $0.highConfidence && $0.shape != top.shape })
+  }
+
+  @Test func groupsCodeFamiliesByShape() async throws {
+    let dir = TempDir()
+    let families = ["A1 spice combinator: ", "A4 spice combinator: ", "E1 garlic blender: "]
+    let path = dir.file("c.jsonl", generatedCorpus(600) { i in i % 2 == 0 ? families[i % 3] : nil })
+    let report = try await CorpusScanner().scan(path: path)
+    let spice = try #require(report.discovered.first { $0.shape == "X# spice combinator:" })
+    #expect(spice.count == 200)
+    let family = try #require(report.discovered.first { $0.shape == "X# …" })
+    #expect(family.count == 300)
+    #expect(report.detectors.first { $0.id == "scaffold-prefix" }?.rows == 300)
+    #expect(report.openingHistogram["A1 spice combinator:"] == 100)
+  }
+
+  @Test func acceptedCandidatesBecomeRules() throws {
+    let candidate = DiscoveryCandidate(
+      kind: .opening, shape: "blend matrix #", count: 10, share: 0.1, unnaturalness: 0.8, score: 0.08,
+      highConfidence: true, exampleLines: [1], example: "Blend matrix 7 says ")
+    let rule = candidate.rule()
+    #expect(rule.scope == .thinkStart)
+    #expect(rule.match("Blend matrix 12 says: the claim"[...]) == "Blend matrix 12 says: ")
+    #expect(rule.match("Okay, blend matrix 3"[...]) == nil)
+    let yaml = Ruleset.yaml(for: [candidate])
+    let config = try Ruleset.parse(yaml, file: "accepted.yaml")
+    #expect(config.detectors.contains { $0.id == rule.id })
+  }
+}
+
+@Suite struct CleanTests {
+  func lines(_ path: String) throws -> [[UInt8]] {
+    var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+    if bytes.last == 0x0A { bytes.removeLast() }
+    if bytes.isEmpty { return [] }
+    return bytes.split(separator: 0x0A, omittingEmptySubsequences: false).map(Array.init)
+  }
+
+  @Test func everyLineLandsInExactlyOneOutput() async throws {
+    let dir = TempDir()
+    var corpus: [[UInt8]] = []
+    for i in 0..<40 { corpus.append(Array(messagesRow("ok-\(i)", "<think>Okay, so row \(i) is fine.</think>Answer \(i).").utf8)) }
+    corpus.append(Array(messagesRow("leak", "<think>A4 spice combinator: the claim.</think>ok").utf8))
+    corpus.append(Array(messagesRow("ok-3", "<think>Okay, so row 3 is fine.</think>Answer 3.").utf8))  // duplicate of ok-3
+    corpus.append(Array("{\"id\":\"broken\",\"messages\":[".utf8))
+    corpus.append(Array("{\"id\":\"bad-utf8\",\"prompt\":\"q\",\"response\":\"caf".utf8) + [0xE9] + Array("\"}".utf8))
+    corpus.append(Array("{\"id\":\"nofield\",\"prompt\":\"q\"}".utf8))
+    corpus.append([])
+    // A 50 MB row: valid JSON with an enormous (clean) response.
+    var huge: [UInt8] = Array("{\"id\":\"huge\",\"prompt\":\"q\",\"response\":\"<think>Okay, so".utf8)
+    var k = 0
+    while huge.count < 50_000_000 {
+      huge += Array(" step \(k) adds \(k &* 7919 % 10007) to the running total.".utf8)
+      k += 1
+    }
+    huge += Array("</think>done\"}".utf8)
+    corpus.append(huge)
+    let path = dir.file("corpus.jsonl", bytes: corpus.joined(separator: [0x0A]) + [0x0A])
+    #expect(corpus.last!.count > 50_000_000)
+
+    for maxLine in [64 << 20, 1 << 20] {
+      var config = ScanConfiguration()
+      config.maxLineBytes = maxLine
+      let cleanPath = dir.path("clean-\(maxLine).jsonl")
+      let quarantinePath = dir.path("quarantine-\(maxLine).jsonl")
+      let (summary, _) = try await CorpusCleaner(configuration: config).clean(
+        path: path, cleanOut: cleanPath, quarantineOut: quarantinePath)
+      let clean = try lines(cleanPath)
+      let quarantine = try lines(quarantinePath)
+      #expect(summary.lines == corpus.count)
+      #expect(clean.count + quarantine.count == corpus.count)
+      #expect(summary.clean == clean.count && summary.quarantined == quarantine.count)
+      // Clean lines are byte-identical input lines, in order.
+      var cursor = 0
+      for line in clean {
+        while cursor < corpus.count && corpus[cursor] != line { cursor += 1 }
+        #expect(cursor < corpus.count, "a clean line (\(line.count) bytes) is not an input line")
+        cursor += 1
+      }
+      let reasons = try quarantine.map { try JSONSerialization.jsonObject(with: Data($0)) as! [String: Any] }
+      func entry(_ line: Int) -> [String: Any]? { reasons.first { $0["line"] as? Int == line } }
+      #expect((entry(41)?["reasons"] as? [[String: Any]])?.first?["detector"] as? String == "scaffold-prefix")
+      #expect((entry(42)?["reasons"] as? [[String: Any]])?.first?["detector"] as? String == "exact-duplicate")
+      #expect(entry(43)?["raw_base64"] as? String == Data(corpus[42]).base64EncodedString())
+      #expect(entry(44)?["raw_base64"] as? String == Data(corpus[43]).base64EncodedString())
+      #expect((entry(45)?["row"] as? [String: Any])?["id"] as? String == "nofield")
+      #expect(entry(46) != nil, "blank line")
+      #expect(entry(4) == nil, "first occurrence of a duplicate stays clean")
+      if maxLine == 1 << 20 {
+        #expect(summary.malformed == 4)
+        #expect((entry(47)?["raw_base64"] as? String).map { Data(base64Encoded: $0) == Data(corpus[46]) } == true)
+      } else {
+        #expect(summary.malformed == 3)
+        #expect(clean.last?.count == corpus[46].count)
+        #expect(clean.last.map { $0 == corpus[46] } == true)
+      }
+    }
+  }
+
+  @Test func repairStripsPrefixesAndAudits() async throws {
+    let dir = TempDir()
+    let input = [
+      messagesRow("a", "<think>\nA4 spice combinator: Anticipation needs every element.\n</think>\n\nNo."),
+      messagesRow("b", "<think>Okay, so fine.</think>Yes."),
+      messagesRow("c", "<think>A4 spice combinator: duplicate of 3886 and more.</think>Yes."),
+    ]
+    let path = dir.file("c.jsonl", input.joined(separator: "\n") + "\n")
+    var config = ScanConfiguration()
+    config.discovery = false
+    let (summary, _) = try await CorpusCleaner(configuration: config, repair: true).clean(
+      path: path, cleanOut: dir.path("clean.jsonl"), quarantineOut: dir.path("q.jsonl"), auditOut: dir.path("audit.jsonl"))
+    #expect(summary.repaired == 1)
+    #expect(summary.clean == 2 && summary.quarantined == 1)
+    let clean = try String(contentsOfFile: dir.path("clean.jsonl"), encoding: .utf8).split(separator: "\n")
+    let repaired = try JSONSerialization.jsonObject(with: Data(clean[0].utf8)) as! [String: Any]
+    let content = ((repaired["messages"] as! [[String: Any]])[1]["content"] as! String)
+    #expect(content == "<think>\nAnticipation needs every element.\n</think>\n\nNo.")
+    #expect(String(clean[1]) == input[1])
+    let audit = try String(contentsOfFile: dir.path("audit.jsonl"), encoding: .utf8)
+    #expect(audit.contains("\"removed\":[\"A4 spice combinator: \"]"))
+    #expect(audit.contains("\"line\":1"))
+  }
+}
+
+@Suite struct ShardMergeTests {
+  @Test func mergedShardsEqualASingleScan() async throws {
+    let dir = TempDir()
+    var text = generatedCorpus(900) { i in i % 4 == 0 ? "A\(i % 5) spice combinator: " : (i % 9 == 0 ? "Blend matrix \(i % 3) says " : nil) }
+    text += generatedCorpus(1)  // row-0 again: an exact duplicate far from its original (different random case)
+    text += messagesRow("dup", "<think>\nOkay, so fixed text.\n</think>\n\nA.") + "\n"
+    text += "{broken\n"
+    text += messagesRow("dup2", "<think>\nOkay, so fixed text.\n</think>\n\nA.") + "\n"
+    let path = dir.file("c.jsonl", text)
+    var config = ScanConfiguration()
+    config.nearDuplicates = true
+    let scanner = CorpusScanner(configuration: config)
+    let whole = try await scanner.scan(path: path, parallelism: 1)
+    var shards: [ScanReport] = []
+    for k in 1...3 {
+      let report = try await scanner.scan(path: path, shard: (k, 3), parallelism: 2)
+      let data = try JSONEncoder().encode(report)
+      shards.append(try JSONDecoder().decode(ScanReport.self, from: data))
+    }
+    let merged = try ShardMerger.merge(shards, configuration: config)
+    #expect(merged.lines == whole.lines && merged.rows == whole.rows)
+    #expect(merged.malformedLines == whole.malformedLines)
+    #expect(merged.flaggedRows == whole.flaggedRows)
+    #expect(merged.detectors.map(\.id) == whole.detectors.map(\.id))
+    #expect(merged.detectors.map(\.rows) == whole.detectors.map(\.rows))
+    #expect(merged.detectors.map { $0.examples.map(\.line) } == whole.detectors.map { $0.examples.map(\.line) })
+    #expect(merged.openingHistogram == whole.openingHistogram)
+    #expect(merged.discovered == whole.discovered)
+    #expect(whole.detectors.first { $0.id == "exact-duplicate" }?.rows == 1)
+    #expect(shards.map(\.rows).reduce(0, +) == whole.rows)
+  }
+
+  @Test func mergeRejectsIncompleteOrMixedShards() async throws {
+    let dir = TempDir()
+    let path = dir.file("c.jsonl", generatedCorpus(50))
+    let scanner = CorpusScanner()
+    let a = try await scanner.scan(path: path, shard: (1, 2))
+    #expect(throws: LeakScannerError.self) { try ShardMerger.merge([a], configuration: ScanConfiguration()) }
+    #expect(throws: LeakScannerError.self) { try ShardMerger.merge([a, a], configuration: ScanConfiguration()) }
+    let whole = try await scanner.scan(path: path)
+    #expect(throws: LeakScannerError.self) { try ShardMerger.merge([whole], configuration: ScanConfiguration()) }
+  }
+}
+
+@Suite struct RulesetTests {
+  @Test func parsesSettingsAndUserRules() throws {
+    let config = try Ruleset.parse(
+      """
+      shape: messages
+      template: deepseek-r1
+      detectors:
+        disable: [script-drift]
+        near_duplicates: { enabled: true, threshold: 0.9 }
+        require_think: false
+      rules:
+        - { id: regen, where: anywhere, literal: "[[regen]]", case_insensitive: true }
+        - { id: vendor, where: think_start, regex: "^Q[0-9]+ blend:" }
+      """)
+    #expect(config.shape == .messages)
+    #expect(config.nearDuplicates && config.nearDuplicateThreshold == 0.9)
+    #expect(!config.detectors.contains { $0.id == "script-drift" })
+    let ids = config.detectors.map(\.id)
+    #expect(ids.contains("regen") && ids.contains("vendor"))
+    let ctx = RowContext(row: row("<think>Q12 blend: x</think>see [[REGEN]]"), format: .think)
+    let vendor = config.detectors.first { $0.id == "vendor" }!
+    #expect(vendor.findings(in: ctx).first?.repairPrefix == "Q12 blend:")
+    #expect(config.detectors.first { $0.id == "regen" }!.findings(in: ctx).count == 1)
+  }
+
+  func error(_ yaml: String) -> String {
+    do {
+      _ = try Ruleset.parse(yaml, file: "rules.yaml")
+      return "no error"
+    } catch {
+      return "\(error)"
+    }
+  }
+
+  @Test func errorsNameFileLineAndColumn() {
+    #expect(error("rules:\n  - { id: x, regex: \"([\" }\n").hasPrefix("rules.yaml:2:"))
+    #expect(error("rules:\n  - { id: x, regex: \"([\" }\n").contains("invalid regular expression"))
+    #expect(error("detectors:\n  disable: [nope]\n").contains("unknown detector 'nope'"))
+    #expect(error("shape: tabular\n").hasPrefix("rules.yaml:1:8: invalid rule: unknown shape"))
+    #expect(error("rules:\n  - { id: x }\n").contains("exactly one of 'literal' or 'regex'"))
+    #expect(error("detector:\n  disable: []\n").hasPrefix("rules.yaml:1:1: invalid rule: unknown key 'detector'"))
+  }
+}

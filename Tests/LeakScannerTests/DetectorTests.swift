@@ -1,0 +1,175 @@
+import Testing
+
+@testable import LeakScanner
+
+@Suite struct ScaffoldPrefixTests {
+  let detector = BuiltinDetectors.scaffoldPrefix()
+
+  @Test(arguments: [
+    ("<think>\nA4 spice combinator: Anticipation needs every element.</think>ok", "A4 spice combinator: "),
+    ("<think>E1 — the examiner erred.</think>ok", "E1 — "),
+    ("<think>[variant 7] Let me think.</think>ok", "[variant 7] "),
+    ("<think>persona=tax-attorney style=terse Now the claim.</think>ok", "persona=tax-attorney style=terse "),
+    ("<think>Remix 2: start with the base case.</think>ok", "Remix 2: "),
+    ("Seed 41: reasoning with a prefilled tag\n</think>answer", "Seed 41: "),
+  ])
+  func flagsScaffolding(output: String, prefix: String) throws {
+    let f = findings(detector, output)
+    #expect(f.count == 1)
+    #expect(f.first?.repairPrefix == prefix)
+  }
+
+  @Test(arguments: [
+    "<think>Okay, so the claim recites a housing.</think>ok",
+    "<think>B12 is a vitamin the patient lacks.</think>ok",
+    "<think>Strategy matters here: compare both claims.</think>ok",
+    "<think>Let me check [1] and [2] in the references.</think>ok",
+    "<think>x = 3 satisfies the equation.</think>ok",
+    "No reasoning block, A4 spice combinator: appears later.",
+  ])
+  func leavesNaturalOpeningsAlone(output: String) {
+    #expect(findings(detector, output).isEmpty)
+  }
+}
+
+@Suite struct ProducerNoteTests {
+  let detector = BuiltinDetectors.producerNotes()
+
+  @Test(arguments: [
+    "<think>The claim is anticipated (duplicate of 3886).</think>ok",
+    "<think>Diversify by changing the persona.</think>ok",
+    "<think>Vary the opening next time.</think>ok",
+    "<think>Avoid repeating row 12 here.</think>ok",
+    "<think>Note to self: add a harder variant.</think>ok",
+    "<think>This is a paraphrase of row 77.</think>ok",
+    "<think>Same as sample #5 but with different numbers.</think>ok",
+  ])
+  func flagsNotesAboutProducingData(output: String) {
+    #expect(findings(detector, output).count == 1)
+  }
+
+  @Test(arguments: [
+    "<think>The examiner raised a duplicate claim objection under 37 CFR 1.75.</think>Cancel claim 9.",
+    "<think>A retiree should diversify the portfolio across stocks and bonds.</think>ok",
+    "<think>Results vary widely between the two methods.</think>ok",
+    "<think>Claims 4 and 9 are duplicates of each other in scope.</think>ok",
+    "<think>We should avoid repeating the same mistake in claim 3.</think>ok",
+  ])
+  func passesLegitimateDomainUses(output: String) {
+    #expect(findings(detector, output).isEmpty)
+  }
+}
+
+@Suite struct SharedCheckDetectorTests {
+  @Test func sharedChecksFlagRows() {
+    #expect(findings(RunTogetherDetector(), "<think>thecourtheldthattheclaimwasanticipatedbysmith here</think>ok").count == 1)
+    #expect(findings(MojibakeDetector(), "<think>The applicantâ€™s point.</think>ok").count == 1)
+    #expect(findings(ScriptDriftDetector(), "<think>So the answer: 그러므로 답은 48입니다</think>ok").count == 1)
+    #expect(findings(RepetitionDetector(), "<think>" + String(repeating: "So the sum is 2500 again. ", count: 10) + "</think>").count == 1)
+  }
+
+  @Test func sharedChecksPassHealthyRows() {
+    let healthy = "<think>Okay, so the claim recites a housing and a latch. Café owners, naïve readers and θ are fine.</think>ok"
+    for d in [RunTogetherDetector(), MojibakeDetector(), ScriptDriftDetector(), RepetitionDetector()] as [any Detector] {
+      #expect(d.findings(in: RowContext(row: row(healthy), format: .think)).isEmpty, "\(d.id)")
+    }
+  }
+}
+
+@Suite struct ThinkStructureTests {
+  let detector = ThinkStructureDetector()
+
+  @Test func structuralProblems() {
+    #expect(findings(detector, "no reasoning here").first?.evidence == "missing")
+    #expect(findings(detector, "<think>\n\n</think>ok").first?.evidence == "empty")
+    #expect(findings(detector, "<think>going on and on").first?.evidence == "unclosed")
+    #expect(findings(detector, "<think>a <think>b</think> c</think>ok").first?.evidence.contains("nested") == true)
+    #expect(findings(detector, "<think>a</think>x<think>b</think>y").first?.evidence.contains("repeated (2 blocks)") == true)
+  }
+
+  @Test func wellFormedAndOptionalThink() {
+    #expect(findings(detector, "<think>fine</think>ok").isEmpty)
+    #expect(findings(detector, "prefilled reasoning\n</think>ok").isEmpty)
+    #expect(findings(ThinkStructureDetector(requireThink: false), "no reasoning here").isEmpty)
+  }
+}
+
+@Suite struct SpecialTokenTests {
+  let bos = "<｜begin▁of▁sentence｜>"
+  let eos = "<｜end▁of▁sentence｜>"
+
+  func textRow(_ text: String) -> RowContext {
+    RowContext(row: CorpusRow(line: 1, offset: 0, id: "t", shape: .text, segments: [RowSegment(role: "text", text: text)]), format: .think)
+  }
+
+  @Test func templatedTextRows() {
+    let d = SpecialTokenDetector(template: .deepSeekR1)
+    #expect(d.findings(in: textRow("\(bos)<｜User｜>q<｜Assistant｜><think>a</think>b\(eos)")).isEmpty)
+    #expect(d.findings(in: textRow("<｜User｜>q<｜Assistant｜>b\(eos)")).first?.evidence.contains("missing BOS") == true)
+    #expect(d.findings(in: textRow("\(bos)<｜User｜>q<｜Assistant｜>b")).first?.evidence.contains("missing EOS") == true)
+    #expect(SpecialTokenDetector().findings(in: textRow("\(bos)q<｜Assistant｜>b")).first?.evidence.contains("missing EOS") == true)
+    #expect(SpecialTokenDetector().findings(in: textRow("plain text without any template")).isEmpty)
+  }
+
+  @Test func strayTokensInContent() {
+    #expect(findings(SpecialTokenDetector(), "<think>a</think>answer<|im_end|>").first?.evidence.contains("<|im_end|>") == true)
+    #expect(findings(SpecialTokenDetector(), "<think>a</think>answer <end_of_turn>").count == 1)
+    #expect(findings(SpecialTokenDetector(), "<think>a</think>plain answer").isEmpty)
+  }
+}
+
+@Suite struct CustomDetectorTests {
+  struct VendorURL: Detector {
+    let id = "vendor-url"
+    let summary = "links to the vendor wiki"
+    func findings(in context: RowContext) -> [Finding] {
+      context.row.modelText.contains("wiki.vendor.internal") ? [Finding(detector: id, evidence: "wiki.vendor.internal")] : []
+    }
+  }
+
+  @Test func userDetectorsTakePartInScans() async throws {
+    let dir = TempDir()
+    let path = dir.file(
+      "c.jsonl",
+      [messagesRow("a", "<think>see wiki.vendor.internal/x</think>ok"), messagesRow("b", "<think>fine</think>ok")]
+        .joined(separator: "\n") + "\n")
+    let scanner = CorpusScanner(configuration: ScanConfiguration(extraDetectors: [VendorURL()]))
+    let report = try await scanner.scan(path: path)
+    let count = try #require(report.detectors.first { $0.id == "vendor-url" })
+    #expect(count.rows == 1)
+    #expect(count.examples.first?.id == "a")
+    #expect(report.flaggedRows == 1)
+  }
+}
+
+@Suite struct RowShapeTests {
+  @Test func detectsEveryLayout() throws {
+    let parser = CorpusRowParser()
+    func parse(_ json: String) -> Result<CorpusRow, LineIssue> {
+      parser.parse(JSONLLine(number: 7, offset: 0, bytes: Array(json.utf8)[...]))
+    }
+    let pr = try parse(#"{"id":"x","prompt":"q","response":"<think>a</think>b"}"#).get()
+    #expect(pr.shape == .promptResponse && pr.modelText == "<think>a</think>b" && pr.id == "x")
+    let text = try parse(#"{"text":"<bos>hi"}"#).get()
+    #expect(text.shape == .text && text.id == "line-7")
+    let msgs = try parse(#"{"messages":[{"role":"user","content":"q"},{"role":"assistant","content":"a"}]}"#).get()
+    #expect(msgs.shape == .messages && msgs.modelText == "a")
+    let conv = try parse(#"{"conversations":[{"from":"human","value":"q"},{"from":"gpt","value":"a"}]}"#).get()
+    #expect(conv.shape == .conversations && conv.modelText == "a")
+    guard case .failure(let issue) = parse(#"{"messages":[{"role":"user"}]}"#) else {
+      Issue.record("expected a missing field")
+      return
+    }
+    #expect(issue.kind == .missingField("messages.0.content"))
+    guard case .failure(let none) = parse(#"{"foo":1}"#) else {
+      Issue.record("expected a missing field")
+      return
+    }
+    #expect(none.line == 7)
+    let forced = CorpusRowParser(shape: .text).parse(JSONLLine(number: 1, offset: 0, bytes: Array(#"{"prompt":"q","response":"a"}"#.utf8)[...]))
+    guard case .failure = forced else {
+      Issue.record("a forced layout must not fall back")
+      return
+    }
+  }
+}
