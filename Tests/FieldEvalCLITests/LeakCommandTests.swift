@@ -1,0 +1,90 @@
+import Foundation
+import Testing
+
+@Suite struct LeakCommandTests {
+  let corpus = "Examples/corpus/train.jsonl"
+  let rules = "Examples/corpus/rules.yaml"
+
+  @Test func scanFlagsTheExampleCorpusAndExitsOne() throws {
+    let r = try CLI.run(["scan", corpus, "--rules", rules])
+    #expect(r.status == 1)
+    #expect(r.stdout.contains("scaffold-prefix"))
+    #expect(r.stdout.contains("First 20 characters of <think> blocks"))
+    #expect(r.stdout.contains("HIGH opening \"X# spice combinator:\""))
+  }
+
+  @Test func cleanCorpusExitsZero() throws {
+    let dir = TempDir()
+    let path = dir.file(
+      "clean.jsonl",
+      (0..<5).map {
+        "{\"id\":\"\($0)\",\"prompt\":\"Question \($0)?\",\"response\":\"<think>Okay, so case \($0) needs \($0 * 3) steps of work.</think>Answer \($0).\"}"
+      }.joined(separator: "\n") + "\n")
+    let r = try CLI.run(["scan", path])
+    #expect(r.status == 0, "\(r.stdout)")
+  }
+
+  @Test func jsonAndMarkdownFormats() throws {
+    let json = try CLI.run(["scan", corpus, "--format", "json"])
+    let doc = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+    #expect(doc["malformed_lines"] as? Int == 3)
+    let detectors = try #require(doc["detectors"] as? [[String: Any]])
+    #expect(detectors.contains { $0["id"] as? String == "producer-note" && ($0["rows"] as? Int ?? 0) > 0 })
+    let md = try CLI.run(["scan", corpus, "--format", "markdown"])
+    #expect(md.stdout.contains("| `scaffold-prefix` |"))
+  }
+
+  @Test func shardsMergeToTheWholeScan() throws {
+    let dir = TempDir()
+    var paths: [String] = []
+    for k in 1...3 {
+      let r = try CLI.run(["scan", corpus, "--shard", "\(k)/3", "--format", "json"])
+      #expect(r.status == 1)
+      paths.append(dir.file("shard\(k).json", r.stdout))
+    }
+    let merged = try CLI.run(["merge"] + paths + ["--format", "json"])
+    let whole = try CLI.run(["scan", corpus, "--format", "json"])
+    let m = try #require(try JSONSerialization.jsonObject(with: Data(merged.stdout.utf8)) as? [String: Any])
+    let w = try #require(try JSONSerialization.jsonObject(with: Data(whole.stdout.utf8)) as? [String: Any])
+    #expect(m["flagged_rows"] as? Int == w["flagged_rows"] as? Int)
+    #expect(m["rows"] as? Int == w["rows"] as? Int)
+    let mc = (m["detectors"] as? [[String: Any]])?.map { $0["rows"] as? Int }
+    let wc = (w["detectors"] as? [[String: Any]])?.map { $0["rows"] as? Int }
+    #expect(mc == wc)
+    let missing = try CLI.run(["merge", paths[0], paths[1]])
+    #expect(missing.status == 2)
+    #expect(missing.stderr.contains("missing shards 3/3"))
+  }
+
+  @Test func cleanWritesEveryLineOnceAndRepairs() throws {
+    let dir = TempDir()
+    let clean = dir.path("clean.jsonl")
+    let quarantine = dir.path("quarantine.jsonl")
+    let audit = dir.path("audit.jsonl")
+    let r = try CLI.run([
+      "clean", corpus, "--rules", rules, "--clean-out", clean, "--quarantine-out", quarantine, "--repair",
+      "--audit-out", audit,
+    ])
+    #expect(r.status == 0, "\(r.stderr)")
+    func count(_ p: String) throws -> Int { try String(contentsOfFile: p, encoding: .isoLatin1).split(separator: "\n").count }
+    let input = try String(contentsOfFile: CLI.packageRoot.appendingPathComponent(corpus).path, encoding: .isoLatin1)
+      .split(separator: "\n").count
+    #expect(try count(clean) + count(quarantine) == input)
+    #expect(try count(audit) > 0)
+    #expect(!FileManager.default.fileExists(atPath: dir.path(".clean.jsonl.partial-0")))
+  }
+
+  @Test func usageAndInputErrorsExitTwo() throws {
+    let dir = TempDir()
+    #expect(try CLI.run(["scan", "/nonexistent/corpus.jsonl"]).status == 2)
+    let badShard = try CLI.run(["scan", corpus, "--shard", "4/3"])
+    #expect(badShard.status == 2)
+    #expect(badShard.stderr.contains("K/N"))
+    let badRules = dir.file("rules.yaml", "rules:\n  - { id: x, regex: \"([\" }\n")
+    let rulesError = try CLI.run(["scan", corpus, "--rules", badRules])
+    #expect(rulesError.status == 2)
+    #expect(rulesError.stderr.contains("rules.yaml:2:"))
+    let same = try CLI.run(["clean", corpus, "--clean-out", corpus, "--quarantine-out", dir.path("q.jsonl")])
+    #expect(same.status == 2)
+  }
+}
