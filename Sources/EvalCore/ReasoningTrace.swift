@@ -157,7 +157,7 @@ public struct ReasoningTrace: Sendable, Hashable {
 }
 
 /// The first occurrence of `needle` (UTF-8 bytes) in `text` at or after `from`.
-private func find(_ needle: [UInt8], in text: String, from: String.Index) -> Range<String.Index>? {
+package func find(_ needle: [UInt8], in text: String, from: String.Index) -> Range<String.Index>? {
   guard !needle.isEmpty else { return nil }
   var text = text
   let utf8 = text.utf8
@@ -183,4 +183,51 @@ private func find(_ needle: [UInt8], in text: String, from: String.Index) -> Ran
   guard let offset = found else { return nil }
   let lower = utf8.index(utf8.startIndex, offsetBy: offset)
   return lower..<utf8.index(lower, offsetBy: needle.count)
+}
+
+/// Byte-level substring search (memchr for the first byte), for hot paths where Foundation's
+/// `contains` is too slow.
+package enum ByteSearch {
+  /// Whether `needle` occurs in `haystack`.
+  package static func contains(_ haystack: UnsafeBufferPointer<UInt8>, _ needle: [UInt8]) -> Bool {
+    guard let first = needle.first else { return true }
+    guard let base = haystack.baseAddress, haystack.count >= needle.count else { return false }
+    var position = 0
+    let last = haystack.count - needle.count
+    while position <= last {
+      guard let hit = memchr(base + position, Int32(first), last - position + 1) else { return false }
+      let offset = UnsafeRawPointer(hit) - UnsafeRawPointer(base)
+      var k = 1
+      while k < needle.count && haystack[offset + k] == needle[k] { k += 1 }
+      if k == needle.count { return true }
+      position = offset + 1
+    }
+    return false
+  }
+
+  /// Whether `needle` occurs in `text`.
+  package static func contains(_ text: String, _ needle: String) -> Bool {
+    var text = text
+    let n = Array(needle.utf8)
+    return text.withUTF8 { contains($0, n) }
+  }
+
+  /// Number of non-overlapping occurrences of `needle` in `text`.
+  package static func count(_ text: String, _ needle: String) -> Int {
+    var n = 0
+    var from = text.startIndex
+    let bytes = Array(needle.utf8)
+    while let r = find(bytes, in: text, from: from) {
+      n += 1
+      from = r.upperBound
+    }
+    return n
+  }
+
+  /// Whether any of the lower-case ASCII `needles` occurs in `text`, ignoring ASCII case.
+  package static func containsAnyIgnoringASCIICase(_ text: String, _ needles: [[UInt8]]) -> Bool {
+    var folded = [UInt8](text.utf8)
+    for i in folded.indices where folded[i] >= 0x41 && folded[i] <= 0x5A { folded[i] |= 0x20 }
+    return folded.withUnsafeBufferPointer { buffer in needles.contains { contains(buffer, $0) } }
+  }
 }

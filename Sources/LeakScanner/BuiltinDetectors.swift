@@ -186,11 +186,11 @@ public struct SpecialTokenDetector: Detector {
     var problems: [String] = []
     let row = context.row
     if row.shape == .text, let text = row.segments.first?.text {
-      let tmpl = template ?? ChatTemplateTokens.builtIn.first { t in t.allTokens.contains { text.contains($0) } }
+      let tmpl = template ?? ChatTemplateTokens.builtIn.first { t in t.allTokens.contains { ByteSearch.contains(text, $0) } }
       if let t = tmpl {
         if let bos = t.bos {
           if !text.hasPrefix(bos) { problems.append("missing BOS \(bos) (\(t.name))") }
-          if text.components(separatedBy: bos).count > 2 { problems.append("BOS \(bos) repeated inside the row") }
+          if ByteSearch.count(text, bos) > 1 { problems.append("BOS \(bos) repeated inside the row") }
         }
         if let eos = t.eos {
           let trimmed = text.reversed().drop(while: \.isWhitespace)
@@ -200,7 +200,7 @@ public struct SpecialTokenDetector: Detector {
     } else {
       for segment in row.segments {
         for t in ChatTemplateTokens.builtIn {
-          if let token = t.allTokens.first(where: { segment.text.contains($0) }) {
+          if let token = t.allTokens.first(where: { ByteSearch.contains(segment.text, $0) }) {
             problems.append("special token \(token) inside \(segment.role) content")
             break
           }

@@ -158,10 +158,19 @@ public struct LeakRule: Sendable, Hashable {
       let head = text.prefix(lit.count)
       return (ci ? head.lowercased() == lit.lowercased() : head == lit) ? head : nil
     case (.literal(let lit, let ci), .anywhere):
-      guard let r = ci ? text.range(of: lit, options: .caseInsensitive) : text.range(of: lit) else { return nil }
+      if ci {
+        guard ByteSearch.containsAnyIgnoringASCIICase(String(text), [Array(lit.lowercased().utf8)]),
+          let r = text.range(of: lit, options: .caseInsensitive)
+        else { return nil }
+        return text[r]
+      }
+      let s = String(text)
+      guard let r = find(Array(lit.utf8), in: s, from: s.startIndex) else { return nil }
       return text[r]
     case (.regex(let p), .thinkStart):
-      return p.prefixMatch(in: String(text))
+      // Scaffolding sits in the first line; matching a bounded head keeps ICU's UTF-16
+      // conversion cheap on long reasoning blocks.
+      return p.prefixMatch(in: String(text.prefix(160)))
     case (.regex(let p), .anywhere):
       return p.firstMatch(in: String(text))
     }
@@ -176,7 +185,10 @@ public struct RuleDetector: Detector {
   public var rules: [LeakRule]
   /// Lower-cased literals one of which must occur in the text before the regexes run, or
   /// empty to always run them (a cheap prefilter for the anywhere-rules).
-  public var prefilter: [String]
+  public var prefilter: [String] {
+    didSet { prefilterBytes = prefilter.map { Array($0.lowercased().utf8) } }
+  }
+  var prefilterBytes: [[UInt8]]
 
   /// Creates a detector.
   public init(id: String, summary: String, rules: [LeakRule], prefilter: [String] = []) {
@@ -184,6 +196,7 @@ public struct RuleDetector: Detector {
     self.summary = summary
     self.rules = rules
     self.prefilter = prefilter
+    self.prefilterBytes = prefilter.map { Array($0.lowercased().utf8) }
   }
 
   public func findings(in context: RowContext) -> [Finding] {
@@ -202,9 +215,8 @@ public struct RuleDetector: Detector {
     let anywhere = rules.filter { $0.scope == .anywhere }
     if !anywhere.isEmpty {
       let text = context.row.modelText
-      if !prefilter.isEmpty {
-        let lower = text.lowercased()
-        guard prefilter.contains(where: { lower.contains($0) }) else { return out }
+      if !prefilterBytes.isEmpty {
+        guard ByteSearch.containsAnyIgnoringASCIICase(text, prefilterBytes) else { return out }
       }
       for rule in anywhere {
         if let m = rule.match(text[...]) {

@@ -91,8 +91,10 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
     }
     for trace in row.traces {
       for block in trace.blocks {
-        for line in block.content.split(separator: "\n") {
-          let trimmed = line.trimmingCharacters(in: .whitespaces)
+        // Short lines only (scaffolding notes are short); scan bytes, not Characters.
+        for line in block.content.utf8.split(separator: 0x0A, maxSplits: 64) where line.count >= 8 && line.count <= 100 {
+          guard let text = String(line) else { continue }
+          let trimmed = text.trimmingCharacters(in: .whitespaces)
           guard trimmed.count >= 8, trimmed.count <= 80 else { continue }
           let shape = Discovery.lineShape(trimmed)
           if seenLines.insert(shape).inserted {

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# LeakScanner throughput, side by side in one run, on one generated corpus:
+#   1. fieldeval scan, default detectors (no near-duplicates), both cores
+#   2. the hand-written Python audit (json.loads per row + three regex checks)
+#   3. rg counting the same literal patterns
+#   4. fieldeval scan with near-duplicates on
+# Prints MB/s, peak RSS and the ratios. ROWS=1000000 (default) is about 900 MB.
+#   bash Benchmarks/leak-bench.sh            # ROWS=200000 for a quicker run
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROWS=${ROWS:-1000000}
+CORPUS=${CORPUS:-${TMPDIR:-/tmp}/fieldeval-leak-bench-$ROWS.jsonl}
+command -v rg >/dev/null || { apt-get install -y -qq ripgrep >/dev/null 2>&1 || sudo apt-get install -y -qq ripgrep >/dev/null; }
+[ -x /usr/bin/time ] || { apt-get install -y -qq time >/dev/null 2>&1 || sudo apt-get install -y -qq time >/dev/null; }
+[ -f "$CORPUS" ] || python3 Benchmarks/LeakBenchmark/generate_corpus.py "$ROWS" "$CORPUS"
+swift build -c release --product fieldeval >/dev/null
+BIN=.build/release/fieldeval
+MB=$(python3 -c "import os;print(os.path.getsize('$CORPUS')/1e6)")
+
+measure() {  # name, command...
+  local name=$1; shift
+  local log; log=$(mktemp)
+  local start end
+  start=$(date +%s.%N)
+  /usr/bin/time -v -o "$log" "$@" >/dev/null 2>&1 || true
+  end=$(date +%s.%N)
+  local secs rss
+  secs=$(python3 -c "print($end-$start)")
+  rss=$(awk -F: '/Maximum resident set size/ {gsub(/ /,"",$2); print $2}' "$log")
+  rm -f "$log"
+  printf '%-44s %8.2f s %9.1f MB/s  peak RSS %6.0f MB\n' "$name" "$secs" "$(python3 -c "print($MB/$secs)")" "$(python3 -c "print($rss/1024)")" >&2
+  echo "$secs"
+}
+
+echo "corpus: $CORPUS ($ROWS rows, $(printf '%.0f' "$MB") MB), cores: $(nproc)" >&2
+t_scan=$(measure "fieldeval scan (default, no near-dup)" "$BIN" scan "$CORPUS" --format json)
+t_py=$(measure "python audit (json.loads + 3 regexes)" python3 Benchmarks/LeakBenchmark/python_audit.py "$CORPUS")
+t_rg=$(measure "rg -c, same literal patterns" rg -c -F -e "spice combinator:" -e "duplicate of" -e "iversify by" "$CORPUS")
+t_near=$(measure "fieldeval scan --near-duplicates" "$BIN" scan "$CORPUS" --near-duplicates --format json)
+python3 - "$t_scan" "$t_py" "$t_rg" "$t_near" <<'PY'
+import sys
+scan, py, rg, near = map(float, sys.argv[1:])
+print(f"ratio vs python audit: {py/scan:.2f}x (target >= 10x)")
+print(f"ratio vs rg:           {scan/rg:.2f}x slower (aim within 5x)")
+print(f"near-duplicates on:    {near:.2f} s ({near/scan:.2f}x the default scan)")
+PY
