@@ -149,9 +149,12 @@ public struct GenerationResult: Sendable, Hashable {
     self.timings = timings
   }
 
-  /// Completion tokens per second of generation time (0 when nothing was generated).
+  /// Decode rate: tokens after the first, per second of ``GenerationTimings/generationSeconds``
+  /// (the first token comes out of prompt processing, so it is timed in `promptSeconds`).
+  /// 0 when fewer than two tokens were generated.
   public var tokensPerSecond: Double {
-    timings.generationSeconds > 0 ? Double(completionTokens) / timings.generationSeconds : 0
+    timings.generationSeconds > 0 && completionTokens > 1
+      ? Double(completionTokens - 1) / timings.generationSeconds : 0
   }
 }
 

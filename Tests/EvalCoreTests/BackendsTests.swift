@@ -20,7 +20,7 @@ import Testing
     let result = try await Echo().generate(GenerationRequest(id: "a", input: .prompt("hi")))
     #expect(result.id == "a")
     #expect(result.text == "hi")
-    #expect(result.tokensPerSecond == 2)
+    #expect(result.tokensPerSecond == 1.5)
     #expect(result.timings.totalSeconds == 2.75)
   }
 
