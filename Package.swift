@@ -45,7 +45,7 @@ let package = Package(
     .executableTarget(
       name: "fieldeval",
       dependencies: [
-        "EvalCore", "EmissionGate", "LeakScanner",
+        "EvalCore", "EmissionGate", "LeakScanner", "LlamaBackend",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
       ],
@@ -58,11 +58,23 @@ let package = Package(
       path: "Benchmarks/EmissionBenchmark",
       swiftSettings: swiftSettings
     ),
+    .executableTarget(
+      name: "llama-backend-bench",
+      dependencies: ["LlamaBackend"],
+      path: "Benchmarks/LlamaBenchmark",
+      exclude: ["README.md"],
+      swiftSettings: swiftSettings
+    ),
     .testTarget(name: "EvalCoreTests", dependencies: ["EvalCore"], swiftSettings: swiftSettings),
     .testTarget(
       name: "EmissionGateTests",
       dependencies: ["EmissionGate", "EvalCore"],
       resources: [.copy("Fixtures")],
+      swiftSettings: swiftSettings
+    ),
+    .testTarget(
+      name: "LlamaBackendTests",
+      dependencies: ["LlamaBackend", "EvalCore"],
       swiftSettings: swiftSettings
     ),
   ]

@@ -68,6 +68,7 @@ struct CLIError: Error, CustomStringConvertible {
 /// Subcommands; each product's command registers itself here.
 enum CommandRegistry {
   static let subcommands: [any ParsableCommand.Type] = [
-    EmissionCommand.self
+    EmissionCommand.self,
+    GenerateCommand.self,
   ]
 }
