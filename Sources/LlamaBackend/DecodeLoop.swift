@@ -40,6 +40,8 @@ final class DecodeLoop {
   let contextCells: Int
   let prefixCaching: Bool
   let minimumPrefix: Int
+  /// Whether all sequences share one KV pool (else each has its own stream and budget).
+  let unified: Bool
   var batch: llama_batch
   var candidates: UnsafeMutableBufferPointer<llama_token_data>
   var slots: [Slot?]
@@ -48,8 +50,9 @@ final class DecodeLoop {
 
   init(
     model: LlamaModel, context: OpaquePointer, queue: EngineQueue, slots: Int, cacheEntries: Int,
-    prefixCaching: Bool, minimumPrefix: Int
+    prefixCaching: Bool, minimumPrefix: Int, unified: Bool
   ) {
+    self.unified = unified
     self.model = model
     self.context = context
     self.memory = llama_get_memory(context)
@@ -88,7 +91,8 @@ final class DecodeLoop {
   }
 
   var reservedCells: Int {
-    slots.reduce(0) { $0 + ($1?.reservedCells ?? 0) } + cache.reduce(0) { $0 + ($1?.tokens.count ?? 0) }
+    guard unified else { return 0 }
+    return slots.reduce(0) { $0 + ($1?.reservedCells ?? 0) } + cache.reduce(0) { $0 + ($1?.tokens.count ?? 0) }
   }
 
   /// Moves queued jobs into free slots while the KV cache has room for them.
@@ -109,7 +113,7 @@ final class DecodeLoop {
         }
         if let e = entryIndex, let entry = cache[e] { cached = entry.tokens.count }
       }
-      let need = job.tokens.count - cached + job.maxNewTokens
+      let need = unified ? job.tokens.count - cached + job.maxNewTokens : 0
       if need + reservedCells > contextCells {
         if slots.contains(where: { $0 != nil }) {
           queue.putBack([job])

@@ -44,11 +44,11 @@ final class EngineQueue: Sendable {
   let state = Mutex(State())
   let wakeup = DispatchSemaphore(value: 0)
 
-  /// Queues a job; returns false when the engine is already stopped.
-  func submit(_ job: EngineJob) -> Bool {
+  /// Queues jobs together; returns false when the engine is already stopped.
+  func submit(_ jobs: [EngineJob]) -> Bool {
     let accepted = state.withLock { s in
       if s.stopped { return false }
-      s.pending.append(job)
+      s.pending.append(contentsOf: jobs)
       return true
     }
     if accepted { wakeup.signal() }

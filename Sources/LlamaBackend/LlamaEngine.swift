@@ -16,7 +16,8 @@ import Synchronization
 public final class LlamaEngine: GenerationBackend, JudgeBackend, Sendable {
   /// Engine settings; the defaults suit a small model on a CPU.
   public struct Configuration: Sendable, Hashable {
-    /// KV cache size in tokens, shared by all slots and cached prefixes (rounded up to 256).
+    /// Tokens available to each request (prompt + generated). The KV cache holds this many
+    /// tokens for every slot and every cached prefix.
     public var contextSize: Int
     /// Sequences decoded together.
     public var slots: Int
@@ -36,12 +37,23 @@ public final class LlamaEngine: GenerationBackend, JudgeBackend, Sendable {
     public var cachedPrefixes: Int
     /// Shortest shared prefix, in tokens, worth caching.
     public var minimumCachedPrefixTokens: Int
+    /// One KV pool shared by all sequences (`kv_unified`): a cached prefix is stored once.
+    /// With `false` (the default) each sequence has its own KV stream and a cached prefix is
+    /// copied into each slot (a memory copy, no recomputation); attention then sees the same
+    /// cache layout whatever else runs, which keeps greedy outputs independent of batching.
+    public var unifiedKVCache: Bool
+    /// Flash attention: `true`, `false`, or `nil` to let llama.cpp decide. Off by default:
+    /// on the CPU its reduction order depends on the other sequences' lengths, so outputs
+    /// could change with batch composition.
+    public var flashAttention: Bool?
 
-    /// Creates a configuration.
+    /// Creates a configuration. The defaults favour reproducibility: greedy outputs do not
+    /// depend on which requests are batched together or on prefix caching. For throughput,
+    /// see ``throughput``.
     public init(
-      contextSize: Int = 4096, slots: Int = 4, batchSize: Int = 512, microBatchSize: Int = 512,
-      threads: Int? = nil, chatTemplate: String? = nil, prefixCaching: Bool = true, cachedPrefixes: Int = 2,
-      minimumCachedPrefixTokens: Int = 32
+      contextSize: Int = 2048, slots: Int = 4, batchSize: Int = 512, microBatchSize: Int = 512,
+      threads: Int? = nil, chatTemplate: String? = nil, prefixCaching: Bool = true, cachedPrefixes: Int = 1,
+      minimumCachedPrefixTokens: Int = 32, unifiedKVCache: Bool = false, flashAttention: Bool? = false
     ) {
       self.contextSize = contextSize
       self.slots = slots
@@ -52,6 +64,15 @@ public final class LlamaEngine: GenerationBackend, JudgeBackend, Sendable {
       self.prefixCaching = prefixCaching
       self.cachedPrefixes = cachedPrefixes
       self.minimumCachedPrefixTokens = minimumCachedPrefixTokens
+      self.unifiedKVCache = unifiedKVCache
+      self.flashAttention = flashAttention
+    }
+
+    /// llama-server's choices: unified KV cache, flash attention decided by llama.cpp.
+    /// Faster and leaner with many slots; greedy outputs may differ in rare near-ties
+    /// depending on batch composition.
+    public static func throughput(contextSize: Int = 2048, slots: Int = 4) -> Configuration {
+      Configuration(contextSize: contextSize, slots: slots, unifiedKVCache: true, flashAttention: nil)
     }
   }
 
@@ -59,7 +80,7 @@ public final class LlamaEngine: GenerationBackend, JudgeBackend, Sendable {
   public let model: LlamaModel
   /// The settings in use.
   public let configuration: Configuration
-  /// The context size llama.cpp actually allocated.
+  /// Tokens one request may use (prompt + generated).
   public let contextSize: Int
   /// Which backend and device run the model.
   public var backendDescription: String { model.backendDescription }
@@ -82,8 +103,8 @@ public final class LlamaEngine: GenerationBackend, JudgeBackend, Sendable {
       throw .invalidConfiguration(
         field: "slots", reason: "need 1 ≤ slots + cachedPrefixes ≤ \(llama_max_parallel_sequences())")
     }
-    guard c.contextSize >= 16, c.contextSize <= 1 << 20 else {
-      throw .invalidConfiguration(field: "contextSize", reason: "need 16 ≤ contextSize ≤ 1048576")
+    guard c.contextSize >= 16, c.contextSize * (c.slots + cacheSeqs) <= 1 << 22 else {
+      throw .invalidConfiguration(field: "contextSize", reason: "need 16 ≤ contextSize × (slots + cachedPrefixes) ≤ 4194304")
     }
     guard c.batchSize >= 1, c.microBatchSize >= 1 else {
       throw .invalidConfiguration(field: "batchSize", reason: "batch sizes must be positive")
@@ -92,15 +113,19 @@ public final class LlamaEngine: GenerationBackend, JudgeBackend, Sendable {
       throw .invalidConfiguration(field: "threads", reason: "need at least one thread")
     }
     var params = llama_context_default_params()
-    params.n_ctx = UInt32(c.contextSize)
+    let sequences = c.slots + cacheSeqs
+    params.n_ctx = UInt32(c.contextSize * sequences)
     params.n_batch = UInt32(c.batchSize)
     params.n_ubatch = UInt32(min(c.batchSize, c.microBatchSize))
-    params.n_seq_max = UInt32(c.slots + cacheSeqs)
+    params.n_seq_max = UInt32(sequences)
     let threads = Int32(c.threads ?? ProcessInfo.processInfo.activeProcessorCount)
     params.n_threads = threads
     params.n_threads_batch = threads
-    params.kv_unified = true
+    params.kv_unified = c.unifiedKVCache
     params.no_perf = true
+    if let flash = c.flashAttention {
+      params.flash_attn_type = flash ? LLAMA_FLASH_ATTN_TYPE_ENABLED : LLAMA_FLASH_ATTN_TYPE_DISABLED
+    }
     let mark = LlamaRuntime.logMark()
     guard let context = llama_init_from_model(model.pointer, params) else {
       let lines = LlamaRuntime.recentLogLines(since: mark)
@@ -109,10 +134,11 @@ public final class LlamaEngine: GenerationBackend, JudgeBackend, Sendable {
     }
     self.model = model
     self.configuration = c
-    self.contextSize = Int(llama_n_ctx(context))
+    self.contextSize = min(c.contextSize, Int(llama_n_ctx_seq(context)))
     let loop = DecodeLoop(
       model: model, context: context, queue: queue, slots: c.slots, cacheEntries: cacheSeqs,
-      prefixCaching: c.prefixCaching, minimumPrefix: max(1, c.minimumCachedPrefixTokens))
+      prefixCaching: c.prefixCaching, minimumPrefix: max(1, c.minimumCachedPrefixTokens),
+      unified: c.unifiedKVCache)
     let box = LoopBox(loop)
     let thread = Thread {
       box.loop?.run()
@@ -233,10 +259,13 @@ public final class LlamaEngine: GenerationBackend, JudgeBackend, Sendable {
       sampler: sampler)
   }
 
+  /// Runs jobs; all jobs of one call are queued together, so they are admitted in the same
+  /// iteration and batch composition does not depend on task scheduling.
   func run(_ jobs: [EngineJob]) async throws -> [GenerationResult] {
-    try await withThrowingTaskGroup(of: (Int, GenerationResult).self) { group in
+    let gate = SubmissionGate(jobs: jobs, queue: queue)
+    return try await withThrowingTaskGroup(of: (Int, GenerationResult).self) { group in
       for (i, job) in jobs.enumerated() {
-        group.addTask { (i, try await self.submit(job)) }
+        group.addTask { (i, try await self.submit(job, gate: gate)) }
       }
       var results = [GenerationResult?](repeating: nil, count: jobs.count)
       for try await (i, result) in group { results[i] = result }
@@ -244,15 +273,39 @@ public final class LlamaEngine: GenerationBackend, JudgeBackend, Sendable {
     }
   }
 
-  func submit(_ job: EngineJob) async throws -> GenerationResult {
+  func submit(_ job: EngineJob, gate: SubmissionGate) async throws -> GenerationResult {
     try await withTaskCancellationHandler {
       try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<GenerationResult, any Error>) in
         job.continuation = continuation
-        if !queue.submit(job) { job.resume(.failure(LlamaBackendError.engineStopped)) }
+        gate.ready()
       }
     } onCancel: {
       job.cancelled.store(true, ordering: .relaxed)
       queue.wake()
+    }
+  }
+}
+
+/// Queues a call's jobs in one go once every job's continuation is in place.
+final class SubmissionGate: Sendable {
+  let jobs: [EngineJob]
+  let queue: EngineQueue
+  let waiting: Mutex<Int>
+
+  init(jobs: [EngineJob], queue: EngineQueue) {
+    self.jobs = jobs
+    self.queue = queue
+    self.waiting = Mutex(jobs.count)
+  }
+
+  func ready() {
+    let last = waiting.withLock { n in
+      n -= 1
+      return n == 0
+    }
+    guard last else { return }
+    if !queue.submit(jobs) {
+      for job in jobs { job.resume(.failure(LlamaBackendError.engineStopped)) }
     }
   }
 }

@@ -18,11 +18,18 @@ public final class LlamaModel: @unchecked Sendable {
     public var gpuLayers: Int?
     /// Check the libllama version at load (see ``LlamaRuntime/expectedVersion``).
     public var checkLibraryVersion: Bool
+    /// Let ggml repack weights into CPU-specific layouts (`use_extra_bufts`, llama.cpp's
+    /// default): faster prompt processing, but matrix products then take different code paths
+    /// for one and for several tokens, so greedy outputs can differ between a request run
+    /// alone and batched, or with and without prefix caching. Off by default for reproducible
+    /// evaluations; turn it on for throughput.
+    public var weightRepacking: Bool
 
     /// Creates load options.
-    public init(gpuLayers: Int? = nil, checkLibraryVersion: Bool = true) {
+    public init(gpuLayers: Int? = nil, checkLibraryVersion: Bool = true, weightRepacking: Bool = false) {
       self.gpuLayers = gpuLayers
       self.checkLibraryVersion = checkLibraryVersion
+      self.weightRepacking = weightRepacking
     }
   }
 
@@ -71,6 +78,7 @@ public final class LlamaModel: @unchecked Sendable {
     let gpu = LlamaRuntime.supportsGPUOffload
     let requested = options.gpuLayers ?? (gpu ? -1 : 0)
     params.n_gpu_layers = Int32(clamping: gpu ? requested : 0)
+    params.use_extra_bufts = options.weightRepacking
     let mark = LlamaRuntime.logMark()
     guard let model = llama_model_load_from_file(path, params) else {
       let lines = LlamaRuntime.recentLogLines(since: mark)
