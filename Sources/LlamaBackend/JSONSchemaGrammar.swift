@@ -183,7 +183,8 @@ public enum JSONSchemaGrammar {
     }
 
     func ruleBase(_ path: String, _ key: String) -> String {
-      (path.isEmpty ? "" : path.replacingOccurrences(of: ".", with: "-") + "-") + key
+      let trimmed = path.drop(while: { $0 == "." })
+      return (trimmed.isEmpty ? "" : trimmed.replacingOccurrences(of: ".", with: "-") + "-") + key
     }
 
     mutating func arrayExpression(_ s: [String: Any], path: String) throws(LlamaBackendError) -> String {
