@@ -33,6 +33,7 @@ public enum LlamaBackendError: Error, CustomStringConvertible, Sendable, Equatab
   /// The engine was shut down before the request finished.
   case engineStopped
 
+  /// What happened and what to do about it, naming the file or field involved.
   public var description: String {
     switch self {
     case .fileNotFound(let path):

@@ -188,6 +188,7 @@ public final class LlamaModel: @unchecked Sendable {
     /// A template given explicitly (a built-in name such as `gemma`, or template text).
     case override(String)
 
+    /// A short label for reports, e.g. `override 'gemma'`.
     public var description: String {
       switch self {
       case .model: return "model (tokenizer.chat_template)"
