@@ -81,6 +81,9 @@ struct GenerateCommand: AsyncParsableCommand {
         print(String(decoding: data, as: UTF8.self))
       }
     } catch let error as LlamaBackendError {
+      if case .missingChatTemplate = error {
+        throw CLIError("\(error) With fieldeval: pass --chat-template NAME.")
+      }
       throw CLIError(error.description)
     }
   }
