@@ -8,8 +8,8 @@
 import Foundation
 import LlamaBackend
 
-#if canImport(FoundationNetworking)
-  import FoundationNetworking
+#if canImport(Glibc)
+  import Glibc
 #endif
 
 struct Options {
@@ -59,22 +59,81 @@ struct ServerReply: Decodable {
   }
 }
 
+/// POSTs to llama-server's `/completion` with a blocking socket on its own thread.
+/// (URLSession on Linux polls and took a core away from the server under test.)
 func complete(server: String, prompt: String, maxTokens: Int, cachePrompt: Bool) async throws -> ServerReply {
-  guard let url = URL(string: server + "/completion") else { fail("bad server URL \(server)") }
-  var request = URLRequest(url: url)
-  request.httpMethod = "POST"
-  request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-  request.timeoutInterval = 600
   let body: [String: Any] = [
     "prompt": prompt, "n_predict": maxTokens, "temperature": 0, "top_k": 1, "cache_prompt": cachePrompt,
     "seed": 1,
   ]
-  request.httpBody = try JSONSerialization.data(withJSONObject: body)
-  let (data, response) = try await URLSession.shared.data(for: request)
-  guard (response as? HTTPURLResponse)?.statusCode == 200 else {
-    fail("llama-server answered \(String(decoding: data, as: UTF8.self))")
+  let payload = try JSONSerialization.data(withJSONObject: body)
+  let data: Data = try await withCheckedThrowingContinuation { continuation in
+    let thread = Thread {
+      continuation.resume(with: Result { try httpPost(server: server, path: "/completion", body: payload) })
+    }
+    thread.start()
   }
   return try JSONDecoder().decode(ServerReply.self, from: data)
+}
+
+struct HTTPError: Error, CustomStringConvertible {
+  var description: String
+}
+
+/// Minimal HTTP/1.1 POST over a blocking TCP socket (`http://127.0.0.1:PORT` only).
+func httpPost(server: String, path: String, body: Data) throws -> Data {
+  guard let url = URL(string: server), let host = url.host, let port = url.port else {
+    throw HTTPError(description: "bad server URL \(server)")
+  }
+  let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+  guard fd >= 0 else { throw HTTPError(description: "socket() failed") }
+  defer { close(fd) }
+  var address = sockaddr_in()
+  address.sin_family = sa_family_t(AF_INET)
+  address.sin_port = in_port_t(UInt16(port).bigEndian)
+  guard inet_pton(AF_INET, host, &address.sin_addr) == 1 else { throw HTTPError(description: "bad host \(host)") }
+  let connected = withUnsafePointer(to: &address) {
+    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+  }
+  guard connected == 0 else { throw HTTPError(description: "cannot connect to \(server)") }
+  var request = Data(
+    "POST \(path) HTTP/1.1\r\nHost: \(host):\(port)\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\nConnection: close\r\n\r\n"
+      .utf8)
+  request.append(body)
+  try request.withUnsafeBytes { raw in
+    var sent = 0
+    while sent < raw.count {
+      let n = send(fd, raw.baseAddress! + sent, raw.count - sent, 0)
+      guard n > 0 else { throw HTTPError(description: "send failed") }
+      sent += n
+    }
+  }
+  var response = Data()
+  var buffer = [UInt8](repeating: 0, count: 65536)
+  while true {
+    let n = recv(fd, &buffer, buffer.count, 0)
+    if n <= 0 { break }
+    response.append(contentsOf: buffer[0..<n])
+  }
+  guard let split = response.range(of: Data("\r\n\r\n".utf8)) else {
+    throw HTTPError(description: "malformed HTTP response")
+  }
+  let head = String(decoding: response[..<split.lowerBound], as: UTF8.self)
+  var payload = Data(response[split.upperBound...])
+  guard head.hasPrefix("HTTP/1.1 200") else {
+    throw HTTPError(description: "llama-server answered \(head.prefix(40)): \(String(decoding: payload, as: UTF8.self))")
+  }
+  if head.lowercased().contains("transfer-encoding: chunked") {
+    var decoded = Data()
+    while let line = payload.range(of: Data("\r\n".utf8)) {
+      let size = Int(String(decoding: payload[..<line.lowerBound], as: UTF8.self), radix: 16) ?? 0
+      if size == 0 { break }
+      decoded.append(payload[line.upperBound..<line.upperBound + size])
+      payload = Data(payload[(line.upperBound + size + 2)...])
+    }
+    payload = decoded
+  }
+  return payload
 }
 
 // MARK: Workloads
