@@ -160,20 +160,35 @@ func throughputEngine(_ o: Options, slots: Int, contextSize: Int, prefixCaching:
 /// Single stream: prompt processing of 512 tokens and generation of 128, like llama-bench's
 /// pp512 / tg128 (3 repetitions, mean).
 func single(_ o: Options) async throws {
-  let engine = try throughputEngine(o, slots: 1, contextSize: 1024, prefixCaching: false)
+  let fast = try throughputEngine(o, slots: 1, contextSize: 1024, prefixCaching: false)
+  let (ppMean, tgMean) = try await measureSingle(fast)
+  fast.shutdown()
+  print("backend: \(fast.backendDescription), threads \(o.threads)")
+  print("single stream   LlamaBackend (throughput preset, repacking on) pp512 \(fmt(ppMean)) t/s, tg128 \(fmt(tgMean)) t/s")
+  var reproducible = LlamaEngine.Configuration(contextSize: 1024, slots: 1, prefixCaching: false)
+  reproducible.threads = o.threads
+  let defaults = try LlamaEngine(modelPath: o.model, configuration: reproducible)
+  let (ppDefault, tgDefault) = try await measureSingle(defaults)
+  defaults.shutdown()
+  print("                LlamaBackend (default, reproducible)         pp512 \(fmt(ppDefault)) t/s, tg128 \(fmt(tgDefault)) t/s")
+  if let refPP = o.referencePP, let refTG = o.referenceTG {
+    print("                llama-bench (defaults)                       pp512 \(fmt(refPP)) t/s, tg128 \(fmt(refTG)) t/s")
+    print("RATIO single pp512 \(fmt(ppMean / refPP, 2))x  tg128 \(fmt(tgMean / refTG, 2))x  (target >= 0.95x)")
+    print("      default configuration: pp512 \(fmt(ppDefault / refPP, 2))x  tg128 \(fmt(tgDefault / refTG, 2))x")
+  }
+}
+
+/// Mean pp512 and tg128 rates over 3 runs each, after a warm-up.
+func measureSingle(_ engine: LlamaEngine) async throws -> (Double, Double) {
   let model = engine.model
   // 511 text tokens + BOS = 512 prompt tokens.
   var text = ""
-  var n = 0
   var words = ["river", "stone", "market", "seven", "lantern", "quiet", "engine", "harbor", "violet", "orbit"]
-  while n < 511 {
+  while try model.tokenize(text, addSpecial: false).count < 511 {
     words.append(words.removeFirst())
     text += words.prefix(3).joined(separator: " ") + ". "
-    n = try model.tokenize(text, addSpecial: false).count
   }
-  var tokens = try model.tokenize(text, addSpecial: false)
-  tokens = Array(tokens.prefix(511))
-  let prompt = model.detokenize(tokens)
+  let prompt = model.detokenize(Array(try model.tokenize(text, addSpecial: false).prefix(511)))
   _ = try await engine.generate(GenerationRequest(input: .prompt("warm up"), maxNewTokens: 4))
   var pp: [Double] = []
   var tg: [Double] = []
@@ -185,14 +200,7 @@ func single(_ o: Options) async throws {
     let r = try await engine.generate(GenerationRequest(input: .prompt("Once upon a time"), maxNewTokens: 128))
     tg.append(r.tokensPerSecond)
   }
-  let ppMean = pp.reduce(0, +) / Double(pp.count)
-  let tgMean = tg.reduce(0, +) / Double(tg.count)
-  print("backend: \(engine.backendDescription), threads \(o.threads)")
-  print("single stream   LlamaBackend pp512 \(fmt(ppMean)) t/s, tg128 \(fmt(tgMean)) t/s")
-  if let refPP = o.referencePP, let refTG = o.referenceTG {
-    print("                llama-bench  pp512 \(fmt(refPP)) t/s, tg128 \(fmt(refTG)) t/s")
-    print("RATIO single pp512 \(fmt(ppMean / refPP, 2))x  tg128 \(fmt(tgMean / refTG, 2))x  (target >= 0.95x)")
-  }
+  return (pp.reduce(0, +) / Double(pp.count), tg.reduce(0, +) / Double(tg.count))
 }
 
 /// Eight concurrent requests, 64 new tokens each: aggregate generated tokens per second of wall
