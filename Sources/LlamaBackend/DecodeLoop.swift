@@ -256,7 +256,11 @@ final class DecodeLoop {
       guard let token = slot.job.sampler.sample(context: context, index: slot.outputIndex, candidates: candidates)
       else {
         slots[i] = slot
-        finish(i, reason: .other, error: LlamaBackendError.decodeFailed(status: -1))
+        let error: LlamaBackendError =
+          slot.job.sampler.grammarDeadEnd
+          ? .invalidGrammar(reason: "the grammar allows no token after \(slot.completionTokens) generated tokens")
+          : .decodeFailed(status: -1)
+        finish(i, reason: .other, error: error)
         continue
       }
       if slot.firstToken == nil { slot.firstToken = .now }

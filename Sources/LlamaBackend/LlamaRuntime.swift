@@ -56,10 +56,17 @@ public enum LlamaRuntime {
     return result
   }
 
-  /// Checks that the loaded libllama is the expected version.
-  package static func checkVersion() throws(LlamaBackendError) {
+  /// Whether a `llama_version()` string is one this package supports (same major and minor
+  /// version as ``expectedVersion``; `0.6.0-dev` and `0.6.3` qualify, `0.7.0` does not).
+  public static func isSupported(version: String) -> Bool {
+    version.hasPrefix(expectedVersionPrefix)
+  }
+
+  /// Checks that the libllama loaded at run time is a supported version; ``LlamaModel``
+  /// calls this before loading (unless ``LlamaModel/LoadOptions/checkLibraryVersion`` is off).
+  public static func checkVersion() throws(LlamaBackendError) {
     let found = libraryVersion
-    guard found.hasPrefix(expectedVersionPrefix) || found == expectedVersion else {
+    guard isSupported(version: found) else {
       throw .libraryVersionMismatch(found: found, expected: expectedVersion)
     }
   }

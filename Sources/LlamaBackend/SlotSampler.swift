@@ -13,6 +13,8 @@ final class SlotSampler {
   /// Greedy without penalties: take the arg-max of the logits directly.
   let plainGreedy: Bool
   let vocabSize: Int32
+  /// Set when the grammar allowed no token at some step.
+  private(set) var grammarDeadEnd = false
 
   init(model: LlamaModel, parameters p: SamplingParameters, grammar gbnf: String?) throws(LlamaBackendError) {
     guard p.topK >= 0, p.topP > 0, p.topP <= 1, p.minP >= 0, p.minP <= 1, p.repetitionPenalty > 0,
@@ -75,7 +77,7 @@ final class SlotSampler {
     if plainGreedy {
       token = Self.argmax(logits, n)
     } else {
-      token = runChain(logits: logits, candidates: candidates, grammarFirst: false)
+      token = runChain(logits: logits, candidates: candidates, grammarFirst: false) ?? Self.argmax(logits, n)
     }
     guard let grammar else { return token }
     var single = llama_token_data(id: token, logit: 1, p: 0)
@@ -85,7 +87,11 @@ final class SlotSampler {
       return pointer.pointee.logit.isFinite
     }
     if !accepted {
-      token = runChain(logits: logits, candidates: candidates, grammarFirst: true)
+      guard let allowed = runChain(logits: logits, candidates: candidates, grammarFirst: true) else {
+        grammarDeadEnd = true
+        return nil
+      }
+      token = allowed
     }
     return token
   }
@@ -98,17 +104,22 @@ final class SlotSampler {
     llama_sampler_accept(chain, token)
   }
 
+  /// Runs the chain (after the grammar when `grammarFirst`) over the whole vocabulary.
+  /// Returns nil when nothing is selectable (a grammar that allows no token): accepting a
+  /// forbidden token would make llama.cpp terminate the process.
   private func runChain(
     logits: UnsafeMutablePointer<Float>, candidates: UnsafeMutableBufferPointer<llama_token_data>, grammarFirst: Bool
-  ) -> TokenID {
+  ) -> TokenID? {
     let n = Int(vocabSize)
-    guard let base = candidates.baseAddress, candidates.count >= n else { return Self.argmax(logits, n) }
+    guard let base = candidates.baseAddress, candidates.count >= n else { return nil }
     for i in 0..<n { base[i] = llama_token_data(id: TokenID(i), logit: logits[i], p: 0) }
     var array = llama_token_data_array(data: base, size: n, selected: -1, sorted: false)
     if grammarFirst, let grammar { llama_sampler_apply(grammar, &array) }
     llama_sampler_apply(chain, &array)
-    guard array.selected >= 0, array.selected < array.size else { return Self.argmax(logits, n) }
-    return array.data[Int(array.selected)].id
+    guard array.selected >= 0, array.selected < array.size else { return nil }
+    let chosen = array.data[Int(array.selected)]
+    if grammarFirst, !chosen.logit.isFinite { return nil }
+    return chosen.id
   }
 
   static func argmax(_ logits: UnsafeMutablePointer<Float>, _ n: Int) -> TokenID {

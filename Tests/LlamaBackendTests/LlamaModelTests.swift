@@ -28,6 +28,11 @@ import Testing
   @Test func libraryVersionMatchesExpected() throws {
     try LlamaRuntime.checkVersion()
     #expect(LlamaRuntime.libraryVersion.hasPrefix(LlamaRuntime.expectedVersionPrefix))
+    #expect(LlamaRuntime.isSupported(version: "0.6.0-dev"))
+    #expect(LlamaRuntime.isSupported(version: "0.6.4"))
+    #expect(!LlamaRuntime.isSupported(version: "0.7.0"))
+    #expect(!LlamaRuntime.isSupported(version: "0.16.0"))
+    #expect(!LlamaRuntime.isSupported(version: "b4500"))
     let error = LlamaBackendError.libraryVersionMismatch(found: "0.9.1", expected: LlamaRuntime.expectedVersion)
     #expect(error.description.contains("0.9.1") && error.description.contains("make bootstrap"))
   }
