@@ -91,9 +91,13 @@ func httpPost(server: String, path: String, body: Data) throws -> Data {
   var address = sockaddr_in()
   address.sin_family = sa_family_t(AF_INET)
   address.sin_port = in_port_t(UInt16(port).bigEndian)
-  guard inet_pton(AF_INET, host, &address.sin_addr) == 1 else { throw HTTPError(description: "bad host \(host)") }
+  guard inet_pton(AF_INET, host, &address.sin_addr) == 1 else {
+    throw HTTPError(description: "bad host \(host)")
+  }
   let connected = withUnsafePointer(to: &address) {
-    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+      connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+    }
   }
   guard connected == 0 else { throw HTTPError(description: "cannot connect to \(server)") }
   var request = Data(
@@ -121,7 +125,8 @@ func httpPost(server: String, path: String, body: Data) throws -> Data {
   let head = String(decoding: response[..<split.lowerBound], as: UTF8.self)
   var payload = Data(response[split.upperBound...])
   guard head.hasPrefix("HTTP/1.1 200") else {
-    throw HTTPError(description: "llama-server answered \(head.prefix(40)): \(String(decoding: payload, as: UTF8.self))")
+    throw HTTPError(
+      description: "llama-server answered \(head.prefix(40)): \(String(decoding: payload, as: UTF8.self))")
   }
   if head.lowercased().contains("transfer-encoding: chunked") {
     var decoded = Data()
@@ -149,12 +154,15 @@ let parallelPrompts = [
   "Compare trains and airplanes for travel between two European capitals.",
 ]
 
-func throughputEngine(_ o: Options, slots: Int, contextSize: Int, prefixCaching: Bool = true) throws -> LlamaEngine {
+func throughputEngine(_ o: Options, slots: Int, contextSize: Int, prefixCaching: Bool = true) throws
+  -> LlamaEngine
+{
   var configuration = LlamaEngine.Configuration.throughput(contextSize: contextSize, slots: slots)
   configuration.threads = o.threads
   configuration.prefixCaching = prefixCaching
   return try LlamaEngine(
-    modelPath: o.model, loadOptions: LlamaModel.LoadOptions(weightRepacking: true), configuration: configuration)
+    modelPath: o.model, loadOptions: LlamaModel.LoadOptions(weightRepacking: true),
+    configuration: configuration)
 }
 
 /// Single stream: prompt processing of 512 tokens and generation of 128, like llama-bench's
@@ -164,17 +172,25 @@ func single(_ o: Options) async throws {
   let (ppMean, tgMean) = try await measureSingle(fast)
   fast.shutdown()
   print("backend: \(fast.backendDescription), threads \(o.threads)")
-  print("single stream   LlamaBackend (throughput preset, repacking on) pp512 \(fmt(ppMean)) t/s, tg128 \(fmt(tgMean)) t/s")
+  print(
+    "single stream   LlamaBackend (throughput preset, repacking on) pp512 \(fmt(ppMean)) t/s, tg128 \(fmt(tgMean)) t/s"
+  )
   var reproducible = LlamaEngine.Configuration(contextSize: 1024, slots: 1, prefixCaching: false)
   reproducible.threads = o.threads
   let defaults = try LlamaEngine(modelPath: o.model, configuration: reproducible)
   let (ppDefault, tgDefault) = try await measureSingle(defaults)
   defaults.shutdown()
-  print("                LlamaBackend (default, reproducible)         pp512 \(fmt(ppDefault)) t/s, tg128 \(fmt(tgDefault)) t/s")
+  print(
+    "                LlamaBackend (default, reproducible)         pp512 \(fmt(ppDefault)) t/s, tg128 \(fmt(tgDefault)) t/s"
+  )
   if let refPP = o.referencePP, let refTG = o.referenceTG {
-    print("                llama-bench (defaults)                       pp512 \(fmt(refPP)) t/s, tg128 \(fmt(refTG)) t/s")
-    print("RATIO single pp512 \(fmt(ppMean / refPP, 2))x  tg128 \(fmt(tgMean / refTG, 2))x  (target >= 0.95x)")
-    print("      default configuration: pp512 \(fmt(ppDefault / refPP, 2))x  tg128 \(fmt(tgDefault / refTG, 2))x")
+    print(
+      "                llama-bench (defaults)                       pp512 \(fmt(refPP)) t/s, tg128 \(fmt(refTG)) t/s"
+    )
+    print(
+      "RATIO single pp512 \(fmt(ppMean / refPP, 2))x  tg128 \(fmt(tgMean / refTG, 2))x  (target >= 0.95x)")
+    print(
+      "      default configuration: pp512 \(fmt(ppDefault / refPP, 2))x  tg128 \(fmt(tgDefault / refTG, 2))x")
   }
 }
 
@@ -183,7 +199,9 @@ func measureSingle(_ engine: LlamaEngine) async throws -> (Double, Double) {
   let model = engine.model
   // 511 text tokens + BOS = 512 prompt tokens.
   var text = ""
-  var words = ["river", "stone", "market", "seven", "lantern", "quiet", "engine", "harbor", "violet", "orbit"]
+  var words = [
+    "river", "stone", "market", "seven", "lantern", "quiet", "engine", "harbor", "violet", "orbit",
+  ]
   while try model.tokenize(text, addSpecial: false).count < 511 {
     words.append(words.removeFirst())
     text += words.prefix(3).joined(separator: " ") + ". "
@@ -197,7 +215,8 @@ func measureSingle(_ engine: LlamaEngine) async throws -> (Double, Double) {
     pp.append(Double(r.promptTokens) / r.timings.promptSeconds)
   }
   for _ in 0..<3 {
-    let r = try await engine.generate(GenerationRequest(input: .prompt("Once upon a time"), maxNewTokens: 128))
+    let r = try await engine.generate(
+      GenerationRequest(input: .prompt("Once upon a time"), maxNewTokens: 128))
     tg.append(r.tokensPerSecond)
   }
   return (pp.reduce(0, +) / Double(pp.count), tg.reduce(0, +) / Double(tg.count))
@@ -212,7 +231,9 @@ func parallel(_ o: Options) async throws {
   _ = try await engine.generate(GenerationRequest(input: .prompt("warm up"), maxNewTokens: 4))
   var t0 = now()
   let ours = try await engine.generate(
-    parallelPrompts.enumerated().map { GenerationRequest(id: "\($0.offset)", input: .prompt($0.element), maxNewTokens: maxTokens) })
+    parallelPrompts.enumerated().map {
+      GenerationRequest(id: "\($0.offset)", input: .prompt($0.element), maxNewTokens: maxTokens)
+    })
   let oursSeconds = now() - t0
   let oursTokens = ours.reduce(0) { $0 + $1.completionTokens }
   engine.shutdown()
@@ -221,7 +242,9 @@ func parallel(_ o: Options) async throws {
   t0 = now()
   let replies = try await withThrowingTaskGroup(of: ServerReply.self) { group in
     for prompt in parallelPrompts {
-      group.addTask { try await complete(server: server, prompt: prompt, maxTokens: maxTokens, cachePrompt: false) }
+      group.addTask {
+        try await complete(server: server, prompt: prompt, maxTokens: maxTokens, cachePrompt: false)
+      }
     }
     return try await group.reduce(into: [ServerReply]()) { $0.append($1) }
   }
@@ -242,7 +265,8 @@ func judge(_ o: Options) async throws {
   guard let server = o.server else { fail("judge needs --server URL") }
   let probe = try LlamaModel(path: o.model)
   let criteria = [
-    "factual accuracy against the reference answer", "completeness with respect to every part of the question",
+    "factual accuracy against the reference answer",
+    "completeness with respect to every part of the question",
     "internal consistency of the reasoning", "absence of invented citations, names or numbers",
     "clarity and structure of the explanation", "appropriate hedging when evidence is uncertain",
     "correct use of units and quantities", "relevance: no padding or unrelated material",
@@ -257,20 +281,25 @@ func judge(_ o: Options) async throws {
   }
   rubric += "Reply with a score from 1 to 5 and a one-sentence justification.\n\n"
   let sharedRubric = rubric
-  let topics = ["photosynthesis", "the causes of inflation", "how vaccines work", "plate tectonics",
-    "the history of the printing press", "black holes", "the immune system", "supply chains"]
+  let topics = [
+    "photosynthesis", "the causes of inflation", "how vaccines work", "plate tectonics",
+    "the history of the printing press", "black holes", "the immune system", "supply chains",
+  ]
   let items: [String] = topics.map { topic in
     var item = "Question: Explain \(topic) in detail.\nAnswer:"
     var s = 0
     while (try? probe.tokenize(item, addSpecial: false).count) ?? 0 < 195 {
-      item += " Regarding \(topic), point \(s + 1) is that the mechanism depends on several interacting factors, each of which the answer describes with an example."
+      item +=
+        " Regarding \(topic), point \(s + 1) is that the mechanism depends on several interacting factors, each of which the answer describes with an example."
       s += 1
     }
     return item + "\nVerdict:"
   }
   let rubricTokens = try probe.tokenize(rubric).count
   let itemTokens = try items.map { try probe.tokenize($0, addSpecial: false).count }
-  print("judge workload: rubric \(rubricTokens) tokens, 8 items of \(itemTokens.min() ?? 0)-\(itemTokens.max() ?? 0) tokens, 48-token verdicts, 4 slots")
+  print(
+    "judge workload: rubric \(rubricTokens) tokens, 8 items of \(itemTokens.min() ?? 0)-\(itemTokens.max() ?? 0) tokens, 48-token verdicts, 4 slots"
+  )
   let requests = items.enumerated().map {
     JudgeRequest(id: "\($0.offset)", sharedPrefix: rubric, item: $0.element, maxNewTokens: 48)
   }
@@ -282,23 +311,32 @@ func judge(_ o: Options) async throws {
     let results = try await engine.judge(requests)
     let seconds = now() - t0
     engine.shutdown()
-    return (seconds, results.reduce(0) { $0 + $1.completionTokens }, results.reduce(0) { $0 + $1.cachedPromptTokens })
+    return (
+      seconds, results.reduce(0) { $0 + $1.completionTokens },
+      results.reduce(0) { $0 + $1.cachedPromptTokens }
+    )
   }
 
   let (cachedSeconds, cachedTokens, reused) = try await runOurs(caching: true)
-  print("  LlamaBackend, prefix cache: \(fmt(cachedSeconds, 2)) s, \(cachedTokens) verdict tokens, \(reused) prompt tokens reused")
+  print(
+    "  LlamaBackend, prefix cache: \(fmt(cachedSeconds, 2)) s, \(cachedTokens) verdict tokens, \(reused) prompt tokens reused"
+  )
 
   _ = try await complete(server: server, prompt: "warm up", maxTokens: 4, cachePrompt: false)
   let t0 = now()
   let replies = try await withThrowingTaskGroup(of: ServerReply.self) { group in
     for item in items {
-      group.addTask { try await complete(server: server, prompt: sharedRubric + item, maxTokens: 48, cachePrompt: true) }
+      group.addTask {
+        try await complete(server: server, prompt: sharedRubric + item, maxTokens: 48, cachePrompt: true)
+      }
     }
     return try await group.reduce(into: [ServerReply]()) { $0.append($1) }
   }
   let serverSeconds = now() - t0
   let serverReused = replies.reduce(0) { $0 + ($1.timings?.cache_n ?? 0) }
-  print("  llama-server -np 4, cache_prompt: \(fmt(serverSeconds, 2)) s, \(replies.reduce(0) { $0 + $1.tokens_predicted }) verdict tokens, \(serverReused) prompt tokens reused")
+  print(
+    "  llama-server -np 4, cache_prompt: \(fmt(serverSeconds, 2)) s, \(replies.reduce(0) { $0 + $1.tokens_predicted }) verdict tokens, \(serverReused) prompt tokens reused"
+  )
 
   let (plainSeconds, plainTokens, _) = try await runOurs(caching: false)
   print("  LlamaBackend, no caching: \(fmt(plainSeconds, 2)) s, \(plainTokens) verdict tokens")
@@ -313,5 +351,8 @@ switch options.mode {
 case "single": try await single(options)
 case "parallel": try await parallel(options)
 case "judge": try await judge(options)
-default: fail("usage: llama-backend-bench single|parallel|judge --model PATH [--threads N] [--server URL] [--ref-pp X --ref-tg Y]")
+default:
+  fail(
+    "usage: llama-backend-bench single|parallel|judge --model PATH [--threads N] [--server URL] [--ref-pp X --ref-tg Y]"
+  )
 }

@@ -16,7 +16,9 @@ public struct ChatMessage: Sendable, Hashable, Codable {
   }
 
   /// A `system` message.
-  public static func system(_ content: String) -> ChatMessage { ChatMessage(role: "system", content: content) }
+  public static func system(_ content: String) -> ChatMessage {
+    ChatMessage(role: "system", content: content)
+  }
   /// A `user` message.
   public static func user(_ content: String) -> ChatMessage { ChatMessage(role: "user", content: content) }
   /// An `assistant` message.

@@ -87,12 +87,15 @@ final class DecodeLoop {
       }
       step()
     }
-    for i in slots.indices where slots[i] != nil { finish(i, reason: .cancelled, error: LlamaBackendError.engineStopped) }
+    for i in slots.indices where slots[i] != nil {
+      finish(i, reason: .cancelled, error: LlamaBackendError.engineStopped)
+    }
   }
 
   var reservedCells: Int {
     guard unified else { return 0 }
-    return slots.reduce(0) { $0 + ($1?.reservedCells ?? 0) } + cache.reduce(0) { $0 + ($1?.tokens.count ?? 0) }
+    return slots.reduce(0) { $0 + ($1?.reservedCells ?? 0) }
+      + cache.reduce(0) { $0 + ($1?.tokens.count ?? 0) }
   }
 
   /// Moves queued jobs into free slots while the KV cache has room for them.
@@ -253,12 +256,14 @@ final class DecodeLoop {
     }
     for i in slots.indices {
       guard var slot = slots[i], slot.outputIndex >= 0 else { continue }
-      guard let token = slot.job.sampler.sample(context: context, index: slot.outputIndex, candidates: candidates)
+      guard
+        let token = slot.job.sampler.sample(context: context, index: slot.outputIndex, candidates: candidates)
       else {
         slots[i] = slot
         let error: LlamaBackendError =
           slot.job.sampler.grammarDeadEnd
-          ? .invalidGrammar(reason: "the grammar allows no token after \(slot.completionTokens) generated tokens")
+          ? .invalidGrammar(
+            reason: "the grammar allows no token after \(slot.completionTokens) generated tokens")
           : .decodeFailed(status: -1)
         finish(i, reason: .other, error: error)
         continue
@@ -306,9 +311,12 @@ final class DecodeLoop {
     return best
   }
 
-  func result(for job: EngineJob, text: String, reason: FinishReason, completion: Int, cached: Int) -> GenerationResult {
+  func result(for job: EngineJob, text: String, reason: FinishReason, completion: Int, cached: Int)
+    -> GenerationResult
+  {
     GenerationResult(
-      id: job.id, text: text, finishReason: reason, promptTokens: job.tokens.count, cachedPromptTokens: cached,
+      id: job.id, text: text, finishReason: reason, promptTokens: job.tokens.count,
+      cachedPromptTokens: cached,
       completionTokens: completion,
       timings: GenerationTimings(queueSeconds: (ContinuousClock.now - job.enqueued).seconds))
   }
@@ -325,7 +333,8 @@ final class DecodeLoop {
     let now = ContinuousClock.now
     let first = slot.firstToken ?? now
     let timings = GenerationTimings(
-      queueSeconds: (slot.admitted - slot.job.enqueued).seconds, promptSeconds: (first - slot.admitted).seconds,
+      queueSeconds: (slot.admitted - slot.job.enqueued).seconds,
+      promptSeconds: (first - slot.admitted).seconds,
       generationSeconds: (now - first).seconds)
     slot.job.resume(
       .success(

@@ -17,7 +17,8 @@ final class EngineJob: @unchecked Sendable {
   var continuation: CheckedContinuation<GenerationResult, any Error>?
 
   init(
-    id: String, tokens: [TokenID], sharedPrefixLength: Int, maxNewTokens: Int, stop: [String], sampler: SlotSampler
+    id: String, tokens: [TokenID], sharedPrefixLength: Int, maxNewTokens: Int, stop: [String],
+    sampler: SlotSampler
   ) {
     self.id = id
     self.tokens = tokens

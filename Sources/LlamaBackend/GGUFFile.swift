@@ -64,7 +64,8 @@ package enum GGUFFile {
 
     mutating func need(_ n: Int, _ what: String) throws(GGUFParseError) {
       guard n >= 0, offset <= bytes.count, bytes.count - offset >= n else {
-        throw GGUFParseError(reason: "file ends inside \(what) at byte \(offset) (file has \(bytes.count) bytes)")
+        throw GGUFParseError(
+          reason: "file ends inside \(what) at byte \(offset) (file has \(bytes.count) bytes)")
       }
     }
     mutating func u32(_ what: String) throws(GGUFParseError) -> UInt32 {

@@ -54,7 +54,8 @@ public enum JSONSchemaGrammar {
         lines.append(#"char ::= [^"\\\x00-\x1f] | "\\" (["\\/bfnrt] | "u" [0-9a-fA-F]{4})"#)
       }
       if needs.contains("number") {
-        lines.append(#"number ::= "-"? ("0" | [1-9] [0-9]{0,15}) ("." [0-9]{1,15})? ([eE] [-+]? [0-9]{1,3})?"#)
+        lines.append(
+          #"number ::= "-"? ("0" | [1-9] [0-9]{0,15}) ("." [0-9]{1,15})? ([eE] [-+]? [0-9]{1,3})?"#)
       }
       if needs.contains("integer") { lines.append(#"integer ::= "-"? ("0" | [1-9] [0-9]{0,15})"#) }
       if needs.contains("boolean") { lines.append(#"boolean ::= "true" | "false""#) }
@@ -73,7 +74,11 @@ public enum JSONSchemaGrammar {
         case "\r": out += "\\r"
         case "\t": out += "\\t"
         default:
-          if scalar.value < 0x20 { out += String(format: "\\x%02x", scalar.value) } else { out.unicodeScalars.append(scalar) }
+          if scalar.value < 0x20 {
+            out += String(format: "\\x%02x", scalar.value)
+          } else {
+            out.unicodeScalars.append(scalar)
+          }
         }
       }
       return out + "\""
@@ -95,11 +100,13 @@ public enum JSONSchemaGrammar {
         }
         return literal("\(n.doubleValue)")
       }
-      throw .invalidJSONSchema(path: path, reason: "enum/const values must be strings, numbers, booleans or null")
+      throw .invalidJSONSchema(
+        path: path, reason: "enum/const values must be strings, numbers, booleans or null")
     }
 
     /// Returns the rule name (or inline expression) for `schema`; `name` forces a named rule.
-    mutating func rule(for schema: Any, path: String, name: String? = nil) throws(LlamaBackendError) -> String {
+    mutating func rule(for schema: Any, path: String, name: String? = nil) throws(LlamaBackendError) -> String
+    {
       let expression = try self.expression(for: schema, path: path)
       guard let name else { return expression }
       let ruleName = name == "root" ? "root" : freshName(name)
@@ -109,7 +116,8 @@ public enum JSONSchemaGrammar {
 
     mutating func expression(for schema: Any, path: String) throws(LlamaBackendError) -> String {
       if let flag = schema as? Bool, flag {
-        throw .invalidJSONSchema(path: path, reason: "schema `true` (any value) is not supported; give a type")
+        throw .invalidJSONSchema(
+          path: path, reason: "schema `true` (any value) is not supported; give a type")
       }
       guard let s = schema as? [String: Any] else {
         throw .invalidJSONSchema(path: path, reason: "expected a schema object")
@@ -120,11 +128,14 @@ public enum JSONSchemaGrammar {
           throw .invalidJSONSchema(path: path + ".enum", reason: "enum must be a non-empty array")
         }
         var alternatives: [String] = []
-        for (i, v) in list.enumerated() { alternatives.append(try Self.jsonLiteral(v, path: "\(path).enum[\(i)]")) }
+        for (i, v) in list.enumerated() {
+          alternatives.append(try Self.jsonLiteral(v, path: "\(path).enum[\(i)]"))
+        }
         return "(" + alternatives.joined(separator: " | ") + ")"
       }
       guard let type = s["type"] as? String else {
-        throw .invalidJSONSchema(path: path, reason: "missing `type` (or `enum`/`const`); type lists are not supported")
+        throw .invalidJSONSchema(
+          path: path, reason: "missing `type` (or `enum`/`const`); type lists are not supported")
       }
       switch type {
       case "object": return try objectExpression(s, path: path)
@@ -164,7 +175,8 @@ public enum JSONSchemaGrammar {
       let properties = s["properties"] as? [String: Any] ?? [:]
       let required = (s["required"] as? [String]) ?? []
       for key in required where properties[key] == nil {
-        throw .invalidJSONSchema(path: path + ".required", reason: "'\(key)' is required but not in properties")
+        throw .invalidJSONSchema(
+          path: path + ".required", reason: "'\(key)' is required but not in properties")
       }
       let requiredKeys = required.isEmpty ? properties.keys.sorted() : required
       let optionalKeys = properties.keys.filter { !requiredKeys.contains($0) }.sorted()

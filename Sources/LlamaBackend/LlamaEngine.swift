@@ -104,7 +104,8 @@ public final class LlamaEngine: GenerationBackend, JudgeBackend, Sendable {
         field: "slots", reason: "need 1 ≤ slots + cachedPrefixes ≤ \(llama_max_parallel_sequences())")
     }
     guard c.contextSize >= 16, c.contextSize * (c.slots + cacheSeqs) <= 1 << 22 else {
-      throw .invalidConfiguration(field: "contextSize", reason: "need 16 ≤ contextSize × (slots + cachedPrefixes) ≤ 4194304")
+      throw .invalidConfiguration(
+        field: "contextSize", reason: "need 16 ≤ contextSize × (slots + cachedPrefixes) ≤ 4194304")
     }
     guard c.batchSize >= 1, c.microBatchSize >= 1 else {
       throw .invalidConfiguration(field: "batchSize", reason: "batch sizes must be positive")
@@ -130,7 +131,8 @@ public final class LlamaEngine: GenerationBackend, JudgeBackend, Sendable {
     guard let context = llama_init_from_model(model.pointer, params) else {
       let lines = LlamaRuntime.recentLogLines(since: mark)
       throw .contextCreationFailed(
-        contextSize: c.contextSize, reason: lines.suffix(2).joined(separator: "; ").nilIfEmpty ?? "llama_init_from_model returned NULL")
+        contextSize: c.contextSize,
+        reason: lines.suffix(2).joined(separator: "; ").nilIfEmpty ?? "llama_init_from_model returned NULL")
     }
     self.model = model
     self.configuration = c
@@ -162,7 +164,9 @@ public final class LlamaEngine: GenerationBackend, JudgeBackend, Sendable {
   // MARK: Prompts
 
   /// The prompt text for an input: raw text as is, chat messages through the chat template.
-  public func render(_ input: GenerationInput) throws(LlamaBackendError) -> (text: String, template: LlamaModel.ChatTemplateSource?) {
+  public func render(_ input: GenerationInput) throws(LlamaBackendError) -> (
+    text: String, template: LlamaModel.ChatTemplateSource?
+  ) {
     switch input {
     case .prompt(let text): return (text, nil)
     case .chat(let messages):
@@ -202,7 +206,8 @@ public final class LlamaEngine: GenerationBackend, JudgeBackend, Sendable {
     var jobs: [EngineJob] = []
     var grammars: [OutputConstraint: String] = [:]
     for request in requests {
-      let tokens = try model.tokenize(request.sharedPrefix + request.item, addSpecial: true, parseSpecial: true)
+      let tokens = try model.tokenize(
+        request.sharedPrefix + request.item, addSpecial: true, parseSpecial: true)
       var shared = 0
       if configuration.prefixCaching, !request.sharedPrefix.isEmpty {
         let prefix = try model.tokenize(request.sharedPrefix, addSpecial: true, parseSpecial: true)
@@ -275,7 +280,8 @@ public final class LlamaEngine: GenerationBackend, JudgeBackend, Sendable {
 
   func submit(_ job: EngineJob, gate: SubmissionGate) async throws -> GenerationResult {
     try await withTaskCancellationHandler {
-      try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<GenerationResult, any Error>) in
+      try await withCheckedThrowingContinuation {
+        (continuation: CheckedContinuation<GenerationResult, any Error>) in
         job.continuation = continuation
         gate.ready()
       }

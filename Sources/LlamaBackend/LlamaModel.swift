@@ -86,7 +86,8 @@ public final class LlamaModel: @unchecked Sendable {
         throw .unsupportedArchitecture(path: path, architecture: summary.architecture)
       }
       let reason = lines.suffix(3).joined(separator: "; ")
-      throw .modelLoadFailed(path: path, reason: reason.isEmpty ? "see llama.cpp log (FIELDEVAL_LLAMA_LOG=1)" : reason)
+      throw .modelLoadFailed(
+        path: path, reason: reason.isEmpty ? "see llama.cpp log (FIELDEVAL_LLAMA_LOG=1)" : reason)
     }
     guard let vocab = llama_model_get_vocab(model) else {
       llama_model_free(model)
@@ -98,7 +99,8 @@ public final class LlamaModel: @unchecked Sendable {
     self.vocabSize = llama_vocab_n_tokens(vocab)
     var buffer = [CChar](repeating: 0, count: 256)
     let n = llama_model_desc(model, &buffer, buffer.count)
-    let desc = n > 0 ? String(decoding: buffer.prefix(Int(n)).map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
+    let desc =
+      n > 0 ? String(decoding: buffer.prefix(Int(n)).map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
     let layers = Int(llama_model_n_layer(model))
     self.info = Info(
       architecture: summary.architecture, name: summary.name, description: desc,
@@ -111,7 +113,8 @@ public final class LlamaModel: @unchecked Sendable {
     let chosen =
       offloaded > 0 ? devices.first(where: { $0.kind == .gpu }) : devices.first(where: { $0.kind == .cpu })
     self.device =
-      chosen ?? ComputeDevice(name: "CPU", description: "CPU", kind: .cpu, totalMemoryBytes: 0, freeMemoryBytes: 0)
+      chosen
+      ?? ComputeDevice(name: "CPU", description: "CPU", kind: .cpu, totalMemoryBytes: 0, freeMemoryBytes: 0)
   }
 
   deinit {
@@ -120,9 +123,11 @@ public final class LlamaModel: @unchecked Sendable {
 
   /// Which backend and device run the model, e.g. `llama.cpp 0.6.0 CPU (AMD EPYC 7B13)`.
   public var backendDescription: String {
-    let where_ =
-      gpuLayers > 0 ? "\(device.name) (\(device.description), \(gpuLayers)/\(info.layerCount) layers)" : "CPU (\(device.description))"
-    return "llama.cpp \(LlamaRuntime.libraryVersion) \(where_)"
+    let placement =
+      gpuLayers > 0
+      ? "\(device.name) (\(device.description), \(gpuLayers)/\(info.layerCount) layers)"
+      : "CPU (\(device.description))"
+    return "llama.cpp \(LlamaRuntime.libraryVersion) \(placement)"
   }
 
   // MARK: Tokens
@@ -133,17 +138,21 @@ public final class LlamaModel: @unchecked Sendable {
   ///   - addSpecial: add BOS (and EOS) when the model's vocabulary asks for it; use `true` for
   ///     the start of a prompt and `false` for continuations.
   ///   - parseSpecial: treat special-token text such as `<start_of_turn>` as the special token.
-  public func tokenize(_ text: String, addSpecial: Bool = true, parseSpecial: Bool = true) throws(LlamaBackendError)
+  public func tokenize(_ text: String, addSpecial: Bool = true, parseSpecial: Bool = true)
+    throws(LlamaBackendError)
     -> [TokenID]
   {
     let utf8 = Array(text.utf8)
-    guard utf8.count < Int(Int32.max) / 2 else { throw .tokenizationFailed(reason: "text of \(utf8.count) bytes is too large") }
+    guard utf8.count < Int(Int32.max) / 2 else {
+      throw .tokenizationFailed(reason: "text of \(utf8.count) bytes is too large")
+    }
     var capacity = utf8.count + 2
     while true {
       var tokens = [TokenID](repeating: 0, count: capacity)
       let n = utf8.withUnsafeBufferPointer { bytes in
         bytes.withMemoryRebound(to: CChar.self) { chars in
-          llama_tokenize(vocab, chars.baseAddress, Int32(chars.count), &tokens, Int32(capacity), addSpecial, parseSpecial)
+          llama_tokenize(
+            vocab, chars.baseAddress, Int32(chars.count), &tokens, Int32(capacity), addSpecial, parseSpecial)
         }
       }
       if n >= 0 { return Array(tokens.prefix(Int(n))) }
@@ -236,8 +245,8 @@ public final class LlamaModel: @unchecked Sendable {
     let roles = messages.map { strdup($0.role) }
     let contents = messages.map { strdup($0.content) }
     defer {
-      roles.forEach { free($0) }
-      contents.forEach { free($0) }
+      for pointer in roles { free(pointer) }
+      for pointer in contents { free(pointer) }
     }
     var chat = (0..<messages.count).map { llama_chat_message(role: roles[$0], content: contents[$0]) }
     var total = 0
@@ -245,7 +254,8 @@ public final class LlamaModel: @unchecked Sendable {
     var capacity = total * 2 + 256
     while true {
       var buffer = [CChar](repeating: 0, count: capacity)
-      let n = llama_chat_apply_template(templateText, &chat, chat.count, addAssistantTurn, &buffer, Int32(capacity))
+      let n = llama_chat_apply_template(
+        templateText, &chat, chat.count, addAssistantTurn, &buffer, Int32(capacity))
       if n < 0 { throw .unsupportedChatTemplate(template: templateText) }
       if Int(n) <= capacity {
         let text = String(decoding: buffer.prefix(Int(n)).map { UInt8(bitPattern: $0) }, as: UTF8.self)

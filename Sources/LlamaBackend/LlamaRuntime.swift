@@ -109,7 +109,8 @@ public enum LlamaRuntime {
       guard state.partial.hasSuffix("\n") else { return }
       let line = state.partial.trimmingCharacters(in: .whitespacesAndNewlines)
       state.partial = ""
-      if state.partialLevel >= GGML_LOG_LEVEL_WARN.rawValue && state.partialLevel != GGML_LOG_LEVEL_CONT.rawValue,
+      if state.partialLevel >= GGML_LOG_LEVEL_WARN.rawValue
+        && state.partialLevel != GGML_LOG_LEVEL_CONT.rawValue,
         !line.isEmpty
       {
         state.recent.append(line)

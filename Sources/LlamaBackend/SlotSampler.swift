@@ -108,7 +108,8 @@ final class SlotSampler {
   /// Returns nil when nothing is selectable (a grammar that allows no token): accepting a
   /// forbidden token would make llama.cpp terminate the process.
   private func runChain(
-    logits: UnsafeMutablePointer<Float>, candidates: UnsafeMutableBufferPointer<llama_token_data>, grammarFirst: Bool
+    logits: UnsafeMutablePointer<Float>, candidates: UnsafeMutableBufferPointer<llama_token_data>,
+    grammarFirst: Bool
   ) -> TokenID? {
     let n = Int(vocabSize)
     guard let base = candidates.baseAddress, candidates.count >= n else { return nil }

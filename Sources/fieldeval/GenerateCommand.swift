@@ -35,7 +35,9 @@ struct GenerateCommand: AsyncParsableCommand {
   @Flag(help: "Render the prompt as a user message with the chat template.")
   var chat = false
 
-  @Option(name: .customLong("chat-template"), help: "Chat template override: a llama.cpp built-in name (gemma, chatml, llama3, ...).")
+  @Option(
+    name: .customLong("chat-template"),
+    help: "Chat template override: a llama.cpp built-in name (gemma, chatml, llama3, ...).")
   var chatTemplate: String?
 
   @Option(help: "Sampling temperature (0 = greedy).")
@@ -60,7 +62,8 @@ struct GenerateCommand: AsyncParsableCommand {
       let engine = try LlamaEngine(
         modelPath: model,
         configuration: LlamaEngine.Configuration(
-          contextSize: contextSize, slots: 1, threads: threads, chatTemplate: chatTemplate, prefixCaching: false))
+          contextSize: contextSize, slots: 1, threads: threads, chatTemplate: chatTemplate,
+          prefixCaching: false))
       defer { engine.shutdown() }
       let input: GenerationInput = chat ? .chat([.user(prompt)]) : .prompt(prompt)
       let template = try engine.render(input).template

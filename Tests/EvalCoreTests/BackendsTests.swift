@@ -7,7 +7,8 @@ import Testing
     func generate(_ requests: [GenerationRequest]) async throws -> [GenerationResult] {
       requests.map { request in
         guard case .prompt(let text) = request.input else {
-          return GenerationResult(id: request.id, text: "", finishReason: .other, promptTokens: 0, completionTokens: 0)
+          return GenerationResult(
+            id: request.id, text: "", finishReason: .other, promptTokens: 0, completionTokens: 0)
         }
         return GenerationResult(
           id: request.id, text: text, finishReason: .stop, promptTokens: 1, completionTokens: 4,

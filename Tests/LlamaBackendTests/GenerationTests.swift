@@ -57,7 +57,8 @@ extension LlamaBackendTests {
     let engine = try Fixture.engine(slots: 1, contextSize: 512)
     let free = try await engine.generate(
       GenerationRequest(input: .prompt("List three colors: red,"), maxNewTokens: 12))
-    let comma = try #require(free.text.firstIndex(of: ","), "greedy output \(free.text.debugDescription) has a comma")
+    let comma = try #require(
+      free.text.firstIndex(of: ","), "greedy output \(free.text.debugDescription) has a comma")
     let stopped = try await engine.generate(
       GenerationRequest(input: .prompt("List three colors: red,"), stop: [","], maxNewTokens: 12))
     #expect(stopped.finishReason == .stop)
@@ -71,7 +72,8 @@ extension LlamaBackendTests {
       try await engine.generate(
         GenerationRequest(
           input: .prompt("Once upon a time"),
-          sampling: SamplingParameters(temperature: 1.2, topK: 50, topP: 0.95, minP: 0.02, repetitionPenalty: 1.1, seed: seed),
+          sampling: SamplingParameters(
+            temperature: 1.2, topK: 50, topP: 0.95, minP: 0.02, repetitionPenalty: 1.1, seed: seed),
           maxNewTokens: 12)
       ).text
     }
@@ -88,7 +90,8 @@ extension LlamaBackendTests {
     let engine = try Fixture.engine(slots: 1, contextSize: 512, chatTemplate: "gemma")
     let rendered = try engine.render(.chat([.user("Say hi")]))
     #expect(rendered.template == .override("gemma"))
-    let result = try await engine.generate(GenerationRequest(input: .chat([.user("Say hi")]), maxNewTokens: 6))
+    let result = try await engine.generate(
+      GenerationRequest(input: .chat([.user("Say hi")]), maxNewTokens: 6))
     let expectedTokens = try engine.model.tokenize(rendered.text).count
     #expect(result.promptTokens == expectedTokens)
     let noTemplate = try Fixture.engine(slots: 1, contextSize: 512)
@@ -101,7 +104,9 @@ extension LlamaBackendTests {
     let engine = try Fixture.engine(slots: 1, contextSize: 256)
     let long = String(repeating: "word ", count: 400)
     let tokens = try engine.model.tokenize(long).count
-    await #expect(throws: LlamaBackendError.promptTooLong(requestID: "big", promptTokens: tokens, contextSize: 256)) {
+    await #expect(
+      throws: LlamaBackendError.promptTooLong(requestID: "big", promptTokens: tokens, contextSize: 256)
+    ) {
       try await engine.generate(GenerationRequest(id: "big", input: .prompt(long), maxNewTokens: 4))
     }
     // The budget is clipped to the room left in the context.
@@ -151,7 +156,8 @@ extension LlamaBackendTests {
     let engine = try Fixture.engine(slots: 3, contextSize: 2048)
     let requests = Self.items.enumerated().map {
       JudgeRequest(
-        id: "j\($0.offset)", sharedPrefix: Self.rubric, item: $0.element, constraint: .jsonSchema(Self.verdictSchema),
+        id: "j\($0.offset)", sharedPrefix: Self.rubric, item: $0.element,
+        constraint: .jsonSchema(Self.verdictSchema),
         maxNewTokens: 64)
     }
     let results = try await engine.judge(requests)
@@ -173,12 +179,15 @@ extension LlamaBackendTests {
     let engine = try Fixture.engine(slots: 1, contextSize: 1024)
     let grammar = #"root ::= "Score: " [1-5] "/5""#
     let result = try await engine.judge([
-      JudgeRequest(sharedPrefix: Self.rubric, item: Self.items[0], constraint: .grammar(grammar), maxNewTokens: 16)
+      JudgeRequest(
+        sharedPrefix: Self.rubric, item: Self.items[0], constraint: .grammar(grammar), maxNewTokens: 16)
     ])[0]
     #expect(result.text.wholeMatch(of: /Score: [1-5]\/5/) != nil, "\(result.text)")
     #expect(result.finishReason == .stop)
     await #expect(throws: LlamaBackendError.self) {
-      try await engine.judge([JudgeRequest(sharedPrefix: "", item: "x", constraint: .grammar("root ::= ( unclosed"))])
+      try await engine.judge([
+        JudgeRequest(sharedPrefix: "", item: "x", constraint: .grammar("root ::= ( unclosed"))
+      ])
     }
   }
 
@@ -220,12 +229,15 @@ extension LlamaBackendTests {
     #expect(grammar.contains(#"verdict ::= ("\"pass\"" | "\"fail\"")"#))
     #expect(grammar.contains(#"reason ::= "\"" char{0,30} "\"""#))
     let arrays = try JSONSchemaGrammar.gbnf(
-      fromSchema: #"{"type":"object","properties":{"tags":{"type":"array","items":{"type":"string"},"maxItems":3},"ok":{"type":"boolean"},"x":{"type":"number"}},"required":["ok"]}"#
+      fromSchema:
+        #"{"type":"object","properties":{"tags":{"type":"array","items":{"type":"string"},"maxItems":3},"ok":{"type":"boolean"},"x":{"type":"number"}},"required":["ok"]}"#
     )
     #expect(arrays.contains("boolean ::="))
     #expect(arrays.contains(#"("," ws "\"tags\"" ws ":" ws tags)?"#))
     #expect(arrays.contains(#"tags ::= "[" ws (tags-item ("," ws tags-item){0,2})? ws "]""#))
-    #expect(throws: LlamaBackendError.invalidJSONSchema(path: ".score.type", reason: "unsupported type 'date'")) {
+    #expect(
+      throws: LlamaBackendError.invalidJSONSchema(path: ".score.type", reason: "unsupported type 'date'")
+    ) {
       try JSONSchemaGrammar.gbnf(fromSchema: #"{"type":"object","properties":{"score":{"type":"date"}}}"#)
     }
     #expect(throws: LlamaBackendError.self) { try JSONSchemaGrammar.gbnf(fromSchema: "{not json") }
@@ -236,7 +248,8 @@ extension LlamaBackendTests {
   @Test func moreRequestsThanSlotsAreQueuedAndAllFinish() async throws {
     let engine = try Fixture.engine(slots: 2, contextSize: 256, prefixCaching: false)
     let requests = (0..<6).map {
-      GenerationRequest(id: "q\($0)", input: .prompt(Self.prompts[$0 % Self.prompts.count] + " \($0)"), maxNewTokens: 5)
+      GenerationRequest(
+        id: "q\($0)", input: .prompt(Self.prompts[$0 % Self.prompts.count] + " \($0)"), maxNewTokens: 5)
     }
     let results = try await engine.generate(requests)
     #expect(results.map(\.id) == requests.map(\.id))
@@ -252,7 +265,8 @@ extension LlamaBackendTests {
     configuration.minimumCachedPrefixTokens = 16
     let engine = try LlamaEngine(model: Fixture.model(), configuration: configuration)
     let requests = Self.items.map {
-      JudgeRequest(sharedPrefix: Self.rubric, item: $0, constraint: .jsonSchema(Self.verdictSchema), maxNewTokens: 64)
+      JudgeRequest(
+        sharedPrefix: Self.rubric, item: $0, constraint: .jsonSchema(Self.verdictSchema), maxNewTokens: 64)
     }
     let results = try await engine.judge(requests)
     for result in results {

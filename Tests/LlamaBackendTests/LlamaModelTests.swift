@@ -33,7 +33,8 @@ import Testing
     #expect(!LlamaRuntime.isSupported(version: "0.7.0"))
     #expect(!LlamaRuntime.isSupported(version: "0.16.0"))
     #expect(!LlamaRuntime.isSupported(version: "b4500"))
-    let error = LlamaBackendError.libraryVersionMismatch(found: "0.9.1", expected: LlamaRuntime.expectedVersion)
+    let error = LlamaBackendError.libraryVersionMismatch(
+      found: "0.9.1", expected: LlamaRuntime.expectedVersion)
     #expect(error.description.contains("0.9.1") && error.description.contains("make bootstrap"))
   }
 
@@ -154,7 +155,10 @@ import Testing
     bytes[4] = 99  // version 99
     let path = try Fixture.temporaryFile(bytes)
     defer { try? FileManager.default.removeItem(atPath: path) }
-    #expect(throws: LlamaBackendError.corruptGGUF(path: path, reason: "unsupported GGUF version 99 (expected 2 or 3)")) {
+    #expect(
+      throws: LlamaBackendError.corruptGGUF(
+        path: path, reason: "unsupported GGUF version 99 (expected 2 or 3)")
+    ) {
       try LlamaModel(path: path)
     }
   }
@@ -162,7 +166,9 @@ import Testing
   @Test func unknownArchitectureIsReported() throws {
     let path = try Fixture.temporaryFile(Fixture.minimalGGUF(architecture: "fieldeval-test-arch"))
     defer { try? FileManager.default.removeItem(atPath: path) }
-    #expect(throws: LlamaBackendError.unsupportedArchitecture(path: path, architecture: "fieldeval-test-arch")) {
+    #expect(
+      throws: LlamaBackendError.unsupportedArchitecture(path: path, architecture: "fieldeval-test-arch")
+    ) {
       try LlamaModel(path: path)
     }
   }
