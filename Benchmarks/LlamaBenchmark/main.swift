@@ -50,12 +50,15 @@ func fmt(_ x: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)
 
 struct ServerReply: Decodable {
   var content: String
-  var tokens_predicted: Int
-  var tokens_evaluated: Int?
+  var tokensPredicted: Int
   var timings: Timings?
   struct Timings: Decodable {
-    var cache_n: Int?
-    var prompt_n: Int?
+    var cacheN: Int?
+    enum CodingKeys: String, CodingKey { case cacheN = "cache_n" }
+  }
+  enum CodingKeys: String, CodingKey {
+    case content, timings
+    case tokensPredicted = "tokens_predicted"
   }
 }
 
@@ -249,7 +252,7 @@ func parallel(_ o: Options) async throws {
     return try await group.reduce(into: [ServerReply]()) { $0.append($1) }
   }
   let serverSeconds = now() - t0
-  let serverTokens = replies.reduce(0) { $0 + $1.tokens_predicted }
+  let serverTokens = replies.reduce(0) { $0 + $1.tokensPredicted }
   let oursRate = Double(oursTokens) / oursSeconds
   let serverRate = Double(serverTokens) / serverSeconds
   print(
@@ -333,9 +336,9 @@ func judge(_ o: Options) async throws {
     return try await group.reduce(into: [ServerReply]()) { $0.append($1) }
   }
   let serverSeconds = now() - t0
-  let serverReused = replies.reduce(0) { $0 + ($1.timings?.cache_n ?? 0) }
+  let serverReused = replies.reduce(0) { $0 + ($1.timings?.cacheN ?? 0) }
   print(
-    "  llama-server -np 4, cache_prompt: \(fmt(serverSeconds, 2)) s, \(replies.reduce(0) { $0 + $1.tokens_predicted }) verdict tokens, \(serverReused) prompt tokens reused"
+    "  llama-server -np 4, cache_prompt: \(fmt(serverSeconds, 2)) s, \(replies.reduce(0) { $0 + $1.tokensPredicted }) verdict tokens, \(serverReused) prompt tokens reused"
   )
 
   let (plainSeconds, plainTokens, _) = try await runOurs(caching: false)
