@@ -45,7 +45,7 @@ let package = Package(
     .executableTarget(
       name: "fieldeval",
       dependencies: [
-        "EvalCore", "EmissionGate", "LeakScanner",
+        "EvalCore", "EmissionGate", "LeakScanner", "LlamaBackend",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
       ],
@@ -60,10 +60,22 @@ let package = Package(
     ),
     .testTarget(name: "LeakScannerTests", dependencies: ["LeakScanner", "EvalCore"], swiftSettings: swiftSettings),
     .testTarget(name: "FieldEvalCLITests", dependencies: ["fieldeval"], swiftSettings: swiftSettings),
+    .executableTarget(
+      name: "llama-backend-bench",
+      dependencies: ["LlamaBackend"],
+      path: "Benchmarks/LlamaBenchmark",
+      exclude: ["README.md"],
+      swiftSettings: swiftSettings
+    ),
     .testTarget(name: "EvalCoreTests", dependencies: ["EvalCore"], swiftSettings: swiftSettings),
     .testTarget(
       name: "EmissionGateTests",
       dependencies: ["EmissionGate", "EvalCore"],
+      swiftSettings: swiftSettings
+    ),
+    .testTarget(
+      name: "LlamaBackendTests",
+      dependencies: ["LlamaBackend", "EvalCore"],
       swiftSettings: swiftSettings
     ),
   ]

@@ -84,5 +84,6 @@ enum CommandRegistry {
     ScanCommand.self,
     CleanCommand.self,
     MergeCommand.self,
+    GenerateCommand.self,
   ]
 }

@@ -1,2 +1,0 @@
-// LlamaBackend: in-process llama.cpp generation and judging. Lands with the LlamaBackend issue.
-@_exported public import EvalCore

@@ -1,0 +1,116 @@
+import ArgumentParser
+import Foundation
+import LlamaBackend
+
+/// `fieldeval generate`: runs one prompt through a GGUF model in process (llama.cpp).
+struct GenerateCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "generate",
+    abstract: "Generate text from a GGUF model in process (llama.cpp), greedy by default.",
+    discussion: """
+      Prints the generated text, or with --format json an object with text, backend, \
+      prompt_tokens, completion_tokens, tokens_per_second, finish_reason and chat_template. \
+      With --chat the prompt is sent as one user message through the model's chat template \
+      (or --chat-template NAME); a model without a template is an error, never a silent \
+      fallback. Exit status: 0 success, 2 usage errors or an unusable model file.
+      """
+  )
+
+  enum Format: String, ExpressibleByArgument, CaseIterable {
+    case text, json
+  }
+
+  @Option(help: "The GGUF model file.")
+  var model: String
+
+  @Option(help: "The prompt text.")
+  var prompt: String
+
+  @Option(name: .customLong("max-tokens"), help: "Most tokens to generate.")
+  var maxTokens: Int = 128
+
+  @Option(help: "Output format: text or json.")
+  var format: Format = .text
+
+  @Flag(help: "Render the prompt as a user message with the chat template.")
+  var chat = false
+
+  @Option(
+    name: .customLong("chat-template"),
+    help: "Chat template override: a llama.cpp built-in name (gemma, chatml, llama3, ...).")
+  var chatTemplate: String?
+
+  @Option(help: "Sampling temperature (0 = greedy).")
+  var temperature: Double = 0
+
+  @Option(help: "Random seed for temperature > 0.")
+  var seed: UInt32?
+
+  @Option(name: .customLong("context-size"), help: "Context size in tokens.")
+  var contextSize: Int = 4096
+
+  @Option(help: "CPU threads (default: all cores).")
+  var threads: Int?
+
+  func validate() throws {
+    guard maxTokens >= 1 else { throw ValidationError("--max-tokens must be at least 1") }
+    guard contextSize >= 16 else { throw ValidationError("--context-size must be at least 16") }
+  }
+
+  func run() async throws {
+    do {
+      let engine = try LlamaEngine(
+        modelPath: model,
+        configuration: LlamaEngine.Configuration(
+          contextSize: contextSize, slots: 1, threads: threads, chatTemplate: chatTemplate,
+          prefixCaching: false))
+      defer { engine.shutdown() }
+      let input: GenerationInput = chat ? .chat([.user(prompt)]) : .prompt(prompt)
+      let template = try engine.render(input).template
+      let request = GenerationRequest(
+        id: "cli", input: input, sampling: SamplingParameters(temperature: temperature, seed: seed),
+        maxNewTokens: maxTokens)
+      let result = try await engine.generate(request)
+      switch format {
+      case .text:
+        print(result.text)
+      case .json:
+        let report = Report(
+          text: result.text, backend: engine.backendDescription, promptTokens: result.promptTokens,
+          completionTokens: result.completionTokens, tokensPerSecond: result.tokensPerSecond,
+          finishReason: result.finishReason.rawValue, chatTemplate: template?.description,
+          promptSeconds: result.timings.promptSeconds, generationSeconds: result.timings.generationSeconds)
+        let data = try JSONOutput.encoder().encode(report)
+        print(String(decoding: data, as: UTF8.self))
+      }
+    } catch let error as LlamaBackendError {
+      if case .missingChatTemplate = error {
+        throw CLIError("\(error) With fieldeval: pass --chat-template NAME.")
+      }
+      throw CLIError(error.description)
+    }
+  }
+
+  struct Report: Encodable {
+    var text: String
+    var backend: String
+    var promptTokens: Int
+    var completionTokens: Int
+    var tokensPerSecond: Double
+    var finishReason: String
+    var chatTemplate: String?
+    var promptSeconds: Double
+    var generationSeconds: Double
+
+    enum CodingKeys: String, CodingKey {
+      case text, backend
+      case promptTokens = "prompt_tokens"
+      case completionTokens = "completion_tokens"
+      case tokensPerSecond = "tokens_per_second"
+      case finishReason = "finish_reason"
+      case chatTemplate = "chat_template"
+      case promptSeconds = "prompt_seconds"
+      case generationSeconds = "generation_seconds"
+    }
+  }
+}

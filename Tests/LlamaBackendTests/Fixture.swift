@@ -1,0 +1,68 @@
+import Foundation
+import LlamaBackend
+import Testing
+
+/// The real test model, shared by all tests (loading is cheap: the file is memory-mapped).
+enum Fixture {
+  static let defaultPath =
+    FileManager.default.homeDirectoryForCurrentUser.path + "/.cache/fieldeval/models/gemma-3-270m-q4_k_m.gguf"
+
+  static var modelPath: String {
+    if let path = ProcessInfo.processInfo.environment["FIELDEVAL_MODEL"], !path.isEmpty { return path }
+    return defaultPath
+  }
+
+  private static let loaded: Result<LlamaModel, LlamaBackendError> = {
+    do throws(LlamaBackendError) {
+      return .success(try LlamaModel(path: modelPath))
+    } catch {
+      return .failure(error)
+    }
+  }()
+
+  /// The model, or a failure telling how to get it (the model is required, never skipped).
+  static func model() throws -> LlamaModel {
+    switch loaded {
+    case .success(let model): return model
+    case .failure(let error):
+      Issue.record("test model unavailable at \(modelPath): \(error). Run `make bootstrap` to fetch it.")
+      throw error
+    }
+  }
+
+  /// A small engine for tests.
+  static func engine(
+    slots: Int = 4, contextSize: Int = 2048, prefixCaching: Bool = true, chatTemplate: String? = nil
+  ) throws -> LlamaEngine {
+    try LlamaEngine(
+      model: model(),
+      configuration: LlamaEngine.Configuration(
+        contextSize: contextSize, slots: slots, chatTemplate: chatTemplate, prefixCaching: prefixCaching,
+        minimumCachedPrefixTokens: 16))
+  }
+
+  /// A temporary file with `bytes`, removed by the caller.
+  static func temporaryFile(_ bytes: [UInt8], suffix: String = ".gguf") throws -> String {
+    let path = NSTemporaryDirectory() + "llamabackend-\(UUID().uuidString)\(suffix)"
+    try Data(bytes).write(to: URL(fileURLWithPath: path))
+    return path
+  }
+
+  /// A syntactically valid GGUF file (v3, no tensors) with the given architecture.
+  static func minimalGGUF(architecture: String) -> [UInt8] {
+    var out = Array("GGUF".utf8)
+    func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { out += $0 } }
+    func u64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { out += $0 } }
+    func string(_ s: String) {
+      u64(UInt64(s.utf8.count))
+      out += Array(s.utf8)
+    }
+    u32(3)
+    u64(0)  // tensors
+    u64(1)  // metadata entries
+    string("general.architecture")
+    u32(8)
+    string(architecture)
+    return out
+  }
+}
