@@ -25,7 +25,8 @@ public final class LlamaEngine: GenerationBackend, JudgeBackend, Sendable {
     public var batchSize: Int
     /// Physical batch size (`n_ubatch`).
     public var microBatchSize: Int
-    /// CPU threads; `nil` uses every available core.
+    /// CPU threads; `nil` uses every available core. ggml's OpenMP workers spin while they
+    /// wait, so on a machine shared with other busy processes fewer threads can be faster.
     public var threads: Int?
     /// Chat template for ``GenerationInput/chat(_:)`` inputs: a built-in name (`gemma`,
     /// `chatml`, `llama3`, ...) or template text. `nil` uses the model's own template and fails

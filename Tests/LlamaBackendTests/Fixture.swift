@@ -30,6 +30,11 @@ enum Fixture {
     }
   }
 
+  /// Threads per test engine: 1 by default. ggml's OpenMP workers spin at barriers, and on a
+  /// small shared CI machine (2 cores, other builds running) a 2-thread engine slowed the suite
+  /// down several times over. `FIELDEVAL_TEST_THREADS` overrides.
+  static let testThreads = Int(ProcessInfo.processInfo.environment["FIELDEVAL_TEST_THREADS"] ?? "") ?? 1
+
   /// A small engine for tests.
   static func engine(
     slots: Int = 4, contextSize: Int = 2048, prefixCaching: Bool = true, chatTemplate: String? = nil
@@ -37,7 +42,8 @@ enum Fixture {
     try LlamaEngine(
       model: model(),
       configuration: LlamaEngine.Configuration(
-        contextSize: contextSize, slots: slots, chatTemplate: chatTemplate, prefixCaching: prefixCaching,
+        contextSize: contextSize, slots: slots, threads: testThreads, chatTemplate: chatTemplate,
+        prefixCaching: prefixCaching,
         minimumCachedPrefixTokens: 16))
   }
 

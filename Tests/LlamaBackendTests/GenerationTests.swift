@@ -263,6 +263,7 @@ extension LlamaBackendTests {
   @Test func throughputPresetSharesThePrefixInOneKVPool() async throws {
     var configuration = LlamaEngine.Configuration.throughput(contextSize: 1024, slots: 3)
     configuration.minimumCachedPrefixTokens = 16
+    configuration.threads = Fixture.testThreads
     let engine = try LlamaEngine(model: Fixture.model(), configuration: configuration)
     let requests = Self.items.map {
       JudgeRequest(
