@@ -30,7 +30,7 @@ public struct MojibakeCheck: Sendable, Hashable, Codable {
     var sequences = 0
     var replacements = 0
     var example: String? = nil
-    if text.utf8.allSatisfy({ $0 < 0x80 }) { return nil }
+    if ByteSearch.isASCII(text) { return nil }
     let scalars = Array(text.unicodeScalars)
     var i = 0
     while i < scalars.count {

@@ -37,7 +37,7 @@ public struct RepetitionCheck: Sendable, Hashable, Codable {
   /// Returns the strongest loop in `text`, or `nil` when there is none.
   public func detect(in text: String) -> Finding? {
     var hashes: [UInt64] = []
-    var ranges: [Range<String.Index>] = []
+    var ranges: [Range<Int>] = []
     hashes.reserveCapacity(text.utf8.count / 5)
     words(in: text) { hash, range in
       hashes.append(hash)
@@ -75,34 +75,34 @@ public struct RepetitionCheck: Sendable, Hashable, Codable {
       }
     }
     guard let b = best else { return nil }
-    let fragmentRange = ranges[b.start].lowerBound..<ranges[b.start + b.period - 1].upperBound
+    let utf8 = text.utf8
+    let lower = utf8.index(utf8.startIndex, offsetBy: ranges[b.start].lowerBound)
+    let upper = utf8.index(utf8.startIndex, offsetBy: ranges[b.start + b.period - 1].upperBound)
     return Finding(
-      fragment: String(text[fragmentRange].prefix(200)), periodWords: b.period,
+      fragment: String(text[lower..<upper].prefix(200)), periodWords: b.period,
       repeats: b.length / b.period, atEnd: b.start + b.length >= n)
   }
 
-  /// Calls `body` with an FNV-1a hash and range of each word (letters/digits, case-folded for ASCII).
-  func words(in text: String, _ body: (UInt64, Range<String.Index>) -> Void) {
-    let utf8 = text.utf8
-    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-    var start: String.Index? = nil
-    var idx = utf8.startIndex
-    while idx != utf8.endIndex {
-      let b = utf8[idx]
-      let isSeparator = b == 0x20 || b == 0x0A || b == 0x09 || b == 0x0D
-      if isSeparator {
-        if let s = start {
-          body(hash, s..<idx)
-          start = nil
-          hash = 0xcbf2_9ce4_8422_2325
+  /// Calls `body` with an FNV-1a hash and UTF-8 offset range of each word (case-folded for ASCII).
+  func words(in text: String, _ body: (UInt64, Range<Int>) -> Void) {
+    var text = text
+    text.withUTF8 { buffer in
+      var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+      var start = -1
+      for (i, b) in buffer.enumerated() {
+        if b == 0x20 || b == 0x0A || b == 0x09 || b == 0x0D {
+          if start >= 0 {
+            body(hash, start..<i)
+            start = -1
+            hash = 0xcbf2_9ce4_8422_2325
+          }
+        } else {
+          if start < 0 { start = i }
+          let folded = (b >= 0x41 && b <= 0x5A) ? b | 0x20 : b
+          hash = (hash ^ UInt64(folded)) &* 0x100_0000_01b3
         }
-      } else {
-        if start == nil { start = idx }
-        let folded = (b >= 0x41 && b <= 0x5A) ? b | 0x20 : b
-        hash = (hash ^ UInt64(folded)) &* 0x100_0000_01b3
       }
-      idx = utf8.index(after: idx)
+      if start >= 0 { body(hash, start..<buffer.count) }
     }
-    if let s = start { body(hash, s..<utf8.endIndex) }
   }
 }

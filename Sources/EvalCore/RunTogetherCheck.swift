@@ -39,110 +39,133 @@ public struct RunTogetherCheck: Sendable, Hashable, Codable {
   }
 
   /// Returns the finding when the text has run-together words, else `nil`.
+  ///
+  /// Pure-ASCII text (the common case) is classified byte by byte; other text scalar by scalar.
   public func detect(in text: String) -> Finding? {
-    var letters = 0
-    var words = 0
-    var spacedLetters = 0
-    var suspiciousWords = 0
-    var suspiciousLetters = 0
-    var longest: Range<String.UnicodeScalarView.Index>? = nil
-    var longestLetters = 0
-    let scalars = text.unicodeScalars
-
-    // State of the current word.
-    var inWord = false
-    var wordLetters = 0
-    var onlyLetters = true
-    var innerUpper = false
-    var spaced = true
-    var previousLower = false
-    var pendingNonLetter = false
-    var firstLetter = scalars.startIndex
-    var afterLastLetter = scalars.startIndex
-
-    func endWord() {
-      guard inWord else { return }
-      words += 1
-      letters += wordLetters
-      if spaced { spacedLetters += wordLetters }
-      if spaced && onlyLetters && !innerUpper && wordLetters >= minWordLetters {
-        suspiciousWords += 1
-        suspiciousLetters += wordLetters
-        if wordLetters > longestLetters {
-          longestLetters = wordLetters
-          longest = firstLetter..<afterLastLetter
-        }
+    var words = WordTally(minWordLetters: minWordLetters)
+    var text = text
+    let ascii = text.withUTF8 { buffer -> Bool in
+      guard ByteSearch.isASCII(buffer) else { return false }
+      for (offset, b) in buffer.enumerated() {
+        let isLower = b >= 0x61 && b <= 0x7A
+        let isUpper = b >= 0x41 && b <= 0x5A
+        words.feed(
+          isSpace: b == 0x20 || (b >= 0x09 && b <= 0x0D), isLetter: isLower || isUpper, isUpper: isUpper,
+          isLower: isLower, unspacedScript: false, offset: offset, next: offset + 1)
       }
-      inWord = false
-      wordLetters = 0
-      onlyLetters = true
-      innerUpper = false
-      spaced = true
-      previousLower = false
-      pendingNonLetter = false
+      return true
     }
-
-    var index = scalars.startIndex
-    while index != scalars.endIndex {
-      let scalar = scalars[index]
-      let next = scalars.index(after: index)
-      let v = scalar.value
-      let isSpace: Bool
-      var isLetter = false
-      var isUpper = false
-      var isLower = false
-      if v < 0x80 {
-        isSpace = v == 0x20 || (v >= 0x09 && v <= 0x0D)
-        if v >= 0x61 && v <= 0x7A {
-          isLetter = true
-          isLower = true
-        } else if v >= 0x41 && v <= 0x5A {
-          isLetter = true
-          isUpper = true
-        }
-      } else {
-        let p = scalar.properties
-        isSpace = p.isWhitespace
-        let script = ScriptClass.of(scalar)
-        if !isSpace && script != .common {
-          isLetter = true
-          if script.isWrittenWithoutSpaces { spaced = false }
-          isUpper = p.isUppercase
-          isLower = p.isLowercase
-        }
-      }
-      if isSpace {
-        endWord()
-      } else {
-        if !inWord {
-          inWord = true
-        }
-        if isLetter {
-          if wordLetters == 0 { firstLetter = index }
-          if pendingNonLetter { onlyLetters = false }
-          pendingNonLetter = false
-          wordLetters += 1
-          if isUpper && previousLower { innerUpper = true }
-          previousLower = isLower
-          afterLastLetter = next
+    if !ascii {
+      var offset = 0
+      for scalar in text.unicodeScalars {
+        let next = offset + UTF8.width(scalar)
+        let v = scalar.value
+        if v < 0x80 {
+          let isLower = v >= 0x61 && v <= 0x7A
+          let isUpper = v >= 0x41 && v <= 0x5A
+          words.feed(
+            isSpace: v == 0x20 || (v >= 0x09 && v <= 0x0D), isLetter: isLower || isUpper, isUpper: isUpper,
+            isLower: isLower, unspacedScript: false, offset: offset, next: next)
         } else {
-          if wordLetters > 0 { pendingNonLetter = true }
-          previousLower = false
+          let p = scalar.properties
+          let script = ScriptClass.of(scalar)
+          let isSpace = p.isWhitespace
+          let isLetter = !isSpace && script != .common
+          words.feed(
+            isSpace: isSpace, isLetter: isLetter, isUpper: isLetter && p.isUppercase,
+            isLower: isLetter && p.isLowercase, unspacedScript: isLetter && script.isWrittenWithoutSpaces,
+            offset: offset, next: next)
         }
+        offset = next
       }
-      index = next
     }
-    endWord()
+    words.endWord()
 
-    if suspiciousLetters >= minRunTogetherLetters, let range = longest {
+    if words.suspiciousLetters >= minRunTogetherLetters, let range = words.longest {
+      let utf8 = text.utf8
+      let lower = utf8.index(utf8.startIndex, offsetBy: range.lowerBound)
+      let upper = utf8.index(utf8.startIndex, offsetBy: range.upperBound)
       return Finding(
-        words: suspiciousWords, letterShare: letters == 0 ? 0 : Double(suspiciousLetters) / Double(letters),
-        example: String(String.UnicodeScalarView(scalars[range]).prefix(80)))
+        words: words.suspiciousWords,
+        letterShare: words.letters == 0 ? 0 : Double(words.suspiciousLetters) / Double(words.letters),
+        example: String(text[lower..<upper].prefix(80)))
     }
-    if spacedLetters >= minLettersForRatio && Double(max(0, words - 1)) / Double(spacedLetters) < minSpaceRatio {
+    if words.spacedLetters >= minLettersForRatio
+      && Double(max(0, words.words - 1)) / Double(words.spacedLetters) < minSpaceRatio
+    {
       let longestWord = text.split(whereSeparator: { $0.isWhitespace }).max { $0.count < $1.count } ?? ""
-      return Finding(words: max(1, words), letterShare: 1, example: String(longestWord.prefix(80)))
+      return Finding(words: max(1, words.words), letterShare: 1, example: String(longestWord.prefix(80)))
     }
     return nil
+  }
+}
+
+/// Word statistics for ``RunTogetherCheck``, fed one character class at a time.
+private struct WordTally {
+  let minWordLetters: Int
+  var letters = 0
+  var words = 0
+  var spacedLetters = 0
+  var suspiciousWords = 0
+  var suspiciousLetters = 0
+  var longest: Range<Int>? = nil
+  var longestLetters = 0
+  // The current word.
+  var inWord = false
+  var wordLetters = 0
+  var onlyLetters = true
+  var innerUpper = false
+  var spaced = true
+  var previousLower = false
+  var pendingNonLetter = false
+  var firstLetter = 0
+  var afterLastLetter = 0
+
+  init(minWordLetters: Int) { self.minWordLetters = minWordLetters }
+
+  @inline(__always)
+  mutating func feed(
+    isSpace: Bool, isLetter: Bool, isUpper: Bool, isLower: Bool, unspacedScript: Bool, offset: Int, next: Int
+  ) {
+    if isSpace {
+      endWord()
+      return
+    }
+    inWord = true
+    if isLetter {
+      if unspacedScript { spaced = false }
+      if wordLetters == 0 { firstLetter = offset }
+      if pendingNonLetter { onlyLetters = false }
+      pendingNonLetter = false
+      wordLetters += 1
+      if isUpper && previousLower { innerUpper = true }
+      previousLower = isLower
+      afterLastLetter = next
+    } else {
+      if wordLetters > 0 { pendingNonLetter = true }
+      previousLower = false
+    }
+  }
+
+  mutating func endWord() {
+    guard inWord else { return }
+    words += 1
+    letters += wordLetters
+    if spaced { spacedLetters += wordLetters }
+    if spaced && onlyLetters && !innerUpper && wordLetters >= minWordLetters {
+      suspiciousWords += 1
+      suspiciousLetters += wordLetters
+      if wordLetters > longestLetters {
+        longestLetters = wordLetters
+        longest = firstLetter..<afterLastLetter
+      }
+    }
+    inWord = false
+    wordLetters = 0
+    onlyLetters = true
+    innerUpper = false
+    spaced = true
+    previousLower = false
+    pendingNonLetter = false
   }
 }

@@ -40,7 +40,7 @@ public struct ScriptDriftCheck: Sendable, Hashable, Codable {
 
   /// Returns the longest unexpected run when it is long enough, else `nil`.
   public func detect(in text: String) -> Finding? {
-    if text.utf8.allSatisfy({ $0 < 0x80 }) {
+    if ByteSearch.isASCII(text) {
       if case .scripts(let s) = expected, s.contains(.latin) { return nil }
     }
     let allowed: Set<ScriptClass>

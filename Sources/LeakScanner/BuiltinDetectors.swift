@@ -44,21 +44,25 @@ public struct ChatTemplateTokens: Sendable, Hashable {
 public enum BuiltinDetectors {
   /// Designators and tags at the start of a reasoning block.
   public static func scaffoldPrefix() -> RuleDetector {
-    func rule(_ id: String, _ summary: String, _ pattern: String, ci: Bool = false) -> LeakRule {
-      LeakRule(id: id, summary: summary, scope: .thinkStart, matcher: .regex(try! Pattern(pattern, caseInsensitive: ci)))
+    func rule(_ id: String, _ summary: String, _ pattern: String, ci: Bool = false, _ filter: HeadFilter) -> LeakRule {
+      LeakRule(
+        id: id, summary: summary, scope: .thinkStart, matcher: .regex(try! Pattern(pattern, caseInsensitive: ci)),
+        headFilter: filter)
     }
+    let labels = ["remix", "variant", "persona", "template", "seed", "family", "archetype", "combinator", "generator", "batch"]
     return RuleDetector(
       id: "scaffold-prefix", summary: "scaffolding at the start of reasoning (designators, tags, labels)",
       rules: [
         rule(
           "designator", "family code such as `A4 spice combinator:`",
-          #"[A-Z]{1,3}[0-9]{1,4}[a-z]?(?:[ \t]+[\w'-]+){0,5}[ \t]*(?::|\||–|—| - )[ \t]*"#),
-        rule("bracket-tag", "bracketed tag such as `[variant 3]`", #"(?:\[[A-Za-z][^\]\n]{0,39}\]|<<[^>\n]{1,40}>>|\{\{[^}\n]{1,40}\}\})[ \t]*:?[ \t]*"#),
-        rule("key-value", "key=value tags such as `persona=lawyer`", #"(?:[A-Za-z_][\w-]*=[^\s,;]+[ \t,;]*)+"#),
+          #"[A-Z]{1,3}[0-9]{1,4}[a-z]?(?:[ \t]+[\w'-]+){0,5}[ \t]*(?::|\||–|—| - )[ \t]*"#, .designator),
+        rule("bracket-tag", "bracketed tag such as `[variant 3]`", #"(?:\[[A-Za-z][^\]\n]{0,39}\]|<<[^>\n]{1,40}>>|\{\{[^}\n]{1,40}\}\})[ \t]*:?[ \t]*"#,
+          .firstByte(Array("[<{".utf8))),
+        rule("key-value", "key=value tags such as `persona=lawyer`", #"(?:[A-Za-z_][\w-]*=[^\s,;]+[ \t,;]*)+"#, .keyValue),
         rule(
           "label", "generator labels such as `Remix 2:` or `Persona: …`",
           #"(?:remix|variant|persona|template|seed|family|archetype|combinator|generator|batch)\b[^:\n]{0,40}:[ \t]*"#,
-          ci: true),
+          ci: true, .firstWord(labels.map { Array($0.utf8) })),
       ])
   }
 
@@ -86,7 +90,7 @@ public enum BuiltinDetectors {
       ],
       prefilter: [
         "duplicate of", "same as ", "diversify", "vary ", "avoid repeating", "note to self", "generator note",
-        "pipeline note", "internal note", "regenerate this", " of row", " of sample", " of example", " of item",
+        "pipeline note", "internal note", "regenerate this", "rewrite of", "paraphrase of", "variation of",
       ])
   }
 }
@@ -113,7 +117,8 @@ public struct MojibakeDetector: Detector {
   /// Creates the detector.
   public init(check: MojibakeCheck = MojibakeCheck()) { self.check = check }
   public func findings(in context: RowContext) -> [Finding] {
-    check.detect(in: context.row.allText).map {
+    if context.isASCII { return [] }  // mojibake and U+FFFD are both non-ASCII
+    return check.detect(in: context.row.allText).map {
       [Finding(detector: id, evidence: $0.example ?? "\($0.replacementCharacters) replacement characters")]
     } ?? []
   }
@@ -178,32 +183,58 @@ public struct SpecialTokenDetector: Detector {
   public let id = "special-tokens"
   public let summary = "missing BOS/EOS in templated rows, or special tokens inside content"
   /// The template `{text}` rows must follow; `nil` detects it per row from the tokens present.
-  public var template: ChatTemplateTokens?
+  public var template: ChatTemplateTokens? {
+    didSet { search = Self.search(template) }
+  }
+  private var search: (tokens: LiteralSet, owners: [(template: ChatTemplateTokens, token: String)])
+
   /// Creates the detector.
-  public init(template: ChatTemplateTokens? = nil) { self.template = template }
+  public init(template: ChatTemplateTokens? = nil) {
+    self.template = template
+    search = Self.search(template)
+  }
+
+  private static func search(_ template: ChatTemplateTokens?) -> (LiteralSet, [(ChatTemplateTokens, String)]) {
+    var templates = ChatTemplateTokens.builtIn
+    if let template, !templates.contains(template) { templates.insert(template, at: 0) }
+    let owners = templates.flatMap { t in t.allTokens.map { (t, $0) } }
+    return (LiteralSet(owners.map(\.1), ignoringASCIICase: false), owners)
+  }
 
   public func findings(in context: RowContext) -> [Finding] {
     var problems: [String] = []
     let row = context.row
-    if row.shape == .text, let text = row.segments.first?.text {
-      let tmpl = template ?? ChatTemplateTokens.builtIn.first { t in t.allTokens.contains { ByteSearch.contains(text, $0) } }
+    if row.shape == .text, var text = row.segments.first?.text {
+      // The first template (in built-in order) with any of its tokens in the row.
+      var present = Set<String>()
+      text.withUTF8 { buffer in
+        search.tokens.forEachMatch(in: buffer) { index, _ in
+          present.insert(search.owners[index].template.name)
+          return true
+        }
+      }
+      let tmpl = template ?? ChatTemplateTokens.builtIn.first { present.contains($0.name) }
       if let t = tmpl {
         if let bos = t.bos {
           if !text.hasPrefix(bos) { problems.append("missing BOS \(bos) (\(t.name))") }
           if ByteSearch.count(text, bos) > 1 { problems.append("BOS \(bos) repeated inside the row") }
         }
         if let eos = t.eos {
-          let trimmed = text.reversed().drop(while: \.isWhitespace)
-          if !String(trimmed.reversed()).hasSuffix(eos) { problems.append("missing EOS \(eos) (\(t.name))") }
+          let utf8 = text.utf8
+          var end = utf8.endIndex
+          while end > utf8.startIndex {
+            let before = utf8.index(before: end)
+            let b = utf8[before]
+            guard b == 0x20 || (b >= 0x09 && b <= 0x0D) else { break }
+            end = before
+          }
+          if !text[..<end].hasSuffix(eos) { problems.append("missing EOS \(eos) (\(t.name))") }
         }
       }
     } else {
       for segment in row.segments {
-        for t in ChatTemplateTokens.builtIn {
-          if let token = t.allTokens.first(where: { ByteSearch.contains(segment.text, $0) }) {
-            problems.append("special token \(token) inside \(segment.role) content")
-            break
-          }
+        if let hit = search.tokens.firstMatch(in: segment.text) {
+          problems.append("special token \(search.owners[hit.needle].token) inside \(segment.role) content")
         }
       }
     }

@@ -22,22 +22,30 @@ public struct Finding: Sendable, Hashable, Codable {
   }
 }
 
-/// What detectors see of a row besides the row itself: its parsed reasoning blocks.
+/// What detectors see of a row besides the row itself: its parsed reasoning blocks and the
+/// texts the built-in detectors read, computed once per row.
 public struct RowContext: Sendable {
   /// The row.
-  public var row: CorpusRow
+  public let row: CorpusRow
   /// The reasoning structure of each model-written segment, in order.
-  public var traces: [ReasoningTrace]
+  public let traces: [ReasoningTrace]
+  /// The model-written text, segments joined by newlines (``CorpusRow/modelText``).
+  public let modelText: String
+  /// The model-written text with reasoning tags removed (reasoning, then answer, per segment).
+  public let plainModelText: String
+  /// Whether every segment of the row is pure ASCII (then mojibake and non-Latin scripts are impossible).
+  public let isASCII: Bool
 
   /// Parses the row's model text with `format`.
   public init(row: CorpusRow, format: ReasoningFormat) {
     self.row = row
-    self.traces = row.segments.filter(\.isModelText).map { format.parse($0.text) }
-  }
-
-  /// The model-written text with reasoning tags removed (reasoning, then answer, per segment).
-  public var plainModelText: String {
-    traces.map { $0.blocks.isEmpty ? $0.answer : $0.thinkText + "\n" + $0.answer }.joined(separator: "\n")
+    let model = row.segments.filter(\.isModelText)
+    let traces = model.map { format.parse($0.text) }
+    self.traces = traces
+    modelText = model.count == 1 ? model[0].text : model.map(\.text).joined(separator: "\n")
+    plainModelText = traces.map { $0.blocks.isEmpty ? $0.answer : $0.thinkText + "\n" + $0.answer }
+      .joined(separator: "\n")
+    isASCII = row.segments.allSatisfy { ByteSearch.isASCII($0.text) }
   }
 
   /// Every reasoning block's content with leading whitespace removed.
@@ -143,12 +151,22 @@ public struct LeakRule: Sendable, Hashable {
     case regex(Pattern)
   }
 
+  /// A cheap necessary condition on the first bytes of a reasoning block, checked before a
+  /// ``RuleScope/thinkStart`` regex runs (built-in and discovered rules set it).
+  package var headFilter: HeadFilter = .none
+
   /// Creates a rule.
   public init(id: String, summary: String, scope: RuleScope, matcher: Matcher) {
     self.id = id
     self.summary = summary
     self.scope = scope
     self.matcher = matcher
+  }
+
+  /// Creates a rule with a head filter.
+  package init(id: String, summary: String, scope: RuleScope, matcher: Matcher, headFilter: HeadFilter) {
+    self.init(id: id, summary: summary, scope: scope, matcher: matcher)
+    self.headFilter = headFilter
   }
 
   /// The matching text at the start of `text` (for ``RuleScope/thinkStart``) or anywhere.
@@ -158,15 +176,7 @@ public struct LeakRule: Sendable, Hashable {
       let head = text.prefix(lit.count)
       return (ci ? head.lowercased() == lit.lowercased() : head == lit) ? head : nil
     case (.literal(let lit, let ci), .anywhere):
-      if ci {
-        guard ByteSearch.containsAnyIgnoringASCIICase(String(text), [Array(lit.lowercased().utf8)]),
-          let r = text.range(of: lit, options: .caseInsensitive)
-        else { return nil }
-        return text[r]
-      }
-      let s = String(text)
-      guard let r = find(Array(lit.utf8), in: s, from: s.startIndex) else { return nil }
-      return text[r]
+      return Self.find(LiteralSet([lit], ignoringASCIICase: ci), in: text)
     case (.regex(let p), .thinkStart):
       // Scaffolding sits in the first line; matching a bounded head keeps ICU's UTF-16
       // conversion cheap on long reasoning blocks.
@@ -177,18 +187,72 @@ public struct LeakRule: Sendable, Hashable {
   }
 }
 
+extension LeakRule {
+  /// The first match of `set` in `text`, as a slice of `text`.
+  static func find(_ set: LiteralSet, in text: Substring) -> Substring? {
+    var text = text
+    guard let hit = text.withUTF8({ set.firstMatch(in: $0) }) else { return nil }
+    let utf8 = text.utf8
+    let lower = utf8.index(utf8.startIndex, offsetBy: hit.offset)
+    let upper = utf8.index(lower, offsetBy: set.needles[hit.needle].count)
+    return text[lower..<upper]
+  }
+}
+
+/// A cheap test on the first bytes of a reasoning block that a scaffolding regex needs to pass.
+package enum HeadFilter: Sendable, Hashable {
+  /// No test: always run the regex.
+  case none
+  /// An upper-case letter, then a digit within the next three bytes (`A4`, `QA12`).
+  case designator
+  /// The first byte is one of these.
+  case firstByte([UInt8])
+  /// A word of letters, digits, `_` or `-`, then `=`.
+  case keyValue
+  /// Starts with one of these lower-case words, ignoring case.
+  case firstWord([[UInt8]])
+
+  /// Whether a match is possible at the start of `head`.
+  package func admits(_ head: UnsafeBufferPointer<UInt8>) -> Bool {
+    switch self {
+    case .none: return true
+    case .designator:
+      guard let first = head.first, first >= 0x41 && first <= 0x5A else { return false }
+      for i in 1..<min(head.count, 4) where head[i] >= 0x30 && head[i] <= 0x39 { return true }
+      return false
+    case .firstByte(let bytes):
+      guard let first = head.first else { return false }
+      return bytes.contains(first)
+    case .keyValue:
+      for (i, b) in head.enumerated() {
+        if b == UInt8(ascii: "=") { return i > 0 }
+        let word = (b >= 0x30 && b <= 0x39) || (b | 0x20 >= 0x61 && b | 0x20 <= 0x7A) || b == 0x5F || b == 0x2D || b >= 0x80
+        if !word { return false }
+      }
+      return false
+    case .firstWord(let words):
+      return words.contains { w in
+        w.count <= head.count && w.indices.allSatisfy { k in LiteralSet.fold(head[k]) == w[k] }
+      }
+    }
+  }
+}
+
 /// Runs a set of ``LeakRule``s that share a detector id.
 public struct RuleDetector: Detector {
   public let id: String
   public let summary: String
   /// The rules.
-  public var rules: [LeakRule]
-  /// Lower-cased literals one of which must occur in the text before the regexes run, or
-  /// empty to always run them (a cheap prefilter for the anywhere-rules).
-  public var prefilter: [String] {
-    didSet { prefilterBytes = prefilter.map { Array($0.lowercased().utf8) } }
+  public var rules: [LeakRule] {
+    didSet { literals = Self.literalSets(rules) }
   }
-  var prefilterBytes: [[UInt8]]
+  /// Lower-cased literals one of which must occur in the text before the anywhere-rules run,
+  /// or empty to always run them (a cheap prefilter searched in one pass).
+  public var prefilter: [String] {
+    didSet { prefilterSet = LiteralSet(prefilter, ignoringASCIICase: true) }
+  }
+  var prefilterSet: LiteralSet
+  var literals: [LiteralSet?]
 
   /// Creates a detector.
   public init(id: String, summary: String, rules: [LeakRule], prefilter: [String] = []) {
@@ -196,15 +260,26 @@ public struct RuleDetector: Detector {
     self.summary = summary
     self.rules = rules
     self.prefilter = prefilter
-    self.prefilterBytes = prefilter.map { Array($0.lowercased().utf8) }
+    prefilterSet = LiteralSet(prefilter, ignoringASCIICase: true)
+    literals = Self.literalSets(rules)
+  }
+
+  static func literalSets(_ rules: [LeakRule]) -> [LiteralSet?] {
+    rules.map { rule in
+      if case .literal(let lit, let ci) = rule.matcher, rule.scope == .anywhere {
+        return LiteralSet([lit], ignoringASCIICase: ci)
+      }
+      return nil
+    }
   }
 
   public func findings(in context: RowContext) -> [Finding] {
     var out: [Finding] = []
-    let starts = rules.filter { $0.scope == .thinkStart }
-    if !starts.isEmpty {
+    if rules.contains(where: { $0.scope == .thinkStart }) {
       for opening in context.thinkOpenings {
-        for rule in starts {
+        var head = opening.prefix(64)
+        let filters = head.withUTF8 { bytes in rules.map { $0.scope == .thinkStart && $0.headFilter.admits(bytes) } }
+        for (rule, admitted) in zip(rules, filters) where admitted {
           if let m = rule.match(opening) {
             out.append(Finding(detector: id, evidence: "\(rule.id): \(m)", repairPrefix: String(m)))
             break
@@ -212,16 +287,14 @@ public struct RuleDetector: Detector {
         }
       }
     }
-    let anywhere = rules.filter { $0.scope == .anywhere }
-    if !anywhere.isEmpty {
-      let text = context.row.modelText
-      if !prefilterBytes.isEmpty {
-        guard ByteSearch.containsAnyIgnoringASCIICase(text, prefilterBytes) else { return out }
+    if rules.contains(where: { $0.scope == .anywhere }) {
+      let text = context.modelText
+      if !prefilterSet.isEmpty {
+        guard prefilterSet.containsAny(text) else { return out }
       }
-      for rule in anywhere {
-        if let m = rule.match(text[...]) {
-          out.append(Finding(detector: id, evidence: "\(rule.id): \(m)"))
-        }
+      for (rule, literal) in zip(rules, literals) where rule.scope == .anywhere {
+        let m = literal.map { LeakRule.find($0, in: text[...]) } ?? rule.match(text[...])
+        if let m { out.append(Finding(detector: id, evidence: "\(rule.id): \(m)")) }
       }
     }
     return out

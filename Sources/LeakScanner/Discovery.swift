@@ -79,27 +79,35 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
   static let maxLineShapes = 400_000
 
   mutating func add(row: RowContext) {
-    var seenOpenings = Set<String>()
-    var seenLines = Set<String>()
+    // Few shapes per row: arrays beat sets here.
+    var seenOpenings: [String] = []
+    var seenLines: [String] = []
     for opening in row.thinkOpenings {
-      let first = opening.prefix { $0 != "\n" }.prefix(60)
+      // The first line, at most 60 characters; found on bytes, not Characters.
+      let utf8 = opening.utf8
+      let lineEnd = utf8.prefix(240).firstIndex(of: 0x0A) ?? utf8.index(utf8.startIndex, offsetBy: min(240, utf8.count))
+      let first = String(opening[..<lineEnd].prefix(60))
       guard !first.isEmpty else { continue }
-      for shape in Discovery.openingShapes(String(first)) where seenOpenings.insert(shape).inserted {
+      for shape in Discovery.openingShapes(first) where !seenOpenings.contains(shape) {
+        seenOpenings.append(shape)
         openings[shape, default: 0] += 1
-        note(&openingExamples, shape, row.row.line, String(first))
+        Self.note(&openingExamples, shape, row.row.line, first)
       }
     }
     for trace in row.traces {
       for block in trace.blocks {
         // Short lines only (scaffolding notes are short); scan bytes, not Characters.
         for line in block.content.utf8.split(separator: 0x0A, maxSplits: 64) where line.count >= 8 && line.count <= 100 {
-          guard let text = String(line) else { continue }
-          let trimmed = text.trimmingCharacters(in: .whitespaces)
-          guard trimmed.count >= 8, trimmed.count <= 80 else { continue }
+          let isBlank = { (b: UInt8) in b == 0x20 || b == 0x09 || b == 0x0D }
+          guard let lo = line.firstIndex(where: { !isBlank($0) }), let hi = line.lastIndex(where: { !isBlank($0) }),
+            let trimmed = String(line[lo...hi])
+          else { continue }
+          guard trimmed.utf8.count >= 8, trimmed.count >= 8, trimmed.count <= 80 else { continue }
           let shape = Discovery.lineShape(trimmed)
-          if seenLines.insert(shape).inserted {
+          if !seenLines.contains(shape) {
+            seenLines.append(shape)
             lines[shape, default: 0] += 1
-            note(&lineExamples, shape, row.row.line, trimmed)
+            Self.note(&lineExamples, shape, row.row.line, trimmed)
           }
         }
       }
@@ -111,7 +119,7 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
     }
   }
 
-  func note(_ examples: inout [String: Example], _ shape: String, _ line: Int, _ text: String) {
+  static func note(_ examples: inout [String: Example], _ shape: String, _ line: Int, _ text: String) {
     if var e = examples[shape] {
       if e.lines.count < 5 {
         e.lines.append(line)
@@ -126,12 +134,12 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
   public mutating func merge(_ other: DiscoveryStats) {
     for (k, v) in other.openings { openings[k, default: 0] += v }
     for (k, v) in other.lines { lines[k, default: 0] += v }
-    for (k, e) in other.openingExamples { mergeExample(&openingExamples, k, e) }
-    for (k, e) in other.lineExamples { mergeExample(&lineExamples, k, e) }
+    for (k, e) in other.openingExamples { Self.mergeExample(&openingExamples, k, e) }
+    for (k, e) in other.lineExamples { Self.mergeExample(&lineExamples, k, e) }
     pruned = pruned || other.pruned
   }
 
-  func mergeExample(_ examples: inout [String: Example], _ k: String, _ e: Example) {
+  static func mergeExample(_ examples: inout [String: Example], _ k: String, _ e: Example) {
     if var mine = examples[k] {
       mine.lines = Array((mine.lines + e.lines).sorted().prefix(5))
       if let first = e.lines.first, let mineFirst = mine.lines.first, first < mineFirst { mine.text = e.text }
@@ -155,7 +163,7 @@ public enum Discovery {
   /// Shapes of an opening: the first-token family when it is code-like (`X# …`), and the
   /// first three tokens.
   static func openingShapes(_ text: String) -> [String] {
-    let tokens = text.split(whereSeparator: { $0 == " " || $0 == "\t" }).prefix(3).map { tokenShape(String($0)) }
+    let tokens = words(text).prefix(3).map(tokenShape)
     guard let first = tokens.first else { return [] }
     var shapes = [tokens.joined(separator: " ")]
     if isCodeLike(first) && tokens.count > 1 {
@@ -164,7 +172,48 @@ public enum Discovery {
     return shapes
   }
 
-  static func tokenShape(_ token: String) -> String {
+  /// Words separated by spaces or tabs (split on bytes).
+  static func words(_ text: String) -> [Substring] {
+    text.utf8.split(whereSeparator: { $0 == 0x20 || $0 == 0x09 }).map { Substring($0) }
+  }
+
+  static func tokenShape(_ token: Substring) -> String {
+    var token = token
+    if let ascii = token.withUTF8({ asciiTokenShape($0) }) { return ascii }
+    return unicodeTokenShape(String(token))
+  }
+
+  /// ``tokenShape(_:)`` for ASCII tokens, on bytes; `nil` for other tokens.
+  static func asciiTokenShape(_ token: UnsafeBufferPointer<UInt8>) -> String? {
+    guard ByteSearch.isASCII(token) else { return nil }
+    let hash = UInt8(ascii: "#")
+    func isLetter(_ b: UInt8) -> Bool { b | 0x20 >= 0x61 && b | 0x20 <= 0x7A }
+    var out: [UInt8] = []
+    out.reserveCapacity(token.count)
+    var lastDigit = false
+    for b in token {
+      if b >= 0x30 && b <= 0x39 {
+        if !lastDigit { out.append(hash) }
+        lastDigit = true
+      } else {
+        out.append(b)
+        lastDigit = false
+      }
+    }
+    var lo = 0
+    var hi = out.count
+    while lo < hi && !(isLetter(out[lo]) || out[lo] == hash) { lo += 1 }
+    while hi > lo && !(isLetter(out[hi - 1]) || out[hi - 1] == hash) { hi -= 1 }
+    let core = out[lo..<hi]
+    if core.count >= 2, core.count <= 5, core[hi - 1] == hash || core[hi - 2] == hash,
+      out[lo] >= 0x41 && out[lo] <= 0x5A, core.allSatisfy({ $0 == hash || isLetter($0) })
+    {
+      return out.last == UInt8(ascii: ":") ? "X#:" : "X#"
+    }
+    return String(decoding: out.map(LiteralSet.fold), as: UTF8.self)
+  }
+
+  static func unicodeTokenShape(_ token: String) -> String {
     var out = ""
     var lastDigit = false
     for ch in token {
@@ -188,7 +237,7 @@ public enum Discovery {
   }
 
   static func lineShape(_ line: String) -> String {
-    line.split(separator: " ").map { tokenShape(String($0)) }.joined(separator: " ")
+    line.utf8.split(separator: 0x20).map { tokenShape(Substring($0)) }.joined(separator: " ")
   }
 
   static func isCodeLike(_ shape: String) -> Bool {

@@ -1,0 +1,215 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// The first occurrence of `needle` (UTF-8 bytes) in `text` at or after `from`.
+package func find(_ needle: [UInt8], in text: String, from: String.Index) -> Range<String.Index>? {
+  guard !needle.isEmpty else { return nil }
+  var text = text
+  let utf8 = text.utf8
+  let start = utf8.distance(from: utf8.startIndex, to: from)
+  let found: Int? = text.withUTF8 { buffer -> Int? in
+    guard start <= buffer.count, let base = buffer.baseAddress else { return nil }
+    let first = Int32(needle[0])
+    var position = start
+    let last = buffer.count - needle.count
+    while position <= last {
+      guard let hit = memchr(base + position, first, last - position + 1) else { return nil }
+      let offset = UnsafeRawPointer(hit) - UnsafeRawPointer(base)
+      var matches = true
+      for k in 1..<needle.count where buffer[offset + k] != needle[k] {
+        matches = false
+        break
+      }
+      if matches { return offset }
+      position = offset + 1
+    }
+    return nil
+  }
+  guard let offset = found else { return nil }
+  let lower = utf8.index(utf8.startIndex, offsetBy: offset)
+  return lower..<utf8.index(lower, offsetBy: needle.count)
+}
+
+/// Byte-level substring search (memchr for the first byte), for hot paths where Foundation's
+/// `contains` is too slow.
+package enum ByteSearch {
+  /// Whether `needle` occurs in `haystack`.
+  package static func contains(_ haystack: UnsafeBufferPointer<UInt8>, _ needle: [UInt8]) -> Bool {
+    guard let first = needle.first else { return true }
+    guard let base = haystack.baseAddress, haystack.count >= needle.count else { return false }
+    var position = 0
+    let last = haystack.count - needle.count
+    while position <= last {
+      guard let hit = memchr(base + position, Int32(first), last - position + 1) else { return false }
+      let offset = UnsafeRawPointer(hit) - UnsafeRawPointer(base)
+      var k = 1
+      while k < needle.count && haystack[offset + k] == needle[k] { k += 1 }
+      if k == needle.count { return true }
+      position = offset + 1
+    }
+    return false
+  }
+
+  /// Whether `needle` occurs in `text`.
+  package static func contains(_ text: String, _ needle: String) -> Bool {
+    var text = text
+    let n = Array(needle.utf8)
+    return text.withUTF8 { contains($0, n) }
+  }
+
+  /// Number of non-overlapping occurrences of `needle` in `text`.
+  package static func count(_ text: String, _ needle: String) -> Int {
+    var n = 0
+    var from = text.startIndex
+    let bytes = Array(needle.utf8)
+    while let r = find(bytes, in: text, from: from) {
+      n += 1
+      from = r.upperBound
+    }
+    return n
+  }
+
+  /// Whether every byte is below 0x80, checked eight bytes at a time.
+  package static func isASCII(_ buffer: UnsafeBufferPointer<UInt8>) -> Bool {
+    guard let base = buffer.baseAddress else { return true }
+    let raw = UnsafeRawPointer(base)
+    let count = buffer.count
+    var i = 0
+    var acc: UInt64 = 0
+    while i + 8 <= count {
+      acc |= raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+      i += 8
+    }
+    while i < count {
+      acc |= UInt64(base[i])
+      i += 1
+    }
+    return acc & 0x8080_8080_8080_8080 == 0
+  }
+
+  /// Whether `text` is pure ASCII (no copy for native strings).
+  package static func isASCII(_ text: String) -> Bool {
+    var text = text
+    return text.withUTF8 { isASCII($0) }
+  }
+}
+
+/// A set of byte strings searched for in one pass.
+///
+/// Each position's next four bytes (ASCII-case-folded when `ignoringASCIICase`) are hashed
+/// into a 64 Ki-bit filter built from the needles' first four bytes; only filter hits are
+/// compared with the needles. Text is read once whatever the number of needles, which is
+/// what makes the producer-note prefilter and special-token search run near memory speed.
+package struct LiteralSet: Sendable {
+  /// The needles as given (folded to lower case when ignoring case).
+  package let needles: [[UInt8]]
+  /// Whether ASCII letters match regardless of case.
+  package let ignoringASCIICase: Bool
+  private var filter: [UInt64]
+  private var short: [Int]  // needles under four bytes, searched one by one
+
+  /// Creates a set; empty needles are ignored.
+  package init(_ needles: [String], ignoringASCIICase: Bool) {
+    self.ignoringASCIICase = ignoringASCIICase
+    self.needles = needles.map { n in
+      Array(n.utf8).map { ignoringASCIICase ? Self.fold($0) : $0 }
+    }
+    filter = [UInt64](repeating: 0, count: 1024)
+    short = []
+    for (i, n) in self.needles.enumerated() where !n.isEmpty {
+      if n.count < 4 {
+        short.append(i)
+        continue
+      }
+      let word = UInt32(n[0]) | UInt32(n[1]) << 8 | UInt32(n[2]) << 16 | UInt32(n[3]) << 24
+      let h = Self.hash(ignoringASCIICase ? word | 0x2020_2020 : word)
+      filter[h >> 6] |= 1 << UInt64(h & 63)
+    }
+  }
+
+  /// Whether the set has no needles.
+  package var isEmpty: Bool { needles.allSatisfy(\.isEmpty) }
+
+  @inline(__always) package static func fold(_ b: UInt8) -> UInt8 { b >= 0x41 && b <= 0x5A ? b | 0x20 : b }
+  @inline(__always) static func hash(_ w: UInt32) -> Int { Int((w &* 0x9E37_79B1) >> 16) }
+
+  @inline(__always) func matches(_ needle: [UInt8], at offset: Int, in base: UnsafePointer<UInt8>, count: Int) -> Bool {
+    guard offset + needle.count <= count else { return false }
+    if ignoringASCIICase {
+      for k in 0..<needle.count where Self.fold(base[offset + k]) != needle[k] { return false }
+    } else {
+      for k in 0..<needle.count where base[offset + k] != needle[k] { return false }
+    }
+    return true
+  }
+
+  /// Calls `body(needleIndex, offset)` for matches in increasing offset order (at one offset,
+  /// in needle order) until it returns `false`.
+  package func forEachMatch(in buffer: UnsafeBufferPointer<UInt8>, _ body: (Int, Int) -> Bool) {
+    guard let base = buffer.baseAddress else { return }
+    let count = buffer.count
+    let raw = UnsafeRawPointer(base)
+    let mask: UInt32 = ignoringASCIICase ? 0x2020_2020 : 0
+    var shortHits: [(offset: Int, needle: Int)] = []
+    for i in short {
+      var from = 0
+      while from < count, let hit = firstOffset(of: needles[i], in: base, count: count, from: from) {
+        shortHits.append((hit, i))
+        from = hit + 1
+      }
+    }
+    shortHits.sort { ($0.offset, $0.needle) < ($1.offset, $1.needle) }
+    var nextShort = 0
+    filter.withUnsafeBufferPointer { bits in
+      var i = 0
+      while i + 4 <= count {
+        let h = Self.hash(raw.loadUnaligned(fromByteOffset: i, as: UInt32.self) | mask)
+        if bits[h >> 6] & (1 << UInt64(h & 63)) != 0 {
+          while nextShort < shortHits.count && shortHits[nextShort].offset < i {
+            guard body(shortHits[nextShort].needle, shortHits[nextShort].offset) else { return }
+            nextShort += 1
+          }
+          for (k, needle) in needles.enumerated() where needle.count >= 4 && matches(needle, at: i, in: base, count: count) {
+            guard body(k, i) else { return }
+          }
+        }
+        i += 1
+      }
+      while nextShort < shortHits.count {
+        guard body(shortHits[nextShort].needle, shortHits[nextShort].offset) else { return }
+        nextShort += 1
+      }
+    }
+  }
+
+  private func firstOffset(of needle: [UInt8], in base: UnsafePointer<UInt8>, count: Int, from: Int) -> Int? {
+    var i = from
+    while i + needle.count <= count {
+      if matches(needle, at: i, in: base, count: count) { return i }
+      i += 1
+    }
+    return nil
+  }
+
+  /// The first match: needle index and byte offset.
+  package func firstMatch(in buffer: UnsafeBufferPointer<UInt8>) -> (needle: Int, offset: Int)? {
+    var found: (Int, Int)? = nil
+    forEachMatch(in: buffer) { n, o in
+      found = (n, o)
+      return false
+    }
+    return found
+  }
+
+  /// The first match in `text`.
+  package func firstMatch(in text: String) -> (needle: Int, offset: Int)? {
+    var text = text
+    return text.withUTF8 { firstMatch(in: $0) }
+  }
+
+  /// Whether any needle occurs in `text`.
+  package func containsAny(_ text: String) -> Bool { firstMatch(in: text) != nil }
+}
