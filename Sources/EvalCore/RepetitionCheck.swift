@@ -83,26 +83,33 @@ public struct RepetitionCheck: Sendable, Hashable, Codable {
       repeats: b.length / b.period, atEnd: b.start + b.length >= n)
   }
 
-  /// Calls `body` with an FNV-1a hash and UTF-8 offset range of each word (case-folded for ASCII).
+  /// Calls `body` with a hash and UTF-8 offset range of each word (case-folded for ASCII).
+  /// Words of up to eight bytes hash without collisions; longer ones mix eight bytes at a time.
   func words(in text: String, _ body: (UInt64, Range<Int>) -> Void) {
     var text = text
     text.withUTF8 { buffer in
-      var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+      var hash: UInt64 = 0
+      var packed: UInt64 = 0
       var start = -1
       for (i, b) in buffer.enumerated() {
         if b == 0x20 || b == 0x0A || b == 0x09 || b == 0x0D {
           if start >= 0 {
-            body(hash, start..<i)
+            body(hash ^ packed ^ UInt64(i - start) << 58, start..<i)
             start = -1
-            hash = 0xcbf2_9ce4_8422_2325
+            hash = 0
+            packed = 0
           }
         } else {
           if start < 0 { start = i }
           let folded = (b >= 0x41 && b <= 0x5A) ? b | 0x20 : b
-          hash = (hash ^ UInt64(folded)) &* 0x100_0000_01b3
+          packed = packed << 8 | UInt64(folded)
+          if (i - start) & 7 == 7 {
+            hash = (hash ^ packed) &* 0x9E37_79B9_7F4A_7C15 &+ 0x632B_E59B_D9B4_E019
+            packed = 0
+          }
         }
       }
-      if start >= 0 { body(hash, start..<buffer.count) }
+      if start >= 0 { body(hash ^ packed ^ UInt64(buffer.count - start) << 58, start..<buffer.count) }
     }
   }
 }

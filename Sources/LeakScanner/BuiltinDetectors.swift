@@ -68,30 +68,39 @@ public enum BuiltinDetectors {
 
   /// Meta-language about generating the data, anywhere in the model text.
   public static func producerNotes() -> RuleDetector {
-    func rule(_ id: String, _ summary: String, _ pattern: String) -> LeakRule {
-      LeakRule(id: id, summary: summary, scope: .anywhere, matcher: .regex(try! Pattern(pattern, caseInsensitive: true)))
+    func rule(_ id: String, _ summary: String, _ pattern: String, _ anchors: [String]) -> LeakRule {
+      LeakRule(
+        id: id, summary: summary, scope: .anywhere, matcher: .regex(try! Pattern(pattern, caseInsensitive: true)),
+        anchors: anchors)
     }
+    let rules = [
+      rule(
+        "duplicate-of", "`duplicate of 3886`", #"\bduplicate of[ \t]+(?:row|item|sample|example|id)?[ \t]*#?[0-9]+\b"#,
+        ["duplicate of"]),
+      rule("same-as", "`same as row 12`", #"\bsame as (?:row|item|sample|example)[ \t]*#?[0-9]+\b"#, ["same as "]),
+      rule(
+        "diversify", "`diversify by …`",
+        #"\bdiversify (?:by|with|across|the (?:opening|openings|phrasing|wording|style|answers?|examples?|rows?|samples?))\b"#,
+        ["diversify "]),
+      rule(
+        "vary", "`vary the opening`",
+        #"\bvary (?:the )?(?:opening|openings|phrasing|wording|sentence structure|tone|style)\b"#, ["vary "]),
+      rule(
+        "avoid-repeating", "`avoid repeating row 12`",
+        #"\bavoid repeating (?:row|example|sample|item|the (?:previous|last|same) (?:row|example|sample|opening))\b"#,
+        ["avoid repeating "]),
+      rule(
+        "note-to-self", "notes to self",
+        #"\b(?:note to self|generator note|pipeline note|internal note|regenerate this (?:row|sample|example))\b"#,
+        ["note to self", "generator note", "pipeline note", "internal note", "regenerate this "]),
+      rule(
+        "rewrite-of", "`paraphrase of row 5`",
+        #"\b(?:rewrite|paraphrase|variation) of (?:row|sample|example|item)[ \t]*#?[0-9]+\b"#,
+        ["rewrite of ", "paraphrase of ", "variation of "]),
+    ]
     return RuleDetector(
       id: "producer-note", summary: "notes about producing the data (duplicate of N, diversify by, …)",
-      rules: [
-        rule("duplicate-of", "`duplicate of 3886`", #"\bduplicate of[ \t]+(?:row|item|sample|example|id)?[ \t]*#?[0-9]+\b"#),
-        rule("same-as", "`same as row 12`", #"\bsame as (?:row|item|sample|example)[ \t]*#?[0-9]+\b"#),
-        rule(
-          "diversify", "`diversify by …`",
-          #"\bdiversify (?:by|with|across|the (?:opening|openings|phrasing|wording|style|answers?|examples?|rows?|samples?))\b"#),
-        rule("vary", "`vary the opening`", #"\bvary (?:the )?(?:opening|openings|phrasing|wording|sentence structure|tone|style)\b"#),
-        rule(
-          "avoid-repeating", "`avoid repeating row 12`",
-          #"\bavoid repeating (?:row|example|sample|item|the (?:previous|last|same) (?:row|example|sample|opening))\b"#),
-        rule(
-          "note-to-self", "notes to self",
-          #"\b(?:note to self|generator note|pipeline note|internal note|regenerate this (?:row|sample|example))\b"#),
-        rule("rewrite-of", "`paraphrase of row 5`", #"\b(?:rewrite|paraphrase|variation) of (?:row|sample|example|item)[ \t]*#?[0-9]+\b"#),
-      ],
-      prefilter: [
-        "duplicate of", "same as ", "diversify", "vary ", "avoid repeating", "note to self", "generator note",
-        "pipeline note", "internal note", "regenerate this", "rewrite of", "paraphrase of", "variation of",
-      ])
+      rules: rules, prefilter: rules.flatMap(\.anchors))
   }
 }
 

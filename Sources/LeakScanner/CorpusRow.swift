@@ -66,27 +66,41 @@ public struct CorpusRowParser: Sendable {
 
   static let responseKeys = ["response", "completion", "output", "answer", "chosen"]
 
+  static let keptKeys: Set<String> = Set(["id", "messages", "conversations", "text", "prompt"] + responseKeys)
+
   /// Parses one JSONL line; the failure names the line and why.
+  ///
+  /// Works on the line's bytes: UTF-8 is validated (ASCII lines in one fast pass), the JSON is
+  /// checked strictly, and only the fields a training row needs are decoded.
   public func parse(_ line: JSONLLine) -> Result<CorpusRow, LineIssue> {
-    switch JSONLine.object(from: line) {
+    let issue = { (kind: LineIssueKind) in
+      LineIssue(line: line.number, offset: line.offset, length: line.bytes.count, kind: kind)
+    }
+    let parsed = line.content.withUnsafeBufferPointer { buffer -> Result<[(key: String, value: JSONValue)], LineIssue> in
+      guard ByteSearch.isASCII(buffer) || String(validating: buffer, as: UTF8.self) != nil else {
+        return .failure(issue(.invalidUTF8))
+      }
+      return JSONBytes.object(buffer, keep: Self.keptKeys.contains).mapError { issue(.invalidJSON($0.reason)) }
+    }
+    switch parsed {
     case .failure(let issue): return .failure(issue)
-    case .success(let object): return parse(object, line: line)
+    case .success(let members): return parse(JSONValue.object(members), line: line)
     }
   }
 
-  func parse(_ object: [String: Any], line: JSONLLine) -> Result<CorpusRow, LineIssue> {
+  func parse(_ object: JSONValue, line: JSONLLine) -> Result<CorpusRow, LineIssue> {
     func missing(_ field: String) -> Result<CorpusRow, LineIssue> {
       .failure(LineIssue(line: line.number, offset: line.offset, length: line.bytes.count, kind: .missingField(field)))
     }
-    let id = JSONLine.string(object["id"]) ?? "line-\(line.number)"
+    let id = object["id"]?.text ?? "line-\(line.number)"
     let detected: CorpusShape
     if let shape {
       detected = shape
-    } else if object["messages"] is [Any] {
+    } else if object["messages"]?.array != nil {
       detected = .messages
-    } else if object["conversations"] is [Any] {
+    } else if object["conversations"]?.array != nil {
       detected = .conversations
-    } else if object["text"] is String {
+    } else if object["text"]?.string != nil {
       detected = .text
     } else if object["prompt"] != nil || Self.responseKeys.contains(where: { object[$0] != nil }) {
       detected = .promptResponse
@@ -96,22 +110,21 @@ public struct CorpusRowParser: Sendable {
     var segments: [RowSegment] = []
     switch detected {
     case .text:
-      guard let text = object["text"] as? String else { return missing("text") }
+      guard let text = object["text"]?.string else { return missing("text") }
       segments = [RowSegment(role: "text", text: text)]
     case .promptResponse:
-      if let prompt = object["prompt"] as? String { segments.append(RowSegment(role: "prompt", text: prompt)) }
-      guard let key = Self.responseKeys.first(where: { object[$0] is String }), let response = object[key] as? String
-      else { return missing("response") }
+      if let prompt = object["prompt"]?.string { segments.append(RowSegment(role: "prompt", text: prompt)) }
+      guard let response = Self.responseKeys.lazy.compactMap({ object[$0]?.string }).first else {
+        return missing("response")
+      }
       segments.append(RowSegment(role: "response", text: response))
     case .messages, .conversations:
       let (listKey, roleKey, contentKey) =
         detected == .messages ? ("messages", "role", "content") : ("conversations", "from", "value")
-      guard let list = object[listKey] as? [Any] else { return missing(listKey) }
-      for (i, item) in list.enumerated() {
-        guard let message = item as? [String: Any], let role = message[roleKey] as? String else {
-          return missing("\(listKey).\(i).\(roleKey)")
-        }
-        guard let content = message[contentKey] as? String else { return missing("\(listKey).\(i).\(contentKey)") }
+      guard let list = object[listKey]?.array else { return missing(listKey) }
+      for (i, message) in list.enumerated() {
+        guard let role = message[roleKey]?.string else { return missing("\(listKey).\(i).\(roleKey)") }
+        guard let content = message[contentKey]?.string else { return missing("\(listKey).\(i).\(contentKey)") }
         segments.append(RowSegment(role: role.lowercased(), text: content))
       }
     }

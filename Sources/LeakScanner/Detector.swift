@@ -154,6 +154,9 @@ public struct LeakRule: Sendable, Hashable {
   /// A cheap necessary condition on the first bytes of a reasoning block, checked before a
   /// ``RuleScope/thinkStart`` regex runs (built-in and discovered rules set it).
   package var headFilter: HeadFilter = .none
+  /// For ``RuleScope/anywhere`` regexes that begin with a word boundary and one of these
+  /// lower-case literals: the regex is tried only where a literal occurs, on a short window.
+  package var anchors: [String] = []
 
   /// Creates a rule.
   public init(id: String, summary: String, scope: RuleScope, matcher: Matcher) {
@@ -163,10 +166,14 @@ public struct LeakRule: Sendable, Hashable {
     self.matcher = matcher
   }
 
-  /// Creates a rule with a head filter.
-  package init(id: String, summary: String, scope: RuleScope, matcher: Matcher, headFilter: HeadFilter) {
+  /// Creates a rule with a head filter or anchors.
+  package init(
+    id: String, summary: String, scope: RuleScope, matcher: Matcher, headFilter: HeadFilter = .none,
+    anchors: [String] = []
+  ) {
     self.init(id: id, summary: summary, scope: scope, matcher: matcher)
     self.headFilter = headFilter
+    self.anchors = anchors
   }
 
   /// The matching text at the start of `text` (for ``RuleScope/thinkStart``) or anywhere.
@@ -244,7 +251,10 @@ public struct RuleDetector: Detector {
   public let summary: String
   /// The rules.
   public var rules: [LeakRule] {
-    didSet { literals = Self.literalSets(rules) }
+    didSet {
+      literals = Self.literalSets(rules)
+      (anchorSet, anchorOwners) = Self.anchors(rules)
+    }
   }
   /// Lower-cased literals one of which must occur in the text before the anywhere-rules run,
   /// or empty to always run them (a cheap prefilter searched in one pass).
@@ -253,6 +263,8 @@ public struct RuleDetector: Detector {
   }
   var prefilterSet: LiteralSet
   var literals: [LiteralSet?]
+  var anchorSet: LiteralSet
+  var anchorOwners: [Int]
 
   /// Creates a detector.
   public init(id: String, summary: String, rules: [LeakRule], prefilter: [String] = []) {
@@ -262,6 +274,52 @@ public struct RuleDetector: Detector {
     self.prefilter = prefilter
     prefilterSet = LiteralSet(prefilter, ignoringASCIICase: true)
     literals = Self.literalSets(rules)
+    (anchorSet, anchorOwners) = Self.anchors(rules)
+  }
+
+  static func anchors(_ rules: [LeakRule]) -> (LiteralSet, [Int]) {
+    var needles: [String] = []
+    var owners: [Int] = []
+    for (i, rule) in rules.enumerated() where rule.scope == .anywhere {
+      guard case .regex = rule.matcher else { continue }
+      for anchor in rule.anchors {
+        needles.append(anchor)
+        owners.append(i)
+      }
+    }
+    return (LiteralSet(needles, ignoringASCIICase: true), owners)
+  }
+
+  /// Anchored rules: the regex is tried where an anchor occurs after a non-word byte.
+  func anchoredMatches(in text: String) -> [Int: Substring] {
+    var starts: [Int: [Int]] = [:]
+    var text = text
+    text.withUTF8 { bytes in
+      anchorSet.forEachMatch(in: bytes) { needle, offset in
+        let rule = anchorOwners[needle]
+        if offset > 0 {
+          let b = bytes[offset - 1]
+          if (b >= 0x30 && b <= 0x39) || (b | 0x20 >= 0x61 && b | 0x20 <= 0x7A) || b == 0x5F { return true }
+        }
+        if starts[rule, default: []].count < 8 { starts[rule, default: []].append(offset) }
+        return true
+      }
+    }
+    var out: [Int: Substring] = [:]
+    let utf8 = text.utf8
+    for (rule, offsets) in starts {
+      guard case .regex(let pattern) = rules[rule].matcher else { continue }
+      for offset in offsets {
+        let lower = utf8.index(utf8.startIndex, offsetBy: offset)
+        let window = text[lower...].prefix(240)
+        if let m = pattern.prefixMatch(in: String(window)) {
+          let upper = utf8.index(lower, offsetBy: m.utf8.count)
+          out[rule] = text[lower..<upper]
+          break
+        }
+      }
+    }
+    return out
   }
 
   static func literalSets(_ rules: [LeakRule]) -> [LiteralSet?] {
@@ -292,8 +350,16 @@ public struct RuleDetector: Detector {
       if !prefilterSet.isEmpty {
         guard prefilterSet.containsAny(text) else { return out }
       }
-      for (rule, literal) in zip(rules, literals) where rule.scope == .anywhere {
-        let m = literal.map { LeakRule.find($0, in: text[...]) } ?? rule.match(text[...])
+      let anchored = anchorSet.isEmpty ? [:] : anchoredMatches(in: text)
+      for (i, (rule, literal)) in zip(rules, literals).enumerated() where rule.scope == .anywhere {
+        let m: Substring?
+        if let literal {
+          m = LeakRule.find(literal, in: text[...])
+        } else if !rule.anchors.isEmpty {
+          m = anchored[i]
+        } else {
+          m = rule.match(text[...])
+        }
         if let m { out.append(Finding(detector: id, evidence: "\(rule.id): \(m)")) }
       }
     }

@@ -54,9 +54,16 @@ import Testing
     "<think>Results vary widely between the two methods.</think>ok",
     "<think>Claims 4 and 9 are duplicates of each other in scope.</think>ok",
     "<think>We should avoid repeating the same mistake in claim 3.</think>ok",
+    "<think>The reduplicate of 12 sequences is a biology term.</think>ok",
   ])
   func passesLegitimateDomainUses(output: String) {
     #expect(findings(detector, output).isEmpty)
+  }
+
+  @Test func evidenceIsTheMatchedNoteEvenFarIntoALongTrace() {
+    let long = String(repeating: "The sum of the odd numbers is a square. ", count: 200)
+    let found = findings(detector, "<think>\(long)DUPLICATE OF row 3886, keep going.</think>ok")
+    #expect(found.map(\.evidence) == ["duplicate-of: DUPLICATE OF row 3886"])
   }
 }
 

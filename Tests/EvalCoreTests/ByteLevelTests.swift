@@ -1,0 +1,152 @@
+import Foundation
+import Testing
+
+@testable import EvalCore
+
+@Suite struct JSONBytesTests {
+  func parse(_ text: String, keep: @escaping (String) -> Bool = { _ in true }) -> Result<JSONValue, JSONBytes.Failure> {
+    var bytes = Array(text.utf8)
+    return bytes.withUnsafeMutableBufferPointer { buffer in
+      JSONBytes.object(UnsafeBufferPointer(buffer), keep: keep).map(JSONValue.object)
+    }
+  }
+
+  /// Converts JSONSerialization's output to a JSONValue so the two parsers can be compared.
+  func reference(_ any: Any) -> JSONValue {
+    switch any {
+    case let s as String: return .string(s)
+    case let a as [Any]: return .array(a.map(reference))
+    case let d as [String: Any]: return .object(d.keys.sorted().map { ($0, reference(d[$0]!)) })
+    case is NSNull: return .null
+    case let n as NSNumber: return .number(n.stringValue)
+    default: return .null
+    }
+  }
+
+  func sortedKeys(_ v: JSONValue) -> JSONValue {
+    switch v {
+    case .object(let m): return .object(m.sorted { $0.key < $1.key }.map { ($0.key, sortedKeys($0.value)) })
+    case .array(let a): return .array(a.map(sortedKeys))
+    default: return v
+    }
+  }
+
+  @Test func agreesWithJSONSerializationOnValidRows() throws {
+    let rows = [
+      #"{"id": "r1", "messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "<think>\nA4 x:\ty</think>ok"}]}"#,
+      #"{"text": "caf\u00e9 \ud83d\ude00 \"quoted\" back\\slash \/ \b\f\r", "n": [null, {}, []]}"#,
+      #"{"prompt":"","response":"日本語のテキスト","score":12,"nested":{"a":{"b":[1,2,[3]]}}}"#,
+      "{ \"a\" : \"x\" , \"b\" : [ ] }",
+    ]
+    for row in rows {
+      let mine = try parse(row).get()
+      let theirs = reference(try JSONSerialization.jsonObject(with: Data(row.utf8)))
+      #expect(sortedKeys(mine) == sortedKeys(theirs), "\(row)")
+    }
+  }
+
+  @Test func numbersKeepTheirSourceText() throws {
+    let v = try parse(#"{"id": 3886, "x": -0.5e+3, "t": true, "f": false}"#).get()
+    #expect(v["t"] == .bool(true) && v["f"] == .bool(false))
+    #expect(v["id"] == .number("3886"))
+    #expect(v["x"]?.text == "-0.5e+3")
+  }
+
+  @Test func skippedMembersAreStillValidated() {
+    let keepIDOnly: (String) -> Bool = { $0 == "id" }
+    #expect((try? parse(#"{"id": "a", "other": [1, {"b": "c"}]}"#, keep: keepIDOnly).get())?["other"] == nil)
+    if case .failure(let why) = parse(#"{"id": "a", "other": [1, {"b": tru}]}"#, keep: keepIDOnly) {
+      #expect(why.reason.contains("invalid literal"))
+    } else {
+      Issue.record("an invalid skipped value must fail")
+    }
+  }
+
+  @Test(arguments: [
+    (#"{"a": 1,}"#, "expected a quoted key"),
+    (#"{"a" 1}"#, "expected ':'"),
+    (#"{"a": 01}"#, "leading zero"),
+    (#"{"a": "x"} trailing"#, "unexpected text after the object"),
+    (#"{"a": "unterminated}"#, "unterminated string"),
+    ("{\"a\": \"tab\there\"}", "control character"),
+    (#"{"a": "\q"}"#, "invalid escape"),
+    (#"{"a": "\ud800"}"#, "unpaired surrogate"),
+    (#"{"a": "\u12"}"#, #"invalid \u escape"#),
+    (#"[1, 2]"#, "expected a JSON object, found an array"),
+    (#""just a string""#, "expected a JSON object, found a string"),
+    ("", "empty line"),
+    (#"{"a": [1, 2}"#, "expected ',' or ']'"),
+  ])
+  func rejectsMalformedJSONWithAReason(input: String, reason: String) {
+    guard case .failure(let why) = parse(input) else {
+      Issue.record("accepted \(input)")
+      return
+    }
+    #expect(why.reason.contains(reason), "\(input): \(why.reason)")
+  }
+
+  @Test func errorsNameTheColumn() {
+    guard case .failure(let why) = parse(#"{"a": 1, "b": ?}"#) else {
+      Issue.record("accepted")
+      return
+    }
+    #expect(why.reason.contains("column 15"), "\(why.reason)")
+  }
+
+  @Test func deepNestingIsAnErrorNotACrash() {
+    let deep = "{\"a\": " + String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000) + "}"
+    guard case .failure(let why) = parse(deep) else {
+      Issue.record("accepted")
+      return
+    }
+    #expect(why.reason.contains("nesting deeper"))
+  }
+}
+
+@Suite struct LiteralSetTests {
+  func naive(_ needles: [String], _ text: String, ignoringCase: Bool) -> [(Int, Int)] {
+    let t = Array(text.utf8).map { ignoringCase ? LiteralSet.fold($0) : $0 }
+    var out: [(Int, Int)] = []
+    for offset in t.indices {
+      for (k, n) in needles.enumerated() {
+        let nb = Array(n.utf8).map { ignoringCase ? LiteralSet.fold($0) : $0 }
+        if offset + nb.count <= t.count && Array(t[offset..<offset + nb.count]) == nb { out.append((offset, k)) }
+      }
+    }
+    return out
+  }
+
+  @Test func findsEveryOccurrenceLikeANaiveSearch() {
+    let needles = ["duplicate of", "Diversify", "<|im_end|>", "ab", "x", "vary "]
+    let text = "We VARY the opening; DUPLICATE OF 3886 and diversify by… <|im_end|> abx ab xx duplicate o"
+    for ignoringCase in [true, false] {
+      let set = LiteralSet(needles, ignoringASCIICase: ignoringCase)
+      var found: [(Int, Int)] = []
+      var t = text
+      t.withUTF8 { buffer in
+        set.forEachMatch(in: buffer) { needle, offset in
+          found.append((offset, needle))
+          return true
+        }
+      }
+      let expected = naive(needles, text, ignoringCase: ignoringCase)
+      #expect(found.sorted { $0 < $1 }.map { "\($0.0):\($0.1)" } == expected.sorted { $0 < $1 }.map { "\($0.0):\($0.1)" })
+    }
+  }
+
+  @Test func caseSensitiveSetsDoNotFold() {
+    let set = LiteralSet(["<bos>"], ignoringASCIICase: false)
+    #expect(!set.containsAny("<BOS> text"))
+    #expect(set.containsAny("x<bos>"))
+    #expect(LiteralSet(["<bos>"], ignoringASCIICase: true).containsAny("<BOS> text"))
+  }
+
+  @Test func asciiCheckSeesAHighByteAnywhere() {
+    for position in 0..<40 {
+      var bytes = [UInt8](repeating: 0x61, count: 40)
+      bytes[position] = 0xC3
+      #expect(!bytes.withUnsafeBufferPointer(ByteSearch.isASCII), "\(position)")
+    }
+    #expect(ByteSearch.isASCII(String(repeating: "plain text ", count: 10)))
+  }
+}
