@@ -58,7 +58,8 @@ let package = Package(
       path: "Benchmarks/EmissionBenchmark",
       swiftSettings: swiftSettings
     ),
-    .testTarget(name: "LeakScannerTests", dependencies: ["LeakScanner", "EvalCore"], swiftSettings: swiftSettings),
+    .testTarget(
+      name: "LeakScannerTests", dependencies: ["LeakScanner", "EvalCore"], swiftSettings: swiftSettings),
     .testTarget(name: "FieldEvalCLITests", dependencies: ["fieldeval"], swiftSettings: swiftSettings),
     .executableTarget(
       name: "llama-backend-bench",

@@ -15,7 +15,8 @@ import Foundation
 
 let arguments = CommandLine.arguments
 let rows = arguments.count > 1 ? Int(arguments[1]) ?? 1_000_000 : 1_000_000
-let path = arguments.count > 2 ? arguments[2] : NSTemporaryDirectory() + "fieldeval-emission-bench-\(rows).jsonl"
+let path =
+  arguments.count > 2 ? arguments[2] : NSTemporaryDirectory() + "fieldeval-emission-bench-\(rows).jsonl"
 
 func generate(rows: Int, path: String) throws {
   let sentences = [
@@ -37,16 +38,22 @@ func generate(rows: Int, path: String) throws {
       .replacingOccurrences(of: "\n", with: "\\n")
   }
   for i in 0..<rows {
-    var think = (0..<Int.random(in: 4...12, using: &rng)).map { _ in sentences.randomElement(using: &rng)! }.joined(
-      separator: " ")
+    var think = (0..<Int.random(in: 4...12, using: &rng)).map { _ in sentences.randomElement(using: &rng)! }
+      .joined(
+        separator: " ")
     var output = "<think>\n\(think)\n</think>\n\nThe answer follows from the reasoning above."
     var finish = "stop"
     switch i % 50 {
-    case 1: output = "<think>\n" + String(repeating: "So the remainder is 2 because the cycle has length 3. ", count: 40); finish = "length"
+    case 1:
+      output =
+        "<think>\n" + String(repeating: "So the remainder is 2 because the cycle has length 3. ", count: 40)
+      finish = "length"
     case 2: output = "<think>\n" + think
     case 3: output = "<think>\n\n</think>\n\nAnswer."
     case 4: output = think + "\n</think>\n\nAnswer."
-    case 5: think += " The applicantâ€™s argument isnâ€™t persuasive."; output = "<think>\(think)</think>ok"
+    case 5:
+      think += " The applicantâ€™s argument isnâ€™t persuasive."
+      output = "<think>\(think)</think>ok"
     case 6: output = "<think>\(think) 그러므로 답은 다음과 같습니다</think>ok"
     case 7: output = "<think>thetwobooksmustbeadjacentsotreatthemasoneblock \(think)</think>ok"
     default: break
@@ -91,7 +98,10 @@ func report(_ name: String, rows: Int, seconds: Double) {
 
 let (decoded, tDecode) = try await time { () -> Int in
   var n = 0
-  try OutputRecordReader(path: path).forEach { _ in n += 1 } onIssue: { _ in }
+  try OutputRecordReader(path: path).forEach { _ in
+    n += 1
+  } onIssue: { _ in
+  }
   return n
 }
 report("read + decode only (1 thread)", rows: decoded, seconds: tDecode)
@@ -105,9 +115,14 @@ let (parallel, tParallel) = try await time {
 }
 report("emission checks (\(cores) threads)", rows: parallel.overall.rows, seconds: tParallel)
 
-precondition(parallel.overall.rows == single.overall.rows && parallel.badLines == single.badLines, "shard merge mismatch")
+precondition(
+  parallel.overall.rows == single.overall.rows && parallel.badLines == single.badLines, "shard merge mismatch"
+)
 print(
   String(
-    format: "ratio: checks(%d threads) / decode-only = %.2f×   checks(%d threads) / checks(1 thread) = %.2f×", cores,
+    format: "ratio: checks(%d threads) / decode-only = %.2f×   checks(%d threads) / checks(1 thread) = %.2f×",
+    cores,
     tDecode / tParallel, cores, tSingle / tParallel))
-print("rows: \(single.overall.rows)  malformed lines: \(single.badLines)  loop rate: \(String(format: "%.3f", single.overall.value(of: .loopRate)))")
+print(
+  "rows: \(single.overall.rows)  malformed lines: \(single.badLines)  loop rate: \(String(format: "%.3f", single.overall.value(of: .loopRate)))"
+)

@@ -96,7 +96,10 @@ public struct EmissionAnalyzer: Sendable {
   public var tokenCounter: any TokenCounter
 
   /// Creates an analyzer. Without an exact counter, ``ApproximateTokenCounter`` is used.
-  public init(configuration: EmissionConfiguration = EmissionConfiguration(), tokenCounter: any TokenCounter = ApproximateTokenCounter()) {
+  public init(
+    configuration: EmissionConfiguration = EmissionConfiguration(),
+    tokenCounter: any TokenCounter = ApproximateTokenCounter()
+  ) {
     self.configuration = configuration
     self.tokenCounter = tokenCounter
   }

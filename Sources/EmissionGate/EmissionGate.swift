@@ -49,11 +49,15 @@ public struct EmissionRule: Sendable, Hashable, Codable {
     .init(metric, .absolute(.atMost(value)), scope: scope)
   }
   /// `metric ≥ factor × baseline`.
-  public static func atLeastBaseline(_ metric: EmissionMetric, _ factor: Double, scope: Scope = .overall) -> Self {
+  public static func atLeastBaseline(_ metric: EmissionMetric, _ factor: Double, scope: Scope = .overall)
+    -> Self
+  {
     .init(metric, .atLeastBaseline(factor: factor), scope: scope)
   }
   /// `metric ≤ factor × baseline`.
-  public static func atMostBaseline(_ metric: EmissionMetric, _ factor: Double, scope: Scope = .overall) -> Self {
+  public static func atMostBaseline(_ metric: EmissionMetric, _ factor: Double, scope: Scope = .overall)
+    -> Self
+  {
     .init(metric, .atMostBaseline(factor: factor), scope: scope)
   }
 }

@@ -49,10 +49,14 @@ public struct EmissionGateFile: Sendable {
   static func parse(_ root: YAMLNode) throws -> EmissionGateFile {
     var config = EmissionConfiguration()
     var rules: [EmissionRule]? = nil
-    for (key, value) in try root.requireKeys(in: ["reasoning", "fields", "checks", "rules"], context: "the gate file") {
+    for (key, value) in try root.requireKeys(
+      in: ["reasoning", "fields", "checks", "rules"], context: "the gate file")
+    {
       switch key {
       case "reasoning":
-        for (k, v) in try value.requireKeys(in: ["open_tag", "close_tag", "template_opens_think"], context: "reasoning") {
+        for (k, v) in try value.requireKeys(
+          in: ["open_tag", "close_tag", "template_opens_think"], context: "reasoning")
+        {
           switch k {
           case "open_tag": config.format.openTag = try nonEmpty(v, "open_tag")
           case "close_tag": config.format.closeTag = try nonEmpty(v, "close_tag")
@@ -105,7 +109,9 @@ public struct EmissionGateFile: Sendable {
     {
       switch key {
       case "repetition":
-        for (k, v) in try value.requireKeys(in: ["min_repeats", "min_span_words", "max_period_words"], context: "repetition") {
+        for (k, v) in try value.requireKeys(
+          in: ["min_repeats", "min_span_words", "max_period_words"], context: "repetition")
+        {
           let n = try positive(v)
           switch k {
           case "min_repeats": config.repetition.minRepeats = max(2, n)
@@ -122,7 +128,8 @@ public struct EmissionGateFile: Sendable {
             for item in try v.sequence() {
               guard let s = ScriptClass(rawValue: try item.string()) else {
                 throw item.error(
-                  "unknown script '\(try item.string())'; expected one of: \(ScriptClass.allCases.map(\.rawValue).joined(separator: ", "))")
+                  "unknown script '\(try item.string())'; expected one of: \(ScriptClass.allCases.map(\.rawValue).joined(separator: ", "))"
+                )
               }
               set.insert(s)
             }
@@ -146,7 +153,9 @@ public struct EmissionGateFile: Sendable {
           }
         }
       default:
-        for (k, v) in try value.requireKeys(in: ["min_sequences", "count_replacement_characters"], context: "mojibake") {
+        for (k, v) in try value.requireKeys(
+          in: ["min_sequences", "count_replacement_characters"], context: "mojibake")
+        {
           if k == "min_sequences" {
             config.mojibake.minSequences = try positive(v)
           } else {
@@ -165,7 +174,8 @@ public struct EmissionGateFile: Sendable {
 
   static func parseRule(_ node: YAMLNode) throws -> EmissionRule {
     let entries = try node.requireKeys(
-      in: ["metric", "min", "max", "min_relative", "max_relative", "category", "per_category"], context: "a rule")
+      in: ["metric", "min", "max", "min_relative", "max_relative", "category", "per_category"],
+      context: "a rule")
     var metric: EmissionMetric? = nil
     var bound: EmissionBound? = nil
     var scope = EmissionRule.Scope.overall
@@ -175,11 +185,14 @@ public struct EmissionGateFile: Sendable {
         let name = try v.string()
         guard let m = EmissionMetric(rawValue: name) else {
           throw v.error(
-            "unknown metric '\(name)'; expected one of: \(EmissionMetric.allCases.map(\.rawValue).joined(separator: ", "))")
+            "unknown metric '\(name)'; expected one of: \(EmissionMetric.allCases.map(\.rawValue).joined(separator: ", "))"
+          )
         }
         metric = m
       case "min", "max", "min_relative", "max_relative":
-        guard bound == nil else { throw v.error("a rule takes exactly one of min, max, min_relative, max_relative") }
+        guard bound == nil else {
+          throw v.error("a rule takes exactly one of min, max, min_relative, max_relative")
+        }
         let x = try v.double()
         switch k {
         case "min": bound = .absolute(.atLeast(x))
@@ -194,7 +207,9 @@ public struct EmissionGateFile: Sendable {
       }
     }
     guard let metric else { throw node.error("rule has no 'metric'") }
-    guard let bound else { throw node.error("rule for \(metric.rawValue) needs one of min, max, min_relative, max_relative") }
+    guard let bound else {
+      throw node.error("rule for \(metric.rawValue) needs one of min, max, min_relative, max_relative")
+    }
     return EmissionRule(metric, bound, scope: scope)
   }
 }

@@ -165,7 +165,9 @@ public struct EmissionSummary: Sendable, Hashable, Codable {
   /// Adds one checked row.
   public mutating func add(_ row: EmissionRow) {
     overall.add(row, evidenceLimit: evidenceLimit)
-    if !row.category.isEmpty { perCategory[row.category, default: EmissionStats()].add(row, evidenceLimit: evidenceLimit) }
+    if !row.category.isEmpty {
+      perCategory[row.category, default: EmissionStats()].add(row, evidenceLimit: evidenceLimit)
+    }
   }
 
   /// Records a malformed input line.
@@ -199,7 +201,9 @@ public struct EmissionSummary: Sendable, Hashable, Codable {
   /// Checks a JSONL file on several threads, each reading its own byte range, and merges the
   /// results. The summary equals the single-threaded one except that evidence row ids are
   /// kept per shard in file order.
-  public static func measure(path: String, analyzer: EmissionAnalyzer, parallelism: Int) async throws -> EmissionSummary {
+  public static func measure(path: String, analyzer: EmissionAnalyzer, parallelism: Int) async throws
+    -> EmissionSummary
+  {
     let size = try JSONLReader(path: path).fileSize()
     let shards = max(1, min(parallelism, size / (1 << 20) + 1))
     let fields = analyzer.configuration.fields
@@ -211,7 +215,11 @@ public struct EmissionSummary: Sendable, Hashable, Codable {
           var summary = EmissionSummary(evidenceLimit: limit)
           var reader = OutputRecordReader(path: path, fields: fields)
           reader.reader.byteRange = range
-          try reader.forEach { summary.add(analyzer.analyze($0)) } onIssue: { summary.add($0) }
+          try reader.forEach {
+            summary.add(analyzer.analyze($0))
+          } onIssue: {
+            summary.add($0)
+          }
           return (k, summary)
         }
       }
@@ -234,7 +242,9 @@ public struct EmissionSummary: Sendable, Hashable, Codable {
   }
 
   /// Checks in-memory records.
-  public static func measure(_ records: some Sequence<OutputRecord>, analyzer: EmissionAnalyzer) -> EmissionSummary {
+  public static func measure(_ records: some Sequence<OutputRecord>, analyzer: EmissionAnalyzer)
+    -> EmissionSummary
+  {
     var summary = EmissionSummary(evidenceLimit: analyzer.configuration.evidenceLimit)
     for record in records { summary.add(analyzer.analyze(record)) }
     return summary

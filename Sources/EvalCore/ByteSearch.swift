@@ -136,7 +136,9 @@ package struct LiteralSet: Sendable {
   @inline(__always) package static func fold(_ b: UInt8) -> UInt8 { b >= 0x41 && b <= 0x5A ? b | 0x20 : b }
   @inline(__always) static func hash(_ w: UInt32) -> Int { Int((w &* 0x9E37_79B1) >> 16) }
 
-  @inline(__always) func matches(_ needle: [UInt8], at offset: Int, in base: UnsafePointer<UInt8>, count: Int) -> Bool {
+  @inline(__always) func matches(_ needle: [UInt8], at offset: Int, in base: UnsafePointer<UInt8>, count: Int)
+    -> Bool
+  {
     guard offset + needle.count <= count else { return false }
     if ignoringASCIICase {
       for k in 0..<needle.count where Self.fold(base[offset + k]) != needle[k] { return false }
@@ -172,7 +174,8 @@ package struct LiteralSet: Sendable {
             guard body(shortHits[nextShort].needle, shortHits[nextShort].offset) else { return }
             nextShort += 1
           }
-          for (k, needle) in needles.enumerated() where needle.count >= 4 && matches(needle, at: i, in: base, count: count) {
+          for (k, needle) in needles.enumerated()
+          where needle.count >= 4 && matches(needle, at: i, in: base, count: count) {
             guard body(k, i) else { return }
           }
         }

@@ -50,7 +50,8 @@ package enum JSONLine {
     let issue = { (kind: LineIssueKind) in
       LineIssue(line: line.number, offset: line.offset, length: line.bytes.count, kind: kind)
     }
-    guard (bytes.withContiguousStorageIfAvailable { String(validating: $0, as: UTF8.self) != nil } ?? true) else {
+    guard bytes.withContiguousStorageIfAvailable { String(validating: $0, as: UTF8.self) != nil } ?? true
+    else {
       return .failure(issue(.invalidUTF8))
     }
     do {

@@ -179,4 +179,3 @@ package func formatNumber(_ value: Double) -> String {
   if s.hasSuffix(".") { s.removeLast() }
   return s
 }
-

@@ -116,7 +116,8 @@ package struct JSONBytes {
   private func fail(_ why: String) -> Failure { Failure(reason: "\(why) at column \(i + 1)") }
 
   private func describe(_ b: UInt8) -> String {
-    b >= 0x20 && b < 0x7F ? "'\(Character(Unicode.Scalar(b)))'" : "byte 0x\(String(b, radix: 16, uppercase: true))"
+    b >= 0x20 && b < 0x7F
+      ? "'\(Character(Unicode.Scalar(b)))'" : "byte 0x\(String(b, radix: 16, uppercase: true))"
   }
 
   @inline(__always) private mutating func skipSpace() {
@@ -148,7 +149,9 @@ package struct JSONBytes {
     while true {
       skipSpace()
       guard i < count, base[i] == UInt8(ascii: "\"") else {
-        throw i < count ? fail("expected a quoted key, found \(describe(base[i]))") : fail("unexpected end of line in object")
+        throw i < count
+          ? fail("expected a quoted key, found \(describe(base[i]))")
+          : fail("unexpected end of line in object")
       }
       let key = try string(build: true)!
       try expect(UInt8(ascii: ":"), "':'")
@@ -163,7 +166,9 @@ package struct JSONBytes {
         i += 1
         continue
       }
-      guard base[i] == UInt8(ascii: "}") else { throw fail("expected ',' or '}', found \(describe(base[i]))") }
+      guard base[i] == UInt8(ascii: "}") else {
+        throw fail("expected ',' or '}', found \(describe(base[i]))")
+      }
       i += 1
       return members
     }
@@ -198,17 +203,27 @@ package struct JSONBytes {
           i += 1
           continue
         }
-        guard base[i] == UInt8(ascii: "]") else { throw fail("expected ',' or ']', found \(describe(base[i]))") }
+        guard base[i] == UInt8(ascii: "]") else {
+          throw fail("expected ',' or ']', found \(describe(base[i]))")
+        }
         i += 1
         return build ? .array(items) : nil
       }
-    case UInt8(ascii: "t"): try literal("true"); return .bool(true)
-    case UInt8(ascii: "f"): try literal("false"); return .bool(false)
-    case UInt8(ascii: "n"): try literal("null"); return .null
+    case UInt8(ascii: "t"):
+      try literal("true")
+      return .bool(true)
+    case UInt8(ascii: "f"):
+      try literal("false")
+      return .bool(false)
+    case UInt8(ascii: "n"):
+      try literal("null")
+      return .null
     case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
       let start = i
       try number()
-      return build ? .number(String(decoding: UnsafeBufferPointer(start: base + start, count: i - start), as: UTF8.self)) : nil
+      return build
+        ? .number(String(decoding: UnsafeBufferPointer(start: base + start, count: i - start), as: UTF8.self))
+        : nil
     default:
       throw fail("unexpected character \(describe(base[i]))")
     }

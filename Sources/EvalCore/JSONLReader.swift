@@ -110,7 +110,9 @@ public struct JSONLReader: Sendable {
   public var byteRange: Range<Int>?
 
   /// Creates a reader for the file at `path`.
-  public init(path: String, maxLineBytes: Int = 64 << 20, chunkBytes: Int = 4 << 20, byteRange: Range<Int>? = nil) {
+  public init(
+    path: String, maxLineBytes: Int = 64 << 20, chunkBytes: Int = 4 << 20, byteRange: Range<Int>? = nil
+  ) {
     self.path = path
     self.maxLineBytes = maxLineBytes
     self.chunkBytes = max(1024, chunkBytes)
@@ -173,7 +175,9 @@ public struct JSONLReader: Sendable {
         var found = false
         while !found {
           let n = skipBuf.withUnsafeMutableBytes { read(fd, $0.baseAddress, chunkBytes) }
-          if n < 0 { throw EvalCoreError.unreadableFile(path: path, reason: String(cString: strerror(errno))) }
+          if n < 0 {
+            throw EvalCoreError.unreadableFile(path: path, reason: String(cString: strerror(errno)))
+          }
           if n == 0 { return }
           if let idx = skipBuf[0..<n].firstIndex(of: 0x0A) {
             found = true
@@ -204,14 +208,17 @@ public struct JSONLReader: Sendable {
       while let nl = buffer[scanFrom...].firstIndex(of: 0x0A) {
         if skipping {
           let length = fileOffset + nl - skipStart
-          try onOversizedLine(LineIssue(line: lineNumber, offset: skipStart, length: length, kind: .lineTooLong(length: length)))
+          try onOversizedLine(
+            LineIssue(line: lineNumber, offset: skipStart, length: length, kind: .lineTooLong(length: length))
+          )
           skipping = false
         } else {
           let start = fileOffset + lineStart
           if start >= rangeEnd { return }
           if nl - lineStart > maxLineBytes {
             let length = nl - lineStart
-            try onOversizedLine(LineIssue(line: lineNumber, offset: start, length: length, kind: .lineTooLong(length: length)))
+            try onOversizedLine(
+              LineIssue(line: lineNumber, offset: start, length: length, kind: .lineTooLong(length: length)))
           } else {
             try body(JSONLLine(number: lineNumber, offset: start, bytes: buffer[lineStart..<nl]))
           }
@@ -226,7 +233,9 @@ public struct JSONLReader: Sendable {
           if start < rangeEnd {
             let length = fileOffset + buffer.count - start
             if skipping || length > maxLineBytes {
-              try onOversizedLine(LineIssue(line: lineNumber, offset: start, length: length, kind: .lineTooLong(length: length)))
+              try onOversizedLine(
+                LineIssue(line: lineNumber, offset: start, length: length, kind: .lineTooLong(length: length))
+              )
             } else {
               try body(JSONLLine(number: lineNumber, offset: start, bytes: buffer[lineStart...]))
             }

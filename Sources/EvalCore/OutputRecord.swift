@@ -91,7 +91,9 @@ public struct RecordFields: Sendable, Hashable {
   package func record(from object: [String: Any], line: JSONLLine) -> Result<OutputRecord, LineIssue> {
     guard let output = output.value(in: object) as? String else {
       return .failure(
-        LineIssue(line: line.number, offset: line.offset, length: line.bytes.count, kind: .missingField(output.description)))
+        LineIssue(
+          line: line.number, offset: line.offset, length: line.bytes.count,
+          kind: .missingField(output.description)))
     }
     let id = JSONLine.string(self.id.value(in: object)) ?? "line-\(line.number)"
     let finish = (finishReason.value(in: object) as? String).map { FinishReason(rawValue: $0) ?? .other }
@@ -147,7 +149,11 @@ public struct OutputRecordReader: Sendable {
   public func readAll() throws -> (records: [OutputRecord], issues: [LineIssue]) {
     var records: [OutputRecord] = []
     var issues: [LineIssue] = []
-    try forEach { records.append($0) } onIssue: { issues.append($0) }
+    try forEach {
+      records.append($0)
+    } onIssue: {
+      issues.append($0)
+    }
     return (records, issues)
   }
 }

@@ -26,7 +26,8 @@ public struct ReasoningFormat: Sendable, Hashable, Codable {
   public var opening: ThinkOpening
 
   /// Creates a format.
-  public init(openTag: String = "<think>", closeTag: String = "</think>", opening: ThinkOpening = .automatic) {
+  public init(openTag: String = "<think>", closeTag: String = "</think>", opening: ThinkOpening = .automatic)
+  {
     self.openTag = openTag
     self.closeTag = closeTag
     self.opening = opening
@@ -98,7 +99,11 @@ public struct ReasoningTrace: Sendable, Hashable {
     case .explicit: prefilled = false
     case .prefilled: prefilled = !(text.drop { $0.isWhitespace }.hasPrefix(open))
     case .automatic:
-      if let c = firstClose { prefilled = firstOpen.map { c.lowerBound < $0.lowerBound } ?? true } else { prefilled = false }
+      if let c = firstClose {
+        prefilled = firstOpen.map { c.lowerBound < $0.lowerBound } ?? true
+      } else {
+        prefilled = false
+      }
     }
 
     var inside = prefilled
@@ -115,7 +120,8 @@ public struct ReasoningTrace: Sendable, Hashable {
           continue
         }
         if let c = nextClose {
-          blocks.append(ThinkBlock(content: text[blockStart..<c.lowerBound], closed: true, prefilled: blockPrefilled))
+          blocks.append(
+            ThinkBlock(content: text[blockStart..<c.lowerBound], closed: true, prefilled: blockPrefilled))
           cursor = c.upperBound
           inside = false
         } else {

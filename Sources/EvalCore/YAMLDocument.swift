@@ -17,7 +17,8 @@ package struct YAMLNode: @unchecked Sendable {
       switch error {
       case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
         .composer(_, let problem, let mark, _):
-        throw EvalCoreError.invalidConfiguration(file: file, line: mark.line, column: mark.column, reason: problem)
+        throw EvalCoreError.invalidConfiguration(
+          file: file, line: mark.line, column: mark.column, reason: problem)
       default:
         throw EvalCoreError.invalidConfiguration(file: file, line: nil, column: nil, reason: "\(error)")
       }
@@ -30,7 +31,8 @@ package struct YAMLNode: @unchecked Sendable {
       throw EvalCoreError.unreadableFile(path: path, reason: "no such file or not readable")
     }
     guard let text = String(data: data, encoding: .utf8) else {
-      throw EvalCoreError.invalidConfiguration(file: path, line: nil, column: nil, reason: "file is not valid UTF-8")
+      throw EvalCoreError.invalidConfiguration(
+        file: path, line: nil, column: nil, reason: "file is not valid UTF-8")
     }
     return try parse(text, file: path)
   }
@@ -49,7 +51,9 @@ package struct YAMLNode: @unchecked Sendable {
   package func mapping(_ what: String = "a mapping") throws -> [(key: String, value: YAMLNode)] {
     guard case .mapping(let m) = node else { throw error("expected \(what)") }
     return try m.map { pair in
-      guard case .scalar(let s) = pair.key else { throw YAMLNode(node: pair.key, file: file).error("keys must be strings") }
+      guard case .scalar(let s) = pair.key else {
+        throw YAMLNode(node: pair.key, file: file).error("keys must be strings")
+      }
       return (s.string, YAMLNode(node: pair.value, file: file))
     }
   }
@@ -91,13 +95,16 @@ package struct YAMLNode: @unchecked Sendable {
   }
 
   /// Checks that a mapping uses only `allowed` keys, so typos are reported instead of ignored.
-  package func requireKeys(in allowed: Set<String>, context: String) throws -> [(key: String, value: YAMLNode)] {
+  package func requireKeys(in allowed: Set<String>, context: String) throws -> [(
+    key: String, value: YAMLNode
+  )] {
     let entries = try mapping("a mapping for \(context)")
     guard case .mapping(let m) = node else { return entries }
     for pair in m {
       if case .scalar(let s) = pair.key, !allowed.contains(s.string) {
         throw YAMLNode(node: pair.key, file: file).error(
-          "unknown key '\(s.string)' in \(context); expected one of: \(allowed.sorted().joined(separator: ", "))")
+          "unknown key '\(s.string)' in \(context); expected one of: \(allowed.sorted().joined(separator: ", "))"
+        )
       }
     }
     return entries

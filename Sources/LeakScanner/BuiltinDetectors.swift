@@ -44,21 +44,31 @@ public struct ChatTemplateTokens: Sendable, Hashable {
 public enum BuiltinDetectors {
   /// Designators and tags at the start of a reasoning block.
   public static func scaffoldPrefix() -> RuleDetector {
-    func rule(_ id: String, _ summary: String, _ pattern: String, ci: Bool = false, _ filter: HeadFilter) -> LeakRule {
+    func rule(_ id: String, _ summary: String, _ pattern: String, ci: Bool = false, _ filter: HeadFilter)
+      -> LeakRule
+    {
       LeakRule(
-        id: id, summary: summary, scope: .thinkStart, matcher: .regex(try! Pattern(pattern, caseInsensitive: ci)),
+        id: id, summary: summary, scope: .thinkStart,
+        matcher: .regex(try! Pattern(pattern, caseInsensitive: ci)),
         headFilter: filter)
     }
-    let labels = ["remix", "variant", "persona", "template", "seed", "family", "archetype", "combinator", "generator", "batch"]
+    let labels = [
+      "remix", "variant", "persona", "template", "seed", "family", "archetype", "combinator", "generator",
+      "batch",
+    ]
     return RuleDetector(
       id: "scaffold-prefix", summary: "scaffolding at the start of reasoning (designators, tags, labels)",
       rules: [
         rule(
           "designator", "family code such as `A4 spice combinator:`",
           #"[A-Z]{1,3}[0-9]{1,4}[a-z]?(?:[ \t]+[\w'-]+){0,5}[ \t]*(?::|\||–|—| - )[ \t]*"#, .designator),
-        rule("bracket-tag", "bracketed tag such as `[variant 3]`", #"(?:\[[A-Za-z][^\]\n]{0,39}\]|<<[^>\n]{1,40}>>|\{\{[^}\n]{1,40}\}\})[ \t]*:?[ \t]*"#,
+        rule(
+          "bracket-tag", "bracketed tag such as `[variant 3]`",
+          #"(?:\[[A-Za-z][^\]\n]{0,39}\]|<<[^>\n]{1,40}>>|\{\{[^}\n]{1,40}\}\})[ \t]*:?[ \t]*"#,
           .firstByte(Array("[<{".utf8))),
-        rule("key-value", "key=value tags such as `persona=lawyer`", #"(?:[A-Za-z_][\w-]*=[^\s,;]+[ \t,;]*)+"#, .keyValue),
+        rule(
+          "key-value", "key=value tags such as `persona=lawyer`", #"(?:[A-Za-z_][\w-]*=[^\s,;]+[ \t,;]*)+"#,
+          .keyValue),
         rule(
           "label", "generator labels such as `Remix 2:` or `Persona: …`",
           #"(?:remix|variant|persona|template|seed|family|archetype|combinator|generator|batch)\b[^:\n]{0,40}:[ \t]*"#,
@@ -70,14 +80,18 @@ public enum BuiltinDetectors {
   public static func producerNotes() -> RuleDetector {
     func rule(_ id: String, _ summary: String, _ pattern: String, _ anchors: [String]) -> LeakRule {
       LeakRule(
-        id: id, summary: summary, scope: .anywhere, matcher: .regex(try! Pattern(pattern, caseInsensitive: true)),
+        id: id, summary: summary, scope: .anywhere,
+        matcher: .regex(try! Pattern(pattern, caseInsensitive: true)),
         anchors: anchors)
     }
     let rules = [
       rule(
-        "duplicate-of", "`duplicate of 3886`", #"\bduplicate of[ \t]+(?:row|item|sample|example|id)?[ \t]*#?[0-9]+\b"#,
+        "duplicate-of", "`duplicate of 3886`",
+        #"\bduplicate of[ \t]+(?:row|item|sample|example|id)?[ \t]*#?[0-9]+\b"#,
         ["duplicate of"]),
-      rule("same-as", "`same as row 12`", #"\bsame as (?:row|item|sample|example)[ \t]*#?[0-9]+\b"#, ["same as "]),
+      rule(
+        "same-as", "`same as row 12`", #"\bsame as (?:row|item|sample|example)[ \t]*#?[0-9]+\b"#, ["same as "]
+      ),
       rule(
         "diversify", "`diversify by …`",
         #"\bdiversify (?:by|with|across|the (?:opening|openings|phrasing|wording|style|answers?|examples?|rows?|samples?))\b"#,
@@ -203,7 +217,8 @@ public struct SpecialTokenDetector: Detector {
     search = Self.search(template)
   }
 
-  private static func search(_ template: ChatTemplateTokens?) -> (LiteralSet, [(ChatTemplateTokens, String)]) {
+  private static func search(_ template: ChatTemplateTokens?) -> (LiteralSet, [(ChatTemplateTokens, String)])
+  {
     var templates = ChatTemplateTokens.builtIn
     if let template, !templates.contains(template) { templates.insert(template, at: 0) }
     let owners = templates.flatMap { t in t.allTokens.map { (t, $0) } }

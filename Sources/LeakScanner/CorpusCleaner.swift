@@ -32,7 +32,10 @@ public struct CorpusCleaner: Sendable {
   public var repair: Bool
 
   /// Creates a cleaner.
-  public init(configuration: ScanConfiguration = ScanConfiguration(), acceptDiscovered: Bool = false, repair: Bool = false) {
+  public init(
+    configuration: ScanConfiguration = ScanConfiguration(), acceptDiscovered: Bool = false,
+    repair: Bool = false
+  ) {
     self.configuration = configuration
     self.acceptDiscovered = acceptDiscovered
     self.repair = repair
@@ -41,14 +44,17 @@ public struct CorpusCleaner: Sendable {
   /// Cleans `path` into `cleanOut` and `quarantineOut` (and `auditOut` with `repair`).
   ///
   /// - Returns: the counts and the scan report the decisions were based on.
-  public func clean(path: String, cleanOut: String, quarantineOut: String, auditOut: String? = nil) async throws -> (
-    CleanSummary, ScanReport
-  ) {
+  public func clean(path: String, cleanOut: String, quarantineOut: String, auditOut: String? = nil)
+    async throws -> (
+      CleanSummary, ScanReport
+    )
+  {
     let scanner = CorpusScanner(configuration: configuration)
     let (report, verdicts) = try await scanner.scanWithVerdicts(
       path: path, shard: nil, parallelism: ProcessInfo.processInfo.activeProcessorCount)
     let discoveredRules = report.discovered.filter { acceptDiscovered || $0.highConfidence }.map { $0.rule() }
-    let discovered = RuleDetector(id: DetectorID.discovered, summary: "discovered scaffolding", rules: discoveredRules)
+    let discovered = RuleDetector(
+      id: DetectorID.discovered, summary: "discovered scaffolding", rules: discoveredRules)
     let parser = CorpusRowParser(shape: configuration.shape)
 
     let cleanFile = try OutputFile(path: cleanOut)
@@ -62,7 +68,9 @@ public struct CorpusCleaner: Sendable {
       try reader.forEachLine { line in
         summary.lines += 1
         if line.isBlank {
-          try quarantine(quarantineFile, line: line.number, id: nil, reasons: [Finding(detector: "blank-line", evidence: "blank line")], raw: line.bytes, json: false)
+          try quarantine(
+            quarantineFile, line: line.number, id: nil,
+            reasons: [Finding(detector: "blank-line", evidence: "blank line")], raw: line.bytes, json: false)
           summary.quarantined += 1
           return
         }
@@ -73,7 +81,8 @@ public struct CorpusCleaner: Sendable {
           if case .missingField = issue.kind { isJSON = true }
           try quarantine(
             quarantineFile, line: line.number, id: nil,
-            reasons: [Finding(detector: DetectorID.malformed, evidence: issue.description)], raw: line.bytes, json: isJSON)
+            reasons: [Finding(detector: DetectorID.malformed, evidence: issue.description)], raw: line.bytes,
+            json: isJSON)
           summary.quarantined += 1
           summary.malformed += 1
           return
@@ -93,7 +102,8 @@ public struct CorpusCleaner: Sendable {
           return
         }
         if repair, findings.allSatisfy({ $0.repairPrefix != nil }),
-          let repaired = Repair.strip(prefixes: findings.compactMap(\.repairPrefix), from: line, format: configuration.format)
+          let repaired = Repair.strip(
+            prefixes: findings.compactMap(\.repairPrefix), from: line, format: configuration.format)
         {
           try cleanFile.write(repaired)
           summary.clean += 1
@@ -102,10 +112,14 @@ public struct CorpusCleaner: Sendable {
             "line": line.number, "id": row.id, "removed": findings.compactMap(\.repairPrefix),
             "detectors": findings.map(\.detector),
           ]
-          try auditFile?.write(Array(try JSONSerialization.data(withJSONObject: audit, options: [.sortedKeys, .withoutEscapingSlashes]))[...])
+          try auditFile?.write(
+            Array(
+              try JSONSerialization.data(
+                withJSONObject: audit, options: [.sortedKeys, .withoutEscapingSlashes]))[...])
           return
         }
-        try quarantine(quarantineFile, line: line.number, id: row.id, reasons: findings, raw: line.bytes, json: true)
+        try quarantine(
+          quarantineFile, line: line.number, id: row.id, reasons: findings, raw: line.bytes, json: true)
         summary.quarantined += 1
       } onOversizedLine: { issue in
         summary.lines += 1
@@ -113,7 +127,8 @@ public struct CorpusCleaner: Sendable {
         let bytes = try source.read(upToCount: issue.length) ?? Data()
         try quarantine(
           quarantineFile, line: issue.line, id: nil,
-          reasons: [Finding(detector: DetectorID.malformed, evidence: issue.description)], raw: Array(bytes)[...], json: false)
+          reasons: [Finding(detector: DetectorID.malformed, evidence: issue.description)],
+          raw: Array(bytes)[...], json: false)
         summary.quarantined += 1
         summary.malformed += 1
       }
@@ -129,13 +144,19 @@ public struct CorpusCleaner: Sendable {
     return (summary, report)
   }
 
-  func quarantine(_ file: OutputFile, line: Int, id: String?, reasons: [Finding], raw: ArraySlice<UInt8>, json: Bool) throws {
-    var head: [String: Any] = ["line": line, "reasons": reasons.map { r -> [String: Any] in
-      ["detector": r.detector, "evidence": r.evidence]
-    }]
+  func quarantine(
+    _ file: OutputFile, line: Int, id: String?, reasons: [Finding], raw: ArraySlice<UInt8>, json: Bool
+  ) throws {
+    var head: [String: Any] = [
+      "line": line,
+      "reasons": reasons.map { r -> [String: Any] in
+        ["detector": r.detector, "evidence": r.evidence]
+      },
+    ]
     if let id { head["id"] = id }
     if !json { head["raw_base64"] = Data(raw).base64EncodedString() }
-    var bytes = Array(try JSONSerialization.data(withJSONObject: head, options: [.sortedKeys, .withoutEscapingSlashes]))
+    var bytes = Array(
+      try JSONSerialization.data(withJSONObject: head, options: [.sortedKeys, .withoutEscapingSlashes]))
     if json {
       // Embed the original row verbatim: {"line":…,"reasons":[…],"row":<original>}
       bytes.removeLast()
@@ -152,7 +173,9 @@ public struct CorpusCleaner: Sendable {
 /// Strips detected prefixes from the reasoning blocks of a row.
 enum Repair {
   static func strip(prefixes: [String], from line: JSONLLine, format: ReasoningFormat) -> ArraySlice<UInt8>? {
-    guard var object = (try? JSONSerialization.jsonObject(with: Data(line.content))) as? [String: Any] else { return nil }
+    guard var object = (try? JSONSerialization.jsonObject(with: Data(line.content))) as? [String: Any] else {
+      return nil
+    }
     var remaining = prefixes
     func fix(_ text: String) -> String {
       var text = text
@@ -165,7 +188,9 @@ enum Repair {
     for key in ["response", "completion", "output", "answer", "chosen", "text"] {
       if let s = object[key] as? String { object[key] = fix(s) }
     }
-    for (listKey, roleKey, contentKey) in [("messages", "role", "content"), ("conversations", "from", "value")] {
+    for (listKey, roleKey, contentKey) in [
+      ("messages", "role", "content"), ("conversations", "from", "value"),
+    ] {
       if var list = object[listKey] as? [[String: Any]] {
         for i in list.indices {
           let role = (list[i][roleKey] as? String ?? "").lowercased()
@@ -177,7 +202,8 @@ enum Repair {
       }
     }
     guard remaining.isEmpty,
-      let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+      let data = try? JSONSerialization.data(
+        withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
     else { return nil }
     return Array(data)[...]
   }
@@ -210,7 +236,9 @@ final class OutputFile: @unchecked Sendable {
   init(path: String) throws {
     self.path = path
     let url = URL(fileURLWithPath: path)
-    temp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).partial-\(getpid())").path
+    temp =
+      url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).partial-\(getpid())")
+      .path
     guard FileManager.default.createFile(atPath: temp, contents: nil) else {
       throw LeakScannerError.unwritableOutput(path: path, reason: "cannot create a file in its folder")
     }

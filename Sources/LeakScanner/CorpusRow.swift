@@ -66,7 +66,8 @@ public struct CorpusRowParser: Sendable {
 
   static let responseKeys = ["response", "completion", "output", "answer", "chosen"]
 
-  static let keptKeys: Set<String> = Set(["id", "messages", "conversations", "text", "prompt"] + responseKeys)
+  static let keptKeys: Set<String> = Set(
+    ["id", "messages", "conversations", "text", "prompt"] + responseKeys)
 
   /// Parses one JSONL line; the failure names the line and why.
   ///
@@ -76,11 +77,14 @@ public struct CorpusRowParser: Sendable {
     let issue = { (kind: LineIssueKind) in
       LineIssue(line: line.number, offset: line.offset, length: line.bytes.count, kind: kind)
     }
-    let parsed = line.content.withUnsafeBufferPointer { buffer -> Result<[(key: String, value: JSONValue)], LineIssue> in
+    let parsed = line.content.withUnsafeBufferPointer {
+      buffer -> Result<[(key: String, value: JSONValue)], LineIssue> in
       guard ByteSearch.isASCII(buffer) || String(validating: buffer, as: UTF8.self) != nil else {
         return .failure(issue(.invalidUTF8))
       }
-      return JSONBytes.object(buffer, keep: Self.keptKeys.contains).mapError { issue(.invalidJSON($0.reason)) }
+      return JSONBytes.object(buffer, keep: Self.keptKeys.contains).mapError {
+        issue(.invalidJSON($0.reason))
+      }
     }
     switch parsed {
     case .failure(let issue): return .failure(issue)
@@ -90,7 +94,9 @@ public struct CorpusRowParser: Sendable {
 
   func parse(_ object: JSONValue, line: JSONLLine) -> Result<CorpusRow, LineIssue> {
     func missing(_ field: String) -> Result<CorpusRow, LineIssue> {
-      .failure(LineIssue(line: line.number, offset: line.offset, length: line.bytes.count, kind: .missingField(field)))
+      .failure(
+        LineIssue(
+          line: line.number, offset: line.offset, length: line.bytes.count, kind: .missingField(field)))
     }
     let id = object["id"]?.text ?? "line-\(line.number)"
     let detected: CorpusShape
@@ -124,10 +130,13 @@ public struct CorpusRowParser: Sendable {
       guard let list = object[listKey]?.array else { return missing(listKey) }
       for (i, message) in list.enumerated() {
         guard let role = message[roleKey]?.string else { return missing("\(listKey).\(i).\(roleKey)") }
-        guard let content = message[contentKey]?.string else { return missing("\(listKey).\(i).\(contentKey)") }
+        guard let content = message[contentKey]?.string else {
+          return missing("\(listKey).\(i).\(contentKey)")
+        }
         segments.append(RowSegment(role: role.lowercased(), text: content))
       }
     }
-    return .success(CorpusRow(line: line.number, offset: line.offset, id: id, shape: detected, segments: segments))
+    return .success(
+      CorpusRow(line: line.number, offset: line.offset, id: id, shape: detected, segments: segments))
   }
 }

@@ -58,7 +58,9 @@ public struct CorpusScanner: Sendable {
       p.lines += 1
       p.malformed += 1
       if p.issues.count < 100 { p.issues.append(issue) }
-      count(DetectorID.malformed, RowReference(line: issue.line, id: "line-\(issue.line)", evidence: "\(issue.kind.code)"))
+      count(
+        DetectorID.malformed,
+        RowReference(line: issue.line, id: "line-\(issue.line)", evidence: "\(issue.kind.code)"))
     }
     try reader.forEachLine { line in
       if line.isBlank { return }
@@ -77,7 +79,9 @@ public struct CorpusScanner: Sendable {
           }
           findings += f
         }
-        if !findings.isEmpty { p.flagged[row.line] = RowVerdict(line: row.line, id: row.id, findings: findings) }
+        if !findings.isEmpty {
+          p.flagged[row.line] = RowVerdict(line: row.line, id: row.id, findings: findings)
+        }
         for opening in context.thinkOpenings {
           let key = String(opening.prefix(20).map { $0 == "\n" ? " " : $0 })
           if !key.isEmpty { p.histogram[key, default: 0] += 1 }
@@ -99,7 +103,10 @@ public struct CorpusScanner: Sendable {
   /// Scans the whole file (or shard `k` of `n`, 1-based) using `parallelism` threads.
   ///
   /// - Throws: ``EvalCoreError/unreadableFile(path:reason:)`` when the corpus cannot be read.
-  public func scan(path: String, shard: (k: Int, n: Int)? = nil, parallelism: Int = ProcessInfo.processInfo.activeProcessorCount)
+  public func scan(
+    path: String, shard: (k: Int, n: Int)? = nil,
+    parallelism: Int = ProcessInfo.processInfo.activeProcessorCount
+  )
     async throws -> ScanReport
   {
     let (report, _) = try await scanWithVerdicts(path: path, shard: shard, parallelism: parallelism)
@@ -127,7 +134,9 @@ public struct CorpusScanner: Sendable {
     return assemble(file: path, passes: passes, shard: shard)
   }
 
-  func assemble(file: String, passes: [ShardPass], shard: (k: Int, n: Int)?) -> (ScanReport, [Int: RowVerdict]) {
+  func assemble(file: String, passes: [ShardPass], shard: (k: Int, n: Int)?) -> (
+    ScanReport, [Int: RowVerdict]
+  ) {
     var total = ShardPass()
     for p in passes {
       total.lines += p.lines
@@ -142,7 +151,8 @@ public struct CorpusScanner: Sendable {
       for (k, v) in p.shapes { total.shapes[k, default: 0] += v }
       for (k, v) in p.counts { total.counts[k, default: 0] += v }
       for (k, v) in p.examples {
-        total.examples[k] = Array((total.examples[k, default: []] + v).sorted().prefix(configuration.examplesPerDetector))
+        total.examples[k] = Array(
+          (total.examples[k, default: []] + v).sorted().prefix(configuration.examplesPerDetector))
       }
     }
     let perRowFlagged = total.flagged.keys.sorted()
@@ -153,7 +163,8 @@ public struct CorpusScanner: Sendable {
       let id = total.flagged[line]?.id ?? "line-\(line)"
       let ref = RowReference(line: line, id: id, evidence: finding.evidence)
       total.examples[finding.detector] = Array(
-        (total.examples[finding.detector, default: []] + [ref]).sorted().prefix(configuration.examplesPerDetector))
+        (total.examples[finding.detector, default: []] + [ref]).sorted().prefix(
+          configuration.examplesPerDetector))
       total.flagged[line, default: RowVerdict(line: line, id: id, findings: [])].findings.append(finding)
     }
     var checks = configuration.checkDescriptions
@@ -162,7 +173,8 @@ public struct CorpusScanner: Sendable {
     let detectors = checks.map { check in
       DetectorCount(
         id: check.id, summary: check.summary, rows: total.counts[check.id] ?? 0,
-        share: Double(total.counts[check.id] ?? 0) / Double(denominator), examples: total.examples[check.id] ?? [])
+        share: Double(total.counts[check.id] ?? 0) / Double(denominator),
+        examples: total.examples[check.id] ?? [])
     }
     let candidates =
       configuration.discovery
@@ -182,7 +194,8 @@ public struct CorpusScanner: Sendable {
     }
     let report = ScanReport(
       file: file, shard: shard.map { "\($0.k)/\($0.n)" }, lines: total.lines, rows: total.rows,
-      malformedLines: total.malformed, issues: total.issues, flaggedRows: total.flagged.count + total.malformed,
+      malformedLines: total.malformed, issues: total.issues,
+      flaggedRows: total.flagged.count + total.malformed,
       detectors: detectors, openingHistogram: total.histogram, discovered: candidates, shapes: total.shapes,
       mergeState: mergeState)
     return (report, total.flagged)
@@ -193,7 +206,8 @@ public struct CorpusScanner: Sendable {
     hashes: [(line: Int, hash: UInt64)], signatures: [(line: Int, signature: [UInt16])],
     configuration: ScanConfiguration
   ) -> [(Int, Finding)] {
-    var index = DuplicateIndex(hasher: configuration.minHasher, threshold: configuration.nearDuplicateThreshold)
+    var index = DuplicateIndex(
+      hasher: configuration.minHasher, threshold: configuration.nearDuplicateThreshold)
     var out: [(Int, Finding)] = []
     var exactLines = Set<Int>()
     for (line, hash) in hashes.sorted(by: { $0.line < $1.line }) {

@@ -95,13 +95,16 @@ public struct Pattern: @unchecked Sendable, Hashable {
     self.source = source
     self.caseInsensitive = caseInsensitive
     regex = try NSRegularExpression(
-      pattern: source, options: caseInsensitive ? [.caseInsensitive, .anchorsMatchLines] : [.anchorsMatchLines])
+      pattern: source,
+      options: caseInsensitive ? [.caseInsensitive, .anchorsMatchLines] : [.anchorsMatchLines])
   }
 
   /// The first match in `text`, if any.
   public func firstMatch(in text: String) -> Substring? {
     let ns = text as NSString
-    guard let m = regex.firstMatch(in: text, range: NSRange(location: 0, length: ns.length)) else { return nil }
+    guard let m = regex.firstMatch(in: text, range: NSRange(location: 0, length: ns.length)) else {
+      return nil
+    }
     guard let range = Range(m.range, in: text) else { return nil }
     return text[range]
   }
@@ -109,7 +112,9 @@ public struct Pattern: @unchecked Sendable, Hashable {
   /// A match that starts at the beginning of `text`, if any.
   public func prefixMatch(in text: String) -> Substring? {
     let ns = text as NSString
-    guard let m = regex.firstMatch(in: text, options: [.anchored], range: NSRange(location: 0, length: ns.length)),
+    guard
+      let m = regex.firstMatch(
+        in: text, options: [.anchored], range: NSRange(location: 0, length: ns.length)),
       let range = Range(m.range, in: text)
     else { return nil }
     return text[range]
@@ -233,7 +238,9 @@ package enum HeadFilter: Sendable, Hashable {
     case .keyValue:
       for (i, b) in head.enumerated() {
         if b == UInt8(ascii: "=") { return i > 0 }
-        let word = (b >= 0x30 && b <= 0x39) || (b | 0x20 >= 0x61 && b | 0x20 <= 0x7A) || b == 0x5F || b == 0x2D || b >= 0x80
+        let word =
+          (b >= 0x30 && b <= 0x39) || (b | 0x20 >= 0x61 && b | 0x20 <= 0x7A) || b == 0x5F || b == 0x2D
+          || b >= 0x80
         if !word { return false }
       }
       return false
@@ -336,7 +343,9 @@ public struct RuleDetector: Detector {
     if rules.contains(where: { $0.scope == .thinkStart }) {
       for opening in context.thinkOpenings {
         var head = opening.prefix(64)
-        let filters = head.withUTF8 { bytes in rules.map { $0.scope == .thinkStart && $0.headFilter.admits(bytes) } }
+        let filters = head.withUTF8 { bytes in
+          rules.map { $0.scope == .thinkStart && $0.headFilter.admits(bytes) }
+        }
         for (rule, admitted) in zip(rules, filters) where admitted {
           if let m = rule.match(opening) {
             out.append(Finding(detector: id, evidence: "\(rule.id): \(m)", repairPrefix: String(m)))

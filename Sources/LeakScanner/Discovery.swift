@@ -37,7 +37,8 @@ public struct DiscoveryCandidate: Sendable, Hashable, Codable {
 
   /// A rule matching this candidate (reasoning-start regex for openings, anywhere for lines).
   public func rule() -> LeakRule {
-    let id = "discovered-" + String(shape.lowercased().map { $0.isLetter || $0.isNumber ? $0 : "-" }.prefix(32))
+    let id =
+      "discovered-" + String(shape.lowercased().map { $0.isLetter || $0.isNumber ? $0 : "-" }.prefix(32))
     switch kind {
     case .opening:
       let pattern = Discovery.regex(forShape: shape) + #"(?:[^:\n]{0,60}:)?[ \t]*"#
@@ -85,7 +86,8 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
     for opening in row.thinkOpenings {
       // The first line, at most 60 characters; found on bytes, not Characters.
       let utf8 = opening.utf8
-      let lineEnd = utf8.prefix(240).firstIndex(of: 0x0A) ?? utf8.index(utf8.startIndex, offsetBy: min(240, utf8.count))
+      let lineEnd =
+        utf8.prefix(240).firstIndex(of: 0x0A) ?? utf8.index(utf8.startIndex, offsetBy: min(240, utf8.count))
       let first = String(opening[..<lineEnd].prefix(60))
       guard !first.isEmpty else { continue }
       for shape in Discovery.openingShapes(first) where !seenOpenings.contains(shape) {
@@ -97,9 +99,11 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
     for trace in row.traces {
       for block in trace.blocks {
         // Short lines only (scaffolding notes are short); scan bytes, not Characters.
-        for line in block.content.utf8.split(separator: 0x0A, maxSplits: 64) where line.count >= 8 && line.count <= 100 {
+        for line in block.content.utf8.split(separator: 0x0A, maxSplits: 64)
+        where line.count >= 8 && line.count <= 100 {
           let isBlank = { (b: UInt8) in b == 0x20 || b == 0x09 || b == 0x0D }
-          guard let lo = line.firstIndex(where: { !isBlank($0) }), let hi = line.lastIndex(where: { !isBlank($0) }),
+          guard let lo = line.firstIndex(where: { !isBlank($0) }),
+            let hi = line.lastIndex(where: { !isBlank($0) }),
             let trimmed = String(line[lo...hi])
           else { continue }
           guard trimmed.utf8.count >= 8, trimmed.count >= 8, trimmed.count <= 80 else { continue }
@@ -155,8 +159,10 @@ public enum Discovery {
   /// Opening words that natural reasoning starts with.
   static let naturalFirstWords: Set<String> = [
     "okay", "ok", "so", "let", "let's", "alright", "all", "first", "firstly", "hmm", "well", "now", "we", "i",
-    "the", "to", "given", "this", "in", "since", "looking", "thinking", "right", "sure", "here", "there", "it",
-    "a", "an", "my", "our", "for", "if", "when", "what", "how", "why", "start", "starting", "consider", "note",
+    "the", "to", "given", "this", "in", "since", "looking", "thinking", "right", "sure", "here", "there",
+    "it",
+    "a", "an", "my", "our", "for", "if", "when", "what", "how", "why", "start", "starting", "consider",
+    "note",
     "based", "from", "user", "question", "wait", "yes", "no", "then", "because", "step", "thus", "therefore",
   ]
 
@@ -226,7 +232,8 @@ public enum Discovery {
       }
     }
     // Letter-digit codes: A4, E12b, QA3 → X#
-    let core = String(out.drop { !($0.isLetter || $0 == "#") }.reversed().drop { !($0.isLetter || $0 == "#") }.reversed())
+    let core = String(
+      out.drop { !($0.isLetter || $0 == "#") }.reversed().drop { !($0.isLetter || $0 == "#") }.reversed())
     if core.count >= 2, core.count <= 5, core.hasSuffix("#") || core.dropLast().hasSuffix("#"),
       core.first?.isUppercase == true, core.allSatisfy({ $0 == "#" || ($0.isLetter && $0.isASCII) })
     {
@@ -300,7 +307,9 @@ public enum Discovery {
   ) -> [DiscoveryCandidate] {
     guard rows > 0 else { return [] }
     var out: [DiscoveryCandidate] = []
-    func consider(_ kind: DiscoveryCandidate.Kind, _ counts: [String: Int], _ examples: [String: DiscoveryStats.Example]) {
+    func consider(
+      _ kind: DiscoveryCandidate.Kind, _ counts: [String: Int], _ examples: [String: DiscoveryStats.Example]
+    ) {
       for (shape, count) in counts where count >= minRows {
         let share = Double(count) / Double(rows)
         guard share >= minShare else { continue }

@@ -22,7 +22,9 @@ import Foundation
 /// Mistakes are ``LeakScannerError/invalidRule(file:line:column:reason:)`` with file, line and column.
 public enum Ruleset {
   /// Loads a ruleset file into a configuration (starting from `base`).
-  public static func load(path: String, base: ScanConfiguration = ScanConfiguration()) throws -> ScanConfiguration {
+  public static func load(path: String, base: ScanConfiguration = ScanConfiguration()) throws
+    -> ScanConfiguration
+  {
     do {
       return try apply(YAMLNode.load(path: path), to: base)
     } catch let error as EvalCoreError {
@@ -31,7 +33,9 @@ public enum Ruleset {
   }
 
   /// Parses ruleset text; `file` names it in errors.
-  public static func parse(_ text: String, file: String = "<rules>", base: ScanConfiguration = ScanConfiguration())
+  public static func parse(
+    _ text: String, file: String = "<rules>", base: ScanConfiguration = ScanConfiguration()
+  )
     throws -> ScanConfiguration
   {
     do {
@@ -55,16 +59,21 @@ public enum Ruleset {
     var template: ChatTemplateTokens? = nil
     var drift = ScriptDriftCheck()
     var rules: [LeakRule] = []
-    for (key, value) in try root.requireKeys(in: ["reasoning", "shape", "template", "detectors", "rules"], context: "the ruleset") {
+    for (key, value) in try root.requireKeys(
+      in: ["reasoning", "shape", "template", "detectors", "rules"], context: "the ruleset")
+    {
       switch key {
       case "reasoning":
-        for (k, v) in try value.requireKeys(in: ["open_tag", "close_tag", "template_opens_think"], context: "reasoning") {
+        for (k, v) in try value.requireKeys(
+          in: ["open_tag", "close_tag", "template_opens_think"], context: "reasoning")
+        {
           switch k {
           case "open_tag": config.format.openTag = try v.string()
           case "close_tag": config.format.closeTag = try v.string()
           default:
             let s = try v.string().lowercased()
-            config.format.opening = s == "auto" ? .automatic : (try v.bool("true, false or auto") ? .prefilled : .explicit)
+            config.format.opening =
+              s == "auto" ? .automatic : (try v.bool("true, false or auto") ? .prefilled : .explicit)
           }
         }
       case "shape":
@@ -73,7 +82,9 @@ public enum Ruleset {
           config.shape = nil
         } else {
           guard let shape = CorpusShape(rawValue: s) else {
-            throw value.error("unknown shape '\(s)'; expected auto, \(CorpusShape.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw value.error(
+              "unknown shape '\(s)'; expected auto, \(CorpusShape.allCases.map(\.rawValue).joined(separator: ", "))"
+            )
           }
           config.shape = shape
         }
@@ -81,13 +92,17 @@ public enum Ruleset {
         let s = try value.string()
         if s != "auto" {
           guard let t = ChatTemplateTokens.builtIn.first(where: { $0.name == s }) else {
-            throw value.error("unknown template '\(s)'; expected auto, \(ChatTemplateTokens.builtIn.map(\.name).joined(separator: ", "))")
+            throw value.error(
+              "unknown template '\(s)'; expected auto, \(ChatTemplateTokens.builtIn.map(\.name).joined(separator: ", "))"
+            )
           }
           template = t
         }
       case "detectors":
         for (k, v) in try value.requireKeys(
-          in: ["disable", "require_think", "exact_duplicates", "near_duplicates", "discovery", "script_drift"],
+          in: [
+            "disable", "require_think", "exact_duplicates", "near_duplicates", "discovery", "script_drift",
+          ],
           context: "detectors")
         {
           switch k {
@@ -96,7 +111,9 @@ public enum Ruleset {
           case "require_think": requireThink = try v.bool()
           case "exact_duplicates": config.exactDuplicates = try v.bool()
           case "near_duplicates":
-            for (nk, nv) in try v.requireKeys(in: ["enabled", "threshold", "shingle_words"], context: "near_duplicates") {
+            for (nk, nv) in try v.requireKeys(
+              in: ["enabled", "threshold", "shingle_words"], context: "near_duplicates")
+            {
               switch nk {
               case "enabled": config.nearDuplicates = try nv.bool()
               case "threshold":
@@ -107,7 +124,9 @@ public enum Ruleset {
               }
             }
           case "discovery":
-            for (dk, dv) in try v.requireKeys(in: ["enabled", "min_share", "high_confidence_share"], context: "discovery") {
+            for (dk, dv) in try v.requireKeys(
+              in: ["enabled", "min_share", "high_confidence_share"], context: "discovery")
+            {
               switch dk {
               case "enabled": config.discovery = try dv.bool()
               case "min_share": config.discoveryMinShare = try dv.double()
@@ -121,12 +140,16 @@ public enum Ruleset {
               } else if sv.isSequence {
                 var set = Set<ScriptClass>()
                 for item in try sv.sequence() {
-                  guard let s = ScriptClass(rawValue: try item.string()) else { throw item.error("unknown script '\(try item.string())'") }
+                  guard let s = ScriptClass(rawValue: try item.string()) else {
+                    throw item.error("unknown script '\(try item.string())'")
+                  }
                   set.insert(s)
                 }
                 drift.expected = .scripts(set)
               } else {
-                guard try sv.string() == "dominant" else { throw sv.error("expected a list of scripts or 'dominant'") }
+                guard try sv.string() == "dominant" else {
+                  throw sv.error("expected a list of scripts or 'dominant'")
+                }
                 drift.expected = .dominant
               }
             }
@@ -136,11 +159,13 @@ public enum Ruleset {
         rules = try value.sequence("a list of rules").map(parseRule)
       }
     }
-    let known = Set(ScanConfiguration.defaultDetectors().map(\.id) + [DetectorID.exactDuplicate, DetectorID.nearDuplicate])
+    let known = Set(
+      ScanConfiguration.defaultDetectors().map(\.id) + [DetectorID.exactDuplicate, DetectorID.nearDuplicate])
     if let unknown = disabled.first(where: { !known.contains($0) }) {
       throw LeakScannerError.invalidRule(
         file: root.file, line: nil, column: nil,
-        reason: "cannot disable unknown detector '\(unknown)'; known: \(known.sorted().joined(separator: ", "))")
+        reason:
+          "cannot disable unknown detector '\(unknown)'; known: \(known.sorted().joined(separator: ", "))")
     }
     if disabled.contains(DetectorID.exactDuplicate) { config.exactDuplicates = false }
     if disabled.contains(DetectorID.nearDuplicate) { config.nearDuplicates = false }
@@ -174,7 +199,9 @@ public enum Ruleset {
       case "id": id = try v.string()
       case "summary": summary = try v.string()
       case "where":
-        guard let s = RuleScope(rawValue: try v.string()) else { throw v.error("where must be think_start or anywhere") }
+        guard let s = RuleScope(rawValue: try v.string()) else {
+          throw v.error("where must be think_start or anywhere")
+        }
         scope = s
       case "literal": literal = try v.string()
       case "regex": regex = (try v.string(), v)
@@ -206,9 +233,11 @@ public enum Ruleset {
     for c in candidates {
       let rule = c.rule()
       guard case .regex(let p) = rule.matcher else { continue }
-      let escaped = p.source.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+      let escaped = p.source.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(
+        of: "\"", with: "\\\"")
       out += "  - id: \(rule.id)\n"
-      out += "    summary: \"discovered: \(c.shape.replacingOccurrences(of: "\"", with: "'")) (\(c.count) rows)\"\n"
+      out +=
+        "    summary: \"discovered: \(c.shape.replacingOccurrences(of: "\"", with: "'")) (\(c.count) rows)\"\n"
       out += "    where: \(rule.scope.rawValue)\n"
       out += "    regex: \"\(escaped)\"\n"
       if p.caseInsensitive { out += "    case_insensitive: true\n" }

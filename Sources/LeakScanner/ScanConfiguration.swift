@@ -37,10 +37,12 @@ public struct ScanConfiguration: Sendable {
 
   /// Creates a configuration.
   public init(
-    format: ReasoningFormat = .think, shape: CorpusShape? = nil, detectors: [any Detector] = defaultDetectors(),
+    format: ReasoningFormat = .think, shape: CorpusShape? = nil,
+    detectors: [any Detector] = defaultDetectors(),
     extraDetectors: [any Detector] = [], exactDuplicates: Bool = true, nearDuplicates: Bool = false,
     nearDuplicateThreshold: Double = 0.8, minHasher: MinHasher = MinHasher(), discovery: Bool = true,
-    discoveryMinShare: Double = 0.01, discoveryHighConfidenceShare: Double = 0.02, maxLineBytes: Int = 64 << 20,
+    discoveryMinShare: Double = 0.01, discoveryHighConfidenceShare: Double = 0.02,
+    maxLineBytes: Int = 64 << 20,
     examplesPerDetector: Int = 5
   ) {
     self.format = format

@@ -17,14 +17,19 @@ extension ScanReport {
   /// histogram of reasoning openings, and discovery candidates.
   public func renderTable() -> String {
     var out = "Leak scan: \(file)\(shard.map { " (shard \($0))" } ?? "")\n"
-    out += "lines: \(Self.grouped(lines))   rows: \(Self.grouped(rows))   malformed: \(Self.grouped(malformedLines))   flagged: \(Self.grouped(flaggedRows)) (\(Self.percent(Double(flaggedRows) / Double(max(1, lines)))))\n"
+    out +=
+      "lines: \(Self.grouped(lines))   rows: \(Self.grouped(rows))   malformed: \(Self.grouped(malformedLines))   flagged: \(Self.grouped(flaggedRows)) (\(Self.percent(Double(flaggedRows) / Double(max(1, lines)))))\n"
     if !shapes.isEmpty {
-      out += "layouts: " + shapes.sorted { $0.key < $1.key }.map { "\($0.key) \(Self.grouped($0.value))" }.joined(separator: ", ") + "\n"
+      out +=
+        "layouts: "
+        + shapes.sorted { $0.key < $1.key }.map { "\($0.key) \(Self.grouped($0.value))" }.joined(
+          separator: ", ") + "\n"
     }
     out += "\n"
     var rowsOut: [[String]] = []
     for d in detectors {
-      let examples = d.examples.prefix(3).map { "L\($0.line) \($0.evidence.prefix(40))" }.joined(separator: " | ")
+      let examples = d.examples.prefix(3).map { "L\($0.line) \($0.evidence.prefix(40))" }.joined(
+        separator: " | ")
       rowsOut.append([d.id, Self.grouped(d.rows), Self.percent(d.share), examples])
     }
     out += Self.table(["detector", "rows", "share", "examples (line: evidence)"], rowsOut)
@@ -34,12 +39,14 @@ extension ScanReport {
     let total = max(1, openingHistogram.values.reduce(0, +))
     for (text, n) in top {
       let bar = String(repeating: "█", count: max(1, Int((Double(n) / Double(total) * 40).rounded())))
-      out += "  \(Self.pad("\"\(text)\"", 24)) \(Self.pad(Self.grouped(n), 8)) \(Self.pad(Self.percent(Double(n) / Double(total)), 6)) \(bar)\n"
+      out +=
+        "  \(Self.pad("\"\(text)\"", 24)) \(Self.pad(Self.grouped(n), 8)) \(Self.pad(Self.percent(Double(n) / Double(total)), 6)) \(bar)\n"
     }
     out += "\nDiscovered candidates (unknown scaffolding, best first):\n"
     if discovered.isEmpty { out += "  none\n" }
     for c in discovered.prefix(10) {
-      out += "  \(c.highConfidence ? "HIGH" : "    ") \(c.kind.rawValue) \"\(c.shape)\": \(Self.grouped(c.count)) rows (\(Self.percent(c.share))), e.g. lines \(c.exampleLines.prefix(3).map(String.init).joined(separator: ", ")): \"\(c.example.prefix(50))\"\n"
+      out +=
+        "  \(c.highConfidence ? "HIGH" : "    ") \(c.kind.rawValue) \"\(c.shape)\": \(Self.grouped(c.count)) rows (\(Self.percent(c.share))), e.g. lines \(c.exampleLines.prefix(3).map(String.init).joined(separator: ", ")): \"\(c.example.prefix(50))\"\n"
     }
     if !issues.isEmpty {
       out += "\nMalformed lines:\n"
@@ -51,17 +58,24 @@ extension ScanReport {
   /// The report as Markdown.
   public func renderMarkdown() -> String {
     var out = "# Leak scan: `\(file)`\(shard.map { " (shard \($0))" } ?? "")\n\n"
-    out += "- lines: \(Self.grouped(lines)), rows: \(Self.grouped(rows)), malformed: \(Self.grouped(malformedLines)), flagged: \(Self.grouped(flaggedRows))\n\n"
+    out +=
+      "- lines: \(Self.grouped(lines)), rows: \(Self.grouped(rows)), malformed: \(Self.grouped(malformedLines)), flagged: \(Self.grouped(flaggedRows))\n\n"
     out += "| detector | what it finds | rows | share | examples |\n|---|---|---:|---:|---|\n"
     for d in detectors {
-      let ex = d.examples.prefix(3).map { "L\($0.line): \(Self.md($0.evidence.prefix(40)))" }.joined(separator: "<br>")
-      out += "| `\(d.id)` | \(Self.md(d.summary)) | \(Self.grouped(d.rows)) | \(Self.percent(d.share)) | \(ex) |\n"
+      let ex = d.examples.prefix(3).map { "L\($0.line): \(Self.md($0.evidence.prefix(40)))" }.joined(
+        separator: "<br>")
+      out +=
+        "| `\(d.id)` | \(Self.md(d.summary)) | \(Self.grouped(d.rows)) | \(Self.percent(d.share)) | \(ex) |\n"
     }
     out += "\n## First 20 characters of `<think>` blocks\n\n| opening | rows |\n|---|---:|\n"
-    for (text, n) in topOpenings() { out += "| `\(text.replacingOccurrences(of: "`", with: "'"))` | \(Self.grouped(n)) |\n" }
-    out += "\n## Discovered candidates\n\n| confidence | kind | shape | rows | share | example |\n|---|---|---|---:|---:|---|\n"
+    for (text, n) in topOpenings() {
+      out += "| `\(text.replacingOccurrences(of: "`", with: "'"))` | \(Self.grouped(n)) |\n"
+    }
+    out +=
+      "\n## Discovered candidates\n\n| confidence | kind | shape | rows | share | example |\n|---|---|---|---:|---:|---|\n"
     for c in discovered.prefix(20) {
-      out += "| \(c.highConfidence ? "high" : "low") | \(c.kind.rawValue) | `\(c.shape)` | \(Self.grouped(c.count)) | \(Self.percent(c.share)) | \(Self.md(c.example.prefix(50))) |\n"
+      out +=
+        "| \(c.highConfidence ? "high" : "low") | \(c.kind.rawValue) | `\(c.shape)` | \(Self.grouped(c.count)) | \(Self.percent(c.share)) | \(Self.md(c.example.prefix(50))) |\n"
     }
     return out
   }

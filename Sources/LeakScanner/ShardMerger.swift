@@ -18,24 +18,30 @@ public enum ShardMerger {
     var n: Int? = nil
     for (report, name) in zip(reports, names) {
       guard let shard = report.shard, report.mergeState != nil else {
-        throw LeakScannerError.incompatibleShards(file: name, reason: "not a shard report (scan it with --shard K/N)")
+        throw LeakScannerError.incompatibleShards(
+          file: name, reason: "not a shard report (scan it with --shard K/N)")
       }
       let parts = shard.split(separator: "/").compactMap { Int($0) }
-      guard parts.count == 2 else { throw LeakScannerError.incompatibleShards(file: name, reason: "bad shard '\(shard)'") }
+      guard parts.count == 2 else {
+        throw LeakScannerError.incompatibleShards(file: name, reason: "bad shard '\(shard)'")
+      }
       if let n, n != parts[1] {
-        throw LeakScannerError.incompatibleShards(file: name, reason: "shard \(shard) is from a split into \(parts[1]), others into \(n)")
+        throw LeakScannerError.incompatibleShards(
+          file: name, reason: "shard \(shard) is from a split into \(parts[1]), others into \(n)")
       }
       n = parts[1]
       guard seen.insert(parts[0]).inserted else {
         throw LeakScannerError.incompatibleShards(file: name, reason: "shard \(shard) given twice")
       }
       guard report.file == first.file else {
-        throw LeakScannerError.incompatibleShards(file: name, reason: "scanned \(report.file), others \(first.file)")
+        throw LeakScannerError.incompatibleShards(
+          file: name, reason: "scanned \(report.file), others \(first.file)")
       }
     }
     if let n, seen.count != n {
       let missing = (1...n).filter { !seen.contains($0) }.map { "\($0)/\(n)" }
-      throw LeakScannerError.incompatibleShards(file: names[0], reason: "missing shards \(missing.joined(separator: ", "))")
+      throw LeakScannerError.incompatibleShards(
+        file: names[0], reason: "missing shards \(missing.joined(separator: ", "))")
     }
     var config = configuration
     if let state = first.mergeState {
@@ -92,7 +98,8 @@ public enum ShardMerger {
     var dupLines = Set<Int>()
     for (line, finding) in dups {
       counts[finding.detector, default: 0] += 1
-      examples[finding.detector, default: []].append(RowReference(line: line, id: "line-\(line)", evidence: finding.evidence))
+      examples[finding.detector, default: []].append(
+        RowReference(line: line, id: "line-\(line)", evidence: finding.evidence))
       dupLines.insert(line)
     }
     let limit = configuration.examplesPerDetector
@@ -110,7 +117,8 @@ public enum ShardMerger {
     return ScanReport(
       file: first.file, shard: nil, lines: lines, rows: rows, malformedLines: malformed,
       issues: Array(issues.sorted { $0.line < $1.line }.prefix(100)),
-      flaggedRows: flaggedLines.union(dupLines).count + malformed, detectors: detectors, openingHistogram: histogram,
+      flaggedRows: flaggedLines.union(dupLines).count + malformed, detectors: detectors,
+      openingHistogram: histogram,
       discovered: candidates, shapes: shapes, mergeState: nil)
   }
 

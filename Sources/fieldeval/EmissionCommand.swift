@@ -54,7 +54,8 @@ struct EmissionCommand: AsyncParsableCommand {
     let rules = file.rules ?? EmissionGate.defaultRules(withBaseline: baseline != nil)
     if baseline == nil, let relative = rules.first(where: { $0.bound.isRelative }) {
       throw CLIError(
-        "the rule for \(relative.metric.rawValue) is relative to a baseline: pass --baseline BASE.jsonl or use min/max")
+        "the rule for \(relative.metric.rawValue) is relative to a baseline: pass --baseline BASE.jsonl or use min/max"
+      )
     }
     let analyzer = EmissionAnalyzer(configuration: file.configuration)
     let logger = Logger(label: "fieldeval.emission")
@@ -79,8 +80,11 @@ struct EmissionCommand: AsyncParsableCommand {
       writer?.abandon()
       throw error
     }
-    for issue in summary.issues { logger.debug("skipped malformed line", metadata: ["file": "\(outputs)", "issue": "\(issue)"]) }
-    logger.info("checked outputs", metadata: ["rows": "\(summary.overall.rows)", "bad_lines": "\(summary.badLines)"])
+    for issue in summary.issues {
+      logger.debug("skipped malformed line", metadata: ["file": "\(outputs)", "issue": "\(issue)"])
+    }
+    logger.info(
+      "checked outputs", metadata: ["rows": "\(summary.overall.rows)", "bad_lines": "\(summary.badLines)"])
     let baselineSummary = try baseline.map { try EmissionSummary.measure(path: $0, analyzer: analyzer) }
     if summary.overall.rows == 0 {
       throw CLIError(
@@ -93,7 +97,8 @@ struct EmissionCommand: AsyncParsableCommand {
     case .json:
       let doc = EmissionJSONReport(
         file: outputs, baselineFile: baseline, summary: summary, baseline: baselineSummary, gate: report)
-      FileHandle.standardOutput.write(String(decoding: try JSONOutput.encoder().encode(doc), as: UTF8.self) + "\n")
+      FileHandle.standardOutput.write(
+        String(decoding: try JSONOutput.encoder().encode(doc), as: UTF8.self) + "\n")
     case .table:
       print(EmissionTable.render(file: outputs, summary: summary, baseline: baselineSummary, report: report))
     }
@@ -111,8 +116,10 @@ struct EmissionJSONReport: Encodable {
 
     init(_ stats: EmissionStats) {
       rows = stats.rows
-      metrics = Dictionary(uniqueKeysWithValues: EmissionMetric.allCases.map { ($0.rawValue, stats.value(of: $0)) })
-      counts = Dictionary(uniqueKeysWithValues: EmissionStats.Flag.allCases.map { ($0.rawValue, stats.count($0)) })
+      metrics = Dictionary(
+        uniqueKeysWithValues: EmissionMetric.allCases.map { ($0.rawValue, stats.value(of: $0)) })
+      counts = Dictionary(
+        uniqueKeysWithValues: EmissionStats.Flag.allCases.map { ($0.rawValue, stats.count($0)) })
       evidence = Dictionary(uniqueKeysWithValues: stats.evidence.map { ($0.key.rawValue, $0.value) })
     }
   }
@@ -127,7 +134,10 @@ struct EmissionJSONReport: Encodable {
   var gate: GateReport
   var passed: Bool
 
-  init(file: String, baselineFile: String?, summary: EmissionSummary, baseline: EmissionSummary?, gate: GateReport) {
+  init(
+    file: String, baselineFile: String?, summary: EmissionSummary, baseline: EmissionSummary?,
+    gate: GateReport
+  ) {
     self.file = file
     self.baselineFile = baselineFile
     overall = Metrics(summary.overall)
@@ -159,7 +169,9 @@ enum EmissionTable {
     }
   }
 
-  static func render(file: String, summary: EmissionSummary, baseline: EmissionSummary?, report: GateReport) -> String {
+  static func render(file: String, summary: EmissionSummary, baseline: EmissionSummary?, report: GateReport)
+    -> String
+  {
     var out = "Emission report: \(file)\n"
     out += "rows: \(summary.overall.rows)   malformed lines: \(summary.badLines)\n\n"
     let categories = summary.perCategory.keys.sorted()
@@ -185,13 +197,15 @@ enum EmissionTable {
       let evidence = check.passed ? "" : check.evidence.prefix(5).joined(separator: ", ")
       checkRows.append([check.passed ? "PASS" : "FAIL", check.id, fmt(check.measured), threshold, evidence])
     }
-    out += TextTable(header: ["", "check", "measured", "threshold", "evidence (row ids)"], rows: checkRows).render()
+    out += TextTable(header: ["", "check", "measured", "threshold", "evidence (row ids)"], rows: checkRows)
+      .render()
     if summary.badLines > 0 {
       out += "\nMalformed lines (\(summary.badLines)):\n"
       for issue in summary.issues.prefix(10) { out += "  \(issue)\n" }
       if summary.badLines > 10 { out += "  … \(summary.badLines - 10) more (see --format json)\n" }
     }
-    out += "\nGate: \(report.passed ? "PASS" : "FAIL") (\(report.failedChecks.count) of \(report.allChecks.count) checks failed)"
+    out +=
+      "\nGate: \(report.passed ? "PASS" : "FAIL") (\(report.failedChecks.count) of \(report.allChecks.count) checks failed)"
     return out
   }
 }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import EvalCore
-import LeakScanner
 import Foundation
+import LeakScanner
 import Logging
 
 #if canImport(Glibc)
@@ -35,7 +35,8 @@ struct FieldEvalCommand: AsyncParsableCommand {
   static func main() async {
     LoggingSystem.bootstrap { label in
       var handler = StreamLogHandler.standardError(label: label)
-      let level = ProcessInfo.processInfo.environment["FIELDEVAL_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:))
+      let level = ProcessInfo.processInfo.environment["FIELDEVAL_LOG_LEVEL"].flatMap(
+        Logger.Level.init(rawValue:))
       handler.logLevel = level ?? .warning
       return handler
     }

@@ -15,7 +15,8 @@ struct CorpusOptions: ParsableArguments {
   @Flag(name: .customLong("near-duplicates"), help: "Also find near duplicates (MinHash/LSH).")
   var nearDuplicates = false
 
-  @Flag(name: .customLong("accept-discovered"), help: "Treat every discovered scaffolding candidate as a rule.")
+  @Flag(
+    name: .customLong("accept-discovered"), help: "Treat every discovered scaffolding candidate as a rule.")
   var acceptDiscovered = false
 
   func configuration() throws -> ScanConfiguration {
@@ -31,7 +32,8 @@ func printReport(_ report: ScanReport, format: LeakReportFormat) throws {
   case .table: print(report.renderTable())
   case .markdown: print(report.renderMarkdown())
   case .json:
-    FileHandle.standardOutput.write(String(decoding: try JSONOutput.encoder().encode(report), as: UTF8.self) + "\n")
+    FileHandle.standardOutput.write(
+      String(decoding: try JSONOutput.encoder().encode(report), as: UTF8.self) + "\n")
   }
 }
 
@@ -135,13 +137,18 @@ struct CleanCommand: AsyncParsableCommand {
   @Flag(help: "Strip detected scaffolding prefixes instead of quarantining those rows.")
   var repair = false
 
-  @Option(name: .customLong("audit-out"), help: "With --repair: the audit of every change (default CLEAN.audit.jsonl).")
+  @Option(
+    name: .customLong("audit-out"),
+    help: "With --repair: the audit of every change (default CLEAN.audit.jsonl).")
   var auditOut: String?
 
   func run() async throws {
-    let paths = [corpus, cleanOut, quarantineOut, auditOut].compactMap { $0 }.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+    let paths = [corpus, cleanOut, quarantineOut, auditOut].compactMap { $0 }.map {
+      URL(fileURLWithPath: $0).standardizedFileURL.path
+    }
     guard Set(paths).count == paths.count else {
-      throw ValidationError("the corpus, --clean-out, --quarantine-out and --audit-out must be different files")
+      throw ValidationError(
+        "the corpus, --clean-out, --quarantine-out and --audit-out must be different files")
     }
     let cleaner = CorpusCleaner(
       configuration: try options.configuration(), acceptDiscovered: options.acceptDiscovered, repair: repair)

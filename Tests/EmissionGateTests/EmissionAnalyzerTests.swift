@@ -5,19 +5,24 @@ import Testing
 @Suite struct EmissionAnalyzerTests {
   let analyzer = EmissionAnalyzer()
 
-  func row(_ output: String, finish: FinishReason? = .stop, completion: Int? = nil, max: Int? = nil, opening: ThinkOpening? = nil)
+  func row(
+    _ output: String, finish: FinishReason? = .stop, completion: Int? = nil, max: Int? = nil,
+    opening: ThinkOpening? = nil
+  )
     -> EmissionRow
   {
     analyzer.analyze(
       OutputRecord(
-        id: "r", category: "c", output: output, completionTokens: completion, maxNewTokens: max, finishReason: finish,
+        id: "r", category: "c", output: output, completionTokens: completion, maxNewTokens: max,
+        finishReason: finish,
         thinkOpening: opening))
   }
 
   @Test func healthyOutputPassesEveryCheck() {
     let r = row("<think>\nTwo books together form one block, so 4! × 2 = 48.\n</think>\n\n48")
     #expect(r.thinkPresent && r.thinkClosed && r.answerPresent)
-    #expect(!r.thinkEmpty && !r.budgetExhausted && !r.repetition && !r.mojibake && !r.scriptDrift && !r.runTogether)
+    #expect(
+      !r.thinkEmpty && !r.budgetExhausted && !r.repetition && !r.mojibake && !r.scriptDrift && !r.runTogether)
     #expect(r.thinkTokens > 10)
     #expect(r.thinkBlocks == 1)
   }

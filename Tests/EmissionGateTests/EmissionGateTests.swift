@@ -1,9 +1,12 @@
+import Foundation
 import Testing
 
 @testable import EmissionGate
 
 /// Builds a summary with exact rates from synthetic rows.
-func summary(rows: Int, present: Int, thinkTokens: Int, loops: Int = 0, category: (Int) -> String = { _ in "" })
+func summary(
+  rows: Int, present: Int, thinkTokens: Int, loops: Int = 0, category: (Int) -> String = { _ in "" }
+)
   -> EmissionSummary
 {
   var s = EmissionSummary()
@@ -11,7 +14,8 @@ func summary(rows: Int, present: Int, thinkTokens: Int, loops: Int = 0, category
     let hasThink = i < present
     s.add(
       EmissionRow(
-        id: "row-\(i)", category: category(i), thinkPresent: hasThink, thinkClosed: hasThink, thinkEmpty: false,
+        id: "row-\(i)", category: category(i), thinkPresent: hasThink, thinkClosed: hasThink,
+        thinkEmpty: false,
         thinkBlocks: hasThink ? 1 : 0, thinkPrefilled: false, thinkTokens: hasThink ? thinkTokens : 0,
         answerPresent: true, budgetExhausted: false, repetition: i >= rows - loops, repetitionFragment: nil,
         mojibake: false, scriptDrift: false, driftScript: nil, runTogether: false))
@@ -23,9 +27,12 @@ func summary(rows: Int, present: Int, thinkTokens: Int, loops: Int = 0, category
   @Test func relativeThresholdsResolveAgainstTheBaseline() throws {
     // Baseline: presence 0.60, mean think tokens 1285 → thresholds 0.54 and 963.75.
     let base = summary(rows: 100, present: 60, thinkTokens: 1285)
-    let gate = EmissionGate(rules: [.atLeastBaseline(.thinkPresenceRate, 0.9), .atLeastBaseline(.meanThinkTokens, 0.75)])
+    let gate = EmissionGate(rules: [
+      .atLeastBaseline(.thinkPresenceRate, 0.9), .atLeastBaseline(.meanThinkTokens, 0.75),
+    ])
 
-    let ok = gate.evaluate(EmissionRun(summary: summary(rows: 100, present: 55, thinkTokens: 1000), baseline: base))
+    let ok = gate.evaluate(
+      EmissionRun(summary: summary(rows: 100, present: 55, thinkTokens: 1000), baseline: base))
     #expect(ok.passed)
     let presence = try #require(ok.checks.first { $0.id == "think_presence_rate" })
     #expect(abs(presence.threshold.bound - 0.54) < 1e-9)
@@ -33,7 +40,8 @@ func summary(rows: Int, present: Int, thinkTokens: Int, loops: Int = 0, category
     let mean = try #require(ok.checks.first { $0.id == "mean_think_tokens" })
     #expect(mean.threshold == .atLeast(963.75))
 
-    let bad = gate.evaluate(EmissionRun(summary: summary(rows: 100, present: 53, thinkTokens: 960), baseline: base))
+    let bad = gate.evaluate(
+      EmissionRun(summary: summary(rows: 100, present: 53, thinkTokens: 960), baseline: base))
     #expect(!bad.passed)
     #expect(Set(bad.failedChecks.map(\.id)) == ["think_presence_rate", "mean_think_tokens"])
     let evidence = try #require(bad.failedChecks.first { $0.id == "think_presence_rate" }?.evidence)
@@ -51,7 +59,8 @@ func summary(rows: Int, present: Int, thinkTokens: Int, loops: Int = 0, category
     let s = summary(rows: 20, present: 20, thinkTokens: 50, loops: 2) { $0 < 10 ? "patent" : "math" }
     let gate = EmissionGate(rules: [.atMost(.loopRate, 0.15, scope: .overallAndEachCategory)])
     let report = gate.evaluate(EmissionRun(summary: s))
-    #expect(report.checks.map(\.id) == ["loop_rate", "loop_rate[category=math]", "loop_rate[category=patent]"])
+    #expect(
+      report.checks.map(\.id) == ["loop_rate", "loop_rate[category=math]", "loop_rate[category=patent]"])
     #expect(report.checks.map(\.passed) == [true, false, true])
     #expect(report.checks[1].measured == 0.2)
     #expect(report.checks[1].evidence == ["row-18", "row-19"])
@@ -60,7 +69,8 @@ func summary(rows: Int, present: Int, thinkTokens: Int, loops: Int = 0, category
   @Test func runMetricsOverallAndPerCategory() {
     let analyzer = EmissionAnalyzer()
     let records = [
-      OutputRecord(id: "1", category: "math", output: "<think>one two three four</think>4", finishReason: .stop),
+      OutputRecord(
+        id: "1", category: "math", output: "<think>one two three four</think>4", finishReason: .stop),
       OutputRecord(id: "2", category: "math", output: "<think>one two</think>", finishReason: .length),
       OutputRecord(id: "3", category: "patent", output: "no reasoning", finishReason: .stop),
       OutputRecord(id: "4", category: "patent", output: "<think>one two three four five six</think>yes"),
@@ -81,11 +91,14 @@ func summary(rows: Int, present: Int, thinkTokens: Int, loops: Int = 0, category
   @Test func composesWithOtherGates() {
     struct MinRows: Gate {
       func evaluate(_ run: EmissionRun) -> GateReport {
-        GateReport(name: "min-rows", checks: [
-          CheckResult(
-            id: "rows", description: "rows", measured: Double(run.summary.overall.rows), threshold: .atLeast(50),
-            passed: run.summary.overall.rows >= 50)
-        ])
+        GateReport(
+          name: "min-rows",
+          checks: [
+            CheckResult(
+              id: "rows", description: "rows", measured: Double(run.summary.overall.rows),
+              threshold: .atLeast(50),
+              passed: run.summary.overall.rows >= 50)
+          ])
       }
     }
     let run = EmissionRun(summary: summary(rows: 10, present: 10, thinkTokens: 10))
@@ -144,8 +157,12 @@ func summary(rows: Int, present: Int, thinkTokens: Int, loops: Int = 0, category
   }
 
   @Test func errorsNameFileLineAndColumn() {
-    #expect(errorText("rules:\n  - { metric: think_rate, min: 0.9 }\n").hasPrefix("gate.yaml:2:15: invalid configuration: unknown metric 'think_rate'"))
-    #expect(errorText("checks:\n  repetition: { min_repeat: 3 }\n").hasPrefix("gate.yaml:2:17: invalid configuration: unknown key 'min_repeat'"))
+    #expect(
+      errorText("rules:\n  - { metric: think_rate, min: 0.9 }\n").hasPrefix(
+        "gate.yaml:2:15: invalid configuration: unknown metric 'think_rate'"))
+    #expect(
+      errorText("checks:\n  repetition: { min_repeat: 3 }\n").hasPrefix(
+        "gate.yaml:2:17: invalid configuration: unknown key 'min_repeat'"))
     #expect(errorText("rules:\n  - { metric: loop_rate, max: lots }\n").contains("gate.yaml:2:31"))
     #expect(errorText("rules:\n  - { metric: loop_rate }\n").contains("needs one of min, max"))
     #expect(errorText("reasoning: [1, 2\n").hasPrefix("gate.yaml:2:"))
@@ -155,7 +172,8 @@ func summary(rows: Int, present: Int, thinkTokens: Int, loops: Int = 0, category
 
 @Suite struct ParallelMeasureTests {
   @Test func shardedMeasureEqualsSingleThreaded() async throws {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fieldeval-par-\(UUID().uuidString)")
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "fieldeval-par-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: dir) }
     let path = dir.appendingPathComponent("outputs.jsonl").path
@@ -170,7 +188,8 @@ func summary(rows: Int, present: Int, thinkTokens: Int, loops: Int = 0, category
       default: output = "<think>row \(i) reasons about the claim in a few words</think>answer \(i)"
       }
       if i % 1000 == 999 { text += "{broken\n" }
-      text += "{\"id\":\"r\(i)\",\"category\":\"c\(i % 3)\",\"output\":\"\(output)\",\"filler\":\"\(String(repeating: "x", count: 200))\"}\n"
+      text +=
+        "{\"id\":\"r\(i)\",\"category\":\"c\(i % 3)\",\"output\":\"\(output)\",\"filler\":\"\(String(repeating: "x", count: 200))\"}\n"
     }
     FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
     let analyzer = EmissionAnalyzer()
@@ -190,5 +209,3 @@ func summary(rows: Int, present: Int, thinkTokens: Int, loops: Int = 0, category
     }
   }
 }
-
-import Foundation

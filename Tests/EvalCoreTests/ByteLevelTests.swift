@@ -4,7 +4,9 @@ import Testing
 @testable import EvalCore
 
 @Suite struct JSONBytesTests {
-  func parse(_ text: String, keep: @escaping (String) -> Bool = { _ in true }) -> Result<JSONValue, JSONBytes.Failure> {
+  func parse(_ text: String, keep: @escaping (String) -> Bool = { _ in true }) -> Result<
+    JSONValue, JSONBytes.Failure
+  > {
     var bytes = Array(text.utf8)
     return bytes.withUnsafeMutableBufferPointer { buffer in
       JSONBytes.object(UnsafeBufferPointer(buffer), keep: keep).map(JSONValue.object)
@@ -94,7 +96,8 @@ import Testing
   }
 
   @Test func deepNestingIsAnErrorNotACrash() {
-    let deep = "{\"a\": " + String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000) + "}"
+    let deep =
+      "{\"a\": " + String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000) + "}"
     guard case .failure(let why) = parse(deep) else {
       Issue.record("accepted")
       return
@@ -110,7 +113,9 @@ import Testing
     for offset in t.indices {
       for (k, n) in needles.enumerated() {
         let nb = Array(n.utf8).map { ignoringCase ? LiteralSet.fold($0) : $0 }
-        if offset + nb.count <= t.count && Array(t[offset..<offset + nb.count]) == nb { out.append((offset, k)) }
+        if offset + nb.count <= t.count && Array(t[offset..<offset + nb.count]) == nb {
+          out.append((offset, k))
+        }
       }
     }
     return out
@@ -130,7 +135,9 @@ import Testing
         }
       }
       let expected = naive(needles, text, ignoringCase: ignoringCase)
-      #expect(found.sorted { $0 < $1 }.map { "\($0.0):\($0.1)" } == expected.sorted { $0 < $1 }.map { "\($0.0):\($0.1)" })
+      #expect(
+        found.sorted { $0 < $1 }.map { "\($0.0):\($0.1)" }
+          == expected.sorted { $0 < $1 }.map { "\($0.0):\($0.1)" })
     }
   }
 

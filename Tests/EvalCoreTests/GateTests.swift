@@ -6,15 +6,19 @@ struct FixedGate: Gate {
   var name: String
   var pass: Bool
   func evaluate(_ input: Int) -> GateReport {
-    GateReport(name: name, checks: [
-      CheckResult(id: name, description: "fixed", measured: Double(input), threshold: .atLeast(0), passed: pass)
-    ])
+    GateReport(
+      name: name,
+      checks: [
+        CheckResult(
+          id: name, description: "fixed", measured: Double(input), threshold: .atLeast(0), passed: pass)
+      ])
   }
 }
 
 @Suite struct GateTests {
   @Test func allOfNeedsEveryGate() {
-    let report = AllOf("both", [FixedGate(name: "a", pass: true), FixedGate(name: "b", pass: false)]).evaluate(3)
+    let report = AllOf("both", [FixedGate(name: "a", pass: true), FixedGate(name: "b", pass: false)])
+      .evaluate(3)
     #expect(!report.passed)
     #expect(report.failedChecks.map(\.id) == ["b"])
     #expect(report.allChecks.count == 2)
@@ -22,7 +26,9 @@ struct FixedGate: Gate {
   }
 
   @Test func anyOfNeedsOneGate() {
-    #expect(AnyOf("either", [FixedGate(name: "a", pass: true), FixedGate(name: "b", pass: false)]).evaluate(3).passed)
+    #expect(
+      AnyOf("either", [FixedGate(name: "a", pass: true), FixedGate(name: "b", pass: false)]).evaluate(3)
+        .passed)
     #expect(!AnyOf("either", [FixedGate(name: "a", pass: false)]).evaluate(3).passed)
   }
 

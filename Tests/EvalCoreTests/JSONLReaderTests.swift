@@ -21,7 +21,9 @@ import Testing
     let rows = (0..<500).map { "{\"id\":\"\($0)\",\"output\":\"\(String(repeating: "x", count: $0 % 97))\"}" }
     let path = dir.file("b.jsonl", rows.joined(separator: "\n") + "\n")
     var seen: [String] = []
-    try JSONLReader(path: path, chunkBytes: 1024).forEachLine { seen.append(String(decoding: $0.bytes, as: UTF8.self)) }
+    try JSONLReader(path: path, chunkBytes: 1024).forEachLine {
+      seen.append(String(decoding: $0.bytes, as: UTF8.self))
+    }
     #expect(seen == rows)
   }
 
@@ -31,8 +33,11 @@ import Testing
     let path = dir.file("c.jsonl", "{\"a\":1}\n" + long + "\n{\"b\":2}\n")
     var numbers: [Int] = []
     var issues: [LineIssue] = []
-    try JSONLReader(path: path, maxLineBytes: 2048, chunkBytes: 1024).forEachLine { numbers.append($0.number) }
-      onOversizedLine: { issues.append($0) }
+    try JSONLReader(path: path, maxLineBytes: 2048, chunkBytes: 1024).forEachLine {
+      numbers.append($0.number)
+    } onOversizedLine: {
+      issues.append($0)
+    }
     #expect(numbers == [1, 3])
     #expect(issues.count == 1)
     #expect(issues.first?.line == 2)
@@ -43,7 +48,9 @@ import Testing
 
   @Test func byteRangesPartitionTheFileExactly() throws {
     let dir = TempDir()
-    let rows = (0..<300).map { "{\"id\":\"r\($0)\",\"pad\":\"\(String(repeating: "z", count: ($0 * 7) % 50))\"}" }
+    let rows = (0..<300).map {
+      "{\"id\":\"r\($0)\",\"pad\":\"\(String(repeating: "z", count: ($0 * 7) % 50))\"}"
+    }
     let path = dir.file("d.jsonl", rows.joined(separator: "\n") + "\n")
     let size = try JSONLReader(path: path).fileSize()
     for shards in [1, 2, 3, 7] {
@@ -119,13 +126,16 @@ import Testing
   }
 
   @Test func invalidFieldPathsAreRejected() {
-    #expect(throws: EvalCoreError.invalidFieldPath("choices..content")) { try FieldPath(parsing: "choices..content") }
+    #expect(throws: EvalCoreError.invalidFieldPath("choices..content")) {
+      try FieldPath(parsing: "choices..content")
+    }
     #expect(throws: EvalCoreError.invalidFieldPath("")) { try FieldPath(parsing: "") }
   }
 
   @Test func perRowTemplateFlagOverridesTheRun() throws {
     let dir = TempDir()
-    let path = dir.file("r1.jsonl", "{\"id\":\"x\",\"output\":\"reasoning</think>answer\",\"template_opens_think\":true}\n")
+    let path = dir.file(
+      "r1.jsonl", "{\"id\":\"x\",\"output\":\"reasoning</think>answer\",\"template_opens_think\":true}\n")
     let (records, _) = try OutputRecordReader(path: path).readAll()
     #expect(records.first?.thinkOpening == .prefilled)
   }

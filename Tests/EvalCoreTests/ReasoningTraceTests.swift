@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import EvalCore
@@ -80,5 +81,3 @@ import Testing
     #expect(!ReasoningFormat.think.parse("<|begin_of_thought|>plan<|end_of_thought|>done").thinkPresent)
   }
 }
-
-import Foundation

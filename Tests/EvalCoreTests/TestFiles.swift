@@ -5,7 +5,8 @@ final class TempDir {
   let url: URL
 
   init() {
-    url = FileManager.default.temporaryDirectory.appendingPathComponent("fieldeval-tests-\(UUID().uuidString)")
+    url = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "fieldeval-tests-\(UUID().uuidString)")
     try! FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
   }
 

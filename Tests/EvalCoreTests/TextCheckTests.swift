@@ -6,7 +6,9 @@ import Testing
   let check = RepetitionCheck()
 
   @Test func periodicTailIsALoop() throws {
-    let text = "The powers cycle. " + String(repeating: "So 2^100 mod 7 is 2 because the cycle has length 3. ", count: 12)
+    let text =
+      "The powers cycle. "
+      + String(repeating: "So 2^100 mod 7 is 2 because the cycle has length 3. ", count: 12)
     let finding = try #require(check.detect(in: text))
     #expect(finding.repeats >= 11)
     #expect(finding.atEnd)

@@ -9,7 +9,8 @@ enum CLI {
   }
 
   /// The package root (this file is Tests/FieldEvalCLITests/CLIRunner.swift).
-  static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+  static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    .deletingLastPathComponent()
     .deletingLastPathComponent()
 
   /// The `fieldeval` binary: `$FIELDEVAL_BIN`, or the one next to the test bundle, or `.build/debug`.

@@ -24,12 +24,15 @@ import Testing
   @Test func rowsOutHasOneObjectPerGoodRowWithEveryField() throws {
     let dir = TempDir()
     let rowsPath = dir.path("rows.jsonl")
-    let r = try CLI.run(["emission", finetune, "--baseline", baseline, "--config", gate, "--rows-out", rowsPath])
+    let r = try CLI.run([
+      "emission", finetune, "--baseline", baseline, "--config", gate, "--rows-out", rowsPath,
+    ])
     #expect(r.status == 1)
     let lines = try String(contentsOfFile: rowsPath, encoding: .utf8).split(separator: "\n")
     #expect(lines.count == 24)
     let required = [
-      "id", "think_present", "think_closed", "think_tokens", "answer_present", "budget_exhausted", "repetition",
+      "id", "think_present", "think_closed", "think_tokens", "answer_present", "budget_exhausted",
+      "repetition",
       "mojibake", "script_drift", "run_together",
     ]
     var byId: [String: [String: Any]] = [:]
@@ -91,8 +94,10 @@ import Testing
     let dir = TempDir()
     let path = dir.file(
       "r1.jsonl",
-      (0..<10).map { "{\"id\":\"\($0)\",\"output\":\"Reason about it step by step.\\n</think>\\n\\nAnswer \($0)\"}" }
-        .joined(separator: "\n") + "\n")
+      (0..<10).map {
+        "{\"id\":\"\($0)\",\"output\":\"Reason about it step by step.\\n</think>\\n\\nAnswer \($0)\"}"
+      }
+      .joined(separator: "\n") + "\n")
     let prefilled = try CLI.run(["emission", path, "--template-opens-think", "true", "--format", "json"])
     #expect(prefilled.status == 0, "\(prefilled.stdout)")
     let explicit = try CLI.run(["emission", path, "--template-opens-think", "false", "--format", "json"])

@@ -66,9 +66,13 @@ import Testing
       "--audit-out", audit,
     ])
     #expect(r.status == 0, "\(r.stderr)")
-    func count(_ p: String) throws -> Int { try String(contentsOfFile: p, encoding: .isoLatin1).split(separator: "\n").count }
-    let input = try String(contentsOfFile: CLI.packageRoot.appendingPathComponent(corpus).path, encoding: .isoLatin1)
-      .split(separator: "\n").count
+    func count(_ p: String) throws -> Int {
+      try String(contentsOfFile: p, encoding: .isoLatin1).split(separator: "\n").count
+    }
+    let input = try String(
+      contentsOfFile: CLI.packageRoot.appendingPathComponent(corpus).path, encoding: .isoLatin1
+    )
+    .split(separator: "\n").count
     #expect(try count(clean) + count(quarantine) == input)
     #expect(try count(audit) > 0)
     #expect(!FileManager.default.fileExists(atPath: dir.path(".clean.jsonl.partial-0")))

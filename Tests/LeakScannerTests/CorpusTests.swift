@@ -10,8 +10,12 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
   for i in 0..<n {
     let opening = planted(i) ?? naturalOpenings[i % naturalOpenings.count]
     let body = bodies[(i * 7) % bodies.count]
-    let extra = "Case \(Int.random(in: 0...1_000_000, using: &rng)) needs \(Int.random(in: 2...500, using: &rng)) checks."
-    lines.append(messagesRow("row-\(i)", "<think>\n\(opening)\(body) \(extra)\n</think>\n\nAnswer \(i).", prompt: "Question \(i)?"))
+    let extra =
+      "Case \(Int.random(in: 0...1_000_000, using: &rng)) needs \(Int.random(in: 2...500, using: &rng)) checks."
+    lines.append(
+      messagesRow(
+        "row-\(i)", "<think>\n\(opening)\(body) \(extra)\n</think>\n\nAnswer \(i).", prompt: "Question \(i)?")
+    )
   }
   return lines.joined(separator: "\n") + "\n"
 }
@@ -20,7 +24,8 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
   @Test func findsAPlantedFamilyItWasNeverToldAbout() async throws {
     let dir = TempDir()
     // 15% of rows open with "Blend matrix N says:" — no built-in rule matches it.
-    let path = dir.file("c.jsonl", generatedCorpus(1000) { i in i % 7 == 0 ? "Blend matrix \(i % 13) says " : nil })
+    let path = dir.file(
+      "c.jsonl", generatedCorpus(1000) { i in i % 7 == 0 ? "Blend matrix \(i % 13) says " : nil })
     let report = try await CorpusScanner().scan(path: path)
     #expect(report.detectors.first { $0.id == "scaffold-prefix" }?.rows == 0)
     let top = try #require(report.discovered.first)
@@ -73,11 +78,15 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
   @Test func everyLineLandsInExactlyOneOutput() async throws {
     let dir = TempDir()
     var corpus: [[UInt8]] = []
-    for i in 0..<40 { corpus.append(Array(messagesRow("ok-\(i)", "<think>Okay, so row \(i) is fine.</think>Answer \(i).").utf8)) }
+    for i in 0..<40 {
+      corpus.append(
+        Array(messagesRow("ok-\(i)", "<think>Okay, so row \(i) is fine.</think>Answer \(i).").utf8))
+    }
     corpus.append(Array(messagesRow("leak", "<think>A4 spice combinator: the claim.</think>ok").utf8))
     corpus.append(Array(messagesRow("ok-3", "<think>Okay, so row 3 is fine.</think>Answer 3.").utf8))  // duplicate of ok-3
     corpus.append(Array("{\"id\":\"broken\",\"messages\":[".utf8))
-    corpus.append(Array("{\"id\":\"bad-utf8\",\"prompt\":\"q\",\"response\":\"caf".utf8) + [0xE9] + Array("\"}".utf8))
+    corpus.append(
+      Array("{\"id\":\"bad-utf8\",\"prompt\":\"q\",\"response\":\"caf".utf8) + [0xE9] + Array("\"}".utf8))
     corpus.append(Array("{\"id\":\"nofield\",\"prompt\":\"q\"}".utf8))
     corpus.append([])
     // A 50 MB row: valid JSON with an enormous (clean) response.
@@ -122,7 +131,8 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
       #expect(entry(4) == nil, "first occurrence of a duplicate stays clean")
       if maxLine == 1 << 20 {
         #expect(summary.malformed == 4)
-        #expect((entry(47)?["raw_base64"] as? String).map { Data(base64Encoded: $0) == Data(corpus[46]) } == true)
+        #expect(
+          (entry(47)?["raw_base64"] as? String).map { Data(base64Encoded: $0) == Data(corpus[46]) } == true)
       } else {
         #expect(summary.malformed == 3)
         #expect(clean.last?.count == corpus[46].count)
@@ -142,7 +152,8 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
     var config = ScanConfiguration()
     config.discovery = false
     let (summary, _) = try await CorpusCleaner(configuration: config, repair: true).clean(
-      path: path, cleanOut: dir.path("clean.jsonl"), quarantineOut: dir.path("q.jsonl"), auditOut: dir.path("audit.jsonl"))
+      path: path, cleanOut: dir.path("clean.jsonl"), quarantineOut: dir.path("q.jsonl"),
+      auditOut: dir.path("audit.jsonl"))
     #expect(summary.repaired == 1)
     #expect(summary.clean == 2 && summary.quarantined == 1)
     let clean = try String(contentsOfFile: dir.path("clean.jsonl"), encoding: .utf8).split(separator: "\n")
@@ -159,7 +170,9 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
 @Suite struct ShardMergeTests {
   @Test func mergedShardsEqualASingleScan() async throws {
     let dir = TempDir()
-    var text = generatedCorpus(900) { i in i % 4 == 0 ? "A\(i % 5) spice combinator: " : (i % 9 == 0 ? "Blend matrix \(i % 3) says " : nil) }
+    var text = generatedCorpus(900) { i in
+      i % 4 == 0 ? "A\(i % 5) spice combinator: " : (i % 9 == 0 ? "Blend matrix \(i % 3) says " : nil)
+    }
     text += generatedCorpus(1)  // row-0 again: an exact duplicate far from its original (different random case)
     text += messagesRow("dup", "<think>\nOkay, so fixed text.\n</think>\n\nA.") + "\n"
     text += "{broken\n"
@@ -181,7 +194,8 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
     #expect(merged.flaggedRows == whole.flaggedRows)
     #expect(merged.detectors.map(\.id) == whole.detectors.map(\.id))
     #expect(merged.detectors.map(\.rows) == whole.detectors.map(\.rows))
-    #expect(merged.detectors.map { $0.examples.map(\.line) } == whole.detectors.map { $0.examples.map(\.line) })
+    #expect(
+      merged.detectors.map { $0.examples.map(\.line) } == whole.detectors.map { $0.examples.map(\.line) })
     #expect(merged.openingHistogram == whole.openingHistogram)
     #expect(merged.discovered == whole.discovered)
     #expect(whole.detectors.first { $0.id == "exact-duplicate" }?.rows == 1)
@@ -194,9 +208,13 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
     let scanner = CorpusScanner()
     let a = try await scanner.scan(path: path, shard: (1, 2))
     #expect(throws: LeakScannerError.self) { try ShardMerger.merge([a], configuration: ScanConfiguration()) }
-    #expect(throws: LeakScannerError.self) { try ShardMerger.merge([a, a], configuration: ScanConfiguration()) }
+    #expect(throws: LeakScannerError.self) {
+      try ShardMerger.merge([a, a], configuration: ScanConfiguration())
+    }
     let whole = try await scanner.scan(path: path)
-    #expect(throws: LeakScannerError.self) { try ShardMerger.merge([whole], configuration: ScanConfiguration()) }
+    #expect(throws: LeakScannerError.self) {
+      try ShardMerger.merge([whole], configuration: ScanConfiguration())
+    }
   }
 }
 
@@ -240,6 +258,7 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
     #expect(error("detectors:\n  disable: [nope]\n").contains("unknown detector 'nope'"))
     #expect(error("shape: tabular\n").hasPrefix("rules.yaml:1:8: invalid rule: unknown shape"))
     #expect(error("rules:\n  - { id: x }\n").contains("exactly one of 'literal' or 'regex'"))
-    #expect(error("detector:\n  disable: []\n").hasPrefix("rules.yaml:1:1: invalid rule: unknown key 'detector'"))
+    #expect(
+      error("detector:\n  disable: []\n").hasPrefix("rules.yaml:1:1: invalid rule: unknown key 'detector'"))
   }
 }

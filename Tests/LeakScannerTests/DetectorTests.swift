@@ -69,15 +69,24 @@ import Testing
 
 @Suite struct SharedCheckDetectorTests {
   @Test func sharedChecksFlagRows() {
-    #expect(findings(RunTogetherDetector(), "<think>thecourtheldthattheclaimwasanticipatedbysmith here</think>ok").count == 1)
+    #expect(
+      findings(RunTogetherDetector(), "<think>thecourtheldthattheclaimwasanticipatedbysmith here</think>ok")
+        .count == 1)
     #expect(findings(MojibakeDetector(), "<think>The applicantâ€™s point.</think>ok").count == 1)
     #expect(findings(ScriptDriftDetector(), "<think>So the answer: 그러므로 답은 48입니다</think>ok").count == 1)
-    #expect(findings(RepetitionDetector(), "<think>" + String(repeating: "So the sum is 2500 again. ", count: 10) + "</think>").count == 1)
+    #expect(
+      findings(
+        RepetitionDetector(),
+        "<think>" + String(repeating: "So the sum is 2500 again. ", count: 10) + "</think>"
+      ).count == 1)
   }
 
   @Test func sharedChecksPassHealthyRows() {
-    let healthy = "<think>Okay, so the claim recites a housing and a latch. Café owners, naïve readers and θ are fine.</think>ok"
-    for d in [RunTogetherDetector(), MojibakeDetector(), ScriptDriftDetector(), RepetitionDetector()] as [any Detector] {
+    let healthy =
+      "<think>Okay, so the claim recites a housing and a latch. Café owners, naïve readers and θ are fine.</think>ok"
+    for d in [RunTogetherDetector(), MojibakeDetector(), ScriptDriftDetector(), RepetitionDetector()]
+      as [any Detector]
+    {
       #expect(d.findings(in: RowContext(row: row(healthy), format: .think)).isEmpty, "\(d.id)")
     }
   }
@@ -90,8 +99,11 @@ import Testing
     #expect(findings(detector, "no reasoning here").first?.evidence == "missing")
     #expect(findings(detector, "<think>\n\n</think>ok").first?.evidence == "empty")
     #expect(findings(detector, "<think>going on and on").first?.evidence == "unclosed")
-    #expect(findings(detector, "<think>a <think>b</think> c</think>ok").first?.evidence.contains("nested") == true)
-    #expect(findings(detector, "<think>a</think>x<think>b</think>y").first?.evidence.contains("repeated (2 blocks)") == true)
+    #expect(
+      findings(detector, "<think>a <think>b</think> c</think>ok").first?.evidence.contains("nested") == true)
+    #expect(
+      findings(detector, "<think>a</think>x<think>b</think>y").first?.evidence.contains("repeated (2 blocks)")
+        == true)
   }
 
   @Test func wellFormedAndOptionalThink() {
@@ -106,20 +118,31 @@ import Testing
   let eos = "<｜end▁of▁sentence｜>"
 
   func textRow(_ text: String) -> RowContext {
-    RowContext(row: CorpusRow(line: 1, offset: 0, id: "t", shape: .text, segments: [RowSegment(role: "text", text: text)]), format: .think)
+    RowContext(
+      row: CorpusRow(
+        line: 1, offset: 0, id: "t", shape: .text, segments: [RowSegment(role: "text", text: text)]),
+      format: .think)
   }
 
   @Test func templatedTextRows() {
     let d = SpecialTokenDetector(template: .deepSeekR1)
     #expect(d.findings(in: textRow("\(bos)<｜User｜>q<｜Assistant｜><think>a</think>b\(eos)")).isEmpty)
-    #expect(d.findings(in: textRow("<｜User｜>q<｜Assistant｜>b\(eos)")).first?.evidence.contains("missing BOS") == true)
-    #expect(d.findings(in: textRow("\(bos)<｜User｜>q<｜Assistant｜>b")).first?.evidence.contains("missing EOS") == true)
-    #expect(SpecialTokenDetector().findings(in: textRow("\(bos)q<｜Assistant｜>b")).first?.evidence.contains("missing EOS") == true)
+    #expect(
+      d.findings(in: textRow("<｜User｜>q<｜Assistant｜>b\(eos)")).first?.evidence.contains("missing BOS") == true
+    )
+    #expect(
+      d.findings(in: textRow("\(bos)<｜User｜>q<｜Assistant｜>b")).first?.evidence.contains("missing EOS") == true
+    )
+    #expect(
+      SpecialTokenDetector().findings(in: textRow("\(bos)q<｜Assistant｜>b")).first?.evidence.contains(
+        "missing EOS") == true)
     #expect(SpecialTokenDetector().findings(in: textRow("plain text without any template")).isEmpty)
   }
 
   @Test func strayTokensInContent() {
-    #expect(findings(SpecialTokenDetector(), "<think>a</think>answer<|im_end|>").first?.evidence.contains("<|im_end|>") == true)
+    #expect(
+      findings(SpecialTokenDetector(), "<think>a</think>answer<|im_end|>").first?.evidence.contains(
+        "<|im_end|>") == true)
     #expect(findings(SpecialTokenDetector(), "<think>a</think>answer <end_of_turn>").count == 1)
     #expect(findings(SpecialTokenDetector(), "<think>a</think>plain answer").isEmpty)
   }
@@ -130,7 +153,8 @@ import Testing
     let id = "vendor-url"
     let summary = "links to the vendor wiki"
     func findings(in context: RowContext) -> [Finding] {
-      context.row.modelText.contains("wiki.vendor.internal") ? [Finding(detector: id, evidence: "wiki.vendor.internal")] : []
+      context.row.modelText.contains("wiki.vendor.internal")
+        ? [Finding(detector: id, evidence: "wiki.vendor.internal")] : []
     }
   }
 
@@ -138,8 +162,11 @@ import Testing
     let dir = TempDir()
     let path = dir.file(
       "c.jsonl",
-      [messagesRow("a", "<think>see wiki.vendor.internal/x</think>ok"), messagesRow("b", "<think>fine</think>ok")]
-        .joined(separator: "\n") + "\n")
+      [
+        messagesRow("a", "<think>see wiki.vendor.internal/x</think>ok"),
+        messagesRow("b", "<think>fine</think>ok"),
+      ]
+      .joined(separator: "\n") + "\n")
     let scanner = CorpusScanner(configuration: ScanConfiguration(extraDetectors: [VendorURL()]))
     let report = try await scanner.scan(path: path)
     let count = try #require(report.detectors.first { $0.id == "vendor-url" })
@@ -159,9 +186,11 @@ import Testing
     #expect(pr.shape == .promptResponse && pr.modelText == "<think>a</think>b" && pr.id == "x")
     let text = try parse(#"{"text":"<bos>hi"}"#).get()
     #expect(text.shape == .text && text.id == "line-7")
-    let msgs = try parse(#"{"messages":[{"role":"user","content":"q"},{"role":"assistant","content":"a"}]}"#).get()
+    let msgs = try parse(#"{"messages":[{"role":"user","content":"q"},{"role":"assistant","content":"a"}]}"#)
+      .get()
     #expect(msgs.shape == .messages && msgs.modelText == "a")
-    let conv = try parse(#"{"conversations":[{"from":"human","value":"q"},{"from":"gpt","value":"a"}]}"#).get()
+    let conv = try parse(#"{"conversations":[{"from":"human","value":"q"},{"from":"gpt","value":"a"}]}"#)
+      .get()
     #expect(conv.shape == .conversations && conv.modelText == "a")
     guard case .failure(let issue) = parse(#"{"messages":[{"role":"user"}]}"#) else {
       Issue.record("expected a missing field")
@@ -173,7 +202,8 @@ import Testing
       return
     }
     #expect(none.line == 7)
-    let forced = CorpusRowParser(shape: .text).parse(JSONLLine(number: 1, offset: 0, bytes: Array(#"{"prompt":"q","response":"a"}"#.utf8)[...]))
+    let forced = CorpusRowParser(shape: .text).parse(
+      JSONLLine(number: 1, offset: 0, bytes: Array(#"{"prompt":"q","response":"a"}"#.utf8)[...]))
     guard case .failure = forced else {
       Issue.record("a forced layout must not fall back")
       return

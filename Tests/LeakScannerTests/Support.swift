@@ -20,7 +20,8 @@ final class TempDir {
 
 /// A JSON string literal for `s`.
 func lit(_ s: String) -> String {
-  String(decoding: try! JSONSerialization.data(withJSONObject: s, options: [.fragmentsAllowed]), as: UTF8.self)
+  String(
+    decoding: try! JSONSerialization.data(withJSONObject: s, options: [.fragmentsAllowed]), as: UTF8.self)
 }
 
 /// A `{messages}` row whose assistant turn is `output`.
@@ -29,7 +30,9 @@ func messagesRow(_ id: String, _ output: String, prompt: String = "Question?") -
 }
 
 func row(_ output: String, shape: CorpusShape = .promptResponse) -> CorpusRow {
-  CorpusRow(line: 1, offset: 0, id: "t", shape: shape, segments: [RowSegment(role: "prompt", text: "Q"), RowSegment(role: "response", text: output)])
+  CorpusRow(
+    line: 1, offset: 0, id: "t", shape: shape,
+    segments: [RowSegment(role: "prompt", text: "Q"), RowSegment(role: "response", text: output)])
 }
 
 func findings(_ detector: some Detector, _ output: String) -> [Finding] {
