@@ -44,6 +44,9 @@ public struct CorpusCleaner: Sendable {
   /// Cleans `path` into `cleanOut` and `quarantineOut` (and `auditOut` with `repair`).
   ///
   /// - Returns: the counts and the scan report the decisions were based on.
+  /// - Throws: ``EvalCoreError/unreadableFile(path:reason:)`` for the corpus,
+  ///   ``EvalCoreError/unwritableFile(path:reason:)`` for an output (the old outputs are then
+  ///   left as they were).
   public func clean(path: String, cleanOut: String, quarantineOut: String, auditOut: String? = nil)
     async throws -> (
       CleanSummary, ScanReport
@@ -57,9 +60,9 @@ public struct CorpusCleaner: Sendable {
       id: DetectorID.discovered, summary: "discovered scaffolding", rules: discoveredRules)
     let parser = CorpusRowParser(shape: configuration.shape)
 
-    let cleanFile = try OutputFile(path: cleanOut)
-    let quarantineFile = try OutputFile(path: quarantineOut)
-    let auditFile = try auditOut.map { try OutputFile(path: $0) }
+    let cleanFile = try AtomicLineFile(path: cleanOut)
+    let quarantineFile = try AtomicLineFile(path: quarantineOut)
+    let auditFile = try auditOut.map { try AtomicLineFile(path: $0) }
     var summary = CleanSummary()
     do {
       let reader = JSONLReader(path: path, maxLineBytes: configuration.maxLineBytes)
@@ -145,7 +148,7 @@ public struct CorpusCleaner: Sendable {
   }
 
   func quarantine(
-    _ file: OutputFile, line: Int, id: String?, reasons: [Finding], raw: ArraySlice<UInt8>, json: Bool
+    _ file: AtomicLineFile, line: Int, id: String?, reasons: [Finding], raw: ArraySlice<UInt8>, json: Bool
   ) throws {
     var head: [String: Any] = [
       "line": line,
@@ -223,50 +226,5 @@ enum Repair {
       return String(text[..<start]) + String(text[text.index(start, offsetBy: prefix.count)...])
     }
     return nil
-  }
-}
-
-/// A line-oriented output written to a temporary file and renamed into place on commit.
-final class OutputFile: @unchecked Sendable {
-  let path: String
-  let temp: String
-  let handle: FileHandle
-  var buffer: [UInt8] = []
-
-  init(path: String) throws {
-    self.path = path
-    let url = URL(fileURLWithPath: path)
-    temp =
-      url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).partial-\(getpid())")
-      .path
-    guard FileManager.default.createFile(atPath: temp, contents: nil) else {
-      throw LeakScannerError.unwritableOutput(path: path, reason: "cannot create a file in its folder")
-    }
-    handle = try FileHandle(forWritingTo: URL(fileURLWithPath: temp))
-  }
-
-  func write(_ bytes: ArraySlice<UInt8>) throws {
-    buffer += bytes
-    buffer.append(0x0A)
-    if buffer.count >= 1 << 22 { try flush() }
-  }
-
-  func flush() throws {
-    try handle.write(contentsOf: buffer)
-    buffer.removeAll(keepingCapacity: true)
-  }
-
-  func commit() throws {
-    try flush()
-    try handle.synchronize()
-    try handle.close()
-    guard rename(temp, path) == 0 else {
-      throw LeakScannerError.unwritableOutput(path: path, reason: String(cString: strerror(errno)))
-    }
-  }
-
-  func abandon() {
-    try? handle.close()
-    unlink(temp)
   }
 }

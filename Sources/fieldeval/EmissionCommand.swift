@@ -61,8 +61,8 @@ struct EmissionCommand: AsyncParsableCommand {
     let logger = Logger(label: "fieldeval.emission")
     logger.info("checking outputs", metadata: ["file": "\(outputs)", "rules": "\(rules.count)"])
 
-    var writer: AtomicLineWriter? = nil
-    if let rowsOut { writer = try AtomicLineWriter(path: rowsOut) }
+    var writer: AtomicLineFile? = nil
+    if let rowsOut { writer = try AtomicLineFile(path: rowsOut) }
     let encoder = JSONOutput.encoder(pretty: false)
     let summary: EmissionSummary
     do {

@@ -1,0 +1,73 @@
+import Foundation
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// A line-oriented output written to a hidden temporary file beside its target and renamed
+/// into place by ``commit()``: a crash leaves the old file or none, never half of a new one.
+package final class AtomicLineFile: @unchecked Sendable {
+  /// The target path.
+  package let path: String
+  let temp: String
+  let handle: FileHandle
+  var buffer: [UInt8] = []
+
+  /// Creates the temporary file next to `path`.
+  /// - Throws: ``EvalCoreError/unwritableFile(path:reason:)`` when its folder is not writable.
+  package init(path: String) throws {
+    self.path = path
+    let url = URL(fileURLWithPath: path)
+    temp =
+      url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).partial-\(getpid())")
+      .path
+    guard FileManager.default.createFile(atPath: temp, contents: nil) else {
+      throw EvalCoreError.unwritableFile(
+        path: path, reason: "cannot create a file in its folder; check that the folder exists and is writable")
+    }
+    do {
+      handle = try FileHandle(forWritingTo: URL(fileURLWithPath: temp))
+    } catch {
+      unlink(temp)
+      throw EvalCoreError.unwritableFile(path: path, reason: "\(error)")
+    }
+  }
+
+  /// Appends `bytes` and a newline.
+  package func write(_ bytes: some Sequence<UInt8>) throws {
+    buffer.append(contentsOf: bytes)
+    buffer.append(0x0A)
+    if buffer.count >= 1 << 22 { try flush() }
+  }
+
+  func flush() throws {
+    do {
+      try handle.write(contentsOf: buffer)
+    } catch {
+      throw EvalCoreError.unwritableFile(path: path, reason: "\(error)")
+    }
+    buffer.removeAll(keepingCapacity: true)
+  }
+
+  /// Flushes, syncs and renames the file into place.
+  package func commit() throws {
+    try flush()
+    do {
+      try handle.synchronize()
+      try handle.close()
+    } catch {
+      throw EvalCoreError.unwritableFile(path: path, reason: "\(error)")
+    }
+    guard rename(temp, path) == 0 else {
+      throw EvalCoreError.unwritableFile(path: path, reason: String(cString: strerror(errno)))
+    }
+  }
+
+  /// Closes and deletes the temporary file; the target is left as it was.
+  package func abandon() {
+    try? handle.close()
+    unlink(temp)
+  }
+}
