@@ -63,4 +63,30 @@ extension LlamaBackendTests {
     #expect(noTemplate.status == 2)
     #expect(noTemplate.stderr.contains("--chat-template"))
   }
+
+  /// Out of memory, made cheap and safe: the process runs under a 3 GB address-space limit
+  /// (`ulimit -v`), so the 4 GB KV cache of a 262,144-token context fails to allocate at once
+  /// instead of pushing the machine into swap.
+  @Test func outOfMemoryForTheContextIsReportedWithWhatToLower() throws {
+    let binary = try Self.fieldevalBinary().path
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/bin/sh")
+    process.arguments = [
+      "-c", "ulimit -v 3000000 && exec \"$0\" generate --model \"$1\" --prompt Hi --max-tokens 2 "
+        + "--context-size 262144 --threads 1",
+      binary, Fixture.modelPath,
+    ]
+    var environment = ProcessInfo.processInfo.environment
+    environment["OMP_NUM_THREADS"] = "1"
+    process.environment = environment
+    let err = Pipe()
+    process.standardError = err
+    process.standardOutput = Pipe()
+    try process.run()
+    let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    #expect(process.terminationStatus == 2, "\(stderr)")
+    #expect(stderr.contains("could not create a llama.cpp context of 262144 tokens"), "\(stderr)")
+    #expect(stderr.contains("out-of-memory"), "\(stderr)")
+  }
 }
