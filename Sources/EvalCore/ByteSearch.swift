@@ -110,6 +110,7 @@ package struct LiteralSet: Sendable {
   package let ignoringASCIICase: Bool
   private var filter: [UInt64]
   private var short: [Int]  // needles under four bytes, searched one by one
+  private var sharedFirstByte: Int32?  // when every needle starts with the same non-letter byte
 
   /// Creates a set; empty needles are ignored.
   package init(_ needles: [String], ignoringASCIICase: Bool) {
@@ -119,6 +120,10 @@ package struct LiteralSet: Sendable {
     }
     filter = [UInt64](repeating: 0, count: 1024)
     short = []
+    let firsts = Set(self.needles.compactMap(\.first))
+    if firsts.count == 1, let b = firsts.first, !(b | 0x20 >= 0x61 && b | 0x20 <= 0x7A) {
+      sharedFirstByte = Int32(b)
+    }
     for (i, n) in self.needles.enumerated() where !n.isEmpty {
       if n.count < 4 {
         short.append(i)
@@ -165,6 +170,18 @@ package struct LiteralSet: Sendable {
     }
     shortHits.sort { ($0.offset, $0.needle) < ($1.offset, $1.needle) }
     var nextShort = 0
+    if let first = sharedFirstByte, short.isEmpty {
+      // Jump between occurrences of the shared first byte (`<` of special tokens).
+      var i = 0
+      while i < count, let hit = memchr(base + i, first, count - i) {
+        let at = UnsafeRawPointer(hit) - raw
+        for (k, needle) in needles.enumerated() where matches(needle, at: at, in: base, count: count) {
+          guard body(k, at) else { return }
+        }
+        i = at + 1
+      }
+      return
+    }
     filter.withUnsafeBufferPointer { bits in
       var i = 0
       while i + 4 <= count {

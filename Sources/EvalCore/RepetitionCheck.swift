@@ -49,20 +49,25 @@ public struct RepetitionCheck: Sendable, Hashable, Codable {
     var bestScore = 0
     let maxP = min(maxPeriodWords, n / max(2, minRepeats))
     guard maxP >= 1 else { return nil }
+    // A run is a maximal stretch of i with word i == word i + p. Only runs of at least
+    // `minRun` can qualify, and every such run contains a multiple of `minRun`: probe those
+    // positions and grow a run around each hit.
     hashes.withUnsafeBufferPointer { h in
       for p in 1...maxP {
-        var run = 0
-        var i = 0
+        let minRun = max((minRepeats - 1) * p, minSpanWords - p, 1)
+        var i = minRun - 1
         while i + p < n {
-          if h[i] == h[i + p] {
-            run += 1
-          } else {
-            if run > 0 { consider(p: p, end: i, run: run) }
-            run = 0
+          guard h[i] == h[i + p] else {
+            i += minRun
+            continue
           }
-          i += 1
+          var start = i
+          while start > 0 && h[start - 1] == h[start - 1 + p] { start -= 1 }
+          var end = i + 1
+          while end + p < n && h[end] == h[end + p] { end += 1 }
+          consider(p: p, end: end, run: end - start)
+          i = end + minRun
         }
-        if run > 0 { consider(p: p, end: i, run: run) }
       }
     }
     func consider(p: Int, end: Int, run: Int) {

@@ -87,10 +87,9 @@ public struct CorpusScanner: Sendable {
           if !key.isEmpty { p.histogram[key, default: 0] += 1 }
         }
         if configuration.discovery { p.discovery.add(row: context) }
-        let all = row.allText
-        if configuration.exactDuplicates { p.hashes.append((row.line, normalizedHash(all))) }
+        if configuration.exactDuplicates { p.hashes.append((row.line, normalizedHash(row.segments.map(\.text)))) }
         if configuration.nearDuplicates {
-          p.signatures.append((row.line, configuration.minHasher.signature(of: all)))
+          p.signatures.append((row.line, configuration.minHasher.signature(of: row.allText)))
         }
       }
     } onOversizedLine: { issue in

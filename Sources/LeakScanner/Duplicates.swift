@@ -1,39 +1,45 @@
 /// 64-bit FNV-1a over the row's text, lower-cased (ASCII) with whitespace runs folded, so rows
 /// that differ only in case or spacing hash alike.
-package func normalizedHash(_ text: String) -> UInt64 {
+package func normalizedHash(_ text: String) -> UInt64 { normalizedHash([text]) }
+
+/// ``normalizedHash(_:)`` of `parts` joined by newlines, without joining them.
+package func normalizedHash(_ parts: [String]) -> UInt64 {
   // Whitespace runs collapse to one space (none at the ends), ASCII letters fold to lower
   // case; the normalised bytes are packed eight at a time and mixed.
-  var text = text
-  return text.withUTF8 { bytes in
-    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-    var packed: UInt64 = 0
-    var packedCount = 0
-    var pendingSpace = false
-    var started = false
-    @inline(__always) func push(_ b: UInt8) {
-      packed = packed << 8 | UInt64(b)
-      packedCount += 1
-      if packedCount == 8 {
-        hash = (hash ^ packed) &* 0x9E37_79B9_7F4A_7C15
-        hash ^= hash >> 29
-        packed = 0
-        packedCount = 0
-      }
+  var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+  var packed: UInt64 = 0
+  var packedCount = 0
+  var pendingSpace = false
+  var started = false
+  @inline(__always) func push(_ b: UInt8) {
+    packed = packed << 8 | UInt64(b)
+    packedCount += 1
+    if packedCount == 8 {
+      hash = (hash ^ packed) &* 0x9E37_79B9_7F4A_7C15
+      hash ^= hash >> 29
+      packed = 0
+      packedCount = 0
     }
-    for b in bytes {
-      if b == 0x20 || b == 0x0A || b == 0x09 || b == 0x0D {
-        pendingSpace = started
-        continue
-      }
-      if pendingSpace {
-        push(0x20)
-        pendingSpace = false
-      }
-      started = true
-      push((b >= 0x41 && b <= 0x5A) ? b | 0x20 : b)
-    }
-    return mix64(hash ^ packed ^ UInt64(packedCount) << 56)
   }
+  for (index, part) in parts.enumerated() {
+    if index > 0 { pendingSpace = started }  // the joining newline
+    var part = part
+    part.withUTF8 { bytes in
+      for b in bytes {
+        if b == 0x20 || b == 0x0A || b == 0x09 || b == 0x0D {
+          pendingSpace = started
+          continue
+        }
+        if pendingSpace {
+          push(0x20)
+          pendingSpace = false
+        }
+        started = true
+        push((b >= 0x41 && b <= 0x5A) ? b | 0x20 : b)
+      }
+    }
+  }
+  return mix64(hash ^ packed ^ UInt64(packedCount) << 56)
 }
 
 @inline(__always) func mix64(_ x: UInt64) -> UInt64 {

@@ -42,6 +42,54 @@ import Testing
     #expect(check.detect(in: "Start. " + String(repeating: s, count: 4) + "Done.") != nil)
   }
 
+  /// The probing search must find exactly what a scan of every period and position finds.
+  @Test func probingSearchAgreesWithTheExhaustiveScan() {
+    var rng = SystemRandomNumberGenerator()
+    let vocabulary = ["a", "b", "c", "so", "the"]
+    for trial in 0..<400 {
+      var words: [String] = []
+      while words.count < Int.random(in: 20...160, using: &rng) {
+        if Bool.random(using: &rng) {
+          words.append(vocabulary.randomElement(using: &rng)!)
+        } else {
+          let fragment = (0..<Int.random(in: 1...6, using: &rng)).map { _ in vocabulary.randomElement(using: &rng)! }
+          for _ in 0..<Int.random(in: 1...8, using: &rng) { words += fragment }
+        }
+      }
+      let text = words.joined(separator: " ")
+      let check = RepetitionCheck(
+        maxPeriodWords: [8, 64][trial % 2], minRepeats: [2, 4][trial % 3 == 0 ? 0 : 1], minSpanWords: [6, 24][trial % 2])
+      let found = check.detect(in: text)
+      let expected = exhaustive(check, words)
+      #expect(found?.periodWords == expected?.period, "\(text)")
+      #expect(found?.repeats == expected?.repeats, "\(text)")
+      #expect(found?.atEnd == expected?.atEnd, "\(text)")
+    }
+  }
+
+  /// The original scan: every period, every position.
+  func exhaustive(_ c: RepetitionCheck, _ words: [String]) -> (period: Int, repeats: Int, atEnd: Bool)? {
+    let n = words.count
+    guard n >= c.minSpanWords else { return nil }
+    let maxP = min(c.maxPeriodWords, n / max(2, c.minRepeats))
+    guard maxP >= 1 else { return nil }
+    var best: (p: Int, start: Int, span: Int)? = nil
+    for p in 1...maxP {
+      var run = 0
+      for i in 0..<(n - p) + 1 {
+        if i < n - p && words[i] == words[i + p] {
+          run += 1
+          continue
+        }
+        if run > 0, run / p + 1 >= c.minRepeats, run + p >= c.minSpanWords, run + p > (best?.span ?? 0) {
+          best = (p, i - run, run + p)
+        }
+        run = 0
+      }
+    }
+    return best.map { ($0.p, $0.span / $0.p, $0.start + $0.span >= n) }
+  }
+
   @Test func shortTextIsNeverALoop() {
     #expect(check.detect(in: "no no no no") == nil)
   }
