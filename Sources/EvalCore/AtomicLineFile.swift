@@ -42,6 +42,22 @@ package final class AtomicLineFile: @unchecked Sendable {
     if buffer.count >= 1 << 22 { try flush() }
   }
 
+  /// Appends the whole content of the file at `path`, as it is.
+  package func append(contentsOf path: String) throws {
+    try flush()
+    guard let source = FileHandle(forReadingAtPath: path) else {
+      throw EvalCoreError.unreadableFile(path: path, reason: "cannot open a part file")
+    }
+    defer { try? source.close() }
+    do {
+      while let chunk = try source.read(upToCount: 4 << 20), !chunk.isEmpty {
+        try handle.write(contentsOf: chunk)
+      }
+    } catch {
+      throw EvalCoreError.unwritableFile(path: self.path, reason: "\(error)")
+    }
+  }
+
   func flush() throws {
     do {
       try handle.write(contentsOf: buffer)

@@ -53,19 +53,75 @@ public struct CorpusCleaner: Sendable {
     )
   {
     let scanner = CorpusScanner(configuration: configuration)
-    let (report, verdicts) = try await scanner.scanWithVerdicts(
-      path: path, shard: nil, parallelism: ProcessInfo.processInfo.activeProcessorCount)
+    let parallelism = ProcessInfo.processInfo.activeProcessorCount
+    let (report, duplicates) = try await scanner.scanWithDuplicates(
+      path: path, shard: nil, parallelism: parallelism)
     let discoveredRules = report.discovered.filter { acceptDiscovered || $0.highConfidence }.map { $0.rule() }
     let discovered = RuleDetector(
       id: DetectorID.discovered, summary: "discovered scaffolding", rules: discoveredRules)
-    let parser = CorpusRowParser(shape: configuration.shape)
 
-    let cleanFile = try AtomicLineFile(path: cleanOut)
-    let quarantineFile = try AtomicLineFile(path: quarantineOut)
-    let auditFile = try auditOut.map { try AtomicLineFile(path: $0) }
+    // Second pass, in parallel over byte ranges: each piece recomputes its rows' findings
+    // (nothing per row is kept from the scan, so memory does not grow with the corpus) and
+    // writes part files; the parts are then joined in order into the atomic outputs.
+    let pieces = CorpusScanner.pieces(of: 0..<(try JSONLReader(path: path).fileSize()), parallelism: parallelism)
+    let outputs = [cleanOut, quarantineOut] + (auditOut.map { [$0] } ?? [])
+    let partPaths = pieces.indices.map { i in outputs.map { Self.partPath(for: $0, piece: i) } }
+    defer {
+      for path in partPaths.joined() { unlink(path) }
+    }
+    let summaries = try await withThrowingTaskGroup(of: CleanSummary.self) { group in
+      for (i, piece) in pieces.enumerated() {
+        group.addTask {
+          try self.cleanPiece(
+            path: path, range: piece, parts: partPaths[i], duplicates: duplicates, discovered: discovered,
+            scanner: scanner)
+        }
+      }
+      var all: [CleanSummary] = []
+      for try await summary in group { all.append(summary) }
+      return all
+    }
+    var summary = CleanSummary()
+    for s in summaries {
+      summary.lines += s.lines
+      summary.clean += s.clean
+      summary.repaired += s.repaired
+      summary.quarantined += s.quarantined
+      summary.malformed += s.malformed
+    }
+    let files = try outputs.map { try AtomicLineFile(path: $0) }
+    do {
+      for (k, file) in files.enumerated() {
+        for parts in partPaths { try file.append(contentsOf: parts[k]) }
+      }
+      for file in files { try file.commit() }
+    } catch {
+      for file in files { file.abandon() }
+      throw error
+    }
+    return (summary, report)
+  }
+
+  static func partPath(for output: String, piece: Int) -> String {
+    let url = URL(fileURLWithPath: output)
+    return url.deletingLastPathComponent().appendingPathComponent(
+      ".\(url.lastPathComponent).part\(piece)-\(getpid())"
+    ).path
+  }
+
+  /// Cleans the lines that start in `range` into the part files `parts` (clean, quarantine, audit).
+  func cleanPiece(
+    path: String, range: Range<Int>, parts: [String], duplicates: [Int: Finding], discovered: RuleDetector,
+    scanner: CorpusScanner
+  ) throws -> CleanSummary {
+    let parser = CorpusRowParser(shape: configuration.shape)
+    let files = try parts.map { try AtomicLineFile(path: $0) }
+    let cleanFile = files[0]
+    let quarantineFile = files[1]
+    let auditFile = files.count > 2 ? files[2] : nil
     var summary = CleanSummary()
     do {
-      let reader = JSONLReader(path: path, maxLineBytes: configuration.maxLineBytes)
+      let reader = JSONLReader(path: path, maxLineBytes: configuration.maxLineBytes, byteRange: range)
       let source = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
       defer { try? source.close() }
       try reader.forEachLine { line in
@@ -91,9 +147,10 @@ public struct CorpusCleaner: Sendable {
           return
         case .success(let r): row = r
         }
-        var findings = verdicts[line.number]?.findings ?? []
-        if !discoveredRules.isEmpty {
-          let context = RowContext(row: row, format: configuration.format)
+        let context = RowContext(row: row, format: configuration.format)
+        var findings = configuration.detectors.flatMap { $0.findings(in: context) }
+        if let duplicate = duplicates[line.number] { findings.append(duplicate) }
+        if !discovered.rules.isEmpty {
           let already = Set(findings.compactMap(\.repairPrefix))
           findings += discovered.findings(in: context).filter { f in
             !(f.repairPrefix.map { p in already.contains { $0.hasPrefix(p) || p.hasPrefix($0) } } ?? false)
@@ -135,16 +192,12 @@ public struct CorpusCleaner: Sendable {
         summary.quarantined += 1
         summary.malformed += 1
       }
-      try cleanFile.commit()
-      try quarantineFile.commit()
-      try auditFile?.commit()
+      for file in files { try file.commit() }
     } catch {
-      cleanFile.abandon()
-      quarantineFile.abandon()
-      auditFile?.abandon()
+      for file in files { file.abandon() }
       throw error
     }
-    return (summary, report)
+    return summary
   }
 
   func quarantine(

@@ -1,19 +1,16 @@
 import Foundation
 
-/// What the scanner decided about one row.
-package struct RowVerdict: Sendable {
-  var line: Int
-  var id: String
-  var findings: [Finding]
-}
-
 /// The per-row pass over one byte range of a corpus.
 package struct ShardPass: Sendable {
   var lines = 0
   var rows = 0
   var issues: [LineIssue] = []
   var malformed = 0
-  var flagged: [Int: RowVerdict] = [:]
+  /// Lines flagged by a per-row detector, ascending (no findings are kept: memory stays
+  /// proportional to the row count, not to the evidence).
+  var flaggedLines: [Int] = []
+  /// Line and byte offset of each row, ascending, to look up ids of duplicate examples.
+  var rowOffsets: [(line: Int, offset: Int)] = []
   var hashes: [(line: Int, hash: UInt64)] = []
   var signatures: [(line: Int, signature: [UInt16])] = []
   var discovery = DiscoveryStats()
@@ -80,13 +77,16 @@ public struct CorpusScanner: Sendable {
           findings += f
         }
         if !findings.isEmpty {
-          p.flagged[row.line] = RowVerdict(line: row.line, id: row.id, findings: findings)
+          p.flaggedLines.append(row.line)
         }
         for opening in context.thinkOpenings {
           let key = String(opening.prefix(20).map { $0 == "\n" ? " " : $0 })
           if !key.isEmpty { p.histogram[key, default: 0] += 1 }
         }
         if configuration.discovery { p.discovery.add(row: context) }
+        if configuration.exactDuplicates || configuration.nearDuplicates {
+          p.rowOffsets.append((row.line, row.offset))
+        }
         if configuration.exactDuplicates { p.hashes.append((row.line, normalizedHash(row.segments.map(\.text)))) }
         if configuration.nearDuplicates {
           p.signatures.append((row.line, configuration.minHasher.signature(of: row.allText)))
@@ -108,23 +108,30 @@ public struct CorpusScanner: Sendable {
   )
     async throws -> ScanReport
   {
-    let (report, _) = try await scanWithVerdicts(path: path, shard: shard, parallelism: parallelism)
+    let (report, _) = try await scanWithDuplicates(path: path, shard: shard, parallelism: parallelism)
     return report
   }
 
-  /// Scans and also returns every flagged row's findings (for cleaning).
-  package func scanWithVerdicts(path: String, shard: (k: Int, n: Int)?, parallelism: Int) async throws -> (
-    ScanReport, [Int: RowVerdict]
+  /// Byte ranges for `parallelism` workers over `range` (at least 1 MiB each).
+  package static func pieces(of range: Range<Int>, parallelism: Int) -> [Range<Int>] {
+    let n = max(1, min(parallelism, range.count / (1 << 20) + 1))
+    return (0..<n).map { i in
+      (range.lowerBound + range.count * i / n)..<(range.lowerBound + range.count * (i + 1) / n)
+    }
+  }
+
+  /// Scans and also returns the duplicate findings by line (for cleaning, which recomputes
+  /// the per-row findings as it writes).
+  package func scanWithDuplicates(path: String, shard: (k: Int, n: Int)?, parallelism: Int) async throws -> (
+    ScanReport, [Int: Finding]
   ) {
     let size = try JSONLReader(path: path).fileSize()
     var range = 0..<size
     if let shard { range = (size * (shard.k - 1) / shard.n)..<(size * shard.k / shard.n) }
-    let pieces = max(1, min(parallelism, range.count / (1 << 20) + 1))
+    let pieces = Self.pieces(of: range, parallelism: parallelism)
     let passes = try await withThrowingTaskGroup(of: (Int, ShardPass).self) { group in
-      for i in 0..<pieces {
-        let lo = range.lowerBound + range.count * i / pieces
-        let hi = range.lowerBound + range.count * (i + 1) / pieces
-        group.addTask { (i, try self.pass(path: path, range: lo..<hi, collectMergeState: shard != nil)) }
+      for (i, piece) in pieces.enumerated() {
+        group.addTask { (i, try self.pass(path: path, range: piece, collectMergeState: shard != nil)) }
       }
       var out: [(Int, ShardPass)] = []
       for try await p in group { out.append(p) }
@@ -133,16 +140,15 @@ public struct CorpusScanner: Sendable {
     return assemble(file: path, passes: passes, shard: shard)
   }
 
-  func assemble(file: String, passes: [ShardPass], shard: (k: Int, n: Int)?) -> (
-    ScanReport, [Int: RowVerdict]
-  ) {
+  func assemble(file: String, passes: [ShardPass], shard: (k: Int, n: Int)?) -> (ScanReport, [Int: Finding]) {
     var total = ShardPass()
     for p in passes {
       total.lines += p.lines
       total.rows += p.rows
       total.malformed += p.malformed
       total.issues += p.issues.prefix(max(0, 100 - total.issues.count))
-      total.flagged.merge(p.flagged) { a, _ in a }
+      total.flaggedLines += p.flaggedLines
+      total.rowOffsets += p.rowOffsets
       total.hashes += p.hashes
       total.signatures += p.signatures
       total.discovery.merge(p.discovery)
@@ -154,18 +160,29 @@ public struct CorpusScanner: Sendable {
           (total.examples[k, default: []] + v).sorted().prefix(configuration.examplesPerDetector))
       }
     }
-    let perRowFlagged = total.flagged.keys.sorted()
+    let perRowFlagged = total.flaggedLines
     let dups = Self.duplicates(
       hashes: total.hashes, signatures: total.signatures, configuration: configuration)
+    var duplicateFindings: [Int: Finding] = [:]
+    var exampleLines: [String: [Int]] = [:]
     for (line, finding) in dups {
       total.counts[finding.detector, default: 0] += 1
-      let id = total.flagged[line]?.id ?? "line-\(line)"
-      let ref = RowReference(line: line, id: id, evidence: finding.evidence)
-      total.examples[finding.detector] = Array(
-        (total.examples[finding.detector, default: []] + [ref]).sorted().prefix(
-          configuration.examplesPerDetector))
-      total.flagged[line, default: RowVerdict(line: line, id: id, findings: [])].findings.append(finding)
+      duplicateFindings[line] = finding
+      if exampleLines[finding.detector, default: []].count < configuration.examplesPerDetector {
+        exampleLines[finding.detector, default: []].append(line)
+      }
     }
+    // Ids of the few duplicate examples are read back from the file by offset.
+    let ids = Self.rowIDs(file: file, lines: exampleLines.values.flatMap { $0 }, offsets: total.rowOffsets, shape: configuration.shape)
+    for (detector, lines) in exampleLines {
+      let refs = lines.map { line in
+        RowReference(line: line, id: ids[line] ?? "line-\(line)", evidence: duplicateFindings[line]!.evidence)
+      }
+      total.examples[detector] = Array(
+        (total.examples[detector, default: []] + refs).sorted().prefix(configuration.examplesPerDetector))
+    }
+    var flaggedRows = perRowFlagged.count
+    for line in duplicateFindings.keys where !Self.contains(perRowFlagged, line) { flaggedRows += 1 }
     var checks = configuration.checkDescriptions
     checks.append((DetectorID.malformed, "malformed line (invalid JSON or UTF-8, missing field, too long)"))
     let denominator = max(1, total.lines)
@@ -194,10 +211,56 @@ public struct CorpusScanner: Sendable {
     let report = ScanReport(
       file: file, shard: shard.map { "\($0.k)/\($0.n)" }, lines: total.lines, rows: total.rows,
       malformedLines: total.malformed, issues: total.issues,
-      flaggedRows: total.flagged.count + total.malformed,
+      flaggedRows: flaggedRows + total.malformed,
       detectors: detectors, openingHistogram: total.histogram, discovered: candidates, shapes: total.shapes,
       mergeState: mergeState)
-    return (report, total.flagged)
+    return (report, duplicateFindings)
+  }
+
+  /// Whether the ascending array `lines` holds `line`.
+  static func contains(_ lines: [Int], _ line: Int) -> Bool {
+    var lo = 0
+    var hi = lines.count
+    while lo < hi {
+      let mid = (lo + hi) / 2
+      if lines[mid] < line { lo = mid + 1 } else { hi = mid }
+    }
+    return lo < lines.count && lines[lo] == line
+  }
+
+  /// The `id` of each of `lines`, parsed from the line read back at its offset.
+  static func rowIDs(
+    file: String, lines: [Int], offsets: [(line: Int, offset: Int)], shape: CorpusShape?
+  ) -> [Int: String] {
+    guard !lines.isEmpty, let handle = FileHandle(forReadingAtPath: file) else { return [:] }
+    defer { try? handle.close() }
+    let parser = CorpusRowParser(shape: shape)
+    var out: [Int: String] = [:]
+    for line in Set(lines) {
+      var lo = 0
+      var hi = offsets.count
+      while lo < hi {
+        let mid = (lo + hi) / 2
+        if offsets[mid].line < line { lo = mid + 1 } else { hi = mid }
+      }
+      guard lo < offsets.count, offsets[lo].line == line else { continue }
+      let offset = offsets[lo].offset
+      // Read up to the newline in 64 KiB steps.
+      var bytes: [UInt8] = []
+      try? handle.seek(toOffset: UInt64(offset))
+      while let chunk = try? handle.read(upToCount: 1 << 16), !chunk.isEmpty {
+        if let nl = chunk.firstIndex(of: 0x0A) {
+          bytes += chunk[chunk.startIndex..<nl]
+          break
+        }
+        bytes += chunk
+        if bytes.count > 64 << 20 { break }
+      }
+      if case .success(let row) = parser.parse(JSONLLine(number: line, offset: offset, bytes: bytes[...])) {
+        out[line] = row.id
+      }
+    }
+    return out
   }
 
   /// Duplicate findings in line order: the first occurrence is never flagged.
