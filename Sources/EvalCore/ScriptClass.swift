@@ -54,6 +54,26 @@ public enum ScriptClass: String, Sendable, Codable, Hashable, CaseIterable {
   }
 
   /// Scripts written without spaces between words.
+  /// A distinct bit per class, for sets tested once per character.
+  package var bit: UInt32 {
+    switch self {
+    case .latin: return 1 << 0
+    case .greek: return 1 << 1
+    case .cyrillic: return 1 << 2
+    case .armenian: return 1 << 3
+    case .hebrew: return 1 << 4
+    case .arabic: return 1 << 5
+    case .indic: return 1 << 6
+    case .southeastAsian: return 1 << 7
+    case .georgian: return 1 << 8
+    case .hangul: return 1 << 9
+    case .kana: return 1 << 10
+    case .han: return 1 << 11
+    case .otherLetter: return 1 << 12
+    case .common: return 1 << 13
+    }
+  }
+
   public var isWrittenWithoutSpaces: Bool {
     switch self {
     case .han, .kana, .southeastAsian: return true

@@ -70,12 +70,13 @@ public struct ScriptDriftCheck: Sendable, Hashable, Codable {
       runLetters = 0
     }
     var lastLetterEnd = idx
+    let allowedBits = allowed.reduce(UInt32(0)) { $0 | $1.bit }
     while idx != scalars.endIndex {
       let c = ScriptClass.of(scalars[idx])
       let next = scalars.index(after: idx)
       if c != .common {
         letters += 1
-        if allowed.contains(c) {
+        if allowedBits & c.bit != 0 {
           endRun(at: lastLetterEnd)
         } else {
           unexpected += 1

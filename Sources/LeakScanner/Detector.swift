@@ -35,6 +35,8 @@ public struct RowContext: Sendable {
   public let plainModelText: String
   /// Whether every segment of the row is pure ASCII (then mojibake and non-Latin scripts are impossible).
   public let isASCII: Bool
+  /// Every reasoning block's content with leading whitespace removed.
+  public let thinkOpenings: [Substring]
 
   /// Parses the row's model text with `format`.
   public init(row: CorpusRow, format: ReasoningFormat) {
@@ -46,11 +48,14 @@ public struct RowContext: Sendable {
     plainModelText = traces.map { $0.blocks.isEmpty ? $0.answer : $0.thinkText + "\n" + $0.answer }
       .joined(separator: "\n")
     isASCII = row.segments.allSatisfy { ByteSearch.isASCII($0.text) }
-  }
-
-  /// Every reasoning block's content with leading whitespace removed.
-  public var thinkOpenings: [Substring] {
-    traces.flatMap { $0.blocks.map { $0.content.drop(while: \.isWhitespace) } }
+    thinkOpenings = traces.flatMap { trace in
+      trace.blocks.map { block in
+        // Skip ASCII whitespace on bytes, then any other whitespace by Character.
+        let utf8 = block.content.utf8
+        let start = utf8.firstIndex { !($0 == 0x20 || ($0 >= 0x09 && $0 <= 0x0D)) } ?? utf8.endIndex
+        return block.content[start...].drop(while: \.isWhitespace)
+      }
+    }
   }
 }
 
@@ -261,6 +266,7 @@ public struct RuleDetector: Detector {
     didSet {
       literals = Self.literalSets(rules)
       (anchorSet, anchorOwners) = Self.anchors(rules)
+      (startRules, anywhereRules, headFilters) = Self.index(rules)
     }
   }
   /// Lower-cased literals one of which must occur in the text before the anywhere-rules run,
@@ -272,6 +278,11 @@ public struct RuleDetector: Detector {
   var literals: [LiteralSet?]
   var anchorSet: LiteralSet
   var anchorOwners: [Int]
+  /// Indices of the think-start and anywhere rules, and the head filters, so the per-row
+  /// loops never copy a rule.
+  var startRules: [Int]
+  var anywhereRules: [Int]
+  var headFilters: [HeadFilter]
 
   /// Creates a detector.
   public init(id: String, summary: String, rules: [LeakRule], prefilter: [String] = []) {
@@ -282,6 +293,14 @@ public struct RuleDetector: Detector {
     prefilterSet = LiteralSet(prefilter, ignoringASCIICase: true)
     literals = Self.literalSets(rules)
     (anchorSet, anchorOwners) = Self.anchors(rules)
+    (startRules, anywhereRules, headFilters) = Self.index(rules)
+  }
+
+  static func index(_ rules: [LeakRule]) -> ([Int], [Int], [HeadFilter]) {
+    (
+      rules.indices.filter { rules[$0].scope == .thinkStart }, rules.indices.filter { rules[$0].scope == .anywhere },
+      rules.map(\.headFilter)
+    )
   }
 
   static func anchors(_ rules: [LeakRule]) -> (LiteralSet, [Int]) {
@@ -340,36 +359,37 @@ public struct RuleDetector: Detector {
 
   public func findings(in context: RowContext) -> [Finding] {
     var out: [Finding] = []
-    if rules.contains(where: { $0.scope == .thinkStart }) {
+    if !startRules.isEmpty {
       for opening in context.thinkOpenings {
-        var head = opening.prefix(64)
-        let filters = head.withUTF8 { bytes in
-          rules.map { $0.scope == .thinkStart && $0.headFilter.admits(bytes) }
-        }
-        for (rule, admitted) in zip(rules, filters) where admitted {
-          if let m = rule.match(opening) {
-            out.append(Finding(detector: id, evidence: "\(rule.id): \(m)", repairPrefix: String(m)))
+        let admitted =
+          opening.utf8.withContiguousStorageIfAvailable { bytes in
+            let head = UnsafeBufferPointer(rebasing: bytes.prefix(64))
+            return startRules.filter { headFilters[$0].admits(head) }
+          } ?? startRules
+        for i in admitted {
+          if let m = rules[i].match(opening) {
+            out.append(Finding(detector: id, evidence: "\(rules[i].id): \(m)", repairPrefix: String(m)))
             break
           }
         }
       }
     }
-    if rules.contains(where: { $0.scope == .anywhere }) {
+    if !anywhereRules.isEmpty {
       let text = context.modelText
       if !prefilterSet.isEmpty {
         guard prefilterSet.containsAny(text) else { return out }
       }
       let anchored = anchorSet.isEmpty ? [:] : anchoredMatches(in: text)
-      for (i, (rule, literal)) in zip(rules, literals).enumerated() where rule.scope == .anywhere {
+      for i in anywhereRules {
         let m: Substring?
-        if let literal {
+        if let literal = literals[i] {
           m = LeakRule.find(literal, in: text[...])
-        } else if !rule.anchors.isEmpty {
+        } else if !rules[i].anchors.isEmpty {
           m = anchored[i]
         } else {
-          m = rule.match(text[...])
+          m = rules[i].match(text[...])
         }
-        if let m { out.append(Finding(detector: id, evidence: "\(rule.id): \(m)")) }
+        if let m { out.append(Finding(detector: id, evidence: "\(rules[i].id): \(m)")) }
       }
     }
     return out
