@@ -25,7 +25,8 @@ package final class AtomicLineFile: @unchecked Sendable {
       .path
     guard FileManager.default.createFile(atPath: temp, contents: nil) else {
       throw EvalCoreError.unwritableFile(
-        path: path, reason: "cannot create a file in its folder; check that the folder exists and is writable")
+        path: path, reason: "cannot create a file in its folder; check that the folder exists and is writable"
+      )
     }
     do {
       handle = try FileHandle(forWritingTo: URL(fileURLWithPath: temp))

@@ -72,6 +72,26 @@ package enum ByteSearch {
     return n
   }
 
+  /// SWAR: the high bit of each byte of `v` that is ASCII whitespace (space, `\t`…`\r`) is set;
+  /// bytes below 0x09 may be reported too (callers then take their byte-by-byte path).
+  @inline(__always) package static func maybeWhitespaceMask(_ v: UInt64) -> UInt64 {
+    let lo: UInt64 = 0x0101_0101_0101_0101
+    let hi: UInt64 = 0x8080_8080_8080_8080
+    let space = v ^ 0x2020_2020_2020_2020
+    return (((space &- lo) & ~space) | ((v &- lo &* 0x0E) & ~v)) & hi
+  }
+
+  /// SWAR: `v` with the ASCII upper-case letters of each byte folded to lower case.
+  @inline(__always) package static func foldASCIICase(_ v: UInt64) -> UInt64 {
+    let lo: UInt64 = 0x0101_0101_0101_0101
+    let hi: UInt64 = 0x8080_8080_8080_8080
+    let heptets = v & ~hi
+    let aboveZ = heptets &+ lo &* (0x7F - 0x5A)
+    let atLeastA = heptets &+ lo &* (0x80 - 0x41)
+    let upper = (atLeastA ^ aboveZ) & ~v & hi
+    return v | (upper >> 2)
+  }
+
   /// Whether every byte is below 0x80, checked eight bytes at a time.
   package static func isASCII(_ buffer: UnsafeBufferPointer<UInt8>) -> Bool {
     guard let base = buffer.baseAddress else { return true }

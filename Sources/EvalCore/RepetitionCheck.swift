@@ -93,28 +93,58 @@ public struct RepetitionCheck: Sendable, Hashable, Codable {
   func words(in text: String, _ body: (UInt64, Range<Int>) -> Void) {
     var text = text
     text.withUTF8 { buffer in
-      var hash: UInt64 = 0
-      var packed: UInt64 = 0
-      var start = -1
-      for (i, b) in buffer.enumerated() {
-        if b == 0x20 || b == 0x0A || b == 0x09 || b == 0x0D {
-          if start >= 0 {
-            body(hash ^ packed ^ UInt64(i - start) << 58, start..<i)
-            start = -1
-            hash = 0
-            packed = 0
+      guard let base = buffer.baseAddress else { return }
+      let raw = UnsafeRawPointer(base)
+      let n = buffer.count
+      let lo: UInt64 = 0x0101_0101_0101_0101
+      let hi: UInt64 = 0x8080_8080_8080_8080
+      @inline(__always) func isSeparator(_ b: UInt8) -> Bool {
+        b == 0x20 || b == 0x0A || b == 0x09 || b == 0x0D
+      }
+      @inline(__always) func zeroBytes(_ x: UInt64) -> UInt64 { (x &- lo) & ~x & hi }
+      var i = 0
+      while i < n {
+        if isSeparator(base[i]) {
+          i += 1
+          continue
+        }
+        let start = i
+        var hash: UInt64 = 0
+        var packed: UInt64 = 0
+        var ended = false
+        // Eight bytes at a time while they stay inside the word (the lowest flagged byte of
+        // the separator mask is exact, and only that one is used).
+        while i + 8 <= n {
+          let v = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+          let separators =
+            zeroBytes(v ^ 0x2020_2020_2020_2020) | zeroBytes(v ^ 0x0A0A_0A0A_0A0A_0A0A)
+            | zeroBytes(v ^ 0x0909_0909_0909_0909) | zeroBytes(v ^ 0x0D0D_0D0D_0D0D_0D0D)
+          if separators == 0 {
+            hash =
+              (hash ^ ByteSearch.foldASCIICase(v).byteSwapped) &* 0x9E37_79B9_7F4A_7C15
+              &+ 0x632B_E59B_D9B4_E019
+            i += 8
+            continue
           }
-        } else {
-          if start < 0 { start = i }
-          let folded = (b >= 0x41 && b <= 0x5A) ? b | 0x20 : b
-          packed = packed << 8 | UInt64(folded)
-          if (i - start) & 7 == 7 {
-            hash = (hash ^ packed) &* 0x9E37_79B9_7F4A_7C15 &+ 0x632B_E59B_D9B4_E019
-            packed = 0
+          let length = separators.trailingZeroBitCount >> 3
+          if length > 0 {
+            let bytes = ByteSearch.foldASCIICase(v) & ((1 << UInt64(8 * length)) - 1)
+            packed = bytes.byteSwapped >> UInt64(64 - 8 * length)
+          }
+          i += length
+          ended = true
+          break
+        }
+        if !ended {
+          // Fewer than eight bytes left in the buffer.
+          while i < n && !isSeparator(base[i]) {
+            let b = base[i]
+            packed = packed << 8 | UInt64((b >= 0x41 && b <= 0x5A) ? b | 0x20 : b)
+            i += 1
           }
         }
+        body(hash ^ packed ^ UInt64(i - start) << 58, start..<i)
       }
-      if start >= 0 { body(hash ^ packed ^ UInt64(buffer.count - start) << 58, start..<buffer.count) }
     }
   }
 }

@@ -63,7 +63,8 @@ public struct CorpusCleaner: Sendable {
     // Second pass, in parallel over byte ranges: each piece recomputes its rows' findings
     // (nothing per row is kept from the scan, so memory does not grow with the corpus) and
     // writes part files; the parts are then joined in order into the atomic outputs.
-    let pieces = CorpusScanner.pieces(of: 0..<(try JSONLReader(path: path).fileSize()), parallelism: parallelism)
+    let pieces = CorpusScanner.pieces(
+      of: 0..<(try JSONLReader(path: path).fileSize()), parallelism: parallelism)
     let outputs = [cleanOut, quarantineOut] + (auditOut.map { [$0] } ?? [])
     let partPaths = pieces.indices.map { i in outputs.map { Self.partPath(for: $0, piece: i) } }
     defer {

@@ -87,7 +87,9 @@ public struct CorpusScanner: Sendable {
         if configuration.exactDuplicates || configuration.nearDuplicates {
           p.rowOffsets.append((row.line, row.offset))
         }
-        if configuration.exactDuplicates { p.hashes.append((row.line, normalizedHash(row.segments.map(\.text)))) }
+        if configuration.exactDuplicates {
+          p.hashes.append((row.line, normalizedHash(row.segments.map(\.text))))
+        }
         if configuration.nearDuplicates {
           p.signatures.append((row.line, configuration.minHasher.signature(of: row.allText)))
         }
@@ -173,7 +175,9 @@ public struct CorpusScanner: Sendable {
       }
     }
     // Ids of the few duplicate examples are read back from the file by offset.
-    let ids = Self.rowIDs(file: file, lines: exampleLines.values.flatMap { $0 }, offsets: total.rowOffsets, shape: configuration.shape)
+    let ids = Self.rowIDs(
+      file: file, lines: exampleLines.values.flatMap { $0 }, offsets: total.rowOffsets,
+      shape: configuration.shape)
     for (detector, lines) in exampleLines {
       let refs = lines.map { line in
         RowReference(line: line, id: ids[line] ?? "line-\(line)", evidence: duplicateFindings[line]!.evidence)

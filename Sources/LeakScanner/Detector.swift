@@ -298,7 +298,8 @@ public struct RuleDetector: Detector {
 
   static func index(_ rules: [LeakRule]) -> ([Int], [Int], [HeadFilter]) {
     (
-      rules.indices.filter { rules[$0].scope == .thinkStart }, rules.indices.filter { rules[$0].scope == .anywhere },
+      rules.indices.filter { rules[$0].scope == .thinkStart },
+      rules.indices.filter { rules[$0].scope == .anywhere },
       rules.map(\.headFilter)
     )
   }

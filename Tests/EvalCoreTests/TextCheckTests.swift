@@ -52,18 +52,47 @@ import Testing
         if Bool.random(using: &rng) {
           words.append(vocabulary.randomElement(using: &rng)!)
         } else {
-          let fragment = (0..<Int.random(in: 1...6, using: &rng)).map { _ in vocabulary.randomElement(using: &rng)! }
+          let fragment = (0..<Int.random(in: 1...6, using: &rng)).map { _ in
+            vocabulary.randomElement(using: &rng)!
+          }
           for _ in 0..<Int.random(in: 1...8, using: &rng) { words += fragment }
         }
       }
       let text = words.joined(separator: " ")
       let check = RepetitionCheck(
-        maxPeriodWords: [8, 64][trial % 2], minRepeats: [2, 4][trial % 3 == 0 ? 0 : 1], minSpanWords: [6, 24][trial % 2])
+        maxPeriodWords: [8, 64][trial % 2], minRepeats: [2, 4][trial % 3 == 0 ? 0 : 1],
+        minSpanWords: [6, 24][trial % 2])
       let found = check.detect(in: text)
       let expected = exhaustive(check, words)
       #expect(found?.periodWords == expected?.period, "\(text)")
       #expect(found?.repeats == expected?.repeats, "\(text)")
       #expect(found?.atEnd == expected?.atEnd, "\(text)")
+    }
+  }
+
+  /// Word splitting and hashing, eight bytes at a time, agree with a plain split at every
+  /// length and alignment; equal words (ignoring ASCII case) hash equal, different ones differ.
+  @Test func wordHashesMatchAPlainSplit() {
+    let words = (1...20).flatMap { n in
+      [
+        "abcdefghijklmnopqrstu".prefix(n), "ABCDEFGHIJKLMNOPQRSTU".prefix(n),
+        "abcdefghijklmnopqrstv".prefix(n),
+      ]
+    }.map(String.init)
+    for lead in ["", " ", "\n\t ", "  \r\n"] {
+      let text = lead + words.joined(separator: [" ", "\n", "\t", "  "][words.count % 4]) + lead
+      var found: [(UInt64, String)] = []
+      RepetitionCheck().words(in: text) { hash, range in
+        let utf8 = Array(text.utf8)
+        found.append((hash, String(decoding: utf8[range], as: UTF8.self)))
+      }
+      #expect(found.map(\.1) == words)
+      var byWord: [String: UInt64] = [:]
+      for (hash, word) in found {
+        if let seen = byWord[word.lowercased()] { #expect(seen == hash, "\(word)") }
+        byWord[word.lowercased()] = hash
+      }
+      #expect(Set(byWord.values).count == byWord.count)
     }
   }
 

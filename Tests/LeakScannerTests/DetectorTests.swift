@@ -210,3 +210,22 @@ import Testing
     }
   }
 }
+
+@Suite struct NormalizedHashTests {
+  /// The eight-bytes-at-a-time path must give the byte path's answer at every alignment.
+  @Test func equalUnderWhitespaceAndCaseAtEveryAlignment() {
+    let words = [
+      "Anticipation", "of", "CLAIM", "12", "under", "35", "U.S.C.", "§102", "by", "Smith's", "reference",
+    ]
+    for lead in 0..<9 {
+      let a = String(repeating: " ", count: lead) + words.joined(separator: " ")
+      let b = words.map { $0.lowercased() }.joined(separator: "  \t\n")
+      let c = words.prefix(5).joined(separator: " ")
+      let d = words.dropFirst(5).joined(separator: "\n")
+      #expect(normalizedHash(a) == normalizedHash(b), "lead \(lead)")
+      #expect(normalizedHash(a) == normalizedHash([c, d]), "lead \(lead)")
+      #expect(normalizedHash(a) != normalizedHash(a + "x"))
+      #expect(normalizedHash(a) != normalizedHash(String(a.dropLast()) + "x"))
+    }
+  }
+}

@@ -72,7 +72,8 @@ extension LlamaBackendTests {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/bin/sh")
     process.arguments = [
-      "-c", "ulimit -v 3000000 && exec \"$0\" generate --model \"$1\" --prompt Hi --max-tokens 2 "
+      "-c",
+      "ulimit -v 3000000 && exec \"$0\" generate --model \"$1\" --prompt Hi --max-tokens 2 "
         + "--context-size 262144 --threads 1",
       binary, Fixture.modelPath,
     ]
