@@ -136,7 +136,11 @@ public struct MinHasher: Sendable, Hashable, Codable {
 /// Finds exact and near duplicates in row order: the first occurrence is the original.
 package struct DuplicateIndex {
   var exact: [UInt64: Int] = [:]  // hash → first line
-  var buckets: [UInt64: [Int32]] = [:]  // band key → row slots
+  // LSH buckets as chains: band key → newest entry; each entry holds a row slot and the next
+  // entry of its bucket. Most band keys occur once, and an array per key cost ~4× the memory.
+  var bucketHeads: [UInt64: Int32] = [:]
+  var entrySlots: [Int32] = []
+  var entryNext: [Int32] = []
   var signatures: [[UInt16]] = []
   var lines: [Int] = []
   let hasher: MinHasher
@@ -160,7 +164,11 @@ package struct DuplicateIndex {
     var best: (Int, Double)? = nil
     var checked = Set<Int32>()
     for key in keys {
-      for slot in buckets[key] ?? [] where checked.insert(slot).inserted {
+      var entry = bucketHeads[key] ?? -1
+      while entry >= 0 {
+        let slot = entrySlots[Int(entry)]
+        entry = entryNext[Int(entry)]
+        guard checked.insert(slot).inserted else { continue }
         let sim = MinHasher.similarity(signature, signatures[Int(slot)])
         if sim >= threshold, best.map({ lines[Int(slot)] < $0.0 }) ?? true { best = (lines[Int(slot)], sim) }
       }
@@ -168,7 +176,11 @@ package struct DuplicateIndex {
     let slot = Int32(signatures.count)
     signatures.append(signature)
     lines.append(line)
-    for key in keys { buckets[key, default: []].append(slot) }
+    for key in keys {
+      entrySlots.append(slot)
+      entryNext.append(bucketHeads[key] ?? -1)
+      bucketHeads[key] = Int32(entrySlots.count - 1)
+    }
     return best
   }
 }
