@@ -1,5 +1,5 @@
-/// 64-bit FNV-1a over the row's text, lower-cased (ASCII) with whitespace runs folded, so rows
-/// that differ only in case or spacing hash alike.
+/// A 64-bit hash of the row's text, lower-cased (ASCII) with whitespace runs folded to one
+/// space and none at the ends, so rows that differ only in case or spacing hash alike.
 package func normalizedHash(_ text: String) -> UInt64 { normalizedHash([text]) }
 
 /// ``normalizedHash(_:)`` of `parts` joined by newlines, without joining them.
@@ -29,12 +29,27 @@ package func normalizedHash(_ parts: [String]) -> UInt64 {
       let raw = UnsafeRawPointer(base)
       var i = 0
       while i < bytes.count {
-        // Eight bytes at once when they hold no whitespace and the packing is aligned.
-        if packedCount == 0 && !pendingSpace && i + 8 <= bytes.count {
+        // Eight bytes at once when normalising leaves them as they are (but for case): no
+        // whitespace other than single spaces inside the chunk, none pending before it.
+        if !pendingSpace && i + 8 <= bytes.count {
           let v = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-          if ByteSearch.maybeWhitespaceMask(v) == 0 {
+          let lo: UInt64 = 0x0101_0101_0101_0101
+          let high: UInt64 = 0x8080_8080_8080_8080
+          let seven: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+          let x = v ^ 0x2020_2020_2020_2020
+          let spaces = ~(((x & seven) &+ seven) | x) & high  // exact, per byte
+          let controls = (v &- lo &* 0x0E) & ~v & high  // any byte below 0x0E
+          if controls == 0 && spaces & 0x80 == 0 && spaces & (0x80 << 56) == 0 && spaces & (spaces << 8) == 0
+          {
             started = true
-            hash = (hash ^ ByteSearch.foldASCIICase(v).byteSwapped) &* 0x9E37_79B9_7F4A_7C15
+            let w = ByteSearch.foldASCIICase(v).byteSwapped
+            if packedCount == 0 {
+              hash = (hash ^ w) &* 0x9E37_79B9_7F4A_7C15
+            } else {
+              let c = UInt64(8 * packedCount)
+              hash = (hash ^ (packed << (64 - c) | w >> c)) &* 0x9E37_79B9_7F4A_7C15
+              packed = w & ((1 << c) - 1)
+            }
             hash ^= hash >> 29
             i += 8
             continue

@@ -229,3 +229,46 @@ import Testing
     }
   }
 }
+
+extension NormalizedHashTests {
+  /// The hash of the explicitly normalised text, packed byte by byte (the specification).
+  func reference(_ text: String) -> UInt64 {
+    var normalized: [UInt8] = []
+    var pending = false
+    for b in text.utf8 {
+      if b == 0x20 || b == 0x0A || b == 0x09 || b == 0x0D {
+        pending = !normalized.isEmpty
+        continue
+      }
+      if pending { normalized.append(0x20) }
+      pending = false
+      normalized.append((b >= 0x41 && b <= 0x5A) ? b | 0x20 : b)
+    }
+    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    var packed: UInt64 = 0
+    var count = 0
+    for b in normalized {
+      packed = packed << 8 | UInt64(b)
+      count += 1
+      if count == 8 {
+        hash = (hash ^ packed) &* 0x9E37_79B9_7F4A_7C15
+        hash ^= hash >> 29
+        packed = 0
+        count = 0
+      }
+    }
+    return mix64(hash ^ packed ^ UInt64(count) << 56)
+  }
+
+  @Test func fastPathsAgreeWithTheSpecificationOnRandomText() {
+    let pieces = [
+      "a", "B", "cd", "EFG", " ", "  ", "\n", "\t", "\r\n", "\u{0B}", "é", "日本", ".", "x y", "Zz",
+    ]
+    var rng = SystemRandomNumberGenerator()
+    for _ in 0..<2000 {
+      let text = (0..<Int.random(in: 0...40, using: &rng)).map { _ in pieces.randomElement(using: &rng)! }
+        .joined()
+      #expect(normalizedHash(text) == reference(text), "\(text.debugDescription)")
+    }
+  }
+}
