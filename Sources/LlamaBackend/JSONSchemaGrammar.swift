@@ -6,7 +6,10 @@ import Foundation
 /// Supported: `type` `object` (`properties`, `required`), `string` (`enum`, `minLength`,
 /// `maxLength`), `number`, `integer` (`minimum`/`maximum`; small non-negative ranges become an
 /// exact alternation such as `"1" | "2" | ... | "5"`), `boolean`, `null`, `array` (`items`,
-/// `minItems`, `maxItems`), plus `enum` and `const` of scalars at any level.
+/// `minItems`, `maxItems`), plus `enum` and `const` of scalars at any level. Any other keyword
+/// (`pattern`, `anyOf`, `$ref`, `format`, …) is an error rather than a silently looser grammar;
+/// `minimum`/`maximum` are enforced only in the small integer case above, so a verdict parsed
+/// from a `number` field should still be range-checked.
 ///
 /// Property order: JSON objects are unordered, so the grammar emits required properties in the
 /// order of `required`, then optional properties in alphabetical order, each optional one
@@ -114,6 +117,14 @@ public enum JSONSchemaGrammar {
       return ruleName
     }
 
+    /// Keywords the converter enforces, plus annotations that do not constrain values.
+    static let supportedKeywords: Set<String> = [
+      "type", "properties", "required", "additionalProperties", "items", "minItems", "maxItems", "enum",
+      "const",
+      "minLength", "maxLength", "minimum", "maximum", "description", "title", "$schema", "$id", "default",
+      "examples",
+    ]
+
     mutating func expression(for schema: Any, path: String) throws(LlamaBackendError) -> String {
       if let flag = schema as? Bool, flag {
         throw .invalidJSONSchema(
@@ -121,6 +132,14 @@ public enum JSONSchemaGrammar {
       }
       guard let s = schema as? [String: Any] else {
         throw .invalidJSONSchema(path: path, reason: "expected a schema object")
+      }
+      // A keyword the grammar cannot enforce would loosen the constraint without a word: refuse it.
+      if let unknown = s.keys.sorted().first(where: { !Self.supportedKeywords.contains($0) }) {
+        throw .invalidJSONSchema(
+          path: path + "." + unknown,
+          reason:
+            "unsupported keyword '\(unknown)'; supported: \(Self.supportedKeywords.sorted().joined(separator: ", "))"
+        )
       }
       if let value = s["const"] { return try Self.jsonLiteral(value, path: path + ".const") }
       if let values = s["enum"] {

@@ -222,6 +222,15 @@ extension LlamaBackendTests {
 
   // MARK: JSON Schema → GBNF
 
+  static func schemaError(_ schema: String) -> LlamaBackendError? {
+    do {
+      _ = try JSONSchemaGrammar.gbnf(fromSchema: schema)
+      return nil
+    } catch {
+      return error
+    }
+  }
+
   @Test func schemaConverterProducesExpectedRules() throws {
     let grammar = try JSONSchemaGrammar.gbnf(fromSchema: Self.verdictSchema)
     #expect(grammar.contains(#"root ::= "{" ws "\"score\"" ws ":" ws score ","#))
@@ -241,6 +250,22 @@ extension LlamaBackendTests {
       try JSONSchemaGrammar.gbnf(fromSchema: #"{"type":"object","properties":{"score":{"type":"date"}}}"#)
     }
     #expect(throws: LlamaBackendError.self) { try JSONSchemaGrammar.gbnf(fromSchema: "{not json") }
+    // Keywords the grammar cannot enforce are refused, never silently dropped.
+    for (schema, path) in [
+      (#"{"type":"object","properties":{"code":{"type":"string","pattern":"^[A-Z]+$"}}}"#, ".code.pattern"),
+      (#"{"anyOf":[{"type":"string"},{"type":"null"}]}"#, ".anyOf"),
+      (##"{"type":"object","properties":{"r":{"$ref":"#/defs/r"}}}"##, ".r.$ref"),
+    ] {
+      guard case .invalidJSONSchema(let p, let reason) = Self.schemaError(schema) else {
+        Issue.record("not refused as unsupported: \(schema)")
+        continue
+      }
+      #expect(p == path && reason.contains("unsupported keyword"), "\(p): \(reason)")
+    }
+    // Annotations are fine.
+    _ = try JSONSchemaGrammar.gbnf(
+      fromSchema:
+        #"{"type":"object","title":"Verdict","properties":{"ok":{"type":"boolean","description":"d"}}}"#)
   }
 }
 
