@@ -72,26 +72,6 @@ package enum ByteSearch {
     return n
   }
 
-  /// SWAR: the high bit of each byte of `v` that is ASCII whitespace (space, `\t`…`\r`) is set;
-  /// bytes below 0x09 may be reported too (callers then take their byte-by-byte path).
-  @inline(__always) package static func maybeWhitespaceMask(_ v: UInt64) -> UInt64 {
-    let lo: UInt64 = 0x0101_0101_0101_0101
-    let hi: UInt64 = 0x8080_8080_8080_8080
-    let space = v ^ 0x2020_2020_2020_2020
-    return (((space &- lo) & ~space) | ((v &- lo &* 0x0E) & ~v)) & hi
-  }
-
-  /// SWAR: `v` with the ASCII upper-case letters of each byte folded to lower case.
-  @inline(__always) package static func foldASCIICase(_ v: UInt64) -> UInt64 {
-    let lo: UInt64 = 0x0101_0101_0101_0101
-    let hi: UInt64 = 0x8080_8080_8080_8080
-    let heptets = v & ~hi
-    let aboveZ = heptets &+ lo &* (0x7F - 0x5A)
-    let atLeastA = heptets &+ lo &* (0x80 - 0x41)
-    let upper = (atLeastA ^ aboveZ) & ~v & hi
-    return v | (upper >> 2)
-  }
-
   /// Whether every byte is below 0x80, checked eight bytes at a time.
   package static func isASCII(_ buffer: UnsafeBufferPointer<UInt8>) -> Bool {
     guard let base = buffer.baseAddress else { return true }
@@ -107,7 +87,7 @@ package enum ByteSearch {
       acc |= UInt64(base[i])
       i += 1
     }
-    return acc & 0x8080_8080_8080_8080 == 0
+    return acc & SWAR.highs == 0
   }
 
   /// Whether `text` is pure ASCII (no copy for native strings).
@@ -252,4 +232,32 @@ package struct LiteralSet: Sendable {
 
   /// Whether any needle occurs in `text`.
   package func containsAny(_ text: String) -> Bool { firstMatch(in: text) != nil }
+}
+
+/// Eight-bytes-at-a-time ("SIMD within a register") tests on a little-endian `UInt64` load.
+/// Masks have the high bit of each matching byte set.
+package enum SWAR {
+  static let ones: UInt64 = 0x0101_0101_0101_0101
+  static let highs: UInt64 = 0x8080_8080_8080_8080
+  static let sevens: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+
+  /// The bytes of `v` equal to `byte` (exact for every byte).
+  @inline(__always) package static func equalMask(_ v: UInt64, _ byte: UInt8) -> UInt64 {
+    let x = v ^ (ones &* UInt64(byte))
+    return ~(((x & sevens) &+ sevens) | x) & highs
+  }
+
+  /// Whether some byte of `v` is below `bound` (at most 128).
+  @inline(__always) package static func hasByteBelow(_ v: UInt64, _ bound: UInt8) -> Bool {
+    (v &- ones &* UInt64(bound)) & ~v & highs != 0
+  }
+
+  /// `v` with the ASCII upper-case letters of each byte folded to lower case.
+  @inline(__always) package static func foldASCIICase(_ v: UInt64) -> UInt64 {
+    let heptets = v & sevens
+    let aboveZ = heptets &+ ones &* (0x7F - 0x5A)
+    let atLeastA = heptets &+ ones &* (0x80 - 0x41)
+    let upper = (atLeastA ^ aboveZ) & ~v & highs
+    return v | (upper >> 2)
+  }
 }

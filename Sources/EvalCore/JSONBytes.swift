@@ -265,15 +265,10 @@ package struct JSONBytes {
   @inline(__always)
   private static func plainRunEnd(_ p: UnsafePointer<UInt8>, from: Int, count: Int) -> Int {
     let raw = UnsafeRawPointer(p)
-    let lo: UInt64 = 0x0101_0101_0101_0101
-    let hi: UInt64 = 0x8080_8080_8080_8080
     var j = from
     while j + 8 <= count {
       let v = raw.loadUnaligned(fromByteOffset: j, as: UInt64.self)
-      let quote = v ^ 0x2222_2222_2222_2222
-      let slash = v ^ 0x5C5C_5C5C_5C5C_5C5C
-      let special = ((quote &- lo) & ~quote) | ((slash &- lo) & ~slash) | ((v &- lo &* 0x20) & ~v)
-      if special & hi != 0 { break }
+      if SWAR.equalMask(v, 0x22) | SWAR.equalMask(v, 0x5C) != 0 || SWAR.hasByteBelow(v, 0x20) { break }
       j += 8
     }
     while j < count {

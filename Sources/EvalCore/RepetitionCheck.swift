@@ -96,12 +96,9 @@ public struct RepetitionCheck: Sendable, Hashable, Codable {
       guard let base = buffer.baseAddress else { return }
       let raw = UnsafeRawPointer(base)
       let n = buffer.count
-      let lo: UInt64 = 0x0101_0101_0101_0101
-      let hi: UInt64 = 0x8080_8080_8080_8080
       @inline(__always) func isSeparator(_ b: UInt8) -> Bool {
         b == 0x20 || b == 0x0A || b == 0x09 || b == 0x0D
       }
-      @inline(__always) func zeroBytes(_ x: UInt64) -> UInt64 { (x &- lo) & ~x & hi }
       var i = 0
       while i < n {
         if isSeparator(base[i]) {
@@ -112,23 +109,22 @@ public struct RepetitionCheck: Sendable, Hashable, Codable {
         var hash: UInt64 = 0
         var packed: UInt64 = 0
         var ended = false
-        // Eight bytes at a time while they stay inside the word (the lowest flagged byte of
-        // the separator mask is exact, and only that one is used).
+        // Eight bytes at a time while they stay inside the word.
         while i + 8 <= n {
           let v = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
           let separators =
-            zeroBytes(v ^ 0x2020_2020_2020_2020) | zeroBytes(v ^ 0x0A0A_0A0A_0A0A_0A0A)
-            | zeroBytes(v ^ 0x0909_0909_0909_0909) | zeroBytes(v ^ 0x0D0D_0D0D_0D0D_0D0D)
+            SWAR.equalMask(v, 0x20) | SWAR.equalMask(v, 0x0A) | SWAR.equalMask(v, 0x09)
+            | SWAR.equalMask(v, 0x0D)
           if separators == 0 {
             hash =
-              (hash ^ ByteSearch.foldASCIICase(v).byteSwapped) &* 0x9E37_79B9_7F4A_7C15
+              (hash ^ SWAR.foldASCIICase(v).byteSwapped) &* 0x9E37_79B9_7F4A_7C15
               &+ 0x632B_E59B_D9B4_E019
             i += 8
             continue
           }
           let length = separators.trailingZeroBitCount >> 3
           if length > 0 {
-            let bytes = ByteSearch.foldASCIICase(v) & ((1 << UInt64(8 * length)) - 1)
+            let bytes = SWAR.foldASCIICase(v) & ((1 << UInt64(8 * length)) - 1)
             packed = bytes.byteSwapped >> UInt64(64 - 8 * length)
           }
           i += length

@@ -33,16 +33,12 @@ package func normalizedHash(_ parts: [String]) -> UInt64 {
         // whitespace other than single spaces inside the chunk, none pending before it.
         if !pendingSpace && i + 8 <= bytes.count {
           let v = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-          let lo: UInt64 = 0x0101_0101_0101_0101
-          let high: UInt64 = 0x8080_8080_8080_8080
-          let seven: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
-          let x = v ^ 0x2020_2020_2020_2020
-          let spaces = ~(((x & seven) &+ seven) | x) & high  // exact, per byte
-          let controls = (v &- lo &* 0x0E) & ~v & high  // any byte below 0x0E
-          if controls == 0 && spaces & 0x80 == 0 && spaces & (0x80 << 56) == 0 && spaces & (spaces << 8) == 0
+          let spaces = SWAR.equalMask(v, 0x20)
+          if !SWAR.hasByteBelow(v, 0x0E) && spaces & 0x80 == 0 && spaces & (0x80 << 56) == 0
+            && spaces & (spaces << 8) == 0
           {
             started = true
-            let w = ByteSearch.foldASCIICase(v).byteSwapped
+            let w = SWAR.foldASCIICase(v).byteSwapped
             if packedCount == 0 {
               hash = (hash ^ w) &* 0x9E37_79B9_7F4A_7C15
             } else {

@@ -157,3 +157,32 @@ import Testing
     #expect(ByteSearch.isASCII(String(repeating: "plain text ", count: 10)))
   }
 }
+
+@Suite struct SWARTests {
+  @Test func masksAgreeWithByteByByteTestsOnRandomWords() {
+    var rng = SystemRandomNumberGenerator()
+    let interesting: [UInt8] = [
+      0x00, 0x01, 0x09, 0x0A, 0x0D, 0x0E, 0x1F, 0x20, 0x21, 0x22, 0x41, 0x5A, 0x5B, 0x5C, 0x61, 0x7F, 0x80,
+      0xC3, 0xFF,
+    ]
+    for _ in 0..<20_000 {
+      let bytes = (0..<8).map { _ in
+        Bool.random(using: &rng)
+          ? interesting.randomElement(using: &rng)! : UInt8.random(in: 0...255, using: &rng)
+      }
+      let v = bytes.enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+      for target: UInt8 in [0x20, 0x22, 0x5C, 0x0A] {
+        let expected = bytes.enumerated().reduce(UInt64(0)) {
+          $0 | ($1.element == target ? 0x80 << (8 * UInt64($1.offset)) : 0)
+        }
+        #expect(SWAR.equalMask(v, target) == expected)
+      }
+      #expect(SWAR.hasByteBelow(v, 0x20) == bytes.contains { $0 < 0x20 })
+      #expect(SWAR.hasByteBelow(v, 0x0E) == bytes.contains { $0 < 0x0E })
+      let folded = bytes.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }
+      #expect(
+        SWAR.foldASCIICase(v)
+          == folded.enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) })
+    }
+  }
+}
