@@ -149,7 +149,7 @@ public struct CorpusCleaner: Sendable {
         case .success(let r): row = r
         }
         let context = RowContext(row: row, format: configuration.format)
-        var findings = configuration.detectors.flatMap { $0.findings(in: context) }
+        var findings = scanner.findings(in: context)
         if let duplicate = duplicates[line.number] { findings.append(duplicate) }
         if !discovered.rules.isEmpty {
           let already = Set(findings.compactMap(\.repairPrefix))

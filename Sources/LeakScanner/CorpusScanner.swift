@@ -38,11 +38,15 @@ public struct CorpusScanner: Sendable {
 
   /// The findings of the per-row detectors for one parsed row.
   public func findings(in row: CorpusRow) -> [Finding] {
-    let context = RowContext(row: row, format: configuration.format)
-    return configuration.detectors.flatMap { $0.findings(in: context) }
+    findings(in: RowContext(row: row, format: configuration.format))
   }
 
-  func pass(path: String, range: Range<Int>?, collectMergeState: Bool) throws -> ShardPass {
+  /// The findings of the per-row detectors for a row already parsed into its context.
+  package func findings(in context: RowContext) -> [Finding] {
+    configuration.detectors.flatMap { $0.findings(in: context) }
+  }
+
+  func pass(path: String, range: Range<Int>?) throws -> ShardPass {
     var p = ShardPass()
     let parser = CorpusRowParser(shape: configuration.shape)
     let reader = JSONLReader(path: path, maxLineBytes: configuration.maxLineBytes, byteRange: range)
@@ -68,17 +72,14 @@ public struct CorpusScanner: Sendable {
         p.rows += 1
         p.shapes[row.shape.rawValue, default: 0] += 1
         let context = RowContext(row: row, format: configuration.format)
-        var findings: [Finding] = []
+        var flagged = false
         for detector in configuration.detectors {
-          let f = detector.findings(in: context)
-          if let first = f.first {
+          if let first = detector.findings(in: context).first {
             count(detector.id, RowReference(line: row.line, id: row.id, evidence: first.evidence))
+            flagged = true
           }
-          findings += f
         }
-        if !findings.isEmpty {
-          p.flaggedLines.append(row.line)
-        }
+        if flagged { p.flaggedLines.append(row.line) }
         for opening in context.thinkOpenings {
           let key = String(opening.prefix(20).map { $0 == "\n" ? " " : $0 })
           if !key.isEmpty { p.histogram[key, default: 0] += 1 }
@@ -97,7 +98,6 @@ public struct CorpusScanner: Sendable {
     } onOversizedLine: { issue in
       malformed(issue)
     }
-    _ = collectMergeState
     return p
   }
 
@@ -133,7 +133,7 @@ public struct CorpusScanner: Sendable {
     let pieces = Self.pieces(of: range, parallelism: parallelism)
     let passes = try await withThrowingTaskGroup(of: (Int, ShardPass).self) { group in
       for (i, piece) in pieces.enumerated() {
-        group.addTask { (i, try self.pass(path: path, range: piece, collectMergeState: shard != nil)) }
+        group.addTask { (i, try self.pass(path: path, range: piece)) }
       }
       var out: [(Int, ShardPass)] = []
       for try await p in group { out.append(p) }
@@ -223,13 +223,8 @@ public struct CorpusScanner: Sendable {
 
   /// Whether the ascending array `lines` holds `line`.
   static func contains(_ lines: [Int], _ line: Int) -> Bool {
-    var lo = 0
-    var hi = lines.count
-    while lo < hi {
-      let mid = (lo + hi) / 2
-      if lines[mid] < line { lo = mid + 1 } else { hi = mid }
-    }
-    return lo < lines.count && lines[lo] == line
+    let i = lines.partitionPoint { $0 < line }
+    return i < lines.count && lines[i] == line
   }
 
   /// The `id` of each of `lines`, parsed from the line read back at its offset.
@@ -241,14 +236,9 @@ public struct CorpusScanner: Sendable {
     let parser = CorpusRowParser(shape: shape)
     var out: [Int: String] = [:]
     for line in Set(lines) {
-      var lo = 0
-      var hi = offsets.count
-      while lo < hi {
-        let mid = (lo + hi) / 2
-        if offsets[mid].line < line { lo = mid + 1 } else { hi = mid }
-      }
-      guard lo < offsets.count, offsets[lo].line == line else { continue }
-      let offset = offsets[lo].offset
+      let i = offsets.partitionPoint { $0.line < line }
+      guard i < offsets.count, offsets[i].line == line else { continue }
+      let offset = offsets[i].offset
       // Read up to the newline in 64 KiB steps.
       var bytes: [UInt8] = []
       try? handle.seek(toOffset: UInt64(offset))
@@ -294,5 +284,19 @@ public struct CorpusScanner: Sendable {
       }
     }
     return out.sorted { $0.0 < $1.0 }
+  }
+}
+
+extension Array {
+  /// The first index whose element does not satisfy `isBefore`, by binary search; the array
+  /// must be partitioned by it (all satisfying elements first), as a sorted array is by `<`.
+  func partitionPoint(_ isBefore: (Element) -> Bool) -> Int {
+    var lo = 0
+    var hi = count
+    while lo < hi {
+      let mid = (lo + hi) / 2
+      if isBefore(self[mid]) { lo = mid + 1 } else { hi = mid }
+    }
+    return lo
   }
 }
