@@ -24,10 +24,28 @@ enum CLI {
     return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates.last!
   }
 
-  static func run(_ arguments: [String]) throws -> Result {
+  /// The test model `make bootstrap` fetches (`$FIELDEVAL_MODEL` overrides).
+  static var modelPath: String {
+    if let path = ProcessInfo.processInfo.environment["FIELDEVAL_MODEL"], !path.isEmpty { return path }
+    return FileManager.default.homeDirectoryForCurrentUser.path
+      + "/.cache/fieldeval/models/gemma-3-270m-q4_k_m.gguf"
+  }
+
+  /// Runs `fieldeval arguments` from the package root, with `environment` added to the
+  /// inherited one and, with `addressSpaceKB`, under `ulimit -v` (through `/bin/sh`).
+  static func run(
+    _ arguments: [String], environment: [String: String] = [:], addressSpaceKB: Int? = nil
+  ) throws -> Result {
     let process = Process()
-    process.executableURL = binary
-    process.arguments = arguments
+    if let addressSpaceKB {
+      process.executableURL = URL(fileURLWithPath: "/bin/sh")
+      process.arguments =
+        ["-c", "ulimit -v \(addressSpaceKB) && exec \"$0\" \"$@\"", binary.path] + arguments
+    } else {
+      process.executableURL = binary
+      process.arguments = arguments
+    }
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
     process.currentDirectoryURL = packageRoot
     let out = Pipe()
     let err = Pipe()

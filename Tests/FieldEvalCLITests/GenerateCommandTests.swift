@@ -1,0 +1,51 @@
+import Foundation
+import Testing
+
+/// `fieldeval generate` end to end on the real test model (one decode thread: OpenMP spinning
+/// on a busy 2-core machine slows the whole suite).
+@Suite struct GenerateCommandTests {
+  let oneThread = ["OMP_NUM_THREADS": "1"]
+
+  @Test func printsJSONReport() throws {
+    let run = try CLI.run(
+      [
+        "generate", "--model", CLI.modelPath, "--prompt", "The capital of France is", "--max-tokens", "5",
+        "--format", "json", "--threads", "1",
+      ], environment: oneThread)
+    #expect(run.status == 0, "\(run.stderr)")
+    let object = try #require(
+      try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any], "\(run.stdout)")
+    #expect((object["backend"] as? String)?.hasPrefix("llama.cpp 0.6.") == true)
+    #expect(object["prompt_tokens"] as? Int == 6)
+    #expect(object["completion_tokens"] as? Int == 5)
+    #expect(object["finish_reason"] as? String == "length")
+    #expect((object["tokens_per_second"] as? Double ?? 0) > 0)
+    #expect(!(object["text"] as? String ?? "").isEmpty)
+  }
+
+  @Test func failsWithExitTwoOnUnusableInput() throws {
+    let missing = try CLI.run(["generate", "--model", "/nonexistent.gguf", "--prompt", "x"])
+    #expect(missing.status == 2)
+    #expect(missing.stderr.contains("model file not found"))
+    let noTemplate = try CLI.run(
+      ["generate", "--model", CLI.modelPath, "--prompt", "x", "--chat", "--threads", "1"],
+      environment: oneThread)
+    #expect(noTemplate.status == 2)
+    #expect(noTemplate.stderr.contains("--chat-template"))
+  }
+
+  /// Out of memory, made cheap and safe: under a 3 GB address-space limit the 4 GB KV cache
+  /// of a 262,144-token context fails to allocate at once instead of pushing the machine
+  /// into swap.
+  @Test func outOfMemoryForTheContextIsReportedWithWhatToLower() throws {
+    let run = try CLI.run(
+      [
+        "generate", "--model", CLI.modelPath, "--prompt", "Hi", "--max-tokens", "2", "--context-size",
+        "262144",
+        "--threads", "1",
+      ], environment: oneThread, addressSpaceKB: 3_000_000)
+    #expect(run.status == 2, "\(run.stderr)")
+    #expect(run.stderr.contains("could not create a llama.cpp context of 262144 tokens"), "\(run.stderr)")
+    #expect(run.stderr.contains("out-of-memory"), "\(run.stderr)")
+  }
+}
