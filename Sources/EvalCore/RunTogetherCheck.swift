@@ -46,13 +46,7 @@ public struct RunTogetherCheck: Sendable, Hashable, Codable {
     var text = text
     let ascii = text.withUTF8 { buffer -> Bool in
       guard ByteSearch.isASCII(buffer) else { return false }
-      for (offset, b) in buffer.enumerated() {
-        let isLower = b >= 0x61 && b <= 0x7A
-        let isUpper = b >= 0x41 && b <= 0x5A
-        words.feed(
-          isSpace: b == 0x20 || (b >= 0x09 && b <= 0x0D), isLetter: isLower || isUpper, isUpper: isUpper,
-          isLower: isLower, unspacedScript: false, offset: offset, next: offset + 1)
-      }
+      for (offset, b) in buffer.enumerated() { words.feedASCII(b, offset: offset) }
       return true
     }
     if !ascii {
@@ -61,11 +55,7 @@ public struct RunTogetherCheck: Sendable, Hashable, Codable {
         let next = offset + UTF8.width(scalar)
         let v = scalar.value
         if v < 0x80 {
-          let isLower = v >= 0x61 && v <= 0x7A
-          let isUpper = v >= 0x41 && v <= 0x5A
-          words.feed(
-            isSpace: v == 0x20 || (v >= 0x09 && v <= 0x0D), isLetter: isLower || isUpper, isUpper: isUpper,
-            isLower: isLower, unspacedScript: false, offset: offset, next: next)
+          words.feedASCII(UInt8(v), offset: offset)
         } else {
           let p = scalar.properties
           let script = ScriptClass.of(scalar)
@@ -145,6 +135,16 @@ private struct WordTally {
       if wordLetters > 0 { pendingNonLetter = true }
       previousLower = false
     }
+  }
+
+  /// Feeds one ASCII character at UTF-8 offset `offset`.
+  @inline(__always)
+  mutating func feedASCII(_ b: UInt8, offset: Int) {
+    let isLower = b >= 0x61 && b <= 0x7A
+    let isUpper = b >= 0x41 && b <= 0x5A
+    feed(
+      isSpace: b == 0x20 || (b >= 0x09 && b <= 0x0D), isLetter: isLower || isUpper, isUpper: isUpper,
+      isLower: isLower, unspacedScript: false, offset: offset, next: offset + 1)
   }
 
   mutating func endWord() {

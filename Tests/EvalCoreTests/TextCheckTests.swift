@@ -179,6 +179,22 @@ import Testing
 }
 
 @Suite struct RunTogetherCheckTests {
+  /// The byte path (pure ASCII) and the scalar path must judge ASCII text alike: a trailing
+  /// " é" forces the scalar path without changing any ASCII word.
+  @Test func asciiAndScalarPathsAgree() {
+    let texts = [
+      "thecourtheldthattheclaimwasanticipatedbysmith and more",
+      "So the sum is 2500. Let me verify: 1 + 3 + 5 = 9.",
+      String(repeating: "abcdefghij", count: 30),
+      "camelCaseIdentifiersLikeThisOneAreNotRunTogether ok https://example.com/a_very_long_path",
+    ]
+    for text in texts {
+      let ascii = RunTogetherCheck().detect(in: text)
+      let scalar = RunTogetherCheck().detect(in: text + " é")
+      #expect(ascii?.words == scalar?.words && ascii?.example == scalar?.example, "\(text)")
+    }
+  }
+
   @Test func wordsWithoutSpaces() throws {
     let finding = try #require(
       RunTogetherCheck().detect(in: "thetwobooksmustbeadjacentsotreatthemasoneblock. Then count."))
