@@ -112,9 +112,10 @@ public enum BuiltinDetectors {
         #"\b(?:rewrite|paraphrase|variation) of (?:row|sample|example|item)[ \t]*#?[0-9]+\b"#,
         ["rewrite of ", "paraphrase of ", "variation of "]),
     ]
+    // Every rule is anchored, so the one anchor search is also the prefilter.
     return RuleDetector(
       id: "producer-note", summary: "notes about producing the data (duplicate of N, diversify by, …)",
-      rules: rules, prefilter: rules.flatMap(\.anchors))
+      rules: rules)
   }
 }
 
