@@ -59,8 +59,10 @@ let package = Package(
       swiftSettings: swiftSettings
     ),
     .testTarget(
-      name: "LeakScannerTests", dependencies: ["LeakScanner", "EvalCore"], swiftSettings: swiftSettings),
-    .testTarget(name: "FieldEvalCLITests", dependencies: ["fieldeval"], swiftSettings: swiftSettings),
+      name: "LeakScannerTests", dependencies: ["LeakScanner", "EvalCore", "TestSupport"],
+      swiftSettings: swiftSettings),
+    .testTarget(
+      name: "FieldEvalCLITests", dependencies: ["fieldeval", "TestSupport"], swiftSettings: swiftSettings),
     .executableTarget(
       name: "llama-backend-bench",
       dependencies: ["LlamaBackend"],
@@ -68,7 +70,10 @@ let package = Package(
       exclude: ["README.md"],
       swiftSettings: swiftSettings
     ),
-    .testTarget(name: "EvalCoreTests", dependencies: ["EvalCore"], swiftSettings: swiftSettings),
+    // Helpers shared by the test targets (temporary directories).
+    .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swiftSettings),
+    .testTarget(
+      name: "EvalCoreTests", dependencies: ["EvalCore", "TestSupport"], swiftSettings: swiftSettings),
     .testTarget(
       name: "EmissionGateTests",
       dependencies: ["EmissionGate", "EvalCore"],

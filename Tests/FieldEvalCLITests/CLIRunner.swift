@@ -60,23 +60,3 @@ enum CLI {
       stderr: String(decoding: errData, as: UTF8.self))
   }
 }
-
-/// A temporary directory removed when the value is deinitialized.
-final class TempDir {
-  let url: URL
-
-  init() {
-    url = FileManager.default.temporaryDirectory.appendingPathComponent("fieldeval-cli-\(UUID().uuidString)")
-    try! FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-  }
-
-  deinit { try? FileManager.default.removeItem(at: url) }
-
-  func path(_ name: String) -> String { url.appendingPathComponent(name).path }
-
-  func file(_ name: String, _ text: String) -> String {
-    let p = path(name)
-    FileManager.default.createFile(atPath: p, contents: Data(text.utf8))
-    return p
-  }
-}

@@ -6,7 +6,8 @@ import Testing
   /// The byte path for ASCII tokens must give the Character path's shape.
   @Test func asciiTokenShapesMatchTheGeneralPath() {
     let tokens = [
-      "A4", "A4:", "E12b", "QA3", "a4", "ABCDEF1", "X#", "[variant", "3]", "persona=lawyer", "Okay,", "so", "12",
+      "A4", "A4:", "E12b", "QA3", "a4", "ABCDEF1", "X#", "[variant", "3]", "persona=lawyer", "Okay,", "so",
+      "12",
       "1a2b", "--A4--", "A4:x", ":", "", "Let's", "v2.1", "ABC12:", "Z9z:",
     ]
     for token in tokens {

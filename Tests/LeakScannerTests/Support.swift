@@ -2,22 +2,6 @@ import Foundation
 
 @testable import LeakScanner
 
-final class TempDir {
-  let url: URL
-  init() {
-    url = FileManager.default.temporaryDirectory.appendingPathComponent("fieldeval-leak-\(UUID().uuidString)")
-    try! FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-  }
-  deinit { try? FileManager.default.removeItem(at: url) }
-  func path(_ name: String) -> String { url.appendingPathComponent(name).path }
-  func file(_ name: String, bytes: [UInt8]) -> String {
-    let p = path(name)
-    FileManager.default.createFile(atPath: p, contents: Data(bytes))
-    return p
-  }
-  func file(_ name: String, _ text: String) -> String { file(name, bytes: Array(text.utf8)) }
-}
-
 /// A JSON string literal for `s`.
 func lit(_ s: String) -> String {
   String(
