@@ -26,6 +26,11 @@ public struct JSONLLine: Sendable {
     return bytes
   }
 
+  /// Whether ``content`` is valid UTF-8 (pure-ASCII lines are recognised eight bytes at a time).
+  public var isValidUTF8: Bool {
+    content.withUnsafeBufferPointer { ByteSearch.isASCII($0) || String(validating: $0, as: UTF8.self) != nil }
+  }
+
   /// Whether the line holds only whitespace (blank lines are skipped, not errors).
   public var isBlank: Bool {
     content.allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }

@@ -77,14 +77,9 @@ public struct CorpusRowParser: Sendable {
     let issue = { (kind: LineIssueKind) in
       LineIssue(line: line.number, offset: line.offset, length: line.bytes.count, kind: kind)
     }
-    let parsed = line.content.withUnsafeBufferPointer {
-      buffer -> Result<[(key: String, value: JSONValue)], LineIssue> in
-      guard ByteSearch.isASCII(buffer) || String(validating: buffer, as: UTF8.self) != nil else {
-        return .failure(issue(.invalidUTF8))
-      }
-      return JSONBytes.object(buffer, keep: Self.keptKeys.contains).mapError {
-        issue(.invalidJSON($0.reason))
-      }
+    guard line.isValidUTF8 else { return .failure(issue(.invalidUTF8)) }
+    let parsed = line.content.withUnsafeBufferPointer { buffer in
+      JSONBytes.object(buffer, keep: Self.keptKeys.contains).mapError { issue(.invalidJSON($0.reason)) }
     }
     switch parsed {
     case .failure(let issue): return .failure(issue)
