@@ -10,24 +10,7 @@ package func find(_ needle: [UInt8], in text: String, from: String.Index) -> Ran
   var text = text
   let utf8 = text.utf8
   let start = utf8.distance(from: utf8.startIndex, to: from)
-  let found: Int? = text.withUTF8 { buffer -> Int? in
-    guard start <= buffer.count, let base = buffer.baseAddress else { return nil }
-    let first = Int32(needle[0])
-    var position = start
-    let last = buffer.count - needle.count
-    while position <= last {
-      guard let hit = memchr(base + position, first, last - position + 1) else { return nil }
-      let offset = UnsafeRawPointer(hit) - UnsafeRawPointer(base)
-      var matches = true
-      for k in 1..<needle.count where buffer[offset + k] != needle[k] {
-        matches = false
-        break
-      }
-      if matches { return offset }
-      position = offset + 1
-    }
-    return nil
-  }
+  let found = text.withUTF8 { ByteSearch.firstOffset(of: needle, in: $0, from: start) }
   guard let offset = found else { return nil }
   let lower = utf8.index(utf8.startIndex, offsetBy: offset)
   return lower..<utf8.index(lower, offsetBy: needle.count)
@@ -51,6 +34,23 @@ package enum ByteSearch {
       position = offset + 1
     }
     return false
+  }
+
+  /// The offset of the first occurrence of `needle` in `buffer` at or after `from` (memchr for
+  /// the first byte); `nil` for an empty needle.
+  package static func firstOffset(of needle: [UInt8], in buffer: UnsafeBufferPointer<UInt8>, from: Int) -> Int? {
+    guard let first = needle.first, let base = buffer.baseAddress, from >= 0 else { return nil }
+    var position = from
+    let last = buffer.count - needle.count
+    while position <= last {
+      guard let hit = memchr(base + position, Int32(first), last - position + 1) else { return nil }
+      let offset = UnsafeRawPointer(hit) - UnsafeRawPointer(base)
+      var k = 1
+      while k < needle.count && base[offset + k] == needle[k] { k += 1 }
+      if k == needle.count { return offset }
+      position = offset + 1
+    }
+    return nil
   }
 
   /// Whether `needle` occurs in `text`.

@@ -125,6 +125,17 @@ public struct JSONLReader: Sendable {
   }
 
   /// The size of the file in bytes.
+  /// The index of the first newline in `buffer` at or after `from` (memchr).
+  @inline(__always)
+  static func newline(in buffer: [UInt8], from: Int) -> Int? {
+    buffer.withUnsafeBufferPointer { b in
+      guard from < b.count, let base = b.baseAddress,
+        let hit = memchr(base + from, 0x0A, b.count - from)
+      else { return nil }
+      return base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+    }
+  }
+
   public func fileSize() throws -> Int {
     var st = stat()
     guard stat(path, &st) == 0 else {
@@ -210,7 +221,7 @@ public struct JSONLReader: Sendable {
     while true {
       // Deliver complete lines in the buffer.
       var lineStart = 0
-      while let nl = buffer[scanFrom...].firstIndex(of: 0x0A) {
+      while let nl = Self.newline(in: buffer, from: scanFrom) {
         if skipping {
           let length = fileOffset + nl - skipStart
           try onOversizedLine(

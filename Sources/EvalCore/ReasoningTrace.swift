@@ -83,81 +83,147 @@ public struct ReasoningTrace: Sendable, Hashable {
   public init(parsing text: String, format: ReasoningFormat = .think, opening: ThinkOpening? = nil) {
     let open = format.openTag
     let close = format.closeTag
-    var blocks: [ThinkBlock] = []
-    var answer = ""
-    var nested = false
-    var stray = 0
-    var cursor = text.startIndex
-
     let openBytes = Array(open.utf8)
     let closeBytes = Array(close.utf8)
-    let firstOpen = find(openBytes, in: text, from: text.startIndex)
-    let firstClose = find(closeBytes, in: text, from: text.startIndex)
     let mode = opening ?? format.opening
-    let prefilled: Bool
-    switch mode {
-    case .explicit: prefilled = false
-    case .prefilled: prefilled = !(text.drop { $0.isWhitespace }.hasPrefix(open))
-    case .automatic:
-      if let c = firstClose {
-        prefilled = firstOpen.map { c.lowerBound < $0.lowerBound } ?? true
-      } else {
-        prefilled = false
-      }
+    // `.prefilled` is decided on Characters here (byte scanners use `prefilledOnBytes`).
+    let startsInside = mode == .prefilled && !(text.drop { $0.isWhitespace }.hasPrefix(open))
+    var text = text
+    var layout = TraceLayout()
+    text.withUTF8 { bytes in
+      let prefilled =
+        mode == .prefilled
+        ? startsInside : Self.isPrefilled(bytes, open: openBytes, close: closeBytes, mode: mode)
+      Self.layout(bytes, open: openBytes, close: closeBytes, prefilled: prefilled, into: &layout)
     }
-
-    var inside = prefilled
-    var blockStart = text.startIndex
-    var blockPrefilled = prefilled
-    while cursor < text.endIndex {
-      if inside {
-        let nextClose = find(closeBytes, in: text, from: cursor)
-        let nextOpen = find(openBytes, in: text, from: cursor)
-        if let o = nextOpen, nextClose.map({ o.lowerBound < $0.lowerBound }) ?? true {
-          nested = true
-          // Treat the inner opening tag as part of the block's content.
-          cursor = o.upperBound
-          continue
-        }
-        if let c = nextClose {
-          blocks.append(
-            ThinkBlock(content: text[blockStart..<c.lowerBound], closed: true, prefilled: blockPrefilled))
-          cursor = c.upperBound
-          inside = false
-        } else {
-          blocks.append(ThinkBlock(content: text[blockStart...], closed: false, prefilled: blockPrefilled))
-          cursor = text.endIndex
-        }
-      } else {
-        let nextOpen = find(openBytes, in: text, from: cursor)
-        let segmentEnd = nextOpen?.lowerBound ?? text.endIndex
-        var segment = text[cursor..<segmentEnd]
-        // Count and drop stray closing tags in answer text.
-        while let c = find(closeBytes, in: text, from: segment.startIndex), c.upperBound <= segment.endIndex {
-          stray += 1
-          answer += segment[segment.startIndex..<c.lowerBound]
-          segment = segment[c.upperBound...]
-        }
-        answer += segment
-        if let o = nextOpen {
-          inside = true
-          blockPrefilled = false
-          blockStart = o.upperBound
-          cursor = o.upperBound
-        } else {
-          cursor = text.endIndex
-        }
-      }
+    let utf8 = text.utf8
+    func index(_ offset: Int) -> String.Index { utf8.index(utf8.startIndex, offsetBy: offset) }
+    var blocks: [ThinkBlock] = []
+    for block in layout.blocks {
+      blocks.append(
+        ThinkBlock(
+          content: text[index(block.range.lowerBound)..<index(block.range.upperBound)], closed: block.closed,
+          prefilled: block.prefilled))
     }
-    if inside && cursor == text.endIndex && (blocks.isEmpty || blocks.last?.content.endIndex != text.endIndex)
-      && blockStart == text.endIndex
-    {
-      // An opening tag at the very end of the text: an empty unclosed block.
-      blocks.append(ThinkBlock(content: text[text.endIndex...], closed: false, prefilled: blockPrefilled))
-    }
+    var answer = ""
+    for piece in layout.answer { answer += text[index(piece.lowerBound)..<index(piece.upperBound)] }
+    let nested = layout.nested
+    let stray = layout.strayCloseTags
     self.blocks = blocks
     self.answer = answer
     self.nested = nested
     self.strayCloseTags = stray
   }
+
+  /// Whether a text starts inside a block, for the `.explicit` and `.automatic` openings
+  /// (`.prefilled` needs ``prefilledOnBytes(_:open:)``).
+  package static func isPrefilled(
+    _ bytes: UnsafeBufferPointer<UInt8>, open: [UInt8], close: [UInt8], mode: ThinkOpening
+  ) -> Bool {
+    guard mode == .automatic, let c = ByteSearch.firstOffset(of: close, in: bytes, from: 0) else {
+      return false
+    }
+    return ByteSearch.firstOffset(of: open, in: bytes, from: 0).map { c < $0 } ?? true
+  }
+
+  /// The `.prefilled` decision (no opening tag after leading whitespace) on bytes, or `nil`
+  /// when it needs Character semantics (non-ASCII at the decisive place).
+  package static func prefilledOnBytes(_ bytes: UnsafeBufferPointer<UInt8>, open: [UInt8]) -> Bool? {
+    var i = 0
+    while i < bytes.count, bytes[i] == 0x20 || (bytes[i] >= 0x09 && bytes[i] <= 0x0D) { i += 1 }
+    if i < bytes.count && bytes[i] >= 0x80 { return nil }
+    guard !open.isEmpty else { return false }
+    guard bytes.count - i >= open.count else { return true }
+    for k in 0..<open.count where bytes[i + k] != open[k] { return true }
+    if i + open.count < bytes.count && bytes[i + open.count] >= 0x80 { return nil }
+    return false
+  }
+
+  /// The reasoning structure of UTF-8 `bytes` as byte ranges (``ReasoningTrace/init(parsing:format:opening:)``
+  /// is built on it); `layout` is cleared and refilled so its arrays are reused.
+  package static func layout(
+    _ bytes: UnsafeBufferPointer<UInt8>, open: [UInt8], close: [UInt8], prefilled: Bool,
+    into layout: inout TraceLayout
+  ) {
+    layout.blocks.removeAll(keepingCapacity: true)
+    layout.answer.removeAll(keepingCapacity: true)
+    layout.nested = false
+    layout.strayCloseTags = 0
+    let end = bytes.count
+    func find(_ needle: [UInt8], _ from: Int) -> Int? { ByteSearch.firstOffset(of: needle, in: bytes, from: from) }
+    var cursor = 0
+    var inside = prefilled
+    var blockStart = 0
+    var blockPrefilled = prefilled
+    while cursor < end {
+      if inside {
+        let nextClose = find(close, cursor)
+        let nextOpen = find(open, cursor)
+        if let o = nextOpen, nextClose.map({ o < $0 }) ?? true {
+          layout.nested = true
+          // The inner opening tag is part of the block's content.
+          cursor = o + open.count
+          continue
+        }
+        if let c = nextClose {
+          layout.blocks.append(TraceLayout.Block(range: blockStart..<c, closed: true, prefilled: blockPrefilled))
+          cursor = c + close.count
+          inside = false
+        } else {
+          layout.blocks.append(TraceLayout.Block(range: blockStart..<end, closed: false, prefilled: blockPrefilled))
+          cursor = end
+        }
+      } else {
+        let nextOpen = find(open, cursor)
+        let segmentEnd = nextOpen ?? end
+        var segmentStart = cursor
+        // Count and drop stray closing tags in answer text.
+        while let c = find(close, segmentStart), c + close.count <= segmentEnd {
+          layout.strayCloseTags += 1
+          layout.answer.append(segmentStart..<c)
+          segmentStart = c + close.count
+        }
+        layout.answer.append(segmentStart..<segmentEnd)
+        if let o = nextOpen {
+          inside = true
+          blockPrefilled = false
+          blockStart = o + open.count
+          cursor = blockStart
+        } else {
+          cursor = end
+        }
+      }
+    }
+    if inside && cursor == end && (layout.blocks.last.map { $0.range.upperBound != end } ?? true)
+      && blockStart == end
+    {
+      // An opening tag at the very end of the text: an empty unclosed block.
+      layout.blocks.append(TraceLayout.Block(range: end..<end, closed: false, prefilled: blockPrefilled))
+    }
+  }
+}
+
+/// The reasoning structure of a text as byte ranges: what ``ReasoningTrace`` is built from,
+/// and what byte-level scanners read without making Strings.
+package struct TraceLayout: Sendable {
+  /// One reasoning block.
+  package struct Block: Sendable, Equatable {
+    /// The content's byte range (without tags).
+    package var range: Range<Int>
+    /// Whether a closing tag ended it.
+    package var closed: Bool
+    /// Whether it began before any opening tag.
+    package var prefilled: Bool
+  }
+  /// Blocks in order.
+  package var blocks: [Block] = []
+  /// Pieces of text outside blocks (stray closing tags cut out), in order.
+  package var answer: [Range<Int>] = []
+  /// Whether an opening tag appeared inside an open block.
+  package var nested = false
+  /// Closing tags with no block to close.
+  package var strayCloseTags = 0
+
+  /// Creates an empty layout.
+  package init() {}
 }
