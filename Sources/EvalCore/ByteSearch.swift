@@ -260,4 +260,12 @@ package enum SWAR {
     let upper = (atLeastA ^ aboveZ) & ~v & highs
     return v | (upper >> 2)
   }
+
+  /// The bytes of `v` in `lo...hi` (both below 0x80; exact for ASCII bytes, set for none of
+  /// the bytes at or above 0x80).
+  @inline(__always) package static func rangeMask(_ v: UInt64, _ lo: UInt8, _ hi: UInt8) -> UInt64 {
+    let atLeast = v &+ ones &* UInt64(0x80 - lo)
+    let atMost = v &+ ones &* UInt64(0x7F - hi)
+    return atLeast & ~atMost & ~v & highs
+  }
 }

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
 /// Detects mojibake: UTF-8 text that was decoded as Latin-1 or Windows-1252 (`cafÃ©`, `itâ€™s`).
 ///
 /// Each candidate sequence is mapped back to the bytes Windows-1252 would have produced, and
@@ -30,7 +36,8 @@ public struct MojibakeCheck: Sendable, Hashable, Codable {
     var sequences = 0
     var replacements = 0
     var example: String? = nil
-    if ByteSearch.isASCII(text) { return nil }
+    var text = text
+    guard text.withUTF8({ Self.mayContain($0) }) else { return nil }
     let scalars = Array(text.unicodeScalars)
     var i = 0
     while i < scalars.count {
@@ -71,6 +78,20 @@ public struct MojibakeCheck: Sendable, Hashable, Codable {
   }
 
   /// The byte Windows-1252 (falling back to Latin-1) encodes `scalar` as, if any.
+  /// Whether UTF-8 `bytes` can hold mojibake or a replacement character: a scalar in
+  /// U+00C2…U+00F4 (bytes `C3 82`…`C3 B4`) or U+FFFD (`EF BF BD`). Most text has neither, and
+  /// two byte searches settle it.
+  package static func mayContain(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+    guard let base = bytes.baseAddress, !ByteSearch.isASCII(bytes) else { return false }
+    var i = 0
+    while i < bytes.count, let hit = memchr(base + i, 0xC3, bytes.count - i) {
+      let at = UnsafeRawPointer(hit) - UnsafeRawPointer(base)
+      if at + 1 < bytes.count && bytes[at + 1] >= 0x82 && bytes[at + 1] <= 0xB4 { return true }
+      i = at + 1
+    }
+    return ByteSearch.contains(bytes, [0xEF, 0xBF, 0xBD])
+  }
+
   static func cp1252Byte(_ scalar: Unicode.Scalar) -> UInt8? {
     let v = scalar.value
     if v < 0x80 || (v >= 0xA0 && v <= 0xFF) { return UInt8(v) }

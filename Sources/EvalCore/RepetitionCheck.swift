@@ -39,37 +39,40 @@ public struct RepetitionCheck: Sendable, Hashable, Codable {
     var hashes: [UInt64] = []
     var ranges: [Range<Int>] = []
     hashes.reserveCapacity(text.utf8.count / 5)
-    words(in: text) { hash, range in
-      hashes.append(hash)
-      ranges.append(range)
+    var text = text
+    text.withUTF8 { bytes in
+      words(in: bytes) { hash, range in
+        hashes.append(hash)
+        ranges.append(range)
+      }
     }
     let n = hashes.count
+    guard let best = hashes.withUnsafeBufferPointer({ longestLoop($0) }) else { return nil }
+    let b = best
+    let utf8 = text.utf8
+    let lower = utf8.index(utf8.startIndex, offsetBy: ranges[b.start].lowerBound)
+    let upper = utf8.index(utf8.startIndex, offsetBy: ranges[b.start + b.period - 1].upperBound)
+    return Finding(
+      fragment: String(text[lower..<upper].prefix(200)), periodWords: b.period,
+      repeats: b.length / b.period, atEnd: b.start + b.length >= n)
+  }
+
+  /// Whether ``detect(in:)`` finds a loop in UTF-8 `bytes`, without building the finding;
+  /// `scratch` holds the word hashes and is reused between calls.
+  package func flags(in bytes: UnsafeBufferPointer<UInt8>, scratch: inout [UInt64]) -> Bool {
+    scratch.removeAll(keepingCapacity: true)
+    words(in: bytes) { hash, _ in scratch.append(hash) }
+    return scratch.withUnsafeBufferPointer { longestLoop($0) } != nil
+  }
+
+  /// The longest qualifying loop over word hashes `h`: its period, first word and length in words.
+  func longestLoop(_ h: UnsafeBufferPointer<UInt64>) -> (period: Int, start: Int, length: Int)? {
+    let n = h.count
     guard n >= minSpanWords else { return nil }
     var best: (period: Int, start: Int, length: Int)? = nil
     var bestScore = 0
     let maxP = min(maxPeriodWords, n / max(2, minRepeats))
     guard maxP >= 1 else { return nil }
-    // A run is a maximal stretch of i with word i == word i + p. Only runs of at least
-    // `minRun` can qualify, and every such run contains a multiple of `minRun`: probe those
-    // positions and grow a run around each hit.
-    hashes.withUnsafeBufferPointer { h in
-      for p in 1...maxP {
-        let minRun = max((minRepeats - 1) * p, minSpanWords - p, 1)
-        var i = minRun - 1
-        while i + p < n {
-          guard h[i] == h[i + p] else {
-            i += minRun
-            continue
-          }
-          var start = i
-          while start > 0 && h[start - 1] == h[start - 1 + p] { start -= 1 }
-          var end = i + 1
-          while end + p < n && h[end] == h[end + p] { end += 1 }
-          consider(p: p, end: end, run: end - start)
-          i = end + minRun
-        }
-      }
-    }
     func consider(p: Int, end: Int, run: Int) {
       let repeats = run / p + 1
       let span = run + p
@@ -79,20 +82,32 @@ public struct RepetitionCheck: Sendable, Hashable, Codable {
         best = (p, end - run, span)
       }
     }
-    guard let b = best else { return nil }
-    let utf8 = text.utf8
-    let lower = utf8.index(utf8.startIndex, offsetBy: ranges[b.start].lowerBound)
-    let upper = utf8.index(utf8.startIndex, offsetBy: ranges[b.start + b.period - 1].upperBound)
-    return Finding(
-      fragment: String(text[lower..<upper].prefix(200)), periodWords: b.period,
-      repeats: b.length / b.period, atEnd: b.start + b.length >= n)
+    // A run is a maximal stretch of i with word i == word i + p. Only runs of at least
+    // `minRun` can qualify, and every such run contains a multiple of `minRun`: probe those
+    // positions and grow a run around each hit.
+    for p in 1...maxP {
+      let minRun = max((minRepeats - 1) * p, minSpanWords - p, 1)
+      var i = minRun - 1
+      while i + p < n {
+        guard h[i] == h[i + p] else {
+          i += minRun
+          continue
+        }
+        var start = i
+        while start > 0 && h[start - 1] == h[start - 1 + p] { start -= 1 }
+        var end = i + 1
+        while end + p < n && h[end] == h[end + p] { end += 1 }
+        consider(p: p, end: end, run: end - start)
+        i = end + minRun
+      }
+    }
+    return best
   }
 
   /// Calls `body` with a hash and UTF-8 offset range of each word (case-folded for ASCII).
   /// Words of up to eight bytes hash without collisions; longer ones mix eight bytes at a time.
-  func words(in text: String, _ body: (UInt64, Range<Int>) -> Void) {
-    var text = text
-    text.withUTF8 { buffer in
+  func words(in buffer: UnsafeBufferPointer<UInt8>, _ body: (UInt64, Range<Int>) -> Void) {
+    do {
       guard let base = buffer.baseAddress else { return }
       let raw = UnsafeRawPointer(base)
       let n = buffer.count

@@ -91,6 +91,62 @@ public struct RunTogetherCheck: Sendable, Hashable, Codable {
 }
 
 /// Word statistics for ``RunTogetherCheck``, fed one character class at a time.
+extension RunTogetherCheck {
+  /// Whether ``detect(in:)`` finds run-together words in UTF-8 `bytes`, without building the
+  /// finding. ASCII text is read eight bytes at a time: words and letters are counted from
+  /// byte masks, and only words long enough to be suspicious are examined byte by byte.
+  package func flags(in bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+    guard minWordLetters > 8, ByteSearch.isASCII(bytes), let base = bytes.baseAddress else {
+      return detect(in: String(decoding: bytes, as: UTF8.self)) != nil
+    }
+    let raw = UnsafeRawPointer(base)
+    let n = bytes.count
+    var words = 0
+    var letters = 0
+    var long = WordTally(minWordLetters: minWordLetters)
+    var lastSpace = -1  // offset of the last whitespace byte
+    var previousSpace: UInt64 = 0x80  // the byte before the chunk was whitespace (or the start)
+    @inline(__always) func endWord(at end: Int) {
+      // Words shorter than the minimum cannot be suspicious; only their counts matter.
+      guard end - lastSpace - 1 >= minWordLetters else { return }
+      for k in (lastSpace + 1)..<end { long.feedASCII(base[k], offset: k) }
+      long.endWord()
+    }
+    var i = 0
+    while i + 8 <= n {
+      let v = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+      let space = SWAR.equalMask(v, 0x20) | SWAR.rangeMask(v, 0x09, 0x0D)
+      letters += (SWAR.rangeMask(v | SWAR.ones &* 0x20, 0x61, 0x7A)).nonzeroBitCount
+      words += (~space & SWAR.highs & (space << 8 | previousSpace)).nonzeroBitCount
+      previousSpace = space >> 56
+      if space != 0 {
+        // Words between two spaces of one chunk are under eight bytes.
+        endWord(at: i + space.trailingZeroBitCount >> 3)
+        lastSpace = i + (63 - space.leadingZeroBitCount) >> 3
+      }
+      i += 8
+    }
+    var afterSpace = previousSpace != 0
+    while i < n {
+      let b = base[i]
+      if b == 0x20 || (b >= 0x09 && b <= 0x0D) {
+        endWord(at: i)
+        lastSpace = i
+        afterSpace = true
+      } else {
+        if afterSpace { words += 1 }
+        afterSpace = false
+        if b | 0x20 >= 0x61 && b | 0x20 <= 0x7A { letters += 1 }
+      }
+      i += 1
+    }
+    endWord(at: n)
+    if long.suspiciousLetters >= minRunTogetherLetters && long.suspiciousWords > 0 { return true }
+    // ASCII words are all spaced, so every letter counts for the ratio.
+    return letters >= minLettersForRatio && Double(max(0, words - 1)) / Double(letters) < minSpaceRatio
+  }
+}
+
 private struct WordTally {
   let minWordLetters: Int
   var letters = 0

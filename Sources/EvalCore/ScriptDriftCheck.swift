@@ -40,9 +40,8 @@ public struct ScriptDriftCheck: Sendable, Hashable, Codable {
 
   /// Returns the longest unexpected run when it is long enough, else `nil`.
   public func detect(in text: String) -> Finding? {
-    if ByteSearch.isASCII(text) {
-      if case .scripts(let s) = expected, s.contains(.latin) { return nil }
-    }
+    var text = text
+    guard text.withUTF8({ mayFlag($0) }) else { return nil }
     let allowed: Set<ScriptClass>
     switch expected {
     case .scripts(let s): allowed = s.union([.common])
@@ -96,5 +95,38 @@ public struct ScriptDriftCheck: Sendable, Hashable, Codable {
     return Finding(
       script: b.0, runLetters: b.1, unexpectedShare: letters == 0 ? 0 : Double(unexpected) / Double(letters),
       example: String(example))
+  }
+
+  /// Whether ``detect(in:)`` can find drift in UTF-8 `bytes`: `false` when every scalar's
+  /// script is expected (ASCII skipped eight bytes at a time when Latin is expected), which
+  /// is the common case and needs no `String`.
+  package func mayFlag(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+    guard case .scripts(let s) = expected, s.contains(.latin), let base = bytes.baseAddress else {
+      return true
+    }
+    let allowed = s.union([.common]).reduce(UInt32(0)) { $0 | $1.bit }
+    let raw = UnsafeRawPointer(base)
+    let n = bytes.count
+    var i = 0
+    while i < n {
+      if i + 8 <= n && raw.loadUnaligned(fromByteOffset: i, as: UInt64.self) & SWAR.highs == 0 {
+        i += 8
+        continue
+      }
+      let b = base[i]
+      if b < 0x80 {
+        i += 1
+        continue
+      }
+      // Decode one scalar of valid UTF-8.
+      let length = b >= 0xF0 ? 4 : (b >= 0xE0 ? 3 : 2)
+      guard i + length <= n else { return true }
+      var v = UInt32(b) & (length == 2 ? 0x1F : (length == 3 ? 0x0F : 0x07))
+      for k in 1..<length { v = v << 6 | UInt32(base[i + k] & 0x3F) }
+      guard let scalar = Unicode.Scalar(v) else { return true }
+      if allowed & ScriptClass.of(scalar).bit == 0 { return true }
+      i += length
+    }
+    return false
   }
 }

@@ -61,7 +61,7 @@ public enum BuiltinDetectors {
       rules: [
         rule(
           "designator", "family code such as `A4 spice combinator:`",
-          #"[A-Z]{1,3}[0-9]{1,4}[a-z]?(?:[ \t]+[\w'-]+){0,5}[ \t]*(?::|\||–|—| - )[ \t]*"#, .designator),
+          DesignatorMatcher.pattern, .designator),
         rule(
           "bracket-tag", "bracketed tag such as `[variant 3]`",
           #"(?:\[[A-Za-z][^\]\n]{0,39}\]|<<[^>\n]{1,40}>>|\{\{[^}\n]{1,40}\}\})[ \t]*:?[ \t]*"#,
@@ -210,7 +210,7 @@ public struct SpecialTokenDetector: Detector {
   public var template: ChatTemplateTokens? {
     didSet { search = Self.search(template) }
   }
-  private var search: (tokens: LiteralSet, owners: [(template: ChatTemplateTokens, token: String)])
+  var search: (tokens: LiteralSet, owners: [(template: ChatTemplateTokens, token: String)])
 
   /// Creates the detector.
   public init(template: ChatTemplateTokens? = nil) {

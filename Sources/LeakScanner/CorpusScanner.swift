@@ -31,9 +31,32 @@ public struct CorpusScanner: Sendable {
   /// Settings.
   public var configuration: ScanConfiguration
 
+  /// Whether the scan reads rows as bytes (``RowBytes``) where the detectors allow; `false`
+  /// makes every row go through ``RowContext`` (tests compare the two).
+  package var usesByteRows = true
+
   /// Creates a scanner.
   public init(configuration: ScanConfiguration = ScanConfiguration()) {
     self.configuration = configuration
+  }
+
+  /// The opening histogram's key: the first 20 characters, newlines as spaces.
+  static func histogramKey(_ opening: Substring) -> String {
+    String(opening.prefix(20).map { $0 == "\n" ? " " : $0 })
+  }
+
+  /// ``histogramKey(_:)`` on bytes when the first 20 characters are plain ASCII (and the next
+  /// byte cannot extend the 20th); `nil` otherwise.
+  static func asciiHistogramKey(_ opening: UnsafeBufferPointer<UInt8>) -> String? {
+    let take = min(20, opening.count)
+    var key = [UInt8](repeating: 0, count: take)
+    for i in 0..<take {
+      let b = opening[i]
+      if b >= 0x80 || b == 0x0D { return nil }
+      key[i] = b == 0x0A ? 0x20 : b
+    }
+    if take < opening.count && opening[take] >= 0x80 { return nil }
+    return String(decoding: key, as: UTF8.self)
   }
 
   /// The findings of the per-row detectors for one parsed row.
@@ -51,6 +74,9 @@ public struct CorpusScanner: Sendable {
     let parser = CorpusRowParser(shape: configuration.shape)
     let reader = JSONLReader(path: path, maxLineBytes: configuration.maxLineBytes, byteRange: range)
     let limit = configuration.examplesPerDetector
+    let byteDetectors = configuration.detectors.map { $0 as? any ByteDetector }
+    var bytes = RowBytes()
+    var scratch = DetectionScratch()
     func count(_ id: String, _ ref: RowReference) {
       p.counts[id, default: 0] += 1
       if p.examples[id, default: []].count < limit { p.examples[id, default: []].append(ref) }
@@ -71,20 +97,50 @@ public struct CorpusScanner: Sendable {
         p.lines += 1
         p.rows += 1
         p.shapes[row.shape.rawValue, default: 0] += 1
-        let context = RowContext(row: row, format: configuration.format)
+        // Detectors read the row's bytes; a RowContext is made only when one cannot tell from
+        // bytes, or for the evidence of an example.
+        var context: RowContext? = nil
+        func rowContext() -> RowContext {
+          if let context { return context }
+          let made = RowContext(row: row, format: configuration.format)
+          context = made
+          return made
+        }
+        let loaded = usesByteRows && bytes.load(row, format: configuration.format)
         var flagged = false
-        for detector in configuration.detectors {
-          if let first = detector.findings(in: context).first {
-            count(detector.id, RowReference(line: row.line, id: row.id, evidence: first.evidence))
-            flagged = true
+        for (k, detector) in configuration.detectors.enumerated() {
+          var evidence: String? = nil
+          if loaded, let fast = byteDetectors[k], let hit = fast.flags(row, bytes, &scratch) {
+            guard hit else { continue }
+          } else {
+            guard let first = detector.findings(in: rowContext()).first else { continue }
+            evidence = first.evidence
           }
+          flagged = true
+          if p.examples[detector.id, default: []].count < limit {
+            evidence = evidence ?? detector.findings(in: rowContext()).first?.evidence ?? ""
+          }
+          count(detector.id, RowReference(line: row.line, id: row.id, evidence: evidence ?? ""))
         }
         if flagged { p.flaggedLines.append(row.line) }
-        for opening in context.thinkOpenings {
-          let key = String(opening.prefix(20).map { $0 == "\n" ? " " : $0 })
-          if !key.isEmpty { p.histogram[key, default: 0] += 1 }
+        if loaded {
+          bytes.withStorage { all in
+            for opening in bytes.openings {
+              let text = UnsafeBufferPointer(rebasing: all[opening])
+              let key =
+                Self.asciiHistogramKey(text) ?? Self.histogramKey(String(decoding: text, as: UTF8.self)[...])
+              if !key.isEmpty { p.histogram[key, default: 0] += 1 }
+            }
+          }
+          if configuration.discovery { p.discovery.add(line: row.line, bytes: bytes) }
+        } else {
+          let context = rowContext()
+          for opening in context.thinkOpenings {
+            let key = Self.histogramKey(opening)
+            if !key.isEmpty { p.histogram[key, default: 0] += 1 }
+          }
+          if configuration.discovery { p.discovery.add(row: context) }
         }
-        if configuration.discovery { p.discovery.add(row: context) }
         if configuration.exactDuplicates || configuration.nearDuplicates {
           p.rowOffsets.append((row.line, row.offset))
         }

@@ -267,6 +267,7 @@ public struct RuleDetector: Detector {
       literals = Self.literalSets(rules)
       (anchorSet, anchorOwners) = Self.anchors(rules)
       (startRules, anywhereRules, headFilters) = Self.index(rules)
+      fastDesignator = rules.map(Self.isDesignator)
     }
   }
   /// Lower-cased literals one of which must occur in the text before the anywhere-rules run,
@@ -283,6 +284,8 @@ public struct RuleDetector: Detector {
   var startRules: [Int]
   var anywhereRules: [Int]
   var headFilters: [HeadFilter]
+  /// Which rules are the built-in designator regex, matched on bytes by ``DesignatorMatcher``.
+  var fastDesignator: [Bool]
 
   /// Creates a detector.
   public init(id: String, summary: String, rules: [LeakRule], prefilter: [String] = []) {
@@ -294,6 +297,12 @@ public struct RuleDetector: Detector {
     literals = Self.literalSets(rules)
     (anchorSet, anchorOwners) = Self.anchors(rules)
     (startRules, anywhereRules, headFilters) = Self.index(rules)
+    fastDesignator = rules.map(Self.isDesignator)
+  }
+
+  static func isDesignator(_ rule: LeakRule) -> Bool {
+    guard rule.scope == .thinkStart, case .regex(let p) = rule.matcher else { return false }
+    return p.source == DesignatorMatcher.pattern && !p.caseInsensitive
   }
 
   static func index(_ rules: [LeakRule]) -> ([Int], [Int], [HeadFilter]) {

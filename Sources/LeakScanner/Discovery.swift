@@ -1,5 +1,11 @@
 import Foundation
 
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
 /// A pattern found by statistics that may be unknown scaffolding.
 public struct DiscoveryCandidate: Sendable, Hashable, Codable {
   /// What was counted: the start of reasoning blocks, or a line repeated across rows.
@@ -80,42 +86,108 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
   static let maxLineShapes = 400_000
 
   mutating func add(row: RowContext) {
-    // Few shapes per row: arrays beat sets here.
-    var seenOpenings: [String] = []
-    var seenLines: [String] = []
-    for opening in row.thinkOpenings {
-      // The first line, at most 60 characters; found on bytes, not Characters.
-      let utf8 = opening.utf8
-      let lineEnd =
-        utf8.prefix(240).firstIndex(of: 0x0A) ?? utf8.index(utf8.startIndex, offsetBy: min(240, utf8.count))
-      let first = String(opening[..<lineEnd].prefix(60))
-      guard !first.isEmpty else { continue }
-      for shape in Discovery.openingShapes(first) where !seenOpenings.contains(shape) {
-        seenOpenings.append(shape)
-        openings[shape, default: 0] += 1
-        Self.note(&openingExamples, shape, row.row.line, first)
-      }
-    }
+    var firstLines: [String] = []
+    for opening in row.thinkOpenings { firstLines.append(Self.firstLine(of: opening)) }
+    addOpenings(firstLines, line: row.row.line)
+    var seen: [String] = []
     for trace in row.traces {
       for block in trace.blocks {
-        // Short lines only (scaffolding notes are short); scan bytes, not Characters.
-        for line in block.content.utf8.split(separator: 0x0A, maxSplits: 64)
-        where line.count >= 8 && line.count <= 100 {
-          let isBlank = { (b: UInt8) in b == 0x20 || b == 0x09 || b == 0x0D }
-          guard let lo = line.firstIndex(where: { !isBlank($0) }),
-            let hi = line.lastIndex(where: { !isBlank($0) }),
-            let trimmed = String(line[lo...hi])
-          else { continue }
-          guard trimmed.utf8.count >= 8, trimmed.count >= 8, trimmed.count <= 80 else { continue }
-          let shape = Discovery.lineShape(trimmed)
-          if !seenLines.contains(shape) {
-            seenLines.append(shape)
-            lines[shape, default: 0] += 1
-            Self.note(&lineExamples, shape, row.row.line, trimmed)
-          }
-        }
+        var content = block.content
+        content.withUTF8 { addLines(of: $0, line: row.row.line, seen: &seen) }
       }
     }
+    prune()
+  }
+
+  /// Counts a row read as bytes (the scan's hot path); the same counts as ``add(row:)``.
+  mutating func add(line: Int, bytes: RowBytes) {
+    var firstLines: [String] = []
+    bytes.withStorage { all in
+      for opening in bytes.openings {
+        let text = UnsafeBufferPointer(rebasing: all[opening])
+        firstLines.append(
+          Self.asciiFirstLine(of: text) ?? Self.firstLine(of: String(decoding: text, as: UTF8.self)[...]))
+      }
+      addOpenings(firstLines, line: line)
+      var seen: [String] = []
+      for trace in bytes.rowTraces {
+        for block in trace.blocks { addLines(of: UnsafeBufferPointer(rebasing: all[block.range]), line: line, seen: &seen) }
+      }
+    }
+    prune()
+  }
+
+  /// The first line of an opening, at most 60 characters (the line is looked for in the first
+  /// 240 bytes).
+  static func firstLine(of opening: Substring) -> String {
+    let utf8 = opening.utf8
+    let lineEnd =
+      utf8.prefix(240).firstIndex(of: 0x0A) ?? utf8.index(utf8.startIndex, offsetBy: min(240, utf8.count))
+    return String(opening[..<lineEnd].prefix(60))
+  }
+
+  /// ``firstLine(of:)`` on bytes when the characters it takes are plain ASCII (no CR, which
+  /// joins the next byte into one Character); `nil` otherwise.
+  static func asciiFirstLine(of opening: UnsafeBufferPointer<UInt8>) -> String? {
+    let limit = min(240, opening.count)
+    var end = 0
+    while end < limit && opening[end] != 0x0A { end += 1 }
+    let take = min(end, 60)
+    // The byte after the 60th must not extend the 60th character.
+    let checked = min(end, 61)
+    for i in 0..<checked where opening[i] >= 0x80 || opening[i] == 0x0D { return nil }
+    return String(decoding: UnsafeBufferPointer(rebasing: opening[..<take]), as: UTF8.self)
+  }
+
+  mutating func addOpenings(_ firstLines: [String], line: Int) {
+    // Few shapes per row: arrays beat sets here.
+    var seen: [String] = []
+    for first in firstLines where !first.isEmpty {
+      for shape in Discovery.openingShapes(first) where !seen.contains(shape) {
+        seen.append(shape)
+        openings[shape, default: 0] += 1
+        Self.note(&openingExamples, shape, line, first)
+      }
+    }
+  }
+
+  /// Counts the short lines of one reasoning block (scaffolding notes are short): the block
+  /// is split at newlines as `split(separator:maxSplits: 64)` does, with memchr.
+  mutating func addLines(of content: UnsafeBufferPointer<UInt8>, line: Int, seen: inout [String]) {
+    guard let base = content.baseAddress else { return }
+    var start = 0
+    var pieces = 0
+    while start < content.count, let hit = memchr(base + start, 0x0A, content.count - start) {
+      let nl = UnsafeRawPointer(hit) - UnsafeRawPointer(base)
+      if nl > start {
+        addLine(UnsafeBufferPointer(rebasing: content[start..<nl]), line: line, seen: &seen)
+        pieces += 1
+      }
+      start = nl + 1
+      if pieces == 64 { break }
+    }
+    if start < content.count { addLine(UnsafeBufferPointer(rebasing: content[start...]), line: line, seen: &seen) }
+  }
+
+  private mutating func addLine(_ piece: UnsafeBufferPointer<UInt8>, line: Int, seen: inout [String]) {
+    guard piece.count >= 8 && piece.count <= 100 else { return }
+    let isBlank = { (b: UInt8) in b == 0x20 || b == 0x09 || b == 0x0D }
+    guard let lo = piece.firstIndex(where: { !isBlank($0) }), let hi = piece.lastIndex(where: { !isBlank($0) })
+    else { return }
+    let bytes = UnsafeBufferPointer(rebasing: piece[lo...hi])
+    guard bytes.count >= 8 else { return }
+    let trimmed = String(decoding: bytes, as: UTF8.self)
+    let characters = ByteSearch.isASCII(bytes) && !bytes.contains(0x0D) ? bytes.count : trimmed.count
+    guard characters >= 8, characters <= 80 else { return }
+    let shape = Discovery.lineShape(trimmed)
+    if !seen.contains(shape) {
+      seen.append(shape)
+      lines[shape, default: 0] += 1
+      Self.note(&lineExamples, shape, line, trimmed)
+    }
+  }
+
+  private mutating func prune() {
     if lines.count > Self.maxLineShapes {
       pruned = true
       lines = lines.filter { $0.value > 1 }

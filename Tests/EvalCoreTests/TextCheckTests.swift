@@ -82,9 +82,11 @@ import Testing
     for lead in ["", " ", "\n\t ", "  \r\n"] {
       let text = lead + words.joined(separator: [" ", "\n", "\t", "  "][words.count % 4]) + lead
       var found: [(UInt64, String)] = []
-      RepetitionCheck().words(in: text) { hash, range in
-        let utf8 = Array(text.utf8)
-        found.append((hash, String(decoding: utf8[range], as: UTF8.self)))
+      let utf8 = Array(text.utf8)
+      utf8.withUnsafeBufferPointer { bytes in
+        RepetitionCheck().words(in: bytes) { hash, range in
+          found.append((hash, String(decoding: utf8[range], as: UTF8.self)))
+        }
       }
       #expect(found.map(\.1) == words)
       var byWord: [String: UInt64] = [:]

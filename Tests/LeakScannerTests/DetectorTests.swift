@@ -88,7 +88,7 @@ import Testing
     for d in [RunTogetherDetector(), MojibakeDetector(), ScriptDriftDetector(), RepetitionDetector()]
       as [any Detector]
     {
-      #expect(d.findings(in: RowContext(row: row(healthy), format: .think)).isEmpty, "\(d.id)")
+      #expect(findings(d, row(healthy)).isEmpty, "\(d.id)")
     }
   }
 }
@@ -118,26 +118,23 @@ import Testing
   let bos = "<｜begin▁of▁sentence｜>"
   let eos = "<｜end▁of▁sentence｜>"
 
-  func textRow(_ text: String) -> RowContext {
-    RowContext(
-      row: CorpusRow(
-        line: 1, offset: 0, id: "t", shape: .text, segments: [RowSegment(role: "text", text: text)]),
-      format: .think)
+  func textRow(_ text: String) -> CorpusRow {
+    CorpusRow(line: 1, offset: 0, id: "t", shape: .text, segments: [RowSegment(role: "text", text: text)])
   }
 
   @Test func templatedTextRows() {
     let d = SpecialTokenDetector(template: .deepSeekR1)
-    #expect(d.findings(in: textRow("\(bos)<｜User｜>q<｜Assistant｜><think>a</think>b\(eos)")).isEmpty)
+    #expect(findings(d, textRow("\(bos)<｜User｜>q<｜Assistant｜><think>a</think>b\(eos)")).isEmpty)
     #expect(
-      d.findings(in: textRow("<｜User｜>q<｜Assistant｜>b\(eos)")).first?.evidence.contains("missing BOS") == true
+      findings(d, textRow("<｜User｜>q<｜Assistant｜>b\(eos)")).first?.evidence.contains("missing BOS") == true
     )
     #expect(
-      d.findings(in: textRow("\(bos)<｜User｜>q<｜Assistant｜>b")).first?.evidence.contains("missing EOS") == true
+      findings(d, textRow("\(bos)<｜User｜>q<｜Assistant｜>b")).first?.evidence.contains("missing EOS") == true
     )
     #expect(
-      SpecialTokenDetector().findings(in: textRow("\(bos)q<｜Assistant｜>b")).first?.evidence.contains(
+      findings(SpecialTokenDetector(), textRow("\(bos)q<｜Assistant｜>b")).first?.evidence.contains(
         "missing EOS") == true)
-    #expect(SpecialTokenDetector().findings(in: textRow("plain text without any template")).isEmpty)
+    #expect(findings(SpecialTokenDetector(), textRow("plain text without any template")).isEmpty)
   }
 
   @Test func strayTokensInContent() {

@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 
 @testable import LeakScanner
 
@@ -19,8 +20,29 @@ func row(_ output: String, shape: CorpusShape = .promptResponse) -> CorpusRow {
     segments: [RowSegment(role: "prompt", text: "Q"), RowSegment(role: "response", text: output)])
 }
 
+/// The detector's findings for a row whose response is `output`; for built-in detectors it
+/// also checks that the byte-level answer agrees.
 func findings(_ detector: some Detector, _ output: String) -> [Finding] {
-  detector.findings(in: RowContext(row: row(output), format: .think))
+  findings(detector, row(output))
+}
+
+/// The detector's findings for `row`, checking the byte-level answer agrees.
+func findings(_ detector: some Detector, _ row: CorpusRow, format: ReasoningFormat = .think) -> [Finding] {
+  let found = detector.findings(in: RowContext(row: row, format: format))
+  expectBytesAgree(detector, row, found.isEmpty == false, format: format)
+  return found
+}
+
+/// Expects a built-in detector's byte-level answer, where it gives one, to be `flagged`.
+func expectBytesAgree(
+  _ detector: some Detector, _ row: CorpusRow, _ flagged: Bool, format: ReasoningFormat = .think,
+  sourceLocation: SourceLocation = #_sourceLocation
+) {
+  guard let fast = detector as? any ByteDetector else { return }
+  var bytes = RowBytes()
+  var scratch = DetectionScratch()
+  guard bytes.load(row, format: format), let answer = fast.flags(row, bytes, &scratch) else { return }
+  #expect(answer == flagged, "\(detector.id) on bytes disagrees: \(row.segments.map(\.text))", sourceLocation: sourceLocation)
 }
 
 /// Natural reasoning openings and bodies for generated corpora.

@@ -1,0 +1,220 @@
+import EvalCore
+
+/// Reusable buffers for byte-level detection, one per scanning thread.
+struct DetectionScratch {
+  /// Word hashes for the repetition check.
+  var hashes: [UInt64] = []
+}
+
+/// A built-in detector that can tell from a row's bytes whether it flags the row.
+///
+/// The scan's hot path asks this first and builds a ``RowContext`` only when a detector
+/// answers `nil` or when an example's evidence is wanted; ``Detector/findings(in:)`` stays the
+/// definition, and tests check that both agree.
+protocol ByteDetector: Detector {
+  /// Whether ``Detector/findings(in:)`` is non-empty for `row`, or `nil` when only the
+  /// `String` path can tell.
+  func flags(_ row: CorpusRow, _ bytes: RowBytes, _ scratch: inout DetectionScratch) -> Bool?
+}
+
+extension RuleDetector: ByteDetector {
+  func flags(_ row: CorpusRow, _ bytes: RowBytes, _ scratch: inout DetectionScratch) -> Bool? {
+    if !startRules.isEmpty {
+      let hit = bytes.withStorage { all in
+        bytes.openings.contains { opening in
+          let text = UnsafeBufferPointer(rebasing: all[opening])
+          let head = UnsafeBufferPointer(rebasing: text.prefix(64))
+          return startRules.contains { i in
+            guard headFilters[i].admits(head) else { return false }
+            if fastDesignator[i], let matched = DesignatorMatcher.matchesStart(text) { return matched }
+            // The regex on a String of the opening: the same Characters as the Substring path.
+            return rules[i].match(String(decoding: text, as: UTF8.self)[...]) != nil
+          }
+        }
+      }
+      if hit { return true }
+    }
+    guard !anywhereRules.isEmpty else { return false }
+    return bytes.withModel { anywhereFlags($0) }
+  }
+
+  /// Whether an anywhere-rule matches the model text `text`.
+  private func anywhereFlags(_ text: UnsafeBufferPointer<UInt8>) -> Bool {
+    if !prefilterSet.isEmpty && prefilterSet.firstMatch(in: text) == nil { return false }
+    var string: String? = nil  // the whole text, made only for regexes that need it
+    func whole() -> String {
+      if let string { return string }
+      let made = String(decoding: text, as: UTF8.self)
+      string = made
+      return made
+    }
+    for i in anywhereRules {
+      if let literal = literals[i] {
+        if literal.firstMatch(in: text) != nil { return true }
+      } else if rules[i].anchors.isEmpty {
+        if rules[i].match(whole()[...]) != nil { return true }
+      }
+    }
+    guard !anchorSet.isEmpty else { return false }
+    // Anchored regexes: tried where an anchor follows a non-word byte, at most eight places
+    // per rule, as `anchoredMatches(in:)` does.
+    var starts: [Int: [Int]] = [:]
+    anchorSet.forEachMatch(in: text) { needle, offset in
+      let rule = anchorOwners[needle]
+      if offset > 0 {
+        let b = text[offset - 1]
+        if (b >= 0x30 && b <= 0x39) || (b | 0x20 >= 0x61 && b | 0x20 <= 0x7A) || b == 0x5F { return true }
+      }
+      if starts[rule, default: []].count < 8 { starts[rule, default: []].append(offset) }
+      return true
+    }
+    for (rule, offsets) in starts {
+      guard case .regex(let pattern) = rules[rule].matcher else { continue }
+      for offset in offsets {
+        // The regex sees the next 240 Characters: 240 bytes when they are plain ASCII.
+        let end = min(text.count, offset + 240)
+        let window = UnsafeBufferPointer(rebasing: text[offset..<end])
+        let plain =
+          ByteSearch.isASCII(window) && !window.contains(0x0D) && (end == text.count || text[end] < 0x80)
+        let candidate: String
+        if plain {
+          candidate = String(decoding: window, as: UTF8.self)
+        } else {
+          let all = whole()
+          let utf8 = all.utf8
+          candidate = String(all[utf8.index(utf8.startIndex, offsetBy: offset)...].prefix(240))
+        }
+        if pattern.prefixMatch(in: candidate) != nil { return true }
+      }
+    }
+    return false
+  }
+}
+
+/// The built-in `designator` rule's regex,
+/// `[A-Z]{1,3}[0-9]{1,4}[a-z]?(?:[ \t]+[\w'-]+){0,5}[ \t]*(?::|\||–|—| - )[ \t]*`, as a
+/// hand-written matcher for plain ASCII heads (it runs on half the rows of a leaky corpus,
+/// where ICU costs microseconds a call).
+enum DesignatorMatcher {
+  /// The regex source this matcher implements.
+  static let pattern = #"[A-Z]{1,3}[0-9]{1,4}[a-z]?(?:[ \t]+[\w'-]+){0,5}[ \t]*(?::|\||–|—| - )[ \t]*"#
+
+  /// Whether the regex matches at the start of the first 160 Characters of `text`, or `nil`
+  /// when those are not plain ASCII (then ICU decides).
+  static func matchesStart(_ text: UnsafeBufferPointer<UInt8>) -> Bool? {
+    let n = min(160, text.count)
+    for i in 0..<n where text[i] >= 0x80 || text[i] == 0x0D { return nil }
+    if n < text.count && text[n] >= 0x80 { return nil }
+    let w = UnsafeBufferPointer(rebasing: text[..<n])
+    func isUpper(_ b: UInt8) -> Bool { b >= 0x41 && b <= 0x5A }
+    func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
+    func isWord(_ b: UInt8) -> Bool {
+      isDigit(b) || (b | 0x20 >= 0x61 && b | 0x20 <= 0x7A) || b == 0x5F || b == 0x27 || b == 0x2D
+    }
+    func isBlank(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 }
+    var i = 0
+    while i < n && isUpper(w[i]) { i += 1 }
+    guard i >= 1 && i <= 3 else { return false }
+    let digits = i
+    while i < n && isDigit(w[i]) { i += 1 }
+    guard i - digits >= 1 && i - digits <= 4 else { return false }
+    if i < n && w[i] >= 0x61 && w[i] <= 0x7A { i += 1 }
+    // Words can only end where a blank or a separator follows, so each is a maximal run.
+    var words = 0
+    while true {
+      var j = i
+      while j < n && isBlank(w[j]) { j += 1 }
+      if j < n && (w[j] == UInt8(ascii: ":") || w[j] == UInt8(ascii: "|")) { return true }
+      if j > i && w[j - 1] == 0x20 && j + 1 < n && w[j] == UInt8(ascii: "-") && w[j + 1] == 0x20 { return true }
+      guard j > i, words < 5, j < n, isWord(w[j]) else { return false }
+      while j < n && isWord(w[j]) { j += 1 }
+      words += 1
+      i = j
+    }
+  }
+}
+
+extension RunTogetherDetector: ByteDetector {
+  func flags(_ row: CorpusRow, _ bytes: RowBytes, _ scratch: inout DetectionScratch) -> Bool? {
+    bytes.withPlain { check.flags(in: $0) }
+  }
+}
+
+extension MojibakeDetector: ByteDetector {
+  func flags(_ row: CorpusRow, _ bytes: RowBytes, _ scratch: inout DetectionScratch) -> Bool? {
+    if bytes.isASCII { return false }
+    let possible = bytes.withStorage { all in
+      bytes.segments.contains { MojibakeCheck.mayContain(UnsafeBufferPointer(rebasing: all[$0])) }
+    }
+    return possible ? nil : false
+  }
+}
+
+extension ScriptDriftDetector: ByteDetector {
+  func flags(_ row: CorpusRow, _ bytes: RowBytes, _ scratch: inout DetectionScratch) -> Bool? {
+    bytes.withPlain { check.mayFlag($0) } ? nil : false
+  }
+}
+
+extension RepetitionDetector: ByteDetector {
+  func flags(_ row: CorpusRow, _ bytes: RowBytes, _ scratch: inout DetectionScratch) -> Bool? {
+    bytes.withPlain { check.flags(in: $0, scratch: &scratch.hashes) }
+  }
+}
+
+extension ThinkStructureDetector: ByteDetector {
+  func flags(_ row: CorpusRow, _ bytes: RowBytes, _ scratch: inout DetectionScratch) -> Bool? {
+    let traces = bytes.rowTraces
+    if requireThink && traces.allSatisfy({ $0.blocks.isEmpty }) { return true }
+    for trace in traces where !trace.blocks.isEmpty {
+      if trace.nested || trace.strayCloseTags > 0 || trace.blocks.count > 1 { return true }
+      if trace.blocks.contains(where: { !$0.closed }) { return true }
+      var empty = true
+      for block in trace.blocks {
+        guard let blank = bytes.isBlank(block.range) else { return nil }
+        if !blank {
+          empty = false
+          break
+        }
+      }
+      if empty { return true }
+    }
+    return false
+  }
+}
+
+extension SpecialTokenDetector: ByteDetector {
+  func flags(_ row: CorpusRow, _ bytes: RowBytes, _ scratch: inout DetectionScratch) -> Bool? {
+    // Byte comparisons equal Swift's Character comparisons for the built-in tokens only.
+    if let template, !ChatTemplateTokens.builtIn.contains(template) { return nil }
+    return bytes.withStorage { all -> Bool? in
+      guard row.shape == .text, let first = bytes.segments.first else {
+        return bytes.segments.contains { search.tokens.firstMatch(in: UnsafeBufferPointer(rebasing: all[$0])) != nil }
+      }
+      let text = UnsafeBufferPointer(rebasing: all[first])
+      var present: [String] = []
+      search.tokens.forEachMatch(in: text) { index, _ in
+        let name = search.owners[index].template.name
+        if !present.contains(name) { present.append(name) }
+        return true
+      }
+      guard let t = template ?? ChatTemplateTokens.builtIn.first(where: { present.contains($0.name) }) else {
+        return false
+      }
+      if let bos = t.bos {
+        let token = Array(bos.utf8)
+        guard text.starts(with: token) else { return true }
+        if text.count > token.count && text[token.count] >= 0x80 { return nil }  // may extend the Character
+        if ByteSearch.firstOffset(of: token, in: text, from: token.count) != nil { return true }
+      }
+      if let eos = t.eos {
+        let token = Array(eos.utf8)
+        var end = text.count
+        while end > 0 && RowBytes.isASCIISpace(text[end - 1]) { end -= 1 }
+        guard end >= token.count, text[(end - token.count)..<end].elementsEqual(token) else { return true }
+        if end > token.count && text[end - token.count - 1] >= 0x80 { return nil }  // a Prepend character
+      }
+      return false
+    }
+  }
+}

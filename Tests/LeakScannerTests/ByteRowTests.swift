@@ -1,0 +1,180 @@
+import Foundation
+import TestSupport
+import Testing
+
+@testable import EvalCore
+@testable import LeakScanner
+
+/// The scan reads rows as bytes where it can (``RowBytes``, ``ByteDetector``); these tests
+/// check it reaches exactly what the `RowContext` path reaches, row by row and report by report,
+/// on rows built to hit every detector and every place where bytes and Characters differ.
+@Suite struct ByteRowTests {
+  /// Pieces that rows are assembled from.
+  static let openings = [
+    "A4 spice combinator: ", "E1 — ", "QA12b lemon zest - ", "B12 is a vitamin. ", "AB1 x y z w v u: ",
+    "A1 one two three four five six: ", "Z9\t|", "[variant 7] ", "<<seed>> ", "{{tmpl}}: ", "persona=lawyer ",
+    "Remix 2: ", "Okay, so ", "Let me think. ", "\u{00A0}Hmm, ", " \u{0301}combining ", "Café: ", "\r\nA4 x: ",
+    "ÀB1 y: ", "A4 façade: ", "", "   ", "x = 3 ",
+  ]
+  static let bodies = [
+    "the claim recites a housing and a latch.", "duplicate of 3886 here.", "Diversify by changing the persona.",
+    "a duplicate claim objection under 37 CFR 1.75.", "diversify the portfolio.", "vary the opening now.",
+    "reduplicate of 12 is biology.", "thecourtheldthattheclaimwasanticipatedbysmith completely.",
+    "The applicantâ€™s point.", "So the answer: 그러므로 답은 48입니다.", "ok \u{FFFD} broken.",
+    String(repeating: "So the sum is 2500 again. ", count: 8), "note to self: harder.", "same as row 12.",
+    "Avoid repeating row 3.", "short\nline one here\nline two here\n", "answer<|im_end|>", "Ξ θ λ words.",
+    "cat dog bird", "x\r\ny", "\u{0600}<｜end▁of▁sentence｜>",
+  ]
+
+  static func output(_ rng: inout some RandomNumberGenerator) -> String {
+    let opening = openings.randomElement(using: &rng)!
+    let body = (0..<Int.random(in: 1...3, using: &rng)).map { _ in bodies.randomElement(using: &rng)! }
+      .joined(separator: " ")
+    switch Int.random(in: 0..<12, using: &rng) {
+    case 0: return "no reasoning here, \(opening)\(body)"
+    case 1: return "<think>\(opening)\(body)"  // unclosed
+    case 2: return "<think>\n\n</think>answer"
+    case 3: return "<think>a <think>\(opening)b</think> c</think>ok"
+    case 4: return "<think>\(opening)x</think>y<think>\(body)</think>z"
+    case 5: return "\(opening)\(body)\n</think>answer"  // prefilled
+    case 6: return "<think>\(opening)\(body)</think>ok</think>stray"
+    case 7: return "<think>\u{00A0}</think>ok"
+    default: return "<think>\n\(opening)\(body)\n</think>\n\nAnswer: \(body)"
+    }
+  }
+
+  static func row(_ i: Int, _ rng: inout some RandomNumberGenerator) -> String {
+    let out = output(&rng)
+    let bos = "<｜begin▁of▁sentence｜>"
+    let eos = "<｜end▁of▁sentence｜>"
+    switch i % 6 {
+    case 0: return "{\"id\":\"r\(i)\",\"prompt\":\(lit("Q\(i)?")),\"response\":\(lit(out))}"
+    case 1: return messagesRow("r\(i)", out, prompt: "Q\(i) <|im_start|>?")
+    case 2:
+      return
+        "{\"id\":\"r\(i)\",\"conversations\":[{\"from\":\"human\",\"value\":\"q\"},{\"from\":\"gpt\",\"value\":\(lit(out))},{\"from\":\"gpt\",\"value\":\(lit(output(&rng)))}]}"
+    case 3:
+      let text = ["\(bos)<｜User｜>q<｜Assistant｜>\(out)\(eos)", "<｜User｜>q<｜Assistant｜>\(out)\(eos) \n",
+        "\(bos)<｜User｜>q<｜Assistant｜>\(out)", "\(bos)\u{0301}q\(out)\(eos)", "plain \(out)",
+        "\(bos)q\(bos)\(out)\(eos)"].randomElement(using: &rng)!
+      return "{\"id\":\"r\(i)\",\"text\":\(lit(text))}"
+    case 4: return "{\"id\":\"r\(i)\",\"prompt\":\"q\",\"response\":\(lit(out)),\"chosen\":\"x\"}"
+    default: return "{\"id\":\"r\(i)\",\"text\":\(lit("<|begin_of_text|>\(out)<|eot_id|>"))}"
+    }
+  }
+
+  @Test func everyBuiltInDetectorAgreesRowByRow() throws {
+    var rng = SystemRandomNumberGenerator()
+    let parser = CorpusRowParser()
+    let detectors = ScanConfiguration.defaultDetectors()
+    var byteAnswers = 0
+    for i in 0..<3000 {
+      let line = Self.row(i, &rng)
+      let parsed = parser.parse(JSONLLine(number: i + 1, offset: 0, bytes: Array(line.utf8)[...]))
+      let row = try parsed.get()
+      for format in [ReasoningFormat.think, .deepSeekR1] {
+        let context = RowContext(row: row, format: format)
+        var bytes = RowBytes()
+        var scratch = DetectionScratch()
+        guard bytes.load(row, format: format) else { continue }
+        for d in detectors {
+          guard let answer = (d as! any ByteDetector).flags(row, bytes, &scratch) else { continue }
+          byteAnswers += 1
+          #expect(answer == !d.findings(in: context).isEmpty, "\(d.id), \(format.opening): \(line)")
+        }
+      }
+    }
+    // Most rows are answered on bytes (the rest fall back to RowContext by design).
+    #expect(byteAnswers > 3000 * 2 * detectors.count / 2)
+  }
+
+  @Test func byteRowsReproduceTheContextTextsAndOpenings() throws {
+    var rng = SystemRandomNumberGenerator()
+    let parser = CorpusRowParser()
+    for i in 0..<2000 {
+      let line = Self.row(i, &rng)
+      let row = try parser.parse(JSONLLine(number: i + 1, offset: 0, bytes: Array(line.utf8)[...])).get()
+      let context = RowContext(row: row, format: .think)
+      var bytes = RowBytes()
+      guard bytes.load(row, format: .think) else { continue }
+      #expect(bytes.withModel { String(decoding: $0, as: UTF8.self) } == context.modelText)
+      #expect(bytes.withPlain { String(decoding: $0, as: UTF8.self) } == context.plainModelText)
+      let openings = bytes.withStorage { all in
+        bytes.openings.map { String(decoding: UnsafeBufferPointer(rebasing: all[$0]), as: UTF8.self) }
+      }
+      #expect(openings == context.thinkOpenings.map(String.init))
+      #expect(bytes.isASCII == context.isASCII)
+      for opening in context.thinkOpenings {
+        var text = opening
+        if let key = text.withUTF8({ CorpusScanner.asciiHistogramKey($0) }) {
+          #expect(key == CorpusScanner.histogramKey(opening))
+        }
+        if let first = text.withUTF8({ DiscoveryStats.asciiFirstLine(of: $0) }) {
+          #expect(first == DiscoveryStats.firstLine(of: opening))
+        }
+      }
+    }
+  }
+
+  @Test func scanReportsAreTheSameEitherWay() async throws {
+    var rng = SystemRandomNumberGenerator()
+    let dir = TempDir()
+    var lines = (0..<4000).map { Self.row($0, &rng) }
+    lines[17] = "{not json"
+    lines[40] = lines[39]  // an exact duplicate
+    let path = dir.file("corpus.jsonl", lines.joined(separator: "\n") + "\n")
+    var byBytes = CorpusScanner()
+    var byContext = CorpusScanner()
+    byBytes.usesByteRows = true
+    byContext.usesByteRows = false
+    let a = try await byBytes.scan(path: path, parallelism: 2)
+    let b = try await byContext.scan(path: path, parallelism: 2)
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    #expect(try encoder.encode(a) == encoder.encode(b))
+    #expect(a.detectors.filter { $0.rows > 0 }.count >= 8)
+  }
+
+  @Test func designatorMatcherAgreesWithTheRegex() throws {
+    let regex = try Pattern(DesignatorMatcher.pattern)
+    var rng = SystemRandomNumberGenerator()
+    let alphabet = Array("AB4 7a:|-_'\tx—Zz9 ")
+    var decided = 0
+    for _ in 0..<20000 {
+      let text = String((0..<Int.random(in: 0...24, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! })
+      var copy = text
+      let fast = copy.withUTF8 { DesignatorMatcher.matchesStart($0) }
+      if let fast {
+        decided += 1
+        #expect(fast == (regex.prefixMatch(in: String(text.prefix(160))) != nil), "\(text)")
+      }
+    }
+    #expect(decided > 5000)
+    for text in ["A4 spice combinator: x", "QA12b a b c d e:", "A1 a b c d e f:", "AB1 x - y", "A1\t- y", "ABCD1: x"] {
+      var copy = text
+      #expect(copy.withUTF8 { DesignatorMatcher.matchesStart($0) } == (regex.prefixMatch(in: text) != nil))
+    }
+  }
+
+  @Test func runTogetherAndRepetitionFlagsAgreeOnRandomText() {
+    var rng = SystemRandomNumberGenerator()
+    let words = ["the", "claim", "thecourtheldthattheclaimwasanticipated", "Smith", "a1", "x", "\n", "\t", "é",
+      "camelCaseWordsRunTogetherButFine", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"]
+    let runTogether = RunTogetherCheck()
+    let repetition = RepetitionCheck()
+    var scratch: [UInt64] = []
+    for _ in 0..<3000 {
+      let n = Int.random(in: 0...120, using: &rng)
+      var text = (0..<n).map { _ in words.randomElement(using: &rng)! }.joined(
+        separator: Bool.random(using: &rng) ? " " : "")
+      if Bool.random(using: &rng) { text += String(repeating: " so it goes", count: Int.random(in: 0...9, using: &rng)) }
+      let expectedRunTogether = runTogether.detect(in: text) != nil
+      let expectedLoop = repetition.detect(in: text) != nil
+      let utf8 = Array(text.utf8)
+      utf8.withUnsafeBufferPointer { bytes in
+        #expect(runTogether.flags(in: bytes) == expectedRunTogether, "\(text)")
+        #expect(repetition.flags(in: bytes, scratch: &scratch) == expectedLoop, "\(text)")
+      }
+    }
+  }
+}
