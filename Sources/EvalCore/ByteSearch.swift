@@ -118,6 +118,7 @@ package struct LiteralSet: Sendable {
     self.needles = needles.map { n in
       Array(n.utf8).map { ignoringASCIICase ? Self.fold($0) : $0 }
     }
+    isEmpty = self.needles.allSatisfy(\.isEmpty)
     filter = [UInt64](repeating: 0, count: 1024)
     short = []
     let firsts = Set(self.needles.compactMap(\.first))
@@ -136,7 +137,7 @@ package struct LiteralSet: Sendable {
   }
 
   /// Whether the set has no needles.
-  package var isEmpty: Bool { needles.allSatisfy(\.isEmpty) }
+  package let isEmpty: Bool
 
   @inline(__always) package static func fold(_ b: UInt8) -> UInt8 { b >= 0x41 && b <= 0x5A ? b | 0x20 : b }
   @inline(__always) static func hash(_ w: UInt32) -> Int { Int((w &* 0x9E37_79B1) >> 16) }

@@ -74,9 +74,12 @@ public struct CorpusScanner: Sendable {
     let parser = CorpusRowParser(shape: configuration.shape)
     let reader = JSONLReader(path: path, maxLineBytes: configuration.maxLineBytes, byteRange: range)
     let limit = configuration.examplesPerDetector
-    let byteDetectors = configuration.detectors.map { $0 as? any ByteDetector }
+    let detectors = configuration.detectors
+    let ids = detectors.map(\.id)
+    let byteDetectors = detectors.map { $0 as? any ByteDetector }
     var bytes = RowBytes()
     var scratch = DetectionScratch()
+    var openingTally = OpeningTally()
     func count(_ id: String, _ ref: RowReference) {
       p.counts[id, default: 0] += 1
       if p.examples[id, default: []].count < limit { p.examples[id, default: []].append(ref) }
@@ -108,19 +111,25 @@ public struct CorpusScanner: Sendable {
         }
         let loaded = usesByteRows && bytes.load(row, format: configuration.format)
         var flagged = false
-        for (k, detector) in configuration.detectors.enumerated() {
-          var evidence: String? = nil
-          if loaded, let fast = byteDetectors[k], let hit = fast.flags(row, bytes, &scratch) {
-            guard hit else { continue }
-          } else {
-            guard let first = detector.findings(in: rowContext()).first else { continue }
-            evidence = first.evidence
+        // Detectors are used in place through buffer pointers: copying an existential per row
+        // and detector would retain every array a detector holds.
+        byteDetectors.withUnsafeBufferPointer { fastDetectors in
+          detectors.withUnsafeBufferPointer { detectors in
+            for k in 0..<detectors.count {
+              var evidence: String? = nil
+              if loaded, fastDetectors[k] != nil, let hit = fastDetectors[k]!.flags(row, bytes, &scratch) {
+                guard hit else { continue }
+              } else {
+                guard let first = detectors[k].findings(in: rowContext()).first else { continue }
+                evidence = first.evidence
+              }
+              flagged = true
+              if p.examples[ids[k], default: []].count < limit {
+                evidence = evidence ?? detectors[k].findings(in: rowContext()).first?.evidence ?? ""
+              }
+              count(ids[k], RowReference(line: row.line, id: row.id, evidence: evidence ?? ""))
+            }
           }
-          flagged = true
-          if p.examples[detector.id, default: []].count < limit {
-            evidence = evidence ?? detector.findings(in: rowContext()).first?.evidence ?? ""
-          }
-          count(detector.id, RowReference(line: row.line, id: row.id, evidence: evidence ?? ""))
         }
         if flagged { p.flaggedLines.append(row.line) }
         if loaded {
@@ -132,7 +141,7 @@ public struct CorpusScanner: Sendable {
               if !key.isEmpty { p.histogram[key, default: 0] += 1 }
             }
           }
-          if configuration.discovery { p.discovery.add(line: row.line, bytes: bytes) }
+          if configuration.discovery { p.discovery.add(line: row.line, bytes: bytes, tally: &openingTally) }
         } else {
           let context = rowContext()
           for opening in context.thinkOpenings {
@@ -154,6 +163,7 @@ public struct CorpusScanner: Sendable {
     } onOversizedLine: { issue in
       malformed(issue)
     }
+    openingTally.flush(into: &p.discovery)
     return p
   }
 

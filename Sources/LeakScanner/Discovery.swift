@@ -100,15 +100,27 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
   }
 
   /// Counts a row read as bytes (the scan's hot path); the same counts as ``add(row:)``.
-  mutating func add(line: Int, bytes: RowBytes) {
-    var firstLines: [String] = []
+  /// Openings go to `tally` (flushed into these stats with ``OpeningTally/flush(into:)``)
+  /// when their first lines are plain ASCII.
+  mutating func add(line: Int, bytes: RowBytes, tally: inout OpeningTally) {
     bytes.withStorage { all in
+      var firstLines: [UnsafeBufferPointer<UInt8>] = []
+      var plain = true
       for opening in bytes.openings {
         let text = UnsafeBufferPointer(rebasing: all[opening])
-        firstLines.append(
-          Self.asciiFirstLine(of: text) ?? Self.firstLine(of: String(decoding: text, as: UTF8.self)[...]))
+        guard let end = Self.asciiFirstLineEnd(of: text) else {
+          plain = false
+          break
+        }
+        firstLines.append(UnsafeBufferPointer(rebasing: text[..<end]))
       }
-      addOpenings(firstLines, line: line)
+      if plain {
+        tally.add(firstLines, line: line)
+      } else {
+        addOpenings(
+          bytes.openings.map { Self.firstLine(of: String(decoding: UnsafeBufferPointer(rebasing: all[$0]), as: UTF8.self)[...]) },
+          line: line)
+      }
       var seen: [String] = []
       for trace in bytes.rowTraces {
         for block in trace.blocks { addLines(of: UnsafeBufferPointer(rebasing: all[block.range]), line: line, seen: &seen) }
@@ -129,14 +141,18 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
   /// ``firstLine(of:)`` on bytes when the characters it takes are plain ASCII (no CR, which
   /// joins the next byte into one Character); `nil` otherwise.
   static func asciiFirstLine(of opening: UnsafeBufferPointer<UInt8>) -> String? {
+    asciiFirstLineEnd(of: opening).map { String(decoding: UnsafeBufferPointer(rebasing: opening[..<$0]), as: UTF8.self) }
+  }
+
+  /// The byte length of ``asciiFirstLine(of:)``, or `nil`.
+  static func asciiFirstLineEnd(of opening: UnsafeBufferPointer<UInt8>) -> Int? {
     let limit = min(240, opening.count)
     var end = 0
     while end < limit && opening[end] != 0x0A { end += 1 }
-    let take = min(end, 60)
     // The byte after the 60th must not extend the 60th character.
     let checked = min(end, 61)
     for i in 0..<checked where opening[i] >= 0x80 || opening[i] == 0x0D { return nil }
-    return String(decoding: UnsafeBufferPointer(rebasing: opening[..<take]), as: UTF8.self)
+    return min(end, 60)
   }
 
   mutating func addOpenings(_ firstLines: [String], line: Int) {
@@ -217,8 +233,9 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
 
   static func mergeExample(_ examples: inout [String: Example], _ k: String, _ e: Example) {
     if var mine = examples[k] {
-      mine.lines = Array((mine.lines + e.lines).sorted().prefix(5))
+      // The text comes from the earlier first line (compared before the lines merge).
       if let first = e.lines.first, let mineFirst = mine.lines.first, first < mineFirst { mine.text = e.text }
+      mine.lines = Array((mine.lines + e.lines).sorted().prefix(5))
       examples[k] = mine
     } else {
       examples[k] = e
@@ -264,10 +281,16 @@ public enum Discovery {
   /// ``tokenShape(_:)`` for ASCII tokens, on bytes; `nil` for other tokens.
   static func asciiTokenShape(_ token: UnsafeBufferPointer<UInt8>) -> String? {
     guard ByteSearch.isASCII(token) else { return nil }
+    var out: [UInt8] = []
+    appendASCIITokenShape(token, to: &out)
+    return String(decoding: out, as: UTF8.self)
+  }
+
+  /// Appends the shape of the ASCII `token` to `out` (``tokenShape(_:)`` on bytes).
+  static func appendASCIITokenShape(_ token: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
     let hash = UInt8(ascii: "#")
     func isLetter(_ b: UInt8) -> Bool { b | 0x20 >= 0x61 && b | 0x20 <= 0x7A }
-    var out: [UInt8] = []
-    out.reserveCapacity(token.count)
+    let base = out.count
     var lastDigit = false
     for b in token {
       if b >= 0x30 && b <= 0x39 {
@@ -278,7 +301,7 @@ public enum Discovery {
         lastDigit = false
       }
     }
-    var lo = 0
+    var lo = base
     var hi = out.count
     while lo < hi && !(isLetter(out[lo]) || out[lo] == hash) { lo += 1 }
     while hi > lo && !(isLetter(out[hi - 1]) || out[hi - 1] == hash) { hi -= 1 }
@@ -286,9 +309,12 @@ public enum Discovery {
     if core.count >= 2, core.count <= 5, core[hi - 1] == hash || core[hi - 2] == hash,
       out[lo] >= 0x41 && out[lo] <= 0x5A, core.allSatisfy({ $0 == hash || isLetter($0) })
     {
-      return out.last == UInt8(ascii: ":") ? "X#:" : "X#"
+      let colon = out.last == UInt8(ascii: ":")
+      out.removeSubrange(base...)
+      out.append(contentsOf: colon ? [0x58, hash, 0x3A] : [0x58, hash])
+      return
     }
-    return String(decoding: out.map(LiteralSet.fold), as: UTF8.self)
+    for i in base..<out.count { out[i] = LiteralSet.fold(out[i]) }
   }
 
   static func unicodeTokenShape(_ token: String) -> String {
@@ -398,5 +424,77 @@ public enum Discovery {
     consider(.opening, stats.openings, stats.openingExamples)
     consider(.repeatedLine, stats.lines, stats.lineExamples)
     return out.sorted { ($0.score, $0.count, $1.shape) > ($1.score, $1.count, $0.shape) }
+  }
+}
+
+/// Opening shapes counted during one scan pass, keyed by the bytes of the first three token
+/// shapes: rows that share a shape (the point of counting them) make no `String`.
+struct OpeningTally {
+  private struct Shape {
+    var shape: String
+    var count = 0
+    var lines: [Int] = []
+    var text = ""
+  }
+  private var shapes: [Shape] = []
+  private var shapeIndex: [String: Int] = [:]
+  /// Joined token-shape bytes → (those bytes, indices of the opening's shapes).
+  private var cache: [UInt64: (key: [UInt8], shapes: [Int])] = [:]
+  private var scratch: [UInt8] = []
+
+  /// Counts the openings of one row from their ASCII first lines (at most 60 bytes each).
+  mutating func add(_ firstLines: [UnsafeBufferPointer<UInt8>], line: Int) {
+    var seen: [Int] = []
+    for first in firstLines where !first.isEmpty {
+      for index in shapes(of: first) where !seen.contains(index) {
+        seen.append(index)
+        if shapes[index].count == 0 { shapes[index].text = String(decoding: first, as: UTF8.self) }
+        shapes[index].count += 1
+        if shapes[index].lines.count < 5 { shapes[index].lines.append(line) }
+      }
+    }
+  }
+
+  /// ``Discovery/openingShapes(_:)`` of an ASCII first line, as indices into `shapes`.
+  private mutating func shapes(of first: UnsafeBufferPointer<UInt8>) -> [Int] {
+    // The first three words (split at spaces and tabs), shaped and joined by spaces.
+    scratch.removeAll(keepingCapacity: true)
+    var i = 0
+    var tokens = 0
+    while tokens < 3 {
+      while i < first.count && (first[i] == 0x20 || first[i] == 0x09) { i += 1 }
+      guard i < first.count else { break }
+      var j = i
+      while j < first.count && first[j] != 0x20 && first[j] != 0x09 { j += 1 }
+      if tokens > 0 { scratch.append(0x20) }
+      Discovery.appendASCIITokenShape(UnsafeBufferPointer(rebasing: first[i..<j]), to: &scratch)
+      tokens += 1
+      i = j
+    }
+    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    for b in scratch { hash = (hash ^ UInt64(b)) &* 0x100_0000_01b3 }
+    if let hit = cache[hash], hit.key == scratch { return hit.shapes }
+    // First sight (or a hash collision): the String path decides, and is cached when it
+    // agrees with the bytes.
+    let names = Discovery.openingShapes(String(decoding: first, as: UTF8.self))
+    let indices = names.map { name -> Int in
+      if let index = shapeIndex[name] { return index }
+      shapes.append(Shape(shape: name))
+      shapeIndex[name] = shapes.count - 1
+      return shapes.count - 1
+    }
+    if names.first.map({ Array($0.utf8) == scratch }) ?? scratch.isEmpty, cache[hash] == nil {
+      cache[hash] = (scratch, indices)
+    }
+    return indices
+  }
+
+  /// Adds the counts to `stats` (examples merge by line, as shards do).
+  func flush(into stats: inout DiscoveryStats) {
+    for shape in shapes where shape.count > 0 {
+      stats.openings[shape.shape, default: 0] += shape.count
+      DiscoveryStats.mergeExample(
+        &stats.openingExamples, shape.shape, DiscoveryStats.Example(lines: shape.lines, text: shape.text))
+    }
   }
 }

@@ -7,7 +7,7 @@ import EvalCore
 /// information (model text, reasoning blocks, openings, the text without tags) without making
 /// a `String` per piece. Anything that needs Character semantics (a non-ASCII character where
 /// whitespace is skipped) is left to ``RowContext``: ``load(_:format:)`` then returns `false`.
-struct RowBytes {
+final class RowBytes {
   /// Segment texts, back to back.
   private(set) var storage: [UInt8] = []
   /// The joined model text, when there are several model segments.
@@ -35,7 +35,7 @@ struct RowBytes {
   var rowTraces: ArraySlice<TraceLayout> { traces[..<traceCount] }
 
   /// Loads `row`; `false` when the row needs ``RowContext`` (Character-level whitespace).
-  mutating func load(_ row: CorpusRow, format: ReasoningFormat) -> Bool {
+  func load(_ row: CorpusRow, format: ReasoningFormat) -> Bool {
     if tagsOf != format {
       open = Array(format.openTag.utf8)
       close = Array(format.closeTag.utf8)
@@ -122,7 +122,7 @@ struct RowBytes {
 
   /// Writes the text without tags: per trace, the blocks joined by newlines, a newline and
   /// the answer pieces (just the answer when there are no blocks); traces joined by newlines.
-  private mutating func plainText() {
+  private func plainText() {
     plainStore.removeAll(keepingCapacity: true)
     for t in 0..<traceCount {
       if t > 0 { plainStore.append(0x0A) }
