@@ -38,7 +38,9 @@ package enum ByteSearch {
 
   /// The offset of the first occurrence of `needle` in `buffer` at or after `from` (memchr for
   /// the first byte); `nil` for an empty needle.
-  package static func firstOffset(of needle: [UInt8], in buffer: UnsafeBufferPointer<UInt8>, from: Int) -> Int? {
+  package static func firstOffset(of needle: [UInt8], in buffer: UnsafeBufferPointer<UInt8>, from: Int)
+    -> Int?
+  {
     guard let first = needle.first, let base = buffer.baseAddress, from >= 0 else { return nil }
     var position = from
     let last = buffer.count - needle.count

@@ -150,7 +150,9 @@ public struct ReasoningTrace: Sendable, Hashable {
     layout.nested = false
     layout.strayCloseTags = 0
     let end = bytes.count
-    func find(_ needle: [UInt8], _ from: Int) -> Int? { ByteSearch.firstOffset(of: needle, in: bytes, from: from) }
+    func find(_ needle: [UInt8], _ from: Int) -> Int? {
+      ByteSearch.firstOffset(of: needle, in: bytes, from: from)
+    }
     var cursor = 0
     var inside = prefilled
     var blockStart = 0
@@ -166,11 +168,13 @@ public struct ReasoningTrace: Sendable, Hashable {
           continue
         }
         if let c = nextClose {
-          layout.blocks.append(TraceLayout.Block(range: blockStart..<c, closed: true, prefilled: blockPrefilled))
+          layout.blocks.append(
+            TraceLayout.Block(range: blockStart..<c, closed: true, prefilled: blockPrefilled))
           cursor = c + close.count
           inside = false
         } else {
-          layout.blocks.append(TraceLayout.Block(range: blockStart..<end, closed: false, prefilled: blockPrefilled))
+          layout.blocks.append(
+            TraceLayout.Block(range: blockStart..<end, closed: false, prefilled: blockPrefilled))
           cursor = end
         }
       } else {

@@ -107,55 +107,53 @@ public struct RepetitionCheck: Sendable, Hashable, Codable {
   /// Calls `body` with a hash and UTF-8 offset range of each word (case-folded for ASCII).
   /// Words of up to eight bytes hash without collisions; longer ones mix eight bytes at a time.
   func words(in buffer: UnsafeBufferPointer<UInt8>, _ body: (UInt64, Range<Int>) -> Void) {
-    do {
-      guard let base = buffer.baseAddress else { return }
-      let raw = UnsafeRawPointer(base)
-      let n = buffer.count
-      @inline(__always) func isSeparator(_ b: UInt8) -> Bool {
-        b == 0x20 || b == 0x0A || b == 0x09 || b == 0x0D
+    guard let base = buffer.baseAddress else { return }
+    let raw = UnsafeRawPointer(base)
+    let n = buffer.count
+    @inline(__always) func isSeparator(_ b: UInt8) -> Bool {
+      b == 0x20 || b == 0x0A || b == 0x09 || b == 0x0D
+    }
+    var i = 0
+    while i < n {
+      if isSeparator(base[i]) {
+        i += 1
+        continue
       }
-      var i = 0
-      while i < n {
-        if isSeparator(base[i]) {
-          i += 1
+      let start = i
+      var hash: UInt64 = 0
+      var packed: UInt64 = 0
+      var ended = false
+      // Eight bytes at a time while they stay inside the word.
+      while i + 8 <= n {
+        let v = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+        let separators =
+          SWAR.equalMask(v, 0x20) | SWAR.equalMask(v, 0x0A) | SWAR.equalMask(v, 0x09)
+          | SWAR.equalMask(v, 0x0D)
+        if separators == 0 {
+          hash =
+            (hash ^ SWAR.foldASCIICase(v).byteSwapped) &* 0x9E37_79B9_7F4A_7C15
+            &+ 0x632B_E59B_D9B4_E019
+          i += 8
           continue
         }
-        let start = i
-        var hash: UInt64 = 0
-        var packed: UInt64 = 0
-        var ended = false
-        // Eight bytes at a time while they stay inside the word.
-        while i + 8 <= n {
-          let v = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-          let separators =
-            SWAR.equalMask(v, 0x20) | SWAR.equalMask(v, 0x0A) | SWAR.equalMask(v, 0x09)
-            | SWAR.equalMask(v, 0x0D)
-          if separators == 0 {
-            hash =
-              (hash ^ SWAR.foldASCIICase(v).byteSwapped) &* 0x9E37_79B9_7F4A_7C15
-              &+ 0x632B_E59B_D9B4_E019
-            i += 8
-            continue
-          }
-          let length = separators.trailingZeroBitCount >> 3
-          if length > 0 {
-            let bytes = SWAR.foldASCIICase(v) & ((1 << UInt64(8 * length)) - 1)
-            packed = bytes.byteSwapped >> UInt64(64 - 8 * length)
-          }
-          i += length
-          ended = true
-          break
+        let length = separators.trailingZeroBitCount >> 3
+        if length > 0 {
+          let bytes = SWAR.foldASCIICase(v) & ((1 << UInt64(8 * length)) - 1)
+          packed = bytes.byteSwapped >> UInt64(64 - 8 * length)
         }
-        if !ended {
-          // Fewer than eight bytes left in the buffer.
-          while i < n && !isSeparator(base[i]) {
-            let b = base[i]
-            packed = packed << 8 | UInt64((b >= 0x41 && b <= 0x5A) ? b | 0x20 : b)
-            i += 1
-          }
-        }
-        body(hash ^ packed ^ UInt64(i - start) << 58, start..<i)
+        i += length
+        ended = true
+        break
       }
+      if !ended {
+        // Fewer than eight bytes left in the buffer.
+        while i < n && !isSeparator(base[i]) {
+          let b = base[i]
+          packed = packed << 8 | UInt64((b >= 0x41 && b <= 0x5A) ? b | 0x20 : b)
+          i += 1
+        }
+      }
+      body(hash ^ packed ^ UInt64(i - start) << 58, start..<i)
     }
   }
 }

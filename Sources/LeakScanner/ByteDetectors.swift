@@ -125,7 +125,9 @@ enum DesignatorMatcher {
       var j = i
       while j < n && isBlank(w[j]) { j += 1 }
       if j < n && (w[j] == UInt8(ascii: ":") || w[j] == UInt8(ascii: "|")) { return true }
-      if j > i && w[j - 1] == 0x20 && j + 1 < n && w[j] == UInt8(ascii: "-") && w[j + 1] == 0x20 { return true }
+      if j > i && w[j - 1] == 0x20 && j + 1 < n && w[j] == UInt8(ascii: "-") && w[j + 1] == 0x20 {
+        return true
+      }
       guard j > i, words < 5, j < n, isWord(w[j]) else { return false }
       while j < n && isWord(w[j]) { j += 1 }
       words += 1
@@ -189,7 +191,9 @@ extension SpecialTokenDetector: ByteDetector {
     if let template, !ChatTemplateTokens.builtIn.contains(template) { return nil }
     return bytes.withStorage { all -> Bool? in
       guard row.shape == .text, let first = bytes.segments.first else {
-        return bytes.segments.contains { search.tokens.firstMatch(in: UnsafeBufferPointer(rebasing: all[$0])) != nil }
+        return bytes.segments.contains {
+          search.tokens.firstMatch(in: UnsafeBufferPointer(rebasing: all[$0])) != nil
+        }
       }
       let text = UnsafeBufferPointer(rebasing: all[first])
       var present: [String] = []

@@ -196,13 +196,23 @@ public struct CorpusScanner: Sendable {
     let size = try JSONLReader(path: path).fileSize()
     var range = 0..<size
     if let shard { range = (size * (shard.k - 1) / shard.n)..<(size * shard.k / shard.n) }
-    let pieces = Self.pieces(of: range, parallelism: parallelism)
+    // Four pieces per thread, so a thread that finishes early takes another piece.
+    let pieces = Self.pieces(of: range, parallelism: max(1, parallelism) * 4)
     let passes = try await withThrowingTaskGroup(of: (Int, ShardPass).self) { group in
-      for (i, piece) in pieces.enumerated() {
+      // At most `parallelism` pieces at a time; the next starts when one finishes.
+      var next = 0
+      func start() {
+        guard next < pieces.count else { return }
+        let (i, piece) = (next, pieces[next])
         group.addTask { (i, try self.pass(path: path, range: piece)) }
+        next += 1
       }
+      for _ in 0..<max(1, parallelism) { start() }
       var out: [(Int, ShardPass)] = []
-      for try await p in group { out.append(p) }
+      for try await p in group {
+        out.append(p)
+        start()
+      }
       return out.sorted { $0.0 < $1.0 }.map(\.1)
     }
     return assemble(file: path, passes: passes, shard: shard)
@@ -332,7 +342,9 @@ public struct CorpusScanner: Sendable {
       hasher: configuration.minHasher, threshold: configuration.nearDuplicateThreshold)
     var out: [(Int, Finding)] = []
     var exactLines = Set<Int>()
-    for (line, hash) in hashes.sorted(by: { $0.line < $1.line }) {
+    index.exact.reserveCapacity(hashes.count)
+    let inOrder = zip(hashes, hashes.dropFirst()).allSatisfy { $0.line < $1.line }
+    for (line, hash) in inOrder ? hashes : hashes.sorted(by: { $0.line < $1.line }) {
       if let first = index.exactDuplicate(hash: hash, line: line) {
         out.append((line, Finding(detector: DetectorID.exactDuplicate, evidence: "same as line \(first)")))
         exactLines.insert(line)

@@ -118,12 +118,16 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
         tally.add(firstLines, line: line)
       } else {
         addOpenings(
-          bytes.openings.map { Self.firstLine(of: String(decoding: UnsafeBufferPointer(rebasing: all[$0]), as: UTF8.self)[...]) },
+          bytes.openings.map {
+            Self.firstLine(of: String(decoding: UnsafeBufferPointer(rebasing: all[$0]), as: UTF8.self)[...])
+          },
           line: line)
       }
       var seen: [String] = []
       for trace in bytes.rowTraces {
-        for block in trace.blocks { addLines(of: UnsafeBufferPointer(rebasing: all[block.range]), line: line, seen: &seen) }
+        for block in trace.blocks {
+          addLines(of: UnsafeBufferPointer(rebasing: all[block.range]), line: line, seen: &seen)
+        }
       }
     }
     prune()
@@ -141,7 +145,9 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
   /// ``firstLine(of:)`` on bytes when the characters it takes are plain ASCII (no CR, which
   /// joins the next byte into one Character); `nil` otherwise.
   static func asciiFirstLine(of opening: UnsafeBufferPointer<UInt8>) -> String? {
-    asciiFirstLineEnd(of: opening).map { String(decoding: UnsafeBufferPointer(rebasing: opening[..<$0]), as: UTF8.self) }
+    asciiFirstLineEnd(of: opening).map {
+      String(decoding: UnsafeBufferPointer(rebasing: opening[..<$0]), as: UTF8.self)
+    }
   }
 
   /// The byte length of ``asciiFirstLine(of:)``, or `nil`.
@@ -182,13 +188,16 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
       start = nl + 1
       if pieces == 64 { break }
     }
-    if start < content.count { addLine(UnsafeBufferPointer(rebasing: content[start...]), line: line, seen: &seen) }
+    if start < content.count {
+      addLine(UnsafeBufferPointer(rebasing: content[start...]), line: line, seen: &seen)
+    }
   }
 
   private mutating func addLine(_ piece: UnsafeBufferPointer<UInt8>, line: Int, seen: inout [String]) {
     guard piece.count >= 8 && piece.count <= 100 else { return }
     let isBlank = { (b: UInt8) in b == 0x20 || b == 0x09 || b == 0x0D }
-    guard let lo = piece.firstIndex(where: { !isBlank($0) }), let hi = piece.lastIndex(where: { !isBlank($0) })
+    guard let lo = piece.firstIndex(where: { !isBlank($0) }),
+      let hi = piece.lastIndex(where: { !isBlank($0) })
     else { return }
     let bytes = UnsafeBufferPointer(rebasing: piece[lo...hi])
     guard bytes.count >= 8 else { return }

@@ -80,7 +80,8 @@ final class RowBytes {
         } else {
           prefilled = ReasoningTrace.isPrefilled(bytes, open: open, close: close, mode: format.opening)
         }
-        ReasoningTrace.layout(bytes, open: open, close: close, prefilled: prefilled, into: &traces[traceCount])
+        ReasoningTrace.layout(
+          bytes, open: open, close: close, prefilled: prefilled, into: &traces[traceCount])
         return true
       }
       guard ok else { return false }

@@ -13,11 +13,13 @@ import Testing
   static let openings = [
     "A4 spice combinator: ", "E1 — ", "QA12b lemon zest - ", "B12 is a vitamin. ", "AB1 x y z w v u: ",
     "A1 one two three four five six: ", "Z9\t|", "[variant 7] ", "<<seed>> ", "{{tmpl}}: ", "persona=lawyer ",
-    "Remix 2: ", "Okay, so ", "Let me think. ", "\u{00A0}Hmm, ", " \u{0301}combining ", "Café: ", "\r\nA4 x: ",
+    "Remix 2: ", "Okay, so ", "Let me think. ", "\u{00A0}Hmm, ", " \u{0301}combining ", "Café: ",
+    "\r\nA4 x: ",
     "ÀB1 y: ", "A4 façade: ", "", "   ", "x = 3 ",
   ]
   static let bodies = [
-    "the claim recites a housing and a latch.", "duplicate of 3886 here.", "Diversify by changing the persona.",
+    "the claim recites a housing and a latch.", "duplicate of 3886 here.",
+    "Diversify by changing the persona.",
     "a duplicate claim objection under 37 CFR 1.75.", "diversify the portfolio.", "vary the opening now.",
     "reduplicate of 12 is biology.", "thecourtheldthattheclaimwasanticipatedbysmith completely.",
     "The applicantâ€™s point.", "So the answer: 그러므로 답은 48입니다.", "ok \u{FFFD} broken.",
@@ -54,9 +56,11 @@ import Testing
       return
         "{\"id\":\"r\(i)\",\"conversations\":[{\"from\":\"human\",\"value\":\"q\"},{\"from\":\"gpt\",\"value\":\(lit(out))},{\"from\":\"gpt\",\"value\":\(lit(output(&rng)))}]}"
     case 3:
-      let text = ["\(bos)<｜User｜>q<｜Assistant｜>\(out)\(eos)", "<｜User｜>q<｜Assistant｜>\(out)\(eos) \n",
+      let text = [
+        "\(bos)<｜User｜>q<｜Assistant｜>\(out)\(eos)", "<｜User｜>q<｜Assistant｜>\(out)\(eos) \n",
         "\(bos)<｜User｜>q<｜Assistant｜>\(out)", "\(bos)\u{0301}q\(out)\(eos)", "plain \(out)",
-        "\(bos)q\(bos)\(out)\(eos)"].randomElement(using: &rng)!
+        "\(bos)q\(bos)\(out)\(eos)",
+      ].randomElement(using: &rng)!
       return "{\"id\":\"r\(i)\",\"text\":\(lit(text))}"
     case 4: return "{\"id\":\"r\(i)\",\"prompt\":\"q\",\"response\":\(lit(out)),\"chosen\":\"x\"}"
     default: return "{\"id\":\"r\(i)\",\"text\":\(lit("<|begin_of_text|>\(out)<|eot_id|>"))}"
@@ -141,7 +145,8 @@ import Testing
     let alphabet = Array("AB4 7a:|-_'\tx—Zz9 ")
     var decided = 0
     for _ in 0..<20000 {
-      let text = String((0..<Int.random(in: 0...24, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! })
+      let text = String(
+        (0..<Int.random(in: 0...24, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! })
       var copy = text
       let fast = copy.withUTF8 { DesignatorMatcher.matchesStart($0) }
       if let fast {
@@ -150,7 +155,9 @@ import Testing
       }
     }
     #expect(decided > 5000)
-    for text in ["A4 spice combinator: x", "QA12b a b c d e:", "A1 a b c d e f:", "AB1 x - y", "A1\t- y", "ABCD1: x"] {
+    for text in [
+      "A4 spice combinator: x", "QA12b a b c d e:", "A1 a b c d e f:", "AB1 x - y", "A1\t- y", "ABCD1: x",
+    ] {
       var copy = text
       #expect(copy.withUTF8 { DesignatorMatcher.matchesStart($0) } == (regex.prefixMatch(in: text) != nil))
     }
@@ -158,8 +165,10 @@ import Testing
 
   @Test func runTogetherAndRepetitionFlagsAgreeOnRandomText() {
     var rng = SystemRandomNumberGenerator()
-    let words = ["the", "claim", "thecourtheldthattheclaimwasanticipated", "Smith", "a1", "x", "\n", "\t", "é",
-      "camelCaseWordsRunTogetherButFine", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"]
+    let words = [
+      "the", "claim", "thecourtheldthattheclaimwasanticipated", "Smith", "a1", "x", "\n", "\t", "é",
+      "camelCaseWordsRunTogetherButFine", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+    ]
     let runTogether = RunTogetherCheck()
     let repetition = RepetitionCheck()
     var scratch: [UInt64] = []
@@ -167,7 +176,9 @@ import Testing
       let n = Int.random(in: 0...120, using: &rng)
       var text = (0..<n).map { _ in words.randomElement(using: &rng)! }.joined(
         separator: Bool.random(using: &rng) ? " " : "")
-      if Bool.random(using: &rng) { text += String(repeating: " so it goes", count: Int.random(in: 0...9, using: &rng)) }
+      if Bool.random(using: &rng) {
+        text += String(repeating: " so it goes", count: Int.random(in: 0...9, using: &rng))
+      }
       let expectedRunTogether = runTogether.detect(in: text) != nil
       let expectedLoop = repetition.detect(in: text) != nil
       let utf8 = Array(text.utf8)

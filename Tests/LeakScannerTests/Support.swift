@@ -42,7 +42,9 @@ func expectBytesAgree(
   var bytes = RowBytes()
   var scratch = DetectionScratch()
   guard bytes.load(row, format: format), let answer = fast.flags(row, bytes, &scratch) else { return }
-  #expect(answer == flagged, "\(detector.id) on bytes disagrees: \(row.segments.map(\.text))", sourceLocation: sourceLocation)
+  #expect(
+    answer == flagged, "\(detector.id) on bytes disagrees: \(row.segments.map(\.text))",
+    sourceLocation: sourceLocation)
 }
 
 /// Natural reasoning openings and bodies for generated corpora.
