@@ -19,21 +19,9 @@ package func find(_ needle: [UInt8], in text: String, from: String.Index) -> Ran
 /// Byte-level substring search (memchr for the first byte), for hot paths where Foundation's
 /// `contains` is too slow.
 package enum ByteSearch {
-  /// Whether `needle` occurs in `haystack`.
+  /// Whether `needle` occurs in `haystack` (an empty needle always does).
   package static func contains(_ haystack: UnsafeBufferPointer<UInt8>, _ needle: [UInt8]) -> Bool {
-    guard let first = needle.first else { return true }
-    guard let base = haystack.baseAddress, haystack.count >= needle.count else { return false }
-    var position = 0
-    let last = haystack.count - needle.count
-    while position <= last {
-      guard let hit = memchr(base + position, Int32(first), last - position + 1) else { return false }
-      let offset = UnsafeRawPointer(hit) - UnsafeRawPointer(base)
-      var k = 1
-      while k < needle.count && haystack[offset + k] == needle[k] { k += 1 }
-      if k == needle.count { return true }
-      position = offset + 1
-    }
-    return false
+    needle.isEmpty || firstOffset(of: needle, in: haystack, from: 0) != nil
   }
 
   /// The offset of the first occurrence of `needle` in `buffer` at or after `from` (memchr for
@@ -64,14 +52,17 @@ package enum ByteSearch {
 
   /// Number of non-overlapping occurrences of `needle` in `text`.
   package static func count(_ text: String, _ needle: String) -> Int {
-    var n = 0
-    var from = text.startIndex
+    var text = text
     let bytes = Array(needle.utf8)
-    while let r = find(bytes, in: text, from: from) {
-      n += 1
-      from = r.upperBound
+    return text.withUTF8 { buffer in
+      var n = 0
+      var from = 0
+      while let offset = firstOffset(of: bytes, in: buffer, from: from) {
+        n += 1
+        from = offset + bytes.count
+      }
+      return n
     }
-    return n
   }
 
   /// Whether every byte is below 0x80, checked eight bytes at a time.
