@@ -56,29 +56,16 @@ extension RuleDetector: ByteDetector {
       }
     }
     guard !anchorSet.isEmpty else { return false }
-    // Anchored regexes: tried where an anchor follows a non-word byte, at most eight places
-    // per rule, as `anchoredMatches(in:)` does.
-    var starts: [Int: [Int]] = [:]
-    anchorSet.forEachMatch(in: text) { needle, offset in
-      let rule = anchorOwners[needle]
-      if offset > 0 {
-        let b = text[offset - 1]
-        if (b >= 0x30 && b <= 0x39) || (b | 0x20 >= 0x61 && b | 0x20 <= 0x7A) || b == 0x5F { return true }
-      }
-      if starts[rule, default: []].count < 8 { starts[rule, default: []].append(offset) }
-      return true
-    }
+    // Anchored regexes, tried where `anchoredMatches(in:)` tries them.
+    let starts = anchorStarts(in: text)
     for (rule, offsets) in starts {
       guard case .regex(let pattern) = rules[rule].matcher else { continue }
       for offset in offsets {
         // The regex sees the next 240 Characters: 240 bytes when they are plain ASCII.
-        let end = min(text.count, offset + 240)
-        let window = UnsafeBufferPointer(rebasing: text[offset..<end])
-        let plain =
-          ByteSearch.isASCII(window) && !window.contains(0x0D) && (end == text.count || text[end] < 0x80)
+        let rest = UnsafeBufferPointer(rebasing: text[offset...])
         let candidate: String
-        if plain {
-          candidate = String(decoding: window, as: UTF8.self)
+        if let length = RowBytes.asciiCharacterPrefix(rest, 240) {
+          candidate = String(decoding: UnsafeBufferPointer(rebasing: rest[..<length]), as: UTF8.self)
         } else {
           let all = whole()
           let utf8 = all.utf8
@@ -102,9 +89,7 @@ enum DesignatorMatcher {
   /// Whether the regex matches at the start of the first 160 Characters of `text`, or `nil`
   /// when those are not plain ASCII (then ICU decides).
   static func matchesStart(_ text: UnsafeBufferPointer<UInt8>) -> Bool? {
-    let n = min(160, text.count)
-    for i in 0..<n where text[i] >= 0x80 || text[i] == 0x0D { return nil }
-    if n < text.count && text[n] >= 0x80 { return nil }
+    guard let n = RowBytes.asciiCharacterPrefix(text, 160) else { return nil }
     let w = UnsafeBufferPointer(rebasing: text[..<n])
     func isUpper(_ b: UInt8) -> Bool { b >= 0x41 && b <= 0x5A }
     func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }

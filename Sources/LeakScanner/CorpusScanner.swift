@@ -48,15 +48,8 @@ public struct CorpusScanner: Sendable {
   /// ``histogramKey(_:)`` on bytes when the first 20 characters are plain ASCII (and the next
   /// byte cannot extend the 20th); `nil` otherwise.
   static func asciiHistogramKey(_ opening: UnsafeBufferPointer<UInt8>) -> String? {
-    let take = min(20, opening.count)
-    var key = [UInt8](repeating: 0, count: take)
-    for i in 0..<take {
-      let b = opening[i]
-      if b >= 0x80 || b == 0x0D { return nil }
-      key[i] = b == 0x0A ? 0x20 : b
-    }
-    if take < opening.count && opening[take] >= 0x80 { return nil }
-    return String(decoding: key, as: UTF8.self)
+    guard let take = RowBytes.asciiCharacterPrefix(opening, 20) else { return nil }
+    return String(decoding: opening[..<take].map { $0 == 0x0A ? 0x20 : $0 }, as: UTF8.self)
   }
 
   /// The findings of the per-row detectors for one parsed row.

@@ -328,19 +328,8 @@ public struct RuleDetector: Detector {
 
   /// Anchored rules: the regex is tried where an anchor occurs after a non-word byte.
   func anchoredMatches(in text: String) -> [Int: Substring] {
-    var starts: [Int: [Int]] = [:]
     var text = text
-    text.withUTF8 { bytes in
-      anchorSet.forEachMatch(in: bytes) { needle, offset in
-        let rule = anchorOwners[needle]
-        if offset > 0 {
-          let b = bytes[offset - 1]
-          if (b >= 0x30 && b <= 0x39) || (b | 0x20 >= 0x61 && b | 0x20 <= 0x7A) || b == 0x5F { return true }
-        }
-        if starts[rule, default: []].count < 8 { starts[rule, default: []].append(offset) }
-        return true
-      }
-    }
+    let starts = text.withUTF8 { anchorStarts(in: $0) }
     var out: [Int: Substring] = [:]
     let utf8 = text.utf8
     for (rule, offsets) in starts {
@@ -356,6 +345,22 @@ public struct RuleDetector: Detector {
       }
     }
     return out
+  }
+
+  /// Where each anchored rule's regex is tried: offsets of its anchors that follow a non-word
+  /// byte, at most eight per rule, in text order.
+  func anchorStarts(in bytes: UnsafeBufferPointer<UInt8>) -> [Int: [Int]] {
+    var starts: [Int: [Int]] = [:]
+    anchorSet.forEachMatch(in: bytes) { needle, offset in
+      let rule = anchorOwners[needle]
+      if offset > 0 {
+        let b = bytes[offset - 1]
+        if (b >= 0x30 && b <= 0x39) || (b | 0x20 >= 0x61 && b | 0x20 <= 0x7A) || b == 0x5F { return true }
+      }
+      if starts[rule, default: []].count < 8 { starts[rule, default: []].append(offset) }
+      return true
+    }
+    return starts
   }
 
   static func literalSets(_ rules: [LeakRule]) -> [LiteralSet?] {

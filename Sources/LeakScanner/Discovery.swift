@@ -142,23 +142,13 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
     return String(opening[..<lineEnd].prefix(60))
   }
 
-  /// ``firstLine(of:)`` on bytes when the characters it takes are plain ASCII (no CR, which
-  /// joins the next byte into one Character); `nil` otherwise.
-  static func asciiFirstLine(of opening: UnsafeBufferPointer<UInt8>) -> String? {
-    asciiFirstLineEnd(of: opening).map {
-      String(decoding: UnsafeBufferPointer(rebasing: opening[..<$0]), as: UTF8.self)
-    }
-  }
-
-  /// The byte length of ``asciiFirstLine(of:)``, or `nil`.
+  /// The byte length of ``firstLine(of:)`` when the characters it takes are plain ASCII
+  /// (``RowBytes/asciiCharacterPrefix(_:_:)``); `nil` otherwise.
   static func asciiFirstLineEnd(of opening: UnsafeBufferPointer<UInt8>) -> Int? {
     let limit = min(240, opening.count)
     var end = 0
     while end < limit && opening[end] != 0x0A { end += 1 }
-    // The byte after the 60th must not extend the 60th character.
-    let checked = min(end, 61)
-    for i in 0..<checked where opening[i] >= 0x80 || opening[i] == 0x0D { return nil }
-    return min(end, 60)
+    return RowBytes.asciiCharacterPrefix(UnsafeBufferPointer(rebasing: opening[..<end]), 60)
   }
 
   mutating func addOpenings(_ firstLines: [String], line: Int) {

@@ -138,6 +138,16 @@ final class RowBytes {
     }
   }
 
+  /// The byte length of the first `characters` Characters of `text` (or all of it) when they
+  /// are plain ASCII: no byte at or above 0x80, no CR (which joins a following LF), and a next
+  /// byte that cannot extend the last Character. `nil` otherwise.
+  static func asciiCharacterPrefix(_ text: UnsafeBufferPointer<UInt8>, _ characters: Int) -> Int? {
+    let n = min(characters, text.count)
+    for i in 0..<n where text[i] >= 0x80 || text[i] == 0x0D { return nil }
+    if n < text.count && text[n] >= 0x80 { return nil }
+    return n
+  }
+
   @inline(__always) static func isASCIISpace(_ b: UInt8) -> Bool { b == 0x20 || (b >= 0x09 && b <= 0x0D) }
 
   /// Whether `range` is whitespace only: `nil` when a non-ASCII character decides it.

@@ -113,9 +113,12 @@ import Testing
         if let key = text.withUTF8({ CorpusScanner.asciiHistogramKey($0) }) {
           #expect(key == CorpusScanner.histogramKey(opening))
         }
-        if let first = text.withUTF8({ DiscoveryStats.asciiFirstLine(of: $0) }) {
-          #expect(first == DiscoveryStats.firstLine(of: opening))
+        let first = text.withUTF8 { bytes in
+          DiscoveryStats.asciiFirstLineEnd(of: bytes).map {
+            String(decoding: UnsafeBufferPointer(rebasing: bytes[..<$0]), as: UTF8.self)
+          }
         }
+        if let first { #expect(first == DiscoveryStats.firstLine(of: opening)) }
       }
     }
   }
