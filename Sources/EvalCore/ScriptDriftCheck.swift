@@ -104,7 +104,7 @@ public struct ScriptDriftCheck: Sendable, Hashable, Codable {
     guard case .scripts(let s) = expected, s.contains(.latin), let base = bytes.baseAddress else {
       return true
     }
-    let allowed = s.union([.common]).reduce(UInt32(0)) { $0 | $1.bit }
+    let allowed = s.reduce(ScriptClass.common.bit) { $0 | $1.bit }  // no Set made per call
     let raw = UnsafeRawPointer(base)
     let n = bytes.count
     var i = 0
