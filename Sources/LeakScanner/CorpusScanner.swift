@@ -70,7 +70,7 @@ public struct CorpusScanner: Sendable {
     let detectors = configuration.detectors
     let ids = detectors.map(\.id)
     let byteDetectors = detectors.map { $0 as? any ByteDetector }
-    var bytes = RowBytes()
+    let bytes = RowBytes(format: configuration.format)
     var scratch = DetectionScratch()
     var openingTally = OpeningTally()
     func count(_ id: String, _ ref: RowReference) {
@@ -102,7 +102,7 @@ public struct CorpusScanner: Sendable {
           context = made
           return made
         }
-        let loaded = usesByteRows && bytes.load(row, format: configuration.format)
+        let loaded = usesByteRows && bytes.load(row)
         var flagged = false
         // Detectors are used in place through buffer pointers: copying an existential per row
         // and detector would retain every array a detector holds.

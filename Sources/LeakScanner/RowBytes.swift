@@ -6,7 +6,7 @@ import EvalCore
 /// This is what the scan's hot path reads instead of ``RowContext``: it holds the same
 /// information (model text, reasoning blocks, openings, the text without tags) without making
 /// a `String` per piece. Anything that needs Character semantics (a non-ASCII character where
-/// whitespace is skipped) is left to ``RowContext``: ``load(_:format:)`` then returns `false`.
+/// whitespace is skipped) is left to ``RowContext``: ``load(_:)`` then returns `false`.
 final class RowBytes {
   /// Segment texts, back to back.
   private(set) var storage: [UInt8] = []
@@ -27,20 +27,22 @@ final class RowBytes {
   /// Whether every segment is ASCII.
   private(set) var isASCII = true
 
-  private var open: [UInt8] = []
-  private var close: [UInt8] = []
-  private var tagsOf: ReasoningFormat? = nil
+  private let format: ReasoningFormat
+  private let open: [UInt8]
+  private let close: [UInt8]
+
+  /// Creates an empty buffer for rows read with `format`.
+  init(format: ReasoningFormat) {
+    self.format = format
+    open = Array(format.openTag.utf8)
+    close = Array(format.closeTag.utf8)
+  }
 
   /// The layouts of this row's model segments.
   var rowTraces: ArraySlice<TraceLayout> { traces[..<traceCount] }
 
-  /// Loads `row`; `false` when the row needs ``RowContext`` (Character-level whitespace).
-  func load(_ row: CorpusRow, format: ReasoningFormat) -> Bool {
-    if tagsOf != format {
-      open = Array(format.openTag.utf8)
-      close = Array(format.closeTag.utf8)
-      tagsOf = format
-    }
+  /// Loads `row` (read with the buffer's format); `false` when the row needs ``RowContext`` (Character-level whitespace).
+  func load(_ row: CorpusRow) -> Bool {
     storage.removeAll(keepingCapacity: true)
     segments.removeAll(keepingCapacity: true)
     openings.removeAll(keepingCapacity: true)

@@ -78,9 +78,9 @@ import Testing
       let row = try parsed.get()
       for format in [ReasoningFormat.think, .deepSeekR1] {
         let context = RowContext(row: row, format: format)
-        var bytes = RowBytes()
+        let bytes = RowBytes(format: format)
         var scratch = DetectionScratch()
-        guard bytes.load(row, format: format) else { continue }
+        guard bytes.load(row) else { continue }
         for d in detectors {
           guard let answer = (d as! any ByteDetector).flags(row, bytes, &scratch) else { continue }
           byteAnswers += 1
@@ -99,8 +99,8 @@ import Testing
       let line = Self.row(i, &rng)
       let row = try parser.parse(JSONLLine(number: i + 1, offset: 0, bytes: Array(line.utf8)[...])).get()
       let context = RowContext(row: row, format: .think)
-      var bytes = RowBytes()
-      guard bytes.load(row, format: .think) else { continue }
+      let bytes = RowBytes(format: .think)
+      guard bytes.load(row) else { continue }
       #expect(bytes.withModel { String(decoding: $0, as: UTF8.self) } == context.modelText)
       #expect(bytes.withPlain { String(decoding: $0, as: UTF8.self) } == context.plainModelText)
       let openings = bytes.withStorage { all in

@@ -39,9 +39,9 @@ func expectBytesAgree(
   sourceLocation: SourceLocation = #_sourceLocation
 ) {
   guard let fast = detector as? any ByteDetector else { return }
-  var bytes = RowBytes()
+  let bytes = RowBytes(format: format)
   var scratch = DetectionScratch()
-  guard bytes.load(row, format: format), let answer = fast.flags(row, bytes, &scratch) else { return }
+  guard bytes.load(row), let answer = fast.flags(row, bytes, &scratch) else { return }
   #expect(
     answer == flagged, "\(detector.id) on bytes disagrees: \(row.segments.map(\.text))",
     sourceLocation: sourceLocation)
