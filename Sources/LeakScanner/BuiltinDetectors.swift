@@ -226,20 +226,24 @@ public struct SpecialTokenDetector: Detector {
     return (LiteralSet(owners.map(\.1), ignoringASCIICase: false), owners)
   }
 
+  /// The template a templated row follows: the configured one, or the first built-in (in
+  /// built-in order) with any of its tokens in `text`.
+  func templateOf(_ text: UnsafeBufferPointer<UInt8>) -> ChatTemplateTokens? {
+    if let template { return template }
+    var present: [String] = []
+    search.tokens.forEachMatch(in: text) { index, _ in
+      let name = search.owners[index].template.name
+      if !present.contains(name) { present.append(name) }
+      return true
+    }
+    return ChatTemplateTokens.builtIn.first { present.contains($0.name) }
+  }
+
   public func findings(in context: RowContext) -> [Finding] {
     var problems: [String] = []
     let row = context.row
     if row.shape == .text, var text = row.segments.first?.text {
-      // The first template (in built-in order) with any of its tokens in the row.
-      var present = Set<String>()
-      text.withUTF8 { buffer in
-        search.tokens.forEachMatch(in: buffer) { index, _ in
-          present.insert(search.owners[index].template.name)
-          return true
-        }
-      }
-      let tmpl = template ?? ChatTemplateTokens.builtIn.first { present.contains($0.name) }
-      if let t = tmpl {
+      if let t = text.withUTF8({ templateOf($0) }) {
         if let bos = t.bos {
           if !text.hasPrefix(bos) { problems.append("missing BOS \(bos) (\(t.name))") }
           if ByteSearch.count(text, bos) > 1 { problems.append("BOS \(bos) repeated inside the row") }

@@ -181,15 +181,7 @@ extension SpecialTokenDetector: ByteDetector {
         }
       }
       let text = UnsafeBufferPointer(rebasing: all[first])
-      var present: [String] = []
-      search.tokens.forEachMatch(in: text) { index, _ in
-        let name = search.owners[index].template.name
-        if !present.contains(name) { present.append(name) }
-        return true
-      }
-      guard let t = template ?? ChatTemplateTokens.builtIn.first(where: { present.contains($0.name) }) else {
-        return false
-      }
+      guard let t = templateOf(text) else { return false }
       if let bos = t.bos {
         let token = Array(bos.utf8)
         guard text.starts(with: token) else { return true }
