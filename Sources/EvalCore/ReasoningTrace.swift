@@ -107,12 +107,10 @@ public struct ReasoningTrace: Sendable, Hashable {
     }
     var answer = ""
     for piece in layout.answer { answer += text[index(piece.lowerBound)..<index(piece.upperBound)] }
-    let nested = layout.nested
-    let stray = layout.strayCloseTags
     self.blocks = blocks
     self.answer = answer
-    self.nested = nested
-    self.strayCloseTags = stray
+    nested = layout.nested
+    strayCloseTags = layout.strayCloseTags
   }
 
   /// Whether a text starts inside a block, for the `.explicit` and `.automatic` openings
