@@ -124,7 +124,6 @@ public struct JSONLReader: Sendable {
     self.byteRange = byteRange
   }
 
-  /// The size of the file in bytes.
   /// The index of the first newline in `buffer` at or after `from` (memchr).
   @inline(__always)
   static func newline(in buffer: [UInt8], from: Int) -> Int? {
@@ -136,6 +135,7 @@ public struct JSONLReader: Sendable {
     }
   }
 
+  /// The size of the file in bytes.
   public func fileSize() throws -> Int {
     var st = stat()
     guard stat(path, &st) == 0 else {
@@ -178,9 +178,11 @@ public struct JSONLReader: Sendable {
         let n = skipBuf.withUnsafeMutableBytes { read(fd, $0.baseAddress, want) }
         if n < 0 { throw EvalCoreError.unreadableFile(path: path, reason: String(cString: strerror(errno))) }
         if n == 0 { return }
-        for i in 0..<n where skipBuf[i] == 0x0A {
+        var from = 0
+        while let nl = Self.newline(in: skipBuf, from: from), nl < n {
           lineNumber += 1
-          lastNewline = pos + i
+          lastNewline = pos + nl
+          from = nl + 1
         }
         pos += n
       }

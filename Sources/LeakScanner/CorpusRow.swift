@@ -10,6 +10,16 @@ public enum CorpusShape: String, Sendable, Codable, Hashable, CaseIterable {
   case messages
   /// `{"conversations": [{"from": …, "value": …}]}` (ShareGPT).
   case conversations
+
+  /// The position in `allCases`.
+  var index: Int {
+    switch self {
+    case .promptResponse: return 0
+    case .text: return 1
+    case .messages: return 2
+    case .conversations: return 3
+    }
+  }
 }
 
 /// One piece of a training row's text, with who wrote it.

@@ -73,6 +73,11 @@ public struct CorpusScanner: Sendable {
     let bytes = RowBytes(format: configuration.format)
     var scratch = DetectionScratch()
     var openingTally = OpeningTally()
+    // Per-detector counts and examples by index, and rows per layout, folded into `p` at the end
+    // (no dictionary lookup per row).
+    var detectorCounts = [Int](repeating: 0, count: detectors.count)
+    var detectorExamples = [[RowReference]](repeating: [], count: detectors.count)
+    var shapeCounts = [Int](repeating: 0, count: CorpusShape.allCases.count)
     func count(_ id: String, _ ref: RowReference) {
       p.counts[id, default: 0] += 1
       if p.examples[id, default: []].count < limit { p.examples[id, default: []].append(ref) }
@@ -92,7 +97,7 @@ public struct CorpusScanner: Sendable {
       case .success(let row):
         p.lines += 1
         p.rows += 1
-        p.shapes[row.shape.rawValue, default: 0] += 1
+        shapeCounts[row.shape.index] += 1
         // Detectors read the row's bytes; a RowContext is made only when one cannot tell from
         // bytes, or for the evidence of an example.
         var context: RowContext? = nil
@@ -117,10 +122,11 @@ public struct CorpusScanner: Sendable {
                 evidence = first.evidence
               }
               flagged = true
-              if p.examples[ids[k], default: []].count < limit {
+              detectorCounts[k] += 1
+              if detectorExamples[k].count < limit {
                 evidence = evidence ?? detectors[k].findings(in: rowContext()).first?.evidence ?? ""
+                detectorExamples[k].append(RowReference(line: row.line, id: row.id, evidence: evidence ?? ""))
               }
-              count(ids[k], RowReference(line: row.line, id: row.id, evidence: evidence ?? ""))
             }
           }
         }
@@ -157,6 +163,11 @@ public struct CorpusScanner: Sendable {
       malformed(issue)
     }
     openingTally.flush(into: &p.discovery)
+    for k in detectors.indices where detectorCounts[k] > 0 {
+      p.counts[ids[k], default: 0] += detectorCounts[k]
+      p.examples[ids[k], default: []] += detectorExamples[k]
+    }
+    for (shape, n) in zip(CorpusShape.allCases, shapeCounts) where n > 0 { p.shapes[shape.rawValue] = n }
     return p
   }
 
