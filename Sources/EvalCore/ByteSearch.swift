@@ -230,25 +230,28 @@ package struct LiteralSet: Sendable {
 
 /// Eight-bytes-at-a-time ("SIMD within a register") tests on a little-endian `UInt64` load.
 /// Masks have the high bit of each matching byte set.
-package enum SWAR {
+///
+/// Public only as SPI (`@_spi(FieldEvalInternal)`): `package` functions are not inlined
+/// across modules, and these must be, in LeakScanner's hot loops.
+@_spi(FieldEvalInternal) public enum SWAR {
   // Literal constants and `@inlinable` bodies: callers in other modules inline these.
   @usableFromInline static var ones: UInt64 { 0x0101_0101_0101_0101 }
   @usableFromInline static var highs: UInt64 { 0x8080_8080_8080_8080 }
   @usableFromInline static var sevens: UInt64 { 0x7F7F_7F7F_7F7F_7F7F }
 
   /// The bytes of `v` equal to `byte` (exact for every byte).
-  @inlinable @inline(__always) package static func equalMask(_ v: UInt64, _ byte: UInt8) -> UInt64 {
+  @inlinable @inline(__always) public static func equalMask(_ v: UInt64, _ byte: UInt8) -> UInt64 {
     let x = v ^ (ones &* UInt64(byte))
     return ~(((x & sevens) &+ sevens) | x) & highs
   }
 
   /// Whether some byte of `v` is below `bound` (at most 128).
-  @inlinable @inline(__always) package static func hasByteBelow(_ v: UInt64, _ bound: UInt8) -> Bool {
+  @inlinable @inline(__always) public static func hasByteBelow(_ v: UInt64, _ bound: UInt8) -> Bool {
     (v &- ones &* UInt64(bound)) & ~v & highs != 0
   }
 
   /// `v` with the ASCII upper-case letters of each byte folded to lower case.
-  @inlinable @inline(__always) package static func foldASCIICase(_ v: UInt64) -> UInt64 {
+  @inlinable @inline(__always) public static func foldASCIICase(_ v: UInt64) -> UInt64 {
     let heptets = v & sevens
     let aboveZ = heptets &+ ones &* (0x7F - 0x5A)
     let atLeastA = heptets &+ ones &* (0x80 - 0x41)
@@ -258,7 +261,7 @@ package enum SWAR {
 
   /// The bytes of `v` in `lo...hi` (both below 0x80; exact for ASCII bytes, set for none of
   /// the bytes at or above 0x80).
-  @inlinable @inline(__always) package static func rangeMask(_ v: UInt64, _ lo: UInt8, _ hi: UInt8) -> UInt64 {
+  @inlinable @inline(__always) public static func rangeMask(_ v: UInt64, _ lo: UInt8, _ hi: UInt8) -> UInt64 {
     let atLeast = v &+ ones &* UInt64(0x80 - lo)
     let atMost = v &+ ones &* UInt64(0x7F - hi)
     return atLeast & ~atMost & ~v & highs

@@ -113,6 +113,183 @@ package struct JSONBytes {
     }
   }
 
+  /// A value found by ``rowMembers(_:keys:listKeys:elementKeys:storage:members:)``.
+  package struct RowMember: Sendable {
+    /// What the value is.
+    package enum Kind: Sendable { case string, number, array, other }
+    /// The key's index in `keys` (top level) or in `elementKeys` (in a list element); -1 for a
+    /// list element that is not an object.
+    package var key: Int
+    /// For a list element's member: the list's key index and the element's position; -1 at
+    /// top level.
+    package var list: Int
+    /// The element's position in its list; -1 at top level.
+    package var element: Int
+    /// What the value is.
+    package var kind: Kind
+    /// A string's decoded bytes in `storage`; a number's source bytes in the line; for a list,
+    /// `0..<elementCount`.
+    package var range: Range<Int>
+  }
+
+  /// Reads a JSON object line for the members a training row needs, without making a `String`:
+  /// top-level members named in `keys`, and for the keys in `listKeys` whose value is an
+  /// array, the members named in `elementKeys` of each element. Strings are decoded into
+  /// `storage`; values of other names are validated and skipped.
+  ///
+  /// Returns `false` when the line is not a JSON object or has a key with an escape: callers
+  /// then use ``object(_:keep:)``, which also says why. Accepts exactly the objects that
+  /// ``object(_:keep:)`` accepts otherwise. The bytes must already be valid UTF-8.
+  package static func rowMembers(
+    _ buffer: UnsafeBufferPointer<UInt8>, keys: [[UInt8]], listKeys: [Int], elementKeys: [[UInt8]],
+    storage: inout [UInt8], members: inout [RowMember]
+  ) -> Bool {
+    var p = JSONBytes(buffer)
+    do {
+      p.skipSpace()
+      guard p.i < p.count, p.base[p.i] == UInt8(ascii: "{") else { return false }
+      var ok = true
+      try p.walkMembers { p, key in
+        guard let key, let k = Self.index(of: key, in: keys) else { return false }
+        if listKeys.contains(k), p.base[p.i] == UInt8(ascii: "[") {
+          let elements = try p.rowList(list: k, elementKeys: elementKeys, storage: &storage, members: &members, ok: &ok)
+          members.append(RowMember(key: k, list: -1, element: -1, kind: .array, range: 0..<elements))
+        } else {
+          members.append(try p.rowValue(key: k, list: -1, element: -1, storage: &storage))
+        }
+        return true
+      } unnamed: {
+        ok = false
+      }
+      p.skipSpace()
+      guard p.i == p.count else { return false }
+      return ok
+    } catch {
+      return false
+    }
+  }
+
+  /// The index of the key `name` in `keys`.
+  private static func index(of name: UnsafeBufferPointer<UInt8>, in keys: [[UInt8]]) -> Int? {
+    for (k, key) in keys.enumerated() where key.count == name.count {
+      if key.withUnsafeBufferPointer({ memcmp($0.baseAddress!, name.baseAddress!, name.count) == 0 }) {
+        return k
+      }
+    }
+    return nil
+  }
+
+  /// Walks an object's members at `i` (on its `{`): `visit` is called on each member's value
+  /// with the raw key bytes (`nil` when the key has an escape, after `unnamed`) and says
+  /// whether it consumed the value; other values are skipped.
+  private mutating func walkMembers(
+    _ visit: (inout JSONBytes, UnsafeBufferPointer<UInt8>?) throws -> Bool,
+    unnamed: () -> Void
+  ) throws {
+    i += 1  // {
+    depth += 1
+    defer { depth -= 1 }
+    guard depth <= Self.maxDepth else { throw fail("nesting deeper than \(Self.maxDepth)") }
+    skipSpace()
+    if i < count && base[i] == UInt8(ascii: "}") {
+      i += 1
+      return
+    }
+    while true {
+      skipSpace()
+      guard i < count, base[i] == UInt8(ascii: "\"") else { throw fail("expected a quoted key") }
+      let keyStart = i + 1
+      let keyEnd = Self.plainRunEnd(base, from: keyStart, count: count)
+      var key: UnsafeBufferPointer<UInt8>? = nil
+      if keyEnd < count && base[keyEnd] == UInt8(ascii: "\"") {
+        key = UnsafeBufferPointer(start: base + keyStart, count: keyEnd - keyStart)
+        i = keyEnd + 1
+      } else {
+        var ignored: [UInt8] = []
+        try string(into: &ignored, build: false)
+        unnamed()
+      }
+      try expect(UInt8(ascii: ":"), "':'")
+      skipSpace()
+      guard i < count else { throw fail("unexpected end of line, expected a value") }
+      if !(try visit(&self, key)) { _ = try value(build: false) }
+      skipSpace()
+      guard i < count else { throw fail("unexpected end of line in object") }
+      if base[i] == UInt8(ascii: ",") {
+        i += 1
+        continue
+      }
+      guard base[i] == UInt8(ascii: "}") else { throw fail("expected ',' or '}'") }
+      i += 1
+      return
+    }
+  }
+
+  /// One value at `i` as a ``RowMember``: strings decoded into `storage`.
+  private mutating func rowValue(key: Int, list: Int, element: Int, storage: inout [UInt8]) throws
+    -> RowMember
+  {
+    switch base[i] {
+    case UInt8(ascii: "\""):
+      let start = storage.count
+      try string(into: &storage, build: true)
+      return RowMember(key: key, list: list, element: element, kind: .string, range: start..<storage.count)
+    case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+      let start = i
+      try number()
+      return RowMember(key: key, list: list, element: element, kind: .number, range: start..<i)
+    case UInt8(ascii: "["):
+      _ = try value(build: false)
+      return RowMember(key: key, list: list, element: element, kind: .array, range: 0..<0)
+    default:
+      _ = try value(build: false)
+      return RowMember(key: key, list: list, element: element, kind: .other, range: 0..<0)
+    }
+  }
+
+  /// A list of messages at `i` (on its `[`); returns the number of elements.
+  private mutating func rowList(
+    list: Int, elementKeys: [[UInt8]], storage: inout [UInt8], members: inout [RowMember], ok: inout Bool
+  ) throws -> Int {
+    i += 1  // [
+    depth += 1
+    defer { depth -= 1 }
+    guard depth <= Self.maxDepth else { throw fail("nesting deeper than \(Self.maxDepth)") }
+    var n = 0
+    skipSpace()
+    if i < count && base[i] == UInt8(ascii: "]") {
+      i += 1
+      return 0
+    }
+    while true {
+      skipSpace()
+      guard i < count else { throw fail("unexpected end of line, expected a value") }
+      let element = n
+      if base[i] == UInt8(ascii: "{") {
+        try walkMembers { p, key in
+          guard let key, let k = Self.index(of: key, in: elementKeys) else { return false }
+          members.append(try p.rowValue(key: k, list: list, element: element, storage: &storage))
+          return true
+        } unnamed: {
+          ok = false
+        }
+      } else {
+        _ = try value(build: false)
+        members.append(RowMember(key: -1, list: list, element: element, kind: .other, range: 0..<0))
+      }
+      n += 1
+      skipSpace()
+      guard i < count else { throw fail("unexpected end of line in array") }
+      if base[i] == UInt8(ascii: ",") {
+        i += 1
+        continue
+      }
+      guard base[i] == UInt8(ascii: "]") else { throw fail("expected ',' or ']'") }
+      i += 1
+      return n
+    }
+  }
+
   private func fail(_ why: String) -> Failure { Failure(reason: "\(why) at column \(i + 1)") }
 
   private func describe(_ b: UInt8) -> String {
@@ -279,32 +456,37 @@ package struct JSONBytes {
     return j
   }
 
-  /// Parses a string at `i` (on its opening quote).
+  /// Parses a string at `i` (on its opening quote) into a `String` when `build`.
   private mutating func string(build: Bool) throws -> String? {
+    // Without escapes the String is made straight from the line's bytes.
+    let start = i + 1
+    let end = Self.plainRunEnd(base, from: start, count: count)
+    if end < count && base[end] == UInt8(ascii: "\"") {
+      i = end + 1
+      return build ? String(decoding: UnsafeBufferPointer(start: base + start, count: end - start), as: UTF8.self) : nil
+    }
+    var out: [UInt8] = []
+    try string(into: &out, build: build)
+    return build ? String(decoding: out, as: UTF8.self) : nil
+  }
+
+  /// Parses a string at `i` (on its opening quote), appending its decoded bytes to `out`
+  /// when `build`.
+  private mutating func string(into out: inout [UInt8], build: Bool) throws {
     i += 1
     var start = i
-    var out: [UInt8] = []
-    var escaped = false
     while true {
       let j = Self.plainRunEnd(base, from: i, count: count)
       i = j
       guard j < count else { throw fail("unterminated string") }
       let b = base[j]
+      if build { out.append(contentsOf: UnsafeBufferPointer(start: base + start, count: j - start)) }
       if b == UInt8(ascii: "\"") {
         i = j + 1
-        guard build else { return nil }
-        let run = UnsafeBufferPointer(start: base + start, count: j - start)
-        if !escaped { return String(decoding: run, as: UTF8.self) }
-        out.append(contentsOf: run)
-        return String(decoding: out, as: UTF8.self)
+        return
       }
       if b < 0x20 { throw fail("control character \(describe(b)) in a string") }
       // A backslash.
-      if build {
-        if !escaped { out.reserveCapacity(j - start + 256) }
-        out.append(contentsOf: UnsafeBufferPointer(start: base + start, count: j - start))
-      }
-      escaped = true
       i = j + 1
       guard i < count else { throw fail("unterminated string") }
       let e = base[i]

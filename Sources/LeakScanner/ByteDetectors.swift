@@ -12,13 +12,13 @@ struct DetectionScratch {
 /// answers `nil` or when an example's evidence is wanted; ``Detector/findings(in:)`` stays the
 /// definition, and tests check that both agree.
 protocol ByteDetector: Detector {
-  /// Whether ``Detector/findings(in:)`` is non-empty for `row`, or `nil` when only the
+  /// Whether ``Detector/findings(in:)`` is non-empty for the row in `bytes`, or `nil` when only the
   /// `String` path can tell.
-  func flags(_ row: CorpusRow, _ bytes: RowBytes, _ scratch: inout DetectionScratch) -> Bool?
+  func flags(_ bytes: RowBytes, _ scratch: inout DetectionScratch) -> Bool?
 }
 
 extension RuleDetector: ByteDetector {
-  func flags(_ row: CorpusRow, _ bytes: RowBytes, _ scratch: inout DetectionScratch) -> Bool? {
+  func flags(_ bytes: RowBytes, _ scratch: inout DetectionScratch) -> Bool? {
     if !startRules.isEmpty {
       let hit = bytes.withStorage { all in
         bytes.openings.contains { opening in
@@ -122,13 +122,13 @@ enum DesignatorMatcher {
 }
 
 extension RunTogetherDetector: ByteDetector {
-  func flags(_ row: CorpusRow, _ bytes: RowBytes, _ scratch: inout DetectionScratch) -> Bool? {
+  func flags(_ bytes: RowBytes, _ scratch: inout DetectionScratch) -> Bool? {
     bytes.withPlain { check.flags(in: $0) }
   }
 }
 
 extension MojibakeDetector: ByteDetector {
-  func flags(_ row: CorpusRow, _ bytes: RowBytes, _ scratch: inout DetectionScratch) -> Bool? {
+  func flags(_ bytes: RowBytes, _ scratch: inout DetectionScratch) -> Bool? {
     if bytes.isASCII { return false }
     let possible = bytes.withStorage { all in
       bytes.segments.contains { MojibakeCheck.mayContain(UnsafeBufferPointer(rebasing: all[$0])) }
@@ -138,19 +138,19 @@ extension MojibakeDetector: ByteDetector {
 }
 
 extension ScriptDriftDetector: ByteDetector {
-  func flags(_ row: CorpusRow, _ bytes: RowBytes, _ scratch: inout DetectionScratch) -> Bool? {
+  func flags(_ bytes: RowBytes, _ scratch: inout DetectionScratch) -> Bool? {
     bytes.withPlain { check.mayFlag($0) } ? nil : false
   }
 }
 
 extension RepetitionDetector: ByteDetector {
-  func flags(_ row: CorpusRow, _ bytes: RowBytes, _ scratch: inout DetectionScratch) -> Bool? {
+  func flags(_ bytes: RowBytes, _ scratch: inout DetectionScratch) -> Bool? {
     bytes.withPlain { check.flags(in: $0, scratch: &scratch.hashes) }
   }
 }
 
 extension ThinkStructureDetector: ByteDetector {
-  func flags(_ row: CorpusRow, _ bytes: RowBytes, _ scratch: inout DetectionScratch) -> Bool? {
+  func flags(_ bytes: RowBytes, _ scratch: inout DetectionScratch) -> Bool? {
     let traces = bytes.rowTraces
     if requireThink && traces.allSatisfy({ $0.blocks.isEmpty }) { return true }
     for trace in traces where !trace.blocks.isEmpty {
@@ -171,11 +171,11 @@ extension ThinkStructureDetector: ByteDetector {
 }
 
 extension SpecialTokenDetector: ByteDetector {
-  func flags(_ row: CorpusRow, _ bytes: RowBytes, _ scratch: inout DetectionScratch) -> Bool? {
+  func flags(_ bytes: RowBytes, _ scratch: inout DetectionScratch) -> Bool? {
     // Byte comparisons equal Swift's Character comparisons for the built-in tokens only.
     if let template, !ChatTemplateTokens.builtIn.contains(template) { return nil }
     return bytes.withStorage { all -> Bool? in
-      guard row.shape == .text, let first = bytes.segments.first else {
+      guard bytes.shape == .text, let first = bytes.segments.first else {
         return bytes.segments.contains {
           search.tokens.firstMatch(in: UnsafeBufferPointer(rebasing: all[$0])) != nil
         }

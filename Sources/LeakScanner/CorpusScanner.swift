@@ -92,72 +92,90 @@ public struct CorpusScanner: Sendable {
     }
     try reader.forEachLine { line in
       if line.isBlank { return }
-      switch parser.parse(line) {
-      case .failure(let issue): malformed(issue)
-      case .success(let row):
-        p.lines += 1
-        p.rows += 1
-        shapeCounts[row.shape.index] += 1
-        // Detectors read the row's bytes; a RowContext is made only when one cannot tell from
-        // bytes, or for the evidence of an example.
-        var context: RowContext? = nil
-        func rowContext() -> RowContext {
-          if let context { return context }
-          let made = RowContext(row: row, format: configuration.format)
-          context = made
-          return made
+      // Rows are read straight into `bytes` where they can be; otherwise (and for the
+      // malformed line's report) through `CorpusRowParser`.
+      var row: CorpusRow? = nil
+      var loaded = usesByteRows && bytes.load(line: line, shape: configuration.shape)
+      if !loaded {
+        switch parser.parse(line) {
+        case .failure(let issue):
+          malformed(issue)
+          return
+        case .success(let parsed):
+          row = parsed
+          loaded = usesByteRows && bytes.load(parsed)
         }
-        let loaded = usesByteRows && bytes.load(row)
-        var flagged = false
-        // Detectors are used in place through buffer pointers: copying an existential per row
-        // and detector would retain every array a detector holds.
-        byteDetectors.withUnsafeBufferPointer { fastDetectors in
-          detectors.withUnsafeBufferPointer { detectors in
-            for k in 0..<detectors.count {
-              var evidence: String? = nil
-              if loaded, fastDetectors[k] != nil, let hit = fastDetectors[k]!.flags(row, bytes, &scratch) {
-                guard hit else { continue }
-              } else {
-                guard let first = detectors[k].findings(in: rowContext()).first else { continue }
-                evidence = first.evidence
-              }
-              flagged = true
-              detectorCounts[k] += 1
-              if detectorExamples[k].count < limit {
-                evidence = evidence ?? detectors[k].findings(in: rowContext()).first?.evidence ?? ""
-                detectorExamples[k].append(RowReference(line: row.line, id: row.id, evidence: evidence ?? ""))
-              }
+      }
+      func corpusRow() -> CorpusRow {
+        if let row { return row }
+        let made = bytes.corpusRow()
+        row = made
+        return made
+      }
+      p.lines += 1
+      p.rows += 1
+      shapeCounts[(row?.shape ?? bytes.shape).index] += 1
+      // Detectors read the row's bytes; a RowContext is made only when one cannot tell from
+      // bytes, or for the evidence of an example.
+      var context: RowContext? = nil
+      func rowContext() -> RowContext {
+        if let context { return context }
+        let made = RowContext(row: corpusRow(), format: configuration.format)
+        context = made
+        return made
+      }
+      var flagged = false
+      // Detectors are used in place through buffer pointers: copying an existential per row
+      // and detector would retain every array a detector holds.
+      byteDetectors.withUnsafeBufferPointer { fastDetectors in
+        detectors.withUnsafeBufferPointer { detectors in
+          for k in 0..<detectors.count {
+            var evidence: String? = nil
+            if loaded, fastDetectors[k] != nil, let hit = fastDetectors[k]!.flags(bytes, &scratch) {
+              guard hit else { continue }
+            } else {
+              guard let first = detectors[k].findings(in: rowContext()).first else { continue }
+              evidence = first.evidence
+            }
+            flagged = true
+            detectorCounts[k] += 1
+            if detectorExamples[k].count < limit {
+              evidence = evidence ?? detectors[k].findings(in: rowContext()).first?.evidence ?? ""
+              let id = loaded ? bytes.id : corpusRow().id
+              detectorExamples[k].append(RowReference(line: line.number, id: id, evidence: evidence ?? ""))
             }
           }
         }
-        if flagged { p.flaggedLines.append(row.line) }
-        if loaded {
-          bytes.withStorage { all in
-            for opening in bytes.openings {
-              let text = UnsafeBufferPointer(rebasing: all[opening])
-              let key =
-                Self.asciiHistogramKey(text) ?? Self.histogramKey(String(decoding: text, as: UTF8.self)[...])
-              if !key.isEmpty { p.histogram[key, default: 0] += 1 }
-            }
-          }
-          if configuration.discovery { p.discovery.add(line: row.line, bytes: bytes, tally: &openingTally) }
-        } else {
-          let context = rowContext()
-          for opening in context.thinkOpenings {
-            let key = Self.histogramKey(opening)
+      }
+      if flagged { p.flaggedLines.append(line.number) }
+      if loaded {
+        bytes.withStorage { all in
+          for opening in bytes.openings {
+            let text = UnsafeBufferPointer(rebasing: all[opening])
+            let key =
+              Self.asciiHistogramKey(text) ?? Self.histogramKey(String(decoding: text, as: UTF8.self)[...])
             if !key.isEmpty { p.histogram[key, default: 0] += 1 }
           }
-          if configuration.discovery { p.discovery.add(row: context) }
         }
-        if configuration.exactDuplicates || configuration.nearDuplicates {
-          p.rowOffsets.append((row.line, row.offset))
+        if configuration.discovery { p.discovery.add(line: line.number, bytes: bytes, tally: &openingTally) }
+      } else {
+        let context = rowContext()
+        for opening in context.thinkOpenings {
+          let key = Self.histogramKey(opening)
+          if !key.isEmpty { p.histogram[key, default: 0] += 1 }
         }
-        if configuration.exactDuplicates {
-          p.hashes.append((row.line, normalizedHash(row.segments.map(\.text))))
-        }
-        if configuration.nearDuplicates {
-          p.signatures.append((row.line, configuration.minHasher.signature(of: row.allText)))
-        }
+        if configuration.discovery { p.discovery.add(row: context) }
+      }
+      if configuration.exactDuplicates || configuration.nearDuplicates {
+        p.rowOffsets.append((line.number, line.offset))
+      }
+      if configuration.exactDuplicates {
+        let hash = loaded ? bytes.normalizedHash : normalizedHash(corpusRow().segments.map(\.text))
+        p.hashes.append((line.number, hash))
+      }
+      if configuration.nearDuplicates {
+        let text = loaded ? bytes.allText : corpusRow().allText
+        p.signatures.append((line.number, configuration.minHasher.signature(of: text)))
       }
     } onOversizedLine: { issue in
       malformed(issue)

@@ -1,17 +1,29 @@
+@_spi(FieldEvalInternal) import EvalCore
+
 /// A 64-bit hash of the row's text, lower-cased (ASCII) with whitespace runs folded to one
 /// space and none at the ends, so rows that differ only in case or spacing hash alike.
 package func normalizedHash(_ text: String) -> UInt64 { normalizedHash([text]) }
 
 /// ``normalizedHash(_:)`` of `parts` joined by newlines, without joining them.
 package func normalizedHash(_ parts: [String]) -> UInt64 {
-  // Whitespace runs collapse to one space (none at the ends), ASCII letters fold to lower
-  // case; the normalised bytes are packed eight at a time and mixed.
-  var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-  var packed: UInt64 = 0
-  var packedCount = 0
-  var pendingSpace = false
-  var started = false
-  @inline(__always) func push(_ b: UInt8) {
+  var hasher = NormalizedHasher()
+  for var part in parts { part.withUTF8 { hasher.add($0) } }
+  return hasher.value
+}
+
+/// Computes ``normalizedHash(_:)`` over parts given one at a time (joined by newlines).
+///
+/// Whitespace runs collapse to one space (none at the ends), ASCII letters fold to lower
+/// case; the normalised bytes are packed eight at a time and mixed.
+struct NormalizedHasher {
+  private var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+  private var packed: UInt64 = 0
+  private var packedCount = 0
+  private var pendingSpace = false
+  private var started = false
+  private var parts = 0
+
+  @inline(__always) private mutating func push(_ b: UInt8) {
     packed = packed << 8 | UInt64(b)
     packedCount += 1
     if packedCount == 8 {
@@ -21,52 +33,55 @@ package func normalizedHash(_ parts: [String]) -> UInt64 {
       packedCount = 0
     }
   }
-  for (index, part) in parts.enumerated() {
-    if index > 0 { pendingSpace = started }  // the joining newline
-    var part = part
-    part.withUTF8 { bytes in
-      guard let base = bytes.baseAddress else { return }
-      let raw = UnsafeRawPointer(base)
-      var i = 0
-      while i < bytes.count {
-        // Eight bytes at once when normalising leaves them as they are (but for case): no
-        // whitespace other than single spaces inside the chunk, none pending before it.
-        if !pendingSpace && i + 8 <= bytes.count {
-          let v = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-          let spaces = SWAR.equalMask(v, 0x20)
-          if !SWAR.hasByteBelow(v, 0x0E) && spaces & 0x80 == 0 && spaces & (0x80 << 56) == 0
-            && spaces & (spaces << 8) == 0
-          {
-            started = true
-            let w = SWAR.foldASCIICase(v).byteSwapped
-            if packedCount == 0 {
-              hash = (hash ^ w) &* 0x9E37_79B9_7F4A_7C15
-            } else {
-              let c = UInt64(8 * packedCount)
-              hash = (hash ^ (packed << (64 - c) | w >> c)) &* 0x9E37_79B9_7F4A_7C15
-              packed = w & ((1 << c) - 1)
-            }
-            hash ^= hash >> 29
-            i += 8
-            continue
+
+  /// Adds the next part's UTF-8 bytes.
+  mutating func add(_ bytes: UnsafeBufferPointer<UInt8>) {
+    if parts > 0 { pendingSpace = started }  // the joining newline
+    parts += 1
+    guard let base = bytes.baseAddress else { return }
+    let raw = UnsafeRawPointer(base)
+    let count = bytes.count
+    var i = 0
+    while i < count {
+      // Eight bytes at once when normalising leaves them as they are (but for case): no
+      // whitespace other than single spaces inside the chunk, none pending before it.
+      if !pendingSpace && i + 8 <= count {
+        let v = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+        let spaces = SWAR.equalMask(v, 0x20)
+        if !SWAR.hasByteBelow(v, 0x0E) && spaces & 0x80 == 0 && spaces & (0x80 << 56) == 0
+          && spaces & (spaces << 8) == 0
+        {
+          started = true
+          let w = SWAR.foldASCIICase(v).byteSwapped
+          if packedCount == 0 {
+            hash = (hash ^ w) &* 0x9E37_79B9_7F4A_7C15
+          } else {
+            let c = UInt64(8 * packedCount)
+            hash = (hash ^ (packed << (64 - c) | w >> c)) &* 0x9E37_79B9_7F4A_7C15
+            packed = w & ((1 << c) - 1)
           }
-        }
-        let b = base[i]
-        i += 1
-        if b == 0x20 || b == 0x0A || b == 0x09 || b == 0x0D {
-          pendingSpace = started
+          hash ^= hash >> 29
+          i += 8
           continue
         }
-        if pendingSpace {
-          push(0x20)
-          pendingSpace = false
-        }
-        started = true
-        push((b >= 0x41 && b <= 0x5A) ? b | 0x20 : b)
       }
+      let b = base[i]
+      i += 1
+      if b == 0x20 || b == 0x0A || b == 0x09 || b == 0x0D {
+        pendingSpace = started
+        continue
+      }
+      if pendingSpace {
+        push(0x20)
+        pendingSpace = false
+      }
+      started = true
+      push((b >= 0x41 && b <= 0x5A) ? b | 0x20 : b)
     }
   }
-  return mix64(hash ^ packed ^ UInt64(packedCount) << 56)
+
+  /// The hash of the parts added so far.
+  var value: UInt64 { mix64(hash ^ packed ^ UInt64(packedCount) << 56) }
 }
 
 @inline(__always) func mix64(_ x: UInt64) -> UInt64 {

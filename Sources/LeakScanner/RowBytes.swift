@@ -41,37 +41,242 @@ final class RowBytes {
   /// The layouts of this row's model segments.
   var rowTraces: ArraySlice<TraceLayout> { traces[..<traceCount] }
 
+  /// The row's layout.
+  private(set) var shape: CorpusShape = .text
+  /// 1-based line number.
+  private(set) var line = 0
+  /// Byte offset of the line.
+  private(set) var offset = 0
+  /// The row this was loaded from, or each segment's role where the layout does not fix it
+  /// (message roles, in `storage`), to make the ``CorpusRow`` when one is needed.
+  private var sourceRow: CorpusRow? = nil
+  private var roleRanges: [Range<Int>?] = []
+  /// Whether each segment is model-written text.
+  private var isModel: [Bool] = []
+  /// The `id` when loaded from a ``CorpusRow``; otherwise `idBytes` holds it (`idFound`).
+  private var idString: String? = nil
+  private var idBytes: [UInt8] = []
+  private var idFound = false
+  /// Reused by ``load(line:shape:)``.
+  private var members: [JSONBytes.RowMember] = []
+  private var roles: [Int] = []
+  private var contents: [Int] = []
+
+  /// The row's `id` field, or `line-N` (``CorpusRow/id``).
+  var id: String {
+    if let idString { return idString }
+    return idFound ? String(decoding: idBytes, as: UTF8.self) : "line-\(line)"
+  }
+
   /// Loads `row` (read with the buffer's format); `false` when the row needs ``RowContext`` (Character-level whitespace).
   func load(_ row: CorpusRow) -> Bool {
     storage.removeAll(keepingCapacity: true)
     segments.removeAll(keepingCapacity: true)
-    openings.removeAll(keepingCapacity: true)
-    traceCount = 0
-    var modelSegments = 0
-    var lastModel = 0..<0
+    isModel.removeAll(keepingCapacity: true)
     for segment in row.segments {
       var text = segment.text
       let start = storage.count
       text.withUTF8 { storage.append(contentsOf: $0) }
       segments.append(start..<storage.count)
-      if segment.isModelText {
-        modelSegments += 1
-        lastModel = start..<storage.count
+      isModel.append(segment.isModelText)
+    }
+    shape = row.shape
+    line = row.line
+    offset = row.offset
+    idString = row.id
+    sourceRow = row
+    return layOut()
+  }
+
+  // The keys ``load(line:shape:)`` reads: the indices below are positions in these lists.
+  private static let keys: [[UInt8]] = [
+    "id", "messages", "conversations", "text", "prompt", "response", "completion", "output", "answer", "chosen",
+  ].map { Array($0.utf8) }
+  private static let elementKeys: [[UInt8]] = ["role", "content", "from", "value"].map { Array($0.utf8) }
+  private static let modelRoles: [[UInt8]] = [
+    "response", "assistant", "gpt", "model", "text", "completion", "output", "answer",
+  ].map { Array($0.utf8) }
+
+  /// Loads a JSONL line straight from its bytes, as ``CorpusRowParser`` with `shape` would read
+  /// it, without making a `String`. `false` when the line is not a row that parses cleanly
+  /// (malformed, a missing field, a key with an escape, a non-ASCII role…) or needs
+  /// ``RowContext``: the caller then takes the `CorpusRow` path, which also reports why.
+  func load(line: JSONLLine, shape forced: CorpusShape?) -> Bool {
+    storage.removeAll(keepingCapacity: true)
+    segments.removeAll(keepingCapacity: true)
+    isModel.removeAll(keepingCapacity: true)
+    members.removeAll(keepingCapacity: true)
+    roleRanges.removeAll(keepingCapacity: true)
+    sourceRow = nil
+    let parsed = line.content.withUnsafeBufferPointer { buffer in
+      guard ByteSearch.isASCII(buffer) || String(validating: buffer, as: UTF8.self) != nil else { return false }
+      return JSONBytes.rowMembers(
+        buffer, keys: Self.keys, listKeys: [1, 2], elementKeys: Self.elementKeys, storage: &storage,
+        members: &members)
+    }
+    guard parsed else { return false }
+    // The last member of each top-level key wins, as in `JSONValue`'s subscript.
+    var top = (-1, -1, -1, -1, -1, -1, -1, -1, -1, -1)
+    var lists = (0, 0)
+    for (m, member) in members.enumerated() where member.element < 0 {
+      withUnsafeMutableBytes(of: &top) { $0.storeBytes(of: m, toByteOffset: member.key * 8, as: Int.self) }
+      if member.key == 1 && member.kind == .array { lists.0 += 1 }
+      if member.key == 2 && member.kind == .array { lists.1 += 1 }
+    }
+    func member(_ key: Int) -> JSONBytes.RowMember? {
+      let m = withUnsafeBytes(of: top) { $0.load(fromByteOffset: key * 8, as: Int.self) }
+      return m < 0 ? nil : members[m]
+    }
+    func string(_ key: Int) -> Range<Int>? {
+      guard let m = member(key), m.kind == .string else { return nil }
+      return m.range
+    }
+    idString = nil
+    idFound = false
+    idBytes.removeAll(keepingCapacity: true)
+    if let m = member(0) {
+      if m.kind == .string {
+        idBytes.append(contentsOf: storage[m.range])
+        idFound = true
+      } else if m.kind == .number {
+        line.content.withUnsafeBufferPointer { idBytes.append(contentsOf: UnsafeBufferPointer(rebasing: $0[m.range])) }
+        idFound = true
       }
     }
-    isASCII = storage.withUnsafeBufferPointer { ByteSearch.isASCII($0) }
-    model = lastModel
+    let detected: CorpusShape
+    if let forced {
+      detected = forced
+    } else if member(1)?.kind == .array {
+      detected = .messages
+    } else if member(2)?.kind == .array {
+      detected = .conversations
+    } else if string(3) != nil {
+      detected = .text
+    } else if (4...9).contains(where: { member($0) != nil }) {
+      detected = .promptResponse
+    } else {
+      return false
+    }
+    switch detected {
+    case .text:
+      guard let text = string(3) else { return false }
+      segments.append(text)
+      isModel.append(true)
+      roleRanges.append(nil)
+    case .promptResponse:
+      if let prompt = string(4) {
+        segments.append(prompt)
+        isModel.append(false)
+        roleRanges.append(nil)
+      }
+      guard let response = (5...9).lazy.compactMap({ string($0) }).first else { return false }
+      segments.append(response)
+      isModel.append(true)
+      roleRanges.append(nil)
+    case .messages, .conversations:
+      let list = detected == .messages ? 1 : 2
+      guard (list == 1 ? lists.0 : lists.1) == 1, let m = member(list), m.kind == .array else { return false }
+      let (roleKey, contentKey) = list == 1 ? (0, 1) : (2, 3)
+      let n = m.range.count
+      roles.removeAll(keepingCapacity: true)
+      contents.removeAll(keepingCapacity: true)
+      roles.append(contentsOf: repeatElement(-1, count: n))
+      contents.append(contentsOf: repeatElement(-1, count: n))
+      for (k, member) in members.enumerated() where member.list == list {
+        if member.key == roleKey { roles[member.element] = k }
+        if member.key == contentKey { contents[member.element] = k }
+      }
+      for e in 0..<n {
+        guard roles[e] >= 0, contents[e] >= 0 else { return false }
+        let role = members[roles[e]]
+        let content = members[contents[e]]
+        guard role.kind == .string, content.kind == .string, let model = isModelRole(role.range) else {
+          return false
+        }
+        segments.append(content.range)
+        isModel.append(model)
+        roleRanges.append(role.range)
+      }
+    }
+    shape = detected
+    self.line = line.number
+    offset = line.offset
+    return layOut()
+  }
+
+  /// The row as ``CorpusRowParser`` reads it (made from the bytes when loaded from a line).
+  func corpusRow() -> CorpusRow {
+    if let sourceRow { return sourceRow }
+    let texts = storage.withUnsafeBufferPointer { all in
+      segments.map { String(decoding: UnsafeBufferPointer(rebasing: all[$0]), as: UTF8.self) }
+    }
+    let rows = texts.indices.map { i -> RowSegment in
+      let role: String
+      if let range = roleRanges[i] {
+        role = String(decoding: storage[range].map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }, as: UTF8.self)
+      } else {
+        role = shape == .text ? "text" : isModel[i] ? "response" : "prompt"
+      }
+      return RowSegment(role: role, text: texts[i])
+    }
+    return CorpusRow(line: line, offset: offset, id: id, shape: shape, segments: rows)
+  }
+
+  /// ``normalizedHash(_:)`` of the segments joined by newlines.
+  var normalizedHash: UInt64 {
+    storage.withUnsafeBufferPointer { all in
+      var hasher = NormalizedHasher()
+      for range in segments { hasher.add(UnsafeBufferPointer(rebasing: all[range])) }
+      return hasher.value
+    }
+  }
+
+  /// All segments joined by newlines (``CorpusRow/allText``).
+  var allText: String {
+    var joined: [UInt8] = []
+    for (i, range) in segments.enumerated() {
+      if i > 0 { joined.append(0x0A) }
+      Self.copy(storage, range, to: &joined)
+    }
+    return String(decoding: joined, as: UTF8.self)
+  }
+
+  /// Whether the ASCII role at `range` of `storage`, lower-cased, is a model role
+  /// (``RowSegment/isModelText``); `nil` for a non-ASCII role.
+  private func isModelRole(_ range: Range<Int>) -> Bool? {
+    storage.withUnsafeBufferPointer { all in
+      let role = UnsafeBufferPointer(rebasing: all[range])
+      guard ByteSearch.isASCII(role) else { return nil }
+      return Self.modelRoles.contains { name in
+        name.count == role.count && zip(name, role).allSatisfy { $0 == ($1 >= 0x41 && $1 <= 0x5A ? $1 | 0x20 : $1) }
+      }
+    }
+  }
+
+  /// Everything but the segments: ASCII-ness, model text, reasoning layout, openings and the
+  /// text without tags. `false` when the row needs ``RowContext``.
+  private func layOut() -> Bool {
+    openings.removeAll(keepingCapacity: true)
+    traceCount = 0
+    isASCII = storage.withUnsafeBufferPointer { all in
+      segments.allSatisfy { ByteSearch.isASCII(UnsafeBufferPointer(rebasing: all[$0])) }
+    }
+    var modelSegments = 0
+    for (i, range) in segments.enumerated() where isModel[i] {
+      modelSegments += 1
+      model = range
+    }
+    if modelSegments == 0 { model = 0..<0 }
     modelIsJoined = modelSegments > 1
     if modelIsJoined {
       joinedModel.removeAll(keepingCapacity: true)
-      for (i, segment) in row.segments.enumerated() where segment.isModelText {
+      for (i, range) in segments.enumerated() where isModel[i] {
         if !joinedModel.isEmpty { joinedModel.append(0x0A) }
-        Self.copy(storage, segments[i], to: &joinedModel)
+        Self.copy(storage, range, to: &joinedModel)
       }
     }
     // Reasoning structure per model segment.
-    for (i, segment) in row.segments.enumerated() where segment.isModelText {
-      let range = segments[i]
+    for (range, isModelSegment) in zip(segments, isModel) where isModelSegment {
       if traceCount == traces.count { traces.append(TraceLayout()) }
       let ok = storage.withUnsafeBufferPointer { all -> Bool in
         let bytes = UnsafeBufferPointer(rebasing: all[range])

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import EvalCore
+@_spi(FieldEvalInternal) @testable import EvalCore
 
 @Suite struct JSONBytesTests {
   func parse(_ text: String, keep: @escaping (String) -> Bool = { _ in true }) -> Result<

@@ -41,7 +41,7 @@ func expectBytesAgree(
   guard let fast = detector as? any ByteDetector else { return }
   let bytes = RowBytes(format: format)
   var scratch = DetectionScratch()
-  guard bytes.load(row), let answer = fast.flags(row, bytes, &scratch) else { return }
+  guard bytes.load(row), let answer = fast.flags(bytes, &scratch) else { return }
   #expect(
     answer == flagged, "\(detector.id) on bytes disagrees: \(row.segments.map(\.text))",
     sourceLocation: sourceLocation)
