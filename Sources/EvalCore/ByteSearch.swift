@@ -118,6 +118,7 @@ package struct LiteralSet: Sendable {
     if firsts.count == 1, let b = firsts.first, !(b | 0x20 >= 0x61 && b | 0x20 <= 0x7A) {
       sharedFirstByte = Int32(b)
     }
+    needlesStartWords = self.needles.allSatisfy { $0.count >= 4 && Self.isWordByte($0[0]) }
     for (i, n) in self.needles.enumerated() where !n.isEmpty {
       if n.count < 4 {
         short.append(i)
@@ -131,6 +132,13 @@ package struct LiteralSet: Sendable {
 
   /// Whether the set has no needles.
   package let isEmpty: Bool
+  /// Whether every needle is four bytes or more and starts with a word byte.
+  private var needlesStartWords = false
+
+  /// Whether `b` is an ASCII word byte, `[0-9A-Za-z_]`.
+  @inline(__always) package static func isWordByte(_ b: UInt8) -> Bool {
+    (b >= 0x30 && b <= 0x39) || (b | 0x20 >= 0x61 && b | 0x20 <= 0x7A) || b == 0x5F
+  }
 
   @inline(__always) package static func fold(_ b: UInt8) -> UInt8 { b >= 0x41 && b <= 0x5A ? b | 0x20 : b }
   @inline(__always) static func hash(_ w: UInt32) -> Int { Int((w &* 0x9E37_79B1) >> 16) }
@@ -149,11 +157,53 @@ package struct LiteralSet: Sendable {
 
   /// Calls `body(needleIndex, offset)` for matches in increasing offset order (at one offset,
   /// in needle order) until it returns `false`.
-  package func forEachMatch(in buffer: UnsafeBufferPointer<UInt8>, _ body: (Int, Int) -> Bool) {
+  ///
+  /// With `wordStartsOnly`, matches right after an ASCII word byte (`[0-9A-Za-z_]`) may be left
+  /// out: callers that only want matches at the start of a word say so, and when every needle
+  /// is four bytes or more and starts with a word byte only word starts are examined (found
+  /// eight bytes at a time).
+  package func forEachMatch(
+    in buffer: UnsafeBufferPointer<UInt8>, wordStartsOnly: Bool = false, _ body: (Int, Int) -> Bool
+  ) {
     guard let base = buffer.baseAddress else { return }
     let count = buffer.count
     let raw = UnsafeRawPointer(base)
     let mask: UInt32 = ignoringASCIICase ? 0x2020_2020 : 0
+    if wordStartsOnly && needlesStartWords {
+      filter.withUnsafeBufferPointer { bits in
+        @inline(__always) func check(_ at: Int) -> Bool {
+          guard at + 4 <= count else { return true }
+          let h = Self.hash(raw.loadUnaligned(fromByteOffset: at, as: UInt32.self) | mask)
+          guard bits[h >> 6] & (1 << UInt64(h & 63)) != 0 else { return true }
+          for (k, needle) in needles.enumerated() where matches(needle, at: at, in: base, count: count) {
+            guard body(k, at) else { return false }
+          }
+          return true
+        }
+        var i = 0
+        var previousWord: UInt64 = 0  // high bit set when the byte before the chunk is a word byte
+        while i + 8 <= count {
+          let v = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+          let word =
+            SWAR.rangeMask(v | 0x2020_2020_2020_2020, 0x61, 0x7A) | SWAR.rangeMask(v, 0x30, 0x39)
+            | SWAR.equalMask(v, 0x5F)
+          var starts = word & ~(word << 8 | previousWord)
+          previousWord = word >> 56
+          while starts != 0 {
+            guard check(i + starts.trailingZeroBitCount >> 3) else { return }
+            starts &= starts - 1
+          }
+          i += 8
+        }
+        while i < count {
+          if Self.isWordByte(base[i]) && (i == 0 || !Self.isWordByte(base[i - 1])) {
+            guard check(i) else { return }
+          }
+          i += 1
+        }
+      }
+      return
+    }
     var shortHits: [(offset: Int, needle: Int)] = []
     for i in short {
       var from = 0
@@ -259,11 +309,13 @@ package struct LiteralSet: Sendable {
     return v | (upper >> 2)
   }
 
-  /// The bytes of `v` in `lo...hi` (both below 0x80; exact for ASCII bytes, set for none of
-  /// the bytes at or above 0x80).
+  /// The bytes of `v` in `lo...hi` (both below 0x80), exact for every byte whatever its
+  /// neighbours; none of the bytes at or above 0x80 is set.
   @inlinable @inline(__always) public static func rangeMask(_ v: UInt64, _ lo: UInt8, _ hi: UInt8) -> UInt64 {
-    let atLeast = v &+ ones &* UInt64(0x80 - lo)
-    let atMost = v &+ ones &* UInt64(0x7F - hi)
+    // On the low seven bits, so no byte carries into the next.
+    let heptets = v & sevens
+    let atLeast = heptets &+ ones &* UInt64(0x80 - lo)
+    let atMost = heptets &+ ones &* UInt64(0x7F - hi)
     return atLeast & ~atMost & ~v & highs
   }
 }

@@ -351,12 +351,9 @@ public struct RuleDetector: Detector {
   /// byte, at most eight per rule, in text order.
   func anchorStarts(in bytes: UnsafeBufferPointer<UInt8>) -> [Int: [Int]] {
     var starts: [Int: [Int]] = [:]
-    anchorSet.forEachMatch(in: bytes) { needle, offset in
+    anchorSet.forEachMatch(in: bytes, wordStartsOnly: true) { needle, offset in
       let rule = anchorOwners[needle]
-      if offset > 0 {
-        let b = bytes[offset - 1]
-        if (b >= 0x30 && b <= 0x39) || (b | 0x20 >= 0x61 && b | 0x20 <= 0x7A) || b == 0x5F { return true }
-      }
+      if offset > 0 && LiteralSet.isWordByte(bytes[offset - 1]) { return true }
       if starts[rule, default: []].count < 8 { starts[rule, default: []].append(offset) }
       return true
     }

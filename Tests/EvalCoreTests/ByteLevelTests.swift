@@ -141,6 +141,31 @@ import Testing
     }
   }
 
+  @Test func wordStartModeFindsEveryMatchAtAWordStart() {
+    var rng = SystemRandomNumberGenerator()
+    let needles = ["duplicate of", "diversify ", "vary ", "note to self", "same as "]
+    let pieces = ["duplicate of", "Diversify ", "VARY ", "note to self", "same as ", "x", "_", "9", " ", "é", "—", "\n"]
+    for ignoringCase in [true, false] {
+      let set = LiteralSet(needles, ignoringASCIICase: ignoringCase)
+      for _ in 0..<2000 {
+        let text = (0..<Int.random(in: 0...12, using: &rng)).map { _ in pieces.randomElement(using: &rng)! }
+          .joined()
+        let bytes = Array(text.utf8)
+        let expected = naive(needles, text, ignoringCase: ignoringCase).filter { offset, _ in
+          offset == 0 || !LiteralSet.isWordByte(bytes[offset - 1])
+        }
+        var found: [(Int, Int)] = []
+        bytes.withUnsafeBufferPointer { buffer in
+          set.forEachMatch(in: buffer, wordStartsOnly: true) { needle, offset in
+            if offset == 0 || !LiteralSet.isWordByte(buffer[offset - 1]) { found.append((offset, needle)) }
+            return true
+          }
+        }
+        #expect(found.map { "\($0.0):\($0.1)" } == expected.map { "\($0.0):\($0.1)" }, "\(text)")
+      }
+    }
+  }
+
   @Test func caseSensitiveSetsDoNotFold() {
     let set = LiteralSet(["<bos>"], ignoringASCIICase: false)
     #expect(!set.containsAny("<BOS> text"))
@@ -178,6 +203,12 @@ import Testing
         #expect(SWAR.equalMask(v, target) == expected)
       }
       #expect(SWAR.hasByteBelow(v, 0x20) == bytes.contains { $0 < 0x20 })
+      for (lo, hi): (UInt8, UInt8) in [(0x61, 0x7A), (0x30, 0x39), (0x09, 0x0D), (0x00, 0x7F)] {
+        let expected = bytes.enumerated().reduce(UInt64(0)) {
+          $0 | ($1.element >= lo && $1.element <= hi ? 0x80 << (8 * UInt64($1.offset)) : 0)
+        }
+        #expect(SWAR.rangeMask(v, lo, hi) == expected, "\(bytes) in \(lo)...\(hi)")
+      }
       #expect(SWAR.hasByteBelow(v, 0x0E) == bytes.contains { $0 < 0x0E })
       let folded = bytes.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }
       #expect(
