@@ -460,6 +460,7 @@ struct OpeningTally {
     scratch.removeAll(keepingCapacity: true)
     var i = 0
     var tokens = 0
+    var firstTokenEnd = 0
     while tokens < 3 {
       while i < first.count && (first[i] == 0x20 || first[i] == 0x09) { i += 1 }
       guard i < first.count else { break }
@@ -467,24 +468,30 @@ struct OpeningTally {
       while j < first.count && first[j] != 0x20 && first[j] != 0x09 { j += 1 }
       if tokens > 0 { scratch.append(0x20) }
       Discovery.appendASCIITokenShape(UnsafeBufferPointer(rebasing: first[i..<j]), to: &scratch)
+      if tokens == 0 { firstTokenEnd = scratch.count }
       tokens += 1
       i = j
     }
     var hash: UInt64 = 0xcbf2_9ce4_8422_2325
     for b in scratch { hash = (hash ^ UInt64(b)) &* 0x100_0000_01b3 }
     if let hit = cache[hash], hit.key == scratch { return hit.shapes }
-    // First sight (or a hash collision): the String path decides, and is cached when it
-    // agrees with the bytes.
-    let names = Discovery.openingShapes(String(decoding: first, as: UTF8.self))
+    // First sight (or a hash collision): the names `Discovery.openingShapes` gives, made from
+    // the shapes already on hand (the joined token shapes, and the first token's code form).
+    var names: [String] = []
+    if tokens > 0 {
+      names.append(String(decoding: scratch, as: UTF8.self))
+      let firstShape = String(decoding: scratch[..<firstTokenEnd], as: UTF8.self)
+      if tokens > 1 && Discovery.isCodeLike(firstShape) {
+        names.append((firstShape.hasSuffix(":") ? String(firstShape.dropLast()) : firstShape) + " …")
+      }
+    }
     let indices = names.map { name -> Int in
       if let index = shapeIndex[name] { return index }
       shapes.append(Shape(shape: name))
       shapeIndex[name] = shapes.count - 1
       return shapes.count - 1
     }
-    if names.first.map({ Array($0.utf8) == scratch }) ?? scratch.isEmpty, cache[hash] == nil {
-      cache[hash] = (scratch, indices)
-    }
+    if cache[hash] == nil { cache[hash] = (scratch, indices) }
     return indices
   }
 
