@@ -95,8 +95,14 @@ extension RunTogetherCheck {
   /// Whether ``detect(in:)`` finds run-together words in UTF-8 `bytes`, without building the
   /// finding. ASCII text is read eight bytes at a time: words and letters are counted from
   /// byte masks, and only words long enough to be suspicious are examined byte by byte.
+  ///
+  /// Text whose non-ASCII characters are all symbols (neither whitespace nor letters, such as
+  /// the `｜` and `▁` of DeepSeek's special tokens) is read the same way: such a character
+  /// counts exactly like ASCII punctuation, and so do its bytes here.
   package func flags(in bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-    guard minWordLetters > 8, ByteSearch.isASCII(bytes), let base = bytes.baseAddress else {
+    guard minWordLetters > 8, let base = bytes.baseAddress,
+      ByteSearch.isASCII(bytes) || Self.nonASCIIIsPunctuation(bytes)
+    else {
       return detect(in: String(decoding: bytes, as: UTF8.self)) != nil
     }
     let raw = UnsafeRawPointer(base)
@@ -144,6 +150,35 @@ extension RunTogetherCheck {
     if long.suspiciousLetters >= minRunTogetherLetters && long.suspiciousWords > 0 { return true }
     // ASCII words are all spaced, so every letter counts for the ratio.
     return letters >= minLettersForRatio && Double(max(0, words - 1)) / Double(letters) < minSpaceRatio
+  }
+}
+
+extension RunTogetherCheck {
+  /// Whether every non-ASCII scalar of the UTF-8 `bytes` is neither whitespace nor a letter
+  /// (``ScriptClass/common``), so ``detect(in:)`` treats it as it treats ASCII punctuation.
+  static func nonASCIIIsPunctuation(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+    var i = 0
+    let n = bytes.count
+    while i < n {
+      let lead = bytes[i]
+      if lead < 0x80 {
+        i += 1
+        continue
+      }
+      let width = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 0
+      guard width > 0, i + width <= n else { return false }
+      var value = UInt32(lead) & (0xFF >> UInt32(width + 1))
+      for k in 1..<width {
+        let b = bytes[i + k]
+        guard b & 0xC0 == 0x80 else { return false }
+        value = value << 6 | UInt32(b & 0x3F)
+      }
+      guard let scalar = Unicode.Scalar(value), !scalar.properties.isWhitespace,
+        ScriptClass.of(scalar) == .common
+      else { return false }
+      i += width
+    }
+    return true
   }
 }
 

@@ -229,11 +229,36 @@ import Testing
     }
   }
 
+  /// Text whose only non-ASCII characters are symbols (DeepSeek's special tokens) takes the
+  /// eight-bytes-at-a-time path; it must still agree with `detect`, flagged or not.
+  @Test func runTogetherFlagsAgreeWithSymbolsAroundTheText() {
+    var rng = SystemRandomNumberGenerator()
+    let words = [
+      "the", "claim", "thecourtheldthattheclaimwasanticipatedbysmith", "<｜end▁of▁sentence｜>", "—", "€x",
+      "a｜b", "word", "\n", String(repeating: "ab", count: 14) + "—" + String(repeating: "cd", count: 14),
+    ]
+    let check = RunTogetherCheck()
+    var flagged = 0
+    for _ in 0..<2000 {
+      let n = Int.random(in: 1...60, using: &rng)
+      let text = (0..<n).map { _ in words.randomElement(using: &rng)! }.joined(
+        separator: Int.random(in: 0..<8, using: &rng) == 0 ? "" : " ")
+      let expected = check.detect(in: text) != nil
+      if expected { flagged += 1 }
+      Array(text.utf8).withUnsafeBufferPointer { bytes in
+        #expect(RunTogetherCheck.nonASCIIIsPunctuation(bytes))
+        #expect(check.flags(in: bytes) == expected, "\(text)")
+      }
+    }
+    #expect(flagged > 100 && flagged < 1900)
+  }
+
   @Test func runTogetherAndRepetitionFlagsAgreeOnRandomText() {
     var rng = SystemRandomNumberGenerator()
     let words = [
       "the", "claim", "thecourtheldthattheclaimwasanticipated", "Smith", "a1", "x", "\n", "\t", "é",
-      "camelCaseWordsRunTogetherButFine", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+      "camelCaseWordsRunTogetherButFine", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "<｜end▁of▁sentence｜>", "—", "€",
+      "\u{00A0}", "日本", "\u{3000}", "ｘ", "word｜word",
     ]
     let runTogether = RunTogetherCheck()
     let repetition = RepetitionCheck()
