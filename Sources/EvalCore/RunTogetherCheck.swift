@@ -112,9 +112,11 @@ extension RunTogetherCheck {
     var long = WordTally(minWordLetters: minWordLetters)
     var lastSpace = -1  // offset of the last whitespace byte
     var previousSpace: UInt64 = 0x80  // the byte before the chunk was whitespace (or the start)
-    @inline(__always) func endWord(at end: Int) {
+    // A macro-like helper taking its state as arguments: a nested function capturing `long`
+    // would box it and check exclusive access dynamically on every call.
+    @inline(__always) func endWord(at end: Int, _ lastSpace: Int, _ long: inout WordTally) {
       // Words shorter than the minimum cannot be suspicious; only their counts matter.
-      guard end - lastSpace - 1 >= minWordLetters else { return }
+      guard end - lastSpace - 1 >= long.minWordLetters else { return }
       for k in (lastSpace + 1)..<end { long.feedASCII(base[k], offset: k) }
       long.endWord()
     }
@@ -127,7 +129,7 @@ extension RunTogetherCheck {
       previousSpace = space >> 56
       if space != 0 {
         // Words between two spaces of one chunk are under eight bytes.
-        endWord(at: i + space.trailingZeroBitCount >> 3)
+        endWord(at: i + space.trailingZeroBitCount >> 3, lastSpace, &long)
         lastSpace = i + (63 - space.leadingZeroBitCount) >> 3
       }
       i += 8
@@ -136,7 +138,7 @@ extension RunTogetherCheck {
     while i < n {
       let b = base[i]
       if b == 0x20 || (b >= 0x09 && b <= 0x0D) {
-        endWord(at: i)
+        endWord(at: i, lastSpace, &long)
         lastSpace = i
         afterSpace = true
       } else {
@@ -146,7 +148,7 @@ extension RunTogetherCheck {
       }
       i += 1
     }
-    endWord(at: n)
+    endWord(at: n, lastSpace, &long)
     if long.suspiciousLetters >= minRunTogetherLetters && long.suspiciousWords > 0 { return true }
     // ASCII words are all spaced, so every letter counts for the ratio.
     return letters >= minLettersForRatio && Double(max(0, words - 1)) / Double(letters) < minSpaceRatio

@@ -63,130 +63,14 @@ public struct CorpusScanner: Sendable {
   }
 
   func pass(path: String, range: Range<Int>?) throws -> ShardPass {
-    var p = ShardPass()
-    let parser = CorpusRowParser(shape: configuration.shape)
     let reader = JSONLReader(path: path, maxLineBytes: configuration.maxLineBytes, byteRange: range)
-    let limit = configuration.examplesPerDetector
-    let detectors = configuration.detectors
-    let ids = detectors.map(\.id)
-    let byteDetectors = detectors.map { $0 as? any ByteDetector }
-    let bytes = RowBytes(format: configuration.format)
-    var scratch = DetectionScratch()
-    var openingTally = OpeningTally()
-    // Per-detector counts and examples by index, and rows per layout, folded into `p` at the end
-    // (no dictionary lookup per row).
-    var detectorCounts = [Int](repeating: 0, count: detectors.count)
-    var detectorExamples = [[RowReference]](repeating: [], count: detectors.count)
-    var shapeCounts = [Int](repeating: 0, count: CorpusShape.allCases.count)
-    func count(_ id: String, _ ref: RowReference) {
-      p.counts[id, default: 0] += 1
-      if p.examples[id, default: []].count < limit { p.examples[id, default: []].append(ref) }
-    }
-    func malformed(_ issue: LineIssue) {
-      p.lines += 1
-      p.malformed += 1
-      if p.issues.count < 100 { p.issues.append(issue) }
-      count(
-        DetectorID.malformed,
-        RowReference(line: issue.line, id: "line-\(issue.line)", evidence: "\(issue.kind.code)"))
-    }
+    var worker = PassWorker(scanner: self)
     try reader.forEachLine { line in
-      if line.isBlank { return }
-      // Rows are read straight into `bytes` where they can be; otherwise (and for the
-      // malformed line's report) through `CorpusRowParser`.
-      var row: CorpusRow? = nil
-      var loaded = usesByteRows && bytes.load(line: line, shape: configuration.shape)
-      if !loaded {
-        switch parser.parse(line) {
-        case .failure(let issue):
-          malformed(issue)
-          return
-        case .success(let parsed):
-          row = parsed
-          loaded = usesByteRows && bytes.load(parsed)
-        }
-      }
-      func corpusRow() -> CorpusRow {
-        if let row { return row }
-        let made = bytes.corpusRow()
-        row = made
-        return made
-      }
-      p.lines += 1
-      p.rows += 1
-      shapeCounts[(row?.shape ?? bytes.shape).index] += 1
-      // Detectors read the row's bytes; a RowContext is made only when one cannot tell from
-      // bytes, or for the evidence of an example.
-      var context: RowContext? = nil
-      func rowContext() -> RowContext {
-        if let context { return context }
-        let made = RowContext(row: corpusRow(), format: configuration.format)
-        context = made
-        return made
-      }
-      var flagged = false
-      // Detectors are used in place through buffer pointers: copying an existential per row
-      // and detector would retain every array a detector holds.
-      byteDetectors.withUnsafeBufferPointer { fastDetectors in
-        detectors.withUnsafeBufferPointer { detectors in
-          for k in 0..<detectors.count {
-            var evidence: String? = nil
-            if loaded, fastDetectors[k] != nil, let hit = fastDetectors[k]!.flags(bytes, &scratch) {
-              guard hit else { continue }
-            } else {
-              guard let first = detectors[k].findings(in: rowContext()).first else { continue }
-              evidence = first.evidence
-            }
-            flagged = true
-            detectorCounts[k] += 1
-            if detectorExamples[k].count < limit {
-              evidence = evidence ?? detectors[k].findings(in: rowContext()).first?.evidence ?? ""
-              let id = loaded ? bytes.id : corpusRow().id
-              detectorExamples[k].append(RowReference(line: line.number, id: id, evidence: evidence ?? ""))
-            }
-          }
-        }
-      }
-      if flagged { p.flaggedLines.append(line.number) }
-      if loaded {
-        bytes.withStorage { all in
-          for opening in bytes.openings {
-            let text = UnsafeBufferPointer(rebasing: all[opening])
-            let key =
-              Self.asciiHistogramKey(text) ?? Self.histogramKey(String(decoding: text, as: UTF8.self)[...])
-            if !key.isEmpty { p.histogram[key, default: 0] += 1 }
-          }
-        }
-        if configuration.discovery { p.discovery.add(line: line.number, bytes: bytes, tally: &openingTally) }
-      } else {
-        let context = rowContext()
-        for opening in context.thinkOpenings {
-          let key = Self.histogramKey(opening)
-          if !key.isEmpty { p.histogram[key, default: 0] += 1 }
-        }
-        if configuration.discovery { p.discovery.add(row: context) }
-      }
-      if configuration.exactDuplicates || configuration.nearDuplicates {
-        p.rowOffsets.append((line.number, line.offset))
-      }
-      if configuration.exactDuplicates {
-        let hash = loaded ? bytes.normalizedHash : normalizedHash(corpusRow().segments.map(\.text))
-        p.hashes.append((line.number, hash))
-      }
-      if configuration.nearDuplicates {
-        let text = loaded ? bytes.allText : corpusRow().allText
-        p.signatures.append((line.number, configuration.minHasher.signature(of: text)))
-      }
+      worker.add(line)
     } onOversizedLine: { issue in
-      malformed(issue)
+      worker.malformed(issue)
     }
-    openingTally.flush(into: &p.discovery)
-    for k in detectors.indices where detectorCounts[k] > 0 {
-      p.counts[ids[k], default: 0] += detectorCounts[k]
-      p.examples[ids[k], default: []] += detectorExamples[k]
-    }
-    for (shape, n) in zip(CorpusShape.allCases, shapeCounts) where n > 0 { p.shapes[shape.rawValue] = n }
-    return p
+    return worker.finish()
   }
 
   /// Scans the whole file (or shard `k` of `n`, 1-based) using `parallelism` threads.
@@ -398,5 +282,153 @@ extension Array {
       if isBefore(self[mid]) { lo = mid + 1 } else { hi = mid }
     }
     return lo
+  }
+}
+
+/// The per-row work of one ``CorpusScanner`` pass, with the buffers reused from row to row.
+///
+/// A struct whose methods mutate `self`: state captured by nested closures would be boxed and
+/// checked for exclusive access on every row.
+struct PassWorker {
+  let scanner: CorpusScanner
+  let parser: CorpusRowParser
+  let limit: Int
+  let detectors: [any Detector]
+  let ids: [String]
+  let byteDetectors: [(any ByteDetector)?]
+  var p = ShardPass()
+  var bytes: RowBytes
+  var scratch = DetectionScratch()
+  var openingTally = OpeningTally()
+  // Per-detector counts and examples by index, and rows per layout, folded into `p` at the end
+  // (no dictionary lookup per row).
+  var detectorCounts: [Int]
+  var detectorExamples: [[RowReference]]
+  var shapeCounts = [Int](repeating: 0, count: CorpusShape.allCases.count)
+
+  init(scanner: CorpusScanner) {
+    self.scanner = scanner
+    parser = CorpusRowParser(shape: scanner.configuration.shape)
+    limit = scanner.configuration.examplesPerDetector
+    detectors = scanner.configuration.detectors
+    ids = detectors.map(\.id)
+    byteDetectors = detectors.map { $0 as? any ByteDetector }
+    bytes = RowBytes(format: scanner.configuration.format)
+    detectorCounts = [Int](repeating: 0, count: detectors.count)
+    detectorExamples = [[RowReference]](repeating: [], count: detectors.count)
+  }
+
+  /// Counts a malformed line.
+  mutating func malformed(_ issue: LineIssue) {
+    p.lines += 1
+    p.malformed += 1
+    if p.issues.count < 100 { p.issues.append(issue) }
+    let id = DetectorID.malformed
+    p.counts[id, default: 0] += 1
+    if p.examples[id, default: []].count < limit {
+      p.examples[id, default: []].append(
+        RowReference(line: issue.line, id: "line-\(issue.line)", evidence: "\(issue.kind.code)"))
+    }
+  }
+
+  /// Runs the detectors and statistics on one line.
+  mutating func add(_ line: JSONLLine) {
+    if line.isBlank { return }
+    // Rows are read straight into `bytes` where they can be; otherwise (and for the
+    // malformed line's report) through `CorpusRowParser`.
+    var row: CorpusRow? = nil
+    var loaded = scanner.usesByteRows && bytes.load(line: line, shape: scanner.configuration.shape)
+    if !loaded {
+      switch parser.parse(line) {
+      case .failure(let issue):
+        malformed(issue)
+        return
+      case .success(let parsed):
+        row = parsed
+        loaded = scanner.usesByteRows && bytes.load(parsed)
+      }
+    }
+    func corpusRow() -> CorpusRow {
+      if let row { return row }
+      let made = bytes.corpusRow()
+      row = made
+      return made
+    }
+    p.lines += 1
+    p.rows += 1
+    shapeCounts[(row?.shape ?? bytes.shape).index] += 1
+    // Detectors read the row's bytes; a RowContext is made only when one cannot tell from
+    // bytes, or for the evidence of an example.
+    var context: RowContext? = nil
+    func rowContext() -> RowContext {
+      if let context { return context }
+      let made = RowContext(row: corpusRow(), format: scanner.configuration.format)
+      context = made
+      return made
+    }
+    var flagged = false
+    // Detectors are used in place through buffer pointers: copying an existential per row
+    // and detector would retain every array a detector holds.
+    byteDetectors.withUnsafeBufferPointer { fastDetectors in
+      detectors.withUnsafeBufferPointer { detectors in
+        for k in 0..<detectors.count {
+          var evidence: String? = nil
+          if loaded, fastDetectors[k] != nil, let hit = fastDetectors[k]!.flags(bytes, &scratch) {
+            guard hit else { continue }
+          } else {
+            guard let first = detectors[k].findings(in: rowContext()).first else { continue }
+            evidence = first.evidence
+          }
+          flagged = true
+          detectorCounts[k] += 1
+          if detectorExamples[k].count < limit {
+            evidence = evidence ?? detectors[k].findings(in: rowContext()).first?.evidence ?? ""
+            let id = loaded ? bytes.id : corpusRow().id
+            detectorExamples[k].append(RowReference(line: line.number, id: id, evidence: evidence ?? ""))
+          }
+        }
+      }
+    }
+    if flagged { p.flaggedLines.append(line.number) }
+    if loaded {
+      bytes.withStorage { all in
+        for opening in bytes.openings {
+          let text = UnsafeBufferPointer(rebasing: all[opening])
+          let key =
+            CorpusScanner.asciiHistogramKey(text) ?? CorpusScanner.histogramKey(String(decoding: text, as: UTF8.self)[...])
+          if !key.isEmpty { p.histogram[key, default: 0] += 1 }
+        }
+      }
+      if scanner.configuration.discovery { p.discovery.add(line: line.number, bytes: bytes, tally: &openingTally) }
+    } else {
+      let context = rowContext()
+      for opening in context.thinkOpenings {
+        let key = CorpusScanner.histogramKey(opening)
+        if !key.isEmpty { p.histogram[key, default: 0] += 1 }
+      }
+      if scanner.configuration.discovery { p.discovery.add(row: context) }
+    }
+    if scanner.configuration.exactDuplicates || scanner.configuration.nearDuplicates {
+      p.rowOffsets.append((line.number, line.offset))
+    }
+    if scanner.configuration.exactDuplicates {
+      let hash = loaded ? bytes.normalizedHash : normalizedHash(corpusRow().segments.map(\.text))
+      p.hashes.append((line.number, hash))
+    }
+    if scanner.configuration.nearDuplicates {
+      let text = loaded ? bytes.allText : corpusRow().allText
+      p.signatures.append((line.number, scanner.configuration.minHasher.signature(of: text)))
+    }
+  }
+
+  /// The pass's counts, with the per-index tallies folded in.
+  mutating func finish() -> ShardPass {
+    openingTally.flush(into: &p.discovery)
+    for k in detectors.indices where detectorCounts[k] > 0 {
+      p.counts[ids[k], default: 0] += detectorCounts[k]
+      p.examples[ids[k], default: []] += detectorExamples[k]
+    }
+    for (shape, n) in zip(CorpusShape.allCases, shapeCounts) where n > 0 { p.shapes[shape.rawValue] = n }
+    return p
   }
 }

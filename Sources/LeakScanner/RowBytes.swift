@@ -7,7 +7,7 @@ import EvalCore
 /// information (model text, reasoning blocks, openings, the text without tags) without making
 /// a `String` per piece. Anything that needs Character semantics (a non-ASCII character where
 /// whitespace is skipped) is left to ``RowContext``: ``load(_:)`` then returns `false`.
-final class RowBytes {
+struct RowBytes {
   /// Segment texts, back to back.
   private(set) var storage: [UInt8] = []
   /// The joined model text, when there are several model segments.
@@ -69,7 +69,7 @@ final class RowBytes {
   }
 
   /// Loads `row` (read with the buffer's format); `false` when the row needs ``RowContext`` (Character-level whitespace).
-  func load(_ row: CorpusRow) -> Bool {
+  mutating func load(_ row: CorpusRow) -> Bool {
     storage.removeAll(keepingCapacity: true)
     segments.removeAll(keepingCapacity: true)
     isModel.removeAll(keepingCapacity: true)
@@ -101,7 +101,7 @@ final class RowBytes {
   /// it, without making a `String`. `false` when the line is not a row that parses cleanly
   /// (malformed, a missing field, a key with an escape, a non-ASCII role…) or needs
   /// ``RowContext``: the caller then takes the `CorpusRow` path, which also reports why.
-  func load(line: JSONLLine, shape forced: CorpusShape?) -> Bool {
+  mutating func load(line: JSONLLine, shape forced: CorpusShape?) -> Bool {
     storage.removeAll(keepingCapacity: true)
     segments.removeAll(keepingCapacity: true)
     isModel.removeAll(keepingCapacity: true)
@@ -169,7 +169,9 @@ final class RowBytes {
         isModel.append(false)
         roleRanges.append(nil)
       }
-      guard let response = (5...9).lazy.compactMap({ string($0) }).first else { return false }
+      var found: Range<Int>? = nil
+      for key in 5...9 where found == nil { found = string(key) }
+      guard let response = found else { return false }
       segments.append(response)
       isModel.append(true)
       roleRanges.append(nil)
@@ -255,7 +257,7 @@ final class RowBytes {
 
   /// Everything but the segments: ASCII-ness, model text, reasoning layout, openings and the
   /// text without tags. `false` when the row needs ``RowContext``.
-  private func layOut() -> Bool {
+  private mutating func layOut() -> Bool {
     openings.removeAll(keepingCapacity: true)
     traceCount = 0
     isASCII = storage.withUnsafeBufferPointer { all in
@@ -330,7 +332,7 @@ final class RowBytes {
 
   /// Writes the text without tags: per trace, the blocks joined by newlines, a newline and
   /// the answer pieces (just the answer when there are no blocks); traces joined by newlines.
-  private func plainText() {
+  private mutating func plainText() {
     plainStore.removeAll(keepingCapacity: true)
     for t in 0..<traceCount {
       if t > 0 { plainStore.append(0x0A) }

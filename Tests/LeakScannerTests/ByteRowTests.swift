@@ -78,7 +78,7 @@ import Testing
       let row = try parsed.get()
       for format in [ReasoningFormat.think, .deepSeekR1] {
         let context = RowContext(row: row, format: format)
-        let bytes = RowBytes(format: format)
+        var bytes = RowBytes(format: format)
         var scratch = DetectionScratch()
         guard bytes.load(row) else { continue }
         for d in detectors {
@@ -99,7 +99,7 @@ import Testing
       let line = Self.row(i, &rng)
       let row = try parser.parse(JSONLLine(number: i + 1, offset: 0, bytes: Array(line.utf8)[...])).get()
       let context = RowContext(row: row, format: .think)
-      let bytes = RowBytes(format: .think)
+      var bytes = RowBytes(format: .think)
       guard bytes.load(row) else { continue }
       #expect(bytes.withModel { String(decoding: $0, as: UTF8.self) } == context.modelText)
       #expect(bytes.withPlain { String(decoding: $0, as: UTF8.self) } == context.plainModelText)
@@ -160,7 +160,7 @@ import Testing
       let line = JSONLLine(number: n + 1, offset: n * 100, bytes: bytesOfLine[...])
       for shape in [nil] + CorpusShape.allCases.map(Optional.some) {
         let parsed = CorpusRowParser(shape: shape).parse(line)
-        let bytes = RowBytes(format: .think)
+        var bytes = RowBytes(format: .think)
         let text = String(decoding: bytesOfLine, as: UTF8.self)
         guard bytes.load(line: line, shape: shape) else { continue }
         if shape == nil && n >= Self.awkwardLines.count { fast += 1 }
@@ -174,8 +174,9 @@ import Testing
         #expect(bytes.allText == row.allText)
         #expect(bytes.normalizedHash == normalizedHash(row.segments.map(\.text)))
         // Loading from the parsed row gives the same bytes-level view.
-        let other = RowBytes(format: .think)
-        #expect(other.load(row))
+        var other = RowBytes(format: .think)
+        let reloaded = other.load(row)
+        #expect(reloaded)
         #expect(other.withPlain { Array($0) } == bytes.withPlain { Array($0) })
         #expect(other.openings.count == bytes.openings.count)
         #expect(other.isASCII == bytes.isASCII)

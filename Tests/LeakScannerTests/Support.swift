@@ -39,7 +39,7 @@ func expectBytesAgree(
   sourceLocation: SourceLocation = #_sourceLocation
 ) {
   guard let fast = detector as? any ByteDetector else { return }
-  let bytes = RowBytes(format: format)
+  var bytes = RowBytes(format: format)
   var scratch = DetectionScratch()
   guard bytes.load(row), let answer = fast.flags(bytes, &scratch) else { return }
   #expect(
