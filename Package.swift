@@ -64,6 +64,12 @@ let package = Package(
     .testTarget(
       name: "FieldEvalCLITests", dependencies: ["fieldeval", "TestSupport"], swiftSettings: swiftSettings),
     .executableTarget(
+      name: "leak-scan-bench",
+      dependencies: ["LeakScanner"],
+      path: "Benchmarks/LeakScanBenchmark",
+      swiftSettings: swiftSettings
+    ),
+    .executableTarget(
       name: "llama-backend-bench",
       dependencies: ["LlamaBackend"],
       path: "Benchmarks/LlamaBenchmark",

@@ -309,6 +309,13 @@ package struct LiteralSet: Sendable {
     return v | (upper >> 2)
   }
 
+  /// The number of bytes set in a mask of high bits (as the other functions return): one
+  /// multiply instead of a population count, which compiles to a long portable sequence
+  /// without `-mpopcnt`.
+  @inlinable @inline(__always) public static func count(_ mask: UInt64) -> Int {
+    Int(((mask >> 7) &* ones) >> 56)
+  }
+
   /// The bytes of `v` in `lo...hi` (both below 0x80), exact for every byte whatever its
   /// neighbours; none of the bytes at or above 0x80 is set.
   @inlinable @inline(__always) public static func rangeMask(_ v: UInt64, _ lo: UInt8, _ hi: UInt8) -> UInt64 {

@@ -124,8 +124,8 @@ extension RunTogetherCheck {
     while i + 8 <= n {
       let v = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
       let space = SWAR.equalMask(v, 0x20) | SWAR.rangeMask(v, 0x09, 0x0D)
-      letters += (SWAR.rangeMask(v | SWAR.ones &* 0x20, 0x61, 0x7A)).nonzeroBitCount
-      words += (~space & SWAR.highs & (space << 8 | previousSpace)).nonzeroBitCount
+      letters += SWAR.count(SWAR.rangeMask(v | SWAR.ones &* 0x20, 0x61, 0x7A))
+      words += SWAR.count(~space & SWAR.highs & (space << 8 | previousSpace))
       previousSpace = space >> 56
       if space != 0 {
         // Words between two spaces of one chunk are under eight bytes.

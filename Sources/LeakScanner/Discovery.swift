@@ -429,23 +429,29 @@ public enum Discovery {
 /// Opening shapes counted during one scan pass, keyed by the bytes of the first three token
 /// shapes: rows that share a shape (the point of counting them) make no `String`.
 struct OpeningTally {
+  /// An opening shape's counts; its name is `names.keys[index]`.
   private struct Shape {
-    var shape: String
     var count = 0
     var lines: [Int] = []
     var text = ""
   }
   private var shapes: [Shape] = []
-  private var shapeIndex: [String: Int] = [:]
-  /// Joined token-shape bytes → (those bytes, indices of the opening's shapes).
-  private var cache: [UInt64: (key: [UInt8], shapes: [Int])] = [:]
+  /// Shape names (bytes) → index into `shapes`.
+  private var names = ByteKeyTable()
+  /// Joined token-shape bytes → the opening's shapes (one or two indices into `shapes`).
+  private var cache = ByteKeyTable()
+  private var cached: [(Int, Int)] = []
   private var scratch: [UInt8] = []
+  private var codeName: [UInt8] = []
+  /// Shapes already counted for the current row.
+  private var seen: [Int] = []
 
   /// Counts the openings of one row from their ASCII first lines (at most 60 bytes each).
   mutating func add(_ firstLines: [UnsafeBufferPointer<UInt8>], line: Int) {
-    var seen: [Int] = []
+    seen.removeAll(keepingCapacity: true)
     for first in firstLines where !first.isEmpty {
-      for index in shapes(of: first) where !seen.contains(index) {
+      let found = shapes(of: first)
+      for index in [found.0, found.1] where index >= 0 && !seen.contains(index) {
         seen.append(index)
         if shapes[index].count == 0 { shapes[index].text = String(decoding: first, as: UTF8.self) }
         shapes[index].count += 1
@@ -454,8 +460,9 @@ struct OpeningTally {
     }
   }
 
-  /// ``Discovery/openingShapes(_:)`` of an ASCII first line, as indices into `shapes`.
-  private mutating func shapes(of first: UnsafeBufferPointer<UInt8>) -> [Int] {
+  /// ``Discovery/openingShapes(_:)`` of an ASCII first line, as indices into `shapes` (-1 for
+  /// none).
+  private mutating func shapes(of first: UnsafeBufferPointer<UInt8>) -> (Int, Int) {
     // The first three words (split at spaces and tabs), shaped and joined by spaces.
     scratch.removeAll(keepingCapacity: true)
     var i = 0
@@ -472,35 +479,81 @@ struct OpeningTally {
       tokens += 1
       i = j
     }
-    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-    for b in scratch { hash = (hash ^ UInt64(b)) &* 0x100_0000_01b3 }
-    if let hit = cache[hash], hit.key == scratch { return hit.shapes }
-    // First sight (or a hash collision): the names `Discovery.openingShapes` gives, made from
-    // the shapes already on hand (the joined token shapes, and the first token's code form).
-    var names: [String] = []
+    let (entry, isNew) = cache.index(of: scratch)
+    if !isNew { return cached[entry] }
+    // First sight: the names `Discovery.openingShapes` gives (the joined token shapes, and the
+    // first token's code form), from the shapes already on hand.
+    var found = (-1, -1)
     if tokens > 0 {
-      names.append(String(decoding: scratch, as: UTF8.self))
-      let firstShape = String(decoding: scratch[..<firstTokenEnd], as: UTF8.self)
-      if tokens > 1 && Discovery.isCodeLike(firstShape) {
-        names.append((firstShape.hasSuffix(":") ? String(firstShape.dropLast()) : firstShape) + " …")
+      found.0 = shapeIndex(named: scratch)
+      let firstShape = scratch[..<firstTokenEnd]
+      if tokens > 1 && Self.isCodeLike(firstShape) {
+        codeName.removeAll(keepingCapacity: true)
+        codeName.append(contentsOf: firstShape.last == UInt8(ascii: ":") ? firstShape.dropLast() : firstShape)
+        codeName.append(contentsOf: " …".utf8)
+        found.1 = shapeIndex(named: codeName)
       }
     }
-    let indices = names.map { name -> Int in
-      if let index = shapeIndex[name] { return index }
-      shapes.append(Shape(shape: name))
-      shapeIndex[name] = shapes.count - 1
-      return shapes.count - 1
-    }
-    if cache[hash] == nil { cache[hash] = (scratch, indices) }
-    return indices
+    cached.append(found)
+    return found
+  }
+
+  private mutating func shapeIndex(named name: [UInt8]) -> Int {
+    let (index, isNew) = names.index(of: name)
+    if isNew { shapes.append(Shape()) }
+    return index
+  }
+
+  /// ``Discovery/isCodeLike(_:)`` on the bytes of a token shape.
+  static func isCodeLike(_ shape: ArraySlice<UInt8>) -> Bool {
+    shape.starts(with: "X#".utf8) || shape.first == UInt8(ascii: "[") || shape.contains(UInt8(ascii: "="))
+      || shape.starts(with: "<<".utf8) || shape.starts(with: "{{".utf8)
   }
 
   /// Adds the counts to `stats` (examples merge by line, as shards do).
   func flush(into stats: inout DiscoveryStats) {
-    for shape in shapes where shape.count > 0 {
-      stats.openings[shape.shape, default: 0] += shape.count
+    for (index, shape) in shapes.enumerated() where shape.count > 0 {
+      let name = String(decoding: names.keys[index], as: UTF8.self)
+      stats.openings[name, default: 0] += shape.count
       DiscoveryStats.mergeExample(
-        &stats.openingExamples, shape.shape, DiscoveryStats.Example(lines: shape.lines, text: shape.text))
+        &stats.openingExamples, name, DiscoveryStats.Example(lines: shape.lines, text: shape.text))
+    }
+  }
+}
+
+/// Byte strings numbered in order of first sight, in an open-addressing table (no `String`
+/// made and no `Hasher` run per lookup).
+struct ByteKeyTable {
+  /// The keys, by number.
+  private(set) var keys: [[UInt8]] = []
+  private var hashes: [UInt64] = []
+  private var slots = [Int32](repeating: -1, count: 1024)
+
+  /// The number of `key`, and whether it was added by this call.
+  mutating func index(of key: [UInt8]) -> (index: Int, isNew: Bool) {
+    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    for b in key { hash = (hash ^ UInt64(b)) &* 0x100_0000_01b3 }
+    let mask = slots.count - 1
+    var slot = Int(truncatingIfNeeded: mix64(hash)) & mask
+    while slots[slot] >= 0 {
+      let k = Int(slots[slot])
+      if hashes[k] == hash && keys[k] == key { return (k, false) }
+      slot = (slot + 1) & mask
+    }
+    slots[slot] = Int32(keys.count)
+    keys.append(key)
+    hashes.append(hash)
+    if keys.count * 2 > slots.count { grow() }
+    return (keys.count - 1, true)
+  }
+
+  private mutating func grow() {
+    slots = [Int32](repeating: -1, count: slots.count * 2)
+    let mask = slots.count - 1
+    for (k, hash) in hashes.enumerated() {
+      var slot = Int(truncatingIfNeeded: mix64(hash)) & mask
+      while slots[slot] >= 0 { slot = (slot + 1) & mask }
+      slots[slot] = Int32(k)
     }
   }
 }

@@ -208,6 +208,7 @@ import Testing
           $0 | ($1.element >= lo && $1.element <= hi ? 0x80 << (8 * UInt64($1.offset)) : 0)
         }
         #expect(SWAR.rangeMask(v, lo, hi) == expected, "\(bytes) in \(lo)...\(hi)")
+        #expect(SWAR.count(expected) == expected.nonzeroBitCount)
       }
       #expect(SWAR.hasByteBelow(v, 0x0E) == bytes.contains { $0 < 0x0E })
       let folded = bytes.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }

@@ -1,0 +1,33 @@
+// Times LeakScanner's library scan on one corpus (no CLI, no llama.cpp): the default detector
+// set on all cores, then on one thread. `leak-bench.sh` compares the CLI with the Python audit;
+// this is for profiling the hot path.
+//
+//   swift run -c release leak-scan-bench CORPUS.jsonl [threads]
+import Foundation
+import LeakScanner
+
+let arguments = CommandLine.arguments
+guard arguments.count >= 2 else {
+  FileHandle.standardError.write("usage: leak-scan-bench CORPUS.jsonl [threads]\n".data(using: .utf8)!)
+  exit(2)
+}
+let path = arguments[1]
+let threads = arguments.count > 2 ? Int(arguments[2]) ?? 1 : ProcessInfo.processInfo.activeProcessorCount
+let size = Double((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0)
+// LEAK_SKIP=id,id,... leaves detectors out (and `duplicates`, `discovery`), to see what each costs.
+let skip = Set((ProcessInfo.processInfo.environment["LEAK_SKIP"] ?? "").split(separator: ",").map(String.init))
+var configuration = ScanConfiguration()
+configuration.detectors.removeAll { skip.contains($0.id) }
+if skip.contains("duplicates") { configuration.exactDuplicates = false }
+if skip.contains("discovery") { configuration.discovery = false }
+let scanner = CorpusScanner(configuration: configuration)
+let clock = ContinuousClock()
+let start = clock.now
+let report = try await scanner.scan(path: path, parallelism: threads)
+let elapsed = clock.now - start
+let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+print(
+  String(
+    format: "%d rows, %d flagged, %.2f s, %.1f MB/s on %d threads", report.rows, report.flaggedRows, seconds,
+    size / 1e6 / seconds, threads))
+for d in report.detectors where d.rows > 0 { print("  \(d.id): \(d.rows)") }
