@@ -22,45 +22,72 @@ struct NormalizedHasher {
   private var pendingSpace = false
   private var started = false
   private var parts = 0
+  /// Whether the packed stream ends with a space taken from the last byte of a fast chunk:
+  /// right when more text follows, wrong when the text ends there. `undo*` is the state before
+  /// that chunk and its bytes, to hash the chunk's first seven bytes alone in that case.
+  private var endsWithSpace = false
+  private var undoHash: UInt64 = 0
+  private var undoPacked: UInt64 = 0
+  private var undoCount = 0
+  private var undoChunk: UInt64 = 0
 
-  @inline(__always) private mutating func push(_ b: UInt8) {
+  /// Appends byte `b` to the packed stream (`hash`, `packed`, `count`).
+  @inline(__always) private static func push(
+    _ b: UInt8, _ hash: inout UInt64, _ packed: inout UInt64, _ count: inout Int
+  ) {
     packed = packed << 8 | UInt64(b)
-    packedCount += 1
-    if packedCount == 8 {
+    count += 1
+    if count == 8 {
       hash = (hash ^ packed) &* 0x9E37_79B9_7F4A_7C15
       hash ^= hash >> 29
       packed = 0
-      packedCount = 0
+      count = 0
     }
   }
 
   /// Adds the next part's UTF-8 bytes.
   mutating func add(_ bytes: UnsafeBufferPointer<UInt8>) {
-    if parts > 0 { pendingSpace = started }  // the joining newline
+    if parts > 0 && !endsWithSpace { pendingSpace = started }  // the joining newline
     parts += 1
     guard let base = bytes.baseAddress else { return }
     let raw = UnsafeRawPointer(base)
-    let count = bytes.count
+    let n = bytes.count
+    // The state in locals, which the optimiser keeps in registers.
+    var hash = self.hash
+    var packed = self.packed
+    var count = self.packedCount
+    var pendingSpace = self.pendingSpace
+    var started = self.started
+    var endsWithSpace = self.endsWithSpace
+    var undo = (self.undoHash, self.undoPacked, self.undoCount, self.undoChunk)
     var i = 0
-    while i < count {
-      // Eight bytes at once when normalising leaves them as they are (but for case): no
-      // whitespace other than single spaces inside the chunk, none pending before it.
-      if !pendingSpace && i + 8 <= count {
+    while i < n {
+      // Eight bytes at once when no whitespace byte in them follows another whitespace byte
+      // (or the start of the text): each is then one space of the normalised text.
+      if i + 8 <= n {
         let v = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-        let spaces = SWAR.equalMask(v, 0x20)
-        if !SWAR.hasByteBelow(v, 0x0E) && spaces & 0x80 == 0 && spaces & (0x80 << 56) == 0
-          && spaces & (spaces << 8) == 0
-        {
-          started = true
-          let w = SWAR.foldASCIICase(v).byteSwapped
-          if packedCount == 0 {
-            hash = (hash ^ w) &* 0x9E37_79B9_7F4A_7C15
-          } else {
-            let c = UInt64(8 * packedCount)
-            hash = (hash ^ (packed << (64 - c) | w >> c)) &* 0x9E37_79B9_7F4A_7C15
-            packed = w & ((1 << c) - 1)
+        var ws = SWAR.equalMask(v, 0x20)
+        if SWAR.hasByteBelow(v, 0x0E) {
+          ws |= SWAR.equalMask(v, 0x0A) | SWAR.equalMask(v, 0x09) | SWAR.equalMask(v, 0x0D)
+        }
+        let before: UInt64 = pendingSpace || endsWithSpace || !started ? 0x80 : 0
+        if ws & (ws << 8 | before) == 0 {
+          if pendingSpace {
+            Self.push(0x20, &hash, &packed, &count)
+            pendingSpace = false
           }
+          started = true
+          // Whitespace bytes become spaces: clear them (their high bit is clear) and set 0x20.
+          let spread = (ws >> 7) &* 0xFF
+          let t = ((SWAR.foldASCIICase(v) & ~spread) | (spread & 0x2020_2020_2020_2020)).byteSwapped
+          undo = (hash, packed, count, t)
+          // Eight bytes without a branch on the alignment; `packed` is 0 when empty, so the
+          // shift by 64 (masked to 0) leaves it 0.
+          let c = UInt64(8 * count)
+          hash = (hash ^ (packed &<< (64 &- c) | t &>> c)) &* 0x9E37_79B9_7F4A_7C15
           hash ^= hash >> 29
+          packed = t & ((1 &<< c) &- 1)
+          endsWithSpace = ws >> 63 != 0
           i += 8
           continue
         }
@@ -68,20 +95,36 @@ struct NormalizedHasher {
       let b = base[i]
       i += 1
       if b == 0x20 || b == 0x0A || b == 0x09 || b == 0x0D {
-        pendingSpace = started
+        if !endsWithSpace { pendingSpace = started }
         continue
       }
       if pendingSpace {
-        push(0x20)
+        Self.push(0x20, &hash, &packed, &count)
         pendingSpace = false
       }
       started = true
-      push((b >= 0x41 && b <= 0x5A) ? b | 0x20 : b)
+      endsWithSpace = false
+      Self.push((b >= 0x41 && b <= 0x5A) ? b | 0x20 : b, &hash, &packed, &count)
     }
+    self.hash = hash
+    self.packed = packed
+    self.packedCount = count
+    self.pendingSpace = pendingSpace
+    self.started = started
+    self.endsWithSpace = endsWithSpace
+    (undoHash, undoPacked, undoCount, undoChunk) = undo
   }
 
   /// The hash of the parts added so far.
-  var value: UInt64 { mix64(hash ^ packed ^ UInt64(packedCount) << 56) }
+  var value: UInt64 {
+    var (hash, packed, count) = (self.hash, self.packed, packedCount)
+    if endsWithSpace {
+      // The space is trailing: hash the last fast chunk without it.
+      (hash, packed, count) = (undoHash, undoPacked, undoCount)
+      for k in 0..<7 { Self.push(UInt8(truncatingIfNeeded: undoChunk >> UInt64(56 - 8 * k)), &hash, &packed, &count) }
+    }
+    return mix64(hash ^ packed ^ UInt64(count) << 56)
+  }
 }
 
 @inline(__always) func mix64(_ x: UInt64) -> UInt64 {

@@ -258,6 +258,23 @@ extension NormalizedHashTests {
     return mix64(hash ^ packed ^ UInt64(count) << 56)
   }
 
+  /// Parts hash as their join by newlines, whatever whitespace ends a part or an
+  /// eight-byte chunk (the fast path leaves a chunk's last space pending until text follows).
+  @Test func partsAgreeWithTheSpecificationOfTheirJoin() {
+    let pieces = ["word", "Ab", "x", " ", "  ", "\n", "\t ", "seven77", "é", ". "]
+    var rng = SystemRandomNumberGenerator()
+    for _ in 0..<2000 {
+      let parts = (0..<Int.random(in: 1...3, using: &rng)).map { _ in
+        (0..<Int.random(in: 0...30, using: &rng)).map { _ in pieces.randomElement(using: &rng)! }.joined()
+      }
+      let joined = parts.joined(separator: "\n")
+      #expect(normalizedHash(parts) == reference(joined), "\(parts.debugDescription)")
+    }
+    // A text whose last eight bytes end in a space, and the same text without it.
+    #expect(normalizedHash("abcdefg abcdefg ") == normalizedHash("abcdefg abcdefg"))
+    #expect(normalizedHash(["abcdefg ", " x"]) == normalizedHash("abcdefg x"))
+  }
+
   @Test func fastPathsAgreeWithTheSpecificationOnRandomText() {
     let pieces = [
       "a", "B", "cd", "EFG", " ", "  ", "\n", "\t", "\r\n", "\u{0B}", "é", "日本", ".", "x y", "Zz",
