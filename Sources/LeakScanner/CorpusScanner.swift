@@ -48,8 +48,17 @@ public struct CorpusScanner: Sendable {
   /// ``histogramKey(_:)`` on bytes when the first 20 characters are plain ASCII (and the next
   /// byte cannot extend the 20th); `nil` otherwise.
   static func asciiHistogramKey(_ opening: UnsafeBufferPointer<UInt8>) -> String? {
-    guard let take = RowBytes.asciiCharacterPrefix(opening, 20) else { return nil }
-    return String(decoding: opening[..<take].map { $0 == 0x0A ? 0x20 : $0 }, as: UTF8.self)
+    var key: [UInt8] = []
+    guard asciiHistogramKey(opening, into: &key) else { return nil }
+    return String(decoding: key, as: UTF8.self)
+  }
+
+  /// Writes the bytes of ``asciiHistogramKey(_:)`` into `key`; `false` when it is `nil`.
+  static func asciiHistogramKey(_ opening: UnsafeBufferPointer<UInt8>, into key: inout [UInt8]) -> Bool {
+    guard let take = RowBytes.asciiCharacterPrefix(opening, 20) else { return false }
+    key.removeAll(keepingCapacity: true)
+    for b in opening[..<take] { key.append(b == 0x0A ? 0x20 : b) }
+    return true
   }
 
   /// The findings of the per-row detectors for one parsed row.
@@ -305,6 +314,10 @@ struct PassWorker {
   var detectorCounts: [Int]
   var detectorExamples: [[RowReference]]
   var shapeCounts = [Int](repeating: 0, count: CorpusShape.allCases.count)
+  // Opening-histogram keys of plain ASCII openings, by their bytes.
+  var histogramKeys = ByteKeyTable()
+  var histogramCounts: [Int] = []
+  var histogramKey: [UInt8] = []
 
   init(scanner: CorpusScanner) {
     self.scanner = scanner
@@ -394,9 +407,16 @@ struct PassWorker {
       bytes.withStorage { all in
         for opening in bytes.openings {
           let text = UnsafeBufferPointer(rebasing: all[opening])
-          let key =
-            CorpusScanner.asciiHistogramKey(text) ?? CorpusScanner.histogramKey(String(decoding: text, as: UTF8.self)[...])
-          if !key.isEmpty { p.histogram[key, default: 0] += 1 }
+          // Plain ASCII keys are counted by their bytes; made into Strings once, at the end.
+          if CorpusScanner.asciiHistogramKey(text, into: &histogramKey) {
+            guard !histogramKey.isEmpty else { continue }
+            let (index, isNew) = histogramKeys.index(of: histogramKey)
+            if isNew { histogramCounts.append(0) }
+            histogramCounts[index] += 1
+          } else {
+            let key = CorpusScanner.histogramKey(String(decoding: text, as: UTF8.self)[...])
+            if !key.isEmpty { p.histogram[key, default: 0] += 1 }
+          }
         }
       }
       if scanner.configuration.discovery { p.discovery.add(line: line.number, bytes: bytes, tally: &openingTally) }
@@ -424,6 +444,9 @@ struct PassWorker {
   /// The pass's counts, with the per-index tallies folded in.
   mutating func finish() -> ShardPass {
     openingTally.flush(into: &p.discovery)
+    for (key, n) in zip(histogramKeys.keys, histogramCounts) {
+      p.histogram[String(decoding: key, as: UTF8.self), default: 0] += n
+    }
     for k in detectors.indices where detectorCounts[k] > 0 {
       p.counts[ids[k], default: 0] += detectorCounts[k]
       p.examples[ids[k], default: []] += detectorExamples[k]

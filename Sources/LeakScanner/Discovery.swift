@@ -104,18 +104,13 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
   /// when their first lines are plain ASCII.
   mutating func add(line: Int, bytes: RowBytes, tally: inout OpeningTally) {
     bytes.withStorage { all in
-      var firstLines: [UnsafeBufferPointer<UInt8>] = []
-      var plain = true
-      for opening in bytes.openings {
-        let text = UnsafeBufferPointer(rebasing: all[opening])
-        guard let end = Self.asciiFirstLineEnd(of: text) else {
-          plain = false
-          break
-        }
-        firstLines.append(UnsafeBufferPointer(rebasing: text[..<end]))
-      }
+      let plain = bytes.openings.allSatisfy { Self.asciiFirstLineEnd(of: UnsafeBufferPointer(rebasing: all[$0])) != nil }
       if plain {
-        tally.add(firstLines, line: line)
+        tally.startRow()
+        for opening in bytes.openings {
+          let text = UnsafeBufferPointer(rebasing: all[opening])
+          tally.add(UnsafeBufferPointer(rebasing: text[..<Self.asciiFirstLineEnd(of: text)!]), line: line)
+        }
       } else {
         addOpenings(
           bytes.openings.map {
@@ -146,8 +141,10 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
   /// (``RowBytes/asciiCharacterPrefix(_:_:)``); `nil` otherwise.
   static func asciiFirstLineEnd(of opening: UnsafeBufferPointer<UInt8>) -> Int? {
     let limit = min(240, opening.count)
-    var end = 0
-    while end < limit && opening[end] != 0x0A { end += 1 }
+    var end = limit
+    if let base = opening.baseAddress, let hit = memchr(base, 0x0A, limit) {
+      end = UnsafeRawPointer(hit) - UnsafeRawPointer(base)
+    }
     return RowBytes.asciiCharacterPrefix(UnsafeBufferPointer(rebasing: opening[..<end]), 60)
   }
 
@@ -446,18 +443,23 @@ struct OpeningTally {
   /// Shapes already counted for the current row.
   private var seen: [Int] = []
 
-  /// Counts the openings of one row from their ASCII first lines (at most 60 bytes each).
-  mutating func add(_ firstLines: [UnsafeBufferPointer<UInt8>], line: Int) {
-    seen.removeAll(keepingCapacity: true)
-    for first in firstLines where !first.isEmpty {
-      let found = shapes(of: first)
-      for index in [found.0, found.1] where index >= 0 && !seen.contains(index) {
-        seen.append(index)
-        if shapes[index].count == 0 { shapes[index].text = String(decoding: first, as: UTF8.self) }
-        shapes[index].count += 1
-        if shapes[index].lines.count < 5 { shapes[index].lines.append(line) }
-      }
-    }
+  /// Starts a row: its openings' shapes are counted once per row.
+  mutating func startRow() { seen.removeAll(keepingCapacity: true) }
+
+  /// Counts one opening of the current row from its ASCII first line (at most 60 bytes).
+  mutating func add(_ first: UnsafeBufferPointer<UInt8>, line: Int) {
+    guard !first.isEmpty else { return }
+    let found = shapes(of: first)
+    count(found.0, first, line)
+    count(found.1, first, line)
+  }
+
+  private mutating func count(_ index: Int, _ first: UnsafeBufferPointer<UInt8>, _ line: Int) {
+    guard index >= 0, !seen.contains(index) else { return }
+    seen.append(index)
+    if shapes[index].count == 0 { shapes[index].text = String(decoding: first, as: UTF8.self) }
+    shapes[index].count += 1
+    if shapes[index].lines.count < 5 { shapes[index].lines.append(line) }
   }
 
   /// ``Discovery/openingShapes(_:)`` of an ASCII first line, as indices into `shapes` (-1 for

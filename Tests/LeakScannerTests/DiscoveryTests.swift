@@ -41,7 +41,8 @@ import Testing
     var byStrings = DiscoveryStats()
     for (i, line) in lines.enumerated() {
       let bytes = Array(line.utf8)
-      bytes.withUnsafeBufferPointer { tally.add([$0], line: i + 1) }
+      tally.startRow()
+      bytes.withUnsafeBufferPointer { tally.add($0, line: i + 1) }
       byStrings.addOpenings([line], line: i + 1)
     }
     tally.flush(into: &byBytes)
