@@ -65,7 +65,7 @@ let package = Package(
       name: "FieldEvalCLITests", dependencies: ["fieldeval", "TestSupport"], swiftSettings: swiftSettings),
     .executableTarget(
       name: "leak-scan-bench",
-      dependencies: ["LeakScanner"],
+      dependencies: ["LeakScanner", "EvalCore"],
       path: "Benchmarks/LeakScanBenchmark",
       swiftSettings: swiftSettings
     ),

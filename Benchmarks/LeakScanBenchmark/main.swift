@@ -3,6 +3,7 @@
 // this is for profiling the hot path.
 //
 //   swift run -c release leak-scan-bench CORPUS.jsonl [threads]
+import EvalCore
 import Foundation
 import LeakScanner
 
@@ -12,6 +13,31 @@ guard arguments.count >= 2 else {
   exit(2)
 }
 let path = arguments[1]
+if ProcessInfo.processInfo.environment["LEAK_MICRO"] != nil {
+  // The shared text checks alone on each line's bytes, in memory, best of five.
+  let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map { Array($0.utf8) }
+  let bytes = Double(lines.reduce(0) { $0 + $1.count })
+  func time(_ name: String, _ body: ([UInt8]) -> Bool) {
+    var best = Double.infinity
+    var hits = 0
+    for _ in 0..<5 {
+      let clock = ContinuousClock()
+      let start = clock.now
+      hits = 0
+      for line in lines where body(line) { hits += 1 }
+      let d = clock.now - start
+      best = min(best, Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)
+    }
+    print(String(format: "%-14@ %6.3f ns/byte  %d hits", name as NSString, best * 1e9 / bytes, hits))
+  }
+  let runTogether = RunTogetherCheck()
+  time("run-together") { line in line.withUnsafeBufferPointer { runTogether.flags(in: $0) } }
+  let repetition = RepetitionCheck()
+  var scratch: [UInt64] = []
+  time("repetition") { line in line.withUnsafeBufferPointer { repetition.flags(in: $0, scratch: &scratch) } }
+  time("isASCII") { line in line.withUnsafeBufferPointer { ByteSearch.isASCII($0) } }
+  exit(0)
+}
 let threads = arguments.count > 2 ? Int(arguments[2]) ?? 1 : ProcessInfo.processInfo.activeProcessorCount
 let size = Double((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0)
 // LEAK_SKIP=id,id,... leaves detectors out (and `duplicates`, `discovery`), to see what each costs.

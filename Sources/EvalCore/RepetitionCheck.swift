@@ -60,9 +60,18 @@ public struct RepetitionCheck: Sendable, Hashable, Codable {
   /// Whether ``detect(in:)`` finds a loop in UTF-8 `bytes`, without building the finding;
   /// `scratch` holds the word hashes and is reused between calls.
   package func flags(in bytes: UnsafeBufferPointer<UInt8>, scratch: inout [UInt64]) -> Bool {
-    scratch.removeAll(keepingCapacity: true)
-    words(in: bytes) { hash, _ in scratch.append(hash) }
-    return scratch.withUnsafeBufferPointer { longestLoop($0) } != nil
+    // At most one word per two bytes: the hashes are written through a pointer (an append
+    // per word would check the array's uniqueness and capacity each time).
+    let most = (bytes.count + 1) / 2
+    if scratch.count < most { scratch = [UInt64](repeating: 0, count: max(most, 2 * scratch.count)) }
+    return scratch.withUnsafeMutableBufferPointer { out -> Bool in
+      var n = 0
+      words(in: bytes) { hash, _ in
+        out[n] = hash
+        n += 1
+      }
+      return longestLoop(UnsafeBufferPointer(rebasing: out[..<n])) != nil
+    }
   }
 
   /// The longest qualifying loop over word hashes `h`: its period, first word and length in words.
@@ -126,9 +135,11 @@ public struct RepetitionCheck: Sendable, Hashable, Codable {
       // Eight bytes at a time while they stay inside the word.
       while i + 8 <= n {
         let v = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-        let separators =
-          SWAR.equalMask(v, 0x20) | SWAR.equalMask(v, 0x0A) | SWAR.equalMask(v, 0x09)
-          | SWAR.equalMask(v, 0x0D)
+        var separators = SWAR.equalMask(v, 0x20)
+        // Tabs, newlines and carriage returns are rarer: looked for when a byte is that low.
+        if SWAR.hasByteBelow(v, 0x0E) {
+          separators |= SWAR.equalMask(v, 0x0A) | SWAR.equalMask(v, 0x09) | SWAR.equalMask(v, 0x0D)
+        }
         if separators == 0 {
           hash =
             (hash ^ SWAR.foldASCIICase(v).byteSwapped) &* 0x9E37_79B9_7F4A_7C15

@@ -108,23 +108,23 @@ extension RunTogetherCheck {
     let raw = UnsafeRawPointer(base)
     let n = bytes.count
     var words = 0
-    var letters = 0
     var long = WordTally(minWordLetters: minWordLetters)
     var lastSpace = -1  // offset of the last whitespace byte
     var previousSpace: UInt64 = 0x80  // the byte before the chunk was whitespace (or the start)
     // A macro-like helper taking its state as arguments: a nested function capturing `long`
-    // would box it and check exclusive access dynamically on every call.
+    // would box it and check exclusive access dynamically on every call. The rare long word
+    // is fed out of line, so the chunk loop keeps no tally in registers.
+    let minLetters = minWordLetters
     @inline(__always) func endWord(at end: Int, _ lastSpace: Int, _ long: inout WordTally) {
       // Words shorter than the minimum cannot be suspicious; only their counts matter.
-      guard end - lastSpace - 1 >= long.minWordLetters else { return }
-      for k in (lastSpace + 1)..<end { long.feedASCII(base[k], offset: k) }
-      long.endWord()
+      guard end - lastSpace - 1 >= minLetters else { return }
+      Self.feedLongWord(base, lastSpace + 1, end, &long)
     }
     var i = 0
     while i + 8 <= n {
       let v = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-      let space = SWAR.equalMask(v, 0x20) | SWAR.rangeMask(v, 0x09, 0x0D)
-      letters += SWAR.count(SWAR.rangeMask(v | SWAR.ones &* 0x20, 0x61, 0x7A))
+      var space = SWAR.equalMask(v, 0x20)
+      if SWAR.hasByteBelow(v, 0x0E) { space |= SWAR.rangeMask(v, 0x09, 0x0D) }
       words += SWAR.count(~space & SWAR.highs & (space << 8 | previousSpace))
       previousSpace = space >> 56
       if space != 0 {
@@ -144,14 +144,42 @@ extension RunTogetherCheck {
       } else {
         if afterSpace { words += 1 }
         afterSpace = false
-        if b | 0x20 >= 0x61 && b | 0x20 <= 0x7A { letters += 1 }
       }
       i += 1
     }
     endWord(at: n, lastSpace, &long)
     if long.suspiciousLetters >= minRunTogetherLetters && long.suspiciousWords > 0 { return true }
-    // ASCII words are all spaced, so every letter counts for the ratio.
-    return letters >= minLettersForRatio && Double(max(0, words - 1)) / Double(letters) < minSpaceRatio
+    // ASCII words are all spaced, so every letter counts for the ratio. There are at most `n`
+    // letters: letters are counted only when that bound leaves the ratio test open.
+    let gaps = Double(max(0, words - 1))
+    guard n >= minLettersForRatio, gaps / Double(n) < minSpaceRatio else { return false }
+    let letters = Self.asciiLetters(bytes)
+    return letters >= minLettersForRatio && gaps / Double(letters) < minSpaceRatio
+  }
+
+  /// Feeds the ASCII word at `start..<end` of `base` to `long`.
+  @inline(never) fileprivate static func feedLongWord(
+    _ base: UnsafePointer<UInt8>, _ start: Int, _ end: Int, _ long: inout WordTally
+  ) {
+    for k in start..<end { long.feedASCII(base[k], offset: k) }
+    long.endWord()
+  }
+
+  /// The number of ASCII letters in `bytes`, eight bytes at a time.
+  static func asciiLetters(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
+    guard let base = bytes.baseAddress else { return 0 }
+    let raw = UnsafeRawPointer(base)
+    var letters = 0
+    var i = 0
+    while i + 8 <= bytes.count {
+      letters += SWAR.count(SWAR.rangeMask(raw.loadUnaligned(fromByteOffset: i, as: UInt64.self) | SWAR.ones &* 0x20, 0x61, 0x7A))
+      i += 8
+    }
+    while i < bytes.count {
+      if base[i] | 0x20 >= 0x61 && base[i] | 0x20 <= 0x7A { letters += 1 }
+      i += 1
+    }
+    return letters
   }
 }
 
