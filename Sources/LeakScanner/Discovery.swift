@@ -533,8 +533,7 @@ struct ByteKeyTable {
 
   /// The number of `key`, and whether it was added by this call.
   mutating func index(of key: [UInt8]) -> (index: Int, isNew: Bool) {
-    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-    for b in key { hash = (hash ^ UInt64(b)) &* 0x100_0000_01b3 }
+    let hash = Self.hash(key)
     let mask = slots.count - 1
     var slot = Int(truncatingIfNeeded: mix64(hash)) & mask
     while slots[slot] >= 0 {
@@ -547,6 +546,25 @@ struct ByteKeyTable {
     hashes.append(hash)
     if keys.count * 2 > slots.count { grow() }
     return (keys.count - 1, true)
+  }
+
+  /// A hash of `key`, eight bytes at a time.
+  private static func hash(_ key: [UInt8]) -> UInt64 {
+    key.withUnsafeBytes { raw in
+      var hash = UInt64(raw.count) &* 0x9E37_79B9_7F4A_7C15
+      var i = 0
+      while i + 8 <= raw.count {
+        hash = (hash ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0xBF58_476D_1CE4_E5B9
+        hash ^= hash >> 31
+        i += 8
+      }
+      var tail: UInt64 = 0
+      while i < raw.count {
+        tail = tail << 8 | UInt64(raw[i])
+        i += 1
+      }
+      return hash ^ tail
+    }
   }
 
   private mutating func grow() {
