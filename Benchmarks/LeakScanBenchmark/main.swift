@@ -41,7 +41,8 @@ if ProcessInfo.processInfo.environment["LEAK_MICRO"] != nil {
 let threads = arguments.count > 2 ? Int(arguments[2]) ?? 1 : ProcessInfo.processInfo.activeProcessorCount
 let size = Double((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0)
 // LEAK_SKIP=id,id,... leaves detectors out (and `duplicates`, `discovery`), to see what each costs.
-let skip = Set((ProcessInfo.processInfo.environment["LEAK_SKIP"] ?? "").split(separator: ",").map(String.init))
+let skip = Set(
+  (ProcessInfo.processInfo.environment["LEAK_SKIP"] ?? "").split(separator: ",").map(String.init))
 var configuration = ScanConfiguration()
 configuration.detectors.removeAll { skip.contains($0.id) }
 if skip.contains("duplicates") { configuration.exactDuplicates = false }

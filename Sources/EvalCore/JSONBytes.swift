@@ -152,7 +152,8 @@ package struct JSONBytes {
       try p.walkMembers { p, key in
         guard let key, let k = Self.index(of: key, in: keys) else { return false }
         if listKeys.contains(k), p.base[p.i] == UInt8(ascii: "[") {
-          let elements = try p.rowList(list: k, elementKeys: elementKeys, storage: &storage, members: &members, ok: &ok)
+          let elements = try p.rowList(
+            list: k, elementKeys: elementKeys, storage: &storage, members: &members, ok: &ok)
           members.append(RowMember(key: k, list: -1, element: -1, kind: .array, range: 0..<elements))
         } else {
           members.append(try p.rowValue(key: k, list: -1, element: -1, storage: &storage))
@@ -463,7 +464,8 @@ package struct JSONBytes {
     let end = Self.plainRunEnd(base, from: start, count: count)
     if end < count && base[end] == UInt8(ascii: "\"") {
       i = end + 1
-      return build ? String(decoding: UnsafeBufferPointer(start: base + start, count: end - start), as: UTF8.self) : nil
+      return build
+        ? String(decoding: UnsafeBufferPointer(start: base + start, count: end - start), as: UTF8.self) : nil
     }
     var out: [UInt8] = []
     try string(into: &out, build: build)

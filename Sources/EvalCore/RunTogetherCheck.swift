@@ -172,7 +172,8 @@ extension RunTogetherCheck {
     var letters = 0
     var i = 0
     while i + 8 <= bytes.count {
-      letters += SWAR.count(SWAR.rangeMask(raw.loadUnaligned(fromByteOffset: i, as: UInt64.self) | SWAR.ones &* 0x20, 0x61, 0x7A))
+      letters += SWAR.count(
+        SWAR.rangeMask(raw.loadUnaligned(fromByteOffset: i, as: UInt64.self) | SWAR.ones &* 0x20, 0x61, 0x7A))
       i += 8
     }
     while i < bytes.count {

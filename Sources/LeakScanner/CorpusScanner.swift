@@ -419,7 +419,9 @@ struct PassWorker {
           }
         }
       }
-      if scanner.configuration.discovery { p.discovery.add(line: line.number, bytes: bytes, tally: &openingTally) }
+      if scanner.configuration.discovery {
+        p.discovery.add(line: line.number, bytes: bytes, tally: &openingTally)
+      }
     } else {
       let context = rowContext()
       for opening in context.thinkOpenings {

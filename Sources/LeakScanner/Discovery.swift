@@ -104,7 +104,9 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
   /// when their first lines are plain ASCII.
   mutating func add(line: Int, bytes: RowBytes, tally: inout OpeningTally) {
     bytes.withStorage { all in
-      let plain = bytes.openings.allSatisfy { Self.asciiFirstLineEnd(of: UnsafeBufferPointer(rebasing: all[$0])) != nil }
+      let plain = bytes.openings.allSatisfy {
+        Self.asciiFirstLineEnd(of: UnsafeBufferPointer(rebasing: all[$0])) != nil
+      }
       if plain {
         tally.startRow()
         for opening in bytes.openings {

@@ -121,7 +121,9 @@ struct NormalizedHasher {
     if endsWithSpace {
       // The space is trailing: hash the last fast chunk without it.
       (hash, packed, count) = (undoHash, undoPacked, undoCount)
-      for k in 0..<7 { Self.push(UInt8(truncatingIfNeeded: undoChunk >> UInt64(56 - 8 * k)), &hash, &packed, &count) }
+      for k in 0..<7 {
+        Self.push(UInt8(truncatingIfNeeded: undoChunk >> UInt64(56 - 8 * k)), &hash, &packed, &count)
+      }
     }
     return mix64(hash ^ packed ^ UInt64(count) << 56)
   }

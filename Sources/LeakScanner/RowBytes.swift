@@ -90,7 +90,8 @@ struct RowBytes {
 
   // The keys ``load(line:shape:)`` reads: the indices below are positions in these lists.
   private static let keys: [[UInt8]] = [
-    "id", "messages", "conversations", "text", "prompt", "response", "completion", "output", "answer", "chosen",
+    "id", "messages", "conversations", "text", "prompt", "response", "completion", "output", "answer",
+    "chosen",
   ].map { Array($0.utf8) }
   private static let elementKeys: [[UInt8]] = ["role", "content", "from", "value"].map { Array($0.utf8) }
   private static let modelRoles: [[UInt8]] = [
@@ -109,7 +110,9 @@ struct RowBytes {
     roleRanges.removeAll(keepingCapacity: true)
     sourceRow = nil
     let parsed = line.content.withUnsafeBufferPointer { buffer in
-      guard ByteSearch.isASCII(buffer) || String(validating: buffer, as: UTF8.self) != nil else { return false }
+      guard ByteSearch.isASCII(buffer) || String(validating: buffer, as: UTF8.self) != nil else {
+        return false
+      }
       return JSONBytes.rowMembers(
         buffer, keys: Self.keys, listKeys: [1, 2], elementKeys: Self.elementKeys, storage: &storage,
         members: &members)
@@ -139,7 +142,9 @@ struct RowBytes {
         idBytes.append(contentsOf: storage[m.range])
         idFound = true
       } else if m.kind == .number {
-        line.content.withUnsafeBufferPointer { idBytes.append(contentsOf: UnsafeBufferPointer(rebasing: $0[m.range])) }
+        line.content.withUnsafeBufferPointer {
+          idBytes.append(contentsOf: UnsafeBufferPointer(rebasing: $0[m.range]))
+        }
         idFound = true
       }
     }
@@ -215,7 +220,8 @@ struct RowBytes {
     let rows = texts.indices.map { i -> RowSegment in
       let role: String
       if let range = roleRanges[i] {
-        role = String(decoding: storage[range].map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }, as: UTF8.self)
+        role = String(
+          decoding: storage[range].map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }, as: UTF8.self)
       } else {
         role = shape == .text ? "text" : isModel[i] ? "response" : "prompt"
       }
@@ -250,7 +256,8 @@ struct RowBytes {
       let role = UnsafeBufferPointer(rebasing: all[range])
       guard ByteSearch.isASCII(role) else { return nil }
       return Self.modelRoles.contains { name in
-        name.count == role.count && zip(name, role).allSatisfy { $0 == ($1 >= 0x41 && $1 <= 0x5A ? $1 | 0x20 : $1) }
+        name.count == role.count
+          && zip(name, role).allSatisfy { $0 == ($1 >= 0x41 && $1 <= 0x5A ? $1 | 0x20 : $1) }
       }
     }
   }

@@ -144,7 +144,9 @@ import Testing
   @Test func wordStartModeFindsEveryMatchAtAWordStart() {
     var rng = SystemRandomNumberGenerator()
     let needles = ["duplicate of", "diversify ", "vary ", "note to self", "same as "]
-    let pieces = ["duplicate of", "Diversify ", "VARY ", "note to self", "same as ", "x", "_", "9", " ", "é", "—", "\n"]
+    let pieces = [
+      "duplicate of", "Diversify ", "VARY ", "note to self", "same as ", "x", "_", "9", " ", "é", "—", "\n",
+    ]
     for ignoringCase in [true, false] {
       let set = LiteralSet(needles, ignoringASCIICase: ignoringCase)
       for _ in 0..<2000 {

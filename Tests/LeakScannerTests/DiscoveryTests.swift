@@ -25,7 +25,8 @@ import Testing
   /// The opening tally names shapes from bytes; they must be the names `openingShapes` gives.
   @Test func openingTallyCountsTheShapesOfTheStringPath() {
     let tokens = [
-      "A4", "A4:", "E12b", "[variant", "3]", "persona=lawyer", "Okay,", "so", "12", "<<seed>>", "{{t}}:", "Let's",
+      "A4", "A4:", "E12b", "[variant", "3]", "persona=lawyer", "Okay,", "so", "12", "<<seed>>", "{{t}}:",
+      "Let's",
       "x", "ABC12:", "spice", "combinator:",
     ]
     var rng = SystemRandomNumberGenerator()
@@ -50,4 +51,3 @@ import Testing
     #expect(byBytes.openings.keys.contains("X# …"))
   }
 }
-
