@@ -74,8 +74,12 @@ public struct CorpusScanner: Sendable {
   func pass(path: String, range: Range<Int>?) throws -> ShardPass {
     let reader = JSONLReader(path: path, maxLineBytes: configuration.maxLineBytes, byteRange: range)
     var worker = PassWorker(scanner: self)
+    // The row buffer is kept apart from the worker: passed `inout`, it is read while the
+    // worker's tallies change without being copied (a copy retains each of its arrays and
+    // makes the next row's writes reallocate them).
+    var bytes = RowBytes(format: configuration.format)
     try reader.forEachLine { line in
-      worker.add(line)
+      worker.add(line, &bytes)
     } onOversizedLine: { issue in
       worker.malformed(issue)
     }
@@ -304,9 +308,12 @@ struct PassWorker {
   let limit: Int
   let detectors: [any Detector]
   let ids: [String]
-  let byteDetectors: [(any ByteDetector)?]
+  /// ``ByteDetector/flags(_:_:)`` of the detectors that answer from bytes, as closures (a
+  /// method call on an existential copies it, retaining what it holds, on every row), and for
+  /// each detector its index there (or -1).
+  let byteFlags: [(borrowing RowBytes, inout DetectionScratch) -> Bool?]
+  let byteIndex: [Int]
   var p = ShardPass()
-  var bytes: RowBytes
   var scratch = DetectionScratch()
   var openingTally = OpeningTally()
   // Per-detector counts and examples by index, and rows per layout, folded into `p` at the end
@@ -325,10 +332,20 @@ struct PassWorker {
     limit = scanner.configuration.examplesPerDetector
     detectors = scanner.configuration.detectors
     ids = detectors.map(\.id)
-    byteDetectors = detectors.map { $0 as? any ByteDetector }
-    bytes = RowBytes(format: scanner.configuration.format)
+    var fast: [(borrowing RowBytes, inout DetectionScratch) -> Bool?] = []
+    byteIndex = detectors.map { detector in
+      guard let byteDetector = detector as? any ByteDetector else { return -1 }
+      fast.append(Self.flags(of: byteDetector))
+      return fast.count - 1
+    }
+    byteFlags = fast
     detectorCounts = [Int](repeating: 0, count: detectors.count)
     detectorExamples = [[RowReference]](repeating: [], count: detectors.count)
+  }
+
+  /// The detector's `flags`, with the detector opened once.
+  private static func flags(of detector: some ByteDetector) -> (borrowing RowBytes, inout DetectionScratch) -> Bool? {
+    { bytes, scratch in detector.flags(bytes, &scratch) }
   }
 
   /// Counts a malformed line.
@@ -345,7 +362,7 @@ struct PassWorker {
   }
 
   /// Runs the detectors and statistics on one line.
-  mutating func add(_ line: JSONLLine) {
+  mutating func add(_ line: JSONLLine, _ bytes: inout RowBytes) {
     if line.isBlank { return }
     // Rows are read straight into `bytes` where they can be; otherwise (and for the
     // malformed line's report) through `CorpusRowParser`.
@@ -382,11 +399,11 @@ struct PassWorker {
     var flagged = false
     // Detectors are used in place through buffer pointers: copying an existential per row
     // and detector would retain every array a detector holds.
-    byteDetectors.withUnsafeBufferPointer { fastDetectors in
+    byteFlags.withUnsafeBufferPointer { byteFlags in
       detectors.withUnsafeBufferPointer { detectors in
         for k in 0..<detectors.count {
           var evidence: String? = nil
-          if loaded, fastDetectors[k] != nil, let hit = fastDetectors[k]!.flags(bytes, &scratch) {
+          if loaded, byteIndex[k] >= 0, let hit = byteFlags[byteIndex[k]](bytes, &scratch) {
             guard hit else { continue }
           } else {
             guard let first = detectors[k].findings(in: rowContext()).first else { continue }
@@ -404,8 +421,9 @@ struct PassWorker {
     }
     if flagged { p.flaggedLines.append(line.number) }
     if loaded {
-      bytes.withStorage { all in
-        for opening in bytes.openings {
+      let openings = bytes.openings
+      bytes.storage.withUnsafeBufferPointer { all in
+        for opening in openings {
           let text = UnsafeBufferPointer(rebasing: all[opening])
           // Plain ASCII keys are counted by their bytes; made into Strings once, at the end.
           if CorpusScanner.asciiHistogramKey(text, into: &histogramKey) {
