@@ -35,6 +35,21 @@ if ProcessInfo.processInfo.environment["LEAK_MICRO"] != nil {
   let repetition = RepetitionCheck()
   var scratch: [UInt64] = []
   time("repetition") { line in line.withUnsafeBufferPointer { repetition.flags(in: $0, scratch: &scratch) } }
+  let anchors = LiteralSet(
+    [
+      "duplicate of", "same as ", "diversify ", "vary ", "avoid repeating ", "note to self", "generator note",
+      "pipeline note", "internal note", "regenerate this ", "rewrite of ", "paraphrase of ", "variation of ",
+    ], ignoringASCIICase: true)
+  time("anchors") { line in
+    var found = false
+    line.withUnsafeBufferPointer { buffer in
+      anchors.forEachMatch(in: buffer, wordStartsOnly: true) { _, _ in
+        found = true
+        return true
+      }
+    }
+    return found
+  }
   time("isASCII") { line in line.withUnsafeBufferPointer { ByteSearch.isASCII($0) } }
   exit(0)
 }
@@ -55,6 +70,6 @@ let elapsed = clock.now - start
 let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
 print(
   String(
-    format: "%d rows, %d flagged, %.2f s, %.1f MB/s on %d threads", report.rows, report.flaggedRows, seconds,
+    format: "%d rows, %d flagged, %.3f s, %.1f MB/s on %d threads", report.rows, report.flaggedRows, seconds,
     size / 1e6 / seconds, threads))
 for d in report.detectors where d.rows > 0 { print("  \(d.id): \(d.rows)") }

@@ -119,6 +119,7 @@ package struct LiteralSet: Sendable {
       sharedFirstByte = Int32(b)
     }
     needlesStartWords = self.needles.allSatisfy { $0.count >= 4 && Self.isWordByte($0[0]) }
+    needlesStartLetters = self.needles.allSatisfy { $0.count >= 4 && $0[0] | 0x20 >= 0x61 && $0[0] | 0x20 <= 0x7A }
     for (i, n) in self.needles.enumerated() where !n.isEmpty {
       if n.count < 4 {
         short.append(i)
@@ -134,6 +135,8 @@ package struct LiteralSet: Sendable {
   package let isEmpty: Bool
   /// Whether every needle is four bytes or more and starts with a word byte.
   private var needlesStartWords = false
+  /// Whether every needle is four bytes or more and starts with an ASCII letter.
+  private var needlesStartLetters = false
 
   /// Whether `b` is an ASCII word byte, `[0-9A-Za-z_]`.
   @inline(__always) package static func isWordByte(_ b: UInt8) -> Bool {
@@ -184,9 +187,11 @@ package struct LiteralSet: Sendable {
         var previousWord: UInt64 = 0  // high bit set when the byte before the chunk is a word byte
         while i + 8 <= count {
           let v = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+          let letters = SWAR.rangeMask(v | 0x2020_2020_2020_2020, 0x61, 0x7A)
+          // When every needle starts with a letter, letters after a non-letter are examined: a
+          // superset of the word starts that can match (after a digit or `_` is allowed).
           let word =
-            SWAR.rangeMask(v | 0x2020_2020_2020_2020, 0x61, 0x7A) | SWAR.rangeMask(v, 0x30, 0x39)
-            | SWAR.equalMask(v, 0x5F)
+            needlesStartLetters ? letters : letters | SWAR.rangeMask(v, 0x30, 0x39) | SWAR.equalMask(v, 0x5F)
           var starts = word & ~(word << 8 | previousWord)
           previousWord = word >> 56
           while starts != 0 {

@@ -540,7 +540,7 @@ struct ByteKeyTable {
     var slot = Int(truncatingIfNeeded: mix64(hash)) & mask
     while slots[slot] >= 0 {
       let k = Int(slots[slot])
-      if hashes[k] == hash && keys[k] == key { return (k, false) }
+      if hashes[k] == hash && Self.equal(keys[k], key) { return (k, false) }
       slot = (slot + 1) & mask
     }
     slots[slot] = Int32(keys.count)
@@ -548,6 +548,13 @@ struct ByteKeyTable {
     hashes.append(hash)
     if keys.count * 2 > slots.count { grow() }
     return (keys.count - 1, true)
+  }
+
+  /// Whether two keys hold the same bytes (by `memcmp`; `==` on arrays compares element by
+  /// element).
+  private static func equal(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+    a.count == b.count
+      && a.withUnsafeBytes { x in b.withUnsafeBytes { y in a.isEmpty || memcmp(x.baseAddress!, y.baseAddress!, a.count) == 0 } }
   }
 
   /// A hash of `key`, eight bytes at a time.
