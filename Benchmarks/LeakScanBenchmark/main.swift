@@ -73,3 +73,10 @@ print(
     format: "%d rows, %d flagged, %.3f s, %.1f MB/s on %d threads", report.rows, report.flaggedRows, seconds,
     size / 1e6 / seconds, threads))
 for d in report.detectors where d.rows > 0 { print("  \(d.id): \(d.rows)") }
+if ProcessInfo.processInfo.environment["LEAK_ENCODE"] != nil {
+  let e = JSONEncoder()
+  e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+  let t0 = clock.now
+  let data = try e.encode(report)
+  print("JSON report: \(data.count) bytes in \(clock.now - t0)")
+}
