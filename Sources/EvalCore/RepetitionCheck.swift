@@ -41,7 +41,7 @@ public struct RepetitionCheck: Sendable, Hashable, Codable {
     hashes.reserveCapacity(text.utf8.count / 5)
     var text = text
     text.withUTF8 { bytes in
-      words(in: bytes) { hash, range in
+      Self.words(in: bytes) { hash, range in
         hashes.append(hash)
         ranges.append(range)
       }
@@ -66,7 +66,7 @@ public struct RepetitionCheck: Sendable, Hashable, Codable {
     if scratch.count < most { scratch = [UInt64](repeating: 0, count: max(most, 2 * scratch.count)) }
     return scratch.withUnsafeMutableBufferPointer { out -> Bool in
       var n = 0
-      words(in: bytes) { hash, _ in
+      Self.words(in: bytes) { hash, _ in
         out[n] = hash
         n += 1
       }
@@ -115,7 +115,7 @@ public struct RepetitionCheck: Sendable, Hashable, Codable {
 
   /// Calls `body` with a hash and UTF-8 offset range of each word (case-folded for ASCII).
   /// Words of up to eight bytes hash without collisions; longer ones mix eight bytes at a time.
-  func words(in buffer: UnsafeBufferPointer<UInt8>, _ body: (UInt64, Range<Int>) -> Void) {
+  static func words(in buffer: UnsafeBufferPointer<UInt8>, _ body: (UInt64, Range<Int>) -> Void) {
     guard let base = buffer.baseAddress else { return }
     let raw = UnsafeRawPointer(base)
     let n = buffer.count

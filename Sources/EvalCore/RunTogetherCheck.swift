@@ -148,11 +148,32 @@ extension RunTogetherCheck {
       i += 1
     }
     endWord(at: n, lastSpace, &long)
+    return decide(long, words: words, bytes)
+  }
+
+  /// ``flags(in:)`` from `words`, the statistics of `bytes` read for both this check and the
+  /// repetition check: only the long words are examined here.
+  package func flags(in bytes: UnsafeBufferPointer<UInt8>, words: WordStatistics) -> Bool {
+    guard minWordLetters >= WordStatistics.longWordBytes, !words.containsOtherSpace, let base = bytes.baseAddress,
+      ByteSearch.isASCII(bytes) || Self.nonASCIIIsPunctuation(bytes)
+    else {
+      return flags(in: bytes)
+    }
+    var long = WordTally(minWordLetters: minWordLetters)
+    for range in words.longWords where range.count >= minWordLetters {
+      Self.feedLongWord(base, range.lowerBound, range.upperBound, &long)
+    }
+    return decide(long, words: words.count, bytes)
+  }
+
+  /// The verdict of the eight-bytes-at-a-time paths from the long words' tally and the word
+  /// count of the ASCII (or symbols-only) text `bytes`.
+  private func decide(_ long: WordTally, words: Int, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
     if long.suspiciousLetters >= minRunTogetherLetters && long.suspiciousWords > 0 { return true }
-    // ASCII words are all spaced, so every letter counts for the ratio. There are at most `n`
-    // letters: letters are counted only when that bound leaves the ratio test open.
+    // ASCII words are all spaced, so every letter counts for the ratio. There are at most
+    // `bytes.count` letters: letters are counted only when that bound leaves the test open.
     let gaps = Double(max(0, words - 1))
-    guard n >= minLettersForRatio, gaps / Double(n) < minSpaceRatio else { return false }
+    guard bytes.count >= minLettersForRatio, gaps / Double(bytes.count) < minSpaceRatio else { return false }
     let letters = Self.asciiLetters(bytes)
     return letters >= minLettersForRatio && gaps / Double(letters) < minSpaceRatio
   }

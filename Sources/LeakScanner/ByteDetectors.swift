@@ -4,6 +4,17 @@ import EvalCore
 struct DetectionScratch {
   /// Word hashes for the repetition check.
   var hashes: [UInt64] = []
+  /// The words of the current row's text without tags, when `wordsRead`: the scan reads them
+  /// once per row for the detectors that say ``ByteDetector/readsWords`` (repetition and
+  /// run-together), which otherwise read the text on their own.
+  var words = WordStatistics()
+  var wordsRead = false
+
+  /// Reads the words of `bytes`' text without tags for this row.
+  mutating func readWords(of bytes: borrowing RowBytes) {
+    bytes.withPlain { words.read($0) }
+    wordsRead = true
+  }
 }
 
 /// A built-in detector that can tell from a row's bytes whether it flags the row.
@@ -15,6 +26,13 @@ protocol ByteDetector: Detector {
   /// Whether ``Detector/findings(in:)`` is non-empty for the row in `bytes`, or `nil` when only the
   /// `String` path can tell.
   func flags(_ bytes: RowBytes, _ scratch: inout DetectionScratch) -> Bool?
+
+  /// Whether ``flags(_:_:)`` uses the row's word statistics when the scratch holds them.
+  var readsWords: Bool { get }
+}
+
+extension ByteDetector {
+  var readsWords: Bool { false }
 }
 
 extension RuleDetector: ByteDetector {
@@ -123,8 +141,11 @@ enum DesignatorMatcher {
 
 extension RunTogetherDetector: ByteDetector {
   func flags(_ bytes: RowBytes, _ scratch: inout DetectionScratch) -> Bool? {
-    bytes.withPlain { check.flags(in: $0) }
+    guard scratch.wordsRead else { return bytes.withPlain { check.flags(in: $0) } }
+    return bytes.withPlain { check.flags(in: $0, words: scratch.words) }
   }
+
+  var readsWords: Bool { true }
 }
 
 extension MojibakeDetector: ByteDetector {
@@ -145,8 +166,11 @@ extension ScriptDriftDetector: ByteDetector {
 
 extension RepetitionDetector: ByteDetector {
   func flags(_ bytes: RowBytes, _ scratch: inout DetectionScratch) -> Bool? {
-    bytes.withPlain { check.flags(in: $0, scratch: &scratch.hashes) }
+    guard scratch.wordsRead else { return bytes.withPlain { check.flags(in: $0, scratch: &scratch.hashes) } }
+    return check.flags(words: scratch.words)
   }
+
+  var readsWords: Bool { true }
 }
 
 extension ThinkStructureDetector: ByteDetector {

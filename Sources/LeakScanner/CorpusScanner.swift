@@ -313,6 +313,8 @@ struct PassWorker {
   /// each detector its index there (or -1).
   let byteFlags: [(borrowing RowBytes, inout DetectionScratch) -> Bool?]
   let byteIndex: [Int]
+  /// Whether two or more byte detectors read the row's words (then they are read once).
+  let sharesWords: Bool
   var p = ShardPass()
   var scratch = DetectionScratch()
   var openingTally = OpeningTally()
@@ -333,12 +335,15 @@ struct PassWorker {
     detectors = scanner.configuration.detectors
     ids = detectors.map(\.id)
     var fast: [(borrowing RowBytes, inout DetectionScratch) -> Bool?] = []
+    var wordReaders = 0
     byteIndex = detectors.map { detector in
       guard let byteDetector = detector as? any ByteDetector else { return -1 }
       fast.append(Self.flags(of: byteDetector))
+      if byteDetector.readsWords { wordReaders += 1 }
       return fast.count - 1
     }
     byteFlags = fast
+    sharesWords = wordReaders > 1
     detectorCounts = [Int](repeating: 0, count: detectors.count)
     detectorExamples = [[RowReference]](repeating: [], count: detectors.count)
   }
@@ -397,6 +402,8 @@ struct PassWorker {
       return made
     }
     var flagged = false
+    scratch.wordsRead = false
+    if loaded && sharesWords { scratch.readWords(of: bytes) }
     // Detectors are used in place through buffer pointers: copying an existential per row
     // and detector would retain every array a detector holds.
     byteFlags.withUnsafeBufferPointer { byteFlags in

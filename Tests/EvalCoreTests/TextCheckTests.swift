@@ -84,7 +84,7 @@ import Testing
       var found: [(UInt64, String)] = []
       let utf8 = Array(text.utf8)
       utf8.withUnsafeBufferPointer { bytes in
-        RepetitionCheck().words(in: bytes) { hash, range in
+        RepetitionCheck.words(in: bytes) { hash, range in
           found.append((hash, String(decoding: utf8[range], as: UTF8.self)))
         }
       }

@@ -259,11 +259,12 @@ import Testing
     let words = [
       "the", "claim", "thecourtheldthattheclaimwasanticipated", "Smith", "a1", "x", "\n", "\t", "é",
       "camelCaseWordsRunTogetherButFine", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "<｜end▁of▁sentence｜>", "—", "€",
-      "\u{00A0}", "日本", "\u{3000}", "ｘ", "word｜word",
+      "\u{00A0}", "日本", "\u{3000}", "ｘ", "word｜word", "\u{0B}", "\u{0C}", "\r",
     ]
     let runTogether = RunTogetherCheck()
     let repetition = RepetitionCheck()
     var scratch: [UInt64] = []
+    var statistics = WordStatistics()
     for _ in 0..<3000 {
       let n = Int.random(in: 0...120, using: &rng)
       var text = (0..<n).map { _ in words.randomElement(using: &rng)! }.joined(
@@ -277,6 +278,10 @@ import Testing
       utf8.withUnsafeBufferPointer { bytes in
         #expect(runTogether.flags(in: bytes) == expectedRunTogether, "\(text)")
         #expect(repetition.flags(in: bytes, scratch: &scratch) == expectedLoop, "\(text)")
+        // The same answers from the words read once for both checks.
+        statistics.read(bytes)
+        #expect(runTogether.flags(in: bytes, words: statistics) == expectedRunTogether, "\(text)")
+        #expect(repetition.flags(words: statistics) == expectedLoop, "\(text)")
       }
     }
   }
