@@ -143,21 +143,33 @@ struct CleanCommand: AsyncParsableCommand {
   var auditOut: String?
 
   func run() async throws {
-    let paths = [corpus, cleanOut, quarantineOut, auditOut].compactMap { $0 }.map {
-      URL(fileURLWithPath: $0).standardizedFileURL.path
-    }
-    guard Set(paths).count == paths.count else {
+    if auditOut != nil && !repair { throw ValidationError("--audit-out records repairs: give it with --repair") }
+    let audit = repair ? (auditOut ?? cleanOut + ".audit.jsonl") : nil
+    guard Self.distinctFiles([corpus, cleanOut, quarantineOut] + (audit.map { [$0] } ?? [])) else {
       throw ValidationError(
-        "the corpus, --clean-out, --quarantine-out and --audit-out must be different files")
+        "the corpus, --clean-out, --quarantine-out and the audit file must be different files")
     }
     let cleaner = CorpusCleaner(
       configuration: try options.configuration(), acceptDiscovered: options.acceptDiscovered, repair: repair)
-    let audit = repair ? (auditOut ?? cleanOut + ".audit.jsonl") : nil
     let (summary, _) = try await cleaner.clean(
       path: corpus, cleanOut: cleanOut, quarantineOut: quarantineOut, auditOut: audit)
     print(
       "lines: \(summary.lines)  clean: \(summary.clean) (repaired \(summary.repaired))  quarantined: \(summary.quarantined) (malformed \(summary.malformed))"
     )
     if let audit, repair { print("audit: \(audit)") }
+  }
+
+  /// Whether `paths` name different files: compared after resolving symbolic links, and for
+  /// files that exist by device and inode too (a hard link is the same file under another name).
+  static func distinctFiles(_ paths: [String]) -> Bool {
+    let resolved = paths.map { URL(fileURLWithPath: $0).resolvingSymlinksInPath().standardizedFileURL.path }
+    guard Set(resolved).count == resolved.count else { return false }
+    var identities = Set<[UInt64]>()
+    for path in resolved {
+      var st = stat()
+      guard stat(path, &st) == 0 else { continue }
+      guard identities.insert([UInt64(st.st_dev), UInt64(st.st_ino)]).inserted else { return false }
+    }
+    return true
   }
 }

@@ -76,7 +76,9 @@ import Testing
     .split(separator: "\n").count
     #expect(try count(clean) + count(quarantine) == input)
     #expect(try count(audit) > 0)
-    #expect(!FileManager.default.fileExists(atPath: dir.path(".clean.jsonl.partial-0")))
+    // Nothing is left beside the outputs (no part files of the atomic writes).
+    let left = try FileManager.default.contentsOfDirectory(atPath: URL(fileURLWithPath: clean).deletingLastPathComponent().path)
+    #expect(left.sorted() == ["audit.jsonl", "clean.jsonl", "quarantine.jsonl"])
   }
 
   @Test func usageAndInputErrorsExitTwo() throws {
@@ -91,5 +93,29 @@ import Testing
     #expect(rulesError.stderr.contains("rules.yaml:2:"))
     let same = try CLI.run(["clean", corpus, "--clean-out", corpus, "--quarantine-out", dir.path("q.jsonl")])
     #expect(same.status == 2)
+  }
+
+  /// An output that is the corpus under another name (a symbolic or hard link) is refused
+  /// before anything is written: the corpus stays as it was.
+  @Test func cleanRefusesToOverwriteTheCorpusThroughALink() throws {
+    let dir = TempDir()
+    let text = (0..<4).map { "{\"id\":\"\($0)\",\"text\":\"row \($0)\"}" }.joined(separator: "\n") + "\n"
+    let data = dir.file("data.jsonl", text)
+    let symlink = dir.path("link.jsonl")
+    try FileManager.default.createSymbolicLink(atPath: symlink, withDestinationPath: data)
+    let hardlink = dir.path("hard.jsonl")
+    try FileManager.default.linkItem(atPath: data, toPath: hardlink)
+    for (corpusPath, out) in [(symlink, data), (data, symlink), (hardlink, data), (data, hardlink)] {
+      let r = try CLI.run(["clean", corpusPath, "--clean-out", out, "--quarantine-out", dir.path("q.jsonl")])
+      #expect(r.status == 2, "\(corpusPath) → \(out)")
+      #expect(r.stderr.contains("must be different files"))
+      #expect(try String(contentsOfFile: data, encoding: .utf8) == text)
+    }
+    let audit = try CLI.run([
+      "clean", data, "--clean-out", dir.path("c.jsonl"), "--quarantine-out", dir.path("q.jsonl"), "--audit-out",
+      dir.path("a.jsonl"),
+    ])
+    #expect(audit.status == 2)
+    #expect(audit.stderr.contains("--repair"))
   }
 }
