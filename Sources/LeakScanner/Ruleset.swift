@@ -55,6 +55,8 @@ public enum Ruleset {
   static func apply(_ root: YAMLNode, to base: ScanConfiguration) throws -> ScanConfiguration {
     var config = base
     var disabled = Set<String>()
+    let known = Set(
+      ScanConfiguration.defaultDetectors().map(\.id) + [DetectorID.exactDuplicate, DetectorID.nearDuplicate])
     var requireThink = true
     var template: ChatTemplateTokens? = nil
     var drift = ScriptDriftCheck()
@@ -107,7 +109,14 @@ public enum Ruleset {
         {
           switch k {
           case "disable":
-            for item in try v.sequence() { disabled.insert(try item.string()) }
+            for item in try v.sequence() {
+              let id = try item.string()
+              guard known.contains(id) else {
+                throw item.error(
+                  "cannot disable unknown detector '\(id)'; known: \(known.sorted().joined(separator: ", "))")
+              }
+              disabled.insert(id)
+            }
           case "require_think": requireThink = try v.bool()
           case "exact_duplicates": config.exactDuplicates = try v.bool()
           case "near_duplicates":
@@ -120,7 +129,10 @@ public enum Ruleset {
                 let t = try nv.double()
                 guard t > 0, t <= 1 else { throw nv.error("threshold must be in (0, 1]") }
                 config.nearDuplicateThreshold = t
-              default: config.minHasher.shingleWords = try nv.int()
+              default:
+                let words = try nv.int()
+                guard words >= 1 else { throw nv.error("shingle_words must be at least 1") }
+                config.minHasher.shingleWords = words
               }
             }
           case "discovery":
@@ -129,8 +141,10 @@ public enum Ruleset {
             {
               switch dk {
               case "enabled": config.discovery = try dv.bool()
-              case "min_share": config.discoveryMinShare = try dv.double()
-              default: config.discoveryHighConfidenceShare = try dv.double()
+              default:
+                let share = try dv.double()
+                guard share > 0, share <= 1 else { throw dv.error("\(dk) must be a share in (0, 1]") }
+                if dk == "min_share" { config.discoveryMinShare = share } else { config.discoveryHighConfidenceShare = share }
               }
             }
           default:
@@ -156,16 +170,15 @@ public enum Ruleset {
           }
         }
       default:
-        rules = try value.sequence("a list of rules").map(parseRule)
+        for item in try value.sequence("a list of rules") {
+          let rule = try parseRule(item)
+          // Ids name the rows a rule flags in every report: one rule, one id.
+          guard !known.contains(rule.id), !rules.contains(where: { $0.id == rule.id }) else {
+            throw item.error("rule id '\(rule.id)' is already used by \(known.contains(rule.id) ? "a built-in detector" : "another rule")")
+          }
+          rules.append(rule)
+        }
       }
-    }
-    let known = Set(
-      ScanConfiguration.defaultDetectors().map(\.id) + [DetectorID.exactDuplicate, DetectorID.nearDuplicate])
-    if let unknown = disabled.first(where: { !known.contains($0) }) {
-      throw LeakScannerError.invalidRule(
-        file: root.file, line: nil, column: nil,
-        reason:
-          "cannot disable unknown detector '\(unknown)'; known: \(known.sorted().joined(separator: ", "))")
     }
     if disabled.contains(DetectorID.exactDuplicate) { config.exactDuplicates = false }
     if disabled.contains(DetectorID.nearDuplicate) { config.nearDuplicates = false }
@@ -229,10 +242,19 @@ public enum Ruleset {
 
   /// YAML for rules accepted from discovery, to append under `rules:` of a ruleset.
   public static func yaml(for candidates: [DiscoveryCandidate]) -> String {
+    guard !candidates.isEmpty else { return "rules: []\n" }
     var out = "rules:\n"
+    var ids = Set<String>()
     for c in candidates {
-      let rule = c.rule()
+      var rule = c.rule()
       guard case .regex(let p) = rule.matcher else { continue }
+      // Two shapes can make the same id (punctuation becomes `-`): number the later ones.
+      var n = 2
+      let base = rule.id
+      while !ids.insert(rule.id).inserted {
+        rule.id = "\(base)-\(n)"
+        n += 1
+      }
       let escaped = p.source.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(
         of: "\"", with: "\\\"")
       out += "  - id: \(rule.id)\n"

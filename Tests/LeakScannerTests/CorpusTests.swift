@@ -65,6 +65,13 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
     let yaml = Ruleset.yaml(for: [candidate])
     let config = try Ruleset.parse(yaml, file: "accepted.yaml")
     #expect(config.detectors.contains { $0.id == rule.id })
+    // Shapes that make the same id get numbered ids; no candidates make a loadable file.
+    var other = candidate
+    other.kind = .repeatedLine
+    let both = try Ruleset.parse(Ruleset.yaml(for: [candidate, other]), file: "both.yaml")
+    #expect(both.detectors.contains { $0.id == rule.id } && both.detectors.contains { $0.id == rule.id + "-2" })
+    let none = try Ruleset.parse(Ruleset.yaml(for: []), file: "none.yaml")
+    #expect(none.detectors.map(\.id) == ScanConfiguration().detectors.map(\.id))
   }
 }
 
@@ -261,5 +268,20 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
     #expect(error("rules:\n  - { id: x }\n").contains("exactly one of 'literal' or 'regex'"))
     #expect(
       error("detector:\n  disable: []\n").hasPrefix("rules.yaml:1:1: invalid rule: unknown key 'detector'"))
+  }
+
+  /// Values that would break a scan, and ids that would make two rows of one report, are
+  /// refused where they stand.
+  @Test func refusesValuesAndIdsThatWouldBreakAScan() {
+    #expect(error("detectors:\n  disable:\n    - run-together\n    - nope\n").hasPrefix("rules.yaml:4:7:"))
+    #expect(
+      error("detectors:\n  near_duplicates: { shingle_words: 0 }\n").contains("shingle_words must be at least 1"))
+    #expect(error("detectors:\n  discovery: { min_share: -5 }\n").contains("min_share must be a share"))
+    #expect(error("detectors:\n  discovery: { high_confidence_share: 7 }\n").contains("high_confidence_share"))
+    let twice = "rules:\n  - { id: x, literal: a }\n  - { id: x, literal: b }\n"
+    #expect(error(twice).hasPrefix("rules.yaml:3:"))
+    #expect(error(twice).contains("already used by another rule"))
+    #expect(error("rules:\n  - { id: scaffold-prefix, literal: a }\n").contains("a built-in detector"))
+    #expect(error("rules:\n  - { id: y, literal: a }\n") == "no error")
   }
 }
