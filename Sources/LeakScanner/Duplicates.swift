@@ -1,4 +1,5 @@
 @_spi(FieldEvalInternal) import EvalCore
+import Foundation
 
 /// A 64-bit hash of the row's text, lower-cased (ASCII) with whitespace runs folded to one
 /// space and none at the ends, so rows that differ only in case or spacing hash alike.
@@ -142,7 +143,9 @@ public struct MinHasher: Sendable, Hashable, Codable {
   public var shingleWords: Int
   /// Number of hash functions (= bands × rowsPerBand). Default 64.
   public var permutations: Int
-  /// LSH bands. Default 8 (8 rows per band: candidates from about 0.77 Jaccard up).
+  /// LSH bands. Default 8 (8 rows per band: a pair at 0.8 Jaccard becomes a candidate with
+  /// probability 0.77). A scan uses more when its near-duplicate threshold needs them
+  /// (``banded(forThreshold:)``).
   public var bands: Int
 
   /// Creates a hasher.
@@ -185,6 +188,20 @@ public struct MinHasher: Sendable, Hashable, Codable {
     return mins.map { UInt16(truncatingIfNeeded: $0 >> 48) }
   }
 
+  /// This hasher with at least as many bands as a pair at Jaccard similarity `threshold` needs
+  /// to become a candidate with probability 0.75 or more (`1 - (1 - t^r)^b`, `r` rows in each
+  /// of `b` bands): the default 8 bands suit 0.8, a threshold of 0.5 takes 32. More bands find
+  /// more candidates (each is checked against the threshold) and hold more bucket entries.
+  public func banded(forThreshold threshold: Double) -> MinHasher {
+    var out = self
+    for b in 1...permutations where permutations % b == 0 && b >= bands {
+      let r = Double(permutations / b)
+      out.bands = b
+      if 1 - pow(1 - pow(threshold, r), Double(b)) >= 0.75 { break }
+    }
+    return out
+  }
+
   /// Hashes of each band of a signature (the LSH bucket keys).
   public func bandKeys(_ signature: [UInt16]) -> [UInt64] {
     let rows = permutations / bands
@@ -218,7 +235,7 @@ package struct DuplicateIndex {
   let threshold: Double
 
   package init(hasher: MinHasher, threshold: Double) {
-    self.hasher = hasher
+    self.hasher = hasher.banded(forThreshold: threshold)
     self.threshold = threshold
   }
 

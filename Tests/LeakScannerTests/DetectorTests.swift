@@ -287,3 +287,55 @@ extension NormalizedHashTests {
     }
   }
 }
+
+@Suite struct NearDuplicateTests {
+  /// A text of `n` distinct words and a copy with every `stride`-th word replaced.
+  func pair(_ n: Int, stride: Int, seed: Int) -> (String, String) {
+    let words = (0..<n).map { "w\(seed)x\($0)" }
+    let changed = words.enumerated().map { $0.offset % stride == 0 ? "other\(seed)y\($0.offset)" : $0.element }
+    return (words.joined(separator: " "), changed.joined(separator: " "))
+  }
+
+  /// The exact Jaccard similarity of the 3-word shingles.
+  func jaccard(_ a: String, _ b: String) -> Double {
+    func shingles(_ s: String) -> Set<String> {
+      let w = s.split(separator: " ")
+      return Set((0...(w.count - 3)).map { w[$0..<($0 + 3)].joined(separator: " ") })
+    }
+    let (x, y) = (shingles(a), shingles(b))
+    return Double(x.intersection(y).count) / Double(x.union(y).count)
+  }
+
+  /// Rows near each other at the threshold are found; rows far below it are never flagged.
+  @Test(arguments: [(0.8, 40, 6), (0.5, 20, 2)])
+  func findsPairsAboveTheThresholdAndNoneFarBelow(threshold: Double, closeStride: Int, farStride: Int) {
+    let hasher = MinHasher()
+    var index = DuplicateIndex(hasher: hasher, threshold: threshold)
+    var found = 0
+    var line = 0
+    for seed in 0..<100 {
+      let (a, b) = pair(120, stride: closeStride, seed: seed)
+      #expect(jaccard(a, b) > threshold + 0.05)
+      line += 1
+      _ = index.nearDuplicate(signature: hasher.signature(of: a), line: line)
+      line += 1
+      if index.nearDuplicate(signature: hasher.signature(of: b), line: line) != nil { found += 1 }
+    }
+    #expect(found >= 90, "found \(found) of 100 at threshold \(threshold)")
+    var far = DuplicateIndex(hasher: hasher, threshold: threshold)
+    for seed in 100..<200 {
+      let (a, b) = pair(120, stride: farStride, seed: seed)
+      #expect(jaccard(a, b) < threshold - 0.25)
+      line += 1
+      _ = far.nearDuplicate(signature: hasher.signature(of: a), line: line)
+      line += 1
+      #expect(far.nearDuplicate(signature: hasher.signature(of: b), line: line) == nil)
+    }
+  }
+
+  @Test func bandsFollowTheThreshold() {
+    #expect(MinHasher().banded(forThreshold: 0.8).bands == 8)
+    #expect(MinHasher().banded(forThreshold: 0.5).bands == 32)
+    #expect(MinHasher(bands: 16).banded(forThreshold: 0.9).bands == 16)
+  }
+}
