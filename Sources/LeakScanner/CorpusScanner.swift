@@ -199,13 +199,14 @@ public struct CorpusScanner: Sendable {
     var mergeState: ScanReport.MergeState? = nil
     if shard != nil {
       mergeState = ScanReport.MergeState(
-        flaggedLines: perRowFlagged, rowHashes: total.hashes.map { [UInt64($0.line), $0.hash] },
+        flaggedLines: perRowFlagged, rowHashes: Self.hashRecords(total.hashes, offsets: total.rowOffsets),
         signatures: configuration.nearDuplicates ? total.signatures.map(\.signature) : nil,
         signatureLines: configuration.nearDuplicates ? total.signatures.map(\.line) : nil,
         discovery: total.discovery, nearDuplicateThreshold: configuration.nearDuplicateThreshold,
         minHasher: configuration.minHasher, exactDuplicates: configuration.exactDuplicates,
         nearDuplicates: configuration.nearDuplicates, discoveryMinShare: configuration.discoveryMinShare,
-        discoveryHighConfidenceShare: configuration.discoveryHighConfidenceShare)
+        discoveryHighConfidenceShare: configuration.discoveryHighConfidenceShare,
+        configuration: configuration.fingerprint, fileSize: (try? JSONLReader(path: file).fileSize()))
     }
     let report = ScanReport(
       file: file, shard: shard.map { "\($0.k)/\($0.n)" }, lines: total.lines, rows: total.rows,
@@ -214,6 +215,15 @@ public struct CorpusScanner: Sendable {
       detectors: detectors, openingHistogram: total.histogram, discovered: candidates, shapes: total.shapes,
       mergeState: mergeState)
     return (report, duplicateFindings)
+  }
+
+  /// `[line, hash, offset]` of each row (both lists hold every row in line order when exact
+  /// duplicates are on).
+  static func hashRecords(_ hashes: [(line: Int, hash: UInt64)], offsets: [(line: Int, offset: Int)]) -> [[UInt64]] {
+    guard hashes.count == offsets.count else { return hashes.map { [UInt64($0.line), $0.hash] } }
+    return zip(hashes, offsets).map { h, o in
+      o.line == h.line ? [UInt64(h.line), h.hash, UInt64(o.offset)] : [UInt64(h.line), h.hash]
+    }
   }
 
   /// Whether the ascending array `lines` holds `line`.

@@ -59,6 +59,19 @@ public struct ScanConfiguration: Sendable {
     self.examplesPerDetector = examplesPerDetector
   }
 
+  /// A description of every setting that changes a scan's counts, compared by
+  /// ``ShardMerger`` so that shards scanned with other settings are refused.
+  package var fingerprint: String {
+    let detectorList = detectors.map { "\($0.id)=\($0.summary)" }.joined(separator: ";")
+    return [
+      "detectors[\(detectorList)]", "tags[\(format.openTag)|\(format.closeTag)|\(format.opening)]",
+      "shape[\(shape?.rawValue ?? "auto")]", "exact[\(exactDuplicates)]",
+      "near[\(nearDuplicates)|\(nearDuplicateThreshold)|\(minHasher.shingleWords)|\(minHasher.permutations)|\(minHasher.bands)]",
+      "discovery[\(discovery)|\(discoveryMinShare)|\(discoveryHighConfidenceShare)]",
+      "max_line[\(maxLineBytes)]",
+    ].joined(separator: " ")
+  }
+
   /// Ids and one-line descriptions of every check, per-row and corpus-wide.
   public var checkDescriptions: [(id: String, summary: String)] {
     var out = detectors.map { ($0.id, $0.summary) }

@@ -55,7 +55,9 @@ public struct ScanReport: Sendable, Codable {
   public struct MergeState: Sendable, Codable {
     /// Lines flagged by per-row detectors (not duplicates), sorted.
     public var flaggedLines: [Int]
-    /// `[line, hash]` of every parsed row, for exact duplicates across shards.
+    /// `[line, hash, offset]` of every parsed row, for exact duplicates across shards (the byte
+    /// offset reads the ids of duplicate examples back from the corpus; reports written before
+    /// it was added hold `[line, hash]`).
     public var rowHashes: [[UInt64]]
     /// `[line] + signature` of every parsed row when near duplicates are on.
     public var signatures: [[UInt16]]?
@@ -75,6 +77,12 @@ public struct ScanReport: Sendable, Codable {
     public var discoveryMinShare: Double
     /// Discovery thresholds.
     public var discoveryHighConfidenceShare: Double
+    /// What the scan's settings were (detectors, tags, layout, duplicate and discovery settings):
+    /// shards scanned with other settings do not merge.
+    public var configuration: String?
+    /// The corpus's size in bytes when the shard was scanned: shards of another version of the
+    /// file do not merge.
+    public var fileSize: Int?
   }
 
   enum CodingKeys: String, CodingKey {

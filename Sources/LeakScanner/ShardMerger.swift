@@ -37,6 +37,14 @@ public enum ShardMerger {
         throw LeakScannerError.incompatibleShards(
           file: name, reason: "scanned \(report.file), others \(first.file)")
       }
+      guard report.mergeState?.configuration == first.mergeState?.configuration else {
+        throw LeakScannerError.incompatibleShards(
+          file: name, reason: "scanned with other settings (rules, detectors or thresholds) than \(names[0])")
+      }
+      guard report.mergeState?.fileSize == first.mergeState?.fileSize else {
+        throw LeakScannerError.incompatibleShards(
+          file: name, reason: "scanned a \(report.mergeState?.fileSize ?? 0)-byte file, \(names[0]) one of \(first.mergeState?.fileSize ?? 0) bytes")
+      }
     }
     if let n, seen.count != n {
       let missing = (1...n).filter { !seen.contains($0) }.map { "\($0)/\(n)" }
@@ -67,6 +75,7 @@ public enum ShardMerger {
     var flaggedLines = Set<Int>()
     var malformedLines = Set<Int>()
     var hashes: [(line: Int, hash: UInt64)] = []
+    var offsets: [(line: Int, offset: Int)] = []
     var signatures: [(line: Int, signature: [UInt16])] = []
     let dupIDs: Set<String> = [DetectorID.exactDuplicate, DetectorID.nearDuplicate]
     for report in reports {
@@ -89,6 +98,7 @@ public enum ShardMerger {
       discovery.merge(state.discovery)
       flaggedLines.formUnion(state.flaggedLines)
       hashes += state.rowHashes.map { (Int($0[0]), $0[1]) }
+      for record in state.rowHashes where record.count == 3 { offsets.append((Int(record[0]), Int(record[2]))) }
       if let sigs = state.signatures, let sigLines = state.signatureLines {
         signatures += zip(sigLines, sigs).map { ($0, $1) }
       }
@@ -96,11 +106,28 @@ public enum ShardMerger {
     }
     let dups = CorpusScanner.duplicates(hashes: hashes, signatures: signatures, configuration: config)
     var dupLines = Set<Int>()
+    var exampleLines: [String: [Int]] = [:]
     for (line, finding) in dups {
       counts[finding.detector, default: 0] += 1
-      examples[finding.detector, default: []].append(
-        RowReference(line: line, id: "line-\(line)", evidence: finding.evidence))
       dupLines.insert(line)
+      if exampleLines[finding.detector, default: []].count < configuration.examplesPerDetector {
+        exampleLines[finding.detector, default: []].append(line)
+      }
+    }
+    // The ids of the few duplicate examples are read back from the corpus, as a single scan
+    // does, when it is at hand and unchanged; otherwise they are named by line.
+    offsets.sort { $0.line < $1.line }
+    var ids: [Int: String] = [:]
+    if let size = first.mergeState?.fileSize, (try? JSONLReader(path: first.file).fileSize()) == size {
+      ids = CorpusScanner.rowIDs(
+        file: first.file, lines: exampleLines.values.flatMap { $0 }, offsets: offsets, shape: config.shape)
+    }
+    let findingByLine = Dictionary(dups.map { ($0.0, $0.1) }, uniquingKeysWith: { a, _ in a })
+    for (detector, lines) in exampleLines {
+      for line in lines {
+        examples[detector, default: []].append(
+          RowReference(line: line, id: ids[line] ?? "line-\(line)", evidence: findingByLine[line]!.evidence))
+      }
     }
     let limit = configuration.examplesPerDetector
     let detectors = order.map { id in

@@ -202,8 +202,9 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
     #expect(merged.flaggedRows == whole.flaggedRows)
     #expect(merged.detectors.map(\.id) == whole.detectors.map(\.id))
     #expect(merged.detectors.map(\.rows) == whole.detectors.map(\.rows))
-    #expect(
-      merged.detectors.map { $0.examples.map(\.line) } == whole.detectors.map { $0.examples.map(\.line) })
+    // Examples carry the same lines, ids and evidence (duplicate ids are read back from the file).
+    #expect(merged.detectors.map(\.examples) == whole.detectors.map(\.examples))
+    #expect(merged.detectors.first { $0.id == "exact-duplicate" }?.examples.first?.id.hasPrefix("line-") == false)
     #expect(merged.openingHistogram == whole.openingHistogram)
     #expect(merged.discovered == whole.discovered)
     #expect(whole.detectors.first { $0.id == "exact-duplicate" }?.rows == 1)
@@ -223,6 +224,20 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
     #expect(throws: LeakScannerError.self) {
       try ShardMerger.merge([whole], configuration: ScanConfiguration())
     }
+    // A shard scanned with other rules, or of a file that has changed since, does not merge.
+    let b = try await scanner.scan(path: path, shard: (2, 2))
+    #expect(try ShardMerger.merge([a, b], configuration: ScanConfiguration()).rows == whole.rows)
+    var other = ScanConfiguration()
+    other.detectors.removeAll { $0.id == "run-together" }
+    let bOther = try await CorpusScanner(configuration: other).scan(path: path, shard: (2, 2))
+    #expect {
+      try ShardMerger.merge([a, bOther], names: ["a.json", "b.json"], configuration: ScanConfiguration())
+    } throws: { "\($0)".contains("b.json") && "\($0)".contains("other settings") }
+    _ = dir.file("c.jsonl", generatedCorpus(60))
+    let bChanged = try await scanner.scan(path: path, shard: (2, 2))
+    #expect {
+      try ShardMerger.merge([a, bChanged], configuration: ScanConfiguration())
+    } throws: { "\($0)".contains("-byte file") }
   }
 }
 
