@@ -162,16 +162,21 @@ public struct CorpusCleaner: Sendable {
           summary.clean += 1
           return
         }
+        let prefixes = findings.compactMap(\.repairPrefix)
+        let inPlace =
+          repair && findings.allSatisfy({ $0.repairPrefix != nil })
+          ? Repair.stripInPlace(prefixes: prefixes, from: line, format: configuration.format, parser: parser) : nil
         if repair, findings.allSatisfy({ $0.repairPrefix != nil }),
-          let repaired = Repair.strip(
-            prefixes: findings.compactMap(\.repairPrefix), from: line, format: configuration.format)
+          let repaired = inPlace ?? Repair.strip(prefixes: prefixes, from: line, format: configuration.format)
         {
           try cleanFile.write(repaired)
           summary.clean += 1
           summary.repaired += 1
+          // `rewritten`: the prefix could not be cut out in place, so the row was written anew
+          // (keys sorted, escapes and number forms as JSONSerialization writes them).
           let audit: [String: Any] = [
-            "line": line.number, "id": row.id, "removed": findings.compactMap(\.repairPrefix),
-            "detectors": findings.map(\.detector),
+            "line": line.number, "id": row.id, "removed": prefixes, "detectors": findings.map(\.detector),
+            "rewritten": inPlace == nil,
           ]
           try auditFile?.write(
             Array(
@@ -229,6 +234,111 @@ public struct CorpusCleaner: Sendable {
 
 /// Strips detected prefixes from the reasoning blocks of a row.
 enum Repair {
+  /// The line with each prefix cut out of its JSON string in place, every other byte as it was;
+  /// `nil` when the cut cannot be found or would not give the row ``strip(prefixes:from:format:)``
+  /// describes (checked by parsing the result).
+  static func stripInPlace(
+    prefixes: [String], from line: JSONLLine, format: ReasoningFormat, parser: CorpusRowParser
+  ) -> ArraySlice<UInt8>? {
+    guard !prefixes.isEmpty, case .success(let row) = parser.parse(line) else { return nil }
+    // What the row must read as afterwards: the model texts with the prefixes stripped.
+    var remaining = prefixes
+    var expected = row.segments
+    for i in expected.indices where expected[i].isModelText {
+      while let prefix = remaining.first, let stripped = stripOne(prefix, from: expected[i].text, format: format) {
+        expected[i].text = stripped
+        remaining.removeFirst()
+      }
+    }
+    guard remaining.isEmpty else { return nil }
+    var bytes = Array(line.content)
+    let trailer = line.bytes.count > line.content.count ? [UInt8](line.bytes[line.content.endIndex...]) : []
+    let open = jsonEscaped(format.openTag, asciiOnly: false)
+    for prefix in prefixes {
+      var cut: Range<Int>? = nil
+      for asciiOnly in [false, true] {
+        let needle = jsonEscaped(prefix, asciiOnly: asciiOnly)
+        if let found = firstCut(of: needle, after: open, in: bytes) {
+          cut = found
+          break
+        }
+      }
+      guard let cut else { return nil }
+      bytes.removeSubrange(cut)
+    }
+    let result = bytes + trailer
+    guard case .success(let after) = parser.parse(JSONLLine(number: line.number, offset: line.offset, bytes: result[...])),
+      after.segments == expected, after.id == row.id
+    else { return nil }
+    return result[...]
+  }
+
+  /// Where `needle` (escaped prefix bytes) starts a reasoning block in the raw JSON `bytes`:
+  /// after the escaped opening tag and escaped whitespace, or at the start of a string value
+  /// (a prefilled block). The first such place.
+  static func firstCut(of needle: [UInt8], after open: [UInt8], in bytes: [UInt8]) -> Range<Int>? {
+    func skipSpace(_ from: Int) -> Int {
+      var i = from
+      while i < bytes.count {
+        if bytes[i] == 0x20 { i += 1; continue }
+        if bytes[i] == 0x5C, i + 1 < bytes.count, [0x6E, 0x74, 0x72].contains(bytes[i + 1]) { i += 2; continue }
+        break
+      }
+      return i
+    }
+    func matches(at i: Int) -> Bool {
+      i + needle.count <= bytes.count && bytes[i..<(i + needle.count)].elementsEqual(needle)
+    }
+    var i = 0
+    while i + open.count <= bytes.count {
+      if bytes[i..<(i + open.count)].elementsEqual(open) {
+        let start = skipSpace(i + open.count)
+        if matches(at: start) { return start..<(start + needle.count) }
+      }
+      i += 1
+    }
+    // A prefilled block: the prefix opens a string value (`:"` or `: "` before it).
+    i = 0
+    while i < bytes.count {
+      if bytes[i] == 0x22, i > 0, bytes[..<i].last(where: { $0 != 0x20 }) == 0x3A {
+        let start = skipSpace(i + 1)
+        if matches(at: start) { return start..<(start + needle.count) }
+      }
+      i += 1
+    }
+    return nil
+  }
+
+  /// `text` as a JSON string's contents, escaped the common way (quotes, backslashes and
+  /// control characters; with `asciiOnly`, every non-ASCII character as `\uXXXX` too).
+  static func jsonEscaped(_ text: String, asciiOnly: Bool) -> [UInt8] {
+    var out: [UInt8] = []
+    func hex(_ unit: UInt16) {
+      out += Array("\\u".utf8)
+      out += Array(String(format: "%04x", unit).utf8)
+    }
+    for scalar in text.unicodeScalars {
+      switch scalar {
+      case "\"": out += Array("\\\"".utf8)
+      case "\\": out += Array("\\\\".utf8)
+      case "\n": out += Array("\\n".utf8)
+      case "\r": out += Array("\\r".utf8)
+      case "\t": out += Array("\\t".utf8)
+      case "\u{08}": out += Array("\\b".utf8)
+      case "\u{0C}": out += Array("\\f".utf8)
+      default:
+        if scalar.value < 0x20 {
+          hex(UInt16(scalar.value))
+        } else if asciiOnly && scalar.value >= 0x80 {
+          for unit in String(scalar).utf16 { hex(unit) }
+        } else {
+          out += Array(String(scalar).utf8)
+        }
+      }
+    }
+    return out
+  }
+
   static func strip(prefixes: [String], from line: JSONLLine, format: ReasoningFormat) -> ArraySlice<UInt8>? {
     guard var object = (try? JSONSerialization.jsonObject(with: Data(line.content))) as? [String: Any] else {
       return nil

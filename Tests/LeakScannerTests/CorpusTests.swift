@@ -172,6 +172,36 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
     let audit = try String(contentsOfFile: dir.path("audit.jsonl"), encoding: .utf8)
     #expect(audit.contains("\"removed\":[\"A4 spice combinator: \"]"))
     #expect(audit.contains("\"line\":1"))
+    #expect(audit.contains("\"rewritten\":false"))
+  }
+
+  /// A repaired line is the input line with the prefix's bytes cut out: key order, number
+  /// forms, escapes and the other fields stay as they were.
+  @Test func repairCutsThePrefixOutOfTheLineInPlace() async throws {
+    let dir = TempDir()
+    let prefix = #"<think>\nA4 spice combinator: "#
+    let rest = #"Caf\u00e9 claims 1.0 \/ 2 hold.\n</think>\n\nNo."#
+    let lines = [
+      #"{"zeta": 1.0, "id": "r1", "messages": [{"role": "user", "content": "Q\u00e9?"}, {"role": "assistant", "content": ""#
+        + prefix + rest + #""}], "extra": [1, 2.50]}"#,
+      // Prefilled (no opening tag in the text), a non-ASCII prefix escaped as \uXXXX.
+      #"{"prompt":"q","response":"A4 \u00e9pice combinator: text.</think>answer","id":"r2"}"#,
+    ]
+    let path = dir.file("c.jsonl", lines.joined(separator: "\n") + "\n")
+    var config = ScanConfiguration()
+    config.discovery = false
+    config.format.opening = .prefilled
+    let (summary, _) = try await CorpusCleaner(configuration: config, repair: true).clean(
+      path: path, cleanOut: dir.path("clean.jsonl"), quarantineOut: dir.path("q.jsonl"),
+      auditOut: dir.path("audit.jsonl"))
+    let quarantined = try String(contentsOfFile: dir.path("q.jsonl"), encoding: .utf8)
+    #expect(summary.repaired == 2, "\(quarantined)")
+    let clean = try String(contentsOfFile: dir.path("clean.jsonl"), encoding: .utf8).split(separator: "\n")
+    #expect(clean.count == 2)
+    #expect(String(clean[0]) == lines[0].replacingOccurrences(of: "A4 spice combinator: ", with: ""))
+    #expect(String(clean[1]) == lines[1].replacingOccurrences(of: #"A4 \u00e9pice combinator: "#, with: ""))
+    let audit = try String(contentsOfFile: dir.path("audit.jsonl"), encoding: .utf8)
+    #expect(!audit.contains("\"rewritten\":true"))
   }
 }
 
