@@ -47,7 +47,13 @@ public struct DiscoveryCandidate: Sendable, Hashable, Codable {
       "discovered-" + String(shape.lowercased().map { $0.isLetter || $0.isNumber ? $0 : "-" }.prefix(32))
     switch kind {
     case .opening:
-      let pattern = Discovery.regex(forShape: shape) + #"(?:[^:\n]{0,60}:)?[ \t]*"#
+      // A family (`X# …`, codes with any label) names only the code: the rule then needs the
+      // code to be a whole word followed by a label and a colon (`A4 spice combinator:`), so
+      // `H2O boils` or `Q3 revenue was up` are not taken for it.
+      let pattern =
+        shape.hasSuffix(" …")
+        ? Discovery.regex(forShape: shape) + #"(?::|[ \t]+[^:\n]{1,60}:)[ \t]*"#
+        : Discovery.regex(forShape: shape) + #"(?:[^:\n]{0,60}:)?[ \t]*"#
       return LeakRule(
         id: id, summary: "discovered opening `\(shape)`", scope: .thinkStart,
         matcher: .regex(try! Pattern(pattern)))
@@ -243,6 +249,13 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
 
 /// Ranks discovery statistics into candidates.
 public enum Discovery {
+  /// Words that number the parts of natural reasoning or of the domain text it works on.
+  static let numberedSectionWords: Set<String> = [
+    "step", "part", "case", "section", "problem", "question", "claim", "claims", "example", "item", "point",
+    "option", "stage", "phase", "rule", "lemma", "theorem", "equation", "figure", "table", "chapter",
+    "round", "attempt", "method", "approach", "solution", "answer", "page", "line", "row", "day", "week",
+  ]
+
   /// Opening words that natural reasoning starts with.
   static let naturalFirstWords: Set<String> = [
     "okay", "ok", "so", "let", "let's", "alright", "all", "first", "firstly", "hmm", "well", "now", "we", "i",
@@ -357,6 +370,9 @@ public enum Discovery {
     case .opening:
       let word = String(first.filter { $0.isLetter || $0 == "'" }).lowercased()
       if naturalFirstWords.contains(word) { return 0.05 }
+      // Numbered steps and sections ("Step 2:", "Part 1 of", "3. Identify") are how reasoning
+      // is laid out, not scaffolding: never confident.
+      if numberedSectionWords.contains(word) || word.isEmpty { return 0.3 }
       if tokens.contains(where: { $0.contains("#") }) { return 0.8 }
       if tokens.prefix(3).contains(where: { $0.hasSuffix(":") }) { return 0.7 }
       return 0.3

@@ -54,6 +54,25 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
     #expect(report.openingHistogram["A1 spice combinator:"] == 100)
   }
 
+  /// The family rule takes codes that label the block, not words that happen to hold a digit;
+  /// numbered steps are candidates at most, never confident.
+  @Test func familyRulesNeedALabelAndNumberedStepsAreNotConfident() async throws {
+    let family = DiscoveryCandidate(
+      kind: .opening, shape: "X# …", count: 300, share: 0.5, unnaturalness: 1, score: 0.5, highConfidence: true,
+      exampleLines: [1], example: "A4 spice combinator: ")
+    let rule = family.rule()
+    #expect(rule.match("A4 spice combinator: claim 1"[...]) == "A4 spice combinator: ")
+    #expect(rule.match("E1: the claim"[...]) == "E1: ")
+    for natural in ["H2O boils at 100 C.", "Q3 revenue was up, fine.", "CO2 emissions rose", "A4 paper"] {
+      #expect(rule.match(natural[...]) == nil, "\(natural)")
+    }
+    let dir = TempDir()
+    let path = dir.file(
+      "c.jsonl", generatedCorpus(400) { i in i % 3 == 0 ? "Step \(i % 4 + 1): " : (i % 3 == 1 ? "\(i % 5). " : nil) })
+    let report = try await CorpusScanner().scan(path: path)
+    #expect(!report.discovered.contains { $0.highConfidence }, "\(report.discovered.map(\.shape))")
+  }
+
   @Test func acceptedCandidatesBecomeRules() throws {
     let candidate = DiscoveryCandidate(
       kind: .opening, shape: "blend matrix #", count: 10, share: 0.1, unnaturalness: 0.8, score: 0.08,
