@@ -103,6 +103,19 @@ public struct CorpusCleaner: Sendable {
     return (summary, report)
   }
 
+  /// Whether a detector behind one of `findings` still flags the repaired row.
+  func stillFound(
+    _ findings: [Finding], in repaired: ArraySlice<UInt8>, line: JSONLLine, parser: CorpusRowParser,
+    scanner: CorpusScanner, discovered: RuleDetector
+  ) -> Bool {
+    guard case .success(let row) = parser.parse(JSONLLine(number: line.number, offset: line.offset, bytes: repaired))
+    else { return true }
+    let context = RowContext(row: row, format: configuration.format)
+    let ids = Set(findings.map(\.detector))
+    if ids.contains(discovered.id), !discovered.findings(in: context).isEmpty { return true }
+    return configuration.detectors.contains { ids.contains($0.id) && !$0.findings(in: context).isEmpty }
+  }
+
   static func partPath(for output: String, piece: Int) -> String {
     let url = URL(fileURLWithPath: output)
     return url.deletingLastPathComponent().appendingPathComponent(
@@ -163,11 +176,20 @@ public struct CorpusCleaner: Sendable {
           return
         }
         let prefixes = findings.compactMap(\.repairPrefix)
+        // A repair applies when some finding has a prefix to strip and every other finding is
+        // gone from the repaired row (a discovered line that was the stripped prefix); a
+        // duplicate or any other finding keeps the row in quarantine.
+        let others = findings.filter { $0.repairPrefix == nil }
+        let repairable =
+          repair && !prefixes.isEmpty && !others.contains { $0.detector == DetectorID.exactDuplicate }
+          && !others.contains { $0.detector == DetectorID.nearDuplicate }
         let inPlace =
-          repair && findings.allSatisfy({ $0.repairPrefix != nil })
+          repairable
           ? Repair.stripInPlace(prefixes: prefixes, from: line, format: configuration.format, parser: parser) : nil
-        if repair, findings.allSatisfy({ $0.repairPrefix != nil }),
-          let repaired = inPlace ?? Repair.strip(prefixes: prefixes, from: line, format: configuration.format)
+        if repairable,
+          let repaired = inPlace ?? Repair.strip(prefixes: prefixes, from: line, format: configuration.format),
+          others.isEmpty
+            || !stillFound(others, in: repaired, line: line, parser: parser, scanner: scanner, discovered: discovered)
         {
           try cleanFile.write(repaired)
           summary.clean += 1

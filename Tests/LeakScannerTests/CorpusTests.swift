@@ -194,6 +194,24 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
     #expect(audit.contains("\"rewritten\":false"))
   }
 
+  /// Scaffolding on a line of its own is both a prefix and a discovered repeated line: the
+  /// repair strips it, and the discovered line, gone from the repaired row, does not block it.
+  @Test func repairIsNotBlockedByTheDiscoveredLineItRemoves() async throws {
+    let dir = TempDir()
+    let rows = (0..<100).map { i in
+      messagesRow("r\(i)", "<think>\nA\(i % 5) spice combinator:\nCase \(i) needs \(i * 3) checks of the claim.\n</think>\n\nA \(i).")
+    }
+    let path = dir.file("c.jsonl", rows.joined(separator: "\n") + "\n")
+    let cleaner = CorpusCleaner(configuration: ScanConfiguration(), repair: true)
+    let (summary, report) = try await cleaner.clean(
+      path: path, cleanOut: dir.path("clean.jsonl"), quarantineOut: dir.path("q.jsonl"),
+      auditOut: dir.path("audit.jsonl"))
+    #expect(report.discovered.contains { $0.kind == .repeatedLine && $0.highConfidence })
+    #expect(summary.repaired == 100 && summary.quarantined == 0)
+    let clean = try String(contentsOfFile: dir.path("clean.jsonl"), encoding: .utf8)
+    #expect(!clean.contains("spice combinator"))
+  }
+
   /// A repaired line is the input line with the prefix's bytes cut out: key order, number
   /// forms, escapes and the other fields stay as they were.
   @Test func repairCutsThePrefixOutOfTheLineInPlace() async throws {
