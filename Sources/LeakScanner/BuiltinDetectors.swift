@@ -239,11 +239,28 @@ public struct SpecialTokenDetector: Detector {
     return ChatTemplateTokens.builtIn.first { present.contains($0.name) }
   }
 
+  /// The first token of another template in a row templated with `t` (`<|im_start|>` in a
+  /// DeepSeek-R1 row), and that template's name.
+  func strayToken(in text: UnsafeBufferPointer<UInt8>, template t: ChatTemplateTokens) -> (String, String)? {
+    let own = Set(t.allTokens)
+    var stray: (String, String)? = nil
+    search.tokens.forEachMatch(in: text) { index, _ in
+      let owner = search.owners[index]
+      guard !own.contains(owner.token) else { return true }
+      stray = (owner.token, owner.template.name)
+      return false
+    }
+    return stray
+  }
+
   public func findings(in context: RowContext) -> [Finding] {
     var problems: [String] = []
     let row = context.row
     if row.shape == .text, var text = row.segments.first?.text {
       if let t = text.withUTF8({ templateOf($0) }) {
+        if let (token, other) = text.withUTF8({ strayToken(in: $0, template: t) }) {
+          problems.append("special token \(token) of \(other) inside a \(t.name) row")
+        }
         if let bos = t.bos {
           if !text.hasPrefix(bos) { problems.append("missing BOS \(bos) (\(t.name))") }
           if ByteSearch.count(text, bos) > 1 { problems.append("BOS \(bos) repeated inside the row") }

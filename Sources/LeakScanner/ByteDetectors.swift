@@ -206,6 +206,7 @@ extension SpecialTokenDetector: ByteDetector {
       }
       let text = UnsafeBufferPointer(rebasing: all[first])
       guard let t = templateOf(text) else { return false }
+      if strayToken(in: text, template: t) != nil { return true }
       if let bos = t.bos {
         let token = Array(bos.utf8)
         guard text.starts(with: token) else { return true }

@@ -135,6 +135,12 @@ import Testing
       findings(SpecialTokenDetector(), textRow("\(bos)q<｜Assistant｜>b")).first?.evidence.contains(
         "missing EOS") == true)
     #expect(findings(SpecialTokenDetector(), textRow("plain text without any template")).isEmpty)
+    // Another template's tokens inside a templated row are stray; its own are not.
+    for detector in [d, SpecialTokenDetector()] {
+      let stray = findings(detector, textRow("\(bos)<｜User｜>q<|im_start|>x<｜Assistant｜>b<|endoftext|>\(eos)"))
+      #expect(stray.first?.evidence.contains("special token <|im_start|> of chatml inside a deepseek-r1 row") == true)
+    }
+    #expect(findings(d, textRow("\(bos)<｜User｜>q<｜Assistant｜><｜tool▁calls▁begin｜>b\(eos)")).isEmpty)
   }
 
   @Test func strayTokensInContent() {
