@@ -87,14 +87,18 @@ public enum BuiltinDetectors {
     let rules = [
       rule(
         "duplicate-of", "`duplicate of 3886`",
-        #"\bduplicate of[ \t]+(?:row|item|sample|example|id)?[ \t]*#?[0-9]+\b"#,
+        // Not a count of things: "a duplicate of 3 earlier claims".
+        #"\bduplicate of[ \t]+(?:row|item|sample|example|id)?[ \t]*#?[0-9]+\b(?![ \t]+(?:[a-z]+[ \t]+)?[a-z]+s\b)"#,
         ["duplicate of"]),
       rule(
         "same-as", "`same as row 12`", #"\bsame as (?:row|item|sample|example)[ \t]*#?[0-9]+\b"#, ["same as "]
       ),
       rule(
         "diversify", "`diversify by …`",
-        #"\bdiversify (?:by|with|across|the (?:opening|openings|phrasing|wording|style|answers?|examples?|rows?|samples?))\b"#,
+        // "Diversify by changing the numbers" is a note to the generator; "diversify by holding
+        // index funds" and "diversify across asset classes" are finance: by/with/across/using
+        // need what a generator varies within a few words.
+        #"\bdiversify (?:(?:by|with|across|using)\b[^.\n]{0,40}?\b(?:numbers?|names?|wording|phrasing|openings?|examples?|rows?|samples?|topics?|personas?|styles?|values?|scenarios?|templates?|prompts?|questions?|answers?|variants?)|the (?:opening|openings|phrasing|wording|style|answers?|examples?|rows?|samples?))\b"#,
         ["diversify "]),
       rule(
         "vary", "`vary the opening`",

@@ -44,6 +44,9 @@ import Testing
     "<think>Note to self: add a harder variant.</think>ok",
     "<think>This is a paraphrase of row 77.</think>ok",
     "<think>Same as sample #5 but with different numbers.</think>ok",
+    "<think>Diversify by changing the numbers.</think>ok",
+    "<think>diversify with new names and values.</think>ok",
+    "<think>The claim is a duplicate of 3886 and more.</think>ok",
   ])
   func flagsNotesAboutProducingData(output: String) {
     #expect(findings(detector, output).count == 1)
@@ -56,6 +59,9 @@ import Testing
     "<think>Claims 4 and 9 are duplicates of each other in scope.</think>ok",
     "<think>We should avoid repeating the same mistake in claim 3.</think>ok",
     "<think>The reduplicate of 12 sequences is a biology term.</think>ok",
+    "<think>Claim 5 is a duplicate of 3 earlier claims in the family.</think>ok",
+    "<think>A saver can diversify by holding index funds.</think>ok",
+    "<think>It is wise to diversify across asset classes and regions.</think>ok",
   ])
   func passesLegitimateDomainUses(output: String) {
     #expect(findings(detector, output).isEmpty)
