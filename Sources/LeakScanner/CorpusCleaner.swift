@@ -52,6 +52,14 @@ public struct CorpusCleaner: Sendable {
       CleanSummary, ScanReport
     )
   {
+    // An output that cannot be written is reported under its own name before the scan starts.
+    for output in [cleanOut, quarantineOut] + (auditOut.map { [$0] } ?? []) {
+      let folder = URL(fileURLWithPath: output).deletingLastPathComponent().path
+      guard access(folder, W_OK) == 0 else {
+        throw EvalCoreError.unwritableFile(
+          path: output, reason: "its folder \(folder) does not exist or is not writable")
+      }
+    }
     let scanner = CorpusScanner(configuration: configuration)
     let parallelism = ProcessInfo.processInfo.activeProcessorCount
     let (report, duplicates) = try await scanner.scanWithDuplicates(

@@ -232,12 +232,22 @@ public enum Ruleset {
       do {
         matcher = .regex(try Pattern(anchored, caseInsensitive: ci))
       } catch {
-        throw at.error("rule \(id): invalid regular expression: \(error.localizedDescription)")
+        throw at.error("rule \(id): invalid regular expression \"\(source)\" (\(Self.describe(error)))")
       }
     default:
       throw node.error("rule \(id) needs exactly one of 'literal' or 'regex'")
     }
     return LeakRule(id: id, summary: summary ?? "user rule \(id)", scope: scope, matcher: matcher)
+  }
+
+  /// What went wrong with a pattern, in words (Foundation's description on Linux says only that
+  /// "the operation could not be completed").
+  static func describe(_ error: any Error) -> String {
+    let ns = error as NSError
+    if ns.domain == NSCocoaErrorDomain && ns.code == 2048 {
+      return "unbalanced brackets or parentheses, a bad escape or quantifier"
+    }
+    return ns.localizedDescription
   }
 
   /// YAML for rules accepted from discovery, to append under `rules:` of a ruleset.

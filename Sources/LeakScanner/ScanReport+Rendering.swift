@@ -69,13 +69,13 @@ extension ScanReport {
     }
     out += "\n## First 20 characters of `<think>` blocks\n\n| opening | rows |\n|---|---:|\n"
     for (text, n) in topOpenings() {
-      out += "| `\(text.replacingOccurrences(of: "`", with: "'"))` | \(Self.grouped(n)) |\n"
+      out += "| `\(Self.md(text.replacingOccurrences(of: "`", with: "'")))` | \(Self.grouped(n)) |\n"
     }
     out +=
       "\n## Discovered candidates\n\n| confidence | kind | shape | rows | share | example |\n|---|---|---|---:|---:|---|\n"
     for c in discovered.prefix(20) {
       out +=
-        "| \(c.highConfidence ? "high" : "low") | \(c.kind.rawValue) | `\(c.shape)` | \(Self.grouped(c.count)) | \(Self.percent(c.share)) | \(Self.md(c.example.prefix(50))) |\n"
+        "| \(c.highConfidence ? "high" : "low") | \(c.kind.rawValue) | `\(Self.md(c.shape.replacingOccurrences(of: "`", with: "'")))` | \(Self.grouped(c.count)) | \(Self.percent(c.share)) | \(Self.md(c.example.prefix(50))) |\n"
     }
     return out
   }

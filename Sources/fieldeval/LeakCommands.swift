@@ -68,11 +68,11 @@ struct ScanCommand: AsyncParsableCommand {
     let config = try options.configuration()
     var shardSpec: (k: Int, n: Int)? = nil
     if let shard {
-      let parts = shard.split(separator: "/").compactMap { Int($0) }
-      guard parts.count == 2, parts[1] >= 1, parts[0] >= 1, parts[0] <= parts[1] else {
+      let parts = shard.split(separator: "/", omittingEmptySubsequences: false).map { Int($0) }
+      guard parts.count == 2, let k = parts[0], let n = parts[1], n >= 1, k >= 1, k <= n else {
         throw LeakScannerError.invalidShard(shard)
       }
-      shardSpec = (parts[0], parts[1])
+      shardSpec = (k, n)
     }
     let report = try await CorpusScanner(configuration: config).scan(path: corpus, shard: shardSpec)
     try printReport(report, format: format)

@@ -87,10 +87,19 @@ import Testing
     let badShard = try CLI.run(["scan", corpus, "--shard", "4/3"])
     #expect(badShard.status == 2)
     #expect(badShard.stderr.contains("K/N"))
+    for bad in ["1//2", "1/2/", "/2", "0/2", "x/2"] {
+      #expect(try CLI.run(["scan", corpus, "--shard", bad]).status == 2, "\(bad)")
+    }
+    let unwritable = try CLI.run([
+      "clean", corpus, "--clean-out", "/nonexistent/folder/c.jsonl", "--quarantine-out", dir.path("q.jsonl"),
+    ])
+    #expect(unwritable.status == 2)
+    #expect(unwritable.stderr.contains("/nonexistent/folder/c.jsonl"))
     let badRules = dir.file("rules.yaml", "rules:\n  - { id: x, regex: \"([\" }\n")
     let rulesError = try CLI.run(["scan", corpus, "--rules", badRules])
     #expect(rulesError.status == 2)
     #expect(rulesError.stderr.contains("rules.yaml:2:"))
+    #expect(rulesError.stderr.contains("\"([\""))
     let same = try CLI.run(["clean", corpus, "--clean-out", corpus, "--quarantine-out", dir.path("q.jsonl")])
     #expect(same.status == 2)
   }
