@@ -67,11 +67,15 @@ public enum BuiltinDetectors {
           #"(?:\[[A-Za-z][^\]\n]{0,39}\]|<<[^>\n]{1,40}>>|\{\{[^}\n]{1,40}\}\})[ \t]*:?[ \t]*"#,
           .firstByte(Array("[<{".utf8))),
         rule(
-          "key-value", "key=value tags such as `persona=lawyer`", #"(?:[A-Za-z_][\w-]*=[^\s,;]+[ \t,;]*)+"#,
+          // Keys are words of two or more letters: `x=3 is a root` is algebra, not a tag.
+          "key-value", "key=value tags such as `persona=lawyer`", #"(?:[A-Za-z_][A-Za-z_-]+=[^\s,;]+[ \t,;]*)+"#,
           .keyValue),
         rule(
           "label", "generator labels such as `Remix 2:` or `Persona: …`",
-          #"(?:remix|variant|persona|template|seed|family|archetype|combinator|generator|batch)\b[^:\n]{0,40}:[ \t]*"#,
+          // A label alone or with a short code (`Persona:`, `Variant B:`, `Seed 41:`); the
+          // everyday words need a number (`Batch normalization:`, `Template metaprogramming:`,
+          // `Family: Rosaceae` are prose).
+          #"(?:(?:remix|variant|persona|archetype|combinator|generator)\b(?:[ \t]*#?[0-9][\w-]{0,8}|[ \t]+[A-Z][0-9A-Z]{0,3}\b)?|(?:template|seed|family|batch)[ \t]*[#=]?[ \t]*[0-9][\w-]{0,8})[ \t]*:[ \t]*"#,
           ci: true, .firstWord(labels.map { Array($0.utf8) })),
       ])
   }

@@ -13,6 +13,9 @@ import Testing
     ("<think>persona=tax-attorney style=terse Now the claim.</think>ok", "persona=tax-attorney style=terse "),
     ("<think>Remix 2: start with the base case.</think>ok", "Remix 2: "),
     ("Seed 41: reasoning with a prefilled tag\n</think>answer", "Seed 41: "),
+    ("<think>Persona: a patent examiner. The claim.</think>ok", "Persona: "),
+    ("<think>Variant B: swap the numbers.</think>ok", "Variant B: "),
+    ("<think>seed=42 topic=claims The claim.</think>ok", "seed=42 topic=claims "),
   ])
   func flagsScaffolding(output: String, prefix: String) throws {
     let f = findings(detector, output)
@@ -26,6 +29,11 @@ import Testing
     "<think>Strategy matters here: compare both claims.</think>ok",
     "<think>Let me check [1] and [2] in the references.</think>ok",
     "<think>x = 3 satisfies the equation.</think>ok",
+    "<think>x=3 is a root of the cubic.</think>ok",
+    "<think>Template metaprogramming: the compiler expands it.</think>ok",
+    "<think>Batch normalization: it rescales activations.</think>ok",
+    "<think>Family: Rosaceae, so the plant is a rose.</think>ok",
+    "<think>Seed: the question asks about germination.</think>ok",
     "No reasoning block, A4 spice combinator: appears later.",
   ])
   func leavesNaturalOpeningsAlone(output: String) {
