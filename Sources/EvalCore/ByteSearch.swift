@@ -119,7 +119,9 @@ package struct LiteralSet: Sendable {
       sharedFirstByte = Int32(b)
     }
     needlesStartWords = self.needles.allSatisfy { $0.count >= 4 && Self.isWordByte($0[0]) }
-    needlesStartLetters = self.needles.allSatisfy { $0.count >= 4 && $0[0] | 0x20 >= 0x61 && $0[0] | 0x20 <= 0x7A }
+    needlesStartLetters = self.needles.allSatisfy {
+      $0.count >= 4 && $0[0] | 0x20 >= 0x61 && $0[0] | 0x20 <= 0x7A
+    }
     for (i, n) in self.needles.enumerated() where !n.isEmpty {
       if n.count < 4 {
         short.append(i)

@@ -154,7 +154,8 @@ extension RunTogetherCheck {
   /// ``flags(in:)`` from `words`, the statistics of `bytes` read for both this check and the
   /// repetition check: only the long words are examined here.
   package func flags(in bytes: UnsafeBufferPointer<UInt8>, words: WordStatistics) -> Bool {
-    guard minWordLetters >= WordStatistics.longWordBytes, !words.containsOtherSpace, let base = bytes.baseAddress,
+    guard minWordLetters >= WordStatistics.longWordBytes, !words.containsOtherSpace,
+      let base = bytes.baseAddress,
       ByteSearch.isASCII(bytes) || Self.nonASCIIIsPunctuation(bytes)
     else {
       return flags(in: bytes)

@@ -68,7 +68,8 @@ public enum BuiltinDetectors {
           .firstByte(Array("[<{".utf8))),
         rule(
           // Keys are words of two or more letters: `x=3 is a root` is algebra, not a tag.
-          "key-value", "key=value tags such as `persona=lawyer`", #"(?:[A-Za-z_][A-Za-z_-]+=[^\s,;]+[ \t,;]*)+"#,
+          "key-value", "key=value tags such as `persona=lawyer`",
+          #"(?:[A-Za-z_][A-Za-z_-]+=[^\s,;]+[ \t,;]*)+"#,
           .keyValue),
         rule(
           "label", "generator labels such as `Remix 2:` or `Persona: …`",

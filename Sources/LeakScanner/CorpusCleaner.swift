@@ -116,7 +116,9 @@ public struct CorpusCleaner: Sendable {
     _ findings: [Finding], in repaired: ArraySlice<UInt8>, line: JSONLLine, parser: CorpusRowParser,
     scanner: CorpusScanner, discovered: RuleDetector
   ) -> Bool {
-    guard case .success(let row) = parser.parse(JSONLLine(number: line.number, offset: line.offset, bytes: repaired))
+    guard
+      case .success(let row) = parser.parse(
+        JSONLLine(number: line.number, offset: line.offset, bytes: repaired))
     else { return true }
     let context = RowContext(row: row, format: configuration.format)
     let ids = Set(findings.map(\.detector))
@@ -193,11 +195,14 @@ public struct CorpusCleaner: Sendable {
           && !others.contains { $0.detector == DetectorID.nearDuplicate }
         let inPlace =
           repairable
-          ? Repair.stripInPlace(prefixes: prefixes, from: line, format: configuration.format, parser: parser) : nil
+          ? Repair.stripInPlace(prefixes: prefixes, from: line, format: configuration.format, parser: parser)
+          : nil
         if repairable,
-          let repaired = inPlace ?? Repair.strip(prefixes: prefixes, from: line, format: configuration.format),
+          let repaired = inPlace
+            ?? Repair.strip(prefixes: prefixes, from: line, format: configuration.format),
           others.isEmpty
-            || !stillFound(others, in: repaired, line: line, parser: parser, scanner: scanner, discovered: discovered)
+            || !stillFound(
+              others, in: repaired, line: line, parser: parser, scanner: scanner, discovered: discovered)
         {
           try cleanFile.write(repaired)
           summary.clean += 1
@@ -275,7 +280,9 @@ enum Repair {
     var remaining = prefixes
     var expected = row.segments
     for i in expected.indices where expected[i].isModelText {
-      while let prefix = remaining.first, let stripped = stripOne(prefix, from: expected[i].text, format: format) {
+      while let prefix = remaining.first,
+        let stripped = stripOne(prefix, from: expected[i].text, format: format)
+      {
         expected[i].text = stripped
         remaining.removeFirst()
       }
@@ -297,7 +304,9 @@ enum Repair {
       bytes.removeSubrange(cut)
     }
     let result = bytes + trailer
-    guard case .success(let after) = parser.parse(JSONLLine(number: line.number, offset: line.offset, bytes: result[...])),
+    guard
+      case .success(let after) = parser.parse(
+        JSONLLine(number: line.number, offset: line.offset, bytes: result[...])),
       after.segments == expected, after.id == row.id
     else { return nil }
     return result[...]
@@ -310,9 +319,13 @@ enum Repair {
     func skipSpace(_ from: Int) -> Int {
       var i = from
       while i < bytes.count {
-        if bytes[i] == 0x20 { i += 1; continue }
-        if bytes[i] == 0x5C, i + 1 < bytes.count, [0x6E, 0x74, 0x72].contains(bytes[i + 1]) { i += 2; continue }
-        break
+        if bytes[i] == 0x20 {
+          i += 1
+        } else if bytes[i] == 0x5C, i + 1 < bytes.count, [0x6E, 0x74, 0x72].contains(bytes[i + 1]) {
+          i += 2  // an escaped newline, tab or carriage return
+        } else {
+          break
+        }
       }
       return i
     }

@@ -219,7 +219,9 @@ public struct CorpusScanner: Sendable {
 
   /// `[line, hash, offset]` of each row (both lists hold every row in line order when exact
   /// duplicates are on).
-  static func hashRecords(_ hashes: [(line: Int, hash: UInt64)], offsets: [(line: Int, offset: Int)]) -> [[UInt64]] {
+  static func hashRecords(_ hashes: [(line: Int, hash: UInt64)], offsets: [(line: Int, offset: Int)])
+    -> [[UInt64]]
+  {
     guard hashes.count == offsets.count else { return hashes.map { [UInt64($0.line), $0.hash] } }
     return zip(hashes, offsets).map { h, o in
       o.line == h.line ? [UInt64(h.line), h.hash, UInt64(o.offset)] : [UInt64(h.line), h.hash]
@@ -359,7 +361,9 @@ struct PassWorker {
   }
 
   /// The detector's `flags`, with the detector opened once.
-  private static func flags(of detector: some ByteDetector) -> (borrowing RowBytes, inout DetectionScratch) -> Bool? {
+  private static func flags(of detector: some ByteDetector) -> (borrowing RowBytes, inout DetectionScratch) ->
+    Bool?
+  {
     { bytes, scratch in detector.flags(bytes, &scratch) }
   }
 

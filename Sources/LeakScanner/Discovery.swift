@@ -570,7 +570,9 @@ struct ByteKeyTable {
   /// element).
   private static func equal(_ a: [UInt8], _ b: [UInt8]) -> Bool {
     a.count == b.count
-      && a.withUnsafeBytes { x in b.withUnsafeBytes { y in a.isEmpty || memcmp(x.baseAddress!, y.baseAddress!, a.count) == 0 } }
+      && a.withUnsafeBytes { x in
+        b.withUnsafeBytes { y in a.isEmpty || memcmp(x.baseAddress!, y.baseAddress!, a.count) == 0 }
+      }
   }
 
   /// A hash of `key`, eight bytes at a time.

@@ -144,7 +144,11 @@ public enum Ruleset {
               default:
                 let share = try dv.double()
                 guard share > 0, share <= 1 else { throw dv.error("\(dk) must be a share in (0, 1]") }
-                if dk == "min_share" { config.discoveryMinShare = share } else { config.discoveryHighConfidenceShare = share }
+                if dk == "min_share" {
+                  config.discoveryMinShare = share
+                } else {
+                  config.discoveryHighConfidenceShare = share
+                }
               }
             }
           default:
@@ -174,7 +178,9 @@ public enum Ruleset {
           let rule = try parseRule(item)
           // Ids name the rows a rule flags in every report: one rule, one id.
           guard !known.contains(rule.id), !rules.contains(where: { $0.id == rule.id }) else {
-            throw item.error("rule id '\(rule.id)' is already used by \(known.contains(rule.id) ? "a built-in detector" : "another rule")")
+            throw item.error(
+              "rule id '\(rule.id)' is already used by \(known.contains(rule.id) ? "a built-in detector" : "another rule")"
+            )
           }
           rules.append(rule)
         }

@@ -43,7 +43,10 @@ public enum ShardMerger {
       }
       guard report.mergeState?.fileSize == first.mergeState?.fileSize else {
         throw LeakScannerError.incompatibleShards(
-          file: name, reason: "scanned a \(report.mergeState?.fileSize ?? 0)-byte file, \(names[0]) one of \(first.mergeState?.fileSize ?? 0) bytes")
+          file: name,
+          reason:
+            "scanned a \(report.mergeState?.fileSize ?? 0)-byte file, \(names[0]) one of \(first.mergeState?.fileSize ?? 0) bytes"
+        )
       }
     }
     if let n, seen.count != n {
@@ -98,7 +101,9 @@ public enum ShardMerger {
       discovery.merge(state.discovery)
       flaggedLines.formUnion(state.flaggedLines)
       hashes += state.rowHashes.map { (Int($0[0]), $0[1]) }
-      for record in state.rowHashes where record.count == 3 { offsets.append((Int(record[0]), Int(record[2]))) }
+      for record in state.rowHashes where record.count == 3 {
+        offsets.append((Int(record[0]), Int(record[2])))
+      }
       if let sigs = state.signatures, let sigLines = state.signatureLines {
         signatures += zip(sigLines, sigs).map { ($0, $1) }
       }

@@ -143,7 +143,9 @@ struct CleanCommand: AsyncParsableCommand {
   var auditOut: String?
 
   func run() async throws {
-    if auditOut != nil && !repair { throw ValidationError("--audit-out records repairs: give it with --repair") }
+    if auditOut != nil && !repair {
+      throw ValidationError("--audit-out records repairs: give it with --repair")
+    }
     let audit = repair ? (auditOut ?? cleanOut + ".audit.jsonl") : nil
     guard Self.distinctFiles([corpus, cleanOut, quarantineOut] + (audit.map { [$0] } ?? [])) else {
       throw ValidationError(

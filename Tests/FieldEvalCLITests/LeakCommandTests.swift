@@ -77,7 +77,8 @@ import Testing
     #expect(try count(clean) + count(quarantine) == input)
     #expect(try count(audit) > 0)
     // Nothing is left beside the outputs (no part files of the atomic writes).
-    let left = try FileManager.default.contentsOfDirectory(atPath: URL(fileURLWithPath: clean).deletingLastPathComponent().path)
+    let left = try FileManager.default.contentsOfDirectory(
+      atPath: URL(fileURLWithPath: clean).deletingLastPathComponent().path)
     #expect(left.sorted() == ["audit.jsonl", "clean.jsonl", "quarantine.jsonl"])
   }
 
@@ -121,7 +122,8 @@ import Testing
       #expect(try String(contentsOfFile: data, encoding: .utf8) == text)
     }
     let audit = try CLI.run([
-      "clean", data, "--clean-out", dir.path("c.jsonl"), "--quarantine-out", dir.path("q.jsonl"), "--audit-out",
+      "clean", data, "--clean-out", dir.path("c.jsonl"), "--quarantine-out", dir.path("q.jsonl"),
+      "--audit-out",
       dir.path("a.jsonl"),
     ])
     #expect(audit.status == 2)

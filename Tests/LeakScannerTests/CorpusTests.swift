@@ -58,7 +58,8 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
   /// numbered steps are candidates at most, never confident.
   @Test func familyRulesNeedALabelAndNumberedStepsAreNotConfident() async throws {
     let family = DiscoveryCandidate(
-      kind: .opening, shape: "X# …", count: 300, share: 0.5, unnaturalness: 1, score: 0.5, highConfidence: true,
+      kind: .opening, shape: "X# …", count: 300, share: 0.5, unnaturalness: 1, score: 0.5,
+      highConfidence: true,
       exampleLines: [1], example: "A4 spice combinator: ")
     let rule = family.rule()
     #expect(rule.match("A4 spice combinator: claim 1"[...]) == "A4 spice combinator: ")
@@ -68,7 +69,8 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
     }
     let dir = TempDir()
     let path = dir.file(
-      "c.jsonl", generatedCorpus(400) { i in i % 3 == 0 ? "Step \(i % 4 + 1): " : (i % 3 == 1 ? "\(i % 5). " : nil) })
+      "c.jsonl",
+      generatedCorpus(400) { i in i % 3 == 0 ? "Step \(i % 4 + 1): " : (i % 3 == 1 ? "\(i % 5). " : nil) })
     let report = try await CorpusScanner().scan(path: path)
     #expect(!report.discovered.contains { $0.highConfidence }, "\(report.discovered.map(\.shape))")
   }
@@ -88,7 +90,8 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
     var other = candidate
     other.kind = .repeatedLine
     let both = try Ruleset.parse(Ruleset.yaml(for: [candidate, other]), file: "both.yaml")
-    #expect(both.detectors.contains { $0.id == rule.id } && both.detectors.contains { $0.id == rule.id + "-2" })
+    #expect(
+      both.detectors.contains { $0.id == rule.id } && both.detectors.contains { $0.id == rule.id + "-2" })
     let none = try Ruleset.parse(Ruleset.yaml(for: []), file: "none.yaml")
     #expect(none.detectors.map(\.id) == ScanConfiguration().detectors.map(\.id))
   }
@@ -199,7 +202,10 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
   @Test func repairIsNotBlockedByTheDiscoveredLineItRemoves() async throws {
     let dir = TempDir()
     let rows = (0..<100).map { i in
-      messagesRow("r\(i)", "<think>\nA\(i % 5) spice combinator:\nCase \(i) needs \(i * 3) checks of the claim.\n</think>\n\nA \(i).")
+      messagesRow(
+        "r\(i)",
+        "<think>\nA\(i % 5) spice combinator:\nCase \(i) needs \(i * 3) checks of the claim.\n</think>\n\nA \(i)."
+      )
     }
     let path = dir.file("c.jsonl", rows.joined(separator: "\n") + "\n")
     let cleaner = CorpusCleaner(configuration: ScanConfiguration(), repair: true)
@@ -271,7 +277,8 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
     #expect(merged.detectors.map(\.rows) == whole.detectors.map(\.rows))
     // Examples carry the same lines, ids and evidence (duplicate ids are read back from the file).
     #expect(merged.detectors.map(\.examples) == whole.detectors.map(\.examples))
-    #expect(merged.detectors.first { $0.id == "exact-duplicate" }?.examples.first?.id.hasPrefix("line-") == false)
+    #expect(
+      merged.detectors.first { $0.id == "exact-duplicate" }?.examples.first?.id.hasPrefix("line-") == false)
     #expect(merged.openingHistogram == whole.openingHistogram)
     #expect(merged.discovered == whole.discovered)
     #expect(whole.detectors.first { $0.id == "exact-duplicate" }?.rows == 1)
@@ -357,9 +364,11 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
   @Test func refusesValuesAndIdsThatWouldBreakAScan() {
     #expect(error("detectors:\n  disable:\n    - run-together\n    - nope\n").hasPrefix("rules.yaml:4:7:"))
     #expect(
-      error("detectors:\n  near_duplicates: { shingle_words: 0 }\n").contains("shingle_words must be at least 1"))
+      error("detectors:\n  near_duplicates: { shingle_words: 0 }\n").contains(
+        "shingle_words must be at least 1"))
     #expect(error("detectors:\n  discovery: { min_share: -5 }\n").contains("min_share must be a share"))
-    #expect(error("detectors:\n  discovery: { high_confidence_share: 7 }\n").contains("high_confidence_share"))
+    #expect(
+      error("detectors:\n  discovery: { high_confidence_share: 7 }\n").contains("high_confidence_share"))
     let twice = "rules:\n  - { id: x, literal: a }\n  - { id: x, literal: b }\n"
     #expect(error(twice).hasPrefix("rules.yaml:3:"))
     #expect(error(twice).contains("already used by another rule"))

@@ -152,7 +152,9 @@ import Testing
     // Another template's tokens inside a templated row are stray; its own are not.
     for detector in [d, SpecialTokenDetector()] {
       let stray = findings(detector, textRow("\(bos)<｜User｜>q<|im_start|>x<｜Assistant｜>b<|endoftext|>\(eos)"))
-      #expect(stray.first?.evidence.contains("special token <|im_start|> of chatml inside a deepseek-r1 row") == true)
+      #expect(
+        stray.first?.evidence.contains("special token <|im_start|> of chatml inside a deepseek-r1 row")
+          == true)
     }
     #expect(findings(d, textRow("\(bos)<｜User｜>q<｜Assistant｜><｜tool▁calls▁begin｜>b\(eos)")).isEmpty)
   }
@@ -312,7 +314,9 @@ extension NormalizedHashTests {
   /// A text of `n` distinct words and a copy with every `stride`-th word replaced.
   func pair(_ n: Int, stride: Int, seed: Int) -> (String, String) {
     let words = (0..<n).map { "w\(seed)x\($0)" }
-    let changed = words.enumerated().map { $0.offset % stride == 0 ? "other\(seed)y\($0.offset)" : $0.element }
+    let changed = words.enumerated().map {
+      $0.offset % stride == 0 ? "other\(seed)y\($0.offset)" : $0.element
+    }
     return (words.joined(separator: " "), changed.joined(separator: " "))
   }
 
