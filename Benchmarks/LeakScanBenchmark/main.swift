@@ -62,6 +62,8 @@ var configuration = ScanConfiguration()
 configuration.detectors.removeAll { skip.contains($0.id) }
 if skip.contains("duplicates") { configuration.exactDuplicates = false }
 if skip.contains("discovery") { configuration.discovery = false }
+// LEAK_NEAR=1 turns near-duplicates on.
+if ProcessInfo.processInfo.environment["LEAK_NEAR"] != nil { configuration.nearDuplicates = true }
 let scanner = CorpusScanner(configuration: configuration)
 let clock = ContinuousClock()
 let start = clock.now

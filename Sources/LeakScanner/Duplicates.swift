@@ -177,15 +177,34 @@ public struct MinHasher: Sendable, Hashable, Codable {
     var mins = [UInt64](repeating: .max, count: permutations)
     let k = min(shingleWords, max(1, words.count))
     if words.isEmpty { return [UInt16](repeating: 0, count: permutations) }
-    for i in 0...(words.count - k) {
-      var s: UInt64 = 0
-      for j in 0..<k { s = mix64(s ^ words[i + j]) }
-      for p in 0..<permutations {
-        let h = mix64(s ^ (UInt64(p) &* 0x9E37_79B9_7F4A_7C15))
-        if h < mins[p] { mins[p] = h }
+    let (a, b) = Self.permutationKeys(permutations)
+    mins.withUnsafeMutableBufferPointer { mins in
+      for i in 0...(words.count - k) {
+        var s: UInt64 = 0
+        for j in 0..<k { s = mix64(s ^ words[i + j]) }
+        // Permutation p is the multiply-add `a[p] * s + b[p]` of the shingle's (well mixed)
+        // hash: one multiply per permutation instead of a full mix.
+        for p in 0..<mins.count {
+          let h = a[p] &* s &+ b[p]
+          if h < mins[p] { mins[p] = h }
+        }
       }
     }
     return mins.map { UInt16(truncatingIfNeeded: $0 >> 48) }
+  }
+
+  /// Odd multipliers and offsets of the permutations, fixed by seed.
+  static func permutationKeys(_ n: Int) -> ([UInt64], [UInt64]) {
+    n == defaultKeys.0.count ? defaultKeys : makePermutationKeys(n)
+  }
+
+  private static let defaultKeys = makePermutationKeys(64)
+
+  private static func makePermutationKeys(_ n: Int) -> ([UInt64], [UInt64]) {
+    (
+      (0..<n).map { mix64(UInt64($0) &* 0x9E37_79B9_7F4A_7C15 &+ 1) | 1 },
+      (0..<n).map { mix64(UInt64($0) &+ 0xD1B5_4A32_D192_ED03) }
+    )
   }
 
   /// This hasher with at least as many bands as a pair at Jaccard similarity `threshold` needs
