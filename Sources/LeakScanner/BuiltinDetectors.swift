@@ -67,16 +67,16 @@ public enum BuiltinDetectors {
           #"(?:\[[A-Za-z][^\]\n]{0,39}\]|<<[^>\n]{1,40}>>|\{\{[^}\n]{1,40}\}\})[ \t]*:?[ \t]*"#,
           .firstByte(Array("[<{".utf8))),
         rule(
-          // Keys are words of two or more letters: `x=3 is a root` is algebra, not a tag.
+          // Keys start with two letters: `x=3 is a root` is algebra, not a tag.
           "key-value", "key=value tags such as `persona=lawyer`",
-          #"(?:[A-Za-z_][A-Za-z_-]+=[^\s,;]+[ \t,;]*)+"#,
+          #"(?:[A-Za-z_][A-Za-z_][\w-]*=[^\s,;]+[ \t,;]*)+"#,
           .keyValue),
         rule(
           "label", "generator labels such as `Remix 2:` or `Persona: …`",
           // A label alone or with a short code (`Persona:`, `Variant B:`, `Seed 41:`); the
           // everyday words need a number (`Batch normalization:`, `Template metaprogramming:`,
           // `Family: Rosaceae` are prose).
-          #"(?:(?:remix|variant|persona|archetype|combinator|generator)\b(?:[ \t]*#?[0-9][\w-]{0,8}|[ \t]+[A-Z][0-9A-Z]{0,3}\b)?|(?:template|seed|family|batch)[ \t]*[#=]?[ \t]*[0-9][\w-]{0,8})[ \t]*:[ \t]*"#,
+          #"(?:(?:remix|variant|persona|archetype|combinator|generator)\b(?:[ \t]*#?[0-9][\w-]{0,8}|[ \t]+(?-i:[A-Z][0-9A-Z]{0,3})\b)?|(?:template|seed|family|batch)[ \t]*[#=]?[ \t]*[0-9][\w-]{0,8})[ \t]*:[ \t]*"#,
           ci: true, .firstWord(labels.map { Array($0.utf8) })),
       ])
   }
@@ -93,7 +93,7 @@ public enum BuiltinDetectors {
       rule(
         "duplicate-of", "`duplicate of 3886`",
         // Not a count of things: "a duplicate of 3 earlier claims".
-        #"\bduplicate of[ \t]+(?:row|item|sample|example|id)?[ \t]*#?[0-9]+\b(?![ \t]+(?:[a-z]+[ \t]+)?[a-z]+s\b)"#,
+        #"\bduplicate of[ \t]+(?:row|item|sample|example|id)?[ \t]*#?[0-9]+\b(?![ \t]+(?:[a-z]+[ \t]+)?(?!(?:is|was|has|as|does|plus|thus|this|its|yes|us)\b)[a-z]+s\b)"#,
         ["duplicate of"]),
       rule(
         "same-as", "`same as row 12`", #"\bsame as (?:row|item|sample|example)[ \t]*#?[0-9]+\b"#, ["same as "]

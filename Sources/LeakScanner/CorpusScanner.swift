@@ -199,7 +199,8 @@ public struct CorpusScanner: Sendable {
     var mergeState: ScanReport.MergeState? = nil
     if shard != nil {
       mergeState = ScanReport.MergeState(
-        flaggedLines: perRowFlagged, rowHashes: Self.hashRecords(total.hashes, offsets: total.rowOffsets),
+        flaggedLines: perRowFlagged, rowHashes: total.hashes.map { [UInt64($0.line), $0.hash] },
+        rowOffsets: total.rowOffsets.isEmpty ? nil : total.rowOffsets.map { [$0.line, $0.offset] },
         signatures: configuration.nearDuplicates ? total.signatures.map(\.signature) : nil,
         signatureLines: configuration.nearDuplicates ? total.signatures.map(\.line) : nil,
         discovery: total.discovery, nearDuplicateThreshold: configuration.nearDuplicateThreshold,
@@ -215,17 +216,6 @@ public struct CorpusScanner: Sendable {
       detectors: detectors, openingHistogram: total.histogram, discovered: candidates, shapes: total.shapes,
       mergeState: mergeState)
     return (report, duplicateFindings)
-  }
-
-  /// `[line, hash, offset]` of each row (both lists hold every row in line order when exact
-  /// duplicates are on).
-  static func hashRecords(_ hashes: [(line: Int, hash: UInt64)], offsets: [(line: Int, offset: Int)])
-    -> [[UInt64]]
-  {
-    guard hashes.count == offsets.count else { return hashes.map { [UInt64($0.line), $0.hash] } }
-    return zip(hashes, offsets).map { h, o in
-      o.line == h.line ? [UInt64(h.line), h.hash, UInt64(o.offset)] : [UInt64(h.line), h.hash]
-    }
   }
 
   /// Whether the ascending array `lines` holds `line`.

@@ -51,7 +51,7 @@ public struct DiscoveryCandidate: Sendable, Hashable, Codable {
       // code to be a whole word followed by a label and a colon (`A4 spice combinator:`), so
       // `H2O boils` or `Q3 revenue was up` are not taken for it.
       let pattern =
-        shape.hasSuffix(" …")
+        shape.hasPrefix("X#") && shape.hasSuffix(" …")
         ? Discovery.regex(forShape: shape) + #"(?::|[ \t]+[^:\n]{1,60}:)[ \t]*"#
         : Discovery.regex(forShape: shape) + #"(?:[^:\n]{0,60}:)?[ \t]*"#
       return LeakRule(

@@ -57,6 +57,8 @@ public enum Ruleset {
     var disabled = Set<String>()
     let known = Set(
       ScanConfiguration.defaultDetectors().map(\.id) + [DetectorID.exactDuplicate, DetectorID.nearDuplicate])
+    // Ids a report or `clean` already uses for its own checks.
+    let reserved = known.union([DetectorID.discovered, DetectorID.malformed])
     var requireThink = true
     var template: ChatTemplateTokens? = nil
     var drift = ScriptDriftCheck()
@@ -177,9 +179,9 @@ public enum Ruleset {
         for item in try value.sequence("a list of rules") {
           let rule = try parseRule(item)
           // Ids name the rows a rule flags in every report: one rule, one id.
-          guard !known.contains(rule.id), !rules.contains(where: { $0.id == rule.id }) else {
+          guard !reserved.contains(rule.id), !rules.contains(where: { $0.id == rule.id }) else {
             throw item.error(
-              "rule id '\(rule.id)' is already used by \(known.contains(rule.id) ? "a built-in detector" : "another rule")"
+              "rule id '\(rule.id)' is already used by \(reserved.contains(rule.id) ? "a built-in check" : "another rule")"
             )
           }
           rules.append(rule)

@@ -62,7 +62,10 @@ public struct ScanConfiguration: Sendable {
   /// A description of every setting that changes a scan's counts, compared by
   /// ``ShardMerger`` so that shards scanned with other settings are refused.
   package var fingerprint: String {
-    let detectorList = detectors.map { "\($0.id)=\($0.summary)" }.joined(separator: ";")
+    let detectorList = detectors.map { d -> String in
+      let settings = (d as? any DescribesSettings)?.settings ?? ""
+      return "\(d.id)=\(d.summary){\(settings)}"
+    }.joined(separator: ";")
     return [
       "detectors[\(detectorList)]", "tags[\(format.openTag)|\(format.closeTag)|\(format.opening)]",
       "shape[\(shape?.rawValue ?? "auto")]", "exact[\(exactDuplicates)]",
@@ -79,6 +82,62 @@ public struct ScanConfiguration: Sendable {
     if nearDuplicates { out.append((DetectorID.nearDuplicate, "near duplicate of an earlier row (MinHash)")) }
     return out
   }
+}
+
+/// A built-in detector's settings in words, for ``ScanConfiguration/fingerprint`` (stable from
+/// process to process: no set or dictionary order in it).
+protocol DescribesSettings {
+  var settings: String { get }
+}
+
+extension RuleDetector: DescribesSettings {
+  var settings: String {
+    let described = rules.map { rule -> String in
+      let matcher: String
+      switch rule.matcher {
+      case .literal(let text, let ci): matcher = "literal:\(text):\(ci)"
+      case .regex(let p): matcher = "regex:\(p.source):\(p.caseInsensitive)"
+      }
+      return "\(rule.id)|\(rule.scope.rawValue)|\(matcher)|\(rule.anchors.joined(separator: ","))"
+    }
+    return described.joined(separator: ";") + "|prefilter:\(prefilter.joined(separator: ","))"
+  }
+}
+
+extension ThinkStructureDetector: DescribesSettings {
+  var settings: String { "require_think:\(requireThink)" }
+}
+
+extension SpecialTokenDetector: DescribesSettings {
+  var settings: String {
+    guard let template else { return "template:auto" }
+    return "template:\(template.name):\(template.allTokens.joined(separator: ","))"
+  }
+}
+
+extension ScriptDriftDetector: DescribesSettings {
+  var settings: String {
+    let expected: String
+    switch check.expected {
+    case .dominant: expected = "dominant"
+    case .scripts(let scripts): expected = scripts.map { "\($0)" }.sorted().joined(separator: ",")
+    }
+    return "expected:\(expected):min_run:\(check.minRunLetters)"
+  }
+}
+
+extension RunTogetherDetector: DescribesSettings {
+  var settings: String {
+    "\(check.minWordLetters):\(check.minRunTogetherLetters):\(check.minSpaceRatio):\(check.minLettersForRatio)"
+  }
+}
+
+extension RepetitionDetector: DescribesSettings {
+  var settings: String { "\(check.maxPeriodWords):\(check.minRepeats):\(check.minSpanWords)" }
+}
+
+extension MojibakeDetector: DescribesSettings {
+  var settings: String { "\(check.minSequences):\(check.countReplacementCharacters)" }
 }
 
 /// Ids of the corpus-wide checks.

@@ -55,10 +55,11 @@ public struct ScanReport: Sendable, Codable {
   public struct MergeState: Sendable, Codable {
     /// Lines flagged by per-row detectors (not duplicates), sorted.
     public var flaggedLines: [Int]
-    /// `[line, hash, offset]` of every parsed row, for exact duplicates across shards (the byte
-    /// offset reads the ids of duplicate examples back from the corpus; reports written before
-    /// it was added hold `[line, hash]`).
+    /// `[line, hash]` of every parsed row, for exact duplicates across shards.
     public var rowHashes: [[UInt64]]
+    /// `[line, byte offset]` of every parsed row when duplicates are checked, to read the ids of
+    /// duplicate examples back from the corpus.
+    public var rowOffsets: [[Int]]?
     /// `[line] + signature` of every parsed row when near duplicates are on.
     public var signatures: [[UInt16]]?
     /// Line numbers matching `signatures` (kept apart because lines exceed 16 bits).

@@ -101,9 +101,7 @@ public enum ShardMerger {
       discovery.merge(state.discovery)
       flaggedLines.formUnion(state.flaggedLines)
       hashes += state.rowHashes.map { (Int($0[0]), $0[1]) }
-      for record in state.rowHashes where record.count == 3 {
-        offsets.append((Int(record[0]), Int(record[2])))
-      }
+      for record in state.rowOffsets ?? [] where record.count == 2 { offsets.append((record[0], record[1])) }
       if let sigs = state.signatures, let sigLines = state.signatureLines {
         signatures += zip(sigLines, sigs).map { ($0, $1) }
       }

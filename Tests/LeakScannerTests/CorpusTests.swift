@@ -67,6 +67,12 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
     for natural in ["H2O boils at 100 C.", "Q3 revenue was up, fine.", "CO2 emissions rose", "A4 paper"] {
       #expect(rule.match(natural[...]) == nil, "\(natural)")
     }
+    // Other code-like families keep their own rule (no colon needed).
+    for (shape, text) in [("[variant …", "[variant 7] Let me think."), ("seed=# …", "seed=41 The claim.")] {
+      var other = family
+      other.shape = shape
+      #expect(other.rule().match(text[...]) != nil, "\(shape)")
+    }
     let dir = TempDir()
     let path = dir.file(
       "c.jsonl",
@@ -285,6 +291,27 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
     #expect(shards.map(\.rows).reduce(0, +) == whole.rows)
   }
 
+  /// With exact duplicates off, near-duplicate examples still carry the ids a single scan gives.
+  @Test func mergedNearDuplicatesKeepRowIDs() async throws {
+    let dir = TempDir()
+    let base = (0..<60).map { "word\($0)" }.joined(separator: " ")
+    let rows = (0..<40).map { i in
+      messagesRow("row-\(i)", "<think>\nOkay, so \(base) \(i % 2 == 0 ? "" : "extra")\n</think>\n\nA.")
+    }
+    let path = dir.file("c.jsonl", rows.joined(separator: "\n") + "\n")
+    var config = ScanConfiguration()
+    config.exactDuplicates = false
+    config.nearDuplicates = true
+    let scanner = CorpusScanner(configuration: config)
+    let whole = try await scanner.scan(path: path, parallelism: 1)
+    var shards: [ScanReport] = []
+    for k in 1...2 { shards.append(try await scanner.scan(path: path, shard: (k, 2), parallelism: 1)) }
+    let merged = try ShardMerger.merge(shards, configuration: config)
+    let near = { (r: ScanReport) in r.detectors.first { $0.id == "near-duplicate" }?.examples ?? [] }
+    #expect(!near(whole).isEmpty)
+    #expect(near(merged) == near(whole))
+  }
+
   @Test func mergeRejectsIncompleteOrMixedShards() async throws {
     let dir = TempDir()
     let path = dir.file("c.jsonl", generatedCorpus(50))
@@ -307,6 +334,49 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
     #expect {
       try ShardMerger.merge([a, bOther], names: ["a.json", "b.json"], configuration: ScanConfiguration())
     } throws: { "\($0)".contains("b.json") && "\($0)".contains("other settings") }
+    // Settings that only a detector holds count too: think structure, a rule's text.
+    for change in [
+      { (c: inout ScanConfiguration) in
+        c.detectors = c.detectors.map {
+          $0 is ThinkStructureDetector ? ThinkStructureDetector(requireThink: false) : $0
+        }
+      },
+      { (c: inout ScanConfiguration) in
+        c.detectors.append(
+          RuleDetector(
+            id: "mine", summary: "mine",
+            rules: [
+              LeakRule(
+                id: "mine", summary: "mine", scope: .anywhere,
+                matcher: .literal("alpha", caseInsensitive: false))
+            ]))
+      },
+    ] {
+      var changed = ScanConfiguration()
+      change(&changed)
+      let bChanged = try await CorpusScanner(configuration: changed).scan(path: path, shard: (2, 2))
+      #expect(throws: LeakScannerError.self) {
+        try ShardMerger.merge([a, bChanged], configuration: ScanConfiguration())
+      }
+    }
+    var alpha = ScanConfiguration()
+    alpha.detectors.append(
+      RuleDetector(
+        id: "mine", summary: "mine",
+        rules: [
+          LeakRule(
+            id: "mine", summary: "mine", scope: .anywhere, matcher: .literal("alpha", caseInsensitive: false))
+        ]))
+    var beta = ScanConfiguration()
+    beta.detectors.append(
+      RuleDetector(
+        id: "mine", summary: "mine",
+        rules: [
+          LeakRule(
+            id: "mine", summary: "mine", scope: .anywhere, matcher: .literal("beta", caseInsensitive: false))
+        ]))
+    #expect(alpha.fingerprint != beta.fingerprint)
+    #expect(ScanConfiguration().fingerprint == ScanConfiguration().fingerprint)
     _ = dir.file("c.jsonl", generatedCorpus(60))
     let bChanged = try await scanner.scan(path: path, shard: (2, 2))
     #expect {
@@ -372,7 +442,8 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
     let twice = "rules:\n  - { id: x, literal: a }\n  - { id: x, literal: b }\n"
     #expect(error(twice).hasPrefix("rules.yaml:3:"))
     #expect(error(twice).contains("already used by another rule"))
-    #expect(error("rules:\n  - { id: scaffold-prefix, literal: a }\n").contains("a built-in detector"))
+    #expect(error("rules:\n  - { id: scaffold-prefix, literal: a }\n").contains("a built-in check"))
+    #expect(error("rules:\n  - { id: discovered, literal: a }\n").contains("a built-in check"))
     #expect(error("rules:\n  - { id: y, literal: a }\n") == "no error")
   }
 }

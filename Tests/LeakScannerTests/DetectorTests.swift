@@ -16,6 +16,7 @@ import Testing
     ("<think>Persona: a patent examiner. The claim.</think>ok", "Persona: "),
     ("<think>Variant B: swap the numbers.</think>ok", "Variant B: "),
     ("<think>seed=42 topic=claims The claim.</think>ok", "seed=42 topic=claims "),
+    ("<think>persona_v2=lawyer The claim.</think>ok", "persona_v2=lawyer "),
   ])
   func flagsScaffolding(output: String, prefix: String) throws {
     let f = findings(detector, output)
@@ -34,6 +35,8 @@ import Testing
     "<think>Batch normalization: it rescales activations.</think>ok",
     "<think>Family: Rosaceae, so the plant is a rose.</think>ok",
     "<think>Seed: the question asks about germination.</think>ok",
+    "<think>Generator loss: 0.42 after the first epoch.</think>ok",
+    "<think>Variant type: missense, so the protein changes.</think>ok",
     "No reasoning block, A4 spice combinator: appears later.",
   ])
   func leavesNaturalOpeningsAlone(output: String) {
@@ -55,6 +58,9 @@ import Testing
     "<think>Diversify by changing the numbers.</think>ok",
     "<think>diversify with new names and values.</think>ok",
     "<think>The claim is a duplicate of 3886 and more.</think>ok",
+    "<think>This row is a duplicate of 3886 as well.</think>ok",
+    "<think>Duplicate of row 12 is what this is.</think>ok",
+    "<think>Careful: duplicate of 3886 was generated twice.</think>ok",
   ])
   func flagsNotesAboutProducingData(output: String) {
     #expect(findings(detector, output).count == 1)
