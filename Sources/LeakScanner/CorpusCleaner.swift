@@ -153,7 +153,8 @@ public struct CorpusCleaner: Sendable {
         if line.isBlank {
           try quarantine(
             quarantineFile, line: line.number, id: nil,
-            reasons: [Finding(detector: "blank-line", evidence: "blank line")], raw: line.bytes, json: false)
+            reasons: [Finding(detector: DetectorID.blankLine, evidence: "blank line")], raw: line.bytes,
+            json: false)
           summary.quarantined += 1
           return
         }

@@ -6,6 +6,7 @@ package struct ShardPass: Sendable {
   var rows = 0
   var issues: [LineIssue] = []
   var malformed = 0
+  var blank = 0
   /// Lines flagged by a per-row detector, ascending (no findings are kept: memory stays
   /// proportional to the row count, not to the evidence).
   var flaggedLines: [Int] = []
@@ -143,6 +144,7 @@ public struct CorpusScanner: Sendable {
       total.lines += p.lines
       total.rows += p.rows
       total.malformed += p.malformed
+      total.blank += p.blank
       total.issues += p.issues.prefix(max(0, 100 - total.issues.count))
       total.flaggedLines += p.flaggedLines
       total.rowOffsets += p.rowOffsets
@@ -184,6 +186,7 @@ public struct CorpusScanner: Sendable {
     for line in duplicateFindings.keys where !Self.contains(perRowFlagged, line) { flaggedRows += 1 }
     var checks = configuration.checkDescriptions
     checks.append((DetectorID.malformed, "malformed line (invalid JSON or UTF-8, missing field, too long)"))
+    checks.append((DetectorID.blankLine, "blank line (not a row; clean quarantines it)"))
     let denominator = max(1, total.lines)
     let detectors = checks.map { check in
       DetectorCount(
@@ -212,7 +215,7 @@ public struct CorpusScanner: Sendable {
     let report = ScanReport(
       file: file, shard: shard.map { "\($0.k)/\($0.n)" }, lines: total.lines, rows: total.rows,
       malformedLines: total.malformed, issues: total.issues,
-      flaggedRows: flaggedRows + total.malformed,
+      flaggedRows: flaggedRows + total.malformed + total.blank,
       detectors: detectors, openingHistogram: total.histogram, discovered: candidates, shapes: total.shapes,
       mergeState: mergeState)
     return (report, duplicateFindings)
@@ -357,6 +360,18 @@ struct PassWorker {
     { bytes, scratch in detector.flags(bytes, &scratch) }
   }
 
+  /// Counts a blank line: not a row, flagged because `clean` quarantines it.
+  mutating func blank(_ line: JSONLLine) {
+    p.lines += 1
+    p.blank += 1
+    let id = DetectorID.blankLine
+    p.counts[id, default: 0] += 1
+    if p.examples[id, default: []].count < limit {
+      p.examples[id, default: []].append(
+        RowReference(line: line.number, id: "line-\(line.number)", evidence: "blank line"))
+    }
+  }
+
   /// Counts a malformed line.
   mutating func malformed(_ issue: LineIssue) {
     p.lines += 1
@@ -372,7 +387,10 @@ struct PassWorker {
 
   /// Runs the detectors and statistics on one line.
   mutating func add(_ line: JSONLLine, _ bytes: inout RowBytes) {
-    if line.isBlank { return }
+    if line.isBlank {
+      blank(line)
+      return
+    }
     // Rows are read straight into `bytes` where they can be; otherwise (and for the
     // malformed line's report) through `CorpusRowParser`.
     var row: CorpusRow? = nil

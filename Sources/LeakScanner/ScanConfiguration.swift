@@ -148,6 +148,8 @@ public enum DetectorID {
   public static let nearDuplicate = "near-duplicate"
   /// Malformed lines.
   public static let malformed = "malformed-line"
+  /// Blank lines: not rows; `clean` quarantines them.
+  public static let blankLine = "blank-line"
   /// Discovered scaffolding.
   public static let discovered = "discovered"
 }

@@ -30,7 +30,7 @@ public struct ScanReport: Sendable, Codable {
   public var file: String
   /// `K/N` when this report covers one shard.
   public var shard: String?
-  /// Lines seen (rows plus malformed lines; blank lines are not counted).
+  /// Lines seen: rows, malformed lines and blank lines.
   public var lines: Int
   /// Rows parsed.
   public var rows: Int
@@ -38,7 +38,7 @@ public struct ScanReport: Sendable, Codable {
   public var malformedLines: Int
   /// The first 100 malformed lines.
   public var issues: [LineIssue]
-  /// Rows flagged by at least one check (malformed lines included).
+  /// Rows flagged by at least one check (malformed and blank lines included).
   public var flaggedRows: Int
   /// Per-check counts, in configuration order.
   public var detectors: [DetectorCount]

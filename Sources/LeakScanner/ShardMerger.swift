@@ -147,7 +147,8 @@ public enum ShardMerger {
     return ScanReport(
       file: first.file, shard: nil, lines: lines, rows: rows, malformedLines: malformed,
       issues: Array(issues.sorted { $0.line < $1.line }.prefix(100)),
-      flaggedRows: flaggedLines.union(dupLines).count + malformed, detectors: detectors,
+      flaggedRows: flaggedLines.union(dupLines).count + malformed + (counts[DetectorID.blankLine] ?? 0),
+      detectors: detectors,
       openingHistogram: histogram,
       discovered: candidates, shapes: shapes, mergeState: nil)
   }

@@ -203,6 +203,25 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
     #expect(audit.contains("\"rewritten\":false"))
   }
 
+  /// A blank line is not a row: the scan flags it, as `clean` quarantines it, so a scan that
+  /// passes means `clean` moves nothing.
+  @Test func blankLinesAreFlaggedByTheScanAsCleanQuarantinesThem() async throws {
+    let dir = TempDir()
+    let rows = (0..<3).map {
+      messagesRow("r\($0)", "<think>\nOkay, so case \($0) is fine.\n</think>\n\nA \($0).")
+    }
+    let path = dir.file("c.jsonl", rows[0] + "\n  \n" + rows[1] + "\n\n" + rows[2] + "\n")
+    var config = ScanConfiguration()
+    config.discovery = false
+    let report = try await CorpusScanner(configuration: config).scan(path: path)
+    let blank = report.detectors.first { $0.id == DetectorID.blankLine }
+    #expect(blank?.rows == 2 && blank?.examples.map(\.line) == [2, 4])
+    #expect(report.flaggedRows == 2 && report.hasFindings)
+    let (summary, _) = try await CorpusCleaner(configuration: config).clean(
+      path: path, cleanOut: dir.path("clean.jsonl"), quarantineOut: dir.path("q.jsonl"))
+    #expect(summary.lines == report.lines && summary.quarantined == 2 && summary.clean == 3)
+  }
+
   /// Scaffolding on a line of its own is both a prefix and a discovered repeated line: the
   /// repair strips it, and the discovered line, gone from the repaired row, does not block it.
   @Test func repairIsNotBlockedByTheDiscoveredLineItRemoves() async throws {
