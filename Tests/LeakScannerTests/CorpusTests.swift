@@ -353,6 +353,13 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
     #expect {
       try ShardMerger.merge([a, bOther], names: ["a.json", "b.json"], configuration: ScanConfiguration())
     } throws: { "\($0)".contains("b.json") && "\($0)".contains("other settings") }
+    func withLiteralRule(_ text: String) -> ScanConfiguration {
+      var config = ScanConfiguration()
+      let rule = LeakRule(
+        id: "mine", summary: "mine", scope: .anywhere, matcher: .literal(text, caseInsensitive: false))
+      config.detectors.append(RuleDetector(id: "mine", summary: "mine", rules: [rule]))
+      return config
+    }
     // Settings that only a detector holds count too: think structure, a rule's text.
     for change in [
       { (c: inout ScanConfiguration) in
@@ -360,16 +367,7 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
           $0 is ThinkStructureDetector ? ThinkStructureDetector(requireThink: false) : $0
         }
       },
-      { (c: inout ScanConfiguration) in
-        c.detectors.append(
-          RuleDetector(
-            id: "mine", summary: "mine",
-            rules: [
-              LeakRule(
-                id: "mine", summary: "mine", scope: .anywhere,
-                matcher: .literal("alpha", caseInsensitive: false))
-            ]))
-      },
+      { (c: inout ScanConfiguration) in c = withLiteralRule("alpha") },
     ] {
       var changed = ScanConfiguration()
       change(&changed)
@@ -378,22 +376,7 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
         try ShardMerger.merge([a, bChanged], configuration: ScanConfiguration())
       }
     }
-    var alpha = ScanConfiguration()
-    alpha.detectors.append(
-      RuleDetector(
-        id: "mine", summary: "mine",
-        rules: [
-          LeakRule(
-            id: "mine", summary: "mine", scope: .anywhere, matcher: .literal("alpha", caseInsensitive: false))
-        ]))
-    var beta = ScanConfiguration()
-    beta.detectors.append(
-      RuleDetector(
-        id: "mine", summary: "mine",
-        rules: [
-          LeakRule(
-            id: "mine", summary: "mine", scope: .anywhere, matcher: .literal("beta", caseInsensitive: false))
-        ]))
+    let (alpha, beta) = (withLiteralRule("alpha"), withLiteralRule("beta"))
     #expect(alpha.fingerprint != beta.fingerprint)
     #expect(ScanConfiguration().fingerprint == ScanConfiguration().fingerprint)
     _ = dir.file("c.jsonl", generatedCorpus(60))
