@@ -136,6 +136,19 @@ public struct JSONLReader: Sendable {
   }
 
   /// The size of the file in bytes.
+  /// The compression format whose magic bytes open the file at `fd` (read with `pread`, the
+  /// file position is kept), or `nil`.
+  static func compression(fd: Int32) -> String? {
+    var head = [UInt8](repeating: 0, count: 6)
+    let n = head.withUnsafeMutableBytes { pread(fd, $0.baseAddress, 6, 0) }
+    guard n >= 2 else { return nil }
+    let magic: [(String, [UInt8])] = [
+      ("gzip", [0x1F, 0x8B]), ("zstd", [0x28, 0xB5, 0x2F, 0xFD]), ("bzip2", [0x42, 0x5A, 0x68]),
+      ("xz", [0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00]), ("zip", [0x50, 0x4B, 0x03, 0x04]),
+    ]
+    return magic.first { $0.1.count <= n && head.starts(with: $0.1) }?.0
+  }
+
   public func fileSize() throws -> Int {
     var st = stat()
     guard stat(path, &st) == 0 else {
@@ -161,6 +174,10 @@ public struct JSONLReader: Sendable {
     var st = stat()
     if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR {
       throw EvalCoreError.unreadableFile(path: path, reason: "is a directory")
+    }
+    if let format = Self.compression(fd: fd) {
+      throw EvalCoreError.unreadableFile(
+        path: path, reason: "is \(format)-compressed, not JSONL: decompress it first")
     }
 
     var lineNumber = 1

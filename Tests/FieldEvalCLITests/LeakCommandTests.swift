@@ -91,6 +91,14 @@ import Testing
     for bad in ["1//2", "1/2/", "/2", "0/2", "x/2"] {
       #expect(try CLI.run(["scan", corpus, "--shard", bad]).status == 2, "\(bad)")
     }
+    // A compressed corpus is named as such, not read as lines of garbage.
+    let gzip = dir.file(
+      "c.jsonl.gz", bytes: [0x1F, 0x8B, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0x01])
+    for command in ["scan", "emission"] {
+      let compressed = try CLI.run([command, gzip])
+      #expect(compressed.status == 2, "\(command)")
+      #expect(compressed.stderr.contains("gzip-compressed"), "\(command)")
+    }
     let unwritable = try CLI.run([
       "clean", corpus, "--clean-out", "/nonexistent/folder/c.jsonl", "--quarantine-out", dir.path("q.jsonl"),
     ])
