@@ -111,6 +111,33 @@ import Testing
       #expect(findings(d, row(healthy)).isEmpty, "\(d.id)")
     }
   }
+
+  /// Text that looks like each failure but is not one.
+  @Test(arguments: [
+    // Code, paths and identifiers are not words run together.
+    (
+      "run-together",
+      "<think>See https://example.com/docs/getting_started/installation_and_configuration and parseJSONLineIntoRowBytesQuickly().</think>ok"
+    ),
+    // Portuguese and German capitals are not Latin-1 misreadings.
+    ("mojibake", "<think>SÃO PAULO and MÜNCHEN are cities; Ångström is a unit.</think>ok"),
+    // A formula's Greek letters and a quoted term are not a drift into another script.
+    (
+      "script-drift",
+      "<think>Let θ be the angle and λ the wavelength, so the phase is 2π d sin θ / λ.</think>ok"
+    ),
+    // A sentence that recurs with other text between is not a loop.
+    (
+      "repetition",
+      "<think>"
+        + (0..<6).map { "Let me check claim \($0). It recites a latch and a spring of some kind here." }
+        .joined(separator: " ") + "</think>ok"
+    ),
+  ])
+  func sharedChecksPassLookalikes(id: String, output: String) {
+    let d = ScanConfiguration.defaultDetectors().first { $0.id == id }!
+    #expect(findings(d, output).isEmpty, "\(id)")
+  }
 }
 
 @Suite struct ThinkStructureTests {
