@@ -16,7 +16,10 @@ struct CorpusOptions: ParsableArguments {
   var nearDuplicates = false
 
   @Flag(
-    name: .customLong("accept-discovered"), help: "Treat every discovered scaffolding candidate as a rule.")
+    name: .customLong("accept-discovered"),
+    help:
+      "Treat every discovered scaffolding candidate as a rule: scan counts the rows they match (a second pass), clean applies them."
+  )
   var acceptDiscovered = false
 
   func configuration() throws -> ScanConfiguration {
@@ -74,7 +77,21 @@ struct ScanCommand: AsyncParsableCommand {
       }
       shardSpec = (k, n)
     }
-    let report = try await CorpusScanner(configuration: config).scan(path: corpus, shard: shardSpec)
+    if options.acceptDiscovered && shardSpec != nil {
+      throw ValidationError(
+        "--accept-discovered needs the whole corpus (discovery counts over all rows): scan the shards without it, merge them, then scan or clean with it"
+      )
+    }
+    var report = try await CorpusScanner(configuration: config).scan(path: corpus, shard: shardSpec)
+    if options.acceptDiscovered && !report.discovered.isEmpty {
+      // The accepted candidates count as a detector: a second pass with their rules.
+      var withRules = config
+      withRules.detectors.append(
+        RuleDetector(
+          id: DetectorID.discovered, summary: "accepted discovered scaffolding",
+          rules: report.discovered.map { $0.rule() }))
+      report = try await CorpusScanner(configuration: withRules).scan(path: corpus)
+    }
     try printReport(report, format: format)
     let accepted = report.discovered.filter { options.acceptDiscovered || $0.highConfidence }
     if let writeRules {

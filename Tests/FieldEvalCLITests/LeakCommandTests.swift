@@ -35,6 +35,20 @@ import Testing
     #expect(md.stdout.contains("| `scaffold-prefix` |"))
   }
 
+  /// Accepted candidates are counted as a detector; shards cannot accept (discovery is
+  /// corpus-wide).
+  @Test func acceptedDiscoveriesAreCounted() throws {
+    let r = try CLI.run(["scan", corpus, "--accept-discovered", "--format", "json"])
+    #expect(r.status == 1)
+    let doc = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+    let detectors = try #require(doc["detectors"] as? [[String: Any]])
+    let discovered = try #require(detectors.first { $0["id"] as? String == "discovered" })
+    #expect((discovered["rows"] as? Int ?? 0) > 100)
+    let sharded = try CLI.run(["scan", corpus, "--accept-discovered", "--shard", "1/2"])
+    #expect(sharded.status == 2)
+    #expect(sharded.stderr.contains("whole corpus"))
+  }
+
   @Test func shardsMergeToTheWholeScan() throws {
     let dir = TempDir()
     var paths: [String] = []
