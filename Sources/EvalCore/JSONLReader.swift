@@ -135,7 +135,6 @@ public struct JSONLReader: Sendable {
     }
   }
 
-  /// The size of the file in bytes.
   /// The compression format whose magic bytes open the file at `fd` (read with `pread`, the
   /// file position is kept), or `nil`.
   static func compression(fd: Int32) -> String? {
@@ -149,6 +148,7 @@ public struct JSONLReader: Sendable {
     return magic.first { $0.1.count <= n && head.starts(with: $0.1) }?.0
   }
 
+  /// The size of the file in bytes.
   public func fileSize() throws -> Int {
     var st = stat()
     guard stat(path, &st) == 0 else {
