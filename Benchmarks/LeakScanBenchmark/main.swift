@@ -33,7 +33,7 @@ if ProcessInfo.processInfo.environment["LEAK_MICRO"] != nil {
   let runTogether = RunTogetherCheck()
   time("run-together") { line in line.withUnsafeBufferPointer { runTogether.flags(in: $0) } }
   let repetition = RepetitionCheck()
-  var scratch: [UInt64] = []
+  var scratch = WordStatistics()
   time("repetition") { line in line.withUnsafeBufferPointer { repetition.flags(in: $0, scratch: &scratch) } }
   let anchors = LiteralSet(
     [

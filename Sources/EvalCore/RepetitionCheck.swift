@@ -58,20 +58,10 @@ public struct RepetitionCheck: Sendable, Hashable, Codable {
   }
 
   /// Whether ``detect(in:)`` finds a loop in UTF-8 `bytes`, without building the finding;
-  /// `scratch` holds the word hashes and is reused between calls.
-  package func flags(in bytes: UnsafeBufferPointer<UInt8>, scratch: inout [UInt64]) -> Bool {
-    // At most one word per two bytes: the hashes are written through a pointer (an append
-    // per word would check the array's uniqueness and capacity each time).
-    let most = (bytes.count + 1) / 2
-    if scratch.count < most { scratch = [UInt64](repeating: 0, count: max(most, 2 * scratch.count)) }
-    return scratch.withUnsafeMutableBufferPointer { out -> Bool in
-      var n = 0
-      Self.words(in: bytes) { hash, _ in
-        out[n] = hash
-        n += 1
-      }
-      return longestLoop(UnsafeBufferPointer(rebasing: out[..<n])) != nil
-    }
+  /// `scratch` holds the words and is reused between calls.
+  package func flags(in bytes: UnsafeBufferPointer<UInt8>, scratch: inout WordStatistics) -> Bool {
+    scratch.read(bytes)
+    return flags(words: scratch)
   }
 
   /// The longest qualifying loop over word hashes `h`: its period, first word and length in words.

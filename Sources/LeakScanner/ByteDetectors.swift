@@ -2,11 +2,9 @@ import EvalCore
 
 /// Reusable buffers for byte-level detection, one per scanning thread.
 struct DetectionScratch {
-  /// Word hashes for the repetition check.
-  var hashes: [UInt64] = []
   /// The words of the current row's text without tags, when `wordsRead`: the scan reads them
   /// once per row for the detectors that say ``ByteDetector/readsWords`` (repetition and
-  /// run-together), which otherwise read the text on their own.
+  /// run-together); otherwise repetition reads them and run-together reads the text its own way.
   var words = WordStatistics()
   var wordsRead = false
 
@@ -166,7 +164,7 @@ extension ScriptDriftDetector: ByteDetector {
 
 extension RepetitionDetector: ByteDetector {
   func flags(_ bytes: RowBytes, _ scratch: inout DetectionScratch) -> Bool? {
-    guard scratch.wordsRead else { return bytes.withPlain { check.flags(in: $0, scratch: &scratch.hashes) } }
+    if !scratch.wordsRead { scratch.readWords(of: bytes) }
     return check.flags(words: scratch.words)
   }
 

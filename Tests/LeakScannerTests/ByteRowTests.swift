@@ -263,7 +263,7 @@ import Testing
     ]
     let runTogether = RunTogetherCheck()
     let repetition = RepetitionCheck()
-    var scratch: [UInt64] = []
+    var scratch = WordStatistics()
     var statistics = WordStatistics()
     for _ in 0..<3000 {
       let n = Int.random(in: 0...120, using: &rng)
