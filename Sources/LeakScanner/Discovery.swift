@@ -110,16 +110,7 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
   /// when their first lines are plain ASCII.
   mutating func add(line: Int, bytes: RowBytes, tally: inout OpeningTally) {
     bytes.withStorage { all in
-      let plain = bytes.openings.allSatisfy {
-        Self.asciiFirstLineEnd(of: UnsafeBufferPointer(rebasing: all[$0])) != nil
-      }
-      if plain {
-        tally.startRow()
-        for opening in bytes.openings {
-          let text = UnsafeBufferPointer(rebasing: all[opening])
-          tally.add(UnsafeBufferPointer(rebasing: text[..<Self.asciiFirstLineEnd(of: text)!]), line: line)
-        }
-      } else {
+      if !tally.addRow(bytes.openings, in: all, line: line) {
         addOpenings(
           bytes.openings.map {
             Self.firstLine(of: String(decoding: UnsafeBufferPointer(rebasing: all[$0]), as: UTF8.self)[...])
@@ -460,6 +451,25 @@ struct OpeningTally {
   private var codeName: [UInt8] = []
   /// Shapes already counted for the current row.
   private var seen: [Int] = []
+  /// Where the first line of each of the row's openings ends (``addRow(_:in:line:)``).
+  private var lineEnds: [Int] = []
+
+  /// Counts a row's openings (ranges of `all`) when the first line of each is plain ASCII;
+  /// `false`, counting nothing, otherwise.
+  mutating func addRow(_ openings: [Range<Int>], in all: UnsafeBufferPointer<UInt8>, line: Int) -> Bool {
+    lineEnds.removeAll(keepingCapacity: true)
+    for opening in openings {
+      guard let end = DiscoveryStats.asciiFirstLineEnd(of: UnsafeBufferPointer(rebasing: all[opening])) else {
+        return false
+      }
+      lineEnds.append(opening.lowerBound + end)
+    }
+    startRow()
+    for k in openings.indices {
+      add(UnsafeBufferPointer(rebasing: all[openings[k].lowerBound..<lineEnds[k]]), line: line)
+    }
+    return true
+  }
 
   /// Starts a row: its openings' shapes are counted once per row.
   mutating func startRow() { seen.removeAll(keepingCapacity: true) }
