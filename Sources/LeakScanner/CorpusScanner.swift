@@ -46,15 +46,8 @@ public struct CorpusScanner: Sendable {
     String(opening.prefix(20).map { $0 == "\n" ? " " : $0 })
   }
 
-  /// ``histogramKey(_:)`` on bytes when the first 20 characters are plain ASCII (and the next
-  /// byte cannot extend the 20th); `nil` otherwise.
-  static func asciiHistogramKey(_ opening: UnsafeBufferPointer<UInt8>) -> String? {
-    var key: [UInt8] = []
-    guard asciiHistogramKey(opening, into: &key) else { return nil }
-    return String(decoding: key, as: UTF8.self)
-  }
-
-  /// Writes the bytes of ``asciiHistogramKey(_:)`` into `key`; `false` when it is `nil`.
+  /// Writes the bytes of ``histogramKey(_:)`` into `key` when the first 20 characters are plain
+  /// ASCII (and the next byte cannot extend the 20th); `false` otherwise.
   static func asciiHistogramKey(_ opening: UnsafeBufferPointer<UInt8>, into key: inout [UInt8]) -> Bool {
     guard let take = RowBytes.asciiCharacterPrefix(opening, 20) else { return false }
     key.removeAll(keepingCapacity: true)

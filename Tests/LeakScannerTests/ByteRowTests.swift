@@ -110,8 +110,9 @@ import Testing
       #expect(bytes.isASCII == context.isASCII)
       for opening in context.thinkOpenings {
         var text = opening
-        if let key = text.withUTF8({ CorpusScanner.asciiHistogramKey($0) }) {
-          #expect(key == CorpusScanner.histogramKey(opening))
+        var key: [UInt8] = []
+        if text.withUTF8({ CorpusScanner.asciiHistogramKey($0, into: &key) }) {
+          #expect(String(decoding: key, as: UTF8.self) == CorpusScanner.histogramKey(opening))
         }
         let first = text.withUTF8 { bytes in
           DiscoveryStats.asciiFirstLineEnd(of: bytes).map {
