@@ -114,7 +114,7 @@ public struct CorpusCleaner: Sendable {
   /// Whether a detector behind one of `findings` still flags the repaired row.
   func stillFound(
     _ findings: [Finding], in repaired: ArraySlice<UInt8>, line: JSONLLine, parser: CorpusRowParser,
-    scanner: CorpusScanner, discovered: RuleDetector
+    discovered: RuleDetector
   ) -> Bool {
     guard
       case .success(let row) = parser.parse(
@@ -196,14 +196,15 @@ public struct CorpusCleaner: Sendable {
           && !others.contains { $0.detector == DetectorID.nearDuplicate }
         let inPlace =
           repairable
-          ? Repair.stripInPlace(prefixes: prefixes, from: line, format: configuration.format, parser: parser)
+          ? Repair.stripInPlace(
+            prefixes: prefixes, from: line, row: row, format: configuration.format, parser: parser)
           : nil
         if repairable,
           let repaired = inPlace
             ?? Repair.strip(prefixes: prefixes, from: line, format: configuration.format),
           others.isEmpty
             || !stillFound(
-              others, in: repaired, line: line, parser: parser, scanner: scanner, discovered: discovered)
+              others, in: repaired, line: line, parser: parser, discovered: discovered)
         {
           try cleanFile.write(repaired)
           summary.clean += 1
@@ -274,19 +275,14 @@ enum Repair {
   /// `nil` when the cut cannot be found or would not give the row ``strip(prefixes:from:format:)``
   /// describes (checked by parsing the result).
   static func stripInPlace(
-    prefixes: [String], from line: JSONLLine, format: ReasoningFormat, parser: CorpusRowParser
+    prefixes: [String], from line: JSONLLine, row: CorpusRow, format: ReasoningFormat, parser: CorpusRowParser
   ) -> ArraySlice<UInt8>? {
-    guard !prefixes.isEmpty, case .success(let row) = parser.parse(line) else { return nil }
-    // What the row must read as afterwards: the model texts with the prefixes stripped.
+    guard !prefixes.isEmpty else { return nil }
+    // What the row (`line` parsed) must read as afterwards: its model texts, prefixes stripped.
     var remaining = prefixes
     var expected = row.segments
     for i in expected.indices where expected[i].isModelText {
-      while let prefix = remaining.first,
-        let stripped = stripOne(prefix, from: expected[i].text, format: format)
-      {
-        expected[i].text = stripped
-        remaining.removeFirst()
-      }
+      expected[i].text = strip(&remaining, from: expected[i].text, format: format)
     }
     guard remaining.isEmpty else { return nil }
     var bytes = Array(line.content)
@@ -388,14 +384,7 @@ enum Repair {
       return nil
     }
     var remaining = prefixes
-    func fix(_ text: String) -> String {
-      var text = text
-      while let prefix = remaining.first, let stripped = stripOne(prefix, from: text, format: format) {
-        text = stripped
-        remaining.removeFirst()
-      }
-      return text
-    }
+    func fix(_ text: String) -> String { strip(&remaining, from: text, format: format) }
     for key in ["response", "completion", "output", "answer", "chosen", "text"] {
       if let s = object[key] as? String { object[key] = fix(s) }
     }
@@ -417,6 +406,17 @@ enum Repair {
         withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
     else { return nil }
     return Array(data)[...]
+  }
+
+  /// `text` with the first of `remaining` stripped from a reasoning block's start, then the
+  /// next, while one applies; the stripped prefixes leave `remaining`.
+  static func strip(_ remaining: inout [String], from text: String, format: ReasoningFormat) -> String {
+    var text = text
+    while let prefix = remaining.first, let stripped = stripOne(prefix, from: text, format: format) {
+      text = stripped
+      remaining.removeFirst()
+    }
+    return text
   }
 
   static func stripOne(_ prefix: String, from text: String, format: ReasoningFormat) -> String? {
