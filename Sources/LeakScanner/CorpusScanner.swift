@@ -156,22 +156,14 @@ public struct CorpusScanner: Sendable {
     let dups = Self.duplicates(
       hashes: total.hashes, signatures: total.signatures, configuration: configuration)
     var duplicateFindings: [Int: Finding] = [:]
-    var exampleLines: [String: [Int]] = [:]
     for (line, finding) in dups {
       total.counts[finding.detector, default: 0] += 1
       duplicateFindings[line] = finding
-      if exampleLines[finding.detector, default: []].count < configuration.examplesPerDetector {
-        exampleLines[finding.detector, default: []].append(line)
-      }
     }
-    // Ids of the few duplicate examples are read back from the file by offset.
-    let ids = Self.rowIDs(
-      file: file, lines: exampleLines.values.flatMap { $0 }, offsets: total.rowOffsets,
+    let duplicateExamples = Self.duplicateExamples(
+      dups, limit: configuration.examplesPerDetector, file: file, offsets: total.rowOffsets,
       shape: configuration.shape)
-    for (detector, lines) in exampleLines {
-      let refs = lines.map { line in
-        RowReference(line: line, id: ids[line] ?? "line-\(line)", evidence: duplicateFindings[line]!.evidence)
-      }
+    for (detector, refs) in duplicateExamples {
       total.examples[detector] = Array(
         (total.examples[detector, default: []] + refs).sorted().prefix(configuration.examplesPerDetector))
     }
@@ -218,6 +210,26 @@ public struct CorpusScanner: Sendable {
   static func contains(_ lines: [Int], _ line: Int) -> Bool {
     let i = lines.partitionPoint { $0 < line }
     return i < lines.count && lines[i] == line
+  }
+
+  /// The first `limit` duplicates of each duplicate detector, as examples whose row ids are read
+  /// back from `file` by offset (or, without `readingIDs`, named `line-N`).
+  static func duplicateExamples(
+    _ dups: [(Int, Finding)], limit: Int, file: String, offsets: [(line: Int, offset: Int)],
+    shape: CorpusShape?,
+    readingIDs: Bool = true
+  ) -> [String: [RowReference]] {
+    var chosen: [String: [(line: Int, evidence: String)]] = [:]
+    for (line, finding) in dups where chosen[finding.detector, default: []].count < limit {
+      chosen[finding.detector, default: []].append((line, finding.evidence))
+    }
+    let ids =
+      readingIDs
+      ? rowIDs(file: file, lines: chosen.values.flatMap { $0.map(\.line) }, offsets: offsets, shape: shape)
+      : [:]
+    return chosen.mapValues { picked in
+      picked.map { RowReference(line: $0.line, id: ids[$0.line] ?? "line-\($0.line)", evidence: $0.evidence) }
+    }
   }
 
   /// The `id` of each of `lines`, parsed from the line read back at its offset.

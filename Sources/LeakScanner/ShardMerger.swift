@@ -109,29 +109,19 @@ public enum ShardMerger {
     }
     let dups = CorpusScanner.duplicates(hashes: hashes, signatures: signatures, configuration: config)
     var dupLines = Set<Int>()
-    var exampleLines: [String: [Int]] = [:]
     for (line, finding) in dups {
       counts[finding.detector, default: 0] += 1
       dupLines.insert(line)
-      if exampleLines[finding.detector, default: []].count < configuration.examplesPerDetector {
-        exampleLines[finding.detector, default: []].append(line)
-      }
     }
     // The ids of the few duplicate examples are read back from the corpus, as a single scan
     // does, when it is at hand and unchanged; otherwise they are named by line.
     offsets.sort { $0.line < $1.line }
-    var ids: [Int: String] = [:]
-    if let size = first.mergeState?.fileSize, (try? JSONLReader(path: first.file).fileSize()) == size {
-      ids = CorpusScanner.rowIDs(
-        file: first.file, lines: exampleLines.values.flatMap { $0 }, offsets: offsets, shape: config.shape)
-    }
-    let findingByLine = Dictionary(dups.map { ($0.0, $0.1) }, uniquingKeysWith: { a, _ in a })
-    for (detector, lines) in exampleLines {
-      for line in lines {
-        examples[detector, default: []].append(
-          RowReference(line: line, id: ids[line] ?? "line-\(line)", evidence: findingByLine[line]!.evidence))
-      }
-    }
+    let unchanged =
+      first.mergeState?.fileSize.map { (try? JSONLReader(path: first.file).fileSize()) == $0 } ?? false
+    let duplicateExamples = CorpusScanner.duplicateExamples(
+      dups, limit: configuration.examplesPerDetector, file: first.file, offsets: offsets, shape: config.shape,
+      readingIDs: unchanged)
+    for (detector, refs) in duplicateExamples { examples[detector, default: []] += refs }
     let limit = configuration.examplesPerDetector
     let detectors = order.map { id in
       DetectorCount(
