@@ -367,26 +367,23 @@ struct PassWorker {
 
   /// Counts a blank line: not a row, flagged because `clean` quarantines it.
   mutating func blank(_ line: JSONLLine) {
-    p.lines += 1
     p.blank += 1
-    let id = DetectorID.blankLine
-    p.counts[id, default: 0] += 1
-    if p.examples[id, default: []].count < limit {
-      p.examples[id, default: []].append(
-        RowReference(line: line.number, id: "line-\(line.number)", evidence: "blank line"))
-    }
+    countLine(line.number, as: DetectorID.blankLine, evidence: "blank line")
   }
 
   /// Counts a malformed line.
   mutating func malformed(_ issue: LineIssue) {
-    p.lines += 1
     p.malformed += 1
     if p.issues.count < 100 { p.issues.append(issue) }
-    let id = DetectorID.malformed
+    countLine(issue.line, as: DetectorID.malformed, evidence: "\(issue.kind.code)")
+  }
+
+  /// Counts a line that is not a row under the check `id`, keeping the first examples.
+  private mutating func countLine(_ line: Int, as id: String, evidence: String) {
+    p.lines += 1
     p.counts[id, default: 0] += 1
     if p.examples[id, default: []].count < limit {
-      p.examples[id, default: []].append(
-        RowReference(line: issue.line, id: "line-\(issue.line)", evidence: "\(issue.kind.code)"))
+      p.examples[id, default: []].append(RowReference(line: line, id: "line-\(line)", evidence: evidence))
     }
   }
 
