@@ -6,7 +6,6 @@ package struct ShardPass: Sendable {
   var rows = 0
   var issues: [LineIssue] = []
   var malformed = 0
-  var blank = 0
   /// Lines flagged by a per-row detector, ascending (no findings are kept: memory stays
   /// proportional to the row count, not to the evidence).
   var flaggedLines: [Int] = []
@@ -137,7 +136,6 @@ public struct CorpusScanner: Sendable {
       total.lines += p.lines
       total.rows += p.rows
       total.malformed += p.malformed
-      total.blank += p.blank
       total.issues += p.issues.prefix(max(0, 100 - total.issues.count))
       total.flaggedLines += p.flaggedLines
       total.rowOffsets += p.rowOffsets
@@ -200,7 +198,7 @@ public struct CorpusScanner: Sendable {
     let report = ScanReport(
       file: file, shard: shard.map { "\($0.k)/\($0.n)" }, lines: total.lines, rows: total.rows,
       malformedLines: total.malformed, issues: total.issues,
-      flaggedRows: flaggedRows + total.malformed + total.blank,
+      flaggedRows: flaggedRows + total.malformed + (total.counts[DetectorID.blankLine] ?? 0),
       detectors: detectors, openingHistogram: total.histogram, discovered: candidates, shapes: total.shapes,
       mergeState: mergeState)
     return (report, duplicateFindings)
@@ -367,7 +365,6 @@ struct PassWorker {
 
   /// Counts a blank line: not a row, flagged because `clean` quarantines it.
   mutating func blank(_ line: JSONLLine) {
-    p.blank += 1
     countLine(line.number, as: DetectorID.blankLine, evidence: "blank line")
   }
 
