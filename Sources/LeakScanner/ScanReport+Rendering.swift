@@ -69,16 +69,19 @@ extension ScanReport {
     }
     out += "\n## First 20 characters of `<think>` blocks\n\n| opening | rows |\n|---|---:|\n"
     for (text, n) in topOpenings() {
-      out += "| `\(Self.md(text.replacingOccurrences(of: "`", with: "'")))` | \(Self.grouped(n)) |\n"
+      out += "| \(Self.mdCode(text)) | \(Self.grouped(n)) |\n"
     }
     out +=
       "\n## Discovered candidates\n\n| confidence | kind | shape | rows | share | example |\n|---|---|---|---:|---:|---|\n"
     for c in discovered.prefix(20) {
       out +=
-        "| \(c.highConfidence ? "high" : "low") | \(c.kind.rawValue) | `\(Self.md(c.shape.replacingOccurrences(of: "`", with: "'")))` | \(Self.grouped(c.count)) | \(Self.percent(c.share)) | \(Self.md(c.example.prefix(50))) |\n"
+        "| \(c.highConfidence ? "high" : "low") | \(c.kind.rawValue) | \(Self.mdCode(c.shape)) | \(Self.grouped(c.count)) | \(Self.percent(c.share)) | \(Self.md(c.example.prefix(50))) |\n"
     }
     return out
   }
+
+  /// `s` as a code span in a table cell (backticks become quotes, pipes are escaped).
+  static func mdCode(_ s: String) -> String { "`" + md(s.replacingOccurrences(of: "`", with: "'")) + "`" }
 
   static func md<S: StringProtocol>(_ s: S) -> String {
     s.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ")
