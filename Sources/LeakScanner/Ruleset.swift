@@ -58,7 +58,7 @@ public enum Ruleset {
     let known = Set(
       ScanConfiguration.defaultDetectors().map(\.id) + [DetectorID.exactDuplicate, DetectorID.nearDuplicate])
     // Ids a report or `clean` already uses for its own checks.
-    let reserved = known.union([DetectorID.discovered, DetectorID.malformed])
+    let reserved = known.union([DetectorID.discovered, DetectorID.malformed, DetectorID.blankLine])
     var requireThink = true
     var template: ChatTemplateTokens? = nil
     var drift = ScriptDriftCheck()

@@ -446,6 +446,7 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
     #expect(error(twice).contains("already used by another rule"))
     #expect(error("rules:\n  - { id: scaffold-prefix, literal: a }\n").contains("a built-in check"))
     #expect(error("rules:\n  - { id: discovered, literal: a }\n").contains("a built-in check"))
+    #expect(error("rules:\n  - { id: blank-line, literal: a }\n").contains("a built-in check"))
     #expect(error("rules:\n  - { id: y, literal: a }\n") == "no error")
   }
 }
