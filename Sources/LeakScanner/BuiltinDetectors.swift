@@ -236,39 +236,37 @@ public struct SpecialTokenDetector: Detector {
     return (LiteralSet(owners.map(\.1), ignoringASCIICase: false), owners)
   }
 
-  /// The template a templated row follows: the configured one, or the first built-in (in
-  /// built-in order) with any of its tokens in `text`.
-  func templateOf(_ text: UnsafeBufferPointer<UInt8>) -> ChatTemplateTokens? {
-    if let template { return template }
-    var present: [String] = []
+  /// The template a templated row follows — the configured one, or the first built-in (in
+  /// built-in order) with any of its tokens in `text` — and the first token in `text` of
+  /// another template (`<|im_start|>` in a DeepSeek-R1 row) with that template's name; `nil`
+  /// when the row follows no template. One search of `text` answers both.
+  func inspect(_ text: UnsafeBufferPointer<UInt8>) -> (
+    template: ChatTemplateTokens, stray: (String, String)?
+  )? {
+    var hits: [Int] = []  // owner indices in text order
     search.tokens.forEachMatch(in: text) { index, _ in
-      let name = search.owners[index].template.name
-      if !present.contains(name) { present.append(name) }
+      if !hits.contains(index) { hits.append(index) }
       return true
     }
-    return ChatTemplateTokens.builtIn.first { present.contains($0.name) }
-  }
-
-  /// The first token of another template in a row templated with `t` (`<|im_start|>` in a
-  /// DeepSeek-R1 row), and that template's name.
-  func strayToken(in text: UnsafeBufferPointer<UInt8>, template t: ChatTemplateTokens) -> (String, String)? {
-    var stray: (String, String)? = nil
-    search.tokens.forEachMatch(in: text) { index, _ in
-      let owner = search.owners[index]
-      // The row's own template's tokens (a template may share a token with another).
-      guard owner.template.name != t.name, !t.allTokens.contains(owner.token) else { return true }
-      stray = (owner.token, owner.template.name)
-      return false
+    guard
+      let t = template
+        ?? ChatTemplateTokens.builtIn.first(where: { b in
+          hits.contains { search.owners[$0].template.name == b.name }
+        })
+    else { return nil }
+    // The row's own template's tokens are not stray (a template may share a token with another).
+    let stray = hits.lazy.map { search.owners[$0] }.first {
+      $0.template.name != t.name && !t.allTokens.contains($0.token)
     }
-    return stray
+    return (t, stray.map { ($0.token, $0.template.name) })
   }
 
   public func findings(in context: RowContext) -> [Finding] {
     var problems: [String] = []
     let row = context.row
     if row.shape == .text, var text = row.segments.first?.text {
-      if let t = text.withUTF8({ templateOf($0) }) {
-        if let (token, other) = text.withUTF8({ strayToken(in: $0, template: t) }) {
+      if let (t, stray) = text.withUTF8({ inspect($0) }) {
+        if let (token, other) = stray {
           problems.append("special token \(token) of \(other) inside a \(t.name) row")
         }
         if let bos = t.bos {

@@ -203,8 +203,8 @@ extension SpecialTokenDetector: ByteDetector {
         }
       }
       let text = UnsafeBufferPointer(rebasing: all[first])
-      guard let t = templateOf(text) else { return false }
-      if strayToken(in: text, template: t) != nil { return true }
+      guard let (t, stray) = inspect(text) else { return false }
+      if stray != nil { return true }
       if let bos = t.bos {
         let token = Array(bos.utf8)
         guard text.starts(with: token) else { return true }
