@@ -54,21 +54,7 @@ public struct EmissionGateFile: Sendable {
     {
       switch key {
       case "reasoning":
-        for (k, v) in try value.requireKeys(
-          in: ["open_tag", "close_tag", "template_opens_think"], context: "reasoning")
-        {
-          switch k {
-          case "open_tag": config.format.openTag = try nonEmpty(v, "open_tag")
-          case "close_tag": config.format.closeTag = try nonEmpty(v, "close_tag")
-          default:
-            let s = try v.string().lowercased()
-            if s == "auto" || s == "automatic" {
-              config.format.opening = .automatic
-            } else {
-              config.format.opening = try v.bool("true, false or auto") ? .prefilled : .explicit
-            }
-          }
-        }
+        try config.format.apply(value)
       case "fields":
         let names = [
           "id", "category", "prompt", "output", "completion_tokens", "max_new_tokens", "finish_reason",
@@ -97,79 +83,18 @@ public struct EmissionGateFile: Sendable {
     return EmissionGateFile(configuration: config, rules: rules)
   }
 
-  static func nonEmpty(_ node: YAMLNode, _ what: String) throws -> String {
-    let s = try node.string()
-    guard !s.isEmpty else { throw node.error("\(what) must not be empty") }
-    return s
-  }
-
+  /// The shared text checks' settings (the same keys as a LeakScanner ruleset's `detectors`).
   static func parseChecks(_ node: YAMLNode, into config: inout EmissionConfiguration) throws {
     for (key, value) in try node.requireKeys(
       in: ["repetition", "script_drift", "run_together", "mojibake"], context: "checks")
     {
       switch key {
-      case "repetition":
-        for (k, v) in try value.requireKeys(
-          in: ["min_repeats", "min_span_words", "max_period_words"], context: "repetition")
-        {
-          let n = try positive(v)
-          switch k {
-          case "min_repeats": config.repetition.minRepeats = max(2, n)
-          case "min_span_words": config.repetition.minSpanWords = n
-          default: config.repetition.maxPeriodWords = n
-          }
-        }
-      case "script_drift":
-        for (k, v) in try value.requireKeys(in: ["expected", "min_run_letters"], context: "script_drift") {
-          if k == "min_run_letters" {
-            config.scriptDrift.minRunLetters = try positive(v)
-          } else if v.isSequence {
-            var set = Set<ScriptClass>()
-            for item in try v.sequence() {
-              guard let s = ScriptClass(rawValue: try item.string()) else {
-                throw item.error(
-                  "unknown script '\(try item.string())'; expected one of: \(ScriptClass.allCases.map(\.rawValue).joined(separator: ", "))"
-                )
-              }
-              set.insert(s)
-            }
-            config.scriptDrift.expected = .scripts(set)
-          } else if try v.string() == "dominant" {
-            config.scriptDrift.expected = .dominant
-          } else {
-            throw v.error("expected a list of scripts or 'dominant'")
-          }
-        }
-      case "run_together":
-        for (k, v) in try value.requireKeys(
-          in: ["min_word_letters", "min_run_together_letters", "min_space_ratio", "min_letters_for_ratio"],
-          context: "run_together")
-        {
-          switch k {
-          case "min_word_letters": config.runTogether.minWordLetters = try positive(v)
-          case "min_run_together_letters": config.runTogether.minRunTogetherLetters = try positive(v)
-          case "min_space_ratio": config.runTogether.minSpaceRatio = try v.double()
-          default: config.runTogether.minLettersForRatio = try positive(v)
-          }
-        }
-      default:
-        for (k, v) in try value.requireKeys(
-          in: ["min_sequences", "count_replacement_characters"], context: "mojibake")
-        {
-          if k == "min_sequences" {
-            config.mojibake.minSequences = try positive(v)
-          } else {
-            config.mojibake.countReplacementCharacters = try v.bool()
-          }
-        }
+      case "repetition": try config.repetition.apply(value)
+      case "script_drift": try config.scriptDrift.apply(value)
+      case "run_together": try config.runTogether.apply(value)
+      default: try config.mojibake.apply(value)
       }
     }
-  }
-
-  static func positive(_ node: YAMLNode) throws -> Int {
-    let n = try node.int("a positive integer")
-    guard n > 0 else { throw node.error("expected a positive integer, found \(n)") }
-    return n
   }
 
   static func parseRule(_ node: YAMLNode) throws -> EmissionRule {

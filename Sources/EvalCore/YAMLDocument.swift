@@ -67,6 +67,9 @@ package struct YAMLNode: @unchecked Sendable {
   /// Whether the node is a sequence.
   package var isSequence: Bool { if case .sequence = node { return true } else { return false } }
 
+  /// Whether the node is a mapping.
+  package var isMapping: Bool { if case .mapping = node { return true } else { return false } }
+
   /// The scalar text, failing when the node is not a scalar.
   package func string(_ what: String = "a string") throws -> String {
     guard case .scalar(let s) = node else { throw error("expected \(what)") }

@@ -42,8 +42,16 @@ public struct ChatTemplateTokens: Sendable, Hashable {
 
 /// The built-in detectors and their default rules.
 public enum BuiltinDetectors {
-  /// Designators and tags at the start of a reasoning block.
-  public static func scaffoldPrefix() -> RuleDetector {
+  /// The generator labels the `label` rule knows: these open a reasoning block as scaffolding
+  /// alone or with a short code (`Persona:`, `Variant B:`).
+  public static let scaffoldLabels = ["remix", "variant", "persona", "archetype", "combinator", "generator"]
+
+  /// Everyday words the `label` rule takes only with a number (`Seed 41:`, not `Family: Rosaceae`).
+  public static let numberedScaffoldLabels = ["template", "seed", "family", "batch"]
+
+  /// Designators and tags at the start of a reasoning block; `extraLabels` (letters, digits,
+  /// `_` or `-`, starting with a letter) join ``scaffoldLabels``.
+  public static func scaffoldPrefix(extraLabels: [String] = []) -> RuleDetector {
     func rule(_ id: String, _ summary: String, _ pattern: String, ci: Bool = false, _ filter: HeadFilter)
       -> LeakRule
     {
@@ -52,10 +60,10 @@ public enum BuiltinDetectors {
         matcher: .regex(try! Pattern(pattern, caseInsensitive: ci)),
         headFilter: filter)
     }
-    let labels = [
-      "remix", "variant", "persona", "template", "seed", "family", "archetype", "combinator", "generator",
-      "batch",
-    ]
+    let strong = scaffoldLabels + extraLabels.map { $0.lowercased() }.filter { !scaffoldLabels.contains($0) }
+    let labels = strong + numberedScaffoldLabels
+    let strongGroup = strong.map { NSRegularExpression.escapedPattern(for: $0) }.joined(separator: "|")
+    let numberedGroup = numberedScaffoldLabels.joined(separator: "|")
     return RuleDetector(
       id: "scaffold-prefix", summary: "scaffolding at the start of reasoning (designators, tags, labels)",
       rules: [
@@ -76,7 +84,9 @@ public enum BuiltinDetectors {
           // A label alone or with a short code (`Persona:`, `Variant B:`, `Seed 41:`); the
           // everyday words need a number (`Batch normalization:`, `Template metaprogramming:`,
           // `Family: Rosaceae` are prose).
-          #"(?:(?:remix|variant|persona|archetype|combinator|generator)\b(?:[ \t]*#?[0-9][\w-]{0,8}|[ \t]+(?-i:[A-Z][0-9A-Z]{0,3})\b)?|(?:template|seed|family|batch)[ \t]*[#=]?[ \t]*[0-9][\w-]{0,8})[ \t]*:[ \t]*"#,
+          #"(?:(?:"# + strongGroup
+            + #")\b(?:[ \t]*#?[0-9][\w-]{0,8}|[ \t]+(?-i:[A-Z][0-9A-Z]{0,3})\b)?|(?:"# + numberedGroup
+            + #")[ \t]*[#=]?[ \t]*[0-9][\w-]{0,8})[ \t]*:[ \t]*"#,
           ci: true, .firstWord(labels.map { Array($0.utf8) })),
       ])
   }

@@ -6,14 +6,20 @@ import Foundation
 /// ```yaml
 /// reasoning: { open_tag: "<think>", close_tag: "</think>", template_opens_think: auto }
 /// shape: auto                 # prompt_response | text | messages | conversations
-/// template: deepseek-r1       # for {text} rows: llama3 | chatml | gemma | auto
+/// template: deepseek-r1       # for {text} rows: llama3 | chatml | gemma | auto, or
+///                             # { name: mistral, bos: "<s>", eos: "</s>", specials: ["[INST]"] }
 /// detectors:
 ///   disable: [script-drift]
 ///   require_think: true
 ///   exact_duplicates: true
-///   near_duplicates: { enabled: true, threshold: 0.8 }
+///   near_duplicates: { enabled: true, threshold: 0.8, shingle_words: 5 }
 ///   discovery: { enabled: true, min_share: 0.01, high_confidence_share: 0.02 }
-///   script_drift: { expected: [latin] }
+///   scaffold_prefix: { labels: [blend], disable_rules: [key-value] }
+///   producer_note: { phrases: ["regen note"], disable_rules: [vary] }
+///   script_drift: { expected: [latin], min_run_letters: 4 }
+///   run_together: { min_word_letters: 25, min_run_together_letters: 25, min_space_ratio: 0.08 }
+///   repetition: { min_repeats: 4, min_span_words: 24, max_period_words: 64 }
+///   mojibake: { min_sequences: 1, count_replacement_characters: true }
 /// rules:
 ///   - { id: vendor-family, where: think_start, regex: "^Q[0-9]+ blend:", summary: "vendor family code" }
 ///   - { id: vendor-note, where: anywhere, literal: "[[regen]]", case_insensitive: true }
@@ -62,24 +68,19 @@ public enum Ruleset {
     var requireThink = true
     var template: ChatTemplateTokens? = nil
     var drift = ScriptDriftCheck()
+    var runTogether = RunTogetherCheck()
+    var repetition = RepetitionCheck()
+    var mojibake = MojibakeCheck()
+    // Rule ids to leave out of a built-in rule detector, and its extra labels or phrases.
+    var scaffold: RuleDetectorSettings? = nil
+    var producer: RuleDetectorSettings? = nil
     var rules: [LeakRule] = []
     for (key, value) in try root.requireKeys(
       in: ["reasoning", "shape", "template", "detectors", "rules"], context: "the ruleset")
     {
       switch key {
       case "reasoning":
-        for (k, v) in try value.requireKeys(
-          in: ["open_tag", "close_tag", "template_opens_think"], context: "reasoning")
-        {
-          switch k {
-          case "open_tag": config.format.openTag = try v.string()
-          case "close_tag": config.format.closeTag = try v.string()
-          default:
-            let s = try v.string().lowercased()
-            config.format.opening =
-              s == "auto" ? .automatic : (try v.bool("true, false or auto") ? .prefilled : .explicit)
-          }
-        }
+        try config.format.apply(value)
       case "shape":
         let s = try value.string()
         if s == "auto" {
@@ -93,11 +94,15 @@ public enum Ruleset {
           config.shape = shape
         }
       case "template":
+        if value.isMapping {
+          template = try parseTemplate(value)
+          break
+        }
         let s = try value.string()
         if s != "auto" {
           guard let t = ChatTemplateTokens.builtIn.first(where: { $0.name == s }) else {
             throw value.error(
-              "unknown template '\(s)'; expected auto, \(ChatTemplateTokens.builtIn.map(\.name).joined(separator: ", "))"
+              "unknown template '\(s)'; expected auto, \(ChatTemplateTokens.builtIn.map(\.name).joined(separator: ", ")) or a mapping { name, bos, eos, specials }"
             )
           }
           template = t
@@ -106,6 +111,7 @@ public enum Ruleset {
         for (k, v) in try value.requireKeys(
           in: [
             "disable", "require_think", "exact_duplicates", "near_duplicates", "discovery", "script_drift",
+            "run_together", "repetition", "mojibake", "scaffold_prefix", "producer_note",
           ],
           context: "detectors")
         {
@@ -153,26 +159,13 @@ public enum Ruleset {
                 }
               }
             }
-          default:
-            for (sk, sv) in try v.requireKeys(in: ["expected", "min_run_letters"], context: "script_drift") {
-              if sk == "min_run_letters" {
-                drift.minRunLetters = try sv.int()
-              } else if sv.isSequence {
-                var set = Set<ScriptClass>()
-                for item in try sv.sequence() {
-                  guard let s = ScriptClass(rawValue: try item.string()) else {
-                    throw item.error("unknown script '\(try item.string())'")
-                  }
-                  set.insert(s)
-                }
-                drift.expected = .scripts(set)
-              } else {
-                guard try sv.string() == "dominant" else {
-                  throw sv.error("expected a list of scripts or 'dominant'")
-                }
-                drift.expected = .dominant
-              }
-            }
+          case "script_drift": try drift.apply(v)
+          case "run_together": try runTogether.apply(v)
+          case "repetition": try repetition.apply(v)
+          case "mojibake": try mojibake.apply(v)
+          case "scaffold_prefix":
+            scaffold = try parseRuleDetectorSettings(v, "scaffold_prefix", extras: "labels")
+          default: producer = try parseRuleDetectorSettings(v, "producer_note", extras: "phrases")
           }
         }
       default:
@@ -196,6 +189,24 @@ public enum Ruleset {
       case is ThinkStructureDetector: detectors.append(ThinkStructureDetector(requireThink: requireThink))
       case is SpecialTokenDetector: detectors.append(SpecialTokenDetector(template: template))
       case is ScriptDriftDetector: detectors.append(ScriptDriftDetector(check: drift))
+      case is RunTogetherDetector: detectors.append(RunTogetherDetector(check: runTogether))
+      case is RepetitionDetector: detectors.append(RepetitionDetector(check: repetition))
+      case is MojibakeDetector: detectors.append(MojibakeDetector(check: mojibake))
+      case let rules as RuleDetector where rules.id == "scaffold-prefix" && scaffold != nil:
+        let settings = scaffold!
+        var made = BuiltinDetectors.scaffoldPrefix(extraLabels: settings.extras)
+        made.rules = try settings.keep(made.rules, in: "scaffold_prefix")
+        detectors.append(made)
+      case let rules as RuleDetector where rules.id == "producer-note" && producer != nil:
+        let settings = producer!
+        var made = rules
+        made.rules = try settings.keep(made.rules, in: "producer_note")
+        made.rules += settings.extras.map { phrase in
+          LeakRule(
+            id: "phrase", summary: "user phrase `\(phrase)`", scope: .anywhere,
+            matcher: .literal(phrase, caseInsensitive: true))
+        }
+        detectors.append(made)
       default: detectors.append(d)
       }
     }
@@ -204,6 +215,71 @@ public enum Ruleset {
     }
     config.detectors = detectors
     return config
+  }
+
+  /// `scaffold_prefix` / `producer_note` settings: built-in rules to leave out (checked against
+  /// the rule ids once the detector is known) and extra labels or phrases.
+  struct RuleDetectorSettings {
+    var disabled: [(id: String, node: YAMLNode)] = []
+    var extras: [String] = []
+
+    /// `rules` without the disabled ones; an unknown id is an error at its line.
+    func keep(_ rules: [LeakRule], in context: String) throws -> [LeakRule] {
+      let ids = rules.map(\.id)
+      for (id, node) in disabled where !ids.contains(id) {
+        throw node.error(
+          "\(context) has no rule '\(id)'; its rules: \(ids.joined(separator: ", "))")
+      }
+      return rules.filter { rule in !disabled.contains { $0.id == rule.id } }
+    }
+  }
+
+  static func parseRuleDetectorSettings(_ node: YAMLNode, _ context: String, extras key: String) throws
+    -> RuleDetectorSettings
+  {
+    var settings = RuleDetectorSettings()
+    for (k, v) in try node.requireKeys(in: ["disable_rules", key], context: context) {
+      for item in try v.sequence() {
+        let text = try item.nonEmptyString(k == key ? "a \(key.dropLast())" : "a rule id")
+        if k == key {
+          if key == "labels" {
+            let bytes = Array(text.utf8)
+            let ok =
+              bytes.first.map { $0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7A } == true
+              && bytes.allSatisfy { LiteralSet.isWordByte($0) || $0 == UInt8(ascii: "-") }
+            guard ok else {
+              throw item.error(
+                "label '\(text)' must start with a letter and hold only letters, digits, _ or -")
+            }
+          }
+          settings.extras.append(text)
+        } else {
+          settings.disabled.append((text, item))
+        }
+      }
+    }
+    return settings
+  }
+
+  /// A template given as `{ name, bos, eos, specials }` (bos and specials optional).
+  static func parseTemplate(_ node: YAMLNode) throws -> ChatTemplateTokens {
+    var name: String? = nil
+    var bos: String? = nil
+    var eos: String? = nil
+    var specials: [String] = []
+    for (k, v) in try node.requireKeys(in: ["name", "bos", "eos", "specials"], context: "template") {
+      switch k {
+      case "name": name = try v.nonEmptyString("name")
+      case "bos": bos = try v.nonEmptyString("bos")
+      case "eos": eos = try v.nonEmptyString("eos")
+      default: specials = try v.sequence().map { try $0.nonEmptyString("a special token") }
+      }
+    }
+    guard let name else { throw node.error("template needs a 'name'") }
+    guard bos != nil || eos != nil || !specials.isEmpty else {
+      throw node.error("template \(name) needs at least one of bos, eos or specials")
+    }
+    return ChatTemplateTokens(name: name, bos: bos, eos: eos, specials: specials)
   }
 
   static func parseRule(_ node: YAMLNode) throws -> LeakRule {

@@ -431,6 +431,87 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
       error("detector:\n  disable: []\n").hasPrefix("rules.yaml:1:1: invalid rule: unknown key 'detector'"))
   }
 
+  /// Every built-in detector takes its settings from the ruleset, and they change what it flags.
+  @Test func configuresEachBuiltInDetector() throws {
+    func detector(_ config: ScanConfiguration, _ id: String) -> any Detector {
+      config.detectors.first { $0.id == id }!
+    }
+    let tuned = try Ruleset.parse(
+      """
+      detectors:
+        run_together: { min_word_letters: 12, min_run_together_letters: 12 }
+        repetition: { min_repeats: 3, min_span_words: 6, max_period_words: 8 }
+        mojibake: { min_sequences: 3 }
+        scaffold_prefix: { disable_rules: [key-value], labels: [blend] }
+        producer_note: { disable_rules: [vary], phrases: ["regen note"] }
+      """, file: "tuned.yaml")
+    let defaults = ScanConfiguration()
+    // run-together: a 14-letter run is flagged at 12 letters, not at the default 25.
+    let glued = "<think>x</think>the claimwasrejected today"
+    #expect(findings(detector(tuned, "run-together"), glued).count == 1)
+    #expect(findings(detector(defaults, "run-together"), glued).isEmpty)
+    // repetition: three repeats of two words over six words.
+    let loop = "<think>x</think>go on go on go on and stop"
+    #expect(findings(detector(tuned, "repetition"), loop).count == 1)
+    #expect(findings(detector(defaults, "repetition"), loop).isEmpty)
+    // mojibake: one sequence is below a minimum of three.
+    let once = "<think>x</think>caf\u{00C3}\u{00A9} is open"
+    #expect(findings(detector(tuned, "mojibake"), once).isEmpty)
+    #expect(findings(detector(defaults, "mojibake"), once).count == 1)
+    // scaffold-prefix: a new label, and a rule left out.
+    #expect(findings(detector(tuned, "scaffold-prefix"), "<think>Blend 3: salt</think>ok").count == 1)
+    #expect(findings(detector(defaults, "scaffold-prefix"), "<think>Blend 3: salt</think>ok").isEmpty)
+    #expect(findings(detector(tuned, "scaffold-prefix"), "<think>persona=chef salt</think>ok").isEmpty)
+    #expect(findings(detector(defaults, "scaffold-prefix"), "<think>persona=chef salt</think>ok").count == 1)
+    #expect(
+      findings(detector(tuned, "scaffold-prefix"), "<think>A4 spice combinator: x</think>ok").count == 1)
+    // producer-note: a user phrase (any case), and a rule left out.
+    let phrase = findings(detector(tuned, "producer-note"), "<think>x</think>Regen Note: shorter")
+    #expect(phrase.first?.evidence == "phrase: Regen Note")
+    #expect(findings(detector(defaults, "producer-note"), "<think>x</think>Regen Note: shorter").isEmpty)
+    #expect(findings(detector(tuned, "producer-note"), "<think>Vary the opening.</think>ok").isEmpty)
+    #expect(findings(detector(defaults, "producer-note"), "<think>Vary the opening.</think>ok").count == 1)
+    #expect(findings(detector(tuned, "producer-note"), "<think>duplicate of 3886</think>ok").count == 1)
+    // Shards scanned with other settings are told apart.
+    #expect(tuned.fingerprint != defaults.fingerprint)
+  }
+
+  /// A template of the user's own: rows must start with its BOS and end with its EOS.
+  @Test func acceptsATemplateOfTheUsersOwn() throws {
+    let config = try Ruleset.parse(
+      """
+      template: { name: mistral, bos: "<s>", eos: "</s>", specials: ["[INST]", "[/INST]"] }
+      """, file: "t.yaml")
+    let special = config.detectors.first { $0.id == "special-tokens" }!
+    func text(_ t: String) -> CorpusRow {
+      CorpusRow(line: 1, offset: 0, id: "t", shape: .text, segments: [RowSegment(role: "text", text: t)])
+    }
+    #expect(findings(special, text("<s>[INST] Q [/INST]<think>a</think>b</s>")).isEmpty)
+    #expect(findings(special, text("[INST] Q [/INST]<think>a</think>b</s>")).count == 1)
+    #expect(findings(special, text("<s>[INST] Q [/INST]<think>a</think>b")).count == 1)
+    #expect(error("template: { name: x }\n").contains("at least one of bos, eos or specials"))
+    #expect(error("template: { bos: \"<s>\" }\n").contains("needs a 'name'"))
+    #expect(error("template: { name: x, eos: \"\" }\n").hasPrefix("rules.yaml:1:"))
+  }
+
+  /// Settings of the shared checks are validated as in an emission gate file, with lines.
+  @Test func refusesBadDetectorSettingsWithTheirLine() {
+    #expect(error("detectors:\n  repetition: { min_repeats: 1 }\n").hasPrefix("rules.yaml:2:"))
+    #expect(error("detectors:\n  repetition: { min_repeats: 1 }\n").contains("at least 2"))
+    #expect(error("detectors:\n  run_together: { min_space_ratio: 3 }\n").contains("min_space_ratio"))
+    #expect(error("detectors:\n  run_together: { min_word_letters: 0 }\n").contains("positive integer"))
+    #expect(error("detectors:\n  mojibake: { min_sequences: x }\n").contains("positive integer"))
+    #expect(error("detectors:\n  repetition: { min_loops: 3 }\n").contains("unknown key 'min_loops'"))
+    #expect(
+      error("detectors:\n  producer_note:\n    disable_rules: [nope]\n").hasPrefix("rules.yaml:3:21:"))
+    #expect(
+      error("detectors:\n  producer_note: { disable_rules: [nope] }\n").contains("its rules: duplicate-of"))
+    #expect(
+      error("detectors:\n  scaffold_prefix: { labels: [\"two words\"] }\n").contains(
+        "must start with a letter"))
+    #expect(error("detectors:\n  producer_note: { phrases: [\"\"] }\n").contains("must not be empty"))
+  }
+
   /// Values that would break a scan, and ids that would make two rows of one report, are
   /// refused where they stand.
   @Test func refusesValuesAndIdsThatWouldBreakAScan() {
