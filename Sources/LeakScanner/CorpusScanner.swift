@@ -15,6 +15,8 @@ package struct ShardPass: Sendable {
   var signatures: [(line: Int, signature: [UInt16])] = []
   var discovery = DiscoveryStats()
   var histogram: [String: Int] = [:]
+  /// Openings dropped from `histogram` to bound it.
+  var histogramDropped = 0
   var shapes: [String: Int] = [:]
   var examples: [String: [RowReference]] = [:]
   var counts: [String: Int] = [:]
@@ -143,6 +145,7 @@ public struct CorpusScanner: Sendable {
       total.signatures += p.signatures
       total.discovery.merge(p.discovery)
       for (k, v) in p.histogram { total.histogram[k, default: 0] += v }
+      total.histogramDropped += p.histogramDropped
       for (k, v) in p.shapes { total.shapes[k, default: 0] += v }
       for (k, v) in p.counts { total.counts[k, default: 0] += v }
       for (k, v) in p.examples {
@@ -150,6 +153,10 @@ public struct CorpusScanner: Sendable {
           (total.examples[k, default: []] + v).sorted().prefix(configuration.examplesPerDetector))
       }
     }
+    // The passes' histograms together are bounded as one pass's is.
+    total.histogramDropped += BoundedTally.prune(
+      &total.histogram, capacity: max(2, configuration.maxDistinctOpenings))
+    total.discovery.prune(capacity: max(2, configuration.maxDistinctOpenings))
     let perRowFlagged = total.flaggedLines
     let dups = Self.duplicates(
       hashes: total.hashes, signatures: total.signatures, configuration: configuration)
@@ -199,8 +206,10 @@ public struct CorpusScanner: Sendable {
       file: file, shard: shard.map { "\($0.k)/\($0.n)" }, lines: total.lines, rows: total.rows,
       malformedLines: total.malformed, issues: total.issues,
       flaggedRows: flaggedRows + total.malformed + (total.counts[DetectorID.blankLine] ?? 0),
-      detectors: detectors, openingHistogram: total.histogram, discovered: candidates, shapes: total.shapes,
-      mergeState: mergeState)
+      detectors: detectors, openingHistogram: total.histogram,
+      openingHistogramDropped: total.histogramDropped > 0 ? total.histogramDropped : nil,
+      discovered: candidates,
+      shapes: total.shapes, mergeState: mergeState)
     return (report, duplicateFindings)
   }
 
@@ -325,7 +334,7 @@ struct PassWorker {
   let sharesWords: Bool
   var p = ShardPass()
   var scratch = DetectionScratch()
-  var openingTally = OpeningTally()
+  var openingTally: OpeningTally
   // Per-detector counts and examples by index, and rows per layout, folded into `p` at the end
   // (no dictionary lookup per row).
   var detectorCounts: [Int]
@@ -335,9 +344,13 @@ struct PassWorker {
   var histogramKeys = ByteKeyTable()
   var histogramCounts: [Int] = []
   var histogramKey: [UInt8] = []
+  /// ``ScanConfiguration/maxDistinctOpenings``.
+  let capacity: Int
 
   init(scanner: CorpusScanner) {
     self.scanner = scanner
+    capacity = max(2, scanner.configuration.maxDistinctOpenings)
+    openingTally = OpeningTally(capacity: capacity)
     parser = CorpusRowParser(shape: scanner.configuration.shape)
     limit = scanner.configuration.examplesPerDetector
     detectors = scanner.configuration.detectors
@@ -459,14 +472,16 @@ struct PassWorker {
             let (index, isNew) = histogramKeys.index(of: histogramKey)
             if isNew { histogramCounts.append(0) }
             histogramCounts[index] += 1
+            if isNew && histogramCounts.count > capacity { pruneHistogram() }
           } else {
             let key = CorpusScanner.histogramKey(String(decoding: text, as: UTF8.self)[...])
             if !key.isEmpty { p.histogram[key, default: 0] += 1 }
+            p.histogramDropped += BoundedTally.prune(&p.histogram, capacity: capacity)
           }
         }
       }
       if scanner.configuration.discovery {
-        p.discovery.add(line: line.number, bytes: bytes, tally: &openingTally)
+        p.discovery.add(line: line.number, bytes: bytes, tally: &openingTally, capacity: capacity)
       }
     } else {
       let context = rowContext()
@@ -474,7 +489,8 @@ struct PassWorker {
         let key = CorpusScanner.histogramKey(opening)
         if !key.isEmpty { p.histogram[key, default: 0] += 1 }
       }
-      if scanner.configuration.discovery { p.discovery.add(row: context) }
+      p.histogramDropped += BoundedTally.prune(&p.histogram, capacity: capacity)
+      if scanner.configuration.discovery { p.discovery.add(row: context, capacity: capacity) }
     }
     if scanner.configuration.exactDuplicates || scanner.configuration.nearDuplicates {
       p.rowOffsets.append((line.number, line.offset))
@@ -489,12 +505,24 @@ struct PassWorker {
     }
   }
 
+  /// Drops the rarest byte-keyed openings of the histogram (``BoundedTally``).
+  private mutating func pruneHistogram() {
+    let t = BoundedTally.threshold(histogramCounts, keeping: capacity / 2)
+    let counts = histogramCounts
+    let renumbered = histogramKeys.keep { counts[$0] > t }
+    histogramCounts = [Int](repeating: 0, count: histogramKeys.keys.count)
+    for (old, new) in renumbered.enumerated() {
+      if new >= 0 { histogramCounts[new] = counts[old] } else { p.histogramDropped += counts[old] }
+    }
+  }
+
   /// The pass's counts, with the per-index tallies folded in.
   mutating func finish() -> ShardPass {
     openingTally.flush(into: &p.discovery)
     for (key, n) in zip(histogramKeys.keys, histogramCounts) {
       p.histogram[String(decoding: key, as: UTF8.self), default: 0] += n
     }
+    p.histogramDropped += BoundedTally.prune(&p.histogram, capacity: capacity)
     for k in detectors.indices where detectorCounts[k] > 0 {
       p.counts[ids[k], default: 0] += detectorCounts[k]
       p.examples[ids[k], default: []] += detectorExamples[k]

@@ -75,7 +75,8 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
   public var lines: [String: Int] = [:]
   /// Repeated-line shape → examples.
   public var lineExamples: [String: Example] = [:]
-  /// Whether rare line shapes were pruned to bound memory (counts may then be approximate).
+  /// Whether rare opening or line shapes were dropped to bound memory (``BoundedTally``): the
+  /// counts of the shapes kept may then be low by the rows counted before a drop.
   public var pruned = false
 
   /// Example lines and one example text.
@@ -89,9 +90,8 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
   /// Creates empty stats.
   public init() {}
 
-  static let maxLineShapes = 400_000
-
-  mutating func add(row: RowContext) {
+  /// Counts a row read as a ``RowContext``; `capacity` bounds each table of shapes.
+  mutating func add(row: RowContext, capacity: Int = 100_000) {
     var firstLines: [String] = []
     for opening in row.thinkOpenings { firstLines.append(Self.firstLine(of: opening)) }
     addOpenings(firstLines, line: row.row.line)
@@ -102,13 +102,13 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
         content.withUTF8 { addLines(of: $0, line: row.row.line, seen: &seen) }
       }
     }
-    prune()
+    prune(capacity: capacity)
   }
 
   /// Counts a row read as bytes (the scan's hot path); the same counts as ``add(row:)``.
   /// Openings go to `tally` (flushed into these stats with ``OpeningTally/flush(into:)``)
   /// when their first lines are plain ASCII.
-  mutating func add(line: Int, bytes: RowBytes, tally: inout OpeningTally) {
+  mutating func add(line: Int, bytes: RowBytes, tally: inout OpeningTally, capacity: Int = 100_000) {
     bytes.withStorage { all in
       if !tally.addRow(bytes.openings, in: all, line: line) {
         addOpenings(
@@ -124,7 +124,7 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
         }
       }
     }
-    prune()
+    prune(capacity: capacity)
   }
 
   /// The first line of an opening, at most 60 characters (the line is looked for in the first
@@ -198,10 +198,16 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
     }
   }
 
-  private mutating func prune() {
-    if lines.count > Self.maxLineShapes {
+  /// Drops the rarest opening and line shapes when a table holds more than `capacity`.
+  mutating func prune(capacity: Int) {
+    if openings.count > capacity {
       pruned = true
-      lines = lines.filter { $0.value > 1 }
+      BoundedTally.prune(&openings, capacity: capacity)
+      openingExamples = openingExamples.filter { openings[$0.key] != nil }
+    }
+    if lines.count > capacity {
+      pruned = true
+      BoundedTally.prune(&lines, capacity: capacity)
       lineExamples = lineExamples.filter { lines[$0.key] != nil }
     }
   }
@@ -442,6 +448,10 @@ struct OpeningTally {
     var text = ""
   }
   private var shapes: [Shape] = []
+  /// Shapes kept before the rarest are dropped (``BoundedTally``).
+  private let capacity: Int
+  /// Whether shapes were dropped.
+  private var pruned = false
   /// Shape names (bytes) → index into `shapes`.
   private var names = ByteKeyTable()
   /// Joined token-shape bytes → the opening's shapes (one or two indices into `shapes`).
@@ -471,8 +481,27 @@ struct OpeningTally {
     return true
   }
 
+  /// A tally that keeps at most about `capacity` shapes.
+  init(capacity: Int = 100_000) { self.capacity = max(2, capacity) }
+
   /// Starts a row: its openings' shapes are counted once per row.
-  mutating func startRow() { seen.removeAll(keepingCapacity: true) }
+  mutating func startRow() {
+    seen.removeAll(keepingCapacity: true)
+    if names.keys.count > capacity { prune() }
+  }
+
+  /// Drops the rarest shapes (between rows, so no index of the row is held) and the cache of
+  /// token shapes, which refers to them.
+  private mutating func prune() {
+    pruned = true
+    let t = BoundedTally.threshold(shapes.map(\.count), keeping: capacity / 2)
+    let old = shapes
+    let renumbered = names.keep { old[$0].count > t }
+    shapes = [Shape](repeating: Shape(), count: names.keys.count)
+    for (k, new) in renumbered.enumerated() where new >= 0 { shapes[new] = old[k] }
+    cache = ByteKeyTable()
+    cached.removeAll(keepingCapacity: true)
+  }
 
   /// Counts one opening of the current row from its ASCII first line (at most 60 bytes).
   mutating func add(_ first: UnsafeBufferPointer<UInt8>, line: Int) {
@@ -542,6 +571,7 @@ struct OpeningTally {
 
   /// Adds the counts to `stats` (examples merge by line, as shards do).
   func flush(into stats: inout DiscoveryStats) {
+    if pruned { stats.pruned = true }
     for (index, shape) in shapes.enumerated() where shape.count > 0 {
       let name = String(decoding: names.keys[index], as: UTF8.self)
       stats.openings[name, default: 0] += shape.count

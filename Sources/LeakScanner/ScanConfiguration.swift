@@ -25,6 +25,11 @@ public struct ScanConfiguration: Sendable {
   public var maxLineBytes: Int
   /// Example rows kept per detector. Default 5.
   public var examplesPerDetector: Int
+  /// Distinct keys each scanning thread keeps in the opening histogram and in discovery's
+  /// opening and repeated-line shapes. Beyond it the rarest are dropped (rows whose opening
+  /// left the histogram are counted in ``ScanReport/openingHistogramDropped``), so memory stays
+  /// bounded when a corpus has millions of distinct openings. Default 100,000.
+  public var maxDistinctOpenings = 100_000
 
   /// The built-in per-row detectors with their defaults.
   public static func defaultDetectors() -> [any Detector] {
@@ -71,7 +76,7 @@ public struct ScanConfiguration: Sendable {
       "shape[\(shape?.rawValue ?? "auto")]", "exact[\(exactDuplicates)]",
       "near[\(nearDuplicates)|\(nearDuplicateThreshold)|\(minHasher.shingleWords)|\(minHasher.permutations)|\(minHasher.bands)]",
       "discovery[\(discovery)|\(discoveryMinShare)|\(discoveryHighConfidenceShare)]",
-      "max_line[\(maxLineBytes)]",
+      "max_line[\(maxLineBytes)]", "max_distinct[\(maxDistinctOpenings)]",
     ].joined(separator: " ")
   }
 

@@ -36,11 +36,15 @@ extension ScanReport {
     out += "\nFirst 20 characters of <think> blocks (top 20):\n"
     let top = topOpenings()
     if top.isEmpty { out += "  (no reasoning blocks)\n" }
-    let total = max(1, openingHistogram.values.reduce(0, +))
+    let total = max(1, openingHistogram.values.reduce(0, +) + (openingHistogramDropped ?? 0))
     for (text, n) in top {
       let bar = String(repeating: "█", count: max(1, Int((Double(n) / Double(total) * 40).rounded())))
       out +=
         "  \(Self.pad("\"\(text)\"", 24)) \(Self.pad(Self.grouped(n), 8)) \(Self.pad(Self.percent(Double(n) / Double(total)), 6)) \(bar)\n"
+    }
+    if let dropped = openingHistogramDropped, dropped > 0 {
+      out +=
+        "  (\(Self.grouped(dropped)) rare openings not listed: more distinct openings than the histogram keeps)\n"
     }
     out += "\nDiscovered candidates (unknown scaffolding, best first):\n"
     if discovered.isEmpty { out += "  none\n" }
@@ -70,6 +74,10 @@ extension ScanReport {
     out += "\n## First 20 characters of `<think>` blocks\n\n| opening | rows |\n|---|---:|\n"
     for (text, n) in topOpenings() {
       out += "| \(Self.mdCode(text)) | \(Self.grouped(n)) |\n"
+    }
+    if let dropped = openingHistogramDropped, dropped > 0 {
+      out +=
+        "\n\(Self.grouped(dropped)) rare openings are not listed (more distinct openings than the histogram keeps).\n"
     }
     out +=
       "\n## Discovered candidates\n\n| confidence | kind | shape | rows | share | example |\n|---|---|---|---:|---:|---|\n"

@@ -44,6 +44,10 @@ public struct ScanReport: Sendable, Codable {
   public var detectors: [DetectorCount]
   /// First 20 characters of reasoning blocks → rows.
   public var openingHistogram: [String: Int]
+  /// Openings counted but left out of ``openingHistogram`` because they were among the rarest
+  /// when its table reached ``ScanConfiguration/maxDistinctOpenings``; `nil` when none were
+  /// (then the histogram is complete and exact).
+  public var openingHistogramDropped: Int? = nil
   /// Candidates for unknown scaffolding, best first.
   public var discovered: [DiscoveryCandidate]
   /// Rows per layout.
@@ -91,6 +95,7 @@ public struct ScanReport: Sendable, Codable {
     case malformedLines = "malformed_lines"
     case flaggedRows = "flagged_rows"
     case openingHistogram = "opening_histogram"
+    case openingHistogramDropped = "opening_histogram_dropped"
     case mergeState = "merge_state"
   }
 

@@ -73,6 +73,7 @@ public enum ShardMerger {
     var summaries: [String: String] = [:]
     var order: [String] = []
     var histogram: [String: Int] = [:]
+    var histogramDropped = 0
     var shapes: [String: Int] = [:]
     var discovery = DiscoveryStats()
     var flaggedLines = Set<Int>()
@@ -97,6 +98,7 @@ public enum ShardMerger {
         examples[d.id, default: []] += d.examples
       }
       for (k, v) in report.openingHistogram { histogram[k, default: 0] += v }
+      histogramDropped += report.openingHistogramDropped ?? 0
       for (k, v) in report.shapes { shapes[k, default: 0] += v }
       discovery.merge(state.discovery)
       flaggedLines.formUnion(state.flaggedLines)
@@ -107,6 +109,10 @@ public enum ShardMerger {
       }
       for issue in report.issues { malformedLines.insert(issue.line) }
     }
+    // Merged tables are bounded as a single scan's are.
+    let capacity = max(2, configuration.maxDistinctOpenings)
+    histogramDropped += BoundedTally.prune(&histogram, capacity: capacity)
+    discovery.prune(capacity: capacity)
     let dups = CorpusScanner.duplicates(hashes: hashes, signatures: signatures, configuration: config)
     var dupLines = Set<Int>()
     for (line, finding) in dups {
@@ -139,7 +145,7 @@ public enum ShardMerger {
       issues: Array(issues.sorted { $0.line < $1.line }.prefix(100)),
       flaggedRows: flaggedLines.union(dupLines).count + malformed + (counts[DetectorID.blankLine] ?? 0),
       detectors: detectors,
-      openingHistogram: histogram,
+      openingHistogram: histogram, openingHistogramDropped: histogramDropped > 0 ? histogramDropped : nil,
       discovered: candidates, shapes: shapes, mergeState: nil)
   }
 

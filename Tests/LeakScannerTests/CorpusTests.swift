@@ -531,3 +531,61 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
     #expect(error("rules:\n  - { id: y, literal: a }\n") == "no error")
   }
 }
+
+/// Tables of distinct keys stay bounded on a corpus whose openings are nearly all distinct,
+/// and what a user looks for survives: the frequent openings with exact counts, and the
+/// scaffolding family discovery reports.
+@Suite struct BoundedMemoryTests {
+  /// 2,000 rows: every fifth opens with a planted family, the rest with an opening of its own.
+  func corpus(_ dir: TempDir, asText: Bool = false) -> String {
+    var lines: [String] = []
+    for i in 0..<2000 {
+      let opening = i % 5 == 0 ? "Blend matrix \(i % 7) says " : "Thought \(i) about case \(i * 31 % 997): "
+      let output =
+        "<think>\n\(opening)the claim and the reference.\nUnique line number \(i) here.\n</think>\n\nDone."
+      // Non-ASCII rows take the String path.
+      lines.append(messagesRow("r\(i)", asText ? output + " é" : output))
+    }
+    return dir.file(asText ? "u.jsonl" : "c.jsonl", lines.joined(separator: "\n") + "\n")
+  }
+
+  @Test(arguments: [true, false]) func histogramAndShapesStayBounded(byteRows: Bool) async throws {
+    let dir = TempDir()
+    let path = corpus(dir, asText: !byteRows)
+    var config = ScanConfiguration()
+    config.maxDistinctOpenings = 64
+    var scanner = CorpusScanner(configuration: config)
+    scanner.usesByteRows = byteRows
+    let report = try await scanner.scan(path: path, parallelism: 1)
+    let unbounded = try await CorpusScanner().scan(path: path, parallelism: 1)
+    // The whole histogram has 1,600 singletons plus the 7 family keys; the bounded one keeps
+    // at most the capacity, and says how many rows' openings it left out.
+    #expect(unbounded.openingHistogram.count > 1600 && unbounded.openingHistogramDropped == nil)
+    #expect(report.openingHistogram.count <= 64)
+    let dropped = try #require(report.openingHistogramDropped)
+    #expect(report.openingHistogram.values.reduce(0, +) + dropped == 2000)
+    // The frequent openings are all there, with exact counts.
+    for (key, n) in unbounded.openingHistogram where n > 1 {
+      #expect(report.openingHistogram[key] == n, "\(key)")
+    }
+    // Discovery still finds the planted family, counted exactly.
+    let family = try #require(report.discovered.first { $0.shape == "blend matrix #" })
+    #expect(family.count == 400)
+    #expect(report.renderTable().contains("rare openings not listed"))
+    // Shard reports sum what they dropped; the merge is bounded the same way.
+    var shards: [ScanReport] = []
+    for k in 1...2 { shards.append(try await scanner.scan(path: path, shard: (k, 2), parallelism: 1)) }
+    let merged = try ShardMerger.merge(shards, configuration: config)
+    #expect(merged.openingHistogram.count <= 64)
+    #expect(merged.openingHistogram.values.reduce(0, +) + (merged.openingHistogramDropped ?? 0) == 2000)
+    #expect(merged.discovered.first { $0.shape == "blend matrix #" }?.count == 400)
+  }
+
+  @Test func theRarestKeysGoFirst() {
+    var table = ["a": 9, "b": 1, "c": 1, "d": 5, "e": 2]
+    #expect(BoundedTally.prune(&table, capacity: 4) == 4)  // b, c and e: 1 + 1 + 2 rows
+    #expect(table == ["a": 9, "d": 5])
+    #expect(BoundedTally.prune(&table, capacity: 4) == 0)
+    #expect(BoundedTally.threshold([3, 3, 3], keeping: 1) == 3)
+  }
+}

@@ -1,0 +1,45 @@
+/// How the scan keeps its tables of distinct keys (opening histogram, opening and line shapes)
+/// bounded: when a table outgrows its capacity, the rarest keys are dropped until at most half
+/// the capacity remains. A corpus whose openings are nearly all distinct (natural reasoning,
+/// millions of rows) then costs a fixed amount of memory; its frequent keys (the ones a report
+/// shows, and every scaffolding family) stay, and their counts are exact unless they were once
+/// among the dropped ones.
+enum BoundedTally {
+  /// The count at or below which keys are dropped so that at most `keep` keys remain (ties at
+  /// the threshold go too), or 0 when there are no more than `keep`.
+  static func threshold(_ counts: some Collection<Int>, keeping keep: Int) -> Int {
+    guard counts.count > keep else { return 0 }
+    var sorted = Array(counts)
+    sorted.sort(by: >)
+    return sorted[max(0, keep)]
+  }
+
+  /// Drops the rarest keys of `table` when it holds more than `capacity`; returns the rows
+  /// the dropped keys had counted.
+  @discardableResult
+  static func prune(_ table: inout [String: Int], capacity: Int) -> Int {
+    guard table.count > capacity else { return 0 }
+    let t = threshold(table.values, keeping: capacity / 2)
+    var dropped = 0
+    table = table.filter { entry in
+      if entry.value > t { return true }
+      dropped += entry.value
+      return false
+    }
+    return dropped
+  }
+}
+
+extension ByteKeyTable {
+  /// Keeps the keys whose number satisfies `isKept`, renumbered in order; returns each old
+  /// number's new one (-1 for a dropped key).
+  mutating func keep(_ isKept: (Int) -> Bool) -> [Int] {
+    var renumbered = [Int](repeating: -1, count: keys.count)
+    var kept = ByteKeyTable()
+    for (k, key) in keys.enumerated() where isKept(k) {
+      renumbered[k] = kept.index(of: key).index
+    }
+    self = kept
+    return renumbered
+  }
+}
