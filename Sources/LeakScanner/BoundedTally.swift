@@ -31,15 +31,26 @@ enum BoundedTally {
 }
 
 extension ByteKeyTable {
-  /// Keeps the keys whose number satisfies `isKept`, renumbered in order; returns each old
-  /// number's new one (-1 for a dropped key).
-  mutating func keep(_ isKept: (Int) -> Bool) -> [Int] {
-    var renumbered = [Int](repeating: -1, count: keys.count)
+  /// Drops the keys whose value in `values` (indexed by key number) counts among the rarest,
+  /// keeping at most `keep` (``BoundedTally/threshold(_:keeping:)``); the kept keys and their
+  /// values are renumbered in order. Returns the rows the dropped values had counted.
+  mutating func keepMostFrequent<Value>(
+    _ values: inout [Value], keeping keep: Int, count: (Value) -> Int
+  ) -> Int {
+    let t = BoundedTally.threshold(values.lazy.map(count), keeping: keep)
     var kept = ByteKeyTable()
-    for (k, key) in keys.enumerated() where isKept(k) {
-      renumbered[k] = kept.index(of: key).index
+    var keptValues: [Value] = []
+    var dropped = 0
+    for (key, value) in zip(keys, values) {
+      if count(value) > t {
+        _ = kept.index(of: key)
+        keptValues.append(value)
+      } else {
+        dropped += count(value)
+      }
     }
     self = kept
-    return renumbered
+    values = keptValues
+    return dropped
   }
 }

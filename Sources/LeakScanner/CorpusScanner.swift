@@ -507,13 +507,7 @@ struct PassWorker {
 
   /// Drops the rarest byte-keyed openings of the histogram (``BoundedTally``).
   private mutating func pruneHistogram() {
-    let t = BoundedTally.threshold(histogramCounts, keeping: capacity / 2)
-    let counts = histogramCounts
-    let renumbered = histogramKeys.keep { counts[$0] > t }
-    histogramCounts = [Int](repeating: 0, count: histogramKeys.keys.count)
-    for (old, new) in renumbered.enumerated() {
-      if new >= 0 { histogramCounts[new] = counts[old] } else { p.histogramDropped += counts[old] }
-    }
+    p.histogramDropped += histogramKeys.keepMostFrequent(&histogramCounts, keeping: capacity / 2) { $0 }
   }
 
   /// The pass's counts, with the per-index tallies folded in.

@@ -200,16 +200,14 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
 
   /// Drops the rarest opening and line shapes when a table holds more than `capacity`.
   mutating func prune(capacity: Int) {
-    if openings.count > capacity {
+    func prune(_ counts: inout [String: Int], _ examples: inout [String: Example]) {
+      guard counts.count > capacity else { return }
       pruned = true
-      BoundedTally.prune(&openings, capacity: capacity)
-      openingExamples = openingExamples.filter { openings[$0.key] != nil }
+      BoundedTally.prune(&counts, capacity: capacity)
+      examples = examples.filter { counts[$0.key] != nil }
     }
-    if lines.count > capacity {
-      pruned = true
-      BoundedTally.prune(&lines, capacity: capacity)
-      lineExamples = lineExamples.filter { lines[$0.key] != nil }
-    }
+    prune(&openings, &openingExamples)
+    prune(&lines, &lineExamples)
   }
 
   static func note(_ examples: inout [String: Example], _ shape: String, _ line: Int, _ text: String) {
@@ -494,11 +492,7 @@ struct OpeningTally {
   /// token shapes, which refers to them.
   private mutating func prune() {
     pruned = true
-    let t = BoundedTally.threshold(shapes.map(\.count), keeping: capacity / 2)
-    let old = shapes
-    let renumbered = names.keep { old[$0].count > t }
-    shapes = [Shape](repeating: Shape(), count: names.keys.count)
-    for (k, new) in renumbered.enumerated() where new >= 0 { shapes[new] = old[k] }
+    _ = names.keepMostFrequent(&shapes, keeping: capacity / 2) { $0.count }
     cache = ByteKeyTable()
     cached.removeAll(keepingCapacity: true)
   }

@@ -261,7 +261,7 @@ public enum Ruleset {
     return settings
   }
 
-  /// A template given as `{ name, bos, eos, specials }` (bos and specials optional).
+  /// A template given as `{ name, bos, eos, specials }`: a name and at least one token.
   static func parseTemplate(_ node: YAMLNode) throws -> ChatTemplateTokens {
     var name: String? = nil
     var bos: String? = nil
