@@ -105,8 +105,13 @@ public struct RepetitionCheck: Sendable, Hashable, Codable {
 
   /// Calls `body` with a hash and UTF-8 offset range of each word (case-folded for ASCII).
   /// Words of up to eight bytes hash without collisions; longer ones mix eight bytes at a time.
-  static func words(in buffer: UnsafeBufferPointer<UInt8>, _ body: (UInt64, Range<Int>) -> Void) {
-    guard let base = buffer.baseAddress else { return }
+  ///
+  /// - Returns: whether the text holds a vertical tab or a form feed (found on the way, since
+  ///   each byte that is not a separator is read as part of a word).
+  @discardableResult
+  static func words(in buffer: UnsafeBufferPointer<UInt8>, _ body: (UInt64, Range<Int>) -> Void) -> Bool {
+    guard let base = buffer.baseAddress else { return false }
+    var otherSpace = false
     let raw = UnsafeRawPointer(base)
     let n = buffer.count
     @inline(__always) func isSeparator(_ b: UInt8) -> Bool {
@@ -129,6 +134,8 @@ public struct RepetitionCheck: Sendable, Hashable, Codable {
         // Tabs, newlines and carriage returns are rarer: looked for when a byte is that low.
         if SWAR.hasByteBelow(v, 0x0E) {
           separators |= SWAR.equalMask(v, 0x0A) | SWAR.equalMask(v, 0x09) | SWAR.equalMask(v, 0x0D)
+          // Bytes after the word's end are read again as part of the text that follows.
+          if SWAR.equalMask(v, 0x0B) | SWAR.equalMask(v, 0x0C) != 0 { otherSpace = true }
         }
         if separators == 0 {
           hash =
@@ -150,11 +157,13 @@ public struct RepetitionCheck: Sendable, Hashable, Codable {
         // Fewer than eight bytes left in the buffer.
         while i < n && !isSeparator(base[i]) {
           let b = base[i]
+          if b == 0x0B || b == 0x0C { otherSpace = true }
           packed = packed << 8 | UInt64((b >= 0x41 && b <= 0x5A) ? b | 0x20 : b)
           i += 1
         }
       }
       body(hash ^ packed ^ UInt64(i - start) << 58, start..<i)
     }
+    return otherSpace
   }
 }

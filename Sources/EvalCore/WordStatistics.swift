@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Darwin)
-  import Darwin
-#endif
-
 /// The words of one text as ``RepetitionCheck`` and ``RunTogetherCheck`` split it, read in one
 /// pass for both: word hashes for the loop search, the word count and the long words for the
 /// run-together test.
@@ -31,11 +25,6 @@ package struct WordStatistics: Sendable {
   /// Reads the words of `bytes`, replacing what was read before.
   package mutating func read(_ bytes: UnsafeBufferPointer<UInt8>) {
     longWords.removeAll(keepingCapacity: true)
-    containsOtherSpace = false
-    if let base = bytes.baseAddress {
-      containsOtherSpace =
-        memchr(base, 0x0B, bytes.count) != nil || memchr(base, 0x0C, bytes.count) != nil
-    }
     // At most one word per two bytes: hashes are written through a pointer (an append per
     // word would check the array's uniqueness and capacity each time).
     let most = (bytes.count + 1) / 2
@@ -43,7 +32,7 @@ package struct WordStatistics: Sendable {
     var n = 0
     var long = longWords
     longWords = []
-    hashes.withUnsafeMutableBufferPointer { out in
+    let otherSpace = hashes.withUnsafeMutableBufferPointer { out in
       RepetitionCheck.words(in: bytes) { hash, range in
         out[n] = hash
         n += 1
@@ -52,6 +41,7 @@ package struct WordStatistics: Sendable {
     }
     longWords = long
     count = n
+    containsOtherSpace = otherSpace
   }
 
   /// Calls `body` with the valid hashes.

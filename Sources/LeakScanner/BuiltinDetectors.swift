@@ -103,7 +103,7 @@ public enum BuiltinDetectors {
       rule(
         "duplicate-of", "`duplicate of 3886`",
         // Not a count of things: "a duplicate of 3 earlier claims".
-        #"\bduplicate of[ \t]+(?:row|item|sample|example|id)?[ \t]*#?[0-9]+\b(?![ \t]+(?:[a-z]+[ \t]+)?(?!(?:is|was|has|as|does|plus|thus|this|its|yes|us)\b)[a-z]+s\b)"#,
+        NoteMatcher.duplicateOf,
         ["duplicate of"]),
       rule(
         "same-as", "`same as row 12`", #"\bsame as (?:row|item|sample|example)[ \t]*#?[0-9]+\b"#, ["same as "]
@@ -114,7 +114,7 @@ public enum BuiltinDetectors {
         // index funds" and "diversify across asset classes" are finance: by/with/across/using
         // need what a generator varies within six words (stepped word by word: a search by
         // character cost ICU several times more on the fifth of rows that hold the phrase).
-        #"\bdiversify (?:(?:by|with|across|using)(?:[ \t]+[\w'-]+){0,5}?[ \t]+(?:numbers?|names?|wording|phrasing|openings?|examples?|rows?|samples?|topics?|personas?|styles?|values?|scenarios?|templates?|prompts?|questions?|answers?|variants?)|the (?:opening|openings|phrasing|wording|style|answers?|examples?|rows?|samples?))\b"#,
+        NoteMatcher.diversify,
         ["diversify "]),
       rule(
         "vary", "`vary the opening`",

@@ -81,7 +81,12 @@ extension RuleDetector: ByteDetector {
         let rest = UnsafeBufferPointer(rebasing: text[offset...])
         let candidate: String
         if let length = RowBytes.asciiCharacterPrefix(rest, 240) {
-          candidate = String(decoding: UnsafeBufferPointer(rebasing: rest[..<length]), as: UTF8.self)
+          let ascii = UnsafeBufferPointer(rebasing: rest[..<length])
+          if let hand = noteMatchers[rule] {
+            if hand.matchesStart(ascii) { return true }
+            continue
+          }
+          candidate = String(decoding: ascii, as: UTF8.self)
         } else {
           let all = whole()
           let utf8 = all.utf8

@@ -268,6 +268,10 @@ public struct RuleDetector: Detector {
       (anchorSet, anchorOwners) = Self.anchors(rules)
       (startRules, anywhereRules, headFilters) = Self.index(rules)
       fastDesignator = rules.map(Self.isDesignator)
+      noteMatchers = rules.map { rule in
+        guard rule.scope == .anywhere, case .regex(let p) = rule.matcher else { return nil }
+        return NoteMatcher.Kind(p)
+      }
     }
   }
   /// Lower-cased literals one of which must occur in the text before the anywhere-rules run,
@@ -286,6 +290,8 @@ public struct RuleDetector: Detector {
   var headFilters: [HeadFilter]
   /// Which rules are the built-in designator regex, matched on bytes by ``DesignatorMatcher``.
   var fastDesignator: [Bool]
+  /// The hand matcher of each rule that has one (``NoteMatcher``).
+  var noteMatchers: [NoteMatcher.Kind?]
 
   /// Creates a detector.
   public init(id: String, summary: String, rules: [LeakRule], prefilter: [String] = []) {
@@ -298,6 +304,10 @@ public struct RuleDetector: Detector {
     (anchorSet, anchorOwners) = Self.anchors(rules)
     (startRules, anywhereRules, headFilters) = Self.index(rules)
     fastDesignator = rules.map(Self.isDesignator)
+    noteMatchers = rules.map { rule in
+      guard rule.scope == .anywhere, case .regex(let p) = rule.matcher else { return nil }
+      return NoteMatcher.Kind(p)
+    }
   }
 
   static func isDesignator(_ rule: LeakRule) -> Bool {

@@ -98,6 +98,28 @@ import Testing
     }
   }
 
+  /// A vertical tab or form feed is reported wherever it falls: inside an eight-byte chunk,
+  /// after a word's end in that chunk, in the short tail, or alone between separators.
+  @Test func wordSplitReportsVerticalTabsAndFormFeedsAnywhere() {
+    let base = "alpha bravo charlie delta echo foxtrot golf hotel"
+    var clean = WordStatistics()
+    Array(base.utf8).withUnsafeBufferPointer { clean.read($0) }
+    #expect(!clean.containsOtherSpace)
+    let utf8 = Array(base.utf8)
+    for control: UInt8 in [0x0B, 0x0C] {
+      for position in 0...utf8.count {
+        var text = utf8
+        text.insert(control, at: position)
+        var words = WordStatistics()
+        text.withUnsafeBufferPointer { words.read($0) }
+        #expect(words.containsOtherSpace, "\(control) at \(position)")
+      }
+      var alone = WordStatistics()
+      [0x20, control, 0x20].withUnsafeBufferPointer { alone.read($0) }
+      #expect(alone.containsOtherSpace)
+    }
+  }
+
   /// The original scan: every period, every position.
   func exhaustive(_ c: RepetitionCheck, _ words: [String]) -> (period: Int, repeats: Int, atEnd: Bool)? {
     let n = words.count

@@ -231,6 +231,47 @@ import Testing
     }
   }
 
+  /// The hand matchers of `duplicate-of` and `diversify` answer what ICU answers, on text made
+  /// of the pieces either regex turns on (nouns, counts, blanks, plurals, word characters).
+  @Test(arguments: [NoteMatcher.Kind.duplicateOf, .diversify])
+  func noteMatchersAgreeWithTheRegex(kind: NoteMatcher.Kind) throws {
+    let (source, head) =
+      kind == .duplicateOf ? (NoteMatcher.duplicateOf, "duplicate of") : (NoteMatcher.diversify, "diversify ")
+    let regex = try Pattern(source, caseInsensitive: true)
+    #expect(NoteMatcher.Kind(regex) == kind)
+    #expect(NoteMatcher.Kind(try Pattern(source)) == nil)  // case matters: ICU decides
+    let pieces = [
+      " ", " ", "\t", "  ", "row", "Row", "item", "id", "idx", "sample", "example", "#", "12", "3886", "7a",
+      "_", "-", "'", ",", ".", "is", "IS", "was", "its", "us", "claims", "Items", "s", "earlier", "x1", "by",
+      "BY", "with", "across", "using", "the", "the ", "numbers", "Number", "names", "wording", "openings",
+      "opening", "style", "styles", "answers", "rows", "variants", "holding", "index", "funds", "changing",
+      "numbers-based", "don't", "a",
+    ]
+    // The regex's own order, each step usually taken, then random pieces.
+    let steps: [[String]] =
+      kind == .duplicateOf
+      ? [[" ", "\t", "  "], ["row", "Item", "id", "sample", "example"], [" ", ""], ["#"], ["12", "3886"]]
+      : [
+        ["by", "with", "across", "using", "the ", "The "], [" "], ["changing", "the", "don't", "x-y"], [" "],
+      ]
+    var rng = SystemRandomNumberGenerator()
+    var matched = 0
+    for trial in 0..<30000 {
+      var tail = steps.map { Int.random(in: 0..<5, using: &rng) == 0 ? "" : $0.randomElement(using: &rng)! }
+      for _ in 0..<Int.random(in: 0...8, using: &rng) {
+        tail.append(Bool.random(using: &rng) ? " " : pieces.randomElement(using: &rng)!)
+      }
+      let text = (trial % 2 == 0 ? head.uppercased() : head) + tail.joined()
+      let expected = regex.prefixMatch(in: text) != nil
+      if expected { matched += 1 }
+      Array(text.utf8).withUnsafeBufferPointer { bytes in
+        #expect(kind.matchesStart(bytes) == expected, "\(text)")
+      }
+    }
+    // Both answers occur often enough for the comparison to mean something.
+    #expect(matched > 300 && matched < 29700)
+  }
+
   /// Text whose only non-ASCII characters are symbols (DeepSeek's special tokens) takes the
   /// eight-bytes-at-a-time path; it must still agree with `detect`, flagged or not.
   @Test func runTogetherFlagsAgreeWithSymbolsAroundTheText() {
