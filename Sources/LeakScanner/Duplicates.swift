@@ -14,25 +14,18 @@ package func normalizedHash(_ parts: [String]) -> UInt64 {
 
 /// Computes ``normalizedHash(_:)`` over parts given one at a time (joined by newlines).
 ///
-/// Whitespace runs collapse to one space (none at the ends), ASCII letters fold to lower
-/// case; the normalised bytes are packed eight at a time and mixed.
+/// Whitespace runs collapse to one space (none at the start), ASCII letters fold to lower
+/// case, and the stream hashed ends with exactly one space (added at the end when the text does
+/// not end in whitespace; nothing for an empty text), a one-to-one image of the normalised text
+/// that lets eight bytes ending in a space be hashed at once. The bytes are packed eight at a
+/// time and mixed.
 struct NormalizedHasher {
   private var hash: UInt64 = 0xcbf2_9ce4_8422_2325
   private var packed: UInt64 = 0
   private var packedCount = 0
-  private var pendingSpace = false
+  private var lastSpace = false
   private var started = false
-  private var parts = 0
-  /// Whether the packed stream ends with a space taken from the last byte of a fast chunk:
-  /// right when more text follows, wrong when the text ends there. `undo*` is the state before
-  /// that chunk and its bytes, to hash the chunk's first seven bytes alone in that case.
-  private var endsWithSpace = false
-  private var undoHash: UInt64 = 0
-  private var undoPacked: UInt64 = 0
-  private var undoCount = 0
-  private var undoChunk: UInt64 = 0
 
-  /// Appends byte `b` to the packed stream (`hash`, `packed`, `count`).
   @inline(__always) private static func push(
     _ b: UInt8, _ hash: inout UInt64, _ packed: inout UInt64, _ count: inout Int
   ) {
@@ -48,47 +41,41 @@ struct NormalizedHasher {
 
   /// Adds the next part's UTF-8 bytes.
   mutating func add(_ bytes: UnsafeBufferPointer<UInt8>) {
-    if parts > 0 && !endsWithSpace { pendingSpace = started }  // the joining newline
-    parts += 1
+    if started && !lastSpace {  // the joining newline
+      Self.push(0x20, &hash, &packed, &packedCount)
+      lastSpace = true
+    }
     guard let base = bytes.baseAddress else { return }
     let raw = UnsafeRawPointer(base)
     let n = bytes.count
-    // The state in locals, which the optimiser keeps in registers.
     var hash = self.hash
     var packed = self.packed
     var count = self.packedCount
-    var pendingSpace = self.pendingSpace
+    var lastSpace = self.lastSpace
     var started = self.started
-    var endsWithSpace = self.endsWithSpace
-    var undo = (self.undoHash, self.undoPacked, self.undoCount, self.undoChunk)
     var i = 0
     while i < n {
-      // Eight bytes at once when no whitespace byte in them follows another whitespace byte
-      // (or the start of the text): each is then one space of the normalised text.
       if i + 8 <= n {
         let v = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
         var ws = SWAR.equalMask(v, 0x20)
         if SWAR.hasByteBelow(v, 0x0E) {
           ws |= SWAR.equalMask(v, 0x0A) | SWAR.equalMask(v, 0x09) | SWAR.equalMask(v, 0x0D)
         }
-        let before: UInt64 = pendingSpace || endsWithSpace || !started ? 0x80 : 0
+        let before: UInt64 = lastSpace || !started ? 0x80 : 0
+        // Eight bytes at once when no whitespace byte in them follows another whitespace byte
+        // (or the start of the text): each is then one space of the normalised text.
         if ws & (ws << 8 | before) == 0 {
-          if pendingSpace {
-            Self.push(0x20, &hash, &packed, &count)
-            pendingSpace = false
-          }
           started = true
           // Whitespace bytes become spaces: clear them (their high bit is clear) and set 0x20.
           let spread = (ws >> 7) &* 0xFF
           let t = ((SWAR.foldASCIICase(v) & ~spread) | (spread & 0x2020_2020_2020_2020)).byteSwapped
-          undo = (hash, packed, count, t)
-          // Eight bytes without a branch on the alignment; `packed` is 0 when empty, so the
-          // shift by 64 (masked to 0) leaves it 0.
-          let c = UInt64(8 * count)
+          // The packed stream keeps its length; `packed` is 0 when empty, so the shift by 64
+          // (masked to 0) leaves it 0.
+          let c = UInt64(8 &* count)
           hash = (hash ^ (packed &<< (64 &- c) | t &>> c)) &* 0x9E37_79B9_7F4A_7C15
           hash ^= hash >> 29
           packed = t & ((1 &<< c) &- 1)
-          endsWithSpace = ws >> 63 != 0
+          lastSpace = ws >> 63 != 0
           i += 8
           continue
         }
@@ -96,36 +83,27 @@ struct NormalizedHasher {
       let b = base[i]
       i += 1
       if b == 0x20 || b == 0x0A || b == 0x09 || b == 0x0D {
-        if !endsWithSpace { pendingSpace = started }
+        if started && !lastSpace {
+          Self.push(0x20, &hash, &packed, &count)
+          lastSpace = true
+        }
         continue
       }
-      if pendingSpace {
-        Self.push(0x20, &hash, &packed, &count)
-        pendingSpace = false
-      }
       started = true
-      endsWithSpace = false
+      lastSpace = false
       Self.push((b >= 0x41 && b <= 0x5A) ? b | 0x20 : b, &hash, &packed, &count)
     }
     self.hash = hash
     self.packed = packed
     self.packedCount = count
-    self.pendingSpace = pendingSpace
+    self.lastSpace = lastSpace
     self.started = started
-    self.endsWithSpace = endsWithSpace
-    (undoHash, undoPacked, undoCount, undoChunk) = undo
   }
 
   /// The hash of the parts added so far.
   var value: UInt64 {
     var (hash, packed, count) = (self.hash, self.packed, packedCount)
-    if endsWithSpace {
-      // The space is trailing: hash the last fast chunk without it.
-      (hash, packed, count) = (undoHash, undoPacked, undoCount)
-      for k in 0..<7 {
-        Self.push(UInt8(truncatingIfNeeded: undoChunk >> UInt64(56 - 8 * k)), &hash, &packed, &count)
-      }
-    }
+    if started && !lastSpace { Self.push(0x20, &hash, &packed, &count) }
     return mix64(hash ^ packed ^ UInt64(count) << 56)
   }
 }
