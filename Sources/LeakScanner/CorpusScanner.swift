@@ -278,7 +278,7 @@ public struct CorpusScanner: Sendable {
       hasher: configuration.minHasher, threshold: configuration.nearDuplicateThreshold)
     var out: [(Int, Finding)] = []
     var exactLines = Set<Int>()
-    index.exact.reserveCapacity(hashes.count)
+    index.exact = ExactHashTable(expected: hashes.count)
     let inOrder = zip(hashes, hashes.dropFirst()).allSatisfy { $0.line < $1.line }
     for (line, hash) in inOrder ? hashes : hashes.sorted(by: { $0.line < $1.line }) {
       if let first = index.exactDuplicate(hash: hash, line: line) {

@@ -219,8 +219,47 @@ public struct MinHasher: Sendable, Hashable, Codable {
 }
 
 /// Finds exact and near duplicates in row order: the first occurrence is the original.
+/// Row hashes → the first line with each, by open addressing on the hash itself (already
+/// mixed): a `Dictionary` hashes its keys again, which cost most of the exact-duplicate pass.
+/// Each slot holds a hash and its line together (one cache miss per lookup); line 0 marks an
+/// empty slot, since lines count from 1.
+struct ExactHashTable {
+  private var slots: [(hash: UInt64, line: Int)]
+  private(set) var count = 0
+
+  /// A table sized for about `expected` hashes before it grows.
+  init(expected: Int = 0) {
+    var capacity = 16
+    while capacity < 2 * expected { capacity *= 2 }
+    slots = Array(repeating: (0, 0), count: capacity)
+  }
+
+  /// The first line recorded with `hash`, recording `line` (at least 1) when there is none.
+  mutating func firstLine(hash: UInt64, line: Int) -> Int? {
+    precondition(line > 0, "lines count from 1")
+    if 2 * (count + 1) > slots.count { grow() }
+    let mask = slots.count - 1
+    var slot = Int(truncatingIfNeeded: hash) & mask
+    return slots.withUnsafeMutableBufferPointer { table in
+      while table[slot].line != 0 {
+        if table[slot].hash == hash { return table[slot].line }
+        slot = (slot + 1) & mask
+      }
+      table[slot] = (hash, line)
+      count += 1
+      return nil
+    }
+  }
+
+  private mutating func grow() {
+    var bigger = ExactHashTable(expected: slots.count)
+    for entry in slots where entry.line != 0 { _ = bigger.firstLine(hash: entry.hash, line: entry.line) }
+    self = bigger
+  }
+}
+
 package struct DuplicateIndex {
-  var exact: [UInt64: Int] = [:]  // hash → first line
+  var exact = ExactHashTable()
   // LSH buckets as chains: band key → newest entry; each entry holds a row slot and the next
   // entry of its bucket. Most band keys occur once, and an array per key cost ~4× the memory.
   var bucketHeads: [UInt64: Int32] = [:]
@@ -238,9 +277,7 @@ package struct DuplicateIndex {
 
   /// Records an exact hash; returns the first line with the same hash if this is a repeat.
   package mutating func exactDuplicate(hash: UInt64, line: Int) -> Int? {
-    if let first = exact[hash] { return first }
-    exact[hash] = line
-    return nil
+    exact.firstLine(hash: hash, line: line)
   }
 
   /// Records a signature; returns the first earlier line at or above the threshold, if any.

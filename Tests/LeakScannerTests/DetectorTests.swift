@@ -265,6 +265,24 @@ import Testing
 }
 
 @Suite struct NormalizedHashTests {
+  /// The exact-duplicate table answers as a dictionary of first lines would, through growth
+  /// from its smallest size and hashes that share their low bits (one probe chain).
+  @Test func exactHashTableKeepsTheFirstLineOfEachHash() {
+    var table = ExactHashTable()
+    var reference: [UInt64: Int] = [:]
+    var rng = SystemRandomNumberGenerator()
+    for line in 1...20000 {
+      let hash: UInt64 =
+        line % 3 == 0
+        ? UInt64.random(in: 0..<50, using: &rng) << 40  // low bits all zero
+        : UInt64.random(in: 0..<5000, using: &rng) &* 0x9E37_79B9_7F4A_7C15
+      let expected = reference[hash]
+      if expected == nil { reference[hash] = line }
+      #expect(table.firstLine(hash: hash, line: line) == expected, "line \(line)")
+    }
+    #expect(table.count == reference.count)
+  }
+
   /// The eight-bytes-at-a-time path must give the byte path's answer at every alignment.
   @Test func equalUnderWhitespaceAndCaseAtEveryAlignment() {
     let words = [
