@@ -113,6 +113,10 @@ public struct JSONLReader: Sendable {
   public var chunkBytes: Int
   /// Byte range to read: lines that *start* inside `[start, end)` are delivered.
   public var byteRange: Range<Int>?
+  /// The number of newlines in the file before ``byteRange``'s start, when the caller knows it
+  /// (from ``countNewlines(in:)``): the reader then numbers lines from it instead of reading
+  /// the file up to the range to count them.
+  public var newlinesBefore: Int?
 
   /// Creates a reader for the file at `path`.
   public init(
@@ -146,6 +150,36 @@ public struct JSONLReader: Sendable {
       ("xz", [0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00]), ("zip", [0x50, 0x4B, 0x03, 0x04]),
     ]
     return magic.first { $0.1.count <= n && head.starts(with: $0.1) }?.0
+  }
+
+  /// The number of newline bytes in `range` of the file.
+  ///
+  /// - Throws: ``EvalCoreError/unreadableFile(path:reason:)`` when the file cannot be read.
+  public func countNewlines(in range: Range<Int>) throws -> Int {
+    let fd = open(path, O_RDONLY)
+    guard fd >= 0 else {
+      throw EvalCoreError.unreadableFile(path: path, reason: String(cString: strerror(errno)))
+    }
+    defer { close(fd) }
+    var buffer = [UInt8](repeating: 0, count: chunkBytes)
+    var position = range.lowerBound
+    var count = 0
+    while position < range.upperBound {
+      let want = min(chunkBytes, range.upperBound - position)
+      let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, want, off_t(position)) }
+      if n < 0 { throw EvalCoreError.unreadableFile(path: path, reason: String(cString: strerror(errno))) }
+      if n == 0 { break }
+      buffer.withUnsafeBufferPointer { b in
+        let base = b.baseAddress!
+        var from = 0
+        while from < n, let hit = memchr(base + from, 0x0A, n - from) {
+          count += 1
+          from = base.distance(to: hit.assumingMemoryBound(to: UInt8.self)) + 1
+        }
+      }
+      position += n
+    }
+    return count
   }
 
   /// The size of the file in bytes.
@@ -189,6 +223,19 @@ public struct JSONLReader: Sendable {
       var skipBuf = [UInt8](repeating: 0, count: chunkBytes)
       var pos = 0
       var lastNewline = -1
+      if let known = newlinesBefore {
+        // Only the byte before the range is read: a line starts there if it is '\n'.
+        lineNumber += known
+        var before: UInt8 = 0
+        let n = pread(fd, &before, 1, off_t(range.lowerBound - 1))
+        if n < 0 { throw EvalCoreError.unreadableFile(path: path, reason: String(cString: strerror(errno))) }
+        if n == 0 { return }
+        lastNewline = before == 0x0A ? range.lowerBound - 1 : range.lowerBound - 2
+        pos = range.lowerBound
+        guard lseek(fd, off_t(pos), SEEK_SET) >= 0 else {
+          throw EvalCoreError.unreadableFile(path: path, reason: String(cString: strerror(errno)))
+        }
+      }
       // Count newlines in [0, lowerBound - 1]; a line starts at lowerBound only if byte lowerBound-1 is '\n'.
       while pos < range.lowerBound {
         let want = min(chunkBytes, range.lowerBound - pos)

@@ -66,8 +66,9 @@ public struct CorpusScanner: Sendable {
     configuration.detectors.flatMap { $0.findings(in: context) }
   }
 
-  func pass(path: String, range: Range<Int>?) throws -> ShardPass {
-    let reader = JSONLReader(path: path, maxLineBytes: configuration.maxLineBytes, byteRange: range)
+  func pass(path: String, range: Range<Int>?, newlinesBefore: Int? = nil) throws -> ShardPass {
+    var reader = JSONLReader(path: path, maxLineBytes: configuration.maxLineBytes, byteRange: range)
+    reader.newlinesBefore = newlinesBefore
     var worker = PassWorker(scanner: self)
     // The row buffer is kept apart from the worker: passed `inout`, it is read while the
     // worker's tallies change without being copied (a copy retains each of its arrays and
@@ -102,6 +103,41 @@ public struct CorpusScanner: Sendable {
     }
   }
 
+  /// The newlines in the file before each of `pieces` (contiguous, in order), counted on
+  /// `parallelism` threads: each piece's reader then numbers its lines without reading the file
+  /// from the start (which made the pieces together read it several times over).
+  static func newlinesBefore(_ pieces: [Range<Int>], in reader: JSONLReader, parallelism: Int) async throws
+    -> [Int]
+  {
+    guard let first = pieces.first else { return [] }
+    // The bytes before the first piece (a shard's start) and every piece but the last.
+    let spans = Self.pieces(of: 0..<first.lowerBound, parallelism: parallelism) + pieces.dropLast()
+    let counts = try await withThrowingTaskGroup(of: (Int, Int).self) { group in
+      var next = 0
+      func start() {
+        guard next < spans.count else { return }
+        let (i, span) = (next, spans[next])
+        group.addTask { (i, span.isEmpty ? 0 : try reader.countNewlines(in: span)) }
+        next += 1
+      }
+      for _ in 0..<max(1, parallelism) { start() }
+      var out = [Int](repeating: 0, count: spans.count)
+      for try await (i, n) in group {
+        out[i] = n
+        start()
+      }
+      return out
+    }
+    let prefixSpans = spans.count - (pieces.count - 1)
+    var before = counts[..<prefixSpans].reduce(0, +)
+    var out: [Int] = []
+    for k in pieces.indices {
+      out.append(before)
+      if k < pieces.count - 1 { before += counts[prefixSpans + k] }
+    }
+    return out
+  }
+
   /// Scans and also returns the duplicate findings by line (for cleaning, which recomputes
   /// the per-row findings as it writes).
   package func scanWithDuplicates(path: String, shard: (k: Int, n: Int)?, parallelism: Int) async throws -> (
@@ -112,13 +148,15 @@ public struct CorpusScanner: Sendable {
     if let shard { range = (size * (shard.k - 1) / shard.n)..<(size * shard.k / shard.n) }
     // Four pieces per thread, so a thread that finishes early takes another piece.
     let pieces = Self.pieces(of: range, parallelism: max(1, parallelism) * 4)
+    let newlinesBefore = try await Self.newlinesBefore(
+      pieces, in: JSONLReader(path: path), parallelism: parallelism)
     let passes = try await withThrowingTaskGroup(of: (Int, ShardPass).self) { group in
       // At most `parallelism` pieces at a time; the next starts when one finishes.
       var next = 0
       func start() {
         guard next < pieces.count else { return }
         let (i, piece) = (next, pieces[next])
-        group.addTask { (i, try self.pass(path: path, range: piece)) }
+        group.addTask { (i, try self.pass(path: path, range: piece, newlinesBefore: newlinesBefore[i])) }
         next += 1
       }
       for _ in 0..<max(1, parallelism) { start() }

@@ -67,6 +67,31 @@ import Testing
     }
   }
 
+  /// Given the newlines before its range (counted by ``JSONLReader/countNewlines(in:)``), a
+  /// reader numbers lines as one that counts them itself, wherever the range starts: mid-line,
+  /// right after a newline, on a blank line, past the end.
+  @Test func knownNewlinesBeforeARangeNumberLinesTheSame() throws {
+    let dir = TempDir()
+    let rows = (0..<120).map {
+      $0 % 9 == 4 ? "" : "{\"id\":\"r\($0)\",\"pad\":\"\(String(repeating: "q", count: $0 % 13))\"}"
+    }
+    let path = dir.file("n.jsonl", rows.joined(separator: "\n") + "\n")
+    let reader = JSONLReader(path: path, chunkBytes: 1024)
+    let size = try reader.fileSize()
+    #expect(try reader.countNewlines(in: 0..<size) == rows.count)
+    for start in Array(stride(from: 0, through: size + 3, by: 7)) + [size - 1, size] {
+      let counting = JSONLReader(path: path, chunkBytes: 1024, byteRange: start..<(size + 5))
+      var told = counting
+      told.newlinesBefore = try reader.countNewlines(in: 0..<start)
+      var a: [(Int, Int)] = []
+      var b: [(Int, Int)] = []
+      try counting.forEachLine { a.append(($0.number, $0.offset)) }
+      try told.forEachLine { b.append(($0.number, $0.offset)) }
+      #expect(a.map(\.0) == b.map(\.0), "start \(start)")
+      #expect(a.map(\.1) == b.map(\.1), "start \(start)")
+    }
+  }
+
   @Test func missingFileThrowsAnErrorNamingThePath() {
     #expect(throws: EvalCoreError.self) {
       try JSONLReader(path: "/nonexistent/outputs.jsonl").forEachLine { _ in }

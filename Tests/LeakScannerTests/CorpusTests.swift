@@ -274,6 +274,34 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
 }
 
 @Suite struct ShardMergeTests {
+  /// A corpus of several MiB is read as many pieces (and a shard as several): line numbers in
+  /// examples and issues are still the file's, however the pieces fall.
+  @Test func lineNumbersAreTheFilesAcrossPieces() async throws {
+    let dir = TempDir()
+    let pad = String(repeating: "word ", count: 400)
+    var lines = (1...4000).map {
+      messagesRow("r\($0)", "<think>\nOkay, so \(pad)\(ShardMergeTests.self) \($0).\n</think>\n\nA.")
+    }
+    let (note, broken) = (3217, 3901)
+    lines[note - 1] = messagesRow("note", "<think>\nOkay. Duplicate of 3886.\n</think>\n\nA.")
+    lines[broken - 1] = "{broken"
+    let path = dir.file("big.jsonl", lines.joined(separator: "\n") + "\n")
+    #expect(try JSONLReader(path: path).fileSize() > 6 << 20)
+    let scanner = CorpusScanner()
+    for (shard, parallelism) in [(nil, 2), ((2, 2), 2), (nil, 1)] as [((Int, Int)?, Int)] {
+      let report = try await scanner.scan(path: path, shard: shard, parallelism: parallelism)
+      let notes = report.detectors.first { $0.id == "producer-note" }
+      #expect(notes?.examples.map(\.line) == [note], "\(String(describing: shard))")
+      #expect(notes?.examples.map(\.id) == ["note"])
+      #expect(report.issues.map(\.line) == [broken])
+      if shard == nil {
+        #expect(report.lines == 4000)
+      } else {
+        #expect(report.lines > 0 && report.lines < 4000)
+      }
+    }
+  }
+
   @Test func mergedShardsEqualASingleScan() async throws {
     let dir = TempDir()
     var text = generatedCorpus(900) { i in
