@@ -163,7 +163,10 @@ extension MojibakeDetector: ByteDetector {
 
 extension ScriptDriftDetector: ByteDetector {
   func flags(_ bytes: RowBytes, _ scratch: inout DetectionScratch) -> Bool? {
-    bytes.withPlain { check.mayFlag($0) } ? nil : false
+    // ASCII is Latin letters and Common symbols: no drift where Latin is expected (what
+    // `mayFlag` finds by reading the text).
+    if bytes.isASCII, case .scripts(let expected) = check.expected, expected.contains(.latin) { return false }
+    return bytes.withPlain { check.mayFlag($0) } ? nil : false
   }
 }
 
