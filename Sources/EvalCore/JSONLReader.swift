@@ -152,14 +152,31 @@ public struct JSONLReader: Sendable {
     return magic.first { $0.1.count <= n && head.starts(with: $0.1) }?.0
   }
 
-  /// The number of newline bytes in `range` of the file.
-  ///
-  /// - Throws: ``EvalCoreError/unreadableFile(path:reason:)`` when the file cannot be read.
-  public func countNewlines(in range: Range<Int>) throws -> Int {
+  /// Opens the file, refusing a directory or a compressed file with the reason.
+  private func openForReading() throws -> Int32 {
     let fd = open(path, O_RDONLY)
     guard fd >= 0 else {
       throw EvalCoreError.unreadableFile(path: path, reason: String(cString: strerror(errno)))
     }
+    var st = stat()
+    if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR {
+      close(fd)
+      throw EvalCoreError.unreadableFile(path: path, reason: "is a directory")
+    }
+    if let format = Self.compression(fd: fd) {
+      close(fd)
+      throw EvalCoreError.unreadableFile(
+        path: path, reason: "is \(format)-compressed, not JSONL: decompress it first")
+    }
+    return fd
+  }
+
+  /// The number of newline bytes in `range` of the file (a directory or a compressed file is
+  /// refused as ``forEachLine(_:onOversizedLine:)`` refuses it).
+  ///
+  /// - Throws: ``EvalCoreError/unreadableFile(path:reason:)`` when the file cannot be read.
+  public func countNewlines(in range: Range<Int>) throws -> Int {
+    let fd = try openForReading()
     defer { close(fd) }
     var buffer = [UInt8](repeating: 0, count: chunkBytes)
     var position = range.lowerBound
@@ -192,7 +209,8 @@ public struct JSONLReader: Sendable {
   }
 
   /// Calls `body` for each line in order. Line numbers are counted from the start of the file,
-  /// also when ``byteRange`` selects a slice (the reader counts newlines before the slice).
+  /// also when ``byteRange`` selects a slice: from ``newlinesBefore`` when set, otherwise the
+  /// reader counts the newlines before the slice.
   ///
   /// - Throws: ``EvalCoreError/unreadableFile(path:reason:)`` when the file cannot be opened or
   ///   read, or whatever `body` throws.
@@ -200,19 +218,8 @@ public struct JSONLReader: Sendable {
     _ body: (JSONLLine) throws -> Void,
     onOversizedLine: (LineIssue) throws -> Void = { _ in }
   ) throws {
-    let fd = open(path, O_RDONLY)
-    guard fd >= 0 else {
-      throw EvalCoreError.unreadableFile(path: path, reason: String(cString: strerror(errno)))
-    }
+    let fd = try openForReading()
     defer { close(fd) }
-    var st = stat()
-    if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR {
-      throw EvalCoreError.unreadableFile(path: path, reason: "is a directory")
-    }
-    if let format = Self.compression(fd: fd) {
-      throw EvalCoreError.unreadableFile(
-        path: path, reason: "is \(format)-compressed, not JSONL: decompress it first")
-    }
 
     var lineNumber = 1
     var fileOffset = 0  // offset of buffer[0] in the file

@@ -92,6 +92,18 @@ import Testing
     }
   }
 
+  /// Counting refuses what reading refuses, with the same reason, before reading it through.
+  @Test func countingNewlinesRefusesCompressedFilesAndDirectories() throws {
+    let dir = TempDir()
+    let gz = dir.file("c.jsonl", bytes: [0x1F, 0x8B, 0x08, 0x00, 0x0A, 0x0A])
+    #expect {
+      try JSONLReader(path: gz).countNewlines(in: 0..<6)
+    } throws: { "\($0)".contains("gzip-compressed") }
+    #expect {
+      try JSONLReader(path: dir.url.path).countNewlines(in: 0..<1)
+    } throws: { "\($0)".contains("is a directory") }
+  }
+
   @Test func missingFileThrowsAnErrorNamingThePath() {
     #expect(throws: EvalCoreError.self) {
       try JSONLReader(path: "/nonexistent/outputs.jsonl").forEachLine { _ in }
