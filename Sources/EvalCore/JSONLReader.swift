@@ -209,8 +209,8 @@ public struct JSONLReader: Sendable {
   }
 
   /// Calls `body` for each line in order. Line numbers are counted from the start of the file,
-  /// also when ``byteRange`` selects a slice: from ``newlinesBefore`` when set, otherwise the
-  /// reader counts the newlines before the slice.
+  /// also when ``byteRange`` selects a slice: from ``newlinesBefore`` when set, otherwise from
+  /// ``countNewlines(in:)`` of the bytes before the slice.
   ///
   /// - Throws: ``EvalCoreError/unreadableFile(path:reason:)`` when the file cannot be opened or
   ///   read, or whatever `body` throws.
@@ -228,38 +228,19 @@ public struct JSONLReader: Sendable {
     // Position at the first line that starts inside the range, counting lines before it.
     if let range = byteRange, range.lowerBound > 0 {
       var skipBuf = [UInt8](repeating: 0, count: chunkBytes)
-      var pos = 0
-      var lastNewline = -1
-      if let known = newlinesBefore {
-        // Only the byte before the range is read: a line starts there if it is '\n'.
-        lineNumber += known
-        var before: UInt8 = 0
-        let n = pread(fd, &before, 1, off_t(range.lowerBound - 1))
-        if n < 0 { throw EvalCoreError.unreadableFile(path: path, reason: String(cString: strerror(errno))) }
-        if n == 0 { return }
-        lastNewline = before == 0x0A ? range.lowerBound - 1 : range.lowerBound - 2
-        pos = range.lowerBound
-        guard lseek(fd, off_t(pos), SEEK_SET) >= 0 else {
-          throw EvalCoreError.unreadableFile(path: path, reason: String(cString: strerror(errno)))
-        }
-      }
-      // Count newlines in [0, lowerBound - 1]; a line starts at lowerBound only if byte lowerBound-1 is '\n'.
-      while pos < range.lowerBound {
-        let want = min(chunkBytes, range.lowerBound - pos)
-        let n = skipBuf.withUnsafeMutableBytes { read(fd, $0.baseAddress, want) }
-        if n < 0 { throw EvalCoreError.unreadableFile(path: path, reason: String(cString: strerror(errno))) }
-        if n == 0 { return }
-        var from = 0
-        while let nl = Self.newline(in: skipBuf, from: from), nl < n {
-          lineNumber += 1
-          lastNewline = pos + nl
-          from = nl + 1
-        }
-        pos += n
+      lineNumber += try newlinesBefore ?? countNewlines(in: 0..<range.lowerBound)
+      // A line starts at lowerBound only if the byte before it is '\n'.
+      var before: UInt8 = 0
+      let n = pread(fd, &before, 1, off_t(range.lowerBound - 1))
+      if n < 0 { throw EvalCoreError.unreadableFile(path: path, reason: String(cString: strerror(errno))) }
+      if n == 0 { return }
+      var pos = range.lowerBound
+      guard lseek(fd, off_t(pos), SEEK_SET) >= 0 else {
+        throw EvalCoreError.unreadableFile(path: path, reason: String(cString: strerror(errno)))
       }
       // Skip the partial line that started before the range.
-      var startOfNext = lastNewline + 1
-      if startOfNext < range.lowerBound {
+      var startOfNext = range.lowerBound
+      if before != 0x0A {
         // Read on until the next newline.
         var found = false
         while !found {

@@ -78,17 +78,12 @@ public struct CorpusCleaner: Sendable {
     defer {
       for path in partPaths.joined() { unlink(path) }
     }
-    let summaries = try await withThrowingTaskGroup(of: CleanSummary.self) { group in
-      for (i, piece) in pieces.enumerated() {
-        group.addTask {
-          try self.cleanPiece(
-            path: path, range: piece, parts: partPaths[i], duplicates: duplicates, discovered: discovered,
-            scanner: scanner)
-        }
-      }
-      var all: [CleanSummary] = []
-      for try await summary in group { all.append(summary) }
-      return all
+    let newlinesBefore = try await CorpusScanner.newlinesBefore(
+      pieces, in: JSONLReader(path: path), parallelism: parallelism)
+    let summaries = try await CorpusScanner.inParallel(Array(pieces.indices), parallelism: parallelism) { i in
+      try self.cleanPiece(
+        path: path, range: pieces[i], newlinesBefore: newlinesBefore[i], parts: partPaths[i],
+        duplicates: duplicates, discovered: discovered, scanner: scanner)
     }
     var summary = CleanSummary()
     for s in summaries {
@@ -135,8 +130,8 @@ public struct CorpusCleaner: Sendable {
 
   /// Cleans the lines that start in `range` into the part files `parts` (clean, quarantine, audit).
   func cleanPiece(
-    path: String, range: Range<Int>, parts: [String], duplicates: [Int: Finding], discovered: RuleDetector,
-    scanner: CorpusScanner
+    path: String, range: Range<Int>, newlinesBefore: Int?, parts: [String], duplicates: [Int: Finding],
+    discovered: RuleDetector, scanner: CorpusScanner
   ) throws -> CleanSummary {
     let parser = CorpusRowParser(shape: configuration.shape)
     let files = try parts.map { try AtomicLineFile(path: $0) }
@@ -145,7 +140,8 @@ public struct CorpusCleaner: Sendable {
     let auditFile = files.count > 2 ? files[2] : nil
     var summary = CleanSummary()
     do {
-      let reader = JSONLReader(path: path, maxLineBytes: configuration.maxLineBytes, byteRange: range)
+      var reader = JSONLReader(path: path, maxLineBytes: configuration.maxLineBytes, byteRange: range)
+      reader.newlinesBefore = newlinesBefore
       let source = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
       defer { try? source.close() }
       try reader.forEachLine { line in

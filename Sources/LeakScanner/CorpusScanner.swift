@@ -112,30 +112,40 @@ public struct CorpusScanner: Sendable {
     guard let first = pieces.first else { return [] }
     // The bytes before the first piece (a shard's start) and every piece but the last.
     let spans = Self.pieces(of: 0..<first.lowerBound, parallelism: parallelism) + pieces.dropLast()
-    let counts = try await withThrowingTaskGroup(of: (Int, Int).self) { group in
+    let counts = try await Self.inParallel(spans, parallelism: parallelism) { span in
+      span.isEmpty ? 0 : try reader.countNewlines(in: span)
+    }
+    // Before piece k: the newlines of the bytes before the first piece and of pieces 0..<k.
+    let prefixSpans = spans.count - (pieces.count - 1)
+    var before = counts[..<prefixSpans].reduce(0, +)
+    return [before]
+      + counts[prefixSpans...].map { n in
+        before += n
+        return before
+      }
+  }
+
+  /// `body` of each of `items`, at most `parallelism` at a time (the next starts when one
+  /// finishes), the results in the items' order.
+  static func inParallel<Item: Sendable, Result: Sendable>(
+    _ items: [Item], parallelism: Int, _ body: @escaping @Sendable (Item) throws -> Result
+  ) async throws -> [Result] {
+    try await withThrowingTaskGroup(of: (Int, Result).self) { group in
       var next = 0
       func start() {
-        guard next < spans.count else { return }
-        let (i, span) = (next, spans[next])
-        group.addTask { (i, span.isEmpty ? 0 : try reader.countNewlines(in: span)) }
+        guard next < items.count else { return }
+        let (i, item) = (next, items[next])
+        group.addTask { (i, try body(item)) }
         next += 1
       }
       for _ in 0..<max(1, parallelism) { start() }
-      var out = [Int](repeating: 0, count: spans.count)
-      for try await (i, n) in group {
-        out[i] = n
+      var out: [(Int, Result)] = []
+      for try await result in group {
+        out.append(result)
         start()
       }
-      return out
+      return out.sorted { $0.0 < $1.0 }.map(\.1)
     }
-    let prefixSpans = spans.count - (pieces.count - 1)
-    var before = counts[..<prefixSpans].reduce(0, +)
-    var out: [Int] = []
-    for k in pieces.indices {
-      out.append(before)
-      if k < pieces.count - 1 { before += counts[prefixSpans + k] }
-    }
-    return out
   }
 
   /// Scans and also returns the duplicate findings by line (for cleaning, which recomputes
@@ -150,22 +160,8 @@ public struct CorpusScanner: Sendable {
     let pieces = Self.pieces(of: range, parallelism: max(1, parallelism) * 4)
     let newlinesBefore = try await Self.newlinesBefore(
       pieces, in: JSONLReader(path: path), parallelism: parallelism)
-    let passes = try await withThrowingTaskGroup(of: (Int, ShardPass).self) { group in
-      // At most `parallelism` pieces at a time; the next starts when one finishes.
-      var next = 0
-      func start() {
-        guard next < pieces.count else { return }
-        let (i, piece) = (next, pieces[next])
-        group.addTask { (i, try self.pass(path: path, range: piece, newlinesBefore: newlinesBefore[i])) }
-        next += 1
-      }
-      for _ in 0..<max(1, parallelism) { start() }
-      var out: [(Int, ShardPass)] = []
-      for try await p in group {
-        out.append(p)
-        start()
-      }
-      return out.sorted { $0.0 < $1.0 }.map(\.1)
+    let passes = try await Self.inParallel(Array(zip(pieces, newlinesBefore)), parallelism: parallelism) {
+      piece, newlines in try self.pass(path: path, range: piece, newlinesBefore: newlines)
     }
     return assemble(file: path, passes: passes, shard: shard)
   }
