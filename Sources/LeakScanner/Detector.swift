@@ -268,10 +268,7 @@ public struct RuleDetector: Detector {
       (anchorSet, anchorOwners) = Self.anchors(rules)
       (startRules, anywhereRules, headFilters) = Self.index(rules)
       fastDesignator = rules.map(Self.isDesignator)
-      noteMatchers = rules.map { rule in
-        guard rule.scope == .anywhere, case .regex(let p) = rule.matcher else { return nil }
-        return NoteMatcher.Kind(p)
-      }
+      noteMatchers = rules.map(Self.noteMatcher)
     }
   }
   /// Lower-cased literals one of which must occur in the text before the anywhere-rules run,
@@ -304,10 +301,13 @@ public struct RuleDetector: Detector {
     (anchorSet, anchorOwners) = Self.anchors(rules)
     (startRules, anywhereRules, headFilters) = Self.index(rules)
     fastDesignator = rules.map(Self.isDesignator)
-    noteMatchers = rules.map { rule in
-      guard rule.scope == .anywhere, case .regex(let p) = rule.matcher else { return nil }
-      return NoteMatcher.Kind(p)
-    }
+    noteMatchers = rules.map(Self.noteMatcher)
+  }
+
+  /// The hand matcher of an anywhere-rule whose regex is one of ``NoteMatcher``'s.
+  static func noteMatcher(_ rule: LeakRule) -> NoteMatcher.Kind? {
+    guard rule.scope == .anywhere, case .regex(let p) = rule.matcher else { return nil }
+    return NoteMatcher.Kind(p)
   }
 
   static func isDesignator(_ rule: LeakRule) -> Bool {

@@ -26,6 +26,7 @@ struct NormalizedHasher {
   private var lastSpace = false
   private var started = false
 
+  /// Appends byte `b` to the packed stream (`hash`, `packed`, `count`).
   @inline(__always) private static func push(
     _ b: UInt8, _ hash: inout UInt64, _ packed: inout UInt64, _ count: inout Int
   ) {
@@ -218,7 +219,6 @@ public struct MinHasher: Sendable, Hashable, Codable {
   }
 }
 
-/// Finds exact and near duplicates in row order: the first occurrence is the original.
 /// Row hashes → the first line with each, by open addressing on the hash itself (already
 /// mixed): a `Dictionary` hashes its keys again, which cost most of the exact-duplicate pass.
 /// Each slot holds a hash and its line together (one cache miss per lookup); line 0 marks an
@@ -258,6 +258,7 @@ struct ExactHashTable {
   }
 }
 
+/// Finds exact and near duplicates in row order: the first occurrence is the original.
 package struct DuplicateIndex {
   var exact = ExactHashTable()
   // LSH buckets as chains: band key → newest entry; each entry holds a row slot and the next

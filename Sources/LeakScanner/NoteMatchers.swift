@@ -1,3 +1,5 @@
+import EvalCore
+
 /// Hand-written matchers for the built-in producer-note regexes that confirm the most anchor
 /// hits (`duplicate-of` and `diversify`), for plain ASCII text.
 ///
@@ -40,7 +42,8 @@ enum NoteMatcher {
   @inline(__always) static func isBlank(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 }
   @inline(__always) static func isLetter(_ b: UInt8) -> Bool { b | 0x20 >= 0x61 && b | 0x20 <= 0x7A }
   @inline(__always) static func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
-  @inline(__always) static func isWord(_ b: UInt8) -> Bool { isLetter(b) || isDigit(b) || b == 0x5F }
+  /// `\w` on ASCII: letters, digits, `_`.
+  @inline(__always) static func isWord(_ b: UInt8) -> Bool { LiteralSet.isWordByte(b) }
 
   /// Whether `w` at `i` starts with `word` (lower-case ASCII), ignoring case.
   static func starts(_ w: UnsafeBufferPointer<UInt8>, at i: Int, with word: StaticString) -> Bool {
