@@ -226,7 +226,7 @@ extension RunTogetherCheck {
         guard b & 0xC0 == 0x80 else { return false }
         value = value << 6 | UInt32(b & 0x3F)
       }
-      guard let scalar = Unicode.Scalar(value), !scalar.properties.isWhitespace,
+      guard let scalar = Unicode.Scalar(value), !ScriptClass.isNonASCIIWhitespace(value),
         ScriptClass.of(scalar) == .common
       else { return false }
       i += width

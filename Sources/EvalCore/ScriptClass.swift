@@ -48,8 +48,23 @@ public enum ScriptClass: String, Sendable, Codable, Hashable, CaseIterable {
     case 0x1100...0x11FF, 0x3130...0x318F, 0xAC00...0xD7AF: return .hangul
     case 0x3040...0x30FF, 0x31F0...0x31FF, 0xFF66...0xFF9F: return .kana
     case 0x3400...0x4DBF, 0x4E00...0x9FFF, 0xF900...0xFAFF, 0x20000...0x2FFFF: return .han
+    case 0x2000...0x206F, 0x2190...0x23FF, 0x2500...0x27BF, 0xFF00...0xFF20, 0xFF3B...0xFF40, 0xFF5B...0xFF65:
+      // Blocks of punctuation and symbols without an alphabetic scalar (general punctuation,
+      // arrows to miscellaneous technical, box drawing to dingbats, fullwidth punctuation; the
+      // `｜` and `▁` of DeepSeek's special tokens among them): decided without the property
+      // lookup, which costs more than the rest of this function. A test checks every scalar.
+      return .common
     default:
       return scalar.properties.isAlphabetic ? .otherLetter : .common
+    }
+  }
+
+  /// Whether the non-ASCII scalar `v` is white space (`Unicode.Scalar.Properties.isWhitespace`),
+  /// from the property's short list instead of a lookup.
+  @inline(__always) package static func isNonASCIIWhitespace(_ v: UInt32) -> Bool {
+    switch v {
+    case 0x85, 0xA0, 0x1680, 0x2000...0x200A, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000: return true
+    default: return false
     }
   }
 

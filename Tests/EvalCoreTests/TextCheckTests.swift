@@ -176,6 +176,29 @@ import Testing
 }
 
 @Suite struct ScriptDriftCheckTests {
+  @Test func scriptClassesAgreeWithTheUnicodeProperties() {
+    // Every scalar: `common` only for non-letters (the symbol blocks decided without a
+    // lookup among them), `otherLetter` only for letters; and the short white-space list is
+    // the property's.
+    var wrong: [String] = []
+    for v in UInt32(0x80)...0x10FFFF {
+      guard let scalar = Unicode.Scalar(v) else { continue }
+      let properties = scalar.properties
+      let c = ScriptClass.of(scalar)
+      if c == .common && properties.isAlphabetic {
+        wrong.append("U+\(String(v, radix: 16)) common but alphabetic")
+      }
+      if c == .otherLetter && !properties.isAlphabetic {
+        wrong.append("U+\(String(v, radix: 16)) otherLetter")
+      }
+      if ScriptClass.isNonASCIIWhitespace(v) != properties.isWhitespace {
+        wrong.append("U+\(String(v, radix: 16)) white space")
+      }
+    }
+    #expect(wrong.isEmpty, "\(wrong.prefix(20))")
+    #expect(ScriptClass.of("｜") == .common && ScriptClass.of("▁") == .common)
+  }
+
   @Test func hangulInsideEnglish() throws {
     let finding = try #require(ScriptDriftCheck().detect(in: "So the answer is 48. 그러므로 답은 48입니다. Done."))
     #expect(finding.script == .hangul)
