@@ -64,6 +64,9 @@ package struct JSONBytes {
   private let count: Int
   private var i = 0
   private var depth = 0
+  /// Whether a `\u` escape decoded to a non-ASCII scalar (the only way an ASCII line's strings
+  /// can hold one).
+  private var decodedNonASCII = false
   private static let maxDepth = 512
 
   /// Why the bytes are not a JSON object.
@@ -113,7 +116,7 @@ package struct JSONBytes {
     }
   }
 
-  /// A value found by ``rowMembers(_:keys:listKeys:elementKeys:storage:members:)``.
+  /// A value found by ``rowMembers(_:keys:listKeys:elementKeys:storage:members:decodedNonASCII:)``.
   package struct RowMember: Sendable {
     /// What the value is.
     package enum Kind: Sendable { case string, number, array, other }
@@ -140,11 +143,13 @@ package struct JSONBytes {
   /// Returns `false` when the line is not a JSON object or has a key with an escape: callers
   /// then use ``object(_:keep:)``, which also says why. Accepts exactly the objects that
   /// ``object(_:keep:)`` accepts otherwise. The bytes must already be valid UTF-8.
+  /// `decodedNonASCII` tells whether a `\u` escape put a non-ASCII scalar into `storage`.
   package static func rowMembers(
     _ buffer: UnsafeBufferPointer<UInt8>, keys: [[UInt8]], listKeys: [Int], elementKeys: [[UInt8]],
-    storage: inout [UInt8], members: inout [RowMember]
+    storage: inout [UInt8], members: inout [RowMember], decodedNonASCII: inout Bool
   ) -> Bool {
     var p = JSONBytes(buffer)
+    defer { decodedNonASCII = p.decodedNonASCII }
     do {
       p.skipSpace()
       guard p.i < p.count, p.base[p.i] == UInt8(ascii: "{") else { return false }
@@ -514,6 +519,7 @@ package struct JSONBytes {
         } else if scalar >= 0xDC00 && scalar <= 0xDFFF {
           throw fail("unpaired surrogate \\u\(String(scalar, radix: 16, uppercase: true))")
         }
+        if scalar >= 0x80 { decodedNonASCII = true }
         if build { out.append(contentsOf: Unicode.Scalar(scalar)!.utf8) }
         start = i
         continue

@@ -99,9 +99,10 @@ extension RunTogetherCheck {
   /// Text whose non-ASCII characters are all symbols (neither whitespace nor letters, such as
   /// the `｜` and `▁` of DeepSeek's special tokens) is read the same way: such a character
   /// counts exactly like ASCII punctuation, and so do its bytes here.
-  package func flags(in bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+  /// `knownASCII` says the caller already knows `bytes` to be ASCII.
+  package func flags(in bytes: UnsafeBufferPointer<UInt8>, knownASCII: Bool = false) -> Bool {
     guard minWordLetters > 8, let base = bytes.baseAddress,
-      ByteSearch.isASCII(bytes) || Self.nonASCIIIsPunctuation(bytes)
+      knownASCII || ByteSearch.isASCII(bytes) || Self.nonASCIIIsPunctuation(bytes)
     else {
       return detect(in: String(decoding: bytes, as: UTF8.self)) != nil
     }
@@ -151,14 +152,16 @@ extension RunTogetherCheck {
     return decide(long, words: words, bytes)
   }
 
-  /// ``flags(in:)`` from `words`, the statistics of `bytes` read for both this check and the
+  /// ``flags(in:knownASCII:)`` from `words`, the statistics of `bytes` read for both this check and the
   /// repetition check: only the long words are examined here.
-  package func flags(in bytes: UnsafeBufferPointer<UInt8>, words: WordStatistics) -> Bool {
+  package func flags(in bytes: UnsafeBufferPointer<UInt8>, words: WordStatistics, knownASCII: Bool = false)
+    -> Bool
+  {
     guard minWordLetters >= WordStatistics.longWordBytes, !words.containsOtherSpace,
       let base = bytes.baseAddress,
-      ByteSearch.isASCII(bytes) || Self.nonASCIIIsPunctuation(bytes)
+      knownASCII || ByteSearch.isASCII(bytes) || Self.nonASCIIIsPunctuation(bytes)
     else {
-      return flags(in: bytes)
+      return flags(in: bytes, knownASCII: knownASCII)
     }
     var long = WordTally(minWordLetters: minWordLetters)
     for range in words.longWords where range.count >= minWordLetters {

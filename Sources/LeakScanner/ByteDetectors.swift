@@ -144,8 +144,9 @@ enum DesignatorMatcher {
 
 extension RunTogetherDetector: ByteDetector {
   func flags(_ bytes: RowBytes, _ scratch: inout DetectionScratch) -> Bool? {
-    guard scratch.wordsRead else { return bytes.withPlain { check.flags(in: $0) } }
-    return bytes.withPlain { check.flags(in: $0, words: scratch.words) }
+    // The text without tags is part of the segments: ASCII when they are.
+    guard scratch.wordsRead else { return bytes.withPlain { check.flags(in: $0, knownASCII: bytes.isASCII) } }
+    return bytes.withPlain { check.flags(in: $0, words: scratch.words, knownASCII: bytes.isASCII) }
   }
 
   var readsWords: Bool { true }

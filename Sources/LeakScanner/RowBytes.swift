@@ -109,13 +109,16 @@ struct RowBytes {
     members.removeAll(keepingCapacity: true)
     roleRanges.removeAll(keepingCapacity: true)
     sourceRow = nil
+    var lineIsASCII = false
+    var decodedNonASCII = false
     let parsed = line.content.withUnsafeBufferPointer { buffer in
-      guard ByteSearch.isASCII(buffer) || String(validating: buffer, as: UTF8.self) != nil else {
+      lineIsASCII = ByteSearch.isASCII(buffer)
+      guard lineIsASCII || String(validating: buffer, as: UTF8.self) != nil else {
         return false
       }
       return JSONBytes.rowMembers(
         buffer, keys: Self.keys, listKeys: [1, 2], elementKeys: Self.elementKeys, storage: &storage,
-        members: &members)
+        members: &members, decodedNonASCII: &decodedNonASCII)
     }
     guard parsed else { return false }
     // The last member of each top-level key wins, as in `JSONValue`'s subscript.
@@ -208,7 +211,8 @@ struct RowBytes {
     shape = detected
     self.line = line.number
     offset = line.offset
-    return layOut()
+    // The strings of an ASCII line are ASCII unless an escape decoded to more.
+    return layOut(knownASCII: lineIsASCII && !decodedNonASCII)
   }
 
   /// The row as ``CorpusRowParser`` reads it (made from the bytes when loaded from a line).
@@ -263,13 +267,16 @@ struct RowBytes {
   }
 
   /// Everything but the segments: ASCII-ness, model text, reasoning layout, openings and the
-  /// text without tags. `false` when the row needs ``RowContext``.
-  private mutating func layOut() -> Bool {
+  /// text without tags (`knownASCII`: the segments are known to be ASCII). `false` when the
+  /// row needs ``RowContext``.
+  private mutating func layOut(knownASCII: Bool = false) -> Bool {
     openings.removeAll(keepingCapacity: true)
     traceCount = 0
-    isASCII = storage.withUnsafeBufferPointer { all in
-      segments.allSatisfy { ByteSearch.isASCII(UnsafeBufferPointer(rebasing: all[$0])) }
-    }
+    isASCII =
+      knownASCII
+      || storage.withUnsafeBufferPointer { all in
+        segments.allSatisfy { ByteSearch.isASCII(UnsafeBufferPointer(rebasing: all[$0])) }
+      }
     var modelSegments = 0
     for (i, range) in segments.enumerated() where isModel[i] {
       modelSegments += 1

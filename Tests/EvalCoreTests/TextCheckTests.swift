@@ -83,7 +83,7 @@ import Testing
       let text = lead + words.joined(separator: [" ", "\n", "\t", "  "][words.count % 4]) + lead
       var found: [(UInt64, String)] = []
       let utf8 = Array(text.utf8)
-      utf8.withUnsafeBufferPointer { bytes in
+      _ = utf8.withUnsafeBufferPointer { bytes in
         RepetitionCheck.words(in: bytes) { hash, range in
           found.append((hash, String(decoding: utf8[range], as: UTF8.self)))
         }
