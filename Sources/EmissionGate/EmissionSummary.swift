@@ -205,30 +205,29 @@ public struct EmissionSummary: Sendable, Hashable, Codable {
     -> EmissionSummary
   {
     let size = try JSONLReader(path: path).fileSize()
-    let shards = max(1, min(parallelism, size / (1 << 20) + 1))
+    let pieces = ParallelLines.pieces(of: 0..<size, parallelism: parallelism)
+    let newlinesBefore = try await ParallelLines.newlinesBefore(
+      pieces, in: JSONLReader(path: path), parallelism: parallelism)
     let fields = analyzer.configuration.fields
     let limit = analyzer.configuration.evidenceLimit
-    return try await withThrowingTaskGroup(of: (Int, EmissionSummary).self) { group in
-      for k in 0..<shards {
-        let range = (size * k / shards)..<(size * (k + 1) / shards)
-        group.addTask {
-          var summary = EmissionSummary(evidenceLimit: limit)
-          var reader = OutputRecordReader(path: path, fields: fields)
-          reader.reader.byteRange = range
-          try reader.forEach {
-            summary.add(analyzer.analyze($0))
-          } onIssue: {
-            summary.add($0)
-          }
-          return (k, summary)
-        }
+    let parts = try await ParallelLines.inParallel(
+      Array(zip(pieces, newlinesBefore)), parallelism: parallelism
+    ) {
+      range, newlines in
+      var summary = EmissionSummary(evidenceLimit: limit)
+      var reader = OutputRecordReader(path: path, fields: fields)
+      reader.reader.byteRange = range
+      reader.reader.newlinesBefore = newlines
+      try reader.forEach {
+        summary.add(analyzer.analyze($0))
+      } onIssue: {
+        summary.add($0)
       }
-      var parts: [(Int, EmissionSummary)] = []
-      for try await part in group { parts.append(part) }
-      var total = EmissionSummary(evidenceLimit: limit)
-      for (_, part) in parts.sorted(by: { $0.0 < $1.0 }) { total.merge(part) }
-      return total
+      return summary
     }
+    var total = EmissionSummary(evidenceLimit: limit)
+    for part in parts { total.merge(part) }
+    return total
   }
 
   /// Adds another summary's rows (e.g. of another shard of the same run).

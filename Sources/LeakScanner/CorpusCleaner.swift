@@ -71,16 +71,16 @@ public struct CorpusCleaner: Sendable {
     // Second pass, in parallel over byte ranges: each piece recomputes its rows' findings
     // (nothing per row is kept from the scan, so memory does not grow with the corpus) and
     // writes part files; the parts are then joined in order into the atomic outputs.
-    let pieces = CorpusScanner.pieces(
+    let pieces = ParallelLines.pieces(
       of: 0..<(try JSONLReader(path: path).fileSize()), parallelism: parallelism)
     let outputs = [cleanOut, quarantineOut] + (auditOut.map { [$0] } ?? [])
     let partPaths = pieces.indices.map { i in outputs.map { Self.partPath(for: $0, piece: i) } }
     defer {
       for path in partPaths.joined() { unlink(path) }
     }
-    let newlinesBefore = try await CorpusScanner.newlinesBefore(
+    let newlinesBefore = try await ParallelLines.newlinesBefore(
       pieces, in: JSONLReader(path: path), parallelism: parallelism)
-    let summaries = try await CorpusScanner.inParallel(Array(pieces.indices), parallelism: parallelism) { i in
+    let summaries = try await ParallelLines.inParallel(Array(pieces.indices), parallelism: parallelism) { i in
       try self.cleanPiece(
         path: path, range: pieces[i], newlinesBefore: newlinesBefore[i], parts: partPaths[i],
         duplicates: duplicates, discovered: discovered, scanner: scanner)

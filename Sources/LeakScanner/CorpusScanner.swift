@@ -95,59 +95,6 @@ public struct CorpusScanner: Sendable {
     return report
   }
 
-  /// Byte ranges for `parallelism` workers over `range` (at least 1 MiB each).
-  package static func pieces(of range: Range<Int>, parallelism: Int) -> [Range<Int>] {
-    let n = max(1, min(parallelism, range.count / (1 << 20) + 1))
-    return (0..<n).map { i in
-      (range.lowerBound + range.count * i / n)..<(range.lowerBound + range.count * (i + 1) / n)
-    }
-  }
-
-  /// The newlines in the file before each of `pieces` (contiguous, in order), counted on
-  /// `parallelism` threads: each piece's reader then numbers its lines without reading the file
-  /// from the start (which made the pieces together read it several times over).
-  static func newlinesBefore(_ pieces: [Range<Int>], in reader: JSONLReader, parallelism: Int) async throws
-    -> [Int]
-  {
-    guard let first = pieces.first else { return [] }
-    // The bytes before the first piece (a shard's start) and every piece but the last.
-    let spans = Self.pieces(of: 0..<first.lowerBound, parallelism: parallelism) + pieces.dropLast()
-    let counts = try await Self.inParallel(spans, parallelism: parallelism) { span in
-      span.isEmpty ? 0 : try reader.countNewlines(in: span)
-    }
-    // Before piece k: the newlines of the bytes before the first piece and of pieces 0..<k.
-    let prefixSpans = spans.count - (pieces.count - 1)
-    var before = counts[..<prefixSpans].reduce(0, +)
-    return [before]
-      + counts[prefixSpans...].map { n in
-        before += n
-        return before
-      }
-  }
-
-  /// `body` of each of `items`, at most `parallelism` at a time (the next starts when one
-  /// finishes), the results in the items' order.
-  static func inParallel<Item: Sendable, Result: Sendable>(
-    _ items: [Item], parallelism: Int, _ body: @escaping @Sendable (Item) throws -> Result
-  ) async throws -> [Result] {
-    try await withThrowingTaskGroup(of: (Int, Result).self) { group in
-      var next = 0
-      func start() {
-        guard next < items.count else { return }
-        let (i, item) = (next, items[next])
-        group.addTask { (i, try body(item)) }
-        next += 1
-      }
-      for _ in 0..<max(1, parallelism) { start() }
-      var out: [(Int, Result)] = []
-      for try await result in group {
-        out.append(result)
-        start()
-      }
-      return out.sorted { $0.0 < $1.0 }.map(\.1)
-    }
-  }
-
   /// Scans and also returns the duplicate findings by line (for cleaning, which recomputes
   /// the per-row findings as it writes).
   package func scanWithDuplicates(path: String, shard: (k: Int, n: Int)?, parallelism: Int) async throws -> (
@@ -157,10 +104,12 @@ public struct CorpusScanner: Sendable {
     var range = 0..<size
     if let shard { range = (size * (shard.k - 1) / shard.n)..<(size * shard.k / shard.n) }
     // Four pieces per thread, so a thread that finishes early takes another piece.
-    let pieces = Self.pieces(of: range, parallelism: max(1, parallelism) * 4)
-    let newlinesBefore = try await Self.newlinesBefore(
+    let pieces = ParallelLines.pieces(of: range, parallelism: max(1, parallelism) * 4)
+    let newlinesBefore = try await ParallelLines.newlinesBefore(
       pieces, in: JSONLReader(path: path), parallelism: parallelism)
-    let passes = try await Self.inParallel(Array(zip(pieces, newlinesBefore)), parallelism: parallelism) {
+    let passes = try await ParallelLines.inParallel(
+      Array(zip(pieces, newlinesBefore)), parallelism: parallelism
+    ) {
       piece, newlines in try self.pass(path: path, range: piece, newlinesBefore: newlines)
     }
     return assemble(file: path, passes: passes, shard: shard)

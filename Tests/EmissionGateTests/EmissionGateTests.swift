@@ -191,7 +191,7 @@ func summary(
       text +=
         "{\"id\":\"r\(i)\",\"category\":\"c\(i % 3)\",\"output\":\"\(output)\",\"filler\":\"\(String(repeating: "x", count: 200))\"}\n"
     }
-    FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
+    _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
     let analyzer = EmissionAnalyzer()
     let serial = try EmissionSummary.measure(path: path, analyzer: analyzer)
     let parallel = try await EmissionSummary.measure(path: path, analyzer: analyzer, parallelism: 3)

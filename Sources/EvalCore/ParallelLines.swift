@@ -1,0 +1,70 @@
+/// Reading one JSONL file on several threads: byte ranges for the readers, the line number each
+/// range starts at (counted once, in parallel, instead of each reader counting from byte 0),
+/// and a fan-out that keeps a fixed number of readers busy.
+///
+/// ```swift
+/// let pieces = ParallelLines.pieces(of: 0..<size, parallelism: 8)
+/// let before = try await ParallelLines.newlinesBefore(pieces, in: JSONLReader(path: path), parallelism: 2)
+/// let parts = try await ParallelLines.inParallel(Array(zip(pieces, before)), parallelism: 2) { piece, newlines in
+///   var reader = JSONLReader(path: path, byteRange: piece)
+///   reader.newlinesBefore = newlines
+///   ...
+/// }
+/// ```
+package enum ParallelLines {
+  /// `parallelism` contiguous byte ranges covering `range` in order (fewer when the ranges would
+  /// be under 1 MiB, at least one).
+  package static func pieces(of range: Range<Int>, parallelism: Int) -> [Range<Int>] {
+    let n = max(1, min(parallelism, range.count / (1 << 20) + 1))
+    return (0..<n).map { i in
+      (range.lowerBound + range.count * i / n)..<(range.lowerBound + range.count * (i + 1) / n)
+    }
+  }
+
+  /// The newlines in the file before each of `pieces` (contiguous, in order), counted on
+  /// `parallelism` threads: each piece's reader then numbers its lines without reading the file
+  /// from the start (which made the pieces together read it several times over).
+  ///
+  /// - Throws: ``EvalCoreError/unreadableFile(path:reason:)`` when the file cannot be read.
+  package static func newlinesBefore(_ pieces: [Range<Int>], in reader: JSONLReader, parallelism: Int)
+    async throws -> [Int]
+  {
+    guard let first = pieces.first else { return [] }
+    // The bytes before the first piece (a shard's start) and every piece but the last.
+    let spans = Self.pieces(of: 0..<first.lowerBound, parallelism: parallelism) + pieces.dropLast()
+    let counts = try await Self.inParallel(spans, parallelism: parallelism) { span in
+      span.isEmpty ? 0 : try reader.countNewlines(in: span)
+    }
+    // Before piece k: the newlines of the bytes before the first piece and of pieces 0..<k.
+    let prefixSpans = spans.count - (pieces.count - 1)
+    var before = counts[..<prefixSpans].reduce(0, +)
+    return [before]
+      + counts[prefixSpans...].map { n in
+        before += n
+        return before
+      }
+  }
+
+  /// `body` of each of `items`, at most `parallelism` at a time (the next starts when one
+  /// finishes, so items are started in order), the results in the items' order.
+  package static func inParallel<Item: Sendable, Result: Sendable>(
+    _ items: [Item], parallelism: Int, _ body: @escaping @Sendable (Item) throws -> Result
+  ) async throws -> [Result] {
+    try await withThrowingTaskGroup(of: (Int, Result).self) { group in
+      var next = 0
+      func start() {
+        guard next < items.count else { return }
+        let (i, item) = (next, items[next])
+        group.addTask { (i, try body(item)) }
+        next += 1
+      }
+      for _ in 0..<max(1, parallelism) { start() }
+      var out: [(Int, Result)] = []
+      for try await result in group {
+        out.append(result)
+        start()
+      }
+      return out.sorted { $0.0 < $1.0 }.map(\.1)
+    }
+  }
+}
