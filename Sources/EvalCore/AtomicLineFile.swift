@@ -70,6 +70,24 @@ package final class AtomicLineFile: @unchecked Sendable {
 
   /// Flushes, syncs and renames the file into place.
   package func commit() throws {
+    try finishWriting()
+    try moveIntoPlace()
+  }
+
+  /// Commits several files together: every one is written out and synced before the first is
+  /// renamed, so a failure while writing (a full disk) leaves all the old files; on any error
+  /// the temporary files are removed. (Renames themselves are atomic one by one only.)
+  package static func commit(_ files: [AtomicLineFile]) throws {
+    do {
+      for file in files { try file.finishWriting() }
+      for file in files { try file.moveIntoPlace() }
+    } catch {
+      for file in files { file.abandon() }
+      throw error
+    }
+  }
+
+  private func finishWriting() throws {
     try flush()
     do {
       try handle.synchronize()
@@ -77,9 +95,24 @@ package final class AtomicLineFile: @unchecked Sendable {
     } catch {
       throw EvalCoreError.unwritableFile(path: path, reason: "\(error)")
     }
+  }
+
+  private func moveIntoPlace() throws {
     guard rename(temp, path) == 0 else {
       throw EvalCoreError.unwritableFile(path: path, reason: String(cString: strerror(errno)))
     }
+  }
+
+  /// Why `path` cannot be the target of a new file, or `nil`: its folder must be writable and
+  /// the path must not be a directory (checked before a long job, so it fails before any work).
+  package static func problem(writing path: String) -> String? {
+    let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+    guard access(folder, W_OK) == 0 else { return "its folder \(folder) does not exist or is not writable" }
+    var isDirectory: ObjCBool = false
+    if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+      return "it is a directory"
+    }
+    return nil
   }
 
   /// Closes and deletes the temporary file; the target is left as it was.

@@ -200,10 +200,20 @@ public struct JSONLReader: Sendable {
   }
 
   /// The size of the file in bytes.
+  ///
+  /// - Throws: ``EvalCoreError/unreadableFile(path:reason:)`` when the path cannot be read, or
+  ///   is not a regular file: a pipe (`<(zcat …)`, `/dev/stdin`) or a device has no size, and
+  ///   whoever asks for one splits the file into byte ranges or reads it twice.
   public func fileSize() throws -> Int {
     var st = stat()
     guard stat(path, &st) == 0 else {
       throw EvalCoreError.unreadableFile(path: path, reason: String(cString: strerror(errno)))
+    }
+    guard st.st_mode & S_IFMT == S_IFREG else {
+      let what = st.st_mode & S_IFMT == S_IFDIR ? "a directory" : "not a regular file (a pipe or a device)"
+      throw EvalCoreError.unreadableFile(
+        path: path,
+        reason: "\(what): it is read by byte ranges and more than once, so save it to a file first")
     }
     return Int(st.st_size)
   }

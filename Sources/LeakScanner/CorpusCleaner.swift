@@ -53,16 +53,21 @@ public struct CorpusCleaner: Sendable {
     )
   {
     // An output that cannot be written is reported under its own name before the scan starts.
-    for output in [cleanOut, quarantineOut] + (auditOut.map { [$0] } ?? []) {
-      let folder = URL(fileURLWithPath: output).deletingLastPathComponent().path
-      guard access(folder, W_OK) == 0 else {
+    let targets = [cleanOut, quarantineOut] + (auditOut.map { [$0] } ?? [])
+    for (k, output) in targets.enumerated() {
+      if let problem = AtomicLineFile.problem(writing: output) {
+        throw EvalCoreError.unwritableFile(path: output, reason: problem)
+      }
+      let resolved = URL(fileURLWithPath: output).standardizedFileURL.path
+      if targets[..<k].contains(where: { URL(fileURLWithPath: $0).standardizedFileURL.path == resolved }) {
         throw EvalCoreError.unwritableFile(
-          path: output, reason: "its folder \(folder) does not exist or is not writable")
+          path: output,
+          reason: "it is named for two outputs; give the clean, quarantine and audit files distinct paths")
       }
     }
     let scanner = CorpusScanner(configuration: configuration)
     let parallelism = ProcessInfo.processInfo.activeProcessorCount
-    let (report, duplicates) = try await scanner.scanWithDuplicates(
+    let (report, scanDuplicates) = try await scanner.scanWithDuplicates(
       path: path, shard: nil, parallelism: parallelism)
     let discoveredRules = report.discovered.filter { acceptDiscovered || $0.highConfidence }.map { $0.rule() }
     let discovered = RuleDetector(
@@ -80,10 +85,23 @@ public struct CorpusCleaner: Sendable {
     }
     let newlinesBefore = try await ParallelLines.newlinesBefore(
       pieces, in: JSONLReader(path: path), parallelism: parallelism)
-    let summaries = try await ParallelLines.inParallel(Array(pieces.indices), parallelism: parallelism) { i in
-      try self.cleanPiece(
-        path: path, range: pieces[i], newlinesBefore: newlinesBefore[i], parts: partPaths[i],
-        duplicates: duplicates, discovered: discovered, scanner: scanner)
+    // A repaired row can equal another clean row (its copy without the prefix, or another row
+    // repaired the same way): when the first run finds such rows, it runs again with each
+    // later copy sent to quarantine as a duplicate (nothing else changes, so no new copies).
+    var duplicates = scanDuplicates
+    var summaries: [CleanSummary] = []
+    for attempt in 0..<2 {
+      let known = duplicates
+      let results = try await ParallelLines.inParallel(Array(pieces.indices), parallelism: parallelism) { i in
+        try self.cleanPiece(
+          path: path, range: pieces[i], newlinesBefore: newlinesBefore[i], parts: partPaths[i],
+          duplicates: known, discovered: discovered, scanner: scanner)
+      }
+      summaries = results.map { $0.0 }
+      guard repair, attempt == 0 else { break }
+      let created = Self.duplicatesCreatedByRepair(results.flatMap { $0.1 })
+      if created.isEmpty { break }
+      duplicates.merge(created) { first, _ in first }
     }
     var summary = CleanSummary()
     for s in summaries {
@@ -93,32 +111,39 @@ public struct CorpusCleaner: Sendable {
       summary.quarantined += s.quarantined
       summary.malformed += s.malformed
     }
-    let files = try outputs.map { try AtomicLineFile(path: $0) }
+    var files: [AtomicLineFile] = []
     do {
+      for output in outputs { files.append(try AtomicLineFile(path: output)) }
       for (k, file) in files.enumerated() {
         for parts in partPaths { try file.append(contentsOf: parts[k]) }
       }
-      for file in files { try file.commit() }
     } catch {
       for file in files { file.abandon() }
       throw error
     }
+    try AtomicLineFile.commit(files)
     return (summary, report)
   }
 
-  /// Whether a detector behind one of `findings` still flags the repaired row.
-  func stillFound(
-    _ findings: [Finding], in repaired: ArraySlice<UInt8>, line: JSONLLine, parser: CorpusRowParser,
-    discovered: RuleDetector
-  ) -> Bool {
-    guard
-      case .success(let row) = parser.parse(
-        JSONLLine(number: line.number, offset: line.offset, bytes: repaired))
-    else { return true }
+  /// What every detector, the discovered rules included, finds in a repaired row (duplicates
+  /// are checked across the whole output afterwards).
+  func findingsAfterRepair(_ row: CorpusRow, scanner: CorpusScanner, discovered: RuleDetector) -> [Finding] {
     let context = RowContext(row: row, format: configuration.format)
-    let ids = Set(findings.map(\.detector))
-    if ids.contains(discovered.id), !discovered.findings(in: context).isEmpty { return true }
-    return configuration.detectors.contains { ids.contains($0.id) && !$0.findings(in: context).isEmpty }
+    return scanner.findings(in: context) + discovered.findings(in: context)
+  }
+
+  /// The rows a repair made duplicates of others: `cleanRows` are the line and normalised hash
+  /// of every row written clean (originals and repaired rows), in any order; the first line of
+  /// each hash stays, every later one is returned (the scan already removed duplicates among
+  /// the original rows, so each of these involves a repaired row).
+  static func duplicatesCreatedByRepair(_ cleanRows: [(line: Int, hash: UInt64)]) -> [Int: Finding] {
+    var table = ExactHashTable(expected: cleanRows.count)
+    var out: [Int: Finding] = [:]
+    for (line, hash) in cleanRows.sorted(by: { $0.line < $1.line }) {
+      guard let first = table.firstLine(hash: hash, line: line) else { continue }
+      out[line] = Finding(detector: DetectorID.exactDuplicate, evidence: "same as line \(first) after repair")
+    }
+    return out
   }
 
   static func partPath(for output: String, piece: Int) -> String {
@@ -128,11 +153,14 @@ public struct CorpusCleaner: Sendable {
     ).path
   }
 
-  /// Cleans the lines that start in `range` into the part files `parts` (clean, quarantine, audit).
+  /// Cleans the lines that start in `range` into the part files `parts` (clean, quarantine, audit);
+  /// with `repair`, also returns the line and normalised hash of each row written clean.
   func cleanPiece(
     path: String, range: Range<Int>, newlinesBefore: Int?, parts: [String], duplicates: [Int: Finding],
     discovered: RuleDetector, scanner: CorpusScanner
-  ) throws -> CleanSummary {
+  ) throws -> (CleanSummary, [(line: Int, hash: UInt64)]) {
+    let trackHashes = repair
+    var cleanHashes: [(line: Int, hash: UInt64)] = []
     let parser = CorpusRowParser(shape: configuration.shape)
     let files = try parts.map { try AtomicLineFile(path: $0) }
     let cleanFile = files[0]
@@ -179,6 +207,7 @@ public struct CorpusCleaner: Sendable {
         }
         if findings.isEmpty {
           try cleanFile.write(line.bytes)
+          if trackHashes { cleanHashes.append((line.number, normalizedHash(row.segments.map(\.text)))) }
           summary.clean += 1
           return
         }
@@ -190,26 +219,48 @@ public struct CorpusCleaner: Sendable {
         let repairable =
           repair && !prefixes.isEmpty && !others.contains { $0.detector == DetectorID.exactDuplicate }
           && !others.contains { $0.detector == DetectorID.nearDuplicate }
-        let inPlace =
-          repairable
-          ? Repair.stripInPlace(
-            prefixes: prefixes, from: line, row: row, format: configuration.format, parser: parser)
-          : nil
-        if repairable,
-          let repaired = inPlace
-            ?? Repair.strip(prefixes: prefixes, from: line, format: configuration.format),
-          others.isEmpty
-            || !stillFound(
-              others, in: repaired, line: line, parser: parser, discovered: discovered)
-        {
-          try cleanFile.write(repaired)
+        // Strip, then check the repaired row with every detector: it goes to the clean output
+        // only when nothing flags it any more. A prefix found under the stripped one (stacked
+        // tags such as `[variant 3] Persona: …`) is stripped in turn, a few times at most.
+        var repaired: (bytes: ArraySlice<UInt8>, row: CorpusRow)? = nil
+        var removed: [String] = []
+        var rewritten = false
+        if repairable {
+          var current = (line: line, row: row, prefixes: prefixes)
+          for _ in 0..<4 {
+            let inPlace = Repair.stripInPlace(
+              prefixes: current.prefixes, from: current.line, row: current.row, format: configuration.format,
+              parser: parser)
+            guard
+              let stripped = inPlace
+                ?? Repair.strip(prefixes: current.prefixes, from: current.line, format: configuration.format)
+            else { break }
+            rewritten = rewritten || inPlace == nil
+            removed += current.prefixes
+            let strippedLine = JSONLLine(number: line.number, offset: line.offset, bytes: stripped)
+            guard case .success(let strippedRow) = parser.parse(strippedLine) else { break }
+            let left = findingsAfterRepair(strippedRow, scanner: scanner, discovered: discovered)
+            if left.isEmpty {
+              repaired = (stripped, strippedRow)
+              break
+            }
+            let more = left.compactMap(\.repairPrefix)
+            guard more.count == left.count else { break }
+            current = (strippedLine, strippedRow, more)
+          }
+        }
+        if let repaired {
+          try cleanFile.write(repaired.bytes)
+          if trackHashes {
+            cleanHashes.append((line.number, normalizedHash(repaired.row.segments.map(\.text))))
+          }
           summary.clean += 1
           summary.repaired += 1
           // `rewritten`: the prefix could not be cut out in place, so the row was written anew
           // (keys sorted, escapes and number forms as JSONSerialization writes them).
           let audit: [String: Any] = [
-            "line": line.number, "id": row.id, "removed": prefixes, "detectors": findings.map(\.detector),
-            "rewritten": inPlace == nil,
+            "line": line.number, "id": row.id, "removed": removed, "detectors": findings.map(\.detector),
+            "rewritten": rewritten,
           ]
           try auditFile?.write(
             Array(
@@ -236,7 +287,7 @@ public struct CorpusCleaner: Sendable {
       for file in files { file.abandon() }
       throw error
     }
-    return summary
+    return (summary, cleanHashes)
   }
 
   func quarantine(

@@ -100,9 +100,12 @@ public struct CorpusScanner: Sendable {
   package func scanWithDuplicates(path: String, shard: (k: Int, n: Int)?, parallelism: Int) async throws -> (
     ScanReport, [Int: Finding]
   ) {
+    if let shard, shard.n < 1 || shard.k < 1 || shard.k > shard.n {
+      throw LeakScannerError.invalidShard("\(shard.k)/\(shard.n)")
+    }
     let size = try JSONLReader(path: path).fileSize()
     var range = 0..<size
-    if let shard { range = (size * (shard.k - 1) / shard.n)..<(size * shard.k / shard.n) }
+    if let shard { range = Self.shardRange(size: size, k: shard.k, n: shard.n) }
     // Four pieces per thread, so a thread that finishes early takes another piece.
     let pieces = ParallelLines.pieces(of: range, parallelism: max(1, parallelism) * 4)
     let newlinesBefore = try await ParallelLines.newlinesBefore(
@@ -113,6 +116,13 @@ public struct CorpusScanner: Sendable {
       piece, newlines in try self.pass(path: path, range: piece, newlinesBefore: newlines)
     }
     return assemble(file: path, passes: passes, shard: shard)
+  }
+
+  /// Bytes `size·(k−1)/n ..< size·k/n` of a file of `size` bytes (shard `k` of `n`, 1-based), without
+  /// overflow for any `1 ≤ k ≤ n`.
+  static func shardRange(size: Int, k: Int, n: Int) -> Range<Int> {
+    func at(_ j: Int) -> Int { n.dividingFullWidth(size.multipliedFullWidth(by: j)).quotient }
+    return at(k - 1)..<at(k)
   }
 
   func assemble(file: String, passes: [ShardPass], shard: (k: Int, n: Int)?) -> (ScanReport, [Int: Finding]) {

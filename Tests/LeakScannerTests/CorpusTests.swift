@@ -203,6 +203,115 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
     #expect(audit.contains("\"rewritten\":false"))
   }
 
+  /// A repaired row goes to the clean output only when no detector flags it any more: stacked
+  /// prefixes are stripped in turn, a block left empty stays in quarantine.
+  @Test func repairedRowsPassEveryDetector() async throws {
+    let dir = TempDir()
+    let input = [
+      messagesRow(
+        "stacked", "<think>\nPersona: Persona: doubled label, then the real reasoning.\n</think>\n\nok"),
+      messagesRow("emptied", "<think>\nPersona: \n</think>\n\nanswer"),
+      messagesRow("tagged", "<think>[variant 3] Persona: the claim reads on the art.</think>Yes."),
+    ]
+    let path = dir.file("c.jsonl", input.joined(separator: "\n") + "\n")
+    var config = ScanConfiguration()
+    config.discovery = false
+    let (summary, _) = try await CorpusCleaner(configuration: config, repair: true).clean(
+      path: path, cleanOut: dir.path("clean.jsonl"), quarantineOut: dir.path("q.jsonl"),
+      auditOut: dir.path("audit.jsonl"))
+    #expect(summary.repaired == 2 && summary.clean == 2 && summary.quarantined == 1)
+    let quarantined = try String(contentsOfFile: dir.path("q.jsonl"), encoding: .utf8)
+    #expect(quarantined.contains("\"id\":\"emptied\""))
+    // The clean output passes a scan.
+    let rescan = try await CorpusScanner(configuration: config).scan(path: dir.path("clean.jsonl"))
+    #expect(rescan.rows == 2 && rescan.flaggedRows == 0, "\(rescan.detectors.filter { $0.rows > 0 })")
+    let audit = try String(contentsOfFile: dir.path("audit.jsonl"), encoding: .utf8)
+    #expect(audit.contains("\"removed\":[\"Persona: \",\"Persona: \"]"))
+  }
+
+  /// A row that becomes a copy of another when repaired is a duplicate: the first of the two
+  /// stays clean, whichever of them was repaired.
+  @Test func repairDoesNotMakeDuplicatesInTheCleanOutput() async throws {
+    let dir = TempDir()
+    let input = [
+      messagesRow("repaired-first", "<think>\nPersona: Three plus three is six.\n</think>\n\n6"),
+      messagesRow("original", "<think>\nThree plus three is six.\n</think>\n\n6"),
+      messagesRow("other", "<think>Okay, so seven.</think>7"),
+      messagesRow("repaired-again", "<think>\nVariant B: Three plus three is six.\n</think>\n\n6"),
+      messagesRow("twin-a", "<think>A4 spice combinator: nine.</think>9"),
+      messagesRow("twin-b", "<think>B7 citrus lift: nine.</think>9"),
+    ]
+    let path = dir.file("c.jsonl", input.joined(separator: "\n") + "\n")
+    var config = ScanConfiguration()
+    config.discovery = false
+    let (summary, _) = try await CorpusCleaner(configuration: config, repair: true).clean(
+      path: path, cleanOut: dir.path("clean.jsonl"), quarantineOut: dir.path("q.jsonl"),
+      auditOut: dir.path("audit.jsonl"))
+    #expect(summary.lines == 6 && summary.clean + summary.quarantined == 6)
+    let clean = try String(contentsOfFile: dir.path("clean.jsonl"), encoding: .utf8)
+    let quarantine = try String(contentsOfFile: dir.path("q.jsonl"), encoding: .utf8)
+    #expect(
+      clean.contains("\"repaired-first\"") && clean.contains("\"other\"") && clean.contains("\"twin-a\""))
+    for id in ["original", "repaired-again", "twin-b"] {
+      #expect(quarantine.contains("\"id\":\"\(id)\""), "\(id)")
+    }
+    #expect(
+      quarantine.contains("same as line 1 after repair") && quarantine.contains("same as line 5 after repair")
+    )
+    let rescan = try await CorpusScanner(configuration: config).scan(path: dir.path("clean.jsonl"))
+    #expect(rescan.flaggedRows == 0)
+  }
+
+  /// Outputs are checked before any work: a directory where an output goes, or one path named
+  /// for two outputs, fails and leaves the old files as they were.
+  @Test func cleanRefusesOutputsItCouldNotCommitTogether() async throws {
+    let dir = TempDir()
+    let path = dir.file("c.jsonl", messagesRow("a", "<think>A4 spice combinator: x.</think>y") + "\n")
+    let old = dir.file("clean.jsonl", "OLD\n")
+    try FileManager.default.createDirectory(atPath: dir.path("q.jsonl"), withIntermediateDirectories: false)
+    await #expect(throws: EvalCoreError.self) {
+      _ = try await CorpusCleaner().clean(path: path, cleanOut: old, quarantineOut: dir.path("q.jsonl"))
+    }
+    await #expect(throws: EvalCoreError.self) {
+      _ = try await CorpusCleaner().clean(path: path, cleanOut: old, quarantineOut: old)
+    }
+    #expect(try String(contentsOfFile: old, encoding: .utf8) == "OLD\n")
+  }
+
+  /// A pipe has no size to split into byte ranges and cannot be read twice: refused, not read
+  /// as an empty corpus that passes.
+  @Test func pipesAreRefusedNotReadAsEmpty() async throws {
+    let dir = TempDir()
+    let fifo = dir.path("pipe.jsonl")
+    #expect(mkfifo(fifo, 0o600) == 0)
+    await #expect(throws: EvalCoreError.self) { _ = try await CorpusScanner().scan(path: fifo) }
+    await #expect(throws: EvalCoreError.self) {
+      _ = try await CorpusCleaner().clean(path: fifo, cleanOut: dir.path("c"), quarantineOut: dir.path("q"))
+    }
+    #expect(!FileManager.default.fileExists(atPath: dir.path("c")))
+  }
+
+  /// Shard bounds are computed without overflow, and a shard outside `1...n` is refused.
+  @Test func shardArithmeticHoldsForAnyCount() async throws {
+    let dir = TempDir()
+    let path = dir.file(
+      "c.jsonl",
+      (0..<50).map { messagesRow("r\($0)", "<think>Okay.</think>\($0)") }.joined(separator: "\n") + "\n")
+    let size = try JSONLReader(path: path).fileSize()
+    #expect(CorpusScanner.shardRange(size: size, k: Int.max, n: Int.max) == (size - 1)..<size)
+    #expect(CorpusScanner.shardRange(size: Int.max, k: 1, n: 2) == 0..<(Int.max / 2))
+    var rows = 0
+    for k in 1...3 { rows += try await CorpusScanner().scan(path: path, shard: (k, 3)).rows }
+    #expect(rows == 50)
+    _ = try await CorpusScanner().scan(path: path, shard: (Int.max, Int.max))
+    await #expect(throws: LeakScannerError.self) {
+      _ = try await CorpusScanner().scan(path: path, shard: (3, 2))
+    }
+    await #expect(throws: LeakScannerError.self) {
+      _ = try await CorpusScanner().scan(path: path, shard: (0, 2))
+    }
+  }
+
   /// A blank line is not a row: the scan flags it, as `clean` quarantines it, so a scan that
   /// passes means `clean` moves nothing.
   @Test func blankLinesAreFlaggedByTheScanAsCleanQuarantinesThem() async throws {
