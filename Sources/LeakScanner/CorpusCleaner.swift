@@ -20,9 +20,10 @@ public struct CleanSummary: Sendable, Hashable, Codable {
 /// line number, the row id, the reasons (detector ids and evidence) and the original row —
 /// `row` holds the original JSON, or `raw_base64` the original bytes when the line was not
 /// valid JSON or UTF-8. The first occurrence of a duplicate stays clean. With `repair`, rows
-/// whose only findings are scaffolding prefixes are kept with the prefix stripped, and each
-/// change is recorded in the audit file. Outputs are written to temporary files and renamed
-/// into place, so a crash leaves the old files or none.
+/// whose only findings are scaffolding prefixes are kept with the prefixes stripped when no
+/// detector flags the repaired row and it is no copy of another clean row, and each change is
+/// recorded in the audit file. Outputs are written to temporary files and renamed into place,
+/// so a crash leaves the old files or none.
 public struct CorpusCleaner: Sendable {
   /// Scan settings.
   public var configuration: ScanConfiguration
