@@ -20,10 +20,13 @@ public struct JSONLLine: Sendable {
     self.bytes = bytes
   }
 
-  /// The bytes with a trailing `\r` removed, for parsing.
+  /// The bytes with a trailing `\r` removed, and on line 1 a UTF-8 byte-order mark (as some
+  /// Windows tools write) left out, for parsing.
   public var content: ArraySlice<UInt8> {
-    if let last = bytes.last, last == UInt8(ascii: "\r") { return bytes.dropLast() }
-    return bytes
+    var content = bytes
+    if let last = content.last, last == UInt8(ascii: "\r") { content = content.dropLast() }
+    if number == 1, content.starts(with: [0xEF, 0xBB, 0xBF]) { content = content.dropFirst(3) }
+    return content
   }
 
   /// Whether ``content`` is valid UTF-8 (pure-ASCII lines are recognised eight bytes at a time).

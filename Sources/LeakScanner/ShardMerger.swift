@@ -21,9 +21,10 @@ public enum ShardMerger {
         throw LeakScannerError.incompatibleShards(
           file: name, reason: "not a shard report (scan it with --shard K/N)")
       }
-      let parts = shard.split(separator: "/").compactMap { Int($0) }
-      guard parts.count == 2 else {
-        throw LeakScannerError.incompatibleShards(file: name, reason: "bad shard '\(shard)'")
+      let parts = shard.split(separator: "/", omittingEmptySubsequences: false).compactMap { Int($0) }
+      guard parts.count == 2, parts[1] >= 1, (1...parts[1]).contains(parts[0]) else {
+        throw LeakScannerError.incompatibleShards(
+          file: name, reason: "bad shard '\(shard)' (expected K/N with 1 ≤ K ≤ N)")
       }
       if let n, n != parts[1] {
         throw LeakScannerError.incompatibleShards(

@@ -291,6 +291,31 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
     #expect(!FileManager.default.fileExists(atPath: dir.path("c")))
   }
 
+  /// A byte-order mark before the first row (as some Windows tools write) is not part of the
+  /// row: it parses, stays in the clean output byte for byte, and a quarantined first row is
+  /// still valid JSON.
+  @Test func aByteOrderMarkBeforeTheFirstRowIsNotMalformed() async throws {
+    let dir = TempDir()
+    let bom: [UInt8] = [0xEF, 0xBB, 0xBF]
+    let first = bom + Array(messagesRow("a", "<think>Okay, so fine.</think>Yes.").utf8)
+    let leaky = bom + Array(messagesRow("b", "<think>A4 spice combinator: x.</think>y").utf8)
+    for (k, line) in [first, leaky].enumerated() {
+      let path = dir.file("c\(k).jsonl", bytes: line + [0x0A])
+      let report = try await CorpusScanner().scan(path: path)
+      #expect(report.malformedLines == 0 && report.rows == 1)
+      let (_, _) = try await CorpusCleaner().clean(
+        path: path, cleanOut: dir.path("clean\(k)"), quarantineOut: dir.path("q\(k)"))
+      let clean = try Data(contentsOf: URL(fileURLWithPath: dir.path("clean\(k)")))
+      let quarantine = try Data(contentsOf: URL(fileURLWithPath: dir.path("q\(k)")))
+      if k == 0 {
+        #expect([UInt8](clean) == line + [0x0A])
+      } else {
+        let object = try JSONSerialization.jsonObject(with: quarantine.dropLast()) as? [String: Any]
+        #expect((object?["row"] as? [String: Any])?["id"] as? String == "b")
+      }
+    }
+  }
+
   /// Shard bounds are computed without overflow, and a shard outside `1...n` is refused.
   @Test func shardArithmeticHoldsForAnyCount() async throws {
     let dir = TempDir()
@@ -484,6 +509,14 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
     // A shard scanned with other rules, or of a file that has changed since, does not merge.
     let b = try await scanner.scan(path: path, shard: (2, 2))
     #expect(try ShardMerger.merge([a, b], configuration: ScanConfiguration()).rows == whole.rows)
+    // A shard name outside 1...N (a hand-edited report) is refused, not merged as a third part.
+    for name in ["3/2", "0/2", "2/0", "2/"] {
+      var edited = b
+      edited.shard = name
+      #expect(throws: LeakScannerError.self, "\(name)") {
+        try ShardMerger.merge([a, edited], configuration: ScanConfiguration())
+      }
+    }
     var other = ScanConfiguration()
     other.detectors.removeAll { $0.id == "run-together" }
     let bOther = try await CorpusScanner(configuration: other).scan(path: path, shard: (2, 2))
