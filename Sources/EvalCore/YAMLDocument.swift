@@ -19,6 +19,10 @@ package struct YAMLNode: @unchecked Sendable {
         .composer(_, let problem, let mark, _):
         throw EvalCoreError.invalidConfiguration(
           file: file, line: mark.line, column: mark.column, reason: problem)
+      case .duplicatedKeysInMapping(let duplicates, let context):
+        throw EvalCoreError.invalidConfiguration(
+          file: file, line: context.mark.line, column: context.mark.column,
+          reason: "key \(duplicates.map { "'\($0)'" }.joined(separator: ", ")) given twice in one mapping")
       default:
         throw EvalCoreError.invalidConfiguration(file: file, line: nil, column: nil, reason: "\(error)")
       }
@@ -27,6 +31,10 @@ package struct YAMLNode: @unchecked Sendable {
 
   /// Reads and parses a YAML file.
   package static func load(path: String) throws -> YAMLNode {
+    var isDirectory: ObjCBool = false
+    if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+      throw EvalCoreError.unreadableFile(path: path, reason: "is a directory, not a YAML file")
+    }
     guard let data = FileManager.default.contents(atPath: path) else {
       throw EvalCoreError.unreadableFile(path: path, reason: "no such file or not readable")
     }

@@ -599,6 +599,9 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
     #expect(error("rules:\n  - { id: x }\n").contains("exactly one of 'literal' or 'regex'"))
     #expect(
       error("detector:\n  disable: []\n").hasPrefix("rules.yaml:1:1: invalid rule: unknown key 'detector'"))
+    let duplicate = error("shape: text\nshape: messages\n")
+    #expect(duplicate.hasPrefix("rules.yaml:"), "\(duplicate)")
+    #expect(duplicate.contains("'shape' given twice"), "\(duplicate)")
   }
 
   /// Every built-in detector takes its settings from the ruleset, and they change what it flags.
