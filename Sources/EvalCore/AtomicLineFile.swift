@@ -23,7 +23,9 @@ package final class AtomicLineFile: @unchecked Sendable {
     temp =
       url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).partial-\(getpid())")
       .path
+    TemporaryFiles.register(temp)
     guard FileManager.default.createFile(atPath: temp, contents: nil) else {
+      TemporaryFiles.unregister(temp)
       throw EvalCoreError.unwritableFile(
         path: path, reason: "cannot create a file in its folder; check that the folder exists and is writable"
       )
@@ -32,6 +34,7 @@ package final class AtomicLineFile: @unchecked Sendable {
       handle = try FileHandle(forWritingTo: URL(fileURLWithPath: temp))
     } catch {
       unlink(temp)
+      TemporaryFiles.unregister(temp)
       throw EvalCoreError.unwritableFile(path: path, reason: "\(error)")
     }
   }
@@ -101,6 +104,7 @@ package final class AtomicLineFile: @unchecked Sendable {
     guard rename(temp, path) == 0 else {
       throw EvalCoreError.unwritableFile(path: path, reason: String(cString: strerror(errno)))
     }
+    TemporaryFiles.unregister(temp)
   }
 
   /// Why `path` cannot be the target of a new file, or `nil`: its folder must be writable and
@@ -119,5 +123,6 @@ package final class AtomicLineFile: @unchecked Sendable {
   package func abandon() {
     try? handle.close()
     unlink(temp)
+    TemporaryFiles.unregister(temp)
   }
 }

@@ -72,19 +72,25 @@ extension RuleDetector: ByteDetector {
       }
     }
     guard !anchorSet.isEmpty else { return false }
-    // Anchored regexes, tried where `anchoredMatches(in:)` tries them.
-    let starts = anchorStarts(in: text)
-    for (rule, offsets) in starts {
-      guard case .regex(let pattern) = rules[rule].matcher else { continue }
-      for offset in offsets {
+    // Anchored regexes, tried where `anchoredMatches(in:)` tries them (``anchorStarts(in:)``:
+    // after a non-word byte, the first eight of each rule), each as soon as it is found: the
+    // first match answers, and no table of starts is built.
+    var matched = false
+    withUnsafeTemporaryAllocation(of: Int.self, capacity: rules.count) { tried in
+      tried.initialize(repeating: 0)
+      anchorSet.forEachMatch(in: text, wordStartsOnly: true) { needle, offset in
+        let rule = anchorOwners[needle]
+        if offset > 0 && LiteralSet.isWordByte(text[offset - 1]) { return true }
+        guard tried[rule] < 8, case .regex(let pattern) = rules[rule].matcher else { return true }
+        tried[rule] += 1
         // The regex sees the next 240 Characters: 240 bytes when they are plain ASCII.
         let rest = UnsafeBufferPointer(rebasing: text[offset...])
         let candidate: String
         if let length = RowBytes.asciiCharacterPrefix(rest, 240) {
           let ascii = UnsafeBufferPointer(rebasing: rest[..<length])
           if let hand = noteMatchers[rule] {
-            if hand.matchesStart(ascii) { return true }
-            continue
+            matched = hand.matchesStart(ascii)
+            return !matched
           }
           candidate = String(decoding: ascii, as: UTF8.self)
         } else {
@@ -92,10 +98,11 @@ extension RuleDetector: ByteDetector {
           let utf8 = all.utf8
           candidate = String(all[utf8.index(utf8.startIndex, offsetBy: offset)...].prefix(240))
         }
-        if pattern.prefixMatch(in: candidate) != nil { return true }
+        matched = pattern.prefixMatch(in: candidate) != nil
+        return !matched
       }
     }
-    return false
+    return matched
   }
 }
 

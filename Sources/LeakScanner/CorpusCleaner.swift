@@ -81,8 +81,12 @@ public struct CorpusCleaner: Sendable {
       of: 0..<(try JSONLReader(path: path).fileSize()), parallelism: parallelism)
     let outputs = [cleanOut, quarantineOut] + (auditOut.map { [$0] } ?? [])
     let partPaths = pieces.indices.map { i in outputs.map { Self.partPath(for: $0, piece: i) } }
+    for path in partPaths.joined() { TemporaryFiles.register(path) }
     defer {
-      for path in partPaths.joined() { unlink(path) }
+      for path in partPaths.joined() {
+        unlink(path)
+        TemporaryFiles.unregister(path)
+      }
     }
     let newlinesBefore = try await ParallelLines.newlinesBefore(
       pieces, in: JSONLReader(path: path), parallelism: parallelism)

@@ -62,7 +62,10 @@ struct EmissionCommand: AsyncParsableCommand {
     logger.info("checking outputs", metadata: ["file": "\(outputs)", "rules": "\(rules.count)"])
 
     var writer: AtomicLineFile? = nil
-    if let rowsOut { writer = try AtomicLineFile(path: rowsOut) }
+    if let rowsOut {
+      TemporaryFiles.removeOnInterrupt()  // interrupted, no hidden temporary file is left
+      writer = try AtomicLineFile(path: rowsOut)
+    }
     let encoder = JSONOutput.encoder(pretty: false)
     let summary: EmissionSummary
     do {

@@ -168,6 +168,8 @@ struct CleanCommand: AsyncParsableCommand {
       throw ValidationError(
         "the corpus, --clean-out, --quarantine-out and the audit file must be different files")
     }
+    // Interrupted, the run leaves the old outputs and no hidden temporary files.
+    TemporaryFiles.removeOnInterrupt()
     let cleaner = CorpusCleaner(
       configuration: try options.configuration(), acceptDiscovered: options.acceptDiscovered, repair: repair)
     let (summary, _) = try await cleaner.clean(

@@ -14,6 +14,39 @@ import Testing
     #expect(r.stdout.contains("HIGH opening \"X# spice combinator:\""))
   }
 
+  /// Interrupted while writing, `clean` exits 130, the old outputs are as they were and no
+  /// hidden temporary file is left beside them.
+  @Test func interruptedCleanLeavesNoTemporaryFiles() throws {
+    let dir = TempDir()
+    let out = dir.path("out")
+    try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: false)
+    let row = { (i: Int) in
+      "{\"id\":\"\(i)\",\"prompt\":\"Question \(i)?\",\"response\":\"<think>A4 spice combinator: case \(i) needs \(i * 3) steps of work, each of them written out at some length so the file is large.</think>Answer \(i).\"}"
+    }
+    let corpus = dir.file("big.jsonl", (0..<150_000).map(row).joined(separator: "\n") + "\n")
+    let old = out + "/clean.jsonl"
+    FileManager.default.createFile(atPath: old, contents: Data("OLD\n".utf8))
+    let process = Process()
+    process.executableURL = CLI.binary
+    process.arguments = ["clean", corpus, "--clean-out", old, "--quarantine-out", out + "/q.jsonl"]
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    // Wait for the second pass's hidden part files, then interrupt.
+    func hidden() -> [String] {
+      ((try? FileManager.default.contentsOfDirectory(atPath: out)) ?? []).filter { $0.hasPrefix(".") }
+    }
+    let deadline = Date().addingTimeInterval(120)
+    while hidden().isEmpty && process.isRunning && Date() < deadline { usleep(5_000) }
+    try #require(process.isRunning, "clean finished before it could be interrupted")
+    process.interrupt()
+    process.waitUntilExit()
+    #expect(process.terminationStatus == 130)
+    #expect(hidden().isEmpty, "\(hidden())")
+    #expect(try String(contentsOfFile: old, encoding: .utf8) == "OLD\n")
+    #expect(!FileManager.default.fileExists(atPath: out + "/q.jsonl"))
+  }
+
   @Test func cleanCorpusExitsZero() throws {
     let dir = TempDir()
     let path = dir.file(
