@@ -104,12 +104,15 @@ public struct RepetitionCheck: Sendable, Hashable, Codable {
   }
 
   /// Calls `body` with a hash and UTF-8 offset range of each word (case-folded for ASCII).
-  /// Words of up to eight bytes hash without collisions; longer ones mix eight bytes at a time.
+  /// Words of up to eight bytes hash without collisions among words of their length (their
+  /// bytes, with the length added times an odd constant); longer ones mix eight bytes at a time.
   ///
   /// - Returns: whether the text holds a vertical tab or a form feed (found on the way, since
   ///   each byte that is not a separator is read as part of a word).
   @discardableResult
-  static func words(in buffer: UnsafeBufferPointer<UInt8>, _ body: (UInt64, Range<Int>) -> Void) -> Bool {
+  package static func words(in buffer: UnsafeBufferPointer<UInt8>, _ body: (UInt64, Range<Int>) -> Void)
+    -> Bool
+  {
     guard let base = buffer.baseAddress else { return false }
     var otherSpace = false
     let raw = UnsafeRawPointer(base)
@@ -162,7 +165,7 @@ public struct RepetitionCheck: Sendable, Hashable, Codable {
           i += 1
         }
       }
-      body(hash ^ packed ^ UInt64(i - start) << 58, start..<i)
+      body((hash ^ packed) &+ UInt64(i - start) &* 0x9E37_79B9_7F4A_7C15, start..<i)
     }
     return otherSpace
   }

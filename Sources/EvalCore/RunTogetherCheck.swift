@@ -152,13 +152,16 @@ extension RunTogetherCheck {
     return decide(long, words: words, bytes)
   }
 
-  /// ``flags(in:knownASCII:)`` from `words`, the statistics of `bytes` read for both this check and the
-  /// repetition check: only the long words are examined here.
-  package func flags(in bytes: UnsafeBufferPointer<UInt8>, words: WordStatistics, knownASCII: Bool = false)
-    -> Bool
-  {
+  /// ``flags(in:knownASCII:)`` from `words`, the statistics of `bytes` read for both this check
+  /// and the repetition check: only the long words are examined here. `longWordsIn` is the text
+  /// the long words' ranges index when the statistics were read from another text with the same
+  /// words (the model text with its tags' words left out).
+  package func flags(
+    in bytes: UnsafeBufferPointer<UInt8>, words: WordStatistics,
+    longWordsIn source: UnsafeBufferPointer<UInt8>? = nil, knownASCII: Bool = false
+  ) -> Bool {
     guard minWordLetters >= WordStatistics.longWordBytes, !words.containsOtherSpace,
-      let base = bytes.baseAddress,
+      let base = (source ?? bytes).baseAddress,
       knownASCII || ByteSearch.isASCII(bytes) || Self.nonASCIIIsPunctuation(bytes)
     else {
       return flags(in: bytes, knownASCII: knownASCII)

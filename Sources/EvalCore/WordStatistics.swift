@@ -24,6 +24,16 @@ package struct WordStatistics: Sendable {
 
   /// Reads the words of `bytes`, replacing what was read before.
   package mutating func read(_ bytes: UnsafeBufferPointer<UInt8>) {
+    var sequence = WordSequenceHash()
+    read(bytes, skipping: (-1, -1), sequence: &sequence)
+  }
+
+  /// Reads the words of `bytes`, replacing what was read before, and appends all of them to
+  /// `sequence`; the words that start at the offsets `skipping` go to `sequence` only: the
+  /// statistics are those of the text without them.
+  package mutating func read(
+    _ bytes: UnsafeBufferPointer<UInt8>, skipping: (Int, Int), sequence: inout WordSequenceHash
+  ) {
     longWords.removeAll(keepingCapacity: true)
     // At most one word per two bytes: hashes are written through a pointer (an append per
     // word would check the array's uniqueness and capacity each time).
@@ -34,6 +44,8 @@ package struct WordStatistics: Sendable {
     longWords = []
     let otherSpace = hashes.withUnsafeMutableBufferPointer { out in
       RepetitionCheck.words(in: bytes) { hash, range in
+        sequence.add(hash)
+        if range.lowerBound == skipping.0 || range.lowerBound == skipping.1 { return }
         out[n] = hash
         n += 1
         if range.count >= Self.longWordBytes { long.append(range) }
@@ -54,5 +66,25 @@ extension RepetitionCheck {
   /// Whether ``detect(in:)`` finds a loop in the text `words` were read from.
   package func flags(words: WordStatistics) -> Bool {
     words.withHashes { longestLoop($0) } != nil
+  }
+}
+
+/// A running hash of a sequence of word hashes (``RepetitionCheck``'s): each word is mixed in
+/// by an exclusive or and a multiplication by an odd constant (both one-to-one), so sequences
+/// of one length that differ in a single word always hash apart. Parts read apart continue one
+/// state, so they hash as their concatenation.
+package struct WordSequenceHash: Sendable, Hashable {
+  /// The running state.
+  package private(set) var state: UInt64 = 0x243F_6A88_85A3_08D3
+  /// Words in the sequence.
+  package private(set) var count: UInt64 = 0
+
+  /// An empty sequence.
+  package init() {}
+
+  /// Appends one word's hash.
+  @inline(__always) package mutating func add(_ word: UInt64) {
+    state = (state ^ word) &* 0xD6E8_FEB8_6659_FD93
+    count &+= 1
   }
 }

@@ -3,15 +3,55 @@ import EvalCore
 /// Reusable buffers for byte-level detection, one per scanning thread.
 struct DetectionScratch {
   /// The words of the current row's text without tags, when `wordsRead`: the scan reads them
-  /// once per row for the detectors that say ``ByteDetector/readsWords`` (repetition and
-  /// run-together); otherwise repetition reads them and run-together reads the text its own way.
+  /// once per row, with the exact-duplicate hash, when a detector says
+  /// ``ByteDetector/readsWords`` (repetition and run-together); otherwise repetition reads them
+  /// and run-together reads the text its own way.
   var words = WordStatistics()
   var wordsRead = false
+  /// Whether `words` were read from the model text as it is (its tags' words left out), so the
+  /// ranges of long words are offsets in the model text, not in the text without tags.
+  var wordsOfModelText = false
 
   /// Reads the words of `bytes`' text without tags for this row.
   mutating func readWords(of bytes: borrowing RowBytes) {
     bytes.withPlain { words.read($0) }
     wordsRead = true
+    wordsOfModelText = false
+  }
+
+  /// Reads the row's words once for the word detectors (`forDetectors`) and the exact-duplicate
+  /// hash (`hashing`, returned): the single model segment's words, read as it is, serve the
+  /// hash and, where ``RowBytes/modelWords`` allows, the detectors too; otherwise the text
+  /// without tags is read again for them.
+  mutating func readRowWords(of bytes: borrowing RowBytes, forDetectors: Bool, hashing: Bool) -> UInt64? {
+    wordsRead = false
+    wordsOfModelText = false
+    guard bytes.hasOneModelSegment else {
+      if forDetectors { readWords(of: bytes) }
+      return hashing ? bytes.normalizedHash : nil
+    }
+    let layout = forDetectors ? bytes.modelWords : nil
+    var skipping = (-1, -1)
+    if case .withoutTags(let open, let close) = layout { skipping = (open.lowerBound, close.lowerBound) }
+    let hash: UInt64?
+    if hashing {
+      hash = bytes.rowHash { model, sequence in words.read(model, skipping: skipping, sequence: &sequence) }
+    } else {
+      var sequence = WordSequenceHash()
+      bytes.withModel { words.read($0, skipping: skipping, sequence: &sequence) }
+      hash = nil
+    }
+    guard forDetectors else { return hash }
+    switch layout {
+    case .same?:
+      wordsRead = true  // the text without tags is the model text
+    case .withoutTags?:
+      wordsRead = true  // the tags' words were skipped
+      wordsOfModelText = true
+    case nil:
+      readWords(of: bytes)
+    }
+    return hash
   }
 }
 
@@ -153,6 +193,13 @@ extension RunTogetherDetector: ByteDetector {
   func flags(_ bytes: RowBytes, _ scratch: inout DetectionScratch) -> Bool? {
     // The text without tags is part of the segments: ASCII when they are.
     guard scratch.wordsRead else { return bytes.withPlain { check.flags(in: $0, knownASCII: bytes.isASCII) } }
+    if scratch.wordsOfModelText {
+      return bytes.withModel { model in
+        bytes.withPlain {
+          check.flags(in: $0, words: scratch.words, longWordsIn: model, knownASCII: bytes.isASCII)
+        }
+      }
+    }
     return bytes.withPlain { check.flags(in: $0, words: scratch.words, knownASCII: bytes.isASCII) }
   }
 

@@ -323,8 +323,9 @@ struct PassWorker {
   /// each detector its index there (or -1).
   let byteFlags: [(borrowing RowBytes, inout DetectionScratch) -> Bool?]
   let byteIndex: [Int]
-  /// Whether two or more byte detectors read the row's words (then they are read once).
-  let sharesWords: Bool
+  /// Whether a byte detector reads the row's words (they are read once per row, with the
+  /// exact-duplicate hash).
+  let readsWords: Bool
   var p = ShardPass()
   var scratch = DetectionScratch()
   var openingTally: OpeningTally
@@ -357,7 +358,7 @@ struct PassWorker {
       return fast.count - 1
     }
     byteFlags = fast
-    sharesWords = wordReaders > 1
+    readsWords = wordReaders > 0
     detectorCounts = [Int](repeating: 0, count: detectors.count)
     detectorExamples = [[RowReference]](repeating: [], count: detectors.count)
   }
@@ -430,7 +431,12 @@ struct PassWorker {
     }
     var flagged = false
     scratch.wordsRead = false
-    if loaded && sharesWords { scratch.readWords(of: bytes) }
+    // One read of the row's words serves the word detectors and the exact-duplicate hash.
+    var rowHash: UInt64? = nil
+    if loaded && (readsWords || scanner.configuration.exactDuplicates) {
+      rowHash = scratch.readRowWords(
+        of: bytes, forDetectors: readsWords, hashing: scanner.configuration.exactDuplicates)
+    }
     // Detectors are used in place through buffer pointers: copying an existential per row
     // and detector would retain every array a detector holds.
     byteFlags.withUnsafeBufferPointer { byteFlags in
@@ -489,7 +495,7 @@ struct PassWorker {
       p.rowOffsets.append((line.number, line.offset))
     }
     if scanner.configuration.exactDuplicates {
-      let hash = loaded ? bytes.normalizedHash : normalizedHash(corpusRow().segments.map(\.text))
+      let hash = loaded ? rowHash ?? bytes.normalizedHash : normalizedHash(corpusRow().segments.map(\.text))
       p.hashes.append((line.number, hash))
     }
     if scanner.configuration.nearDuplicates {

@@ -2,7 +2,9 @@
 import Foundation
 
 /// A 64-bit hash of the row's text, lower-cased (ASCII) with whitespace runs folded to one
-/// space and none at the ends, so rows that differ only in case or spacing hash alike.
+/// space and none at the ends, so rows that differ only in case or spacing hash alike: the
+/// hash of its sequence of words (``RepetitionCheck``'s, split at spaces, tabs, newlines and
+/// carriage returns), which is one-to-one with that normalised text.
 package func normalizedHash(_ text: String) -> UInt64 { normalizedHash([text]) }
 
 /// ``normalizedHash(_:)`` of `parts` joined by newlines, without joining them.
@@ -12,101 +14,24 @@ package func normalizedHash(_ parts: [String]) -> UInt64 {
   return hasher.value
 }
 
-/// Computes ``normalizedHash(_:)`` over parts given one at a time (joined by newlines).
-///
-/// Whitespace runs collapse to one space (none at the start), ASCII letters fold to lower
-/// case, and the stream hashed ends with exactly one space (added at the end when the text does
-/// not end in whitespace; nothing for an empty text), a one-to-one image of the normalised text
-/// that lets eight bytes ending in a space be hashed at once. The bytes are packed eight at a
-/// time and mixed.
+/// Computes ``normalizedHash(_:)`` over parts given one at a time (joined by newlines), word by
+/// word: a part boundary ends a word, as the joining newline would.
 struct NormalizedHasher {
-  private var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-  private var packed: UInt64 = 0
-  private var packedCount = 0
-  private var lastSpace = false
-  private var started = false
+  /// The words so far.
+  var words = WordSequenceHash()
 
-  /// Appends byte `b` to the packed stream (`hash`, `packed`, `count`).
-  @inline(__always) private static func push(
-    _ b: UInt8, _ hash: inout UInt64, _ packed: inout UInt64, _ count: inout Int
-  ) {
-    packed = packed << 8 | UInt64(b)
-    count += 1
-    if count == 8 {
-      hash = (hash ^ packed) &* 0x9E37_79B9_7F4A_7C15
-      hash ^= hash >> 29
-      packed = 0
-      count = 0
-    }
-  }
+  /// Adds one word's hash (from ``RepetitionCheck/words(in:_:)``).
+  mutating func add(word: UInt64) { words.add(word) }
 
-  /// Adds the next part's UTF-8 bytes.
+  /// Adds the words of the next part's UTF-8 bytes.
   mutating func add(_ bytes: UnsafeBufferPointer<UInt8>) {
-    if started && !lastSpace {  // the joining newline
-      Self.push(0x20, &hash, &packed, &packedCount)
-      lastSpace = true
-    }
-    guard let base = bytes.baseAddress else { return }
-    let raw = UnsafeRawPointer(base)
-    let n = bytes.count
-    var hash = self.hash
-    var packed = self.packed
-    var count = self.packedCount
-    var lastSpace = self.lastSpace
-    var started = self.started
-    var i = 0
-    while i < n {
-      if i + 8 <= n {
-        let v = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-        var ws = SWAR.equalMask(v, 0x20)
-        if SWAR.hasByteBelow(v, 0x0E) {
-          ws |= SWAR.equalMask(v, 0x0A) | SWAR.equalMask(v, 0x09) | SWAR.equalMask(v, 0x0D)
-        }
-        let before: UInt64 = lastSpace || !started ? 0x80 : 0
-        // Eight bytes at once when no whitespace byte in them follows another whitespace byte
-        // (or the start of the text): each is then one space of the normalised text.
-        if ws & (ws << 8 | before) == 0 {
-          started = true
-          // Whitespace bytes become spaces: clear them (their high bit is clear) and set 0x20.
-          let spread = (ws >> 7) &* 0xFF
-          let t = ((SWAR.foldASCIICase(v) & ~spread) | (spread & 0x2020_2020_2020_2020)).byteSwapped
-          // The packed stream keeps its length; `packed` is 0 when empty, so the shift by 64
-          // (masked to 0) leaves it 0.
-          let c = UInt64(8 &* count)
-          hash = (hash ^ (packed &<< (64 &- c) | t &>> c)) &* 0x9E37_79B9_7F4A_7C15
-          hash ^= hash >> 29
-          packed = t & ((1 &<< c) &- 1)
-          lastSpace = ws >> 63 != 0
-          i += 8
-          continue
-        }
-      }
-      let b = base[i]
-      i += 1
-      if b == 0x20 || b == 0x0A || b == 0x09 || b == 0x0D {
-        if started && !lastSpace {
-          Self.push(0x20, &hash, &packed, &count)
-          lastSpace = true
-        }
-        continue
-      }
-      started = true
-      lastSpace = false
-      Self.push((b >= 0x41 && b <= 0x5A) ? b | 0x20 : b, &hash, &packed, &count)
-    }
-    self.hash = hash
-    self.packed = packed
-    self.packedCount = count
-    self.lastSpace = lastSpace
-    self.started = started
+    var sequence = words
+    RepetitionCheck.words(in: bytes) { word, _ in sequence.add(word) }
+    words = sequence
   }
 
   /// The hash of the parts added so far.
-  var value: UInt64 {
-    var (hash, packed, count) = (self.hash, self.packed, packedCount)
-    if started && !lastSpace { Self.push(0x20, &hash, &packed, &count) }
-    return mix64(hash ^ packed ^ UInt64(count) << 56)
-  }
+  var value: UInt64 { mix64(words.state ^ words.count) }
 }
 
 @inline(__always) func mix64(_ x: UInt64) -> UInt64 {

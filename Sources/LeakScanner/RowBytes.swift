@@ -30,12 +30,17 @@ struct RowBytes {
   private let format: ReasoningFormat
   private let open: [UInt8]
   private let close: [UInt8]
+  /// Whether each tag is one word: non-empty, without a space, tab, newline or carriage return.
+  private let tagsAreWords: Bool
 
   /// Creates an empty buffer for rows read with `format`.
   init(format: ReasoningFormat) {
     self.format = format
     open = Array(format.openTag.utf8)
     close = Array(format.closeTag.utf8)
+    tagsAreWords = [open, close].allSatisfy { tag in
+      !tag.isEmpty && !tag.contains { $0 == 0x20 || $0 == 0x0A || $0 == 0x09 || $0 == 0x0D }
+    }
   }
 
   /// The layouts of this row's model segments.
@@ -236,11 +241,65 @@ struct RowBytes {
 
   /// ``normalizedHash(_:)`` of the segments joined by newlines.
   var normalizedHash: UInt64 {
+    rowHash { bytes, sequence in RepetitionCheck.words(in: bytes) { word, _ in sequence.add(word) } }
+  }
+
+  /// ``normalizedHash``, with `readModel` reading the words of the model segment(s) into the
+  /// running hash it is given (``DetectionScratch/readRowWords(of:forDetectors:hashing:)``
+  /// reads the single model segment's words for the detectors at the same time).
+  func rowHash(readModel: (UnsafeBufferPointer<UInt8>, inout WordSequenceHash) -> Void) -> UInt64 {
     storage.withUnsafeBufferPointer { all in
       var hasher = NormalizedHasher()
-      for range in segments { hasher.add(UnsafeBufferPointer(rebasing: all[range])) }
+      for (i, range) in segments.enumerated() {
+        let bytes = UnsafeBufferPointer(rebasing: all[range])
+        if isModel[i] {
+          readModel(bytes, &hasher.words)
+        } else {
+          hasher.add(bytes)
+        }
+      }
       return hasher.value
     }
+  }
+
+  /// Whether there is exactly one model-written segment (``withModel(_:)`` is then that segment).
+  var hasOneModelSegment: Bool { traceCount == 1 && !modelIsJoined }
+
+  /// How the words of the model text as it is relate to those of the text without tags.
+  enum ModelWords {
+    /// They are the same words (no reasoning block: the two texts are equal).
+    case same
+    /// They are the same once the words of the two tags, at these ranges of the model text,
+    /// are left out.
+    case withoutTags(open: Range<Int>, close: Range<Int>)
+  }
+
+  /// ``ModelWords`` for this row, or `nil` when the words of the text without tags must be read
+  /// from it. The tags' words can be left out when there is one model segment holding one
+  /// closed block after white space at most, and each tag has a word separator (space, tab,
+  /// newline, carriage return) or the text's end on both sides: the text without tags is then
+  /// the block, a newline and the rest, the same words in the same order.
+  var modelWords: ModelWords? {
+    guard hasOneModelSegment, tagsAreWords else { return nil }
+    let t = traces[0]
+    guard !t.nested, t.strayCloseTags == 0 else { return nil }
+    if t.blocks.isEmpty { return .same }
+    guard t.blocks.count == 1, t.blocks[0].closed, !t.blocks[0].prefilled else { return nil }
+    let block = t.blocks[0].range
+    let openStart = block.lowerBound - open.count
+    let closeEnd = block.upperBound + close.count
+    guard !block.isEmpty, openStart >= model.lowerBound, closeEnd <= model.upperBound else { return nil }
+    @inline(__always) func isSeparator(_ b: UInt8) -> Bool {
+      b == 0x20 || b == 0x0A || b == 0x09 || b == 0x0D
+    }
+    guard isSeparator(storage[block.lowerBound]), isSeparator(storage[block.upperBound - 1]),
+      closeEnd == model.upperBound || isSeparator(storage[closeEnd])
+    else { return nil }
+    for i in model.lowerBound..<openStart where !isSeparator(storage[i]) { return nil }
+    let base = model.lowerBound
+    return .withoutTags(
+      open: (openStart - base)..<(block.lowerBound - base),
+      close: (block.upperBound - base)..<(closeEnd - base))
   }
 
   /// All segments joined by newlines (``CorpusRow/allText``).

@@ -73,7 +73,7 @@ public struct ScanConfiguration: Sendable {
     }.joined(separator: ";")
     return [
       "detectors[\(detectorList)]", "tags[\(format.openTag)|\(format.closeTag)|\(format.opening)]",
-      "shape[\(shape?.rawValue ?? "auto")]", "exact[\(exactDuplicates)|v2]",
+      "shape[\(shape?.rawValue ?? "auto")]", "exact[\(exactDuplicates)|v3]",
       "near[\(nearDuplicates)|\(nearDuplicateThreshold)|\(minHasher.shingleWords)|\(minHasher.permutations)|\(minHasher.bands)]",
       "discovery[\(discovery)|\(discoveryMinShare)|\(discoveryHighConfidenceShare)]",
       "max_line[\(maxLineBytes)]", "max_distinct[\(maxDistinctOpenings)]",

@@ -41,6 +41,10 @@ import Testing
     case 5: return "\(opening)\(body)\n</think>answer"  // prefilled
     case 6: return "<think>\(opening)\(body)</think>ok</think>stray"
     case 7: return "<think>\u{00A0}</think>ok"
+    case 8:
+      // A loop only across the closing tag: three repeats on either side, six without the tags.
+      let half = String(repeating: "so the sum is again ", count: 3)
+      return "<think>\n\(opening)\(half)\n</think>\n\(half)"
     default: return "<think>\n\(opening)\(body)\n</think>\n\nAnswer: \(body)"
     }
   }
@@ -72,6 +76,7 @@ import Testing
     let parser = CorpusRowParser()
     let detectors = ScanConfiguration.defaultDetectors()
     var byteAnswers = 0
+    var fromModelText = 0
     for i in 0..<3000 {
       let line = Self.row(i, &rng)
       let parsed = parser.parse(JSONLLine(number: i + 1, offset: 0, bytes: Array(line.utf8)[...]))
@@ -81,15 +86,26 @@ import Testing
         var bytes = RowBytes(format: format)
         var scratch = DetectionScratch()
         guard bytes.load(row) else { continue }
+        // The scan's way: the row's words read once, for the word detectors and the hash.
+        var shared = DetectionScratch()
+        let hash = shared.readRowWords(of: bytes, forDetectors: true, hashing: true)
+        #expect(hash == normalizedHash(row.segments.map(\.text)), "\(line)")
+        if shared.wordsOfModelText { fromModelText += 1 }
         for d in detectors {
+          let expected = !d.findings(in: context).isEmpty
+          if let answer = (d as! any ByteDetector).flags(bytes, &shared) {
+            #expect(answer == expected, "\(d.id), \(format.opening), words read once: \(line)")
+          }
           guard let answer = (d as! any ByteDetector).flags(bytes, &scratch) else { continue }
           byteAnswers += 1
-          #expect(answer == !d.findings(in: context).isEmpty, "\(d.id), \(format.opening): \(line)")
+          #expect(answer == expected, "\(d.id), \(format.opening): \(line)")
         }
       }
     }
     // Most rows are answered on bytes (the rest fall back to RowContext by design).
     #expect(byteAnswers > 3000 * 2 * detectors.count / 2)
+    // The rows whose words come from the model text as it is are a good part of them.
+    #expect(fromModelText > 3000 * 2 / 10)
   }
 
   @Test func byteRowsReproduceTheContextTextsAndOpenings() throws {

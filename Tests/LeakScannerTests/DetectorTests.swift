@@ -1,3 +1,4 @@
+import EvalCore
 import TestSupport
 import Testing
 
@@ -302,35 +303,37 @@ import Testing
 }
 
 extension NormalizedHashTests {
-  /// The hash of the explicitly normalised text, packed byte by byte (the specification).
+  /// The specification: the explicitly normalised text (whitespace runs as one space, none at
+  /// the ends, ASCII letters lower-cased), split at its spaces, each word hashed on its own.
   func reference(_ text: String) -> UInt64 {
-    var normalized: [UInt8] = []
-    var pending = false
-    for b in text.utf8 {
-      if b == 0x20 || b == 0x0A || b == 0x09 || b == 0x0D {
-        pending = !normalized.isEmpty
-        continue
+    let normalized = text.utf8.split(whereSeparator: { $0 == 0x20 || $0 == 0x0A || $0 == 0x09 || $0 == 0x0D })
+      .map { word in word.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 } }
+    var hasher = NormalizedHasher()
+    for word in normalized {
+      var hashes: [UInt64] = []
+      word.withUnsafeBufferPointer { bytes in
+        _ = RepetitionCheck.words(in: bytes) { hash, _ in hashes.append(hash) }
       }
-      if pending { normalized.append(0x20) }
-      pending = false
-      normalized.append((b >= 0x41 && b <= 0x5A) ? b | 0x20 : b)
+      #expect(hashes.count == 1)
+      hasher.add(word: hashes[0])
     }
-    // The hashed stream ends with one space (a one-to-one image of the normalised text).
-    if !normalized.isEmpty { normalized.append(0x20) }
-    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-    var packed: UInt64 = 0
-    var count = 0
-    for b in normalized {
-      packed = packed << 8 | UInt64(b)
-      count += 1
-      if count == 8 {
-        hash = (hash ^ packed) &* 0x9E37_79B9_7F4A_7C15
-        hash ^= hash >> 29
-        packed = 0
-        count = 0
+    return hasher.value
+  }
+
+  /// Different normalised texts hash apart: words of every length up to 20 bytes, alone and
+  /// in pairs, and a word against the word with one more byte in front.
+  @Test func distinctNormalisedTextsHashApart() {
+    var words = (1...20).map { String("abcdefghijklmnopqrstu".prefix($0)) }
+    words += words.map { "<" + $0 } + words.map { $0 + "." }
+    var seen: [UInt64: String] = [:]
+    for a in words {
+      for text in [a] + words.map({ a + " " + $0 }) {
+        let hash = normalizedHash(text)
+        if let other = seen[hash] { #expect(other == text, "\(other) and \(text)") }
+        seen[hash] = text
       }
     }
-    return mix64(hash ^ packed ^ UInt64(count) << 56)
+    #expect(seen.count == words.count * (words.count + 1))
   }
 
   /// Parts hash as their join by newlines, whatever whitespace ends a part or an
