@@ -90,22 +90,36 @@ public struct CorpusCleaner: Sendable {
     }
     let newlinesBefore = try await ParallelLines.newlinesBefore(
       pieces, in: JSONLReader(path: path), parallelism: parallelism)
-    // A repaired row can equal another clean row (its copy without the prefix, or another row
-    // repaired the same way): when the first run finds such rows, it runs again with each
-    // later copy sent to quarantine as a duplicate (nothing else changes, so no new copies).
+    // Two things are known only once every row was decided, so the first run may be redone
+    // once with them known (nothing else changes, so the second run needs no third):
+    // - scaffolding is cut only when its shape recurs (at least 3 rows and the discovery share
+    //   of the corpus): a rare prefix (`Q3 revenue: `, `pH=7 `) is likelier prose than a
+    //   pipeline's leak, and its row is quarantined whole instead;
+    // - a repaired row can equal another clean row (its copy without the prefix, or another row
+    //   repaired the same way): each later copy goes to quarantine as a duplicate.
     var duplicates = scanDuplicates
+    var unrepaired = Set<Int>()
     var summaries: [CleanSummary] = []
     for attempt in 0..<2 {
-      let known = duplicates
+      let (known, keep) = (duplicates, unrepaired)
       let results = try await ParallelLines.inParallel(Array(pieces.indices), parallelism: parallelism) { i in
         try self.cleanPiece(
           path: path, range: pieces[i], newlinesBefore: newlinesBefore[i], parts: partPaths[i],
-          duplicates: known, discovered: discovered, scanner: scanner)
+          duplicates: known, discovered: discovered, keepWhole: keep, scanner: scanner)
       }
-      summaries = results.map { $0.0 }
+      summaries = results.map { $0.summary }
       guard repair, attempt == 0 else { break }
-      let created = Self.duplicatesCreatedByRepair(results.flatMap { $0.1 })
-      if created.isEmpty { break }
+      let lines = summaries.reduce(0) { $0 + $1.lines }
+      let needed = max(3, Int((configuration.discoveryMinShare * Double(lines)).rounded(.up)))
+      var rows: [String: [Int]] = [:]
+      for piece in results {
+        for (line, shape) in piece.repairedShapes { rows[shape, default: []].append(line) }
+      }
+      // A row is cut only when every prefix it loses recurs.
+      unrepaired = Set(rows.values.filter { $0.count < needed }.joined())
+      let created = Self.duplicatesCreatedByRepair(
+        results.flatMap { $0.cleanHashes }.filter { !unrepaired.contains($0.line) })
+      if unrepaired.isEmpty && created.isEmpty { break }
       duplicates.merge(created) { first, _ in first }
     }
     var summary = CleanSummary()
@@ -162,10 +176,11 @@ public struct CorpusCleaner: Sendable {
   /// with `repair`, also returns the line and normalised hash of each row written clean.
   func cleanPiece(
     path: String, range: Range<Int>, newlinesBefore: Int?, parts: [String], duplicates: [Int: Finding],
-    discovered: RuleDetector, scanner: CorpusScanner
-  ) throws -> (CleanSummary, [(line: Int, hash: UInt64)]) {
+    discovered: RuleDetector, keepWhole: Set<Int>, scanner: CorpusScanner
+  ) throws -> PieceResult {
     let trackHashes = repair
     var cleanHashes: [(line: Int, hash: UInt64)] = []
+    var repairedShapes: [(line: Int, shape: String)] = []
     let parser = CorpusRowParser(shape: configuration.shape)
     let files = try parts.map { try AtomicLineFile(path: $0) }
     let cleanFile = files[0]
@@ -221,9 +236,11 @@ public struct CorpusCleaner: Sendable {
         // gone from the repaired row (a discovered line that was the stripped prefix); a
         // duplicate or any other finding keeps the row in quarantine.
         let others = findings.filter { $0.repairPrefix == nil }
+        // `keepWhole`: rows whose prefix shape turned out rare in the first run (a one-off
+        // `Q3 revenue: …` is quarantined, never rewritten).
         let repairable =
           repair && !prefixes.isEmpty && !others.contains { $0.detector == DetectorID.exactDuplicate }
-          && !others.contains { $0.detector == DetectorID.nearDuplicate }
+          && !others.contains { $0.detector == DetectorID.nearDuplicate } && !keepWhole.contains(line.number)
         // Strip, then check the repaired row with every detector: it goes to the clean output
         // only when nothing flags it any more. A prefix found under the stripped one (stacked
         // tags such as `[variant 3] Persona: …`) is stripped in turn, a few times at most.
@@ -258,6 +275,7 @@ public struct CorpusCleaner: Sendable {
           try cleanFile.write(repaired.bytes)
           if trackHashes {
             cleanHashes.append((line.number, normalizedHash(repaired.row.segments.map(\.text))))
+            for prefix in Set(removed) { repairedShapes.append((line.number, Discovery.lineShape(prefix))) }
           }
           summary.clean += 1
           summary.repaired += 1
@@ -292,7 +310,16 @@ public struct CorpusCleaner: Sendable {
       for file in files { file.abandon() }
       throw error
     }
-    return (summary, cleanHashes)
+    return PieceResult(summary: summary, cleanHashes: cleanHashes, repairedShapes: repairedShapes)
+  }
+
+  /// What one piece of the clean pass found: its counts, and with `repair` the line and
+  /// normalised hash of each row written clean and the shape of each prefix cut from a repaired
+  /// row (``Discovery/lineShape(_:)``).
+  struct PieceResult: Sendable {
+    var summary: CleanSummary
+    var cleanHashes: [(line: Int, hash: UInt64)]
+    var repairedShapes: [(line: Int, shape: String)]
   }
 
   func quarantine(

@@ -52,7 +52,7 @@ public struct DiscoveryCandidate: Sendable, Hashable, Codable {
       // `H2O boils` or `Q3 revenue was up` are not taken for it.
       let pattern =
         shape.hasPrefix("X#") && shape.hasSuffix(" …")
-        ? Discovery.regex(forShape: shape) + #"(?::|[ \t]+[^:\n]{1,60}:)[ \t]*"#
+        ? Discovery.regex(forShape: shape) + Discovery.familyTail
         : Discovery.regex(forShape: shape) + #"(?:[^:\n]{0,60}:)?[ \t]*"#
       return LeakRule(
         id: id, summary: "discovered opening `\(shape)`", scope: .thinkStart,
@@ -85,6 +85,18 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
     public var lines: [Int]
     /// One real text.
     public var text: String
+    /// For openings, the two smallest distinct texts the shape was made from (the first three
+    /// words as written; the code, for a family): a shape made from one text alone is one
+    /// opening repeated (`CO2 emissions rose`), not a family of generated ones.
+    public var variants: [String]? = nil
+
+    /// Adds `variant`, keeping the two smallest distinct ones.
+    static func keep(_ variant: String, in variants: inout [String]) {
+      guard !variants.contains(variant) else { return }
+      variants.append(variant)
+      variants.sort()
+      if variants.count > 2 { variants.removeLast() }
+    }
   }
 
   /// Creates empty stats.
@@ -152,9 +164,12 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
     var seen: [String] = []
     for first in firstLines where !first.isEmpty {
       for shape in Discovery.openingShapes(first) where !seen.contains(shape) {
+        if shape == "X# …" && !Discovery.hasFamilyStructure(first) { continue }
         seen.append(shape)
         openings[shape, default: 0] += 1
-        Self.note(&openingExamples, shape, line, first)
+        Self.note(
+          &openingExamples, shape, line, first,
+          variant: Discovery.variant(of: first, words: shape.hasSuffix(" …") ? 1 : 3))
       }
     }
   }
@@ -210,14 +225,26 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
     prune(&lines, &lineExamples)
   }
 
-  static func note(_ examples: inout [String: Example], _ shape: String, _ line: Int, _ text: String) {
+  static func note(
+    _ examples: inout [String: Example], _ shape: String, _ line: Int, _ text: String, variant: String? = nil
+  ) {
     if var e = examples[shape] {
+      var changed = false
       if e.lines.count < 5 {
         e.lines.append(line)
-        examples[shape] = e
+        changed = true
       }
+      if let variant, var variants = e.variants, variants.count < 2 || variant < variants[1] {
+        let before = variants
+        Example.keep(variant, in: &variants)
+        if variants != before {
+          e.variants = variants
+          changed = true
+        }
+      }
+      if changed { examples[shape] = e }
     } else {
-      examples[shape] = Example(lines: [line], text: text)
+      examples[shape] = Example(lines: [line], text: text, variants: variant.map { [$0] })
     }
   }
 
@@ -235,6 +262,11 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
       // The text comes from the earlier first line (compared before the lines merge).
       if let first = e.lines.first, let mineFirst = mine.lines.first, first < mineFirst { mine.text = e.text }
       mine.lines = Array((mine.lines + e.lines).sorted().prefix(5))
+      if let theirs = e.variants {
+        var variants = mine.variants ?? []
+        for v in theirs { Example.keep(v, in: &variants) }
+        mine.variants = variants
+      }
       examples[k] = mine
     } else {
       examples[k] = e
@@ -271,6 +303,21 @@ public enum Discovery {
       shapes.append((first.hasSuffix(":") ? String(first.dropLast()) : first) + " …")
     }
     return shapes
+  }
+
+  /// The first `words` words of `first` as written (``DiscoveryStats/Example/variants``).
+  static func variant(of first: String, words n: Int) -> String {
+    let utf8 = first.utf8
+    var i = utf8.startIndex
+    var end = i
+    for _ in 0..<n {
+      while i < utf8.endIndex, utf8[i] == 0x20 || utf8[i] == 0x09 { i = utf8.index(after: i) }
+      guard i < utf8.endIndex else { break }
+      while i < utf8.endIndex, utf8[i] != 0x20 && utf8[i] != 0x09 { i = utf8.index(after: i) }
+      end = i
+    }
+    let start = utf8.firstIndex { $0 != 0x20 && $0 != 0x09 } ?? utf8.endIndex
+    return start < end ? String(first[start..<end]) : ""
   }
 
   /// Words separated by spaces or tabs (split on bytes).
@@ -311,10 +358,7 @@ public enum Discovery {
     var hi = out.count
     while lo < hi && !(isLetter(out[lo]) || out[lo] == hash) { lo += 1 }
     while hi > lo && !(isLetter(out[hi - 1]) || out[hi - 1] == hash) { hi -= 1 }
-    let core = out[lo..<hi]
-    if core.count >= 2, core.count <= 5, core[hi - 1] == hash || core[hi - 2] == hash,
-      out[lo] >= 0x41 && out[lo] <= 0x5A, core.allSatisfy({ $0 == hash || isLetter($0) })
-    {
+    if isCodeCore(out[lo..<hi].lazy.map { $0 }) {
       let colon = out.last == UInt8(ascii: ":")
       out.removeSubrange(base...)
       out.append(contentsOf: colon ? [0x58, hash, 0x3A] : [0x58, hash])
@@ -338,14 +382,43 @@ public enum Discovery {
     // Letter-digit codes: A4, E12b, QA3 → X#
     let core = String(
       out.drop { !($0.isLetter || $0 == "#") }.reversed().drop { !($0.isLetter || $0 == "#") }.reversed())
-    if core.count >= 2, core.count <= 5, core.hasSuffix("#") || core.dropLast().hasSuffix("#"),
-      core.first?.isUppercase == true, core.allSatisfy({ $0 == "#" || ($0.isLetter && $0.isASCII) })
-    {
+    if core.unicodeScalars.allSatisfy(\.isASCII), isCodeCore(core.utf8) {
       let trailing = out.hasSuffix(":") ? ":" : ""
       return "X#" + trailing
     }
     return out.lowercased()
   }
+
+  /// Whether a token's core (digit runs as one `#`, outer punctuation cut) is a family code as
+  /// the family rule's regex reads one, `[A-Z]{1,3}[0-9]+[a-z]?`: `A4`, `QA12b`, `CO2`, not
+  /// `H2O`.
+  static func isCodeCore(_ core: some Collection<UInt8>) -> Bool {
+    var i = core.startIndex
+    var upper = 0
+    while i < core.endIndex, core[i] >= 0x41 && core[i] <= 0x5A {
+      upper += 1
+      i = core.index(after: i)
+    }
+    guard (1...3).contains(upper), i < core.endIndex, core[i] == UInt8(ascii: "#") else { return false }
+    i = core.index(after: i)
+    if i < core.endIndex, core[i] >= 0x61 && core[i] <= 0x7A { i = core.index(after: i) }
+    return i == core.endIndex
+  }
+
+  /// The tail the family rule (`X# …`) needs after the code, as the built-in designator rule
+  /// does: up to five words, then `:`, `|`, a dash or ` - ` (``DesignatorMatcher/pattern``).
+  static let familyTail = #"(?:[ \t]+[\w'-]+){0,5}[ \t]*(?::|\||–|—| - )[ \t]*"#
+
+  /// Whether an opening's first line has the shape the family rule matches (a code, a short
+  /// label, a separator): only such openings count for the family `X# …`, so the rule made
+  /// from it flags the rows it was counted from.
+  static func hasFamilyStructure(_ first: String) -> Bool {
+    var copy = first
+    if let ascii = copy.withUTF8({ DesignatorMatcher.matchesStart($0) }) { return ascii }
+    return designator.prefixMatch(in: first) != nil
+  }
+
+  private static let designator = try! Pattern(DesignatorMatcher.pattern)
 
   static func lineShape(_ line: String) -> String {
     line.utf8.split(separator: 0x20).map { tokenShape(Substring($0)) }.joined(separator: " ")
@@ -369,8 +442,10 @@ public enum Discovery {
       // is laid out, not scaffolding: never confident.
       if numberedSectionWords.contains(word) || word.isEmpty { return 0.3 }
       if tokens.contains(where: { $0.contains("#") }) { return 0.8 }
-      if tokens.prefix(3).contains(where: { $0.hasSuffix(":") }) { return 0.7 }
-      return 0.3
+      // A label of a word or two (`Persona:`, `Mango blend:`); words alone, or a colon after
+      // three of them (`Breaking this down:`), are prose however frequent.
+      if tokens.prefix(2).contains(where: { $0.hasSuffix(":") }) { return 0.7 }
+      return 0.2
     case .repeatedLine:
       // Lines recur naturally ("Let me verify."); only code-like ones are confident.
       return tokens.contains(where: { $0.contains("#") }) ? 0.5 : 0.3
@@ -420,9 +495,11 @@ public enum Discovery {
       for (shape, count) in counts where count >= minRows {
         let share = Double(count) / Double(rows)
         guard share >= minShare else { continue }
-        let u = unnaturalness(shape, kind: kind)
-        guard u >= 0.3 else { continue }
+        var u = unnaturalness(shape, kind: kind)
         let example = examples[shape]
+        // One opening repeated word for word is not a generated family: never confident.
+        if kind == .opening, let variants = example?.variants, variants.count < 2 { u = min(u, 0.3) }
+        guard u >= 0.3 else { continue }
         out.append(
           DiscoveryCandidate(
             kind: kind, shape: shape, count: count, share: share, unnaturalness: u, score: share * u,
@@ -444,6 +521,7 @@ struct OpeningTally {
     var count = 0
     var lines: [Int] = []
     var text = ""
+    var variants: [String] = []
   }
   private var shapes: [Shape] = []
   /// Shapes kept before the rarest are dropped (``BoundedTally``).
@@ -454,7 +532,9 @@ struct OpeningTally {
   private var names = ByteKeyTable()
   /// Joined token-shape bytes → the opening's shapes (one or two indices into `shapes`).
   private var cache = ByteKeyTable()
-  private var cached: [(Int, Int)] = []
+  /// Per cached entry: the opening's shape, its family shape (or -1), and whether the family is
+  /// `X# …`, which counts only openings with the family rule's structure.
+  private var cached: [(Int, Int, Bool)] = []
   private var scratch: [UInt8] = []
   private var codeName: [UInt8] = []
   /// Shapes already counted for the current row.
@@ -501,42 +581,63 @@ struct OpeningTally {
   mutating func add(_ first: UnsafeBufferPointer<UInt8>, line: Int) {
     guard !first.isEmpty else { return }
     let found = shapes(of: first)
-    count(found.0, first, line)
-    count(found.1, first, line)
+    let (words, code) = (coveredEnd, firstWordEnd)
+    count(found.0, first, line, variant: words)
+    if !found.2 || DesignatorMatcher.matchesStart(first) == true {
+      count(found.1, first, line, variant: code)
+    }
   }
 
-  private mutating func count(_ index: Int, _ first: UnsafeBufferPointer<UInt8>, _ line: Int) {
+  private mutating func count(
+    _ index: Int, _ first: UnsafeBufferPointer<UInt8>, _ line: Int, variant: Range<Int>
+  ) {
     guard index >= 0, !seen.contains(index) else { return }
     seen.append(index)
     if shapes[index].count == 0 { shapes[index].text = String(decoding: first, as: UTF8.self) }
     shapes[index].count += 1
     if shapes[index].lines.count < 5 { shapes[index].lines.append(line) }
+    // The two smallest distinct texts the shape is made from, compared as bytes.
+    let text = UnsafeBufferPointer(rebasing: first[variant])
+    let kept = shapes[index].variants
+    if kept.contains(where: { $0.utf8.elementsEqual(text) }) { return }
+    if kept.count == 2 && !text.lexicographicallyPrecedes(kept[1].utf8) { return }
+    DiscoveryStats.Example.keep(String(decoding: text, as: UTF8.self), in: &shapes[index].variants)
   }
+
+  /// Where the first three words, and the first word, of the last opening shaped end.
+  private var coveredEnd = 0..<0
+  private var firstWordEnd = 0..<0
 
   /// ``Discovery/openingShapes(_:)`` of an ASCII first line, as indices into `shapes` (-1 for
   /// none).
-  private mutating func shapes(of first: UnsafeBufferPointer<UInt8>) -> (Int, Int) {
+  private mutating func shapes(of first: UnsafeBufferPointer<UInt8>) -> (Int, Int, Bool) {
     // The first three words (split at spaces and tabs), shaped and joined by spaces.
     scratch.removeAll(keepingCapacity: true)
     var i = 0
     var tokens = 0
     var firstTokenEnd = 0
+    var start = -1
     while tokens < 3 {
       while i < first.count && (first[i] == 0x20 || first[i] == 0x09) { i += 1 }
       guard i < first.count else { break }
+      if start < 0 { start = i }
       var j = i
       while j < first.count && first[j] != 0x20 && first[j] != 0x09 { j += 1 }
       if tokens > 0 { scratch.append(0x20) }
       Discovery.appendASCIITokenShape(UnsafeBufferPointer(rebasing: first[i..<j]), to: &scratch)
-      if tokens == 0 { firstTokenEnd = scratch.count }
+      if tokens == 0 {
+        firstTokenEnd = scratch.count
+        firstWordEnd = start..<j
+      }
       tokens += 1
       i = j
     }
+    coveredEnd = start < 0 ? 0..<0 : start..<i
     let (entry, isNew) = cache.index(of: scratch)
     if !isNew { return cached[entry] }
     // First sight: the names `Discovery.openingShapes` gives (the joined token shapes, and the
     // first token's code form), from the shapes already on hand.
-    var found = (-1, -1)
+    var found = (-1, -1, false)
     if tokens > 0 {
       found.0 = shapeIndex(named: scratch)
       let firstShape = scratch[..<firstTokenEnd]
@@ -545,6 +646,7 @@ struct OpeningTally {
         codeName.append(contentsOf: firstShape.last == UInt8(ascii: ":") ? firstShape.dropLast() : firstShape)
         codeName.append(contentsOf: " …".utf8)
         found.1 = shapeIndex(named: codeName)
+        found.2 = codeName.starts(with: "X# ".utf8)
       }
     }
     cached.append(found)
@@ -570,7 +672,8 @@ struct OpeningTally {
       let name = String(decoding: names.keys[index], as: UTF8.self)
       stats.openings[name, default: 0] += shape.count
       DiscoveryStats.mergeExample(
-        &stats.openingExamples, name, DiscoveryStats.Example(lines: shape.lines, text: shape.text))
+        &stats.openingExamples, name,
+        DiscoveryStats.Example(lines: shape.lines, text: shape.text, variants: shape.variants))
     }
   }
 }

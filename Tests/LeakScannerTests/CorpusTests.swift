@@ -41,6 +41,37 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
     #expect(!report.discovered.contains { $0.kind == .opening && $0.highConfidence && $0.shape != top.shape })
   }
 
+  /// A family without a separator is found by its words, and the rule made from it flags the
+  /// rows it was counted from; one opening repeated word for word (`CO2 emissions rose`), a
+  /// token that is no family code (`H2O`) and natural openings are never confident.
+  @Test func candidatesRulesMatchTheirRowsAndRepeatedProseIsNotConfident() async throws {
+    let dir = TempDir()
+    let planted = [
+      "Q# mango ridge ", "CO2 emissions rose sharply, ", "Understanding the problem, ",
+      "H2O boils at 100 C, ",
+    ]
+    let path = dir.file(
+      "c.jsonl",
+      generatedCorpus(1400) { i in
+        i % 7 < planted.count ? planted[i % 7].replacingOccurrences(of: "#", with: "\(i % 9)") : nil
+      })
+    let report = try await CorpusScanner().scan(path: path)
+    let mango = try #require(report.discovered.first { $0.shape == "X# mango ridge" })
+    #expect(mango.highConfidence && mango.count == 200)
+    // No family `X# …` is counted from openings without a separator after the code.
+    #expect(report.discovered.first { $0.shape == "X# …" } == nil, "\(report.discovered.map(\.shape))")
+    for candidate in report.discovered where candidate.highConfidence {
+      #expect(candidate.shape == "X# mango ridge", "\(candidate.shape) is confident")
+    }
+    #expect(!report.discovered.contains { $0.shape.hasPrefix("understanding") })
+    #expect(!report.discovered.contains { $0.shape.hasPrefix("X# boils") })
+    // The accepted rule flags exactly the rows it was counted from.
+    var config = ScanConfiguration()
+    config.detectors.append(RuleDetector(id: "accepted", summary: "accepted", rules: [mango.rule()]))
+    let rescan = try await CorpusScanner(configuration: config).scan(path: path)
+    #expect(rescan.detectors.first { $0.id == "accepted" }?.rows == 200)
+  }
+
   @Test func groupsCodeFamiliesByShape() async throws {
     let dir = TempDir()
     let families = ["A1 spice combinator: ", "A4 spice combinator: ", "E1 garlic blender: "]
@@ -183,6 +214,9 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
       messagesRow("a", "<think>\nA4 spice combinator: Anticipation needs every element.\n</think>\n\nNo."),
       messagesRow("b", "<think>Okay, so fine.</think>Yes."),
       messagesRow("c", "<think>A4 spice combinator: duplicate of 3886 and more.</think>Yes."),
+      // The prefix recurs (three rows cut): scaffolding, not a one-off label.
+      messagesRow("d", "<think>A1 spice combinator: The housing is claimed.</think>Yes."),
+      messagesRow("e", "<think>A7 spice combinator: The latch is claimed.</think>No."),
     ]
     let path = dir.file("c.jsonl", input.joined(separator: "\n") + "\n")
     var config = ScanConfiguration()
@@ -190,8 +224,8 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
     let (summary, _) = try await CorpusCleaner(configuration: config, repair: true).clean(
       path: path, cleanOut: dir.path("clean.jsonl"), quarantineOut: dir.path("q.jsonl"),
       auditOut: dir.path("audit.jsonl"))
-    #expect(summary.repaired == 1)
-    #expect(summary.clean == 2 && summary.quarantined == 1)
+    #expect(summary.repaired == 3)
+    #expect(summary.clean == 4 && summary.quarantined == 1)
     let clean = try String(contentsOfFile: dir.path("clean.jsonl"), encoding: .utf8).split(separator: "\n")
     let repaired = try JSONSerialization.jsonObject(with: Data(clean[0].utf8)) as! [String: Any]
     let content = ((repaired["messages"] as! [[String: Any]])[1]["content"] as! String)
@@ -212,6 +246,10 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
         "stacked", "<think>\nPersona: Persona: doubled label, then the real reasoning.\n</think>\n\nok"),
       messagesRow("emptied", "<think>\nPersona: \n</think>\n\nanswer"),
       messagesRow("tagged", "<think>[variant 3] Persona: the claim reads on the art.</think>Yes."),
+      // Each prefix recurs (cut from three rows or more).
+      messagesRow("variant-5", "<think>[variant 5] The housing is claimed.</think>Yes."),
+      messagesRow("variant-8", "<think>[variant 8] The latch is claimed.</think>No."),
+      messagesRow("persona", "<think>Persona: the spring is prior art.</think>No."),
     ]
     let path = dir.file("c.jsonl", input.joined(separator: "\n") + "\n")
     var config = ScanConfiguration()
@@ -219,12 +257,12 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
     let (summary, _) = try await CorpusCleaner(configuration: config, repair: true).clean(
       path: path, cleanOut: dir.path("clean.jsonl"), quarantineOut: dir.path("q.jsonl"),
       auditOut: dir.path("audit.jsonl"))
-    #expect(summary.repaired == 2 && summary.clean == 2 && summary.quarantined == 1)
+    #expect(summary.repaired == 5 && summary.clean == 5 && summary.quarantined == 1)
     let quarantined = try String(contentsOfFile: dir.path("q.jsonl"), encoding: .utf8)
     #expect(quarantined.contains("\"id\":\"emptied\""))
     // The clean output passes a scan.
     let rescan = try await CorpusScanner(configuration: config).scan(path: dir.path("clean.jsonl"))
-    #expect(rescan.rows == 2 && rescan.flaggedRows == 0, "\(rescan.detectors.filter { $0.rows > 0 })")
+    #expect(rescan.rows == 5 && rescan.flaggedRows == 0, "\(rescan.detectors.filter { $0.rows > 0 })")
     let audit = try String(contentsOfFile: dir.path("audit.jsonl"), encoding: .utf8)
     #expect(audit.contains("\"removed\":[\"Persona: \",\"Persona: \"]"))
   }
@@ -241,13 +279,20 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
       messagesRow("twin-a", "<think>A4 spice combinator: nine.</think>9"),
       messagesRow("twin-b", "<think>B7 citrus lift: nine.</think>9"),
     ]
-    let path = dir.file("c.jsonl", input.joined(separator: "\n") + "\n")
+    // Each prefix recurs, so it is cut (rows unlike any other).
+    let fillers = ["Persona: ", "Variant B: ", "A4 spice combinator: ", "B7 citrus lift: "].flatMap {
+      prefix in
+      (1...2).map { k in
+        messagesRow("filler-\(prefix)\(k)", "<think>\(prefix)filler \(k) about \(prefix.count).</think>ok")
+      }
+    }
+    let path = dir.file("c.jsonl", (input + fillers).joined(separator: "\n") + "\n")
     var config = ScanConfiguration()
     config.discovery = false
     let (summary, _) = try await CorpusCleaner(configuration: config, repair: true).clean(
       path: path, cleanOut: dir.path("clean.jsonl"), quarantineOut: dir.path("q.jsonl"),
       auditOut: dir.path("audit.jsonl"))
-    #expect(summary.lines == 6 && summary.clean + summary.quarantined == 6)
+    #expect(summary.lines == 14 && summary.clean + summary.quarantined == 14)
     let clean = try String(contentsOfFile: dir.path("clean.jsonl"), encoding: .utf8)
     let quarantine = try String(contentsOfFile: dir.path("q.jsonl"), encoding: .utf8)
     #expect(
@@ -260,6 +305,32 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
     )
     let rescan = try await CorpusScanner(configuration: config).scan(path: dir.path("clean.jsonl"))
     #expect(rescan.flaggedRows == 0)
+  }
+
+  /// A prefix that a rule takes for scaffolding but that occurs once (`Q3 revenue: `, `pH=7 `)
+  /// is more likely prose: its row is quarantined whole, never cut, while the recurring
+  /// family in the same corpus is cut.
+  @Test func repairCutsOnlyPrefixesThatRecur() async throws {
+    let dir = TempDir()
+    var input = (0..<6).map { i in
+      messagesRow(
+        "leak-\(i)", "<think>\nA\(i) spice combinator: reasoning number \(i) about the claim.\n</think>\n\nok"
+      )
+    }
+    input.append(messagesRow("revenue", "<think>Q3 revenue: up 4% year over year, so growth.</think>ok"))
+    input.append(messagesRow("ph", "<think>pH=7 is neutral, so the solution is safe.</think>ok"))
+    input += (0..<4).map { messagesRow("fine-\($0)", "<think>Okay, so case \($0) is fine.</think>ok") }
+    let path = dir.file("c.jsonl", input.joined(separator: "\n") + "\n")
+    var config = ScanConfiguration()
+    config.discovery = false
+    let (summary, _) = try await CorpusCleaner(configuration: config, repair: true).clean(
+      path: path, cleanOut: dir.path("clean.jsonl"), quarantineOut: dir.path("q.jsonl"),
+      auditOut: dir.path("audit.jsonl"))
+    #expect(summary.repaired == 6 && summary.clean == 10 && summary.quarantined == 2)
+    let quarantined = try String(contentsOfFile: dir.path("q.jsonl"), encoding: .utf8)
+    #expect(quarantined.contains("Q3 revenue: up 4%") && quarantined.contains("pH=7 is neutral"))
+    let clean = try String(contentsOfFile: dir.path("clean.jsonl"), encoding: .utf8)
+    #expect(!clean.contains("up 4% year") && !clean.contains("is neutral"))
   }
 
   /// Outputs are checked before any work: a directory where an output goes, or one path named
@@ -389,7 +460,14 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
       // Prefilled (no opening tag in the text), a non-ASCII prefix escaped as \uXXXX.
       #"{"prompt":"q","response":"A4 \u00e9pice combinator: text.</think>answer","id":"r2"}"#,
     ]
-    let path = dir.file("c.jsonl", lines.joined(separator: "\n") + "\n")
+    // Both prefixes recur, so they are cut.
+    let fillers = (1...2).flatMap { k in
+      [
+        #"{"id":"f\#(k)","messages":[{"role":"user","content":"q"},{"role":"assistant","content":"<think>\nA4 spice combinator: filler \#(k).\n</think>\n\nNo."}]}"#,
+        #"{"prompt":"q","response":"A4 \u00e9pice combinator: filler \#(k).</think>answer","id":"g\#(k)"}"#,
+      ]
+    }
+    let path = dir.file("c.jsonl", (lines + fillers).joined(separator: "\n") + "\n")
     var config = ScanConfiguration()
     config.discovery = false
     config.format.opening = .prefilled
@@ -397,9 +475,9 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
       path: path, cleanOut: dir.path("clean.jsonl"), quarantineOut: dir.path("q.jsonl"),
       auditOut: dir.path("audit.jsonl"))
     let quarantined = try String(contentsOfFile: dir.path("q.jsonl"), encoding: .utf8)
-    #expect(summary.repaired == 2, "\(quarantined)")
+    #expect(summary.repaired == 6, "\(quarantined)")
     let clean = try String(contentsOfFile: dir.path("clean.jsonl"), encoding: .utf8).split(separator: "\n")
-    #expect(clean.count == 2)
+    #expect(clean.count == 6)
     #expect(String(clean[0]) == lines[0].replacingOccurrences(of: "A4 spice combinator: ", with: ""))
     #expect(String(clean[1]) == lines[1].replacingOccurrences(of: #"A4 \u00e9pice combinator: "#, with: ""))
     let audit = try String(contentsOfFile: dir.path("audit.jsonl"), encoding: .utf8)
