@@ -1,10 +1,10 @@
 /// Detects script drift: a run of letters in a script the text should not contain, such as
 /// Hangul or Cyrillic inside an English reasoning trace.
 ///
-/// Letters are classified by ``ScriptClass``. A run is a stretch of letters from unexpected
-/// scripts; neutral characters (digits, punctuation, spaces) continue a run, and a letter of
-/// an expected script ends it. Single symbols such as `θ` or `Δ` in math stay below
-/// ``minRunLetters``.
+/// Letters are classified by ``ScriptClass``. A run is a stretch of words (two letters or more)
+/// from unexpected scripts; neutral characters (digits, punctuation, spaces) continue a run,
+/// and a letter of an expected script ends it. Letters standing alone, as `θ`, `Δ` or the
+/// `α+β+γ+δ` of a formula do in math, do not count.
 public struct ScriptDriftCheck: Sendable, Hashable, Codable {
   /// Which scripts are expected.
   public enum Expected: Sendable, Hashable, Codable {
@@ -69,22 +69,33 @@ public struct ScriptDriftCheck: Sendable, Hashable, Codable {
       runLetters = 0
     }
     var lastLetterEnd = idx
+    // Letters count for a run only in words of two or more (`α+β+γ+δ = π` is math, `это` is
+    // text); a single letter between neutral characters neither counts nor ends the run.
+    var wordLetters = 0
+    var wordStart = idx
     let allowedBits = allowed.reduce(UInt32(0)) { $0 | $1.bit }
     while idx != scalars.endIndex {
       let c = ScriptClass.of(scalars[idx])
       let next = scalars.index(after: idx)
-      if c != .common {
+      if c == .common {
+        wordLetters = 0
+      } else {
         letters += 1
         if allowedBits & c.bit != 0 {
           endRun(at: lastLetterEnd)
+          wordLetters = 0
         } else {
           unexpected += 1
-          if runLetters == 0 {
-            runStart = idx
-            runScript = c
+          if wordLetters == 0 { wordStart = idx }
+          wordLetters += 1
+          if wordLetters >= 2 {
+            if runLetters == 0 {
+              runStart = wordStart
+              runScript = c
+            }
+            runLetters += wordLetters == 2 ? 2 : 1
+            lastLetterEnd = next
           }
-          runLetters += 1
-          lastLetterEnd = next
         }
       }
       idx = next

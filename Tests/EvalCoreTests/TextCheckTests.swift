@@ -213,6 +213,9 @@ import Testing
   @Test func mathSymbolsAndNamesAreNotDrift() {
     #expect(ScriptDriftCheck().detect(in: "Let θ be the angle and Δx the step; α + β = π.") == nil)
     #expect(ScriptDriftCheck().detect(in: "Résumé of the Müller decision, naïve approach.") == nil)
+    #expect(ScriptDriftCheck().detect(in: "Let α+β+γ+δ = π and solve for ε, ζ, η.") == nil)
+    // Greek words are text, not symbols.
+    #expect(ScriptDriftCheck().detect(in: "So η απάντηση είναι 48.")?.script == .greek)
   }
 
   @Test func dominantModeAcceptsTheTextsOwnScript() {
