@@ -106,7 +106,10 @@ public enum BuiltinDetectors {
         NoteMatcher.duplicateOf,
         ["duplicate of"]),
       rule(
-        "same-as", "`same as row 12`", #"\bsame as (?:row|item|sample|example)[ \t]*#?[0-9]+\b"#, ["same as "]
+        // Not a reference into a table or a book: "the same as row 3 of the table above".
+        "same-as", "`same as row 12`",
+        #"\bsame as (?:row|item|sample|example)[ \t]*#?[0-9]+\b(?![ \t]*(?:of|in|on|from|above|below)\b)"#,
+        ["same as "]
       ),
       rule(
         "diversify", "`diversify by …`",
@@ -125,11 +128,13 @@ public enum BuiltinDetectors {
         ["avoid repeating "]),
       rule(
         "note-to-self", "notes to self",
-        #"\b(?:note to self|generator note|pipeline note|internal note|regenerate this (?:row|sample|example))\b"#,
+        // "The employer's internal note documented the warning" and "regenerate this sample"
+        // (a lab's) are prose: an internal note needs its colon, a regenerated sample is not ours.
+        #"\b(?:note to self|generator note|pipeline note|internal note:|regenerate this (?:row|example)\b)"#,
         ["note to self", "generator note", "pipeline note", "internal note", "regenerate this "]),
       rule(
         "rewrite-of", "`paraphrase of row 5`",
-        #"\b(?:rewrite|paraphrase|variation) of (?:row|sample|example|item)[ \t]*#?[0-9]+\b"#,
+        #"\b(?:rewrite|paraphrase|variation) of (?:row|sample|example|item)[ \t]*#?[0-9]+\b(?![ \t]*(?:of|in|on|from|above|below)\b)"#,
         ["rewrite of ", "paraphrase of ", "variation of "]),
     ]
     // Every rule is anchored, so the one anchor search is also the prefilter.

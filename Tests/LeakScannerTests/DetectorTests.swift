@@ -62,6 +62,9 @@ import Testing
     "<think>This row is a duplicate of 3886 as well.</think>ok",
     "<think>Duplicate of row 12 is what this is.</think>ok",
     "<think>Careful: duplicate of 3886 was generated twice.</think>ok",
+    "<think>Same as row 12.</think>ok",
+    "<think>Internal note: make the numbers harder.</think>ok",
+    "<think>Regenerate this row with new names.</think>ok",
   ])
   func flagsNotesAboutProducingData(output: String) {
     #expect(findings(detector, output).count == 1)
@@ -77,6 +80,11 @@ import Testing
     "<think>Claim 5 is a duplicate of 3 earlier claims in the family.</think>ok",
     "<think>A saver can diversify by holding index funds.</think>ok",
     "<think>It is wise to diversify across asset classes and regions.</think>ok",
+    "<think>This answer is the same as item 4 on the list.</think>ok",
+    "<think>The total is the same as row 3 of the table above.</think>ok",
+    "<think>It is a variation of example 2 from the textbook.</think>ok",
+    "<think>The employer's internal note documented the warning.</think>ok",
+    "<think>The clinic asked the lab to regenerate this sample.</think>ok",
   ])
   func passesLegitimateDomainUses(output: String) {
     #expect(findings(detector, output).isEmpty)
