@@ -72,7 +72,7 @@ public enum BuiltinDetectors {
           DesignatorMatcher.pattern, .designator),
         rule(
           "bracket-tag", "bracketed tag such as `[variant 3]`",
-          #"(?:\[[A-Za-z][^\]\n]{0,39}\]|<<[^>\n]{1,40}>>|\{\{[^}\n]{1,40}\}\})[ \t]*:?[ \t]*"#,
+          #"(?:\[\[?[A-Za-z][^\]\n]{0,39}\]\]?|<<[^>\n]{1,40}>>|\{\{[^}\n]{1,40}\}\})[ \t]*:?[ \t]*"#,
           .firstByte(Array("[<{".utf8))),
         rule(
           // Keys start with two letters: `x=3 is a root` is algebra, not a tag.
@@ -84,9 +84,17 @@ public enum BuiltinDetectors {
           // A label alone or with a short code (`Persona:`, `Variant B:`, `Seed 41:`); the
           // everyday words need a number (`Batch normalization:`, `Template metaprogramming:`,
           // `Family: Rosaceae` are prose).
-          #"(?:(?:"# + strongGroup
-            + #")\b(?:[ \t]*#?[0-9][\w-]{0,8}|[ \t]+(?-i:[A-Z][0-9A-Z]{0,3})\b)?|(?:"# + numberedGroup
-            + #")[ \t]*[#=]?[ \t]*[0-9][\w-]{0,8})[ \t]*:[ \t]*"#,
+          // Markdown or a bracket may come first (`**Variant 2:**`, `### Persona:`,
+          // `(Remix 3)`), a hyphen before the number (`Variant-2`, `Batch-7`), a note in
+          // parentheses (`Persona (tax attorney):`); a dash or a closing bracket may end it; an
+          // everyday word may also take its number after the colon (`Seed: 41`) or a hashtag's
+          // form (`#variant3`).
+          #"(?:\*{1,2}|_{1,2}|#{1,6}[ \t]*|\()?(?:(?:(?:"# + strongGroup
+            + #")\b(?:[ \t]*[-#]?[ \t]*[0-9][\w-]{0,8}|[ \t]+(?-i:[A-Z][0-9A-Z]{0,3})\b|[ \t]*\([^)\n]{1,30}\))?|(?:"#
+            + numberedGroup
+            + #")\b(?:[ \t]*[-#=]?[ \t]*[0-9][\w-]{0,8}|[ \t]+(?-i:[A-Z][0-9A-Z]{0,3})\b))[ \t]*(?:\*{1,2}|_{1,2})?[ \t]*(?::|—|–|\)|[ \t]-[ \t])[ \t]*(?:\*{1,2}|_{1,2})?|(?:"#
+            + numberedGroup + #")[ \t]*:[ \t]*[0-9][\w-]{0,8}\b|(?<=#)(?:"# + strongGroup
+            + #")[0-9][\w-]{0,8}\b)[ \t]*"#,
           ci: true, .firstWord(labels.map { Array($0.utf8) })),
       ])
   }

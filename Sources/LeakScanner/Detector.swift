@@ -226,7 +226,8 @@ package enum HeadFilter: Sendable, Hashable {
   case firstByte([UInt8])
   /// A word of letters, digits, `_` or `-`, then `=`.
   case keyValue
-  /// Starts with one of these lower-case words, ignoring case.
+  /// Starts with one of these lower-case words, ignoring case (after Markdown emphasis or
+  /// heading marks, or an opening parenthesis).
   case firstWord([[UInt8]])
 
   /// Whether a match is possible at the start of `head`.
@@ -250,8 +251,17 @@ package enum HeadFilter: Sendable, Hashable {
       }
       return false
     case .firstWord(let words):
+      // After Markdown or an opening bracket (`**`, `###`, `(`, `#`), as the label rule allows.
+      var start = 0
+      while start < min(head.count, 8),
+        [UInt8(ascii: "*"), UInt8(ascii: "_"), UInt8(ascii: "#"), UInt8(ascii: "("), 0x20, 0x09].contains(
+          head[start])
+      {
+        start += 1
+      }
       return words.contains { w in
-        w.count <= head.count && w.indices.allSatisfy { k in LiteralSet.fold(head[k]) == w[k] }
+        w.count <= head.count - start
+          && w.indices.allSatisfy { k in LiteralSet.fold(head[start + k]) == w[k] }
       }
     }
   }

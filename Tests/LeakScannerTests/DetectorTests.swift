@@ -18,6 +18,17 @@ import Testing
     ("<think>Variant B: swap the numbers.</think>ok", "Variant B: "),
     ("<think>seed=42 topic=claims The claim.</think>ok", "seed=42 topic=claims "),
     ("<think>persona_v2=lawyer The claim.</think>ok", "persona_v2=lawyer "),
+    ("<think>**Variant 2:** the claim.</think>ok", "**Variant 2:** "),
+    ("<think>### Persona: lawyer reading the claim.</think>ok", "### Persona: "),
+    ("<think>(Remix 3) The claim.</think>ok", "(Remix 3) "),
+    ("<think>Persona (tax attorney): the claim.</think>ok", "Persona (tax attorney): "),
+    ("<think>Variant-2: the claim.</think>ok", "Variant-2: "),
+    ("<think>VARIANT 2 — the claim.</think>ok", "VARIANT 2 — "),
+    ("<think>Batch-7: the claim.</think>ok", "Batch-7: "),
+    ("<think>Seed: 41 the claim.</think>ok", "Seed: 41 "),
+    ("<think>#variant3 the claim.</think>ok", "#variant3 "),
+    ("<think>Template B: the claim.</think>ok", "Template B: "),
+    ("<think>[[batch 12]] the claim.</think>ok", "[[batch 12]] "),
   ])
   func flagsScaffolding(output: String, prefix: String) throws {
     let f = findings(detector, output)
@@ -38,6 +49,10 @@ import Testing
     "<think>Seed: the question asks about germination.</think>ok",
     "<think>Generator loss: 0.42 after the first epoch.</think>ok",
     "<think>Variant type: missense, so the protein changes.</think>ok",
+    "<think>Generator expressions: they yield lazily.</think>ok",
+    "<think>### Summary: the claim holds.</think>ok",
+    "<think>(Batch processing) runs overnight.</think>ok",
+    "<think>Seed: the question asks about germination 4 times.</think>ok",
     "No reasoning block, A4 spice combinator: appears later.",
   ])
   func leavesNaturalOpeningsAlone(output: String) {
