@@ -103,7 +103,9 @@ public struct RepetitionCheck: Sendable, Hashable, Codable {
     return best
   }
 
-  /// Calls `body` with a hash and UTF-8 offset range of each word (case-folded for ASCII).
+  /// Calls `body` with a hash and UTF-8 offset range of each word (case-folded for ASCII): runs
+  /// of bytes between spaces, tabs, newlines and carriage returns, and each CJK character
+  /// (U+3000–U+9FFF) on its own.
   /// Words of up to eight bytes hash without collisions among words of their length (their
   /// bytes, with the length added times an odd constant); longer ones mix eight bytes at a time.
   ///
@@ -120,10 +122,21 @@ public struct RepetitionCheck: Sendable, Hashable, Codable {
     @inline(__always) func isSeparator(_ b: UInt8) -> Bool {
       b == 0x20 || b == 0x0A || b == 0x09 || b == 0x0D
     }
+    // Scripts written without spaces: each character of U+3000–U+9FFF (CJK punctuation, kana,
+    // ideographs; lead bytes E3–E9) is a word of its own, so `我需要再检查一下。` repeated is a loop.
+    @inline(__always) func isCJKLead(_ b: UInt8) -> Bool { b >= 0xE3 && b <= 0xE9 }
     var i = 0
     while i < n {
       if isSeparator(base[i]) {
         i += 1
+        continue
+      }
+      if isCJKLead(base[i]) {
+        let end = min(n, i + 3)
+        var packed: UInt64 = 0
+        for k in i..<end { packed = packed << 8 | UInt64(base[k]) }
+        body(packed &+ UInt64(end - i) &* 0x9E37_79B9_7F4A_7C15, i..<end)
+        i = end
         continue
       }
       let start = i
@@ -139,6 +152,13 @@ public struct RepetitionCheck: Sendable, Hashable, Codable {
           separators |= SWAR.equalMask(v, 0x0A) | SWAR.equalMask(v, 0x09) | SWAR.equalMask(v, 0x0D)
           // Bytes after the word's end are read again as part of the text that follows.
           if SWAR.equalMask(v, 0x0B) | SWAR.equalMask(v, 0x0C) != 0 { otherSpace = true }
+        }
+        if v & SWAR.highs != 0 {
+          // A CJK character ends the word (bytes E3–E9: high bit set, low seven bits 63–69).
+          let heptets = v & 0x7F7F_7F7F_7F7F_7F7F
+          let atLeast = heptets &+ 0x1D1D_1D1D_1D1D_1D1D  // 0x80 - 0x63
+          let atMost = heptets &+ 0x1616_1616_1616_1616  // 0x7F - 0x69
+          separators |= atLeast & ~atMost & v & SWAR.highs
         }
         if separators == 0 {
           hash =
@@ -158,7 +178,7 @@ public struct RepetitionCheck: Sendable, Hashable, Codable {
       }
       if !ended {
         // Fewer than eight bytes left in the buffer.
-        while i < n && !isSeparator(base[i]) {
+        while i < n && !isSeparator(base[i]) && !isCJKLead(base[i]) {
           let b = base[i]
           if b == 0x0B || b == 0x0C { otherSpace = true }
           packed = packed << 8 | UInt64((b >= 0x41 && b <= 0x5A) ? b | 0x20 : b)

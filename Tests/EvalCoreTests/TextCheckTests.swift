@@ -143,6 +143,24 @@ import Testing
     return best.map { ($0.p, $0.span / $0.p, $0.start + $0.span >= n) }
   }
 
+  /// Chinese and Japanese are written without spaces: each character is a word.
+  @Test func loopsInScriptsWithoutSpaces() throws {
+    let chinese = "好的，" + String(repeating: "我需要再检查一下。", count: 30)
+    let finding = try #require(RepetitionCheck().detect(in: chinese))
+    #expect(finding.periodWords == 9 && finding.repeats >= 29)
+    #expect(RepetitionCheck().detect(in: String(repeating: "もう一度確認します。", count: 10)) != nil)
+    #expect(RepetitionCheck().detect(in: "这个问题需要先计算面积，然后再比较两个答案，最后得出结论并检查单位是否正确。") == nil)
+    // Mixed with Latin words, each side keeps its own words.
+    var words: [String] = []
+    var text = Array("ab我c 字d".utf8)
+    text.withUnsafeBufferPointer { bytes in
+      _ = RepetitionCheck.words(in: bytes) { _, range in
+        words.append(String(decoding: bytes[range], as: UTF8.self))
+      }
+    }
+    #expect(words == ["ab", "我", "c", "字", "d"])
+  }
+
   @Test func shortTextIsNeverALoop() {
     #expect(check.detect(in: "no no no no") == nil)
   }

@@ -327,10 +327,26 @@ import Testing
 
 extension NormalizedHashTests {
   /// The specification: the explicitly normalised text (whitespace runs as one space, none at
-  /// the ends, ASCII letters lower-cased), split at its spaces, each word hashed on its own.
+  /// the ends, ASCII letters lower-cased), split at its spaces and around each CJK character
+  /// (U+3000–U+9FFF), each word hashed on its own.
   func reference(_ text: String) -> UInt64 {
-    let normalized = text.utf8.split(whereSeparator: { $0 == 0x20 || $0 == 0x0A || $0 == 0x09 || $0 == 0x0D })
-      .map { word in word.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 } }
+    var normalized: [[UInt8]] = []
+    for word in text.split(whereSeparator: {
+      $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "\r" || $0 == "\r\n"
+    }) {
+      var current: [UInt8] = []
+      for scalar in word.unicodeScalars {
+        let bytes = Array(String(scalar).utf8).map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }
+        if (0x3000...0x9FFF).contains(scalar.value) {
+          if !current.isEmpty { normalized.append(current) }
+          normalized.append(bytes)
+          current = []
+        } else {
+          current += bytes
+        }
+      }
+      if !current.isEmpty { normalized.append(current) }
+    }
     var hasher = NormalizedHasher()
     for word in normalized {
       var hashes: [UInt64] = []
