@@ -497,8 +497,10 @@ public enum Discovery {
         guard share >= minShare else { continue }
         var u = unnaturalness(shape, kind: kind)
         let example = examples[shape]
-        // One opening repeated word for word is not a generated family: never confident.
-        if kind == .opening, let variants = example?.variants, variants.count < 2 { u = min(u, 0.3) }
+        // One opening repeated word for word (`CO2 emissions rose`) is not a generated family,
+        // unless it is built as a label or tag (`C2 umami bridge:`, `[persona lawyer]`).
+        let tagged = [":", "[", "=", "<<", "{{", "|"].contains { shape.contains($0) }
+        if kind == .opening, !tagged, let variants = example?.variants, variants.count < 2 { u = min(u, 0.3) }
         guard u >= 0.3 else { continue }
         out.append(
           DiscoveryCandidate(

@@ -52,6 +52,11 @@ extension ScanReport {
       out +=
         "  \(c.highConfidence ? "HIGH" : "    ") \(c.kind.rawValue) \"\(c.shape)\": \(Self.grouped(c.count)) rows (\(Self.percent(c.share))), e.g. lines \(c.exampleLines.prefix(3).map(String.init).joined(separator: ", ")): \"\(c.example.prefix(50))\"\n"
     }
+    if discovered.contains(where: \.highConfidence) {
+      // Not counted in the table above: say what `clean` will do with them.
+      out +=
+        "  HIGH candidates take part in `fieldeval clean` (as `discovered`) even without --accept-discovered; write them to a ruleset with --write-rules to review them first.\n"
+    }
     if !issues.isEmpty {
       out += "\nMalformed lines:\n"
       for issue in issues.prefix(10) { out += "  \(issue)\n" }
