@@ -523,7 +523,8 @@ struct OpeningTally {
     var count = 0
     var lines: [Int] = []
     var text = ""
-    var variants: [String] = []
+    /// ``DiscoveryStats/Example/variants``, as bytes (ASCII: byte order is String order).
+    var variants: [[UInt8]] = []
   }
   private var shapes: [Shape] = []
   /// Shapes kept before the rarest are dropped (``BoundedTally``).
@@ -600,10 +601,25 @@ struct OpeningTally {
     if shapes[index].lines.count < 5 { shapes[index].lines.append(line) }
     // The two smallest distinct texts the shape is made from, compared as bytes.
     let text = UnsafeBufferPointer(rebasing: first[variant])
+    func order(_ kept: [UInt8]) -> Int {
+      kept.withUnsafeBufferPointer { k in
+        let common = min(k.count, text.count)
+        let c = common == 0 ? 0 : memcmp(text.baseAddress!, k.baseAddress!, common)
+        return c != 0 ? Int(c) : text.count - k.count
+      }
+    }
     let kept = shapes[index].variants
-    if kept.contains(where: { $0.utf8.elementsEqual(text) }) { return }
-    if kept.count == 2 && !text.lexicographicallyPrecedes(kept[1].utf8) { return }
-    DiscoveryStats.Example.keep(String(decoding: text, as: UTF8.self), in: &shapes[index].variants)
+    if kept.count == 2 {
+      guard order(kept[1]) < 0, order(kept[0]) != 0 else { return }
+      shapes[index].variants[1] = Array(text)
+      if order(kept[0]) < 0 { shapes[index].variants.swapAt(0, 1) }
+    } else if kept.count == 1 {
+      let o = order(kept[0])
+      guard o != 0 else { return }
+      shapes[index].variants.insert(Array(text), at: o < 0 ? 0 : 1)
+    } else {
+      shapes[index].variants = [Array(text)]
+    }
   }
 
   /// Where the first three words, and the first word, of the last opening shaped end.
@@ -675,7 +691,9 @@ struct OpeningTally {
       stats.openings[name, default: 0] += shape.count
       DiscoveryStats.mergeExample(
         &stats.openingExamples, name,
-        DiscoveryStats.Example(lines: shape.lines, text: shape.text, variants: shape.variants))
+        DiscoveryStats.Example(
+          lines: shape.lines, text: shape.text,
+          variants: shape.variants.map { String(decoding: $0, as: UTF8.self) }))
     }
   }
 }

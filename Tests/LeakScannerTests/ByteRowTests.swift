@@ -220,6 +220,12 @@ import Testing
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
     #expect(try encoder.encode(a) == encoder.encode(b))
+    // A shard report also carries the discovery statistics (examples, variants) as they merge.
+    let shardA = try await byBytes.scan(path: path, shard: (1, 1), parallelism: 2)
+    let shardB = try await byContext.scan(path: path, shard: (1, 1), parallelism: 2)
+    #expect(shardA.mergeState?.discovery == shardB.mergeState?.discovery)
+    #expect(
+      shardA.mergeState?.discovery.openingExamples.values.contains { ($0.variants?.count ?? 0) == 2 } == true)
     #expect(a.detectors.filter { $0.rows > 0 }.count >= 8)
   }
 
