@@ -22,11 +22,14 @@ public struct ChatTemplateTokens: Sendable, Hashable {
   /// DeepSeek-R1 and its distills.
   public static let deepSeekR1 = ChatTemplateTokens(
     name: "deepseek-r1", bos: "<｜begin▁of▁sentence｜>", eos: "<｜end▁of▁sentence｜>",
-    specials: ["<｜User｜>", "<｜Assistant｜>", "<｜tool▁calls▁begin｜>"])
+    specials: [
+      "<｜User｜>", "<｜Assistant｜>", "<｜tool▁calls▁begin｜>", "<｜tool▁calls▁end｜>", "<｜tool▁call▁begin｜>",
+      "<｜tool▁call▁end｜>", "<｜tool▁sep｜>", "<｜tool▁outputs▁begin｜>", "<｜tool▁outputs▁end｜>",
+    ])
   /// Llama 3.
   public static let llama3 = ChatTemplateTokens(
     name: "llama3", bos: "<|begin_of_text|>", eos: "<|eot_id|>",
-    specials: ["<|start_header_id|>", "<|end_header_id|>", "<|end_of_text|>"])
+    specials: ["<|start_header_id|>", "<|end_header_id|>", "<|end_of_text|>", "<|eom_id|>", "<|python_tag|>"])
   /// ChatML (Qwen and others).
   public static let chatML = ChatTemplateTokens(
     name: "chatml", bos: nil, eos: "<|im_end|>", specials: ["<|im_start|>", "<|endoftext|>"])

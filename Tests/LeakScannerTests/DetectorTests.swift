@@ -222,6 +222,9 @@ import Testing
         "<|im_end|>") == true)
     #expect(findings(SpecialTokenDetector(), "<think>a</think>answer <end_of_turn>").count == 1)
     #expect(findings(SpecialTokenDetector(), "<think>a</think>plain answer").isEmpty)
+    // Tool-call and end-of-message tokens leaked into content.
+    #expect(findings(SpecialTokenDetector(), "<think>a</think>call <｜tool▁call▁begin｜>f").count == 1)
+    #expect(findings(SpecialTokenDetector(), "<think>a</think>done<|eom_id|>").count == 1)
   }
 }
 
