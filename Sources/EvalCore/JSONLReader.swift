@@ -112,7 +112,7 @@ public struct JSONLReader: Sendable {
   public var path: String
   /// Lines longer than this many bytes are reported and skipped. Default 64 MiB.
   public var maxLineBytes: Int
-  /// Size of each `read(2)`. Default 4 MiB.
+  /// Size of each `read(2)`. Default 1 MiB.
   public var chunkBytes: Int
   /// Byte range to read: lines that *start* inside `[start, end)` are delivered.
   public var byteRange: Range<Int>?
@@ -123,7 +123,7 @@ public struct JSONLReader: Sendable {
 
   /// Creates a reader for the file at `path`.
   public init(
-    path: String, maxLineBytes: Int = 64 << 20, chunkBytes: Int = 4 << 20, byteRange: Range<Int>? = nil
+    path: String, maxLineBytes: Int = 64 << 20, chunkBytes: Int = 1 << 20, byteRange: Range<Int>? = nil
   ) {
     self.path = path
     self.maxLineBytes = maxLineBytes
@@ -133,10 +133,10 @@ public struct JSONLReader: Sendable {
 
   /// The index of the first newline in `buffer` at or after `from` (memchr).
   @inline(__always)
-  static func newline(in buffer: [UInt8], from: Int) -> Int? {
+  static func newline(in buffer: [UInt8], from: Int, to end: Int) -> Int? {
     buffer.withUnsafeBufferPointer { b in
-      guard from < b.count, let base = b.baseAddress,
-        let hit = memchr(base + from, 0x0A, b.count - from)
+      guard from < end, let base = b.baseAddress,
+        let hit = memchr(base + from, 0x0A, end - from)
       else { return nil }
       return base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
     }
@@ -277,9 +277,11 @@ public struct JSONLReader: Sendable {
       fileOffset = startOfNext
     }
 
-    var buffer: [UInt8] = []
-    buffer.reserveCapacity(chunkBytes * 2)
-    var chunk = [UInt8](repeating: 0, count: chunkBytes)
+    // The bytes read and not yet delivered are `buffer[0..<filled]`; reads go straight into the
+    // rest of `buffer` (grown when an unfinished line leaves less than a chunk), so no chunk is
+    // copied from one array to another.
+    var buffer = [UInt8](repeating: 0, count: 2 * chunkBytes)
+    var filled = 0
     var skipping = false  // inside an oversized line
     var skipStart = 0
     var eof = false
@@ -288,7 +290,7 @@ public struct JSONLReader: Sendable {
     while true {
       // Deliver complete lines in the buffer.
       var lineStart = 0
-      while let nl = Self.newline(in: buffer, from: scanFrom) {
+      while let nl = Self.newline(in: buffer, from: scanFrom, to: filled) {
         if skipping {
           let length = fileOffset + nl - skipStart
           try onOversizedLine(
@@ -311,45 +313,53 @@ public struct JSONLReader: Sendable {
         scanFrom = lineStart
       }
       if eof {
-        if lineStart < buffer.count || skipping {
+        if lineStart < filled || skipping {
           let start = skipping ? skipStart : fileOffset + lineStart
           if start < rangeEnd {
-            let length = fileOffset + buffer.count - start
+            let length = fileOffset + filled - start
             if skipping || length > maxLineBytes {
               try onOversizedLine(
                 LineIssue(line: lineNumber, offset: start, length: length, kind: .lineTooLong(length: length))
               )
             } else {
-              try body(JSONLLine(number: lineNumber, offset: start, bytes: buffer[lineStart...]))
+              try body(JSONLLine(number: lineNumber, offset: start, bytes: buffer[lineStart..<filled]))
             }
           }
         }
         return
       }
-      // Drop delivered bytes.
+      // Drop delivered bytes: the unfinished line moves to the front.
       if lineStart > 0 {
-        buffer.removeSubrange(0..<lineStart)
+        let rest = filled - lineStart
+        if rest > 0 {
+          buffer.withUnsafeMutableBytes { raw in
+            _ = memmove(raw.baseAddress!, raw.baseAddress! + lineStart, rest)
+          }
+        }
+        filled = rest
         fileOffset += lineStart
-        scanFrom -= lineStart
       }
-      scanFrom = buffer.count
+      scanFrom = filled
       // An unfinished line that is already too long: stop buffering it.
-      if !skipping && buffer.count > maxLineBytes {
+      if !skipping && filled > maxLineBytes {
         skipping = true
         skipStart = fileOffset
       }
       if skipping {
-        fileOffset += buffer.count
-        buffer.removeAll(keepingCapacity: true)
+        fileOffset += filled
+        filled = 0
         scanFrom = 0
         if fileOffset >= rangeEnd && skipStart >= rangeEnd { return }
       }
-      let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, chunkBytes) }
+      if buffer.count - filled < chunkBytes {
+        buffer.append(contentsOf: repeatElement(0, count: max(buffer.count, chunkBytes)))
+      }
+      let n = buffer.withUnsafeMutableBytes { raw in read(fd, raw.baseAddress! + filled, chunkBytes) }
       if n < 0 { throw EvalCoreError.unreadableFile(path: path, reason: String(cString: strerror(errno))) }
       if n == 0 {
         eof = true
       } else {
-        buffer.append(contentsOf: chunk[0..<n])
+        filled += n
       }
     }
   }

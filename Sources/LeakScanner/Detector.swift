@@ -253,11 +253,12 @@ package enum HeadFilter: Sendable, Hashable {
     case .firstWord(let words):
       // After Markdown or an opening bracket (`**`, `###`, `(`, `#`), as the label rule allows.
       var start = 0
-      while start < min(head.count, 8),
-        [UInt8(ascii: "*"), UInt8(ascii: "_"), UInt8(ascii: "#"), UInt8(ascii: "("), 0x20, 0x09].contains(
-          head[start])
-      {
-        start += 1
+      markup: while start < min(head.count, 8) {
+        switch head[start] {
+        case UInt8(ascii: "*"), UInt8(ascii: "_"), UInt8(ascii: "#"), UInt8(ascii: "("), 0x20, 0x09:
+          start += 1
+        default: break markup
+        }
       }
       return words.contains { w in
         w.count <= head.count - start
