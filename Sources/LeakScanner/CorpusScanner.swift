@@ -127,6 +127,10 @@ public struct CorpusScanner: Sendable {
 
   func assemble(file: String, passes: [ShardPass], shard: (k: Int, n: Int)?) -> (ScanReport, [Int: Finding]) {
     var total = ShardPass()
+    // The per-row arrays are joined once, without growing (1M rows are tens of MB).
+    total.flaggedLines.reserveCapacity(passes.reduce(0) { $0 + $1.flaggedLines.count })
+    total.rowOffsets.reserveCapacity(passes.reduce(0) { $0 + $1.rowOffsets.count })
+    total.hashes.reserveCapacity(passes.reduce(0) { $0 + $1.hashes.count })
     for p in passes {
       total.lines += p.lines
       total.rows += p.rows
