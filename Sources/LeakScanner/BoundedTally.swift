@@ -41,9 +41,9 @@ extension ByteKeyTable {
     var kept = ByteKeyTable()
     var keptValues: [Value] = []
     var dropped = 0
-    for (key, value) in zip(keys, values) {
+    for (k, value) in values.enumerated() {
       if count(value) > t {
-        _ = kept.index(of: key)
+        _ = key(k).withUnsafeBufferPointer { kept.index(of: $0) }
         keptValues.append(value)
       } else {
         dropped += count(value)

@@ -568,7 +568,7 @@ struct OpeningTally {
   /// Starts a row: its openings' shapes are counted once per row.
   mutating func startRow() {
     seen.removeAll(keepingCapacity: true)
-    if names.keys.count > capacity { prune() }
+    if names.count > capacity { prune() }
   }
 
   /// Drops the rarest shapes (between rows, so no index of the row is held) and the cache of
@@ -687,7 +687,7 @@ struct OpeningTally {
   func flush(into stats: inout DiscoveryStats) {
     if pruned { stats.pruned = true }
     for (index, shape) in shapes.enumerated() where shape.count > 0 {
-      let name = String(decoding: names.keys[index], as: UTF8.self)
+      let name = String(decoding: names.key(index), as: UTF8.self)
       stats.openings[name, default: 0] += shape.count
       DiscoveryStats.mergeExample(
         &stats.openingExamples, name,
@@ -699,65 +699,115 @@ struct OpeningTally {
 }
 
 /// Byte strings numbered in order of first sight, in an open-addressing table (no `String`
-/// made and no `Hasher` run per lookup).
+/// made and no `Hasher` run per lookup). The keys' bytes lie back to back in one buffer, and
+/// each slot holds the key's number with 32 bits of its hash, so a probe reads one slot and
+/// compares bytes only when the hash bits agree.
 struct ByteKeyTable {
+  /// The keys' bytes, back to back; key `k` is `bytes[ends[k - 1] ..< ends[k]]`.
+  private var bytes: [UInt8] = []
+  private var ends: [Int] = []
+  /// Per slot: the high 32 bits of the key's hash and its number + 1 (0 for an empty slot).
+  private var slots = [(tag: UInt32, number: UInt32)](repeating: (0, 0), count: 1024)
+
+  /// The number of keys.
+  var count: Int { ends.count }
+
+  /// The bytes of key `k`.
+  func key(_ k: Int) -> ArraySlice<UInt8> { bytes[(k == 0 ? 0 : ends[k - 1])..<ends[k]] }
+
   /// The keys, by number.
-  private(set) var keys: [[UInt8]] = []
-  private var hashes: [UInt64] = []
-  private var slots = [Int32](repeating: -1, count: 1024)
+  var keys: [ArraySlice<UInt8>] { (0..<count).map(key) }
 
   /// The number of `key`, and whether it was added by this call.
   mutating func index(of key: [UInt8]) -> (index: Int, isNew: Bool) {
+    key.withUnsafeBufferPointer { index(of: $0) }
+  }
+
+  /// The number of the key `key`, and whether it was added by this call.
+  mutating func index(of key: UnsafeBufferPointer<UInt8>) -> (index: Int, isNew: Bool) {
     let hash = Self.hash(key)
+    let tag = UInt32(truncatingIfNeeded: hash >> 32)
     let mask = slots.count - 1
-    var slot = Int(truncatingIfNeeded: mix64(hash)) & mask
-    while slots[slot] >= 0 {
-      let k = Int(slots[slot])
-      if hashes[k] == hash && Self.equal(keys[k], key) { return (k, false) }
+    var slot = Int(truncatingIfNeeded: hash) & mask
+    while true {
+      let (t, number) = slots[slot]
+      if number == 0 { break }
+      if t == tag {
+        let k = Int(number) - 1
+        let start = k == 0 ? 0 : ends[k - 1]
+        if ends[k] - start == key.count
+          && bytes.withUnsafeBufferPointer({ all in
+            Self.equal(UnsafeRawPointer(all.baseAddress! + start), key)
+          })
+        {
+          return (k, false)
+        }
+      }
       slot = (slot + 1) & mask
     }
-    slots[slot] = Int32(keys.count)
-    keys.append(key)
-    hashes.append(hash)
-    if keys.count * 2 > slots.count { grow() }
-    return (keys.count - 1, true)
+    bytes.append(contentsOf: key)
+    ends.append(bytes.count)
+    slots[slot] = (tag, UInt32(ends.count))
+    if ends.count * 2 > slots.count { grow() }
+    return (ends.count - 1, true)
   }
 
-  /// Whether two keys hold the same bytes (by `memcmp`; `==` on arrays compares element by
-  /// element).
-  private static func equal(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-    a.count == b.count
-      && a.withUnsafeBytes { x in
-        b.withUnsafeBytes { y in a.isEmpty || memcmp(x.baseAddress!, y.baseAddress!, a.count) == 0 }
+  /// Whether the `key.count` bytes at `stored` are `key`'s, eight at a time (keys are short:
+  /// a call to `memcmp` costs more).
+  @inline(__always) private static func equal(_ stored: UnsafeRawPointer, _ key: UnsafeBufferPointer<UInt8>)
+    -> Bool
+  {
+    guard let base = key.baseAddress else { return true }
+    let other = UnsafeRawPointer(base)
+    let n = key.count
+    var i = 0
+    while i + 8 <= n {
+      if stored.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+        != other.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+      {
+        return false
       }
-  }
-
-  /// A hash of `key`, eight bytes at a time.
-  private static func hash(_ key: [UInt8]) -> UInt64 {
-    key.withUnsafeBytes { raw in
-      var hash = UInt64(raw.count) &* 0x9E37_79B9_7F4A_7C15
-      var i = 0
-      while i + 8 <= raw.count {
-        hash = (hash ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0xBF58_476D_1CE4_E5B9
-        hash ^= hash >> 31
-        i += 8
-      }
-      var tail: UInt64 = 0
-      while i < raw.count {
-        tail = tail << 8 | UInt64(raw[i])
-        i += 1
-      }
-      return hash ^ tail
+      i += 8
     }
+    while i < n {
+      if stored.load(fromByteOffset: i, as: UInt8.self) != other.load(fromByteOffset: i, as: UInt8.self) {
+        return false
+      }
+      i += 1
+    }
+    return true
+  }
+
+  /// A hash of `key`, eight bytes at a time, mixed.
+  private static func hash(_ key: UnsafeBufferPointer<UInt8>) -> UInt64 {
+    let raw = UnsafeRawBufferPointer(key)
+    var hash = UInt64(raw.count) &* 0x9E37_79B9_7F4A_7C15
+    var i = 0
+    while i + 8 <= raw.count {
+      hash = (hash ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0xBF58_476D_1CE4_E5B9
+      hash ^= hash >> 31
+      i += 8
+    }
+    var tail: UInt64 = 0
+    while i < raw.count {
+      tail = tail << 8 | UInt64(raw[i])
+      i += 1
+    }
+    return mix64(hash ^ tail)
   }
 
   private mutating func grow() {
-    slots = [Int32](repeating: -1, count: slots.count * 2)
-    let mask = slots.count - 1
-    for (k, hash) in hashes.enumerated() {
-      var slot = Int(truncatingIfNeeded: mix64(hash)) & mask
-      while slots[slot] >= 0 { slot = (slot + 1) & mask }
-      slots[slot] = Int32(k)
+    var bigger = [(tag: UInt32, number: UInt32)](repeating: (0, 0), count: slots.count * 2)
+    let mask = bigger.count - 1
+    bytes.withUnsafeBufferPointer { all in
+      for k in 0..<ends.count {
+        let start = k == 0 ? 0 : ends[k - 1]
+        let hash = Self.hash(UnsafeBufferPointer(rebasing: all[start..<ends[k]]))
+        var slot = Int(truncatingIfNeeded: hash) & mask
+        while bigger[slot].number != 0 { slot = (slot + 1) & mask }
+        bigger[slot] = (UInt32(truncatingIfNeeded: hash >> 32), UInt32(k + 1))
+      }
     }
+    slots = bigger
   }
 }
