@@ -260,14 +260,26 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
   static func mergeExample(_ examples: inout [String: Example], _ k: String, _ e: Example) {
     if var mine = examples[k] {
       // The text comes from the earlier first line (compared before the lines merge).
-      if let first = e.lines.first, let mineFirst = mine.lines.first, first < mineFirst { mine.text = e.text }
-      mine.lines = Array((mine.lines + e.lines).sorted().prefix(5))
+      var changed = false
+      if let first = e.lines.first, let mineFirst = mine.lines.first, first < mineFirst {
+        mine.text = e.text
+        changed = true
+      }
+      // Shards come in line order: usually the first five lines are already the merged ones.
+      if let first = e.lines.first, mine.lines.count < 5 || first < mine.lines[mine.lines.count - 1] {
+        mine.lines = Array((mine.lines + e.lines).sorted().prefix(5))
+        changed = true
+      }
       if let theirs = e.variants {
         var variants = mine.variants ?? []
-        for v in theirs { Example.keep(v, in: &variants) }
-        mine.variants = variants
+        let before = variants
+        for v in theirs where variants.count < 2 || v < variants[1] { Example.keep(v, in: &variants) }
+        if variants != before || mine.variants == nil {
+          mine.variants = variants
+          changed = true
+        }
       }
-      examples[k] = mine
+      if changed { examples[k] = mine }
     } else {
       examples[k] = e
     }
