@@ -611,25 +611,32 @@ struct OpeningTally {
     if shapes[index].count == 0 { shapes[index].text = String(decoding: first, as: UTF8.self) }
     shapes[index].count += 1
     if shapes[index].lines.count < 5 { shapes[index].lines.append(line) }
-    // The two smallest distinct texts the shape is made from, compared as bytes.
+    // The two smallest distinct texts the shape is made from, compared as bytes (in place: no
+    // copy of the kept arrays, which would retain them on every row).
     let text = UnsafeBufferPointer(rebasing: first[variant])
-    func order(_ kept: [UInt8]) -> Int {
-      kept.withUnsafeBufferPointer { k in
-        let common = min(k.count, text.count)
-        let c = common == 0 ? 0 : memcmp(text.baseAddress!, k.baseAddress!, common)
-        return c != 0 ? Int(c) : text.count - k.count
+    @inline(__always) func order(_ k: Int) -> Int {
+      shapes[index].variants[k].withUnsafeBufferPointer { kept in
+        let common = min(kept.count, text.count)
+        var i = 0
+        while i < common {
+          if text[i] != kept[i] { return Int(text[i]) - Int(kept[i]) }
+          i += 1
+        }
+        return text.count - kept.count
       }
     }
-    let kept = shapes[index].variants
-    if kept.count == 2 {
-      guard order(kept[1]) < 0, order(kept[0]) != 0 else { return }
+    switch shapes[index].variants.count {
+    case 2:
+      guard order(1) < 0 else { return }
+      let o0 = order(0)
+      guard o0 != 0 else { return }
       shapes[index].variants[1] = Array(text)
-      if order(kept[0]) < 0 { shapes[index].variants.swapAt(0, 1) }
-    } else if kept.count == 1 {
-      let o = order(kept[0])
+      if o0 < 0 { shapes[index].variants.swapAt(0, 1) }
+    case 1:
+      let o = order(0)
       guard o != 0 else { return }
       shapes[index].variants.insert(Array(text), at: o < 0 ? 0 : 1)
-    } else {
+    default:
       shapes[index].variants = [Array(text)]
     }
   }

@@ -1,4 +1,4 @@
-import EvalCore
+@_spi(FieldEvalInternal) import EvalCore
 
 /// One row's texts as UTF-8 bytes in a buffer reused from row to row, with the reasoning
 /// structure of each model-written segment as byte ranges.
@@ -425,7 +425,19 @@ struct RowBytes {
   /// byte that cannot extend the last Character. `nil` otherwise.
   static func asciiCharacterPrefix(_ text: UnsafeBufferPointer<UInt8>, _ characters: Int) -> Int? {
     let n = min(characters, text.count)
-    for i in 0..<n where text[i] >= 0x80 || text[i] == 0x0D { return nil }
+    guard let base = text.baseAddress else { return 0 }
+    let raw = UnsafeRawPointer(base)
+    var i = 0
+    // Eight bytes at a time: none at or above 0x80 (then the CR test is exact), no CR.
+    while i + 8 <= n {
+      let v = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+      if v & 0x8080_8080_8080_8080 != 0 || SWAR.equalMask(v, 0x0D) != 0 { return nil }
+      i += 8
+    }
+    while i < n {
+      if base[i] >= 0x80 || base[i] == 0x0D { return nil }
+      i += 1
+    }
     if n < text.count && text[n] >= 0x80 { return nil }
     return n
   }

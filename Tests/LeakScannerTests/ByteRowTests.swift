@@ -229,6 +229,23 @@ import Testing
     #expect(a.detectors.filter { $0.rows > 0 }.count >= 8)
   }
 
+  /// The eight-bytes-at-a-time ASCII prefix agrees with its byte-by-byte definition.
+  @Test func asciiCharacterPrefixAgreesWithItsDefinition() {
+    var rng = SystemRandomNumberGenerator()
+    let alphabet: [UInt8] = Array("ab \n:1".utf8) + [0x0D, 0xC3, 0xA9]
+    for _ in 0..<5000 {
+      let bytes = (0..<Int.random(in: 0...40, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! }
+      let limit = Int.random(in: 0...30, using: &rng)
+      let n = min(limit, bytes.count)
+      var expected: Int? = n
+      if bytes[..<n].contains(where: { $0 >= 0x80 || $0 == 0x0D }) || (n < bytes.count && bytes[n] >= 0x80) {
+        expected = nil
+      }
+      let got = bytes.withUnsafeBufferPointer { RowBytes.asciiCharacterPrefix($0, limit) }
+      #expect(got == expected, "\(bytes) \(limit)")
+    }
+  }
+
   @Test func designatorMatcherAgreesWithTheRegex() throws {
     let regex = try Pattern(DesignatorMatcher.pattern)
     var rng = SystemRandomNumberGenerator()
