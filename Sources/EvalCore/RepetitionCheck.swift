@@ -103,6 +103,11 @@ public struct RepetitionCheck: Sendable, Hashable, Codable {
     return best
   }
 
+  /// Whether `b` separates the words of ``words(in:_:)``: space, tab, newline or carriage return.
+  @inline(__always) package static func isWordSeparator(_ b: UInt8) -> Bool {
+    b == 0x20 || b == 0x0A || b == 0x09 || b == 0x0D
+  }
+
   /// Calls `body` with a hash and UTF-8 offset range of each word (case-folded for ASCII): runs
   /// of bytes between spaces, tabs, newlines and carriage returns, and each CJK character
   /// (U+3000–U+9FFF) on its own.
@@ -119,15 +124,12 @@ public struct RepetitionCheck: Sendable, Hashable, Codable {
     var otherSpace = false
     let raw = UnsafeRawPointer(base)
     let n = buffer.count
-    @inline(__always) func isSeparator(_ b: UInt8) -> Bool {
-      b == 0x20 || b == 0x0A || b == 0x09 || b == 0x0D
-    }
     // Scripts written without spaces: each character of U+3000–U+9FFF (CJK punctuation, kana,
     // ideographs; lead bytes E3–E9) is a word of its own, so `我需要再检查一下。` repeated is a loop.
     @inline(__always) func isCJKLead(_ b: UInt8) -> Bool { b >= 0xE3 && b <= 0xE9 }
     var i = 0
     while i < n {
-      if isSeparator(base[i]) {
+      if isWordSeparator(base[i]) {
         i += 1
         continue
       }
@@ -178,7 +180,7 @@ public struct RepetitionCheck: Sendable, Hashable, Codable {
       }
       if !ended {
         // Fewer than eight bytes left in the buffer.
-        while i < n && !isSeparator(base[i]) && !isCJKLead(base[i]) {
+        while i < n && !isWordSeparator(base[i]) && !isCJKLead(base[i]) {
           let b = base[i]
           if b == 0x0B || b == 0x0C { otherSpace = true }
           packed = packed << 8 | UInt64((b >= 0x41 && b <= 0x5A) ? b | 0x20 : b)

@@ -87,4 +87,11 @@ package struct WordSequenceHash: Sendable, Hashable {
     state = (state ^ word) &* 0xD6E8_FEB8_6659_FD93
     count &+= 1
   }
+
+  /// Appends the words of the UTF-8 `bytes` (``RepetitionCheck/words(in:_:)``).
+  package mutating func add(wordsOf bytes: UnsafeBufferPointer<UInt8>) {
+    var sequence = self
+    RepetitionCheck.words(in: bytes) { word, _ in sequence.add(word) }
+    self = sequence
+  }
 }

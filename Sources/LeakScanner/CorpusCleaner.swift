@@ -54,13 +54,13 @@ public struct CorpusCleaner: Sendable {
     )
   {
     // An output that cannot be written is reported under its own name before the scan starts.
-    let targets = [cleanOut, quarantineOut] + (auditOut.map { [$0] } ?? [])
-    for (k, output) in targets.enumerated() {
+    let outputs = [cleanOut, quarantineOut] + (auditOut.map { [$0] } ?? [])
+    for (k, output) in outputs.enumerated() {
       if let problem = AtomicLineFile.problem(writing: output) {
         throw EvalCoreError.unwritableFile(path: output, reason: problem)
       }
       let resolved = URL(fileURLWithPath: output).standardizedFileURL.path
-      if targets[..<k].contains(where: { URL(fileURLWithPath: $0).standardizedFileURL.path == resolved }) {
+      if outputs[..<k].contains(where: { URL(fileURLWithPath: $0).standardizedFileURL.path == resolved }) {
         throw EvalCoreError.unwritableFile(
           path: output,
           reason: "it is named for two outputs; give the clean, quarantine and audit files distinct paths")
@@ -79,7 +79,6 @@ public struct CorpusCleaner: Sendable {
     // writes part files; the parts are then joined in order into the atomic outputs.
     let pieces = ParallelLines.pieces(
       of: 0..<(try JSONLReader(path: path).fileSize()), parallelism: parallelism)
-    let outputs = [cleanOut, quarantineOut] + (auditOut.map { [$0] } ?? [])
     let partPaths = pieces.indices.map { i in outputs.map { Self.partPath(for: $0, piece: i) } }
     for path in partPaths.joined() { TemporaryFiles.register(path) }
     defer {
@@ -178,7 +177,6 @@ public struct CorpusCleaner: Sendable {
     path: String, range: Range<Int>, newlinesBefore: Int?, parts: [String], duplicates: [Int: Finding],
     discovered: RuleDetector, keepWhole: Set<Int>, scanner: CorpusScanner
   ) throws -> PieceResult {
-    let trackHashes = repair
     var cleanHashes: [(line: Int, hash: UInt64)] = []
     var repairedShapes: [(line: Int, shape: String)] = []
     let parser = CorpusRowParser(shape: configuration.shape)
@@ -227,7 +225,7 @@ public struct CorpusCleaner: Sendable {
         }
         if findings.isEmpty {
           try cleanFile.write(line.bytes)
-          if trackHashes { cleanHashes.append((line.number, normalizedHash(row.segments.map(\.text)))) }
+          if repair { cleanHashes.append((line.number, normalizedHash(row.segments.map(\.text)))) }
           summary.clean += 1
           return
         }
@@ -273,7 +271,7 @@ public struct CorpusCleaner: Sendable {
         }
         if let repaired {
           try cleanFile.write(repaired.bytes)
-          if trackHashes {
+          if repair {
             cleanHashes.append((line.number, normalizedHash(repaired.row.segments.map(\.text))))
             for prefix in Set(removed) { repairedShapes.append((line.number, Discovery.lineShape(prefix))) }
           }

@@ -24,11 +24,7 @@ struct NormalizedHasher {
   mutating func add(word: UInt64) { words.add(word) }
 
   /// Adds the words of the next part's UTF-8 bytes.
-  mutating func add(_ bytes: UnsafeBufferPointer<UInt8>) {
-    var sequence = words
-    RepetitionCheck.words(in: bytes) { word, _ in sequence.add(word) }
-    words = sequence
-  }
+  mutating func add(_ bytes: UnsafeBufferPointer<UInt8>) { words.add(wordsOf: bytes) }
 
   /// The hash of the parts added so far.
   var value: UInt64 { mix64(words.state ^ words.count) }

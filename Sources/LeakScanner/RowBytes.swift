@@ -39,7 +39,7 @@ struct RowBytes {
     open = Array(format.openTag.utf8)
     close = Array(format.closeTag.utf8)
     tagsAreWords = [open, close].allSatisfy { tag in
-      !tag.isEmpty && !tag.contains { $0 == 0x20 || $0 == 0x0A || $0 == 0x09 || $0 == 0x0D }
+      !tag.isEmpty && !tag.contains(where: RepetitionCheck.isWordSeparator)
     }
   }
 
@@ -241,7 +241,7 @@ struct RowBytes {
 
   /// ``normalizedHash(_:)`` of the segments joined by newlines.
   var normalizedHash: UInt64 {
-    rowHash { bytes, sequence in RepetitionCheck.words(in: bytes) { word, _ in sequence.add(word) } }
+    rowHash { bytes, sequence in sequence.add(wordsOf: bytes) }
   }
 
   /// ``normalizedHash``, with `readModel` reading the words of the model segment(s) into the
@@ -289,9 +289,7 @@ struct RowBytes {
     let openStart = block.lowerBound - open.count
     let closeEnd = block.upperBound + close.count
     guard !block.isEmpty, openStart >= model.lowerBound, closeEnd <= model.upperBound else { return nil }
-    @inline(__always) func isSeparator(_ b: UInt8) -> Bool {
-      b == 0x20 || b == 0x0A || b == 0x09 || b == 0x0D
-    }
+    let isSeparator = RepetitionCheck.isWordSeparator
     guard isSeparator(storage[block.lowerBound]), isSeparator(storage[block.upperBound - 1]),
       closeEnd == model.upperBound || isSeparator(storage[closeEnd])
     else { return nil }

@@ -152,7 +152,7 @@ import Testing
     #expect(RepetitionCheck().detect(in: "这个问题需要先计算面积，然后再比较两个答案，最后得出结论并检查单位是否正确。") == nil)
     // Mixed with Latin words, each side keeps its own words.
     var words: [String] = []
-    var text = Array("ab我c 字d".utf8)
+    let text = Array("ab我c 字d".utf8)
     text.withUnsafeBufferPointer { bytes in
       _ = RepetitionCheck.words(in: bytes) { _, range in
         words.append(String(decoding: bytes[range], as: UTF8.self))

@@ -142,6 +142,21 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
     return bytes.split(separator: 0x0A, omittingEmptySubsequences: false).map(Array.init)
   }
 
+  /// Cleans `lines` with `--repair` (discovery off) into `clean.jsonl`, `q.jsonl` and
+  /// `audit.jsonl` of `dir`; returns the summary and the settings used.
+  func repairClean(_ lines: [String], in dir: TempDir, format: ReasoningFormat? = nil) async throws -> (
+    CleanSummary, ScanConfiguration
+  ) {
+    let path = dir.file("c.jsonl", lines.joined(separator: "\n") + "\n")
+    var config = ScanConfiguration()
+    config.discovery = false
+    if let format { config.format = format }
+    let (summary, _) = try await CorpusCleaner(configuration: config, repair: true).clean(
+      path: path, cleanOut: dir.path("clean.jsonl"), quarantineOut: dir.path("q.jsonl"),
+      auditOut: dir.path("audit.jsonl"))
+    return (summary, config)
+  }
+
   @Test func everyLineLandsInExactlyOneOutput() async throws {
     let dir = TempDir()
     var corpus: [[UInt8]] = []
@@ -218,12 +233,7 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
       messagesRow("d", "<think>A1 spice combinator: The housing is claimed.</think>Yes."),
       messagesRow("e", "<think>A7 spice combinator: The latch is claimed.</think>No."),
     ]
-    let path = dir.file("c.jsonl", input.joined(separator: "\n") + "\n")
-    var config = ScanConfiguration()
-    config.discovery = false
-    let (summary, _) = try await CorpusCleaner(configuration: config, repair: true).clean(
-      path: path, cleanOut: dir.path("clean.jsonl"), quarantineOut: dir.path("q.jsonl"),
-      auditOut: dir.path("audit.jsonl"))
+    let (summary, _) = try await repairClean(input, in: dir)
     #expect(summary.repaired == 3)
     #expect(summary.clean == 4 && summary.quarantined == 1)
     let clean = try String(contentsOfFile: dir.path("clean.jsonl"), encoding: .utf8).split(separator: "\n")
@@ -251,12 +261,7 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
       messagesRow("variant-8", "<think>[variant 8] The latch is claimed.</think>No."),
       messagesRow("persona", "<think>Persona: the spring is prior art.</think>No."),
     ]
-    let path = dir.file("c.jsonl", input.joined(separator: "\n") + "\n")
-    var config = ScanConfiguration()
-    config.discovery = false
-    let (summary, _) = try await CorpusCleaner(configuration: config, repair: true).clean(
-      path: path, cleanOut: dir.path("clean.jsonl"), quarantineOut: dir.path("q.jsonl"),
-      auditOut: dir.path("audit.jsonl"))
+    let (summary, config) = try await repairClean(input, in: dir)
     #expect(summary.repaired == 5 && summary.clean == 5 && summary.quarantined == 1)
     let quarantined = try String(contentsOfFile: dir.path("q.jsonl"), encoding: .utf8)
     #expect(quarantined.contains("\"id\":\"emptied\""))
@@ -286,12 +291,7 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
         messagesRow("filler-\(prefix)\(k)", "<think>\(prefix)filler \(k) about \(prefix.count).</think>ok")
       }
     }
-    let path = dir.file("c.jsonl", (input + fillers).joined(separator: "\n") + "\n")
-    var config = ScanConfiguration()
-    config.discovery = false
-    let (summary, _) = try await CorpusCleaner(configuration: config, repair: true).clean(
-      path: path, cleanOut: dir.path("clean.jsonl"), quarantineOut: dir.path("q.jsonl"),
-      auditOut: dir.path("audit.jsonl"))
+    let (summary, config) = try await repairClean(input + fillers, in: dir)
     #expect(summary.lines == 14 && summary.clean + summary.quarantined == 14)
     let clean = try String(contentsOfFile: dir.path("clean.jsonl"), encoding: .utf8)
     let quarantine = try String(contentsOfFile: dir.path("q.jsonl"), encoding: .utf8)
@@ -320,12 +320,7 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
     input.append(messagesRow("revenue", "<think>Q3 revenue: up 4% year over year, so growth.</think>ok"))
     input.append(messagesRow("ph", "<think>pH=7 is neutral, so the solution is safe.</think>ok"))
     input += (0..<4).map { messagesRow("fine-\($0)", "<think>Okay, so case \($0) is fine.</think>ok") }
-    let path = dir.file("c.jsonl", input.joined(separator: "\n") + "\n")
-    var config = ScanConfiguration()
-    config.discovery = false
-    let (summary, _) = try await CorpusCleaner(configuration: config, repair: true).clean(
-      path: path, cleanOut: dir.path("clean.jsonl"), quarantineOut: dir.path("q.jsonl"),
-      auditOut: dir.path("audit.jsonl"))
+    let (summary, _) = try await repairClean(input, in: dir)
     #expect(summary.repaired == 6 && summary.clean == 10 && summary.quarantined == 2)
     let quarantined = try String(contentsOfFile: dir.path("q.jsonl"), encoding: .utf8)
     #expect(quarantined.contains("Q3 revenue: up 4%") && quarantined.contains("pH=7 is neutral"))
@@ -467,13 +462,9 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
         #"{"prompt":"q","response":"A4 \u00e9pice combinator: filler \#(k).</think>answer","id":"g\#(k)"}"#,
       ]
     }
-    let path = dir.file("c.jsonl", (lines + fillers).joined(separator: "\n") + "\n")
-    var config = ScanConfiguration()
-    config.discovery = false
-    config.format.opening = .prefilled
-    let (summary, _) = try await CorpusCleaner(configuration: config, repair: true).clean(
-      path: path, cleanOut: dir.path("clean.jsonl"), quarantineOut: dir.path("q.jsonl"),
-      auditOut: dir.path("audit.jsonl"))
+    var prefilled = ScanConfiguration().format
+    prefilled.opening = .prefilled
+    let (summary, _) = try await repairClean(lines + fillers, in: dir, format: prefilled)
     let quarantined = try String(contentsOfFile: dir.path("q.jsonl"), encoding: .utf8)
     #expect(summary.repaired == 6, "\(quarantined)")
     let clean = try String(contentsOfFile: dir.path("clean.jsonl"), encoding: .utf8).split(separator: "\n")
