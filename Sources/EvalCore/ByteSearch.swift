@@ -102,6 +102,9 @@ package struct LiteralSet: Sendable {
   /// Whether ASCII letters match regardless of case.
   package let ignoringASCIICase: Bool
   private var filter: [UInt64]
+  /// Each needle's first four bytes as a little-endian word, ORed with the case mask (0 for
+  /// needles under four bytes): compared before the needle's bytes are.
+  private var heads: [UInt32]
   private var short: [Int]  // needles under four bytes, searched one by one
   private var sharedFirstByte: Int32?  // when every needle starts with the same non-letter byte
 
@@ -113,6 +116,7 @@ package struct LiteralSet: Sendable {
     }
     isEmpty = self.needles.allSatisfy(\.isEmpty)
     filter = [UInt64](repeating: 0, count: 1024)
+    heads = [UInt32](repeating: 0, count: self.needles.count)
     short = []
     let firsts = Set(self.needles.compactMap(\.first))
     if firsts.count == 1, let b = firsts.first, !(b | 0x20 >= 0x61 && b | 0x20 <= 0x7A) {
@@ -128,7 +132,8 @@ package struct LiteralSet: Sendable {
         continue
       }
       let word = UInt32(n[0]) | UInt32(n[1]) << 8 | UInt32(n[2]) << 16 | UInt32(n[3]) << 24
-      let h = Self.hash(ignoringASCIICase ? word | 0x2020_2020 : word)
+      heads[i] = ignoringASCIICase ? word | 0x2020_2020 : word
+      let h = Self.hash(heads[i])
       filter[h >> 6] |= 1 << UInt64(h & 63)
     }
   }
@@ -178,12 +183,10 @@ package struct LiteralSet: Sendable {
       filter.withUnsafeBufferPointer { bits in
         @inline(__always) func check(_ at: Int) -> Bool {
           guard at + 4 <= count else { return true }
-          let h = Self.hash(raw.loadUnaligned(fromByteOffset: at, as: UInt32.self) | mask)
+          let head = raw.loadUnaligned(fromByteOffset: at, as: UInt32.self) | mask
+          let h = Self.hash(head)
           guard bits[h >> 6] & (1 << UInt64(h & 63)) != 0 else { return true }
-          for (k, needle) in needles.enumerated() where matches(needle, at: at, in: base, count: count) {
-            guard body(k, at) else { return false }
-          }
-          return true
+          return forEachNeedle(withHead: head, at: at, in: base, count: count, body)
         }
         var i = 0
         var previousWord: UInt64 = 0  // high bit set when the byte before the chunk is a word byte
@@ -224,28 +227,31 @@ package struct LiteralSet: Sendable {
     if let first = sharedFirstByte, short.isEmpty {
       // Jump between occurrences of the shared first byte (`<` of special tokens).
       var i = 0
-      while i < count, let hit = memchr(base + i, first, count - i) {
-        let at = UnsafeRawPointer(hit) - raw
-        for (k, needle) in needles.enumerated() where matches(needle, at: at, in: base, count: count) {
-          guard body(k, at) else { return }
+      filter.withUnsafeBufferPointer { bits in
+        while i < count, let hit = memchr(base + i, first, count - i) {
+          let at = UnsafeRawPointer(hit) - raw
+          i = at + 1
+          // Every needle is four bytes or more (`short` is empty): the filter rules most hits out.
+          guard at + 4 <= count else { return }
+          let head = raw.loadUnaligned(fromByteOffset: at, as: UInt32.self) | mask
+          let h = Self.hash(head)
+          guard bits[h >> 6] & (1 << UInt64(h & 63)) != 0 else { continue }
+          guard forEachNeedle(withHead: head, at: at, in: base, count: count, body) else { return }
         }
-        i = at + 1
       }
       return
     }
     filter.withUnsafeBufferPointer { bits in
       var i = 0
       while i + 4 <= count {
-        let h = Self.hash(raw.loadUnaligned(fromByteOffset: i, as: UInt32.self) | mask)
+        let head = raw.loadUnaligned(fromByteOffset: i, as: UInt32.self) | mask
+        let h = Self.hash(head)
         if bits[h >> 6] & (1 << UInt64(h & 63)) != 0 {
           while nextShort < shortHits.count && shortHits[nextShort].offset < i {
             guard body(shortHits[nextShort].needle, shortHits[nextShort].offset) else { return }
             nextShort += 1
           }
-          for (k, needle) in needles.enumerated()
-          where needle.count >= 4 && matches(needle, at: i, in: base, count: count) {
-            guard body(k, i) else { return }
-          }
+          guard forEachNeedle(withHead: head, at: i, in: base, count: count, body) else { return }
         }
         i += 1
       }
@@ -253,6 +259,22 @@ package struct LiteralSet: Sendable {
         guard body(shortHits[nextShort].needle, shortHits[nextShort].offset) else { return }
         nextShort += 1
       }
+    }
+  }
+
+  /// Calls `body(k, at)` for each needle `k` of four bytes or more that matches at `at`, whose
+  /// first four bytes (ORed with the case mask) are `head`, in needle order; `false` when `body`
+  /// does.
+  @inline(__always) private func forEachNeedle(
+    withHead head: UInt32, at: Int, in base: UnsafePointer<UInt8>, count: Int, _ body: (Int, Int) -> Bool
+  ) -> Bool {
+    heads.withUnsafeBufferPointer { heads in
+      for k in heads.indices where heads[k] == head {
+        let needle = needles[k]
+        guard needle.count >= 4, matches(needle, at: at, in: base, count: count) else { continue }
+        guard body(k, at) else { return false }
+      }
+      return true
     }
   }
 

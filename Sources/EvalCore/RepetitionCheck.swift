@@ -103,6 +103,26 @@ public struct RepetitionCheck: Sendable, Hashable, Codable {
     return best
   }
 
+  /// The bytes of `v` that end a word (``isWordSeparator(_:)``, or the lead byte of a CJK
+  /// character), as a mask of high bits; sets `otherSpace` when `v` holds a vertical tab or
+  /// form feed.
+  @inline(__always) static func wordEnds(_ v: UInt64, _ otherSpace: inout Bool) -> UInt64 {
+    var separators = SWAR.equalMask(v, 0x20)
+    // Tabs, newlines and carriage returns are rarer: looked for when a byte is that low.
+    if SWAR.hasByteBelow(v, 0x0E) {
+      separators |= SWAR.equalMask(v, 0x0A) | SWAR.equalMask(v, 0x09) | SWAR.equalMask(v, 0x0D)
+      if SWAR.equalMask(v, 0x0B) | SWAR.equalMask(v, 0x0C) != 0 { otherSpace = true }
+    }
+    if v & SWAR.highs != 0 {
+      // Bytes E3–E9: high bit set, low seven bits 63–69.
+      let heptets = v & 0x7F7F_7F7F_7F7F_7F7F
+      let atLeast = heptets &+ 0x1D1D_1D1D_1D1D_1D1D  // 0x80 - 0x63
+      let atMost = heptets &+ 0x1616_1616_1616_1616  // 0x7F - 0x69
+      separators |= atLeast & ~atMost & v & SWAR.highs
+    }
+    return separators
+  }
+
   /// Whether `b` separates the words of ``words(in:_:)``: space, tab, newline or carriage return.
   @inline(__always) package static func isWordSeparator(_ b: UInt8) -> Bool {
     b == 0x20 || b == 0x0A || b == 0x09 || b == 0x0D
@@ -116,7 +136,10 @@ public struct RepetitionCheck: Sendable, Hashable, Codable {
   ///
   /// - Returns: whether the text holds a vertical tab or a form feed (found on the way, since
   ///   each byte that is not a separator is read as part of a word).
-  @discardableResult
+  ///
+  /// Inlined into its callers, so the state `body` keeps (a running hash, a count) stays in
+  /// registers instead of a closure context in memory.
+  @discardableResult @inline(__always)
   package static func words(in buffer: UnsafeBufferPointer<UInt8>, _ body: (UInt64, Range<Int>) -> Void)
     -> Bool
   {
@@ -142,26 +165,36 @@ public struct RepetitionCheck: Sendable, Hashable, Codable {
         continue
       }
       let start = i
+      if i + 16 <= n {
+        // Words under sixteen bytes (nearly all) from two loads, without a branch on their
+        // length: the hash below is the one the loop after computes for them.
+        let v0 = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+        let v1 = raw.loadUnaligned(fromByteOffset: i + 8, as: UInt64.self)
+        let length0 = wordEnds(v0, &otherSpace).trailingZeroBitCount >> 3  // 8 when none
+        let length1 = wordEnds(v1, &otherSpace).trailingZeroBitCount >> 3
+        let short = length0 < 8
+        let length = short ? length0 : 8 + length1
+        if length < 16 {
+          let f0 = SWAR.foldASCIICase(v0)
+          let mixed = (f0.byteSwapped &* 0x9E37_79B9_7F4A_7C15) &+ 0x632B_E59B_D9B4_E019
+          let last = short ? f0 : SWAR.foldASCIICase(v1)
+          let rest = UInt64(short ? length0 : length1)
+          // The last bytes, big-endian (0 when none): `rest` is 0 only after a full first chunk.
+          let packed = (last & ((1 &<< (8 &* rest)) &- 1)).byteSwapped &>> (64 &- 8 &* rest)
+          body(
+            ((short ? 0 : mixed) ^ packed) &+ UInt64(length) &* 0x9E37_79B9_7F4A_7C15, start..<(i + length))
+          i += length
+          continue
+        }
+      }
       var hash: UInt64 = 0
       var packed: UInt64 = 0
       var ended = false
       // Eight bytes at a time while they stay inside the word.
       while i + 8 <= n {
         let v = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-        var separators = SWAR.equalMask(v, 0x20)
-        // Tabs, newlines and carriage returns are rarer: looked for when a byte is that low.
-        if SWAR.hasByteBelow(v, 0x0E) {
-          separators |= SWAR.equalMask(v, 0x0A) | SWAR.equalMask(v, 0x09) | SWAR.equalMask(v, 0x0D)
-          // Bytes after the word's end are read again as part of the text that follows.
-          if SWAR.equalMask(v, 0x0B) | SWAR.equalMask(v, 0x0C) != 0 { otherSpace = true }
-        }
-        if v & SWAR.highs != 0 {
-          // A CJK character ends the word (bytes E3–E9: high bit set, low seven bits 63–69).
-          let heptets = v & 0x7F7F_7F7F_7F7F_7F7F
-          let atLeast = heptets &+ 0x1D1D_1D1D_1D1D_1D1D  // 0x80 - 0x63
-          let atMost = heptets &+ 0x1616_1616_1616_1616  // 0x7F - 0x69
-          separators |= atLeast & ~atMost & v & SWAR.highs
-        }
+        // Bytes after the word's end are read again as part of the text that follows.
+        let separators = wordEnds(v, &otherSpace)
         if separators == 0 {
           hash =
             (hash ^ SWAR.foldASCIICase(v).byteSwapped) &* 0x9E37_79B9_7F4A_7C15

@@ -11,7 +11,9 @@ package struct WordStatistics: Sendable {
   /// Words in the text.
   package private(set) var count = 0
   /// Byte ranges of the words of at least ``longWordBytes`` bytes, in text order.
-  package private(set) var longWords: [Range<Int>] = []
+  package var longWords: ArraySlice<Range<Int>> { longStore[..<longCount] }
+  private var longStore: [Range<Int>] = []
+  private var longCount = 0
   /// Whether the text holds a vertical tab or form feed.
   package private(set) var containsOtherSpace = false
 
@@ -34,25 +36,38 @@ package struct WordStatistics: Sendable {
   package mutating func read(
     _ bytes: UnsafeBufferPointer<UInt8>, skipping: (Int, Int), sequence: inout WordSequenceHash
   ) {
-    longWords.removeAll(keepingCapacity: true)
-    // At most one word per two bytes: hashes are written through a pointer (an append per
-    // word would check the array's uniqueness and capacity each time).
+    // At most one word per two bytes, and one long word per `longWordBytes + 1`: both are
+    // written through pointers, with the counts and the running hash in locals, so nothing in
+    // the loop calls out (an append, or a store that may alias a captured variable, would keep
+    // them in memory across every word).
     let most = (bytes.count + 1) / 2
     if hashes.count < most { hashes = [UInt64](repeating: 0, count: max(most, 2 * hashes.count)) }
-    var n = 0
-    var long = longWords
-    longWords = []
-    let otherSpace = hashes.withUnsafeMutableBufferPointer { out in
-      RepetitionCheck.words(in: bytes) { hash, range in
-        sequence.add(hash)
-        if range.lowerBound == skipping.0 || range.lowerBound == skipping.1 { return }
-        out[n] = hash
-        n += 1
-        if range.count >= Self.longWordBytes { long.append(range) }
+    let mostLong = bytes.count / (Self.longWordBytes + 1) + 1
+    if longStore.count < mostLong {
+      longStore = [Range<Int>](repeating: 0..<0, count: max(mostLong, 2 * longStore.count))
+    }
+    let start = sequence
+    let (n, longCount, otherSpace, running) = hashes.withUnsafeMutableBufferPointer { out in
+      longStore.withUnsafeMutableBufferPointer { long in
+        var n = 0
+        var longCount = 0
+        var running = start
+        let otherSpace = RepetitionCheck.words(in: bytes) { hash, range in
+          running.add(hash)
+          if range.lowerBound == skipping.0 || range.lowerBound == skipping.1 { return }
+          out[n] = hash
+          n += 1
+          if range.count >= Self.longWordBytes {
+            long[longCount] = range
+            longCount += 1
+          }
+        }
+        return (n, longCount, otherSpace, running)
       }
     }
-    longWords = long
+    sequence = running
     count = n
+    self.longCount = longCount
     containsOtherSpace = otherSpace
   }
 

@@ -98,6 +98,73 @@ import Testing
     }
   }
 
+  /// The word split and hashes, by every path (two-load short words, eight-byte chunks, the
+  /// byte-by-byte tail), equal the definition spelled out byte by byte, on random text at
+  /// every length up to 80 bytes.
+  @Test func wordSplitMatchesItsDefinitionOnRandomText() {
+    let pieces: [[UInt8]] = [
+      Array("a".utf8), Array("Q".utf8), Array("z9".utf8), Array("-".utf8), Array(" ".utf8), Array("  ".utf8),
+      [0x0A], [0x09], [0x0D], [0x0B], Array("é".utf8), Array("我".utf8), Array("xyzXYZuvw".utf8),
+      Array("ABCDEFGHIJKLMNOPQRS".utf8),
+    ]
+    var rng = SplitMix(seed: 7)
+    for trial in 0..<3000 {
+      var text: [UInt8] = []
+      let target = trial % 81
+      while text.count < target { text += pieces[Int(rng.next() % UInt64(pieces.count))] }
+      var found: [(UInt64, Range<Int>)] = []
+      let otherSpace = text.withUnsafeBufferPointer { bytes in
+        RepetitionCheck.words(in: bytes) { found.append(($0, $1)) }
+      }
+      let expected = Self.definedWords(text)
+      #expect(found.map(\.1) == expected.words.map(\.1), "\(text)")
+      #expect(found.map(\.0) == expected.words.map(\.0), "\(text)")
+      #expect(otherSpace == expected.otherSpace, "\(text)")
+    }
+  }
+
+  /// ``RepetitionCheck/words(in:_:)`` byte by byte: a word's full eight-byte chunks (ASCII
+  /// case folded, big-endian) are mixed in turn, its last `count % 8` bytes are packed
+  /// big-endian, and the length is added times an odd constant; a CJK character (lead byte
+  /// E3–E9, up to three bytes) is a word of its own.
+  static func definedWords(_ text: [UInt8]) -> (words: [(UInt64, Range<Int>)], otherSpace: Bool) {
+    let k: UInt64 = 0x9E37_79B9_7F4A_7C15
+    func fold(_ b: UInt8) -> UInt8 { b >= 0x41 && b <= 0x5A ? b | 0x20 : b }
+    var words: [(UInt64, Range<Int>)] = []
+    var i = 0
+    while i < text.count {
+      let b = text[i]
+      if b == 0x20 || b == 0x0A || b == 0x09 || b == 0x0D {
+        i += 1
+        continue
+      }
+      if b >= 0xE3 && b <= 0xE9 {
+        let end = min(text.count, i + 3)
+        words.append((text[i..<end].reduce(0) { $0 << 8 | UInt64($1) } &+ UInt64(end - i) &* k, i..<end))
+        i = end
+        continue
+      }
+      var j = i
+      while j < text.count && ![0x20, 0x0A, 0x09, 0x0D].contains(text[j])
+        && !(text[j] >= 0xE3 && text[j] <= 0xE9)
+      {
+        j += 1
+      }
+      let word = text[i..<j].map(fold)
+      var hash: UInt64 = 0
+      var c = 0
+      while c + 8 <= word.count {
+        let chunk = word[c..<(c + 8)].reduce(0) { $0 << 8 | UInt64($1) }
+        hash = (hash ^ chunk) &* k &+ 0x632B_E59B_D9B4_E019
+        c += 8
+      }
+      let packed = word[c...].reduce(0) { $0 << 8 | UInt64($1) }
+      words.append(((hash ^ packed) &+ UInt64(word.count) &* k, i..<j))
+      i = j
+    }
+    return (words, text.contains(0x0B) || text.contains(0x0C))
+  }
+
   /// A vertical tab or form feed is reported wherever it falls: inside an eight-byte chunk,
   /// after a word's end in that chunk, in the short tail, or alone between separators.
   @Test func wordSplitReportsVerticalTabsAndFormFeedsAnywhere() {
@@ -293,5 +360,18 @@ import Testing
     #expect(c.countTokens(in: "你好世界") == 4)
     let long = String(repeating: "Let me check the claim again. ", count: 100)
     #expect(c.countTokens(in: long) == 700)
+  }
+}
+
+/// A seeded generator (SplitMix64), so a failing random text is the same on every run.
+struct SplitMix: RandomNumberGenerator {
+  var state: UInt64
+  init(seed: UInt64) { state = seed }
+  mutating func next() -> UInt64 {
+    state &+= 0x9E37_79B9_7F4A_7C15
+    var z = state
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    return z ^ (z >> 31)
   }
 }
