@@ -153,6 +153,12 @@ package struct LiteralSet: Sendable {
   @inline(__always) package static func fold(_ b: UInt8) -> UInt8 { b >= 0x41 && b <= 0x5A ? b | 0x20 : b }
   @inline(__always) static func hash(_ w: UInt32) -> Int { Int((w &* 0x9E37_79B1) >> 16) }
 
+  /// Whether the four-byte `head` (ORed with the case mask) has its bit set in the filter `bits`.
+  @inline(__always) static func passes(_ head: UInt32, _ bits: UnsafeBufferPointer<UInt64>) -> Bool {
+    let h = hash(head)
+    return bits[h >> 6] & (1 << UInt64(h & 63)) != 0
+  }
+
   @inline(__always) func matches(_ needle: [UInt8], at offset: Int, in base: UnsafePointer<UInt8>, count: Int)
     -> Bool
   {
@@ -184,8 +190,7 @@ package struct LiteralSet: Sendable {
         @inline(__always) func check(_ at: Int) -> Bool {
           guard at + 4 <= count else { return true }
           let head = raw.loadUnaligned(fromByteOffset: at, as: UInt32.self) | mask
-          let h = Self.hash(head)
-          guard bits[h >> 6] & (1 << UInt64(h & 63)) != 0 else { return true }
+          guard Self.passes(head, bits) else { return true }
           return forEachNeedle(withHead: head, at: at, in: base, count: count, body)
         }
         var i = 0
@@ -234,8 +239,7 @@ package struct LiteralSet: Sendable {
           // Every needle is four bytes or more (`short` is empty): the filter rules most hits out.
           guard at + 4 <= count else { return }
           let head = raw.loadUnaligned(fromByteOffset: at, as: UInt32.self) | mask
-          let h = Self.hash(head)
-          guard bits[h >> 6] & (1 << UInt64(h & 63)) != 0 else { continue }
+          guard Self.passes(head, bits) else { continue }
           guard forEachNeedle(withHead: head, at: at, in: base, count: count, body) else { return }
         }
       }
@@ -245,8 +249,7 @@ package struct LiteralSet: Sendable {
       var i = 0
       while i + 4 <= count {
         let head = raw.loadUnaligned(fromByteOffset: i, as: UInt32.self) | mask
-        let h = Self.hash(head)
-        if bits[h >> 6] & (1 << UInt64(h & 63)) != 0 {
+        if Self.passes(head, bits) {
           while nextShort < shortHits.count && shortHits[nextShort].offset < i {
             guard body(shortHits[nextShort].needle, shortHits[nextShort].offset) else { return }
             nextShort += 1

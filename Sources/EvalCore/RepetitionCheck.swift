@@ -123,6 +123,23 @@ public struct RepetitionCheck: Sendable, Hashable, Codable {
     return separators
   }
 
+  /// The running hash of a word's full eight-byte chunks, with the next (ASCII case folded)
+  /// chunk mixed in.
+  @inline(__always) static func mixChunk(_ hash: UInt64, _ folded: UInt64) -> UInt64 {
+    (hash ^ folded.byteSwapped) &* 0x9E37_79B9_7F4A_7C15 &+ 0x632B_E59B_D9B4_E019
+  }
+
+  /// The first `count` (0–7) bytes of `v`, big-endian (0 when `count` is 0).
+  @inline(__always) static func packedBytes(_ v: UInt64, _ count: Int) -> UInt64 {
+    let bits = UInt64(8 &* count)
+    return (v & ((1 &<< bits) &- 1)).byteSwapped &>> (64 &- bits)
+  }
+
+  /// A word's hash: its mixed full chunks, its last bytes packed, and its length.
+  @inline(__always) static func wordHash(mixed: UInt64, packed: UInt64, length: Int) -> UInt64 {
+    (mixed ^ packed) &+ UInt64(length) &* 0x9E37_79B9_7F4A_7C15
+  }
+
   /// Whether `b` separates the words of ``words(in:_:)``: space, tab, newline or carriage return.
   @inline(__always) package static func isWordSeparator(_ b: UInt8) -> Bool {
     b == 0x20 || b == 0x0A || b == 0x09 || b == 0x0D
@@ -160,7 +177,7 @@ public struct RepetitionCheck: Sendable, Hashable, Codable {
         let end = min(n, i + 3)
         var packed: UInt64 = 0
         for k in i..<end { packed = packed << 8 | UInt64(base[k]) }
-        body(packed &+ UInt64(end - i) &* 0x9E37_79B9_7F4A_7C15, i..<end)
+        body(wordHash(mixed: 0, packed: packed, length: end - i), i..<end)
         i = end
         continue
       }
@@ -176,13 +193,11 @@ public struct RepetitionCheck: Sendable, Hashable, Codable {
         let length = short ? length0 : 8 + length1
         if length < 16 {
           let f0 = SWAR.foldASCIICase(v0)
-          let mixed = (f0.byteSwapped &* 0x9E37_79B9_7F4A_7C15) &+ 0x632B_E59B_D9B4_E019
-          let last = short ? f0 : SWAR.foldASCIICase(v1)
-          let rest = UInt64(short ? length0 : length1)
-          // The last bytes, big-endian (0 when none): `rest` is 0 only after a full first chunk.
-          let packed = (last & ((1 &<< (8 &* rest)) &- 1)).byteSwapped &>> (64 &- 8 &* rest)
+          // `length1` is 0 only after a full first chunk: nothing is packed then.
+          let packed = packedBytes(short ? f0 : SWAR.foldASCIICase(v1), short ? length0 : length1)
           body(
-            ((short ? 0 : mixed) ^ packed) &+ UInt64(length) &* 0x9E37_79B9_7F4A_7C15, start..<(i + length))
+            wordHash(mixed: short ? 0 : mixChunk(0, f0), packed: packed, length: length), start..<(i + length)
+          )
           i += length
           continue
         }
@@ -196,17 +211,12 @@ public struct RepetitionCheck: Sendable, Hashable, Codable {
         // Bytes after the word's end are read again as part of the text that follows.
         let separators = wordEnds(v, &otherSpace)
         if separators == 0 {
-          hash =
-            (hash ^ SWAR.foldASCIICase(v).byteSwapped) &* 0x9E37_79B9_7F4A_7C15
-            &+ 0x632B_E59B_D9B4_E019
+          hash = mixChunk(hash, SWAR.foldASCIICase(v))
           i += 8
           continue
         }
         let length = separators.trailingZeroBitCount >> 3
-        if length > 0 {
-          let bytes = SWAR.foldASCIICase(v) & ((1 << UInt64(8 * length)) - 1)
-          packed = bytes.byteSwapped >> UInt64(64 - 8 * length)
-        }
+        packed = packedBytes(SWAR.foldASCIICase(v), length)
         i += length
         ended = true
         break
@@ -220,7 +230,7 @@ public struct RepetitionCheck: Sendable, Hashable, Codable {
           i += 1
         }
       }
-      body((hash ^ packed) &+ UInt64(i - start) &* 0x9E37_79B9_7F4A_7C15, start..<i)
+      body(wordHash(mixed: hash, packed: packed, length: i - start), start..<i)
     }
     return otherSpace
   }
