@@ -145,6 +145,103 @@ public struct RepetitionCheck: Sendable, Hashable, Codable {
     b == 0x20 || b == 0x0A || b == 0x09 || b == 0x0D
   }
 
+  /// The bits (bit `k` for byte `k`) of the eight-byte mask of high bits `mask`, as returned by
+  /// the ``SWAR`` functions.
+  @inline(__always) static func gatherBits(_ mask: UInt64) -> UInt64 {
+    // Bit 8k moves to bit 56 + k; no two partial products meet below bit 64.
+    ((mask >> 7) &* 0x0102_0408_1020_4080) >> 56
+  }
+
+  /// Whether `b` is the lead byte of a CJK character (U+3000–U+9FFF: E3–E9), a word of its own.
+  @inline(__always) static func isCJKLead(_ b: UInt8) -> Bool { b >= 0xE3 && b <= 0xE9 }
+
+  /// The hash of the word of `length` bytes at `start` of the `n` bytes at `base`.
+  @inline(__always) static func hashWord(_ base: UnsafePointer<UInt8>, _ n: Int, _ start: Int, _ length: Int)
+    -> UInt64
+  {
+    let raw = UnsafeRawPointer(base)
+    if length < 16 && start + 16 <= n {
+      // Two loads, no branch on the length.
+      let f0 = SWAR.foldASCIICase(raw.loadUnaligned(fromByteOffset: start, as: UInt64.self))
+      let f1 = SWAR.foldASCIICase(raw.loadUnaligned(fromByteOffset: start + 8, as: UInt64.self))
+      let short = length < 8
+      return wordHash(
+        mixed: short ? 0 : mixChunk(0, f0),
+        packed: packedBytes(short ? f0 : f1, short ? length : length &- 8),
+        length: length)
+    }
+    var mixed: UInt64 = 0
+    var k = start
+    while k + 8 <= start + length {
+      mixed = mixChunk(mixed, SWAR.foldASCIICase(raw.loadUnaligned(fromByteOffset: k, as: UInt64.self)))
+      k += 8
+    }
+    var packed: UInt64 = 0
+    while k < start + length {
+      let b = base[k]
+      packed = packed << 8 | UInt64((b >= 0x41 && b <= 0x5A) ? b | 0x20 : b)
+      k += 1
+    }
+    return wordHash(mixed: mixed, packed: packed, length: length)
+  }
+
+  /// Reads what is at `i` of the `n` bytes at `base` byte by byte: a separator, a CJK
+  /// character or a whole word (passed to `body`); `i` moves past it.
+  @inline(__always) static func wordStep(
+    _ base: UnsafePointer<UInt8>, _ n: Int, _ i: inout Int, _ otherSpace: inout Bool,
+    _ body: (UInt64, Range<Int>) -> Void
+  ) {
+    let b = base[i]
+    if isWordSeparator(b) {
+      i += 1
+      return
+    }
+    if isCJKLead(b) {
+      let end = min(n, i + 3)
+      var packed: UInt64 = 0
+      for k in i..<end { packed = packed << 8 | UInt64(base[k]) }
+      body(wordHash(mixed: 0, packed: packed, length: end - i), i..<end)
+      i = end
+      return
+    }
+    let start = i
+    // Eight bytes at a time while they stay inside the word; bytes after its end are read
+    // again as part of the text that follows.
+    while i + 8 <= n {
+      let separators = wordEnds(
+        UnsafeRawPointer(base).loadUnaligned(fromByteOffset: i, as: UInt64.self), &otherSpace)
+      if separators == 0 {
+        i += 8
+        continue
+      }
+      i += separators.trailingZeroBitCount >> 3
+      body(hashWord(base, n, start, i - start), start..<i)
+      return
+    }
+    // Fewer than eight bytes left in the buffer.
+    while i < n && !isWordSeparator(base[i]) && !isCJKLead(base[i]) {
+      if base[i] == 0x0B || base[i] == 0x0C { otherSpace = true }
+      i += 1
+    }
+    body(hashWord(base, n, start, i - start), start..<i)
+  }
+
+  /// The separators of the eight bytes at `offset` as eight bits, low bit first; `high` gets
+  /// their high bits, `otherSpace` is set for a vertical tab or form feed.
+  @inline(__always) static func separatorBits(
+    _ raw: UnsafeRawPointer, _ offset: Int, _ high: inout UInt64, _ otherSpace: inout Bool
+  ) -> UInt64 {
+    let v = raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+    high |= v
+    var s = SWAR.equalMask(v, 0x20)
+    // Tabs, newlines and carriage returns are rarer: looked for when a byte is that low.
+    if SWAR.hasByteBelow(v, 0x0E) {
+      s |= SWAR.equalMask(v, 0x0A) | SWAR.equalMask(v, 0x09) | SWAR.equalMask(v, 0x0D)
+      if SWAR.equalMask(v, 0x0B) | SWAR.equalMask(v, 0x0C) != 0 { otherSpace = true }
+    }
+    return gatherBits(s)
+  }
+
   /// Calls `body` with a hash and UTF-8 offset range of each word (case-folded for ASCII): runs
   /// of bytes between spaces, tabs, newlines and carriage returns, and each CJK character
   /// (U+3000–U+9FFF) on its own.
@@ -154,6 +251,11 @@ public struct RepetitionCheck: Sendable, Hashable, Codable {
   /// - Returns: whether the text holds a vertical tab or a form feed (found on the way, since
   ///   each byte that is not a separator is read as part of a word).
   ///
+  /// Plain ASCII text is read 64 bytes at a time: the separators of a block become a bit mask,
+  /// and the words that end in the block are taken from its set bits, so no word's bounds wait
+  /// on the word before (the processor works on several at once). Blocks holding other bytes,
+  /// and the last bytes of the text, are read word by word.
+  ///
   /// Inlined into its callers, so the state `body` keeps (a running hash, a count) stays in
   /// registers instead of a closure context in memory.
   @discardableResult @inline(__always)
@@ -162,76 +264,88 @@ public struct RepetitionCheck: Sendable, Hashable, Codable {
   {
     guard let base = buffer.baseAddress else { return false }
     var otherSpace = false
-    let raw = UnsafeRawPointer(base)
     let n = buffer.count
-    // Scripts written without spaces: each character of U+3000–U+9FFF (CJK punctuation, kana,
-    // ideographs; lead bytes E3–E9) is a word of its own, so `我需要再检查一下。` repeated is a loop.
-    @inline(__always) func isCJKLead(_ b: UInt8) -> Bool { b >= 0xE3 && b <= 0xE9 }
+    // `i` is never inside a word: at a separator, a word's first byte or the end.
     var i = 0
-    while i < n {
-      if isWordSeparator(base[i]) {
-        i += 1
-        continue
-      }
-      if isCJKLead(base[i]) {
-        let end = min(n, i + 3)
-        var packed: UInt64 = 0
-        for k in i..<end { packed = packed << 8 | UInt64(base[k]) }
-        body(wordHash(mixed: 0, packed: packed, length: end - i), i..<end)
-        i = end
-        continue
-      }
-      let start = i
-      if i + 16 <= n {
-        // Words under sixteen bytes (nearly all) from two loads, without a branch on their
-        // length: the hash below is the one the loop after computes for them.
-        let v0 = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-        let v1 = raw.loadUnaligned(fromByteOffset: i + 8, as: UInt64.self)
-        let length0 = wordEnds(v0, &otherSpace).trailingZeroBitCount >> 3  // 8 when none
-        let length1 = wordEnds(v1, &otherSpace).trailingZeroBitCount >> 3
-        let short = length0 < 8
-        let length = short ? length0 : 8 + length1
-        if length < 16 {
-          let f0 = SWAR.foldASCIICase(v0)
-          // `length1` is 0 only after a full first chunk: nothing is packed then.
-          let packed = packedBytes(short ? f0 : SWAR.foldASCIICase(v1), short ? length0 : length1)
-          body(
-            wordHash(mixed: short ? 0 : mixChunk(0, f0), packed: packed, length: length), start..<(i + length)
-          )
-          i += length
-          continue
-        }
-      }
-      var hash: UInt64 = 0
-      var packed: UInt64 = 0
-      var ended = false
-      // Eight bytes at a time while they stay inside the word.
-      while i + 8 <= n {
-        let v = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-        // Bytes after the word's end are read again as part of the text that follows.
-        let separators = wordEnds(v, &otherSpace)
-        if separators == 0 {
-          hash = mixChunk(hash, SWAR.foldASCIICase(v))
-          i += 8
-          continue
-        }
-        let length = separators.trailingZeroBitCount >> 3
-        packed = packedBytes(SWAR.foldASCIICase(v), length)
-        i += length
-        ended = true
-        break
-      }
-      if !ended {
-        // Fewer than eight bytes left in the buffer.
-        while i < n && !isWordSeparator(base[i]) && !isCJKLead(base[i]) {
-          let b = base[i]
-          if b == 0x0B || b == 0x0C { otherSpace = true }
-          packed = packed << 8 | UInt64((b >= 0x41 && b <= 0x5A) ? b | 0x20 : b)
-          i += 1
-        }
-      }
-      body(wordHash(mixed: hash, packed: packed, length: i - start), start..<i)
+    wordBlocks(base, n, &i, &otherSpace, shift: 0, body)
+    guard i < n else { return otherSpace }
+    // The last bytes (under 64) as one block padded with spaces, when they are plain ASCII.
+    var pad: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (
+      0, 0, 0, 0, 0, 0, 0, 0, 0, 0
+    )
+    let ascii = withUnsafeMutableBytes(of: &pad) { padBytes -> Bool in
+      let tail = UnsafeRawBufferPointer(start: base + i, count: n - i)
+      padBytes.copyMemory(from: tail)
+      var high: UInt64 = 0
+      for k in 0..<8 { high |= padBytes.load(fromByteOffset: 8 &* k, as: UInt64.self) }
+      guard high & SWAR.highs == 0 else { return false }
+      for k in tail.count..<padBytes.count { padBytes[k] = 0x20 }
+      var j = 0
+      let padBase = padBytes.baseAddress!.assumingMemoryBound(to: UInt8.self)
+      wordBlocks(padBase, padBytes.count, &j, &otherSpace, shift: i, body)
+      return true
+    }
+    if !ascii {
+      while i < n { wordStep(base, n, &i, &otherSpace, body) }
     }
     return otherSpace
+  }
+
+  /// ``words(in:_:)`` on the 64-byte blocks of the `n` bytes at `base` from `i` (not inside a
+  /// word) on, leaving `i` where fewer than 64 bytes are left; ranges passed to `body` are
+  /// shifted by `shift`.
+  @inline(__always) static func wordBlocks(
+    _ base: UnsafePointer<UInt8>, _ n: Int, _ i: inout Int, _ otherSpace: inout Bool, shift: Int,
+    _ body: (UInt64, Range<Int>) -> Void
+  ) {
+    let raw = UnsafeRawPointer(base)
+    while i + 64 <= n {
+      var high: UInt64 = 0
+      var separators = separatorBits(raw, i, &high, &otherSpace)
+      separators |= separatorBits(raw, i + 8, &high, &otherSpace) << 8
+      separators |= separatorBits(raw, i + 16, &high, &otherSpace) << 16
+      separators |= separatorBits(raw, i + 24, &high, &otherSpace) << 24
+      separators |= separatorBits(raw, i + 32, &high, &otherSpace) << 32
+      separators |= separatorBits(raw, i + 40, &high, &otherSpace) << 40
+      separators |= separatorBits(raw, i + 48, &high, &otherSpace) << 48
+      separators |= separatorBits(raw, i + 56, &high, &otherSpace) << 56
+      if high & SWAR.highs != 0 {
+        // Not plain ASCII (CJK lead bytes end words): this block word by word.
+        let end = i + 64
+        while i < end {
+          wordStep(base, n, &i, &otherSpace) { hash, range in
+            body(hash, (range.lowerBound &+ shift)..<(range.upperBound &+ shift))
+          }
+        }
+        continue
+      }
+      let wordBytes = ~separators
+      // First bytes of words (the byte before `i` is not inside a word), and the separators
+      // right after a word: the k-th end closes the k-th word.
+      var starts = wordBytes & ~(wordBytes << 1)
+      var ends = separators & (wordBytes << 1)
+      if ends == 0 {
+        if starts == 0 {
+          i += 64
+        } else if starts & 1 == 0 {
+          i += starts.trailingZeroBitCount  // the block again from the word's start
+        } else {
+          // A word of 64 bytes or more.
+          wordStep(base, n, &i, &otherSpace) { hash, range in
+            body(hash, (range.lowerBound &+ shift)..<(range.upperBound &+ shift))
+          }
+        }
+        continue
+      }
+      repeat {
+        let start = i &+ starts.trailingZeroBitCount
+        let end = i &+ ends.trailingZeroBitCount
+        body(hashWord(base, n, start, end &- start), (start &+ shift)..<(end &+ shift))
+        starts &= starts &- 1
+        ends &= ends &- 1
+      } while ends != 0
+      // A word that runs past the block is read again from its start.
+      i += starts == 0 ? 64 : starts.trailingZeroBitCount
+    }
   }
 }

@@ -107,11 +107,15 @@ import Testing
       [0x0A], [0x09], [0x0D], [0x0B], Array("é".utf8), Array("我".utf8), Array("xyzXYZuvw".utf8),
       Array("ABCDEFGHIJKLMNOPQRS".utf8),
     ]
+    // Every other text is plain ASCII (read 64 bytes at a time); lengths reach 400 bytes, so
+    // texts hold several blocks, words that cross them and words of 64 bytes or more.
+    let ascii = pieces.filter { $0.allSatisfy { $0 < 0x80 } }
     var rng = SplitMix(seed: 7)
-    for trial in 0..<3000 {
+    for trial in 0..<6000 {
       var text: [UInt8] = []
-      let target = trial % 81
-      while text.count < target { text += pieces[Int(rng.next() % UInt64(pieces.count))] }
+      let target = trial < 3000 ? trial % 81 : trial % 401
+      let choice = trial % 2 == 0 ? pieces : ascii
+      while text.count < target { text += choice[Int(rng.next() % UInt64(choice.count))] }
       var found: [(UInt64, Range<Int>)] = []
       let otherSpace = text.withUnsafeBufferPointer { bytes in
         RepetitionCheck.words(in: bytes) { found.append(($0, $1)) }
