@@ -50,6 +50,20 @@ package enum ParallelLines {
   package static func inParallel<Item: Sendable, Result: Sendable>(
     _ items: [Item], parallelism: Int, _ body: @escaping @Sendable (Item) throws -> Result
   ) async throws -> [Result] {
+    var out: [Result] = []
+    out.reserveCapacity(items.count)
+    try await inParallel(items, parallelism: parallelism, body) { out.append($0) }
+    return out
+  }
+
+  /// `body` of each of `items`, at most `parallelism` at a time (the next starts when one
+  /// finishes), with `consume` given each result in the items' order as soon as it and those
+  /// before it are done: folding the results in runs while later items are still worked on,
+  /// instead of after the last.
+  package static func inParallel<Item: Sendable, Result: Sendable>(
+    _ items: [Item], parallelism: Int, _ body: @escaping @Sendable (Item) throws -> Result,
+    inOrder consume: (Result) throws -> Void
+  ) async throws {
     try await withThrowingTaskGroup(of: (Int, Result).self) { group in
       var next = 0
       func start() {
@@ -59,12 +73,17 @@ package enum ParallelLines {
         next += 1
       }
       for _ in 0..<max(1, parallelism) { start() }
-      var out: [(Int, Result)] = []
-      for try await result in group {
-        out.append(result)
+      // Results that finished before one ahead of them.
+      var early: [Int: Result] = [:]
+      var due = 0
+      for try await (i, result) in group {
         start()
+        early[i] = result
+        while let ready = early.removeValue(forKey: due) {
+          try consume(ready)
+          due += 1
+        }
       }
-      return out.sorted { $0.0 < $1.0 }.map(\.1)
     }
   }
 }

@@ -110,12 +110,20 @@ public struct CorpusScanner: Sendable {
     let pieces = ParallelLines.pieces(of: range, parallelism: max(1, parallelism) * 4)
     let newlinesBefore = try await ParallelLines.newlinesBefore(
       pieces, in: JSONLReader(path: path), parallelism: parallelism)
-    let passes = try await ParallelLines.inParallel(
-      Array(zip(pieces, newlinesBefore)), parallelism: parallelism
-    ) {
-      piece, newlines in try self.pass(path: path, range: piece, newlinesBefore: newlines)
+    // Each pass is folded in as soon as those before it are: the duplicate search and the
+    // merges run while later pieces still scan.
+    // Lines in all pieces but the last, scaled to all: the duplicate table's first size.
+    let counted = (newlinesBefore.last ?? 0) - (newlinesBefore.first ?? 0)
+    var assembly = ScanAssembly(
+      configuration: configuration, keepsRows: shard != nil,
+      expectedRows: configuration.exactDuplicates ? counted * pieces.count / max(1, pieces.count - 1) : 0)
+    try await ParallelLines.inParallel(Array(zip(pieces, newlinesBefore)), parallelism: parallelism) {
+      piece, newlines in
+      try self.pass(path: path, range: piece, newlinesBefore: newlines)
+    } inOrder: { pass in
+      assembly.add(pass)
     }
-    return assemble(file: path, passes: passes, shard: shard)
+    return assembly.finish(file: path, shard: shard)
   }
 
   /// Bytes `size·(k−1)/n ..< size·k/n` of a file of `size` bytes (shard `k` of `n`, 1-based), without
@@ -123,91 +131,6 @@ public struct CorpusScanner: Sendable {
   static func shardRange(size: Int, k: Int, n: Int) -> Range<Int> {
     func at(_ j: Int) -> Int { n.dividingFullWidth(size.multipliedFullWidth(by: j)).quotient }
     return at(k - 1)..<at(k)
-  }
-
-  func assemble(file: String, passes: [ShardPass], shard: (k: Int, n: Int)?) -> (ScanReport, [Int: Finding]) {
-    var total = ShardPass()
-    // The per-row arrays are joined once, without growing (1M rows are tens of MB).
-    total.flaggedLines.reserveCapacity(passes.reduce(0) { $0 + $1.flaggedLines.count })
-    total.rowOffsets.reserveCapacity(passes.reduce(0) { $0 + $1.rowOffsets.count })
-    total.hashes.reserveCapacity(passes.reduce(0) { $0 + $1.hashes.count })
-    for p in passes {
-      total.lines += p.lines
-      total.rows += p.rows
-      total.malformed += p.malformed
-      total.issues += p.issues.prefix(max(0, 100 - total.issues.count))
-      total.flaggedLines += p.flaggedLines
-      total.rowOffsets += p.rowOffsets
-      total.hashes += p.hashes
-      total.signatures += p.signatures
-      total.discovery.merge(p.discovery)
-      for (k, v) in p.histogram { total.histogram[k, default: 0] += v }
-      total.histogramDropped += p.histogramDropped
-      for (k, v) in p.shapes { total.shapes[k, default: 0] += v }
-      for (k, v) in p.counts { total.counts[k, default: 0] += v }
-      for (k, v) in p.examples {
-        total.examples[k] = Array(
-          (total.examples[k, default: []] + v).sorted().prefix(configuration.examplesPerDetector))
-      }
-    }
-    // The passes' histograms together are bounded as one pass's is.
-    total.histogramDropped += BoundedTally.prune(
-      &total.histogram, capacity: max(2, configuration.maxDistinctOpenings))
-    total.discovery.prune(capacity: max(2, configuration.maxDistinctOpenings))
-    let perRowFlagged = total.flaggedLines
-    let dups = Self.duplicates(
-      hashes: total.hashes, signatures: total.signatures, configuration: configuration)
-    var duplicateFindings: [Int: Finding] = [:]
-    for (line, finding) in dups {
-      total.counts[finding.detector, default: 0] += 1
-      duplicateFindings[line] = finding
-    }
-    let duplicateExamples = Self.duplicateExamples(
-      dups, limit: configuration.examplesPerDetector, file: file, offsets: total.rowOffsets,
-      shape: configuration.shape)
-    for (detector, refs) in duplicateExamples {
-      total.examples[detector] = Array(
-        (total.examples[detector, default: []] + refs).sorted().prefix(configuration.examplesPerDetector))
-    }
-    var flaggedRows = perRowFlagged.count
-    for line in duplicateFindings.keys where !Self.contains(perRowFlagged, line) { flaggedRows += 1 }
-    var checks = configuration.checkDescriptions
-    checks.append((DetectorID.malformed, "malformed line (invalid JSON or UTF-8, missing field, too long)"))
-    checks.append((DetectorID.blankLine, "blank line (not a row; clean quarantines it)"))
-    let denominator = max(1, total.lines)
-    let detectors = checks.map { check in
-      DetectorCount(
-        id: check.id, summary: check.summary, rows: total.counts[check.id] ?? 0,
-        share: Double(total.counts[check.id] ?? 0) / Double(denominator),
-        examples: total.examples[check.id] ?? [])
-    }
-    let candidates =
-      configuration.discovery
-      ? Discovery.candidates(
-        from: total.discovery, rows: total.rows, minShare: configuration.discoveryMinShare,
-        highConfidenceShare: configuration.discoveryHighConfidenceShare) : []
-    var mergeState: ScanReport.MergeState? = nil
-    if shard != nil {
-      mergeState = ScanReport.MergeState(
-        flaggedLines: perRowFlagged, rowHashes: total.hashes.map { [UInt64($0.line), $0.hash] },
-        rowOffsets: total.rowOffsets.isEmpty ? nil : total.rowOffsets.map { [$0.line, $0.offset] },
-        signatures: configuration.nearDuplicates ? total.signatures.map(\.signature) : nil,
-        signatureLines: configuration.nearDuplicates ? total.signatures.map(\.line) : nil,
-        discovery: total.discovery, nearDuplicateThreshold: configuration.nearDuplicateThreshold,
-        minHasher: configuration.minHasher, exactDuplicates: configuration.exactDuplicates,
-        nearDuplicates: configuration.nearDuplicates, discoveryMinShare: configuration.discoveryMinShare,
-        discoveryHighConfidenceShare: configuration.discoveryHighConfidenceShare,
-        configuration: configuration.fingerprint, fileSize: (try? JSONLReader(path: file).fileSize()))
-    }
-    let report = ScanReport(
-      file: file, shard: shard.map { "\($0.k)/\($0.n)" }, lines: total.lines, rows: total.rows,
-      malformedLines: total.malformed, issues: total.issues,
-      flaggedRows: flaggedRows + total.malformed + (total.counts[DetectorID.blankLine] ?? 0),
-      detectors: detectors, openingHistogram: total.histogram,
-      openingHistogramDropped: total.histogramDropped > 0 ? total.histogramDropped : nil,
-      discovered: candidates,
-      shapes: total.shapes, mergeState: mergeState)
-    return (report, duplicateFindings)
   }
 
   /// Whether the ascending array `lines` holds `line`.
@@ -219,7 +142,7 @@ public struct CorpusScanner: Sendable {
   /// The first `limit` duplicates of each duplicate detector, as examples whose row ids are read
   /// back from `file` by offset (or, without `readingIDs`, named `line-N`).
   static func duplicateExamples(
-    _ dups: [(Int, Finding)], limit: Int, file: String, offsets: [(line: Int, offset: Int)],
+    _ dups: [(Int, Finding)], limit: Int, file: String, offset: (Int) -> Int?,
     shape: CorpusShape?,
     readingIDs: Bool = true
   ) -> [String: [RowReference]] {
@@ -229,7 +152,7 @@ public struct CorpusScanner: Sendable {
     }
     let ids =
       readingIDs
-      ? rowIDs(file: file, lines: chosen.values.flatMap { $0.map(\.line) }, offsets: offsets, shape: shape)
+      ? rowIDs(file: file, lines: chosen.values.flatMap { $0.map(\.line) }, offset: offset, shape: shape)
       : [:]
     return chosen.mapValues { picked in
       picked.map { RowReference(line: $0.line, id: ids[$0.line] ?? "line-\($0.line)", evidence: $0.evidence) }
@@ -238,16 +161,14 @@ public struct CorpusScanner: Sendable {
 
   /// The `id` of each of `lines`, parsed from the line read back at its offset.
   static func rowIDs(
-    file: String, lines: [Int], offsets: [(line: Int, offset: Int)], shape: CorpusShape?
+    file: String, lines: [Int], offset: (Int) -> Int?, shape: CorpusShape?
   ) -> [Int: String] {
     guard !lines.isEmpty, let handle = FileHandle(forReadingAtPath: file) else { return [:] }
     defer { try? handle.close() }
     let parser = CorpusRowParser(shape: shape)
     var out: [Int: String] = [:]
     for line in Set(lines) {
-      let i = offsets.partitionPoint { $0.line < line }
-      guard i < offsets.count, offsets[i].line == line else { continue }
-      let offset = offsets[i].offset
+      guard let offset = offset(line) else { continue }
       // Read up to the newline in 64 KiB steps.
       var bytes: [UInt8] = []
       try? handle.seek(toOffset: UInt64(offset))
@@ -271,30 +192,12 @@ public struct CorpusScanner: Sendable {
     hashes: [(line: Int, hash: UInt64)], signatures: [(line: Int, signature: [UInt16])],
     configuration: ScanConfiguration
   ) -> [(Int, Finding)] {
-    var index = DuplicateIndex(
-      hasher: configuration.minHasher, threshold: configuration.nearDuplicateThreshold)
-    var out: [(Int, Finding)] = []
-    var exactLines = Set<Int>()
-    index.exact = ExactHashTable(expected: hashes.count)
+    var finder = DuplicateFinder(configuration: configuration, expected: hashes.count)
     let inOrder = zip(hashes, hashes.dropFirst()).allSatisfy { $0.line < $1.line }
-    for (line, hash) in inOrder ? hashes : hashes.sorted(by: { $0.line < $1.line }) {
-      if let first = index.exactDuplicate(hash: hash, line: line) {
-        out.append((line, Finding(detector: DetectorID.exactDuplicate, evidence: "same as line \(first)")))
-        exactLines.insert(line)
-      }
-    }
-    for (line, signature) in signatures.sorted(by: { $0.line < $1.line }) {
-      if let hit = index.nearDuplicate(signature: signature, line: line), !exactLines.contains(line) {
-        out.append(
-          (
-            line,
-            Finding(
-              detector: DetectorID.nearDuplicate,
-              evidence: String(format: "≈ line %d (Jaccard ≈ %.2f)", hit.line, hit.similarity))
-          ))
-      }
-    }
-    return out.sorted { $0.0 < $1.0 }
+    finder.add(
+      hashes: inOrder ? hashes : hashes.sorted { $0.line < $1.line },
+      signatures: signatures.sorted { $0.line < $1.line })
+    return finder.findings
   }
 }
 

@@ -126,7 +126,11 @@ public enum ShardMerger {
     let unchanged =
       first.mergeState?.fileSize.map { (try? JSONLReader(path: first.file).fileSize()) == $0 } ?? false
     let duplicateExamples = CorpusScanner.duplicateExamples(
-      dups, limit: configuration.examplesPerDetector, file: first.file, offsets: offsets, shape: config.shape,
+      dups, limit: configuration.examplesPerDetector, file: first.file,
+      offset: { line in
+        let i = offsets.partitionPoint { $0.line < line }
+        return i < offsets.count && offsets[i].line == line ? offsets[i].offset : nil
+      }, shape: config.shape,
       readingIDs: unchanged)
     for (detector, refs) in duplicateExamples { examples[detector, default: []] += refs }
     let limit = configuration.examplesPerDetector

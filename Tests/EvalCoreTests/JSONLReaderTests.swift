@@ -178,3 +178,44 @@ import Testing
     #expect(records.first?.thinkOpening == .prefilled)
   }
 }
+
+@Suite struct ParallelLinesTests {
+  /// Whether item 0 has been consumed, set by the consumer and read by the last item's body.
+  final class Flag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    func set() { lock.withLock { value = true } }
+    var isSet: Bool { lock.withLock { value } }
+  }
+
+  @Test func resultsAreConsumedInItemOrderWhileLaterItemsRun() async throws {
+    let consumedFirst = Flag()
+    var order: [Int] = []
+    var lastSawFirstConsumed = false
+    // Item 1 is slow, so item 2 finishes before it; item 5 waits (up to 10 s) until item 0's
+    // result has been consumed: the fold runs while later items still work.
+    try await ParallelLines.inParallel(Array(0..<6), parallelism: 2) { item -> (Int, Bool) in
+      if item == 1 { Thread.sleep(forTimeInterval: 0.2) }
+      if item == 5 {
+        let deadline = Date().addingTimeInterval(10)
+        while !consumedFirst.isSet && Date() < deadline { Thread.sleep(forTimeInterval: 0.005) }
+        return (item, consumedFirst.isSet)
+      }
+      return (item, false)
+    } inOrder: { result in
+      order.append(result.0)
+      if result.0 == 0 { consumedFirst.set() }
+      if result.0 == 5 { lastSawFirstConsumed = result.1 }
+    }
+    #expect(order == [0, 1, 2, 3, 4, 5])
+    #expect(lastSawFirstConsumed)
+  }
+
+  @Test func collectedResultsKeepItemOrder() async throws {
+    let out = try await ParallelLines.inParallel(Array(0..<20), parallelism: 3) { item -> Int in
+      if item % 3 == 0 { Thread.sleep(forTimeInterval: 0.01) }
+      return item * item
+    }
+    #expect(out == (0..<20).map { $0 * $0 })
+  }
+}
