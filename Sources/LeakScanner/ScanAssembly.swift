@@ -148,7 +148,8 @@ struct ScanAssembly {
         minHasher: configuration.minHasher, exactDuplicates: configuration.exactDuplicates,
         nearDuplicates: configuration.nearDuplicates, discoveryMinShare: configuration.discoveryMinShare,
         discoveryHighConfidenceShare: configuration.discoveryHighConfidenceShare,
-        configuration: configuration.fingerprint, fileSize: (try? JSONLReader(path: file).fileSize()))
+        configuration: configuration.fingerprint, fileSize: (try? JSONLReader(path: file).fileSize()),
+        fileFingerprint: try? FileFingerprint.of(path: file))
     }
     let report = ScanReport(
       file: file, shard: shard.map { "\($0.k)/\($0.n)" }, lines: total.lines, rows: total.rows,

@@ -88,6 +88,11 @@ public struct ScanReport: Sendable, Codable {
     /// The corpus's size in bytes when the shard was scanned: shards of another version of the
     /// file do not merge.
     public var fileSize: Int?
+    /// The corpus's content fingerprint when the shard was scanned (its size and a hash of
+    /// sampled blocks): shards with equal fingerprints merge whatever path each scanned, and
+    /// shards with different ones do not. `nil` in reports of older versions, which merge by
+    /// path and size.
+    public var fileFingerprint: String? = nil
   }
 
   enum CodingKeys: String, CodingKey {

@@ -34,7 +34,11 @@ public enum ShardMerger {
       guard seen.insert(parts[0]).inserted else {
         throw LeakScannerError.incompatibleShards(file: name, reason: "shard \(shard) given twice")
       }
-      guard report.file == first.file else {
+      // Shards that carry fingerprints are matched by content (copies of the corpus at other
+      // paths merge); older reports by path.
+      let fingerprinted =
+        report.mergeState?.fileFingerprint != nil && first.mergeState?.fileFingerprint != nil
+      guard fingerprinted || report.file == first.file else {
         throw LeakScannerError.incompatibleShards(
           file: name, reason: "scanned \(report.file), others \(first.file)")
       }
@@ -47,6 +51,13 @@ public enum ShardMerger {
           file: name,
           reason:
             "scanned a \(report.mergeState?.fileSize ?? 0)-byte file, \(names[0]) one of \(first.mergeState?.fileSize ?? 0) bytes"
+        )
+      }
+      guard !fingerprinted || report.mergeState?.fileFingerprint == first.mergeState?.fileFingerprint else {
+        throw LeakScannerError.incompatibleShards(
+          file: name,
+          reason:
+            "scanned other content than \(names[0]) (file fingerprints \(report.mergeState?.fileFingerprint ?? "-") and \(first.mergeState?.fileFingerprint ?? "-")): the corpus changed between the shard scans"
         )
       }
     }
@@ -121,17 +132,17 @@ public enum ShardMerger {
       dupLines.insert(line)
     }
     // The ids of the few duplicate examples are read back from the corpus, as a single scan
-    // does, when it is at hand and unchanged; otherwise they are named by line.
+    // does, when it is at hand and unchanged (at any of the shards' paths); otherwise they are
+    // named by line.
     offsets.sort { $0.line < $1.line }
-    let unchanged =
-      first.mergeState?.fileSize.map { (try? JSONLReader(path: first.file).fileSize()) == $0 } ?? false
+    let corpus = Self.unchangedCorpus(of: reports)
     let duplicateExamples = CorpusScanner.duplicateExamples(
-      dups, limit: configuration.examplesPerDetector, file: first.file,
+      dups, limit: configuration.examplesPerDetector, file: corpus ?? first.file,
       offset: { line in
         let i = offsets.partitionPoint { $0.line < line }
         return i < offsets.count && offsets[i].line == line ? offsets[i].offset : nil
       }, shape: config.shape,
-      readingIDs: unchanged)
+      readingIDs: corpus != nil)
     for (detector, refs) in duplicateExamples { examples[detector, default: []] += refs }
     let limit = configuration.examplesPerDetector
     let detectors = order.map { id in
@@ -164,5 +175,20 @@ public enum ShardMerger {
     } catch {
       throw LeakScannerError.unreadableReport(file: path, reason: "not a scan report (\(error))")
     }
+  }
+
+  /// The first of the shards' corpus paths whose file still has the content they scanned (by
+  /// fingerprint, or by size for reports without one), or `nil`.
+  static func unchangedCorpus(of reports: [ScanReport]) -> String? {
+    guard let state = reports.first?.mergeState else { return nil }
+    var tried = Set<String>()
+    for report in reports where tried.insert(report.file).inserted {
+      if let expected = state.fileFingerprint {
+        if (try? FileFingerprint.of(path: report.file)) == expected { return report.file }
+      } else if let size = state.fileSize, (try? JSONLReader(path: report.file).fileSize()) == size {
+        return report.file
+      }
+    }
+    return nil
   }
 }

@@ -562,6 +562,62 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
     #expect(near(merged) == near(whole))
   }
 
+  @Test func shardsOfCopiesAtOtherPathsMergeByContent() async throws {
+    let dir = TempDir()
+    var text = generatedCorpus(80)
+    text += messagesRow("dup", "<think>\nOkay, so fixed text.\n</think>\n\nA.") + "\n"
+    text += messagesRow("dup2", "<think>\nOkay, so fixed text.\n</think>\n\nA.") + "\n"
+    // One batch job per node, each with its own copy of the corpus.
+    let (nodeA, nodeB) = (dir.file("node-a-train.jsonl", text), dir.file("node-b-train.jsonl", text))
+    let scanner = CorpusScanner()
+    let shards = [
+      try await scanner.scan(path: nodeA, shard: (1, 2)), try await scanner.scan(path: nodeB, shard: (2, 2)),
+    ]
+    #expect(shards[0].mergeState?.fileFingerprint == shards[1].mergeState?.fileFingerprint)
+    #expect(shards[0].mergeState?.fileFingerprint?.hasPrefix("\(text.utf8.count)-") == true)
+    let merged = try ShardMerger.merge(shards, configuration: ScanConfiguration())
+    let whole = try await scanner.scan(path: nodeA)
+    #expect(merged.detectors.map(\.rows) == whole.detectors.map(\.rows))
+    #expect(merged.detectors.map(\.examples) == whole.detectors.map(\.examples))
+    // Duplicate examples' ids are read back from a copy that is unchanged: here the first is
+    // gone, the second still holds the scanned content.
+    try FileManager.default.removeItem(atPath: nodeA)
+    let fromCopy = try ShardMerger.merge(shards, configuration: ScanConfiguration())
+    let duplicates = { (r: ScanReport) in r.detectors.first { $0.id == "exact-duplicate" }?.examples ?? [] }
+    #expect(!duplicates(whole).isEmpty)
+    #expect(duplicates(fromCopy) == duplicates(whole))
+    // With no unchanged copy at hand, examples are named by line instead of reading wrong ids.
+    _ = dir.file("node-b-train.jsonl", text.replacingOccurrences(of: "\"id\":\"", with: "\"id\":\"x"))
+    let renamed = try ShardMerger.merge(shards, configuration: ScanConfiguration())
+    #expect(duplicates(renamed).allSatisfy { $0.id.hasPrefix("line-") })
+    #expect(duplicates(renamed).map(\.line) == duplicates(whole).map(\.line))
+  }
+
+  @Test func shardsOfTheSameSizeButOtherContentDoNotMerge() async throws {
+    let dir = TempDir()
+    let text = generatedCorpus(80)
+    let original = dir.file("a.jsonl", text)
+    // One byte changed at the start: same size, other content.
+    var edited = Array(text.utf8)
+    let k = edited.firstIndex(of: UInt8(ascii: "0"))!
+    edited[k] = UInt8(ascii: "1")
+    let copy = dir.file("b.jsonl", String(decoding: edited, as: UTF8.self))
+    let scanner = CorpusScanner()
+    let a = try await scanner.scan(path: original, shard: (1, 2))
+    let b = try await scanner.scan(path: copy, shard: (2, 2))
+    #expect(a.mergeState?.fileSize == b.mergeState?.fileSize)
+    #expect {
+      try ShardMerger.merge([a, b], names: ["a.json", "b.json"], configuration: ScanConfiguration())
+    } throws: { "\($0)".contains("b.json") && "\($0)".contains("other content") }
+    // Reports without fingerprints (older versions) still merge by path and size.
+    var (oldA, oldB) = (a, b)
+    oldA.mergeState?.fileFingerprint = nil
+    oldB.mergeState?.fileFingerprint = nil
+    #expect {
+      try ShardMerger.merge([oldA, oldB], configuration: ScanConfiguration())
+    } throws: { "\($0)".contains("scanned \(copy)") }
+  }
+
   @Test func mergeRejectsIncompleteOrMixedShards() async throws {
     let dir = TempDir()
     let path = dir.file("c.jsonl", generatedCorpus(50))
