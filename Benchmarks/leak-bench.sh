@@ -33,6 +33,9 @@ measure() {  # name, command...
 }
 
 echo "corpus: $CORPUS ($ROWS rows, $(printf '%.0f' "$MB") MB), cores: $(nproc)" >&2
+# Into the page cache first, so the first tool measured does not pay for the disk (or for a
+# cache the VM reclaimed) while the others read memory.
+cat "$CORPUS" >/dev/null
 t_scan=$(measure "fieldeval scan (default, no near-dup)" "$BIN" scan "$CORPUS" --format json)
 t_py=$(measure "python audit (json.loads + 3 regexes)" python3 Benchmarks/LeakBenchmark/python_audit.py "$CORPUS")
 t_rg=$(measure "rg -c, same literal patterns" rg -c -F -e "spice combinator:" -e "duplicate of" -e "iversify by" "$CORPUS")

@@ -2,7 +2,8 @@ import Foundation
 
 /// Special-token conventions of common chat templates, for the special-token detector.
 public struct ChatTemplateTokens: Sendable, Hashable {
-  /// Template name used in rulesets (`deepseek-r1`, `llama3`, `chatml`, `gemma`).
+  /// Template name used in rulesets (`deepseek-r1`, `llama3`, `chatml`, `gemma`, `mistral`,
+  /// `llama2`, or a name of your own).
   public var name: String
   /// Beginning-of-sequence token a templated `{text}` row must start with, if the template has one.
   public var bos: String?
@@ -10,13 +11,18 @@ public struct ChatTemplateTokens: Sendable, Hashable {
   public var eos: String?
   /// Other special tokens of the template, which must not appear inside plain content.
   public var specials: [String]
+  /// Whether every exchange opens with the BOS again, right after the EOS of the one before
+  /// (Llama 2: `<s>[INST] q [/INST] a </s><s>[INST] …`): a BOS inside the row is then
+  /// misplaced only where it does not follow an EOS. Default `false` (one BOS, at the start).
+  public var bosOpensEachTurn: Bool
 
   /// Creates a template description.
-  public init(name: String, bos: String?, eos: String?, specials: [String]) {
+  public init(name: String, bos: String?, eos: String?, specials: [String], bosOpensEachTurn: Bool = false) {
     self.name = name
     self.bos = bos
     self.eos = eos
     self.specials = specials
+    self.bosOpensEachTurn = bosOpensEachTurn
   }
 
   /// DeepSeek-R1 and its distills.
@@ -37,8 +43,46 @@ public struct ChatTemplateTokens: Sendable, Hashable {
   public static let gemma = ChatTemplateTokens(
     name: "gemma", bos: "<bos>", eos: "<end_of_turn>", specials: ["<start_of_turn>", "<eos>"])
 
-  /// The built-in templates.
+  /// Mistral instruct models with the v3 tokenizer (`[INST]` and `[/INST]` are control tokens):
+  /// `<s>[INST] q [/INST] a</s>[INST] q [/INST] a</s>`, one BOS at the start.
+  public static let mistral = ChatTemplateTokens(
+    name: "mistral", bos: "<s>", eos: "</s>", specials: ["[INST]", "[/INST]"])
+  /// Llama 2 chat: `<s>[INST] <<SYS>>…<</SYS>> q [/INST] a </s><s>[INST] …`. Its markers
+  /// `[INST]` and `<<SYS>>` are plain text to its tokenizer, so only BOS and EOS are tokens;
+  /// every exchange opens with the BOS again.
+  public static let llama2 = ChatTemplateTokens(
+    name: "llama2", bos: "<s>", eos: "</s>", specials: [], bosOpensEachTurn: true)
+
+  /// The templates a row is recognised by when none is configured (the first with any of its
+  /// tokens in the row).
   public static let builtIn: [ChatTemplateTokens] = [.deepSeekR1, .llama3, .chatML, .gemma]
+
+  /// The templates a ruleset can name (`template: mistral`): ``builtIn`` and the templates
+  /// whose tokens are too common in other text to recognise a row by (`<s>` and `</s>` are
+  /// also HTML's strike-through), used only when configured.
+  public static let named: [ChatTemplateTokens] = builtIn + [.mistral, .llama2]
+
+  /// Whether a BOS at byte `offset` of `text` (not its start) is misplaced: always, unless
+  /// ``bosOpensEachTurn`` and an EOS (then white space at most) comes right before it.
+  func misplacedBOS(at offset: Int, in text: UnsafeBufferPointer<UInt8>) -> Bool {
+    guard bosOpensEachTurn, let eos else { return true }
+    var end = offset
+    while end > 0 && RowBytes.isASCIISpace(text[end - 1]) { end -= 1 }
+    let token = Array(eos.utf8)
+    return end < token.count || !text[(end - token.count)..<end].elementsEqual(token)
+  }
+
+  /// Whether `text` holds a misplaced BOS after its start (``misplacedBOS(at:in:)``).
+  func hasMisplacedBOS(_ text: UnsafeBufferPointer<UInt8>) -> Bool {
+    guard let bos else { return false }
+    let token = Array(bos.utf8)
+    var from = token.count
+    while let hit = ByteSearch.firstOffset(of: token, in: text, from: from) {
+      if misplacedBOS(at: hit, in: text) { return true }
+      from = hit + token.count
+    }
+    return false
+  }
 
   var allTokens: [String] { [bos, eos].compactMap { $0 } + specials }
 }
@@ -297,7 +341,11 @@ public struct SpecialTokenDetector: Detector {
         }
         if let bos = t.bos {
           if !text.hasPrefix(bos) { problems.append("missing BOS \(bos) (\(t.name))") }
-          if ByteSearch.count(text, bos) > 1 { problems.append("BOS \(bos) repeated inside the row") }
+          if text.withUTF8({ t.hasMisplacedBOS($0) }) {
+            problems.append(
+              t.bosOpensEachTurn
+                ? "BOS \(bos) inside the row, not after an EOS" : "BOS \(bos) repeated inside the row")
+          }
         }
         if let eos = t.eos {
           let utf8 = text.utf8

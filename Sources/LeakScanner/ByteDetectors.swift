@@ -258,7 +258,7 @@ extension ThinkStructureDetector: ByteDetector {
 extension SpecialTokenDetector: ByteDetector {
   func flags(_ bytes: RowBytes, _ scratch: inout DetectionScratch) -> Bool? {
     // Byte comparisons equal Swift's Character comparisons for the built-in tokens only.
-    if let template, !ChatTemplateTokens.builtIn.contains(template) { return nil }
+    if let template, !ChatTemplateTokens.named.contains(template) { return nil }
     return bytes.withStorage { all -> Bool? in
       guard bytes.shape == .text, let first = bytes.segments.first else {
         return bytes.segments.contains {
@@ -272,7 +272,7 @@ extension SpecialTokenDetector: ByteDetector {
         let token = Array(bos.utf8)
         guard text.starts(with: token) else { return true }
         if text.count > token.count && text[token.count] >= 0x80 { return nil }  // may extend the Character
-        if ByteSearch.firstOffset(of: token, in: text, from: token.count) != nil { return true }
+        if t.hasMisplacedBOS(text) { return true }
       }
       if let eos = t.eos {
         let token = Array(eos.utf8)

@@ -6,8 +6,9 @@ import Foundation
 /// ```yaml
 /// reasoning: { open_tag: "<think>", close_tag: "</think>", template_opens_think: auto }
 /// shape: auto                 # prompt_response | text | messages | conversations
-/// template: deepseek-r1       # for {text} rows: llama3 | chatml | gemma | auto, or
-///                             # { name: mistral, bos: "<s>", eos: "</s>", specials: ["[INST]"] }
+/// template: deepseek-r1       # for {text} rows: llama3 | chatml | gemma | mistral | llama2 | auto, or
+///                             # { name: mine, bos: "<s>", eos: "</s>", specials: ["[INST]"],
+///                             #   bos_opens_each_turn: false }
 /// detectors:
 ///   disable: [script-drift]
 ///   require_think: true
@@ -100,9 +101,9 @@ public enum Ruleset {
         }
         let s = try value.string()
         if s != "auto" {
-          guard let t = ChatTemplateTokens.builtIn.first(where: { $0.name == s }) else {
+          guard let t = ChatTemplateTokens.named.first(where: { $0.name == s }) else {
             throw value.error(
-              "unknown template '\(s)'; expected auto, \(ChatTemplateTokens.builtIn.map(\.name).joined(separator: ", ")) or a mapping { name, bos, eos, specials }"
+              "unknown template '\(s)'; expected auto, \(ChatTemplateTokens.named.map(\.name).joined(separator: ", ")) or a mapping { name, bos, eos, specials }"
             )
           }
           template = t
@@ -261,17 +262,22 @@ public enum Ruleset {
     return settings
   }
 
-  /// A template given as `{ name, bos, eos, specials }`: a name and at least one token.
+  /// A template given as `{ name, bos, eos, specials, bos_opens_each_turn }`: a name and at
+  /// least one token.
   static func parseTemplate(_ node: YAMLNode) throws -> ChatTemplateTokens {
     var name: String? = nil
     var bos: String? = nil
     var eos: String? = nil
     var specials: [String] = []
-    for (k, v) in try node.requireKeys(in: ["name", "bos", "eos", "specials"], context: "template") {
+    var bosOpensEachTurn = false
+    for (k, v) in try node.requireKeys(
+      in: ["name", "bos", "eos", "specials", "bos_opens_each_turn"], context: "template")
+    {
       switch k {
       case "name": name = try v.nonEmptyString("name")
       case "bos": bos = try v.nonEmptyString("bos")
       case "eos": eos = try v.nonEmptyString("eos")
+      case "bos_opens_each_turn": bosOpensEachTurn = try v.bool()
       default: specials = try v.sequence().map { try $0.nonEmptyString("a special token") }
       }
     }
@@ -279,7 +285,8 @@ public enum Ruleset {
     guard bos != nil || eos != nil || !specials.isEmpty else {
       throw node.error("template \(name) needs at least one of bos, eos or specials")
     }
-    return ChatTemplateTokens(name: name, bos: bos, eos: eos, specials: specials)
+    return ChatTemplateTokens(
+      name: name, bos: bos, eos: eos, specials: specials, bosOpensEachTurn: bosOpensEachTurn)
   }
 
   static func parseRule(_ node: YAMLNode) throws -> LeakRule {

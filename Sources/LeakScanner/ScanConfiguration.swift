@@ -117,6 +117,7 @@ extension SpecialTokenDetector: DescribesSettings {
   var settings: String {
     guard let template else { return "template:auto" }
     return "template:\(template.name):\(template.allTokens.joined(separator: ","))"
+      + (template.bosOpensEachTurn ? ":bos-each-turn" : "")
   }
 }
 

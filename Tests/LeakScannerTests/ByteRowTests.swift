@@ -108,6 +108,33 @@ import Testing
     #expect(fromModelText > 3000 * 2 / 10)
   }
 
+  /// The byte path of the special-token check answers as the Character path for the named
+  /// templates too (Llama 2's BOS after each EOS, Mistral's single BOS, HTML `<s>`).
+  @Test func namedTemplatesAgreeOnBytes() throws {
+    let texts = [
+      "<s>[INST] q [/INST] a </s><s>[INST] q2 [/INST] b </s>", "<s>[INST] q [/INST] a <s> b </s>",
+      "<s>[INST] q [/INST] a </s>\n<s>[INST] q2 [/INST] b </s>\n", "[INST] q [/INST] a </s>",
+      "<s>[INST] q [/INST] a", "<s>[INST] q [/INST]<think>x</think>a</s>[INST] q2 [/INST]b</s>",
+      "use <s>old</s> for strike-through", "<s>a<|im_start|>b</s>", "<s><s>a</s>",
+    ]
+    var answered = 0
+    for template in [ChatTemplateTokens.llama2, .mistral, nil] {
+      let detector = SpecialTokenDetector(template: template)
+      for text in texts {
+        let row = CorpusRow(
+          line: 1, offset: 0, id: "t", shape: .text, segments: [RowSegment(role: "text", text: text)])
+        var bytes = RowBytes(format: .think)
+        var scratch = DetectionScratch()
+        guard bytes.load(row) else { continue }
+        let expected = !detector.findings(in: RowContext(row: row, format: .think)).isEmpty
+        guard let answer = detector.flags(bytes, &scratch) else { continue }
+        answered += 1
+        #expect(answer == expected, "\(template?.name ?? "auto"): \(text)")
+      }
+    }
+    #expect(answered == texts.count * 3)
+  }
+
   @Test func byteRowsReproduceTheContextTextsAndOpenings() throws {
     var rng = SystemRandomNumberGenerator()
     let parser = CorpusRowParser()

@@ -778,7 +778,7 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
   @Test func acceptsATemplateOfTheUsersOwn() throws {
     let config = try Ruleset.parse(
       """
-      template: { name: mistral, bos: "<s>", eos: "</s>", specials: ["[INST]", "[/INST]"] }
+      template: { name: mine, bos: "<s>", eos: "</s>", specials: ["[INST]", "[/INST]"] }
       """, file: "t.yaml")
     let special = config.detectors.first { $0.id == "special-tokens" }!
     func text(_ t: String) -> CorpusRow {
@@ -787,6 +787,17 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
     #expect(findings(special, text("<s>[INST] Q [/INST]<think>a</think>b</s>")).isEmpty)
     #expect(findings(special, text("[INST] Q [/INST]<think>a</think>b</s>")).count == 1)
     #expect(findings(special, text("<s>[INST] Q [/INST]<think>a</think>b")).count == 1)
+    // Named templates, and a template of one's own whose BOS opens every exchange.
+    let named = try Ruleset.parse("template: llama2\n", file: "t.yaml")
+    let llama2 = named.detectors.first { $0.id == "special-tokens" }!
+    #expect(findings(llama2, text("<s>[INST] q [/INST] a </s><s>[INST] q2 [/INST] b </s>")).isEmpty)
+    let perTurn = try Ruleset.parse(
+      "template: { name: mine, bos: \"<s>\", eos: \"</s>\", bos_opens_each_turn: true }\n", file: "t.yaml")
+    let mine = perTurn.detectors.first { $0.id == "special-tokens" }!
+    #expect(findings(mine, text("<s>a </s><s>b </s>")).isEmpty)
+    #expect(findings(special, text("<s>a </s><s>b </s>")).count == 1)
+    #expect(perTurn.fingerprint != config.fingerprint)
+    #expect(error("template: mistrall\n").contains("mistral, llama2"))
     #expect(error("template: { name: x }\n").contains("at least one of bos, eos or specials"))
     #expect(error("template: { bos: \"<s>\" }\n").contains("needs a 'name'"))
     #expect(error("template: { name: x, eos: \"\" }\n").hasPrefix("rules.yaml:1:"))

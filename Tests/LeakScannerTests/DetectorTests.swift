@@ -216,6 +216,31 @@ import Testing
     #expect(findings(d, textRow("\(bos)<｜User｜>q<｜Assistant｜><｜tool▁calls▁begin｜>b\(eos)")).isEmpty)
   }
 
+  /// Templates named in a ruleset but not recognised by their tokens: Mistral (one BOS) and
+  /// Llama 2 (a BOS opens every exchange, right after the EOS of the one before).
+  @Test func mistralAndLlama2Rows() {
+    let mistral = SpecialTokenDetector(template: .mistral)
+    #expect(
+      findings(mistral, textRow("<s>[INST] q [/INST]<think>a</think>b</s>[INST] q2 [/INST]c</s>")).isEmpty)
+    #expect(
+      findings(mistral, textRow("[INST] q [/INST]<think>a</think>b</s>")).first?.evidence.contains(
+        "missing BOS <s> (mistral)") == true)
+    #expect(
+      findings(mistral, textRow("<s>[INST] q [/INST]b</s><s>[INST] q2 [/INST]c</s>")).first?.evidence
+        .contains("BOS <s> repeated") == true)
+    let llama2 = SpecialTokenDetector(template: .llama2)
+    let twoTurns =
+      "<s>[INST] <<SYS>>\nBe brief.\n<</SYS>>\n\nq [/INST] <think>a</think>b </s><s>[INST] q2 [/INST] c </s>"
+    #expect(findings(llama2, textRow(twoTurns)).isEmpty)
+    #expect(
+      findings(llama2, textRow("<s>[INST] q [/INST] b <s> c </s>")).first?.evidence.contains(
+        "not after an EOS") == true)
+    #expect(
+      findings(llama2, textRow("<s>[INST] q [/INST] b")).first?.evidence.contains("missing EOS") == true)
+    // Not recognised without configuration: `<s>` is also HTML in a plain text row.
+    #expect(findings(SpecialTokenDetector(), textRow("use <s>old</s> for strike-through")).isEmpty)
+  }
+
   @Test func strayTokensInContent() {
     #expect(
       findings(SpecialTokenDetector(), "<think>a</think>answer<|im_end|>").first?.evidence.contains(
