@@ -24,19 +24,18 @@ package final class AtomicLineFile: @unchecked Sendable {
       url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).partial-\(getpid())")
       .path
     TemporaryFiles.register(temp)
-    guard FileManager.default.createFile(atPath: temp, contents: nil) else {
+    // Created with `open` itself: `FileManager.createFile` writes a file of its own first and
+    // renames it, which an interruption at that moment would leave behind.
+    let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+    guard fd >= 0 else {
+      let reason = String(cString: strerror(errno))
       TemporaryFiles.unregister(temp)
       throw EvalCoreError.unwritableFile(
-        path: path, reason: "cannot create a file in its folder; check that the folder exists and is writable"
+        path: path,
+        reason: "cannot create a file in its folder (\(reason)); check that the folder exists and is writable"
       )
     }
-    do {
-      handle = try FileHandle(forWritingTo: URL(fileURLWithPath: temp))
-    } catch {
-      unlink(temp)
-      TemporaryFiles.unregister(temp)
-      throw EvalCoreError.unwritableFile(path: path, reason: "\(error)")
-    }
+    handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
   }
 
   /// Appends `bytes` and a newline.

@@ -215,6 +215,65 @@ extension Array {
   }
 }
 
+/// A configuration's detectors with, for those that answer from bytes
+/// (``ByteDetector/flags(_:_:)``), that answer as a closure (a method call on an existential
+/// copies it, retaining what it holds, on every row) and for each detector its index there
+/// (or -1).
+struct ByteDetectorSet {
+  let detectors: [any Detector]
+  let byteFlags: [(borrowing RowBytes, inout DetectionScratch) -> Bool?]
+  let byteIndex: [Int]
+  /// Whether a byte detector reads the row's words (they are read once per row, with the
+  /// exact-duplicate hash).
+  let readsWords: Bool
+
+  init(_ detectors: [any Detector]) {
+    self.detectors = detectors
+    var fast: [(borrowing RowBytes, inout DetectionScratch) -> Bool?] = []
+    var wordReaders = 0
+    byteIndex = detectors.map { detector in
+      guard let byteDetector = detector as? any ByteDetector else { return -1 }
+      fast.append(Self.flags(of: byteDetector))
+      if byteDetector.readsWords { wordReaders += 1 }
+      return fast.count - 1
+    }
+    byteFlags = fast
+    readsWords = wordReaders > 0
+  }
+
+  /// The detector's `flags`, with the detector opened once.
+  private static func flags(of detector: some ByteDetector) -> (borrowing RowBytes, inout DetectionScratch) ->
+    Bool?
+  {
+    { bytes, scratch in detector.flags(bytes, &scratch) }
+  }
+
+  /// The findings of the detectors for `row`, as ``CorpusScanner/findings(in:)`` gives them,
+  /// with each detector that answers from bytes asked first: only those that flag the row (or
+  /// cannot tell) build their findings, from a ``RowContext`` made once, when one is needed.
+  func findings(
+    in row: CorpusRow, format: ReasoningFormat, usingBytes: Bool = true, bytes: inout RowBytes,
+    scratch: inout DetectionScratch
+  ) -> [Finding] {
+    var context: RowContext? = nil
+    func rowContext() -> RowContext {
+      if let context { return context }
+      let made = RowContext(row: row, format: format)
+      context = made
+      return made
+    }
+    let loaded = usingBytes && bytes.load(row)
+    scratch.wordsRead = false
+    if loaded && readsWords { _ = scratch.readRowWords(of: bytes, forDetectors: true, hashing: false) }
+    var out: [Finding] = []
+    for k in detectors.indices {
+      if loaded, byteIndex[k] >= 0, let hit = byteFlags[byteIndex[k]](bytes, &scratch), !hit { continue }
+      out += detectors[k].findings(in: rowContext())
+    }
+    return out
+  }
+}
+
 /// The per-row work of one ``CorpusScanner`` pass, with the buffers reused from row to row.
 ///
 /// A struct whose methods mutate `self`: state captured by nested closures would be boxed and
@@ -225,13 +284,8 @@ struct PassWorker {
   let limit: Int
   let detectors: [any Detector]
   let ids: [String]
-  /// ``ByteDetector/flags(_:_:)`` of the detectors that answer from bytes, as closures (a
-  /// method call on an existential copies it, retaining what it holds, on every row), and for
-  /// each detector its index there (or -1).
   let byteFlags: [(borrowing RowBytes, inout DetectionScratch) -> Bool?]
   let byteIndex: [Int]
-  /// Whether a byte detector reads the row's words (they are read once per row, with the
-  /// exact-duplicate hash).
   let readsWords: Bool
   var p = ShardPass()
   var scratch = DetectionScratch()
@@ -254,27 +308,14 @@ struct PassWorker {
     openingTally = OpeningTally(capacity: capacity)
     parser = CorpusRowParser(shape: scanner.configuration.shape)
     limit = scanner.configuration.examplesPerDetector
-    detectors = scanner.configuration.detectors
+    let set = ByteDetectorSet(scanner.configuration.detectors)
+    detectors = set.detectors
     ids = detectors.map(\.id)
-    var fast: [(borrowing RowBytes, inout DetectionScratch) -> Bool?] = []
-    var wordReaders = 0
-    byteIndex = detectors.map { detector in
-      guard let byteDetector = detector as? any ByteDetector else { return -1 }
-      fast.append(Self.flags(of: byteDetector))
-      if byteDetector.readsWords { wordReaders += 1 }
-      return fast.count - 1
-    }
-    byteFlags = fast
-    readsWords = wordReaders > 0
+    byteIndex = set.byteIndex
+    byteFlags = set.byteFlags
+    readsWords = set.readsWords
     detectorCounts = [Int](repeating: 0, count: detectors.count)
     detectorExamples = [[RowReference]](repeating: [], count: detectors.count)
-  }
-
-  /// The detector's `flags`, with the detector opened once.
-  private static func flags(of detector: some ByteDetector) -> (borrowing RowBytes, inout DetectionScratch) ->
-    Bool?
-  {
-    { bytes, scratch in detector.flags(bytes, &scratch) }
   }
 
   /// Counts a blank line: not a row, flagged because `clean` quarantines it.

@@ -135,6 +135,37 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
 }
 
 @Suite struct CleanTests {
+  /// A quarantine line is one JSON object: the reasons with any characters in their evidence,
+  /// the id, and the original row verbatim (or base64 for a line that is not JSON).
+  @Test func quarantineLinesAreJSONWithTheRowVerbatim() throws {
+    let evidence = "quote \" backslash \\ newline \n tab \t nul \u{0} bell \u{7} esc \u{1B} é 中 ｜ / end"
+    let reasons = [
+      Finding(detector: "producer-note", evidence: evidence),
+      Finding(detector: "exact-duplicate", evidence: "same as line 3"),
+    ]
+    let row = Array(#"{"id":"r\"1","text":"a\u00e9 \/ b"}"#.utf8)
+    let line = CorpusCleaner.quarantineLine(line: 7, id: "r\"1", reasons: reasons, raw: row[...], json: true)
+    #expect(line.suffix(row.count + 1).dropLast().elementsEqual(row))  // the row's bytes, unchanged
+    let object = try #require(try JSONSerialization.jsonObject(with: Data(line)) as? [String: Any])
+    #expect(object["line"] as? Int == 7)
+    #expect(object["id"] as? String == "r\"1")
+    let parsed = try #require(object["reasons"] as? [[String: String]])
+    #expect(parsed.map { $0["detector"] } == reasons.map(\.detector))
+    #expect(parsed.map { $0["evidence"] } == reasons.map(\.evidence))
+    #expect((object["row"] as? [String: String])?["text"] == "aé / b")
+    #expect(!line.contains(0x0A))
+    // Not JSON (invalid UTF-8 here): base64 of the bytes, no id, no row.
+    let bad: [UInt8] = [0x7B, 0xFF, 0xFE, 0x0D]
+    let badLine = CorpusCleaner.quarantineLine(
+      line: 9, id: nil, reasons: [Finding(detector: "malformed-line", evidence: "invalid UTF-8")],
+      raw: bad[...],
+      json: false)
+    let badObject = try #require(try JSONSerialization.jsonObject(with: Data(badLine)) as? [String: Any])
+    #expect(badObject["raw_base64"] as? String == Data(bad).base64EncodedString())
+    #expect(badObject["id"] == nil && badObject["row"] == nil)
+    #expect(Array(badObject.keys).sorted() == ["line", "raw_base64", "reasons"])
+  }
+
   func lines(_ path: String) throws -> [[UInt8]] {
     var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
     if bytes.last == 0x0A { bytes.removeLast() }
