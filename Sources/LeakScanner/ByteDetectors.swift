@@ -158,34 +158,56 @@ enum DesignatorMatcher {
   /// when those are not plain ASCII (then ICU decides).
   static func matchesStart(_ text: UnsafeBufferPointer<UInt8>) -> Bool? {
     guard let n = RowBytes.asciiCharacterPrefix(text, 160) else { return nil }
-    let w = UnsafeBufferPointer(rebasing: text[..<n])
+    return matchLength(UnsafeBufferPointer(rebasing: text[..<n])) != nil
+  }
+
+  /// The length of the regex's match at the start of the plain ASCII `w`, as ICU's
+  /// backtracking finds it, or `nil` for no match.
+  ///
+  /// Words are maximal runs (a shorter one leaves a word byte where a blank or a separator must
+  /// follow), so the match is decided by how many words the greedy `{0,5}` takes: the most
+  /// after which a separator follows, as ICU tries them from the most down.
+  static func matchLength(_ w: UnsafeBufferPointer<UInt8>) -> Int? {
+    let n = w.count
     func isUpper(_ b: UInt8) -> Bool { b >= 0x41 && b <= 0x5A }
     func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
     func isWord(_ b: UInt8) -> Bool {
       isDigit(b) || (b | 0x20 >= 0x61 && b | 0x20 <= 0x7A) || b == 0x5F || b == 0x27 || b == 0x2D
     }
     func isBlank(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 }
+    func blanks(from start: Int) -> Int {
+      var j = start
+      while j < n && isBlank(w[j]) { j += 1 }
+      return j
+    }
     var i = 0
     while i < n && isUpper(w[i]) { i += 1 }
-    guard i >= 1 && i <= 3 else { return false }
+    guard i >= 1 && i <= 3 else { return nil }
     let digits = i
     while i < n && isDigit(w[i]) { i += 1 }
-    guard i - digits >= 1 && i - digits <= 4 else { return false }
+    guard i - digits >= 1 && i - digits <= 4 else { return nil }
     if i < n && w[i] >= 0x61 && w[i] <= 0x7A { i += 1 }
-    // Words can only end where a blank or a separator follows, so each is a maximal run.
+    // Where the code and each of up to five words (each after blanks) end.
+    var ends = (i, 0, 0, 0, 0, 0)
     var words = 0
-    while true {
-      var j = i
-      while j < n && isBlank(w[j]) { j += 1 }
-      if j < n && (w[j] == UInt8(ascii: ":") || w[j] == UInt8(ascii: "|")) { return true }
-      if j > i && w[j - 1] == 0x20 && j + 1 < n && w[j] == UInt8(ascii: "-") && w[j + 1] == 0x20 {
-        return true
-      }
-      guard j > i, words < 5, j < n, isWord(w[j]) else { return false }
+    while words < 5 {
+      var j = blanks(from: i)
+      guard j > i, j < n, isWord(w[j]) else { break }
       while j < n && isWord(w[j]) { j += 1 }
       words += 1
       i = j
+      withUnsafeMutableBytes(of: &ends) { $0.storeBytes(of: j, toByteOffset: words * 8, as: Int.self) }
     }
+    for k in stride(from: words, through: 0, by: -1) {
+      let p = withUnsafeBytes(of: ends) { $0.load(fromByteOffset: k * 8, as: Int.self) }
+      let q = blanks(from: p)
+      if q < n && (w[q] == UInt8(ascii: ":") || w[q] == UInt8(ascii: "|")) { return blanks(from: q + 1) }
+      // ` - `: its space is the last blank.
+      if q > p && w[q - 1] == 0x20 && q + 1 < n && w[q] == UInt8(ascii: "-") && w[q + 1] == 0x20 {
+        return blanks(from: q + 2)
+      }
+    }
+    return nil
   }
 }
 

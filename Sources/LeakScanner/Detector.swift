@@ -321,6 +321,18 @@ public struct RuleDetector: Detector {
     return NoteMatcher.Kind(p)
   }
 
+  /// The designator regex's match at the start of `opening` when ``DesignatorMatcher`` finds
+  /// one in its plain ASCII head (`nil` otherwise: no match, or not plain ASCII, which ICU
+  /// decides).
+  static func designatorMatch(_ opening: Substring) -> Substring? {
+    let length = opening.utf8.withContiguousStorageIfAvailable { bytes -> Int? in
+      guard let n = RowBytes.asciiCharacterPrefix(bytes, 160) else { return nil }
+      return DesignatorMatcher.matchLength(UnsafeBufferPointer(rebasing: bytes[..<n]))
+    }
+    guard let length, let length else { return nil }
+    return opening[..<opening.utf8.index(opening.startIndex, offsetBy: length)]
+  }
+
   static func isDesignator(_ rule: LeakRule) -> Bool {
     guard rule.scope == .thinkStart, case .regex(let p) = rule.matcher else { return false }
     return p.source == DesignatorMatcher.pattern && !p.caseInsensitive
@@ -357,6 +369,18 @@ public struct RuleDetector: Detector {
       guard case .regex(let pattern) = rules[rule].matcher else { continue }
       for offset in offsets {
         let lower = utf8.index(utf8.startIndex, offsetBy: offset)
+        // The rule's hand matcher decides plain ASCII windows (as on the scan's byte path).
+        if let hand = noteMatchers[rule],
+          let decided = text.utf8.withContiguousStorageIfAvailable({ all -> Int?? in
+            let rest = UnsafeBufferPointer(rebasing: all[offset...])
+            guard let length = RowBytes.asciiCharacterPrefix(rest, 240) else { return nil }
+            return .some(hand.matchLength(UnsafeBufferPointer(rebasing: rest[..<length])))
+          }), let decided
+        {
+          guard let length = decided else { continue }
+          out[rule] = text[lower..<utf8.index(lower, offsetBy: length)]
+          break
+        }
         let window = text[lower...].prefix(240)
         if let m = pattern.prefixMatch(in: String(window)) {
           let upper = utf8.index(lower, offsetBy: m.utf8.count)
@@ -400,7 +424,9 @@ public struct RuleDetector: Detector {
             return startRules.filter { headFilters[$0].admits(head) }
           } ?? startRules
         for i in admitted {
-          if let m = rules[i].match(opening) {
+          if let m = fastDesignator[i]
+            ? Self.designatorMatch(opening) ?? rules[i].match(opening) : rules[i].match(opening)
+          {
             out.append(Finding(detector: id, evidence: "\(rules[i].id): \(m)", repairPrefix: String(m)))
             break
           }

@@ -31,10 +31,14 @@ enum NoteMatcher {
     }
 
     /// Whether the rule's regex matches at the start of the plain ASCII bytes `w`.
-    func matchesStart(_ w: UnsafeBufferPointer<UInt8>) -> Bool {
+    func matchesStart(_ w: UnsafeBufferPointer<UInt8>) -> Bool { matchLength(w) != nil }
+
+    /// The length of the rule's regex match at the start of the plain ASCII bytes `w` (what
+    /// `Pattern.prefixMatch(in:)` returns), or `nil` for none.
+    func matchLength(_ w: UnsafeBufferPointer<UInt8>) -> Int? {
       switch self {
-      case .duplicateOf: NoteMatcher.matchesDuplicateOf(w)
-      case .diversify: NoteMatcher.matchesDiversify(w)
+      case .duplicateOf: NoteMatcher.duplicateOfLength(w)
+      case .diversify: NoteMatcher.diversifyLength(w)
       }
     }
   }
@@ -74,12 +78,13 @@ enum NoteMatcher {
     "is", "was", "has", "as", "does", "plus", "thus", "this", "its", "yes", "us",
   ]
 
-  /// ``duplicateOf`` matched at the start of `w`.
-  static func matchesDuplicateOf(_ w: UnsafeBufferPointer<UInt8>) -> Bool {
-    guard starts(w, at: 0, with: "duplicate of") else { return false }
+  /// The length of ``duplicateOf``'s match at the start of `w` (up to the number: the rest is
+  /// a lookahead), or `nil`.
+  static func duplicateOfLength(_ w: UnsafeBufferPointer<UInt8>) -> Int? {
+    guard starts(w, at: 0, with: "duplicate of") else { return nil }
     var i = 12
     let blanks = run(w, from: i, isBlank)
-    guard blanks > i else { return false }
+    guard blanks > i else { return nil }
     i = blanks
     // The optional noun: each starts with a letter, so at most one of them can be taken.
     for noun: StaticString in ["row", "item", "sample", "example", "id"] where starts(w, at: i, with: noun) {
@@ -90,7 +95,7 @@ enum NoteMatcher {
     if i < w.count && w[i] == UInt8(ascii: "#") { i += 1 }
     let digits = run(w, from: i, isDigit)
     // `[0-9]+\b`: the whole digit run, then no word character.
-    guard digits > i, digits == w.count || !isWord(w[digits]) else { return false }
+    guard digits > i, digits == w.count || !isWord(w[digits]) else { return nil }
     // The lookahead: a plural noun (not `is`, `was`, …) one or two words on is a count
     // ("a duplicate of 3 earlier claims"), not a row number.
     func isPlural(_ start: Int, _ end: Int) -> Bool {
@@ -98,14 +103,14 @@ enum NoteMatcher {
         && !equals(w, start, end, oneOf: countWords)
     }
     let first = run(w, from: digits, isBlank)
-    guard first > digits else { return true }
+    guard first > digits else { return digits }
     let firstEnd = run(w, from: first, isLetter)
-    guard firstEnd > first else { return true }
-    if isPlural(first, firstEnd) { return false }
+    guard firstEnd > first else { return digits }
+    if isPlural(first, firstEnd) { return nil }
     let second = run(w, from: firstEnd, isBlank)
-    guard second > firstEnd else { return true }
+    guard second > firstEnd else { return digits }
     let secondEnd = run(w, from: second, isLetter)
-    return !(secondEnd > second && isPlural(second, secondEnd))
+    return secondEnd > second && isPlural(second, secondEnd) ? nil : digits
   }
 
   static let varied: [StaticString] = [
@@ -119,31 +124,34 @@ enum NoteMatcher {
     "rows", "sample", "samples",
   ]
 
-  /// ``diversify`` matched at the start of `w`.
-  static func matchesDiversify(_ w: UnsafeBufferPointer<UInt8>) -> Bool {
-    guard starts(w, at: 0, with: "diversify ") else { return false }
+  /// The length of ``diversify``'s match at the start of `w` (up to the end of its noun), or
+  /// `nil`. The two alternatives start with different words, so at most one can match.
+  static func diversifyLength(_ w: UnsafeBufferPointer<UInt8>) -> Int? {
+    guard starts(w, at: 0, with: "diversify ") else { return nil }
     let i = 10
     // `the <noun>\b`: the word-character run after `the ` is the noun.
     if starts(w, at: i, with: "the ") {
       let end = run(w, from: i + 4, isWord)
-      if equals(w, i + 4, end, oneOf: theVaried) { return true }
+      if equals(w, i + 4, end, oneOf: theVaried) { return end }
     }
     var at = -1
     for verb: StaticString in ["by", "with", "across", "using"] where starts(w, at: i, with: verb) {
       at = i + verb.utf8CodeUnitCount
       break
     }
-    guard at >= 0 else { return false }
-    // Up to five words of `[\w'-]` (each a whole run ended by a blank), then the varied noun.
+    guard at >= 0 else { return nil }
+    // Up to five words of `[\w'-]` (each a whole run ended by a blank), then the varied noun:
+    // the lazy `{0,5}?` takes the fewest fillers that work.
     for fillers in 0...5 {
       let start = run(w, from: at, isBlank)
-      guard start > at else { return false }
-      if equals(w, start, run(w, from: start, isWord), oneOf: varied) { return true }
-      guard fillers < 5 else { return false }
+      guard start > at else { return nil }
+      let nounEnd = run(w, from: start, isWord)
+      if equals(w, start, nounEnd, oneOf: varied) { return nounEnd }
+      guard fillers < 5 else { return nil }
       let end = run(w, from: start) { isWord($0) || $0 == UInt8(ascii: "'") || $0 == UInt8(ascii: "-") }
-      guard end > start, end < w.count, isBlank(w[end]) else { return false }
+      guard end > start, end < w.count, isBlank(w[end]) else { return nil }
       at = end
     }
-    return false
+    return nil
   }
 }

@@ -295,6 +295,29 @@ import Testing
       var copy = text
       #expect(copy.withUTF8 { DesignatorMatcher.matchesStart($0) } == (regex.prefixMatch(in: text) != nil))
     }
+    // The match itself (the evidence and the prefix `--repair` cuts) is ICU's: on codes followed
+    // by words, blanks and separators in any order, where the greedy words decide its end.
+    let codes = ["A4", "E1", "QA12b", "AB1", "Q3", "A12345", "a4", "ABCD1"]
+    let pieces = [
+      " ", "  ", "\t", "spice", "combinator", "-", "x-y", "don't", ":", "|", " - ", " -", "- ", ":  ", "a",
+      "b_c",
+      "9", "—", " : ",
+    ]
+    var matched = 0
+    for _ in 0..<20000 {
+      let text =
+        codes.randomElement(using: &rng)!
+        + (0..<Int.random(in: 0...12, using: &rng)).map { _ in pieces.randomElement(using: &rng)! }.joined()
+      let expected = regex.prefixMatch(in: text).map(String.init)
+      let hand = RuleDetector.designatorMatch(text[...]).map(String.init)
+      if text.utf8.allSatisfy({ $0 < 0x80 }) {
+        #expect(hand == expected, "\(text)")
+        if expected != nil { matched += 1 }
+      } else if let hand {
+        #expect(hand == expected, "\(text)")
+      }
+    }
+    #expect(matched > 2000)
   }
 
   /// The hand matchers of `duplicate-of` and `diversify` answer what ICU answers, on text made
@@ -328,10 +351,13 @@ import Testing
         tail.append(Bool.random(using: &rng) ? " " : pieces.randomElement(using: &rng)!)
       }
       let text = (trial % 2 == 0 ? head.uppercased() : head) + tail.joined()
-      let expected = regex.prefixMatch(in: text) != nil
+      let match = regex.prefixMatch(in: text)
+      let expected = match != nil
       if expected { matched += 1 }
       Array(text.utf8).withUnsafeBufferPointer { bytes in
         #expect(kind.matchesStart(bytes) == expected, "\(text)")
+        // The match itself, which `clean` reports as evidence.
+        #expect(kind.matchLength(bytes) == match?.utf8.count, "\(text)")
       }
     }
     // Both answers occur often enough for the comparison to mean something.
