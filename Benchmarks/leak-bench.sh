@@ -4,6 +4,7 @@
 #   2. the hand-written Python audit (json.loads per row + three regex checks)
 #   3. rg counting the same literal patterns
 #   4. fieldeval scan with near-duplicates on
+#   5. fieldeval clean (for information)
 # Prints MB/s, peak RSS and the ratios. ROWS=1000000 (default) is about 900 MB.
 #   bash Benchmarks/leak-bench.sh            # ROWS=200000 for a quicker run
 set -euo pipefail
@@ -40,10 +41,17 @@ t_scan=$(measure "fieldeval scan (default, no near-dup)" "$BIN" scan "$CORPUS" -
 t_py=$(measure "python audit (json.loads + 3 regexes)" python3 Benchmarks/LeakBenchmark/python_audit.py "$CORPUS")
 t_rg=$(measure "rg -c, same literal patterns" rg -c -F -e "spice combinator:" -e "duplicate of" -e "iversify by" "$CORPUS")
 t_near=$(measure "fieldeval scan --near-duplicates" "$BIN" scan "$CORPUS" --near-duplicates --format json)
-python3 - "$t_scan" "$t_py" "$t_rg" "$t_near" <<'PY'
+# For information: clean writes every line to one of two outputs (the scan, then a pass that
+# writes rows and the evidence of each flagged one).
+OUT=$(mktemp -d)
+t_clean=$(measure "fieldeval clean (clean + quarantine outputs)" "$BIN" clean "$CORPUS" \
+  --clean-out "$OUT/clean.jsonl" --quarantine-out "$OUT/quarantine.jsonl")
+rm -rf "$OUT"
+python3 - "$t_scan" "$t_py" "$t_rg" "$t_near" "$t_clean" <<'PY'
 import sys
-scan, py, rg, near = map(float, sys.argv[1:])
+scan, py, rg, near, clean = map(float, sys.argv[1:])
 print(f"ratio vs python audit: {py/scan:.2f}x (target >= 10x)")
 print(f"ratio vs rg:           {scan/rg:.2f}x slower (aim within 5x)")
 print(f"near-duplicates on:    {near:.2f} s ({near/scan:.2f}x the default scan)")
+print(f"clean:                 {clean:.2f} s ({clean/scan:.2f}x the default scan)")
 PY
