@@ -25,8 +25,11 @@ package final class AtomicLineFile: @unchecked Sendable {
       .path
     TemporaryFiles.register(temp)
     // Created with `open` itself: `FileManager.createFile` writes a file of its own first and
-    // renames it, which an interruption at that moment would leave behind.
-    let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+    // renames it, which an interruption at that moment would leave behind. A leftover of an
+    // earlier run is removed first; `O_EXCL | O_NOFOLLOW` then refuse to write through a link
+    // someone placed at the temporary name. Mode 0666 lets the umask decide, as for any file.
+    unlink(temp)
+    let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o666)
     guard fd >= 0 else {
       let reason = String(cString: strerror(errno))
       TemporaryFiles.unregister(temp)

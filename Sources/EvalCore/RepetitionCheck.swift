@@ -199,7 +199,12 @@ public struct RepetitionCheck: Sendable, Hashable, Codable {
     if isCJKLead(b) {
       let end = min(n, i + 3)
       var packed: UInt64 = 0
-      for k in i..<end { packed = packed << 8 | UInt64(base[k]) }
+      for k in i..<end {
+        // Only invalid UTF-8 puts a vertical tab or form feed here; the Character path then
+        // decides, as for any other one.
+        if base[k] == 0x0B || base[k] == 0x0C { otherSpace = true }
+        packed = packed << 8 | UInt64(base[k])
+      }
       body(wordHash(mixed: 0, packed: packed, length: end - i), i..<end)
       i = end
       return

@@ -72,11 +72,14 @@ public struct ChatTemplateTokens: Sendable, Hashable {
     return end < token.count || !text[(end - token.count)..<end].elementsEqual(token)
   }
 
-  /// Whether `text` holds a misplaced BOS after its start (``misplacedBOS(at:in:)``).
+  /// Whether `text` holds a misplaced BOS after the row's own (``misplacedBOS(at:in:)``). The
+  /// row's own BOS is the one at its start or, in a row missing it there (reported as such),
+  /// the first one: a single BOS is never "repeated".
   func hasMisplacedBOS(_ text: UnsafeBufferPointer<UInt8>) -> Bool {
     guard let bos else { return false }
     let token = Array(bos.utf8)
-    var from = token.count
+    guard let own = ByteSearch.firstOffset(of: token, in: text, from: 0) else { return false }
+    var from = own + token.count
     while let hit = ByteSearch.firstOffset(of: token, in: text, from: from) {
       if misplacedBOS(at: hit, in: text) { return true }
       from = hit + token.count

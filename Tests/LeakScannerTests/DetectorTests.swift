@@ -228,6 +228,13 @@ import Testing
     #expect(
       findings(mistral, textRow("<s>[INST] q [/INST]b</s><s>[INST] q2 [/INST]c</s>")).first?.evidence
         .contains("BOS <s> repeated") == true)
+    // A row missing its BOS at the start but holding one later is missing it, not repeating it;
+    // a second one after that is repeated.
+    let late = findings(mistral, textRow("[INST] q [/INST]b</s><s>[INST] q2 [/INST]c</s>")).first?.evidence
+    #expect(late == "missing BOS <s> (mistral)")
+    #expect(
+      findings(mistral, textRow("[INST] q</s><s>[INST] b</s><s>c</s>")).first?.evidence.contains(
+        "BOS <s> repeated") == true)
     let llama2 = SpecialTokenDetector(template: .llama2)
     let twoTurns =
       "<s>[INST] <<SYS>>\nBe brief.\n<</SYS>>\n\nq [/INST] <think>a</think>b </s><s>[INST] q2 [/INST] c </s>"
