@@ -1,3 +1,5 @@
+import Foundation
+
 /// Reading one JSONL file on several threads: byte ranges for the readers, the line number each
 /// range starts at (counted once, in parallel, instead of each reader counting from byte 0),
 /// and a fan-out that keeps a fixed number of readers busy.
@@ -19,6 +21,30 @@ package enum ParallelLines {
     return (0..<n).map { i in
       (range.lowerBound + range.count * i / n)..<(range.lowerBound + range.count * (i + 1) / n)
     }
+  }
+
+  /// `count` contiguous byte ranges covering `range` in order, largest first, shrinking
+  /// geometrically to an eighth of the first (fewer when they would be under 1 MiB, at least
+  /// one), for readers that take the next piece when they finish one: the readers then finish
+  /// within a small piece of each other, where with equal pieces one reader can be left alone
+  /// with a whole one. The count stays that of equal pieces, since each piece's statistics
+  /// start empty and are merged.
+  package static func guidedPieces(of range: Range<Int>, count: Int) -> [Range<Int>] {
+    let n = max(1, min(count, range.count / (1 << 20) + 1))
+    guard n > 1 else { return [range] }
+    let ratio = pow(1.0 / 8, 1 / Double(n - 1))
+    let weights = (0..<n).map { pow(ratio, Double($0)) }
+    let total = weights.reduce(0, +)
+    var out: [Range<Int>] = []
+    var start = range.lowerBound
+    var sum = 0.0
+    for k in 0..<n {
+      sum += weights[k]
+      let end = k == n - 1 ? range.upperBound : range.lowerBound + Int(Double(range.count) * sum / total)
+      out.append(start..<max(start, end))
+      start = max(start, end)
+    }
+    return out
   }
 
   /// The newlines in the file before each of `pieces` (contiguous, in order), counted on

@@ -76,9 +76,10 @@ public struct CorpusCleaner: Sendable {
 
     // Second pass, in parallel over byte ranges: each piece recomputes its rows' findings
     // (nothing per row is kept from the scan, so memory does not grow with the corpus) and
-    // writes part files; the parts are then joined in order into the atomic outputs.
-    let pieces = ParallelLines.pieces(
-      of: 0..<(try JSONLReader(path: path).fileSize()), parallelism: parallelism)
+    // writes part files; the parts are then joined in order into the atomic outputs. Four
+    // pieces per thread, shrinking towards the end, keep both threads busy to the end.
+    let pieces = ParallelLines.guidedPieces(
+      of: 0..<(try JSONLReader(path: path).fileSize()), count: parallelism * 4)
     let partPaths = pieces.indices.map { i in outputs.map { Self.partPath(for: $0, piece: i) } }
     for path in partPaths.joined() { TemporaryFiles.register(path) }
     defer {

@@ -106,17 +106,20 @@ public struct CorpusScanner: Sendable {
     let size = try JSONLReader(path: path).fileSize()
     var range = 0..<size
     if let shard { range = Self.shardRange(size: size, k: shard.k, n: shard.n) }
-    // Four pieces per thread, so a thread that finishes early takes another piece.
-    let pieces = ParallelLines.pieces(of: range, parallelism: max(1, parallelism) * 4)
+    // Four pieces per thread, so a thread that finishes early takes another piece, shrinking
+    // towards the end, so no thread is left alone with a large last one.
+    let pieces = ParallelLines.guidedPieces(of: range, count: max(1, parallelism) * 4)
     let newlinesBefore = try await ParallelLines.newlinesBefore(
       pieces, in: JSONLReader(path: path), parallelism: parallelism)
     // Each pass is folded in as soon as those before it are: the duplicate search and the
     // merges run while later pieces still scan.
-    // Lines in all pieces but the last, scaled to all: the duplicate table's first size.
+    // Lines in all pieces but the last, scaled by bytes to all: the duplicate table's first size.
     let counted = (newlinesBefore.last ?? 0) - (newlinesBefore.first ?? 0)
+    let countedBytes = range.count - (pieces.last?.count ?? 0)
     var assembly = ScanAssembly(
       configuration: configuration, keepsRows: shard != nil,
-      expectedRows: configuration.exactDuplicates ? counted * pieces.count / max(1, pieces.count - 1) : 0)
+      expectedRows: configuration.exactDuplicates && countedBytes > 0
+        ? Int(Double(counted) * Double(range.count) / Double(countedBytes)) : 0)
     try await ParallelLines.inParallel(Array(zip(pieces, newlinesBefore)), parallelism: parallelism) {
       piece, newlines in
       try self.pass(path: path, range: piece, newlinesBefore: newlines)

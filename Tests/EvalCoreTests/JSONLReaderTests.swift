@@ -188,6 +188,21 @@ import Testing
     var isSet: Bool { lock.withLock { value } }
   }
 
+  @Test(arguments: [(0..<(905 << 20), 8), (17..<(17 + (40 << 20)), 8), (0..<(3 << 20), 8), (5..<100, 8), (0..<0, 4)])
+  func guidedPiecesCoverTheRangeLargestFirst(range: Range<Int>, count: Int) {
+    let pieces = ParallelLines.guidedPieces(of: range, count: count)
+    #expect(pieces.first?.lowerBound == range.lowerBound)
+    #expect(pieces.last?.upperBound == range.upperBound)
+    #expect(zip(pieces, pieces.dropFirst()).allSatisfy { $0.upperBound == $1.lowerBound })
+    #expect(pieces.count == max(1, min(count, range.count / (1 << 20) + 1)))
+    // Shrinking (up to rounding) to about an eighth of the first.
+    #expect(zip(pieces, pieces.dropFirst()).allSatisfy { $1.count <= $0.count + 1 })
+    if pieces.count > 2 {
+      let ratio = Double(pieces.last!.count) / Double(pieces.first!.count)
+      #expect(ratio > 0.1 && ratio < 0.15)
+    }
+  }
+
   @Test func resultsAreConsumedInItemOrderWhileLaterItemsRun() async throws {
     let consumedFirst = Flag()
     var order: [Int] = []
