@@ -112,4 +112,78 @@ package enum ParallelLines {
       }
     }
   }
+
+  /// `body` of each of `items` on `workers` tasks that each keep a `State` of their own across
+  /// the items they take (the next item in order whenever one finishes its last): what does not
+  /// depend on the order of rows (tallies, tables of distinct keys) stays warm in the state
+  /// instead of being rebuilt and merged for every item. `consume` is given each item's result
+  /// in the items' order as soon as it and those before it are done; the states, made into a
+  /// `Final` by `finish` when a worker runs out of items, are returned in no particular order
+  /// (merge them commutatively). Each worker takes items in increasing order.
+  package static func inParallel<Item: Sendable, State, Result: Sendable, Final: Sendable>(
+    _ items: [Item], workers: Int, state makeState: @escaping @Sendable () -> State,
+    _ body: @escaping @Sendable (inout State, Item) throws -> Result,
+    finish: @escaping @Sendable (consuming State) -> Final,
+    inOrder consume: (Result) throws -> Void
+  ) async throws -> [Final] {
+    guard !items.isEmpty else { return [] }
+    let queue = ItemQueue(count: items.count)
+    let (results, sink) = AsyncThrowingStream<(Int, Result), any Error>.makeStream()
+    return try await withThrowingTaskGroup(of: Final.self) { group in
+      for _ in 0..<max(1, min(workers, items.count)) {
+        group.addTask {
+          var state = makeState()
+          while let i = queue.next() {
+            do {
+              sink.yield((i, try body(&state, items[i])))
+            } catch {
+              queue.stop()
+              sink.finish(throwing: error)
+              throw error
+            }
+          }
+          return finish(state)
+        }
+      }
+      var early: [Int: Result] = [:]
+      var due = 0
+      do {
+        for try await (i, result) in results {
+          early[i] = result
+          while let ready = early.removeValue(forKey: due) {
+            try consume(ready)
+            due += 1
+          }
+          if due == items.count { break }
+        }
+      } catch {
+        queue.stop()
+        throw error
+      }
+      var finals: [Final] = []
+      for try await final in group { finals.append(final) }
+      return finals
+    }
+  }
+}
+
+/// The next item index for workers sharing a list (``ParallelLines/inParallel(_:workers:state:_:finish:inOrder:)``).
+private final class ItemQueue: @unchecked Sendable {
+  private let lock = NSLock()
+  private var taken = 0
+  private let count: Int
+
+  init(count: Int) { self.count = count }
+
+  /// The next index, or `nil` when all are taken or the work stopped.
+  func next() -> Int? {
+    lock.withLock {
+      guard taken < count else { return nil }
+      taken += 1
+      return taken - 1
+    }
+  }
+
+  /// Hands out no more indices (after a failure).
+  func stop() { lock.withLock { taken = count } }
 }

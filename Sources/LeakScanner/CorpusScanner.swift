@@ -66,20 +66,22 @@ public struct CorpusScanner: Sendable {
     configuration.detectors.flatMap { $0.findings(in: context) }
   }
 
-  func pass(path: String, range: Range<Int>?, newlinesBefore: Int? = nil) throws -> ShardPass {
+  /// Runs `worker` over the lines that start in `range`, with `bytes` as its row buffer.
+  ///
+  /// The row buffer is kept apart from the worker: passed `inout`, it is read while the
+  /// worker's tallies change without being copied (a copy retains each of its arrays and makes
+  /// the next row's writes reallocate them).
+  func read(
+    path: String, range: Range<Int>?, newlinesBefore: Int?, into worker: inout PassWorker,
+    bytes: inout RowBytes
+  ) throws {
     var reader = JSONLReader(path: path, maxLineBytes: configuration.maxLineBytes, byteRange: range)
     reader.newlinesBefore = newlinesBefore
-    var worker = PassWorker(scanner: self)
-    // The row buffer is kept apart from the worker: passed `inout`, it is read while the
-    // worker's tallies change without being copied (a copy retains each of its arrays and
-    // makes the next row's writes reallocate them).
-    var bytes = RowBytes(format: configuration.format)
     try reader.forEachLine { line in
       worker.add(line, &bytes)
     } onOversizedLine: { issue in
       worker.malformed(issue)
     }
-    return worker.finish()
   }
 
   /// Scans the whole file (or shard `k` of `n`, 1-based) using `parallelism` threads.
@@ -106,9 +108,10 @@ public struct CorpusScanner: Sendable {
     let size = try JSONLReader(path: path).fileSize()
     var range = 0..<size
     if let shard { range = Self.shardRange(size: size, k: shard.k, n: shard.n) }
-    // Four pieces per thread, so a thread that finishes early takes another piece, shrinking
-    // towards the end, so no thread is left alone with a large last one.
-    let pieces = ParallelLines.guidedPieces(of: range, count: max(1, parallelism) * 4)
+    // Eight pieces per thread, so a thread that finishes early takes another piece, shrinking
+    // towards the end, so no thread is left alone with a large last one (the pieces share
+    // their thread's tallies, so more pieces cost little).
+    let pieces = ParallelLines.guidedPieces(of: range, count: max(1, parallelism) * 8)
     let newlinesBefore = try await ParallelLines.newlinesBefore(
       pieces, in: JSONLReader(path: path), parallelism: parallelism)
     // Each pass is folded in as soon as those before it are: the duplicate search and the
@@ -120,12 +123,23 @@ public struct CorpusScanner: Sendable {
       configuration: configuration, keepsRows: shard != nil,
       expectedRows: configuration.exactDuplicates && countedBytes > 0
         ? Int(Double(counted) * Double(range.count) / Double(countedBytes)) : 0)
-    try await ParallelLines.inParallel(Array(zip(pieces, newlinesBefore)), parallelism: parallelism) {
-      piece, newlines in
-      try self.pass(path: path, range: piece, newlinesBefore: newlines)
-    } inOrder: { pass in
-      assembly.add(pass)
+    // Each thread keeps one worker across its pieces: the tallies of distinct openings and
+    // shapes stay warm and are merged once per thread; what depends on line order (flagged
+    // lines, hashes, the first malformed lines) comes back per piece, in order.
+    let format = configuration.format
+    let tallies = try await ParallelLines.inParallel(
+      Array(zip(pieces, newlinesBefore)), workers: parallelism,
+      state: { (PassWorker(scanner: self), RowBytes(format: format)) }
+    ) { state, item in
+      try self.read(path: path, range: item.0, newlinesBefore: item.1, into: &state.0, bytes: &state.1)
+      return state.0.takeLines()
+    } finish: { state in
+      var (worker, _) = state
+      return worker.finish()
+    } inOrder: { lines in
+      assembly.add(lines)
     }
+    for tally in tallies { assembly.add(tally) }
     return assembly.finish(file: path, shard: shard)
   }
 
@@ -458,6 +472,22 @@ struct PassWorker {
   /// Drops the rarest byte-keyed openings of the histogram (``BoundedTally``).
   private mutating func pruneHistogram() {
     p.histogramDropped += histogramKeys.keepMostFrequent(&histogramCounts, keeping: capacity / 2) { $0 }
+  }
+
+  /// What depends on line order since the last call (lines and rows seen, malformed lines and
+  /// the first of their issues, flagged lines, row offsets, hashes and signatures), taken out of
+  /// the pass; the tallies stay, for ``finish()``.
+  mutating func takeLines() -> ShardPass {
+    var lines = ShardPass()
+    swap(&lines.lines, &p.lines)
+    swap(&lines.rows, &p.rows)
+    swap(&lines.malformed, &p.malformed)
+    swap(&lines.issues, &p.issues)
+    swap(&lines.flaggedLines, &p.flaggedLines)
+    swap(&lines.rowOffsets, &p.rowOffsets)
+    swap(&lines.hashes, &p.hashes)
+    swap(&lines.signatures, &p.signatures)
+    return lines
   }
 
   /// The pass's counts, with the per-index tallies folded in.

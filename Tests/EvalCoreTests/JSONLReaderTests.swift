@@ -203,6 +203,40 @@ import Testing
     }
   }
 
+  /// Workers keep their state across the items they take; each item's result is consumed in
+  /// order, and every item is counted in exactly one final state.
+  @Test func workersKeepTheirStateAcrossItems() async throws {
+    var order: [Int] = []
+    let finals = try await ParallelLines.inParallel(
+      Array(0..<40), workers: 3, state: { [Int]() }
+    ) { seen, item -> Int in
+      if item % 7 == 0 { Thread.sleep(forTimeInterval: 0.01) }
+      // Each worker takes items in increasing order.
+      if let last = seen.last, last >= item { return -1 }
+      seen.append(item)
+      return item * 10
+    } finish: { seen in
+      seen
+    } inOrder: { order.append($0) }
+    #expect(order == (0..<40).map { $0 * 10 })
+    #expect(finals.count == 3)
+    #expect(finals.flatMap { $0 }.sorted() == Array(0..<40))
+  }
+
+  struct Failure: Error {}
+
+  @Test func aFailingItemEndsTheWork() async {
+    await #expect(throws: Failure.self) {
+      _ = try await ParallelLines.inParallel(
+        Array(0..<1000), workers: 2, state: { 0 }
+      ) { count, item -> Int in
+        if item == 3 { throw Failure() }
+        count += 1
+        return item
+      } finish: { $0 } inOrder: { _ in }
+    }
+  }
+
   @Test func resultsAreConsumedInItemOrderWhileLaterItemsRun() async throws {
     let consumedFirst = Flag()
     var order: [Int] = []

@@ -572,6 +572,32 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
     #expect(shards.map(\.rows).reduce(0, +) == whole.rows)
   }
 
+  /// A corpus of several MiB is read in many pieces by threads that keep their tallies across
+  /// pieces: the report is the one a single thread makes.
+  @Test func threadsAndPiecesDoNotChangeTheReport() async throws {
+    let dir = TempDir()
+    let copy = messagesRow("dup", "<think>\nOkay, so fixed text.\n</think>\n\nA.") + "\n"
+    var text = copy
+    text += generatedCorpus(9000) { i in
+      i % 4 == 0 ? "A\(i % 5) spice combinator: " : (i % 9 == 0 ? "Blend matrix \(i % 3) says " : nil)
+    }
+    text += "{broken\n" + generatedCorpus(9000) { i in i % 6 == 0 ? "Remix \(i % 4): " : nil }
+    text += copy  // an exact duplicate of the first row, in the last piece
+    let path = dir.file("c.jsonl", text)
+    #expect(text.utf8.count > 4 << 20)
+    let scanner = CorpusScanner()
+    let one = try await scanner.scan(path: path, parallelism: 1)
+    let three = try await scanner.scan(path: path, parallelism: 3)
+    #expect(one.lines == 18_003 && three.lines == one.lines && three.rows == one.rows)
+    #expect(three.flaggedRows == one.flaggedRows)
+    #expect(three.issues == one.issues && one.malformedLines == 1)
+    #expect(three.detectors == one.detectors)
+    #expect(one.detectors.first { $0.id == "exact-duplicate" }?.examples.map(\.line) == [18_003])
+    #expect(three.openingHistogram == one.openingHistogram)
+    #expect(three.discovered == one.discovered && !one.discovered.isEmpty)
+    #expect(three.shapes == one.shapes)
+  }
+
   /// With exact duplicates off, near-duplicate examples still carry the ids a single scan gives.
   @Test func mergedNearDuplicatesKeepRowIDs() async throws {
     let dir = TempDir()
