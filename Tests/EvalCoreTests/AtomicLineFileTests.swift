@@ -38,6 +38,23 @@ import Testing
     #expect(info.st_mode & S_IFMT == S_IFREG)
   }
 
+  @Test func appendedFilesLandBetweenLinesInOrder() throws {
+    let dir = TempDir()
+    let big = (0..<40_000).map { "{\"row\":\($0)}" }.joined(separator: "\n") + "\n"
+    let first = dir.file("part0", big)
+    let second = dir.file("part1", "tail\n")
+    let empty = dir.file("part2", "")
+    let target = dir.path("out.jsonl")
+    let file = try AtomicLineFile(path: target)
+    try file.write(Array("head".utf8))
+    try file.append(contentsOf: first)
+    try file.append(contentsOf: empty)
+    try file.append(contentsOf: second)
+    try file.write(Array("end".utf8))
+    try file.commit()
+    #expect(try String(contentsOfFile: target, encoding: .utf8) == "head\n" + big + "tail\nend\n")
+  }
+
   @Test func abandonLeavesTheOldTarget() throws {
     let dir = TempDir()
     let target = dir.file("out.jsonl", "old\n")
