@@ -188,7 +188,9 @@ import Testing
     var isSet: Bool { lock.withLock { value } }
   }
 
-  @Test(arguments: [(0..<(905 << 20), 8), (17..<(17 + (40 << 20)), 8), (0..<(3 << 20), 8), (5..<100, 8), (0..<0, 4)])
+  @Test(arguments: [
+    (0..<(905 << 20), 8), (17..<(17 + (40 << 20)), 8), (0..<(3 << 20), 8), (5..<100, 8), (0..<0, 4),
+  ])
   func guidedPiecesCoverTheRangeLargestFirst(range: Range<Int>, count: Int) {
     let pieces = ParallelLines.guidedPieces(of: range, count: count)
     #expect(pieces.first?.lowerBound == range.lowerBound)
@@ -217,7 +219,9 @@ import Testing
       return item * 10
     } finish: { seen in
       seen
-    } inOrder: { order.append($0) }
+    } inOrder: {
+      order.append($0)
+    }
     #expect(order == (0..<40).map { $0 * 10 })
     #expect(finals.count == 3)
     #expect(finals.flatMap { $0 }.sorted() == Array(0..<40))
@@ -233,7 +237,10 @@ import Testing
         if item == 3 { throw Failure() }
         count += 1
         return item
-      } finish: { $0 } inOrder: { _ in }
+      } finish: {
+        $0
+      } inOrder: { _ in
+      }
     }
   }
 
