@@ -112,3 +112,52 @@ public struct ScanReport: Sendable, Codable {
     openingHistogram.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(n).map { ($0.key, $0.value) }
   }
 }
+
+extension ScanReport.MergeState {
+  enum CodingKeys: String, CodingKey {
+    case flaggedLines, rowHashes, rowOffsets, signatures, signatureLines, discovery
+    case nearDuplicateThreshold, minHasher, exactDuplicates, nearDuplicates
+    case discoveryMinShare, discoveryHighConfidenceShare, configuration, fileSize, fileFingerprint
+  }
+
+  /// Reads a merge state; its per-row columns packed (this version) or as arrays (earlier ones).
+  public init(from decoder: any Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    flaggedLines = try c.decodePacked([Int].self, forKey: .flaggedLines)
+    rowHashes = try c.decodePackedIfPresent([[UInt64]].self, forKey: .rowHashes) ?? []
+    rowOffsets = try c.decodePackedIfPresent([[Int]].self, forKey: .rowOffsets)
+    signatures = try c.decodePackedIfPresent([[UInt16]].self, forKey: .signatures)
+    signatureLines = try c.decodePackedIfPresent([Int].self, forKey: .signatureLines)
+    discovery = try c.decode(DiscoveryStats.self, forKey: .discovery)
+    nearDuplicateThreshold = try c.decode(Double.self, forKey: .nearDuplicateThreshold)
+    minHasher = try c.decode(MinHasher.self, forKey: .minHasher)
+    exactDuplicates = try c.decode(Bool.self, forKey: .exactDuplicates)
+    nearDuplicates = try c.decode(Bool.self, forKey: .nearDuplicates)
+    discoveryMinShare = try c.decode(Double.self, forKey: .discoveryMinShare)
+    discoveryHighConfidenceShare = try c.decode(Double.self, forKey: .discoveryHighConfidenceShare)
+    configuration = try c.decodeIfPresent(String.self, forKey: .configuration)
+    fileSize = try c.decodeIfPresent(Int.self, forKey: .fileSize)
+    fileFingerprint = try c.decodeIfPresent(String.self, forKey: .fileFingerprint)
+  }
+
+  /// Writes the merge state with its per-row columns packed (``PackedNumbers``): one string
+  /// each instead of an array of arrays, which `JSONEncoder` took seconds to write per shard.
+  public func encode(to encoder: any Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encodePacked(flaggedLines, forKey: .flaggedLines)
+    try c.encodePacked(rowHashes, width: 2, forKey: .rowHashes)
+    if let rowOffsets { try c.encodePacked(rowOffsets, width: 2, forKey: .rowOffsets) }
+    if let signatures { try c.encodePacked(signatures, width: minHasher.permutations, forKey: .signatures) }
+    if let signatureLines { try c.encodePacked(signatureLines, forKey: .signatureLines) }
+    try c.encode(discovery, forKey: .discovery)
+    try c.encode(nearDuplicateThreshold, forKey: .nearDuplicateThreshold)
+    try c.encode(minHasher, forKey: .minHasher)
+    try c.encode(exactDuplicates, forKey: .exactDuplicates)
+    try c.encode(nearDuplicates, forKey: .nearDuplicates)
+    try c.encode(discoveryMinShare, forKey: .discoveryMinShare)
+    try c.encode(discoveryHighConfidenceShare, forKey: .discoveryHighConfidenceShare)
+    try c.encodeIfPresent(configuration, forKey: .configuration)
+    try c.encodeIfPresent(fileSize, forKey: .fileSize)
+    try c.encodeIfPresent(fileFingerprint, forKey: .fileFingerprint)
+  }
+}

@@ -1,0 +1,78 @@
+import Foundation
+import Testing
+
+@testable import LeakScanner
+
+@Suite struct PackedNumbersTests {
+  func state(signatures: [[UInt16]]?) -> ScanReport.MergeState {
+    ScanReport.MergeState(
+      flaggedLines: [1, 5, 1 << 40], rowHashes: [[1, UInt64.max], [2, 0], [7, 1 << 63]],
+      rowOffsets: [[1, 0], [2, 1 << 33], [7, 99]], signatures: signatures,
+      signatureLines: signatures.map { _ in [1, 2] }, discovery: DiscoveryStats(),
+      nearDuplicateThreshold: 0.8, minHasher: MinHasher(permutations: 4, bands: 2), exactDuplicates: true,
+      nearDuplicates: signatures != nil, discoveryMinShare: 0.01, discoveryHighConfidenceShare: 0.05,
+      configuration: "c", fileSize: 10, fileFingerprint: "f")
+  }
+
+  @Test(arguments: [nil, [[1, 2, 3, UInt16.max], [0, 0, 0, 9]]] as [[[UInt16]]?])
+  func mergeStateColumnsRoundTripPacked(signatures: [[UInt16]]?) throws {
+    let original = state(signatures: signatures)
+    let data = try JSONEncoder().encode(original)
+    let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    // Each column is one string, not an array of arrays.
+    #expect((json["rowHashes"] as? String)?.hasPrefix("fieldeval-packed-v1:u64:2:") == true)
+    #expect((json["flaggedLines"] as? String)?.hasPrefix("fieldeval-packed-v1:i64:1:") == true)
+    #expect(
+      ((json["signatures"] as? String)?.hasPrefix("fieldeval-packed-v1:u16:4:") ?? false)
+        == (signatures != nil))
+    let back = try JSONDecoder().decode(ScanReport.MergeState.self, from: data)
+    #expect(back.flaggedLines == original.flaggedLines)
+    #expect(back.rowHashes == original.rowHashes)
+    #expect(back.rowOffsets == original.rowOffsets)
+    #expect(back.signatures == original.signatures)
+    #expect(back.signatureLines == original.signatureLines)
+    #expect(back.fileFingerprint == "f" && back.configuration == "c" && back.minHasher.permutations == 4)
+  }
+
+  /// Shard reports of earlier versions hold the columns as arrays; they are still read.
+  @Test func arraysOfEarlierVersionsAreRead() throws {
+    let original = state(signatures: [[1, 2, 3, 4]])
+    let data = try JSONEncoder().encode(original)
+    var json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    json["flaggedLines"] = original.flaggedLines
+    json["rowHashes"] = original.rowHashes.map { $0.map { NSNumber(value: $0) } }
+    json["rowOffsets"] = original.rowOffsets
+    json["signatures"] = original.signatures?.map { $0.map(Int.init) }
+    json["signatureLines"] = original.signatureLines
+    let legacy = try JSONSerialization.data(withJSONObject: json)
+    let back = try JSONDecoder().decode(ScanReport.MergeState.self, from: legacy)
+    #expect(back.flaggedLines == original.flaggedLines)
+    #expect(back.rowHashes == original.rowHashes)
+    #expect(back.rowOffsets == original.rowOffsets)
+    #expect(back.signatures == original.signatures)
+  }
+
+  @Test(arguments: [
+    "fieldeval-packed-v1:u64:2:!!!", "fieldeval-packed-v1:u64:2:AAAA",
+    "fieldeval-packed-v1:u16:2:AAAAAAAAAAA=",
+    "fieldeval-packed-v1:u64:0:", "something else",
+  ])
+  func damagedColumnsAreReportedByKey(column: String) throws {
+    let data = try JSONEncoder().encode(state(signatures: nil))
+    var json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    json["rowHashes"] = column
+    let damaged = try JSONSerialization.data(withJSONObject: json)
+    #expect {
+      _ = try JSONDecoder().decode(ScanReport.MergeState.self, from: damaged)
+    } throws: { error in
+      guard case DecodingError.dataCorrupted(let context) = error else { return false }
+      return context.codingPath.last?.stringValue == "rowHashes" && !context.debugDescription.isEmpty
+    }
+  }
+
+  @Test func rowsOfAnotherWidthAreRefusedWhenWriting() {
+    var bad = state(signatures: [[1, 2, 3]])  // three numbers where the hasher makes four
+    bad.nearDuplicates = true
+    #expect(throws: EncodingError.self) { _ = try JSONEncoder().encode(bad) }
+  }
+}
