@@ -60,9 +60,13 @@ enum PackedNumbers {
 }
 
 extension KeyedEncodingContainer {
-  /// Encodes `values` packed (``PackedNumbers``).
-  mutating func encodePacked<T: FixedWidthInteger>(_ values: [T], forKey key: Key) throws {
-    try encode(PackedNumbers.pack(values, width: 1), forKey: key)
+  /// Encodes `values` packed (``PackedNumbers``), `width` to a row.
+  mutating func encodePacked<T: FixedWidthInteger>(
+    _ values: some Sequence<T>, width: Int = 1, forKey key: Key
+  )
+    throws
+  {
+    try encode(PackedNumbers.pack(values, width: width), forKey: key)
   }
 
   /// Encodes `rows` of `width` numbers packed (``PackedNumbers``).
@@ -108,6 +112,25 @@ extension KeyedDecodingContainer {
       return try decode([[T]].self, forKey: key)
     }
     return stride(from: 0, to: values.count, by: width).map { Array(values[$0..<($0 + width)]) }
+  }
+
+  /// Decodes rows of two numbers written packed (``PackedNumbers``) or as arrays of two; none
+  /// when absent.
+  func decodePairs<T: FixedWidthInteger & Decodable>(_ type: T.Type, forKey key: Key) throws -> [(T, T)] {
+    guard contains(key), try !decodeNil(forKey: key) else { return [] }
+    guard let (values, width) = try packed(T.self, forKey: key) else {
+      let rows = try decode([[T]].self, forKey: key)
+      guard rows.allSatisfy({ $0.count == 2 }) else {
+        throw DecodingError.dataCorruptedError(
+          forKey: key, in: self, debugDescription: "expected rows of two numbers")
+      }
+      return rows.map { ($0[0], $0[1]) }
+    }
+    guard width == 2 else {
+      throw DecodingError.dataCorruptedError(
+        forKey: key, in: self, debugDescription: "expected rows of two numbers")
+    }
+    return stride(from: 0, to: values.count, by: 2).map { (values[$0], values[$0 + 1]) }
   }
 
   /// Decodes numbers written packed (one per row) or as an array; `nil` when absent.

@@ -140,8 +140,9 @@ struct ScanAssembly {
     var mergeState: ScanReport.MergeState? = nil
     if shard != nil {
       mergeState = ScanReport.MergeState(
-        flaggedLines: perRowFlagged, rowHashes: total.hashes.map { [UInt64($0.line), $0.hash] },
-        rowOffsets: total.rowOffsets.isEmpty ? nil : total.rowOffsets.map { [$0.line, $0.offset] },
+        flaggedLines: perRowFlagged, rowHashes: total.hashes.map { .init(line: $0.line, hash: $0.hash) },
+        rowOffsets: total.rowOffsets.isEmpty
+          ? nil : total.rowOffsets.map { .init(line: $0.line, offset: $0.offset) },
         signatures: configuration.nearDuplicates ? total.signatures.map(\.signature) : nil,
         signatureLines: configuration.nearDuplicates ? total.signatures.map(\.line) : nil,
         discovery: total.discovery, nearDuplicateThreshold: configuration.nearDuplicateThreshold,

@@ -59,12 +59,12 @@ public struct ScanReport: Sendable, Codable {
   public struct MergeState: Sendable, Codable {
     /// Lines flagged by per-row detectors (not duplicates), sorted.
     public var flaggedLines: [Int]
-    /// `[line, hash]` of every parsed row, for exact duplicates across shards.
-    public var rowHashes: [[UInt64]]
-    /// `[line, byte offset]` of every parsed row when duplicates are checked, to read the ids of
-    /// duplicate examples back from the corpus.
-    public var rowOffsets: [[Int]]?
-    /// `[line] + signature` of every parsed row when near duplicates are on.
+    /// The line and normalised hash of every parsed row, for exact duplicates across shards.
+    public var rowHashes: [RowHash]
+    /// The line and byte offset of every parsed row when duplicates are checked, to read the ids
+    /// of duplicate examples back from the corpus.
+    public var rowOffsets: [RowOffset]?
+    /// The MinHash signature of every parsed row when near duplicates are on.
     public var signatures: [[UInt16]]?
     /// Line numbers matching `signatures` (kept apart because lines exceed 16 bits).
     public var signatureLines: [Int]?
@@ -93,6 +93,32 @@ public struct ScanReport: Sendable, Codable {
     /// shards with different ones do not. `nil` in reports of older versions, which merge by
     /// path and size.
     public var fileFingerprint: String? = nil
+
+    /// A row's line and normalised hash (16 bytes, no allocation per row).
+    public struct RowHash: Sendable, Hashable {
+      /// Line number (1-based).
+      public var line: Int
+      /// The normalised row hash.
+      public var hash: UInt64
+      /// Creates a record.
+      public init(line: Int, hash: UInt64) {
+        self.line = line
+        self.hash = hash
+      }
+    }
+
+    /// A row's line and byte offset in the corpus.
+    public struct RowOffset: Sendable, Hashable {
+      /// Line number (1-based).
+      public var line: Int
+      /// Byte offset of the line's start.
+      public var offset: Int
+      /// Creates a record.
+      public init(line: Int, offset: Int) {
+        self.line = line
+        self.offset = offset
+      }
+    }
   }
 
   enum CodingKeys: String, CodingKey {
@@ -124,8 +150,16 @@ extension ScanReport.MergeState {
   public init(from decoder: any Decoder) throws {
     let c = try decoder.container(keyedBy: CodingKeys.self)
     flaggedLines = try c.decodePacked([Int].self, forKey: .flaggedLines)
-    rowHashes = try c.decodePackedIfPresent([[UInt64]].self, forKey: .rowHashes) ?? []
-    rowOffsets = try c.decodePackedIfPresent([[Int]].self, forKey: .rowOffsets)
+    rowHashes = try c.decodePairs(UInt64.self, forKey: .rowHashes).map { pair in
+      guard let line = Int(exactly: pair.0) else {
+        throw DecodingError.dataCorruptedError(
+          forKey: .rowHashes, in: c, debugDescription: "line number \(pair.0) out of range")
+      }
+      return RowHash(line: line, hash: pair.1)
+    }
+    rowOffsets =
+      try c.contains(.rowOffsets)
+      ? c.decodePairs(Int.self, forKey: .rowOffsets).map { RowOffset(line: $0.0, offset: $0.1) } : nil
     signatures = try c.decodePackedIfPresent([[UInt16]].self, forKey: .signatures)
     signatureLines = try c.decodePackedIfPresent([Int].self, forKey: .signatureLines)
     discovery = try c.decode(DiscoveryStats.self, forKey: .discovery)
@@ -145,8 +179,10 @@ extension ScanReport.MergeState {
   public func encode(to encoder: any Encoder) throws {
     var c = encoder.container(keyedBy: CodingKeys.self)
     try c.encodePacked(flaggedLines, forKey: .flaggedLines)
-    try c.encodePacked(rowHashes, width: 2, forKey: .rowHashes)
-    if let rowOffsets { try c.encodePacked(rowOffsets, width: 2, forKey: .rowOffsets) }
+    try c.encodePacked(rowHashes.lazy.flatMap { [UInt64($0.line), $0.hash] }, width: 2, forKey: .rowHashes)
+    if let rowOffsets {
+      try c.encodePacked(rowOffsets.lazy.flatMap { [$0.line, $0.offset] }, width: 2, forKey: .rowOffsets)
+    }
     if let signatures { try c.encodePacked(signatures, width: minHasher.permutations, forKey: .signatures) }
     if let signatureLines { try c.encodePacked(signatureLines, forKey: .signatureLines) }
     try c.encode(discovery, forKey: .discovery)

@@ -114,8 +114,8 @@ public enum ShardMerger {
       for (k, v) in report.shapes { shapes[k, default: 0] += v }
       discovery.merge(state.discovery)
       flaggedLines.formUnion(state.flaggedLines)
-      hashes += state.rowHashes.map { (Int($0[0]), $0[1]) }
-      for record in state.rowOffsets ?? [] where record.count == 2 { offsets.append((record[0], record[1])) }
+      hashes += state.rowHashes.lazy.map { ($0.line, $0.hash) }
+      offsets += (state.rowOffsets ?? []).lazy.map { ($0.line, $0.offset) }
       if let sigs = state.signatures, let sigLines = state.signatureLines {
         signatures += zip(sigLines, sigs).map { ($0, $1) }
       }

@@ -6,8 +6,10 @@ import Testing
 @Suite struct PackedNumbersTests {
   func state(signatures: [[UInt16]]?) -> ScanReport.MergeState {
     ScanReport.MergeState(
-      flaggedLines: [1, 5, 1 << 40], rowHashes: [[1, UInt64.max], [2, 0], [7, 1 << 63]],
-      rowOffsets: [[1, 0], [2, 1 << 33], [7, 99]], signatures: signatures,
+      flaggedLines: [1, 5, 1 << 40],
+      rowHashes: [.init(line: 1, hash: .max), .init(line: 2, hash: 0), .init(line: 7, hash: 1 << 63)],
+      rowOffsets: [.init(line: 1, offset: 0), .init(line: 2, offset: 1 << 33), .init(line: 7, offset: 99)],
+      signatures: signatures,
       signatureLines: signatures.map { _ in [1, 2] }, discovery: DiscoveryStats(),
       nearDuplicateThreshold: 0.8, minHasher: MinHasher(permutations: 4, bands: 2), exactDuplicates: true,
       nearDuplicates: signatures != nil, discoveryMinShare: 0.01, discoveryHighConfidenceShare: 0.05,
@@ -40,8 +42,8 @@ import Testing
     let data = try JSONEncoder().encode(original)
     var json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
     json["flaggedLines"] = original.flaggedLines
-    json["rowHashes"] = original.rowHashes.map { $0.map { NSNumber(value: $0) } }
-    json["rowOffsets"] = original.rowOffsets
+    json["rowHashes"] = original.rowHashes.map { [NSNumber(value: $0.line), NSNumber(value: $0.hash)] }
+    json["rowOffsets"] = original.rowOffsets?.map { [$0.line, $0.offset] }
     json["signatures"] = original.signatures?.map { $0.map(Int.init) }
     json["signatureLines"] = original.signatureLines
     let legacy = try JSONSerialization.data(withJSONObject: json)
@@ -67,6 +69,26 @@ import Testing
     } throws: { error in
       guard case DecodingError.dataCorrupted(let context) = error else { return false }
       return context.codingPath.last?.stringValue == "rowHashes" && !context.debugDescription.isEmpty
+    }
+  }
+
+  @Test func pairsOfAnotherWidthOrLineOutOfRangeAreRefused() throws {
+    let data = try JSONEncoder().encode(state(signatures: nil))
+    var json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    for column in [
+      PackedNumbers.pack([1, 2, 3] as [UInt64], width: 3),  // rows of three
+      PackedNumbers.pack([UInt64.max, 7] as [UInt64], width: 2),  // a line beyond Int
+    ] {
+      json["rowHashes"] = column
+      let damaged = try JSONSerialization.data(withJSONObject: json)
+      #expect(throws: DecodingError.self) {
+        _ = try JSONDecoder().decode(ScanReport.MergeState.self, from: damaged)
+      }
+    }
+    json["rowHashes"] = [[1, 2, 3]]  // an array row of three (earlier versions' form)
+    let damaged = try JSONSerialization.data(withJSONObject: json)
+    #expect(throws: DecodingError.self) {
+      _ = try JSONDecoder().decode(ScanReport.MergeState.self, from: damaged)
     }
   }
 
