@@ -31,11 +31,14 @@ package final class AtomicLineFile: @unchecked Sendable {
     unlink(temp)
     let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o666)
     guard fd >= 0 else {
-      let reason = String(cString: strerror(errno))
+      let code = errno
+      let reason = String(cString: strerror(code))
       TemporaryFiles.unregister(temp)
       throw EvalCoreError.unwritableFile(
         path: path,
-        reason: "cannot create a file in its folder (\(reason)); check that the folder exists and is writable"
+        reason: code == EEXIST || code == ELOOP
+          ? "its temporary file \(temp) is in the way (\(reason)) and could not be removed; remove it"
+          : "cannot create a file in its folder (\(reason)); check that the folder exists and is writable"
       )
     }
     handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)

@@ -119,7 +119,8 @@ package enum ParallelLines {
   /// instead of being rebuilt and merged for every item. `consume` is given each item's result
   /// in the items' order as soon as it and those before it are done; the states, made into a
   /// `Final` by `finish` when a worker runs out of items, are returned in no particular order
-  /// (merge them commutatively). Each worker takes items in increasing order.
+  /// (merge them commutatively). Each worker takes items in increasing order. Throws the first
+  /// error of `body` or `consume`, and `CancellationError` when the task is cancelled first.
   package static func inParallel<Item: Sendable, State, Result: Sendable, Final: Sendable>(
     _ items: [Item], workers: Int, state makeState: @escaping @Sendable () -> State,
     _ body: @escaping @Sendable (inout State, Item) throws -> Result,
@@ -133,7 +134,7 @@ package enum ParallelLines {
       for _ in 0..<max(1, min(workers, items.count)) {
         group.addTask {
           var state = makeState()
-          while let i = queue.next() {
+          while !Task.isCancelled, let i = queue.next() {
             do {
               sink.yield((i, try body(&state, items[i])))
             } catch {
@@ -159,6 +160,12 @@ package enum ParallelLines {
       } catch {
         queue.stop()
         throw error
+      }
+      // The results end early only when this task was cancelled (iterating a stream then just
+      // stops): a partial result must not pass for a whole one.
+      guard due == items.count else {
+        queue.stop()
+        throw CancellationError()
       }
       var finals: [Final] = []
       for try await final in group { finals.append(final) }

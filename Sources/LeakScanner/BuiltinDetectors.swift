@@ -74,11 +74,13 @@ public struct ChatTemplateTokens: Sendable, Hashable {
 
   /// Whether `text` holds a misplaced BOS after the row's own (``misplacedBOS(at:in:)``). The
   /// row's own BOS is the one at its start or, in a row missing it there (reported as such),
-  /// the first one: a single BOS is never "repeated".
+  /// the first one: a single BOS is never "repeated". Where a BOS opens each exchange, a first
+  /// BOS later in the row is judged as any other (it must follow an EOS).
   func hasMisplacedBOS(_ text: UnsafeBufferPointer<UInt8>) -> Bool {
     guard let bos else { return false }
     let token = Array(bos.utf8)
     guard let own = ByteSearch.firstOffset(of: token, in: text, from: 0) else { return false }
+    if bosOpensEachTurn && own > 0 && misplacedBOS(at: own, in: text) { return true }
     var from = own + token.count
     while let hit = ByteSearch.firstOffset(of: token, in: text, from: from) {
       if misplacedBOS(at: hit, in: text) { return true }

@@ -108,10 +108,10 @@ public struct CorpusScanner: Sendable {
     let size = try JSONLReader(path: path).fileSize()
     var range = 0..<size
     if let shard { range = Self.shardRange(size: size, k: shard.k, n: shard.n) }
-    // Eight pieces per thread, so a thread that finishes early takes another piece, shrinking
-    // towards the end, so no thread is left alone with a large last one (the pieces share
-    // their thread's tallies, so more pieces cost little).
-    let pieces = ParallelLines.guidedPieces(of: range, count: max(1, parallelism) * 8)
+    // Four pieces per thread, so a thread that finishes early takes another piece, shrinking
+    // towards the end, so no thread is left alone with a large last one. (More pieces cost CPU:
+    // each fills its tables of distinct openings anew.)
+    let pieces = ParallelLines.guidedPieces(of: range, count: max(1, parallelism) * 4)
     let newlinesBefore = try await ParallelLines.newlinesBefore(
       pieces, in: JSONLReader(path: path), parallelism: parallelism)
     // Each pass is folded in as soon as those before it are: the duplicate search and the
@@ -123,23 +123,20 @@ public struct CorpusScanner: Sendable {
       configuration: configuration, keepsRows: shard != nil,
       expectedRows: configuration.exactDuplicates && countedBytes > 0
         ? Int(Double(counted) * Double(range.count) / Double(countedBytes)) : 0)
-    // Each thread keeps one worker across its pieces: the tallies of distinct openings and
-    // shapes stay warm and are merged once per thread; what depends on line order (flagged
-    // lines, hashes, the first malformed lines) comes back per piece, in order.
+    // Each piece has a worker of its own, so what a piece counts (bounded tables included)
+    // does not depend on which thread took it and the report is the same run after run; each
+    // thread keeps its row buffer across its pieces. Passes are folded in line order.
     let format = configuration.format
-    let tallies = try await ParallelLines.inParallel(
-      Array(zip(pieces, newlinesBefore)), workers: parallelism,
-      state: { (PassWorker(scanner: self), RowBytes(format: format)) }
-    ) { state, item in
-      try self.read(path: path, range: item.0, newlinesBefore: item.1, into: &state.0, bytes: &state.1)
-      return state.0.takeLines()
-    } finish: { state in
-      var (worker, _) = state
+    _ = try await ParallelLines.inParallel(
+      Array(zip(pieces, newlinesBefore)), workers: parallelism, state: { RowBytes(format: format) }
+    ) { bytes, item in
+      var worker = PassWorker(scanner: self)
+      try self.read(path: path, range: item.0, newlinesBefore: item.1, into: &worker, bytes: &bytes)
       return worker.finish()
-    } inOrder: { lines in
-      assembly.add(lines)
+    } finish: { _ in
+    } inOrder: { pass in
+      assembly.add(pass)
     }
-    for tally in tallies { assembly.add(tally) }
     return assembly.finish(file: path, shard: shard)
   }
 
@@ -472,22 +469,6 @@ struct PassWorker {
   /// Drops the rarest byte-keyed openings of the histogram (``BoundedTally``).
   private mutating func pruneHistogram() {
     p.histogramDropped += histogramKeys.keepMostFrequent(&histogramCounts, keeping: capacity / 2) { $0 }
-  }
-
-  /// What depends on line order since the last call (lines and rows seen, malformed lines and
-  /// the first of their issues, flagged lines, row offsets, hashes and signatures), taken out of
-  /// the pass; the tallies stay, for ``finish()``.
-  mutating func takeLines() -> ShardPass {
-    var lines = ShardPass()
-    swap(&lines.lines, &p.lines)
-    swap(&lines.rows, &p.rows)
-    swap(&lines.malformed, &p.malformed)
-    swap(&lines.issues, &p.issues)
-    swap(&lines.flaggedLines, &p.flaggedLines)
-    swap(&lines.rowOffsets, &p.rowOffsets)
-    swap(&lines.hashes, &p.hashes)
-    swap(&lines.signatures, &p.signatures)
-    return lines
   }
 
   /// The pass's counts, with the per-index tallies folded in.

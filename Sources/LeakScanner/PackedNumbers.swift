@@ -10,6 +10,8 @@ import Foundation
 /// read.
 enum PackedNumbers {
   static let prefix = "fieldeval-packed-v1:"
+  /// The most numbers a row may hold (MinHash signatures hold 64 by default).
+  static let maxWidth = 1 << 16
 
   /// `values` (rows of `width` numbers, back to back) as one packed string.
   static func pack<T: FixedWidthInteger>(_ values: some Sequence<T>, width: Int) -> String {
@@ -30,8 +32,8 @@ enum PackedNumbers {
     guard fields.count == 3, fields[0] == kind(T.self) else {
       return .failure(Failure("expected a packed column of \(kind(T.self))"))
     }
-    guard let width = Int(fields[1]), width > 0 else {
-      return .failure(Failure("invalid row width \(fields[1])"))
+    guard let width = Int(fields[1]), width > 0, width <= maxWidth else {
+      return .failure(Failure("invalid row width \(fields[1]) (1 to \(maxWidth))"))
     }
     guard let data = Data(base64Encoded: String(fields[2])) else {
       return .failure(Failure("invalid base64"))

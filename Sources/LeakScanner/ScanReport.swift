@@ -160,11 +160,25 @@ extension ScanReport.MergeState {
     rowOffsets =
       try c.contains(.rowOffsets)
       ? c.decodePairs(Int.self, forKey: .rowOffsets).map { RowOffset(line: $0.0, offset: $0.1) } : nil
+    minHasher = try c.decode(MinHasher.self, forKey: .minHasher)
     signatures = try c.decodePackedIfPresent([[UInt16]].self, forKey: .signatures)
     signatureLines = try c.decodePackedIfPresent([Int].self, forKey: .signatureLines)
+    if let signatures {
+      let width = minHasher.permutations
+      guard signatures.allSatisfy({ $0.count == width }) else {
+        throw DecodingError.dataCorruptedError(
+          forKey: .signatures, in: c,
+          debugDescription: "signatures must hold \(width) values each (minHasher)")
+      }
+      guard signatureLines?.count == signatures.count else {
+        throw DecodingError.dataCorruptedError(
+          forKey: .signatureLines, in: c,
+          debugDescription: "\(signatureLines?.count ?? 0) signature lines for \(signatures.count) signatures"
+        )
+      }
+    }
     discovery = try c.decode(DiscoveryStats.self, forKey: .discovery)
     nearDuplicateThreshold = try c.decode(Double.self, forKey: .nearDuplicateThreshold)
-    minHasher = try c.decode(MinHasher.self, forKey: .minHasher)
     exactDuplicates = try c.decode(Bool.self, forKey: .exactDuplicates)
     nearDuplicates = try c.decode(Bool.self, forKey: .nearDuplicates)
     discoveryMinShare = try c.decode(Double.self, forKey: .discoveryMinShare)

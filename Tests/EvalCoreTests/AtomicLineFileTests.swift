@@ -55,6 +55,17 @@ import Testing
     #expect(try String(contentsOfFile: target, encoding: .utf8) == "head\n" + big + "tail\nend\n")
   }
 
+  @Test func aDirectoryAtTheTemporaryNameIsNamedInTheError() throws {
+    let dir = TempDir()
+    let temp = dir.path(".out.jsonl.partial-\(getpid())")
+    try FileManager.default.createDirectory(atPath: temp, withIntermediateDirectories: false)
+    #expect {
+      _ = try AtomicLineFile(path: dir.path("out.jsonl"))
+    } throws: { error in
+      "\(error)".contains(temp) && "\(error)".contains("in the way")
+    }
+  }
+
   @Test func abandonLeavesTheOldTarget() throws {
     let dir = TempDir()
     let target = dir.file("out.jsonl", "old\n")

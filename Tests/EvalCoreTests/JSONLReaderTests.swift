@@ -244,6 +244,25 @@ import Testing
     }
   }
 
+  /// Cancelled before every item was consumed, the call throws instead of returning as if
+  /// it had finished.
+  @Test func aCancelledRunThrows() async {
+    let run = Task {
+      try await ParallelLines.inParallel(
+        Array(0..<40), workers: 2, state: { 0 }
+      ) { _, item -> Int in
+        Thread.sleep(forTimeInterval: 0.01)
+        return item
+      } finish: {
+        $0
+      } inOrder: { _ in
+      }
+    }
+    try? await Task.sleep(for: .milliseconds(60))
+    run.cancel()
+    await #expect(throws: CancellationError.self) { _ = try await run.value }
+  }
+
   @Test func resultsAreConsumedInItemOrderWhileLaterItemsRun() async throws {
     let consumedFirst = Flag()
     var order: [Int] = []

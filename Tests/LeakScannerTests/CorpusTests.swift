@@ -596,6 +596,19 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
     #expect(three.openingHistogram == one.openingHistogram)
     #expect(three.discovered == one.discovered && !one.discovered.isEmpty)
     #expect(three.shapes == one.shapes)
+    // With the tables bounded (far fewer distinct openings kept than there are), the report
+    // is still the same run after run: what each piece counts does not depend on which thread
+    // took it.
+    var bounded = ScanConfiguration()
+    bounded.maxDistinctOpenings = 4  // of 15 distinct openings
+    let first = try await CorpusScanner(configuration: bounded).scan(path: path, parallelism: 3)
+    #expect(first.openingHistogramDropped ?? 0 > 0)
+    for _ in 0..<2 {
+      let again = try await CorpusScanner(configuration: bounded).scan(path: path, parallelism: 3)
+      #expect(again.openingHistogram == first.openingHistogram)
+      #expect(again.openingHistogramDropped == first.openingHistogramDropped)
+      #expect(again.discovered == first.discovered)
+    }
   }
 
   /// With exact duplicates off, near-duplicate examples still carry the ids a single scan gives.

@@ -244,6 +244,13 @@ import Testing
         "not after an EOS") == true)
     #expect(
       findings(llama2, textRow("<s>[INST] q [/INST] b")).first?.evidence.contains("missing EOS") == true)
+    // Missing at the start, and the first one not after an EOS either: both are said.
+    let stray = findings(llama2, textRow("[INST] q [/INST] a <s> b </s>")).first?.evidence
+    #expect(
+      stray?.contains("missing BOS <s> (llama2)") == true && stray?.contains("not after an EOS") == true)
+    #expect(
+      findings(llama2, textRow("[INST] q [/INST] a </s><s>[INST] b [/INST] c </s>")).first?.evidence
+        == "missing BOS <s> (llama2)")
     // Not recognised without configuration: `<s>` is also HTML in a plain text row.
     #expect(findings(SpecialTokenDetector(), textRow("use <s>old</s> for strike-through")).isEmpty)
   }

@@ -10,7 +10,7 @@ import Testing
       rowHashes: [.init(line: 1, hash: .max), .init(line: 2, hash: 0), .init(line: 7, hash: 1 << 63)],
       rowOffsets: [.init(line: 1, offset: 0), .init(line: 2, offset: 1 << 33), .init(line: 7, offset: 99)],
       signatures: signatures,
-      signatureLines: signatures.map { _ in [1, 2] }, discovery: DiscoveryStats(),
+      signatureLines: signatures.map { Array(1...$0.count) }, discovery: DiscoveryStats(),
       nearDuplicateThreshold: 0.8, minHasher: MinHasher(permutations: 4, bands: 2), exactDuplicates: true,
       nearDuplicates: signatures != nil, discoveryMinShare: 0.01, discoveryHighConfidenceShare: 0.05,
       configuration: "c", fileSize: 10, fileFingerprint: "f")
@@ -58,6 +58,7 @@ import Testing
     "fieldeval-packed-v1:u64:2:!!!", "fieldeval-packed-v1:u64:2:AAAA",
     "fieldeval-packed-v1:u16:2:AAAAAAAAAAA=",
     "fieldeval-packed-v1:u64:0:", "something else",
+    "fieldeval-packed-v1:u64:9223372036854775807:AAAAAAAAAAA=",
   ])
   func damagedColumnsAreReportedByKey(column: String) throws {
     let data = try JSONEncoder().encode(state(signatures: nil))
@@ -89,6 +90,30 @@ import Testing
     let damaged = try JSONSerialization.data(withJSONObject: json)
     #expect(throws: DecodingError.self) {
       _ = try JSONDecoder().decode(ScanReport.MergeState.self, from: damaged)
+    }
+  }
+
+  /// Signatures of another length than the hasher's, or without a line each, would trap in
+  /// the LSH banding or lose rows: refused when read.
+  @Test func signaturesMustFitTheHasher() throws {
+    let data = try JSONEncoder().encode(state(signatures: [[1, 2, 3, 4], [5, 6, 7, 8]]))
+    var json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    json["signatures"] = PackedNumbers.pack([1, 2, 3, 4] as [UInt16], width: 2)
+    var damaged = try JSONSerialization.data(withJSONObject: json)
+    #expect {
+      _ = try JSONDecoder().decode(ScanReport.MergeState.self, from: damaged)
+    } throws: { error in
+      guard case DecodingError.dataCorrupted(let context) = error else { return false }
+      return context.codingPath.last?.stringValue == "signatures"
+    }
+    json["signatures"] = PackedNumbers.pack([1, 2, 3, 4, 5, 6, 7, 8] as [UInt16], width: 4)
+    json["signatureLines"] = PackedNumbers.pack([1] as [Int], width: 1)
+    damaged = try JSONSerialization.data(withJSONObject: json)
+    #expect {
+      _ = try JSONDecoder().decode(ScanReport.MergeState.self, from: damaged)
+    } throws: { error in
+      guard case DecodingError.dataCorrupted(let context) = error else { return false }
+      return context.codingPath.last?.stringValue == "signatureLines"
     }
   }
 
