@@ -114,9 +114,10 @@ package enum ParallelLines {
   }
 
   /// `body` of each of `items` on `workers` tasks that each keep a `State` of their own across
-  /// the items they take (the next item in order whenever one finishes its last): what does not
-  /// depend on the order of rows (tallies, tables of distinct keys) stays warm in the state
-  /// instead of being rebuilt and merged for every item. `consume` is given each item's result
+  /// the items they take (the next item in order whenever one finishes its last): buffers stay
+  /// allocated instead of being made for every item. (What goes into a state depends on which
+  /// items its worker took, which varies from run to run: keep results that must not vary in
+  /// the items' results.) `consume` is given each item's result
   /// in the items' order as soon as it and those before it are done; the states, made into a
   /// `Final` by `finish` when a worker runs out of items, are returned in no particular order
   /// (merge them commutatively). Each worker takes items in increasing order. Throws the first
