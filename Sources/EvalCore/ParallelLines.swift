@@ -17,10 +17,15 @@ package enum ParallelLines {
   /// `parallelism` contiguous byte ranges covering `range` in order (fewer when the ranges would
   /// be under 1 MiB, at least one).
   package static func pieces(of range: Range<Int>, parallelism: Int) -> [Range<Int>] {
-    let n = max(1, min(parallelism, range.count / (1 << 20) + 1))
+    let n = pieceCount(range, parallelism)
     return (0..<n).map { i in
       (range.lowerBound + range.count * i / n)..<(range.lowerBound + range.count * (i + 1) / n)
     }
+  }
+
+  /// `wanted` pieces of `range`, fewer when they would be under 1 MiB, at least one.
+  private static func pieceCount(_ range: Range<Int>, _ wanted: Int) -> Int {
+    max(1, min(wanted, range.count / (1 << 20) + 1))
   }
 
   /// `count` contiguous byte ranges covering `range` in order, largest first, shrinking
@@ -30,7 +35,7 @@ package enum ParallelLines {
   /// with a whole one. The count stays that of equal pieces, since each piece's statistics
   /// start empty and are merged.
   package static func guidedPieces(of range: Range<Int>, count: Int) -> [Range<Int>] {
-    let n = max(1, min(count, range.count / (1 << 20) + 1))
+    let n = pieceCount(range, count)
     guard n > 1 else { return [range] }
     let ratio = pow(1.0 / 8, 1 / Double(n - 1))
     let weights = (0..<n).map { pow(ratio, Double($0)) }
@@ -99,39 +104,31 @@ package enum ParallelLines {
         next += 1
       }
       for _ in 0..<max(1, parallelism) { start() }
-      // Results that finished before one ahead of them.
-      var early: [Int: Result] = [:]
-      var due = 0
+      var order = InOrder<Result>()
       for try await (i, result) in group {
         start()
-        early[i] = result
-        while let ready = early.removeValue(forKey: due) {
-          try consume(ready)
-          due += 1
-        }
+        try order.add(result, at: i, consume)
       }
     }
   }
 
   /// `body` of each of `items` on `workers` tasks that each keep a `State` of their own across
   /// the items they take (the next item in order whenever one finishes its last): buffers stay
-  /// allocated instead of being made for every item. (What goes into a state depends on which
-  /// items its worker took, which varies from run to run: keep results that must not vary in
-  /// the items' results.) `consume` is given each item's result
-  /// in the items' order as soon as it and those before it are done; the states, made into a
-  /// `Final` by `finish` when a worker runs out of items, are returned in no particular order
-  /// (merge them commutatively). Each worker takes items in increasing order. Throws the first
-  /// error of `body` or `consume`, and `CancellationError` when the task is cancelled first.
-  package static func inParallel<Item: Sendable, State, Result: Sendable, Final: Sendable>(
+  /// allocated instead of being made for every item. (What is left in a state depends on which
+  /// items its worker took, which varies from run to run: results that must not vary belong in
+  /// the items' results.) `consume` is given each item's result in the items' order as soon as
+  /// it and those before it are done. Each worker takes items in increasing order. Throws the
+  /// first error of `body` or `consume`, and `CancellationError` when the task is cancelled
+  /// first.
+  package static func inParallel<Item: Sendable, State, Result: Sendable>(
     _ items: [Item], workers: Int, state makeState: @escaping @Sendable () -> State,
     _ body: @escaping @Sendable (inout State, Item) throws -> Result,
-    finish: @escaping @Sendable (consuming State) -> Final,
     inOrder consume: (Result) throws -> Void
-  ) async throws -> [Final] {
-    guard !items.isEmpty else { return [] }
+  ) async throws {
+    guard !items.isEmpty else { return }
     let queue = ItemQueue(count: items.count)
     let (results, sink) = AsyncThrowingStream<(Int, Result), any Error>.makeStream()
-    return try await withThrowingTaskGroup(of: Final.self) { group in
+    try await withThrowingTaskGroup(of: Void.self) { group in
       for _ in 0..<max(1, min(workers, items.count)) {
         group.addTask {
           var state = makeState()
@@ -144,19 +141,13 @@ package enum ParallelLines {
               throw error
             }
           }
-          return finish(state)
         }
       }
-      var early: [Int: Result] = [:]
-      var due = 0
+      var order = InOrder<Result>()
       do {
         for try await (i, result) in results {
-          early[i] = result
-          while let ready = early.removeValue(forKey: due) {
-            try consume(ready)
-            due += 1
-          }
-          if due == items.count { break }
+          try order.add(result, at: i, consume)
+          if order.due == items.count { break }
         }
       } catch {
         queue.stop()
@@ -164,18 +155,33 @@ package enum ParallelLines {
       }
       // The results end early only when this task was cancelled (iterating a stream then just
       // stops): a partial result must not pass for a whole one.
-      guard due == items.count else {
+      guard order.due == items.count else {
         queue.stop()
         throw CancellationError()
       }
-      var finals: [Final] = []
-      for try await final in group { finals.append(final) }
-      return finals
+      try await group.waitForAll()
     }
   }
 }
 
-/// The next item index for workers sharing a list (``ParallelLines/inParallel(_:workers:state:_:finish:inOrder:)``).
+/// Results that arrive in any order, handed on in the order of their items.
+private struct InOrder<Result> {
+  /// Results that finished before one ahead of them.
+  private var early: [Int: Result] = [:]
+  /// The index of the next result to hand on.
+  private(set) var due = 0
+
+  /// Takes the result of item `index` and hands on every result now due, in order.
+  mutating func add(_ result: Result, at index: Int, _ consume: (Result) throws -> Void) rethrows {
+    early[index] = result
+    while let ready = early.removeValue(forKey: due) {
+      try consume(ready)
+      due += 1
+    }
+  }
+}
+
+/// The next item index for workers sharing a list (``ParallelLines/inParallel(_:workers:state:_:inOrder:)``).
 private final class ItemQueue: @unchecked Sendable {
   private let lock = NSLock()
   private var taken = 0

@@ -127,13 +127,12 @@ public struct CorpusScanner: Sendable {
     // does not depend on which thread took it and the report is the same run after run; each
     // thread keeps its row buffer across its pieces. Passes are folded in line order.
     let format = configuration.format
-    _ = try await ParallelLines.inParallel(
+    try await ParallelLines.inParallel(
       Array(zip(pieces, newlinesBefore)), workers: parallelism, state: { RowBytes(format: format) }
     ) { bytes, item in
       var worker = PassWorker(scanner: self)
       try self.read(path: path, range: item.0, newlinesBefore: item.1, into: &worker, bytes: &bytes)
       return worker.finish()
-    } finish: { _ in
     } inOrder: { pass in
       assembly.add(pass)
     }

@@ -93,53 +93,26 @@ extension KeyedDecodingContainer {
     }
   }
 
-  /// Decodes numbers written packed (``PackedNumbers``, one per row) or as an array.
-  func decodePacked<T: FixedWidthInteger & Decodable>(_ type: [T].Type, forKey key: Key) throws -> [T] {
-    guard let (values, width) = try packed(T.self, forKey: key) else {
-      return try decode([T].self, forKey: key)
-    }
-    guard width == 1 else {
-      throw DecodingError.dataCorruptedError(
-        forKey: key, in: self, debugDescription: "expected one number per row")
-    }
-    return values
-  }
-
-  /// Decodes rows written packed (``PackedNumbers``) or as arrays of arrays; `nil` when absent.
-  func decodePackedIfPresent<T: FixedWidthInteger & Decodable>(_ type: [[T]].Type, forKey key: Key) throws
-    -> [[T]]?
-  {
-    guard contains(key), try !decodeNil(forKey: key) else { return nil }
-    guard let (values, width) = try packed(T.self, forKey: key) else {
-      return try decode([[T]].self, forKey: key)
-    }
-    return stride(from: 0, to: values.count, by: width).map { Array(values[$0..<($0 + width)]) }
-  }
-
-  /// Decodes rows of two numbers written packed (``PackedNumbers``) or as arrays of two; none
-  /// when absent.
-  func decodePairs<T: FixedWidthInteger & Decodable>(_ type: T.Type, forKey key: Key) throws -> [(T, T)] {
-    guard contains(key), try !decodeNil(forKey: key) else { return [] }
-    guard let (values, width) = try packed(T.self, forKey: key) else {
-      let rows = try decode([[T]].self, forKey: key)
-      guard rows.allSatisfy({ $0.count == 2 }) else {
-        throw DecodingError.dataCorruptedError(
-          forKey: key, in: self, debugDescription: "expected rows of two numbers")
-      }
-      return rows.map { ($0[0], $0[1]) }
-    }
-    guard width == 2 else {
-      throw DecodingError.dataCorruptedError(
-        forKey: key, in: self, debugDescription: "expected rows of two numbers")
-    }
-    return stride(from: 0, to: values.count, by: 2).map { (values[$0], values[$0 + 1]) }
-  }
-
-  /// Decodes numbers written packed (one per row) or as an array; `nil` when absent.
-  func decodePackedIfPresent<T: FixedWidthInteger & Decodable>(_ type: [T].Type, forKey key: Key) throws
+  /// The numbers at `key`, `width` to a row and back to back, written packed or, by earlier
+  /// versions, as an array (one per row) or as arrays of `width`; `nil` when absent. Rows of
+  /// another width are refused with the key.
+  func decodeRows<T: FixedWidthInteger & Decodable>(_ type: T.Type, width: Int, forKey key: Key) throws
     -> [T]?
   {
     guard contains(key), try !decodeNil(forKey: key) else { return nil }
-    return try decodePacked([T].self, forKey: key)
+    if let (values, found) = try packed(T.self, forKey: key) {
+      guard found == width else {
+        throw DecodingError.dataCorruptedError(
+          forKey: key, in: self, debugDescription: "rows of \(found) numbers where \(width) belong")
+      }
+      return values
+    }
+    if width == 1 { return try decode([T].self, forKey: key) }
+    let rows = try decode([[T]].self, forKey: key)
+    guard rows.allSatisfy({ $0.count == width }) else {
+      throw DecodingError.dataCorruptedError(
+        forKey: key, in: self, debugDescription: "rows of \(width) numbers expected")
+    }
+    return Array(rows.joined())
   }
 }

@@ -149,33 +149,32 @@ extension ScanReport.MergeState {
   /// Reads a merge state; its per-row columns packed (this version) or as arrays (earlier ones).
   public init(from decoder: any Decoder) throws {
     let c = try decoder.container(keyedBy: CodingKeys.self)
-    flaggedLines = try c.decodePacked([Int].self, forKey: .flaggedLines)
-    rowHashes = try c.decodePairs(UInt64.self, forKey: .rowHashes).map { pair in
-      guard let line = Int(exactly: pair.0) else {
-        throw DecodingError.dataCorruptedError(
-          forKey: .rowHashes, in: c, debugDescription: "line number \(pair.0) out of range")
-      }
-      return RowHash(line: line, hash: pair.1)
+    guard let flagged = try c.decodeRows(Int.self, width: 1, forKey: .flaggedLines) else {
+      throw DecodingError.keyNotFound(
+        CodingKeys.flaggedLines, .init(codingPath: c.codingPath, debugDescription: "no flagged lines"))
     }
-    rowOffsets =
-      try c.contains(.rowOffsets)
-      ? c.decodePairs(Int.self, forKey: .rowOffsets).map { RowOffset(line: $0.0, offset: $0.1) } : nil
+    flaggedLines = flagged
+    let hashes = try c.decodeRows(UInt64.self, width: 2, forKey: .rowHashes) ?? []
+    rowHashes = try stride(from: 0, to: hashes.count, by: 2).map { k in
+      guard let line = Int(exactly: hashes[k]) else {
+        throw DecodingError.dataCorruptedError(
+          forKey: .rowHashes, in: c, debugDescription: "line number \(hashes[k]) out of range")
+      }
+      return RowHash(line: line, hash: hashes[k + 1])
+    }
+    rowOffsets = try c.decodeRows(Int.self, width: 2, forKey: .rowOffsets).map { offsets in
+      stride(from: 0, to: offsets.count, by: 2).map { RowOffset(line: offsets[$0], offset: offsets[$0 + 1]) }
+    }
     minHasher = try c.decode(MinHasher.self, forKey: .minHasher)
-    signatures = try c.decodePackedIfPresent([[UInt16]].self, forKey: .signatures)
-    signatureLines = try c.decodePackedIfPresent([Int].self, forKey: .signatureLines)
-    if let signatures {
-      let width = minHasher.permutations
-      guard signatures.allSatisfy({ $0.count == width }) else {
-        throw DecodingError.dataCorruptedError(
-          forKey: .signatures, in: c,
-          debugDescription: "signatures must hold \(width) values each (minHasher)")
-      }
-      guard signatureLines?.count == signatures.count else {
-        throw DecodingError.dataCorruptedError(
-          forKey: .signatureLines, in: c,
-          debugDescription: "\(signatureLines?.count ?? 0) signature lines for \(signatures.count) signatures"
-        )
-      }
+    let width = minHasher.permutations
+    signatures = try c.decodeRows(UInt16.self, width: width, forKey: .signatures).map { values in
+      stride(from: 0, to: values.count, by: width).map { Array(values[$0..<($0 + width)]) }
+    }
+    signatureLines = try c.decodeRows(Int.self, width: 1, forKey: .signatureLines)
+    if let signatures, signatureLines?.count != signatures.count {
+      throw DecodingError.dataCorruptedError(
+        forKey: .signatureLines, in: c,
+        debugDescription: "\(signatureLines?.count ?? 0) signature lines for \(signatures.count) signatures")
     }
     discovery = try c.decode(DiscoveryStats.self, forKey: .discovery)
     nearDuplicateThreshold = try c.decode(Double.self, forKey: .nearDuplicateThreshold)
