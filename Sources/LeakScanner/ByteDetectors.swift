@@ -83,6 +83,9 @@ extension RuleDetector: ByteDetector {
           return startRules.contains { i in
             guard headFilters[i].admits(head) else { return false }
             if fastDesignator[i], let matched = DesignatorMatcher.matchesStart(text) { return matched }
+            if let shape = shapeMatchers[i], let length = shape.matchLength(atStartOf: text) {
+              return length != nil
+            }
             // The regex on a String of the opening: the same Characters as the Substring path.
             return rules[i].match(String(decoding: text, as: UTF8.self)[...]) != nil
           }

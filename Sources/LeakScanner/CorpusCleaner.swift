@@ -76,7 +76,7 @@ public struct CorpusCleaner: Sendable {
 
     // Second pass, in parallel over byte ranges: each piece recomputes its rows' findings
     // (nothing per row is kept from the scan, so memory does not grow with the corpus) and
-    // writes part files; the parts are then joined in order into the atomic outputs. Four
+    // writes part files, joined in order into the atomic outputs as they are done. Four
     // pieces per thread, shrinking towards the end, keep both threads busy to the end.
     let pieces = ParallelLines.guidedPieces(
       of: 0..<(try JSONLReader(path: path).fileSize()), count: parallelism * 4)
@@ -100,12 +100,30 @@ public struct CorpusCleaner: Sendable {
     var duplicates = scanDuplicates
     var unrepaired = Set<Int>()
     var summaries: [CleanSummary] = []
+    var files: [AtomicLineFile] = []
     for attempt in 0..<2 {
       let (known, keep) = (duplicates, unrepaired)
-      let results = try await ParallelLines.inParallel(Array(pieces.indices), parallelism: parallelism) { i in
-        try self.cleanPiece(
-          path: path, range: pieces[i], newlinesBefore: newlinesBefore[i], parts: partPaths[i],
-          duplicates: known, discovered: discovered, keepWhole: keep, scanner: scanner)
+      // Each piece's parts are appended to the outputs as soon as it and those before it are
+      // done, while later pieces are still cleaned (and then removed): the join overlaps the
+      // work instead of following it.
+      var results: [PieceResult] = []
+      do {
+        files = []
+        for output in outputs { files.append(try AtomicLineFile(path: output)) }
+        try await ParallelLines.inParallel(Array(pieces.indices), parallelism: parallelism) { i in
+          try self.cleanPiece(
+            path: path, range: pieces[i], newlinesBefore: newlinesBefore[i], parts: partPaths[i],
+            duplicates: known, discovered: discovered, keepWhole: keep, scanner: scanner)
+        } inOrder: { result in
+          for (file, part) in zip(files, partPaths[results.count]) {
+            try file.append(contentsOf: part)
+            unlink(part)
+          }
+          results.append(result)
+        }
+      } catch {
+        for file in files { file.abandon() }
+        throw error
       }
       summaries = results.map { $0.summary }
       guard repair, attempt == 0 else { break }
@@ -121,6 +139,8 @@ public struct CorpusCleaner: Sendable {
         results.flatMap { $0.cleanHashes }.filter { !unrepaired.contains($0.line) })
       if unrepaired.isEmpty && created.isEmpty { break }
       duplicates.merge(created) { first, _ in first }
+      // Written again with what the first run found.
+      for file in files { file.abandon() }
     }
     var summary = CleanSummary()
     for s in summaries {
@@ -129,16 +149,6 @@ public struct CorpusCleaner: Sendable {
       summary.repaired += s.repaired
       summary.quarantined += s.quarantined
       summary.malformed += s.malformed
-    }
-    var files: [AtomicLineFile] = []
-    do {
-      for output in outputs { files.append(try AtomicLineFile(path: output)) }
-      for (k, file) in files.enumerated() {
-        for parts in partPaths { try file.append(contentsOf: parts[k]) }
-      }
-    } catch {
-      for file in files { file.abandon() }
-      throw error
     }
     try AtomicLineFile.commit(files)
     return (summary, report)
@@ -186,7 +196,10 @@ public struct CorpusCleaner: Sendable {
     let quarantineFile = files[1]
     let auditFile = files.count > 2 ? files[2] : nil
     var summary = CleanSummary()
-    let detectorSet = ByteDetectorSet(scanner.configuration.detectors)
+    // The discovered rules last, answering from bytes like the others: most rows then need no
+    // `RowContext` for them.
+    let detectorSet = ByteDetectorSet(
+      scanner.configuration.detectors + (discovered.rules.isEmpty ? [] : [discovered]))
     var bytes = RowBytes(format: configuration.format)
     var scratch = DetectionScratch()
     do {
@@ -220,14 +233,13 @@ public struct CorpusCleaner: Sendable {
         }
         // Evidence is built only for the detectors that flag the row (most rows of a clean
         // corpus need no RowContext at all).
-        var findings = detectorSet.findings(
+        var (findings, found) = detectorSet.findings(
           in: row, format: configuration.format, usingBytes: scanner.usesByteRows, bytes: &bytes,
-          scratch: &scratch)
+          scratch: &scratch, apartFrom: scanner.configuration.detectors.count)
         if let duplicate = duplicates[line.number] { findings.append(duplicate) }
-        if !discovered.rules.isEmpty {
+        if !found.isEmpty {
           let already = Set(findings.compactMap(\.repairPrefix))
-          findings += discovered.findings(in: RowContext(row: row, format: configuration.format)).filter {
-            f in
+          findings += found.filter { f in
             !(f.repairPrefix.map { p in already.contains { $0.hasPrefix(p) || p.hasPrefix($0) } } ?? false)
           }
         }

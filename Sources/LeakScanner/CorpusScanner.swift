@@ -268,6 +268,18 @@ struct ByteDetectorSet {
     in row: CorpusRow, format: ReasoningFormat, usingBytes: Bool = true, bytes: inout RowBytes,
     scratch: inout DetectionScratch
   ) -> [Finding] {
+    findings(
+      in: row, format: format, usingBytes: usingBytes, bytes: &bytes, scratch: &scratch,
+      apartFrom: detectors.count
+    ).kept
+  }
+
+  /// ``findings(in:format:usingBytes:bytes:scratch:)``, with those of the detectors from index
+  /// `apartFrom` on returned apart (the row is loaded, and its context made, once for all).
+  func findings(
+    in row: CorpusRow, format: ReasoningFormat, usingBytes: Bool = true, bytes: inout RowBytes,
+    scratch: inout DetectionScratch, apartFrom: Int
+  ) -> (kept: [Finding], apart: [Finding]) {
     var context: RowContext? = nil
     func rowContext() -> RowContext {
       if let context { return context }
@@ -278,10 +290,14 @@ struct ByteDetectorSet {
     let loaded = usingBytes && bytes.load(row)
     scratch.wordsRead = false
     if loaded && readsWords { _ = scratch.readRowWords(of: bytes, forDetectors: true, hashing: false) }
-    var out: [Finding] = []
+    var out: ([Finding], [Finding]) = ([], [])
     for k in detectors.indices {
       if loaded, byteIndex[k] >= 0, let hit = byteFlags[byteIndex[k]](bytes, &scratch), !hit { continue }
-      out += detectors[k].findings(in: rowContext())
+      if k < apartFrom {
+        out.0 += detectors[k].findings(in: rowContext())
+      } else {
+        out.1 += detectors[k].findings(in: rowContext())
+      }
     }
     return out
   }

@@ -167,6 +167,8 @@ public struct LeakRule: Sendable, Hashable {
   /// For ``RuleScope/anywhere`` regexes that begin with a word boundary and one of these
   /// lower-case literals: the regex is tried only where a literal occurs, on a short window.
   package var anchors: [String] = []
+  /// For the rules of discovered openings, the hand matcher of their regex (ICU otherwise).
+  package var shapeMatcher: ShapeMatcher? = nil
 
   /// Creates a rule.
   public init(id: String, summary: String, scope: RuleScope, matcher: Matcher) {
@@ -280,6 +282,7 @@ public struct RuleDetector: Detector {
       (startRules, anywhereRules, headFilters) = Self.index(rules)
       fastDesignator = rules.map(Self.isDesignator)
       noteMatchers = rules.map(Self.noteMatcher)
+      shapeMatchers = rules.map(Self.shapeMatcher)
     }
   }
   /// Lower-cased literals one of which must occur in the text before the anywhere-rules run,
@@ -300,6 +303,8 @@ public struct RuleDetector: Detector {
   var fastDesignator: [Bool]
   /// The hand matcher of each rule that has one (``NoteMatcher``).
   var noteMatchers: [NoteMatcher.Kind?]
+  /// The hand matcher of each discovered-opening rule (``ShapeMatcher``).
+  var shapeMatchers: [ShapeMatcher?]
 
   /// Creates a detector.
   public init(id: String, summary: String, rules: [LeakRule], prefilter: [String] = []) {
@@ -313,6 +318,13 @@ public struct RuleDetector: Detector {
     (startRules, anywhereRules, headFilters) = Self.index(rules)
     fastDesignator = rules.map(Self.isDesignator)
     noteMatchers = rules.map(Self.noteMatcher)
+    shapeMatchers = rules.map(Self.shapeMatcher)
+  }
+
+  /// The hand matcher of a think-start rule made from a discovered opening, if any.
+  static func shapeMatcher(_ rule: LeakRule) -> ShapeMatcher? {
+    guard rule.scope == .thinkStart, case .regex = rule.matcher else { return nil }
+    return rule.shapeMatcher
   }
 
   /// The hand matcher of an anywhere-rule whose regex is one of ``NoteMatcher``'s.
@@ -331,6 +343,15 @@ public struct RuleDetector: Detector {
     }
     guard let length, let length else { return nil }
     return opening[..<opening.utf8.index(opening.startIndex, offsetBy: length)]
+  }
+
+  /// The match of `shape` at the start of `opening`: `.some(nil)` for none, `nil` when the
+  /// head is not plain ASCII (ICU decides).
+  static func shapeMatch(_ shape: ShapeMatcher, _ opening: Substring) -> Substring?? {
+    let length = opening.utf8.withContiguousStorageIfAvailable { shape.matchLength(atStartOf: $0) }
+    guard let length, let length else { return nil }
+    guard let length else { return .some(nil) }
+    return .some(opening[..<opening.utf8.index(opening.startIndex, offsetBy: length)])
   }
 
   static func isDesignator(_ rule: LeakRule) -> Bool {
@@ -424,9 +445,15 @@ public struct RuleDetector: Detector {
             return startRules.filter { headFilters[$0].admits(head) }
           } ?? startRules
         for i in admitted {
-          if let m = fastDesignator[i]
-            ? Self.designatorMatch(opening) ?? rules[i].match(opening) : rules[i].match(opening)
-          {
+          let m: Substring?
+          if let shape = shapeMatchers[i], let decided = Self.shapeMatch(shape, opening) {
+            m = decided
+          } else {
+            m =
+              fastDesignator[i]
+              ? Self.designatorMatch(opening) ?? rules[i].match(opening) : rules[i].match(opening)
+          }
+          if let m {
             out.append(Finding(detector: id, evidence: "\(rules[i].id): \(m)", repairPrefix: String(m)))
             break
           }

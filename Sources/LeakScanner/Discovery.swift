@@ -54,9 +54,11 @@ public struct DiscoveryCandidate: Sendable, Hashable, Codable {
         shape.hasPrefix("X#") && shape.hasSuffix(" …")
         ? Discovery.regex(forShape: shape) + Discovery.familyTail
         : Discovery.regex(forShape: shape) + #"(?:[^:\n]{0,60}:)?[ \t]*"#
-      return LeakRule(
+      var rule = LeakRule(
         id: id, summary: "discovered opening `\(shape)`", scope: .thinkStart,
         matcher: .regex(try! Pattern(pattern)))
+      rule.shapeMatcher = ShapeMatcher(openingShape: shape)
+      return rule
     case .repeatedLine:
       return LeakRule(
         id: id, summary: "discovered repeated line `\(shape)`", scope: .anywhere,

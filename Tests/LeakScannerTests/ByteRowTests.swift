@@ -320,6 +320,50 @@ import Testing
     #expect(matched > 2000)
   }
 
+  /// The hand matcher of a discovered opening's rule returns ICU's match (the evidence and the
+  /// prefix `--repair` cuts), on openings made of the pieces its regex turns on.
+  @Test(arguments: [
+    "X# …", "X# spice combinator:", "mix-# sour bridge:", "[variant #]", "lens # (role)", "x#b",
+  ])
+  func shapeMatchersAgreeWithTheRegex(shape: String) throws {
+    let rule = DiscoveryCandidate(
+      kind: .opening, shape: shape, count: 10, share: 0.3, unnaturalness: 1, score: 0.3, highConfidence: true,
+      exampleLines: [1], example: shape
+    ).rule()
+    guard case .regex(let regex) = rule.matcher else {
+      Issue.record("not a regex rule")
+      return
+    }
+    let matcher = try #require(rule.shapeMatcher)
+    #expect(RuleDetector.shapeMatcher(rule) == matcher)
+    let pieces = [
+      "A4", "QA12b", "ABCD1", "a4", "7", "12", " ", "  ", "\t", "spice", "SPICE", "combinator", "combinator:",
+      ":",
+      "|", " - ", "-", "mix-", "sour", "bridge", "[variant", "3]", "]", "lens", "(role)", "(", "b", "x",
+      "x9b",
+      "Okay,", "so", "word", "don't", "a_b", "\n", "—", String(repeating: "w", count: 70),
+    ]
+    var rng = SystemRandomNumberGenerator()
+    var matched = 0
+    for trial in 0..<6000 {
+      // Half the openings start as the shape does, the rest are random pieces.
+      var text =
+        trial % 2 == 0
+        ? shape.replacingOccurrences(of: " …", with: "").replacingOccurrences(of: "#", with: "\(trial % 97)")
+        : ""
+      for _ in 0..<Int.random(in: 0...10, using: &rng) { text += pieces.randomElement(using: &rng)! }
+      let expected = regex.prefixMatch(in: String(text.prefix(160))).map(String.init)
+      if expected != nil { matched += 1 }
+      let decided = RuleDetector.shapeMatch(matcher, text[...])
+      if text.utf8.allSatisfy({ $0 < 0x80 && $0 != 0x0D }) {
+        #expect(decided.map { $0.map(String.init) } == .some(expected), "\(shape): \(text)")
+      } else if let decided {
+        #expect(decided.map(String.init) == expected, "\(shape): \(text)")
+      }
+    }
+    #expect(matched > 300)
+  }
+
   /// The hand matchers of `duplicate-of` and `diversify` answer what ICU answers, on text made
   /// of the pieces either regex turns on (nouns, counts, blanks, plurals, word characters).
   @Test(arguments: [NoteMatcher.Kind.duplicateOf, .diversify])

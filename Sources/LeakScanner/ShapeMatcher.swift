@@ -1,0 +1,168 @@
+import Foundation
+
+/// The regex of a discovered opening's rule (``DiscoveryCandidate/rule()``), matched by hand on
+/// plain ASCII bytes.
+///
+/// `clean` applies high-confidence candidates to every row, and in a leaky corpus most rows
+/// open with one: through ICU each row cost a `String`, its UTF-16 view and a matcher. The rule's
+/// regex is made from the shape by ``Discovery/regex(forShape:)`` and one of two tails, so it is
+/// a short sequence of a few kinds of element; this walks them with ICU's backtracking order
+/// (greedy, longest first) and returns the same match. A test compares both on generated text.
+package struct ShapeMatcher: Sendable, Hashable {
+  enum Element: Sendable, Hashable {
+    /// `[A-Z]{1,3}[0-9]+[a-z]?`, the `X#` of a token.
+    case code
+    /// `[0-9]+`, a `#`.
+    case digits
+    /// `[xX]`: an ASCII letter (lower case here), either case.
+    case letter(UInt8)
+    /// Any other ASCII byte, literally.
+    case byte(UInt8)
+    /// `[ \t]+`, between tokens.
+    case blanks
+  }
+
+  enum Tail: Sendable, Hashable {
+    /// ``Discovery/familyTail``: up to five words, then a separator.
+    case family
+    /// `(?:[^:\n]{0,60}:)?[ \t]*`: the rest of a label up to its colon, if any.
+    case label
+  }
+
+  let elements: [Element]
+  let tail: Tail
+
+  /// The matcher of the opening rule made from `shape`, or `nil` when the shape has a character
+  /// this does not handle (anything outside ASCII): ICU decides those.
+  package init?(openingShape shape: String) {
+    guard shape.unicodeScalars.allSatisfy({ $0.isASCII || $0 == "…" }) else { return nil }
+    var elements: [Element] = []
+    // As `Discovery.regex(forShape:)`: the tokens of the shape without its ` …`, joined by blanks.
+    let tokens = shape.replacingOccurrences(of: " …", with: "").split(separator: " ")
+    for (k, token) in tokens.enumerated() {
+      if k > 0 { elements.append(.blanks) }
+      var rest = Substring(token)
+      if rest.hasPrefix("X#") {
+        elements.append(.code)
+        rest = rest.dropFirst(2)
+      }
+      for byte in rest.utf8 {
+        guard byte < 0x80 else { return nil }
+        if byte == UInt8(ascii: "#") {
+          elements.append(.digits)
+        } else if byte | 0x20 >= 0x61 && byte | 0x20 <= 0x7A {
+          elements.append(.letter(byte | 0x20))
+        } else {
+          elements.append(.byte(byte))
+        }
+      }
+    }
+    self.elements = elements
+    tail = shape.hasPrefix("X#") && shape.hasSuffix(" …") ? .family : .label
+  }
+
+  /// The rule's match at the start of `text` (the first 160 Characters, as
+  /// ``LeakRule``'s think-start match sees them): its length in bytes, `.some(nil)` for no
+  /// match, or `nil` when the head is not plain ASCII (then ICU decides).
+  package func matchLength(atStartOf text: UnsafeBufferPointer<UInt8>) -> Int?? {
+    guard let n = RowBytes.asciiCharacterPrefix(text, 160) else { return nil }
+    return .some(matchLength(UnsafeBufferPointer(rebasing: text[..<n])))
+  }
+
+  /// The match's length at the start of the plain ASCII `w`, or `nil`.
+  func matchLength(_ w: UnsafeBufferPointer<UInt8>) -> Int? {
+    var walk = Walk(w: w, elements: elements, tail: tail)
+    return walk.element(0, 0)
+  }
+
+  /// One match attempt: each step tries the longest run first and then shorter ones, as ICU's
+  /// greedy quantifiers do. A shorter run leaves a byte the next element cannot take, so the
+  /// attempt stays linear in practice.
+  private struct Walk {
+    let w: UnsafeBufferPointer<UInt8>
+    let elements: [Element]
+    let tail: Tail
+
+    static func isUpper(_ b: UInt8) -> Bool { b >= 0x41 && b <= 0x5A }
+    static func isLower(_ b: UInt8) -> Bool { b >= 0x61 && b <= 0x7A }
+    static func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
+    static func isBlank(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 }
+    /// `[\w'-]` on ASCII.
+    static func isWordish(_ b: UInt8) -> Bool {
+      isDigit(b) || (b | 0x20 >= 0x61 && b | 0x20 <= 0x7A) || b == 0x5F || b == 0x27 || b == 0x2D
+    }
+
+    /// The length of the run of bytes passing `test` from `i`, at most `limit`.
+    func run(_ i: Int, limit: Int = .max, _ test: (UInt8) -> Bool) -> Int {
+      var j = i
+      while j < w.count && j - i < limit && test(w[j]) { j += 1 }
+      return j - i
+    }
+
+    mutating func element(_ e: Int, _ p: Int) -> Int? {
+      guard e < elements.count else { return tail == .family ? family(0, p) : label(p) }
+      switch elements[e] {
+      case .code:
+        let upper = run(p, limit: 3, Self.isUpper)
+        guard upper >= 1 else { return nil }
+        for a in stride(from: upper, through: 1, by: -1) {
+          let digits = run(p + a, Self.isDigit)
+          for d in stride(from: digits, through: 1, by: -1) {
+            let q = p + a + d
+            if q < w.count && Self.isLower(w[q]), let end = element(e + 1, q + 1) { return end }
+            if let end = element(e + 1, q) { return end }
+          }
+        }
+        return nil
+      case .digits:
+        for d in stride(from: run(p, Self.isDigit), through: 1, by: -1) {
+          if let end = element(e + 1, p + d) { return end }
+        }
+        return nil
+      case .letter(let lower):
+        guard p < w.count && w[p] | 0x20 == lower else { return nil }
+        return element(e + 1, p + 1)
+      case .byte(let byte):
+        guard p < w.count && w[p] == byte else { return nil }
+        return element(e + 1, p + 1)
+      case .blanks:
+        for b in stride(from: run(p, Self.isBlank), through: 1, by: -1) {
+          if let end = element(e + 1, p + b) { return end }
+        }
+        return nil
+      }
+    }
+
+    /// `(?:[ \t]+[\w'-]+){0,5}[ \t]*(?::|\||–|—| - )[ \t]*` from `p`, after `k` words.
+    func family(_ k: Int, _ p: Int) -> Int? {
+      if k < 5 {
+        for b in stride(from: run(p, Self.isBlank), through: 1, by: -1) {
+          for word in stride(from: run(p + b, Self.isWordish), through: 1, by: -1) {
+            if let end = family(k + 1, p + b + word) { return end }
+          }
+        }
+      }
+      // The dashes `–` and `—` are not ASCII: never in these bytes.
+      for b in stride(from: run(p, Self.isBlank), through: 0, by: -1) {
+        let q = p + b
+        var after = -1
+        if q < w.count && (w[q] == UInt8(ascii: ":") || w[q] == UInt8(ascii: "|")) {
+          after = q + 1
+        } else if q + 3 <= w.count && w[q] == 0x20 && w[q + 1] == UInt8(ascii: "-") && w[q + 2] == 0x20 {
+          after = q + 3
+        }
+        if after >= 0 { return after + run(after, Self.isBlank) }
+      }
+      return nil
+    }
+
+    /// `(?:[^:\n]{0,60}:)?[ \t]*` from `p`.
+    func label(_ p: Int) -> Int {
+      let inLabel = run(p, limit: 60) { $0 != UInt8(ascii: ":") && $0 != 0x0A }
+      // Only the whole run can be followed by the colon (shorter runs end before a byte of it).
+      let q = p + inLabel
+      let end = q < w.count && w[q] == UInt8(ascii: ":") ? q + 1 : p
+      return end + run(end, Self.isBlank)
+    }
+  }
+}
