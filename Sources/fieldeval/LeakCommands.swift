@@ -1,4 +1,5 @@
 import ArgumentParser
+import EvalCore
 import Foundation
 import LeakScanner
 
@@ -82,6 +83,22 @@ struct ScanCommand: AsyncParsableCommand {
         "--accept-discovered needs the whole corpus (discovery counts over all rows): scan the shards without it, merge them, then scan or clean with it"
       )
     }
+    if let writeRules {
+      // Checked before the scan: writing over the corpus or the ruleset would lose it.
+      guard CleanCommand.distinctFiles([corpus, writeRules] + (options.rules.map { [$0] } ?? [])) else {
+        throw ValidationError(
+          "--write-rules must name a new file, not the corpus or the --rules file (it holds only the discovered rules: copy them into your ruleset)"
+        )
+      }
+      if shardSpec != nil {
+        throw ValidationError(
+          "--write-rules needs the whole corpus (discovery counts over all rows): merge the shard reports, then scan the whole file with it"
+        )
+      }
+      if let problem = AtomicLineFile.problem(writing: writeRules) {
+        throw LeakScannerError.unwritableOutput(path: writeRules, reason: problem)
+      }
+    }
     var report = try await CorpusScanner(configuration: config).scan(path: corpus, shard: shardSpec)
     if options.acceptDiscovered && !report.discovered.isEmpty {
       // The accepted candidates count as a detector: a second pass with their rules.
@@ -96,8 +113,16 @@ struct ScanCommand: AsyncParsableCommand {
     let accepted = report.discovered.filter { options.acceptDiscovered || $0.highConfidence }
     if let writeRules {
       let yaml = Ruleset.yaml(for: options.acceptDiscovered ? report.discovered : accepted)
-      guard FileManager.default.createFile(atPath: writeRules, contents: Data(yaml.utf8)) else {
-        throw LeakScannerError.unwritableOutput(path: writeRules, reason: "cannot create the file")
+      // Atomically: an interrupted write leaves the old file.
+      let file = try AtomicLineFile(path: writeRules)
+      do {
+        var bytes = Array(yaml.utf8)
+        if bytes.last == 0x0A { bytes.removeLast() }  // `write` ends the last line
+        try file.write(bytes)
+        try file.commit()
+      } catch {
+        file.abandon()
+        throw LeakScannerError.unwritableOutput(path: writeRules, reason: "\(error)")
       }
     }
     let flagged = report.flaggedRows > 0 || !accepted.isEmpty
@@ -166,9 +191,10 @@ struct CleanCommand: AsyncParsableCommand {
       throw ValidationError("--audit-out records repairs: give it with --repair")
     }
     let audit = repair ? (auditOut ?? cleanOut + ".audit.jsonl") : nil
-    guard Self.distinctFiles([corpus, cleanOut, quarantineOut] + (audit.map { [$0] } ?? [])) else {
+    let inputs = [corpus] + (options.rules.map { [$0] } ?? [])
+    guard Self.distinctFiles(inputs + [cleanOut, quarantineOut] + (audit.map { [$0] } ?? [])) else {
       throw ValidationError(
-        "the corpus, --clean-out, --quarantine-out and the audit file must be different files")
+        "the corpus, --rules, --clean-out, --quarantine-out and the audit file must be different files")
     }
     // Interrupted, the run leaves the old outputs and no hidden temporary files.
     TemporaryFiles.removeOnInterrupt()

@@ -184,4 +184,33 @@ import Testing
     #expect(audit.status == 2)
     #expect(audit.stderr.contains("--repair"))
   }
+  /// `--write-rules` and `clean`'s outputs never replace an input: the corpus and the ruleset
+  /// stay as they were, and the rules file is written whole (atomically) when it is new.
+  @Test func outputsThatNameAnInputAreRefused() throws {
+    let dir = TempDir()
+    let (data, ruleset) = (dir.path("data.jsonl"), dir.path("rules.yaml"))
+    try FileManager.default.copyItem(atPath: corpus, toPath: data)
+    try FileManager.default.copyItem(atPath: rules, toPath: ruleset)
+    let before = (FileManager.default.contents(atPath: data), FileManager.default.contents(atPath: ruleset))
+    for args in [
+      ["scan", data, "--write-rules", data],
+      ["scan", data, "--rules", ruleset, "--write-rules", ruleset],
+      ["scan", data, "--write-rules", dir.path("w.yaml"), "--shard", "1/2", "--format", "json"],
+      ["clean", data, "--rules", ruleset, "--clean-out", ruleset, "--quarantine-out", dir.path("q.jsonl")],
+      ["clean", data, "--rules", ruleset, "--clean-out", dir.path("c.jsonl"), "--quarantine-out", ruleset],
+    ] {
+      let r = try CLI.run(args)
+      #expect(r.status == 2, "\(args)")
+      #expect(r.stderr.contains("--write-rules") || r.stderr.contains("different files"), "\(r.stderr)")
+    }
+    #expect(FileManager.default.contents(atPath: data) == before.0)
+    #expect(FileManager.default.contents(atPath: ruleset) == before.1)
+    #expect(!FileManager.default.fileExists(atPath: dir.path("w.yaml")))
+    let written = try CLI.run(["scan", data, "--rules", ruleset, "--write-rules", dir.path("w.yaml")])
+    #expect(written.status == 1)
+    let yaml = try String(contentsOfFile: dir.path("w.yaml"), encoding: .utf8)
+    #expect(yaml.hasPrefix("rules:\n") && yaml.hasSuffix("\n") && yaml.contains("discovered-"))
+    // The written rules load.
+    #expect(try CLI.run(["scan", data, "--rules", dir.path("w.yaml")]).status == 1)
+  }
 }
