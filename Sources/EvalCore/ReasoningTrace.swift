@@ -148,8 +148,18 @@ public struct ReasoningTrace: Sendable, Hashable {
     layout.nested = false
     layout.strayCloseTags = 0
     let end = bytes.count
+    // The last search for each tag, reused while it still answers: a text of many opening
+    // tags and no closing one would otherwise search to its end once per tag (quadratic).
+    var lastOpen: (from: Int, at: Int?) = (Int.max, nil)
+    var lastClose: (from: Int, at: Int?) = (Int.max, nil)
     func find(_ needle: [UInt8], _ from: Int) -> Int? {
-      ByteSearch.firstOffset(of: needle, in: bytes, from: from)
+      let isOpen = needle == open
+      let last = isOpen ? lastOpen : lastClose
+      // A search from `last.from` found nothing before `last.at` (or nothing at all).
+      if last.from <= from && (last.at.map { from <= $0 } ?? true) { return last.at }
+      let at = ByteSearch.firstOffset(of: needle, in: bytes, from: from)
+      if isOpen { lastOpen = (from, at) } else { lastClose = (from, at) }
+      return at
     }
     var cursor = 0
     var inside = prefilled

@@ -80,4 +80,35 @@ import Testing
     #expect(t.answer == "done")
     #expect(!ReasoningFormat.think.parse("<|begin_of_thought|>plan<|end_of_thought|>done").thinkPresent)
   }
+  /// Runs of tags lay out as one pass would: many opening tags and no closing one make one
+  /// nested unclosed block (each search is reused while it still answers, so such a line is not
+  /// read once per tag), and closes after the blocks count as stray.
+  @Test func longRunsOfTagsLayOutInOnePass() {
+    let open = Array("<think>".utf8)
+    let close = Array("</think>".utf8)
+    func layout(_ text: String) -> TraceLayout {
+      var out = TraceLayout()
+      let bytes = Array(text.utf8)
+      bytes.withUnsafeBufferPointer {
+        ReasoningTrace.layout($0, open: open, close: close, prefilled: false, into: &out)
+      }
+      return out
+    }
+    let opens = String(repeating: "<think>", count: 100_000) + "x"
+    let a = layout(opens)
+    #expect(a.nested)
+    #expect(a.blocks.count == 1)
+    #expect(a.blocks.first?.closed == false)
+    #expect(a.blocks.first?.range == 7..<opens.utf8.count)
+    let mixed =
+      String(repeating: "<think>a</think>b", count: 1000) + String(repeating: "</think>", count: 3)
+      + "<think><think>c"
+    let b = layout(mixed)
+    #expect(b.blocks.count == 1001)
+    #expect(b.blocks.prefix(1000).allSatisfy { $0.closed && $0.range.count == 1 })
+    #expect(b.strayCloseTags == 3)
+    #expect(b.nested)
+    #expect(b.blocks.last?.closed == false)
+    #expect(ReasoningFormat.think.parse(mixed).blocks.count == 1001)
+  }
 }
