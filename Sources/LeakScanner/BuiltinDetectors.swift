@@ -140,11 +140,12 @@ public enum BuiltinDetectors {
           // `(Remix 3)`), a hyphen before the number (`Variant-2`, `Batch-7`), a note in
           // parentheses (`Persona (tax attorney):`); a dash or a closing bracket may end it; an
           // everyday word may also take its number after the colon (`Seed: 41`) or a hashtag's
-          // form (`#variant3`).
+          // form (`#variant3`). A short value after the colon that a dash ends is part of the
+          // label (`Persona: grumpy pirate — `), so `--repair` cuts it too.
           #"(?:\*{1,2}|_{1,2}|#{1,6}[ \t]*|\()?(?:(?:(?:"# + strongGroup
             + #")\b(?:[ \t]*[-#]?[ \t]*[0-9][\w-]{0,8}|[ \t]+(?-i:[A-Z][0-9A-Z]{0,3})\b|[ \t]*\([^)\n]{1,30}\))?|(?:"#
             + numberedGroup
-            + #")\b(?:[ \t]*[-#=]?[ \t]*[0-9][\w-]{0,8}|[ \t]+(?-i:[A-Z][0-9A-Z]{0,3})\b))[ \t]*(?:\*{1,2}|_{1,2})?[ \t]*(?::|—|–|\)|[ \t]-[ \t])[ \t]*(?:\*{1,2}|_{1,2})?|(?:"#
+            + #")\b(?:[ \t]*[-#=]?[ \t]*[0-9][\w-]{0,8}|[ \t]+(?-i:[A-Z][0-9A-Z]{0,3})\b))[ \t]*(?:\*{1,2}|_{1,2})?[ \t]*(?::(?:[^\n:—–]{1,40}?(?:—|–|[ \t]-[ \t]))?|—|–|\)|[ \t]-[ \t])[ \t]*(?:\*{1,2}|_{1,2})?|(?:"#
             + numberedGroup + #")[ \t]*:[ \t]*[0-9][\w-]{0,8}\b|(?<=#)(?:"# + strongGroup
             + #")[0-9][\w-]{0,8}\b)[ \t]*"#,
           ci: true, .firstWord(labels.map { Array($0.utf8) })),

@@ -29,6 +29,10 @@ import Testing
     ("<think>#variant3 the claim.</think>ok", "#variant3 "),
     ("<think>Template B: the claim.</think>ok", "Template B: "),
     ("<think>[[batch 12]] the claim.</think>ok", "[[batch 12]] "),
+    // A short value after the label that a dash ends is part of it (repair cuts it too).
+    ("<think>Persona: grumpy pirate — Arr, the claim.</think>ok", "Persona: grumpy pirate — "),
+    ("<think>Persona: tax attorney - the claim.</think>ok", "Persona: tax attorney - "),
+    ("<think>Remix 2: duplicate-free version. The claim.</think>ok", "Remix 2: "),
   ])
   func flagsScaffolding(output: String, prefix: String) throws {
     let f = findings(detector, output)
