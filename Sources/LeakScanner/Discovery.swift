@@ -182,18 +182,37 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
     guard let base = content.baseAddress else { return }
     var start = 0
     var pieces = 0
+    // Lines of fenced code (```) are not counted: imports and assignments recur in any corpus
+    // that teaches code, and a pipeline's notes are prose.
+    var inCode = false
+    func take(_ piece: UnsafeBufferPointer<UInt8>) {
+      if Self.isFence(piece) {
+        inCode.toggle()
+      } else if !inCode {
+        addLine(piece, line: line, seen: &seen)
+      }
+    }
     while start < content.count, let hit = memchr(base + start, 0x0A, content.count - start) {
       let nl = UnsafeRawPointer(hit) - UnsafeRawPointer(base)
       if nl > start {
-        addLine(UnsafeBufferPointer(rebasing: content[start..<nl]), line: line, seen: &seen)
+        take(UnsafeBufferPointer(rebasing: content[start..<nl]))
         pieces += 1
       }
       start = nl + 1
       if pieces == 64 { break }
     }
     if start < content.count {
-      addLine(UnsafeBufferPointer(rebasing: content[start...]), line: line, seen: &seen)
+      take(UnsafeBufferPointer(rebasing: content[start...]))
     }
+  }
+
+  /// Whether a line opens or closes a fenced code block: ``` or ~~~ after blanks.
+  static func isFence(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
+    var i = 0
+    while i < line.count && (line[i] == 0x20 || line[i] == 0x09) { i += 1 }
+    guard i + 3 <= line.count else { return false }
+    let b = line[i]
+    return (b == UInt8(ascii: "`") || b == UInt8(ascii: "~")) && line[i + 1] == b && line[i + 2] == b
   }
 
   private mutating func addLine(_ piece: UnsafeBufferPointer<UInt8>, line: Int, seen: inout [String]) {
@@ -295,6 +314,8 @@ public enum Discovery {
     "step", "part", "case", "section", "problem", "question", "claim", "claims", "example", "item", "point",
     "option", "stage", "phase", "rule", "lemma", "theorem", "equation", "figure", "table", "chapter",
     "round", "attempt", "method", "approach", "solution", "answer", "page", "line", "row", "day", "week",
+    "article", "exercise", "task", "exhibit", "paragraph", "clause", "annex", "appendix", "footnote", "verse",
+    "lesson", "unit", "level", "puzzle", "test", "game", "move", "turn", "slide", "scene", "episode",
   ]
 
   /// Opening words that natural reasoning starts with.
@@ -439,8 +460,17 @@ public enum Discovery {
   }
 
   static func isCodeLike(_ shape: String) -> Bool {
-    shape.hasPrefix("X#") || shape.hasPrefix("[") || shape.contains("=") || shape.hasPrefix("<<")
+    shape.hasPrefix("X#") || shape.hasPrefix("[") || isKeyValue(shape) || shape.hasPrefix("<<")
       || shape.hasPrefix("{{")
+  }
+
+  /// Whether a token is a `key=value` tag: an `=` with a letter before it. An operator on its
+  /// own (`df = pd.read_csv(path)`, `x += 1`, `==`) is how code is written, and code lines
+  /// recur in any corpus that teaches it.
+  static func isKeyValue(_ token: some StringProtocol) -> Bool {
+    guard let eq = token.firstIndex(of: "=") else { return false }
+    // In a shape digits are `#`.
+    return token[..<eq].last.map { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "#" } ?? false
   }
 
   /// 0…1: how unlike natural prose an opening or line shape is.
@@ -700,8 +730,15 @@ struct OpeningTally {
 
   /// ``Discovery/isCodeLike(_:)`` on the bytes of a token shape.
   static func isCodeLike(_ shape: ArraySlice<UInt8>) -> Bool {
-    shape.starts(with: "X#".utf8) || shape.first == UInt8(ascii: "[") || shape.contains(UInt8(ascii: "="))
+    shape.starts(with: "X#".utf8) || shape.first == UInt8(ascii: "[") || isKeyValue(shape)
       || shape.starts(with: "<<".utf8) || shape.starts(with: "{{".utf8)
+  }
+
+  /// ``Discovery/isKeyValue(_:)`` on the bytes of an ASCII token shape.
+  static func isKeyValue(_ shape: ArraySlice<UInt8>) -> Bool {
+    guard let eq = shape.firstIndex(of: UInt8(ascii: "=")), eq > shape.startIndex else { return false }
+    let b = shape[eq - 1]
+    return b | 0x20 >= 0x61 && b | 0x20 <= 0x7A || b >= 0x30 && b <= 0x39 || b == 0x5F || b == 0x23
   }
 
   /// Adds the counts to `stats` (examples merge by line, as shards do).

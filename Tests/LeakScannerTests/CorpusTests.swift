@@ -112,6 +112,31 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
     #expect(!report.discovered.contains { $0.highConfidence }, "\(report.discovered.map(\.shape))")
   }
 
+  /// Code recurs in any corpus that teaches it, and domain text numbers its parts: neither is
+  /// confident scaffolding, so `clean` never quarantines such rows on discovery alone. A tag
+  /// written as `key=value` on its own line still is.
+  @Test func codeLinesAndDomainNumberingAreNotConfident() async throws {
+    let dir = TempDir()
+    var rows: [String] = []
+    for i in 0..<300 {
+      var think = "Okay, so the user wants item \(i) handled.\n"
+      if i % 5 == 0 {
+        think += "```python\nimport pandas as pd\ndf = pd.read_csv(path)\nprint(df.head())\n```\n"
+      }
+      if i % 7 == 0 { think += "total = raw.sum()\n" }
+      if i % 4 == 1 { think = "Article \(i % 90 + 1) of the GDPR says data must be minimised.\n" + think }
+      if i % 3 == 2 { think += "pipeline_stage=draft\n" }
+      rows.append(messagesRow("r\(i)", "<think>\n\(think)</think>\n\nDone \(i)."))
+    }
+    let path = dir.file("c.jsonl", rows.joined(separator: "\n") + "\n")
+    let report = try await CorpusScanner().scan(path: path)
+    let confident = report.discovered.filter(\.highConfidence).map(\.shape)
+    #expect(
+      !report.discovered.contains { $0.shape.contains("pd.read_csv") }, "\(report.discovered.map(\.shape))")
+    #expect(!confident.contains { $0.contains("raw.sum") || $0.hasPrefix("article") }, "\(confident)")
+    #expect(confident.contains("pipeline_stage=draft"), "\(confident)")
+  }
+
   @Test func acceptedCandidatesBecomeRules() throws {
     let candidate = DiscoveryCandidate(
       kind: .opening, shape: "blend matrix #", count: 10, share: 0.1, unnaturalness: 0.8, score: 0.08,
