@@ -57,7 +57,7 @@ extension RepetitionCheck {
 }
 
 extension ScriptDriftCheck {
-  /// Applies `{ expected: [latin, …] | dominant, min_run_letters }`.
+  /// Applies `{ expected: [latin, …] | dominant | prompt, min_run_letters }`.
   package mutating func apply(_ node: YAMLNode) throws {
     for (k, v) in try node.requireKeys(in: ["expected", "min_run_letters"], context: "script_drift") {
       if k == "min_run_letters" {
@@ -75,8 +75,10 @@ extension ScriptDriftCheck {
         expected = .scripts(set)
       } else if try v.string() == "dominant" {
         expected = .dominant
+      } else if try v.string() == "prompt" {
+        expected = .context
       } else {
-        throw v.error("expected a list of scripts or 'dominant'")
+        throw v.error("expected a list of scripts, 'dominant' or 'prompt'")
       }
     }
   }

@@ -13,6 +13,11 @@ public struct ScriptDriftCheck: Sendable, Hashable, Codable {
     /// The text's dominant script (by letter count), plus the scripts that go with it
     /// (Han and Kana together; Latin alongside anything, for code and names).
     case dominant
+    /// The scripts of a context the caller gives, such as a corpus row's prompt: its dominant
+    /// script (with Han and Kana together) plus Latin. A Chinese question answered in Chinese
+    /// passes; an English question whose reasoning turns to Chinese does not, however much of
+    /// it does. Without a context that has letters, as ``dominant``.
+    case context
   }
 
   /// Expected scripts. Default: Latin.
@@ -39,22 +44,25 @@ public struct ScriptDriftCheck: Sendable, Hashable, Codable {
   }
 
   /// Returns the longest unexpected run when it is long enough, else `nil`.
-  public func detect(in text: String) -> Finding? {
+  public func detect(in text: String) -> Finding? { detect(in: text, context: nil) }
+
+  /// ``detect(in:)`` with the context ``Expected/context`` reads (ignored otherwise).
+  public func detect(in text: String, context: String?) -> Finding? {
     var text = text
     guard text.withUTF8({ mayFlag($0) }) else { return nil }
     let allowed: Set<ScriptClass>
     switch expected {
     case .scripts(let s): allowed = s.union([.common])
     case .dominant:
-      var counts: [ScriptClass: Int] = [:]
-      for scalar in text.unicodeScalars {
-        let c = ScriptClass.of(scalar)
-        if c != .common { counts[c, default: 0] += 1 }
-      }
-      guard let top = counts.max(by: { $0.value < $1.value })?.key else { return nil }
-      var set: Set<ScriptClass> = [top, .common, .latin]
-      if top == .han || top == .kana { set.formUnion([.han, .kana]) }
+      guard let set = Self.dominantScripts(of: text) else { return nil }
       allowed = set
+    case .context:
+      if let context, let set = Self.dominantScripts(of: context) {
+        allowed = set
+      } else {
+        guard let set = Self.dominantScripts(of: text) else { return nil }
+        allowed = set
+      }
     }
     var letters = 0
     var unexpected = 0
@@ -108,12 +116,34 @@ public struct ScriptDriftCheck: Sendable, Hashable, Codable {
       example: String(example))
   }
 
+  /// The dominant script of `text` (by letter count) with the scripts that go with it (Han and
+  /// Kana together; Latin alongside anything, for code and names) and Common; `nil` when it
+  /// has no letters.
+  static func dominantScripts(of text: String) -> Set<ScriptClass>? {
+    var counts: [ScriptClass: Int] = [:]
+    for scalar in text.unicodeScalars {
+      let c = ScriptClass.of(scalar)
+      if c != .common { counts[c, default: 0] += 1 }
+    }
+    guard let top = counts.max(by: { ($0.value, $0.key.rawValue) < ($1.value, $1.key.rawValue) })?.key else {
+      return nil
+    }
+    var set: Set<ScriptClass> = [top, .common, .latin]
+    if top == .han || top == .kana { set.formUnion([.han, .kana]) }
+    return set
+  }
+
   /// Whether ``detect(in:)`` can find drift in UTF-8 `bytes`: `false` when every scalar's
   /// script is expected (ASCII skipped eight bytes at a time when Latin is expected), which
   /// is the common case and needs no `String`.
   package func mayFlag(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-    guard case .scripts(let s) = expected, s.contains(.latin), let base = bytes.baseAddress else {
-      return true
+    guard let base = bytes.baseAddress else { return true }
+    let s: Set<ScriptClass>
+    switch expected {
+    case .scripts(let set) where set.contains(.latin): s = set
+    // Latin is always expected: plain ASCII cannot drift, anything else is read.
+    case .dominant, .context: s = [.latin]
+    default: return true
     }
     let allowed = s.reduce(ScriptClass.common.bit) { $0 | $1.bit }  // no Set made per call
     let raw = UnsafeRawPointer(base)

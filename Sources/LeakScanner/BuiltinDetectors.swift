@@ -235,15 +235,24 @@ public struct MojibakeDetector: Detector {
 }
 
 /// Flags rows that drift into an unexpected script (shares EmissionGate's check).
+///
+/// By default the expected scripts are the prompt's (``ScriptDriftCheck/Expected/context``:
+/// the row's text other than the model's), so a corpus in any language passes while an
+/// answer that leaves its question's script is flagged.
 public struct ScriptDriftDetector: Detector {
   public let id = "script-drift"
   public let summary = "a run of an unexpected script"
   /// The shared check.
-  public var check = ScriptDriftCheck()
+  public var check = ScriptDriftCheck(expected: .context)
   /// Creates the detector.
-  public init(check: ScriptDriftCheck = ScriptDriftCheck()) { self.check = check }
+  public init(check: ScriptDriftCheck = ScriptDriftCheck(expected: .context)) { self.check = check }
   public func findings(in context: RowContext) -> [Finding] {
-    check.detect(in: context.plainModelText).map {
+    var prompt: String? = nil
+    if case .context = check.expected {
+      let texts = context.row.segments.filter { !$0.isModelText }.map(\.text)
+      prompt = texts.isEmpty ? nil : texts.joined(separator: "\n")
+    }
+    return check.detect(in: context.plainModelText, context: prompt).map {
       [Finding(detector: id, evidence: "\($0.script.rawValue): \($0.example)")]
     } ?? []
   }

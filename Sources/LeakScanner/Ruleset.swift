@@ -68,7 +68,7 @@ public enum Ruleset {
     let reserved = known.union([DetectorID.discovered, DetectorID.malformed, DetectorID.blankLine])
     var requireThink = true
     var template: ChatTemplateTokens? = nil
-    var drift = ScriptDriftCheck()
+    var drift = ScriptDriftCheck(expected: .context)
     var runTogether = RunTogetherCheck()
     var repetition = RepetitionCheck()
     var mojibake = MojibakeCheck()

@@ -126,6 +126,7 @@ extension ScriptDriftDetector: DescribesSettings {
     let expected: String
     switch check.expected {
     case .dominant: expected = "dominant"
+    case .context: expected = "prompt"
     case .scripts(let scripts): expected = scripts.map { "\($0)" }.sorted().joined(separator: ",")
     }
     return "expected:\(expected):min_run:\(check.minRunLetters)"

@@ -117,6 +117,33 @@ import Testing
 }
 
 @Suite struct SharedCheckDetectorTests {
+  /// Script drift expects the prompt's script: a corpus in any language passes, an answer that
+  /// leaves its question's script is flagged however much of it does; without a prompt, the
+  /// model text's dominant script; a ruleset may still name the scripts.
+  @Test func scriptDriftFollowsThePrompt() throws {
+    func drift(_ prompt: String, _ output: String, _ detector: ScriptDriftDetector = ScriptDriftDetector())
+      -> Int
+    {
+      let row = CorpusRow(
+        line: 1, offset: 0, id: "t", shape: .promptResponse,
+        segments: [RowSegment(role: "prompt", text: prompt), RowSegment(role: "response", text: output)])
+      return findings(detector, row).count
+    }
+    #expect(drift("这个问题怎么解？", "<think>\n首先，我们需要确定函数的定义域，然后求导数。\n</think>\n\n答案是 4。") == 0)
+    #expect(drift("Как решить?", "<think>Сначала найдём область определения функции.</think>Ответ: 4.") == 0)
+    #expect(drift("这个问题怎么解？", "<think>First find the domain, then differentiate.</think>4") == 0)
+    #expect(drift("How do I solve it?", "<think>First, 首先我们需要确定函数的定义域然后求导数再求极值</think>4") == 1)
+    #expect(drift("Как решить?", "<think>Сначала найдём область, 然后求导数再求极值。</think>4") == 1)
+    // No prompt letters: the model text's own dominant script.
+    #expect(drift("?", "<think>首先，我们需要确定函数的定义域，然后求导数。</think>答案是 4。") == 0)
+    // Named scripts, as before.
+    let latinOnly = ScriptDriftDetector(check: ScriptDriftCheck(expected: .scripts([.latin])))
+    #expect(drift("这个问题怎么解？", "<think>首先，我们需要确定函数的定义域。</think>4", latinOnly) == 1)
+    let config = try Ruleset.parse("detectors:\n  script_drift: { expected: prompt }\n", file: "r.yaml")
+    let parsed = try #require(config.detectors.first { $0 is ScriptDriftDetector } as? ScriptDriftDetector)
+    #expect(parsed.check.expected == .context)
+  }
+
   @Test func sharedChecksFlagRows() {
     #expect(
       findings(RunTogetherDetector(), "<think>thecourtheldthattheclaimwasanticipatedbysmith here</think>ok")
