@@ -18,7 +18,7 @@ extension ScanReport {
   public func renderTable() -> String {
     var out = "Leak scan: \(file)\(shard.map { " (shard \($0))" } ?? "")\n"
     out +=
-      "lines: \(Self.grouped(lines))   rows: \(Self.grouped(rows))   malformed: \(Self.grouped(malformedLines))   flagged: \(Self.grouped(flaggedRows)) (\(Self.percent(Double(flaggedRows) / Double(max(1, lines)))))\n"
+      "lines: \(Self.grouped(lines))   rows: \(Self.grouped(rows))   malformed: \(Self.grouped(malformedLines))   flagged: \(Self.grouped(flaggedRows)) (\(Self.percent(Double(flaggedRows) / Double(max(1, lines)))))\(highConfidenceNote)\n"
     if !shapes.isEmpty {
       out +=
         "layouts: "
@@ -60,15 +60,27 @@ extension ScanReport {
     if !issues.isEmpty {
       out += "\nMalformed lines:\n"
       for issue in issues.prefix(10) { out += "  \(issue)\n" }
+      if malformedLines > 10 {
+        out +=
+          "  … and \(Self.grouped(malformedLines - 10)) more (`fieldeval clean` quarantines every one, with its reason)\n"
+      }
     }
     return out
+  }
+
+  /// After the flagged count: the high-confidence candidates, which the count leaves out (their
+  /// rows are counted only with --accept-discovered) but the exit status and `clean` do not.
+  var highConfidenceNote: String {
+    let n = discovered.filter(\.highConfidence).count
+    guard n > 0 else { return "" }
+    return "   + \(n) high-confidence discovered candidate\(n == 1 ? "" : "s") (not in the count; see below)"
   }
 
   /// The report as Markdown.
   public func renderMarkdown() -> String {
     var out = "# Leak scan: `\(file)`\(shard.map { " (shard \($0))" } ?? "")\n\n"
     out +=
-      "- lines: \(Self.grouped(lines)), rows: \(Self.grouped(rows)), malformed: \(Self.grouped(malformedLines)), flagged: \(Self.grouped(flaggedRows))\n\n"
+      "- lines: \(Self.grouped(lines)), rows: \(Self.grouped(rows)), malformed: \(Self.grouped(malformedLines)), flagged: \(Self.grouped(flaggedRows))\(highConfidenceNote)\n\n"
     out += "| detector | what it finds | rows | share | examples |\n|---|---|---:|---:|---|\n"
     for d in detectors {
       let ex = d.examples.prefix(3).map { "L\($0.line): \(Self.md($0.evidence.prefix(40)))" }.joined(
@@ -89,6 +101,11 @@ extension ScanReport {
     for c in discovered.prefix(20) {
       out +=
         "| \(c.highConfidence ? "high" : "low") | \(c.kind.rawValue) | \(Self.mdCode(c.shape)) | \(Self.grouped(c.count)) | \(Self.percent(c.share)) | \(Self.md(c.example.prefix(50))) |\n"
+    }
+    if !issues.isEmpty {
+      out += "\n## Malformed lines\n\n"
+      for issue in issues.prefix(20) { out += "- \(Self.md(issue.description))\n" }
+      if malformedLines > 20 { out += "- … and \(Self.grouped(malformedLines - 20)) more\n" }
     }
     return out
   }

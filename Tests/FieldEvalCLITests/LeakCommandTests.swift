@@ -213,4 +213,25 @@ import Testing
     // The written rules load.
     #expect(try CLI.run(["scan", data, "--rules", dir.path("w.yaml")]).status == 1)
   }
+  /// The headline says when high-confidence candidates (not in the flagged count) make the scan
+  /// exit 1, and a cut list of malformed lines says how many more there are.
+  @Test func reportsSayWhatTheirListsLeaveOut() throws {
+    let dir = TempDir()
+    var lines: [String] = []
+    for i in 0..<60 {
+      lines.append(
+        i % 4 == 0
+          ? "{bad json \(i)"
+          : "{\"id\":\"r\(i)\",\"prompt\":\"Explain topic \(i).\",\"response\":\"<think>\\n\(i % 3 == 0 ? "zq batch \(10 + i), " : "")Let me explain topic \(i) in simple words for the reader.\\n</think>\\n\\nTopic \(i) explained.\"}"
+      )
+    }
+    let path = dir.file("c.jsonl", lines.joined(separator: "\n") + "\n")
+    let table = try CLI.run(["scan", path])
+    #expect(table.status == 1)
+    #expect(table.stdout.contains("high-confidence discovered candidate"), "\(table.stdout)")
+    #expect(table.stdout.contains("… and 5 more"), "\(table.stdout)")
+    let markdown = try CLI.run(["scan", path, "--format", "markdown"])
+    #expect(markdown.stdout.contains("## Malformed lines"))
+    #expect(markdown.stdout.contains("high-confidence discovered candidate"))
+  }
 }
