@@ -136,7 +136,7 @@ public struct CorpusCleaner: Sendable {
       // A row is cut only when every prefix it loses recurs.
       unrepaired = Set(rows.values.filter { $0.count < needed }.joined())
       let created = Self.duplicatesCreatedByRepair(
-        results.flatMap { $0.cleanHashes }.filter { !unrepaired.contains($0.line) })
+        results.flatMap { $0.cleanHashes }.filter { !unrepaired.contains($0.line) || !$0.repaired })
       if unrepaired.isEmpty && created.isEmpty { break }
       duplicates.merge(created) { first, _ in first }
       // Written again with what the first run found.
@@ -161,14 +161,19 @@ public struct CorpusCleaner: Sendable {
     return scanner.findings(in: context) + discovered.findings(in: context)
   }
 
-  /// The rows a repair made duplicates of others: `cleanRows` are the line and normalised hash
-  /// of every row written clean (originals and repaired rows), in any order; the first line of
-  /// each hash stays, every later one is returned (the scan already removed duplicates among
-  /// the original rows, so each of these involves a repaired row).
-  static func duplicatesCreatedByRepair(_ cleanRows: [(line: Int, hash: UInt64)]) -> [Int: Finding] {
+  /// The rows a repair made duplicates of others: `cleanRows` are the line, normalised hash and
+  /// whether it was repaired of every row written clean, in any order. Rows written as they
+  /// were come first, then repaired ones, each in line order: the first row of each hash stays
+  /// and every later one is returned. So a repaired row that copies a clean original is the one
+  /// quarantined, whichever comes first (the scan already removed duplicates among the
+  /// originals, so each of these is a repaired row).
+  static func duplicatesCreatedByRepair(_ cleanRows: [(line: Int, hash: UInt64, repaired: Bool)]) -> [Int:
+    Finding]
+  {
     var table = ExactHashTable(expected: cleanRows.count)
     var out: [Int: Finding] = [:]
-    for (line, hash) in cleanRows.sorted(by: { $0.line < $1.line }) {
+    let ordered = cleanRows.sorted { ($0.repaired ? 1 : 0, $0.line) < ($1.repaired ? 1 : 0, $1.line) }
+    for (line, hash, _) in ordered {
       guard let first = table.firstLine(hash: hash, line: line) else { continue }
       out[line] = Finding(detector: DetectorID.exactDuplicate, evidence: "same as line \(first) after repair")
     }
@@ -188,7 +193,7 @@ public struct CorpusCleaner: Sendable {
     path: String, range: Range<Int>, newlinesBefore: Int?, parts: [String], duplicates: [Int: Finding],
     discovered: RuleDetector, keepWhole: Set<Int>, scanner: CorpusScanner
   ) throws -> PieceResult {
-    var cleanHashes: [(line: Int, hash: UInt64)] = []
+    var cleanHashes: [(line: Int, hash: UInt64, repaired: Bool)] = []
     var repairedShapes: [(line: Int, shape: String)] = []
     let parser = CorpusRowParser(shape: configuration.shape)
     let files = try parts.map { try AtomicLineFile(path: $0) }
@@ -245,7 +250,7 @@ public struct CorpusCleaner: Sendable {
         }
         if findings.isEmpty {
           try cleanFile.write(line.bytes)
-          if repair { cleanHashes.append((line.number, normalizedHash(row.segments.map(\.text)))) }
+          if repair { cleanHashes.append((line.number, normalizedHash(row.segments.map(\.text)), false)) }
           summary.clean += 1
           return
         }
@@ -292,7 +297,7 @@ public struct CorpusCleaner: Sendable {
         if let repaired {
           try cleanFile.write(repaired.bytes)
           if repair {
-            cleanHashes.append((line.number, normalizedHash(repaired.row.segments.map(\.text))))
+            cleanHashes.append((line.number, normalizedHash(repaired.row.segments.map(\.text)), true))
             for prefix in Set(removed) { repairedShapes.append((line.number, Discovery.lineShape(prefix))) }
           }
           summary.clean += 1
@@ -336,7 +341,7 @@ public struct CorpusCleaner: Sendable {
   /// row (``Discovery/lineShape(_:)``).
   struct PieceResult: Sendable {
     var summary: CleanSummary
-    var cleanHashes: [(line: Int, hash: UInt64)]
+    var cleanHashes: [(line: Int, hash: UInt64, repaired: Bool)]
     var repairedShapes: [(line: Int, shape: String)]
   }
 
