@@ -328,8 +328,6 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
     #expect(audit.contains("\"removed\":[\"Persona: \",\"Persona: \"]"))
   }
 
-  /// A row that becomes a copy of another when repaired is a duplicate: the first of the two
-  /// stays clean, whichever of them was repaired.
   /// A repair that makes a row equal another clean row quarantines the repaired copy: rows that
   /// were clean as they are stay in the clean output.
   @Test func repairDoesNotMakeDuplicatesInTheCleanOutput() async throws {
