@@ -30,12 +30,16 @@ public struct RowSegment: Sendable, Hashable {
   public var text: String
 
   /// Whether the model is trained to produce this text (responses, assistant turns, templated text).
-  public var isModelText: Bool {
-    switch role {
-    case "response", "assistant", "gpt", "model", "text", "completion", "output", "answer": return true
-    default: return false
-    }
-  }
+  public var isModelText: Bool { Self.modelRoles.contains(role) }
+
+  /// The roles (lower case) whose text the model is trained to produce: the fields of the
+  /// single-turn layouts, and the assistant roles of chat datasets (OpenAI `assistant`,
+  /// ShareGPT `gpt` and `chatgpt`, Gemma `model`, and the `bot`/`chatbot`/`ai` of others).
+  static let modelRoles: Set<String> = [
+    "response", "assistant", "gpt", "chatgpt", "model", "bot", "chatbot", "ai", "text", "completion",
+    "output",
+    "answer",
+  ]
 }
 
 /// A parsed training row.

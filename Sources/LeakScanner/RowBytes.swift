@@ -99,9 +99,7 @@ struct RowBytes {
     "chosen",
   ].map { Array($0.utf8) }
   private static let elementKeys: [[UInt8]] = ["role", "content", "from", "value"].map { Array($0.utf8) }
-  private static let modelRoles: [[UInt8]] = [
-    "response", "assistant", "gpt", "model", "text", "completion", "output", "answer",
-  ].map { Array($0.utf8) }
+  private static let modelRoles: [[UInt8]] = RowSegment.modelRoles.sorted().map { Array($0.utf8) }
 
   /// Loads a JSONL line straight from its bytes, as ``CorpusRowParser`` with `shape` would read
   /// it, without making a `String`. `false` when the line is not a row that parses cleanly

@@ -137,6 +137,26 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
     #expect(confident.contains("pipeline_stage=draft"), "\(confident)")
   }
 
+  /// The assistant roles of other chat datasets are model text too (`chatgpt`, `bot`, `AI`), on
+  /// the byte path and the `RowContext` path alike.
+  @Test func assistantRolesOfOtherDatasetsAreModelText() async throws {
+    let dir = TempDir()
+    let think = lit("<think>\nA4 spice combinator: the claim.\n</think>\n\nNo.")
+    let rows = [
+      "{\"id\":\"c\",\"conversations\":[{\"from\":\"human\",\"value\":\"Q?\"},{\"from\":\"chatgpt\",\"value\":\(think)}]}",
+      "{\"id\":\"b\",\"conversations\":[{\"from\":\"human\",\"value\":\"Q?\"},{\"from\":\"bot\",\"value\":\(think)}]}",
+      "{\"id\":\"a\",\"messages\":[{\"role\":\"user\",\"content\":\"Q?\"},{\"role\":\"AI\",\"content\":\(think)}]}",
+      "{\"id\":\"u\",\"messages\":[{\"role\":\"user\",\"content\":\(think)},{\"role\":\"assistant\",\"content\":\"<think>Okay.</think>No.\"}]}",
+    ]
+    let path = dir.file("c.jsonl", rows.joined(separator: "\n") + "\n")
+    for byteRows in [true, false] {
+      var scanner = CorpusScanner()
+      scanner.usesByteRows = byteRows
+      let report = try await scanner.scan(path: path)
+      #expect(report.detectors.first { $0.id == "scaffold-prefix" }?.rows == 3, "byte rows: \(byteRows)")
+    }
+  }
+
   @Test func acceptedCandidatesBecomeRules() throws {
     let candidate = DiscoveryCandidate(
       kind: .opening, shape: "blend matrix #", count: 10, share: 0.1, unnaturalness: 0.8, score: 0.08,
