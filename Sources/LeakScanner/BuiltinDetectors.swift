@@ -89,6 +89,24 @@ public struct ChatTemplateTokens: Sendable, Hashable {
     return false
   }
 
+  /// Whether `text` holds an EOS that ends neither the row nor a turn: one followed, after
+  /// white space at most, by anything but the end, a BOS or another special token (a new turn
+  /// opens with one in every built-in template). Training stops learning at a stray EOS.
+  func hasMisplacedEOS(_ text: UnsafeBufferPointer<UInt8>) -> Bool {
+    guard let eos else { return false }
+    let token = Array(eos.utf8)
+    let next = ([bos].compactMap { $0 } + specials).map { Array($0.utf8) }
+    var from = 0
+    while let hit = ByteSearch.firstOffset(of: token, in: text, from: from) {
+      var i = hit + token.count
+      while i < text.count && RowBytes.isASCIISpace(text[i]) { i += 1 }
+      let rest = UnsafeBufferPointer(rebasing: text[i...])
+      if i < text.count && !next.contains(where: { rest.starts(with: $0) }) { return true }
+      from = hit + token.count
+    }
+    return false
+  }
+
   var allTokens: [String] { [bos, eos].compactMap { $0 } + specials }
 }
 
@@ -372,6 +390,9 @@ public struct SpecialTokenDetector: Detector {
             end = before
           }
           if !text[..<end].hasSuffix(eos) { problems.append("missing EOS \(eos) (\(t.name))") }
+          if text.withUTF8({ t.hasMisplacedEOS($0) }) {
+            problems.append("EOS \(eos) inside the row, not before a new turn")
+          }
         }
       }
     } else {

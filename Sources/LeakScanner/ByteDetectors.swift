@@ -311,6 +311,7 @@ extension SpecialTokenDetector: ByteDetector {
         while end > 0 && RowBytes.isASCIISpace(text[end - 1]) { end -= 1 }
         guard end >= token.count, text[(end - token.count)..<end].elementsEqual(token) else { return true }
         if end > token.count && text[end - token.count - 1] >= 0x80 { return nil }  // a Prepend character
+        if t.hasMisplacedEOS(text) { return true }
       }
       return false
     }

@@ -245,6 +245,22 @@ import Testing
           == true)
     }
     #expect(findings(d, textRow("\(bos)<｜User｜>q<｜Assistant｜><｜tool▁calls▁begin｜>b\(eos)")).isEmpty)
+    // An EOS ends the row or a turn; anywhere else training stops there.
+    for detector in [d, SpecialTokenDetector()] {
+      let turns = "\(bos)<｜User｜>q<｜Assistant｜>a\(eos)<｜User｜>q2<｜Assistant｜>b\(eos)\n"
+      #expect(findings(detector, textRow(turns)).isEmpty)
+      let stray = findings(detector, textRow("\(bos)<｜User｜>q<｜Assistant｜>\(eos)<think>a</think>b\(eos)"))
+      #expect(stray.first?.evidence.contains("EOS \(eos) inside the row") == true, "\(stray)")
+    }
+    let chatml = "<|im_start|>user\nq<|im_end|>\n<|im_start|>assistant\n<think>a</think>b<|im_end|>\n"
+    #expect(findings(SpecialTokenDetector(), textRow(chatml)).isEmpty)
+    #expect(
+      findings(
+        SpecialTokenDetector(),
+        textRow(
+          "<|im_start|>user\nq<|im_end|>\n<|im_start|>assistant\n<think>a<|im_end|>x</think>b<|im_end|>\n")
+      )
+      .first?.evidence.contains("inside the row") == true)
   }
 
   /// Templates named in a ruleset but not recognised by their tokens: Mistral (one BOS) and
