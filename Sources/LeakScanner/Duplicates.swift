@@ -172,6 +172,17 @@ struct ExactHashTable {
     }
   }
 
+  /// The line recorded with `hash`, recording nothing.
+  func line(of hash: UInt64) -> Int? {
+    let mask = slots.count - 1
+    var slot = Int(truncatingIfNeeded: hash) & mask
+    while slots[slot].line != 0 {
+      if slots[slot].hash == hash { return slots[slot].line }
+      slot = (slot + 1) & mask
+    }
+    return nil
+  }
+
   private mutating func grow() {
     var bigger = ExactHashTable(expected: slots.count)
     for entry in slots where entry.line != 0 { _ = bigger.firstLine(hash: entry.hash, line: entry.line) }
@@ -179,7 +190,7 @@ struct ExactHashTable {
   }
 }
 
-/// Finds exact and near duplicates in row order: the first occurrence is the original.
+/// Finds exact and near duplicates in row order: the first kept occurrence is the original.
 package struct DuplicateIndex {
   var exact = ExactHashTable()
   // LSH buckets as chains: band key → newest entry; each entry holds a row slot and the next
@@ -198,12 +209,18 @@ package struct DuplicateIndex {
   }
 
   /// Records an exact hash; returns the first line with the same hash if this is a repeat.
-  package mutating func exactDuplicate(hash: UInt64, line: Int) -> Int? {
-    exact.firstLine(hash: hash, line: line)
+  ///
+  /// A row that is not `kept` (flagged by a detector, so it will not be in the clean output)
+  /// is looked up but not recorded: the first kept copy is the original the later ones repeat.
+  package mutating func exactDuplicate(hash: UInt64, line: Int, kept: Bool = true) -> Int? {
+    kept ? exact.firstLine(hash: hash, line: line) : exact.line(of: hash)
   }
 
-  /// Records a signature; returns the first earlier line at or above the threshold, if any.
-  package mutating func nearDuplicate(signature: [UInt16], line: Int) -> (line: Int, similarity: Double)? {
+  /// Records a signature (unless the row is not `kept`, as ``exactDuplicate(hash:line:kept:)``);
+  /// returns the first earlier line at or above the threshold, if any.
+  package mutating func nearDuplicate(signature: [UInt16], line: Int, kept: Bool = true) -> (
+    line: Int, similarity: Double
+  )? {
     let keys = hasher.bandKeys(signature)
     var best: (Int, Double)? = nil
     var checked = Set<Int32>()
@@ -217,6 +234,7 @@ package struct DuplicateIndex {
         if sim >= threshold, best.map({ lines[Int(slot)] < $0.0 }) ?? true { best = (lines[Int(slot)], sim) }
       }
     }
+    guard kept else { return best }
     let slot = Int32(signatures.count)
     signatures.append(signature)
     lines.append(line)

@@ -16,21 +16,32 @@ struct DuplicateFinder {
   }
 
   /// Looks for duplicates among the next rows: `hashes` and `signatures` in line order, all
-  /// after the lines added before.
+  /// after the lines added before. The rows on the lines `flagged` (ascending) are flagged by
+  /// a detector: a later copy of one is a duplicate only of a copy that stays clean, so the
+  /// first clean copy of a row stays clean (a fixed copy after a damaged one, say).
   mutating func add(
     hashes: some Sequence<(line: Int, hash: UInt64)>,
-    signatures: some Sequence<(line: Int, signature: [UInt16])>
+    signatures: some Sequence<(line: Int, signature: [UInt16])>,
+    flagged: [Int]
   ) {
     var exact: [(Int, Finding)] = []
+    var next = 0
+    func isKept(_ line: Int) -> Bool {
+      while next < flagged.count && flagged[next] < line { next += 1 }
+      return next == flagged.count || flagged[next] != line
+    }
     for (line, hash) in hashes {
-      if let first = index.exactDuplicate(hash: hash, line: line) {
+      if let first = index.exactDuplicate(hash: hash, line: line, kept: isKept(line)) {
         exact.append((line, Finding(detector: DetectorID.exactDuplicate, evidence: "same as line \(first)")))
         exactLines.insert(line)
       }
     }
     var near: [(Int, Finding)] = []
+    next = 0
     for (line, signature) in signatures {
-      if let hit = index.nearDuplicate(signature: signature, line: line), !exactLines.contains(line) {
+      if let hit = index.nearDuplicate(signature: signature, line: line, kept: isKept(line)),
+        !exactLines.contains(line)
+      {
         near.append(
           (
             line,
@@ -69,7 +80,7 @@ struct ScanAssembly {
     total.malformed += p.malformed
     total.issues += p.issues.prefix(max(0, 100 - total.issues.count))
     total.flaggedLines += p.flaggedLines
-    duplicates.add(hashes: p.hashes, signatures: p.signatures)
+    duplicates.add(hashes: p.hashes, signatures: p.signatures, flagged: p.flaggedLines)
     if !p.rowOffsets.isEmpty { offsets.append(p.rowOffsets) }
     if keepsRows {
       total.rowOffsets += p.rowOffsets

@@ -125,7 +125,8 @@ public enum ShardMerger {
     let capacity = max(2, configuration.maxDistinctOpenings)
     histogramDropped += BoundedTally.prune(&histogram, capacity: capacity)
     discovery.prune(capacity: capacity)
-    let dups = CorpusScanner.duplicates(hashes: hashes, signatures: signatures, configuration: config)
+    let dups = CorpusScanner.duplicates(
+      hashes: hashes, signatures: signatures, flagged: Array(flaggedLines), configuration: config)
     var dupLines = Set<Int>()
     for (line, finding) in dups {
       counts[finding.detector, default: 0] += 1

@@ -159,7 +159,7 @@ struct CleanCommand: AsyncParsableCommand {
     discussion: """
       Clean lines are byte-identical to the input. Quarantine lines hold the line number, row id, \
       reasons (detector ids and evidence) and the original row (`row`, or `raw_base64` for lines \
-      that are not valid JSON/UTF-8). The first occurrence of a duplicate stays clean. --repair \
+      that are not valid JSON/UTF-8). Of duplicates, the first copy that no other detector flags stays clean. --repair \
       strips scaffolding prefixes instead of quarantining, recording each change in --audit-out; \
       only prefixes whose shape recurs (3 rows and 1% of the corpus) are cut, and a repaired row \
       must pass every detector. \

@@ -680,6 +680,34 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
     #expect(near(merged) == near(whole))
   }
 
+  /// A copy is a duplicate only of a row that stays clean: after a damaged row, its fixed copy
+  /// is the one kept (and a shard merge agrees).
+  @Test func theFirstCleanCopyIsKept() async throws {
+    let dir = TempDir()
+    let words = (0..<60).map { "word\($0)" }.joined(separator: " ")
+    let rows = [
+      messagesRow("damaged", "<think>\nOkay, so the applicantâ€™s \(words)\n</think>\n\nA."),
+      messagesRow("fixed", "<think>\nOkay, so the applicant’s \(words)\n</think>\n\nA."),
+      messagesRow("again", "<think>\nOkay, so the applicant's \(words)\n</think>\n\nA."),
+      messagesRow("other", "<think>\nOkay, so something else entirely.\n</think>\n\nB."),
+    ]
+    let path = dir.file("c.jsonl", rows.joined(separator: "\n") + "\n")
+    var config = ScanConfiguration()
+    config.nearDuplicates = true
+    let (summary, report) = try await CorpusCleaner(configuration: config).clean(
+      path: path, cleanOut: dir.path("clean.jsonl"), quarantineOut: dir.path("q.jsonl"))
+    #expect(summary.clean == 2 && summary.quarantined == 2)
+    let clean = try String(contentsOfFile: dir.path("clean.jsonl"), encoding: .utf8)
+    #expect(clean == rows[1] + "\n" + rows[3] + "\n")
+    let quarantine = try String(contentsOfFile: dir.path("q.jsonl"), encoding: .utf8)
+    #expect(quarantine.contains("≈ line 2"), "\(quarantine)")
+    var shards: [ScanReport] = []
+    let scanner = CorpusScanner(configuration: config)
+    for k in 1...2 { shards.append(try await scanner.scan(path: path, shard: (k, 2), parallelism: 1)) }
+    let merged = try ShardMerger.merge(shards, configuration: config)
+    #expect(merged.detectors == report.detectors)
+  }
+
   @Test func shardsOfCopiesAtOtherPathsMergeByContent() async throws {
     let dir = TempDir()
     var text = generatedCorpus(80)
