@@ -101,6 +101,28 @@ public struct CorpusRowParser: Sendable {
     }
   }
 
+  /// A message's text: a string, or OpenAI's list of content parts (`[{"type": "text", "text":
+  /// …}, {"type": "image_url", …}]`), whose text parts are joined by newlines; `nil` for
+  /// anything else (a part that is neither an object nor a string, a text part without text).
+  static func text(of content: JSONValue?) -> String? {
+    guard let content else { return nil }
+    if let s = content.string { return s }
+    guard case .array(let parts) = content else { return nil }
+    var texts: [String] = []
+    for part in parts {
+      if let s = part.string {
+        texts.append(s)
+        continue
+      }
+      guard case .object = part else { return nil }
+      let type = part["type"]?.string ?? "text"
+      guard type == "text" || type == "input_text" || type == "output_text" else { continue }
+      guard let text = part["text"]?.string else { return nil }
+      texts.append(text)
+    }
+    return texts.joined(separator: "\n")
+  }
+
   func parse(_ object: JSONValue, line: JSONLLine) -> Result<CorpusRow, LineIssue> {
     func missing(_ field: String) -> Result<CorpusRow, LineIssue> {
       .failure(
@@ -139,7 +161,7 @@ public struct CorpusRowParser: Sendable {
       guard let list = object[listKey]?.array else { return missing(listKey) }
       for (i, message) in list.enumerated() {
         guard let role = message[roleKey]?.string else { return missing("\(listKey).\(i).\(roleKey)") }
-        guard let content = message[contentKey]?.string else {
+        guard let content = Self.text(of: message[contentKey]) else {
           return missing("\(listKey).\(i).\(contentKey)")
         }
         segments.append(RowSegment(role: role.lowercased(), text: content))

@@ -157,6 +157,22 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
     }
   }
 
+  /// OpenAI's content parts are read as the message's text (text parts joined, others
+  /// skipped); a part that is neither is a malformed line naming the field.
+  @Test func contentPartsAreMessageText() async throws {
+    let dir = TempDir()
+    let think = lit("<think>\nA4 spice combinator: the claim.\n</think>\n\nNo.")
+    let rows = [
+      "{\"id\":\"p\",\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"Q?\"},{\"type\":\"image_url\",\"image_url\":{\"url\":\"x\"}}]},{\"role\":\"assistant\",\"content\":[{\"type\":\"text\",\"text\":\(think)}]}]}",
+      "{\"id\":\"q\",\"messages\":[{\"role\":\"user\",\"content\":[1,2]},{\"role\":\"assistant\",\"content\":\"<think>ok</think>No.\"}]}",
+    ]
+    let path = dir.file("c.jsonl", rows.joined(separator: "\n") + "\n")
+    let report = try await CorpusScanner().scan(path: path)
+    #expect(report.rows == 1 && report.malformedLines == 1)
+    #expect(report.detectors.first { $0.id == "scaffold-prefix" }?.rows == 1)
+    #expect(report.issues.first?.description.contains("messages.0.content") == true)
+  }
+
   @Test func acceptedCandidatesBecomeRules() throws {
     let candidate = DiscoveryCandidate(
       kind: .opening, shape: "blend matrix #", count: 10, share: 0.1, unnaturalness: 0.8, score: 0.08,
