@@ -2,6 +2,7 @@ import ArgumentParser
 import EvalCore
 import Foundation
 import LeakScanner
+import Logging
 
 /// Report formats of the corpus commands.
 enum LeakReportFormat: String, ExpressibleByArgument, CaseIterable {
@@ -99,7 +100,10 @@ struct ScanCommand: AsyncParsableCommand {
         throw LeakScannerError.unwritableOutput(path: writeRules, reason: problem)
       }
     }
+    let logger = Logger(label: "fieldeval.scan")
+    logger.info("scanning", metadata: ["file": "\(corpus)", "shard": "\(shard ?? "-")"])
     var report = try await CorpusScanner(configuration: config).scan(path: corpus, shard: shardSpec)
+    logReport(report, logger)
     if options.acceptDiscovered && !report.discovered.isEmpty {
       // The accepted candidates count as a detector: a second pass with their rules.
       var withRules = config
@@ -147,6 +151,7 @@ struct MergeCommand: AsyncParsableCommand {
     guard !reports.isEmpty else { throw ValidationError("give the shard reports to merge") }
     let loaded = try reports.map { try ShardMerger.load(path: $0) }
     let merged = try ShardMerger.merge(loaded, names: reports, configuration: ScanConfiguration())
+    logReport(merged, Logger(label: "fieldeval.merge"))
     try printReport(merged, format: format)
     if merged.hasFindings { throw ExitCode(1) }
   }
@@ -200,8 +205,12 @@ struct CleanCommand: AsyncParsableCommand {
     TemporaryFiles.removeOnInterrupt()
     let cleaner = CorpusCleaner(
       configuration: try options.configuration(), acceptDiscovered: options.acceptDiscovered, repair: repair)
-    let (summary, _) = try await cleaner.clean(
+    let logger = Logger(label: "fieldeval.clean")
+    logger.info(
+      "cleaning", metadata: ["file": "\(corpus)", "clean": "\(cleanOut)", "quarantine": "\(quarantineOut)"])
+    let (summary, report) = try await cleaner.clean(
       path: corpus, cleanOut: cleanOut, quarantineOut: quarantineOut, auditOut: audit)
+    logReport(report, logger)
     print(
       "lines: \(summary.lines)  clean: \(summary.clean) (repaired \(summary.repaired))  quarantined: \(summary.quarantined) (malformed \(summary.malformed))"
     )
@@ -220,5 +229,22 @@ struct CleanCommand: AsyncParsableCommand {
       guard identities.insert([UInt64(st.st_dev), UInt64(st.st_ino)]).inserted else { return false }
     }
     return true
+  }
+}
+
+/// Logs a report's totals (info) and each malformed line it lists (debug; the report keeps the
+/// first 100, and `clean` quarantines every one).
+func logReport(_ report: ScanReport, _ logger: Logger) {
+  logger.info(
+    "scanned",
+    metadata: [
+      "lines": "\(report.lines)", "rows": "\(report.rows)", "malformed": "\(report.malformedLines)",
+      "flagged": "\(report.flaggedRows)",
+    ])
+  for issue in report.issues { logger.debug("malformed line", metadata: ["issue": "\(issue)"]) }
+  if report.malformedLines > report.issues.count {
+    logger.debug(
+      "more malformed lines not listed", metadata: ["count": "\(report.malformedLines - report.issues.count)"]
+    )
   }
 }

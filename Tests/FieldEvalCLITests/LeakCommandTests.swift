@@ -230,6 +230,10 @@ import Testing
     #expect(table.status == 1)
     #expect(table.stdout.contains("high-confidence discovered candidate"), "\(table.stdout)")
     #expect(table.stdout.contains("… and 5 more"), "\(table.stdout)")
+    // Per-line diagnostics on standard error, as the help says.
+    let logged = try CLI.run(["scan", path], environment: ["FIELDEVAL_LOG_LEVEL": "debug"])
+    #expect(logged.stderr.contains("malformed line") && logged.stderr.contains("line 1 "), "\(logged.stderr)")
+    #expect(try CLI.run(["scan", path]).stderr.isEmpty)
     let markdown = try CLI.run(["scan", path, "--format", "markdown"])
     #expect(markdown.stdout.contains("## Malformed lines"))
     #expect(markdown.stdout.contains("high-confidence discovered candidate"))
