@@ -2,8 +2,12 @@
 ///
 /// Only scripts written with spaces are considered. A word (whitespace-separated, with
 /// surrounding punctuation trimmed) counts as run-together when it is made of letters only,
-/// is at least ``minWordLetters`` long and is not camelCase or an identifier (code, URLs and
-/// paths contain `_`, `/`, `.`, digits or inner capitals). The text is flagged when
+/// is at least ``minWordLetters`` long, is not camelCase or an identifier (code, URLs and
+/// paths contain `_`, `/`, `.`, digits or inner capitals), and holds at least two of the short
+/// words prose is made of (`the`, `and`, `that`, `was`…): `thecourtheldthattheclaim` has four,
+/// while long real words (German compounds such as `Arbeitsunfähigkeitsbescheinigung`,
+/// chemical names) have at most one. The words are English ones: run-together text in other
+/// languages is found by the spacing test only. The text is flagged when
 /// run-together words hold at least ``minRunTogetherLetters`` letters, or when a long text has
 /// almost no spaces at all (fewer than ``minSpaceRatio`` spaces per letter).
 public struct RunTogetherCheck: Sendable, Hashable, Codable {
@@ -61,6 +65,7 @@ public struct RunTogetherCheck: Sendable, Hashable, Codable {
           let script = ScriptClass.of(scalar)
           let isSpace = p.isWhitespace
           let isLetter = !isSpace && script != .common
+          words.recent = 0  // the window holds ASCII letters only
           words.feed(
             isSpace: isSpace, isLetter: isLetter, isUpper: isLetter && p.isUppercase,
             isLower: isLetter && p.isLowercase, unspacedScript: isLetter && script.isWrittenWithoutSpaces,
@@ -260,8 +265,23 @@ private struct WordTally {
   var pendingNonLetter = false
   var firstLetter = 0
   var afterLastLetter = 0
+  /// The word's last four ASCII letters, lower-cased (0 after any other character), and how
+  /// many common English words end at its letters (``RunTogetherCheck`` doc).
+  var recent: UInt32 = 0
+  var functionWords = 0
 
   init(minWordLetters: Int) { self.minWordLetters = minWordLetters }
+
+  /// Short words that prose run together holds and long words rarely do: `the`, `and`, `that`…
+  /// A German compound (`Arbeitsunfähigkeitsbescheinigung`) or a chemical name
+  /// (`methylenedioxymethamphetamine`) has at most one; `thecourtheldthattheclaim` has four.
+  static let threeLetterWords: Set<UInt32> = Set(
+    ["the", "and", "was", "for", "are", "not", "but", "you", "can"].map(
+      pack))
+  static let fourLetterWords: Set<UInt32> = Set(
+    ["that", "with", "this", "from", "have", "were", "they", "been", "than"].map(pack))
+
+  static func pack(_ word: String) -> UInt32 { word.utf8.reduce(0) { $0 << 8 | UInt32($1) } }
 
   @inline(__always)
   mutating func feed(
@@ -292,6 +312,18 @@ private struct WordTally {
   mutating func feedASCII(_ b: UInt8, offset: Int) {
     let isLower = b >= 0x61 && b <= 0x7A
     let isUpper = b >= 0x41 && b <= 0x5A
+    if isLower || isUpper {
+      recent = recent << 8 | UInt32(b | 0x20)
+      if Self.threeLetterWords.contains(recent & 0xFF_FFFF) || Self.fourLetterWords.contains(recent) {
+        functionWords += 1
+      }
+      feed(
+        isSpace: false, isLetter: true, isUpper: isUpper, isLower: isLower, unspacedScript: false,
+        offset: offset,
+        next: offset + 1)
+      return
+    }
+    recent = 0
     feed(
       isSpace: b == 0x20 || (b >= 0x09 && b <= 0x0D), isLetter: isLower || isUpper, isUpper: isUpper,
       isLower: isLower, unspacedScript: false, offset: offset, next: offset + 1)
@@ -302,7 +334,7 @@ private struct WordTally {
     words += 1
     letters += wordLetters
     if spaced { spacedLetters += wordLetters }
-    if spaced && onlyLetters && !innerUpper && wordLetters >= minWordLetters {
+    if spaced && onlyLetters && !innerUpper && wordLetters >= minWordLetters && functionWords >= 2 {
       suspiciousWords += 1
       suspiciousLetters += wordLetters
       if wordLetters > longestLetters {
@@ -317,5 +349,7 @@ private struct WordTally {
     spaced = true
     previousLower = false
     pendingNonLetter = false
+    recent = 0
+    functionWords = 0
   }
 }

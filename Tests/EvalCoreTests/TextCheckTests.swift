@@ -324,7 +324,7 @@ import Testing
     let texts = [
       "thecourtheldthattheclaimwasanticipatedbysmith and more",
       "So the sum is 2500. Let me verify: 1 + 3 + 5 = 9.",
-      String(repeating: "abcdefghij", count: 30),
+      String(repeating: "andthewas", count: 30),
       "camelCaseIdentifiersLikeThisOneAreNotRunTogether ok https://example.com/a_very_long_path",
     ]
     for text in texts {
@@ -332,6 +332,23 @@ import Testing
       let scalar = RunTogetherCheck().detect(in: text + " é")
       #expect(ascii?.words == scalar?.words && ascii?.example == scalar?.example, "\(text)")
     }
+  }
+
+  /// Long real words are not run-together prose: compounds and chemical names hold at most
+  /// one of the short words prose is made of, glued prose holds several.
+  @Test func longRealWordsAreNotRunTogether() {
+    for word in [
+      "Arbeitsunfähigkeitsbescheinigung", "Donaudampfschifffahrtsgesellschaftskapitän",
+      "arbeidsongeschiktheidsverzekering", "methylenedioxymethamphetamine", "dichlorodiphenyltrichloroethane",
+      "Pneumonoultramicroscopicsilicovolcanoconiosis",
+      "lentokonesuihkuturbiinimoottoriapumekaanikkoaliupseerioppilas",
+    ] {
+      let text = "Also, die \(word) muss vorgelegt werden."
+      #expect(RunTogetherCheck().detect(in: text) == nil, "\(word)")
+      var copy = text
+      #expect(copy.withUTF8 { RunTogetherCheck().flags(in: $0) } == false, "\(word)")
+    }
+    #expect(RunTogetherCheck().detect(in: "So thecourtheldthattheclaimwasanticipated here.") != nil)
   }
 
   @Test func wordsWithoutSpaces() throws {

@@ -906,8 +906,8 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
         producer_note: { disable_rules: [vary], phrases: ["regen note"] }
       """, file: "tuned.yaml")
     let defaults = ScanConfiguration()
-    // run-together: a 14-letter run is flagged at 12 letters, not at the default 25.
-    let glued = "<think>x</think>the claimwasrejected today"
+    // run-together: a 17-letter run is flagged at 12 letters, not at the default 25.
+    let glued = "<think>x</think>the theclaimwasrejected today"
     #expect(findings(detector(tuned, "run-together"), glued).count == 1)
     #expect(findings(detector(defaults, "run-together"), glued).isEmpty)
     // repetition: three repeats of two words over six words.
