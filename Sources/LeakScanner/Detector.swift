@@ -50,12 +50,21 @@ public struct RowContext: Sendable {
     isASCII = row.segments.allSatisfy { ByteSearch.isASCII($0.text) }
     thinkOpenings = traces.flatMap { trace in
       trace.blocks.map { block in
-        // Skip ASCII whitespace on bytes, then any other whitespace by Character.
+        // Skip ASCII whitespace on bytes, then any other whitespace, and the invisible
+        // characters a pipeline may leave before a tag (a byte order mark, zero-width spaces),
+        // by Character.
         let utf8 = block.content.utf8
         let start = utf8.firstIndex { !($0 == 0x20 || ($0 >= 0x09 && $0 <= 0x0D)) } ?? utf8.endIndex
-        return block.content[start...].drop(while: \.isWhitespace)
+        return block.content[start...].drop { $0.isWhitespace || Self.isInvisible($0) }
       }
     }
+  }
+}
+
+extension RowContext {
+  /// U+200B zero-width space, U+2060 word joiner and U+FEFF byte order mark, alone.
+  static func isInvisible(_ c: Character) -> Bool {
+    c.unicodeScalars.count == 1 && [0x200B, 0x2060, 0xFEFF].contains(c.unicodeScalars.first!.value)
   }
 }
 

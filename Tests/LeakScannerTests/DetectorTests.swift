@@ -33,6 +33,9 @@ import Testing
     ("<think>Persona: grumpy pirate — Arr, the claim.</think>ok", "Persona: grumpy pirate — "),
     ("<think>Persona: tax attorney - the claim.</think>ok", "Persona: tax attorney - "),
     ("<think>Remix 2: duplicate-free version. The claim.</think>ok", "Remix 2: "),
+    // Invisible characters before the tag do not hide it.
+    ("<think>\n\u{FEFF}A4 spice combinator: the claim.</think>ok", "A4 spice combinator: "),
+    ("<think>\u{200B}\u{00A0}A4 spice combinator: the claim.</think>ok", "A4 spice combinator: "),
   ])
   func flagsScaffolding(output: String, prefix: String) throws {
     let f = findings(detector, output)
