@@ -14,7 +14,7 @@ enum NoteMatcher {
 
   /// The `diversify` rule's regex (case-insensitive).
   static let diversify =
-    #"\bdiversify (?:(?:by|with|across|using)(?:[ \t]+[\w'-]+){0,5}?[ \t]+(?:numbers?|names?|wording|phrasing|openings?|examples?|rows?|samples?|topics?|personas?|styles?|values?|scenarios?|templates?|prompts?|questions?|answers?|variants?)|the (?:opening|openings|phrasing|wording|style|answers?|examples?|rows?|samples?))\b"#
+    #"\bdiversify (?:(?:by|with|across|using)(?:[ \t]+[\w'-]+){0,5}?[ \t]+(?:numbers?|names?|wording|phrasing|openings?|examples?|rows?|samples?|topics?|personas?|styles?|values?|scenarios?|templates?|prompts?|questions?|answers?|variants?)|the (?:opening|openings|phrasing|wording|style|answers?|examples?|rows?|samples?|names|numbers|personas|scenarios|prompts|templates))\b"#
 
   /// A rule with a hand matcher.
   enum Kind: Sendable {
@@ -121,7 +121,7 @@ enum NoteMatcher {
   ]
   static let theVaried: [StaticString] = [
     "opening", "openings", "phrasing", "wording", "style", "answer", "answers", "example", "examples", "row",
-    "rows", "sample", "samples",
+    "rows", "sample", "samples", "names", "numbers", "personas", "scenarios", "prompts", "templates",
   ]
 
   /// The length of ``diversify``'s match at the start of `w` (up to the end of its noun), or

@@ -80,6 +80,7 @@ import Testing
     "<think>Same as sample #5 but with different numbers.</think>ok",
     "<think>Diversify by changing the numbers.</think>ok",
     "<think>diversify with new names and values.</think>ok",
+    "<think>Okay, so the spring is prior art. Diversify the names.</think>ok",
     "<think>The claim is a duplicate of 3886 and more.</think>ok",
     "<think>This row is a duplicate of 3886 as well.</think>ok",
     "<think>Duplicate of row 12 is what this is.</think>ok",
