@@ -364,10 +364,30 @@ public struct SpecialTokenDetector: Detector {
     return (t, stray.map { ($0.token, $0.template.name) })
   }
 
+  /// DeepSeek-R1's tokens written with ASCII bars and underscores (`<|begin_of_sentence|>`), as
+  /// hand-written templates do: the tokenizer reads them as plain text, so the row trains on
+  /// no template at all.
+  static let lookalikes: [(written: String, token: String)] = [
+    ("<|begin_of_sentence|>", ChatTemplateTokens.deepSeekR1.bos!),
+    ("<|end_of_sentence|>", ChatTemplateTokens.deepSeekR1.eos!), ("<|User|>", "<｜User｜>"),
+    ("<|Assistant|>", "<｜Assistant｜>"),
+  ]
+  static let lookalikeSet = LiteralSet(lookalikes.map(\.written), ignoringASCIICase: false)
+
+  /// The first DeepSeek look-alike in `text`, if any.
+  static func lookalike(in text: UnsafeBufferPointer<UInt8>) -> (written: String, token: String)? {
+    lookalikeSet.firstMatch(in: text).map { lookalikes[$0.needle] }
+  }
+
   public func findings(in context: RowContext) -> [Finding] {
     var problems: [String] = []
     let row = context.row
     if row.shape == .text, var text = row.segments.first?.text {
+      if let lookalike = text.withUTF8({ Self.lookalike(in: $0) }) {
+        problems.append(
+          "\(lookalike.written) is not DeepSeek-R1's token \(lookalike.token) (ASCII `|` and `_` for `｜` and `▁`)"
+        )
+      }
       if let (t, stray) = text.withUTF8({ inspect($0) }) {
         if let (token, other) = stray {
           problems.append("special token \(token) of \(other) inside a \(t.name) row")

@@ -297,6 +297,7 @@ extension SpecialTokenDetector: ByteDetector {
         }
       }
       let text = UnsafeBufferPointer(rebasing: all[first])
+      if Self.lookalike(in: text) != nil { return true }
       guard let (t, stray) = inspect(text) else { return false }
       if stray != nil { return true }
       if let bos = t.bos {

@@ -256,6 +256,14 @@ import Testing
       let stray = findings(detector, textRow("\(bos)<｜User｜>q<｜Assistant｜>\(eos)<think>a</think>b\(eos)"))
       #expect(stray.first?.evidence.contains("EOS \(eos) inside the row") == true, "\(stray)")
     }
+    // DeepSeek's tokens typed with ASCII bars are plain text to its tokenizer.
+    let typed = "<|begin_of_sentence|><|User|>q<|Assistant|><think>a</think>b<|end_of_sentence|>"
+    for detector in [d, SpecialTokenDetector()] {
+      let found = findings(detector, textRow(typed))
+      #expect(
+        found.first?.evidence.contains("<|begin_of_sentence|> is not DeepSeek-R1's token") == true, "\(found)"
+      )
+    }
     let chatml = "<|im_start|>user\nq<|im_end|>\n<|im_start|>assistant\n<think>a</think>b<|im_end|>\n"
     #expect(findings(SpecialTokenDetector(), textRow(chatml)).isEmpty)
     #expect(
