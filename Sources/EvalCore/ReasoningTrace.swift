@@ -148,27 +148,18 @@ public struct ReasoningTrace: Sendable, Hashable {
     layout.nested = false
     layout.strayCloseTags = 0
     let end = bytes.count
-    // The last search for each tag, reused while it still answers: a text of many opening
-    // tags and no closing one would otherwise search to its end once per tag (quadratic).
-    var lastOpen: (from: Int, at: Int?) = (Int.max, nil)
-    var lastClose: (from: Int, at: Int?) = (Int.max, nil)
-    func find(_ needle: [UInt8], _ from: Int) -> Int? {
-      let isOpen = needle == open
-      let last = isOpen ? lastOpen : lastClose
-      // A search from `last.from` found nothing before `last.at` (or nothing at all).
-      if last.from <= from && (last.at.map { from <= $0 } ?? true) { return last.at }
-      let at = ByteSearch.firstOffset(of: needle, in: bytes, from: from)
-      if isOpen { lastOpen = (from, at) } else { lastClose = (from, at) }
-      return at
-    }
+    // Each tag's last search, reused while it still answers: a text of many opening tags and
+    // no closing one would otherwise search to its end once per tag (quadratic).
+    var opens = TagSearch(tag: open)
+    var closes = TagSearch(tag: close)
     var cursor = 0
     var inside = prefilled
     var blockStart = 0
     var blockPrefilled = prefilled
     while cursor < end {
       if inside {
-        let nextClose = find(close, cursor)
-        let nextOpen = find(open, cursor)
+        let nextClose = closes.next(bytes, cursor)
+        let nextOpen = opens.next(bytes, cursor)
         if let o = nextOpen, nextClose.map({ o < $0 }) ?? true {
           layout.nested = true
           // The inner opening tag is part of the block's content.
@@ -186,11 +177,11 @@ public struct ReasoningTrace: Sendable, Hashable {
           cursor = end
         }
       } else {
-        let nextOpen = find(open, cursor)
+        let nextOpen = opens.next(bytes, cursor)
         let segmentEnd = nextOpen ?? end
         var segmentStart = cursor
         // Count and drop stray closing tags in answer text.
-        while let c = find(close, segmentStart), c + close.count <= segmentEnd {
+        while let c = closes.next(bytes, segmentStart), c + close.count <= segmentEnd {
           layout.strayCloseTags += 1
           layout.answer.append(segmentStart..<c)
           segmentStart = c + close.count
@@ -212,6 +203,23 @@ public struct ReasoningTrace: Sendable, Hashable {
       // An opening tag at the very end of the text: an empty unclosed block.
       layout.blocks.append(TraceLayout.Block(range: end..<end, closed: false, prefilled: blockPrefilled))
     }
+  }
+}
+
+/// The next occurrence of one tag, remembering the last search: a search from `from` found
+/// nothing before `at` (or nothing at all), so it answers every later start up to `at`.
+private struct TagSearch {
+  let tag: [UInt8]
+  var from = Int.max
+  var at: Int? = nil
+
+  init(tag: [UInt8]) { self.tag = tag }
+
+  mutating func next(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int) -> Int? {
+    if from <= start && (at.map { start <= $0 } ?? true) { return at }
+    from = start
+    at = ByteSearch.firstOffset(of: tag, in: bytes, from: start)
+    return at
   }
 }
 

@@ -65,8 +65,7 @@ public struct RunTogetherCheck: Sendable, Hashable, Codable {
           let script = ScriptClass.of(scalar)
           let isSpace = p.isWhitespace
           let isLetter = !isSpace && script != .common
-          words.recent = 0  // the window holds ASCII letters only
-          words.feed(
+          words.feedNonASCII(
             isSpace: isSpace, isLetter: isLetter, isUpper: isLetter && p.isUppercase,
             isLower: isLetter && p.isLowercase, unspacedScript: isLetter && script.isWrittenWithoutSpaces,
             offset: offset, next: next)
@@ -305,6 +304,18 @@ private struct WordTally {
       if wordLetters > 0 { pendingNonLetter = true }
       previousLower = false
     }
+  }
+
+  /// Feeds one non-ASCII scalar (``feed(isSpace:isLetter:isUpper:isLower:unspacedScript:offset:next:)``):
+  /// it ends the window of ASCII letters.
+  mutating func feedNonASCII(
+    isSpace: Bool, isLetter: Bool, isUpper: Bool, isLower: Bool, unspacedScript: Bool, offset: Int, next: Int
+  ) {
+    recent = 0
+    feed(
+      isSpace: isSpace, isLetter: isLetter, isUpper: isUpper, isLower: isLower,
+      unspacedScript: unspacedScript,
+      offset: offset, next: next)
   }
 
   /// Feeds one ASCII character at UTF-8 offset `offset`.

@@ -46,8 +46,9 @@ public struct ScriptDriftCheck: Sendable, Hashable, Codable {
   /// Returns the longest unexpected run when it is long enough, else `nil`.
   public func detect(in text: String) -> Finding? { detect(in: text, context: nil) }
 
-  /// ``detect(in:)`` with the context ``Expected/context`` reads (ignored otherwise).
-  public func detect(in text: String, context: String?) -> Finding? {
+  /// ``detect(in:)`` with the context ``Expected/context`` reads (evaluated only then, and only
+  /// when `text` has letters outside Latin and Common).
+  public func detect(in text: String, context: @autoclosure () -> String?) -> Finding? {
     var text = text
     guard text.withUTF8({ mayFlag($0) }) else { return nil }
     let allowed: Set<ScriptClass>
@@ -57,7 +58,7 @@ public struct ScriptDriftCheck: Sendable, Hashable, Codable {
       guard let set = Self.dominantScripts(of: text) else { return nil }
       allowed = set
     case .context:
-      if let context, let set = Self.dominantScripts(of: context) {
+      if let context = context(), let set = Self.dominantScripts(of: context) {
         allowed = set
       } else {
         guard let set = Self.dominantScripts(of: text) else { return nil }
@@ -133,18 +134,21 @@ public struct ScriptDriftCheck: Sendable, Hashable, Codable {
     return set
   }
 
+  /// Whether Latin is always expected, so plain ASCII (Latin letters and Common symbols) cannot
+  /// drift.
+  package var expectsLatin: Bool {
+    if case .scripts(let set) = expected { return set.contains(.latin) }
+    return true  // `.dominant` and `.context` allow Latin alongside anything
+  }
+
   /// Whether ``detect(in:)`` can find drift in UTF-8 `bytes`: `false` when every scalar's
   /// script is expected (ASCII skipped eight bytes at a time when Latin is expected), which
   /// is the common case and needs no `String`.
   package func mayFlag(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-    guard let base = bytes.baseAddress else { return true }
+    guard expectsLatin, let base = bytes.baseAddress else { return true }
+    // With `.dominant` or `.context` only Latin is known to be expected: anything else is read.
     let s: Set<ScriptClass>
-    switch expected {
-    case .scripts(let set) where set.contains(.latin): s = set
-    // Latin is always expected: plain ASCII cannot drift, anything else is read.
-    case .dominant, .context: s = [.latin]
-    default: return true
-    }
+    if case .scripts(let set) = expected { s = set } else { s = [.latin] }
     let allowed = s.reduce(ScriptClass.common.bit) { $0 | $1.bit }  // no Set made per call
     let raw = UnsafeRawPointer(base)
     let n = bytes.count

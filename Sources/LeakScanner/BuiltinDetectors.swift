@@ -95,13 +95,17 @@ public struct ChatTemplateTokens: Sendable, Hashable {
   func hasMisplacedEOS(_ text: UnsafeBufferPointer<UInt8>) -> Bool {
     guard let eos else { return false }
     let token = Array(eos.utf8)
-    let next = ([bos].compactMap { $0 } + specials).map { Array($0.utf8) }
     var from = 0
     while let hit = ByteSearch.firstOffset(of: token, in: text, from: from) {
       var i = hit + token.count
       while i < text.count && RowBytes.isASCIISpace(text[i]) { i += 1 }
-      let rest = UnsafeBufferPointer(rebasing: text[i...])
-      if i < text.count && !next.contains(where: { rest.starts(with: $0) }) { return true }
+      // The usual EOS ends the row: the tokens that may follow one are compared only otherwise.
+      if i < text.count {
+        let rest = UnsafeBufferPointer(rebasing: text[i...])
+        if !([bos].compactMap { $0 } + specials).contains(where: { rest.starts(with: $0.utf8) }) {
+          return true
+        }
+      }
       from = hit + token.count
     }
     return false
@@ -265,14 +269,18 @@ public struct ScriptDriftDetector: Detector {
   /// Creates the detector.
   public init(check: ScriptDriftCheck = ScriptDriftCheck(expected: .context)) { self.check = check }
   public func findings(in context: RowContext) -> [Finding] {
-    var prompt: String? = nil
-    if case .context = check.expected {
-      let texts = context.row.segments.filter { !$0.isModelText }.map(\.text)
-      prompt = texts.isEmpty ? nil : texts.joined(separator: "\n")
-    }
-    return check.detect(in: context.plainModelText, context: prompt).map {
+    // The prompt is joined only when the check reads it (non-Latin model text, `.context`).
+    check.detect(in: context.plainModelText, context: Self.prompt(of: context.row)).map {
       [Finding(detector: id, evidence: "\($0.script.rawValue): \($0.example)")]
     } ?? []
+  }
+}
+
+extension ScriptDriftDetector {
+  /// The row's text other than the model's, or `nil` when it has none.
+  static func prompt(of row: CorpusRow) -> String? {
+    let texts = row.segments.filter { !$0.isModelText }.map(\.text)
+    return texts.isEmpty ? nil : texts.joined(separator: "\n")
   }
 }
 

@@ -245,13 +245,7 @@ extension ScriptDriftDetector: ByteDetector {
   func flags(_ bytes: RowBytes, _ scratch: inout DetectionScratch) -> Bool? {
     // ASCII is Latin letters and Common symbols: no drift where Latin is expected (what
     // `mayFlag` finds by reading the text).
-    if bytes.isASCII {
-      switch check.expected {
-      case .scripts(let expected) where expected.contains(.latin): return false
-      case .dominant, .context: return false
-      default: break
-      }
-    }
+    if bytes.isASCII && check.expectsLatin { return false }
     return bytes.withPlain { check.mayFlag($0) } ? nil : false
   }
 }

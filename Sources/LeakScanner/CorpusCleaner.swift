@@ -19,8 +19,9 @@ public struct CleanSummary: Sendable, Hashable, Codable {
 /// Clean lines are byte-identical to the input. Each quarantine line is a JSON object with the
 /// line number, the row id, the reasons (detector ids and evidence) and the original row —
 /// `row` holds the original JSON, or `raw_base64` the original bytes when the line was not
-/// valid JSON or UTF-8. Of duplicates, the first copy no detector flags stays clean. With `repair`, rows
-/// whose only findings are scaffolding prefixes are kept with the prefixes stripped when no
+/// valid JSON or UTF-8. Of duplicates, the first copy no detector flags stays clean. With
+/// `repair`, rows whose only findings are scaffolding prefixes are kept with the prefixes
+/// stripped when no
 /// detector flags the repaired row and it is no copy of another clean row, and each change is
 /// recorded in the audit file. Outputs are written to temporary files and renamed into place,
 /// so a crash leaves the old files or none.
@@ -136,7 +137,7 @@ public struct CorpusCleaner: Sendable {
       // A row is cut only when every prefix it loses recurs.
       unrepaired = Set(rows.values.filter { $0.count < needed }.joined())
       let created = Self.duplicatesCreatedByRepair(
-        results.flatMap { $0.cleanHashes }.filter { !unrepaired.contains($0.line) || !$0.repaired })
+        results.flatMap { $0.cleanHashes }.filter { !unrepaired.contains($0.line) })
       if unrepaired.isEmpty && created.isEmpty { break }
       duplicates.merge(created) { first, _ in first }
       // Written again with what the first run found.

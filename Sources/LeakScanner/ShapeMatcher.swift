@@ -85,18 +85,14 @@ package struct ShapeMatcher: Sendable, Hashable {
 
     static func isUpper(_ b: UInt8) -> Bool { b >= 0x41 && b <= 0x5A }
     static func isLower(_ b: UInt8) -> Bool { b >= 0x61 && b <= 0x7A }
-    static func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
-    static func isBlank(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 }
+    static let isDigit = NoteMatcher.isDigit
+    static let isBlank = NoteMatcher.isBlank
     /// `[\w'-]` on ASCII.
-    static func isWordish(_ b: UInt8) -> Bool {
-      isDigit(b) || (b | 0x20 >= 0x61 && b | 0x20 <= 0x7A) || b == 0x5F || b == 0x27 || b == 0x2D
-    }
+    static func isWordish(_ b: UInt8) -> Bool { NoteMatcher.isWord(b) || b == 0x27 || b == 0x2D }
 
     /// The length of the run of bytes passing `test` from `i`, at most `limit`.
     func run(_ i: Int, limit: Int = .max, _ test: (UInt8) -> Bool) -> Int {
-      var j = i
-      while j < w.count && j - i < limit && test(w[j]) { j += 1 }
-      return j - i
+      min(limit, NoteMatcher.run(w, from: i, test) - i)
     }
 
     mutating func element(_ e: Int, _ p: Int) -> Int? {
