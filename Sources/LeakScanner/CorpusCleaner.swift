@@ -196,7 +196,7 @@ public struct CorpusCleaner: Sendable {
   ) throws -> PieceResult {
     var cleanHashes: [(line: Int, hash: UInt64, repaired: Bool)] = []
     var repairedShapes: [(line: Int, shape: String)] = []
-    let parser = CorpusRowParser(shape: configuration.shape)
+    let parser = CorpusRowParser(shape: configuration.shape, format: configuration.format)
     let files = try parts.map { try AtomicLineFile(path: $0) }
     let cleanFile = files[0]
     let quarantineFile = files[1]
@@ -557,9 +557,19 @@ enum Repair {
       if var list = object[listKey] as? [[String: Any]] {
         for i in list.indices {
           let role = (list[i][roleKey] as? String ?? "").lowercased()
-          if RowSegment(role: role, text: "").isModelText, let s = list[i][contentKey] as? String {
-            list[i][contentKey] = fix(s)
+          guard RowSegment(role: role, text: "").isModelText else { continue }
+          // A reasoning field (read as the turn's reasoning block) is stripped as that block.
+          if let key = CorpusRowParser.reasoningKeys.first(where: {
+            list[i][$0] != nil && !(list[i][$0] is NSNull)
+          }),
+            let reasoning = list[i][key] as? String
+          {
+            let (open, close) = (format.openTag + "\n", "\n" + format.closeTag)
+            let fixed = fix(open + reasoning + close)
+            guard fixed.hasPrefix(open), fixed.hasSuffix(close) else { return nil }
+            list[i][key] = String(fixed.dropFirst(open.count).dropLast(close.count))
           }
+          if let s = list[i][contentKey] as? String { list[i][contentKey] = fix(s) }
         }
         object[listKey] = list
       }

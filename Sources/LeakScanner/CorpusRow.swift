@@ -42,6 +42,15 @@ public struct RowSegment: Sendable, Hashable {
   ]
 }
 
+extension ReasoningFormat {
+  /// A model turn whose reasoning is kept apart from its content, as chat templates render it:
+  /// the opening tag, a newline, the reasoning, a newline, the closing tag, a blank line, the
+  /// content.
+  public func renderedTurn(reasoning: String, content: String) -> String {
+    openTag + "\n" + reasoning + "\n" + closeTag + "\n\n" + content
+  }
+}
+
 /// A parsed training row.
 public struct CorpusRow: Sendable, Hashable {
   /// 1-based line number in the corpus file.
@@ -71,12 +80,28 @@ public struct CorpusRow: Sendable, Hashable {
 }
 
 /// Turns JSON objects into ``CorpusRow`` values, detecting the layout unless one is forced.
+///
+/// A chat message written by the model may carry its reasoning in a field of its own
+/// (`reasoning_content` as Qwen3 and DeepSeek templates read it, `reasoning`, or `thinking` as
+/// gpt-oss's does) instead of a tagged block inside `content`. Such a message's segment is the
+/// turn as the template renders it: the reasoning between `format`'s tags, then the content
+/// (``ReasoningFormat/renderedTurn(reasoning:content:)``), so every detector reads the
+/// reasoning as a reasoning block.
 public struct CorpusRowParser: Sendable {
   /// A forced layout, or `nil` to detect per row.
   public var shape: CorpusShape?
+  /// The tags a separate reasoning field is rendered with.
+  public var format: ReasoningFormat
 
   /// Creates a parser.
-  public init(shape: CorpusShape? = nil) { self.shape = shape }
+  public init(shape: CorpusShape? = nil, format: ReasoningFormat = .think) {
+    self.shape = shape
+    self.format = format
+  }
+
+  /// The message fields that hold a model turn's reasoning apart from its content, in the
+  /// order they are looked for (the first that is present and not `null` is read).
+  public static let reasoningKeys = ["reasoning_content", "reasoning", "thinking"]
 
   static let responseKeys = ["response", "completion", "output", "answer", "chosen"]
 
@@ -164,7 +189,16 @@ public struct CorpusRowParser: Sendable {
         guard let content = Self.text(of: message[contentKey]) else {
           return missing("\(listKey).\(i).\(contentKey)")
         }
-        segments.append(RowSegment(role: role.lowercased(), text: content))
+        let segment = RowSegment(role: role.lowercased(), text: content)
+        guard segment.isModelText,
+          let key = Self.reasoningKeys.first(where: { message[$0] != nil && message[$0] != .null })
+        else {
+          segments.append(segment)
+          continue
+        }
+        guard let reasoning = message[key]?.string else { return missing("\(listKey).\(i).\(key)") }
+        segments.append(
+          RowSegment(role: segment.role, text: format.renderedTurn(reasoning: reasoning, content: content)))
       }
     }
     return .success(

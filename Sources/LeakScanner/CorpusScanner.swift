@@ -335,7 +335,7 @@ struct PassWorker {
     self.scanner = scanner
     capacity = max(2, scanner.configuration.maxDistinctOpenings)
     openingTally = OpeningTally(capacity: capacity)
-    parser = CorpusRowParser(shape: scanner.configuration.shape)
+    parser = CorpusRowParser(shape: scanner.configuration.shape, format: scanner.configuration.format)
     limit = scanner.configuration.examplesPerDetector
     let set = ByteDetectorSet(scanner.configuration.detectors)
     detectors = set.detectors

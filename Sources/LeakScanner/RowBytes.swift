@@ -32,6 +32,7 @@ struct RowBytes {
   private let close: [UInt8]
   /// Whether each tag is one word: non-empty, without a space, tab, newline or carriage return.
   private let tagsAreWords: Bool
+  private let tagsAreASCII: Bool
 
   /// Creates an empty buffer for rows read with `format`.
   init(format: ReasoningFormat) {
@@ -41,6 +42,7 @@ struct RowBytes {
     tagsAreWords = [open, close].allSatisfy { tag in
       !tag.isEmpty && !tag.contains(where: RepetitionCheck.isWordSeparator)
     }
+    tagsAreASCII = (open + close).allSatisfy { $0 < 0x80 }
   }
 
   /// The layouts of this row's model segments.
@@ -66,6 +68,11 @@ struct RowBytes {
   private var members: [JSONBytes.RowMember] = []
   private var roles: [Int] = []
   private var contents: [Int] = []
+  /// Members that are reasoning fields of a message, and a rendered turn's bytes.
+  private var reasonings: [Int] = []
+  private var turn: [UInt8] = []
+  /// Whether a segment is a rendered turn (``renderTurn(reasoning:content:)``).
+  private var renderedTurn = false
 
   /// The row's `id` field, or `line-N` (``CorpusRow/id``).
   var id: String {
@@ -98,7 +105,10 @@ struct RowBytes {
     "id", "messages", "conversations", "text", "prompt", "response", "completion", "output", "answer",
     "chosen",
   ].map { Array($0.utf8) }
-  private static let elementKeys: [[UInt8]] = ["role", "content", "from", "value"].map { Array($0.utf8) }
+  /// Message keys: the role and content of each list layout, then
+  /// ``CorpusRowParser/reasoningKeys`` (indices 4…).
+  private static let elementKeys: [[UInt8]] =
+    (["role", "content", "from", "value"] + CorpusRowParser.reasoningKeys).map { Array($0.utf8) }
   private static let modelRoles: [[UInt8]] = RowSegment.modelRoles.sorted().map { Array($0.utf8) }
 
   /// Loads a JSONL line straight from its bytes, as ``CorpusRowParser`` with `shape` would read
@@ -112,6 +122,7 @@ struct RowBytes {
     members.removeAll(keepingCapacity: true)
     roleRanges.removeAll(keepingCapacity: true)
     sourceRow = nil
+    renderedTurn = false
     var lineIsASCII = false
     var decodedNonASCII = false
     let parsed = line.content.withUnsafeBufferPointer { buffer in
@@ -195,9 +206,11 @@ struct RowBytes {
       contents.removeAll(keepingCapacity: true)
       roles.append(contentsOf: repeatElement(-1, count: n))
       contents.append(contentsOf: repeatElement(-1, count: n))
+      reasonings.removeAll(keepingCapacity: true)
       for (k, member) in members.enumerated() where member.list == list {
         if member.key == roleKey { roles[member.element] = k }
         if member.key == contentKey { contents[member.element] = k }
+        if member.key >= 4 { reasonings.append(k) }
       }
       for e in 0..<n {
         guard roles[e] >= 0, contents[e] >= 0 else { return false }
@@ -206,16 +219,56 @@ struct RowBytes {
         guard role.kind == .string, content.kind == .string, let model = isModelRole(role.range) else {
           return false
         }
-        segments.append(content.range)
-        isModel.append(model)
         roleRanges.append(role.range)
+        isModel.append(model)
+        guard model, let reasoning = reasoningMember(ofElement: e) else {
+          segments.append(content.range)
+          continue
+        }
+        // A `null` reasoning field is absent; any other value that is not a string is left to
+        // the parser, which reports it.
+        guard reasoning.kind == .string else { return false }
+        segments.append(renderTurn(reasoning: reasoning.range, content: content.range))
+        renderedTurn = true
       }
     }
     shape = detected
     self.line = line.number
     offset = line.offset
-    // The strings of an ASCII line are ASCII unless an escape decoded to more.
-    return layOut(knownASCII: lineIsASCII && !decodedNonASCII)
+    // The strings of an ASCII line are ASCII unless an escape decoded to more (or a rendered
+    // turn added tags that are not).
+    return layOut(knownASCII: lineIsASCII && !decodedNonASCII && (!renderedTurn || tagsAreASCII))
+  }
+
+  /// The reasoning field of message `e` as ``CorpusRowParser`` picks it: the first of
+  /// ``CorpusRowParser/reasoningKeys`` present and not `null` (the last member of that key).
+  /// `nil` when there is none; a member of kind `.other` when one may be `null` but is not
+  /// known to be (the caller then leaves the row to the parser).
+  private func reasoningMember(ofElement e: Int) -> JSONBytes.RowMember? {
+    var best: JSONBytes.RowMember? = nil
+    for k in reasonings where members[k].element == e {
+      let m = members[k]
+      // `.other` may be `null` (absent) or not: the parser decides.
+      if m.kind == .other { return m }
+      if best == nil || m.key <= best!.key { best = m }
+    }
+    return best
+  }
+
+  /// Appends ``ReasoningFormat/renderedTurn(reasoning:content:)`` of two strings in `storage`
+  /// to it, returning its range.
+  private mutating func renderTurn(reasoning: Range<Int>, content: Range<Int>) -> Range<Int> {
+    turn.removeAll(keepingCapacity: true)
+    turn.append(contentsOf: open)
+    turn.append(0x0A)
+    turn.append(contentsOf: storage[reasoning])
+    turn.append(0x0A)
+    turn.append(contentsOf: close)
+    turn.append(contentsOf: [0x0A, 0x0A])
+    turn.append(contentsOf: storage[content])
+    let start = storage.count
+    storage.append(contentsOf: turn)
+    return start..<storage.count
   }
 
   /// The row as ``CorpusRowParser`` reads it (made from the bytes when loaded from a line).

@@ -53,7 +53,14 @@ import Testing
     let out = output(&rng)
     let bos = "<｜begin▁of▁sentence｜>"
     let eos = "<｜end▁of▁sentence｜>"
-    switch i % 6 {
+    switch i % 7 {
+    case 6:
+      // The reasoning in a field of its own (the turn is read as the template renders it).
+      let key = CorpusRowParser.reasoningKeys.randomElement(using: &rng)!
+      let reasoning = openings.randomElement(using: &rng)! + bodies.randomElement(using: &rng)!
+      let answer = ["Answer: 48.", "", bodies.randomElement(using: &rng)!].randomElement(using: &rng)!
+      return
+        "{\"id\":\"r\(i)\",\"messages\":[{\"role\":\"user\",\"content\":\"q\",\"\(key)\":\"not read\"},{\"role\":\"assistant\",\"content\":\(lit(answer)),\"\(key)\":\(lit(reasoning))}]}"
     case 0: return "{\"id\":\"r\(i)\",\"prompt\":\(lit("Q\(i)?")),\"response\":\(lit(out))}"
     case 1: return messagesRow("r\(i)", out, prompt: "Q\(i) <|im_start|>?")
     case 2:
@@ -193,6 +200,17 @@ import Testing
       #"{"nested":{"deep":[[[[]]]]},"text":"t"}"#, #"{"messages":[{"role":"Ａssistant","content":"x"}]}"#,
       #"{"messages":[{"rol\u0065":"assistant","content":"x"}]}"#, #"{"text":"\u0000"}"#,
       #"{"text":"<think>\u00a0A4 x: y</think>z"}"#, #"{"text":"tab\there"}"#,
+      // Reasoning fields: null is absent, the first key present wins, the last of one key wins,
+      // a value that is not a string is refused, user turns' fields are not read.
+      #"{"messages":[{"role":"assistant","content":"a","reasoning_content":"A4 x: y"}]}"#,
+      #"{"messages":[{"role":"assistant","reasoning":"r","content":"a","thinking":"t"}]}"#,
+      #"{"messages":[{"role":"assistant","content":"a","reasoning_content":null,"reasoning":"r"}]}"#,
+      #"{"messages":[{"role":"assistant","content":"a","reasoning":"r1","reasoning":"r2"}]}"#,
+      #"{"messages":[{"role":"assistant","content":"a","reasoning":"r1","reasoning":null}]}"#,
+      #"{"messages":[{"role":"assistant","content":"a","thinking":{"text":"x"}}]}"#,
+      #"{"messages":[{"role":"assistant","content":"a","thinking":3}]}"#,
+      #"{"messages":[{"role":"user","content":"a","thinking":3},{"role":"gpt","content":"b"}]}"#,
+      #"{"conversations":[{"from":"gpt","value":"v","reasoning_content":"caf\u00e9"}]}"#,
     ].map { Array($0.utf8) } + [[0x7B, 0x22, 0x74, 0x65, 0x78, 0x74, 0x22, 0x3A, 0x22, 0xFF, 0x22, 0x7D]]
 
   @Test func rowsReadFromBytesEqualTheParsersRows() throws {

@@ -571,6 +571,37 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
   }
 }
 
+extension CleanTests {
+  /// A scaffolding prefix at the start of a `reasoning_content` field is cut out of that field
+  /// in place; the other bytes of the line stay as they were.
+  @Test func repairCutsThePrefixOutOfAReasoningField() async throws {
+    let dir = TempDir()
+    let lines = (0..<6).map { i in
+      #"{"id": "r\#(i)", "messages": [{"role": "user", "content": "Q\#(i)"}, {"role": "assistant", "reasoning_content": "A4 spice combinator: step \#(i) of the claim.", "content": "No \#(i)."}]}"#
+    }
+    // An escaped space: the prefix's bytes are not in the line, so the row is written anew.
+    let escaped =
+      #"{"id":"e","messages":[{"role":"assistant","reasoning_content":"A4 spice\u0020combinator: step 9.","content":"No."}]}"#
+    let (summary, _) = try await repairClean(lines + [escaped], in: dir)
+    let quarantined = try String(contentsOfFile: dir.path("q.jsonl"), encoding: .utf8)
+    #expect(summary.repaired == 7 && summary.quarantined == 0, "\(quarantined)")
+    let clean = try String(contentsOfFile: dir.path("clean.jsonl"), encoding: .utf8).split(separator: "\n")
+    #expect(
+      clean.prefix(6).map(String.init)
+        == lines.map { $0.replacingOccurrences(of: "A4 spice combinator: ", with: "") })
+    let rewritten = try #require(
+      clean.last.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) })
+    let turn = ((rewritten as? [String: Any])?["messages"] as? [[String: Any]])?.first
+    #expect(turn?["reasoning_content"] as? String == "step 9.")
+    #expect(turn?["content"] as? String == "No.")
+    let audit = try String(contentsOfFile: dir.path("audit.jsonl"), encoding: .utf8).split(separator: "\n")
+    #expect(
+      audit.prefix(6).allSatisfy { $0.contains("A4 spice combinator:") && !$0.contains("\"rewritten\":true") }
+    )
+    #expect(audit.last?.contains("\"rewritten\":true") == true)
+  }
+}
+
 @Suite struct ShardMergeTests {
   /// A corpus of several MiB is read as many pieces (and a shard as several): line numbers in
   /// examples and issues are still the file's, however the pieces fall.

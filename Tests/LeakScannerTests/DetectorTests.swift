@@ -389,6 +389,69 @@ import Testing
   }
 }
 
+@Suite struct ReasoningFieldTests {
+  /// A model turn with its reasoning in a field of its own reads as the template renders it;
+  /// `null` is no reasoning, a value that is not a string is reported by name, and user turns'
+  /// fields are not read.
+  @Test func reasoningFieldsAreReadAsTheTurnsReasoningBlock() throws {
+    func parse(_ json: String, format: ReasoningFormat = .think) -> Result<CorpusRow, LineIssue> {
+      CorpusRowParser(format: format).parse(JSONLLine(number: 3, offset: 0, bytes: Array(json.utf8)[...]))
+    }
+    let qwen = try parse(
+      #"{"messages":[{"role":"user","content":"q","reasoning_content":"no"},{"role":"assistant","content":"48","reasoning_content":"A4 spice combinator: add."}]}"#
+    ).get()
+    #expect(qwen.modelText == "<think>\nA4 spice combinator: add.\n</think>\n\n48")
+    #expect(qwen.segments[0].text == "q")
+    // The scan's byte path reads the same turn without the parser.
+    let qwenLine =
+      #"{"messages":[{"role":"user","content":"q"},{"role":"assistant","content":"48","reasoning_content":"A4: x"}]}"#
+    var bytes = RowBytes(format: .think)
+    let loaded = bytes.load(
+      line: JSONLLine(number: 1, offset: 0, bytes: Array(qwenLine.utf8)[...]), shape: nil)
+    #expect(loaded)
+    #expect(bytes.withModel { String(decoding: $0, as: UTF8.self) } == "<think>\nA4: x\n</think>\n\n48")
+    let harmony = try parse(
+      #"{"messages":[{"role":"assistant","content":"48","thinking":"t"}]}"#,
+      format: ReasoningFormat(openTag: "<reasoning>", closeTag: "</reasoning>")
+    ).get()
+    #expect(harmony.modelText == "<reasoning>\nt\n</reasoning>\n\n48")
+    let fallback = try parse(
+      #"{"messages":[{"role":"assistant","content":"a","reasoning_content":null,"reasoning":"r"}]}"#
+    )
+    .get()
+    #expect(fallback.modelText == "<think>\nr\n</think>\n\na")
+    let none = try parse(#"{"messages":[{"role":"assistant","content":"a","reasoning":null}]}"#).get()
+    #expect(none.modelText == "a")
+    guard
+      case .failure(let issue) = parse(#"{"messages":[{"role":"assistant","content":"a","thinking":[1]}]}"#)
+    else {
+      Issue.record("a reasoning field that is not a string must be reported")
+      return
+    }
+    #expect(issue.kind == .missingField("messages.0.thinking"))
+    #expect(issue.line == 3)
+  }
+
+  /// A corpus that keeps reasoning in `reasoning_content` is audited like one with inline
+  /// blocks: its scaffolding is found, and its rows are not "missing" a reasoning block.
+  @Test func scanFindsScaffoldingInReasoningFields() async throws {
+    let dir = TempDir()
+    let lines = (0..<40).map { i in
+      let reasoning = i % 2 == 0 ? "A\(i % 5) spice combinator: add \(i) and 3." : "Okay, so add \(i) and 3."
+      return
+        #"{"id":"r\#(i)","messages":[{"role":"user","content":"\#(i)+3?"},{"role":"assistant","content":"\#(i + 3)","reasoning_content":"\#(reasoning)"}]}"#
+    }
+    let path = dir.file("r.jsonl", lines.joined(separator: "\n") + "\n")
+    for parallelism in [1, 2] {
+      let report = try await CorpusScanner().scan(path: path, parallelism: parallelism)
+      #expect(report.malformedLines == 0 && report.rows == 40)
+      #expect(report.detectors.first { $0.id == "scaffold-prefix" }?.rows == 20)
+      #expect(report.detectors.first { $0.id == "think-structure" }?.rows == 0)
+      #expect(report.openingHistogram["A0 spice combinator:"] == 4)
+    }
+  }
+}
+
 @Suite struct NormalizedHashTests {
   /// The exact-duplicate table answers as a dictionary of first lines would, through growth
   /// from its smallest size and hashes that share their low bits (one probe chain).
