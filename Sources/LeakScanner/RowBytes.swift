@@ -225,8 +225,8 @@ struct RowBytes {
           segments.append(content.range)
           continue
         }
-        // A `null` reasoning field is absent; any other value that is not a string is left to
-        // the parser, which reports it.
+        // A field that is not a string is left to the parser: `null` reads as absent there,
+        // anything else is reported.
         guard reasoning.kind == .string else { return false }
         segments.append(renderTurn(reasoning: reasoning.range, content: content.range))
         renderedTurn = true
