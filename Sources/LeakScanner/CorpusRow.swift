@@ -196,7 +196,8 @@ public struct CorpusRowParser: Sendable {
           segments.append(segment)
           continue
         }
-        guard let reasoning = message[key]?.string else { return missing("\(listKey).\(i).\(key)") }
+        // A string, or a list of text parts as `content` may be.
+        guard let reasoning = Self.text(of: message[key]) else { return missing("\(listKey).\(i).\(key)") }
         segments.append(
           RowSegment(role: segment.role, text: format.renderedTurn(reasoning: reasoning, content: content)))
       }

@@ -420,10 +420,15 @@ import Testing
     )
     .get()
     #expect(fallback.modelText == "<think>\nr\n</think>\n\na")
+    let parts = try parse(
+      #"{"messages":[{"role":"assistant","content":"a","reasoning":[{"type":"text","text":"r1"},"r2"]}]}"#
+    ).get()
+    #expect(parts.modelText == "<think>\nr1\nr2\n</think>\n\na")
     let none = try parse(#"{"messages":[{"role":"assistant","content":"a","reasoning":null}]}"#).get()
     #expect(none.modelText == "a")
     guard
-      case .failure(let issue) = parse(#"{"messages":[{"role":"assistant","content":"a","thinking":[1]}]}"#)
+      case .failure(let issue) = parse(
+        #"{"messages":[{"role":"assistant","content":"a","thinking":{"effort":"high"}}]}"#)
     else {
       Issue.record("a reasoning field that is not a string must be reported")
       return
