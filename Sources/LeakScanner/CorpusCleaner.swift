@@ -551,9 +551,11 @@ enum Repair {
     for key in ["response", "completion", "output", "answer", "chosen", "text"] {
       if let s = object[key] as? String { object[key] = fix(s) }
     }
-    for (listKey, roleKey, contentKey) in [
-      ("messages", "role", "content"), ("conversations", "from", "value"),
-    ] {
+    // Message lists: a chat's, and a response field's (TRL's conversational layouts).
+    let lists =
+      [("messages", "role", "content"), ("conversations", "from", "value")]
+      + CorpusRowParser.responseKeys.map { ($0, "role", "content") }
+    for (listKey, roleKey, contentKey) in lists {
       if var list = object[listKey] as? [[String: Any]] {
         for i in list.indices {
           let role = (list[i][roleKey] as? String ?? "").lowercased()

@@ -2,7 +2,8 @@ import Foundation
 
 /// The training-row layouts LeakScanner understands.
 public enum CorpusShape: String, Sendable, Codable, Hashable, CaseIterable {
-  /// `{"prompt": …, "response": …}` (also `completion`, `output`, `answer`).
+  /// `{"prompt": …, "response": …}` (also `completion`, `output`, `answer`, `chosen`), each a
+  /// string or, as in TRL's conversational layouts, a list of messages.
   case promptResponse = "prompt_response"
   /// `{"text": …}`: a fully templated string.
   case text
@@ -175,34 +176,79 @@ public struct CorpusRowParser: Sendable {
       guard let text = object["text"]?.string else { return missing("text") }
       segments = [RowSegment(role: "text", text: text)]
     case .promptResponse:
-      if let prompt = object["prompt"]?.string { segments.append(RowSegment(role: "prompt", text: prompt)) }
-      guard let response = Self.responseKeys.lazy.compactMap({ object[$0]?.string }).first else {
-        return missing("response")
+      // TRL's conversational layouts hold message lists here: the prompt's turns are prompt
+      // text whatever their roles (the model is not trained on them), the response's are read
+      // as a chat's.
+      if let prompt = object["prompt"] {
+        if let text = prompt.string {
+          segments.append(RowSegment(role: "prompt", text: text))
+        } else if let list = prompt.array {
+          switch messageSegments(list, listKey: "prompt", roleKey: "role", contentKey: "content") {
+          case .success(let turns): segments += turns.map { RowSegment(role: "prompt", text: $0.text) }
+          case .failure(let failure): return missing(failure.field)
+          }
+        }
       }
-      segments.append(RowSegment(role: "response", text: response))
+      guard
+        let (key, response) = Self.responseKeys.lazy.compactMap({ key in
+          object[key].flatMap { $0.string != nil || $0.array != nil ? (key, $0) : nil }
+        }).first
+      else { return missing("response") }
+      if let text = response.string {
+        segments.append(RowSegment(role: "response", text: text))
+      } else {
+        switch messageSegments(response.array ?? [], listKey: key, roleKey: "role", contentKey: "content") {
+        case .success(let turns): segments += turns
+        case .failure(let failure): return missing(failure.field)
+        }
+      }
     case .messages, .conversations:
       let (listKey, roleKey, contentKey) =
         detected == .messages ? ("messages", "role", "content") : ("conversations", "from", "value")
       guard let list = object[listKey]?.array else { return missing(listKey) }
-      for (i, message) in list.enumerated() {
-        guard let role = message[roleKey]?.string else { return missing("\(listKey).\(i).\(roleKey)") }
-        guard let content = Self.text(of: message[contentKey]) else {
-          return missing("\(listKey).\(i).\(contentKey)")
-        }
-        let segment = RowSegment(role: role.lowercased(), text: content)
-        guard segment.isModelText,
-          let key = Self.reasoningKeys.first(where: { message[$0] != nil && message[$0] != .null })
-        else {
-          segments.append(segment)
-          continue
-        }
-        // A string, or a list of text parts as `content` may be.
-        guard let reasoning = Self.text(of: message[key]) else { return missing("\(listKey).\(i).\(key)") }
-        segments.append(
-          RowSegment(role: segment.role, text: format.renderedTurn(reasoning: reasoning, content: content)))
+      switch messageSegments(list, listKey: listKey, roleKey: roleKey, contentKey: contentKey) {
+      case .success(let turns): segments = turns
+      case .failure(let failure): return missing(failure.field)
       }
     }
     return .success(
       CorpusRow(line: line.number, offset: line.offset, id: id, shape: detected, segments: segments))
+  }
+
+  /// The segments of a message list (`listKey`, for the field named in a failure), a model
+  /// turn's separate reasoning rendered into it; the failure is the dotted path of the field
+  /// that is missing or not text.
+  func messageSegments(_ list: [JSONValue], listKey: String, roleKey: String, contentKey: String)
+    -> Result<[RowSegment], FieldFailure>
+  {
+    var segments: [RowSegment] = []
+    for (i, message) in list.enumerated() {
+      guard let role = message[roleKey]?.string else {
+        return .failure(FieldFailure("\(listKey).\(i).\(roleKey)"))
+      }
+      guard let content = Self.text(of: message[contentKey]) else {
+        return .failure(FieldFailure("\(listKey).\(i).\(contentKey)"))
+      }
+      let segment = RowSegment(role: role.lowercased(), text: content)
+      guard segment.isModelText,
+        let key = Self.reasoningKeys.first(where: { message[$0] != nil && message[$0] != .null })
+      else {
+        segments.append(segment)
+        continue
+      }
+      // A string, or a list of text parts as `content` may be.
+      guard let reasoning = Self.text(of: message[key]) else {
+        return .failure(FieldFailure("\(listKey).\(i).\(key)"))
+      }
+      segments.append(
+        RowSegment(role: segment.role, text: format.renderedTurn(reasoning: reasoning, content: content)))
+    }
+    return .success(segments)
+  }
+
+  /// The dotted path of a field that is missing or of the wrong type.
+  struct FieldFailure: Error {
+    var field: String
+    init(_ field: String) { self.field = field }
   }
 }

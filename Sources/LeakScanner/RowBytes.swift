@@ -186,6 +186,8 @@ struct RowBytes {
       isModel.append(true)
       roleRanges.append(nil)
     case .promptResponse:
+      // Message lists (TRL's conversational layouts) are read by the parser.
+      guard !(4...9).contains(where: { member($0)?.kind == .array }) else { return false }
       if let prompt = string(4) {
         segments.append(prompt)
         isModel.append(false)

@@ -211,6 +211,11 @@ import Testing
       #"{"messages":[{"role":"assistant","content":"a","thinking":3}]}"#,
       #"{"messages":[{"role":"user","content":"a","thinking":3},{"role":"gpt","content":"b"}]}"#,
       #"{"conversations":[{"from":"gpt","value":"v","reasoning_content":"caf\u00e9"}]}"#,
+      // TRL's conversational layouts (message lists under prompt and completion keys).
+      #"{"prompt":[{"role":"user","content":"q"}],"completion":[{"role":"assistant","content":"a"}]}"#,
+      #"{"prompt":[{"role":"user","content":"q"}],"response":"r"}"#,
+      #"{"prompt":"q","completion":[{"role":"assistant","content":"a"}],"response":"r"}"#,
+      #"{"prompt":"q","chosen":[{"role":"assistant","content":"c"}],"rejected":[]}"#,
     ].map { Array($0.utf8) } + [[0x7B, 0x22, 0x74, 0x65, 0x78, 0x74, 0x22, 0x3A, 0x22, 0xFF, 0x22, 0x7D]]
 
   @Test func rowsReadFromBytesEqualTheParsersRows() throws {

@@ -600,6 +600,29 @@ extension CleanTests {
     )
     #expect(audit.last?.contains("\"rewritten\":true") == true)
   }
+
+  /// TRL's conversational prompt-completion rows are scanned and repaired as chats are: the
+  /// prefix is cut out of the completion's turn, in place, and a row whose cut cannot be made
+  /// in place is rewritten with the completion's turn stripped.
+  @Test func repairCutsThePrefixOutOfAConversationalCompletion() async throws {
+    let dir = TempDir()
+    let lines = (0..<4).map { i in
+      #"{"prompt": [{"role": "user", "content": "Q\#(i)"}], "completion": [{"role": "assistant", "content": "<think>\nA4 spice combinator: step \#(i).\n</think>\n\nNo."}]}"#
+    }
+    let escaped =
+      #"{"prompt":[{"role":"user","content":"Q"}],"completion":[{"role":"assistant","content":"<think>\nA4 spice\u0020combinator: step 9.\n</think>\n\nNo."}]}"#
+    let (summary, _) = try await repairClean(lines + [escaped], in: dir)
+    let quarantined = try String(contentsOfFile: dir.path("q.jsonl"), encoding: .utf8)
+    #expect(summary.repaired == 5 && summary.quarantined == 0, "\(quarantined)")
+    let clean = try String(contentsOfFile: dir.path("clean.jsonl"), encoding: .utf8).split(separator: "\n")
+    #expect(
+      clean.prefix(4).map(String.init)
+        == lines.map { $0.replacingOccurrences(of: "A4 spice combinator: ", with: "") })
+    let rewritten = try #require(
+      clean.last.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) })
+    let turn = ((rewritten as? [String: Any])?["completion"] as? [[String: Any]])?.first
+    #expect(turn?["content"] as? String == "<think>\nstep 9.\n</think>\n\nNo.")
+  }
 }
 
 @Suite struct ShardMergeTests {

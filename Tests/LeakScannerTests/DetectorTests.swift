@@ -380,6 +380,28 @@ import Testing
       return
     }
     #expect(none.line == 7)
+    // TRL's conversational prompt-completion and preference layouts: the prompt's turns are
+    // prompt text, the completion's (or chosen's) are read as a chat's.
+    let trl = try parse(
+      #"{"prompt":[{"role":"system","content":"s"},{"role":"assistant","content":"few-shot"},{"role":"user","content":"q"}],"completion":[{"role":"assistant","content":"a","reasoning_content":"r"}]}"#
+    ).get()
+    #expect(trl.shape == .promptResponse)
+    #expect(trl.segments.map(\.role) == ["prompt", "prompt", "prompt", "assistant"])
+    #expect(trl.modelText == "<think>\nr\n</think>\n\na")
+    let preference = try parse(
+      #"{"prompt":[{"role":"user","content":"q"}],"chosen":[{"role":"assistant","content":"good"}],"rejected":[{"role":"assistant","content":"bad"}]}"#
+    ).get()
+    #expect(preference.modelText == "good" && preference.allText == "q\ngood")
+    guard case .failure(let turn) = parse(#"{"prompt":[{"role":"user"}],"completion":"a"}"#) else {
+      Issue.record("a prompt turn without content must be reported")
+      return
+    }
+    #expect(turn.kind == .missingField("prompt.0.content"))
+    guard case .failure(let reply) = parse(#"{"prompt":"q","completion":[{"content":"a"}]}"#) else {
+      Issue.record("a completion turn without a role must be reported")
+      return
+    }
+    #expect(reply.kind == .missingField("completion.0.role"))
     let forced = CorpusRowParser(shape: .text).parse(
       JSONLLine(number: 1, offset: 0, bytes: Array(#"{"prompt":"q","response":"a"}"#.utf8)[...]))
     guard case .failure = forced else {
