@@ -572,55 +572,52 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
 }
 
 extension CleanTests {
+  /// Repairs `lines` (each with the prefix `A4 spice combinator: `) and `escaped` (the prefix
+  /// with an escaped space, so its bytes are not in the line): every row is repaired, `lines`
+  /// in place and `escaped` written anew. Returns the first turn of `listKey` in the rewritten
+  /// row.
+  func repairedTurn(_ lines: [String], escaped: String, listKey: String) async throws -> [String: Any]? {
+    let dir = TempDir()
+    let (summary, _) = try await repairClean(lines + [escaped], in: dir)
+    let quarantined = try String(contentsOfFile: dir.path("q.jsonl"), encoding: .utf8)
+    #expect(summary.repaired == lines.count + 1 && summary.quarantined == 0, "\(quarantined)")
+    let clean = try String(contentsOfFile: dir.path("clean.jsonl"), encoding: .utf8).split(separator: "\n")
+    #expect(
+      clean.prefix(lines.count).map(String.init)
+        == lines.map { $0.replacingOccurrences(of: "A4 spice combinator: ", with: "") })
+    let audit = try String(contentsOfFile: dir.path("audit.jsonl"), encoding: .utf8).split(separator: "\n")
+    #expect(
+      audit.prefix(lines.count).allSatisfy {
+        $0.contains("A4 spice combinator:") && !$0.contains("\"rewritten\":true")
+      })
+    #expect(audit.last?.contains("\"rewritten\":true") == true)
+    let rewritten = try #require(
+      clean.last.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) })
+    return ((rewritten as? [String: Any])?[listKey] as? [[String: Any]])?.first
+  }
+
   /// A scaffolding prefix at the start of a `reasoning_content` field is cut out of that field
   /// in place; the other bytes of the line stay as they were.
   @Test func repairCutsThePrefixOutOfAReasoningField() async throws {
-    let dir = TempDir()
     let lines = (0..<6).map { i in
       #"{"id": "r\#(i)", "messages": [{"role": "user", "content": "Q\#(i)"}, {"role": "assistant", "reasoning_content": "A4 spice combinator: step \#(i) of the claim.", "content": "No \#(i)."}]}"#
     }
-    // An escaped space: the prefix's bytes are not in the line, so the row is written anew.
     let escaped =
       #"{"id":"e","messages":[{"role":"assistant","reasoning_content":"A4 spice\u0020combinator: step 9.","content":"No."}]}"#
-    let (summary, _) = try await repairClean(lines + [escaped], in: dir)
-    let quarantined = try String(contentsOfFile: dir.path("q.jsonl"), encoding: .utf8)
-    #expect(summary.repaired == 7 && summary.quarantined == 0, "\(quarantined)")
-    let clean = try String(contentsOfFile: dir.path("clean.jsonl"), encoding: .utf8).split(separator: "\n")
-    #expect(
-      clean.prefix(6).map(String.init)
-        == lines.map { $0.replacingOccurrences(of: "A4 spice combinator: ", with: "") })
-    let rewritten = try #require(
-      clean.last.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) })
-    let turn = ((rewritten as? [String: Any])?["messages"] as? [[String: Any]])?.first
+    let turn = try await repairedTurn(lines, escaped: escaped, listKey: "messages")
     #expect(turn?["reasoning_content"] as? String == "step 9.")
     #expect(turn?["content"] as? String == "No.")
-    let audit = try String(contentsOfFile: dir.path("audit.jsonl"), encoding: .utf8).split(separator: "\n")
-    #expect(
-      audit.prefix(6).allSatisfy { $0.contains("A4 spice combinator:") && !$0.contains("\"rewritten\":true") }
-    )
-    #expect(audit.last?.contains("\"rewritten\":true") == true)
   }
 
-  /// TRL's conversational prompt-completion rows are scanned and repaired as chats are: the
-  /// prefix is cut out of the completion's turn, in place, and a row whose cut cannot be made
-  /// in place is rewritten with the completion's turn stripped.
+  /// TRL's conversational prompt-completion rows are repaired as chats are: the prefix is cut
+  /// out of the completion's turn.
   @Test func repairCutsThePrefixOutOfAConversationalCompletion() async throws {
-    let dir = TempDir()
     let lines = (0..<4).map { i in
       #"{"prompt": [{"role": "user", "content": "Q\#(i)"}], "completion": [{"role": "assistant", "content": "<think>\nA4 spice combinator: step \#(i).\n</think>\n\nNo."}]}"#
     }
     let escaped =
       #"{"prompt":[{"role":"user","content":"Q"}],"completion":[{"role":"assistant","content":"<think>\nA4 spice\u0020combinator: step 9.\n</think>\n\nNo."}]}"#
-    let (summary, _) = try await repairClean(lines + [escaped], in: dir)
-    let quarantined = try String(contentsOfFile: dir.path("q.jsonl"), encoding: .utf8)
-    #expect(summary.repaired == 5 && summary.quarantined == 0, "\(quarantined)")
-    let clean = try String(contentsOfFile: dir.path("clean.jsonl"), encoding: .utf8).split(separator: "\n")
-    #expect(
-      clean.prefix(4).map(String.init)
-        == lines.map { $0.replacingOccurrences(of: "A4 spice combinator: ", with: "") })
-    let rewritten = try #require(
-      clean.last.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) })
-    let turn = ((rewritten as? [String: Any])?["completion"] as? [[String: Any]])?.first
+    let turn = try await repairedTurn(lines, escaped: escaped, listKey: "completion")
     #expect(turn?["content"] as? String == "<think>\nstep 9.\n</think>\n\nNo.")
   }
 }
