@@ -171,45 +171,43 @@ public struct CorpusRowParser: Sendable {
       return missing("prompt/response, text, messages or conversations")
     }
     var segments: [RowSegment] = []
-    switch detected {
-    case .text:
-      guard let text = object["text"]?.string else { return missing("text") }
-      segments = [RowSegment(role: "text", text: text)]
-    case .promptResponse:
-      // TRL's conversational layouts hold message lists here: the prompt's turns are prompt
-      // text whatever their roles (the model is not trained on them), the response's are read
-      // as a chat's.
-      if let prompt = object["prompt"] {
-        if let text = prompt.string {
-          segments.append(RowSegment(role: "prompt", text: text))
-        } else if let list = prompt.array {
-          switch messageSegments(list, listKey: "prompt", roleKey: "role", contentKey: "content") {
-          case .success(let turns): segments += turns.map { RowSegment(role: "prompt", text: $0.text) }
-          case .failure(let failure): return missing(failure.field)
+    // A message list's failure names the field that is missing or not text.
+    do {
+      switch detected {
+      case .text:
+        guard let text = object["text"]?.string else { return missing("text") }
+        segments = [RowSegment(role: "text", text: text)]
+      case .promptResponse:
+        // TRL's conversational layouts hold message lists here: the prompt's turns are prompt
+        // text whatever their roles (the model is not trained on them), the response's are read
+        // as a chat's.
+        if let prompt = object["prompt"] {
+          if let text = prompt.string {
+            segments.append(RowSegment(role: "prompt", text: text))
+          } else if let list = prompt.array {
+            let turns = try messageSegments(list, listKey: "prompt", roleKey: "role", contentKey: "content")
+            segments += turns.map { RowSegment(role: "prompt", text: $0.text) }
           }
         }
-      }
-      guard
-        let (key, response) = Self.responseKeys.lazy.compactMap({ key in
-          object[key].flatMap { $0.string != nil || $0.array != nil ? (key, $0) : nil }
-        }).first
-      else { return missing("response") }
-      if let text = response.string {
-        segments.append(RowSegment(role: "response", text: text))
-      } else {
-        switch messageSegments(response.array ?? [], listKey: key, roleKey: "role", contentKey: "content") {
-        case .success(let turns): segments += turns
-        case .failure(let failure): return missing(failure.field)
+        guard
+          let (key, response) = Self.responseKeys.lazy.compactMap({ key in
+            object[key].flatMap { $0.string != nil || $0.array != nil ? (key, $0) : nil }
+          }).first
+        else { return missing("response") }
+        if let text = response.string {
+          segments.append(RowSegment(role: "response", text: text))
+        } else {
+          segments += try messageSegments(
+            response.array ?? [], listKey: key, roleKey: "role", contentKey: "content")
         }
+      case .messages, .conversations:
+        let (listKey, roleKey, contentKey) =
+          detected == .messages ? ("messages", "role", "content") : ("conversations", "from", "value")
+        guard let list = object[listKey]?.array else { return missing(listKey) }
+        segments = try messageSegments(list, listKey: listKey, roleKey: roleKey, contentKey: contentKey)
       }
-    case .messages, .conversations:
-      let (listKey, roleKey, contentKey) =
-        detected == .messages ? ("messages", "role", "content") : ("conversations", "from", "value")
-      guard let list = object[listKey]?.array else { return missing(listKey) }
-      switch messageSegments(list, listKey: listKey, roleKey: roleKey, contentKey: contentKey) {
-      case .success(let turns): segments = turns
-      case .failure(let failure): return missing(failure.field)
-      }
+    } catch {
+      return missing(error.field)
     }
     return .success(
       CorpusRow(line: line.number, offset: line.offset, id: id, shape: detected, segments: segments))
@@ -219,15 +217,15 @@ public struct CorpusRowParser: Sendable {
   /// turn's separate reasoning rendered into it; the failure is the dotted path of the field
   /// that is missing or not text.
   func messageSegments(_ list: [JSONValue], listKey: String, roleKey: String, contentKey: String)
-    -> Result<[RowSegment], FieldFailure>
+    throws(FieldFailure) -> [RowSegment]
   {
     var segments: [RowSegment] = []
     for (i, message) in list.enumerated() {
       guard let role = message[roleKey]?.string else {
-        return .failure(FieldFailure("\(listKey).\(i).\(roleKey)"))
+        throw FieldFailure("\(listKey).\(i).\(roleKey)")
       }
       guard let content = Self.text(of: message[contentKey]) else {
-        return .failure(FieldFailure("\(listKey).\(i).\(contentKey)"))
+        throw FieldFailure("\(listKey).\(i).\(contentKey)")
       }
       let segment = RowSegment(role: role.lowercased(), text: content)
       guard segment.isModelText,
@@ -238,12 +236,12 @@ public struct CorpusRowParser: Sendable {
       }
       // A string, or a list of text parts as `content` may be.
       guard let reasoning = Self.text(of: message[key]) else {
-        return .failure(FieldFailure("\(listKey).\(i).\(key)"))
+        throw FieldFailure("\(listKey).\(i).\(key)")
       }
       segments.append(
         RowSegment(role: segment.role, text: format.renderedTurn(reasoning: reasoning, content: content)))
     }
-    return .success(segments)
+    return segments
   }
 
   /// The dotted path of a field that is missing or of the wrong type.
