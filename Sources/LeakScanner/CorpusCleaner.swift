@@ -548,7 +548,7 @@ enum Repair {
     }
     var remaining = prefixes
     func fix(_ text: String) -> String { strip(&remaining, from: text, format: format) }
-    for key in ["response", "completion", "output", "answer", "chosen", "text"] {
+    for key in CorpusRowParser.responseKeys + ["text"] {
       if let s = object[key] as? String { object[key] = fix(s) }
     }
     // Message lists: a chat's, and a response field's (TRL's conversational layouts).
@@ -566,10 +566,10 @@ enum Repair {
           }),
             let reasoning = list[i][key] as? String
           {
-            let (open, close) = (format.openTag + "\n", "\n" + format.closeTag)
-            let fixed = fix(open + reasoning + close)
-            guard fixed.hasPrefix(open), fixed.hasSuffix(close) else { return nil }
-            list[i][key] = String(fixed.dropFirst(open.count).dropLast(close.count))
+            let (before, after) = format.turnFraming
+            let fixed = fix(format.renderedTurn(reasoning: reasoning, content: ""))
+            guard fixed.hasPrefix(before), fixed.hasSuffix(after) else { return nil }
+            list[i][key] = String(fixed.dropFirst(before.count).dropLast(after.count))
           }
           if let s = list[i][contentKey] as? String { list[i][contentKey] = fix(s) }
         }

@@ -48,7 +48,14 @@ extension ReasoningFormat {
   /// the opening tag, a newline, the reasoning, a newline, the closing tag, a blank line, the
   /// content.
   public func renderedTurn(reasoning: String, content: String) -> String {
-    openTag + "\n" + reasoning + "\n" + closeTag + "\n\n" + content
+    let framing = turnFraming
+    return framing.beforeReasoning + reasoning + framing.afterReasoning + content
+  }
+
+  /// What ``renderedTurn(reasoning:content:)`` puts before and after the reasoning: the one
+  /// definition of the layout, which the byte path and `--repair` use too.
+  var turnFraming: (beforeReasoning: String, afterReasoning: String) {
+    (openTag + "\n", "\n" + closeTag + "\n\n")
   }
 }
 

@@ -33,6 +33,9 @@ struct RowBytes {
   /// Whether each tag is one word: non-empty, without a space, tab, newline or carriage return.
   private let tagsAreWords: Bool
   private let tagsAreASCII: Bool
+  /// ``ReasoningFormat/turnFraming`` as bytes.
+  private let turnBefore: [UInt8]
+  private let turnAfter: [UInt8]
 
   /// Creates an empty buffer for rows read with `format`.
   init(format: ReasoningFormat) {
@@ -43,6 +46,9 @@ struct RowBytes {
       !tag.isEmpty && !tag.contains(where: RepetitionCheck.isWordSeparator)
     }
     tagsAreASCII = (open + close).allSatisfy { $0 < 0x80 }
+    let framing = format.turnFraming
+    turnBefore = Array(framing.beforeReasoning.utf8)
+    turnAfter = Array(framing.afterReasoning.utf8)
   }
 
   /// The layouts of this row's model segments.
@@ -260,13 +266,11 @@ struct RowBytes {
   /// Appends ``ReasoningFormat/renderedTurn(reasoning:content:)`` of two strings in `storage`
   /// to it, returning its range.
   private mutating func renderTurn(reasoning: Range<Int>, content: Range<Int>) -> Range<Int> {
+    // Through `turn`: appending a slice of `storage` to itself would copy the whole buffer.
     turn.removeAll(keepingCapacity: true)
-    turn.append(contentsOf: open)
-    turn.append(0x0A)
+    turn.append(contentsOf: turnBefore)
     turn.append(contentsOf: storage[reasoning])
-    turn.append(0x0A)
-    turn.append(contentsOf: close)
-    turn.append(contentsOf: [0x0A, 0x0A])
+    turn.append(contentsOf: turnAfter)
     turn.append(contentsOf: storage[content])
     let start = storage.count
     storage.append(contentsOf: turn)
