@@ -29,7 +29,7 @@ func generate(rows: Int, path: String) throws {
     "Let me restate the conditions and verify each one before answering.",
     "Terms of degree are not indefinite when the specification gives a standard.",
   ]
-  FileManager.default.createFile(atPath: path, contents: nil)
+  _ = FileManager.default.createFile(atPath: path, contents: nil)
   let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
   var buffer = ""
   var rng = SystemRandomNumberGenerator()

@@ -28,28 +28,59 @@ package enum ParallelLines {
     max(1, min(wanted, range.count / (1 << 20) + 1))
   }
 
+  /// The largest piece ``guidedPieces(of:count:maxPiece:)`` makes by default: what a reader
+  /// holds per row of a piece until it is merged stays bounded however large the file.
+  package static let defaultMaxPiece = 512 << 20
+
   /// `count` contiguous byte ranges covering `range` in order, largest first, shrinking
   /// geometrically to an eighth of the first (fewer when they would be under 1 MiB, at least
   /// one), for readers that take the next piece when they finish one: the readers then finish
   /// within a small piece of each other, where with equal pieces one reader can be left alone
   /// with a whole one. The count stays that of equal pieces, since each piece's statistics
   /// start empty and are merged.
-  package static func guidedPieces(of range: Range<Int>, count: Int) -> [Range<Int>] {
+  ///
+  /// No piece is larger than `maxPiece`: when the first would be, the shrinking pieces cover
+  /// only the end of `range`, and equal pieces as large as their first come before them (8
+  /// pieces stay as they are up to about 3.5 × `maxPiece`).
+  package static func guidedPieces(
+    of range: Range<Int>, count: Int, maxPiece: Int = defaultMaxPiece
+  ) -> [Range<Int>] {
     let n = pieceCount(range, count)
-    guard n > 1 else { return [range] }
+    guard n > 1 else { return equalPieces(of: range, maxPiece: max(1, maxPiece)) }
     let ratio = pow(1.0 / 8, 1 / Double(n - 1))
     let weights = (0..<n).map { pow(ratio, Double($0)) }
     let total = weights.reduce(0, +)
+    // Over the cap, `h` equal pieces of the tail's first size `first` come before the
+    // shrinking tail: `h` is the fewest that make `first = count / (h + total)` fit the cap.
+    let cap = Double(max(1, maxPiece))
+    let size = Double(range.count)
+    let h = size / total <= cap ? 0 : Int(((size - cap * total) / cap).rounded(.up))
+    let first = size / (Double(h) + total)
     var out: [Range<Int>] = []
-    var start = range.lowerBound
+    for i in 0..<h {
+      out.append(
+        (range.lowerBound + Int(first * Double(i)))..<(range.lowerBound + Int(first * Double(i + 1))))
+    }
+    let tailStart = range.lowerBound + Int(first * Double(h))
+    let tail = range.upperBound - tailStart
+    var start = tailStart
     var sum = 0.0
     for k in 0..<n {
       sum += weights[k]
-      let end = k == n - 1 ? range.upperBound : range.lowerBound + Int(Double(range.count) * sum / total)
+      let end = k == n - 1 ? range.upperBound : tailStart + Int(Double(tail) * sum / total)
       out.append(start..<max(start, end))
       start = max(start, end)
     }
     return out
+  }
+
+  /// `range` in equal contiguous pieces of at most `maxPiece` bytes (itself when it fits one).
+  private static func equalPieces(of range: Range<Int>, maxPiece: Int) -> [Range<Int>] {
+    guard range.count > maxPiece else { return [range] }
+    let n = (range.count + maxPiece - 1) / maxPiece
+    return (0..<n).map { i in
+      (range.lowerBound + range.count * i / n)..<(range.lowerBound + range.count * (i + 1) / n)
+    }
   }
 
   /// The newlines in the file before each of `pieces` (contiguous, in order), counted on

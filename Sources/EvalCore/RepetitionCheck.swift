@@ -40,7 +40,7 @@ public struct RepetitionCheck: Sendable, Hashable, Codable {
     var ranges: [Range<Int>] = []
     hashes.reserveCapacity(text.utf8.count / 5)
     var text = text
-    text.withUTF8 { bytes in
+    _ = text.withUTF8 { bytes in
       Self.words(in: bytes) { hash, range in
         hashes.append(hash)
         ranges.append(range)

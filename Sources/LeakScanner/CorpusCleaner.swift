@@ -98,7 +98,7 @@ public struct CorpusCleaner: Sendable {
     //   pipeline's leak, and its row is quarantined whole instead;
     // - a repaired row can equal another clean row (its copy without the prefix, or another row
     //   repaired the same way): each later copy goes to quarantine as a duplicate.
-    var duplicates = scanDuplicates
+    var duplicates = DuplicateLookup(scan: scanDuplicates)
     var unrepaired = Set<Int>()
     var summaries: [CleanSummary] = []
     var files: [AtomicLineFile] = []
@@ -107,7 +107,11 @@ public struct CorpusCleaner: Sendable {
       // Each piece's parts are appended to the outputs as soon as it and those before it are
       // done, while later pieces are still cleaned (and then removed): the join overlaps the
       // work instead of following it.
-      var results: [PieceResult] = []
+      var summariesSoFar: [CleanSummary] = []
+      // The rows written clean, folded in as pieces finish: only the repaired ones are kept
+      // until the end, not a hash for every row.
+      var repairedCopies = RepairDuplicateSearch()
+      var repairedShapes: [String: [Int]] = [:]
       do {
         files = []
         for output in outputs { files.append(try AtomicLineFile(path: output)) }
@@ -116,30 +120,29 @@ public struct CorpusCleaner: Sendable {
             path: path, range: pieces[i], newlinesBefore: newlinesBefore[i], parts: partPaths[i],
             duplicates: known, discovered: discovered, keepWhole: keep, scanner: scanner)
         } inOrder: { result in
-          for (file, part) in zip(files, partPaths[results.count]) {
+          for (file, part) in zip(files, partPaths[summariesSoFar.count]) {
             try file.append(contentsOf: part)
             unlink(part)
           }
-          results.append(result)
+          summariesSoFar.append(result.summary)
+          for row in result.cleanHashes {
+            repairedCopies.add(line: row.line, hash: row.hash, repaired: row.repaired)
+          }
+          for (line, shape) in result.repairedShapes { repairedShapes[shape, default: []].append(line) }
         }
       } catch {
         for file in files { file.abandon() }
         throw error
       }
-      summaries = results.map { $0.summary }
+      summaries = summariesSoFar
       guard repair, attempt == 0 else { break }
       let lines = summaries.reduce(0) { $0 + $1.lines }
       let needed = max(3, Int((configuration.discoveryMinShare * Double(lines)).rounded(.up)))
-      var rows: [String: [Int]] = [:]
-      for piece in results {
-        for (line, shape) in piece.repairedShapes { rows[shape, default: []].append(line) }
-      }
       // A row is cut only when every prefix it loses recurs.
-      unrepaired = Set(rows.values.filter { $0.count < needed }.joined())
-      let created = Self.duplicatesCreatedByRepair(
-        results.flatMap { $0.cleanHashes }.filter { !unrepaired.contains($0.line) })
+      unrepaired = Set(repairedShapes.values.filter { $0.count < needed }.joined())
+      let created = repairedCopies.finish(excluding: unrepaired)
       if unrepaired.isEmpty && created.isEmpty { break }
-      duplicates.merge(created) { first, _ in first }
+      duplicates.afterRepair.merge(created) { first, _ in first }
       // Written again with what the first run found.
       for file in files { file.abandon() }
     }
@@ -162,25 +165,6 @@ public struct CorpusCleaner: Sendable {
     return scanner.findings(in: context) + discovered.findings(in: context)
   }
 
-  /// The rows a repair made duplicates of others: `cleanRows` are the line, normalised hash and
-  /// whether it was repaired of every row written clean, in any order. Rows written as they
-  /// were come first, then repaired ones, each in line order: the first row of each hash stays
-  /// and every later one is returned. So a repaired row that copies a clean original is the one
-  /// quarantined, whichever comes first (the scan already removed duplicates among the
-  /// originals, so each of these is a repaired row).
-  static func duplicatesCreatedByRepair(_ cleanRows: [(line: Int, hash: UInt64, repaired: Bool)]) -> [Int:
-    Finding]
-  {
-    var table = ExactHashTable(expected: cleanRows.count)
-    var out: [Int: Finding] = [:]
-    let ordered = cleanRows.sorted { ($0.repaired ? 1 : 0, $0.line) < ($1.repaired ? 1 : 0, $1.line) }
-    for (line, hash, _) in ordered {
-      guard let first = table.firstLine(hash: hash, line: line) else { continue }
-      out[line] = Finding(detector: DetectorID.exactDuplicate, evidence: "same as line \(first) after repair")
-    }
-    return out
-  }
-
   static func partPath(for output: String, piece: Int) -> String {
     let url = URL(fileURLWithPath: output)
     return url.deletingLastPathComponent().appendingPathComponent(
@@ -191,7 +175,7 @@ public struct CorpusCleaner: Sendable {
   /// Cleans the lines that start in `range` into the part files `parts` (clean, quarantine, audit);
   /// with `repair`, also returns the line and normalised hash of each row written clean.
   func cleanPiece(
-    path: String, range: Range<Int>, newlinesBefore: Int?, parts: [String], duplicates: [Int: Finding],
+    path: String, range: Range<Int>, newlinesBefore: Int?, parts: [String], duplicates: DuplicateLookup,
     discovered: RuleDetector, keepWhole: Set<Int>, scanner: CorpusScanner
   ) throws -> PieceResult {
     var cleanHashes: [(line: Int, hash: UInt64, repaired: Bool)] = []
@@ -610,4 +594,51 @@ enum Repair {
     }
     return nil
   }
+}
+
+/// The rows a repair made duplicates of others, from the rows written clean, given in line
+/// order (line, normalised hash, whether it was repaired): rows written as they were come
+/// first, then the repaired ones, each in line order; the first row of each hash stays and
+/// every later one is a duplicate. So a repaired row that copies a clean original is the one
+/// quarantined, whichever comes first (the scan already removed duplicates among the
+/// originals, so each of these is a repaired row). Rows written as they were go into the
+/// table as they come; only the repaired ones wait for ``finish(excluding:)``.
+struct RepairDuplicateSearch {
+  private var table = ExactHashTable()
+  private var repaired: [(line: Int, hash: UInt64)] = []
+  private var found: [Int: Finding] = [:]
+
+  /// Adds the next row written clean (rows come in line order).
+  mutating func add(line: Int, hash: UInt64, repaired isRepaired: Bool) {
+    if isRepaired {
+      repaired.append((line, hash))
+    } else {
+      record(line: line, hash: hash)
+    }
+  }
+
+  private mutating func record(line: Int, hash: UInt64) {
+    guard let first = table.firstLine(hash: hash, line: line) else { return }
+    found[line] = Finding(detector: DetectorID.exactDuplicate, evidence: "same as line \(first) after repair")
+  }
+
+  /// The duplicates by line, once the repaired rows on the lines `excluded` (which will be
+  /// quarantined whole instead) are left out.
+  mutating func finish(excluding excluded: Set<Int>) -> [Int: Finding] {
+    for (line, hash) in repaired where !excluded.contains(line) { record(line: line, hash: hash) }
+    repaired = []
+    return found
+  }
+}
+
+/// The duplicate finding of each line for the clean pass: the scan's, then those a repair
+/// made (rows that copy another clean row once cut).
+struct DuplicateLookup: Sendable {
+  /// The scan's duplicates.
+  let scan: DuplicateMatches
+  /// Repaired rows that copy another clean row, by line.
+  var afterRepair: [Int: Finding] = [:]
+
+  /// The duplicate finding of the row on `line`, if any.
+  subscript(line: Int) -> Finding? { scan.finding(forLine: line) ?? afterRepair[line] }
 }

@@ -100,7 +100,7 @@ public struct CorpusScanner: Sendable {
   /// Scans and also returns the duplicate findings by line (for cleaning, which recomputes
   /// the per-row findings as it writes).
   package func scanWithDuplicates(path: String, shard: (k: Int, n: Int)?, parallelism: Int) async throws -> (
-    ScanReport, [Int: Finding]
+    ScanReport, DuplicateMatches
   ) {
     if let shard, shard.n < 1 || shard.k < 1 || shard.k > shard.n {
       throw LeakScannerError.invalidShard("\(shard.k)/\(shard.n)")
@@ -204,13 +204,13 @@ public struct CorpusScanner: Sendable {
   static func duplicates(
     hashes: [(line: Int, hash: UInt64)], signatures: [(line: Int, signature: [UInt16])],
     flagged: [Int], configuration: ScanConfiguration
-  ) -> [(Int, Finding)] {
+  ) -> DuplicateMatches {
     var finder = DuplicateFinder(configuration: configuration, expected: hashes.count)
     let inOrder = zip(hashes, hashes.dropFirst()).allSatisfy { $0.line < $1.line }
     finder.add(
       hashes: inOrder ? hashes : hashes.sorted { $0.line < $1.line },
       signatures: signatures.sorted { $0.line < $1.line }, flagged: flagged.sorted())
-    return finder.findings
+    return finder.matches
   }
 }
 

@@ -142,50 +142,93 @@ public struct MinHasher: Sendable, Hashable, Codable {
 
 /// Row hashes → the first line with each, by open addressing on the hash itself (already
 /// mixed): a `Dictionary` hashes its keys again, which cost most of the exact-duplicate pass.
-/// Each slot holds a hash and its line together (one cache miss per lookup); line 0 marks an
-/// empty slot, since lines count from 1.
+///
+/// Hashes and lines live in two parallel arrays, 12 bytes a slot at a load of 3/8 to 3/4
+/// (16–32 bytes a row): probes read only the hashes, and a line fits 32 bits (lines from
+/// `UInt32.max` on keep the sentinel `UInt32.max` and their line in a side table). Hash 0 marks
+/// an empty slot, so a row hash of 0 is stored as 1, which can only merge two rows whose
+/// hashes are 0 and 1 (one chance in 2⁶³ a pair). The capacity need not be a power of two: a
+/// hash's home slot is the high word of `hash × capacity`.
 struct ExactHashTable {
-  private var slots: [(hash: UInt64, line: Int)]
+  private var hashes: [UInt64]
+  private var lines: [UInt32]
+  /// Lines that do not fit 32 bits, by stored hash.
+  private var wideLines: [UInt64: Int] = [:]
   private(set) var count = 0
 
-  /// A table sized for about `expected` hashes before it grows.
-  init(expected: Int = 0) {
-    var capacity = 16
-    while capacity < 2 * expected { capacity *= 2 }
-    slots = Array(repeating: (0, 0), count: capacity)
+  /// A table sized for `expected` hashes before it grows.
+  init(expected: Int = 0) { self.init(capacity: max(16, expected + expected / 2)) }
+
+  private init(capacity: Int) {
+    hashes = Array(repeating: 0, count: capacity)
+    lines = Array(repeating: 0, count: capacity)
+  }
+
+  /// The number of slots (for tests).
+  var capacity: Int { hashes.count }
+
+  @inline(__always) private static func stored(_ hash: UInt64) -> UInt64 { hash == 0 ? 1 : hash }
+
+  @inline(__always) private func home(_ hash: UInt64) -> Int {
+    Int(truncatingIfNeeded: hash.multipliedFullWidth(by: UInt64(hashes.count)).high)
+  }
+
+  /// The slot holding `hash` (stored form), or the empty slot where it would go.
+  @inline(__always) private func slot(of hash: UInt64) -> (slot: Int, found: Bool) {
+    hashes.withUnsafeBufferPointer { table in
+      var slot = home(hash)
+      while true {
+        let h = table[slot]
+        if h == hash { return (slot, true) }
+        if h == 0 { return (slot, false) }
+        slot += 1
+        if slot == table.count { slot = 0 }
+      }
+    }
+  }
+
+  private func line(atSlot slot: Int, hash: UInt64) -> Int {
+    let short = lines[slot]
+    return short == .max ? wideLines[hash]! : Int(short)
   }
 
   /// The first line recorded with `hash`, recording `line` (at least 1) when there is none.
   mutating func firstLine(hash: UInt64, line: Int) -> Int? {
     precondition(line > 0, "lines count from 1")
-    if 2 * (count + 1) > slots.count { grow() }
-    let mask = slots.count - 1
-    var slot = Int(truncatingIfNeeded: hash) & mask
-    return slots.withUnsafeMutableBufferPointer { table in
-      while table[slot].line != 0 {
-        if table[slot].hash == hash { return table[slot].line }
-        slot = (slot + 1) & mask
-      }
-      table[slot] = (hash, line)
-      count += 1
-      return nil
+    let hash = Self.stored(hash)
+    var (slot, found) = slot(of: hash)
+    if found { return self.line(atSlot: slot, hash: hash) }
+    if 4 * (count + 1) > 3 * hashes.count {
+      grow()
+      slot = self.slot(of: hash).slot
     }
+    hashes[slot] = hash
+    if line < Int(UInt32.max) {
+      lines[slot] = UInt32(line)
+    } else {
+      lines[slot] = .max
+      wideLines[hash] = line
+    }
+    count += 1
+    return nil
   }
 
   /// The line recorded with `hash`, recording nothing.
   func line(of hash: UInt64) -> Int? {
-    let mask = slots.count - 1
-    var slot = Int(truncatingIfNeeded: hash) & mask
-    while slots[slot].line != 0 {
-      if slots[slot].hash == hash { return slots[slot].line }
-      slot = (slot + 1) & mask
-    }
-    return nil
+    let hash = Self.stored(hash)
+    let (slot, found) = slot(of: hash)
+    return found ? line(atSlot: slot, hash: hash) : nil
   }
 
   private mutating func grow() {
-    var bigger = ExactHashTable(expected: slots.count)
-    for entry in slots where entry.line != 0 { _ = bigger.firstLine(hash: entry.hash, line: entry.line) }
+    var bigger = ExactHashTable(capacity: 2 * hashes.count)
+    for i in hashes.indices where hashes[i] != 0 {
+      let slot = bigger.slot(of: hashes[i]).slot
+      bigger.hashes[slot] = hashes[i]
+      bigger.lines[slot] = lines[i]
+    }
+    bigger.wideLines = wideLines
+    bigger.count = count
     self = bigger
   }
 }

@@ -1,14 +1,84 @@
 import EvalCore
 import Foundation
 
+/// The duplicate rows a scan found, in line order: each is its line, the line it repeats and,
+/// for a near duplicate, the estimated Jaccard similarity; three words a row, with its
+/// ``Finding`` made only when asked for (a corpus of many copies would otherwise hold a
+/// finding and its evidence string for each).
+package struct DuplicateMatches: Sendable {
+  /// The duplicate rows' lines, ascending.
+  private(set) var lines: [Int] = []
+  private var originals: [Int] = []
+  /// The similarity of each duplicate, NaN for an exact one; empty until the first near
+  /// duplicate (a scan without them holds two words a row).
+  private var similarities: [Double] = []
+  /// How many are exact duplicates.
+  private(set) var exactCount = 0
+
+  /// How many rows are duplicates.
+  var count: Int { lines.count }
+
+  /// Adds the duplicate on `line`, after every line added so far.
+  mutating func append(line: Int, original: Int, similarity: Double?) {
+    precondition(lines.last.map { $0 < line } ?? true, "duplicates come in line order")
+    lines.append(line)
+    originals.append(original)
+    if let similarity {
+      if similarities.isEmpty { similarities = Array(repeating: .nan, count: lines.count - 1) }
+      similarities.append(similarity)
+    } else {
+      if !similarities.isEmpty { similarities.append(.nan) }
+      exactCount += 1
+    }
+  }
+
+  /// Whether the `i`th duplicate is an exact one.
+  private func isExact(_ i: Int) -> Bool { similarities.isEmpty || similarities[i].isNaN }
+
+  /// The detector of the `i`th duplicate.
+  func detector(at i: Int) -> String { isExact(i) ? DetectorID.exactDuplicate : DetectorID.nearDuplicate }
+
+  /// The finding of the `i`th duplicate.
+  func finding(at i: Int) -> Finding {
+    isExact(i)
+      ? Finding(detector: DetectorID.exactDuplicate, evidence: "same as line \(originals[i])")
+      : Finding(
+        detector: DetectorID.nearDuplicate,
+        evidence: String(format: "≈ line %d (Jaccard ≈ %.2f)", originals[i], similarities[i]))
+  }
+
+  /// The finding of the row on `line`, if it is a duplicate.
+  func finding(forLine line: Int) -> Finding? {
+    let i = lines.partitionPoint { $0 < line }
+    return i < lines.count && lines[i] == line ? finding(at: i) : nil
+  }
+
+  /// The first `limit` duplicates of each detector, with their findings, in line order.
+  func firstFindings(perDetector limit: Int) -> [(Int, Finding)] {
+    var out: [(Int, Finding)] = []
+    var exact = 0
+    var near = 0
+    for i in lines.indices where exact < limit || near < limit {
+      if isExact(i) {
+        guard exact < limit else { continue }
+        exact += 1
+      } else {
+        guard near < limit else { continue }
+        near += 1
+      }
+      out.append((lines[i], finding(at: i)))
+    }
+    return out
+  }
+}
+
 /// The duplicate search of a scan, fed rows in line order (one pass after another): the first
 /// occurrence is never flagged, and near duplicates of a row that is an exact duplicate are
 /// left out.
 struct DuplicateFinder {
   private var index: DuplicateIndex
-  private var exactLines = Set<Int>()
-  /// Findings in line order.
-  private(set) var findings: [(Int, Finding)] = []
+  /// The duplicates found so far.
+  private(set) var matches = DuplicateMatches()
 
   init(configuration: ScanConfiguration, expected: Int = 0) {
     index = DuplicateIndex(hasher: configuration.minHasher, threshold: configuration.nearDuplicateThreshold)
@@ -24,7 +94,7 @@ struct DuplicateFinder {
     signatures: some Sequence<(line: Int, signature: [UInt16])>,
     flagged: [Int]
   ) {
-    var exact: [(Int, Finding)] = []
+    var exact: [(line: Int, original: Int)] = []
     var next = 0
     func isKept(_ line: Int) -> Bool {
       while next < flagged.count && flagged[next] < line { next += 1 }
@@ -32,26 +102,30 @@ struct DuplicateFinder {
     }
     for (line, hash) in hashes {
       if let first = index.exactDuplicate(hash: hash, line: line, kept: isKept(line)) {
-        exact.append((line, Finding(detector: DetectorID.exactDuplicate, evidence: "same as line \(first)")))
-        exactLines.insert(line)
+        exact.append((line, first))
       }
     }
-    var near: [(Int, Finding)] = []
+    var near: [(line: Int, original: Int, similarity: Double)] = []
     next = 0
+    // These rows' exact duplicates (all found above: the signatures are of the same rows).
+    let exactLines = exact.isEmpty ? [] : Set(exact.lazy.map(\.line))
     for (line, signature) in signatures {
       if let hit = index.nearDuplicate(signature: signature, line: line, kept: isKept(line)),
         !exactLines.contains(line)
       {
-        near.append(
-          (
-            line,
-            Finding(
-              detector: DetectorID.nearDuplicate,
-              evidence: String(format: "≈ line %d (Jaccard ≈ %.2f)", hit.line, hit.similarity))
-          ))
+        near.append((line, hit.line, hit.similarity))
       }
     }
-    findings += near.isEmpty ? exact : (exact + near).sorted { $0.0 < $1.0 }
+    // Both in line order, merged.
+    var j = 0
+    for e in exact {
+      while j < near.count && near[j].line < e.line {
+        matches.append(line: near[j].line, original: near[j].original, similarity: near[j].similarity)
+        j += 1
+      }
+      matches.append(line: e.line, original: e.original, similarity: nil)
+    }
+    for n in near[j...] { matches.append(line: n.line, original: n.original, similarity: n.similarity) }
   }
 }
 
@@ -64,8 +138,12 @@ struct ScanAssembly {
   let keepsRows: Bool
   private var total = ShardPass()
   private var duplicates: DuplicateFinder
-  /// Each pass's row offsets (for the ids of duplicate examples), in line order.
-  private var offsets: [[(line: Int, offset: Int)]] = []
+  /// The byte offsets of the rows that will be duplicate examples (the first
+  /// `examplesPerDetector` findings of each duplicate detector, whose ids are read back from
+  /// the file): every row's offset would cost 16 bytes a row for the whole scan.
+  private var exampleOffsets: [Int: Int] = [:]
+  /// How many duplicates of each detector have been examples so far.
+  private var examplesTaken: [String: Int] = [:]
 
   init(configuration: ScanConfiguration, keepsRows: Bool, expectedRows: Int = 0) {
     self.configuration = configuration
@@ -80,8 +158,20 @@ struct ScanAssembly {
     total.malformed += p.malformed
     total.issues += p.issues.prefix(max(0, 100 - total.issues.count))
     total.flaggedLines += p.flaggedLines
+    let before = duplicates.matches.count
     duplicates.add(hashes: p.hashes, signatures: p.signatures, flagged: p.flaggedLines)
-    if !p.rowOffsets.isEmpty { offsets.append(p.rowOffsets) }
+    // Duplicates come in line order, so the first ones of each detector are the examples
+    // (``DuplicateMatches/firstFindings(perDetector:)``).
+    let matches = duplicates.matches
+    for k in before..<matches.count
+    where examplesTaken[matches.detector(at: k), default: 0] < configuration.examplesPerDetector {
+      examplesTaken[matches.detector(at: k), default: 0] += 1
+      let line = matches.lines[k]
+      let i = p.rowOffsets.partitionPoint { $0.line < line }
+      if i < p.rowOffsets.count && p.rowOffsets[i].line == line {
+        exampleOffsets[line] = p.rowOffsets[i].offset
+      }
+    }
     if keepsRows {
       total.rowOffsets += p.rowOffsets
       total.hashes += p.hashes
@@ -105,34 +195,25 @@ struct ScanAssembly {
     total.discovery.prune(capacity: max(2, configuration.maxDistinctOpenings))
   }
 
-  /// The byte offset of the row on `line`, from the passes' offsets.
-  private func offset(ofLine line: Int) -> Int? {
-    let k = offsets.partitionPoint { ($0.last?.line ?? 0) < line }
-    guard k < offsets.count else { return nil }
-    let rows = offsets[k]
-    let i = rows.partitionPoint { $0.line < line }
-    return i < rows.count && rows[i].line == line ? rows[i].offset : nil
-  }
+  /// The byte offset of the row on `line`, one of the duplicate examples.
+  private func offset(ofLine line: Int) -> Int? { exampleOffsets[line] }
 
-  /// The report, and the duplicate findings by line.
-  mutating func finish(file: String, shard: (k: Int, n: Int)?) -> (ScanReport, [Int: Finding]) {
+  /// The report, and the duplicates.
+  mutating func finish(file: String, shard: (k: Int, n: Int)?) -> (ScanReport, DuplicateMatches) {
     prune()
     let perRowFlagged = total.flaggedLines
-    let dups = duplicates.findings
-    var duplicateFindings: [Int: Finding] = [:]
-    for (line, finding) in dups {
-      total.counts[finding.detector, default: 0] += 1
-      duplicateFindings[line] = finding
-    }
+    let dups = duplicates.matches
+    total.counts.add(dups)
     let duplicateExamples = CorpusScanner.duplicateExamples(
-      dups, limit: configuration.examplesPerDetector, file: file, offset: { offset(ofLine: $0) },
-      shape: configuration.shape)
+      dups.firstFindings(perDetector: configuration.examplesPerDetector),
+      limit: configuration.examplesPerDetector,
+      file: file, offset: { offset(ofLine: $0) }, shape: configuration.shape)
     for (detector, refs) in duplicateExamples {
       total.examples[detector] = Array(
         (total.examples[detector, default: []] + refs).sorted().prefix(configuration.examplesPerDetector))
     }
     var flaggedRows = perRowFlagged.count
-    for line in duplicateFindings.keys where !CorpusScanner.contains(perRowFlagged, line) { flaggedRows += 1 }
+    for line in dups.lines where !CorpusScanner.contains(perRowFlagged, line) { flaggedRows += 1 }
     var checks = configuration.checkDescriptions
     checks.append((DetectorID.malformed, "malformed line (invalid JSON or UTF-8, missing field, too long)"))
     checks.append((DetectorID.blankLine, "blank line (not a row; clean quarantines it)"))
@@ -171,6 +252,16 @@ struct ScanAssembly {
       openingHistogramDropped: total.histogramDropped > 0 ? total.histogramDropped : nil,
       discovered: candidates,
       shapes: total.shapes, mergeState: mergeState)
-    return (report, duplicateFindings)
+    return (report, dups)
+  }
+}
+
+extension [String: Int] {
+  /// Adds the duplicates' counts by detector (a detector with none gets no key).
+  mutating func add(_ dups: DuplicateMatches) {
+    if dups.exactCount > 0 { self[DetectorID.exactDuplicate, default: 0] += dups.exactCount }
+    if dups.count > dups.exactCount {
+      self[DetectorID.nearDuplicate, default: 0] += dups.count - dups.exactCount
+    }
   }
 }

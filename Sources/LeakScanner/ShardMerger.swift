@@ -127,18 +127,15 @@ public enum ShardMerger {
     discovery.prune(capacity: capacity)
     let dups = CorpusScanner.duplicates(
       hashes: hashes, signatures: signatures, flagged: Array(flaggedLines), configuration: config)
-    var dupLines = Set<Int>()
-    for (line, finding) in dups {
-      counts[finding.detector, default: 0] += 1
-      dupLines.insert(line)
-    }
+    counts.add(dups)
     // The ids of the few duplicate examples are read back from the corpus, as a single scan
     // does, when it is at hand and unchanged (at any of the shards' paths); otherwise they are
     // named by line.
     offsets.sort { $0.line < $1.line }
     let corpus = Self.unchangedCorpus(of: reports)
     let duplicateExamples = CorpusScanner.duplicateExamples(
-      dups, limit: configuration.examplesPerDetector, file: corpus ?? first.file,
+      dups.firstFindings(perDetector: configuration.examplesPerDetector),
+      limit: configuration.examplesPerDetector, file: corpus ?? first.file,
       offset: { line in
         let i = offsets.partitionPoint { $0.line < line }
         return i < offsets.count && offsets[i].line == line ? offsets[i].offset : nil
@@ -160,7 +157,7 @@ public enum ShardMerger {
     return ScanReport(
       file: first.file, shard: nil, lines: lines, rows: rows, malformedLines: malformed,
       issues: Array(issues.sorted { $0.line < $1.line }.prefix(100)),
-      flaggedRows: flaggedLines.union(dupLines).count + malformed + (counts[DetectorID.blankLine] ?? 0),
+      flaggedRows: flaggedLines.union(dups.lines).count + malformed + (counts[DetectorID.blankLine] ?? 0),
       detectors: detectors,
       openingHistogram: histogram, openingHistogramDropped: histogramDropped > 0 ? histogramDropped : nil,
       discovered: candidates, shapes: shapes, mergeState: nil)

@@ -25,7 +25,7 @@ import Testing
     }
     let corpus = dir.file("big.jsonl", (0..<150_000).map(row).joined(separator: "\n") + "\n")
     let old = out + "/clean.jsonl"
-    FileManager.default.createFile(atPath: old, contents: Data("OLD\n".utf8))
+    _ = FileManager.default.createFile(atPath: old, contents: Data("OLD\n".utf8))
     let process = Process()
     process.executableURL = CLI.binary
     process.arguments = ["clean", corpus, "--clean-out", old, "--quarantine-out", out + "/q.jsonl"]

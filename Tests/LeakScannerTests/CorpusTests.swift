@@ -1,3 +1,4 @@
+import EvalCore
 import Foundation
 import TestSupport
 import Testing
@@ -1101,6 +1102,76 @@ extension CleanTests {
     #expect(merged.openingHistogram.count <= 64)
     #expect(merged.openingHistogram.values.reduce(0, +) + (merged.openingHistogramDropped ?? 0) == 2000)
     #expect(merged.discovered.first { $0.shape == "blend matrix #" }?.count == 400)
+  }
+
+  /// The exact-duplicate table keeps the first line of each hash through growth, including
+  /// the hash 0 (its empty-slot mark) and lines past 32 bits.
+  @Test func exactHashTableKeepsFirstLinesAsItGrows() {
+    var table = ExactHashTable()
+    let initial = table.capacity
+    var rng = SystemRandomNumberGenerator()
+    var firsts: [UInt64: Int] = [:]
+    var hashes: [UInt64] = [0, 1 << 63, .max]
+    for _ in 0..<20_000 { hashes.append(rng.next()) }
+    for (i, hash) in hashes.enumerated() {
+      let line = i == 1 ? Int(UInt32.max) + 7 : i + 1
+      #expect(table.firstLine(hash: hash, line: line) == nil)
+      firsts[hash] = line
+    }
+    #expect(table.count == hashes.count && table.capacity > initial)
+    #expect(4 * table.count <= 3 * table.capacity)
+    // Repeats answer the first line and record nothing.
+    for (hash, line) in firsts {
+      #expect(table.firstLine(hash: hash, line: 99) == line)
+      #expect(table.line(of: hash) == line)
+    }
+    #expect(table.count == hashes.count)
+    #expect(table.line(of: 0) == 1 && table.line(of: 1 << 63) == Int(UInt32.max) + 7)
+    #expect(table.line(of: 12345) == nil || firsts[12345] != nil)
+  }
+
+  /// No piece of a large file is over the cap, so what a reader holds per row of its piece is
+  /// bounded; the pieces still cover the range in order and shrink towards its end.
+  @Test(arguments: [(40 << 30, 8), (3 << 30, 8), ((512 << 20) * 3, 8), (600 << 20, 1), (10 << 30, 3)])
+  func guidedPiecesAreCapped(size: Int, count: Int) {
+    let cap = 512 << 20
+    let range = 11..<(11 + size)
+    let pieces = ParallelLines.guidedPieces(of: range, count: count, maxPiece: cap)
+    #expect(pieces.first?.lowerBound == range.lowerBound && pieces.last?.upperBound == range.upperBound)
+    #expect(zip(pieces, pieces.dropFirst()).allSatisfy { $0.upperBound == $1.lowerBound })
+    #expect(pieces.allSatisfy { !$0.isEmpty && $0.count <= cap })
+    #expect(pieces.count >= (size + cap - 1) / cap && pieces.count >= min(count, size >> 20))
+    #expect(zip(pieces, pieces.dropFirst()).allSatisfy { $1.count <= $0.count + 1 })
+    if count > 1 { #expect(pieces.last!.count < cap / 4) }
+    // Ranges whose first guided piece fits the cap are cut as before.
+    #expect(
+      ParallelLines.guidedPieces(of: 0..<(905 << 20), count: 8, maxPiece: cap)
+        == ParallelLines.guidedPieces(of: 0..<(905 << 20), count: 8, maxPiece: .max))
+  }
+
+  /// Duplicate examples keep their rows' ids (read back by the offsets kept for them alone)
+  /// when the copies fall in different pieces, on any number of threads.
+  @Test func duplicateExamplesKeepTheirIDsAcrossPieces() async throws {
+    let dir = TempDir()
+    var lines = generatedCorpus(12_000).split(separator: "\n").map(String.init)
+    var copies: [(line: Int, original: Int)] = []
+    for k in 0..<8 {
+      // A copy of row 100·k (a new id, the same text) about every 1,400 lines.
+      let at = 1400 * (k + 1) + k
+      let original = 100 * k
+      lines.insert(
+        lines[original].replacingOccurrences(of: "\"row-\(original)\"", with: "\"copy-\(k)\""), at: at)
+      copies.append((at + 1, original + 1))
+    }
+    let path = dir.file("c.jsonl", lines.joined(separator: "\n") + "\n")
+    for parallelism in [1, 3] {
+      let report = try await CorpusScanner().scan(path: path, parallelism: parallelism)
+      let dups = try #require(report.detectors.first { $0.id == "exact-duplicate" })
+      #expect(dups.rows == 8)
+      #expect(dups.examples.map(\.id) == (0..<5).map { "copy-\($0)" })
+      #expect(dups.examples.map(\.line) == copies.prefix(5).map(\.line))
+      #expect(dups.examples.map(\.evidence) == copies.prefix(5).map { "same as line \($0.original)" })
+    }
   }
 
   @Test func theRarestKeysGoFirst() {

@@ -20,7 +20,7 @@ public final class TempDir {
   /// Writes `bytes` to `name` and returns its path.
   public func file(_ name: String, bytes: [UInt8]) -> String {
     let p = path(name)
-    FileManager.default.createFile(atPath: p, contents: Data(bytes))
+    _ = FileManager.default.createFile(atPath: p, contents: Data(bytes))
     return p
   }
 
