@@ -91,7 +91,7 @@ struct DuplicateFinder {
   /// first clean copy of a row stays clean (a fixed copy after a damaged one, say).
   mutating func add(
     hashes: some Sequence<(line: Int, hash: UInt64)>,
-    signatures: some Sequence<(line: Int, signature: [UInt16])>,
+    signatures: [(line: Int, signature: [UInt16])],
     flagged: [Int]
   ) {
     var exact: [(line: Int, original: Int)] = []
@@ -108,7 +108,7 @@ struct DuplicateFinder {
     var near: [(line: Int, original: Int, similarity: Double)] = []
     next = 0
     // These rows' exact duplicates (all found above: the signatures are of the same rows).
-    let exactLines = exact.isEmpty ? [] : Set(exact.lazy.map(\.line))
+    let exactLines = exact.isEmpty || signatures.isEmpty ? [] : Set(exact.lazy.map(\.line))
     for (line, signature) in signatures {
       if let hit = index.nearDuplicate(signature: signature, line: line, kept: isKept(line)),
         !exactLines.contains(line)
@@ -142,6 +142,9 @@ struct ScanAssembly {
   /// `examplesPerDetector` findings of each duplicate detector, whose ids are read back from
   /// the file): every row's offset would cost 16 bytes a row for the whole scan.
   private var exampleOffsets: [Int: Int] = [:]
+  /// Rows flagged by a per-row detector or as duplicates so far (their lines are kept only
+  /// for a shard's merge state).
+  private var flaggedRows = 0
   /// How many duplicates of each detector have been examples so far.
   private var examplesTaken: [String: Int] = [:]
 
@@ -157,9 +160,14 @@ struct ScanAssembly {
     total.rows += p.rows
     total.malformed += p.malformed
     total.issues += p.issues.prefix(max(0, 100 - total.issues.count))
-    total.flaggedLines += p.flaggedLines
+    if keepsRows { total.flaggedLines += p.flaggedLines }
     let before = duplicates.matches.count
     duplicates.add(hashes: p.hashes, signatures: p.signatures, flagged: p.flaggedLines)
+    // Rows flagged by a detector or as a duplicate (a duplicate is in the pass of its line).
+    flaggedRows += p.flaggedLines.count
+    for line in duplicates.matches.lines[before...] where !CorpusScanner.contains(p.flaggedLines, line) {
+      flaggedRows += 1
+    }
     // Duplicates come in line order, so the first ones of each detector are the examples
     // (``DuplicateMatches/firstFindings(perDetector:)``).
     let matches = duplicates.matches
@@ -212,8 +220,6 @@ struct ScanAssembly {
       total.examples[detector] = Array(
         (total.examples[detector, default: []] + refs).sorted().prefix(configuration.examplesPerDetector))
     }
-    var flaggedRows = perRowFlagged.count
-    for line in dups.lines where !CorpusScanner.contains(perRowFlagged, line) { flaggedRows += 1 }
     var checks = configuration.checkDescriptions
     checks.append((DetectorID.malformed, "malformed line (invalid JSON or UTF-8, missing field, too long)"))
     checks.append((DetectorID.blankLine, "blank line (not a row; clean quarantines it)"))
