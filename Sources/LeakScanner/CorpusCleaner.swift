@@ -532,6 +532,16 @@ enum Repair {
     }
     var remaining = prefixes
     func fix(_ text: String) -> String { strip(&remaining, from: text, format: format) }
+    // A reasoning field beside a string response is stripped as its block, before the response.
+    let (before, after) = format.turnFraming
+    if CorpusRowParser.responseKeys.contains(where: { object[$0] is String }),
+      let key = CorpusRowParser.reasoningKeys.first(where: { object[$0] != nil && !(object[$0] is NSNull) }),
+      let reasoning = object[key] as? String
+    {
+      let fixed = fix(format.renderedTurn(reasoning: reasoning, content: ""))
+      guard fixed.hasPrefix(before), fixed.hasSuffix(after) else { return nil }
+      object[key] = String(fixed.dropFirst(before.count).dropLast(after.count))
+    }
     for key in CorpusRowParser.responseKeys + ["text"] {
       if let s = object[key] as? String { object[key] = fix(s) }
     }
@@ -550,7 +560,6 @@ enum Repair {
           }),
             let reasoning = list[i][key] as? String
           {
-            let (before, after) = format.turnFraming
             let fixed = fix(format.renderedTurn(reasoning: reasoning, content: ""))
             guard fixed.hasPrefix(before), fixed.hasSuffix(after) else { return nil }
             list[i][key] = String(fixed.dropFirst(before.count).dropLast(after.count))

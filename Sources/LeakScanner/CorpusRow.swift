@@ -114,7 +114,7 @@ public struct CorpusRowParser: Sendable {
   static let responseKeys = ["response", "completion", "output", "answer", "chosen"]
 
   static let keptKeys: Set<String> = Set(
-    ["id", "messages", "conversations", "text", "prompt"] + responseKeys)
+    ["id", "messages", "conversations", "text", "prompt"] + responseKeys + reasoningKeys)
 
   /// Parses one JSONL line; the failure names the line and why.
   ///
@@ -202,7 +202,15 @@ public struct CorpusRowParser: Sendable {
           }).first
         else { return missing("response") }
         if let text = response.string {
-          segments.append(RowSegment(role: "response", text: text))
+          // A reasoning field beside the response (`{prompt, reasoning, response}`) is read as
+          // a model turn's: rendered before the response between the tags.
+          if let key = Self.reasoningKeys.first(where: { object[$0] != nil && object[$0] != .null }) {
+            guard let reasoning = Self.text(of: object[key]) else { return missing(key) }
+            segments.append(
+              RowSegment(role: "response", text: format.renderedTurn(reasoning: reasoning, content: text)))
+          } else {
+            segments.append(RowSegment(role: "response", text: text))
+          }
         } else {
           segments += try messageSegments(
             response.array ?? [], listKey: key, roleKey: "role", contentKey: "content")

@@ -107,10 +107,12 @@ struct RowBytes {
   }
 
   // The keys ``load(line:shape:)`` reads: the indices below are positions in these lists.
-  private static let keys: [[UInt8]] = [
-    "id", "messages", "conversations", "text", "prompt", "response", "completion", "output", "answer",
-    "chosen",
-  ].map { Array($0.utf8) }
+  // A top-level reasoning field (10…) sends a `{prompt, response}` row to the parser.
+  private static let keys: [[UInt8]] =
+    ([
+      "id", "messages", "conversations", "text", "prompt", "response", "completion", "output", "answer",
+      "chosen",
+    ] + CorpusRowParser.reasoningKeys).map { Array($0.utf8) }
   /// Message keys: the role and content of each list layout, then
   /// ``CorpusRowParser/reasoningKeys`` (indices 4…).
   private static let elementKeys: [[UInt8]] =
@@ -142,7 +144,7 @@ struct RowBytes {
     }
     guard parsed else { return false }
     // The last member of each top-level key wins, as in `JSONValue`'s subscript.
-    var top = (-1, -1, -1, -1, -1, -1, -1, -1, -1, -1)
+    var top = (-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1)
     var lists = (0, 0)
     for (m, member) in members.enumerated() where member.element < 0 {
       withUnsafeMutableBytes(of: &top) { $0.storeBytes(of: m, toByteOffset: member.key * 8, as: Int.self) }
@@ -192,8 +194,11 @@ struct RowBytes {
       isModel.append(true)
       roleRanges.append(nil)
     case .promptResponse:
-      // Message lists (TRL's conversational layouts) are read by the parser.
-      guard !(4...9).contains(where: { member($0)?.kind == .array }) else { return false }
+      // Message lists (TRL's conversational layouts) and a reasoning field beside the response
+      // are read by the parser.
+      guard !(4...9).contains(where: { member($0)?.kind == .array }),
+        !(10...12).contains(where: { member($0) != nil })
+      else { return false }
       if let prompt = string(4) {
         segments.append(prompt)
         isModel.append(false)

@@ -578,6 +578,11 @@ extension CleanTests {
   /// in place and `escaped` written anew. Returns the first turn of `listKey` in the rewritten
   /// row.
   func repairedTurn(_ lines: [String], escaped: String, listKey: String) async throws -> [String: Any]? {
+    (try await repairedRow(lines, escaped: escaped)?[listKey] as? [[String: Any]])?.first
+  }
+
+  /// ``repairedTurn(_:escaped:listKey:)``'s checks; the rewritten row, parsed.
+  func repairedRow(_ lines: [String], escaped: String) async throws -> [String: Any]? {
     let dir = TempDir()
     let (summary, _) = try await repairClean(lines + [escaped], in: dir)
     let quarantined = try String(contentsOfFile: dir.path("q.jsonl"), encoding: .utf8)
@@ -594,7 +599,7 @@ extension CleanTests {
     #expect(audit.last?.contains("\"rewritten\":true") == true)
     let rewritten = try #require(
       clean.last.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) })
-    return ((rewritten as? [String: Any])?[listKey] as? [[String: Any]])?.first
+    return rewritten as? [String: Any]
   }
 
   /// A scaffolding prefix at the start of a `reasoning_content` field is cut out of that field
@@ -608,6 +613,18 @@ extension CleanTests {
     let turn = try await repairedTurn(lines, escaped: escaped, listKey: "messages")
     #expect(turn?["reasoning_content"] as? String == "step 9.")
     #expect(turn?["content"] as? String == "No.")
+  }
+
+  /// A reasoning field beside a `{prompt, response}` row's response is repaired as a chat
+  /// turn's: the prefix is cut out of that field, in place or (an escaped prefix) rewritten.
+  @Test func repairCutsThePrefixOutOfATopLevelReasoningField() async throws {
+    let lines = (0..<5).map { i in
+      #"{"id": "p\#(i)", "prompt": "Q\#(i)", "reasoning": "A4 spice combinator: step \#(i) of the claim.", "response": "No \#(i)."}"#
+    }
+    let escaped = #"{"id":"e","prompt":"Q","reasoning":"A4 spice\u0020combinator: step 9.","response":"No."}"#
+    let row = try await repairedRow(lines, escaped: escaped)
+    #expect(row?["reasoning"] as? String == "step 9.")
+    #expect(row?["response"] as? String == "No.")
   }
 
   /// TRL's conversational prompt-completion rows are repaired as chats are: the prefix is cut

@@ -459,6 +459,34 @@ import Testing
     #expect(issue.line == 3)
   }
 
+  /// A `{prompt, response}` row with a reasoning field beside the response reads as a chat's
+  /// model turn; the scan's byte path leaves such rows to the parser.
+  @Test func topLevelReasoningFieldsAreReadBeforeTheResponse() throws {
+    func parse(_ json: String) -> Result<CorpusRow, LineIssue> {
+      CorpusRowParser().parse(JSONLLine(number: 2, offset: 0, bytes: Array(json.utf8)[...]))
+    }
+    let row = try parse(#"{"prompt":"q","reasoning_content":"A4 spice combinator: add.","response":"48"}"#)
+      .get()
+    #expect(row.modelText == "<think>\nA4 spice combinator: add.\n</think>\n\n48")
+    #expect(row.segments.map(\.role) == ["prompt", "response"] && row.segments[0].text == "q")
+    let fallback = try parse(#"{"prompt":"q","thinking":null,"reasoning":"r","answer":"a"}"#).get()
+    #expect(fallback.modelText == "<think>\nr\n</think>\n\na")
+    #expect(try parse(#"{"prompt":"q","reasoning":null,"response":"a"}"#).get().modelText == "a")
+    guard case .failure(let issue) = parse(#"{"prompt":"q","thinking":7,"response":"a"}"#) else {
+      Issue.record("a reasoning field that is not text must be reported")
+      return
+    }
+    #expect(issue.kind == .missingField("thinking") && issue.line == 2)
+    var bytes = RowBytes(format: .think)
+    let line = #"{"prompt":"q","reasoning":"r","response":"a"}"#
+    let withReasoning = bytes.load(
+      line: JSONLLine(number: 1, offset: 0, bytes: Array(line.utf8)[...]), shape: nil)
+    #expect(!withReasoning)
+    let plain = #"{"prompt":"q","response":"a"}"#
+    let without = bytes.load(line: JSONLLine(number: 1, offset: 0, bytes: Array(plain.utf8)[...]), shape: nil)
+    #expect(without)
+  }
+
   /// A corpus that keeps reasoning in `reasoning_content` is audited like one with inline
   /// blocks: its scaffolding is found, and its rows are not "missing" a reasoning block.
   @Test func scanFindsScaffoldingInReasoningFields() async throws {
@@ -468,8 +496,14 @@ import Testing
       return
         #"{"id":"r\#(i)","messages":[{"role":"user","content":"\#(i)+3?"},{"role":"assistant","content":"\#(i + 3)","reasoning_content":"\#(reasoning)"}]}"#
     }
+    // And rows that keep it beside the response.
+    let topLevel = (0..<40).map { i in
+      let reasoning = i % 2 == 0 ? "A\(i % 5) spice combinator: add \(i) and 3." : "Okay, so add \(i) and 3."
+      return #"{"id":"p\#(i)","prompt":"\#(i)+3?","reasoning":"\#(reasoning)","response":"\#(i + 3)"}"#
+    }
     let path = dir.file("r.jsonl", lines.joined(separator: "\n") + "\n")
-    for parallelism in [1, 2] {
+    let topPath = dir.file("p.jsonl", topLevel.joined(separator: "\n") + "\n")
+    for (path, parallelism) in [(path, 1), (path, 2), (topPath, 1)] {
       let report = try await CorpusScanner().scan(path: path, parallelism: parallelism)
       #expect(report.malformedLines == 0 && report.rows == 40)
       #expect(report.detectors.first { $0.id == "scaffold-prefix" }?.rows == 20)
