@@ -194,11 +194,8 @@ struct RowBytes {
       isModel.append(true)
       roleRanges.append(nil)
     case .promptResponse:
-      // Message lists (TRL's conversational layouts) and a reasoning field beside the response
-      // are read by the parser.
-      guard !(4...9).contains(where: { member($0)?.kind == .array }),
-        !(10...12).contains(where: { member($0) != nil })
-      else { return false }
+      // Message lists (TRL's conversational layouts) are read by the parser.
+      guard !(4...9).contains(where: { member($0)?.kind == .array }) else { return false }
       if let prompt = string(4) {
         segments.append(prompt)
         isModel.append(false)
@@ -207,7 +204,15 @@ struct RowBytes {
       var found: Range<Int>? = nil
       for key in 5...9 where found == nil { found = string(key) }
       guard let response = found else { return false }
-      segments.append(response)
+      // A reasoning field beside the response: the first key present, rendered before it. One
+      // that may be `null` (`.other`) or is not a string is left to the parser.
+      if let reasoning = member(10) ?? member(11) ?? member(12) {
+        guard reasoning.kind == .string else { return false }
+        segments.append(renderTurn(reasoning: reasoning.range, content: response))
+        renderedTurn = true
+      } else {
+        segments.append(response)
+      }
       isModel.append(true)
       roleRanges.append(nil)
     case .messages, .conversations:

@@ -53,7 +53,12 @@ import Testing
     let out = output(&rng)
     let bos = "<｜begin▁of▁sentence｜>"
     let eos = "<｜end▁of▁sentence｜>"
-    switch i % 7 {
+    switch i % 8 {
+    case 7:
+      // A reasoning field beside the response.
+      let key = CorpusRowParser.reasoningKeys.randomElement(using: &rng)!
+      let reasoning = openings.randomElement(using: &rng)! + bodies.randomElement(using: &rng)!
+      return "{\"id\":\"r\(i)\",\"prompt\":\"q\",\"\(key)\":\(lit(reasoning)),\"response\":\(lit(out))}"
     case 6:
       // The reasoning in a field of its own (the turn is read as the template renders it).
       let key = CorpusRowParser.reasoningKeys.randomElement(using: &rng)!
@@ -211,6 +216,14 @@ import Testing
       #"{"messages":[{"role":"assistant","content":"a","thinking":3}]}"#,
       #"{"messages":[{"role":"user","content":"a","thinking":3},{"role":"gpt","content":"b"}]}"#,
       #"{"conversations":[{"from":"gpt","value":"v","reasoning_content":"caf\u00e9"}]}"#,
+      // A reasoning field beside a response.
+      #"{"prompt":"q","reasoning":"A4 x: y","response":"a"}"#,
+      #"{"thinking":"t","answer":"a","reasoning_content":"rc"}"#,
+      #"{"prompt":"q","reasoning_content":null,"reasoning":"r","output":"o"}"#,
+      #"{"prompt":"q","reasoning":"r1","reasoning":"r2","response":"a"}"#,
+      #"{"prompt":"q","reasoning":["p1",{"type":"text","text":"p2"}],"response":"a"}"#,
+      #"{"prompt":"q","thinking":3,"response":"a"}"#, #"{"text":"t","reasoning":"r"}"#,
+      #"{"prompt":"q","reasoning":"caf\u00e9","response":"a"}"#,
       // TRL's conversational layouts (message lists under prompt and completion keys).
       #"{"prompt":[{"role":"user","content":"q"}],"completion":[{"role":"assistant","content":"a"}]}"#,
       #"{"prompt":[{"role":"user","content":"q"}],"response":"r"}"#,

@@ -460,7 +460,7 @@ import Testing
   }
 
   /// A `{prompt, response}` row with a reasoning field beside the response reads as a chat's
-  /// model turn; the scan's byte path leaves such rows to the parser.
+  /// model turn, on the scan's byte path too.
   @Test func topLevelReasoningFieldsAreReadBeforeTheResponse() throws {
     func parse(_ json: String) -> Result<CorpusRow, LineIssue> {
       CorpusRowParser().parse(JSONLLine(number: 2, offset: 0, bytes: Array(json.utf8)[...]))
@@ -479,12 +479,9 @@ import Testing
     #expect(issue.kind == .missingField("thinking") && issue.line == 2)
     var bytes = RowBytes(format: .think)
     let line = #"{"prompt":"q","reasoning":"r","response":"a"}"#
-    let withReasoning = bytes.load(
-      line: JSONLLine(number: 1, offset: 0, bytes: Array(line.utf8)[...]), shape: nil)
-    #expect(!withReasoning)
-    let plain = #"{"prompt":"q","response":"a"}"#
-    let without = bytes.load(line: JSONLLine(number: 1, offset: 0, bytes: Array(plain.utf8)[...]), shape: nil)
-    #expect(without)
+    let loaded = bytes.load(line: JSONLLine(number: 1, offset: 0, bytes: Array(line.utf8)[...]), shape: nil)
+    #expect(loaded)
+    #expect(bytes.withModel { String(decoding: $0, as: UTF8.self) } == "<think>\nr\n</think>\n\na")
   }
 
   /// A corpus that keeps reasoning in `reasoning_content` is audited like one with inline
