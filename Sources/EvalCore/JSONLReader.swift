@@ -20,12 +20,13 @@ public struct JSONLLine: Sendable {
     self.bytes = bytes
   }
 
-  /// The bytes with a trailing `\r` removed, and on line 1 a UTF-8 byte-order mark (as some
-  /// Windows tools write) left out, for parsing.
+  /// The bytes with a trailing `\r` removed, and a UTF-8 byte-order mark at the start left
+  /// out (as some Windows tools write before the first row, and as `cat a.jsonl b.jsonl`
+  /// leaves before the first row of each file after the first), for parsing.
   public var content: ArraySlice<UInt8> {
     var content = bytes
     if let last = content.last, last == UInt8(ascii: "\r") { content = content.dropLast() }
-    if number == 1, content.starts(with: [0xEF, 0xBB, 0xBF]) { content = content.dropFirst(3) }
+    if content.starts(with: [0xEF, 0xBB, 0xBF]) { content = content.dropFirst(3) }
     return content
   }
 

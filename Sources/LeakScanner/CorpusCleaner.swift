@@ -374,7 +374,7 @@ public struct CorpusCleaner: Sendable {
       bytes += #","row":"#.utf8
       var content = raw
       if content.last == UInt8(ascii: "\r") { content = content.dropLast() }
-      if content.starts(with: [0xEF, 0xBB, 0xBF]) { content = content.dropFirst(3) }  // line 1's BOM
+      if content.starts(with: [0xEF, 0xBB, 0xBF]) { content = content.dropFirst(3) }  // a BOM
       bytes += content
     }
     bytes.append(UInt8(ascii: "}"))

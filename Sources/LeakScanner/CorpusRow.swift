@@ -240,6 +240,14 @@ public struct CorpusRowParser: Sendable {
         throw FieldFailure("\(listKey).\(i).\(roleKey)")
       }
       guard let content = Self.text(of: message[contentKey]) else {
+        // An OpenAI tool call: `content` is null or absent beside `tool_calls` (or the older
+        // `function_call`), and there is no text to read.
+        let value = message[contentKey]
+        if value == nil || value == .null,
+          ["tool_calls", "function_call"].contains(where: { message[$0] != nil && message[$0] != .null })
+        {
+          continue
+        }
         throw FieldFailure("\(listKey).\(i).\(contentKey)")
       }
       let segment = RowSegment(role: role.lowercased(), text: content)

@@ -123,6 +123,16 @@ public struct Pattern: @unchecked Sendable, Hashable {
     return text[range]
   }
 
+  /// Whether the pattern has an empty match in any of a few short texts (`a*`, `^`, `\b`,
+  /// `(x)?`): a rule made of it would flag rows where nothing is there to show.
+  package var matchesEmptyText: Bool {
+    ["", "x", " ", "ab cd\n", "A4: x"].contains { probe in
+      regex.matches(in: probe, range: NSRange(location: 0, length: (probe as NSString).length)).contains {
+        $0.range.length == 0
+      }
+    }
+  }
+
   /// A match that starts at the beginning of `text`, if any.
   public func prefixMatch(in text: String) -> Substring? {
     let ns = text as NSString

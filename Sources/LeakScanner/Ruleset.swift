@@ -320,11 +320,18 @@ public enum Ruleset {
       matcher = .literal(lit, caseInsensitive: ci)
     case (nil, let (source, at)?):
       let anchored = scope == .thinkStart && source.hasPrefix("^") ? String(source.dropFirst()) : source
+      let pattern: Pattern
       do {
-        matcher = .regex(try Pattern(anchored, caseInsensitive: ci))
+        pattern = try Pattern(anchored, caseInsensitive: ci)
       } catch {
         throw at.error("rule \(id): invalid regular expression \"\(source)\" (\(Self.describe(error)))")
       }
+      guard !pattern.matchesEmptyText else {
+        throw at.error(
+          "rule \(id): regular expression \"\(source)\" matches empty text, so it would flag every row; make it match at least one character"
+        )
+      }
+      matcher = .regex(pattern)
     default:
       throw node.error("rule \(id) needs exactly one of 'literal' or 'regex'")
     }

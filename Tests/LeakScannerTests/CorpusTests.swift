@@ -453,23 +453,25 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
     #expect(!FileManager.default.fileExists(atPath: dir.path("c")))
   }
 
-  /// A byte-order mark before the first row (as some Windows tools write) is not part of the
-  /// row: it parses, stays in the clean output byte for byte, and a quarantined first row is
-  /// still valid JSON.
-  @Test func aByteOrderMarkBeforeTheFirstRowIsNotMalformed() async throws {
+  /// A byte-order mark before a row (as some Windows tools write before the first, and as
+  /// joining such files with `cat` leaves before later ones) is not part of the row: it parses,
+  /// stays in the clean output byte for byte, and a quarantined row is still valid JSON.
+  @Test func aByteOrderMarkBeforeARowIsNotMalformed() async throws {
     let dir = TempDir()
     let bom: [UInt8] = [0xEF, 0xBB, 0xBF]
     let first = bom + Array(messagesRow("a", "<think>Okay, so fine.</think>Yes.").utf8)
     let leaky = bom + Array(messagesRow("b", "<think>A4 spice combinator: x.</think>y").utf8)
-    for (k, line) in [first, leaky].enumerated() {
+    let second = Array(messagesRow("c", "<think>Okay, so also fine.</think>No.").utf8)
+    for (k, lines) in [[first], [leaky], [second, first]].enumerated() {
+      let line = lines.joined(separator: [0x0A])
       let path = dir.file("c\(k).jsonl", bytes: line + [0x0A])
       let report = try await CorpusScanner().scan(path: path)
-      #expect(report.malformedLines == 0 && report.rows == 1)
+      #expect(report.malformedLines == 0 && report.rows == lines.count)
       let (_, _) = try await CorpusCleaner().clean(
         path: path, cleanOut: dir.path("clean\(k)"), quarantineOut: dir.path("q\(k)"))
       let clean = try Data(contentsOf: URL(fileURLWithPath: dir.path("clean\(k)")))
       let quarantine = try Data(contentsOf: URL(fileURLWithPath: dir.path("q\(k)")))
-      if k == 0 {
+      if k != 1 {
         #expect([UInt8](clean) == line + [0x0A])
       } else {
         let object = try JSONSerialization.jsonObject(with: quarantine.dropLast()) as? [String: Any]
@@ -1069,6 +1071,14 @@ extension CleanTests {
     #expect(error("rules:\n  - { id: discovered, literal: a }\n").contains("a built-in check"))
     #expect(error("rules:\n  - { id: blank-line, literal: a }\n").contains("a built-in check"))
     #expect(error("rules:\n  - { id: y, literal: a }\n") == "no error")
+    // A regex that can match nothing would flag every row.
+    for empty in ["a*", "^", "\\\\b", "(?:x)?", "(?=A)"] {
+      let message = error("rules:\n  - { id: e, regex: \"\(empty)\" }\n")
+      #expect(
+        message.hasPrefix("rules.yaml:2:") && message.contains("matches empty text"), "\(empty): \(message)")
+    }
+    #expect(error("rules:\n  - { id: e, regex: \"a+\" }\n") == "no error")
+    #expect(error("rules:\n  - { id: e, where: think_start, regex: \"^Q[0-9]+ blend:\" }\n") == "no error")
   }
 }
 

@@ -484,6 +484,30 @@ import Testing
     #expect(bytes.withModel { String(decoding: $0, as: UTF8.self) } == "<think>\nr\n</think>\n\na")
   }
 
+  /// An OpenAI tool-calling turn (`content` null or absent beside `tool_calls`) has no text and
+  /// is not a missing field; a null `content` without a call still is.
+  @Test func toolCallTurnsAreNotMissingTheirContent() throws {
+    func parse(_ json: String) -> Result<CorpusRow, LineIssue> {
+      CorpusRowParser().parse(JSONLLine(number: 4, offset: 0, bytes: Array(json.utf8)[...]))
+    }
+    let call =
+      #"{"messages":[{"role":"user","content":"weather?"},{"role":"assistant","content":null,"tool_calls":[{"id":"c1","type":"function","function":{"name":"w","arguments":"{}"}}]},{"role":"tool","tool_call_id":"c1","content":"sunny"},{"role":"assistant","content":"<think>\nA4 spice combinator: it is sunny.\n</think>\n\nSunny."}]}"#
+    let row = try parse(call).get()
+    #expect(row.segments.map(\.role) == ["user", "tool", "assistant"])
+    #expect(row.modelText.hasPrefix("<think>\nA4 spice combinator:"))
+    let legacy = try parse(
+      #"{"messages":[{"role":"assistant","function_call":{"name":"f","arguments":"{}"}}]}"#
+    ).get()
+    #expect(legacy.segments.isEmpty)
+    guard case .failure(let issue) = parse(#"{"messages":[{"role":"assistant","content":null}]}"#) else {
+      Issue.record("a null content without a tool call must be reported")
+      return
+    }
+    #expect(issue.kind == .missingField("messages.0.content"))
+    let found = CorpusScanner().findings(in: RowContext(row: row, format: .think))
+    #expect(found.contains { $0.detector == "scaffold-prefix" })
+  }
+
   /// A corpus that keeps reasoning in `reasoning_content` is audited like one with inline
   /// blocks: its scaffolding is found, and its rows are not "missing" a reasoning block.
   @Test func scanFindsScaffoldingInReasoningFields() async throws {
