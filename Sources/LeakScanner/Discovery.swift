@@ -50,8 +50,18 @@ public struct DiscoveryCandidate: Sendable, Hashable, Codable {
       // A family (`X# …`, codes with any label) names only the code: the rule then needs the
       // code to be a whole word followed by a label and a colon (`A4 spice combinator:`), so
       // `H2O boils` or `Q3 revenue was up` are not taken for it.
+      let isFamily = shape.hasPrefix("X#") && shape.hasSuffix(" …")
+      // A tag that ends in a separator, then words (`KM-# >> the`: the shape's words are the
+      // first of each row's reasoning): the rule needs the words but matches only the tag, so
+      // `--repair` cuts `KM-7 >> ` and keeps the text.
+      if !isFamily, let (tag, words) = Discovery.tagAndWords(ofShape: shape) {
+        let pattern = Discovery.regex(forShape: tag) + #"[ \t]+(?="# + Discovery.regex(forShape: words) + ")"
+        return LeakRule(
+          id: id, summary: "discovered opening `\(shape)`", scope: .thinkStart,
+          matcher: .regex(try! Pattern(pattern)))
+      }
       let pattern =
-        shape.hasPrefix("X#") && shape.hasSuffix(" …")
+        isFamily
         ? Discovery.regex(forShape: shape) + Discovery.familyTail
         : Discovery.regex(forShape: shape) + #"(?:[^:\n]{0,60}:)?[ \t]*"#
       var rule = LeakRule(
@@ -338,6 +348,22 @@ public enum Discovery {
       shapes.append((first.hasSuffix(":") ? String(first.dropLast()) : first) + " …")
     }
     return shapes
+  }
+
+  /// An opening shape split after its last token that ends in a separator (`>>`, `km-#:`,
+  /// `[tag]`, `mode~~`) when only words follow it (`KM-# >> the`): the words are the row's
+  /// text, not part of the tag. `nil` when no such split exists.
+  static func tagAndWords(ofShape shape: String) -> (tag: String, words: String)? {
+    let tokens = shape.split(separator: " ")
+    func isWord(_ t: Substring) -> Bool { t.allSatisfy { $0.isLetter || $0 == "'" } }
+    func endsTag(_ t: Substring) -> Bool {
+      guard let last = t.last else { return false }
+      return !(last.isLetter || last.isNumber || last == "#" || last == "'" || last == "…")
+    }
+    guard let s = tokens.lastIndex(where: endsTag), s < tokens.count - 1,
+      tokens[(s + 1)...].allSatisfy(isWord)
+    else { return nil }
+    return (tokens[...s].joined(separator: " "), tokens[(s + 1)...].joined(separator: " "))
   }
 
   /// The first `words` words of `first` as written (``DiscoveryStats/Example/variants``).

@@ -174,6 +174,41 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
     #expect(report.issues.first?.description.contains("messages.0.content") == true)
   }
 
+  /// A tag that ends in a separator is discovered with the first word after it (`km-# >>
+  /// the`); its rule needs that word but `--repair` cuts only the tag, so the row's text stays
+  /// whole.
+  @Test func repairCutsATagBeforeItsSeparatorNotTheWordAfterIt() async throws {
+    let dir = TempDir()
+    let path = dir.file(
+      "c.jsonl", generatedCorpus(400) { i in i % 4 == 0 ? "KM-\(i % 9) >> " : nil })
+    let report = try await CorpusScanner().scan(path: path)
+    let candidate = try #require(report.discovered.first { $0.shape == "km-# >> the" })
+    #expect(candidate.highConfidence)
+    let rule = candidate.rule()
+    guard case .regex(let pattern) = rule.matcher else {
+      Issue.record("a discovered opening is a regex rule")
+      return
+    }
+    #expect(pattern.prefixMatch(in: "KM-7 >> the claim recites") == "KM-7 >> ")
+    #expect(pattern.prefixMatch(in: "KM-7 >> a claim") == nil)
+    let (summary, _) = try await CorpusCleaner(repair: true).clean(
+      path: path, cleanOut: dir.path("clean.jsonl"), quarantineOut: dir.path("q.jsonl"),
+      auditOut: dir.path("audit.jsonl"))
+    #expect(summary.repaired >= 100)
+    let clean = try String(contentsOfFile: dir.path("clean.jsonl"), encoding: .utf8)
+    #expect(!clean.contains("KM-"))
+    let audit = try String(contentsOfFile: dir.path("audit.jsonl"), encoding: .utf8).split(separator: "\n")
+    #expect(audit.count == summary.repaired)
+    for line in audit {
+      let record = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+      let removed = record?["removed"] as? [String] ?? []
+      #expect(
+        removed.count == 1 && removed.allSatisfy { $0.hasPrefix("KM-") && $0.hasSuffix(">> ") }, "\(line)")
+    }
+    // The tagged rows keep their first word.
+    #expect(clean.components(separatedBy: "<think>\\nthe claim").count > 1)
+  }
+
   @Test func acceptedCandidatesBecomeRules() throws {
     let candidate = DiscoveryCandidate(
       kind: .opening, shape: "blend matrix #", count: 10, share: 0.1, unnaturalness: 0.8, score: 0.08,
