@@ -37,21 +37,33 @@ public struct RepetitionCheck: Sendable, Hashable, Codable {
   /// Returns the strongest loop in `text`, or `nil` when there is none.
   public func detect(in text: String) -> Finding? {
     var hashes: [UInt64] = []
-    var ranges: [Range<Int>] = []
-    hashes.reserveCapacity(text.utf8.count / 5)
     var text = text
     _ = text.withUTF8 { bytes in
-      Self.words(in: bytes) { hash, range in
-        hashes.append(hash)
-        ranges.append(range)
-      }
+      // Counted first, so a long text's hashes are one allocation of their size.
+      var words = 0
+      Self.words(in: bytes) { _, _ in words += 1 }
+      hashes.reserveCapacity(words)
+      return Self.words(in: bytes) { hash, _ in hashes.append(hash) }
     }
     let n = hashes.count
     guard let best = hashes.withUnsafeBufferPointer({ longestLoop($0) }) else { return nil }
     let b = best
+    hashes = []
+    // The fragment's bytes, from a second walk over the words (keeping every word's range
+    // would take 16 bytes a word of a text that may be tens of megabytes).
+    var first = 0..<0
+    var last = 0..<0
+    var k = 0
+    _ = text.withUTF8 { bytes in
+      Self.words(in: bytes) { _, range in
+        if k == b.start { first = range }
+        if k == b.start + b.period - 1 { last = range }
+        k += 1
+      }
+    }
     let utf8 = text.utf8
-    let lower = utf8.index(utf8.startIndex, offsetBy: ranges[b.start].lowerBound)
-    let upper = utf8.index(utf8.startIndex, offsetBy: ranges[b.start + b.period - 1].upperBound)
+    let lower = utf8.index(utf8.startIndex, offsetBy: first.lowerBound)
+    let upper = utf8.index(utf8.startIndex, offsetBy: last.upperBound)
     return Finding(
       fragment: String(text[lower..<upper].prefix(200)), periodWords: b.period,
       repeats: b.length / b.period, atEnd: b.start + b.length >= n)

@@ -237,6 +237,44 @@ import Testing
   }
 }
 
+/// Texts of several megabytes (a row a pipeline concatenated) are read with buffers of their
+/// words' size, with the results of the row-sized path.
+@Suite struct LargeTextTests {
+  @Test func largeTextsReadAsSmallOnes() {
+    let unit = "the claim recites anticipationneedseveryelement and a latch\n"
+    let large = String(repeating: unit, count: (WordStatistics.largeText / unit.utf8.count) + 10)
+    #expect(large.utf8.count > WordStatistics.largeText)
+    var big = WordStatistics()
+    var small = WordStatistics()
+    var sequence = WordSequenceHash()
+    var reference = WordSequenceHash()
+    var words: [UInt64] = []
+    var longWords: [Range<Int>] = []
+    var text = large
+    text.withUTF8 { bytes in
+      big.read(bytes, skipping: (0, -1), sequence: &sequence)
+      reference.add(wordsOf: bytes)
+      RepetitionCheck.words(in: bytes) { hash, range in
+        guard range.lowerBound != 0 else { return }
+        words.append(hash)
+        if range.count >= WordStatistics.longWordBytes { longWords.append(range) }
+      }
+      // A row-sized text afterwards still reads right (the buffers go back to its size).
+      small.read(UnsafeBufferPointer(rebasing: bytes[..<unit.utf8.count]))
+    }
+    #expect(big.count == words.count && big.withHashes { Array($0) } == words)
+    #expect(Array(big.longWords) == longWords)
+    #expect(sequence == reference)
+    #expect(small.count == 7 && small.longWords.count == 1)
+    big.read(Array(unit.utf8).withUnsafeBufferPointer { $0 })
+    #expect(big.count == 7 && big.longWords.count == 1)
+    // The loop search names the fragment of a long text without each word's range kept.
+    let loop = RepetitionCheck().detect(
+      in: "Intro text here. " + String(repeating: "and then again ", count: 400_000))
+    #expect(loop?.fragment == "and then again" && loop?.periodWords == 3 && loop?.atEnd == true)
+  }
+}
+
 @Suite struct MojibakeCheckTests {
   let check = MojibakeCheck()
 
