@@ -272,13 +272,18 @@ private struct WordTally {
   init(minWordLetters: Int) { self.minWordLetters = minWordLetters }
 
   /// Short words that prose run together holds and long words rarely do: `the`, `and`, `that`…
+  /// (not those inside common word parts: `its` in German `-heits`, `some` in `chromosome`,
+  /// `them` in `methemoglobin`).
   /// A German compound (`Arbeitsunfähigkeitsbescheinigung`) or a chemical name
   /// (`methylenedioxymethamphetamine`) has at most one; `thecourtheldthattheclaim` has four.
   static let threeLetterWords: Set<UInt32> = Set(
-    ["the", "and", "was", "for", "are", "not", "but", "you", "can"].map(
-      pack))
+    ["the", "and", "was", "for", "are", "not", "but", "you", "can", "one", "any", "our"]
+      .map(pack))
   static let fourLetterWords: Set<UInt32> = Set(
-    ["that", "with", "this", "from", "have", "were", "they", "been", "than"].map(pack))
+    [
+      "that", "with", "this", "from", "have", "were", "they", "been", "than", "here", "need", "each", "will",
+      "into", "only", "when", "what", "must", "does", "also",
+    ].map(pack))
 
   static func pack(_ word: String) -> UInt32 { word.utf8.reduce(0) { $0 << 8 | UInt32($1) } }
 
