@@ -54,6 +54,12 @@ public struct DiscoveryCandidate: Sendable, Hashable, Codable {
       // A tag that ends in a separator, then words (`KM-# >> the`: the shape's words are the
       // first of each row's reasoning): the rule needs the words but matches only the tag, so
       // `--repair` cuts `KM-7 >> ` and keeps the text.
+      // A tag family (`km-# >> …`): the tag and the blanks after it.
+      if !isFamily && shape.hasSuffix(" …") {
+        return LeakRule(
+          id: id, summary: "discovered opening `\(shape)`", scope: .thinkStart,
+          matcher: .regex(try! Pattern(Discovery.regex(forShape: shape) + #"[ \t]*"#)))
+      }
       if !isFamily, let (tag, words) = Discovery.tagAndWords(ofShape: shape) {
         let pattern = Discovery.regex(forShape: tag) + #"[ \t]+(?="# + Discovery.regex(forShape: words) + ")"
         return LeakRule(
@@ -181,7 +187,8 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
         openings[shape, default: 0] += 1
         Self.note(
           &openingExamples, shape, line, first,
-          variant: Discovery.variant(of: first, words: shape.hasSuffix(" …") ? 1 : 3))
+          variant: Discovery.variant(
+            of: first, words: shape.hasSuffix(" …") ? shape.split(separator: " ").count - 1 : 3))
       }
     }
   }
@@ -346,8 +353,30 @@ public enum Discovery {
     var shapes = [tokens.joined(separator: " ")]
     if isCodeLike(first) && tokens.count > 1 {
       shapes.append((first.hasSuffix(":") ? String(first.dropLast()) : first) + " …")
+    } else if let k = tagFamilyTokens(tokens) {
+      shapes.append(tokens[..<k].joined(separator: " ") + " …")
     }
     return shapes
+  }
+
+  /// Whether a character of a token shape marks a tag's edge (`>>`, `~~`, `·`, `:`, the `)` of
+  /// `(draft v#)`), not prose punctuation or a word's own character.
+  static func isTagMark(_ c: Character) -> Bool {
+    !(c.isLetter || c.isNumber || c == "#" || c == "'" || c == "\"" || ",.;!?(".contains(c))
+  }
+
+  /// For token shapes that open with a tag ending in a mark and then words only (`km-# >>
+  /// the`, `~~kitchen mode~~ the`), the tag's token count: the family of openings with that tag,
+  /// whatever words follow (`km-# >> …`). The tag holds a number or a token edged by a mark;
+  /// code-like first tokens have their own family (`X# …`). `nil` otherwise.
+  static func tagFamilyTokens(_ tokens: [String]) -> Int? {
+    guard tokens.count >= 2, !isCodeLike(tokens[0]) else { return nil }
+    func isWord(_ t: String) -> Bool { !t.isEmpty && t.allSatisfy { $0.isLetter || $0 == "'" } }
+    guard let s = tokens.indices.dropLast().last(where: { tokens[$0].last.map(isTagMark) ?? false }),
+      tokens[(s + 1)...].allSatisfy(isWord),
+      tokens[...s].contains(where: { $0.contains("#") || ($0.first.map(isTagMark) ?? false) })
+    else { return nil }
+    return s + 1
   }
 
   /// An opening shape split after its last token that ends in a separator (`>>`, `km-#:`,
@@ -512,6 +541,15 @@ public enum Discovery {
       // is laid out, not scaffolding: never confident.
       if numberedSectionWords.contains(word) || word.isEmpty { return 0.3 }
       if tokens.contains(where: { $0.contains("#") }) { return 0.8 }
+      // A tag edged by marks (`~~kitchen mode~~ …`): listed, never confident on its own, since
+      // Markdown (`**Analysis** …`, `> Note …`) opens natural reasoning the same way.
+      if shape.hasSuffix(" …"),
+        tokens.dropLast().contains(where: {
+          ($0.first.map(isTagMark) ?? false) || ($0.last.map(isTagMark) ?? false)
+        })
+      {
+        return 0.7
+      }
       // A label of a word or two (`Persona:`, `Mango blend:`); words alone, or a colon after
       // three of them (`Breaking this down:`), are prose however frequent.
       if tokens.prefix(2).contains(where: { $0.hasSuffix(":") }) { return 0.7 }
@@ -605,9 +643,14 @@ struct OpeningTally {
   private var names = ByteKeyTable()
   /// Joined token-shape bytes → the opening's shapes (one or two indices into `shapes`).
   private var cache = ByteKeyTable()
-  /// Per cached entry: the opening's shape, its family shape (or -1), and whether the family is
-  /// `X# …`, which counts only openings with the family rule's structure.
-  private var cached: [(Int, Int, Bool)] = []
+  /// Per cached entry: the opening's shape, its family shape (or -1), whether the family is
+  /// `X# …`, which counts only openings with the family rule's structure, and the tokens the
+  /// family covers (1 for `X# …`, the tag's for a tag family).
+  private var cached: [(Int, Int, Bool, Int)] = []
+  /// Where each of the current opening's first three tokens ends (bytes of the opening, and
+  /// of `scratch`).
+  private var tokenEnds = (0, 0, 0)
+  private var shapeTokenEnds = (0, 0, 0)
   private var scratch: [UInt8] = []
   private var codeName: [UInt8] = []
   /// Shapes already counted for the current row.
@@ -654,10 +697,11 @@ struct OpeningTally {
   mutating func add(_ first: UnsafeBufferPointer<UInt8>, line: Int) {
     guard !first.isEmpty else { return }
     let found = shapes(of: first)
-    let (words, code) = (coveredEnd, firstWordEnd)
+    let words = coveredEnd
+    let familyEnd = found.3 >= 3 ? tokenEnds.2 : (found.3 == 2 ? tokenEnds.1 : tokenEnds.0)
     count(found.0, first, line, variant: words)
     if !found.2 || DesignatorMatcher.matchesStart(first) == true {
-      count(found.1, first, line, variant: code)
+      count(found.1, first, line, variant: words.lowerBound..<familyEnd)
     }
   }
 
@@ -701,11 +745,10 @@ struct OpeningTally {
 
   /// Where the first three words, and the first word, of the last opening shaped end.
   private var coveredEnd = 0..<0
-  private var firstWordEnd = 0..<0
 
   /// ``Discovery/openingShapes(_:)`` of an ASCII first line, as indices into `shapes` (-1 for
   /// none).
-  private mutating func shapes(of first: UnsafeBufferPointer<UInt8>) -> (Int, Int, Bool) {
+  private mutating func shapes(of first: UnsafeBufferPointer<UInt8>) -> (Int, Int, Bool, Int) {
     // The first three words (split at spaces and tabs), shaped and joined by spaces.
     scratch.removeAll(keepingCapacity: true)
     var i = 0
@@ -720,9 +763,11 @@ struct OpeningTally {
       while j < first.count && first[j] != 0x20 && first[j] != 0x09 { j += 1 }
       if tokens > 0 { scratch.append(0x20) }
       Discovery.appendASCIITokenShape(UnsafeBufferPointer(rebasing: first[i..<j]), to: &scratch)
-      if tokens == 0 {
-        firstTokenEnd = scratch.count
-        firstWordEnd = start..<j
+      if tokens == 0 { firstTokenEnd = scratch.count }
+      switch tokens {
+      case 0: (tokenEnds.0, shapeTokenEnds.0) = (j, scratch.count)
+      case 1: (tokenEnds.1, shapeTokenEnds.1) = (j, scratch.count)
+      default: (tokenEnds.2, shapeTokenEnds.2) = (j, scratch.count)
       }
       tokens += 1
       i = j
@@ -732,7 +777,7 @@ struct OpeningTally {
     if !isNew { return cached[entry] }
     // First sight: the names `Discovery.openingShapes` gives (the joined token shapes, and the
     // first token's code form), from the shapes already on hand.
-    var found = (-1, -1, false)
+    var found = (-1, -1, false, 1)
     if tokens > 0 {
       found.0 = shapeIndex(named: scratch)
       let firstShape = scratch[..<firstTokenEnd]
@@ -742,6 +787,21 @@ struct OpeningTally {
         codeName.append(contentsOf: " …".utf8)
         found.1 = shapeIndex(named: codeName)
         found.2 = codeName.starts(with: "X# ".utf8)
+      } else if tokens > 1 {
+        // A tag family (``Discovery/tagFamilyTokens(_:)``), decided once per distinct shape.
+        let ends = [shapeTokenEnds.0, shapeTokenEnds.1, shapeTokenEnds.2].prefix(tokens)
+        var from = 0
+        let shaped = ends.map { end -> String in
+          defer { from = end + 1 }
+          return String(decoding: scratch[from..<end], as: UTF8.self)
+        }
+        if let k = Discovery.tagFamilyTokens(shaped) {
+          codeName.removeAll(keepingCapacity: true)
+          codeName.append(contentsOf: scratch[..<ends[k - 1]])
+          codeName.append(contentsOf: " …".utf8)
+          found.1 = shapeIndex(named: codeName)
+          found.3 = k
+        }
       }
     }
     cached.append(found)

@@ -209,6 +209,43 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
     #expect(clean.components(separatedBy: "<think>\\nthe claim").count > 1)
   }
 
+  /// A tag that ends in a mark (`KM-7 >> `, `(draft v3) `) makes a family whatever word
+  /// follows it, counted alike on bytes and through `RowContext`; Markdown openings and
+  /// enumerations are never confident.
+  @Test func findsTagFamiliesWhateverWordFollows() async throws {
+    let dir = TempDir()
+    let natural = ["**Analysis** the ", "> Note the ", "(1) the ", "- First, ", "**Step 2:** we "]
+    let path = dir.file(
+      "c.jsonl",
+      generatedCorpus(1000) { i in
+        i % 5 == 0
+          ? "KM-\(i % 9) >> "
+          : i % 5 == 1 ? "(draft v\(i % 7)) " : i % 5 == 2 ? natural[i % natural.count] : nil
+      })
+    var reports: [ScanReport] = []
+    for byteRows in [true, false] {
+      var scanner = CorpusScanner()
+      scanner.usesByteRows = byteRows
+      reports.append(try await scanner.scan(path: path, parallelism: 1))
+    }
+    #expect(reports[0].discovered == reports[1].discovered)
+    let found = reports[0].discovered
+    #expect(
+      found.first { $0.shape == "km-# >> …" }.map { ($0.count, $0.highConfidence) } ?? (0, false) == (
+        200, true
+      ))
+    #expect(
+      found.first { $0.shape == "(draft v#) …" }.map { ($0.count, $0.highConfidence) } ?? (0, false) == (
+        200, true
+      ))
+    for shape in ["**analysis** …", "> …", "(#) …", "**step #:** …"] {
+      #expect(found.first { $0.shape == shape }?.highConfidence != true, "\(shape)")
+    }
+    let rule = try #require(found.first { $0.shape == "km-# >> …" }).rule()
+    guard case .regex(let pattern) = rule.matcher else { return }
+    #expect(pattern.prefixMatch(in: "KM-7 >> we need the ratio: 5") == "KM-7 >> ")
+  }
+
   @Test func acceptedCandidatesBecomeRules() throws {
     let candidate = DiscoveryCandidate(
       kind: .opening, shape: "blend matrix #", count: 10, share: 0.1, unnaturalness: 0.8, score: 0.08,
