@@ -199,19 +199,6 @@ public struct CorpusScanner: Sendable {
     }
     return out
   }
-
-  /// Duplicate findings in line order: the first copy not in `flagged` is never flagged.
-  static func duplicates(
-    hashes: [(line: Int, hash: UInt64)], signatures: [(line: Int, signature: [UInt16])],
-    flagged: [Int], configuration: ScanConfiguration
-  ) -> DuplicateMatches {
-    var finder = DuplicateFinder(configuration: configuration, expected: hashes.count)
-    let inOrder = zip(hashes, hashes.dropFirst()).allSatisfy { $0.line < $1.line }
-    finder.add(
-      hashes: inOrder ? hashes : hashes.sorted { $0.line < $1.line },
-      signatures: signatures.sorted { $0.line < $1.line }, flagged: flagged.sorted())
-    return finder.matches
-  }
 }
 
 extension Array {

@@ -210,3 +210,15 @@ extension ScanReport.MergeState {
     try c.encodeIfPresent(fileFingerprint, forKey: .fileFingerprint)
   }
 }
+
+extension ScanReport.MergeState {
+  /// Lets go of the per-row columns (flagged lines, hashes, offsets, signatures), keeping the
+  /// settings and counts a merge checks first.
+  mutating func dropRows() {
+    flaggedLines = []
+    rowHashes = []
+    rowOffsets = nil
+    signatures = nil
+    signatureLines = nil
+  }
+}

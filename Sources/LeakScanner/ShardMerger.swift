@@ -11,6 +11,41 @@ public enum ShardMerger {
     throws -> ScanReport
   {
     let names = names ?? reports.indices.map { "report \($0 + 1)" }
+    let order = try validate(reports, names: names)
+    var fold = Fold(reports: reports, configuration: configuration)
+    for i in order {
+      fold.addCounts(reports[i])
+      fold.addRows(reports[i].mergeState!)
+    }
+    return fold.finish(reports: reports)
+  }
+
+  /// Merges the shard reports at `paths` (as ``load(path:)`` reads them), holding one report's
+  /// rows at a time: each is read once for its counts and once more, in shard order, for its
+  /// rows (hashes, offsets, signatures and flagged lines), which join the duplicate search and
+  /// are let go. A merge then holds the duplicate table, not every shard's rows twice over.
+  public static func merge(paths: [String], configuration: ScanConfiguration) throws -> ScanReport {
+    var light: [ScanReport] = []
+    for path in paths {
+      var report = try load(path: path)
+      report.mergeState?.dropRows()
+      light.append(report)
+    }
+    let order = try validate(light, names: paths)
+    var fold = Fold(reports: light, configuration: configuration)
+    for i in order {
+      fold.addCounts(light[i])
+      let full = try load(path: paths[i])
+      guard let state = full.mergeState, full.shard == light[i].shard else {
+        throw LeakScannerError.incompatibleShards(file: paths[i], reason: "changed while it was merged")
+      }
+      fold.addRows(state)
+    }
+    return fold.finish(reports: light)
+  }
+
+  /// Checks that `reports` are the complete shards of one scan; their indices in shard order.
+  private static func validate(_ reports: [ScanReport], names: [String]) throws -> [Int] {
     guard let first = reports.first else {
       throw LeakScannerError.incompatibleShards(file: "-", reason: "no shard reports given")
     }
@@ -66,16 +101,19 @@ public enum ShardMerger {
       throw LeakScannerError.incompatibleShards(
         file: names[0], reason: "missing shards \(missing.joined(separator: ", "))")
     }
-    var config = configuration
-    if let state = first.mergeState {
-      config.exactDuplicates = state.exactDuplicates
-      config.nearDuplicates = state.nearDuplicates
-      config.nearDuplicateThreshold = state.nearDuplicateThreshold
-      config.minHasher = state.minHasher
-      config.discoveryMinShare = state.discoveryMinShare
-      config.discoveryHighConfidenceShare = state.discoveryHighConfidenceShare
+    var k: [Int] = []
+    for report in reports {
+      k.append(Int(report.shard?.split(separator: "/").first ?? "") ?? 0)
     }
+    return reports.indices.sorted { k[$0] < k[$1] }
+  }
 
+  /// The merge of shard reports fed in shard order: counts as they come, rows into the
+  /// duplicate search (the first `examplesPerDetector` duplicates of each detector keep their
+  /// byte offsets, to read their ids back).
+  private struct Fold {
+    let configuration: ScanConfiguration
+    let config: ScanConfiguration
     var lines = 0
     var rows = 0
     var malformed = 0
@@ -88,14 +126,31 @@ public enum ShardMerger {
     var histogramDropped = 0
     var shapes: [String: Int] = [:]
     var discovery = DiscoveryStats()
-    var flaggedLines = Set<Int>()
-    var malformedLines = Set<Int>()
-    var hashes: [(line: Int, hash: UInt64)] = []
-    var offsets: [(line: Int, offset: Int)] = []
-    var signatures: [(line: Int, signature: [UInt16])] = []
+    var finder: DuplicateFinder
+    /// Rows flagged by a per-row detector or as a duplicate.
+    var flaggedRows = 0
+    var exampleOffsets: [Int: Int] = [:]
+    var examplesTaken: [String: Int] = [:]
     let dupIDs: Set<String> = [DetectorID.exactDuplicate, DetectorID.nearDuplicate]
-    for report in reports {
-      let state = report.mergeState!
+
+    init(reports: [ScanReport], configuration: ScanConfiguration) {
+      self.configuration = configuration
+      var config = configuration
+      if let state = reports.first?.mergeState {
+        config.exactDuplicates = state.exactDuplicates
+        config.nearDuplicates = state.nearDuplicates
+        config.nearDuplicateThreshold = state.nearDuplicateThreshold
+        config.minHasher = state.minHasher
+        config.discoveryMinShare = state.discoveryMinShare
+        config.discoveryHighConfidenceShare = state.discoveryHighConfidenceShare
+      }
+      self.config = config
+      finder = DuplicateFinder(
+        configuration: config, expected: config.exactDuplicates ? reports.reduce(0) { $0 + $1.rows } : 0)
+    }
+
+    /// Adds a report's counts, examples, histograms and discovery statistics.
+    mutating func addCounts(_ report: ScanReport) {
       lines += report.lines
       rows += report.rows
       malformed += report.malformedLines
@@ -112,55 +167,76 @@ public enum ShardMerger {
       for (k, v) in report.openingHistogram { histogram[k, default: 0] += v }
       histogramDropped += report.openingHistogramDropped ?? 0
       for (k, v) in report.shapes { shapes[k, default: 0] += v }
-      discovery.merge(state.discovery)
-      flaggedLines.formUnion(state.flaggedLines)
-      hashes += state.rowHashes.lazy.map { ($0.line, $0.hash) }
-      offsets += (state.rowOffsets ?? []).lazy.map { ($0.line, $0.offset) }
-      if let sigs = state.signatures, let sigLines = state.signatureLines {
-        signatures += zip(sigLines, sigs).map { ($0, $1) }
+      if let state = report.mergeState { discovery.merge(state.discovery) }
+    }
+
+    /// Adds the next shard's rows (shards in order, so their lines come after those before).
+    mutating func addRows(_ state: ScanReport.MergeState) {
+      let flagged = state.flaggedLines.sorted()
+      var hashes = state.rowHashes.map { (line: $0.line, hash: $0.hash) }
+      if !zip(hashes, hashes.dropFirst()).allSatisfy({ $0.line < $1.line }) {
+        hashes.sort { $0.line < $1.line }
       }
-      for issue in report.issues { malformedLines.insert(issue.line) }
-    }
-    // Merged tables are bounded as a single scan's are.
-    let capacity = max(2, configuration.maxDistinctOpenings)
-    histogramDropped += BoundedTally.prune(&histogram, capacity: capacity)
-    discovery.prune(capacity: capacity)
-    let dups = CorpusScanner.duplicates(
-      hashes: hashes, signatures: signatures, flagged: Array(flaggedLines), configuration: config)
-    counts.add(dups)
-    // The ids of the few duplicate examples are read back from the corpus, as a single scan
-    // does, when it is at hand and unchanged (at any of the shards' paths); otherwise they are
-    // named by line.
-    offsets.sort { $0.line < $1.line }
-    let corpus = Self.unchangedCorpus(of: reports)
-    let duplicateExamples = CorpusScanner.duplicateExamples(
-      dups.firstFindings(perDetector: configuration.examplesPerDetector),
-      limit: configuration.examplesPerDetector, file: corpus ?? first.file,
-      offset: { line in
+      var signatures: [(line: Int, signature: [UInt16])] = []
+      if let sigs = state.signatures, let sigLines = state.signatureLines {
+        signatures = zip(sigLines, sigs).map { ($0, $1) }.sorted { $0.line < $1.line }
+      }
+      var offsets = (state.rowOffsets ?? []).map { (line: $0.line, offset: $0.offset) }
+      offsets.sort { $0.line < $1.line }
+      let before = finder.matches.count
+      finder.add(hashes: hashes, signatures: signatures, flagged: flagged)
+      flaggedRows += Set(flagged).count
+      let matches = finder.matches
+      for k in before..<matches.count {
+        let line = matches.lines[k]
+        if !CorpusScanner.contains(flagged, line) { flaggedRows += 1 }
+        let detector = matches.detector(at: k)
+        guard examplesTaken[detector, default: 0] < configuration.examplesPerDetector else { continue }
+        examplesTaken[detector, default: 0] += 1
         let i = offsets.partitionPoint { $0.line < line }
-        return i < offsets.count && offsets[i].line == line ? offsets[i].offset : nil
-      }, shape: config.shape,
-      readingIDs: corpus != nil)
-    for (detector, refs) in duplicateExamples { examples[detector, default: []] += refs }
-    let limit = configuration.examplesPerDetector
-    let detectors = order.map { id in
-      DetectorCount(
-        id: id, summary: summaries[id] ?? id, rows: counts[id] ?? 0,
-        share: Double(counts[id] ?? 0) / Double(max(1, lines)),
-        examples: Array((examples[id] ?? []).sorted().prefix(limit)))
+        if i < offsets.count && offsets[i].line == line { exampleOffsets[line] = offsets[i].offset }
+      }
     }
-    let candidates =
-      config.discovery
-      ? Discovery.candidates(
-        from: discovery, rows: rows, minShare: config.discoveryMinShare,
-        highConfidenceShare: config.discoveryHighConfidenceShare) : []
-    return ScanReport(
-      file: first.file, shard: nil, lines: lines, rows: rows, malformedLines: malformed,
-      issues: Array(issues.sorted { $0.line < $1.line }.prefix(100)),
-      flaggedRows: flaggedLines.union(dups.lines).count + malformed + (counts[DetectorID.blankLine] ?? 0),
-      detectors: detectors,
-      openingHistogram: histogram, openingHistogramDropped: histogramDropped > 0 ? histogramDropped : nil,
-      discovered: candidates, shapes: shapes, mergeState: nil)
+
+    /// The merged report; `reports` (their counts at least) name the corpus.
+    mutating func finish(reports: [ScanReport]) -> ScanReport {
+      let first = reports[0]
+      // Merged tables are bounded as a single scan's are.
+      let capacity = max(2, configuration.maxDistinctOpenings)
+      histogramDropped += BoundedTally.prune(&histogram, capacity: capacity)
+      discovery.prune(capacity: capacity)
+      let dups = finder.matches
+      counts.add(dups)
+      // The ids of the few duplicate examples are read back from the corpus, as a single scan
+      // does, when it is at hand and unchanged (at any of the shards' paths); otherwise they
+      // are named by line.
+      let corpus = ShardMerger.unchangedCorpus(of: reports)
+      let offsets = exampleOffsets
+      let duplicateExamples = CorpusScanner.duplicateExamples(
+        dups.firstFindings(perDetector: configuration.examplesPerDetector),
+        limit: configuration.examplesPerDetector, file: corpus ?? first.file, offset: { offsets[$0] },
+        shape: config.shape, readingIDs: corpus != nil)
+      for (detector, refs) in duplicateExamples { examples[detector, default: []] += refs }
+      let limit = configuration.examplesPerDetector
+      let detectors = order.map { id in
+        DetectorCount(
+          id: id, summary: summaries[id] ?? id, rows: counts[id] ?? 0,
+          share: Double(counts[id] ?? 0) / Double(max(1, lines)),
+          examples: Array((examples[id] ?? []).sorted().prefix(limit)))
+      }
+      let candidates =
+        config.discovery
+        ? Discovery.candidates(
+          from: discovery, rows: rows, minShare: config.discoveryMinShare,
+          highConfidenceShare: config.discoveryHighConfidenceShare) : []
+      return ScanReport(
+        file: first.file, shard: nil, lines: lines, rows: rows, malformedLines: malformed,
+        issues: Array(issues.sorted { $0.line < $1.line }.prefix(100)),
+        flaggedRows: flaggedRows + malformed + (counts[DetectorID.blankLine] ?? 0),
+        detectors: detectors,
+        openingHistogram: histogram, openingHistogramDropped: histogramDropped > 0 ? histogramDropped : nil,
+        discovered: candidates, shapes: shapes, mergeState: nil)
+    }
   }
 
   /// Reads a shard report written by `fieldeval scan --shard K/N --format json`.

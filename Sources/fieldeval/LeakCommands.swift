@@ -149,8 +149,7 @@ struct MergeCommand: AsyncParsableCommand {
 
   func run() async throws {
     guard !reports.isEmpty else { throw ValidationError("give the shard reports to merge") }
-    let loaded = try reports.map { try ShardMerger.load(path: $0) }
-    let merged = try ShardMerger.merge(loaded, names: reports, configuration: ScanConfiguration())
+    let merged = try ShardMerger.merge(paths: reports, configuration: ScanConfiguration())
     logReport(merged, Logger(label: "fieldeval.merge"))
     try printReport(merged, format: format)
     if merged.hasFindings { throw ExitCode(1) }

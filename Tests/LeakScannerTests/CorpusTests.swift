@@ -762,8 +762,18 @@ extension CleanTests {
       let report = try await scanner.scan(path: path, shard: (k, 3), parallelism: 2)
       let data = try JSONEncoder().encode(report)
       shards.append(try JSONDecoder().decode(ScanReport.self, from: data))
+      try data.write(to: URL(fileURLWithPath: dir.path("shard\(k).json")))
     }
     let merged = try ShardMerger.merge(shards, configuration: config)
+    // Read from files one shard's rows at a time, in any order given: the same report.
+    let fromPaths = try ShardMerger.merge(
+      paths: [3, 1, 2].map { dir.path("shard\($0).json") }, configuration: config)
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = .sortedKeys
+    #expect(try encoder.encode(fromPaths) == encoder.encode(merged))
+    #expect(
+      try encoder.encode(ShardMerger.merge(shards.reversed(), configuration: config))
+        == encoder.encode(merged))
     #expect(merged.lines == whole.lines && merged.rows == whole.rows)
     #expect(merged.malformedLines == whole.malformedLines)
     #expect(merged.flaggedRows == whole.flaggedRows)
