@@ -77,7 +77,7 @@ extension RuleDetector: ByteDetector {
   func flags(_ bytes: RowBytes, _ scratch: inout DetectionScratch) -> Bool? {
     if !startRules.isEmpty {
       let hit = bytes.withStorage { all in
-        bytes.openings.contains { opening in
+        func matches(_ opening: Range<Int>) -> Bool {
           let text = UnsafeBufferPointer(rebasing: all[opening])
           let head = UnsafeBufferPointer(rebasing: text.prefix(64))
           return startRules.contains { i in
@@ -90,6 +90,7 @@ extension RuleDetector: ByteDetector {
             return rules[i].match(String(decoding: text, as: UTF8.self)[...]) != nil
           }
         }
+        return bytes.openings.contains(where: matches) || bytes.bareStarts.contains(where: matches)
       }
       if hit { return true }
     }

@@ -37,6 +37,10 @@ public struct RowContext: Sendable {
   public let isASCII: Bool
   /// Every reasoning block's content with leading whitespace removed.
   public let thinkOpenings: [Substring]
+  /// The text of each model turn that has no reasoning block, leading whitespace removed
+  /// (not for `{text}` rows, whose text opens with the template): ``RuleScope/thinkStart``
+  /// rules look here too, so scaffolding that opens a turn without reasoning is found.
+  public let bareStarts: [Substring]
 
   /// Parses the row's model text with `format`.
   public init(row: CorpusRow, format: ReasoningFormat) {
@@ -48,16 +52,24 @@ public struct RowContext: Sendable {
     plainModelText = traces.map { $0.blocks.isEmpty ? $0.answer : $0.thinkText + "\n" + $0.answer }
       .joined(separator: "\n")
     isASCII = row.segments.allSatisfy { ByteSearch.isASCII($0.text) }
-    thinkOpenings = traces.flatMap { trace in
-      trace.blocks.map { block in
-        // Skip ASCII whitespace on bytes, then any other whitespace, and the invisible
-        // characters a pipeline may leave before a tag (a byte order mark, zero-width spaces),
-        // by Character.
-        let utf8 = block.content.utf8
-        let start = utf8.firstIndex { !($0 == 0x20 || ($0 >= 0x09 && $0 <= 0x0D)) } ?? utf8.endIndex
-        return block.content[start...].drop { $0.isWhitespace || Self.isInvisible($0) }
+    thinkOpenings = traces.flatMap { trace in trace.blocks.map { Self.start(of: $0.content) } }
+    bareStarts =
+      row.shape == .text
+      ? []
+      : zip(model, traces).compactMap { segment, trace in
+        guard trace.blocks.isEmpty else { return nil }
+        let start = Self.start(of: segment.text[...])
+        return start.isEmpty ? nil : start
       }
-    }
+  }
+
+  /// `text` after its leading whitespace: ASCII whitespace skipped on bytes, then any other
+  /// whitespace and the invisible characters a pipeline may leave before a tag (a byte order
+  /// mark, zero-width spaces), by Character.
+  static func start(of text: Substring) -> Substring {
+    let utf8 = text.utf8
+    let start = utf8.firstIndex { !($0 == 0x20 || ($0 >= 0x09 && $0 <= 0x0D)) } ?? utf8.endIndex
+    return text[start...].drop { $0.isWhitespace || Self.isInvisible($0) }
   }
 }
 
@@ -155,7 +167,8 @@ public struct Pattern: @unchecked Sendable, Hashable {
 
 /// Where a rule looks.
 public enum RuleScope: String, Sendable, Codable, Hashable {
-  /// At the start of each reasoning block (a match there can be repaired by stripping it).
+  /// At the start of each reasoning block, and of each model turn that has none (a match there
+  /// can be repaired by stripping it).
   case thinkStart = "think_start"
   /// Anywhere in the model-written text.
   case anywhere
@@ -457,7 +470,7 @@ public struct RuleDetector: Detector {
   public func findings(in context: RowContext) -> [Finding] {
     var out: [Finding] = []
     if !startRules.isEmpty {
-      for opening in context.thinkOpenings {
+      for opening in [context.thinkOpenings, context.bareStarts].joined() {
         let admitted =
           opening.utf8.withContiguousStorageIfAvailable { bytes in
             let head = UnsafeBufferPointer(rebasing: bytes.prefix(64))

@@ -24,6 +24,9 @@ struct RowBytes {
   private var traceCount = 0
   /// Each reasoning block's content after leading whitespace (``RowContext/thinkOpenings``).
   private(set) var openings: [Range<Int>] = []
+  /// Each model segment without reasoning blocks after leading whitespace
+  /// (``RowContext/bareStarts``).
+  private(set) var bareStarts: [Range<Int>] = []
   /// Whether every segment is ASCII.
   private(set) var isASCII = true
 
@@ -395,6 +398,7 @@ struct RowBytes {
   /// row needs ``RowContext``.
   private mutating func layOut(knownASCII: Bool = false) -> Bool {
     openings.removeAll(keepingCapacity: true)
+    bareStarts.removeAll(keepingCapacity: true)
     traceCount = 0
     isASCII =
       knownASCII
@@ -442,6 +446,17 @@ struct RowBytes {
         while i < block.range.upperBound && Self.isASCIISpace(storage[i]) { i += 1 }
         if i < block.range.upperBound && storage[i] >= 0x80 { return false }
         openings.append(i..<block.range.upperBound)
+      }
+    }
+    if shape != .text {
+      var t = 0
+      for (range, isModelSegment) in zip(segments, isModel) where isModelSegment {
+        defer { t += 1 }
+        guard traces[t].blocks.isEmpty else { continue }
+        var i = range.lowerBound
+        while i < range.upperBound && Self.isASCIISpace(storage[i]) { i += 1 }
+        if i < range.upperBound && storage[i] >= 0x80 { return false }
+        if i < range.upperBound { bareStarts.append(i..<range.upperBound) }
       }
     }
     plainText()

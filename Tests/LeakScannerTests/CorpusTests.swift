@@ -701,6 +701,41 @@ extension CleanTests {
     #expect(row?["response"] as? String == "No.")
   }
 
+  /// A model turn without reasoning that opens with scaffolding is flagged (the rule looks at
+  /// the turn's start) and repaired there, on bytes and through `RowContext` alike.
+  @Test func scaffoldingOpeningATurnWithoutReasoningIsFoundAndCut() async throws {
+    let dir = TempDir()
+    let lines =
+      (0..<6).map { i in
+        i % 2 == 0
+          ? #"{"id": "a\#(i)", "prompt": "Q\#(i)", "response": "A4 spice combinator: the answer is \#(i)."}"#
+          : #"{"id": "m\#(i)", "messages": [{"role": "user", "content": "Q"}, {"role": "assistant", "content": "  A4 spice combinator: no \#(i)."}]}"#
+      } + [#"{"id": "t", "text": "A4 spice combinator: a templated row is not read from its start."}"#]
+    let path = dir.file("c.jsonl", lines.joined(separator: "\n") + "\n")
+    var config = ScanConfiguration()
+    config.discovery = false
+    config.detectors = config.detectors.map {
+      $0 is ThinkStructureDetector ? ThinkStructureDetector(requireThink: false) : $0
+    }
+    for byteRows in [true, false] {
+      var scanner = CorpusScanner(configuration: config)
+      scanner.usesByteRows = byteRows
+      let report = try await scanner.scan(path: path, parallelism: 1)
+      let prefix = try #require(report.detectors.first { $0.id == "scaffold-prefix" })
+      #expect(prefix.rows == 6 && prefix.examples.map(\.line) == [1, 2, 3, 4, 5])
+      #expect(report.detectors.first { $0.id == "think-structure" }?.rows == 0)
+    }
+    let (summary, _) = try await CorpusCleaner(configuration: config, repair: true).clean(
+      path: path, cleanOut: dir.path("clean.jsonl"), quarantineOut: dir.path("q.jsonl"),
+      auditOut: dir.path("audit.jsonl"))
+    #expect(summary.repaired == 6 && summary.clean == 7)
+    let clean = try String(contentsOfFile: dir.path("clean.jsonl"), encoding: .utf8).split(separator: "\n")
+    #expect(
+      clean.prefix(6).map(String.init)
+        == lines.prefix(6).map { $0.replacingOccurrences(of: "A4 spice combinator: ", with: "") })
+    #expect(clean.last.map(String.init) == lines.last)
+  }
+
   /// TRL's conversational prompt-completion rows are repaired as chats are: the prefix is cut
   /// out of the completion's turn.
   @Test func repairCutsThePrefixOutOfAConversationalCompletion() async throws {
