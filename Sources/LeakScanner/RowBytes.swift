@@ -110,7 +110,7 @@ struct RowBytes {
   }
 
   // The keys ``load(line:shape:)`` reads: the indices below are positions in these lists.
-  // A top-level reasoning field (10…) sends a `{prompt, response}` row to the parser.
+  // 10…: a reasoning field beside a `{prompt, response}` row's response.
   private static let keys: [[UInt8]] =
     ([
       "id", "messages", "conversations", "text", "prompt", "response", "completion", "output", "answer",
