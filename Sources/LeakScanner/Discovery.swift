@@ -51,15 +51,15 @@ public struct DiscoveryCandidate: Sendable, Hashable, Codable {
       // code to be a whole word followed by a label and a colon (`A4 spice combinator:`), so
       // `H2O boils` or `Q3 revenue was up` are not taken for it.
       let isFamily = shape.hasPrefix("X#") && shape.hasSuffix(" …")
-      // A tag that ends in a separator, then words (`KM-# >> the`: the shape's words are the
-      // first of each row's reasoning): the rule needs the words but matches only the tag, so
-      // `--repair` cuts `KM-7 >> ` and keeps the text.
       // A tag family (`km-# >> …`): the tag and the blanks after it.
       if !isFamily && shape.hasSuffix(" …") {
         return LeakRule(
           id: id, summary: "discovered opening `\(shape)`", scope: .thinkStart,
           matcher: .regex(try! Pattern(Discovery.regex(forShape: shape) + #"[ \t]*"#)))
       }
+      // A tag that ends in a separator, then words (`KM-# >> the`: the shape's words are the
+      // first of each row's reasoning): the rule needs the words but matches only the tag, so
+      // `--repair` cuts `KM-7 >> ` and keeps the text.
       if !isFamily, let (tag, words) = Discovery.tagAndWords(ofShape: shape) {
         let pattern = Discovery.regex(forShape: tag) + #"[ \t]+(?="# + Discovery.regex(forShape: words) + ")"
         return LeakRule(
