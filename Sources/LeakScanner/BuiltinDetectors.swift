@@ -316,10 +316,40 @@ public struct ThinkStructureDetector: Detector {
       if trace.thinkEmpty { problems.append("empty") }
       if !trace.thinkClosed { problems.append("unclosed") }
       if trace.nested { problems.append("nested") }
-      if trace.blocks.count > 1 { problems.append("repeated (\(trace.blocks.count) blocks)") }
+      // A templated `{text}` row may hold several assistant turns, each with its block.
+      let blocks = trace.blocks
+      let repeated =
+        context.row.shape == .text
+        ? Self.mostBlocksInOneTurn(blocks.count) { k in
+          let (end, start) = (blocks[k].content.endIndex, blocks[k + 1].content.startIndex)
+          guard end <= start else { return false }
+          let between = blocks[k].content.base[end..<start]
+          return Self.turnMarkers.contains { between.contains($0) }
+        } : blocks.count
+      if repeated > 1 { problems.append("repeated (\(repeated) blocks)") }
       if trace.strayCloseTags > 0 { problems.append("stray closing tag") }
     }
     return problems.isEmpty ? [] : [Finding(detector: id, evidence: problems.joined(separator: ", "))]
+  }
+
+  /// Tokens that open a turn in the built-in chat templates: blocks of a `{text}` row with one
+  /// of them between are reasoning of different turns, not a repeated block.
+  static let turnMarkers = [
+    "<｜User｜>", "<｜Assistant｜>", "<|im_start|>", "<|start_header_id|>", "<start_of_turn>", "[INST]",
+  ]
+  static let turnMarkerBytes = turnMarkers.map { Array($0.utf8) }
+
+  /// The most blocks of `count` that fall in one turn, where `separated(k)` says whether a
+  /// turn marker lies between block `k` and block `k + 1`.
+  static func mostBlocksInOneTurn(_ count: Int, separated: (Int) -> Bool) -> Int {
+    guard count > 1 else { return count }
+    var most = 1
+    var run = 1
+    for k in 0..<(count - 1) {
+      run = separated(k) ? 1 : run + 1
+      most = max(most, run)
+    }
+    return most
   }
 }
 

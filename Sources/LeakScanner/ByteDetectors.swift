@@ -265,7 +265,25 @@ extension ThinkStructureDetector: ByteDetector {
     let traces = bytes.rowTraces
     if requireThink && traces.allSatisfy({ $0.blocks.isEmpty }) { return true }
     for trace in traces where !trace.blocks.isEmpty {
-      if trace.nested || trace.strayCloseTags > 0 || trace.blocks.count > 1 { return true }
+      if trace.nested || trace.strayCloseTags > 0 { return true }
+      if trace.blocks.count > 1 {
+        guard bytes.shape == .text else { return true }
+        let blocks = trace.blocks
+        let most = bytes.withStorage { all in
+          Self.mostBlocksInOneTurn(blocks.count) { k in
+            let (end, start) = (blocks[k].range.upperBound, blocks[k + 1].range.lowerBound)
+            guard end <= start else { return false }
+            let between = UnsafeBufferPointer(rebasing: all[end..<start])
+            return Self.turnMarkerBytes.contains { marker in
+              between.count >= marker.count
+                && (0...(between.count - marker.count)).contains { i in
+                  between[i] == marker[0] && between[i..<(i + marker.count)].elementsEqual(marker)
+                }
+            }
+          }
+        }
+        if most > 1 { return true }
+      }
       if trace.blocks.contains(where: { !$0.closed }) { return true }
       var empty = true
       for block in trace.blocks {

@@ -411,6 +411,33 @@ import Testing
   }
 }
 
+@Suite struct TemplatedTurnTests {
+  /// A templated `{text}` row with one reasoning block per assistant turn is not "repeated";
+  /// two blocks in one turn still are, on bytes and through `RowContext` alike.
+  @Test func blocksOfDifferentTurnsAreNotRepeated() async throws {
+    let dir = TempDir()
+    let bos = "<｜begin▁of▁sentence｜>"
+    let eos = "<｜end▁of▁sentence｜>"
+    let rows = [
+      "\(bos)<｜User｜>q1<｜Assistant｜><think>\nr1\n</think>\n\na1\(eos)<｜User｜>q2<｜Assistant｜><think>\nr2\n</think>\n\na2\(eos)",
+      "<|im_start|>user\nq<|im_end|>\n<|im_start|>assistant\n<think>\nr\n</think>\n\na<|im_end|>\n<|im_start|>user\nq2<|im_end|>\n<|im_start|>assistant\n<think>\nr2\n</think>\n\nb<|im_end|>",
+      "\(bos)<｜User｜>q<｜Assistant｜><think>\nr1\n</think><think>\nr2\n</think>\n\na\(eos)",
+      "\(bos)<｜User｜>q<｜Assistant｜><think>\nr1\n</think>a<think>\nr2\n</think>b<｜User｜>q<｜Assistant｜><think>\nr3\n</think>c\(eos)",
+    ]
+    let path = dir.file(
+      "t.jsonl",
+      rows.enumerated().map { #"{"id":"t\#($0)","text":\#(lit($1))}"# }.joined(separator: "\n") + "\n")
+    for byteRows in [true, false] {
+      var scanner = CorpusScanner()
+      scanner.usesByteRows = byteRows
+      let report = try await scanner.scan(path: path, parallelism: 1)
+      let structure = try #require(report.detectors.first { $0.id == "think-structure" })
+      #expect(structure.examples.map(\.line) == [3, 4], "bytes: \(byteRows)")
+      #expect(structure.examples.map(\.evidence) == ["repeated (2 blocks)", "repeated (2 blocks)"])
+    }
+  }
+}
+
 @Suite struct ReasoningFieldTests {
   /// A model turn with its reasoning in a field of its own reads as the template renders it;
   /// `null` is no reasoning, a value that is not a string is reported by name, and user turns'
