@@ -17,8 +17,12 @@ package enum ParallelLines {
   /// `parallelism` contiguous byte ranges covering `range` in order (fewer when the ranges would
   /// be under 1 MiB, at least one).
   package static func pieces(of range: Range<Int>, parallelism: Int) -> [Range<Int>] {
-    let n = pieceCount(range, parallelism)
-    return (0..<n).map { i in
+    split(range, into: pieceCount(range, parallelism))
+  }
+
+  /// `range` in `n` contiguous pieces of equal size (up to a byte).
+  private static func split(_ range: Range<Int>, into n: Int) -> [Range<Int>] {
+    (0..<n).map { i in
       (range.lowerBound + range.count * i / n)..<(range.lowerBound + range.count * (i + 1) / n)
     }
   }
@@ -50,18 +54,13 @@ package enum ParallelLines {
     let ratio = pow(1.0 / 8, 1 / Double(n - 1))
     let weights = (0..<n).map { pow(ratio, Double($0)) }
     let total = weights.reduce(0, +)
-    // Over the cap, `h` equal pieces of the tail's first size `first` come before the
-    // shrinking tail: `h` is the fewest that make `first = count / (h + total)` fit the cap.
+    // Over the cap, `h` equal pieces of the tail's first size come before the shrinking tail:
+    // `h` is the fewest that make that size, `count / (h + total)`, fit the cap.
     let cap = Double(max(1, maxPiece))
     let size = Double(range.count)
     let h = size / total <= cap ? 0 : Int(((size - cap * total) / cap).rounded(.up))
-    let first = size / (Double(h) + total)
-    var out: [Range<Int>] = []
-    for i in 0..<h {
-      out.append(
-        (range.lowerBound + Int(first * Double(i)))..<(range.lowerBound + Int(first * Double(i + 1))))
-    }
-    let tailStart = range.lowerBound + Int(first * Double(h))
+    let tailStart = range.lowerBound + Int(size / (Double(h) + total) * Double(h))
+    var out = split(range.lowerBound..<tailStart, into: h)
     let tail = range.upperBound - tailStart
     var start = tailStart
     var sum = 0.0
@@ -76,11 +75,7 @@ package enum ParallelLines {
 
   /// `range` in equal contiguous pieces of at most `maxPiece` bytes (itself when it fits one).
   private static func equalPieces(of range: Range<Int>, maxPiece: Int) -> [Range<Int>] {
-    guard range.count > maxPiece else { return [range] }
-    let n = (range.count + maxPiece - 1) / maxPiece
-    return (0..<n).map { i in
-      (range.lowerBound + range.count * i / n)..<(range.lowerBound + range.count * (i + 1) / n)
-    }
+    range.count > maxPiece ? split(range, into: (range.count + maxPiece - 1) / maxPiece) : [range]
   }
 
   /// The newlines in the file before each of `pieces` (contiguous, in order), counted on

@@ -40,20 +40,27 @@ package struct WordStatistics: Sendable {
     // written through pointers, with the counts and the running hash in locals, so nothing in
     // the loop calls out (an append, or a store that may alias a captured variable, would keep
     // them in memory across every word).
-    // A text past `largeText` (a row of tens of megabytes) is read by appending instead: the
-    // buffers for the most words it could hold would take 5.6 bytes a byte of it.
-    guard bytes.count <= Self.largeText else {
-      readLarge(bytes, skipping: skipping, sequence: &sequence)
-      return
-    }
-    let most = (bytes.count + 1) / 2
-    // After a large text, the buffers go back to a row's size.
-    if hashes.count > 2 * Self.largeText { hashes = [] }
-    if longStore.count > Self.largeText { longStore = [] }
-    if hashes.count < most { hashes = [UInt64](repeating: 0, count: max(most, 2 * hashes.count)) }
-    let mostLong = bytes.count / (Self.longWordBytes + 1) + 1
-    if longStore.count < mostLong {
-      longStore = [Range<Int>](repeating: 0..<0, count: max(mostLong, 2 * longStore.count))
+    if bytes.count > Self.largeText {
+      // A text of tens of megabytes: buffers for the most words it could hold would take 5.6
+      // bytes a byte of it, so its words are counted first and the buffers made that size.
+      var words = 0
+      var long = 0
+      RepetitionCheck.words(in: bytes) { _, range in
+        words += 1
+        if range.count >= Self.longWordBytes { long += 1 }
+      }
+      hashes = [UInt64](repeating: 0, count: words)
+      longStore = [Range<Int>](repeating: 0..<0, count: long)
+    } else {
+      let most = (bytes.count + 1) / 2
+      // After a large text, the buffers go back to a row's size.
+      if hashes.count > 2 * Self.largeText { hashes = [] }
+      if longStore.count > Self.largeText { longStore = [] }
+      if hashes.count < most { hashes = [UInt64](repeating: 0, count: max(most, 2 * hashes.count)) }
+      let mostLong = bytes.count / (Self.longWordBytes + 1) + 1
+      if longStore.count < mostLong {
+        longStore = [Range<Int>](repeating: 0..<0, count: max(mostLong, 2 * longStore.count))
+      }
     }
     let start = sequence
     let (n, longCount, otherSpace, running) = hashes.withUnsafeMutableBufferPointer { out in
@@ -80,38 +87,9 @@ package struct WordStatistics: Sendable {
     containsOtherSpace = otherSpace
   }
 
-  /// Texts longer than this (bytes) are read by ``readLarge(_:skipping:sequence:)``.
+  /// Texts longer than this (bytes) get buffers of their words' count, not of the most they
+  /// could hold.
   static let largeText = 1 << 22
-
-  /// ``read(_:skipping:sequence:)`` for a large text: the buffers grow with the words found.
-  private mutating func readLarge(
-    _ bytes: UnsafeBufferPointer<UInt8>, skipping: (Int, Int), sequence: inout WordSequenceHash
-  ) {
-    var words: [UInt64] = []
-    var long: [Range<Int>] = []
-    // Counted first, so each buffer is one allocation of its size.
-    var wordCount = 0
-    var longWords = 0
-    RepetitionCheck.words(in: bytes) { _, range in
-      wordCount += 1
-      if range.count >= Self.longWordBytes { longWords += 1 }
-    }
-    words.reserveCapacity(wordCount)
-    long.reserveCapacity(longWords)
-    var running = sequence
-    let otherSpace = RepetitionCheck.words(in: bytes) { hash, range in
-      running.add(hash)
-      if range.lowerBound == skipping.0 || range.lowerBound == skipping.1 { return }
-      words.append(hash)
-      if range.count >= Self.longWordBytes { long.append(range) }
-    }
-    sequence = running
-    count = words.count
-    longCount = long.count
-    hashes = words
-    longStore = long
-    containsOtherSpace = otherSpace
-  }
 
   /// Calls `body` with the valid hashes.
   package func withHashes<R>(_ body: (UnsafeBufferPointer<UInt64>) -> R) -> R {

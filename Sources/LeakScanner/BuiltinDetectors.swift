@@ -323,8 +323,7 @@ public struct ThinkStructureDetector: Detector {
         ? Self.mostBlocksInOneTurn(blocks.count) { k in
           let (end, start) = (blocks[k].content.endIndex, blocks[k + 1].content.startIndex)
           guard end <= start else { return false }
-          let between = blocks[k].content.base[end..<start]
-          return Self.turnMarkers.contains { between.contains($0) }
+          return Self.turnMarkers.containsAny(String(blocks[k].content.base[end..<start]))
         } : blocks.count
       if repeated > 1 { problems.append("repeated (\(repeated) blocks)") }
       if trace.strayCloseTags > 0 { problems.append("stray closing tag") }
@@ -334,10 +333,9 @@ public struct ThinkStructureDetector: Detector {
 
   /// Tokens that open a turn in the built-in chat templates: blocks of a `{text}` row with one
   /// of them between are reasoning of different turns, not a repeated block.
-  static let turnMarkers = [
-    "<｜User｜>", "<｜Assistant｜>", "<|im_start|>", "<|start_header_id|>", "<start_of_turn>", "[INST]",
-  ]
-  static let turnMarkerBytes = turnMarkers.map { Array($0.utf8) }
+  static let turnMarkers = LiteralSet(
+    ["<｜User｜>", "<｜Assistant｜>", "<|im_start|>", "<|start_header_id|>", "<start_of_turn>", "[INST]"],
+    ignoringASCIICase: false)
 
   /// The most blocks of `count` that fall in one turn, where `separated(k)` says whether a
   /// turn marker lies between block `k` and block `k + 1`.

@@ -273,13 +273,7 @@ extension ThinkStructureDetector: ByteDetector {
           Self.mostBlocksInOneTurn(blocks.count) { k in
             let (end, start) = (blocks[k].range.upperBound, blocks[k + 1].range.lowerBound)
             guard end <= start else { return false }
-            let between = UnsafeBufferPointer(rebasing: all[end..<start])
-            return Self.turnMarkerBytes.contains { marker in
-              between.count >= marker.count
-                && (0...(between.count - marker.count)).contains { i in
-                  between[i] == marker[0] && between[i..<(i + marker.count)].elementsEqual(marker)
-                }
-            }
+            return Self.turnMarkers.firstMatch(in: UnsafeBufferPointer(rebasing: all[end..<start])) != nil
           }
         }
         if most > 1 { return true }

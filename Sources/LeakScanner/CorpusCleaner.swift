@@ -532,15 +532,23 @@ enum Repair {
     }
     var remaining = prefixes
     func fix(_ text: String) -> String { strip(&remaining, from: text, format: format) }
-    // A reasoning field beside a string response is stripped as its block, before the response.
+    // A reasoning field (read as its turn's reasoning block) is stripped as that block; `false`
+    // when what is left no longer has the block's framing.
     let (before, after) = format.turnFraming
-    if CorpusRowParser.responseKeys.contains(where: { object[$0] is String }),
-      let key = CorpusRowParser.reasoningKeys.first(where: { object[$0] != nil && !(object[$0] is NSNull) }),
-      let reasoning = object[key] as? String
-    {
+    func fixReasoning(in fields: inout [String: Any]) -> Bool {
+      guard
+        let key = CorpusRowParser.reasoningKeys.first(where: { fields[$0] != nil && !(fields[$0] is NSNull) }
+        ),
+        let reasoning = fields[key] as? String
+      else { return true }
       let fixed = fix(format.renderedTurn(reasoning: reasoning, content: ""))
-      guard fixed.hasPrefix(before), fixed.hasSuffix(after) else { return nil }
-      object[key] = String(fixed.dropFirst(before.count).dropLast(after.count))
+      guard fixed.hasPrefix(before), fixed.hasSuffix(after) else { return false }
+      fields[key] = String(fixed.dropFirst(before.count).dropLast(after.count))
+      return true
+    }
+    // Beside a string response, before it.
+    if CorpusRowParser.responseKeys.contains(where: { object[$0] is String }), !fixReasoning(in: &object) {
+      return nil
     }
     for key in CorpusRowParser.responseKeys + ["text"] {
       if let s = object[key] as? String { object[key] = fix(s) }
@@ -554,16 +562,7 @@ enum Repair {
         for i in list.indices {
           let role = (list[i][roleKey] as? String ?? "").lowercased()
           guard RowSegment(role: role, text: "").isModelText else { continue }
-          // A reasoning field (read as the turn's reasoning block) is stripped as that block.
-          if let key = CorpusRowParser.reasoningKeys.first(where: {
-            list[i][$0] != nil && !(list[i][$0] is NSNull)
-          }),
-            let reasoning = list[i][key] as? String
-          {
-            let fixed = fix(format.renderedTurn(reasoning: reasoning, content: ""))
-            guard fixed.hasPrefix(before), fixed.hasSuffix(after) else { return nil }
-            list[i][key] = String(fixed.dropFirst(before.count).dropLast(after.count))
-          }
+          guard fixReasoning(in: &list[i]) else { return nil }
           if let s = list[i][contentKey] as? String { list[i][contentKey] = fix(s) }
         }
         object[listKey] = list

@@ -155,12 +155,12 @@ public struct CorpusScanner: Sendable {
   /// The first `limit` duplicates of each duplicate detector, as examples whose row ids are read
   /// back from `file` by offset (or, without `readingIDs`, named `line-N`).
   static func duplicateExamples(
-    _ dups: [(Int, Finding)], limit: Int, file: String, offset: (Int) -> Int?,
+    _ dups: DuplicateMatches, limit: Int, file: String, offset: (Int) -> Int?,
     shape: CorpusShape?,
     readingIDs: Bool = true
   ) -> [String: [RowReference]] {
     var chosen: [String: [(line: Int, evidence: String)]] = [:]
-    for (line, finding) in dups where chosen[finding.detector, default: []].count < limit {
+    for (line, finding) in dups.firstFindings(perDetector: limit) {
       chosen[finding.detector, default: []].append((line, finding.evidence))
     }
     let ids =

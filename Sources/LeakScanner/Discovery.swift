@@ -371,12 +371,16 @@ public enum Discovery {
   /// code-like first tokens have their own family (`X# …`). `nil` otherwise.
   static func tagFamilyTokens(_ tokens: [String]) -> Int? {
     guard tokens.count >= 2, !isCodeLike(tokens[0]) else { return nil }
-    func isWord(_ t: String) -> Bool { !t.isEmpty && t.allSatisfy { $0.isLetter || $0 == "'" } }
     guard let s = tokens.indices.dropLast().last(where: { tokens[$0].last.map(isTagMark) ?? false }),
-      tokens[(s + 1)...].allSatisfy(isWord),
+      tokens[(s + 1)...].allSatisfy(isWordShape),
       tokens[...s].contains(where: { $0.contains("#") || ($0.first.map(isTagMark) ?? false) })
     else { return nil }
     return s + 1
+  }
+
+  /// Whether a token shape is a word: letters and apostrophes only.
+  static func isWordShape(_ token: some StringProtocol) -> Bool {
+    !token.isEmpty && token.allSatisfy { $0.isLetter || $0 == "'" }
   }
 
   /// An opening shape split after its last token that ends in a separator (`>>`, `km-#:`,
@@ -384,13 +388,12 @@ public enum Discovery {
   /// text, not part of the tag. `nil` when no such split exists.
   static func tagAndWords(ofShape shape: String) -> (tag: String, words: String)? {
     let tokens = shape.split(separator: " ")
-    func isWord(_ t: Substring) -> Bool { t.allSatisfy { $0.isLetter || $0 == "'" } }
     func endsTag(_ t: Substring) -> Bool {
       guard let last = t.last else { return false }
       return !(last.isLetter || last.isNumber || last == "#" || last == "'" || last == "…")
     }
     guard let s = tokens.lastIndex(where: endsTag), s < tokens.count - 1,
-      tokens[(s + 1)...].allSatisfy(isWord)
+      tokens[(s + 1)...].allSatisfy(isWordShape)
     else { return nil }
     return (tokens[...s].joined(separator: " "), tokens[(s + 1)...].joined(separator: " "))
   }

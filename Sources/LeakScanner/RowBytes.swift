@@ -440,12 +440,15 @@ struct RowBytes {
       traceCount += 1
     }
     // Openings: leading ASCII whitespace skipped; any other first character needs Characters.
+    func start(of range: Range<Int>) -> Range<Int>? {
+      var i = range.lowerBound
+      while i < range.upperBound && Self.isASCIISpace(storage[i]) { i += 1 }
+      return i < range.upperBound && storage[i] >= 0x80 ? nil : i..<range.upperBound
+    }
     for t in 0..<traceCount {
       for block in traces[t].blocks {
-        var i = block.range.lowerBound
-        while i < block.range.upperBound && Self.isASCIISpace(storage[i]) { i += 1 }
-        if i < block.range.upperBound && storage[i] >= 0x80 { return false }
-        openings.append(i..<block.range.upperBound)
+        guard let opening = start(of: block.range) else { return false }
+        openings.append(opening)
       }
     }
     if shape != .text {
@@ -453,10 +456,8 @@ struct RowBytes {
       for (range, isModelSegment) in zip(segments, isModel) where isModelSegment {
         defer { t += 1 }
         guard traces[t].blocks.isEmpty else { continue }
-        var i = range.lowerBound
-        while i < range.upperBound && Self.isASCIISpace(storage[i]) { i += 1 }
-        if i < range.upperBound && storage[i] >= 0x80 { return false }
-        if i < range.upperBound { bareStarts.append(i..<range.upperBound) }
+        guard let bare = start(of: range) else { return false }
+        if !bare.isEmpty { bareStarts.append(bare) }
       }
     }
     plainText()

@@ -79,17 +79,51 @@ struct DuplicateFinder {
   private var index: DuplicateIndex
   /// The duplicates found so far.
   private(set) var matches = DuplicateMatches()
+  /// Rows flagged by a per-row detector or found to be duplicates so far.
+  private(set) var flaggedRows = 0
+  /// The byte offsets of the duplicates that are examples (the first `examplesPerDetector` of
+  /// each detector, whose ids are read back from the file): every row's offset would cost 16
+  /// bytes a row for the whole scan.
+  private(set) var exampleOffsets: [Int: Int] = [:]
+  /// How many duplicates of each detector have been examples so far.
+  private var examplesTaken: [String: Int] = [:]
+  private let examplesPerDetector: Int
 
   init(configuration: ScanConfiguration, expected: Int = 0) {
     index = DuplicateIndex(hasher: configuration.minHasher, threshold: configuration.nearDuplicateThreshold)
     index.exact = ExactHashTable(expected: expected)
+    examplesPerDetector = configuration.examplesPerDetector
   }
 
   /// Looks for duplicates among the next rows: `hashes` and `signatures` in line order, all
   /// after the lines added before. The rows on the lines `flagged` (ascending) are flagged by
   /// a detector: a later copy of one is a duplicate only of a copy that stays clean, so the
-  /// first clean copy of a row stays clean (a fixed copy after a damaged one, say).
+  /// first clean copy of a row stays clean (a fixed copy after a damaged one, say). `offsets`
+  /// (ascending by line) are the rows' byte offsets, kept for the duplicates that are examples.
   mutating func add(
+    hashes: some Sequence<(line: Int, hash: UInt64)>,
+    signatures: [(line: Int, signature: [UInt16])],
+    flagged: [Int],
+    offsets: [(line: Int, offset: Int)]
+  ) {
+    let before = matches.count
+    find(hashes: hashes, signatures: signatures, flagged: flagged)
+    // The flagged rows (distinct lines), and the duplicates among these rows not among them.
+    for (i, line) in flagged.enumerated() where i == 0 || flagged[i - 1] != line { flaggedRows += 1 }
+    // Duplicates come in line order, so the first ones of each detector are the examples
+    // (``DuplicateMatches/firstFindings(perDetector:)``).
+    for k in before..<matches.count {
+      let line = matches.lines[k]
+      if !CorpusScanner.contains(flagged, line) { flaggedRows += 1 }
+      let detector = matches.detector(at: k)
+      guard examplesTaken[detector, default: 0] < examplesPerDetector else { continue }
+      examplesTaken[detector, default: 0] += 1
+      let i = offsets.partitionPoint { $0.line < line }
+      if i < offsets.count && offsets[i].line == line { exampleOffsets[line] = offsets[i].offset }
+    }
+  }
+
+  private mutating func find(
     hashes: some Sequence<(line: Int, hash: UInt64)>,
     signatures: [(line: Int, signature: [UInt16])],
     flagged: [Int]
@@ -138,15 +172,6 @@ struct ScanAssembly {
   let keepsRows: Bool
   private var total = ShardPass()
   private var duplicates: DuplicateFinder
-  /// The byte offsets of the rows that will be duplicate examples (the first
-  /// `examplesPerDetector` findings of each duplicate detector, whose ids are read back from
-  /// the file): every row's offset would cost 16 bytes a row for the whole scan.
-  private var exampleOffsets: [Int: Int] = [:]
-  /// Rows flagged by a per-row detector or as duplicates so far (their lines are kept only
-  /// for a shard's merge state).
-  private var flaggedRows = 0
-  /// How many duplicates of each detector have been examples so far.
-  private var examplesTaken: [String: Int] = [:]
 
   init(configuration: ScanConfiguration, keepsRows: Bool, expectedRows: Int = 0) {
     self.configuration = configuration
@@ -161,25 +186,8 @@ struct ScanAssembly {
     total.malformed += p.malformed
     total.issues += p.issues.prefix(max(0, 100 - total.issues.count))
     if keepsRows { total.flaggedLines += p.flaggedLines }
-    let before = duplicates.matches.count
-    duplicates.add(hashes: p.hashes, signatures: p.signatures, flagged: p.flaggedLines)
-    // Rows flagged by a detector or as a duplicate (a duplicate is in the pass of its line).
-    flaggedRows += p.flaggedLines.count
-    for line in duplicates.matches.lines[before...] where !CorpusScanner.contains(p.flaggedLines, line) {
-      flaggedRows += 1
-    }
-    // Duplicates come in line order, so the first ones of each detector are the examples
-    // (``DuplicateMatches/firstFindings(perDetector:)``).
-    let matches = duplicates.matches
-    for k in before..<matches.count
-    where examplesTaken[matches.detector(at: k), default: 0] < configuration.examplesPerDetector {
-      examplesTaken[matches.detector(at: k), default: 0] += 1
-      let line = matches.lines[k]
-      let i = p.rowOffsets.partitionPoint { $0.line < line }
-      if i < p.rowOffsets.count && p.rowOffsets[i].line == line {
-        exampleOffsets[line] = p.rowOffsets[i].offset
-      }
-    }
+    // Flagged lines are kept only for a shard's merge state; the finder counts flagged rows.
+    duplicates.add(hashes: p.hashes, signatures: p.signatures, flagged: p.flaggedLines, offsets: p.rowOffsets)
     if keepsRows {
       total.rowOffsets += p.rowOffsets
       total.hashes += p.hashes
@@ -203,19 +211,16 @@ struct ScanAssembly {
     total.discovery.prune(capacity: max(2, configuration.maxDistinctOpenings))
   }
 
-  /// The byte offset of the row on `line`, one of the duplicate examples.
-  private func offset(ofLine line: Int) -> Int? { exampleOffsets[line] }
-
   /// The report, and the duplicates.
   mutating func finish(file: String, shard: (k: Int, n: Int)?) -> (ScanReport, DuplicateMatches) {
     prune()
     let perRowFlagged = total.flaggedLines
     let dups = duplicates.matches
     total.counts.add(dups)
+    let offsets = duplicates.exampleOffsets
     let duplicateExamples = CorpusScanner.duplicateExamples(
-      dups.firstFindings(perDetector: configuration.examplesPerDetector),
-      limit: configuration.examplesPerDetector,
-      file: file, offset: { offset(ofLine: $0) }, shape: configuration.shape)
+      dups, limit: configuration.examplesPerDetector, file: file, offset: { offsets[$0] },
+      shape: configuration.shape)
     for (detector, refs) in duplicateExamples {
       total.examples[detector] = Array(
         (total.examples[detector, default: []] + refs).sorted().prefix(configuration.examplesPerDetector))
@@ -253,7 +258,7 @@ struct ScanAssembly {
     let report = ScanReport(
       file: file, shard: shard.map { "\($0.k)/\($0.n)" }, lines: total.lines, rows: total.rows,
       malformedLines: total.malformed, issues: total.issues,
-      flaggedRows: flaggedRows + total.malformed + (total.counts[DetectorID.blankLine] ?? 0),
+      flaggedRows: duplicates.flaggedRows + total.malformed + (total.counts[DetectorID.blankLine] ?? 0),
       detectors: detectors, openingHistogram: total.histogram,
       openingHistogramDropped: total.histogramDropped > 0 ? total.histogramDropped : nil,
       discovered: candidates,

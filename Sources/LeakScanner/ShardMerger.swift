@@ -51,6 +51,7 @@ public enum ShardMerger {
     }
     var seen = Set<Int>()
     var n: Int? = nil
+    var ks: [Int] = []
     for (report, name) in zip(reports, names) {
       guard let shard = report.shard, report.mergeState != nil else {
         throw LeakScannerError.incompatibleShards(
@@ -66,6 +67,7 @@ public enum ShardMerger {
           file: name, reason: "shard \(shard) is from a split into \(parts[1]), others into \(n)")
       }
       n = parts[1]
+      ks.append(parts[0])
       guard seen.insert(parts[0]).inserted else {
         throw LeakScannerError.incompatibleShards(file: name, reason: "shard \(shard) given twice")
       }
@@ -101,11 +103,7 @@ public enum ShardMerger {
       throw LeakScannerError.incompatibleShards(
         file: names[0], reason: "missing shards \(missing.joined(separator: ", "))")
     }
-    var k: [Int] = []
-    for report in reports {
-      k.append(Int(report.shard?.split(separator: "/").first ?? "") ?? 0)
-    }
-    return reports.indices.sorted { k[$0] < k[$1] }
+    return reports.indices.sorted { ks[$0] < ks[$1] }
   }
 
   /// The merge of shard reports fed in shard order: counts as they come, rows into the
@@ -127,10 +125,6 @@ public enum ShardMerger {
     var shapes: [String: Int] = [:]
     var discovery = DiscoveryStats()
     var finder: DuplicateFinder
-    /// Rows flagged by a per-row detector or as a duplicate.
-    var flaggedRows = 0
-    var exampleOffsets: [Int: Int] = [:]
-    var examplesTaken: [String: Int] = [:]
     let dupIDs: Set<String> = [DetectorID.exactDuplicate, DetectorID.nearDuplicate]
 
     init(reports: [ScanReport], configuration: ScanConfiguration) {
@@ -183,19 +177,7 @@ public enum ShardMerger {
       }
       var offsets = (state.rowOffsets ?? []).map { (line: $0.line, offset: $0.offset) }
       offsets.sort { $0.line < $1.line }
-      let before = finder.matches.count
-      finder.add(hashes: hashes, signatures: signatures, flagged: flagged)
-      flaggedRows += Set(flagged).count
-      let matches = finder.matches
-      for k in before..<matches.count {
-        let line = matches.lines[k]
-        if !CorpusScanner.contains(flagged, line) { flaggedRows += 1 }
-        let detector = matches.detector(at: k)
-        guard examplesTaken[detector, default: 0] < configuration.examplesPerDetector else { continue }
-        examplesTaken[detector, default: 0] += 1
-        let i = offsets.partitionPoint { $0.line < line }
-        if i < offsets.count && offsets[i].line == line { exampleOffsets[line] = offsets[i].offset }
-      }
+      finder.add(hashes: hashes, signatures: signatures, flagged: flagged, offsets: offsets)
     }
 
     /// The merged report; `reports` (their counts at least) name the corpus.
@@ -211,10 +193,9 @@ public enum ShardMerger {
       // does, when it is at hand and unchanged (at any of the shards' paths); otherwise they
       // are named by line.
       let corpus = ShardMerger.unchangedCorpus(of: reports)
-      let offsets = exampleOffsets
+      let offsets = finder.exampleOffsets
       let duplicateExamples = CorpusScanner.duplicateExamples(
-        dups.firstFindings(perDetector: configuration.examplesPerDetector),
-        limit: configuration.examplesPerDetector, file: corpus ?? first.file, offset: { offsets[$0] },
+        dups, limit: configuration.examplesPerDetector, file: corpus ?? first.file, offset: { offsets[$0] },
         shape: config.shape, readingIDs: corpus != nil)
       for (detector, refs) in duplicateExamples { examples[detector, default: []] += refs }
       let limit = configuration.examplesPerDetector
@@ -232,7 +213,7 @@ public enum ShardMerger {
       return ScanReport(
         file: first.file, shard: nil, lines: lines, rows: rows, malformedLines: malformed,
         issues: Array(issues.sorted { $0.line < $1.line }.prefix(100)),
-        flaggedRows: flaggedRows + malformed + (counts[DetectorID.blankLine] ?? 0),
+        flaggedRows: finder.flaggedRows + malformed + (counts[DetectorID.blankLine] ?? 0),
         detectors: detectors,
         openingHistogram: histogram, openingHistogramDropped: histogramDropped > 0 ? histogramDropped : nil,
         discovered: candidates, shapes: shapes, mergeState: nil)
