@@ -145,13 +145,18 @@ public enum BuiltinDetectors {
           "designator", "family code such as `A4 spice combinator:`",
           DesignatorMatcher.pattern, .designator),
         rule(
+          // A tag the sentence goes on from is a source or a subject (`[Wikipedia] says …`,
+          // `[Smith 2020] shows …`), not scaffolding: the tag is taken whole (atomic), then
+          // must not be followed by such a verb.
           "bracket-tag", "bracketed tag such as `[variant 3]`",
-          #"(?:\[\[?[A-Za-z][^\]\n]{0,39}\]\]?|<<[^>\n]{1,40}>>|\{\{[^}\n]{1,40}\}\})[ \t]*:?[ \t]*"#,
+          #"(?>(?:\[\[?[A-Za-z][^\]\n]{0,39}\]\]?|<<[^>\n]{1,40}>>|\{\{[^}\n]{1,40}\}\})[ \t]*:?[ \t]*)"#
+            + Self.proseVerbAfterTag,
           .firstByte(Array("[<{".utf8))),
         rule(
-          // Keys start with two letters: `x=3 is a root` is algebra, not a tag.
+          // Keys start with two letters: `x=3 is a root` is algebra, not a tag; a sentence
+          // that goes on from the pairs is prose about a setting (`max_iter=100 is the default`).
           "key-value", "key=value tags such as `persona=lawyer`",
-          #"(?:[A-Za-z_][A-Za-z_][\w-]*=[^\s,;]+[ \t,;]*)+"#,
+          #"(?>(?:[A-Za-z_][A-Za-z_][\w-]*=[^\s,;]+[ \t,;]*)+)"# + Self.proseVerbAfterTag,
           .keyValue),
         rule(
           "label", "generator labels such as `Remix 2:` or `Persona: …`",
@@ -173,6 +178,12 @@ public enum BuiltinDetectors {
           ci: true, .firstWord(labels.map { Array($0.utf8) })),
       ])
   }
+
+  /// A lookahead for the bracket and key-value rules: the text after the tag does not start
+  /// with a verb that makes the tag the subject of a sentence.
+  static let proseVerbAfterTag =
+    #"(?!(?i:says|said|states|stated|notes|noted|reports|reported|shows|showed|lists|defines|describes|explains|"#
+    + #"is|are|was|were|has|had|means|sets|gives|controls|works|should|will|would|can|could|must)\b)"#
 
   /// Meta-language about generating the data, anywhere in the model text.
   public static func producerNotes() -> RuleDetector {
@@ -204,16 +215,24 @@ public enum BuiltinDetectors {
         ["diversify "]),
       rule(
         "vary", "`vary the opening`",
-        #"\bvary (?:the )?(?:opening|openings|phrasing|wording|sentence structure|tone|style)\b"#, ["vary "]),
+        // "Vary the tone of your voice" is advice about something else: after `of`, only the
+        // rows or answers being made (`vary the opening of each answer`).
+        #"\bvary (?:the )?(?:opening|openings|phrasing|wording|sentence structure|tone|style)\b"#
+          + #"(?![ \t]+of\b(?![ \t]+(?:each|every|all|(?:the |these |those )?(?:rows?|answers?|samples?|examples?|responses?|outputs?|items?))\b))"#,
+        ["vary "]),
       rule(
+        // "Avoid repeating the same example" is also a teacher's advice: a numbered row, the
+        // previous or last one, or the same row, sample or opening.
         "avoid-repeating", "`avoid repeating row 12`",
-        #"\bavoid repeating (?:row|example|sample|item|the (?:previous|last|same) (?:row|example|sample|opening))\b"#,
+        #"\bavoid repeating (?:(?:row|example|sample|item)[ \t]*#?[0-9]+|the (?:previous|last) (?:row|example|sample|opening)|the same (?:row|sample|opening))\b"#,
         ["avoid repeating "]),
       rule(
         "note-to-self", "notes to self",
         // "The employer's internal note documented the warning" and "regenerate this sample"
-        // (a lab's) are prose: an internal note needs its colon, a regenerated sample is not ours.
-        #"\b(?:note to self|generator note|pipeline note|internal note:|regenerate this (?:row|example)\b)"#,
+        // (a lab's) are prose: an internal note needs its colon, a regenerated sample is not
+        // ours. A note to self is one when a colon, a dash or a bracket follows ("Note to Self,
+        // the podcast" is not).
+        #"\b(?:note to self(?=[ \t]*(?::|—|–|\))|[ \t]+-[ \t])|generator note|pipeline note|internal note:|regenerate this (?:row|example)\b)"#,
         ["note to self", "generator note", "pipeline note", "internal note", "regenerate this "]),
       rule(
         "rewrite-of", "`paraphrase of row 5`",

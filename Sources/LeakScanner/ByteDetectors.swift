@@ -151,12 +151,101 @@ extension RuleDetector: ByteDetector {
 }
 
 /// The built-in `designator` rule's regex,
-/// `[A-Z]{1,3}[0-9]{1,4}[a-z]?(?:[ \t]+[\w'-]+){0,5}[ \t]*(?::|\||–|—| - )[ \t]*`, as a
-/// hand-written matcher for plain ASCII heads (it runs on half the rows of a leaky corpus,
-/// where ICU costs microseconds a call).
+/// `[A-Z]{1,3}[0-9]{1,4}[a-z]?(?:[ \t]+[\w'-]+){0,5}[ \t]*(?::|\||–|—| - )[ \t]*` after a
+/// lookahead that leaves out ``domainTerms``, as a hand-written matcher for plain ASCII heads
+/// (it runs on half the rows of a leaky corpus, where ICU costs microseconds a call).
 enum DesignatorMatcher {
   /// The regex source this matcher implements.
-  static let pattern = #"[A-Z]{1,3}[0-9]{1,4}[a-z]?(?:[ \t]+[\w'-]+){0,5}[ \t]*(?::|\||–|—| - )[ \t]*"#
+  static let pattern =
+    "(?!" + domainTermsPattern + ")"
+    + #"[A-Z]{1,3}[0-9]{1,4}[a-z]?(?:[ \t]+[\w'-]+){0,5}[ \t]*(?::|\||–|—| - )[ \t]*"#
+
+  /// Codes that open domain text, not a generator's family: chemical formulas (`CO2: carbon
+  /// dioxide …`), fiscal years (`FY2024:`), and codes the next word makes a term (`Q1 revenue:`,
+  /// `Q3 2024 earnings:`, `F1 score:`, `L2 loss:`, `SN2 reaction:`, `B12 deficiency:`).
+  ///
+  /// Each entry is a code, the words (ignoring case) of which one must follow it after blanks
+  /// (none: the code alone is the term), and whether a year may come between (`Q3 2024
+  /// revenue`, `Q3 FY24 revenue`). A code or word is a whole word: `CO2x` and `F1 scorer` are
+  /// not terms.
+  static let domainTerms: [(codes: [String], words: [String], year: Bool)] = [
+    (
+      ["CO2", "CO2e", "NO2", "NO3", "SO2", "SO3", "SO4", "CH4", "NH3", "NH4", "O2", "O3", "N2", "H2", "PM10"],
+      [], false
+    ),
+    (
+      ["Q1", "Q2", "Q3", "Q4", "H1", "H2"],
+      [
+        "revenue", "revenues", "earnings", "sales", "results", "profit", "profits", "margin", "margins",
+        "guidance", "growth", "gdp", "report", "numbers", "performance", "forecast", "outlook", "income",
+      ], true
+    ),
+    (
+      ["F1", "L1", "L2"],
+      ["score", "scores", "loss", "norm", "regularization", "regularisation", "penalty", "cache", "distance"],
+      false
+    ),
+    (
+      ["SN1", "SN2", "E1", "E2"],
+      ["reaction", "reactions", "mechanism", "mechanisms", "elimination", "substitution", "pathway"], false
+    ),
+    (
+      ["B6", "B12", "D3", "K2"],
+      ["deficiency", "level", "levels", "supplement", "supplements", "supplementation", "intake"], false
+    ),
+  ]
+
+  /// ``domainTerms`` as a regex: what the lookahead at the start of ``pattern`` rules out (a
+  /// fiscal year's code, `FY` and two to four digits, among them).
+  static let domainTermsPattern: String = {
+    let entries = domainTerms.map { entry -> String in
+      let codes = "(?:" + entry.codes.joined(separator: "|") + ")"
+      guard !entry.words.isEmpty else { return codes + #"\b"# }
+      let year = entry.year ? #"(?:[ \t]+(?:FY)?[0-9]{2,4})?"# : ""
+      return codes + year + #"[ \t]+(?i:"# + entry.words.joined(separator: "|") + #")\b"#
+    }
+    return ([#"FY[0-9]{2,4}\b"#] + entries).joined(separator: "|")
+  }()
+
+  /// Whether the plain ASCII `w` starts with one of ``domainTerms`` (``domainTermsPattern``).
+  static func startsWithDomainTerm(_ w: UnsafeBufferPointer<UInt8>) -> Bool {
+    let n = w.count
+    func isWord(_ b: UInt8) -> Bool { LiteralSet.isWordByte(b) }
+    func isBlank(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 }
+    /// The end of the run of `test` bytes from `i`.
+    func run(_ i: Int, _ test: (UInt8) -> Bool) -> Int {
+      var j = i
+      while j < n && test(w[j]) { j += 1 }
+      return j
+    }
+    /// Whether `w[i..<end]` is `word` (lower-case ASCII), ignoring case when `fold`.
+    func equals(_ i: Int, _ end: Int, _ word: String, fold: Bool) -> Bool {
+      guard end - i == word.utf8.count else { return false }
+      return zip(w[i..<end], word.utf8).allSatisfy { (fold && $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0) == $1 }
+    }
+    // Codes and words are whole: each is the run of word bytes where it starts.
+    let codeEnd = run(0, isWord)
+    let digitsStart = run(0) { $0 >= 0x41 && $0 <= 0x5A }
+    if equals(0, min(2, codeEnd), "FY", fold: false) && digitsStart == 2 {
+      let digits = run(2) { $0 >= 0x30 && $0 <= 0x39 }
+      if digits == codeEnd && (4...6).contains(digits) { return true }
+    }
+    for entry in domainTerms where entry.codes.contains(where: { equals(0, codeEnd, $0, fold: false) }) {
+      if entry.words.isEmpty { return true }
+      var i = run(codeEnd, isBlank)
+      guard i > codeEnd else { continue }
+      if entry.year {
+        // An optional year (`FY` and two to four digits, then blanks) before the word.
+        let digitsFrom = equals(i, min(i + 2, n), "FY", fold: false) ? i + 2 : i
+        let digits = run(digitsFrom) { $0 >= 0x30 && $0 <= 0x39 }
+        let after = run(digits, isBlank)
+        if (2...4).contains(digits - digitsFrom) && after > digits { i = after }
+      }
+      let wordEnd = run(i, isWord)
+      if entry.words.contains(where: { equals(i, wordEnd, $0, fold: true) }) { return true }
+    }
+    return false
+  }
 
   /// Whether the regex matches at the start of the first 160 Characters of `text`, or `nil`
   /// when those are not plain ASCII (then ICU decides).
@@ -172,6 +261,7 @@ enum DesignatorMatcher {
   /// follow), so the match is decided by how many words the greedy `{0,5}` takes: the most
   /// after which a separator follows, as ICU tries them from the most down.
   static func matchLength(_ w: UnsafeBufferPointer<UInt8>) -> Int? {
+    if startsWithDomainTerm(w) { return nil }
     let n = w.count
     func isUpper(_ b: UInt8) -> Bool { b >= 0x41 && b <= 0x5A }
     func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }

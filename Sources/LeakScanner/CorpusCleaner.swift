@@ -94,7 +94,7 @@ public struct CorpusCleaner: Sendable {
     // Two things are known only once every row was decided, so the first run may be redone
     // once with them known (nothing else changes, so the second run needs no third):
     // - scaffolding is cut only when its shape recurs (at least 3 rows and the discovery share
-    //   of the corpus): a rare prefix (`Q3 revenue: `, `pH=7 `) is likelier prose than a
+    //   of the corpus): a rare prefix (`K9 unit: `, `dose=5mg `) is likelier prose than a
     //   pipeline's leak, and its row is quarantined whole instead;
     // - a repaired row can equal another clean row (its copy without the prefix, or another row
     //   repaired the same way): each later copy goes to quarantine as a duplicate.
@@ -245,7 +245,7 @@ public struct CorpusCleaner: Sendable {
         // duplicate or any other finding keeps the row in quarantine.
         let others = findings.filter { $0.repairPrefix == nil }
         // `keepWhole`: rows whose prefix shape turned out rare in the first run (a one-off
-        // `Q3 revenue: …` is quarantined, never rewritten).
+        // `K9 unit: …` is quarantined, never rewritten).
         let repairable =
           repair && !prefixes.isEmpty && !others.contains { $0.detector == DetectorID.exactDuplicate }
           && !others.contains { $0.detector == DetectorID.nearDuplicate } && !keepWhole.contains(line.number)

@@ -10,11 +10,11 @@ import EvalCore
 enum NoteMatcher {
   /// The `duplicate-of` rule's regex (case-insensitive).
   static let duplicateOf =
-    #"\bduplicate of[ \t]+(?:row|item|sample|example|id)?[ \t]*#?[0-9]+\b(?![ \t]+(?:[a-z]+[ \t]+)?(?!(?:is|was|has|as|does|plus|thus|this|its|yes|us)\b)[a-z]+s\b)"#
+    #"\bduplicate of[ \t]+(?:(?:row|item|sample|example|id)[ \t]*#?)?[0-9]+\b(?![ \t]+(?:[a-z]+[ \t]+)?(?!(?:is|was|has|as|does|plus|thus|this|its|yes|us)\b)[a-z]+s\b)"#
 
   /// The `diversify` rule's regex (case-insensitive).
   static let diversify =
-    #"\bdiversify (?:(?:by|with|across|using)(?:[ \t]+[\w'-]+){0,5}?[ \t]+(?:numbers?|names?|wording|phrasing|openings?|examples?|rows?|samples?|topics?|personas?|styles?|values?|scenarios?|templates?|prompts?|questions?|answers?|variants?)|the (?:opening|openings|phrasing|wording|style|answers?|examples?|rows?|samples?|names|numbers|personas|scenarios|prompts|templates))\b"#
+    #"\bdiversify (?:(?:by|with|across|using)(?:[ \t]+(?!(?!(?:changing|varying|using|swapping|altering|rotating|mixing|switching|alternating|modifying|tweaking|replacing|rephrasing|rewording|randomizing|randomising|picking|choosing)(?![\w'-]))[\w'-]*ing(?![\w'-]))[\w'-]+){0,5}?[ \t]+(?:numbers?|names?|wording|phrasing|openings?|examples?|rows?|samples?|topics?|personas?|styles?|values?|scenarios?|templates?|prompts?|questions?|answers?|variants?)|the (?:opening|openings|phrasing|wording|style|answers?|examples?|rows?|samples?|names|numbers|personas|scenarios|prompts|templates))\b"#
 
   /// A rule with a hand matcher.
   enum Kind: Sendable {
@@ -86,13 +86,13 @@ enum NoteMatcher {
     let blanks = run(w, from: i, isBlank)
     guard blanks > i else { return nil }
     i = blanks
-    // The optional noun: each starts with a letter, so at most one of them can be taken.
+    // The optional noun: each starts with a letter, so at most one of them can be taken. A `#`
+    // only after one: "a duplicate of #4521" is an issue tracker's reference.
     for noun: StaticString in ["row", "item", "sample", "example", "id"] where starts(w, at: i, with: noun) {
-      i += noun.utf8CodeUnitCount
+      i = run(w, from: i + noun.utf8CodeUnitCount, isBlank)
+      if i < w.count && w[i] == UInt8(ascii: "#") { i += 1 }
       break
     }
-    i = run(w, from: i, isBlank)
-    if i < w.count && w[i] == UInt8(ascii: "#") { i += 1 }
     let digits = run(w, from: i, isDigit)
     // `[0-9]+\b`: the whole digit run, then no word character.
     guard digits > i, digits == w.count || !isWord(w[digits]) else { return nil }
@@ -112,6 +112,13 @@ enum NoteMatcher {
     let secondEnd = run(w, from: second, isLetter)
     return secondEnd > second && isPlural(second, secondEnd) ? nil : digits
   }
+
+  /// The gerunds a `diversify by …` note may use before what it varies.
+  static let varyingVerbs: [StaticString] = [
+    "changing", "varying", "using", "swapping", "altering", "rotating", "mixing", "switching", "alternating",
+    "modifying", "tweaking", "replacing", "rephrasing", "rewording", "randomizing", "randomising", "picking",
+    "choosing",
+  ]
 
   static let varied: [StaticString] = [
     "number", "numbers", "name", "names", "wording", "phrasing", "opening", "openings", "example", "examples",
@@ -150,6 +157,11 @@ enum NoteMatcher {
       guard fillers < 5 else { return nil }
       let end = run(w, from: start) { isWord($0) || $0 == UInt8(ascii: "'") || $0 == UInt8(ascii: "-") }
       guard end > start, end < w.count, isBlank(w[end]) else { return nil }
+      // A filler ending in -ing is one of the ways of varying: "diversify by buying stocks
+      // with different names" is finance.
+      if end - start >= 3 && starts(w, at: end - 3, with: "ing") && !equals(w, start, end, oneOf: varyingVerbs) {
+        return nil
+      }
       at = end
     }
     return nil

@@ -475,7 +475,7 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
     #expect(rescan.flaggedRows == 0)
   }
 
-  /// A prefix that a rule takes for scaffolding but that occurs once (`Q3 revenue: `, `pH=7 `)
+  /// A prefix that a rule takes for scaffolding but that occurs once (`K9 unit: `, `dose=5mg `)
   /// is more likely prose: its row is quarantined whole, never cut, while the recurring
   /// family in the same corpus is cut.
   @Test func repairCutsOnlyPrefixesThatRecur() async throws {
@@ -485,15 +485,15 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
         "leak-\(i)", "<think>\nA\(i) spice combinator: reasoning number \(i) about the claim.\n</think>\n\nok"
       )
     }
-    input.append(messagesRow("revenue", "<think>Q3 revenue: up 4% year over year, so growth.</think>ok"))
-    input.append(messagesRow("ph", "<think>pH=7 is neutral, so the solution is safe.</think>ok"))
+    input.append(messagesRow("k9", "<think>K9 unit: the handler and the dog search the car.</think>ok"))
+    input.append(messagesRow("dose", "<think>dose=5mg so the solution is safe.</think>ok"))
     input += (0..<4).map { messagesRow("fine-\($0)", "<think>Okay, so case \($0) is fine.</think>ok") }
     let (summary, _) = try await repairClean(input, in: dir)
     #expect(summary.repaired == 6 && summary.clean == 10 && summary.quarantined == 2)
     let quarantined = try String(contentsOfFile: dir.path("q.jsonl"), encoding: .utf8)
-    #expect(quarantined.contains("Q3 revenue: up 4%") && quarantined.contains("pH=7 is neutral"))
+    #expect(quarantined.contains("K9 unit: the handler") && quarantined.contains("dose=5mg so"))
     let clean = try String(contentsOfFile: dir.path("clean.jsonl"), encoding: .utf8)
-    #expect(!clean.contains("up 4% year") && !clean.contains("is neutral"))
+    #expect(!clean.contains("the handler and") && !clean.contains("so the solution"))
   }
 
   /// Outputs are checked before any work: a directory where an output goes, or one path named

@@ -36,6 +36,11 @@ import Testing
     // Invisible characters before the tag do not hide it.
     ("<think>\n\u{FEFF}A4 spice combinator: the claim.</think>ok", "A4 spice combinator: "),
     ("<think>\u{200B}\u{00A0}A4 spice combinator: the claim.</think>ok", "A4 spice combinator: "),
+    // A domain term's code with another label is still a family code.
+    ("<think>Q3 spice combinator: the claim.</think>ok", "Q3 spice combinator: "),
+    ("<think>F1 persona: the claim.</think>ok", "F1 persona: "),
+    ("<think>CO2x variant: the claim.</think>ok", "CO2x variant: "),
+    ("<think>[Smith variant] The claim.</think>ok", "[Smith variant] "),
   ])
   func flagsScaffolding(output: String, prefix: String) throws {
     let f = findings(detector, output)
@@ -61,6 +66,19 @@ import Testing
     "<think>(Batch processing) runs overnight.</think>ok",
     "<think>Seed: the question asks about germination 4 times.</think>ok",
     "No reasoning block, A4 spice combinator: appears later.",
+    // Domain terms that look like family codes.
+    "<think>Q1 revenue: up 12% on the year.</think>ok",
+    "<think>Q3 2024 earnings: the margin widened.</think>ok",
+    "<think>H2 FY24 guidance: flat.</think>ok",
+    "<think>FY2024: revenue grew.</think>ok",
+    "<think>CO2: carbon dioxide is a greenhouse gas.</think>ok",
+    "<think>F1 score: the harmonic mean of precision and recall.</think>ok",
+    "<think>L2 regularization — it shrinks the weights.</think>ok",
+    "<think>SN2 reaction: the nucleophile attacks from behind.</think>ok",
+    "<think>B12 deficiency: fatigue and anemia.</think>ok",
+    // A tag the sentence goes on from is its subject.
+    "<think>max_iter=100 is the default in scikit-learn.</think>ok",
+    "<think>[Wikipedia] says the river is 6,650 km long.</think>ok",
   ])
   func leavesNaturalOpeningsAlone(output: String) {
     #expect(findings(detector, output).isEmpty)
@@ -88,6 +106,11 @@ import Testing
     "<think>Same as row 12.</think>ok",
     "<think>Internal note: make the numbers harder.</think>ok",
     "<think>Regenerate this row with new names.</think>ok",
+    "<think>Vary the opening of each answer.</think>ok",
+    "<think>Diversify by using different names.</think>ok",
+    "<think>Avoid repeating the same opening.</think>ok",
+    "<think>(note to self) harder numbers next time</think>ok",
+    "<think>Duplicate of row #12 here.</think>ok",
   ])
   func flagsNotesAboutProducingData(output: String) {
     #expect(findings(detector, output).count == 1)
@@ -108,6 +131,11 @@ import Testing
     "<think>It is a variation of example 2 from the textbook.</think>ok",
     "<think>The employer's internal note documented the warning.</think>ok",
     "<think>The clinic asked the lab to regenerate this sample.</think>ok",
+    "<think>Vary the tone of your voice to keep listeners engaged.</think>ok",
+    "<think>This issue is a duplicate of #4521 on GitHub.</think>ok",
+    "<think>Diversify by buying stocks with different names.</think>ok",
+    "<think>When teaching, avoid repeating the same example twice.</think>ok",
+    "<think>I listened to Note to Self, the podcast, yesterday.</think>ok",
   ])
   func passesLegitimateDomainUses(output: String) {
     #expect(findings(detector, output).isEmpty)
