@@ -322,15 +322,19 @@ public struct RepetitionDetector: Detector {
 public struct ThinkStructureDetector: Detector {
   public let id = "think-structure"
   public let summary = "reasoning block missing, empty, unclosed, nested or repeated"
-  /// Whether rows without any reasoning block are flagged.
-  public var requireThink: Bool
+  /// Whether rows without any reasoning block are flagged `missing`; `nil` (the default) leaves
+  /// it to the corpus: a scan or clean flags them when a reasoning block occurs in the corpus's
+  /// first ``ScanConfiguration/reasoningSampleRows`` rows, so a corpus without reasoning (plain
+  /// instruction data) is not 100 % `missing`. A row checked alone, outside a scan, takes `nil`
+  /// as `true`.
+  public var requireThink: Bool?
   /// Creates the detector.
-  public init(requireThink: Bool = true) { self.requireThink = requireThink }
+  public init(requireThink: Bool? = nil) { self.requireThink = requireThink }
 
   public func findings(in context: RowContext) -> [Finding] {
     var problems: [String] = []
     let traces = context.traces
-    if requireThink && traces.allSatisfy({ $0.blocks.isEmpty }) { problems.append("missing") }
+    if requireThink ?? true && traces.allSatisfy({ $0.blocks.isEmpty }) { problems.append("missing") }
     for trace in traces where !trace.blocks.isEmpty {
       if trace.thinkEmpty { problems.append("empty") }
       if !trace.thinkClosed { problems.append("unclosed") }

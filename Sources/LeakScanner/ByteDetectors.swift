@@ -207,6 +207,22 @@ enum DesignatorMatcher {
     return ([#"FY[0-9]{2,4}\b"#] + entries).joined(separator: "|")
   }()
 
+  /// The indices into ``domainTerms`` of each code's entries, by the code's ``packed(_:)`` bytes.
+  private static let domainCodeEntries: [UInt64: [Int]] = {
+    var out: [UInt64: [Int]] = [:]
+    for (k, entry) in domainTerms.enumerated() {
+      for code in entry.codes { out[packed(Array(code.utf8)[...]), default: []].append(k) }
+    }
+    return out
+  }()
+
+  /// Up to eight bytes as one number, with the length in the top byte (no code is longer
+  /// than seven); 0 for longer runs, which no entry has.
+  static func packed(_ bytes: some Collection<UInt8>) -> UInt64 {
+    guard bytes.count < 8 else { return 0 }
+    return bytes.reduce(0) { $0 << 8 | UInt64($1) } | UInt64(bytes.count) << 56
+  }
+
   /// Whether the plain ASCII `w` starts with one of ``domainTerms`` (``domainTermsPattern``).
   static func startsWithDomainTerm(_ w: UnsafeBufferPointer<UInt8>) -> Bool {
     let n = w.count
@@ -230,7 +246,9 @@ enum DesignatorMatcher {
       let digits = run(2) { $0 >= 0x30 && $0 <= 0x39 }
       if digits == codeEnd && (4...6).contains(digits) { return true }
     }
-    for entry in domainTerms where entry.codes.contains(where: { equals(0, codeEnd, $0, fold: false) }) {
+    // Most codes are not a term's: one table lookup rules them out.
+    guard let entries = Self.domainCodeEntries[Self.packed(w[..<codeEnd])] else { return false }
+    for entry in entries.map({ domainTerms[$0] }) {
       if entry.words.isEmpty { return true }
       var i = run(codeEnd, isBlank)
       guard i > codeEnd else { continue }
@@ -353,7 +371,7 @@ extension RepetitionDetector: ByteDetector {
 extension ThinkStructureDetector: ByteDetector {
   func flags(_ bytes: RowBytes, _ scratch: inout DetectionScratch) -> Bool? {
     let traces = bytes.rowTraces
-    if requireThink && traces.allSatisfy({ $0.blocks.isEmpty }) { return true }
+    if requireThink ?? true && traces.allSatisfy({ $0.blocks.isEmpty }) { return true }
     for trace in traces where !trace.blocks.isEmpty {
       if trace.nested || trace.strayCloseTags > 0 { return true }
       if trace.blocks.count > 1 {

@@ -67,7 +67,8 @@ public struct CorpusCleaner: Sendable {
           reason: "it is named for two outputs; give the clean, quarantine and audit files distinct paths")
       }
     }
-    let scanner = CorpusScanner(configuration: configuration)
+    // The settings left to the corpus are decided once, for the scan and the writing pass.
+    let scanner = CorpusScanner(configuration: try configuration.decided(forCorpusAt: path))
     let parallelism = ProcessInfo.processInfo.activeProcessorCount
     let (report, scanDuplicates) = try await scanner.scanWithDuplicates(
       path: path, shard: nil, parallelism: parallelism)

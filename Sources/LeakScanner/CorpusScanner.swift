@@ -105,6 +105,11 @@ public struct CorpusScanner: Sendable {
     if let shard, shard.n < 1 || shard.k < 1 || shard.k > shard.n {
       throw LeakScannerError.invalidShard("\(shard.k)/\(shard.n)")
     }
+    if configuration.leavesSettingsToCorpus {
+      var decided = self
+      decided.configuration = try configuration.decided(forCorpusAt: path)
+      return try await decided.scanWithDuplicates(path: path, shard: shard, parallelism: parallelism)
+    }
     let size = try JSONLReader(path: path).fileSize()
     var range = 0..<size
     if let shard { range = Self.shardRange(size: size, k: shard.k, n: shard.n) }

@@ -195,8 +195,15 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
 
   /// Counts the short lines of one reasoning block (scaffolding notes are short): the block
   /// is split at newlines as `split(separator:maxSplits: 64)` does, with memchr.
+  ///
+  /// The block's first sentence counts as a line of its own when more text follows it on its
+  /// line: an instruction the pipeline wrote before the reasoning (`Remember to sound natural
+  /// and human. Okay, so …`) recurs word for word where the rest of the line does not.
   mutating func addLines(of content: UnsafeBufferPointer<UInt8>, line: Int, seen: inout [String]) {
     guard let base = content.baseAddress else { return }
+    if let sentence = Self.firstSentence(of: content) {
+      addLine(UnsafeBufferPointer(rebasing: content[sentence]), line: line, seen: &seen)
+    }
     var start = 0
     var pieces = 0
     // Lines of fenced code (```) are not counted: imports and assignments recur in any corpus
@@ -221,6 +228,48 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
     if start < content.count {
       take(UnsafeBufferPointer(rebasing: content[start...]))
     }
+  }
+
+  /// The byte range of the first sentence of a block's first line when text follows it on
+  /// that line: four words or more ended by `.`, `!` or `?` and a blank, within 100 bytes,
+  /// opening with a word that natural reasoning does not start with
+  /// (``Discovery/naturalFirstWords``).
+  static func firstSentence(of content: UnsafeBufferPointer<UInt8>) -> Range<Int>? {
+    var i = 0
+    while i < content.count && (content[i] == 0x20 || content[i] == 0x09 || content[i] == 0x0A || content[i] == 0x0D) {
+      i += 1
+    }
+    let start = i
+    let limit = min(content.count - 1, start + 100)
+    var blanks = 0
+    while i < limit {
+      let b = content[i]
+      if b == 0x0A { return nil }
+      if b == 0x20 || b == 0x09 {
+        if i > start && content[i - 1] != 0x20 && content[i - 1] != 0x09 { blanks += 1 }
+      } else if b == UInt8(ascii: ".") || b == UInt8(ascii: "!") || b == UInt8(ascii: "?") {
+        let next = content[i + 1]
+        guard next == 0x20 || next == 0x09 else {
+          i += 1
+          continue
+        }
+        // Reasoning's own first sentences ("Okay, so the user asks about primes.") vary with
+        // the row and would only crowd the table.
+        guard blanks >= 3 else { return nil }
+        // An instruction opens with a word (letters, then perhaps a comma): codes and tags
+        // are counted as openings.
+        var end = start
+        while end < i && content[end] | 0x20 >= 0x61 && content[end] | 0x20 <= 0x7A || content[end] == 0x27 {
+          end += 1
+        }
+        guard end > start, content[end] == 0x20 || content[end] == 0x09 || content[end] == UInt8(ascii: ",")
+        else { return nil }
+        let first = String(decoding: content[start..<end].map { $0 | 0x20 }, as: UTF8.self)
+        return Discovery.naturalFirstWords.contains(first) ? nil : start..<(i + 1)
+      }
+      i += 1
+    }
+    return nil
   }
 
   /// Whether a line opens or closes a fenced code block: ``` or ~~~ after blanks.
@@ -344,6 +393,16 @@ public enum Discovery {
     "note",
     "based", "from", "user", "question", "wait", "yes", "no", "then", "because", "step", "thus", "therefore",
   ]
+
+  /// First words of an instruction to whoever writes the text (a generator's prompt leaking
+  /// into it), not of reasoning.
+  static let instructionFirstWords: Set<String> = [
+    "remember", "ensure", "avoid", "don't", "never", "always", "sound", "respond", "pretend", "stay", "vary",
+    "diversify", "output", "generate", "rephrase", "paraphrase", "mimic", "emulate", "imitate", "act",
+  ]
+
+  /// Two-word openings of such instructions.
+  static let instructionFirstPairs: Set<String> = ["make sure", "be sure", "do not", "try to", "write in"]
 
   /// Shapes of an opening: the first-token family when it is code-like (`X# …`), and the
   /// first three tokens.
@@ -558,8 +617,18 @@ public enum Discovery {
       if tokens.prefix(2).contains(where: { $0.hasSuffix(":") }) { return 0.7 }
       return 0.2
     case .repeatedLine:
-      // Lines recur naturally ("Let me verify."); only code-like ones are confident.
-      return tokens.contains(where: { $0.contains("#") }) ? 0.5 : 0.3
+      // Lines recur naturally ("Let me verify."); only code-like ones are confident. An
+      // instruction to the writer repeated word for word (`Remember to sound natural.`, `Make
+      // sure to vary the wording.`) ranks above other prose, still for the user to accept.
+      if tokens.contains(where: { $0.contains("#") }) { return 0.5 }
+      let words = tokens.prefix(2).map { String($0.filter { $0.isLetter || $0 == "'" }).lowercased() }
+      if tokens.count >= 4,
+        instructionFirstWords.contains(words[0])
+          || (words.count == 2 && instructionFirstPairs.contains(words[0] + " " + words[1]))
+      {
+        return 0.6
+      }
+      return 0.3
     }
   }
 

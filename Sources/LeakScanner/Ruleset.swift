@@ -11,7 +11,7 @@ import Foundation
 ///                             #   bos_opens_each_turn: false }
 /// detectors:
 ///   disable: [script-drift]
-///   require_think: true
+///   require_think: auto       # true | false; auto: when the first 1,000 rows hold reasoning
 ///   exact_duplicates: true
 ///   near_duplicates: { enabled: true, threshold: 0.8, shingle_words: 5 }
 ///   discovery: { enabled: true, min_share: 0.01, high_confidence_share: 0.02 }
@@ -66,7 +66,7 @@ public enum Ruleset {
       ScanConfiguration.defaultDetectors().map(\.id) + [DetectorID.exactDuplicate, DetectorID.nearDuplicate])
     // Ids a report or `clean` already uses for its own checks.
     let reserved = known.union([DetectorID.discovered, DetectorID.malformed, DetectorID.blankLine])
-    var requireThink = true
+    var requireThink: Bool? = nil
     var template: ChatTemplateTokens? = nil
     var drift = ScriptDriftCheck(expected: .context)
     var runTogether = RunTogetherCheck()
@@ -126,7 +126,8 @@ public enum Ruleset {
               }
               disabled.insert(id)
             }
-          case "require_think": requireThink = try v.bool()
+          case "require_think":
+            requireThink = (try? v.string()) == "auto" ? nil : try v.bool("true, false or auto")
           case "exact_duplicates": config.exactDuplicates = try v.bool()
           case "near_duplicates":
             for (nk, nv) in try v.requireKeys(

@@ -262,7 +262,8 @@ struct ScanAssembly {
       detectors: detectors, openingHistogram: total.histogram,
       openingHistogramDropped: total.histogramDropped > 0 ? total.histogramDropped : nil,
       discovered: candidates,
-      shapes: total.shapes, mergeState: mergeState)
+      shapes: total.shapes, mergeState: mergeState,
+      notes: configuration.decisions.isEmpty ? nil : configuration.decisions)
     return (report, dups)
   }
 }

@@ -31,6 +31,9 @@ public struct ScanConfiguration: Sendable {
   /// bounded when a corpus has millions of distinct openings. Default 100,000.
   public var maxDistinctOpenings = 100_000
 
+  /// What ``decided(forCorpusAt:)`` decided from the corpus, in words, for the report.
+  package var decisions: [String] = []
+
   /// The built-in per-row detectors with their defaults.
   public static func defaultDetectors() -> [any Detector] {
     [
@@ -62,6 +65,52 @@ public struct ScanConfiguration: Sendable {
     self.discoveryHighConfidenceShare = discoveryHighConfidenceShare
     self.maxLineBytes = maxLineBytes
     self.examplesPerDetector = examplesPerDetector
+  }
+
+  /// Rows at the start of a corpus that decide the settings left to it
+  /// (``ThinkStructureDetector/requireThink`` `nil`).
+  public static let reasoningSampleRows = 1000
+
+  /// Whether a setting is left to the corpus.
+  var leavesSettingsToCorpus: Bool {
+    detectors.contains { ($0 as? ThinkStructureDetector).map { $0.requireThink == nil } ?? false }
+  }
+
+  /// This configuration with the settings left to the corpus decided from the first
+  /// ``reasoningSampleRows`` rows of the file at `path` (the file's, not a shard's, so every
+  /// shard decides alike), and each decision that turns a check off in ``decisions``.
+  ///
+  /// - Throws: ``EvalCoreError/unreadableFile(path:reason:)`` when the corpus cannot be read.
+  package func decided(forCorpusAt path: String) throws -> ScanConfiguration {
+    guard leavesSettingsToCorpus else { return self }
+    // A pipe or a device is refused here, before it is opened (opening a pipe waits for a
+    // writer, and what it yields could not be read again for the scan).
+    _ = try JSONLReader(path: path).fileSize()
+    struct Enough: Error {}
+    let parser = CorpusRowParser(shape: shape, format: format)
+    var rows = 0
+    var reasoning = false
+    do {
+      try JSONLReader(path: path, maxLineBytes: maxLineBytes).forEachLine { line in
+        guard case .success(let row) = parser.parse(line) else { return }
+        rows += 1
+        if RowContext(row: row, format: format).traces.contains(where: { !$0.blocks.isEmpty }) {
+          reasoning = true
+        }
+        if reasoning || rows >= Self.reasoningSampleRows { throw Enough() }
+      }
+    } catch is Enough {}
+    var out = self
+    out.detectors = detectors.map { d in
+      guard let think = d as? ThinkStructureDetector, think.requireThink == nil else { return d }
+      return ThinkStructureDetector(requireThink: reasoning)
+    }
+    if !reasoning && rows > 0 {
+      out.decisions.append(
+        "think-structure: no reasoning block in the first \(rows) rows, so rows without one are not flagged "
+          + "`missing` (a ruleset's `require_think: true` flags them)")
+    }
+    return out
   }
 
   /// A description of every setting that changes a scan's counts, compared by
@@ -110,7 +159,7 @@ extension RuleDetector: DescribesSettings {
 }
 
 extension ThinkStructureDetector: DescribesSettings {
-  var settings: String { "require_think:\(requireThink)" }
+  var settings: String { "require_think:\(requireThink.map(String.init) ?? "auto")" }
 }
 
 extension SpecialTokenDetector: DescribesSettings {

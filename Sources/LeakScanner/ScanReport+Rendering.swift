@@ -65,6 +65,10 @@ extension ScanReport {
           "  … and \(Self.grouped(malformedLines - 10)) more (`fieldeval clean` quarantines every one, with its reason)\n"
       }
     }
+    if let notes {
+      out += "\nNotes:\n"
+      for note in notes { out += "  \(note)\n" }
+    }
     return out
   }
 
@@ -106,6 +110,10 @@ extension ScanReport {
       out += "\n## Malformed lines\n\n"
       for issue in issues.prefix(20) { out += "- \(Self.md(issue.description))\n" }
       if malformedLines > 20 { out += "- … and \(Self.grouped(malformedLines - 20)) more\n" }
+    }
+    if let notes {
+      out += "\n## Notes\n\n"
+      for note in notes { out += "- \(Self.md(note))\n" }
     }
     return out
   }

@@ -54,6 +54,9 @@ public struct ScanReport: Sendable, Codable {
   public var shapes: [String: Int]
   /// State that lets ``ShardMerger`` combine shard reports exactly (present in shard reports).
   public var mergeState: MergeState?
+  /// Settings the scan decided from the corpus that leave a check out, in words (`nil` when
+  /// none did): for example `missing` reasoning, not checked in a corpus without any.
+  public var notes: [String]? = nil
 
   /// What a shard report carries for an exact merge.
   public struct MergeState: Sendable, Codable {

@@ -216,7 +216,9 @@ public enum ShardMerger {
         flaggedRows: finder.flaggedRows + malformed + (counts[DetectorID.blankLine] ?? 0),
         detectors: detectors,
         openingHistogram: histogram, openingHistogramDropped: histogramDropped > 0 ? histogramDropped : nil,
-        discovered: candidates, shapes: shapes, mergeState: nil)
+        discovered: candidates, shapes: shapes, mergeState: nil,
+        // Every shard decides from the corpus's first rows, and the fingerprints matched.
+        notes: first.notes)
     }
   }
 

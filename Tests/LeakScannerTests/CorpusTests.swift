@@ -42,6 +42,45 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
     #expect(!report.discovered.contains { $0.kind == .opening && $0.highConfidence && $0.shape != top.shape })
   }
 
+  /// An instruction the pipeline wrote before the reasoning, a plain sentence with the row's
+  /// own text after it on the same line, is found as a repeated line and ranked first (for the
+  /// user to accept: prose is never confident); the natural first sentences are not counted.
+  @Test func findsAPlantedInstructionSentence() async throws {
+    let dir = TempDir()
+    let path = dir.file(
+      "c.jsonl",
+      generatedCorpus(1000) { i in
+        i % 5 == 0 ? "Remember to sound natural and human. " + naturalOpenings[i % naturalOpenings.count] : nil
+      })
+    let report = try await CorpusScanner().scan(path: path)
+    let top = try #require(report.discovered.first)
+    #expect(top.kind == .repeatedLine && top.shape == "remember to sound natural and human.")
+    #expect(top.count == 200 && !top.highConfidence && top.exampleLines.first == 1)
+    #expect(!report.discovered.contains { $0.shape.hasPrefix("okay") || $0.shape.hasPrefix("let") })
+    // Accepted, its rule flags exactly the rows it was counted from.
+    var config = ScanConfiguration()
+    config.detectors.append(RuleDetector(id: "accepted", summary: "accepted", rules: [top.rule()]))
+    let rescan = try await CorpusScanner(configuration: config).scan(path: path)
+    #expect(rescan.detectors.first { $0.id == "accepted" }?.rows == 200)
+  }
+
+  @Test func firstSentencesAreTakenOnlyWhenTextFollowsAndTheyAreNotReasoning() {
+    func sentence(_ text: String) -> String? {
+      let bytes = Array(text.utf8)
+      return bytes.withUnsafeBufferPointer { b in
+        DiscoveryStats.firstSentence(of: b).map { String(decoding: bytes[$0], as: UTF8.self) }
+      }
+    }
+    #expect(sentence("\n  Make sure to vary it. Then the claim.") == "Make sure to vary it.")
+    #expect(sentence("Remember, sound human now! The claim.") == "Remember, sound human now!")
+    #expect(sentence("Remember to sound human.") == nil)  // the whole line: counted as a line
+    #expect(sentence("Remember to sound human.\nThe claim. More.") == nil)
+    #expect(sentence("Be brief. The claim.") == nil)  // under four words
+    #expect(sentence("Okay, so the user asks this. The claim.") == nil)  // reasoning's own
+    #expect(sentence("A4 spice combinator says so. The claim.") == nil)  // a code: an opening
+    #expect(sentence("Remember to check version 2.5 first. The claim.") == "Remember to check version 2.5 first.")
+  }
+
   /// A family without a separator is found by its words, and the rule made from it flags the
   /// rows it was counted from; one opening repeated word for word (`CO2 emissions rose`), a
   /// token that is no family code (`H2O`) and natural openings are never confident.
@@ -265,6 +304,48 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
       both.detectors.contains { $0.id == rule.id } && both.detectors.contains { $0.id == rule.id + "-2" })
     let none = try Ruleset.parse(Ruleset.yaml(for: []), file: "none.yaml")
     #expect(none.detectors.map(\.id) == ScanConfiguration().detectors.map(\.id))
+  }
+}
+
+/// `require_think` left to the corpus: a corpus without reasoning is not all `missing`, one
+/// with reasoning in its first rows flags a row without.
+@Suite struct ReasoningRequirementTests {
+  @Test func aCorpusWithoutReasoningIsNotMissingAndStaysClean() async throws {
+    let dir = TempDir()
+    let lines = (0..<8).map { i in
+      #"{"id": "r\#(i)", "messages": [{"role": "user", "content": "Q\#(i)?"}, {"role": "assistant", "content": "The answer is \#(i * 7)."}]}"#
+    }
+    let path = dir.file("instruct.jsonl", lines.joined(separator: "\n") + "\n")
+    let report = try await CorpusScanner().scan(path: path, parallelism: 2)
+    #expect(report.detectors.first { $0.id == "think-structure" }?.rows == 0)
+    #expect(report.flaggedRows == 0)
+    let note = try #require(report.notes?.first)
+    #expect(note.contains("no reasoning block in the first 8 rows") && note.contains("require_think: true"))
+    #expect(report.renderTable().contains(note) && report.renderMarkdown().contains("## Notes"))
+    // The same decision in `clean`, and a ruleset that asks for reasoning flags every row.
+    let (summary, _) = try await CorpusCleaner().clean(
+      path: path, cleanOut: dir.path("clean.jsonl"), quarantineOut: dir.path("q.jsonl"))
+    #expect(summary.clean == 8 && summary.quarantined == 0)
+    let required = try Ruleset.parse("detectors:\n  require_think: true\n")
+    let strict = try await CorpusScanner(configuration: required).scan(path: path, parallelism: 1)
+    #expect(strict.detectors.first { $0.id == "think-structure" }?.rows == 8 && strict.notes == nil)
+  }
+
+  @Test func aCorpusWithReasoningFlagsARowWithout() async throws {
+    let dir = TempDir()
+    var lines = (0..<5).map { messagesRow("t\($0)", "<think>Okay, so case \($0).</think>Yes.") }
+    lines.append(messagesRow("bare", "Yes, without reasoning."))
+    let path = dir.file("reasoning.jsonl", lines.joined(separator: "\n") + "\n")
+    // Shards decide from the file's first rows, not their own: the last shard flags the row
+    // without reasoning, and the merge equals the whole scan.
+    let whole = try await CorpusScanner().scan(path: path, parallelism: 1)
+    let think = try #require(whole.detectors.first { $0.id == "think-structure" })
+    #expect(think.rows == 1 && think.examples.map(\.line) == [6] && whole.notes == nil)
+    var shards: [ScanReport] = []
+    for k in 1...3 { shards.append(try await CorpusScanner().scan(path: path, shard: (k, 3), parallelism: 1)) }
+    #expect(shards.last?.detectors.first { $0.id == "think-structure" }?.rows == 1)
+    let merged = try ShardMerger.merge(shards, configuration: ScanConfiguration())
+    #expect(merged.detectors.first { $0.id == "think-structure" }?.rows == 1)
   }
 }
 
@@ -1064,6 +1145,19 @@ extension CleanTests {
     } catch {
       return "\(error)"
     }
+  }
+
+  @Test func requireThinkIsTrueFalseOrAuto() throws {
+    func requirement(_ value: String) throws -> Bool?? {
+      let config = try Ruleset.parse("detectors:\n  require_think: \(value)\n", file: "r.yaml")
+      return config.detectors.compactMap { $0 as? ThinkStructureDetector }.first.map(\.requireThink)
+    }
+    #expect(try requirement("true") == .some(true))
+    #expect(try requirement("false") == .some(false))
+    #expect(try requirement("auto") == .some(nil))
+    #expect(ThinkStructureDetector().requireThink == nil)
+    #expect(error("detectors:\n  require_think: maybe\n").hasPrefix("rules.yaml:2:18:"))
+    #expect(error("detectors:\n  require_think: maybe\n").contains("true, false or auto"))
   }
 
   @Test func errorsNameFileLineAndColumn() {
