@@ -138,6 +138,7 @@ public enum BuiltinDetectors {
     let labels = strong + numberedScaffoldLabels
     let strongGroup = strong.map { NSRegularExpression.escapedPattern(for: $0) }.joined(separator: "|")
     let numberedGroup = numberedScaffoldLabels.joined(separator: "|")
+    let bracketTag = #"(?:\[\[?[A-Za-z][^\]\n]{0,39}\]\]?|<<[^>\n]{1,40}>>|\{\{[^}\n]{1,40}\}\})"#
     return RuleDetector(
       id: "scaffold-prefix", summary: "scaffolding at the start of reasoning (designators, tags, labels)",
       rules: [
@@ -149,8 +150,8 @@ public enum BuiltinDetectors {
           // `[Smith 2020] shows …`), not scaffolding: the tag is taken whole (atomic), then
           // must not be followed by such a verb.
           "bracket-tag", "bracketed tag such as `[variant 3]`",
-          #"(?>(?:\[\[?[A-Za-z][^\]\n]{0,39}\]\]?|<<[^>\n]{1,40}>>|\{\{[^}\n]{1,40}\}\})[ \t]*:?[ \t]*)"#
-            + Self.proseVerbAfterTag,
+          // A tag with a colon after it is a label whatever follows.
+          "(?>" + bracketTag + #"[ \t]*:[ \t]*)|(?>"# + bracketTag + #"[ \t]*)"# + Self.proseVerbAfterTag,
           .firstByte(Array("[<{".utf8))),
         rule(
           // Keys start with two letters: `x=3 is a root` is algebra, not a tag; a sentence
@@ -180,9 +181,10 @@ public enum BuiltinDetectors {
   }
 
   /// A lookahead for the bracket and key-value rules: the text after the tag does not start
-  /// with a verb that makes the tag the subject of a sentence.
+  /// with a lower-case verb that makes the tag the subject of a sentence (`Notes: …` or
+  /// `Should I …` after a tag start a new sentence, so the tag is scaffolding).
   static let proseVerbAfterTag =
-    #"(?!(?i:says|said|states|stated|notes|noted|reports|reported|shows|showed|lists|defines|describes|explains|"#
+    #"(?!(?:says|said|states|stated|notes|noted|reports|reported|shows|showed|lists|defines|describes|explains|"#
     + #"is|are|was|were|has|had|means|sets|gives|controls|works|should|will|would|can|could|must)\b)"#
 
   /// Meta-language about generating the data, anywhere in the model text.
@@ -230,9 +232,9 @@ public enum BuiltinDetectors {
         "note-to-self", "notes to self",
         // "The employer's internal note documented the warning" and "regenerate this sample"
         // (a lab's) are prose: an internal note needs its colon, a regenerated sample is not
-        // ours. A note to self is one when a colon, a dash or a bracket follows ("Note to Self,
-        // the podcast" is not).
-        #"\b(?:note to self(?=[ \t]*(?::|—|–|\))|[ \t]+-[ \t])|generator note|pipeline note|internal note:|regenerate this (?:row|example)\b)"#,
+        // ours. A note to self is one when a colon, a dash, a closing bracket or the end of the
+        // line follows ("Note to Self, the podcast" is not).
+        #"\b(?:note to self(?=[ \t]*(?::|—|–|\)|\]|\n|$)|[ \t]+-[ \t])|generator note|pipeline note|internal note:|regenerate this (?:row|example)\b)"#,
         ["note to self", "generator note", "pipeline note", "internal note", "regenerate this "]),
       rule(
         "rewrite-of", "`paraphrase of row 5`",
@@ -324,7 +326,7 @@ public struct ThinkStructureDetector: Detector {
   public let summary = "reasoning block missing, empty, unclosed, nested or repeated"
   /// Whether rows without any reasoning block are flagged `missing`; `nil` (the default) leaves
   /// it to the corpus: a scan or clean flags them when a reasoning block occurs in the corpus's
-  /// first ``ScanConfiguration/reasoningSampleRows`` rows, so a corpus without reasoning (plain
+  /// first ``ScanConfiguration/reasoningSampleRows`` lines, so a corpus without reasoning (plain
   /// instruction data) is not 100 % `missing`. A row checked alone, outside a scan, takes `nil`
   /// as `true`.
   public var requireThink: Bool?

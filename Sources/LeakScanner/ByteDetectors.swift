@@ -160,8 +160,8 @@ enum DesignatorMatcher {
     "(?!" + domainTermsPattern + ")"
     + #"[A-Z]{1,3}[0-9]{1,4}[a-z]?(?:[ \t]+[\w'-]+){0,5}[ \t]*(?::|\||–|—| - )[ \t]*"#
 
-  /// Codes that open domain text, not a generator's family: chemical formulas (`CO2: carbon
-  /// dioxide …`), fiscal years (`FY2024:`), and codes the next word makes a term (`Q1 revenue:`,
+  /// Codes that open domain text, not a generator's family: chemical formulas of two letters
+  /// or more (`CO2: carbon dioxide …`; `O2` or `H2` could as well be a generator's), fiscal years (`FY2024:`), and codes the next word makes a term (`Q1 revenue:`,
   /// `Q3 2024 earnings:`, `F1 score:`, `L2 loss:`, `SN2 reaction:`, `B12 deficiency:`).
   ///
   /// Each entry is a code, the words (ignoring case) of which one must follow it after blanks
@@ -170,7 +170,7 @@ enum DesignatorMatcher {
   /// not terms.
   static let domainTerms: [(codes: [String], words: [String], year: Bool)] = [
     (
-      ["CO2", "CO2e", "NO2", "NO3", "SO2", "SO3", "SO4", "CH4", "NH3", "NH4", "O2", "O3", "N2", "H2", "PM10"],
+      ["CO2", "CO2e", "NO2", "NO3", "SO2", "SO3", "SO4", "CH4", "NH3", "NH4", "PM10"],
       [], false
     ),
     (
@@ -225,6 +225,7 @@ enum DesignatorMatcher {
 
   /// Whether the plain ASCII `w` starts with one of ``domainTerms`` (``domainTermsPattern``).
   static func startsWithDomainTerm(_ w: UnsafeBufferPointer<UInt8>) -> Bool {
+    guard let head = w.first, head >= 0x41 && head <= 0x5A else { return false }
     let n = w.count
     func isWord(_ b: UInt8) -> Bool { LiteralSet.isWordByte(b) }
     func isBlank(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 }

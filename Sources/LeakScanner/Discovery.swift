@@ -66,9 +66,12 @@ public struct DiscoveryCandidate: Sendable, Hashable, Codable {
           id: id, summary: "discovered opening `\(shape)`", scope: .thinkStart,
           matcher: .regex(try! Pattern(pattern)))
       }
+      // The family rule leaves domain terms alone as the designator rule does (`CO2: carbon
+      // dioxide` has a family's structure).
       let pattern =
         isFamily
-        ? Discovery.regex(forShape: shape) + Discovery.familyTail
+        ? "(?!" + DesignatorMatcher.domainTermsPattern + ")" + Discovery.regex(forShape: shape)
+          + Discovery.familyTail
         : Discovery.regex(forShape: shape) + #"(?:[^:\n]{0,60}:)?[ \t]*"#
       var rule = LeakRule(
         id: id, summary: "discovered opening `\(shape)`", scope: .thinkStart,
@@ -180,7 +183,8 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
   mutating func addOpenings(_ firstLines: [String], line: Int) {
     // Few shapes per row: arrays beat sets here.
     var seen: [String] = []
-    for first in firstLines where !first.isEmpty {
+    // A domain term (`CO2: …`, `Q1 revenue: …`) is no family, however often it opens.
+    for first in firstLines where !first.isEmpty && !Discovery.startsWithDomainTerm(first) {
       for shape in Discovery.openingShapes(first) where !seen.contains(shape) {
         if shape == "X# …" && !Discovery.hasFamilyStructure(first) { continue }
         seen.append(shape)
@@ -572,6 +576,20 @@ public enum Discovery {
 
   private static let designator = try! Pattern(DesignatorMatcher.pattern)
 
+  /// Whether an opening's first line starts with one of ``DesignatorMatcher/domainTerms``: on
+  /// bytes when its head is plain ASCII, by the regex otherwise.
+  static func startsWithDomainTerm(_ first: String) -> Bool {
+    var copy = first
+    let ascii = copy.withUTF8 { bytes in
+      RowBytes.asciiCharacterPrefix(bytes, 160).map {
+        DesignatorMatcher.startsWithDomainTerm(UnsafeBufferPointer(rebasing: bytes[..<$0]))
+      }
+    }
+    return ascii ?? (domainTerm.prefixMatch(in: String(first.prefix(160))) != nil)
+  }
+
+  private static let domainTerm = try! Pattern(DesignatorMatcher.domainTermsPattern)
+
   static func lineShape(_ line: String) -> String {
     line.utf8.split(separator: 0x20).map { tokenShape(Substring($0)) }.joined(separator: " ")
   }
@@ -767,7 +785,8 @@ struct OpeningTally {
 
   /// Counts one opening of the current row from its ASCII first line (at most 60 bytes).
   mutating func add(_ first: UnsafeBufferPointer<UInt8>, line: Int) {
-    guard !first.isEmpty else { return }
+    // A domain term (`CO2: …`, `Q1 revenue: …`) is no family, however often it opens.
+    guard !first.isEmpty, !DesignatorMatcher.startsWithDomainTerm(first) else { return }
     let found = shapes(of: first)
     let words = coveredEnd
     let familyEnd = found.3 >= 3 ? tokenEnds.2 : (found.3 == 2 ? tokenEnds.1 : tokenEnds.0)

@@ -66,7 +66,8 @@ public enum Ruleset {
       ScanConfiguration.defaultDetectors().map(\.id) + [DetectorID.exactDuplicate, DetectorID.nearDuplicate])
     // Ids a report or `clean` already uses for its own checks.
     let reserved = known.union([DetectorID.discovered, DetectorID.malformed, DetectorID.blankLine])
-    var requireThink: Bool? = nil
+    // What `base` has, unless the ruleset says.
+    var requireThink = base.detectors.lazy.compactMap { $0 as? ThinkStructureDetector }.first?.requireThink
     var template: ChatTemplateTokens? = nil
     var drift = ScriptDriftCheck(expected: .context)
     var runTogether = RunTogetherCheck()
@@ -127,7 +128,8 @@ public enum Ruleset {
               disabled.insert(id)
             }
           case "require_think":
-            requireThink = (try? v.string()) == "auto" ? nil : try v.bool("true, false or auto")
+            requireThink =
+              (try? v.string())?.lowercased() == "auto" ? nil : try v.bool("true, false or auto")
           case "exact_duplicates": config.exactDuplicates = try v.bool()
           case "near_duplicates":
             for (nk, nv) in try v.requireKeys(

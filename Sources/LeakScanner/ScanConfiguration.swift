@@ -67,7 +67,7 @@ public struct ScanConfiguration: Sendable {
     self.examplesPerDetector = examplesPerDetector
   }
 
-  /// Rows at the start of a corpus that decide the settings left to it
+  /// Lines at the start of a corpus whose rows decide the settings left to it
   /// (``ThinkStructureDetector/requireThink`` `nil`).
   public static let reasoningSampleRows = 1000
 
@@ -76,9 +76,9 @@ public struct ScanConfiguration: Sendable {
     detectors.contains { ($0 as? ThinkStructureDetector).map { $0.requireThink == nil } ?? false }
   }
 
-  /// This configuration with the settings left to the corpus decided from the first
-  /// ``reasoningSampleRows`` rows of the file at `path` (the file's, not a shard's, so every
-  /// shard decides alike), and each decision that turns a check off in ``decisions``.
+  /// This configuration with the settings left to the corpus decided from the rows of the
+  /// first ``reasoningSampleRows`` lines of the file at `path` (the file's, not a shard's, so
+  /// every shard decides alike), and each decision that turns a check off in ``decisions``.
   ///
   /// - Throws: ``EvalCoreError/unreadableFile(path:reason:)`` when the corpus cannot be read.
   package func decided(forCorpusAt path: String) throws -> ScanConfiguration {
@@ -88,16 +88,24 @@ public struct ScanConfiguration: Sendable {
     _ = try JSONLReader(path: path).fileSize()
     struct Enough: Error {}
     let parser = CorpusRowParser(shape: shape, format: format)
+    var lines = 0
     var rows = 0
     var reasoning = false
     do {
+      // Lines, not rows, are counted to the limit: a file of malformed lines is not read to
+      // its end before the scan.
       try JSONLReader(path: path, maxLineBytes: maxLineBytes).forEachLine { line in
-        guard case .success(let row) = parser.parse(line) else { return }
-        rows += 1
-        if RowContext(row: row, format: format).traces.contains(where: { !$0.blocks.isEmpty }) {
-          reasoning = true
+        lines += 1
+        if case .success(let row) = parser.parse(line) {
+          rows += 1
+          if RowContext(row: row, format: format).traces.contains(where: { !$0.blocks.isEmpty }) {
+            reasoning = true
+          }
         }
-        if reasoning || rows >= Self.reasoningSampleRows { throw Enough() }
+        if reasoning || lines >= Self.reasoningSampleRows { throw Enough() }
+      } onOversizedLine: { _ in
+        lines += 1
+        if lines >= Self.reasoningSampleRows { throw Enough() }
       }
     } catch is Enough {}
     var out = self
@@ -126,6 +134,9 @@ public struct ScanConfiguration: Sendable {
       "near[\(nearDuplicates)|\(nearDuplicateThreshold)|\(minHasher.shingleWords)|\(minHasher.permutations)|\(minHasher.bands)]",
       "discovery[\(discovery)|\(discoveryMinShare)|\(discoveryHighConfidenceShare)]",
       "max_line[\(maxLineBytes)]", "max_distinct[\(maxDistinctOpenings)]",
+      // A setting decided from the corpus is apart from the same one given (their reports'
+      // notes differ).
+      "decided[\(decisions.joined(separator: "|"))]",
     ].joined(separator: " ")
   }
 

@@ -71,6 +71,8 @@ package struct ShapeMatcher: Sendable, Hashable {
 
   /// The match's length at the start of the plain ASCII `w`, or `nil`.
   func matchLength(_ w: UnsafeBufferPointer<UInt8>) -> Int? {
+    // The family rule's regex starts with the designator's lookahead for domain terms.
+    if tail == .family && DesignatorMatcher.startsWithDomainTerm(w) { return nil }
     var walk = Walk(w: w, elements: elements, tail: tail)
     return walk.element(0, 0)
   }

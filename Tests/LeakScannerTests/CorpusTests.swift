@@ -42,6 +42,37 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
     #expect(!report.discovered.contains { $0.kind == .opening && $0.highConfidence && $0.shape != top.shape })
   }
 
+  /// Domain openings that look like family codes (`CO2: …`, `Q3 revenue: …`) are flagged by no
+  /// rule on either path, counted as no family by discovery, and left alone by a family rule
+  /// discovered beside them.
+  @Test func domainTermsAreNoFamily() async throws {
+    let dir = TempDir()
+    let domain = ["CO2: carbon dioxide rose, ", "Q# revenue: up again, ", "F1 score: high, ", "FY202#: good, "]
+    let path = dir.file(
+      "c.jsonl",
+      generatedCorpus(1400) { i in
+        i % 7 < domain.count
+          ? domain[i % 7].replacingOccurrences(of: "#", with: "\(i % 4 + 1)")
+          : (i % 7 == 4 ? "A\(i % 9) spice combinator: " : nil)
+      })
+    for byteRows in [true, false] {
+      var scanner = CorpusScanner()
+      scanner.usesByteRows = byteRows
+      let report = try await scanner.scan(path: path, parallelism: 1)
+      #expect(report.detectors.first { $0.id == "scaffold-prefix" }?.rows == 200, "bytes: \(byteRows)")
+      let family = try #require(report.discovered.first { $0.shape == "X# …" })
+      #expect(family.count == 200 && family.highConfidence)
+      #expect(!report.discovered.contains { $0.shape.contains("revenue") || $0.shape.contains("score") })
+      let rule = family.rule()
+      for text in ["CO2: carbon", "Q3 revenue: up", "F1 score: high", "FY2024: good"] {
+        #expect(rule.match(text[...]) == nil, "\(text)")
+        var copy = text
+        #expect(copy.withUTF8 { rule.shapeMatcher?.matchLength(atStartOf: $0) } == .some(.some(nil)), "\(text)")
+      }
+      #expect(rule.match("A4 spice combinator: x"[...]) == "A4 spice combinator: ")
+    }
+  }
+
   /// An instruction the pipeline wrote before the reasoning, a plain sentence with the row's
   /// own text after it on the same line, is found as a repeated line and ranked first (for the
   /// user to accept: prose is never confident); the natural first sentences are not counted.
@@ -333,19 +364,45 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
 
   @Test func aCorpusWithReasoningFlagsARowWithout() async throws {
     let dir = TempDir()
-    var lines = (0..<5).map { messagesRow("t\($0)", "<think>Okay, so case \($0).</think>Yes.") }
-    lines.append(messagesRow("bare", "Yes, without reasoning."))
+    var lines = (0..<3).map { messagesRow("t\($0)", "<think>Okay, so case \($0).</think>Yes.") }
+    lines += (0..<9).map { messagesRow("bare\($0)", "Yes, without reasoning, case \($0).") }
     let path = dir.file("reasoning.jsonl", lines.joined(separator: "\n") + "\n")
-    // Shards decide from the file's first rows, not their own: the last shard flags the row
-    // without reasoning, and the merge equals the whole scan.
     let whole = try await CorpusScanner().scan(path: path, parallelism: 1)
     let think = try #require(whole.detectors.first { $0.id == "think-structure" })
-    #expect(think.rows == 1 && think.examples.map(\.line) == [6] && whole.notes == nil)
+    #expect(think.rows == 9 && think.examples.first?.line == 4 && whole.notes == nil)
+    // Shards decide from the file's first rows, not their own: the last shard holds no
+    // reasoning at all and still flags every row, and the merge equals the whole scan.
     var shards: [ScanReport] = []
     for k in 1...3 { shards.append(try await CorpusScanner().scan(path: path, shard: (k, 3), parallelism: 1)) }
-    #expect(shards.last?.detectors.first { $0.id == "think-structure" }?.rows == 1)
+    let last = try #require(shards.last)
+    #expect(last.rows > 0 && last.openingHistogram.isEmpty)
+    #expect(last.detectors.first { $0.id == "think-structure" }?.rows == last.rows)
     let merged = try ShardMerger.merge(shards, configuration: ScanConfiguration())
-    #expect(merged.detectors.first { $0.id == "think-structure" }?.rows == 1)
+    #expect(merged.detectors.first { $0.id == "think-structure" }?.rows == 9)
+  }
+
+  /// Only the first 1,000 lines decide: reasoning that starts after them does not make the
+  /// rows before it `missing`; a setting decided is apart from the same one given.
+  @Test func theFirstThousandLinesDecide() async throws {
+    let dir = TempDir()
+    var lines = (0..<ScanConfiguration.reasoningSampleRows).map { messagesRow("b\($0)", "Plain answer \($0).") }
+    lines.append(messagesRow("late", "<think>Okay, so late.</think>Yes."))
+    let path = dir.file("late.jsonl", lines.joined(separator: "\n") + "\n")
+    let report = try await CorpusScanner().scan(path: path, parallelism: 1)
+    #expect(report.detectors.first { $0.id == "think-structure" }?.rows == 0)
+    #expect(report.notes?.first?.contains("first 1000 rows") == true)
+    let config = ScanConfiguration()
+    #expect(config.fingerprint.contains("require_think:auto"))
+    let decided = try config.decided(forCorpusAt: path)
+    #expect(decided.fingerprint.contains("require_think:false"))
+    #expect(decided.fingerprint != (try Ruleset.parse("detectors:\n  require_think: false\n")).fingerprint)
+    // Malformed lines count to the limit: a file of them is not read to its end to decide.
+    let junk = dir.file(
+      "junk.jsonl",
+      String(repeating: "not json\n", count: ScanConfiguration.reasoningSampleRows)
+        + messagesRow("late", "<think>Okay.</think>Yes.") + "\n")
+    let fromJunk = try config.decided(forCorpusAt: junk)
+    #expect(fromJunk.detectors.compactMap { $0 as? ThinkStructureDetector }.first?.requireThink == false)
   }
 }
 
@@ -1155,6 +1212,12 @@ extension CleanTests {
     #expect(try requirement("true") == .some(true))
     #expect(try requirement("false") == .some(false))
     #expect(try requirement("auto") == .some(nil))
+    #expect(try requirement("AUTO") == .some(nil))
+    // A ruleset without the key keeps what its base has.
+    var base = ScanConfiguration()
+    base.detectors = base.detectors.map { $0 is ThinkStructureDetector ? ThinkStructureDetector(requireThink: false) : $0 }
+    let kept = try Ruleset.parse("detectors:\n  disable: [mojibake]\n", base: base)
+    #expect(kept.detectors.compactMap { $0 as? ThinkStructureDetector }.first?.requireThink == false)
     #expect(ThinkStructureDetector().requireThink == nil)
     #expect(error("detectors:\n  require_think: maybe\n").hasPrefix("rules.yaml:2:18:"))
     #expect(error("detectors:\n  require_think: maybe\n").contains("true, false or auto"))

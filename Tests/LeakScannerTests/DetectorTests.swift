@@ -41,6 +41,10 @@ import Testing
     ("<think>F1 persona: the claim.</think>ok", "F1 persona: "),
     ("<think>CO2x variant: the claim.</think>ok", "CO2x variant: "),
     ("<think>[Smith variant] The claim.</think>ok", "[Smith variant] "),
+    ("<think>H2 persona: the claim.</think>ok", "H2 persona: "),
+    ("<think>[variant 3] Notes: the claim.</think>ok", "[variant 3] "),
+    ("<think>[Persona: tutor]: is the claim new?</think>ok", "[Persona: tutor]: "),
+    ("<think>persona=pirate Should I cancel claim 9?</think>ok", "persona=pirate "),
   ])
   func flagsScaffolding(output: String, prefix: String) throws {
     let f = findings(detector, output)
@@ -110,6 +114,8 @@ import Testing
     "<think>Diversify by using different names.</think>ok",
     "<think>Avoid repeating the same opening.</think>ok",
     "<think>(note to self) harder numbers next time</think>ok",
+    "<think>[note to self] harder numbers next time</think>ok",
+    "<think>Harder numbers next time, note to self\nThe claim.</think>ok",
     "<think>Duplicate of row #12 here.</think>ok",
   ])
   func flagsNotesAboutProducingData(output: String) {
