@@ -616,7 +616,8 @@ public enum Discovery {
     switch kind {
     case .opening:
       let word = String(first.filter { $0.isLetter || $0 == "'" }).lowercased()
-      if naturalFirstWords.contains(word) { return 0.05 }
+      // A word with digits is a code, lower-case or not (`a4 spice combinator:` is no article).
+      if !first.contains("#") && naturalFirstWords.contains(word) { return 0.05 }
       // Numbered steps and sections ("Step 2:", "Part 1 of", "3. Identify") are how reasoning
       // is laid out, not scaffolding: never confident.
       if numberedSectionWords.contains(word) || word.isEmpty { return 0.3 }

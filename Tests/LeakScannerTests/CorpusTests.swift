@@ -143,6 +143,19 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
     #expect(rescan.detectors.first { $0.id == "accepted" }?.rows == 200)
   }
 
+  /// A lower-case code is a code, not the article it starts with (`a4` is no `a`).
+  @Test func findsALowerCaseCodeFamily() async throws {
+    let dir = TempDir()
+    let path = dir.file("c.jsonl", generatedCorpus(700) { i in i % 5 == 0 ? "a\(i % 9) spice combinator: " : nil })
+    let report = try await CorpusScanner().scan(path: path)
+    let top = try #require(report.discovered.first)
+    #expect(top.shape == "a# spice combinator:" && top.count == 140 && top.highConfidence)
+    var config = ScanConfiguration()
+    config.detectors.append(RuleDetector(id: "accepted", summary: "accepted", rules: [top.rule()]))
+    let rescan = try await CorpusScanner(configuration: config).scan(path: path)
+    #expect(rescan.detectors.first { $0.id == "accepted" }?.rows == 140)
+  }
+
   @Test func groupsCodeFamiliesByShape() async throws {
     let dir = TempDir()
     let families = ["A1 spice combinator: ", "A4 spice combinator: ", "E1 garlic blender: "]

@@ -42,6 +42,8 @@ import Testing
     ("<think>CO2x variant: the claim.</think>ok", "CO2x variant: "),
     ("<think>[Smith variant] The claim.</think>ok", "[Smith variant] "),
     ("<think>H2 persona: the claim.</think>ok", "H2 persona: "),
+    // A label alone on the first line.
+    ("<think>### Variant 3\nOkay, so the claim.</think>ok", "### Variant 3\n"),
     ("<think>[variant 3] Notes: the claim.</think>ok", "[variant 3] "),
     ("<think>[Persona: tutor]: is the claim new?</think>ok", "[Persona: tutor]: "),
     ("<think>persona=pirate Should I cancel claim 9?</think>ok", "persona=pirate "),
@@ -62,6 +64,8 @@ import Testing
     "<think>Template metaprogramming: the compiler expands it.</think>ok",
     "<think>Batch normalization: it rescales activations.</think>ok",
     "<think>Family: Rosaceae, so the plant is a rose.</think>ok",
+    "<think>Variant calling\nfinds the SNPs first.</think>ok",
+    "<think>Template\nmetaprogramming expands it.</think>ok",
     "<think>Seed: the question asks about germination.</think>ok",
     "<think>Generator loss: 0.42 after the first epoch.</think>ok",
     "<think>Variant type: missense, so the protein changes.</think>ok",
