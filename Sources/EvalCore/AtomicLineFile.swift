@@ -23,13 +23,15 @@ package final class AtomicLineFile: @unchecked Sendable {
     temp =
       url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).partial-\(getpid())")
       .path
-    TemporaryFiles.register(temp)
     // Created with `open` itself: `FileManager.createFile` writes a file of its own first and
     // renames it, which an interruption at that moment would leave behind. A leftover of an
     // earlier run is removed first; `O_EXCL | O_NOFOLLOW` then refuse to write through a link
     // someone placed at the temporary name. Mode 0666 lets the umask decide, as for any file.
-    unlink(temp)
-    let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o666)
+    let temp = self.temp
+    let fd = TemporaryFiles.register(temp) {
+      unlink(temp)
+      return open(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o666)
+    }
     guard fd >= 0 else {
       let code = errno
       let reason = String(cString: strerror(code))
@@ -106,10 +108,11 @@ package final class AtomicLineFile: @unchecked Sendable {
   }
 
   private func moveIntoPlace() throws {
-    guard rename(temp, path) == 0 else {
-      throw EvalCoreError.unwritableFile(path: path, reason: String(cString: strerror(errno)))
+    let failure = TemporaryFiles.unregister(temp) { rename(temp, path) == 0 ? nil : errno }
+    if let failure {
+      TemporaryFiles.register(temp)  // still there: removed on interruption or by `abandon`
+      throw EvalCoreError.unwritableFile(path: path, reason: String(cString: strerror(failure)))
     }
-    TemporaryFiles.unregister(temp)
   }
 
   /// Why `path` cannot be the target of a new file, or `nil`: its folder must be writable and

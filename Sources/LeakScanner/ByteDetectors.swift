@@ -182,7 +182,9 @@ enum DesignatorMatcher {
     ),
     (
       ["F1", "L1", "L2"],
-      ["score", "scores", "loss", "norm", "regularization", "regularisation", "penalty", "cache", "distance"],
+      [
+        "score", "scores", "loss", "norm", "regularization", "regularisation", "penalty", "cache", "distance",
+      ],
       false
     ),
     (
@@ -238,7 +240,9 @@ enum DesignatorMatcher {
     /// Whether `w[i..<end]` is `word` (lower-case ASCII), ignoring case when `fold`.
     func equals(_ i: Int, _ end: Int, _ word: String, fold: Bool) -> Bool {
       guard end - i == word.utf8.count else { return false }
-      return zip(w[i..<end], word.utf8).allSatisfy { (fold && $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0) == $1 }
+      return zip(w[i..<end], word.utf8).allSatisfy {
+        (fold && $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0) == $1
+      }
     }
     // Codes and words are whole: each is the run of word bytes where it starts.
     let codeEnd = run(0, isWord)

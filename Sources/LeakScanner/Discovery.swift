@@ -240,7 +240,9 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
   /// (``Discovery/naturalFirstWords``).
   static func firstSentence(of content: UnsafeBufferPointer<UInt8>) -> Range<Int>? {
     var i = 0
-    while i < content.count && (content[i] == 0x20 || content[i] == 0x09 || content[i] == 0x0A || content[i] == 0x0D) {
+    while i < content.count
+      && (content[i] == 0x20 || content[i] == 0x09 || content[i] == 0x0A || content[i] == 0x0D)
+    {
       i += 1
     }
     let start = i

@@ -159,7 +159,9 @@ enum NoteMatcher {
       guard end > start, end < w.count, isBlank(w[end]) else { return nil }
       // A filler ending in -ing is one of the ways of varying: "diversify by buying stocks
       // with different names" is finance.
-      if end - start >= 3 && starts(w, at: end - 3, with: "ing") && !equals(w, start, end, oneOf: varyingVerbs) {
+      if end - start >= 3 && starts(w, at: end - 3, with: "ing")
+        && !equals(w, start, end, oneOf: varyingVerbs)
+      {
         return nil
       }
       at = end

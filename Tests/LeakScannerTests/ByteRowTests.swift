@@ -361,7 +361,9 @@ import Testing
   @Test func designatorDomainTermsAgreeWithTheRegex() throws {
     let regex = try Pattern(DesignatorMatcher.pattern)
     let codes =
-      DesignatorMatcher.domainTerms.flatMap(\.codes) + ["Q5", "FY2024", "FY24", "FY2", "FYX24", "CO2x", "O2", "A4"]
+      DesignatorMatcher.domainTerms.flatMap(\.codes) + [
+        "Q5", "FY2024", "FY24", "FY2", "FYX24", "CO2x", "O2", "A4",
+      ]
     let pieces = [
       " ", "  ", "\t", "2024", "FY24", "FY", "20245", "revenue", "Revenue", "REVENUES", "score", "scorer",
       "reaction", "deficiency", "spice", ":", " - ", "_", "x", "—",
@@ -441,7 +443,8 @@ import Testing
       "_", "-", "'", ",", ".", "is", "IS", "was", "its", "us", "claims", "Items", "s", "earlier", "x1", "by",
       "BY", "with", "across", "using", "the", "the ", "numbers", "Number", "names", "wording", "openings",
       "opening", "style", "styles", "answers", "rows", "variants", "holding", "index", "funds", "changing",
-      "numbers-based", "don't", "a", "buying", "BUYING", "Using", "varying", "ing", "sing", "wording", "stocks",
+      "numbers-based", "don't", "a", "buying", "BUYING", "Using", "varying", "ing", "sing", "wording",
+      "stocks",
     ]
     // The regex's own order, each step usually taken, then random pieces.
     let steps: [[String]] =

@@ -47,7 +47,9 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
   /// discovered beside them.
   @Test func domainTermsAreNoFamily() async throws {
     let dir = TempDir()
-    let domain = ["CO2: carbon dioxide rose, ", "Q# revenue: up again, ", "F1 score: high, ", "FY202#: good, "]
+    let domain = [
+      "CO2: carbon dioxide rose, ", "Q# revenue: up again, ", "F1 score: high, ", "FY202#: good, ",
+    ]
     let path = dir.file(
       "c.jsonl",
       generatedCorpus(1400) { i in
@@ -67,7 +69,8 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
       for text in ["CO2: carbon", "Q3 revenue: up", "F1 score: high", "FY2024: good"] {
         #expect(rule.match(text[...]) == nil, "\(text)")
         var copy = text
-        #expect(copy.withUTF8 { rule.shapeMatcher?.matchLength(atStartOf: $0) } == .some(.some(nil)), "\(text)")
+        #expect(
+          copy.withUTF8 { rule.shapeMatcher?.matchLength(atStartOf: $0) } == .some(.some(nil)), "\(text)")
       }
       #expect(rule.match("A4 spice combinator: x"[...]) == "A4 spice combinator: ")
     }
@@ -81,7 +84,8 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
     let path = dir.file(
       "c.jsonl",
       generatedCorpus(1000) { i in
-        i % 5 == 0 ? "Remember to sound natural and human. " + naturalOpenings[i % naturalOpenings.count] : nil
+        i % 5 == 0
+          ? "Remember to sound natural and human. " + naturalOpenings[i % naturalOpenings.count] : nil
       })
     let report = try await CorpusScanner().scan(path: path)
     let top = try #require(report.discovered.first)
@@ -109,7 +113,8 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
     #expect(sentence("Be brief. The claim.") == nil)  // under four words
     #expect(sentence("Okay, so the user asks this. The claim.") == nil)  // reasoning's own
     #expect(sentence("A4 spice combinator says so. The claim.") == nil)  // a code: an opening
-    #expect(sentence("Remember to check version 2.5 first. The claim.") == "Remember to check version 2.5 first.")
+    #expect(
+      sentence("Remember to check version 2.5 first. The claim.") == "Remember to check version 2.5 first.")
   }
 
   /// A family without a separator is found by its words, and the rule made from it flags the
@@ -146,7 +151,8 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
   /// A lower-case code is a code, not the article it starts with (`a4` is no `a`).
   @Test func findsALowerCaseCodeFamily() async throws {
     let dir = TempDir()
-    let path = dir.file("c.jsonl", generatedCorpus(700) { i in i % 5 == 0 ? "a\(i % 9) spice combinator: " : nil })
+    let path = dir.file(
+      "c.jsonl", generatedCorpus(700) { i in i % 5 == 0 ? "a\(i % 9) spice combinator: " : nil })
     let report = try await CorpusScanner().scan(path: path)
     let top = try #require(report.discovered.first)
     #expect(top.shape == "a# spice combinator:" && top.count == 140 && top.highConfidence)
@@ -386,7 +392,9 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
     // Shards decide from the file's first rows, not their own: the last shard holds no
     // reasoning at all and still flags every row, and the merge equals the whole scan.
     var shards: [ScanReport] = []
-    for k in 1...3 { shards.append(try await CorpusScanner().scan(path: path, shard: (k, 3), parallelism: 1)) }
+    for k in 1...3 {
+      shards.append(try await CorpusScanner().scan(path: path, shard: (k, 3), parallelism: 1))
+    }
     let last = try #require(shards.last)
     #expect(last.rows > 0 && last.openingHistogram.isEmpty)
     #expect(last.detectors.first { $0.id == "think-structure" }?.rows == last.rows)
@@ -398,7 +406,9 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
   /// rows before it `missing`; a setting decided is apart from the same one given.
   @Test func theFirstThousandLinesDecide() async throws {
     let dir = TempDir()
-    var lines = (0..<ScanConfiguration.reasoningSampleRows).map { messagesRow("b\($0)", "Plain answer \($0).") }
+    var lines = (0..<ScanConfiguration.reasoningSampleRows).map {
+      messagesRow("b\($0)", "Plain answer \($0).")
+    }
     lines.append(messagesRow("late", "<think>Okay, so late.</think>Yes."))
     let path = dir.file("late.jsonl", lines.joined(separator: "\n") + "\n")
     let report = try await CorpusScanner().scan(path: path, parallelism: 1)
@@ -1228,7 +1238,9 @@ extension CleanTests {
     #expect(try requirement("AUTO") == .some(nil))
     // A ruleset without the key keeps what its base has.
     var base = ScanConfiguration()
-    base.detectors = base.detectors.map { $0 is ThinkStructureDetector ? ThinkStructureDetector(requireThink: false) : $0 }
+    base.detectors = base.detectors.map {
+      $0 is ThinkStructureDetector ? ThinkStructureDetector(requireThink: false) : $0
+    }
     let kept = try Ruleset.parse("detectors:\n  disable: [mojibake]\n", base: base)
     #expect(kept.detectors.compactMap { $0 as? ThinkStructureDetector }.first?.requireThink == false)
     #expect(ThinkStructureDetector().requireThink == nil)
