@@ -190,11 +190,13 @@ public enum BuiltinDetectors {
 
   /// Meta-language about generating the data, anywhere in the model text.
   public static func producerNotes() -> RuleDetector {
-    func rule(_ id: String, _ summary: String, _ pattern: String, _ anchors: [String]) -> LeakRule {
+    func rule(
+      _ id: String, _ summary: String, _ pattern: String, _ anchors: [String], notAfter: [String] = []
+    ) -> LeakRule {
       LeakRule(
         id: id, summary: summary, scope: .anywhere,
         matcher: .regex(try! Pattern(pattern, caseInsensitive: true)),
-        anchors: anchors)
+        anchors: anchors, notAfter: notAfter)
     }
     let rules = [
       rule(
@@ -231,12 +233,19 @@ public enum BuiltinDetectors {
         ["avoid repeating "]),
       rule(
         "note-to-self", "notes to self",
-        // "The employer's internal note documented the warning" and "regenerate this sample"
-        // (a lab's) are prose: an internal note needs its colon, a regenerated sample is not
-        // ours. A note to self is one when a colon, a dash, a closing bracket or the end of the
-        // line follows ("Note to Self, the podcast" is not).
-        #"\b(?:note to self(?=[ \t]*(?::|—|–|\)|\]|\n|$)|[ \t]+-[ \t])|generator note|pipeline note|internal note:|regenerate this (?:row|example)\b)"#,
-        ["note to self", "generator note", "pipeline note", "internal note", "regenerate this "]),
+        // "Regenerate this sample" (a lab's) is prose: a regenerated sample is not ours. A note
+        // to self is one when a colon, a dash, a closing bracket or the end of the line follows
+        // ("Note to Self, the podcast" is not).
+        #"\b(?:note to self(?=[ \t]*(?::|—|–|\)|\]|\n|$)|[ \t]+-[ \t])|generator note|pipeline note|regenerate this (?:row|example)\b)"#,
+        ["note to self", "generator note", "pipeline note", "regenerate this "]),
+      rule(
+        // "The employer's internal note documented the warning" is prose, and so is someone's
+        // note quoted with its colon ("the firm's internal note: do not rehire"): a note of
+        // ours has its colon and no article, determiner or possessive before it.
+        "internal-note", "`internal note: …`",
+        #"\binternal note:"#,
+        ["internal note:"],
+        notAfter: ["the", "a", "an", "his", "her", "its", "our", "my", "your", "their", "this", "that", "'s"]),
       rule(
         "rewrite-of", "`paraphrase of row 5`",
         #"\b(?:rewrite|paraphrase|variation) of (?:row|sample|example|item)[ \t]*#?[0-9]+\b(?![ \t]*(?:of|in|on|from|above|below)\b)"#,

@@ -125,6 +125,7 @@ extension RuleDetector: ByteDetector {
       anchorSet.forEachMatch(in: text, wordStartsOnly: true) { needle, offset in
         let rule = anchorOwners[needle]
         if offset > 0 && LiteralSet.isWordByte(text[offset - 1]) { return true }
+        if rules[rule].followsExcludedWord(text, offset) { return true }
         guard tried[rule] < 8, case .regex(let pattern) = rules[rule].matcher else { return true }
         tried[rule] += 1
         // The regex sees the next 240 Characters: 240 bytes when they are plain ASCII.

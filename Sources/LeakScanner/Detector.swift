@@ -199,6 +199,10 @@ public struct LeakRule: Sendable, Hashable {
   /// For ``RuleScope/anywhere`` regexes that begin with a word boundary and one of these
   /// lower-case literals: the regex is tried only where a literal occurs, on a short window.
   package var anchors: [String] = []
+  /// For anchored rules: lower-case words after which an anchor hit is not tried ("the", "his",
+  /// …); the entry `'s` stands for any possessive (`employer's`, `firm’s`). Blanks may stand
+  /// between the word and the anchor.
+  package var notAfter: [String] = []
   /// For the rules of discovered openings, the hand matcher of their regex (ICU otherwise).
   package var shapeMatcher: ShapeMatcher? = nil
 
@@ -213,11 +217,33 @@ public struct LeakRule: Sendable, Hashable {
   /// Creates a rule with a head filter or anchors.
   package init(
     id: String, summary: String, scope: RuleScope, matcher: Matcher, headFilter: HeadFilter = .none,
-    anchors: [String] = []
+    anchors: [String] = [], notAfter: [String] = []
   ) {
     self.init(id: id, summary: summary, scope: scope, matcher: matcher)
     self.headFilter = headFilter
     self.anchors = anchors
+    self.notAfter = notAfter
+  }
+
+  /// Whether the word before `offset` in `text` (blanks between) is one of ``notAfter``.
+  func followsExcludedWord(_ text: UnsafeBufferPointer<UInt8>, _ offset: Int) -> Bool {
+    guard !notAfter.isEmpty else { return false }
+    var end = offset
+    while end > 0 && (text[end - 1] == 0x20 || text[end - 1] == 0x09) { end -= 1 }
+    guard end < offset else { return false }
+    // A possessive: `'s` or `’s` (E2 80 99 73) ending a word.
+    if notAfter.contains("'s"), end >= 3, text[end - 1] | 0x20 == UInt8(ascii: "s") {
+      let apostrophe =
+        text[end - 2] == UInt8(ascii: "'")
+        || (end >= 5 && text[end - 4] == 0xE2 && text[end - 3] == 0x80 && text[end - 2] == 0x99)
+      let before = text[end - 2] == UInt8(ascii: "'") ? end - 3 : end - 5
+      if apostrophe && before >= 0 && LiteralSet.isWordByte(text[before]) { return true }
+    }
+    var start = end
+    while start > 0 && text[start - 1] | 0x20 >= 0x61 && text[start - 1] | 0x20 <= 0x7A { start -= 1 }
+    guard start < end, start == 0 || !LiteralSet.isWordByte(text[start - 1]) else { return false }
+    let word = String(decoding: UnsafeBufferPointer(rebasing: text[start..<end]), as: UTF8.self).lowercased()
+    return notAfter.contains(word)
   }
 
   /// The matching text at the start of `text` (for ``RuleScope/thinkStart``) or anywhere.
@@ -452,6 +478,7 @@ public struct RuleDetector: Detector {
     anchorSet.forEachMatch(in: bytes, wordStartsOnly: true) { needle, offset in
       let rule = anchorOwners[needle]
       if offset > 0 && LiteralSet.isWordByte(bytes[offset - 1]) { return true }
+      if rules[rule].followsExcludedWord(bytes, offset) { return true }
       if starts[rule, default: []].count < 8 { starts[rule, default: []].append(offset) }
       return true
     }

@@ -163,7 +163,8 @@ extension RuleDetector: DescribesSettings {
       case .literal(let text, let ci): matcher = "literal:\(text):\(ci)"
       case .regex(let p): matcher = "regex:\(p.source):\(p.caseInsensitive)"
       }
-      return "\(rule.id)|\(rule.scope.rawValue)|\(matcher)|\(rule.anchors.joined(separator: ","))"
+      let notAfter = rule.notAfter.isEmpty ? "" : "|not-after:\(rule.notAfter.joined(separator: ","))"
+      return "\(rule.id)|\(rule.scope.rawValue)|\(matcher)|\(rule.anchors.joined(separator: ","))\(notAfter)"
     }
     return described.joined(separator: ";") + "|prefilter:\(prefilter.joined(separator: ","))"
   }

@@ -25,7 +25,8 @@ import Testing
     "The applicantâ€™s point.", "So the answer: 그러므로 답은 48입니다.", "ok \u{FFFD} broken.",
     String(repeating: "So the sum is 2500 again. ", count: 8), "note to self: harder.", "same as row 12.",
     "Avoid repeating row 3.", "short\nline one here\nline two here\n", "answer<|im_end|>", "Ξ θ λ words.",
-    "cat dog bird", "x\r\ny", "\u{0600}<｜end▁of▁sentence｜>",
+    "cat dog bird", "x\r\ny", "\u{0600}<｜end▁of▁sentence｜>", "Internal note: harder.",
+    "The firm’s internal note: rehire.", "their\tinternal note: x", "Banana internal note: y",
   ]
 
   static func output(_ rng: inout some RandomNumberGenerator) -> String {

@@ -113,6 +113,8 @@ import Testing
     "<think>Careful: duplicate of 3886 was generated twice.</think>ok",
     "<think>Same as row 12.</think>ok",
     "<think>Internal note: make the numbers harder.</think>ok",
+    "<think>The sum is 12. internal note: make the numbers harder.</think>ok",
+    "<think>So x = 3.\nInternal note: vary the names next time.</think>ok",
     "<think>Regenerate this row with new names.</think>ok",
     "<think>Vary the opening of each answer.</think>ok",
     "<think>Diversify by using different names.</think>ok",
@@ -140,6 +142,9 @@ import Testing
     "<think>The total is the same as row 3 of the table above.</think>ok",
     "<think>It is a variation of example 2 from the textbook.</think>ok",
     "<think>The employer's internal note documented the warning.</think>ok",
+    "<think>The employer's internal note: do not rehire. So the dismissal was planned.</think>ok",
+    "<think>The firm’s internal note: review in March. That is evidence of notice.</think>ok",
+    "<think>Their internal note: urgent. The court read it as an admission.</think>ok",
     "<think>The clinic asked the lab to regenerate this sample.</think>ok",
     "<think>Vary the tone of your voice to keep listeners engaged.</think>ok",
     "<think>This issue is a duplicate of #4521 on GitHub.</think>ok",
@@ -149,6 +154,26 @@ import Testing
   ])
   func passesLegitimateDomainUses(output: String) {
     #expect(findings(detector, output).isEmpty)
+  }
+
+  /// `internal-note` is not tried after an article, a determiner or a possessive, whichever
+  /// apostrophe and however many blanks; only a whole word counts (`banana`, not `an`).
+  @Test func internalNoteIsNotTriedAfterAnArticleOrPossessive() throws {
+    let rule = try #require(detector.rules.first { $0.id == "internal-note" })
+    func excluded(_ before: String) -> Bool {
+      let text = Array((before + "internal note: x").utf8)
+      return text.withUnsafeBufferPointer { rule.followsExcludedWord($0, before.utf8.count) }
+    }
+    for before in ["the ", "The ", "an  ", "their\t", "employer's ", "firm’s ", "x THIS "] {
+      #expect(excluded(before), "\(before)")
+    }
+    for before in ["", " ", "banana ", "Note: ", "12. ", "(", "boss ", "'s ", "s "] {
+      #expect(!excluded(before), "\(before)")
+    }
+    #expect(
+      findings(detector, "<think>So. Internal note: harder.</think>ok").map(\.evidence) == [
+        "internal-note: Internal note:"
+      ])
   }
 
   @Test func evidenceIsTheMatchedNoteEvenFarIntoALongTrace() {
