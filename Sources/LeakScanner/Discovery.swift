@@ -654,6 +654,10 @@ public enum Discovery {
   }
 
   /// A regular expression matching text of a shape.
+  ///
+  /// A `#` of a shape is a run of digits or a `#` of the text itself: shapes write both alike
+  /// (`#8337 the claim` and `## Plan` are `## the claim` and `## plan`), so the rule matches
+  /// every row the shape was counted from.
   static func regex(forShape shape: String) -> String {
     let tokens = shape.replacingOccurrences(of: " …", with: "").split(separator: " ")
     return tokens.map { token -> String in
@@ -665,7 +669,7 @@ public enum Discovery {
       }
       for ch in rest {
         if ch == "#" {
-          out += "[0-9]+"
+          out += "(?:[0-9]+|#)"
         } else if ch.isLetter {
           let lower = ch.lowercased()
           let upper = ch.uppercased()

@@ -12,7 +12,7 @@ package struct ShapeMatcher: Sendable, Hashable {
   enum Element: Sendable, Hashable {
     /// `[A-Z]{1,3}[0-9]+[a-z]?`, the `X#` of a token.
     case code
-    /// `[0-9]+`, a `#`.
+    /// `(?:[0-9]+|#)`, a `#` (digits, or the text's own `#`).
     case digits
     /// `[xX]`: an ASCII letter (lower case here), either case.
     case letter(UInt8)
@@ -116,7 +116,9 @@ package struct ShapeMatcher: Sendable, Hashable {
         for d in stride(from: run(p, Self.isDigit), through: 1, by: -1) {
           if let end = element(e + 1, p + d) { return end }
         }
-        return nil
+        // The alternative ICU tries next: a `#` of the text.
+        guard p < w.count && w[p] == UInt8(ascii: "#") else { return nil }
+        return element(e + 1, p + 1)
       case .letter(let lower):
         guard p < w.count && w[p] | 0x20 == lower else { return nil }
         return element(e + 1, p + 1)

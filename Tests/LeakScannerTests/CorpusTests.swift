@@ -148,6 +148,40 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
     #expect(rescan.detectors.first { $0.id == "accepted" }?.rows == 200)
   }
 
+  /// A shape writes a digit run and the text's own `#` alike (`#8337 the claim` and `## The
+  /// claim` are both `## the claim`): the rule of such a candidate, accepted, flags exactly the
+  /// rows it was counted from, on the byte path and through ICU.
+  @Test func rulesOfShapesWithAHashMatchTheirRows() async throws {
+    let dir = TempDir()
+    let path = dir.file(
+      "c.jsonl",
+      generatedCorpus(1200) { i in
+        switch i % 12 {
+        case 0, 6: "#\(1000 + i) "
+        case 3: "## "
+        default: nil
+        }
+      })
+    let report = try await CorpusScanner().scan(path: path)
+    let hashed = report.discovered.filter { $0.kind == .opening && $0.shape.hasPrefix("## ") }
+    // `#1000 the claim …` (every sixth row) and `## The portfolio …` (every twelfth).
+    #expect(
+      hashed.map { [$0.shape: $0.count] } == [["## the claim": 200], ["## the portfolio": 100]],
+      "\(report.discovered.map(\.shape))")
+    for candidate in hashed {
+      var config = ScanConfiguration()
+      config.detectors.append(RuleDetector(id: "accepted", summary: "accepted", rules: [candidate.rule()]))
+      for byteRows in [true, false] {
+        var scanner = CorpusScanner(configuration: config)
+        scanner.usesByteRows = byteRows
+        let rescan = try await scanner.scan(path: path, parallelism: 1)
+        #expect(
+          rescan.detectors.first { $0.id == "accepted" }?.rows == candidate.count,
+          "\(candidate.shape), bytes: \(byteRows)")
+      }
+    }
+  }
+
   /// A lower-case code is a code, not the article it starts with (`a4` is no `a`).
   @Test func findsALowerCaseCodeFamily() async throws {
     let dir = TempDir()
