@@ -433,10 +433,16 @@ public enum Discovery {
   /// For token shapes that open with a tag ending in a mark and then words only (`km-# >>
   /// the`, `~~kitchen mode~~ the`), the tag's token count: the family of openings with that tag,
   /// whatever words follow (`km-# >> …`). The tag holds a number or a token edged by a mark;
-  /// code-like first tokens have their own family (`X# …`). `nil` otherwise.
+  /// code-like first tokens have their own family (`X# …`). A tag that opens with a mark may
+  /// also end at a token holding a number (`@persona# the`, `/gen/# the`, `🔧 v# the`). `nil`
+  /// otherwise.
   static func tagFamilyTokens(_ tokens: [String]) -> Int? {
     guard tokens.count >= 2, !isCodeLike(tokens[0]) else { return nil }
-    guard let s = tokens.indices.dropLast().last(where: { tokens[$0].last.map(isTagMark) ?? false }),
+    let opensWithMark = tokens[0].first.map(isTagMark) ?? false
+    guard
+      let s = tokens.indices.dropLast().last(where: {
+        (tokens[$0].last.map(isTagMark) ?? false) || (opensWithMark && tokens[$0].contains("#"))
+      }),
       tokens[(s + 1)...].allSatisfy(isWordShape),
       tokens[...s].contains(where: { $0.contains("#") || ($0.first.map(isTagMark) ?? false) })
     else { return nil }
@@ -617,9 +623,12 @@ public enum Discovery {
     if tokens.contains(where: isCodeLike) { return 1 }
     switch kind {
     case .opening:
-      let word = String(first.filter { $0.isLetter || $0 == "'" }).lowercased()
+      // A first token of marks only (`|`, `---`, `>`, an emoji) is an edge: the word after it
+      // says what opens the block (`| lens # |` is a tag, `> Note …` and `- First,` are prose).
+      let lead = first.allSatisfy(isTagMark) && tokens.count > 1 ? tokens[1] : first
+      let word = String(lead.filter { $0.isLetter || $0 == "'" }).lowercased()
       // A word with digits is a code, lower-case or not (`a4 spice combinator:` is no article).
-      if !first.contains("#") && naturalFirstWords.contains(word) { return 0.05 }
+      if !lead.contains("#") && naturalFirstWords.contains(word) { return 0.05 }
       // Numbered steps and sections ("Step 2:", "Part 1 of", "3. Identify") are how reasoning
       // is laid out, not scaffolding: never confident.
       if numberedSectionWords.contains(word) || word.isEmpty { return 0.3 }

@@ -369,6 +369,49 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
     #expect(pattern.prefixMatch(in: "KM-7 >> we need the ratio: 5") == "KM-7 >> ")
   }
 
+  /// A tag that opens with a mark and ends at a number (`@persona3`, `/gen/7`, `🔧 v2`) is a
+  /// family whatever words follow; its rule flags the rows it was counted from and cuts only
+  /// the tag.
+  @Test func findsTagFamiliesThatOpenWithAMarkAndEndAtANumber() async throws {
+    let dir = TempDir()
+    let tags = ["@persona#", "/gen/#", "🔧 v#"]
+    let path = dir.file(
+      "c.jsonl",
+      generatedCorpus(1500) { i in
+        i % 5 < tags.count ? tags[i % 5].replacingOccurrences(of: "#", with: "\(i % 9)") + " " : nil
+      })
+    var reports: [ScanReport] = []
+    for byteRows in [true, false] {
+      var scanner = CorpusScanner()
+      scanner.usesByteRows = byteRows
+      reports.append(try await scanner.scan(path: path, parallelism: 1))
+    }
+    #expect(reports[0].discovered == reports[1].discovered)
+    for tag in tags {
+      let family = try #require(reports[0].discovered.first { $0.shape == tag + " …" }, "\(tag)")
+      #expect(family.count == 300, "\(tag)")
+      var config = ScanConfiguration()
+      config.detectors.append(RuleDetector(id: "accepted", summary: "accepted", rules: [family.rule()]))
+      let rescan = try await CorpusScanner(configuration: config).scan(path: path)
+      #expect(rescan.detectors.first { $0.id == "accepted" }?.rows == 300, "\(tag)")
+    }
+    // Words after the tag are the row's text: the rule cuts the tag and its blanks only.
+    let rule = try #require(reports[0].discovered.first { $0.shape == "/gen/# …" }).rule()
+    #expect(rule.match("/gen/4 the claim recites"[...]) == "/gen/4 ")
+    #expect(reports[0].discovered.first { $0.shape == "@persona# …" }?.highConfidence == true)
+    // A lead of marks only is an edge: the word after it decides (an emoji, `|` and `---` before
+    // a numbered tag are scaffolding; `>` and `-` before natural words are prose).
+    #expect(reports[0].discovered.first { $0.shape == "🔧 v# …" }?.highConfidence == true)
+    for shape in ["🔧 v# …", "| lens # |", "--- sample # ---"] {
+      #expect(Discovery.unnaturalness(shape, kind: .opening) == 0.8, "\(shape)")
+    }
+    for shape in ["> note the", "- first, the"] {
+      #expect(Discovery.unnaturalness(shape, kind: .opening) < 0.3, "\(shape)")
+    }
+    #expect(Discovery.unnaturalness("- # apples", kind: .opening) == 0.3)
+    #expect(Discovery.unnaturalness("> …", kind: .opening) == 0.3)
+  }
+
   @Test func acceptedCandidatesBecomeRules() throws {
     let candidate = DiscoveryCandidate(
       kind: .opening, shape: "blend matrix #", count: 10, share: 0.1, unnaturalness: 0.8, score: 0.08,
