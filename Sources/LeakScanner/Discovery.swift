@@ -503,10 +503,50 @@ public enum Discovery {
     return String(decoding: out, as: UTF8.self)
   }
 
+  /// Where the hex identifier of a token lies (`7f3a9c21`, `550e8400-e29b-41d4`, `a3f9c21:`):
+  /// its core, outer punctuation cut, is hex digits and hyphens, with at least seven hex
+  /// digits, a digit and a letter. Its shape is one `#`, whatever its digits and letters, so a
+  /// pipeline's row ids group as its row numbers do. `nil` for other tokens.
+  static func hexIdentifierCore<C: Collection<UInt8>>(_ token: C) -> Range<C.Index>? {
+    func isAlnum(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 || b | 0x20 >= 0x61 && b | 0x20 <= 0x7A }
+    guard token.count >= 7, let lo = token.firstIndex(where: isAlnum) else { return nil }
+    var hi = lo
+    var i = lo
+    while i < token.endIndex {
+      if isAlnum(token[i]) { hi = token.index(after: i) }
+      i = token.index(after: i)
+    }
+    var hex = 0
+    var digit = false
+    var letter = false
+    i = lo
+    while i < hi {
+      let b = token[i]
+      if b >= 0x30 && b <= 0x39 {
+        digit = true
+        hex += 1
+      } else if b | 0x20 >= 0x61 && b | 0x20 <= 0x66 {
+        letter = true
+        hex += 1
+      } else if b != UInt8(ascii: "-") {
+        return nil
+      }
+      i = token.index(after: i)
+    }
+    guard hex >= 7, digit, letter else { return nil }
+    return lo..<hi
+  }
+
   /// Appends the shape of the ASCII `token` to `out` (``tokenShape(_:)`` on bytes).
   static func appendASCIITokenShape(_ token: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
     let hash = UInt8(ascii: "#")
     func isLetter(_ b: UInt8) -> Bool { b | 0x20 >= 0x61 && b | 0x20 <= 0x7A }
+    if let core = hexIdentifierCore(token) {
+      out.append(contentsOf: token[..<core.lowerBound])
+      out.append(hash)
+      out.append(contentsOf: token[core.upperBound...])
+      return
+    }
     let base = out.count
     var lastDigit = false
     for b in token {
@@ -532,6 +572,12 @@ public enum Discovery {
   }
 
   static func unicodeTokenShape(_ token: String) -> String {
+    let utf8 = Array(token.utf8)
+    if let core = hexIdentifierCore(utf8) {
+      // The core is ASCII; the punctuation around it is kept as written.
+      return String(decoding: utf8[..<core.lowerBound], as: UTF8.self).lowercased() + "#"
+        + String(decoding: utf8[core.upperBound...], as: UTF8.self).lowercased()
+    }
     var out = ""
     var lastDigit = false
     for ch in token {
@@ -664,9 +710,10 @@ public enum Discovery {
 
   /// A regular expression matching text of a shape.
   ///
-  /// A `#` of a shape is a run of digits or a `#` of the text itself: shapes write both alike
-  /// (`#8337 the claim` and `## Plan` are `## the claim` and `## plan`), so the rule matches
-  /// every row the shape was counted from.
+  /// A `#` of a shape is a run of digits, a hex identifier (``hexIdentifierCore(_:)``) or a `#`
+  /// of the text itself: shapes write them alike (`#8337 the claim` and `## Plan` are `## the
+  /// claim` and `## plan`), so the rule matches every row the shape was counted from. In the
+  /// regex it is a run of hex digits and hyphens holding a digit, or a `#`.
   static func regex(forShape shape: String) -> String {
     let tokens = shape.replacingOccurrences(of: " …", with: "").split(separator: " ")
     return tokens.map { token -> String in
@@ -678,7 +725,7 @@ public enum Discovery {
       }
       for ch in rest {
         if ch == "#" {
-          out += "(?:[0-9]+|#)"
+          out += "(?:[0-9a-fA-F-]*[0-9][0-9a-fA-F-]*|#)"
         } else if ch.isLetter {
           let lower = ch.lowercased()
           let upper = ch.uppercased()

@@ -12,7 +12,8 @@ package struct ShapeMatcher: Sendable, Hashable {
   enum Element: Sendable, Hashable {
     /// `[A-Z]{1,3}[0-9]+[a-z]?`, the `X#` of a token.
     case code
-    /// `(?:[0-9]+|#)`, a `#` (digits, or the text's own `#`).
+    /// `(?:[0-9a-fA-F-]*[0-9][0-9a-fA-F-]*|#)`, a `#` (digits, a hex identifier, or the text's
+    /// own `#`).
     case digits
     /// `[xX]`: an ASCII letter (lower case here), either case.
     case letter(UInt8)
@@ -89,6 +90,10 @@ package struct ShapeMatcher: Sendable, Hashable {
     static func isLower(_ b: UInt8) -> Bool { b >= 0x61 && b <= 0x7A }
     static let isDigit = NoteMatcher.isDigit
     static let isBlank = NoteMatcher.isBlank
+    /// `[0-9a-fA-F-]`.
+    static func isHexOrHyphen(_ b: UInt8) -> Bool {
+      isDigit(b) || b | 0x20 >= 0x61 && b | 0x20 <= 0x66 || b == 0x2D
+    }
     /// `[\w'-]` on ASCII.
     static func isWordish(_ b: UInt8) -> Bool { NoteMatcher.isWord(b) || b == 0x27 || b == 0x2D }
 
@@ -113,8 +118,15 @@ package struct ShapeMatcher: Sendable, Hashable {
         }
         return nil
       case .digits:
-        for d in stride(from: run(p, Self.isDigit), through: 1, by: -1) {
-          if let end = element(e + 1, p + d) { return end }
+        // ICU's backtracking over `[H]*[0-9][H]*` (H: hex digits and `-`) tries each length
+        // whose bytes hold a digit, first seen longest first.
+        let hexRun = run(p, Self.isHexOrHyphen)
+        var firstDigit = 0
+        while firstDigit < hexRun && !Self.isDigit(w[p + firstDigit]) { firstDigit += 1 }
+        if firstDigit < hexRun {
+          for d in stride(from: hexRun, through: firstDigit + 1, by: -1) {
+            if let end = element(e + 1, p + d) { return end }
+          }
         }
         // The alternative ICU tries next: a `#` of the text.
         guard p < w.count && w[p] == UInt8(ascii: "#") else { return nil }

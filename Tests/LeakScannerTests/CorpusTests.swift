@@ -182,6 +182,25 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
     }
   }
 
+  /// Row ids as hex (`7f3a9c21-b4e1: …`, a different one on every row) group as row numbers
+  /// do: the family is found, ranked first, and its rule flags exactly its rows.
+  @Test func groupsHexRowIdsIntoOneFamily() async throws {
+    let dir = TempDir()
+    var rng = SystemRandomNumberGenerator()
+    let ids = (0..<1000).map { _ in
+      String(UInt32.random(in: 0x1000_0000...UInt32.max, using: &rng), radix: 16) + "-"
+        + String(UInt16.random(in: 0xA000...UInt16.max, using: &rng), radix: 16)
+    }
+    let path = dir.file("c.jsonl", generatedCorpus(1000) { i in i % 5 == 0 ? "\(ids[i]): " : nil })
+    let report = try await CorpusScanner().scan(path: path)
+    let top = try #require(report.discovered.first)
+    #expect(top.shape == "#: …" && top.count == 200, "\(report.discovered.map(\.shape))")
+    var config = ScanConfiguration()
+    config.detectors.append(RuleDetector(id: "accepted", summary: "accepted", rules: [top.rule()]))
+    let rescan = try await CorpusScanner(configuration: config).scan(path: path)
+    #expect(rescan.detectors.first { $0.id == "accepted" }?.rows == 200)
+  }
+
   /// A lower-case code is a code, not the article it starts with (`a4` is no `a`).
   @Test func findsALowerCaseCodeFamily() async throws {
     let dir = TempDir()

@@ -8,11 +8,32 @@ import Testing
     let tokens = [
       "A4", "A4:", "E12b", "QA3", "a4", "ABCDEF1", "X#", "[variant", "3]", "persona=lawyer", "Okay,", "so",
       "12",
-      "1a2b", "--A4--", "A4:x", ":", "", "Let's", "v2.1", "ABC12:", "Z9z:",
+      "1a2b", "--A4--", "A4:x", ":", "", "Let's", "v2.1", "ABC12:", "Z9z:", "7f3a9c21-b4e1:", "(a3f9c21)",
+      "550e8400-e29b-41d4-a716-446655440000", "deadbeef", "F00D1234", "12-345-678", "abc1234x",
     ]
     for token in tokens {
       #expect(Discovery.tokenShape(Substring(token)) == Discovery.unicodeTokenShape(token), "\(token)")
     }
+  }
+
+  /// A hex identifier (seven hex digits or more, a digit and a letter, hyphens between) is one
+  /// `#`, so row ids group as row numbers do; words, numbers and codes keep their shapes.
+  @Test func hexIdentifiersAreOneNumber() {
+    #expect(Discovery.tokenShape("7f3a9c21-b4e1:") == "#:")
+    #expect(Discovery.tokenShape("(a3f9c21)") == "(#)")
+    #expect(Discovery.tokenShape("550e8400-e29b-41d4-a716-446655440000") == "#")
+    #expect(Discovery.tokenShape("DEADBEEF") == "deadbeef")  // no digit: a word
+    #expect(Discovery.tokenShape("12345678") == "#")  // digits only: a number as before
+    #expect(Discovery.tokenShape("a4b") == "a#b")  // too short
+    #expect(Discovery.tokenShape("abc1234x") == "abc#x")  // not hex
+    #expect(Discovery.tokenShape("2024-01-15") == "#-#-#")
+    let rule = DiscoveryCandidate(
+      kind: .opening, shape: "#: the claim", count: 10, share: 0.1, unnaturalness: 0.3, score: 0.03,
+      highConfidence: false, exampleLines: [1], example: ""
+    ).rule()
+    #expect(rule.match("7f3a9c21-b4e1: the claim recites"[...]) != nil)
+    #expect(rule.match("12: the claim recites"[...]) != nil)
+    #expect(rule.match("Okay: the claim recites"[...]) == nil)
   }
 
   @Test func codesNormalise() {
@@ -27,7 +48,7 @@ import Testing
     let tokens = [
       "A4", "A4:", "E12b", "[variant", "3]", "persona=lawyer", "Okay,", "so", "12", "<<seed>>", "{{t}}:",
       "Let's",
-      "x", "ABC12:", "spice", "combinator:",
+      "x", "ABC12:", "spice", "combinator:", "7f3a9c21-b4e1:", "(a3f9c21)", "@persona3", "/gen/7",
     ]
     var rng = SystemRandomNumberGenerator()
     var lines: [String] = []
