@@ -200,8 +200,8 @@ public struct LeakRule: Sendable, Hashable {
   /// lower-case literals: the regex is tried only where a literal occurs, on a short window.
   package var anchors: [String] = []
   /// For anchored rules: lower-case words after which an anchor hit is not tried ("the", "his",
-  /// …); the entry `'s` stands for any possessive (`employer's`, `firm’s`). Blanks may stand
-  /// between the word and the anchor.
+  /// …); the entry `'s` stands for a possessive (`employer's`, `firm’s`, `José's`,
+  /// `employers'`). One or more spaces or tabs stand between the word and the anchor.
   package var notAfter: [String] = []
   /// For the rules of discovered openings, the hand matcher of their regex (ICU otherwise).
   package var shapeMatcher: ShapeMatcher? = nil
@@ -225,19 +225,27 @@ public struct LeakRule: Sendable, Hashable {
     self.notAfter = notAfter
   }
 
-  /// Whether the word before `offset` in `text` (blanks between) is one of ``notAfter``.
+  /// Whether the word before `offset` in `text` (spaces or tabs between, at least one) is one
+  /// of ``notAfter``.
   func followsExcludedWord(_ text: UnsafeBufferPointer<UInt8>, _ offset: Int) -> Bool {
     guard !notAfter.isEmpty else { return false }
     var end = offset
     while end > 0 && (text[end - 1] == 0x20 || text[end - 1] == 0x09) { end -= 1 }
     guard end < offset else { return false }
-    // A possessive: `'s` or `’s` (E2 80 99 73) ending a word.
-    if notAfter.contains("'s"), end >= 3, text[end - 1] | 0x20 == UInt8(ascii: "s") {
-      let apostrophe =
-        text[end - 2] == UInt8(ascii: "'")
-        || (end >= 5 && text[end - 4] == 0xE2 && text[end - 3] == 0x80 && text[end - 2] == 0x99)
-      let before = text[end - 2] == UInt8(ascii: "'") ? end - 3 : end - 5
-      if apostrophe && before >= 0 && LiteralSet.isWordByte(text[before]) { return true }
+    // A possessive: `'s` or `’s` (E2 80 99 73) ending a word, or `s'`/`s’` (a plural's). Any
+    // byte of a multi-byte character counts as a letter before it (`José's`).
+    if notAfter.contains("'s") {
+      func isLetterByte(_ b: UInt8) -> Bool { b >= 0x80 || LiteralSet.isWordByte(b) }
+      func apostrophe(endingAt e: Int) -> Int? {  // the apostrophe's first byte, if one ends at e
+        if e >= 1 && text[e - 1] == UInt8(ascii: "'") { return e - 1 }
+        if e >= 3 && text[e - 3] == 0xE2 && text[e - 2] == 0x80 && text[e - 1] == 0x99 { return e - 3 }
+        return nil
+      }
+      let isS = { (i: Int) in i >= 0 && text[i] | 0x20 == UInt8(ascii: "s") }
+      if isS(end - 1), let a = apostrophe(endingAt: end - 1), a >= 1, isLetterByte(text[a - 1]) {
+        return true
+      }
+      if let a = apostrophe(endingAt: end), isS(a - 1), a >= 2, isLetterByte(text[a - 2]) { return true }
     }
     var start = end
     while start > 0 && text[start - 1] | 0x20 >= 0x61 && text[start - 1] | 0x20 <= 0x7A { start -= 1 }

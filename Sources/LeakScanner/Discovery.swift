@@ -51,11 +51,13 @@ public struct DiscoveryCandidate: Sendable, Hashable, Codable {
       // code to be a whole word followed by a label and a colon (`A4 spice combinator:`), so
       // `H2O boils` or `Q3 revenue was up` are not taken for it.
       let isFamily = shape.hasPrefix("X#") && shape.hasSuffix(" …")
-      // A tag family (`km-# >> …`): the tag and the blanks after it.
+      // A tag family (`km-# >> …`): the tag and the blanks after it (at least one: the tag is
+      // a whole token, counted only when words follow it, so `/gen/#` takes no part of
+      // `/gen/7beta`).
       if !isFamily && shape.hasSuffix(" …") {
         return LeakRule(
           id: id, summary: "discovered opening `\(shape)`", scope: .thinkStart,
-          matcher: .regex(try! Pattern(Discovery.regex(forShape: shape) + #"[ \t]*"#)))
+          matcher: .regex(try! Pattern(Discovery.regex(forShape: shape) + #"[ \t]+"#)))
       }
       // A tag that ends in a separator, then words (`KM-# >> the`: the shape's words are the
       // first of each row's reasoning): the rule needs the words but matches only the tag, so
@@ -434,8 +436,9 @@ public enum Discovery {
   /// the`, `~~kitchen mode~~ the`), the tag's token count: the family of openings with that tag,
   /// whatever words follow (`km-# >> …`). The tag holds a number or a token edged by a mark;
   /// code-like first tokens have their own family (`X# …`). A tag that opens with a mark may
-  /// also end at a token holding a number (`@persona# the`, `/gen/# the`, `🔧 v# the`). `nil`
-  /// otherwise.
+  /// also end at a token holding a `#` of the shape, a number or a `#` of the text
+  /// (`@persona# the`, `/gen/# the`, `🔧 v# the`; also `- # eggs` and `$# million`, which
+  /// rank as numbered text: listed at most). `nil` otherwise.
   static func tagFamilyTokens(_ tokens: [String]) -> Int? {
     guard tokens.count >= 2, !isCodeLike(tokens[0]) else { return nil }
     let opensWithMark = tokens[0].first.map(isTagMark) ?? false
@@ -506,7 +509,8 @@ public enum Discovery {
   /// Where the hex identifier of a token lies (`7f3a9c21`, `550e8400-e29b-41d4`, `a3f9c21:`):
   /// its core, outer punctuation cut, is hex digits and hyphens, with at least seven hex
   /// digits, a digit and a letter. Its shape is one `#`, whatever its digits and letters, so a
-  /// pipeline's row ids group as its row numbers do. `nil` for other tokens.
+  /// pipeline's row ids group as its row numbers do. A family code (`AB12345`, `CAB1234:`,
+  /// ``isCodeCore(_:)``) stays a code. `nil` for other tokens.
   static func hexIdentifierCore<C: Collection<UInt8>>(_ token: C) -> Range<C.Index>? {
     func isAlnum(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 || b | 0x20 >= 0x61 && b | 0x20 <= 0x7A }
     guard token.count >= 7, let lo = token.firstIndex(where: isAlnum) else { return nil }
@@ -534,6 +538,22 @@ public enum Discovery {
       i = token.index(after: i)
     }
     guard hex >= 7, digit, letter else { return nil }
+    // `[A-Z]{1,3}[0-9]+[a-z]?`, the codes of ``isCodeCore(_:)`` with their digits as they are.
+    var j = lo
+    var upper = 0
+    while j < hi, token[j] >= 0x41 && token[j] <= 0x5A {
+      upper += 1
+      j = token.index(after: j)
+    }
+    if (1...3).contains(upper) {
+      var digits = 0
+      while j < hi, token[j] >= 0x30 && token[j] <= 0x39 {
+        digits += 1
+        j = token.index(after: j)
+      }
+      if digits > 0, j < hi, token[j] >= 0x61 && token[j] <= 0x7A { j = token.index(after: j) }
+      if digits > 0 && j == hi { return nil }
+    }
     return lo..<hi
   }
 
@@ -671,10 +691,12 @@ public enum Discovery {
     case .opening:
       // A first token of marks only (`|`, `---`, `>`, an emoji) is an edge: the word after it
       // says what opens the block (`| lens # |` is a tag, `> Note …` and `- First,` are prose).
-      let lead = first.allSatisfy(isTagMark) && tokens.count > 1 ? tokens[1] : first
+      let edged = first.allSatisfy(isTagMark) && tokens.count > 1
+      let lead = edged ? tokens[1] : first
       let word = String(lead.filter { $0.isLetter || $0 == "'" }).lowercased()
       // A word with digits is a code, lower-case or not (`a4 spice combinator:` is no article).
-      if !lead.contains("#") && naturalFirstWords.contains(word) { return 0.05 }
+      // After an edge, natural words are still listed (`🤖 okay, so` on every row is a stamp).
+      if !lead.contains("#") && naturalFirstWords.contains(word) { return edged ? 0.3 : 0.05 }
       // Numbered steps and sections ("Step 2:", "Part 1 of", "3. Identify") are how reasoning
       // is laid out, not scaffolding: never confident.
       if numberedSectionWords.contains(word) || word.isEmpty { return 0.3 }
@@ -713,7 +735,9 @@ public enum Discovery {
   /// A `#` of a shape is a run of digits, a hex identifier (``hexIdentifierCore(_:)``) or a `#`
   /// of the text itself: shapes write them alike (`#8337 the claim` and `## Plan` are `## the
   /// claim` and `## plan`), so the rule matches every row the shape was counted from. In the
-  /// regex it is a run of hex digits and hyphens holding a digit, or a `#`.
+  /// regex it is a run of hex digits and hyphens holding a digit, or a `#`: a little wider than
+  /// what is counted (`2024-01-15` and `b4e1` match a `#` too). Written
+  /// `[a-fA-F-]*[0-9][0-9a-fA-F-]*`, one way only to split a run, so ICU's search stays linear.
   static func regex(forShape shape: String) -> String {
     let tokens = shape.replacingOccurrences(of: " …", with: "").split(separator: " ")
     return tokens.map { token -> String in
@@ -725,7 +749,7 @@ public enum Discovery {
       }
       for ch in rest {
         if ch == "#" {
-          out += "(?:[0-9a-fA-F-]*[0-9][0-9a-fA-F-]*|#)"
+          out += "(?:[a-fA-F-]*[0-9][0-9a-fA-F-]*|#)"
         } else if ch.isLetter {
           let lower = ch.lowercased()
           let upper = ch.uppercased()

@@ -12,7 +12,7 @@ package struct ShapeMatcher: Sendable, Hashable {
   enum Element: Sendable, Hashable {
     /// `[A-Z]{1,3}[0-9]+[a-z]?`, the `X#` of a token.
     case code
-    /// `(?:[0-9a-fA-F-]*[0-9][0-9a-fA-F-]*|#)`, a `#` (digits, a hex identifier, or the text's
+    /// `(?:[a-fA-F-]*[0-9][0-9a-fA-F-]*|#)`, a `#` (digits, a hex identifier, or the text's
     /// own `#`).
     case digits
     /// `[xX]`: an ASCII letter (lower case here), either case.
@@ -80,7 +80,7 @@ package struct ShapeMatcher: Sendable, Hashable {
 
   /// One match attempt: each step tries the longest run first and then shorter ones, as ICU's
   /// greedy quantifiers do. A shorter run leaves a byte the next element cannot take, so the
-  /// attempt stays linear in practice.
+  /// attempt stays linear in practice (a `#` has one way to split its run, as in its regex).
   private struct Walk {
     let w: UnsafeBufferPointer<UInt8>
     let elements: [Element]
@@ -118,8 +118,8 @@ package struct ShapeMatcher: Sendable, Hashable {
         }
         return nil
       case .digits:
-        // ICU's backtracking over `[H]*[0-9][H]*` (H: hex digits and `-`) tries each length
-        // whose bytes hold a digit, first seen longest first.
+        // ICU's backtracking over `[a-fA-F-]*[0-9][0-9a-fA-F-]*`: the first part stops at the
+        // run's first digit, so it tries each length past that digit, longest first.
         let hexRun = run(p, Self.isHexOrHyphen)
         var firstDigit = 0
         while firstDigit < hexRun && !Self.isDigit(w[p + firstDigit]) { firstDigit += 1 }

@@ -188,8 +188,9 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
     let dir = TempDir()
     var rng = SystemRandomNumberGenerator()
     let ids = (0..<1000).map { _ in
-      String(UInt32.random(in: 0x1000_0000...UInt32.max, using: &rng), radix: 16) + "-"
-        + String(UInt16.random(in: 0xA000...UInt16.max, using: &rng), radix: 16)
+      // A letter and digits in the second part, so every id is one.
+      String(UInt32.random(in: 0x1000_0000...UInt32.max, using: &rng), radix: 16) + "-a"
+        + String(Int.random(in: 100...999, using: &rng))
     }
     let path = dir.file("c.jsonl", generatedCorpus(1000) { i in i % 5 == 0 ? "\(ids[i]): " : nil })
     let report = try await CorpusScanner().scan(path: path)
@@ -417,6 +418,7 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
     // Words after the tag are the row's text: the rule cuts the tag and its blanks only.
     let rule = try #require(reports[0].discovered.first { $0.shape == "/gen/# …" }).rule()
     #expect(rule.match("/gen/4 the claim recites"[...]) == "/gen/4 ")
+    #expect(rule.match("/gen/7beta test"[...]) == nil)
     #expect(reports[0].discovered.first { $0.shape == "@persona# …" }?.highConfidence == true)
     // A lead of marks only is an edge: the word after it decides (an emoji, `|` and `---` before
     // a numbered tag are scaffolding; `>` and `-` before natural words are prose).
@@ -424,9 +426,11 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
     for shape in ["🔧 v# …", "| lens # |", "--- sample # ---"] {
       #expect(Discovery.unnaturalness(shape, kind: .opening) == 0.8, "\(shape)")
     }
-    for shape in ["> note the", "- first, the"] {
-      #expect(Discovery.unnaturalness(shape, kind: .opening) < 0.3, "\(shape)")
+    // After an edge a natural word is listed, never confident (`🤖 okay, so` stamped on rows).
+    for shape in ["> note the", "- first, the", "🤖 okay, so"] {
+      #expect(Discovery.unnaturalness(shape, kind: .opening) == 0.3, "\(shape)")
     }
+    #expect(Discovery.unnaturalness("okay, so the", kind: .opening) < 0.3)
     #expect(Discovery.unnaturalness("- # apples", kind: .opening) == 0.3)
     #expect(Discovery.unnaturalness("> …", kind: .opening) == 0.3)
   }

@@ -164,10 +164,15 @@ import Testing
       let text = Array((before + "internal note: x").utf8)
       return text.withUnsafeBufferPointer { rule.followsExcludedWord($0, before.utf8.count) }
     }
-    for before in ["the ", "The ", "an  ", "their\t", "employer's ", "firm’s ", "x THIS "] {
+    for before in [
+      "the ", "The ", "an  ", "their\t", "employer's ", "firm’s ", "x THIS ", "employers' ", "James’ ",
+      "José's ",
+    ] {
       #expect(excluded(before), "\(before)")
     }
-    for before in ["", " ", "banana ", "Note: ", "12. ", "(", "boss ", "'s ", "s "] {
+    for before in [
+      "", " ", "banana ", "Note: ", "12. ", "(", "boss ", "'s ", "s ", "' ", "s' ", "the", "’s ",
+    ] {
       #expect(!excluded(before), "\(before)")
     }
     #expect(

@@ -27,6 +27,15 @@ import Testing
     #expect(Discovery.tokenShape("a4b") == "a#b")  // too short
     #expect(Discovery.tokenShape("abc1234x") == "abc#x")  // not hex
     #expect(Discovery.tokenShape("2024-01-15") == "#-#-#")
+    #expect(Discovery.tokenShape("AB12345") == "X#")  // a family code, though its letters are hex
+    #expect(Discovery.tokenShape("CAB1234:") == "X#:")
+    #expect(Discovery.tokenShape("ab12345") == "#")  // lower-case: not a code
+    // One way to split a run: a long one is matched at once, not in cubic time.
+    let long = DiscoveryCandidate(
+      kind: .repeatedLine, shape: "# items", count: 10, share: 0.1, unnaturalness: 0.5, score: 0.05,
+      highConfidence: false, exampleLines: [1], example: ""
+    ).rule()
+    #expect(long.match(Substring(String(repeating: "a1", count: 3000) + " x")) == nil)
     let rule = DiscoveryCandidate(
       kind: .opening, shape: "#: the claim", count: 10, share: 0.1, unnaturalness: 0.3, score: 0.03,
       highConfidence: false, exampleLines: [1], example: ""
