@@ -248,7 +248,7 @@ public struct LeakRule: Sendable, Hashable {
       if let a = apostrophe(endingAt: end), isS(a - 1), a >= 2, isLetterByte(text[a - 2]) { return true }
     }
     var start = end
-    while start > 0 && text[start - 1] | 0x20 >= 0x61 && text[start - 1] | 0x20 <= 0x7A { start -= 1 }
+    while start > 0 && NoteMatcher.isLetter(text[start - 1]) { start -= 1 }
     guard start < end, start == 0 || !LiteralSet.isWordByte(text[start - 1]) else { return false }
     let word = String(decoding: UnsafeBufferPointer(rebasing: text[start..<end]), as: UTF8.self).lowercased()
     return notAfter.contains(word)

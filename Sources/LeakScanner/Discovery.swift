@@ -538,23 +538,14 @@ public enum Discovery {
       i = token.index(after: i)
     }
     guard hex >= 7, digit, letter else { return nil }
-    // `[A-Z]{1,3}[0-9]+[a-z]?`, the codes of ``isCodeCore(_:)`` with their digits as they are.
-    var j = lo
-    var upper = 0
-    while j < hi, token[j] >= 0x41 && token[j] <= 0x5A {
-      upper += 1
-      j = token.index(after: j)
+    // A code is read from the core with its digit runs as one `#` each (only hex digits and
+    // hyphens are left in it, so no `#` of its own).
+    var shaped: [UInt8] = []
+    for b in token[lo..<hi] {
+      let isDigit = b >= 0x30 && b <= 0x39
+      if !(isDigit && shaped.last == UInt8(ascii: "#")) { shaped.append(isDigit ? UInt8(ascii: "#") : b) }
     }
-    if (1...3).contains(upper) {
-      var digits = 0
-      while j < hi, token[j] >= 0x30 && token[j] <= 0x39 {
-        digits += 1
-        j = token.index(after: j)
-      }
-      if digits > 0, j < hi, token[j] >= 0x61 && token[j] <= 0x7A { j = token.index(after: j) }
-      if digits > 0 && j == hi { return nil }
-    }
-    return lo..<hi
+    return isCodeCore(shaped) ? nil : lo..<hi
   }
 
   /// Appends the shape of the ASCII `token` to `out` (``tokenShape(_:)`` on bytes).
@@ -592,7 +583,7 @@ public enum Discovery {
   }
 
   static func unicodeTokenShape(_ token: String) -> String {
-    let utf8 = Array(token.utf8)
+    let utf8 = token.utf8
     if let core = hexIdentifierCore(utf8) {
       // The core is ASCII; the punctuation around it is kept as written.
       return String(decoding: utf8[..<core.lowerBound], as: UTF8.self).lowercased() + "#"

@@ -93,10 +93,7 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
     #expect(top.count == 200 && !top.highConfidence && top.exampleLines.first == 1)
     #expect(!report.discovered.contains { $0.shape.hasPrefix("okay") || $0.shape.hasPrefix("let") })
     // Accepted, its rule flags exactly the rows it was counted from.
-    var config = ScanConfiguration()
-    config.detectors.append(RuleDetector(id: "accepted", summary: "accepted", rules: [top.rule()]))
-    let rescan = try await CorpusScanner(configuration: config).scan(path: path)
-    #expect(rescan.detectors.first { $0.id == "accepted" }?.rows == 200)
+    #expect(try await acceptedRows(top.rule(), in: path) == 200)
   }
 
   @Test func firstSentencesAreTakenOnlyWhenTextFollowsAndTheyAreNotReasoning() {
@@ -142,10 +139,7 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
     #expect(!report.discovered.contains { $0.shape.hasPrefix("understanding") })
     #expect(!report.discovered.contains { $0.shape.hasPrefix("X# boils") })
     // The accepted rule flags exactly the rows it was counted from.
-    var config = ScanConfiguration()
-    config.detectors.append(RuleDetector(id: "accepted", summary: "accepted", rules: [mango.rule()]))
-    let rescan = try await CorpusScanner(configuration: config).scan(path: path)
-    #expect(rescan.detectors.first { $0.id == "accepted" }?.rows == 200)
+    #expect(try await acceptedRows(mango.rule(), in: path) == 200)
   }
 
   /// A shape writes a digit run and the text's own `#` alike (`#8337 the claim` and `## The
@@ -169,14 +163,10 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
       hashed.map { [$0.shape: $0.count] } == [["## the claim": 200], ["## the portfolio": 100]],
       "\(report.discovered.map(\.shape))")
     for candidate in hashed {
-      var config = ScanConfiguration()
-      config.detectors.append(RuleDetector(id: "accepted", summary: "accepted", rules: [candidate.rule()]))
       for byteRows in [true, false] {
-        var scanner = CorpusScanner(configuration: config)
-        scanner.usesByteRows = byteRows
-        let rescan = try await scanner.scan(path: path, parallelism: 1)
         #expect(
-          rescan.detectors.first { $0.id == "accepted" }?.rows == candidate.count,
+          try await acceptedRows(candidate.rule(), in: path, byteRows: byteRows, parallelism: 1)
+            == candidate.count,
           "\(candidate.shape), bytes: \(byteRows)")
       }
     }
@@ -196,10 +186,7 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
     let report = try await CorpusScanner().scan(path: path)
     let top = try #require(report.discovered.first)
     #expect(top.shape == "#: …" && top.count == 200, "\(report.discovered.map(\.shape))")
-    var config = ScanConfiguration()
-    config.detectors.append(RuleDetector(id: "accepted", summary: "accepted", rules: [top.rule()]))
-    let rescan = try await CorpusScanner(configuration: config).scan(path: path)
-    #expect(rescan.detectors.first { $0.id == "accepted" }?.rows == 200)
+    #expect(try await acceptedRows(top.rule(), in: path) == 200)
   }
 
   /// A lower-case code is a code, not the article it starts with (`a4` is no `a`).
@@ -210,10 +197,7 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
     let report = try await CorpusScanner().scan(path: path)
     let top = try #require(report.discovered.first)
     #expect(top.shape == "a# spice combinator:" && top.count == 140 && top.highConfidence)
-    var config = ScanConfiguration()
-    config.detectors.append(RuleDetector(id: "accepted", summary: "accepted", rules: [top.rule()]))
-    let rescan = try await CorpusScanner(configuration: config).scan(path: path)
-    #expect(rescan.detectors.first { $0.id == "accepted" }?.rows == 140)
+    #expect(try await acceptedRows(top.rule(), in: path) == 140)
   }
 
   @Test func groupsCodeFamiliesByShape() async throws {
@@ -365,12 +349,7 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
           ? "KM-\(i % 9) >> "
           : i % 5 == 1 ? "(draft v\(i % 7)) " : i % 5 == 2 ? natural[i % natural.count] : nil
       })
-    var reports: [ScanReport] = []
-    for byteRows in [true, false] {
-      var scanner = CorpusScanner()
-      scanner.usesByteRows = byteRows
-      reports.append(try await scanner.scan(path: path, parallelism: 1))
-    }
+    let reports = try await scanBothWays(path)
     #expect(reports[0].discovered == reports[1].discovered)
     let found = reports[0].discovered
     #expect(
@@ -400,20 +379,12 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
       generatedCorpus(1500) { i in
         i % 5 < tags.count ? tags[i % 5].replacingOccurrences(of: "#", with: "\(i % 9)") + " " : nil
       })
-    var reports: [ScanReport] = []
-    for byteRows in [true, false] {
-      var scanner = CorpusScanner()
-      scanner.usesByteRows = byteRows
-      reports.append(try await scanner.scan(path: path, parallelism: 1))
-    }
+    let reports = try await scanBothWays(path)
     #expect(reports[0].discovered == reports[1].discovered)
     for tag in tags {
       let family = try #require(reports[0].discovered.first { $0.shape == tag + " …" }, "\(tag)")
       #expect(family.count == 300, "\(tag)")
-      var config = ScanConfiguration()
-      config.detectors.append(RuleDetector(id: "accepted", summary: "accepted", rules: [family.rule()]))
-      let rescan = try await CorpusScanner(configuration: config).scan(path: path)
-      #expect(rescan.detectors.first { $0.id == "accepted" }?.rows == 300, "\(tag)")
+      #expect(try await acceptedRows(family.rule(), in: path) == 300, "\(tag)")
     }
     // Words after the tag are the row's text: the rule cuts the tag and its blanks only.
     let rule = try #require(reports[0].discovered.first { $0.shape == "/gen/# …" }).rule()

@@ -47,6 +47,33 @@ func expectBytesAgree(
     sourceLocation: sourceLocation)
 }
 
+/// The reports of one corpus read on bytes and through `RowContext` (one thread each), in that
+/// order.
+func scanBothWays(_ path: String) async throws -> [ScanReport] {
+  var reports: [ScanReport] = []
+  for byteRows in [true, false] {
+    var scanner = CorpusScanner()
+    scanner.usesByteRows = byteRows
+    reports.append(try await scanner.scan(path: path, parallelism: 1))
+  }
+  return reports
+}
+
+/// How many rows of the corpus `rule`, accepted as a detector of its own, flags.
+func acceptedRows(_ rule: LeakRule, in path: String, byteRows: Bool = true, parallelism: Int? = nil)
+  async throws -> Int?
+{
+  var config = ScanConfiguration()
+  config.detectors.append(RuleDetector(id: "accepted", summary: "accepted", rules: [rule]))
+  var scanner = CorpusScanner(configuration: config)
+  scanner.usesByteRows = byteRows
+  let report =
+    if let parallelism { try await scanner.scan(path: path, parallelism: parallelism) } else {
+      try await scanner.scan(path: path)
+    }
+  return report.detectors.first { $0.id == "accepted" }?.rows
+}
+
 /// Natural reasoning openings and bodies for generated corpora.
 let naturalOpenings = ["Okay, so ", "Let me think about this. ", "First, ", "Alright, ", "Hmm, ", "So "]
 let bodies = [
