@@ -59,21 +59,24 @@ public struct DiscoveryCandidate: Sendable, Hashable, Codable {
           id: id, summary: "discovered opening `\(shape)`", scope: .thinkStart,
           matcher: .regex(try! Pattern(Discovery.regex(forShape: shape) + #"[ \t]+"#)))
       }
-      // A tag that ends in a separator, then words (`KM-# >> the`: the shape's words are the
-      // first of each row's reasoning): the rule needs the words but matches only the tag, so
-      // `--repair` cuts `KM-7 >> ` and keeps the text.
+      // A tag that ends in a separator or holds a number, then words (`KM-# >> the`, `X# the
+      // question`: the shape's words are the first of each row's reasoning): the rule needs the
+      // words but matches only the tag, so `--repair` cuts `KM-7 >> ` or `B1 ` and keeps the
+      // text.
       if !isFamily, let (tag, words) = Discovery.tagAndWords(ofShape: shape) {
         let pattern = Discovery.regex(forShape: tag) + #"[ \t]+(?="# + Discovery.regex(forShape: words) + ")"
-        return LeakRule(
+        var rule = LeakRule(
           id: id, summary: "discovered opening `\(shape)`", scope: .thinkStart,
           matcher: .regex(try! Pattern(pattern)))
+        rule.shapeMatcher = ShapeMatcher(openingShape: shape)
+        return rule
       }
       // The family rule leaves domain terms alone as the designator rule does (`CO2: carbon
       // dioxide` has a family's structure).
       let pattern =
         isFamily
         ? "(?!" + DesignatorMatcher.domainTermsPattern + ")" + Discovery.regex(forShape: shape)
-          + Discovery.familyTail
+          + Discovery.familyRuleTail
         : Discovery.regex(forShape: shape) + #"(?:[^:\n]{0,60}:)?[ \t]*"#
       var rule = LeakRule(
         id: id, summary: "discovered opening `\(shape)`", scope: .thinkStart,
@@ -422,6 +425,8 @@ public enum Discovery {
       shapes.append((first.hasSuffix(":") ? String(first.dropLast()) : first) + " …")
     } else if let k = tagFamilyTokens(tokens) {
       shapes.append(tokens[..<k].joined(separator: " ") + " …")
+    } else if isIdentifierFamily(tokens) {
+      shapes.append(tokens[0] + " …")
     }
     return shapes
   }
@@ -458,19 +463,107 @@ public enum Discovery {
   }
 
   /// An opening shape split after its last token that ends in a separator (`>>`, `km-#:`,
-  /// `[tag]`, `mode~~`) when only words follow it (`KM-# >> the`): the words are the row's
-  /// text, not part of the tag. `nil` when no such split exists.
+  /// `[tag]`, `mode~~`, ``isTagMark(_:)``) or holds a number or code (`X#`, `##`) when only
+  /// prose words follow it (`KM-# >> the`, `X# okay, so`): the words are the row's text, not
+  /// part of the tag. `nil` when no such split exists.
   static func tagAndWords(ofShape shape: String) -> (tag: String, words: String)? {
     let tokens = shape.split(separator: " ")
-    func endsTag(_ t: Substring) -> Bool {
-      guard let last = t.last else { return false }
-      return !(last.isLetter || last.isNumber || last == "#" || last == "'" || last == "…")
-    }
+    func endsTag(_ t: Substring) -> Bool { t.contains("#") || (t.last.map(isTagMark) ?? false) }
     guard let s = tokens.lastIndex(where: endsTag), s < tokens.count - 1,
-      tokens[(s + 1)...].allSatisfy(isWordShape)
+      tokens[(s + 1)...].allSatisfy(isProseWordShape)
     else { return nil }
     return (tokens[...s].joined(separator: " "), tokens[(s + 1)...].joined(separator: " "))
   }
+
+  /// Whether a token shape is a word as prose writes it: letters and apostrophes, then at most
+  /// one `,`, `.`, `;`, `!` or `?` (`okay,`).
+  static func isProseWordShape(_ token: some StringProtocol) -> Bool {
+    var word = Substring(token)
+    if let last = word.last, ",.;!?".contains(last) { word = word.dropLast() }
+    return isWordShape(word)
+  }
+
+  /// For token shapes that open with an identifier holding a number (`remix_#`, `gen-#`,
+  /// `v#`: a letter first, then letters, `_`, `-` and a `#`; codes have their own family) and
+  /// go on with a word, whether the identifier's family (`remix_# …`) is counted.
+  static func isIdentifierFamily(_ tokens: [String]) -> Bool {
+    guard tokens.count >= 2, let head = tokens[0].first, head.isLetter, !isCodeLike(tokens[0]),
+      tokens[0].contains("#"),
+      tokens[0].allSatisfy({ $0.isLetter || $0 == "#" || $0 == "_" || $0 == "-" }),
+      tokens[1].first?.isLetter == true
+    else { return false }
+    return true
+  }
+
+  /// Words a sentence of reasoning starts with that no generator label does:
+  /// ``naturalFirstWords`` without the label-like `note`, `user`, `question` and `step`.
+  static let sentenceOpeners: [String] = naturalFirstWords.subtracting(["note", "user", "question", "step"])
+    .sorted { ($0.count, $0) > ($1.count, $1) }
+
+  /// ``sentenceOpeners`` as a regex, any case, ending at a word boundary.
+  static let sentenceOpenersPattern =
+    "(?i:" + sentenceOpeners.map { NSRegularExpression.escapedPattern(for: $0) }.joined(separator: "|")
+    + #")\b"#
+
+  /// What the family rule takes after a code (`X# …`): the tail the built-in designator rule
+  /// needs (``DesignatorMatcher/pattern``: up to five words, then `:`, `|`, a dash or ` - `)
+  /// whose first word is not a
+  /// ``sentenceOpeners`` word (`E5 we compute the ratio: 3` is a code on a sentence, not a
+  /// label), or else the blanks before the start of a sentence (a capital letter and a
+  /// lower-case one or an apostrophe, or an opener: `E1 Okay, so …`, `E7 we compute …`), so a
+  /// bare code is a family's too and `--repair` cuts the code alone.
+  static let familyRuleTail =
+    #"(?:(?:[ \t]+(?!"# + sentenceOpenersPattern
+    + #")[\w'-]+(?:[ \t]+[\w'-]+){0,4})?[ \t]*(?::|\||–|—| - )[ \t]*"#
+    + #"|[ \t]+(?="# + sentenceStartPattern + "))"
+
+  /// The start of a sentence after a bare code: ``startsSentence(_:at:)`` as a regex.
+  static let sentenceStartPattern = "[A-Z][a-z']|" + sentenceOpenersPattern
+
+  /// Whether the ASCII `w` at `i` starts a sentence (``sentenceStartPattern``).
+  static func startsSentence(_ w: UnsafeBufferPointer<UInt8>, at i: Int) -> Bool {
+    guard i < w.count else { return false }
+    if w[i] >= 0x41 && w[i] <= 0x5A && i + 1 < w.count
+      && (w[i + 1] >= 0x61 && w[i + 1] <= 0x7A || w[i + 1] == 0x27)
+    {
+      return true
+    }
+    return startsWithOpener(w, at: i)
+  }
+
+  /// Whether the ASCII `w` at `i` starts with one of ``sentenceOpeners`` (any case) that ends
+  /// at a word boundary (``sentenceOpenersPattern``).
+  static func startsWithOpener(_ w: UnsafeBufferPointer<UInt8>, at i: Int) -> Bool {
+    guard i < w.count, NoteMatcher.isLetter(w[i]) else { return false }
+    for word in sentenceOpenerBytes {
+      let end = i + word.count
+      guard end <= w.count else { continue }
+      var k = 0
+      while k < word.count && (w[i + k] | (NoteMatcher.isLetter(w[i + k]) ? 0x20 : 0)) == word[k] { k += 1 }
+      if k == word.count && (end == w.count || !NoteMatcher.isWord(w[end])) { return true }
+    }
+    return false
+  }
+
+  private static let sentenceOpenerBytes = sentenceOpeners.map { Array($0.utf8) }
+
+  /// Whether the ASCII first line `w` opens with a bare code on a sentence: a code
+  /// (`[A-Z]{1,3}[0-9]{1,4}[a-z]?`), blanks, and ``startsSentence(_:at:)`` (`E1 Okay, so`).
+  static func opensWithBareCode(_ w: UnsafeBufferPointer<UInt8>) -> Bool {
+    var i = 0
+    while i < w.count && i < 3 && w[i] >= 0x41 && w[i] <= 0x5A { i += 1 }
+    guard i > 0 else { return false }
+    let digitsFrom = i
+    while i < w.count && i - digitsFrom < 4 && NoteMatcher.isDigit(w[i]) { i += 1 }
+    guard i > digitsFrom else { return false }
+    if i < w.count && w[i] >= 0x61 && w[i] <= 0x7A { i += 1 }
+    let blanksFrom = i
+    while i < w.count && NoteMatcher.isBlank(w[i]) { i += 1 }
+    return i > blanksFrom && startsSentence(w, at: i)
+  }
+
+  private static let bareCode = try! Pattern(
+    #"[A-Z]{1,3}[0-9]{1,4}[a-z]?[ \t]+(?="# + sentenceStartPattern + ")")
 
   /// The first `words` words of `first` as written (``DiscoveryStats/Example/variants``).
   static func variant(of first: String, words n: Int) -> String {
@@ -626,17 +719,17 @@ public enum Discovery {
     return i == core.endIndex
   }
 
-  /// The tail the family rule (`X# …`) needs after the code, as the built-in designator rule
-  /// does: up to five words, then `:`, `|`, a dash or ` - ` (``DesignatorMatcher/pattern``).
-  static let familyTail = #"(?:[ \t]+[\w'-]+){0,5}[ \t]*(?::|\||–|—| - )[ \t]*"#
-
   /// Whether an opening's first line has the shape the family rule matches (a code, a short
   /// label, a separator): only such openings count for the family `X# …`, so the rule made
   /// from it flags the rows it was counted from.
+  /// A bare code on a sentence (``opensWithBareCode(_:)``, `E1 Okay, so …`) counts too.
   static func hasFamilyStructure(_ first: String) -> Bool {
     var copy = first
-    if let ascii = copy.withUTF8({ DesignatorMatcher.matchesStart($0) }) { return ascii }
-    return designator.prefixMatch(in: first) != nil
+    if let ascii = copy.withUTF8({ b in DesignatorMatcher.matchesStart(b).map { $0 || opensWithBareCode(b) } }
+    ) {
+      return ascii
+    }
+    return designator.prefixMatch(in: first) != nil || bareCode.prefixMatch(in: first) != nil
   }
 
   private static let designator = try! Pattern(DesignatorMatcher.pattern)
@@ -869,7 +962,7 @@ struct OpeningTally {
     let words = coveredEnd
     let familyEnd = found.3 >= 3 ? tokenEnds.2 : (found.3 == 2 ? tokenEnds.1 : tokenEnds.0)
     count(found.0, first, line, variant: words)
-    if !found.2 || DesignatorMatcher.matchesStart(first) == true {
+    if !found.2 || DesignatorMatcher.matchesStart(first) == true || Discovery.opensWithBareCode(first) {
       count(found.1, first, line, variant: words.lowerBound..<familyEnd)
     }
   }
@@ -970,6 +1063,11 @@ struct OpeningTally {
           codeName.append(contentsOf: " …".utf8)
           found.1 = shapeIndex(named: codeName)
           found.3 = k
+        } else if Discovery.isIdentifierFamily(shaped) {
+          codeName.removeAll(keepingCapacity: true)
+          codeName.append(contentsOf: scratch[..<ends[0]])
+          codeName.append(contentsOf: " …".utf8)
+          found.1 = shapeIndex(named: codeName)
         }
       }
     }

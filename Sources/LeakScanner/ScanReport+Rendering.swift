@@ -3,6 +3,12 @@ import Foundation
 extension ScanReport {
   static func percent(_ share: Double) -> String { String(format: "%.1f%%", share * 100) }
 
+  /// The first `top` candidates and every high-confidence one after them (those take part in
+  /// `clean`, so a report never hides one), in rank order.
+  static func listedCandidates(_ all: [DiscoveryCandidate], top: Int) -> [DiscoveryCandidate] {
+    Array(all.enumerated().filter { $0.offset < top || $0.element.highConfidence }.map(\.element))
+  }
+
   static func grouped(_ n: Int) -> String {
     let digits = String(n)
     var out = ""
@@ -48,9 +54,14 @@ extension ScanReport {
     }
     out += "\nDiscovered candidates (unknown scaffolding, best first):\n"
     if discovered.isEmpty { out += "  none\n" }
-    for c in discovered.prefix(10) {
+    let listed = Self.listedCandidates(discovered, top: 10)
+    for c in listed {
       out +=
         "  \(c.highConfidence ? "HIGH" : "    ") \(c.kind.rawValue) \"\(c.shape)\": \(Self.grouped(c.count)) rows (\(Self.percent(c.share))), e.g. lines \(c.exampleLines.prefix(3).map(String.init).joined(separator: ", ")): \"\(c.example.prefix(50))\"\n"
+    }
+    if discovered.count > listed.count {
+      out +=
+        "  … and \(Self.grouped(discovered.count - listed.count)) more, none HIGH (`--format json` lists every one)\n"
     }
     if discovered.contains(where: \.highConfidence) {
       // Not counted in the table above: say what `clean` will do with them.
@@ -102,9 +113,14 @@ extension ScanReport {
     }
     out +=
       "\n## Discovered candidates\n\n| confidence | kind | shape | rows | share | example |\n|---|---|---|---:|---:|---|\n"
-    for c in discovered.prefix(20) {
+    let listed = Self.listedCandidates(discovered, top: 20)
+    for c in listed {
       out +=
         "| \(c.highConfidence ? "high" : "low") | \(c.kind.rawValue) | \(Self.mdCode(c.shape)) | \(Self.grouped(c.count)) | \(Self.percent(c.share)) | \(Self.md(c.example.prefix(50))) |\n"
+    }
+    if discovered.count > listed.count {
+      out +=
+        "\n… and \(Self.grouped(discovered.count - listed.count)) more candidates, none high (the JSON report lists every one).\n"
     }
     if !issues.isEmpty {
       out += "\n## Malformed lines\n\n"

@@ -24,10 +24,16 @@ package struct ShapeMatcher: Sendable, Hashable {
   }
 
   enum Tail: Sendable, Hashable {
-    /// ``Discovery/familyTail``: up to five words, then a separator.
+    /// ``Discovery/familyRuleTail``: up to five words (the first no sentence opener), then a
+    /// separator; or else blanks before the start of a sentence.
     case family
     /// `(?:[^:\n]{0,60}:)?[ \t]*`: the rest of a label up to its colon, if any.
     case label
+    /// `(?=…)`: the elements of the shape's words (``Discovery/tagAndWords(ofShape:)``), matched
+    /// without taking them.
+    case lookahead([Element])
+    /// Nothing more (the end of a lookahead's elements).
+    case end
   }
 
   let elements: [Element]
@@ -37,8 +43,25 @@ package struct ShapeMatcher: Sendable, Hashable {
   /// this does not handle (anything outside ASCII): ICU decides those.
   package init?(openingShape shape: String) {
     guard shape.unicodeScalars.allSatisfy({ $0.isASCII || $0 == "…" }) else { return nil }
+    let isFamily = shape.hasPrefix("X#") && shape.hasSuffix(" …")
+    // As `DiscoveryCandidate.rule()`: a tag (or code) and the words after it, the words only
+    // looked at; the tag family rules (`km-# >> …`) have no matcher.
+    if !isFamily && shape.hasSuffix(" …") { return nil }
+    if !isFamily, let (tag, words) = Discovery.tagAndWords(ofShape: shape) {
+      guard let lead = Self.elements(of: tag), let rest = Self.elements(of: words) else { return nil }
+      elements = lead + [.blanks]
+      tail = .lookahead(rest)
+      return
+    }
+    guard let elements = Self.elements(of: shape) else { return nil }
+    self.elements = elements
+    tail = isFamily ? .family : .label
+  }
+
+  /// The elements of `Discovery.regex(forShape:)`: the tokens of the shape without its ` …`,
+  /// joined by blanks; `nil` for a byte outside ASCII.
+  private static func elements(of shape: String) -> [Element]? {
     var elements: [Element] = []
-    // As `Discovery.regex(forShape:)`: the tokens of the shape without its ` …`, joined by blanks.
     let tokens = shape.replacingOccurrences(of: " …", with: "").split(separator: " ")
     for (k, token) in tokens.enumerated() {
       if k > 0 { elements.append(.blanks) }
@@ -58,8 +81,7 @@ package struct ShapeMatcher: Sendable, Hashable {
         }
       }
     }
-    self.elements = elements
-    tail = shape.hasPrefix("X#") && shape.hasSuffix(" …") ? .family : .label
+    return elements
   }
 
   /// The rule's match at the start of `text` (the first 160 Characters, as
@@ -103,7 +125,16 @@ package struct ShapeMatcher: Sendable, Hashable {
     }
 
     mutating func element(_ e: Int, _ p: Int) -> Int? {
-      guard e < elements.count else { return tail == .family ? family(0, p) : label(p) }
+      guard e < elements.count else {
+        switch tail {
+        case .family: return family(0, p) ?? bare(p)
+        case .label: return label(p)
+        case .lookahead(let rest):
+          var ahead = Walk(w: w, elements: rest, tail: .end)
+          return ahead.element(0, p) == nil ? nil : p
+        case .end: return p
+        }
+      }
       switch elements[e] {
       case .code:
         let upper = run(p, limit: 3, Self.isUpper)
@@ -145,10 +176,12 @@ package struct ShapeMatcher: Sendable, Hashable {
       }
     }
 
-    /// `(?:[ \t]+[\w'-]+){0,5}[ \t]*(?::|\||–|—| - )[ \t]*` from `p`, after `k` words.
+    /// `(?:[ \t]+(?!opener)[\w'-]+(?:[ \t]+[\w'-]+){0,4})?[ \t]*(?::|\||–|—| - )[ \t]*` from
+    /// `p`, after `k` words (the first of them no ``Discovery/sentenceOpeners`` word).
     func family(_ k: Int, _ p: Int) -> Int? {
       if k < 5 {
         for b in stride(from: run(p, Self.isBlank), through: 1, by: -1) {
+          if k == 0 && Discovery.startsWithOpener(w, at: p + b) { continue }
           for word in stride(from: run(p + b, Self.isWordish), through: 1, by: -1) {
             if let end = family(k + 1, p + b + word) { return end }
           }
@@ -166,6 +199,13 @@ package struct ShapeMatcher: Sendable, Hashable {
         if after >= 0 { return after + run(after, Self.isBlank) }
       }
       return nil
+    }
+
+    /// `[ \t]+(?=sentence start)` from `p` (``Discovery/startsSentence(_:at:)``): the blanks
+    /// are taken whole, since the start of a sentence is no blank.
+    func bare(_ p: Int) -> Int? {
+      let b = run(p, Self.isBlank)
+      return b > 0 && Discovery.startsSentence(w, at: p + b) ? p + b : nil
     }
 
     /// `(?:[^:\n]{0,60}:)?[ \t]*` from `p`.

@@ -391,7 +391,7 @@ import Testing
   @Test(arguments: [
     "X# …", "X# spice combinator:", "mix-# sour bridge:", "[variant #]", "lens # (role)", "x#b",
     "## the claim",
-    "### plan", "id # says", "#e", "v# #-#",
+    "### plan", "id # says", "#e", "v# #-#", "X# the question", "X# okay, so", "km-# >> the",
   ])
   func shapeMatchersAgreeWithTheRegex(shape: String) throws {
     let rule = DiscoveryCandidate(
@@ -411,6 +411,9 @@ import Testing
       "x9b",
       "Okay,", "so", "word", "don't", "a_b", "\n", "—", String(repeating: "w", count: 70), "#", "##", "#12",
       "the", "claim", "plan", "7f3a9c21", "e29b-41d4", "cafe", "9f", "-7", "a-", "F00D",
+      // Sentence starts after a bare code, and words that only look like them.
+      "Okay", "The", "The question", "we", "We", "I'm", "let's", "Note", "ok-ish", "okayish", "So", "A",
+      "question", "km-", ">>",
     ]
     var rng = SystemRandomNumberGenerator()
     var matched = 0

@@ -1,0 +1,150 @@
+import EvalCore
+import Foundation
+import TestSupport
+import Testing
+
+@testable import LeakScanner
+
+/// Families that have no label after their code (`E1 Okay, so …`, the incident's `E1 …`) or
+/// whose designator is an identifier (`REMIX_3 …`), and what `--repair` cuts of them.
+@Suite struct FamilyDiscoveryTests {
+  /// The audit's `removed` prefixes of a `--repair` clean of `path` (discovery on), with the
+  /// summary.
+  func repairedPrefixes(_ path: String, in dir: TempDir) async throws -> (CleanSummary, [String]) {
+    let (summary, _) = try await CorpusCleaner(configuration: ScanConfiguration(), repair: true).clean(
+      path: path, cleanOut: dir.path("clean.jsonl"), quarantineOut: dir.path("q.jsonl"),
+      auditOut: dir.path("audit.jsonl"))
+    let audit = try String(contentsOfFile: dir.path("audit.jsonl"), encoding: .utf8)
+    let removed = try audit.split(separator: "\n").flatMap { line -> [String] in
+      let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+      return object?["removed"] as? [String] ?? []
+    }
+    return (summary, removed)
+  }
+
+  /// A bare code before the reasoning, on a third of the rows, with the natural openings of
+  /// the rest after it: one family `X# …`, confident, whose rule flags exactly its rows and
+  /// whose repair cuts the code alone, never the words after it.
+  @Test func findsABareCodeFamilyAndRepairCutsOnlyTheCode() async throws {
+    let dir = TempDir()
+    let lower = ["we compute ", "let me see: ", "so "]
+    let path = dir.file(
+      "c.jsonl",
+      generatedCorpus(900) { i in
+        guard i % 3 == 0 else { return nil }
+        let code = "\(["A", "B", "C", "D", "E"][i % 5])\(i % 9 + 1) "
+        // Capitalised openings, and lower-case sentence openers (`E7 we compute …`).
+        return code + (i % 2 == 0 ? naturalOpenings[i % naturalOpenings.count] : lower[i % lower.count])
+      })
+    let report = try await CorpusScanner().scan(path: path)
+    #expect(report.detectors.first { $0.id == "scaffold-prefix" }?.rows == 0)
+    let family = try #require(
+      report.discovered.first { $0.shape == "X# …" }, "\(report.discovered.map(\.shape))")
+    #expect(family.count == 300 && family.highConfidence)
+    for byteRows in [true, false] {
+      #expect(try await acceptedRows(family.rule(), in: path, byteRows: byteRows, parallelism: 1) == 300)
+    }
+    let (summary, removed) = try await repairedPrefixes(path, in: dir)
+    #expect(summary.repaired == 300 && summary.quarantined == 0)
+    #expect(removed.count == 300)
+    let codeOnly = try Regex(#"^[A-E][1-9] $"#)
+    #expect(removed.allSatisfy { $0.wholeMatch(of: codeOnly) != nil }, "\(Set(removed).sorted().prefix(8))")
+    // Each repaired line is its input line without the code, every other byte as it was.
+    let clean = try String(contentsOfFile: dir.path("clean.jsonl"), encoding: .utf8)
+    let input = try String(contentsOfFile: path, encoding: .utf8)
+    #expect(clean == input.replacing(try Regex(#"<think>\\n[A-E][1-9] "#), with: #"<think>\n"#))
+  }
+
+  /// An identifier with a number (`REMIX_7`) before the reasoning is a family of its own.
+  @Test func findsAnIdentifierFamily() async throws {
+    let dir = TempDir()
+    let path = dir.file(
+      "c.jsonl", generatedCorpus(600) { i in i % 4 == 0 ? "REMIX_\(i % 7) " + naturalOpenings[i % 6] : nil })
+    let report = try await CorpusScanner().scan(path: path)
+    let family = try #require(
+      report.discovered.first { $0.shape == "remix_# …" }, "\(report.discovered.map(\.shape))")
+    #expect(family.count == 150 && family.highConfidence)
+    #expect(try await acceptedRows(family.rule(), in: path) == 150)
+    let (_, removed) = try await repairedPrefixes(path, in: dir)
+    #expect(removed.count == 150 && removed.allSatisfy { $0.hasPrefix("REMIX_") && $0.count == 8 })
+  }
+
+  /// A word with a number that opens the same text on every row (`CO2 emissions`, `A4 paper`)
+  /// or a code before a lower-case noun is no family: one variant, or no sentence after it.
+  @Test func repeatedTermsAndCodesOnNounsAreNoFamily() async throws {
+    let dir = TempDir()
+    let terms = ["A4 paper is ", "mp3 files are ", "H2O boils, and ", "T\(2) weighting shows "]
+    let path = dir.file(
+      "c.jsonl", generatedCorpus(800) { i in i % 2 == 0 ? terms[i / 2 % terms.count] : nil })
+    let report = try await CorpusScanner().scan(path: path)
+    #expect(!report.discovered.contains { $0.highConfidence }, "\(report.discovered.map(\.shape))")
+  }
+
+  /// The family rule: a label to its colon, or the code alone before a sentence; a sentence
+  /// opener is no label (`E5 we compute the ratio: 3` cuts `E5 `).
+  @Test func theFamilyRuleCutsALabelOrTheCodeAlone() {
+    let family = DiscoveryCandidate(
+      kind: .opening, shape: "X# …", count: 300, share: 0.5, unnaturalness: 1, score: 0.5,
+      highConfidence: true, exampleLines: [1], example: "A4 spice combinator: ")
+    let rule = family.rule()
+    let cases: [(String, String?)] = [
+      ("A4 spice combinator: claim 1", "A4 spice combinator: "),
+      ("A4 Spice Combinator - the claim", "A4 Spice Combinator - "),
+      ("E1: the claim", "E1: "),
+      ("E1 Okay, so the sum", "E1 "),
+      ("E5 we compute the ratio: 3", "E5 "),
+      ("B1 The question asks", "B1 "),
+      ("C3 I'm adding", "C3 "),
+      ("D2 let's see: 4", "D2 "),
+      ("A4 paper is white", nil),
+      ("Q3 revenue was up", nil),
+      ("H2O boils", nil),
+    ]
+    for (text, expected) in cases {
+      #expect(rule.match(text[...]).map(String.init) == expected, "\(text)")
+      var copy = text
+      let byHand = copy.withUTF8 { rule.shapeMatcher?.matchLength(atStartOf: $0) }
+      #expect(byHand == .some(.some(expected?.utf8.count)), "\(text)")
+    }
+  }
+
+  /// A shape's words after its code or tag are the row's text: the rule needs them and cuts
+  /// the code or tag alone.
+  @Test func shapesOfACodeAndWordsCutTheCode() {
+    for (shape, text, cut) in [
+      ("X# the question", "B1 The question asks", "B1 "),
+      ("X# okay, so", "E8 Okay, so we add", "E8 "),
+      ("## the claim", "#1000 the claim holds", "#1000 "),
+      ("km-# >> the", "KM-7 >> the claim", "KM-7 >> "),
+    ] {
+      let rule = DiscoveryCandidate(
+        kind: .opening, shape: shape, count: 10, share: 0.3, unnaturalness: 1, score: 0.3,
+        highConfidence: true,
+        exampleLines: [1], example: text
+      ).rule()
+      #expect(rule.match(text[...]).map(String.init) == cut, "\(shape)")
+      #expect(rule.match("B1 Another text"[...]) == nil, "\(shape)")
+    }
+  }
+
+  /// The terminal and Markdown tables list the top candidates, every high-confidence one after
+  /// them (they take part in `clean`), and say how many more the JSON report has.
+  @Test func tablesNeverHideAHighConfidenceCandidate() async throws {
+    let dir = TempDir()
+    var report = try await CorpusScanner().scan(path: dir.file("c.jsonl", generatedCorpus(50)))
+    func candidate(_ k: Int, high: Bool) -> DiscoveryCandidate {
+      DiscoveryCandidate(
+        kind: .repeatedLine, shape: "line \(k)", count: 3, share: 0.06, unnaturalness: 0.3, score: 0.02,
+        highConfidence: high, exampleLines: [1], example: "line \(k)")
+    }
+    report.discovered = (0..<30).map { candidate($0, high: $0 == 25) }
+    let table = report.renderTable()
+    #expect(table.contains("\"line 9\"") && !table.contains("\"line 10\""))
+    #expect(table.contains("HIGH repeated_line \"line 25\""))
+    #expect(table.contains("… and 19 more, none HIGH"))
+    let markdown = report.renderMarkdown()
+    #expect(
+      markdown.contains("`line 19`") && markdown.contains("`line 25`") && !markdown.contains("`line 20`"))
+    #expect(markdown.contains("… and 9 more candidates"))
+  }
+}
