@@ -5,6 +5,19 @@
 /// from unexpected scripts; neutral characters (digits, punctuation, spaces) continue a run,
 /// and a letter of an expected script ends it. Letters standing alone, as `θ`, `Δ` or the
 /// `α+β+γ+δ` of a formula do in math, do not count.
+///
+/// Quoted words do not count either: a model that drifts does not quote itself, while an
+/// answer that teaches or cites a word does (`The Russian word 'спасибо' means thank you.`).
+/// Unexpected letters between a pair of quotes on one line — `'…'`, `"…"`, `‘…’`, `“…”`,
+/// `«…»`, `„…“` (or `„…”`), `「…」`, `『…』`, `` `…` `` or `*…*` — are neutral, as long as the
+/// pair holds at most ``maxQuotedLetters`` of them. A longer quotation (a sentence or more of
+/// another script) still counts: reasoning that quotes whole sentences of another language
+/// has left its own. The ASCII quotes, which double as apostrophes and markup, open only
+/// after a character that is not a letter or digit and before one that is not a space, and
+/// close (as `’` does) only after a character that is not a space and before one that is not
+/// a letter or digit, so `don't … it's` quotes nothing. A quotation closes within
+/// ``quoteLookahead`` characters, and a run around quoted words still counts its own letters
+/// (`это очень 'хорошо' сказано` is drift).
 public struct ScriptDriftCheck: Sendable, Hashable, Codable {
   /// Which scripts are expected.
   public enum Expected: Sendable, Hashable, Codable {
@@ -24,6 +37,13 @@ public struct ScriptDriftCheck: Sendable, Hashable, Codable {
   public var expected: Expected
   /// Letters an unexpected run needs to count. Default 4.
   public var minRunLetters: Int
+
+  /// The most unexpected letters a quotation may hold and still be neutral (a word, a name, a
+  /// short phrase; not a sentence of reasoning in another script).
+  public static let maxQuotedLetters = 40
+
+  /// How many characters after its opening quote a quotation must close within.
+  public static let quoteLookahead = 240
 
   /// Creates a check.
   public init(expected: Expected = .scripts([.latin]), minRunLetters: Int = 4) {
@@ -83,15 +103,28 @@ public struct ScriptDriftCheck: Sendable, Hashable, Codable {
     var wordLetters = 0
     var wordStart = idx
     let allowedBits = allowed.reduce(UInt32(0)) { $0 | $1.bit }
+    // The closing quote of the quotation `idx` is in, whose unexpected letters are neutral.
+    var quoteEnd: String.UnicodeScalarView.Index? = nil
+    var previous: Unicode.Scalar? = nil
     while idx != scalars.endIndex {
-      let c = ScriptClass.of(scalars[idx])
+      let scalar = scalars[idx]
+      let c = ScriptClass.of(scalar)
       let next = scalars.index(after: idx)
+      let quoted = quoteEnd.map { idx < $0 } ?? false
       if c == .common {
         wordLetters = 0
+        if !quoted,
+          let end = Self.quotationEnd(in: scalars, at: idx, after: previous, allowedBits: allowedBits)
+        {
+          quoteEnd = end
+        }
       } else {
         letters += 1
         if allowedBits & c.bit != 0 {
           endRun(at: lastLetterEnd)
+          wordLetters = 0
+        } else if quoted {
+          unexpected += 1
           wordLetters = 0
         } else {
           unexpected += 1
@@ -107,6 +140,7 @@ public struct ScriptDriftCheck: Sendable, Hashable, Codable {
           }
         }
       }
+      previous = scalar
       idx = next
     }
     endRun(at: lastLetterEnd)
@@ -115,6 +149,72 @@ public struct ScriptDriftCheck: Sendable, Hashable, Codable {
     return Finding(
       script: b.0, runLetters: b.1, unexpectedShare: letters == 0 ? 0 : Double(unexpected) / Double(letters),
       example: String(example))
+  }
+
+  /// Where the quotation that `scalars[open]` opens closes (the index of its closing quote),
+  /// when it is one whose unexpected letters are neutral (see the type's description): it
+  /// closes on the same line within ``quoteLookahead`` characters and holds at most
+  /// ``maxQuotedLetters`` letters outside `allowedBits`. `nil` otherwise, or when
+  /// `scalars[open]` opens no quotation; `previous` is the character before it.
+  static func quotationEnd(
+    in scalars: String.UnicodeScalarView, at open: String.UnicodeScalarView.Index,
+    after previous: Unicode.Scalar?,
+    allowedBits: UInt32
+  ) -> String.UnicodeScalarView.Index? {
+    // The closing quotes of each opening one, and whether the pair is an ASCII one (the same
+    // character both ways, also an apostrophe or markup).
+    let closing: [UInt32]
+    let ascii: Bool
+    switch scalars[open].value {
+    case 0x27, 0x22, 0x60, 0x2A: (closing, ascii) = ([scalars[open].value], true)  // ' " ` *
+    case 0x2018: (closing, ascii) = ([0x2019], false)  // ‘ ’
+    case 0x201C: (closing, ascii) = ([0x201D], false)  // “ ”
+    case 0xAB: (closing, ascii) = ([0xBB], false)  // « »
+    case 0x201E: (closing, ascii) = ([0x201C, 0x201D], false)  // „ “ or „ ”
+    case 0x300C: (closing, ascii) = ([0x300D], false)  // 「 」
+    case 0x300E: (closing, ascii) = ([0x300F], false)  // 『 』
+    default: return nil
+    }
+    let end = scalars.endIndex
+    let first = scalars.index(after: open)
+    guard first != end, !isSpace(scalars[first]) else { return nil }
+    if ascii, let previous, isLetterOrDigit(previous) { return nil }
+    var i = first
+    var before = scalars[open]
+    var unexpectedLetters = 0
+    var steps = 0
+    while i != end && steps < quoteLookahead {
+      let s = scalars[i]
+      if s == "\n" || s == "\r" { return nil }
+      let next = scalars.index(after: i)
+      if i != first && closing.contains(s.value) {
+        // An apostrophe closes only where a quotation can end: after a character, before a
+        // word's end (`don’t` and `it's` go on).
+        let apostrophe = ascii || s.value == 0x2019
+        if !apostrophe || (!isSpace(before) && (next == end || !isLetterOrDigit(scalars[next]))) {
+          return i
+        }
+      }
+      let c = ScriptClass.of(s)
+      if c != .common && allowedBits & c.bit == 0 {
+        unexpectedLetters += 1
+        if unexpectedLetters > maxQuotedLetters { return nil }
+      }
+      before = s
+      i = next
+      steps += 1
+    }
+    return nil
+  }
+
+  /// Whether `s` is white space.
+  private static func isSpace(_ s: Unicode.Scalar) -> Bool {
+    s.value < 0x80 ? s == " " || (0x09...0x0D).contains(s.value) : ScriptClass.isNonASCIIWhitespace(s.value)
+  }
+
+  /// Whether `s` is a letter (of any script) or an ASCII digit.
+  private static func isLetterOrDigit(_ s: Unicode.Scalar) -> Bool {
+    ScriptClass.of(s) != .common || (0x30...0x39).contains(s.value)
   }
 
   /// The dominant script of `text` (by letter count) with the scripts that go with it (Han and

@@ -190,7 +190,8 @@ extension ScriptDriftDetector: DescribesSettings {
     case .context: expected = "prompt"
     case .scripts(let scripts): expected = scripts.map { "\($0)" }.sorted().joined(separator: ",")
     }
-    return "expected:\(expected):min_run:\(check.minRunLetters)"
+    // Quoted words neutral since the `quoted` setting: shards scanned before counted them.
+    return "expected:\(expected):min_run:\(check.minRunLetters):quoted:\(ScriptDriftCheck.maxQuotedLetters)"
   }
 }
 

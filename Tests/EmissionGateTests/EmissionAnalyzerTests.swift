@@ -61,6 +61,9 @@ import Testing
     #expect(row("<think>The applicantâ€™s point</think>ok").mojibake)
     #expect(row("<think>So 48. 그러므로 답은 48입니다</think>48").scriptDrift)
     #expect(row("<think>so 48. 그러므로 답은</think>48").driftScript == .hangul)
+    // A quoted word is a lesson, not drift; the same word unquoted is drift.
+    #expect(!row("<think>The Korean '감사합니다' means thank you.</think>ok").scriptDrift)
+    #expect(row("<think>The Korean 감사합니다 means thank you.</think>ok").scriptDrift)
     #expect(row("<think>thetwobooksmustbeadjacentsotreatthemasone block</think>48").runTogether)
   }
 

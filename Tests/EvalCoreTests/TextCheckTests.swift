@@ -353,6 +353,58 @@ import Testing
     #expect(ScriptDriftCheck(expected: .dominant).detect(in: japanese) == nil)
     #expect(ScriptDriftCheck(expected: .dominant).detect(in: "이 문제는 두 권의 책을 это значение очень") != nil)
   }
+
+  /// A word an English answer quotes (a language lesson, a citation) is not drift, in any of
+  /// the quotes the check knows, alone or in a list.
+  @Test(arguments: [
+    "The Russian word 'спасибо' means thank you.",
+    "In Japanese, 'ありがとう' is the polite thank you.",
+    "The Greek 'λόγος' gives us the word logic.",
+    "Say \"пожалуйста\" for please.",
+    "The Korean ‘감사합니다’ is formal.",
+    "The Korean “감사합니다” is formal.",
+    "French quotes: «спасибо» in Russian.",
+    "German style: „спасибо“ or „спасибо”.",
+    "Write 「ありがとう」 or 『ありがとう』 in Japanese.",
+    "The variable `значение` holds it.",
+    "The word *спасибо* is stressed on the second syllable.",
+    "The words 'да', 'нет' and 'спасибо' are the first ones to learn.",
+    "(\"שלום\") is Hebrew for peace; don't confuse it with 'سلام', it's Arabic.",
+    "The phrase «Я не знаю, что это значит» means I do not know what it means.",
+  ])
+  func quotedForeignWordsAreNotDrift(text: String) {
+    #expect(ScriptDriftCheck().detect(in: text) == nil)
+    #expect(ScriptDriftCheck(expected: .context).detect(in: text, context: "What does it mean?") == nil)
+  }
+
+  /// Drift is drift however it is written around quotes: unquoted words, a quotation of a
+  /// sentence or more, apostrophes that quote nothing, a quote that never closes or closes on
+  /// another line, and a run that goes on around a quoted word.
+  @Test(arguments: [
+    "The Russian word спасибо means thank you.",
+    "So the answer: 'Поэтому ответ равен сорока восьми, потому что мы сложили все числа.'",
+    "I don't think это значение it's right.",
+    "The word 'спасибо means thank you.",
+    "The word 'спасибо\n' means thank you.",
+    "Это очень 'хорошо' сказано, and so on.",
+    "The word'спасибо' is glued to a letter.",
+    "So ' спасибо' has a space after the quote.",
+    "Therefore «所以答案是四十八因为我们把所有的数字都加起来了然后再除以二得到结果再乘以三最后减去一个数得到答案就是这样的了没错吧好的» is the answer.",
+  ])
+  func unquotedOrLongQuotedRunsAreStillDrift(text: String) {
+    #expect(ScriptDriftCheck().detect(in: text) != nil, "\(text)")
+  }
+
+  /// The limit on a neutral quotation is its unexpected letters: forty are quoted words, one
+  /// more is drift.
+  @Test func quotationsHoldAtMostMaxQuotedLettersOfAnotherScript() {
+    let limit = ScriptDriftCheck.maxQuotedLetters
+    func text(_ letters: Int) -> String {
+      "Quoted: '" + String(repeating: "абвгд ", count: letters / 5).dropLast() + "' in English."
+    }
+    #expect(ScriptDriftCheck().detect(in: text(limit)) == nil)
+    #expect(ScriptDriftCheck().detect(in: text(limit + 5))?.runLetters == limit + 5)
+  }
 }
 
 @Suite struct RunTogetherCheckTests {

@@ -216,6 +216,32 @@ import Testing
     #expect(parsed.check.expected == .context)
   }
 
+  /// A foreign word an English answer quotes for an English question is a lesson, not drift,
+  /// on bytes and through `RowContext` alike; the same words unquoted are drift.
+  @Test func scriptDriftLeavesQuotedWordsAlone() async throws {
+    let answers = [
+      "<think>The Russian word 'спасибо' means thank you.</think>Thank you.",
+      "<think>So 'ありがとう' is the kana for thank you.</think>Thank you.",
+      "<think>The Greek 'λόγος' means word or reason.</think>Word.",
+      "<think>Russian «пожалуйста» is please, „bitte“ in German.</think>Please.",
+    ]
+    let unquoted = answers.map { String($0.filter { !"'«»„“".contains($0) }) }
+    for answer in answers {
+      #expect(findings(ScriptDriftDetector(), row(answer)).isEmpty, "\(answer)")
+    }
+    for answer in unquoted {
+      #expect(findings(ScriptDriftDetector(), row(answer)).count == 1, "\(answer)")
+    }
+    let dir = TempDir()
+    let lines = (answers + unquoted).enumerated().map { i, answer in
+      messagesRow("r\(i)", answer, prompt: "What does the word mean?")
+    }
+    let path = dir.file("c.jsonl", lines.joined(separator: "\n") + "\n")
+    for report in try await scanBothWays(path) {
+      #expect(report.detectors.first { $0.id == "script-drift" }?.rows == unquoted.count)
+    }
+  }
+
   @Test func sharedChecksFlagRows() {
     #expect(
       findings(RunTogetherDetector(), "<think>thecourtheldthattheclaimwasanticipatedbysmith here</think>ok")
