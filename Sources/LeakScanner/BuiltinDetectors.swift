@@ -188,6 +188,22 @@ public enum BuiltinDetectors {
     #"(?!(?:says|said|states|stated|notes|noted|reports|reported|shows|showed|lists|defines|describes|explains|"#
     + #"is|are|was|were|has|had|means|sets|gives|controls|works|should|will|would|can|could|must)\b)"#
 
+  /// The words that may follow the `vary` rule's `the opening` (`phrasing`, `tone`, …): the
+  /// parts of a text (`vary the opening sentence`), function words (`and the numbers`,
+  /// `across rows`) and a few adverbs (`next time`, `again`); any other word is a noun of
+  /// something else's (`vary the opening repertoire`). Adverbs in `-ly` are allowed by the
+  /// rule itself.
+  static let wordsAfterVariedText = [
+    "sentence", "sentences", "line", "lines", "word", "words", "phrase", "phrases", "clause", "clauses",
+    "paragraph", "paragraphs",
+    "and", "or", "but", "nor", "of", "for", "in", "on", "at", "by", "to", "from", "with", "without", "within",
+    "across", "between", "among", "throughout", "per", "via", "so", "than", "then", "as", "if", "when",
+    "while", "because", "since", "unless", "until", "each", "every", "all", "a", "an", "the", "this",
+    "that", "these", "those", "some", "more", "less", "much", "too", "also", "again", "here", "there",
+    "now", "next", "instead", "somewhat", "not", "is", "are", "should", "must", "will", "can", "you",
+    "we", "i", "it", "they",
+  ]
+
   /// Meta-language about generating the data, anywhere in the model text.
   public static func producerNotes() -> RuleDetector {
     func rule(
@@ -201,7 +217,8 @@ public enum BuiltinDetectors {
     let rules = [
       rule(
         "duplicate-of", "`duplicate of 3886`",
-        // Not a count of things: "a duplicate of 3 earlier claims".
+        // Not a count of things: "a duplicate of 3 earlier claims"; not a place in a table:
+        // "a duplicate of row 3 in the table".
         NoteMatcher.duplicateOf,
         ["duplicate of"]),
       rule(
@@ -221,15 +238,25 @@ public enum BuiltinDetectors {
       rule(
         "vary", "`vary the opening`",
         // "Vary the tone of your voice" is advice about something else: after `of`, only the
-        // rows or answers being made (`vary the opening of each answer`).
+        // rows or answers being made (`vary the opening of each answer`). A noun after the
+        // word makes it one of something else's (`vary the opening repertoire` in chess, `the
+        // opening tempo` in music), except the text's own parts (`vary the opening sentence`):
+        // only such a part, a function word or an adverb (`next`, `slightly`) may follow.
         #"\bvary (?:the )?(?:opening|openings|phrasing|wording|sentence structure|tone|style)\b"#
-          + #"(?![ \t]+of\b(?![ \t]+(?:each|every|all|(?:the |these |those )?(?:rows?|answers?|samples?|examples?|responses?|outputs?|items?))\b))"#,
+          + #"(?![ \t]+of\b(?![ \t]+(?:each|every|all|(?:the |these |those )?(?:rows?|answers?|samples?|examples?|responses?|outputs?|items?))\b))"#
+          + #"(?![ \t]+(?!(?:"# + Self.wordsAfterVariedText.joined(separator: "|")
+          + #")\b|[a-z]+ly\b)[a-z]+\b)"#,
         ["vary "]),
       rule(
         // "Avoid repeating the same example" is also a teacher's advice: a numbered row, the
         // previous or last one, or the same row, sample or opening.
         "avoid-repeating", "`avoid repeating row 12`",
-        #"\bavoid repeating (?:(?:row|example|sample|item)[ \t]*#?[0-9]+|the (?:previous|last) (?:row|example|sample|opening)|the same (?:row|sample|opening))\b"#,
+        // A plural noun one or two words after a numbered row makes it something else's row
+        // ("avoid repeating row 2 headers by freezing panes" in a spreadsheet), as in
+        // `duplicate-of`.
+        #"\bavoid repeating (?:(?:row|example|sample|item)[ \t]*#?[0-9]+\b"#
+          + #"(?![ \t]+(?:[a-z]+[ \t]+)?(?!(?:is|was|has|as|does|plus|thus|this|its|yes|us)\b)[a-z]+s\b)"#
+          + #"|the (?:previous|last) (?:row|example|sample|opening)\b|the same (?:row|sample|opening)\b)"#,
         ["avoid repeating "]),
       rule(
         "note-to-self", "notes to self",

@@ -8,9 +8,11 @@ import EvalCore
 /// `Pattern.prefixMatch(in:)` of its regex answers on the same ASCII bytes, including the end of
 /// the bytes as the end of the text; a test compares both on generated text.
 enum NoteMatcher {
-  /// The `duplicate-of` rule's regex (case-insensitive).
+  /// The `duplicate-of` rule's regex (case-insensitive). A target written with a row word and
+  /// then placed somewhere (`row 3 in the table`, `item 4 of the list`) is a reference into a
+  /// table or a list, not a note about the corpus.
   static let duplicateOf =
-    #"\bduplicate of[ \t]+(?:(?:row|item|sample|example|id)[ \t]*#?)?[0-9]+\b(?![ \t]+(?:[a-z]+[ \t]+)?(?!(?:is|was|has|as|does|plus|thus|this|its|yes|us)\b)[a-z]+s\b)"#
+    #"\bduplicate of[ \t]+(?:(?:row|item|sample|example|id)[ \t]*#?[0-9]+\b(?![ \t]+(?:in|of|from|on)[ \t]+\w)|[0-9]+\b)(?![ \t]+(?:[a-z]+[ \t]+)?(?!(?:is|was|has|as|does|plus|thus|this|its|yes|us)\b)[a-z]+s\b)"#
 
   /// The `diversify` rule's regex (case-insensitive).
   static let diversify =
@@ -88,14 +90,26 @@ enum NoteMatcher {
     i = blanks
     // The optional noun: each starts with a letter, so at most one of them can be taken. A `#`
     // only after one: "a duplicate of #4521" is an issue tracker's reference.
-    for noun: StaticString in ["row", "item", "sample", "example", "id"] where starts(w, at: i, with: noun) {
-      i = run(w, from: i + noun.utf8CodeUnitCount, isBlank)
+    var noun = false
+    for word: StaticString in ["row", "item", "sample", "example", "id"] where starts(w, at: i, with: word) {
+      i = run(w, from: i + word.utf8CodeUnitCount, isBlank)
       if i < w.count && w[i] == UInt8(ascii: "#") { i += 1 }
+      noun = true
       break
     }
     let digits = run(w, from: i, isDigit)
     // `[0-9]+\b`: the whole digit run, then no word character.
     guard digits > i, digits == w.count || !isWord(w[digits]) else { return nil }
+    // After a noun, `in`, `of`, `from` or `on` and a word place the row in a table or a list
+    // ("a duplicate of row 3 in the table").
+    if noun {
+      let place = run(w, from: digits, isBlank)
+      for word: StaticString in ["in", "of", "from", "on"]
+      where place > digits && starts(w, at: place, with: word) {
+        let next = run(w, from: place + word.utf8CodeUnitCount, isBlank)
+        if next > place + word.utf8CodeUnitCount && next < w.count && isWord(w[next]) { return nil }
+      }
+    }
     // The lookahead: a plural noun (not `is`, `was`, …) one or two words on is a count
     // ("a duplicate of 3 earlier claims"), not a row number.
     func isPlural(_ start: Int, _ end: Int) -> Bool {

@@ -452,12 +452,17 @@ import Testing
       "BY", "with", "across", "using", "the", "the ", "numbers", "Number", "names", "wording", "openings",
       "opening", "style", "styles", "answers", "rows", "variants", "holding", "index", "funds", "changing",
       "numbers-based", "don't", "a", "buying", "BUYING", "Using", "varying", "ing", "sing", "wording",
-      "stocks",
+      "stocks", "in", "of", "from", "on", "In", "into", "table", "list",
     ]
     // The regex's own order, each step usually taken, then random pieces.
     let steps: [[String]] =
       kind == .duplicateOf
-      ? [[" ", "\t", "  "], ["row", "Item", "id", "sample", "example"], [" ", ""], ["#"], ["12", "3886"]]
+      ? [
+        [" ", "\t", "  "], ["row", "Item", "id", "sample", "example"], [" ", ""], ["#"], ["12", "3886"],
+        // A place after the row (`in the table`), which leaves a noun's target out.
+        [" ", "\t", ""], ["in", "of", "FROM", "on", "into", "one"], [" ", "\t", ""],
+        ["the", "table", "_", "7"],
+      ]
       : [
         ["by", "with", "across", "using", "the ", "The "], [" "], ["changing", "the", "don't", "x-y"], [" "],
       ]

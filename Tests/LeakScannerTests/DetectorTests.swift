@@ -156,6 +156,67 @@ import Testing
     #expect(findings(detector, output).isEmpty)
   }
 
+  /// `vary the opening` followed by a noun is something else's opening (chess, music); the
+  /// text's own parts, function words and adverbs after it keep it a note.
+  @Test func varyFollowedByANounIsProse() {
+    for prose in [
+      "In chess, a club player should vary the opening repertoire against stronger players.",
+      "The orchestra will vary the opening tempo each night.",
+      "A pianist may vary the tone color with the pedal.",
+      "Vary the Opening Moves: a chess primer.",
+    ] {
+      #expect(findings(detector, "<think>\(prose)</think>ok").isEmpty, "\(prose)")
+    }
+    for note in [
+      "vary the opening.", "Vary the opening and the numbers.", "vary the opening sentence each time.",
+      "vary the phrasing, keep the numbers.", "Vary the opening of each answer.",
+      "Vary the opening next time.",
+      "vary the wording slightly.", "vary the openings across rows.", "Vary the opening lines too.",
+      "vary the tone", "vary the style 3 times.", "vary the opening paragraphs.",
+    ] {
+      #expect(findings(detector, "<think>So x = 3. \(note)</think>ok").count == 1, "\(note)")
+    }
+  }
+
+  /// `avoid repeating row 2` followed by a plural noun one or two words on is a spreadsheet's
+  /// row; a numbered row alone, or with other words after it, is a note.
+  @Test func avoidRepeatingARowOfThingsIsProse() {
+    for prose in [
+      "In Excel, avoid repeating row 2 headers by freezing panes.",
+      "Avoid repeating row 1 column labels when you print.",
+      "To avoid repeating item 4 totals, use a subtotal.",
+    ] {
+      #expect(findings(detector, "<think>\(prose)</think>ok").isEmpty, "\(prose)")
+    }
+    for note in [
+      "avoid repeating row 12.", "Avoid repeating example 3 again.", "avoid repeating sample #7 here.",
+      "Avoid repeating row 12 as well.", "avoid repeating the previous row.",
+      "Avoid repeating item 4 this time.",
+    ] {
+      #expect(findings(detector, "<think>So x = 3. \(note)</think>ok").count == 1, "\(note)")
+    }
+  }
+
+  /// `duplicate of row 3` followed by `in`, `of`, `from` or `on` and a word is a row of a table
+  /// or a list; a bare number, or a row at the end of a sentence, is a note.
+  @Test func duplicateOfARowInATableIsProse() {
+    for prose in [
+      "Row 12 is a duplicate of row 3 in the table; DELETE with a CTE.",
+      "Item 9 is a duplicate of item 4 of the list.",
+      "Record 5 is a duplicate of id 77 from the users table.",
+      "Entry 8 is a duplicate of example 2 on page 40.",
+    ] {
+      #expect(findings(detector, "<think>\(prose)</think>ok").isEmpty, "\(prose)")
+    }
+    for note in [
+      "duplicate of 3886", "duplicate of row 3886.", "Duplicate of row 12 is what this is.",
+      "duplicate of 3886 in the batch", "duplicate of row 3 in", "duplicate of row 3 into the pile.",
+      "duplicate of sample #12, on to the next.",
+    ] {
+      #expect(findings(detector, "<think>So x = 3. \(note)</think>ok").count == 1, "\(note)")
+    }
+  }
+
   /// `internal-note` is not tried after an article, a determiner or a possessive, whichever
   /// apostrophe and however many blanks; only a whole word counts (`banana`, not `an`).
   @Test func internalNoteIsNotTriedAfterAnArticleOrPossessive() throws {
