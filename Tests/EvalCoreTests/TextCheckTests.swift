@@ -379,20 +379,28 @@ import Testing
 
   /// Drift is drift however it is written around quotes: unquoted words, a quotation of a
   /// sentence or more, apostrophes that quote nothing, a quote that never closes or closes on
-  /// another line, and a run that goes on around a quoted word.
+  /// another line, and a run that goes on around a quoted word. Each beside the quoted words
+  /// that are not drift.
   @Test(arguments: [
-    "The Russian word спасибо means thank you.",
-    "So the answer: 'Поэтому ответ равен сорока восьми, потому что мы сложили все числа.'",
-    "I don't think это значение it's right.",
-    "The word 'спасибо means thank you.",
-    "The word 'спасибо\n' means thank you.",
-    "Это очень 'хорошо' сказано, and so on.",
-    "The word'спасибо' is glued to a letter.",
-    "So ' спасибо' has a space after the quote.",
-    "Therefore «所以答案是四十八因为我们把所有的数字都加起来了然后再除以二得到结果再乘以三最后减去一个数得到答案就是这样的了没错吧好的» is the answer.",
+    ("The Russian word спасибо means thank you.", "The Russian word 'спасибо' means thank you."),
+    (
+      "So the answer: 'Поэтому ответ равен сорока восьми, потому что мы сложили все числа.'",
+      "So the answer: 'Поэтому ответ равен сорока.'"
+    ),
+    ("I don't think это значение it's right.", "I don't think 'это значение' is right."),
+    ("The word 'спасибо means thank you.", "The word 'спасибо' means thank you."),
+    ("The word 'спасибо\n' means thank you.", "The word 'спасибо'\nmeans thank you."),
+    ("Это очень 'хорошо' сказано, and so on.", "'Это', 'очень' and 'хорошо' are words, and so on."),
+    ("The word'спасибо' is glued to a letter.", "The word ('спасибо') is in brackets."),
+    ("So ' спасибо' has a space after the quote.", "So 'спасибо' has none."),
+    (
+      "Therefore «所以答案是四十八因为我们把所有的数字都加起来了然后再除以二得到结果再乘以三最后减去一个数得到答案就是这样的了没错吧好的» is the answer.",
+      "Therefore «所以答案是四十八» is the answer."
+    ),
   ])
-  func unquotedOrLongQuotedRunsAreStillDrift(text: String) {
-    #expect(ScriptDriftCheck().detect(in: text) != nil, "\(text)")
+  func unquotedOrLongQuotedRunsAreStillDrift(drift: String, quoted: String) {
+    #expect(ScriptDriftCheck().detect(in: drift) != nil, "\(drift)")
+    #expect(ScriptDriftCheck().detect(in: quoted) == nil, "\(quoted)")
   }
 
   /// The limit on a neutral quotation is its unexpected letters: forty are quoted words, one
