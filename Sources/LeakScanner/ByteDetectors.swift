@@ -162,16 +162,28 @@ enum DesignatorMatcher {
     + #"[A-Z]{1,3}[0-9]{1,4}[a-z]?(?:[ \t]+[\w'-]+){0,5}[ \t]*(?::|\||–|—| - )[ \t]*"#
 
   /// Codes that open domain text, not a generator's family: chemical formulas of two letters
-  /// or more (`CO2: carbon dioxide …`; `O2` or `H2` could as well be a generator's), fiscal years (`FY2024:`), and codes the next word makes a term (`Q1 revenue:`,
-  /// `Q3 2024 earnings:`, `F1 score:`, `L2 loss:`, `SN2 reaction:`, `B12 deficiency:`).
+  /// or more (`CO2: carbon dioxide …`; `O2` or `H2` could as well be a generator's), fiscal
+  /// years (`FY2024:`), and codes the next word makes a term: quarters (`Q1 revenue:`, `Q3 2024
+  /// earnings:`), metrics and norms (`F1 score:`, `L2 loss:`), reactions (`SN2 reaction:`),
+  /// vitamins (`B12 deficiency:`), MRI weightings (`T2 weighting:`), spinal levels with an
+  /// anatomy word (`L5 vertebra:`, `C6 nerve root:`), US tax forms (`W2 forms:`, `I9
+  /// verification:`; `1099` starts with a digit and is never a designator), cloud services
+  /// (`S3 bucket policy:`, `EC2 instances:`), country groups (`G7 summit:`), isotopes of the
+  /// one-letter elements (`U235 fission:`, `C14 dating:`, `I131 therapy:`), cell markers
+  /// (`CD4 count:`), enzymes and receptors (`COX2 inhibitors:`, `ACE2 receptor:`) and
+  /// viruses (`HPV16 infection:`).
   ///
   /// Each entry is a code, the words (ignoring case) of which one must follow it after blanks
   /// (none: the code alone is the term), and whether a year may come between (`Q3 2024
   /// revenue`, `Q3 FY24 revenue`). A code or word is a whole word: `CO2x` and `F1 scorer` are
-  /// not terms.
+  /// not terms. A code with words stays a family code before any other word (`T2 persona:`,
+  /// `B3 persona remix:`, `S3 spice combinator:`).
   static let domainTerms: [(codes: [String], words: [String], year: Bool)] = [
     (
-      ["CO2", "CO2e", "NO2", "NO3", "SO2", "SO3", "SO4", "CH4", "NH3", "NH4", "PM10"],
+      [
+        "CO2", "CO2e", "NO2", "NO3", "SO2", "SO3", "SO4", "CH4", "NH3", "NH4", "PM10", "PO4", "CO3", "HCO3",
+        "SF6",
+      ],
       [], false
     ),
     (
@@ -193,9 +205,108 @@ enum DesignatorMatcher {
       ["reaction", "reactions", "mechanism", "mechanisms", "elimination", "substitution", "pathway"], false
     ),
     (
-      ["B6", "B12", "D3", "K2"],
-      ["deficiency", "level", "levels", "supplement", "supplements", "supplementation", "intake"], false
+      ["B1", "B2", "B3", "B5", "B6", "B7", "B9", "B12", "D2", "D3", "K1", "K2"],
+      [
+        "deficiency", "level", "levels", "supplement", "supplements", "supplementation", "intake", "toxicity",
+        "absorption",
+      ], false
     ),
+    (
+      // MRI: T1- and T2-weighted sequences.
+      ["T1", "T2"],
+      [
+        "weighting", "weighted", "signal", "signals", "sequence", "sequences", "image", "images", "imaging",
+        "relaxation", "map", "maps", "mapping", "contrast", "scan", "scans", "hyperintensity",
+        "hypointensity", "hyperintense", "hypointense", "shortening", "prolongation", "flair", "star",
+      ], false
+    ),
+    (
+      // Spinal levels: cervical C1–C7, thoracic T1–T12, lumbar L1–L5, sacral S1–S5.
+      (1...7).map { "C\($0)" } + (1...12).map { "T\($0)" } + (1...5).map { "L\($0)" }
+        + (1...5).map { "S\($0)" },
+      [
+        "vertebra", "vertebrae", "vertebral", "nerve", "nerves", "root", "roots", "disc", "discs", "disk",
+        "disks", "dermatome", "dermatomes", "myotome", "myotomes", "pedicle", "pedicles", "lamina", "laminae",
+        "facet", "facets", "foramen", "radiculopathy", "spinous", "transverse", "herniation", "stenosis",
+        "fracture", "fractures", "spinal",
+      ], false
+    ),
+    (
+      // US tax and employment forms.
+      ["W2", "W3", "W4", "W7", "W8", "W9", "I9"],
+      [
+        "form", "forms", "filing", "filings", "wages", "income", "withholding", "employee", "employees",
+        "employer", "employers", "box", "boxes", "copy", "copies", "deadline", "deadlines", "reporting",
+        "contractor", "contractors", "worker", "workers", "verification", "tax", "taxes", "compliance",
+      ], false
+    ),
+    (
+      ["S3"],
+      [
+        "bucket", "buckets", "object", "objects", "storage", "policy", "policies", "access", "key", "keys",
+        "prefix", "prefixes", "versioning", "lifecycle", "endpoint", "endpoints", "upload", "uploads",
+        "console",
+        "api", "url", "urls", "permissions", "acl", "acls", "event", "events", "replication", "encryption",
+      ], false
+    ),
+    (
+      ["EC2"],
+      [
+        "instance", "instances", "fleet", "ami", "amis", "pricing", "security", "cluster", "host", "hosts",
+        "node", "nodes", "volume", "volumes", "autoscaling", "spot", "reserved", "api", "console",
+      ], false
+    ),
+    (
+      // Groups of countries.
+      ["G7", "G8", "G20", "G77"],
+      [
+        "summit", "summits", "leader", "leaders", "country", "countries", "nation", "nations", "member",
+        "members", "meeting", "meetings", "minister", "ministers", "communique", "economies", "presidency",
+        "agenda", "statement", "declaration", "finance", "talks",
+      ], false
+    ),
+    (
+      // Isotopes: an element written with one letter (so an upper-case code) and a mass number.
+      isotopes.flatMap { element, masses in masses.map { "\(element)\($0)" } },
+      [
+        "fission", "decay", "dating", "isotope", "isotopes", "nucleus", "nuclei", "atom", "atoms",
+        "enrichment", "enriched", "abundance", "labeling", "labelling", "labeled", "labelled", "tracer",
+        "tracers", "content", "concentration", "emission", "emitter", "activity", "therapy", "uptake", "fuel",
+        "ratio", "ratios", "nmr", "spectroscopy", "radioactivity", "radiation", "capture", "production",
+      ], false
+    ),
+    (
+      // Cell markers.
+      ["CD4", "CD8", "CD19", "CD20", "CD34", "CD45"],
+      [
+        "count", "counts", "cell", "cells", "t", "b", "lymphocyte", "lymphocytes", "receptor", "receptors",
+        "expression", "marker", "markers", "ratio",
+      ], false
+    ),
+    (
+      // Enzymes and receptors.
+      ["COX1", "COX2", "ACE2"],
+      [
+        "inhibitor", "inhibitors", "inhibition", "enzyme", "enzymes", "expression", "receptor", "receptors",
+        "binding", "activity",
+      ], false
+    ),
+    (
+      ["HPV16", "HPV18"],
+      [
+        "infection", "infections", "vaccine", "vaccination", "strain", "strains", "positive", "dna", "status",
+      ],
+      false
+    ),
+  ]
+
+  /// The mass numbers of the isotopes that texts name, of the elements whose symbol is one
+  /// letter (a two-letter symbol, `Pu239`, has a lower-case letter and is no designator).
+  static let isotopes: [(element: String, masses: [Int])] = [
+    ("H", [2, 3]), ("B", [10, 11]), ("C", [11, 12, 13, 14]), ("N", [13, 14, 15]), ("O", [15, 16, 17, 18]),
+    ("F", [18, 19]), ("P", [31, 32, 33]), ("S", [32, 33, 34, 35, 36]), ("K", [39, 40, 41]), ("V", [50, 51]),
+    ("Y", [89, 90]), ("I", [123, 124, 125, 129, 131]), ("W", [180, 182, 183, 184, 186]),
+    ("U", [232, 233, 234, 235, 236, 238, 239]),
   ]
 
   /// ``domainTerms`` as a regex: what the lookahead at the start of ``pattern`` rules out (a

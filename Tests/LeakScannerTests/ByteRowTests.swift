@@ -361,20 +361,27 @@ import Testing
   /// exactly where the regex's lookahead leaves them out.
   @Test func designatorDomainTermsAgreeWithTheRegex() throws {
     let regex = try Pattern(DesignatorMatcher.pattern)
-    let codes =
-      DesignatorMatcher.domainTerms.flatMap(\.codes) + [
-        "Q5", "FY2024", "FY24", "FY2", "FYX24", "CO2x", "O2", "A4",
+    // Each entry's codes with its words (one of them a piece), and codes of no entry.
+    let entries =
+      DesignatorMatcher.domainTerms.map { ($0.codes, $0.words) } + [
+        (["Q5", "FY2024", "FY24", "FY2", "FYX24", "CO2x", "O2", "A4"], ["revenue"])
       ]
     let pieces = [
       " ", "  ", "\t", "2024", "FY24", "FY", "20245", "revenue", "Revenue", "REVENUES", "score", "scorer",
-      "reaction", "deficiency", "spice", ":", " - ", "_", "x", "—",
+      "reaction", "deficiency", "spice", ":", " - ", "_", "x", "—", "weighting", "vertebra", "Forms",
+      "bucket", "SUMMIT", "fission", "count", "t", "persona",
     ]
     var rng = SystemRandomNumberGenerator()
     var exempt = 0
     for _ in 0..<20000 {
+      let (codes, words) = entries.randomElement(using: &rng)!
+      let own = words.randomElement(using: &rng).map { [$0, $0.uppercased()] } ?? []
+      // Half the time the code's own word follows it, as in a term.
+      let lead = Bool.random(using: &rng) ? " " + (own.randomElement(using: &rng) ?? "") : ""
       let text =
-        codes.randomElement(using: &rng)!
-        + (0..<Int.random(in: 0...6, using: &rng)).map { _ in pieces.randomElement(using: &rng)! }.joined()
+        codes.randomElement(using: &rng)! + lead
+        + (0..<Int.random(in: 0...6, using: &rng)).map { _ in (pieces + own).randomElement(using: &rng)! }
+        .joined()
         + ": x"
       let expected = regex.prefixMatch(in: text).map(String.init)
       if text.utf8.allSatisfy({ $0 < 0x80 }) {

@@ -91,6 +91,44 @@ import Testing
   func leavesNaturalOpeningsAlone(output: String) {
     #expect(findings(detector, output).isEmpty)
   }
+
+  /// Codes of medicine, tax, cloud, diplomacy, physics and biology that a term's word follows
+  /// open domain text, not a family.
+  @Test(arguments: [
+    "T2 weighting: the lesion is hyperintense.", "T1 weighted images: fat is bright.",
+    "L5 vertebra: herniation compresses the nerve.", "C6 nerve root: the biceps reflex drops.",
+    "T12 fracture: a wedge deformity.", "S1 radiculopathy: the ankle reflex is lost.",
+    "W2 forms: employers must file them by January 31.", "I9 verification: the employer checks identity.",
+    "S3 bucket policy: deny public reads.", "EC2 instances: pick a type by workload.",
+    "G7 summit: leaders agreed on sanctions.", "G20 finance ministers: they met in Rio.",
+    "U235 fission: releases about 200 MeV.", "C14 dating: the half-life is 5,730 years.",
+    "I131 therapy: the thyroid takes it up.", "B3 deficiency: pellagra.",
+    "CD4 count: 350 cells per microliter.",
+    "COX2 inhibitors: celecoxib is one.", "HPV16 infection: the main cause.", "SF6: a potent greenhouse gas.",
+  ])
+  func leavesDomainCodeOpeningsAlone(opening: String) {
+    #expect(findings(detector, "<think>\(opening)</think>ok").isEmpty, "\(opening)")
+  }
+
+  /// A domain code before any word but its terms is still a generator's family code; the
+  /// same code before a term's word is not.
+  @Test(arguments: [
+    ("B3 persona remix: the claim.", "B3 persona remix: ", "B3 deficiency: pellagra."),
+    ("T2 persona: the claim.", "T2 persona: ", "T2 weighting: the lesion is hyperintense."),
+    ("L5 spice combinator: the claim.", "L5 spice combinator: ", "L5 vertebra: herniation."),
+    ("S3 variant: the claim.", "S3 variant: ", "S3 bucket policy: deny public reads."),
+    ("G7 remix — the claim.", "G7 remix — ", "G7 summit — leaders agreed."),
+    ("U235 persona: the claim.", "U235 persona: ", "U235 fission: releases about 200 MeV."),
+    ("W2: the claim.", "W2: ", "W2 forms: employers must file."),
+    ("C14 | the claim.", "C14 | ", "C14 dating | the half-life."),
+    ("E1 spice combinator: the claim.", "E1 spice combinator: ", "E1 elimination: a carbocation first."),
+  ])
+  func flagsFamilyCodesThatAreAlsoDomainCodes(opening: String, prefix: String, term: String) {
+    let f = findings(detector, "<think>\(opening)</think>ok")
+    #expect(f.count == 1, "\(opening)")
+    #expect(f.first?.repairPrefix == prefix)
+    #expect(findings(detector, "<think>\(term)</think>ok").isEmpty, "\(term)")
+  }
 }
 
 @Suite struct ProducerNoteTests {
