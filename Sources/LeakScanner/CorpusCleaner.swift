@@ -240,7 +240,7 @@ public struct CorpusCleaner: Sendable {
           summary.clean += 1
           return
         }
-        let prefixes = findings.compactMap(\.repairPrefix)
+        let prefixes = Repair.prefixesToStrip(findings)
         // A repair applies when some finding has a prefix to strip and every other finding is
         // gone from the repaired row (a discovered line that was the stripped prefix); a
         // duplicate or any other finding keeps the row in quarantine.
@@ -275,8 +275,10 @@ public struct CorpusCleaner: Sendable {
               repaired = (stripped, strippedRow)
               break
             }
-            let more = left.compactMap(\.repairPrefix)
-            guard more.count == left.count else { break }
+            // Two rules may find the prefix under the stripped one (the designator and a
+            // discovered family): it is cut once.
+            guard left.allSatisfy({ $0.repairPrefix != nil }) else { break }
+            let more = Repair.prefixesToStrip(left)
             current = (strippedLine, strippedRow, more)
           }
         }
@@ -419,6 +421,17 @@ enum JSONText {
 
 /// Strips detected prefixes from the reasoning blocks of a row.
 enum Repair {
+  /// The prefixes of `findings` to strip: each once, and of two where one starts the other
+  /// (`A4 ` and `A4 spice combinator: ` from two rules), the longer.
+  static func prefixesToStrip(_ findings: [Finding]) -> [String] {
+    let all = findings.compactMap(\.repairPrefix)
+    var out: [String] = []
+    for p in all where !out.contains(p) && !all.contains(where: { $0 != p && $0.hasPrefix(p) }) {
+      out.append(p)
+    }
+    return out
+  }
+
   /// The line with each prefix cut out of its JSON string in place, every other byte as it was;
   /// `nil` when the cut cannot be found or would not give the row ``strip(prefixes:from:format:)``
   /// describes (checked by parsing the result).

@@ -147,4 +147,23 @@ import Testing
       markdown.contains("`line 19`") && markdown.contains("`line 25`") && !markdown.contains("`line 20`"))
     #expect(markdown.contains("… and 9 more candidates"))
   }
+
+  /// A prefix under the stripped one that two rules find (the designator and the discovered
+  /// family) is cut once, and the stacked row is repaired.
+  @Test func aStackedPrefixFoundByTwoRulesIsCutOnce() async throws {
+    let dir = TempDir()
+    var lines = (0..<12).map { i in
+      messagesRow("r\(i)", "<think>\nA\(i % 9 + 1) spice combinator: we need \(i) grams.\n</think>\nok")
+    }
+    lines.append(
+      messagesRow(
+        "stacked",
+        "<think>\nA2 spice combinator: A5 spice combinator: we need 30 grams of salt.\n</think>\nok"))
+    let path = dir.file("c.jsonl", lines.joined(separator: "\n") + "\n")
+    let (summary, removed) = try await repairedPrefixes(path, in: dir)
+    #expect(summary.repaired == 13 && summary.quarantined == 0)
+    #expect(removed.suffix(2) == ["A2 spice combinator: ", "A5 spice combinator: "])
+    let clean = try String(contentsOfFile: dir.path("clean.jsonl"), encoding: .utf8)
+    #expect(clean.contains("<think>\\nwe need 30 grams of salt.") && !clean.contains("spice combinator"))
+  }
 }
