@@ -48,10 +48,32 @@ package final class AtomicLineFile: @unchecked Sendable {
 
   /// Appends `bytes` and a newline.
   package func write(_ bytes: some Sequence<UInt8>) throws {
-    buffer.append(contentsOf: bytes)
+    try writePartOfLine(bytes)
     buffer.append(0x0A)
-    if buffer.count >= 1 << 22 { try flush() }
+    if buffer.count >= Self.flushBytes { try flush() }
   }
+
+  /// Appends `bytes` without ending the line (a line written in pieces: ``write(_:)`` ends it).
+  /// Contiguous bytes of a few MiB or more are written out directly, not copied into the
+  /// buffer, so a large line costs no second copy of itself.
+  package func writePartOfLine(_ bytes: some Sequence<UInt8>) throws {
+    let direct = try bytes.withContiguousStorageIfAvailable { part -> Bool in
+      guard part.count >= Self.flushBytes else { return false }
+      try flush()
+      do {
+        try handle.write(contentsOf: UnsafeRawBufferPointer(part))
+      } catch {
+        throw EvalCoreError.unwritableFile(path: path, reason: "\(error)")
+      }
+      return true
+    }
+    if direct == true { return }
+    buffer.append(contentsOf: bytes)
+    if buffer.count >= Self.flushBytes { try flush() }
+  }
+
+  /// The buffer is written out when it holds this many bytes.
+  static let flushBytes = 1 << 22
 
   /// Appends the whole content of the file at `path`, as it is.
   package func append(contentsOf path: String) throws {
@@ -75,7 +97,8 @@ package final class AtomicLineFile: @unchecked Sendable {
     } catch {
       throw EvalCoreError.unwritableFile(path: path, reason: "\(error)")
     }
-    buffer.removeAll(keepingCapacity: true)
+    // Kept for the next lines, unless one large line grew it.
+    buffer.removeAll(keepingCapacity: buffer.capacity <= 2 * Self.flushBytes)
   }
 
   /// Flushes, syncs and renames the file into place.

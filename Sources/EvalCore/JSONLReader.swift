@@ -98,7 +98,9 @@ public struct LineIssue: Error, Sendable, Equatable, Hashable, Codable, CustomSt
 ///
 /// The reader holds at most one chunk plus one line in memory, so files of any size stream
 /// through. Lines longer than ``maxLineBytes`` are not buffered: they are reported through
-/// the `onOversizedLine` callback with their offset and length and skipped.
+/// the `onOversizedLine` callback with their offset and length and skipped (in a regular file
+/// a long line's end is looked up ahead, so such a line is never held even in part; from a
+/// pipe, up to the limit).
 ///
 /// ```swift
 /// let reader = JSONLReader(path: "outputs.jsonl")
@@ -141,6 +143,39 @@ public struct JSONLReader: Sendable {
       else { return nil }
       return base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
     }
+  }
+
+  /// The length of the line that starts at file offset `start`, whose first `known` bytes were
+  /// read and hold no newline, found by reading on with `pread` (the file position is kept)
+  /// into `scratch`: the bytes before its newline or the end of the file when that is at most
+  /// `limit`. Otherwise a length over `limit` (the line's exact length, or where the look-up
+  /// stopped: no newline comes before it). `nil` when the file cannot be read so (a pipe).
+  static func lineLength(fd: Int32, start: Int, known: Int, limit: Int, scratch: inout [UInt8]) -> Int? {
+    if scratch.isEmpty { scratch = [UInt8](repeating: 0, count: 1 << 20) }
+    var position = start + known
+    // A line with no newline before here is longer than `limit`.
+    let stop = start + limit + 1
+    while position < stop {
+      let want = min(scratch.count, stop - position)
+      let n = scratch.withUnsafeMutableBytes { pread(fd, $0.baseAddress, want, off_t(position)) }
+      if n < 0 { return nil }
+      if n == 0 { return position - start }
+      let hit = scratch.withUnsafeBufferPointer { b in
+        memchr(b.baseAddress!, 0x0A, n).map {
+          b.baseAddress!.distance(to: $0.assumingMemoryBound(to: UInt8.self))
+        }
+      }
+      if let hit { return position + hit - start }
+      position += n
+    }
+    return position - start
+  }
+
+  /// Grows `buffer` to `count` bytes (at least), allocating that much and no more.
+  static func grow(_ buffer: inout [UInt8], to count: Int) {
+    guard count > buffer.count else { return }
+    buffer.reserveCapacity(count)
+    buffer.append(contentsOf: repeatElement(0, count: count - buffer.count))
   }
 
   /// The compression format whose magic bytes open the file at `fd` (read with `pread`, the
@@ -287,6 +322,7 @@ public struct JSONLReader: Sendable {
     var skipStart = 0
     var eof = false
     var scanFrom = 0
+    var probe: [UInt8] = []  // for `lineLength`, allocated when first needed
 
     while true {
       // Deliver complete lines in the buffer.
@@ -341,10 +377,37 @@ public struct JSONLReader: Sendable {
         fileOffset += lineStart
       }
       scanFrom = filled
+      // The unfinished line (or the next one) starts past the range: it is another reader's.
+      if !skipping && fileOffset >= rangeEnd { return }
       // An unfinished line that is already too long: stop buffering it.
       if !skipping && filled > maxLineBytes {
         skipping = true
         skipStart = fileOffset
+      }
+      // An unfinished line that fills the buffer: its length is looked up ahead with `pread`
+      // before the buffer grows, so a line over the limit is never buffered (it is skipped from
+      // where the look-up stopped) and one within it gets a buffer of its size in one step.
+      if !skipping && buffer.count - filled < chunkBytes {
+        if let length = Self.lineLength(
+          fd: fd, start: fileOffset, known: filled, limit: maxLineBytes, scratch: &probe)
+        {
+          if length > maxLineBytes {
+            skipping = true
+            skipStart = fileOffset
+            filled = length  // no newline in them: skipped below without being read again
+            guard lseek(fd, off_t(fileOffset + length), SEEK_SET) >= 0 else {
+              throw EvalCoreError.unreadableFile(path: path, reason: String(cString: strerror(errno)))
+            }
+          } else {
+            // Half as large again at least, so lines a little longer each time do not make it
+            // grow (and be copied) line by line.
+            Self.grow(
+              &buffer, to: max(length + chunkBytes, min(buffer.count * 3 / 2, maxLineBytes + chunkBytes)))
+          }
+        } else {
+          // Not seekable (a pipe): doubled as it fills, to one byte over the limit at most.
+          Self.grow(&buffer, to: max(buffer.count, min(2 * buffer.count, maxLineBytes + 1)))
+        }
       }
       if skipping {
         fileOffset += filled
@@ -352,10 +415,8 @@ public struct JSONLReader: Sendable {
         scanFrom = 0
         if fileOffset >= rangeEnd && skipStart >= rangeEnd { return }
       }
-      if buffer.count - filled < chunkBytes {
-        buffer.append(contentsOf: repeatElement(0, count: max(buffer.count, chunkBytes)))
-      }
-      let n = buffer.withUnsafeMutableBytes { raw in read(fd, raw.baseAddress! + filled, chunkBytes) }
+      let want = min(chunkBytes, buffer.count - filled)
+      let n = buffer.withUnsafeMutableBytes { raw in read(fd, raw.baseAddress! + filled, want) }
       if n < 0 { throw EvalCoreError.unreadableFile(path: path, reason: String(cString: strerror(errno))) }
       if n == 0 {
         eof = true

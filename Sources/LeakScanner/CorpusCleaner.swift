@@ -307,12 +307,7 @@ public struct CorpusCleaner: Sendable {
         summary.quarantined += 1
       } onOversizedLine: { issue in
         summary.lines += 1
-        try source.seek(toOffset: UInt64(issue.offset))
-        let bytes = try source.read(upToCount: issue.length) ?? Data()
-        try quarantine(
-          quarantineFile, line: issue.line, id: nil,
-          reasons: [Finding(detector: DetectorID.malformed, evidence: issue.description)],
-          raw: Array(bytes)[...], json: false)
+        try quarantineOversized(quarantineFile, issue: issue, from: source, path: path)
         summary.quarantined += 1
         summary.malformed += 1
       }
@@ -336,7 +331,72 @@ public struct CorpusCleaner: Sendable {
   func quarantine(
     _ file: AtomicLineFile, line: Int, id: String?, reasons: [Finding], raw: ArraySlice<UInt8>, json: Bool
   ) throws {
-    try file.write(Self.quarantineLine(line: line, id: id, reasons: reasons, raw: raw, json: json)[...])
+    let (head, tail) = Self.quarantineFraming(line: line, id: id, reasons: reasons, json: json)
+    try file.writePartOfLine(head)
+    if json {
+      try file.writePartOfLine(Self.rowText(raw))
+    } else {
+      try Self.writeBase64(raw, to: file)
+    }
+    try file.write(tail)
+  }
+
+  /// Writes the quarantine line of a line over the reader's limit, its bytes read back from
+  /// `source` (the corpus at `path`) a few MiB at a time and written as base64 as they come:
+  /// the line is never held whole.
+  func quarantineOversized(_ file: AtomicLineFile, issue: LineIssue, from source: FileHandle, path: String)
+    throws
+  {
+    let (head, tail) = Self.quarantineFraming(
+      line: issue.line, id: nil,
+      reasons: [Finding(detector: DetectorID.malformed, evidence: issue.description)],
+      json: false)
+    try file.writePartOfLine(head)
+    var chunk = [UInt8](repeating: 0, count: Self.base64Chunk)
+    var position = issue.offset
+    let end = issue.offset + issue.length
+    while position < end {
+      let want = min(chunk.count, end - position)
+      // Whole chunks (a multiple of 3 bytes) only, so their base64 joins into the line's.
+      var got = 0
+      while got < want {
+        let n = chunk.withUnsafeMutableBytes {
+          pread(source.fileDescriptor, $0.baseAddress! + got, want - got, off_t(position + got))
+        }
+        guard n > 0 else {
+          throw EvalCoreError.unreadableFile(
+            path: path,
+            reason: n < 0
+              ? String(cString: strerror(errno))
+              : "it ended inside line \(issue.line) while it was cleaned: was it changed meanwhile?")
+        }
+        got += n
+      }
+      try Self.writeBase64(chunk[..<want], to: file)
+      position += want
+    }
+    try file.write(tail)
+  }
+
+  /// Bytes base64-encoded at a time: a multiple of 3, so the pieces' base64 is the whole's.
+  static let base64Chunk = 3 << 20
+
+  /// Writes `raw` base64-encoded, ``base64Chunk`` bytes at a time.
+  static func writeBase64(_ raw: ArraySlice<UInt8>, to file: AtomicLineFile) throws {
+    var from = raw.startIndex
+    while from < raw.endIndex {
+      let to = min(from + base64Chunk, raw.endIndex)
+      try file.writePartOfLine(Data(raw[from..<to]).base64EncodedData())
+      from = to
+    }
+  }
+
+  /// The original row as `row` embeds it: without a trailing `\r` or a leading byte-order mark.
+  static func rowText(_ raw: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+    var content = raw
+    if content.last == UInt8(ascii: "\r") { content = content.dropLast() }
+    if content.starts(with: [0xEF, 0xBB, 0xBF]) { content = content.dropFirst(3) }  // a BOM
+    return content
   }
 
   /// A quarantine line: `{"id":…,"line":…,"raw_base64":…,"reasons":[{"detector":…,"evidence":…}],"row":…}`
@@ -346,42 +406,52 @@ public struct CorpusCleaner: Sendable {
   static func quarantineLine(line: Int, id: String?, reasons: [Finding], raw: ArraySlice<UInt8>, json: Bool)
     -> [UInt8]
   {
+    let (head, tail) = quarantineFraming(line: line, id: id, reasons: reasons, json: json)
     var bytes: [UInt8] = []
-    bytes.reserveCapacity(
-      raw.count + 64 + reasons.reduce(0) { $0 + $1.detector.utf8.count + $1.evidence.utf8.count + 32 })
-    bytes.append(UInt8(ascii: "{"))
-    if let id {
-      bytes += #""id":"#.utf8
-      JSONText.appendString(id, to: &bytes)
-      bytes.append(UInt8(ascii: ","))
-    }
-    bytes += #""line":"#.utf8
-    bytes += String(line).utf8
-    if !json {
-      bytes += #","raw_base64":""#.utf8
-      bytes += Data(raw).base64EncodedString().utf8
-      bytes.append(UInt8(ascii: "\""))
-    }
-    bytes += #","reasons":["#.utf8
-    for (k, r) in reasons.enumerated() {
-      if k > 0 { bytes.append(UInt8(ascii: ",")) }
-      bytes += #"{"detector":"#.utf8
-      JSONText.appendString(r.detector, to: &bytes)
-      bytes += #","evidence":"#.utf8
-      JSONText.appendString(r.evidence, to: &bytes)
-      bytes.append(UInt8(ascii: "}"))
-    }
-    bytes.append(UInt8(ascii: "]"))
+    bytes.reserveCapacity(head.count + raw.count * 4 / 3 + 4 + tail.count)
+    bytes += head
     if json {
-      // Embed the original row verbatim.
-      bytes += #","row":"#.utf8
-      var content = raw
-      if content.last == UInt8(ascii: "\r") { content = content.dropLast() }
-      if content.starts(with: [0xEF, 0xBB, 0xBF]) { content = content.dropFirst(3) }  // a BOM
-      bytes += content
+      bytes += rowText(raw)
+    } else {
+      bytes += Data(raw).base64EncodedString().utf8
     }
-    bytes.append(UInt8(ascii: "}"))
+    bytes += tail
     return bytes
+  }
+
+  /// The text of a ``quarantineLine(line:id:reasons:raw:json:)`` before and after the original
+  /// line (the `raw_base64` string's contents, or the `row` JSON), which is written between them
+  /// as it is read.
+  static func quarantineFraming(line: Int, id: String?, reasons: [Finding], json: Bool) -> (
+    head: [UInt8], tail: [UInt8]
+  ) {
+    var head: [UInt8] = [UInt8(ascii: "{")]
+    if let id {
+      head += #""id":"#.utf8
+      JSONText.appendString(id, to: &head)
+      head.append(UInt8(ascii: ","))
+    }
+    head += #""line":"#.utf8
+    head += String(line).utf8
+    var reasonList: [UInt8] = Array(#""reasons":["#.utf8)
+    for (k, r) in reasons.enumerated() {
+      if k > 0 { reasonList.append(UInt8(ascii: ",")) }
+      reasonList += #"{"detector":"#.utf8
+      JSONText.appendString(r.detector, to: &reasonList)
+      reasonList += #","evidence":"#.utf8
+      JSONText.appendString(r.evidence, to: &reasonList)
+      reasonList.append(UInt8(ascii: "}"))
+    }
+    reasonList.append(UInt8(ascii: "]"))
+    if json {
+      // The original row follows verbatim.
+      head.append(UInt8(ascii: ","))
+      head += reasonList
+      head += #","row":"#.utf8
+      return (head, [UInt8(ascii: "}")])
+    }
+    head += #","raw_base64":""#.utf8
+    return (head, Array(#"","#.utf8) + reasonList + [UInt8(ascii: "}")])
   }
 }
 

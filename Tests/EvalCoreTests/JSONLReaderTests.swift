@@ -47,6 +47,68 @@ import Testing
     #expect(issues.first?.kind == .lineTooLong(length: long.utf8.count))
   }
 
+  /// Lines of every length about the limit, and far over it (the last without a newline), are
+  /// each delivered whole or reported with their offset and length, read whole, by byte
+  /// ranges, or from a pipe (where a line's length cannot be looked up ahead).
+  @Test func linesOverTheLimitAreReportedAtEveryLengthInFilesRangesAndPipes() throws {
+    struct Seen: Equatable {
+      var line: Int
+      var offset: Int
+      var length: Int
+      var tooLong: Bool
+    }
+    let dir = TempDir()
+    let limit = 3000
+    let lengths = [
+      10, limit, limit + 1, 5, 2 * limit, limit - 1, 0, 10 * limit, 1500, limit + 2, 4 * limit, 9 * limit + 5,
+    ]
+    var bytes: [UInt8] = []
+    var want: [Seen] = []
+    for (i, n) in lengths.enumerated() {
+      want.append(Seen(line: i + 1, offset: bytes.count, length: n, tooLong: n > limit))
+      bytes += (0..<n).map { UInt8(ascii: "a") + UInt8(($0 + i) % 26) }
+      if i < lengths.count - 1 { bytes.append(0x0A) }
+    }
+    let path = dir.file("long.jsonl", bytes: bytes)
+    func read(_ reader: JSONLReader) throws -> [Seen] {
+      var seen: [Seen] = []
+      try reader.forEachLine { line in
+        #expect(line.bytes.elementsEqual(bytes[line.offset..<(line.offset + line.bytes.count)]))
+        seen.append(Seen(line: line.number, offset: line.offset, length: line.bytes.count, tooLong: false))
+      } onOversizedLine: { issue in
+        #expect(issue.kind == .lineTooLong(length: issue.length))
+        seen.append(Seen(line: issue.line, offset: issue.offset, length: issue.length, tooLong: true))
+      }
+      return seen
+    }
+    #expect(try read(JSONLReader(path: path, maxLineBytes: limit, chunkBytes: 1024)) == want)
+    for shards in [2, 3, 5, 8] {
+      var seen: [Seen] = []
+      for k in 0..<shards {
+        let range = (bytes.count * k / shards)..<(bytes.count * (k + 1) / shards)
+        seen += try read(JSONLReader(path: path, maxLineBytes: limit, chunkBytes: 1024, byteRange: range))
+      }
+      #expect(seen == want, "\(shards) ranges")
+    }
+    let fifo = dir.path("pipe")
+    try #require(mkfifo(fifo, 0o600) == 0)
+    let writer = Thread { [bytes] in
+      let fd = open(fifo, O_WRONLY)
+      guard fd >= 0 else { return }
+      defer { close(fd) }
+      bytes.withUnsafeBytes { raw in
+        var done = 0
+        while done < raw.count {
+          let n = write(fd, raw.baseAddress! + done, raw.count - done)
+          if n <= 0 { return }
+          done += n
+        }
+      }
+    }
+    writer.start()
+    #expect(try read(JSONLReader(path: fifo, maxLineBytes: limit, chunkBytes: 1024)) == want)
+  }
+
   @Test func byteRangesPartitionTheFileExactly() throws {
     let dir = TempDir()
     let rows = (0..<300).map {

@@ -577,8 +577,20 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
     }
     huge += Array("</think>done\"}".utf8)
     corpus.append(huge)
+    // Over the 1 MiB limit too, each copied to quarantine in pieces: a clean row ending in
+    // `\r` (kept in `raw_base64`), and a not-JSON line of a length that is no multiple of 3
+    // (so the last base64 piece is padded), next to each other.
+    var crlf: [UInt8] = Array("{\"id\":\"crlf\",\"prompt\":\"q\",\"response\":\"<think>Okay, so".utf8)
+    k = 0
+    while crlf.count < 1_200_000 {
+      crlf += Array(" line \(k) of the second long row is fine.".utf8)
+      k += 1
+    }
+    crlf += Array("</think>fine\"}\r".utf8)
+    corpus.append(crlf)
+    corpus.append(Array("not json ".utf8) + (0..<(3 << 20) + 2).map { UInt8(ascii: "a") + UInt8($0 % 26) })
     let path = dir.file("corpus.jsonl", bytes: corpus.joined(separator: [0x0A]) + [0x0A])
-    #expect(corpus.last!.count > 50_000_000)
+    #expect(huge.count > 50_000_000 && (corpus.last!.count % 3) != 0)
 
     for maxLine in [64 << 20, 1 << 20] {
       var config = ScanConfiguration()
@@ -608,14 +620,31 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
       #expect((entry(45)?["row"] as? [String: Any])?["id"] as? String == "nofield")
       #expect(entry(46) != nil, "blank line")
       #expect(entry(4) == nil, "first occurrence of a duplicate stays clean")
+      // Every line is in one output only: clean, or quarantined once under its number.
+      let numbers = reasons.compactMap { $0["line"] as? Int }
+      #expect(Set(numbers).count == quarantine.count)
+      #expect(numbers.allSatisfy { (1...corpus.count).contains($0) })
+      // The long not-JSON line goes to quarantine whole, its bytes exactly, at either limit.
+      #expect(
+        (entry(49)?["raw_base64"] as? String).map { Data(base64Encoded: $0) == Data(corpus[48]) } == true)
       if maxLine == 1 << 20 {
-        #expect(summary.malformed == 4)
-        #expect(
-          (entry(47)?["raw_base64"] as? String).map { Data(base64Encoded: $0) == Data(corpus[46]) } == true)
+        #expect(summary.malformed == 6)
+        // Lines over the limit: quarantined as too long, with every byte (a `\r` included).
+        for n in [47, 48, 49] {
+          let reason = (entry(n)?["reasons"] as? [[String: Any]])?.first
+          #expect(reason?["detector"] as? String == DetectorID.malformed)
+          #expect(
+            (reason?["evidence"] as? String)?.contains("line too long (\(corpus[n - 1].count) bytes)") == true
+          )
+          #expect(
+            (entry(n)?["raw_base64"] as? String).map { Data(base64Encoded: $0) == Data(corpus[n - 1]) }
+              == true,
+            "line \(n) (\(corpus[n - 1].count) bytes) is not in quarantine as it was")
+        }
       } else {
-        #expect(summary.malformed == 3)
-        #expect(clean.last?.count == corpus[46].count)
-        #expect(clean.last.map { $0 == corpus[46] } == true)
+        #expect(summary.malformed == 4)
+        #expect(clean.suffix(2).map(\.count) == [corpus[46].count, corpus[47].count])
+        #expect(clean.suffix(2) == [corpus[46], corpus[47]])
       }
     }
   }
