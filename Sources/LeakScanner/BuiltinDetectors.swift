@@ -277,6 +277,17 @@ public enum BuiltinDetectors {
         "rewrite-of", "`paraphrase of row 5`",
         #"\b(?:rewrite|paraphrase|variation) of (?:row|sample|example|item)[ \t]*#?[0-9]+\b(?![ \t]*(?:of|in|on|from|above|below)\b)"#,
         ["rewrite of ", "paraphrase of ", "variation of "]),
+      rule(
+        // Shorthand for `duplicate of`; a count of things is no note ("a dupe of 3 earlier bugs").
+        "dup-of", "`dup of #12`",
+        #"\bdupe? of (?:(?:row|item|sample|example|id)[ \t]*)?#?[0-9]+\b(?![ \t]+(?:[a-z]+[ \t]+)?(?!(?:is|was|has|as|does|plus|thus|this|its|yes|us)\b)[a-z]+s\b)"#,
+        ["dup of ", "dupe of "]),
+      rule(
+        // An instruction about the row being made, never prose about a problem ("this problem
+        // is different from the previous example").
+        "make-different", "`make this one different from the previous row`",
+        #"\bmake this (?:one|row|example|sample|answer) (?:different|distinct) from (?:the )?(?:previous|last|prior|other|earlier) (?:ones?|rows?|examples?|samples?|answers?)\b"#,
+        ["make this one ", "make this row ", "make this example ", "make this sample ", "make this answer "]),
     ]
     // Every rule is anchored, so the one anchor search is also the prefilter.
     return RuleDetector(

@@ -161,6 +161,10 @@ import Testing
     "<think>[note to self] harder numbers next time</think>ok",
     "<think>Harder numbers next time, note to self\nThe claim.</think>ok",
     "<think>Duplicate of row #12 here.</think>ok",
+    "<think>The claim is anticipated (dup of #12).</think>ok",
+    "<think>Dupe of row 3886, skip.</think>ok",
+    "<think>So x = 4. Make this one different from the previous row.</think>ok",
+    "<think>make this example distinct from the last ones</think>ok",
   ])
   func flagsNotesAboutProducingData(output: String) {
     #expect(findings(detector, output).count == 1)
@@ -189,6 +193,10 @@ import Testing
     "<think>Diversify by buying stocks with different names.</think>ok",
     "<think>When teaching, avoid repeating the same example twice.</think>ok",
     "<think>I listened to Note to Self, the podcast, yesterday.</think>ok",
+    "<think>The bug is a dupe of 3 earlier reports, so close it.</think>ok",
+    "<think>A dupe of the key is kept in the safe.</think>ok",
+    "<think>This problem is different from the previous example because the rate changes.</think>ok",
+    "<think>To make this one work, differentiate from the previous step.</think>ok",
   ])
   func passesLegitimateDomainUses(output: String) {
     #expect(findings(detector, output).isEmpty)
