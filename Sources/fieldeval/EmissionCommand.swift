@@ -40,17 +40,24 @@ struct EmissionCommand: AsyncParsableCommand {
     help: "Whether the chat template prefills the opening tag: true, false or auto (overrides --config).")
   var templateOpensThink: String?
 
+  /// `--template-opens-think` as an opening, or nil without it.
+  func opening() throws -> ThinkOpening? {
+    guard let flag = templateOpensThink?.lowercased() else { return nil }
+    switch flag {
+    case "true", "yes": return .prefilled
+    case "false", "no": return .explicit
+    case "auto": return .automatic
+    default: throw ValidationError("--template-opens-think takes true, false or auto, not '\(flag)'")
+    }
+  }
+
+  /// Thrown here, the error shows `emission`'s usage.
+  func validate() throws { _ = try opening() }
+
   func run() async throws {
     var file = EmissionGateFile(configuration: EmissionConfiguration(), rules: nil)
     if let config { file = try EmissionGateFile.load(path: config) }
-    if let flag = templateOpensThink?.lowercased() {
-      switch flag {
-      case "true", "yes": file.configuration.format.opening = .prefilled
-      case "false", "no": file.configuration.format.opening = .explicit
-      case "auto": file.configuration.format.opening = .automatic
-      default: throw ValidationError("--template-opens-think takes true, false or auto, not '\(flag)'")
-      }
-    }
+    if let opening = try opening() { file.configuration.format.opening = opening }
     let rules = file.rules ?? EmissionGate.defaultRules(withBaseline: baseline != nil)
     if baseline == nil, let relative = rules.first(where: { $0.bound.isRelative }) {
       throw CLIError(

@@ -69,36 +69,48 @@ struct ScanCommand: AsyncParsableCommand {
   @Option(name: .customLong("write-rules"), help: "Write discovered candidates as a ruleset to this file.")
   var writeRules: String?
 
-  func run() async throws {
-    let config = try options.configuration()
-    var shardSpec: (k: Int, n: Int)? = nil
-    if let shard {
-      let parts = shard.split(separator: "/", omittingEmptySubsequences: false).map { Int($0) }
-      guard parts.count == 2, let k = parts[0], let n = parts[1], n >= 1, k >= 1, k <= n else {
-        throw LeakScannerError.invalidShard(shard)
-      }
-      shardSpec = (k, n)
+  /// The parsed `--shard K/N`, or nil without it.
+  func shardSpec() throws -> (k: Int, n: Int)? {
+    guard let shard else { return nil }
+    let parts = shard.split(separator: "/", omittingEmptySubsequences: false).map { Int($0) }
+    guard parts.count == 2, let k = parts[0], let n = parts[1], n >= 1, k >= 1, k <= n else {
+      throw LeakScannerError.invalidShard(shard)
     }
-    if options.acceptDiscovered && shardSpec != nil {
+    return (k, n)
+  }
+
+  /// Checks that depend only on the arguments: thrown here, the error shows `scan`'s usage.
+  func validate() throws {
+    do { _ = try shardSpec() } catch { throw ValidationError("\(error)") }
+    if options.acceptDiscovered && shard != nil {
       throw ValidationError(
         "--accept-discovered needs the whole corpus (discovery counts over all rows): scan the shards without it, merge them, then scan or clean with it"
       )
     }
     if let writeRules {
       // Checked before the scan: writing over the corpus or the ruleset would lose it.
-      guard CleanCommand.distinctFiles([corpus, writeRules] + (options.rules.map { [$0] } ?? [])) else {
-        throw ValidationError(
-          "--write-rules must name a new file, not the corpus or the --rules file (it holds only the discovered rules: copy them into your ruleset)"
-        )
+      let inputs =
+        [NamedPath("the corpus", corpus)] + (options.rules.map { [NamedPath("--rules", $0)] } ?? [])
+      for input in inputs {
+        if let (a, b) = NamedPath.firstSameFile([NamedPath("--write-rules", writeRules), input]) {
+          throw ValidationError(
+            "\(NamedPath.describeCollision(a, b)): --write-rules must name a new file, not the corpus or the --rules file (it holds only the discovered rules: copy them into your ruleset)"
+          )
+        }
       }
-      if shardSpec != nil {
+      if shard != nil {
         throw ValidationError(
           "--write-rules needs the whole corpus (discovery counts over all rows): merge the shard reports, then scan the whole file with it"
         )
       }
-      if let problem = AtomicLineFile.problem(writing: writeRules) {
-        throw LeakScannerError.unwritableOutput(path: writeRules, reason: problem)
-      }
+    }
+  }
+
+  func run() async throws {
+    let config = try options.configuration()
+    let shardSpec = try shardSpec()
+    if let writeRules, let problem = AtomicLineFile.problem(writing: writeRules) {
+      throw LeakScannerError.unwritableOutput(path: writeRules, reason: problem)
     }
     let logger = Logger(label: "fieldeval.scan")
     logger.info("scanning", metadata: ["file": "\(corpus)", "shard": "\(shard ?? "-")"])
@@ -190,16 +202,29 @@ struct CleanCommand: AsyncParsableCommand {
     help: "With --repair: the audit of every change (default CLEAN.audit.jsonl).")
   var auditOut: String?
 
-  func run() async throws {
+  /// The audit file `--repair` writes: `--audit-out`, or `--clean-out` with `.audit.jsonl` added.
+  var auditPath: String? { repair ? (auditOut ?? cleanOut + ".audit.jsonl") : nil }
+
+  /// Checks that depend only on the arguments: thrown here, the error shows `clean`'s usage.
+  func validate() throws {
     if auditOut != nil && !repair {
       throw ValidationError("--audit-out records repairs: give it with --repair")
     }
-    let audit = repair ? (auditOut ?? cleanOut + ".audit.jsonl") : nil
-    let inputs = [corpus] + (options.rules.map { [$0] } ?? [])
-    guard Self.distinctFiles(inputs + [cleanOut, quarantineOut] + (audit.map { [$0] } ?? [])) else {
-      throw ValidationError(
-        "the corpus, --rules, --clean-out, --quarantine-out and the audit file must be different files")
+    var paths = [NamedPath("the corpus", corpus)]
+    if let rules = options.rules { paths.append(NamedPath("--rules", rules)) }
+    paths += [NamedPath("--clean-out", cleanOut), NamedPath("--quarantine-out", quarantineOut)]
+    if let audit = auditPath {
+      paths.append(NamedPath(auditOut != nil ? "--audit-out" : "the default audit file", audit))
     }
+    if let (a, b) = NamedPath.firstSameFile(paths) {
+      throw ValidationError(
+        "\(NamedPath.describeCollision(a, b)): the corpus, --rules, --clean-out, --quarantine-out and the audit file must be different files"
+      )
+    }
+  }
+
+  func run() async throws {
+    let audit = auditPath
     // Interrupted, the run leaves the old outputs and no hidden temporary files.
     TemporaryFiles.removeOnInterrupt()
     let cleaner = CorpusCleaner(
@@ -216,18 +241,41 @@ struct CleanCommand: AsyncParsableCommand {
     if let audit, repair { print("audit: \(audit)") }
   }
 
-  /// Whether `paths` name different files: compared after resolving symbolic links, and for
-  /// files that exist by device and inode too (a hard link is the same file under another name).
-  static func distinctFiles(_ paths: [String]) -> Bool {
-    let resolved = paths.map { URL(fileURLWithPath: $0).resolvingSymlinksInPath().standardizedFileURL.path }
-    guard Set(resolved).count == resolved.count else { return false }
-    var identities = Set<[UInt64]>()
-    for path in resolved {
+}
+
+/// A path given to a command, with the option (or argument) it came from.
+struct NamedPath {
+  var role: String
+  var path: String
+  init(_ role: String, _ path: String) { (self.role, self.path) = (role, path) }
+
+  /// The first two of `paths` that name the same file: compared after resolving symbolic
+  /// links, and for files that exist by device and inode too (a hard link is the same file
+  /// under another name); nil when they all differ.
+  static func firstSameFile(_ paths: [NamedPath]) -> (NamedPath, NamedPath)? {
+    let resolved = paths.map {
+      URL(fileURLWithPath: $0.path).resolvingSymlinksInPath().standardizedFileURL.path
+    }
+    var seenPaths: [String: Int] = [:]
+    var seenFiles: [[UInt64]: Int] = [:]
+    for (index, path) in resolved.enumerated() {
+      if let earlier = seenPaths[path] { return (paths[earlier], paths[index]) }
+      seenPaths[path] = index
       var st = stat()
       guard stat(path, &st) == 0 else { continue }
-      guard identities.insert([UInt64(st.st_dev), UInt64(st.st_ino)]).inserted else { return false }
+      let identity = [UInt64(st.st_dev), UInt64(st.st_ino)]
+      if let earlier = seenFiles[identity] { return (paths[earlier], paths[index]) }
+      seenFiles[identity] = index
     }
-    return true
+    return nil
+  }
+
+  /// "--clean-out and --quarantine-out both name 'o.jsonl'", or, for two spellings of one
+  /// file, "--clean-out 'link.jsonl' and the corpus 'data.jsonl' are the same file".
+  static func describeCollision(_ a: NamedPath, _ b: NamedPath) -> String {
+    a.path == b.path
+      ? "\(a.role) and \(b.role) both name '\(a.path)'"
+      : "\(a.role) '\(a.path)' and \(b.role) '\(b.path)' are the same file"
   }
 }
 

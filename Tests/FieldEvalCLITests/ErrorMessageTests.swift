@@ -1,0 +1,71 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// Error messages name the subcommand, the paths and the problem.
+@Suite struct ErrorMessageTests {
+  let corpus = "Examples/corpus/train.jsonl"
+
+  /// A usage error of a subcommand shows that subcommand's usage, not the root's.
+  @Test func usageErrorsShowTheSubcommandsUsage() throws {
+    let dir = TempDir()
+    let ruleset = dir.file("rules.yaml", "rules: []\n")
+    let cases: [(command: String, arguments: [String], message: String)] = [
+      (
+        "clean", ["--clean-out", dir.path("o.jsonl"), "--quarantine-out", dir.path("o.jsonl")],
+        "different files"
+      ),
+      ("clean", ["--clean-out", corpus, "--quarantine-out", dir.path("q.jsonl")], "different files"),
+      (
+        "clean",
+        [
+          "--clean-out", dir.path("c.jsonl"), "--quarantine-out", dir.path("q.jsonl"), "--audit-out",
+          dir.path("a"),
+        ],
+        "--repair"
+      ),
+      ("scan", ["--rules", ruleset, "--write-rules", ruleset], "--write-rules"),
+      ("scan", ["--accept-discovered", "--shard", "1/2"], "--accept-discovered"),
+      ("scan", ["--shard", "4/3"], "K/N"),
+      ("emission", ["--template-opens-think", "maybe"], "--template-opens-think"),
+    ]
+    for (command, arguments, message) in cases {
+      let r = try CLI.run([command, corpus] + arguments)
+      #expect(r.status == 2, "\(arguments)")
+      #expect(r.stderr.contains(message), "\(r.stderr)")
+      #expect(r.stderr.contains("Usage: fieldeval \(command) "), "\(r.stderr)")
+      #expect(r.stderr.contains("'fieldeval \(command) --help'"), "\(r.stderr)")
+    }
+    #expect(!FileManager.default.fileExists(atPath: dir.path("o.jsonl")))
+  }
+
+  /// "must be different files" says which two paths collide and which options gave them.
+  @Test func sameFileErrorsNameBothPaths() throws {
+    let dir = TempDir()
+    let data = dir.file("data.jsonl", "{\"id\":\"1\",\"text\":\"row\"}\n")
+    let link = dir.path("link.jsonl")
+    try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: data)
+    let (q, c) = (dir.path("q.jsonl"), dir.path("c.jsonl"))
+    let both = try CLI.run(["clean", data, "--clean-out", q, "--quarantine-out", q])
+    #expect(both.stderr.contains("--clean-out and --quarantine-out both name '\(q)'"), "\(both.stderr)")
+    let linked = try CLI.run(["clean", data, "--clean-out", c, "--quarantine-out", link])
+    #expect(
+      linked.stderr.contains("the corpus '\(data)' and --quarantine-out '\(link)' are the same file"),
+      "\(linked.stderr)")
+    let audit = try CLI.run([
+      "clean", data, "--clean-out", c, "--quarantine-out", q, "--repair", "--audit-out", q,
+    ])
+    #expect(audit.stderr.contains("--quarantine-out and --audit-out both name"), "\(audit.stderr)")
+    let defaultAudit = try CLI.run([
+      "clean", data, "--clean-out", c, "--quarantine-out", c + ".audit.jsonl", "--repair",
+    ])
+    #expect(
+      defaultAudit.stderr.contains("--quarantine-out and the default audit file both name"),
+      "\(defaultAudit.stderr)")
+    let rules = try CLI.run(["scan", data, "--write-rules", link])
+    #expect(
+      rules.stderr.contains("--write-rules '\(link)' and the corpus '\(data)' are the same file"),
+      "\(rules.stderr)")
+    for r in [both, linked, audit, defaultAudit, rules] { #expect(r.status == 2) }
+  }
+}
