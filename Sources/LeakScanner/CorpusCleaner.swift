@@ -213,8 +213,9 @@ public struct CorpusCleaner: Sendable {
         case .failure(let issue):
           var isJSON = false
           if case .missingField = issue.kind { isJSON = true }
+          // The JSON parsed: its id names the row, as for the rows a detector flags.
           try quarantine(
-            quarantineFile, line: line.number, id: nil,
+            quarantineFile, line: line.number, id: isJSON ? CorpusRowParser.id(of: line) : nil,
             reasons: [Finding(detector: DetectorID.malformed, evidence: issue.description)], raw: line.bytes,
             json: isJSON)
           summary.quarantined += 1

@@ -134,6 +134,18 @@ public struct CorpusRowParser: Sendable {
     }
   }
 
+  /// The `id` of a line that is a JSON object with one (a string or a number), or nil: for
+  /// lines `parse` rejects after reading the JSON (a missing field), whose quarantine record
+  /// should still name the row.
+  public static func id(of line: JSONLLine) -> String? {
+    guard line.isValidUTF8 else { return nil }
+    let parsed = line.content.withUnsafeBufferPointer { buffer in
+      JSONBytes.object(buffer, keep: { $0 == "id" })
+    }
+    guard case .success(let members) = parsed else { return nil }
+    return JSONValue.object(members)["id"]?.text
+  }
+
   /// A message's text: a string, or OpenAI's list of content parts (`[{"type": "text", "text":
   /// …}, {"type": "image_url", …}]`), whose text parts are joined by newlines; `nil` for
   /// anything else (a part that is neither an object nor a string, a text part without text).
