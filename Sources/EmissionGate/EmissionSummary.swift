@@ -182,7 +182,8 @@ public struct EmissionSummary: Sendable, Hashable, Codable {
   ///   - path: the outputs file.
   ///   - analyzer: the checks to run.
   ///   - onRow: called with each checked row, in file order (e.g. to write `--rows-out`).
-  /// - Throws: ``EvalCoreError/unreadableFile(path:reason:)`` when the file cannot be read.
+  /// - Throws: ``EvalCoreError/unreadableFile(path:reason:)`` when the file cannot be read,
+  ///   ``EvalCoreError/notARegularFile(path:kind:)`` when it is a pipe, a device or a directory.
   public static func measure(
     path: String, analyzer: EmissionAnalyzer, onRow: (EmissionRow) throws -> Void = { _ in }
   ) throws -> EmissionSummary {

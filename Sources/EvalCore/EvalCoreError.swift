@@ -6,6 +6,9 @@
 public enum EvalCoreError: Error, CustomStringConvertible, Sendable, Equatable {
   /// A file could not be opened or read.
   case unreadableFile(path: String, reason: String)
+  /// The path names something other than a regular file; `kind` says what, e.g. "a FIFO
+  /// (named pipe)" or "a directory".
+  case notARegularFile(path: String, kind: String)
   /// A configuration file is not valid; `line` and `column` are 1-based when known.
   case invalidConfiguration(file: String, line: Int?, column: Int?, reason: String)
   /// A dotted field path such as `choices.0.message.content` is malformed.
@@ -17,6 +20,11 @@ public enum EvalCoreError: Error, CustomStringConvertible, Sendable, Equatable {
     switch self {
     case .unreadableFile(let path, let reason):
       return "cannot read \(path): \(reason). Check that the file exists and is readable."
+    case .notARegularFile(let path, let kind) where kind == "a directory":
+      return "cannot read \(path): it is a directory, not a file: name the JSONL file itself"
+    case .notARegularFile(let path, let kind):
+      return
+        "cannot read \(path): it is \(kind), not a regular file, and it is read by byte ranges and more than once: save it to a file first (e.g. `cat \(path) > corpus.jsonl`) and give that file"
     case .invalidConfiguration(let file, let line, let column, let reason):
       var location = file
       if let line { location += ":\(line)" }

@@ -200,7 +200,7 @@ public struct JSONLReader: Sendable {
     var st = stat()
     if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR {
       close(fd)
-      throw EvalCoreError.unreadableFile(path: path, reason: "is a directory")
+      throw EvalCoreError.notARegularFile(path: path, kind: "a directory")
     }
     if let format = Self.compression(fd: fd) {
       close(fd)
@@ -241,7 +241,7 @@ public struct JSONLReader: Sendable {
   /// The size of the file in bytes.
   ///
   /// - Throws: ``EvalCoreError/unreadableFile(path:reason:)`` when the path cannot be read, or
-  ///   is not a regular file: a pipe (`<(zcat …)`, `/dev/stdin`) or a device has no size, and
+  ///   ``EvalCoreError/notARegularFile(path:kind:)`` when it is not a regular file: a pipe (`<(zcat …)`, `/dev/stdin`) or a device has no size, and
   ///   whoever asks for one splits the file into byte ranges or reads it twice.
   public func fileSize() throws -> Int {
     var st = stat()
@@ -249,12 +249,21 @@ public struct JSONLReader: Sendable {
       throw EvalCoreError.unreadableFile(path: path, reason: String(cString: strerror(errno)))
     }
     guard st.st_mode & S_IFMT == S_IFREG else {
-      let what = st.st_mode & S_IFMT == S_IFDIR ? "a directory" : "not a regular file (a pipe or a device)"
-      throw EvalCoreError.unreadableFile(
-        path: path,
-        reason: "\(what): it is read by byte ranges and more than once, so save it to a file first")
+      throw EvalCoreError.notARegularFile(path: path, kind: Self.kind(mode: st.st_mode))
     }
     return Int(st.st_size)
+  }
+
+  /// What a file that is not a regular file is, from its `st_mode`, as a noun phrase.
+  static func kind(mode: mode_t) -> String {
+    switch mode & S_IFMT {
+    case S_IFDIR: return "a directory"
+    case S_IFIFO: return "a FIFO (named pipe)"
+    case S_IFCHR: return "a character device"
+    case S_IFBLK: return "a block device"
+    case S_IFSOCK: return "a socket"
+    default: return "a special file"
+    }
   }
 
   /// Calls `body` for each line in order. Line numbers are counted from the start of the file,
@@ -262,7 +271,8 @@ public struct JSONLReader: Sendable {
   /// ``countNewlines(in:)`` of the bytes before the slice.
   ///
   /// - Throws: ``EvalCoreError/unreadableFile(path:reason:)`` when the file cannot be opened or
-  ///   read, or whatever `body` throws.
+  ///   read, ``EvalCoreError/notARegularFile(path:kind:)`` for a directory, or whatever `body`
+  ///   throws.
   public func forEachLine(
     _ body: (JSONLLine) throws -> Void,
     onOversizedLine: (LineIssue) throws -> Void = { _ in }

@@ -46,7 +46,8 @@ public struct CorpusCleaner: Sendable {
   /// Cleans `path` into `cleanOut` and `quarantineOut` (and `auditOut` with `repair`).
   ///
   /// - Returns: the counts and the scan report the decisions were based on.
-  /// - Throws: ``EvalCoreError/unreadableFile(path:reason:)`` for the corpus,
+  /// - Throws: ``EvalCoreError/unreadableFile(path:reason:)`` or
+  ///   ``EvalCoreError/notARegularFile(path:kind:)`` for the corpus,
   ///   ``EvalCoreError/unwritableFile(path:reason:)`` for an output (the old outputs are then
   ///   left as they were).
   public func clean(path: String, cleanOut: String, quarantineOut: String, auditOut: String? = nil)

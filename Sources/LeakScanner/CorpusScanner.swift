@@ -86,7 +86,8 @@ public struct CorpusScanner: Sendable {
 
   /// Scans the whole file (or shard `k` of `n`, 1-based) using `parallelism` threads.
   ///
-  /// - Throws: ``EvalCoreError/unreadableFile(path:reason:)`` when the corpus cannot be read.
+  /// - Throws: ``EvalCoreError/unreadableFile(path:reason:)`` when the corpus cannot be read,
+  ///   ``EvalCoreError/notARegularFile(path:kind:)`` when it is a pipe, a device or a directory.
   public func scan(
     path: String, shard: (k: Int, n: Int)? = nil,
     parallelism: Int = ProcessInfo.processInfo.activeProcessorCount

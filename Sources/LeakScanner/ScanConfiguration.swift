@@ -80,7 +80,8 @@ public struct ScanConfiguration: Sendable {
   /// first ``reasoningSampleRows`` lines of the file at `path` (the file's, not a shard's, so
   /// every shard decides alike), and each decision that turns a check off in ``decisions``.
   ///
-  /// - Throws: ``EvalCoreError/unreadableFile(path:reason:)`` when the corpus cannot be read.
+  /// - Throws: ``EvalCoreError/unreadableFile(path:reason:)`` when the corpus cannot be read,
+  ///   ``EvalCoreError/notARegularFile(path:kind:)`` when it is a pipe, a device or a directory.
   package func decided(forCorpusAt path: String) throws -> ScanConfiguration {
     guard leavesSettingsToCorpus else { return self }
     // A pipe or a device is refused here, before it is opened (opening a pipe waits for a

@@ -68,4 +68,26 @@ import Testing
       "\(rules.stderr)")
     for r in [both, linked, audit, defaultAudit, rules] { #expect(r.status == 2) }
   }
+
+  /// A FIFO, a device or a directory given as the input is named for what it is, with what to
+  /// do, not "check that the file exists and is readable".
+  @Test func nonRegularInputsSayWhatTheyAre() throws {
+    let dir = TempDir()
+    let fifo = dir.path("pipe.jsonl")
+    try #require(mkfifo(fifo, 0o600) == 0)
+    for (path, kind) in [(fifo, "a FIFO (named pipe)"), ("/dev/null", "a character device")] {
+      for command in ["scan", "emission"] {
+        let r = try CLI.run([command, path])
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("\(path): it is \(kind), not a regular file"), "\(r.stderr)")
+        #expect(r.stderr.contains("save it to a file first"), "\(r.stderr)")
+        #expect(!r.stderr.contains("exists and is readable"), "\(r.stderr)")
+      }
+    }
+    let folder = try CLI.run(["scan", dir.path("")])
+    #expect(folder.stderr.contains("it is a directory"), "\(folder.stderr)")
+    #expect(!folder.stderr.contains("exists and is readable"), "\(folder.stderr)")
+    // A missing file keeps the hint, which fits it.
+    #expect(try CLI.run(["scan", dir.path("none.jsonl")]).stderr.contains("exists and is readable"))
+  }
 }
