@@ -3,8 +3,11 @@
 ///
 /// Problems with single corpus lines are not errors: they are counted and quarantined.
 public enum LeakScannerError: Error, CustomStringConvertible, Sendable, Equatable {
-  /// A ruleset entry is invalid; `line`/`column` are 1-based when known.
+  /// An entry of a ruleset's `rules:` is invalid; `line`/`column` are 1-based when known.
   case invalidRule(file: String, line: Int?, column: Int?, reason: String)
+  /// A ruleset is invalid outside its rules (an unknown key, a bad setting, not YAML);
+  /// `line`/`column` are 1-based when known.
+  case invalidRuleset(file: String, line: Int?, column: Int?, reason: String)
   /// `--shard` is not of the form `K/N` with `1 ≤ K ≤ N`.
   case invalidShard(String)
   /// Shard reports cannot be merged.
@@ -17,10 +20,9 @@ public enum LeakScannerError: Error, CustomStringConvertible, Sendable, Equatabl
   public var description: String {
     switch self {
     case .invalidRule(let file, let line, let column, let reason):
-      var location = file
-      if let line { location += ":\(line)" }
-      if let column { location += ":\(column)" }
-      return "\(location): invalid rule: \(reason)"
+      return "\(Self.location(file, line, column)): invalid rule: \(reason)"
+    case .invalidRuleset(let file, let line, let column, let reason):
+      return "\(Self.location(file, line, column)): invalid ruleset: \(reason)"
     case .invalidShard(let text):
       return "invalid shard '\(text)': use K/N with 1 ≤ K ≤ N, e.g. --shard 2/8"
     case .incompatibleShards(let file, let reason):
@@ -30,5 +32,13 @@ public enum LeakScannerError: Error, CustomStringConvertible, Sendable, Equatabl
     case .unwritableOutput(let path, let reason):
       return "cannot write \(path): \(reason)"
     }
+  }
+
+  /// `file:line:column`, with what is known.
+  static func location(_ file: String, _ line: Int?, _ column: Int?) -> String {
+    var location = file
+    if let line { location += ":\(line)" }
+    if let column { location += ":\(column)" }
+    return location
   }
 }

@@ -26,7 +26,8 @@ import Foundation
 ///   - { id: vendor-note, where: anywhere, literal: "[[regen]]", case_insensitive: true }
 /// ```
 ///
-/// Mistakes are ``LeakScannerError/invalidRule(file:line:column:reason:)`` with file, line and column.
+/// Mistakes in an entry of `rules:` are ``LeakScannerError/invalidRule(file:line:column:reason:)``,
+/// others ``LeakScannerError/invalidRuleset(file:line:column:reason:)``, with file, line and column.
 public enum Ruleset {
   /// Loads a ruleset file into a configuration (starting from `base`).
   public static func load(path: String, base: ScanConfiguration = ScanConfiguration()) throws
@@ -34,8 +35,10 @@ public enum Ruleset {
   {
     do {
       return try apply(YAMLNode.load(path: path), to: base)
+    } catch let error as RuleEntryError {
+      throw translate(error.error, inRule: true)
     } catch let error as EvalCoreError {
-      throw translate(error)
+      throw translate(error, inRule: false)
     }
   }
 
@@ -47,14 +50,21 @@ public enum Ruleset {
   {
     do {
       return try apply(YAMLNode.parse(text, file: file), to: base)
+    } catch let error as RuleEntryError {
+      throw translate(error.error, inRule: true)
     } catch let error as EvalCoreError {
-      throw translate(error)
+      throw translate(error, inRule: false)
     }
   }
 
-  static func translate(_ error: EvalCoreError) -> any Error {
+  /// A mistake inside one entry of `rules:`, told apart from the ruleset's other mistakes.
+  struct RuleEntryError: Error { var error: EvalCoreError }
+
+  static func translate(_ error: EvalCoreError, inRule: Bool) -> any Error {
     if case .invalidConfiguration(let file, let line, let column, let reason) = error {
-      return LeakScannerError.invalidRule(file: file, line: line, column: column, reason: reason)
+      return inRule
+        ? LeakScannerError.invalidRule(file: file, line: line, column: column, reason: reason)
+        : LeakScannerError.invalidRuleset(file: file, line: line, column: column, reason: reason)
     }
     return error
   }
@@ -174,14 +184,18 @@ public enum Ruleset {
         }
       default:
         for item in try value.sequence("a list of rules") {
-          let rule = try parseRule(item)
-          // Ids name the rows a rule flags in every report: one rule, one id.
-          guard !reserved.contains(rule.id), !rules.contains(where: { $0.id == rule.id }) else {
-            throw item.error(
-              "rule id '\(rule.id)' is already used by \(reserved.contains(rule.id) ? "a built-in check" : "another rule")"
-            )
+          do {
+            let rule = try parseRule(item)
+            // Ids name the rows a rule flags in every report: one rule, one id.
+            guard !reserved.contains(rule.id), !rules.contains(where: { $0.id == rule.id }) else {
+              throw item.error(
+                "rule id '\(rule.id)' is already used by \(reserved.contains(rule.id) ? "a built-in check" : "another rule")"
+              )
+            }
+            rules.append(rule)
+          } catch let error as EvalCoreError {
+            throw RuleEntryError(error: error)
           }
-          rules.append(rule)
         }
       }
     }
@@ -323,6 +337,13 @@ public enum Ruleset {
       matcher = .literal(lit, caseInsensitive: ci)
     case (nil, let (source, at)?):
       let anchored = scope == .thinkStart && source.hasPrefix("^") ? String(source.dropFirst()) : source
+      guard !anchored.isEmpty else {
+        throw at.error(
+          source.isEmpty
+            ? "rule \(id): empty regex; give a pattern that matches at least one character"
+            : "rule \(id): empty regex after the '^' anchor; give a pattern that matches at least one character"
+        )
+      }
       let pattern: Pattern
       do {
         pattern = try Pattern(anchored, caseInsensitive: ci)

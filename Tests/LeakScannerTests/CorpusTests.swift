@@ -1348,14 +1348,42 @@ extension CleanTests {
     #expect(error("detectors:\n  require_think: maybe\n").contains("true, false or auto"))
   }
 
+  /// An empty regex is named as such, at its place, not reported as unbalanced brackets.
+  @Test func emptyRegexIsNamed() {
+    let empty = error("rules:\n  - { id: x, regex: \"\" }\n")
+    #expect(empty.hasPrefix("rules.yaml:2:21: invalid rule: rule x: empty regex"), "\(empty)")
+    #expect(!empty.contains("unbalanced"), "\(empty)")
+    let anchorOnly = error("rules:\n  - { id: y, where: think_start, regex: \"^\" }\n")
+    #expect(anchorOnly.hasPrefix("rules.yaml:2:"), "\(anchorOnly)")
+    #expect(anchorOnly.contains("rule y: empty regex after the '^' anchor"), "\(anchorOnly)")
+  }
+
+  /// Mistakes outside `rules:` are worded as ruleset errors; those inside a rule as rule errors.
+  @Test func errorsSayWhetherARuleOrTheRulesetIsWrong() {
+    for yaml in ["bogus: 1\n", "detectors:\n  disable: [nope]\n", "rules: 3\n", "shape: [\n"] {
+      let e = error(yaml)
+      #expect(e.hasPrefix("rules.yaml:") && e.contains(": invalid ruleset: "), "\(e)")
+      #expect(!e.contains("invalid rule:"), "\(e)")
+    }
+    for yaml in [
+      "rules:\n  - { id: x, regx: a }\n", "rules:\n  - { id: x }\n",
+      "rules:\n  - { id: x, literal: a }\n  - { id: x, literal: b }\n", "rules:\n  - 5\n",
+    ] {
+      let e = error(yaml)
+      #expect(e.hasPrefix("rules.yaml:2:") || e.hasPrefix("rules.yaml:3:"), "\(e)")
+      #expect(e.contains(": invalid rule: "), "\(e)")
+    }
+  }
+
   @Test func errorsNameFileLineAndColumn() {
     #expect(error("rules:\n  - { id: x, regex: \"([\" }\n").hasPrefix("rules.yaml:2:"))
     #expect(error("rules:\n  - { id: x, regex: \"([\" }\n").contains("invalid regular expression"))
     #expect(error("detectors:\n  disable: [nope]\n").contains("unknown detector 'nope'"))
-    #expect(error("shape: tabular\n").hasPrefix("rules.yaml:1:8: invalid rule: unknown shape"))
+    #expect(error("shape: tabular\n").hasPrefix("rules.yaml:1:8: invalid ruleset: unknown shape"))
     #expect(error("rules:\n  - { id: x }\n").contains("exactly one of 'literal' or 'regex'"))
     #expect(
-      error("detector:\n  disable: []\n").hasPrefix("rules.yaml:1:1: invalid rule: unknown key 'detector'"))
+      error("detector:\n  disable: []\n").hasPrefix("rules.yaml:1:1: invalid ruleset: unknown key 'detector'")
+    )
     let duplicate = error("shape: text\nshape: messages\n")
     #expect(duplicate.hasPrefix("rules.yaml:"), "\(duplicate)")
     #expect(duplicate.contains("'shape' given twice"), "\(duplicate)")
