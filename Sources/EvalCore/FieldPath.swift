@@ -50,7 +50,7 @@ package enum JSONLine {
     let issue = { (kind: LineIssueKind) in
       LineIssue(line: line.number, offset: line.offset, length: line.bytes.count, kind: kind)
     }
-    guard line.isValidUTF8 else { return .failure(issue(.invalidUTF8)) }
+    guard line.isValidUTF8 else { return .failure(issue(.invalidUTF8(at: line.firstInvalidUTF8Offset))) }
     do {
       let value = try JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])
       guard let object = value as? [String: Any] else {

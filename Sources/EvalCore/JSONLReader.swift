@@ -35,6 +35,45 @@ public struct JSONLLine: Sendable {
     content.withUnsafeBufferPointer { ByteSearch.isASCII($0) || String(validating: $0, as: UTF8.self) != nil }
   }
 
+  /// The offset in ``bytes`` of the first byte of the first ill-formed UTF-8 sequence of
+  /// ``content``, or nil when it is valid UTF-8. Meant for reporting a line already found
+  /// invalid: it walks the bytes one sequence at a time.
+  public var firstInvalidUTF8Offset: Int? {
+    let content = self.content
+    let skipped = content.startIndex - bytes.startIndex
+    return content.withUnsafeBufferPointer { p -> Int? in
+      var i = 0
+      while i < p.count {
+        let lead = p[i]
+        if lead < 0x80 {
+          i += 1
+          continue
+        }
+        // The length of the sequence `lead` starts, and the range its second byte must be in
+        // (narrower after E0, ED, F0 and F4: no overlong forms, surrogates or values past U+10FFFF).
+        let length: Int
+        var second: ClosedRange<UInt8> = 0x80...0xBF
+        switch lead {
+        case 0xC2...0xDF: length = 2
+        case 0xE0: (length, second) = (3, 0xA0...0xBF)
+        case 0xED: (length, second) = (3, 0x80...0x9F)
+        case 0xE1...0xEF: length = 3
+        case 0xF0: (length, second) = (4, 0x90...0xBF)
+        case 0xF4: (length, second) = (4, 0x80...0x8F)
+        case 0xF1...0xF3: length = 4
+        default: return skipped + i
+        }
+        for k in 1..<length {
+          guard i + k < p.count, (k == 1 ? second : 0x80...0xBF).contains(p[i + k]) else {
+            return skipped + i
+          }
+        }
+        i += length
+      }
+      return nil
+    }
+  }
+
   /// Whether the line holds only whitespace (blank lines are skipped, not errors).
   public var isBlank: Bool {
     content.allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }
@@ -45,8 +84,9 @@ public struct JSONLLine: Sendable {
 public enum LineIssueKind: Sendable, Equatable, Hashable, Codable {
   /// The line is not valid JSON (or not a JSON object).
   case invalidJSON(String)
-  /// The line is not valid UTF-8.
-  case invalidUTF8
+  /// The line is not valid UTF-8; `at` is the offset in the line of the first byte of the
+  /// first ill-formed sequence, when known.
+  case invalidUTF8(at: Int?)
   /// A required field is missing or has the wrong type.
   case missingField(String)
   /// The line exceeds the reader's `maxLineBytes`; it was skipped without being buffered.
@@ -86,7 +126,8 @@ public struct LineIssue: Error, Sendable, Equatable, Hashable, Codable, CustomSt
     let reason: String
     switch kind {
     case .invalidJSON(let why): reason = "invalid JSON: \(why)"
-    case .invalidUTF8: reason = "invalid UTF-8"
+    case .invalidUTF8(let at?): reason = "invalid UTF-8 at byte \(at) of the line (file byte \(offset + at))"
+    case .invalidUTF8(nil): reason = "invalid UTF-8"
     case .missingField(let field): reason = "missing or non-string field '\(field)'"
     case .lineTooLong(let length): reason = "line too long (\(length) bytes)"
     }

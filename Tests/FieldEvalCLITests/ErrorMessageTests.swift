@@ -90,4 +90,15 @@ import Testing
     // A missing file keeps the hint, which fits it.
     #expect(try CLI.run(["scan", dir.path("none.jsonl")]).stderr.contains("exists and is readable"))
   }
+
+  /// A line of invalid UTF-8 is reported with the offset of its first bad byte.
+  @Test func invalidUTF8NamesTheByte() throws {
+    let dir = TempDir()
+    let path = dir.file(
+      "u.jsonl", bytes: Array("{\"id\":\"a\",\"text\":\"caf\u{E9} ".utf8) + [0xFF] + Array("\"}\n".utf8))
+    let r = try CLI.run(["scan", path])
+    #expect(
+      r.stdout.contains("line 1 (byte 0): invalid UTF-8 at byte 24 of the line (file byte 24)"), "\(r.stdout)"
+    )
+  }
 }
