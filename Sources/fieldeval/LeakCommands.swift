@@ -199,7 +199,9 @@ struct CleanCommand: AsyncParsableCommand {
 
   @Option(
     name: .customLong("audit-out"),
-    help: "With --repair: the audit of every change (default CLEAN.audit.jsonl).")
+    help:
+      "With --repair: the audit of every change (default: the --clean-out path with .audit.jsonl added, e.g. c.jsonl.audit.jsonl)."
+  )
   var auditOut: String?
 
   /// The audit file `--repair` writes: `--audit-out`, or `--clean-out` with `.audit.jsonl` added.

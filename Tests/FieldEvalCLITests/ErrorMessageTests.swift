@@ -101,4 +101,21 @@ import Testing
       r.stdout.contains("line 1 (byte 0): invalid UTF-8 at byte 24 of the line (file byte 24)"), "\(r.stdout)"
     )
   }
+
+  /// `clean --help` gives the default audit file as it is: the --clean-out path plus
+  /// `.audit.jsonl`; a run without --audit-out writes it there.
+  @Test func cleanHelpSaysWhereTheAuditGoes() throws {
+    let help = try CLI.run(["clean", "--help"]).stdout.split(whereSeparator: \.isWhitespace).joined(
+      separator: " ")
+    #expect(!help.contains("CLEAN.audit.jsonl"), "\(help)")
+    #expect(
+      help.contains("the --clean-out path with .audit.jsonl added, e.g. c.jsonl.audit.jsonl"), "\(help)")
+    let dir = TempDir()
+    let data = dir.file("d.jsonl", "{\"id\":\"1\",\"text\":\"row\"}\n")
+    let r = try CLI.run([
+      "clean", data, "--clean-out", dir.path("c.jsonl"), "--quarantine-out", dir.path("q"), "--repair",
+    ])
+    #expect(r.status == 0)
+    #expect(FileManager.default.fileExists(atPath: dir.path("c.jsonl.audit.jsonl")))
+  }
 }
