@@ -43,4 +43,14 @@ import Testing
     #expect(issue.kind.code == "invalid_utf8")
     #expect(issue.description == "line 3 (byte 100): invalid UTF-8 at byte 15 of the line (file byte 115)")
   }
+
+  /// Issues written before the offset existed (shard reports of earlier versions) still load.
+  @Test func issuesWithoutAnOffsetStillDecode() throws {
+    let old = Data(#"{"line":3,"offset":100,"length":4,"kind":{"invalidUTF8":{}}}"#.utf8)
+    let issue = try JSONDecoder().decode(LineIssue.self, from: old)
+    #expect(issue.kind == .invalidUTF8(at: nil))
+    #expect(issue.description == "line 3 (byte 100): invalid UTF-8")
+    let again = try JSONDecoder().decode(LineIssue.self, from: try JSONEncoder().encode(issue))
+    #expect(again == issue)
+  }
 }

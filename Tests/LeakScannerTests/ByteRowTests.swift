@@ -441,7 +441,8 @@ import Testing
         #expect(decided.map(String.init) == expected, "\(shape): \(text)")
       }
     }
-    #expect(matched > 200)
+    // About 200–300 of the 6000 for the least matched shapes: both outcomes are compared often.
+    #expect(matched > 100)
   }
 
   /// The hand matchers of `duplicate-of` and `diversify` answer what ICU answers, on text made
