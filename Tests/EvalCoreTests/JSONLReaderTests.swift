@@ -317,8 +317,12 @@ import Testing
       } inOrder: { _ in
       }
     }
-    try? await Task.sleep(for: .milliseconds(60))
-    run.cancel()
+    // Cancelled from a thread of its own: the workers block the cooperative pool's threads
+    // (two on two cores), where a `Task.sleep` here could wake only after the run had ended.
+    Thread {
+      Thread.sleep(forTimeInterval: 0.06)
+      run.cancel()
+    }.start()
     await #expect(throws: CancellationError.self) { _ = try await run.value }
   }
 
