@@ -493,15 +493,25 @@ enum JSONText {
 
 /// Strips detected prefixes from the reasoning blocks of a row.
 enum Repair {
-  /// The prefixes of `findings` to strip: each once, and of two where one starts the other
-  /// (`A4 ` and `A4 spice combinator: ` from two rules), the longer.
+  /// The prefixes of `findings` to strip. A detector finds one prefix per reasoning block, so a
+  /// prefix is stripped as many times as the detector that found it most often did (the
+  /// designator and a discovered family finding the same `A4 spice combinator: ` cut it once;
+  /// five blocks opening with it cut it five times); of two where one starts the other (`A4 `
+  /// and `A4 spice combinator: ` from two detectors), the longer.
   static func prefixesToStrip(_ findings: [Finding]) -> [String] {
-    let all = findings.compactMap(\.repairPrefix)
-    var out: [String] = []
-    for p in all where !out.contains(p) && !all.contains(where: { $0 != p && $0.hasPrefix(p) }) {
-      out.append(p)
+    var order: [String] = []
+    var perDetector: [String: [String: Int]] = [:]
+    for finding in findings {
+      guard let prefix = finding.repairPrefix else { continue }
+      if !order.contains(prefix) { order.append(prefix) }
+      perDetector[finding.detector, default: [:]][prefix, default: 0] += 1
     }
-    return out
+    var times: [String: Int] = [:]
+    for counts in perDetector.values {
+      for (prefix, n) in counts { times[prefix] = max(times[prefix] ?? 0, n) }
+    }
+    return order.filter { p in !order.contains { $0 != p && $0.hasPrefix(p) } }
+      .flatMap { Array(repeating: $0, count: times[$0] ?? 1) }
   }
 
   /// The line with each prefix cut out of its JSON string in place, every other byte as it was;

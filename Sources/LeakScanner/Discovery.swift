@@ -828,7 +828,9 @@ public enum Discovery {
       var out = ""
       var rest = Substring(token)
       if rest.hasPrefix("X#") {
-        out += "[A-Z]{1,3}[0-9]+[a-z]?"
+        // A code's shape leaves out the punctuation around it (`E1.`, `(A4)`, `**B2**` are all
+        // `X#`; a colon after it stays `X#:`), so its regex takes that punctuation too.
+        out += #"[^\w\s]*[A-Z]{1,3}[0-9]+[a-z]?[^\w\s:]*"#
         rest = rest.dropFirst(2)
       }
       for ch in rest {

@@ -10,7 +10,8 @@ import Foundation
 /// (greedy, longest first) and returns the same match. A test compares both on generated text.
 package struct ShapeMatcher: Sendable, Hashable {
   enum Element: Sendable, Hashable {
-    /// `[A-Z]{1,3}[0-9]+[a-z]?`, the `X#` of a token.
+    /// `[^\w\s]*[A-Z]{1,3}[0-9]+[a-z]?[^\w\s:]*`, the `X#` of a token (with the punctuation
+    /// its shape leaves out).
     case code
     /// `(?:[a-fA-F-]*[0-9][0-9a-fA-F-]*|#)`, a `#` (digits, a hex identifier, or the text's
     /// own `#`).
@@ -116,6 +117,11 @@ package struct ShapeMatcher: Sendable, Hashable {
     static func isHexOrHyphen(_ b: UInt8) -> Bool {
       isDigit(b) || b | 0x20 >= 0x61 && b | 0x20 <= 0x66 || b == 0x2D
     }
+    /// `[^\w\s]` on ASCII (ICU's `\s` takes the White_Space characters: tab to carriage
+    /// return and the space).
+    static func isPunctuation(_ b: UInt8) -> Bool {
+      !NoteMatcher.isWord(b) && b != 0x20 && !(0x09...0x0D).contains(b)
+    }
     /// `[\w'-]` on ASCII.
     static func isWordish(_ b: UInt8) -> Bool { NoteMatcher.isWord(b) || b == 0x27 || b == 0x2D }
 
@@ -137,14 +143,25 @@ package struct ShapeMatcher: Sendable, Hashable {
       }
       switch elements[e] {
       case .code:
-        let upper = run(p, limit: 3, Self.isUpper)
+        // The punctuation before the code: no letter can be given back to it, so all of it.
+        let from = p + run(p, Self.isPunctuation)
+        let upper = run(from, limit: 3, Self.isUpper)
         guard upper >= 1 else { return nil }
+        /// The punctuation after the code, longest first (a `|` may be the tail's separator).
+        func after(_ q: Int) -> Int? {
+          for t in stride(
+            from: run(q) { Self.isPunctuation($0) && $0 != UInt8(ascii: ":") }, through: 0, by: -1)
+          {
+            if let end = element(e + 1, q + t) { return end }
+          }
+          return nil
+        }
         for a in stride(from: upper, through: 1, by: -1) {
-          let digits = run(p + a, Self.isDigit)
+          let digits = run(from + a, Self.isDigit)
           for d in stride(from: digits, through: 1, by: -1) {
-            let q = p + a + d
-            if q < w.count && Self.isLower(w[q]), let end = element(e + 1, q + 1) { return end }
-            if let end = element(e + 1, q) { return end }
+            let q = from + a + d
+            if q < w.count && Self.isLower(w[q]), let end = after(q + 1) { return end }
+            if let end = after(q) { return end }
           }
         }
         return nil

@@ -420,7 +420,7 @@ import Testing
       "the", "claim", "plan", "7f3a9c21", "e29b-41d4", "cafe", "9f", "-7", "a-", "F00D",
       // Sentence starts after a bare code, and words that only look like them.
       "Okay", "The", "The question", "we", "We", "I'm", "let's", "Note", "ok-ish", "okayish", "So", "A",
-      "question", "km-", ">>",
+      "question", "km-", ">>", "E1.", "(A4)", "**B2**", ".", ",", ")", "*", "\u{0B}",
     ]
     var rng = SystemRandomNumberGenerator()
     var matched = 0

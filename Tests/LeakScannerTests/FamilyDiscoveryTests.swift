@@ -27,14 +27,14 @@ import Testing
   /// whose repair cuts the code alone, never the words after it.
   @Test func findsABareCodeFamilyAndRepairCutsOnlyTheCode() async throws {
     let dir = TempDir()
-    let lower = ["we compute ", "let me see: ", "so "]
+    let lower = ["we compute ", "let me check ", "so "]
     let path = dir.file(
       "c.jsonl",
       generatedCorpus(900) { i in
         guard i % 3 == 0 else { return nil }
         let code = "\(["A", "B", "C", "D", "E"][i % 5])\(i % 9 + 1) "
         // Capitalised openings, and lower-case sentence openers (`E7 we compute …`).
-        return code + (i % 2 == 0 ? naturalOpenings[i % naturalOpenings.count] : lower[i % lower.count])
+        return code + (i % 2 == 0 ? naturalOpenings[i % naturalOpenings.count] : lower[i / 6 % lower.count])
       })
     let report = try await CorpusScanner().scan(path: path)
     #expect(report.detectors.first { $0.id == "scaffold-prefix" }?.rows == 0)
@@ -116,6 +116,10 @@ import Testing
       ("X# okay, so", "E8 Okay, so we add", "E8 "),
       ("## the claim", "#1000 the claim holds", "#1000 "),
       ("km-# >> the", "KM-7 >> the claim", "KM-7 >> "),
+      // The punctuation a code's shape leaves out (`E1.`, `E1,`, `(A4)` are all `X#`).
+      ("X# the question", "E1. The question asks", "E1. "),
+      ("X# okay, so", "E1, okay, so we", "E1, "),
+      ("X# the question", "(A4) the question", "(A4) "),
     ] {
       let rule = DiscoveryCandidate(
         kind: .opening, shape: shape, count: 10, share: 0.3, unnaturalness: 1, score: 0.3,
@@ -165,5 +169,23 @@ import Testing
     #expect(removed.suffix(2) == ["A2 spice combinator: ", "A5 spice combinator: "])
     let clean = try String(contentsOfFile: dir.path("clean.jsonl"), encoding: .utf8)
     #expect(clean.contains("<think>\\nwe need 30 grams of salt.") && !clean.contains("spice combinator"))
+  }
+
+  /// A prefix that opens several reasoning blocks of a row (one per turn) is cut from each,
+  /// even where two detectors find it.
+  @Test(arguments: [1, 5, 8]) func aPrefixOpeningEveryTurnIsCutFromEach(turns: Int) async throws {
+    let dir = TempDir()
+    let lines = (0..<60).map { i -> String in
+      let messages = (0..<turns).map { t in
+        #"{"role":"user","content":"Question \#(i)-\#(t)?"},{"role":"assistant","content":"<think>\nA\#((i + t) % 9 + 1) spice combinator: case \#(i * 31 + t) needs \#(t + 2) checks.\n</think>\nAnswer \#(t)."}"#
+      }
+      return #"{"id":"r\#(i)","messages":["# + messages.joined(separator: ",") + "]}"
+    }
+    let path = dir.file("c.jsonl", lines.joined(separator: "\n") + "\n")
+    let (summary, removed) = try await repairedPrefixes(path, in: dir)
+    #expect(summary.repaired == 60 && summary.quarantined == 0, "\(turns) turns")
+    #expect(removed.count == 60 * turns)
+    let clean = try String(contentsOfFile: dir.path("clean.jsonl"), encoding: .utf8)
+    #expect(!clean.contains("spice combinator"))
   }
 }
