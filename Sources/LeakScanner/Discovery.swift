@@ -489,11 +489,22 @@ public enum Discovery {
   static func isIdentifierFamily(_ tokens: [String]) -> Bool {
     guard tokens.count >= 2, let head = tokens[0].first, head.isLetter, !isCodeLike(tokens[0]),
       tokens[0].contains("#"),
-      tokens[0].allSatisfy({ $0.isLetter || $0 == "#" || $0 == "_" || $0 == "-" }),
-      tokens[1].first?.isLetter == true
+      tokens[0].allSatisfy({ $0.isLetter || $0 == "#" || $0 == "_" || $0 == "-" })
     else { return false }
-    return true
+    // Reasoning goes on after it (`REMIX_3 okay, so`), not a sentence about it (`BRCA1
+    // mutations`, `IL-6 levels`, `GPT-4 is`).
+    return opensSentence(tokens[1])
   }
+
+  /// Whether a token shape is one of ``sentenceOpeners`` (a `,`, `.`, `;`, `!` or `?` after it
+  /// allowed).
+  static func opensSentence(_ token: some StringProtocol) -> Bool {
+    var word = Substring(token)
+    if let last = word.last, ",.;!?".contains(last) { word = word.dropLast() }
+    return sentenceOpenerSet.contains(String(word))
+  }
+
+  private static let sentenceOpenerSet = Set(sentenceOpeners)
 
   /// Words a sentence of reasoning starts with that no generator label does:
   /// ``naturalFirstWords`` without the label-like `note`, `user`, `question` and `step`.
@@ -784,6 +795,14 @@ public enum Discovery {
       // Numbered steps and sections ("Step 2:", "Part 1 of", "3. Identify") are how reasoning
       // is laid out, not scaffolding: never confident.
       if numberedSectionWords.contains(word) || word.isEmpty { return 0.3 }
+      // A word with a number, then prose about it (`BRCA# mutations raise`, `IL-# levels
+      // rise`): a term of the domain written two ways, listed but not confident.
+      if !isCodeLike(first), !(first.first.map(isTagMark) ?? false), first.contains("#"), tokens.count > 1,
+        tokens.dropFirst().allSatisfy(isProseWordShape), !tokens.contains(where: { $0.hasSuffix(":") }),
+        !opensSentence(tokens[1])
+      {
+        return 0.5
+      }
       if tokens.contains(where: { $0.contains("#") }) { return 0.8 }
       // A tag edged by marks (`~~kitchen mode~~ …`): listed, never confident on its own, since
       // Markdown (`**Analysis** …`, `> Note …`) opens natural reasoning the same way.

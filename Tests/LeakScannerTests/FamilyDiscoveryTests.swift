@@ -69,13 +69,21 @@ import Testing
     #expect(removed.count == 150 && removed.allSatisfy { $0.hasPrefix("REMIX_") && $0.count == 8 })
   }
 
-  /// A word with a number that opens the same text on every row (`CO2 emissions`, `A4 paper`)
-  /// or a code before a lower-case noun is no family: one variant, or no sentence after it.
+  /// A word with a number that opens the same text on every row (`CO2 emissions`, `A4 paper`),
+  /// a code before a lower-case noun, or a term written two ways (`BRCA1`/`BRCA2 mutations`)
+  /// is no confident candidate: one variant, or prose about the term after it.
   @Test func repeatedTermsAndCodesOnNounsAreNoFamily() async throws {
     let dir = TempDir()
-    let terms = ["A4 paper is ", "mp3 files are ", "H2O boils, and ", "T\(2) weighting shows "]
     let path = dir.file(
-      "c.jsonl", generatedCorpus(800) { i in i % 2 == 0 ? terms[i / 2 % terms.count] : nil })
+      "c.jsonl",
+      generatedCorpus(1200) { i in
+        let terms = [
+          "A4 paper is ", "mp3 files are ", "H2O boils, and ", "T2 weighting shows ",
+          // Terms written two ways: an identifier with a number, then prose about it.
+          "BRCA\(i % 4 / 2 + 1) mutations raise ", "IL-\(i % 4 < 2 ? 6 : 10) levels rise ",
+        ]
+        return i % 2 == 0 ? terms[i / 2 % terms.count] : nil
+      })
     let report = try await CorpusScanner().scan(path: path)
     #expect(!report.discovered.contains { $0.highConfidence }, "\(report.discovered.map(\.shape))")
   }
