@@ -493,7 +493,30 @@ enum JSONText {
 
 /// Strips detected prefixes from the reasoning blocks of a row.
 enum Repair {
-  /// The prefixes of `findings` to strip. A detector finds one prefix per reasoning block, so a
+  /// The part of a repair prefix that is scaffolding: of a code and a "label" that is the
+  /// start of a sentence (`A1 let me see: `, `E5 we compute the ratio: `, as the designator
+  /// rule reads them), the code and its blanks, as the discovered family rule cuts it
+  /// (``Discovery/familyRuleTail``); any other prefix whole.
+  static func scaffoldingOnly(_ prefix: String) -> String {
+    var copy = prefix
+    let cut = copy.withUTF8 { w -> Int? in
+      var i = 0
+      while i < w.count && i < 3 && w[i] >= 0x41 && w[i] <= 0x5A { i += 1 }
+      guard i > 0 else { return nil }
+      let digitsFrom = i
+      while i < w.count && NoteMatcher.isDigit(w[i]) { i += 1 }
+      guard i > digitsFrom else { return nil }
+      if i < w.count && w[i] >= 0x61 && w[i] <= 0x7A { i += 1 }
+      let blanksFrom = i
+      while i < w.count && NoteMatcher.isBlank(w[i]) { i += 1 }
+      guard i > blanksFrom, i < w.count, Discovery.startsWithOpener(w, at: i) else { return nil }
+      return i
+    }
+    guard let cut else { return prefix }
+    return String(decoding: prefix.utf8.prefix(cut), as: UTF8.self)
+  }
+
+  /// The prefixes of `findings` to strip (``scaffoldingOnly(_:)`` of each). A detector finds one prefix per reasoning block, so a
   /// prefix is stripped as many times as the detector that found it most often did (the
   /// designator and a discovered family finding the same `A4 spice combinator: ` cut it once;
   /// five blocks opening with it cut it five times); of two where one starts the other (`A4 `
@@ -502,7 +525,7 @@ enum Repair {
     var order: [String] = []
     var perDetector: [String: [String: Int]] = [:]
     for finding in findings {
-      guard let prefix = finding.repairPrefix else { continue }
+      guard let prefix = finding.repairPrefix.map(scaffoldingOnly) else { continue }
       if !order.contains(prefix) { order.append(prefix) }
       perDetector[finding.detector, default: [:]][prefix, default: 0] += 1
     }

@@ -196,4 +196,28 @@ import Testing
     let clean = try String(contentsOfFile: dir.path("clean.jsonl"), encoding: .utf8)
     #expect(!clean.contains("spice combinator"))
   }
+
+  /// Where the designator reads a sentence as a label (`A1 let me see: `), the repair cuts the
+  /// code alone, with or without a discovered family beside it.
+  @Test(arguments: [true, false]) func repairKeepsASentenceTheDesignatorTookForALabel(discovery: Bool)
+    async throws
+  {
+    let dir = TempDir()
+    let lines = (0..<30).map { i in
+      messagesRow(
+        "r\(i)", "<think>\nA\(i % 9 + 1) let me see: case \(i * 7) needs \(i + 2) checks.\n</think>\nok")
+    }
+    let path = dir.file("c.jsonl", lines.joined(separator: "\n") + "\n")
+    var config = ScanConfiguration()
+    config.discovery = discovery
+    let (summary, _) = try await CorpusCleaner(configuration: config, repair: true).clean(
+      path: path, cleanOut: dir.path("clean.jsonl"), quarantineOut: dir.path("q.jsonl"),
+      auditOut: dir.path("audit.jsonl"))
+    #expect(summary.repaired == 30 && summary.quarantined == 0)
+    let clean = try String(contentsOfFile: dir.path("clean.jsonl"), encoding: .utf8)
+    #expect(clean.components(separatedBy: "<think>\\nlet me see: case ").count - 1 == 30)
+    #expect(Repair.scaffoldingOnly("A4 spice combinator: ") == "A4 spice combinator: ")
+    #expect(Repair.scaffoldingOnly("E5 we compute the ratio: ") == "E5 ")
+    #expect(Repair.scaffoldingOnly("Persona: ") == "Persona: ")
+  }
 }
