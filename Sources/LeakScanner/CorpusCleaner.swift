@@ -500,16 +500,7 @@ enum Repair {
   static func scaffoldingOnly(_ prefix: String) -> String {
     var copy = prefix
     let cut = copy.withUTF8 { w -> Int? in
-      var i = 0
-      while i < w.count && i < 3 && w[i] >= 0x41 && w[i] <= 0x5A { i += 1 }
-      guard i > 0 else { return nil }
-      let digitsFrom = i
-      while i < w.count && NoteMatcher.isDigit(w[i]) { i += 1 }
-      guard i > digitsFrom else { return nil }
-      if i < w.count && w[i] >= 0x61 && w[i] <= 0x7A { i += 1 }
-      let blanksFrom = i
-      while i < w.count && NoteMatcher.isBlank(w[i]) { i += 1 }
-      guard i > blanksFrom, i < w.count, Discovery.startsWithOpener(w, at: i) else { return nil }
+      guard let i = Discovery.codeAndBlanksEnd(w), Discovery.startsWithOpener(w, at: i) else { return nil }
       return i
     }
     guard let cut else { return prefix }

@@ -50,7 +50,7 @@ public struct DiscoveryCandidate: Sendable, Hashable, Codable {
       // A family (`X# …`, codes with any label) names only the code: the rule then needs the
       // code to be a whole word followed by a label and a colon (`A4 spice combinator:`), so
       // `H2O boils` or `Q3 revenue was up` are not taken for it.
-      let isFamily = shape.hasPrefix("X#") && shape.hasSuffix(" …")
+      let isFamily = Discovery.isCodeFamily(shape)
       // A tag family (`km-# >> …`): the tag and the blanks after it (at least one: the tag is
       // a whole token, counted only when words follow it, so `/gen/#` takes no part of
       // `/gen/7beta`).
@@ -478,9 +478,14 @@ public enum Discovery {
   /// Whether a token shape is a word as prose writes it: letters and apostrophes, then at most
   /// one `,`, `.`, `;`, `!` or `?` (`okay,`).
   static func isProseWordShape(_ token: some StringProtocol) -> Bool {
-    var word = Substring(token)
-    if let last = word.last, ",.;!?".contains(last) { word = word.dropLast() }
-    return isWordShape(word)
+    isWordShape(withoutEndPunctuation(token))
+  }
+
+  /// A token shape without the one `,`, `.`, `;`, `!` or `?` that may end it.
+  static func withoutEndPunctuation(_ token: some StringProtocol) -> Substring {
+    let word = Substring(token)
+    guard let last = word.last, ",.;!?".contains(last) else { return word }
+    return word.dropLast()
   }
 
   /// For token shapes that open with an identifier holding a number (`remix_#`, `gen-#`,
@@ -499,9 +504,7 @@ public enum Discovery {
   /// Whether a token shape is one of ``sentenceOpeners`` (a `,`, `.`, `;`, `!` or `?` after it
   /// allowed).
   static func opensSentence(_ token: some StringProtocol) -> Bool {
-    var word = Substring(token)
-    if let last = word.last, ",.;!?".contains(last) { word = word.dropLast() }
-    return sentenceOpenerSet.contains(String(word))
+    sentenceOpenerSet.contains(String(withoutEndPunctuation(token)))
   }
 
   private static let sentenceOpenerSet = Set(sentenceOpeners)
@@ -561,16 +564,23 @@ public enum Discovery {
   /// Whether the ASCII first line `w` opens with a bare code on a sentence: a code
   /// (`[A-Z]{1,3}[0-9]{1,4}[a-z]?`), blanks, and ``startsSentence(_:at:)`` (`E1 Okay, so`).
   static func opensWithBareCode(_ w: UnsafeBufferPointer<UInt8>) -> Bool {
+    codeAndBlanksEnd(w, maxDigits: 4).map { startsSentence(w, at: $0) } ?? false
+  }
+
+  /// Where the blanks after a code at the start of the ASCII `w` end: `[A-Z]{1,3}`, one to
+  /// `maxDigits` digits (as many as there are), `[a-z]?`, then at least one blank; `nil`
+  /// otherwise.
+  static func codeAndBlanksEnd(_ w: UnsafeBufferPointer<UInt8>, maxDigits: Int = .max) -> Int? {
     var i = 0
     while i < w.count && i < 3 && w[i] >= 0x41 && w[i] <= 0x5A { i += 1 }
-    guard i > 0 else { return false }
+    guard i > 0 else { return nil }
     let digitsFrom = i
-    while i < w.count && i - digitsFrom < 4 && NoteMatcher.isDigit(w[i]) { i += 1 }
-    guard i > digitsFrom else { return false }
+    while i < w.count && i - digitsFrom < maxDigits && NoteMatcher.isDigit(w[i]) { i += 1 }
+    guard i > digitsFrom else { return nil }
     if i < w.count && w[i] >= 0x61 && w[i] <= 0x7A { i += 1 }
     let blanksFrom = i
     while i < w.count && NoteMatcher.isBlank(w[i]) { i += 1 }
-    return i > blanksFrom && startsSentence(w, at: i)
+    return i > blanksFrom ? i : nil
   }
 
   private static let bareCode = try! Pattern(
@@ -713,6 +723,10 @@ public enum Discovery {
     }
     return out.lowercased()
   }
+
+  /// Whether an opening shape is the family of a code (`X# …`), whose rule takes a label or
+  /// the start of a sentence after the code (``familyRuleTail``).
+  static func isCodeFamily(_ shape: String) -> Bool { shape.hasPrefix("X#") && shape.hasSuffix(" …") }
 
   /// Whether a token's core (digit runs as one `#`, outer punctuation cut) is a family code as
   /// the family rule's regex reads one, `[A-Z]{1,3}[0-9]+[a-z]?`: `A4`, `QA12b`, `CO2`, not

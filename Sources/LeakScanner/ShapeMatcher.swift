@@ -44,7 +44,7 @@ package struct ShapeMatcher: Sendable, Hashable {
   /// this does not handle (anything outside ASCII): ICU decides those.
   package init?(openingShape shape: String) {
     guard shape.unicodeScalars.allSatisfy({ $0.isASCII || $0 == "…" }) else { return nil }
-    let isFamily = shape.hasPrefix("X#") && shape.hasSuffix(" …")
+    let isFamily = Discovery.isCodeFamily(shape)
     // As `DiscoveryCandidate.rule()`: a tag (or code) and the words after it, the words only
     // looked at; the tag family rules (`km-# >> …`) have no matcher.
     if !isFamily && shape.hasSuffix(" …") { return nil }
