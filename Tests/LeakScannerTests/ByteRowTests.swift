@@ -401,10 +401,7 @@ import Testing
     "### plan", "id # says", "#e", "v# #-#", "X# the question", "X# okay, so", "km-# >> the",
   ])
   func shapeMatchersAgreeWithTheRegex(shape: String) throws {
-    let rule = DiscoveryCandidate(
-      kind: .opening, shape: shape, count: 10, share: 0.3, unnaturalness: 1, score: 0.3, highConfidence: true,
-      exampleLines: [1], example: shape
-    ).rule()
+    let rule = confidentOpening(shape, example: shape).rule()
     guard case .regex(let regex) = rule.matcher else {
       Issue.record("not a regex rule")
       return

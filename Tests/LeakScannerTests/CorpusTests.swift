@@ -216,10 +216,7 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
   /// The family rule takes codes that label the block, not words that happen to hold a digit;
   /// numbered steps are candidates at most, never confident.
   @Test func familyRulesNeedALabelAndNumberedStepsAreNotConfident() async throws {
-    let family = DiscoveryCandidate(
-      kind: .opening, shape: "X# …", count: 300, share: 0.5, unnaturalness: 1, score: 0.5,
-      highConfidence: true,
-      exampleLines: [1], example: "A4 spice combinator: ")
+    let family = confidentOpening("X# …", example: "A4 spice combinator: ", count: 300, share: 0.5)
     let rule = family.rule()
     #expect(rule.match("A4 spice combinator: claim 1"[...]) == "A4 spice combinator: ")
     #expect(rule.match("E1: the claim"[...]) == "E1: ")

@@ -91,9 +91,7 @@ import Testing
   /// The family rule: a label to its colon, or the code alone before a sentence; a sentence
   /// opener is no label (`E5 we compute the ratio: 3` cuts `E5 `).
   @Test func theFamilyRuleCutsALabelOrTheCodeAlone() {
-    let family = DiscoveryCandidate(
-      kind: .opening, shape: "X# …", count: 300, share: 0.5, unnaturalness: 1, score: 0.5,
-      highConfidence: true, exampleLines: [1], example: "A4 spice combinator: ")
+    let family = confidentOpening("X# …", example: "A4 spice combinator: ", count: 300, share: 0.5)
     let rule = family.rule()
     let cases: [(String, String?)] = [
       ("A4 spice combinator: claim 1", "A4 spice combinator: "),
@@ -129,11 +127,7 @@ import Testing
       ("X# okay, so", "E1, okay, so we", "E1, "),
       ("X# the question", "(A4) the question", "(A4) "),
     ] {
-      let rule = DiscoveryCandidate(
-        kind: .opening, shape: shape, count: 10, share: 0.3, unnaturalness: 1, score: 0.3,
-        highConfidence: true,
-        exampleLines: [1], example: text
-      ).rule()
+      let rule = confidentOpening(shape, example: text).rule()
       #expect(rule.match(text[...]).map(String.init) == cut, "\(shape)")
       #expect(rule.match("B1 Another text"[...]) == nil, "\(shape)")
     }

@@ -84,3 +84,13 @@ let bodies = [
   "rest the steak five minutes per inch before slicing it.",
   "two books must be adjacent, so treat them as one block and count.",
 ]
+
+/// A confident discovered opening of `shape` (unnaturalness 1, score = share), for tests of
+/// the rule made from it.
+func confidentOpening(_ shape: String, example: String, count: Int = 10, share: Double = 0.3)
+  -> DiscoveryCandidate
+{
+  DiscoveryCandidate(
+    kind: .opening, shape: shape, count: count, share: share, unnaturalness: 1, score: share,
+    highConfidence: true, exampleLines: [1], example: example)
+}
