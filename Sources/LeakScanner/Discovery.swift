@@ -34,9 +34,17 @@ public struct DiscoveryCandidate: Sendable, Hashable, Codable {
   public var exampleLines: [Int]
   /// An example of the real text.
   public var example: String
+  /// For the code family (`X# …`), the codes its rule is limited to: each one that opens two
+  /// rows or more of the family (`A4`, `E1`), when they open at least half of its rows.
+  /// `nil` when the family's rule takes any code (too many distinct codes, or too few rows
+  /// each), and for other shapes.
+  ///
+  /// A code opening a sentence is a family's only when the corpus shows it is (`T2 The lesion
+  /// is …` in a radiology row is not the `E1 Okay, so …` family's).
+  public var codes: [String]? = nil
 
   enum CodingKeys: String, CodingKey {
-    case kind, shape, count, share, unnaturalness, score, example
+    case kind, shape, count, share, unnaturalness, score, example, codes
     case highConfidence = "high_confidence"
     case exampleLines = "example_lines"
   }
@@ -73,15 +81,17 @@ public struct DiscoveryCandidate: Sendable, Hashable, Codable {
       }
       // The family rule leaves domain terms alone as the designator rule does (`CO2: carbon
       // dioxide` has a family's structure).
+      let codes = isFamily ? self.codes.flatMap { $0.isEmpty ? nil : Discovery.orderedCodes($0) } : nil
       let pattern =
         isFamily
-        ? "(?!" + DesignatorMatcher.domainTermsPattern + ")" + Discovery.regex(forShape: shape)
+        ? "(?!" + DesignatorMatcher.domainTermsPattern + ")"
+          + (codes.map(Discovery.regex(forCodes:)) ?? Discovery.regex(forShape: shape))
           + Discovery.familyRuleTail
         : Discovery.regex(forShape: shape) + #"(?:[^:\n]{0,60}:)?[ \t]*"#
       var rule = LeakRule(
         id: id, summary: "discovered opening `\(shape)`", scope: .thinkStart,
         matcher: .regex(try! Pattern(pattern)))
-      rule.shapeMatcher = ShapeMatcher(openingShape: shape)
+      rule.shapeMatcher = ShapeMatcher(openingShape: shape, codes: codes)
       return rule
     case .repeatedLine:
       return LeakRule(
@@ -115,6 +125,20 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
     /// words as written; the code, for a family): a shape made from one text alone is one
     /// opening repeated (`CO2 emissions rose`), not a family of generated ones.
     public var variants: [String]? = nil
+    /// For the code family (`X# …`), the rows each first token opens, as written (`A4`, `(E1)`,
+    /// `B7:`), for at most ``maxCodes`` distinct tokens; `nil` for other shapes, and once more
+    /// tokens than that were seen (the family's rule then takes any code).
+    public var codes: [String: Int]? = nil
+
+    /// The most distinct first tokens ``codes`` holds.
+    public static let maxCodes = 64
+
+    /// Adds `count` rows of `code` to `codes`, which becomes `nil` past ``maxCodes`` tokens.
+    static func add(_ code: String, _ count: Int, to codes: inout [String: Int]?) {
+      guard codes != nil else { return }
+      codes![code, default: 0] += count
+      if codes!.count > maxCodes { codes = nil }
+    }
 
     /// Adds `variant`, keeping the two smallest distinct ones.
     static func keep(_ variant: String, in variants: inout [String]) {
@@ -326,6 +350,7 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
   static func note(
     _ examples: inout [String: Example], _ shape: String, _ line: Int, _ text: String, variant: String? = nil
   ) {
+    let isCodeFamily = shape == "X# …"
     if var e = examples[shape] {
       var changed = false
       if e.lines.count < 5 {
@@ -340,9 +365,15 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
           changed = true
         }
       }
+      if let variant, isCodeFamily, e.codes != nil {
+        Example.add(variant, 1, to: &e.codes)
+        changed = true
+      }
       if changed { examples[shape] = e }
     } else {
-      examples[shape] = Example(lines: [line], text: text, variants: variant.map { [$0] })
+      examples[shape] = Example(
+        lines: [line], text: text, variants: variant.map { [$0] },
+        codes: isCodeFamily ? variant.map { [$0: 1] } : nil)
     }
   }
 
@@ -376,6 +407,14 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
           mine.variants = variants
           changed = true
         }
+      }
+      if mine.codes != nil {
+        if let theirs = e.codes {
+          for (code, n) in theirs { Example.add(code, n, to: &mine.codes) }
+        } else {
+          mine.codes = nil
+        }
+        changed = true
       }
       if changed { examples[k] = mine }
     } else {
@@ -855,6 +894,57 @@ public enum Discovery {
   /// regex it is a run of hex digits and hyphens holding a digit, or a `#`: a little wider than
   /// what is counted (`2024-01-15` and `b4e1` match a `#` too). Written
   /// `[a-fA-F-]*[0-9][0-9a-fA-F-]*`, one way only to split a run, so ICU's search stays linear.
+  /// The code of a family's first token as written (`(A4)` → `A4`, `E1.` → `E1`): the
+  /// `[A-Z]{1,3}[0-9]+[a-z]?` between the punctuation ``regex(forShape:)`` lets around an `X#`
+  /// (none of it a colon after the code); `nil` when the token is not so made.
+  static func code(ofToken token: String) -> String? {
+    let scalars = Array(token.unicodeScalars)
+    func isPunctuation(_ c: Unicode.Scalar) -> Bool {
+      !(c.properties.isAlphabetic || c.properties.numericType != nil || c == "_" || c.properties.isWhitespace)
+    }
+    var i = 0
+    while i < scalars.count && isPunctuation(scalars[i]) { i += 1 }
+    let start = i
+    while i < scalars.count && i - start < 3 && ("A"..."Z").contains(scalars[i]) { i += 1 }
+    guard i > start else { return nil }
+    let digits = i
+    while i < scalars.count && ("0"..."9").contains(scalars[i]) { i += 1 }
+    guard i > digits else { return nil }
+    if i < scalars.count && ("a"..."z").contains(scalars[i]) { i += 1 }
+    let end = i
+    guard scalars[end...].allSatisfy({ isPunctuation($0) }) else { return nil }
+    return String(String.UnicodeScalarView(scalars[start..<end]))
+  }
+
+  /// A family's codes (``DiscoveryStats/Example/codes``) to limit its rule to: those with two
+  /// rows or more and at least 1% of the family's `rows`, when they hold at least half of
+  /// them; `nil` otherwise. A generator's codes each open many rows; a domain code opening a
+  /// sentence (`T2 The lesion`) opens a few.
+  static func familyCodes(_ tokens: [String: Int]?, rows: Int) -> [String]? {
+    guard let tokens else { return nil }
+    var byCode: [String: Int] = [:]
+    for (token, n) in tokens {
+      guard let code = code(ofToken: token) else { continue }
+      byCode[code, default: 0] += n
+    }
+    let kept = byCode.filter { $0.value >= max(2, (rows + 99) / 100) }
+    guard !kept.isEmpty, 2 * kept.values.reduce(0, +) >= rows else { return nil }
+    return orderedCodes(Array(kept.keys))
+  }
+
+  /// `codes` longest first (then in byte order): the order in which a regex alternation of them
+  /// tries them is then the order in which `[A-Z]{1,3}[0-9]+[a-z]?` gives back its bytes.
+  static func orderedCodes(_ codes: [String]) -> [String] {
+    codes.sorted { ($0.utf8.count, $1) > ($1.utf8.count, $0) }
+  }
+
+  /// The regex of a family's code limited to `codes` (``orderedCodes(_:)``): the punctuation
+  /// around an `X#` as ``regex(forShape:)`` takes it, and one of the codes.
+  static func regex(forCodes codes: [String]) -> String {
+    #"[^\w\s]*(?:"# + codes.map { NSRegularExpression.escapedPattern(for: $0) }.joined(separator: "|")
+      + #")[^\w\s:]*"#
+  }
+
   static func regex(forShape shape: String) -> String {
     let tokens = shape.replacingOccurrences(of: " …", with: "").split(separator: " ")
     return tokens.map { token -> String in
@@ -910,7 +1000,8 @@ public enum Discovery {
           DiscoveryCandidate(
             kind: kind, shape: shape, count: count, share: share, unnaturalness: u, score: share * u,
             highConfidence: u >= 0.8 && share >= highConfidenceShare, exampleLines: example?.lines ?? [],
-            example: example?.text ?? ""))
+            example: example?.text ?? "",
+            codes: kind == .opening && isCodeFamily(shape) ? familyCodes(example?.codes, rows: count) : nil))
       }
     }
     consider(.opening, stats.openings, stats.openingExamples)
@@ -929,6 +1020,9 @@ struct OpeningTally {
     var text = ""
     /// ``DiscoveryStats/Example/variants``, as bytes (ASCII: byte order is String order).
     var variants: [[UInt8]] = []
+    /// ``DiscoveryStats/Example/codes`` of the code family, as bytes; `nil` for other shapes
+    /// and past ``DiscoveryStats/Example/maxCodes`` tokens.
+    var codes: [(token: [UInt8], rows: Int)]? = nil
   }
   private var shapes: [Shape] = []
   /// Shapes kept before the rarest are dropped (``BoundedTally``).
@@ -998,21 +1092,26 @@ struct OpeningTally {
     let familyEnd = found.3 >= 3 ? tokenEnds.2 : (found.3 == 2 ? tokenEnds.1 : tokenEnds.0)
     count(found.0, first, line, variant: words)
     if !found.2 || DesignatorMatcher.matchesStart(first) == true || Discovery.opensWithBareCode(first) {
-      count(found.1, first, line, variant: words.lowerBound..<familyEnd)
+      count(found.1, first, line, variant: words.lowerBound..<familyEnd, isCodeFamily: found.2)
     }
   }
 
   private mutating func count(
-    _ index: Int, _ first: UnsafeBufferPointer<UInt8>, _ line: Int, variant: Range<Int>
+    _ index: Int, _ first: UnsafeBufferPointer<UInt8>, _ line: Int, variant: Range<Int>,
+    isCodeFamily: Bool = false
   ) {
     guard index >= 0, !seen.contains(index) else { return }
     seen.append(index)
-    if shapes[index].count == 0 { shapes[index].text = String(decoding: first, as: UTF8.self) }
+    let text = UnsafeBufferPointer(rebasing: first[variant])
+    if shapes[index].count == 0 {
+      shapes[index].text = String(decoding: first, as: UTF8.self)
+      if isCodeFamily { shapes[index].codes = [] }
+    }
+    if isCodeFamily { countCode(text, index) }
     shapes[index].count += 1
     if shapes[index].lines.count < 5 { shapes[index].lines.append(line) }
     // The two smallest distinct texts the shape is made from, compared as bytes (in place: no
     // copy of the kept arrays, which would retain them on every row).
-    let text = UnsafeBufferPointer(rebasing: first[variant])
     @inline(__always) func order(_ k: Int) -> Int {
       shapes[index].variants[k].withUnsafeBufferPointer { kept in
         let common = min(kept.count, text.count)
@@ -1037,6 +1136,26 @@ struct OpeningTally {
       shapes[index].variants.insert(Array(text), at: o < 0 ? 0 : 1)
     default:
       shapes[index].variants = [Array(text)]
+    }
+  }
+
+  /// Counts the first token `token` of a code family's opening (shape `index`).
+  private mutating func countCode(_ token: UnsafeBufferPointer<UInt8>, _ index: Int) {
+    guard let n = shapes[index].codes?.count else { return }
+    for k in 0..<n {
+      let same = shapes[index].codes![k].token.withUnsafeBufferPointer { kept in
+        kept.count == token.count
+          && (kept.count == 0 || memcmp(kept.baseAddress!, token.baseAddress!, kept.count) == 0)
+      }
+      if same {
+        shapes[index].codes![k].rows += 1
+        return
+      }
+    }
+    if n == DiscoveryStats.Example.maxCodes {
+      shapes[index].codes = nil
+    } else {
+      shapes[index].codes!.append((Array(token), 1))
     }
   }
 
@@ -1139,7 +1258,11 @@ struct OpeningTally {
         &stats.openingExamples, name,
         DiscoveryStats.Example(
           lines: shape.lines, text: shape.text,
-          variants: shape.variants.map { String(decoding: $0, as: UTF8.self) }))
+          variants: shape.variants.map { String(decoding: $0, as: UTF8.self) },
+          codes: shape.codes.map { codes in
+            Dictionary(
+              uniqueKeysWithValues: codes.map { (String(decoding: $0.token, as: UTF8.self), $0.rows) })
+          }))
     }
   }
 }

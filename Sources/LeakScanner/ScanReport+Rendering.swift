@@ -57,7 +57,7 @@ extension ScanReport {
     let listed = Self.listedCandidates(discovered, top: 10)
     for c in listed {
       out +=
-        "  \(c.highConfidence ? "HIGH" : "    ") \(c.kind.rawValue) \"\(c.shape)\": \(Self.grouped(c.count)) rows (\(Self.percent(c.share))), e.g. lines \(c.exampleLines.prefix(3).map(String.init).joined(separator: ", ")): \"\(c.example.prefix(50))\"\n"
+        "  \(c.highConfidence ? "HIGH" : "    ") \(c.kind.rawValue) \"\(c.shape)\": \(Self.grouped(c.count)) rows (\(Self.percent(c.share))), e.g. lines \(c.exampleLines.prefix(3).map(String.init).joined(separator: ", ")): \"\(c.example.prefix(50))\"\(Self.codesNote(c))\n"
     }
     if discovered.count > listed.count {
       out +=
@@ -81,6 +81,13 @@ extension ScanReport {
       for note in notes { out += "  \(note)\n" }
     }
     return out
+  }
+
+  /// For a family limited to its codes (``DiscoveryCandidate/codes``): the first eight of them.
+  static func codesNote(_ c: DiscoveryCandidate) -> String {
+    guard let codes = c.codes else { return "" }
+    let shown = codes.sorted().prefix(8).joined(separator: ", ")
+    return " (codes \(shown)\(codes.count > 8 ? ", … \(codes.count) in all" : ""))"
   }
 
   /// After the flagged count: the high-confidence candidates, which the count leaves out (their
@@ -116,7 +123,7 @@ extension ScanReport {
     let listed = Self.listedCandidates(discovered, top: 20)
     for c in listed {
       out +=
-        "| \(c.highConfidence ? "high" : "low") | \(c.kind.rawValue) | \(Self.mdCode(c.shape)) | \(Self.grouped(c.count)) | \(Self.percent(c.share)) | \(Self.md(c.example.prefix(50))) |\n"
+        "| \(c.highConfidence ? "high" : "low") | \(c.kind.rawValue) | \(Self.mdCode(c.shape)) | \(Self.grouped(c.count)) | \(Self.percent(c.share)) | \(Self.md(c.example.prefix(50)))\(Self.md(Self.codesNote(c)[...])) |\n"
     }
     if discovered.count > listed.count {
       out +=

@@ -39,11 +39,16 @@ package struct ShapeMatcher: Sendable, Hashable {
 
   let elements: [Element]
   let tail: Tail
+  /// The codes a ``Element/code`` may be (``DiscoveryCandidate/codes``), or `nil` for any.
+  let codes: Set<[UInt8]>?
 
-  /// The matcher of the opening rule made from `shape`, or `nil` when the shape has a character
-  /// this does not handle (anything outside ASCII): ICU decides those.
-  package init?(openingShape shape: String) {
+  /// The matcher of the opening rule made from `shape` (a family's limited to `codes`), or
+  /// `nil` when the shape has a character this does not handle (anything outside ASCII): ICU
+  /// decides those.
+  package init?(openingShape shape: String, codes: [String]? = nil) {
     guard shape.unicodeScalars.allSatisfy({ $0.isASCII || $0 == "…" }) else { return nil }
+    guard codes?.allSatisfy({ $0.utf8.allSatisfy { $0 < 0x80 } }) ?? true else { return nil }
+    self.codes = codes.map { Set($0.map { Array($0.utf8) }) }
     let isFamily = Discovery.isCodeFamily(shape)
     // As `DiscoveryCandidate.rule()`: a tag (or code) and the words after it, the words only
     // looked at; the tag family rules (`km-# >> …`) have no matcher.
@@ -97,7 +102,7 @@ package struct ShapeMatcher: Sendable, Hashable {
   func matchLength(_ w: UnsafeBufferPointer<UInt8>) -> Int? {
     // The family rule's regex starts with the designator's lookahead for domain terms.
     if tail == .family && DesignatorMatcher.startsWithDomainTerm(w) { return nil }
-    var walk = Walk(w: w, elements: elements, tail: tail)
+    var walk = Walk(w: w, elements: elements, tail: tail, codes: codes)
     return walk.element(0, 0)
   }
 
@@ -108,6 +113,13 @@ package struct ShapeMatcher: Sendable, Hashable {
     let w: UnsafeBufferPointer<UInt8>
     let elements: [Element]
     let tail: Tail
+    let codes: Set<[UInt8]>?
+
+    /// Whether the bytes `from..<to` may be a code (one of `codes`, when given).
+    func allows(_ from: Int, _ to: Int) -> Bool {
+      guard let codes else { return true }
+      return codes.contains(Array(w[from..<to]))
+    }
 
     static func isUpper(_ b: UInt8) -> Bool { b >= 0x41 && b <= 0x5A }
     static func isLower(_ b: UInt8) -> Bool { b >= 0x61 && b <= 0x7A }
@@ -136,7 +148,7 @@ package struct ShapeMatcher: Sendable, Hashable {
         case .family: return family(0, p) ?? bare(p)
         case .label: return label(p)
         case .lookahead(let rest):
-          var ahead = Walk(w: w, elements: rest, tail: .end)
+          var ahead = Walk(w: w, elements: rest, tail: .end, codes: nil)
           return ahead.element(0, p) == nil ? nil : p
         case .end: return p
         }
@@ -160,8 +172,8 @@ package struct ShapeMatcher: Sendable, Hashable {
           let digits = run(from + a, Self.isDigit)
           for d in stride(from: digits, through: 1, by: -1) {
             let q = from + a + d
-            if q < w.count && Self.isLower(w[q]), let end = after(q + 1) { return end }
-            if let end = after(q) { return end }
+            if q < w.count && Self.isLower(w[q]) && allows(from, q + 1), let end = after(q + 1) { return end }
+            if allows(from, q), let end = after(q) { return end }
           }
         }
         return nil

@@ -401,7 +401,23 @@ import Testing
     "### plan", "id # says", "#e", "v# #-#", "X# the question", "X# okay, so", "km-# >> the",
   ])
   func shapeMatchersAgreeWithTheRegex(shape: String) throws {
-    let rule = confidentOpening(shape, example: shape).rule()
+    try expectShapeMatcherAgrees(confidentOpening(shape, example: shape), leads: [])
+  }
+
+  /// A family limited to its codes: the hand matcher still returns ICU's match, on openings
+  /// that start with a listed code, an unlisted one or a longer or shorter one.
+  @Test func familyShapeMatchersLimitedToCodesAgreeWithTheRegex() throws {
+    var family = confidentOpening("X# …", example: "E1 Okay, so")
+    family.codes = Discovery.orderedCodes(["E1", "A4", "QA12b", "A41", "B7"])
+    try expectShapeMatcherAgrees(
+      family, leads: ["E1", "A4", "A41", "A412", "QA12b", "QA12", "T2", "E", "(A4)", "**B7**"])
+  }
+
+  /// Compares the rule of `candidate` with its hand matcher on 6000 openings: half start as the
+  /// shape does (or, with `leads`, with one of them), the rest are random pieces.
+  private func expectShapeMatcherAgrees(_ candidate: DiscoveryCandidate, leads: [String]) throws {
+    let shape = candidate.shape
+    let rule = candidate.rule()
     guard case .regex(let regex) = rule.matcher else {
       Issue.record("not a regex rule")
       return
@@ -424,10 +440,12 @@ import Testing
     for trial in 0..<6000 {
       // Half the openings start as the shape does, the rest are random pieces.
       var text =
-        trial % 2 == 0
-        ? shape.replacingOccurrences(of: " …", with: "").replacingOccurrences(
-          of: "#", with: trial % 4 == 0 || shape.hasPrefix("X#") ? "\(trial % 97)" : "#")
-        : ""
+        trial % 2 != 0
+        ? ""
+        : leads.isEmpty
+          ? shape.replacingOccurrences(of: " …", with: "").replacingOccurrences(
+            of: "#", with: trial % 4 == 0 || shape.hasPrefix("X#") ? "\(trial % 97)" : "#")
+          : leads.randomElement(using: &rng)!
       for _ in 0..<Int.random(in: 0...10, using: &rng) { text += pieces.randomElement(using: &rng)! }
       let expected = regex.prefixMatch(in: String(text.prefix(160))).map(String.init)
       if expected != nil { matched += 1 }

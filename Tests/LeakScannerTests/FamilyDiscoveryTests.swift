@@ -55,6 +55,72 @@ import Testing
     #expect(clean == input.replacing(try Regex(#"<think>\\n[A-E][1-9] "#), with: #"<think>\n"#))
   }
 
+  /// A radiology corpus whose reasoning sometimes opens on a sequence or a vertebra (`T2 The
+  /// lesion …`, `L5 The nerve root …`) beside a generator's bare codes (`E1 Okay, so …`): the
+  /// family's rule is limited to the codes that open many of its rows, so `clean` leaves the
+  /// domain rows alone and still finds every generated one.
+  @Test func aFamilysRuleLeavesDomainCodesThatOpenAFewRowsAlone() async throws {
+    let dir = TempDir()
+    let domain = [
+      "T2 The lesion is hyperintense on ", "L5 The nerve root is compressed at ",
+      "T2 The signal is bright in ", "C5 The disc bulges toward ",
+    ]
+    let path = dir.file(
+      "c.jsonl",
+      generatedCorpus(900) { i in
+        if i % 150 == 7 { return domain[i / 150 % domain.count] }
+        guard i % 3 == 0 else { return nil }
+        return "E\(i % 4 + 1) " + naturalOpenings[i / 3 % naturalOpenings.count]
+      })
+    let report = try await CorpusScanner().scan(path: path)
+    let family = try #require(
+      report.discovered.first { $0.shape == "X# …" }, "\(report.discovered.map(\.shape))")
+    #expect(family.highConfidence)
+    #expect(family.codes == ["E1", "E2", "E3", "E4"])
+    for byteRows in [true, false] {
+      #expect(try await acceptedRows(family.rule(), in: path, byteRows: byteRows, parallelism: 1) == 300)
+    }
+    let (summary, removed) = try await repairedPrefixes(path, in: dir)
+    #expect(summary.repaired == 300 && summary.quarantined == 0)
+    #expect(Set(removed) == ["E1 ", "E2 ", "E3 ", "E4 "])
+    let clean = try String(contentsOfFile: dir.path("clean.jsonl"), encoding: .utf8)
+    for opening in domain { #expect(clean.contains("<think>\\n" + opening)) }
+  }
+
+  /// Codes are counted as written and limited to those of many rows; too many distinct codes,
+  /// or too few rows each, leave the rule taking any code; shards merge the counts exactly.
+  @Test func familyCodesAreCountedMergedAndLimited() throws {
+    #expect(Discovery.code(ofToken: "(A4)") == "A4")
+    #expect(Discovery.code(ofToken: "**B7b**") == "B7b")
+    #expect(Discovery.code(ofToken: "E1:") == "E1")
+    #expect(Discovery.code(ofToken: "E1x2") == nil)
+    #expect(Discovery.code(ofToken: "e1") == nil)
+    #expect(Discovery.familyCodes(["A4": 50, "(A4)": 10, "E1": 40, "T2": 1], rows: 101) == ["A4", "E1"])
+    // Codes of a row or two each (row numbers as codes): the rule takes any code.
+    #expect(Discovery.familyCodes(["R1": 1, "R2": 1, "R3": 1, "R4": 2], rows: 5) == nil)
+    #expect(Discovery.familyCodes(nil, rows: 100) == nil)
+    var a = DiscoveryStats()
+    var b = DiscoveryStats()
+    for (stats, codes) in [(0, ["A4", "E1", "A4"]), (1, ["E1", "B7"])] {
+      for (k, code) in codes.enumerated() {
+        if stats == 0 {
+          a.addOpenings(["\(code) spice combinator: so"], line: k + 1)
+        } else {
+          b.addOpenings(["\(code) spice combinator: so"], line: 10 + k)
+        }
+      }
+    }
+    a.merge(b)
+    #expect(a.openingExamples["X# …"]?.codes == ["A4": 2, "E1": 2, "B7": 1])
+    // Past `maxCodes` distinct tokens, the family no longer lists them.
+    var many = DiscoveryStats()
+    for k in 0...DiscoveryStats.Example.maxCodes {
+      many.addOpenings(["Q\(k + 1) spice combinator: so"], line: k + 1)
+    }
+    #expect(many.openingExamples["X# …"]?.codes == nil)
+    #expect(many.openings["X# …"] == DiscoveryStats.Example.maxCodes + 1)
+  }
+
   /// An identifier with a number (`REMIX_7`) before the reasoning is a family of its own.
   @Test func findsAnIdentifierFamily() async throws {
     let dir = TempDir()
