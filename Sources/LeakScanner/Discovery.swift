@@ -886,14 +886,6 @@ public enum Discovery {
     }
   }
 
-  /// A regular expression matching text of a shape.
-  ///
-  /// A `#` of a shape is a run of digits, a hex identifier (``hexIdentifierCore(_:)``) or a `#`
-  /// of the text itself: shapes write them alike (`#8337 the claim` and `## Plan` are `## the
-  /// claim` and `## plan`), so the rule matches every row the shape was counted from. In the
-  /// regex it is a run of hex digits and hyphens holding a digit, or a `#`: a little wider than
-  /// what is counted (`2024-01-15` and `b4e1` match a `#` too). Written
-  /// `[a-fA-F-]*[0-9][0-9a-fA-F-]*`, one way only to split a run, so ICU's search stays linear.
   /// The code of a family's first token as written (`(A4)` → `A4`, `E1.` → `E1`): the
   /// `[A-Z]{1,3}[0-9]+[a-z]?` between the punctuation ``regex(forShape:)`` lets around an `X#`
   /// (none of it a colon after the code); `nil` when the token is not so made.
@@ -945,6 +937,14 @@ public enum Discovery {
       + #")[^\w\s:]*"#
   }
 
+  /// A regular expression matching text of a shape.
+  ///
+  /// A `#` of a shape is a run of digits, a hex identifier (``hexIdentifierCore(_:)``) or a `#`
+  /// of the text itself: shapes write them alike (`#8337 the claim` and `## Plan` are `## the
+  /// claim` and `## plan`), so the rule matches every row the shape was counted from. In the
+  /// regex it is a run of hex digits and hyphens holding a digit, or a `#`: a little wider than
+  /// what is counted (`2024-01-15` and `b4e1` match a `#` too). Written
+  /// `[a-fA-F-]*[0-9][0-9a-fA-F-]*`, one way only to split a run, so ICU's search stays linear.
   static func regex(forShape shape: String) -> String {
     let tokens = shape.replacingOccurrences(of: " …", with: "").split(separator: " ")
     return tokens.map { token -> String in
