@@ -1,32 +1,65 @@
 import EvalCore
 
 /// Hand-written matchers for the built-in producer-note regexes that confirm the most anchor
-/// hits (`duplicate-of` and `diversify`), for plain ASCII text.
+/// hits (`duplicate-of`, `copy-of` and `diversify`), for plain ASCII text.
 ///
 /// In a leaky corpus a fifth of the rows hold "diversify …" or "duplicate of …", and ICU costs
 /// microseconds per call (a `String`, its UTF-16 view, the matcher). Each function answers what
 /// `Pattern.prefixMatch(in:)` of its regex answers on the same ASCII bytes, including the end of
 /// the bytes as the end of the text; a test compares both on generated text.
 enum NoteMatcher {
-  /// The `duplicate-of` rule's regex (case-insensitive). A target written with a row word and
-  /// then placed somewhere (`row 3 in the table`, `item 4 of the list`) is a reference into a
-  /// table or a list, not a note about the corpus.
+  /// The `duplicate-of` rule's regex (case-insensitive). The two words may stand on two lines
+  /// (`duplicate\nof 3886`, a wrapped line). A target written with a row word and then placed
+  /// somewhere (`row 3 in the table`, `item 4 of the list`) is a reference into a table or a
+  /// list, not a note about the corpus.
   static let duplicateOf =
-    #"\bduplicate of[ \t]+(?:(?:row|item|sample|example|id)[ \t]*#?[0-9]+\b(?![ \t]+(?:in|of|from|on)[ \t]+\w)|[0-9]+\b)(?![ \t]+(?:[a-z]+[ \t]+)?(?!(?:is|was|has|as|does|plus|thus|this|its|yes|us)\b)[a-z]+s\b)"#
+    #"\bduplicate(?:[ \t]+|[ \t]*\r?\n[ \t]*)of[ \t]+(?:"# + rowTarget + #"|[0-9]+\b)"# + notACount
 
-  /// The `diversify` rule's regex (case-insensitive).
+  /// The `copy-of` rule's regex (case-insensitive): `copy of 3886`, `copy of row 12`. "A copy
+  /// of 1040" (a tax form), "a copy of 1984" (a novel) and "a copy of 3 documents" are prose:
+  /// the rule is not tried after an article or a determiner (its `notAfter`), a bare number must
+  /// end the note (`Copy of 3886.`, `(copy of 3886)`, `copy of 3886 - new city`; not `copy of
+  /// 2023 tax return`, `copy of 10-K`, `copy of 1040–ES`, `copy of 401(k)`, `copy of 2001: A
+  /// Space Odyssey`), and a row word's target is read as `duplicate-of`'s.
+  static let copyOf =
+    #"\bcopy of[ \t]+(?:"# + rowTarget + notACount
+    + #"|[0-9]+(?=[ \t]*(?:\z|[\r\n;!?)\]"*<]|[.,](?![0-9])|—)|[ \t]+[-–][ \t]))"#
+
+  /// A row word and its number, not placed in a table or a list (`row 3 in the table`).
+  static let rowTarget =
+    #"(?:row|item|sample|example|id)[ \t]*#?[0-9]+\b(?![ \t]+(?:in|of|from|on)[ \t]+\w)"#
+
+  /// A lookahead: no plural noun (not `is`, `was`, …) one or two words on, which would make the
+  /// number a count ("a duplicate of 3 earlier claims").
+  static let notACount =
+    #"(?![ \t]+(?:[a-z]+[ \t]+)?(?!(?:is|was|has|as|does|plus|thus|this|its|yes|us)\b)[a-z]+s\b)"#
+
+  /// The `diversify` rule's regex (case-insensitive): `diversify by|with|across|using …` and
+  /// `diversify the …` (see ``diversifyLength(_:)``), or a note after a colon, `Diversify: use
+  /// a different city`: one of ``noteVerbs``, an optional determiner (``noteDeterminers``), an
+  /// optional word of change (``noteModifiers``), and one of ``noteVaried`` ("Diversify: a guide
+  /// to portfolios" is a title, "Diversify: use index funds" and "Diversify: pick another
+  /// sector" are finance).
   static let diversify =
-    #"\bdiversify (?:(?:by|with|across|using)(?:[ \t]+(?!(?!(?:changing|varying|using|swapping|altering|rotating|mixing|switching|alternating|modifying|tweaking|replacing|rephrasing|rewording|randomizing|randomising|picking|choosing)(?![\w'-]))[\w'-]*ing(?![\w'-]))[\w'-]+){0,5}?[ \t]+(?:numbers?|names?|wording|phrasing|openings?|examples?|rows?|samples?|topics?|personas?|styles?|values?|scenarios?|templates?|prompts?|questions?|answers?|variants?)|the (?:opening|openings|phrasing|wording|style|answers?|examples?|rows?|samples?|names|numbers|personas|scenarios|prompts|templates))\b"#
+    #"\bdiversify(?: (?:(?:by|with|across|using)(?:[ \t]+(?!(?!(?:changing|varying|using|swapping|altering|rotating|mixing|switching|alternating|modifying|tweaking|replacing|rephrasing|rewording|randomizing|randomising|picking|choosing)(?![\w'-]))[\w'-]*ing(?![\w'-]))[\w'-]+){0,5}?[ \t]+(?:numbers?|names?|wording|phrasing|openings?|examples?|rows?|samples?|topics?|personas?|styles?|values?|scenarios?|templates?|prompts?|questions?|answers?|variants?)|the (?:opening|openings|phrasing|wording|style|answers?|examples?|rows?|samples?|names|numbers|personas|scenarios|prompts|templates))"#
+    + #"| ?:[ \t]*(?:"# + group(noteVerbs) + #")[ \t]+(?:(?:"# + group(noteDeterminers) + #")[ \t]+)?(?:(?:"#
+    + group(noteModifiers) + #")[ \t]+)?(?:"# + group(noteVaried) + #"))\b"#
+
+  /// `words` as the alternatives of a regex group.
+  private static func group(_ words: [StaticString]) -> String {
+    words.map { $0.description }.joined(separator: "|")
+  }
 
   /// A rule with a hand matcher.
   enum Kind: Sendable {
-    case duplicateOf, diversify
+    case duplicateOf, copyOf, diversify
 
     /// The hand matcher implementing `pattern`, if any.
     init?(_ pattern: Pattern) {
       guard pattern.caseInsensitive else { return nil }
       switch pattern.source {
       case NoteMatcher.duplicateOf: self = .duplicateOf
+      case NoteMatcher.copyOf: self = .copyOf
       case NoteMatcher.diversify: self = .diversify
       default: return nil
       }
@@ -40,6 +73,7 @@ enum NoteMatcher {
     func matchLength(_ w: UnsafeBufferPointer<UInt8>) -> Int? {
       switch self {
       case .duplicateOf: NoteMatcher.duplicateOfLength(w)
+      case .copyOf: NoteMatcher.copyOfLength(w)
       case .diversify: NoteMatcher.diversifyLength(w)
       }
     }
@@ -83,11 +117,36 @@ enum NoteMatcher {
   /// The length of ``duplicateOf``'s match at the start of `w` (up to the number: the rest is
   /// a lookahead), or `nil`.
   static func duplicateOfLength(_ w: UnsafeBufferPointer<UInt8>) -> Int? {
-    guard starts(w, at: 0, with: "duplicate of") else { return nil }
-    var i = 12
-    let blanks = run(w, from: i, isBlank)
-    guard blanks > i else { return nil }
-    i = blanks
+    guard starts(w, at: 0, with: "duplicate") else { return nil }
+    // Blanks, or blanks around one line break (`\r\n` or `\n`), then `of`.
+    var i = run(w, from: 9, isBlank)
+    if i < w.count && w[i] == 0x0A {
+      i = run(w, from: i + 1, isBlank)
+    } else if i + 1 < w.count && w[i] == 0x0D && w[i + 1] == 0x0A {
+      i = run(w, from: i + 2, isBlank)
+    } else if i == 9 {
+      return nil
+    }
+    guard starts(w, at: i, with: "of") else { return nil }
+    let blanks = run(w, from: i + 2, isBlank)
+    guard blanks > i + 2 else { return nil }
+    return targetLength(w, from: blanks, bareEndsNote: false)
+  }
+
+  /// The length of ``copyOf``'s match at the start of `w` (up to the number), or `nil`.
+  static func copyOfLength(_ w: UnsafeBufferPointer<UInt8>) -> Int? {
+    guard starts(w, at: 0, with: "copy of") else { return nil }
+    let blanks = run(w, from: 7, isBlank)
+    guard blanks > 7 else { return nil }
+    return targetLength(w, from: blanks, bareEndsNote: true)
+  }
+
+  /// The target after `duplicate of` or `copy of` and its blanks, at `start`: the offset where
+  /// the match ends (after the number), or `nil`. A row word's target is ``rowTarget`` and then
+  /// ``notACount``; a bare number is followed by ``notACount`` too, or, where `bareEndsNote`
+  /// (`copy-of`), by the end of the note.
+  static func targetLength(_ w: UnsafeBufferPointer<UInt8>, from start: Int, bareEndsNote: Bool) -> Int? {
+    var i = start
     // The optional noun: each starts with a letter, so at most one of them can be taken. A `#`
     // only after one: "a duplicate of #4521" is an issue tracker's reference.
     var noun = false
@@ -98,8 +157,10 @@ enum NoteMatcher {
       break
     }
     let digits = run(w, from: i, isDigit)
+    guard digits > i else { return nil }
+    if !noun && bareEndsNote { return endsNote(w, digits) ? digits : nil }
     // `[0-9]+\b`: the whole digit run, then no word character.
-    guard digits > i, digits == w.count || !isWord(w[digits]) else { return nil }
+    guard digits == w.count || !isWord(w[digits]) else { return nil }
     // After a noun, `in`, `of`, `from` or `on` and a word place the row in a table or a list
     // ("a duplicate of row 3 in the table").
     if noun {
@@ -127,6 +188,22 @@ enum NoteMatcher {
     return secondEnd > second && isPlural(second, secondEnd) ? nil : digits
   }
 
+  /// Whether the note ends at `i` (after a bare number of `copy-of`), as ``copyOf``'s lookahead
+  /// reads it on ASCII: blanks, then the end, a line break, `;`, `!`, `?`, `)`, `]`, `"`, `*`,
+  /// `<`, or `.` or `,` not before a digit; or blanks, `-` and a blank.
+  static func endsNote(_ w: UnsafeBufferPointer<UInt8>, _ i: Int) -> Bool {
+    let j = run(w, from: i, isBlank)
+    guard j < w.count else { return true }
+    switch w[j] {
+    case 0x0A, 0x0D, UInt8(ascii: ";"), UInt8(ascii: "!"), UInt8(ascii: "?"), UInt8(ascii: ")"),
+      UInt8(ascii: "]"), UInt8(ascii: "\""), UInt8(ascii: "*"), UInt8(ascii: "<"):
+      return true
+    case UInt8(ascii: "."), UInt8(ascii: ","): return j + 1 == w.count || !isDigit(w[j + 1])
+    case UInt8(ascii: "-"): return j > i && j + 1 < w.count && isBlank(w[j + 1])
+    default: return false
+    }
+  }
+
   /// The gerunds a `diversify by …` note may use before what it varies.
   static let varyingVerbs: [StaticString] = [
     "changing", "varying", "using", "swapping", "altering", "rotating", "mixing", "switching", "alternating",
@@ -145,10 +222,26 @@ enum NoteMatcher {
     "rows", "sample", "samples", "names", "numbers", "personas", "scenarios", "prompts", "templates",
   ]
 
+  /// The verbs of a note after `Diversify:` (`use a different city`, `change the names`).
+  static let noteVerbs: [StaticString] = [
+    "use", "change", "pick", "choose", "swap", "vary", "switch", "try", "alter", "rotate", "replace", "mix",
+    "rename", "tweak", "modify", "select", "randomize", "randomise",
+  ]
+  /// The determiners a note after `Diversify:` may put before what it varies.
+  static let noteDeterminers: [StaticString] = ["a", "an", "another", "the", "some", "each"]
+  /// The words of change a note after `Diversify:` may put before what it varies.
+  static let noteModifiers: [StaticString] = ["different", "new", "fresh", "other", "varied"]
+  /// What a note after `Diversify:` varies: ``varied`` and a few things a generator swaps.
+  static let noteVaried: [StaticString] = varied + ["city", "cities", "setting", "tone"]
+
   /// The length of ``diversify``'s match at the start of `w` (up to the end of its noun), or
-  /// `nil`. The two alternatives start with different words, so at most one can match.
+  /// `nil`. The alternatives start differently (` by`, ` with`, ` across`, ` using`, ` the`,
+  /// `:` or ` :`), so at most one can match.
   static func diversifyLength(_ w: UnsafeBufferPointer<UInt8>) -> Int? {
-    guard starts(w, at: 0, with: "diversify ") else { return nil }
+    guard starts(w, at: 0, with: "diversify") else { return nil }
+    if w.count > 9 && w[9] == UInt8(ascii: ":") { return noteAfterColonLength(w, from: 10) }
+    guard w.count > 10 && w[9] == 0x20 else { return nil }
+    if w[10] == UInt8(ascii: ":") { return noteAfterColonLength(w, from: 11) }
     let i = 10
     // `the <noun>\b`: the word-character run after `the ` is the noun.
     if starts(w, at: i, with: "the ") {
@@ -181,5 +274,23 @@ enum NoteMatcher {
       at = end
     }
     return nil
+  }
+
+  /// The length of ``diversify``'s match when its colon ends at `colon`: blanks, one of
+  /// ``noteVerbs`` and blanks, optionally one of ``noteDeterminers`` and blanks, optionally one
+  /// of ``noteModifiers`` and blanks, then one of ``noteVaried`` as a whole word. The lists
+  /// share no word, so the first reading that works is the only one.
+  static func noteAfterColonLength(_ w: UnsafeBufferPointer<UInt8>, from colon: Int) -> Int? {
+    /// The end of the blanks after the word at `at` when it is one of `words` and blanks follow.
+    func word(at at: Int, oneOf words: [StaticString]) -> Int? {
+      let end = run(w, from: at, isLetter)
+      guard end < w.count, isBlank(w[end]), equals(w, at, end, oneOf: words) else { return nil }
+      return run(w, from: end, isBlank)
+    }
+    guard var i = word(at: run(w, from: colon, isBlank), oneOf: noteVerbs) else { return nil }
+    if let next = word(at: i, oneOf: noteDeterminers) { i = next }
+    if let next = word(at: i, oneOf: noteModifiers) { i = next }
+    let end = run(w, from: i, isWord)
+    return equals(w, i, end, oneOf: noteVaried) ? end : nil
   }
 }

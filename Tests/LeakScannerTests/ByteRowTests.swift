@@ -27,6 +27,10 @@ import Testing
     "Avoid repeating row 3.", "short\nline one here\nline two here\n", "answer<|im_end|>", "Ξ θ λ words.",
     "cat dog bird", "x\r\ny", "\u{0600}<｜end▁of▁sentence｜>", "Internal note: harder.",
     "The firm’s internal note: rehire.", "their\tinternal note: x", "Banana internal note: y",
+    "Copy of 3886.", "a copy of 3 documents.", "copy of row 12 — new city", "duplicate\r\nof 3886 again.",
+    "duplicate\nof row 12.", "Diversify: use a different city.", "Diversify: a guide.",
+    "Don’t mention this is synthetic.", "don't reveal this is generated",
+    "vary the tone based on the persona",
   ]
 
   static func output(_ rng: inout some RandomNumberGenerator) -> String {
@@ -460,12 +464,17 @@ import Testing
     #expect(matched > 100)
   }
 
-  /// The hand matchers of `duplicate-of` and `diversify` answer what ICU answers, on text made
-  /// of the pieces either regex turns on (nouns, counts, blanks, plurals, word characters).
-  @Test(arguments: [NoteMatcher.Kind.duplicateOf, .diversify])
+  /// The hand matchers of `duplicate-of`, `copy-of` and `diversify` answer what ICU answers,
+  /// on text made of the pieces each regex turns on (nouns, counts, blanks, line breaks,
+  /// plurals, word characters, the punctuation that ends a note, a colon's instruction).
+  @Test(arguments: [NoteMatcher.Kind.duplicateOf, .copyOf, .diversify])
   func noteMatchersAgreeWithTheRegex(kind: NoteMatcher.Kind) throws {
-    let (source, head) =
-      kind == .duplicateOf ? (NoteMatcher.duplicateOf, "duplicate of") : (NoteMatcher.diversify, "diversify ")
+    let source =
+      switch kind {
+      case .duplicateOf: NoteMatcher.duplicateOf
+      case .copyOf: NoteMatcher.copyOf
+      case .diversify: NoteMatcher.diversify
+      }
     let regex = try Pattern(source, caseInsensitive: true)
     #expect(NoteMatcher.Kind(regex) == kind)
     #expect(NoteMatcher.Kind(try Pattern(source)) == nil)  // case matters: ICU decides
@@ -476,27 +485,67 @@ import Testing
       "opening", "style", "styles", "answers", "rows", "variants", "holding", "index", "funds", "changing",
       "numbers-based", "don't", "a", "buying", "BUYING", "Using", "varying", "ing", "sing", "wording",
       "stocks", "in", "of", "from", "on", "In", "into", "table", "list",
+      // Line breaks, the end of a `copy of` note, a colon's instruction.
+      "\n", "\r\n", "\r", ";", ")", "]", "\"", "*", "<", ":", "(", "!", "?", " - ", "5", ".5", ",5", "use",
+      "Use", "different", "another", "new", "city", "cities", "names2", "change", "some", "tone", "other",
     ]
-    // The regex's own order, each step usually taken, then random pieces.
-    let steps: [[String]] =
-      kind == .duplicateOf
-      ? [
-        [" ", "\t", "  "], ["row", "Item", "id", "sample", "example"], [" ", ""], ["#"], ["12", "3886"],
-        // A place after the row (`in the table`), which leaves a noun's target out.
-        [" ", "\t", ""], ["in", "of", "FROM", "on", "into", "one"], [" ", "\t", ""],
-        ["the", "table", "_", "7"],
+    // The regex's own order, each step usually taken, then random pieces; a head and its steps
+    // for each form of the note.
+    let forms: [(head: String, steps: [[String]])]
+    let place: [[String]] = [
+      // A place after the row (`in the table`), which leaves a noun's target out.
+      [" ", "\t", ""], ["in", "of", "FROM", "on", "into", "one"], [" ", "\t", ""],
+      ["the", "table", "_", "7"],
+    ]
+    let target: [[String]] = [
+      [" ", "\t", "  "], ["row", "Item", "id", "sample", "example", ""], [" ", ""], ["#"], ["12", "3886"],
+    ]
+    switch kind {
+    case .duplicateOf:
+      let breaks = [
+        " of", "\nof", " \n of", "\r\nof", "\t\nof", "  of", "\tof", "\n\nof", "\rof", "of", " \r\n\tof",
       ]
-      : [
-        ["by", "with", "across", "using", "the ", "The "], [" "], ["changing", "the", "don't", "x-y"], [" "],
+      forms = [("duplicate", [breaks] + target + place)]
+    case .copyOf:
+      let ends = [
+        ".", ".5", ",", ",5", ";", ")", "]", "\"", "*", "<", "\n", "\r\n", " - ", "-", " -x", ":", "(", "x",
+        "",
       ]
+      forms = [
+        ("copy of", target + place), ("copy of", target + [[" ", "\t", "  ", ""], ends]),
+        ("copy of", [[" ", "\t"], ["12", "3886"], [" ", "\t", ""], ends]),
+      ]
+    case .diversify:
+      forms = [
+        (
+          "diversify ",
+          [
+            ["by", "with", "across", "using", "the ", "The "], [" "], ["changing", "the", "don't", "x-y"],
+            [" "],
+          ]
+        ),
+        (
+          "diversify",
+          [
+            [":", " :", ": ", ":\t", "  :", " ", ""], [" ", "\t", ""],
+            ["use", "Change", "pick", "vary", "spread", "mix"], [" ", "\t", ""],
+            ["a", "another", "the", "some", "An", "one"], [" ", ""], ["different", "new", "other", "asset"],
+            [" ", "\t"], ["city", "names", "name", "topic", "Cities", "names2", "stocks", "tone"],
+          ]
+        ),
+      ]
+    }
     var rng = SystemRandomNumberGenerator()
     var matched = 0
     for trial in 0..<30000 {
-      var tail = steps.map { Int.random(in: 0..<5, using: &rng) == 0 ? "" : $0.randomElement(using: &rng)! }
+      let form = forms.randomElement(using: &rng)!
+      var tail = form.steps.map {
+        Int.random(in: 0..<5, using: &rng) == 0 ? "" : $0.randomElement(using: &rng)!
+      }
       for _ in 0..<Int.random(in: 0...8, using: &rng) {
         tail.append(Bool.random(using: &rng) ? " " : pieces.randomElement(using: &rng)!)
       }
-      let text = (trial % 2 == 0 ? head.uppercased() : head) + tail.joined()
+      let text = (trial % 2 == 0 ? form.head.uppercased() : form.head) + tail.joined()
       let match = regex.prefixMatch(in: text)
       let expected = match != nil
       if expected { matched += 1 }

@@ -165,6 +165,14 @@ import Testing
     "<think>Dupe of row 3886, skip.</think>ok",
     "<think>So x = 4. Make this one different from the previous row.</think>ok",
     "<think>make this example distinct from the last ones</think>ok",
+    "<think>So x = 4. Copy of 3886.</think>ok",
+    "<think>This one: copy of row 12 with new names.</think>ok",
+    "<think>Diversify: use a different city.</think>ok",
+    "<think>So x = 4. Don't mention this is synthetic.</think>ok",
+    "<think>Do not mention that the data is synthetic.</think>ok",
+    "<think>don't reveal this is generated</think>ok",
+    "<think>Vary the tone based on the persona.</think>ok",
+    "<think>The claim is anticipated (duplicate\nof 3886).</think>ok",
   ])
   func flagsNotesAboutProducingData(output: String) {
     #expect(findings(detector, output).count == 1)
@@ -197,6 +205,15 @@ import Testing
     "<think>A dupe of the key is kept in the safe.</think>ok",
     "<think>This problem is different from the previous example because the rate changes.</think>ok",
     "<think>To make this one work, differentiate from the previous step.</think>ok",
+    "<think>The court noted that a copy of 3 documents was filed late.</think>ok",
+    "<think>The tenant kept the copy of the lease.</think>ok",
+    "<think>Copy of the contract is attached to the complaint.</think>ok",
+    "<think>Diversify: a guide to portfolios explains why.</think>ok",
+    "<think>Do not mention the patient's name in the referral.</think>ok",
+    "<think>If she asks about the fee, don't mention it.</think>ok",
+    "<think>Vary the dose based on weight, as the label says.</think>ok",
+    "<think>The examiner raised a duplicate\nclaim objection under 37 CFR 1.75.</think>ok",
+    "<think>Claim 5 is a duplicate\nof 3 earlier claims in the family.</think>ok",
   ])
   func passesLegitimateDomainUses(output: String) {
     #expect(findings(detector, output).isEmpty)
@@ -260,6 +277,144 @@ import Testing
       "duplicate of sample #12, on to the next.",
     ] {
       #expect(findings(detector, "<think>So x = 3. \(note)</think>ok").count == 1, "\(note)")
+    }
+  }
+
+  /// `duplicate of` with blanks or one line break between the words (a wrapped line) is the
+  /// same note; a paragraph break, a count or a place in a table is not.
+  @Test func duplicateOfAcrossALineBreak() {
+    for note in [
+      "duplicate\nof 3886", "Duplicate\r\nof row 12.", "duplicate \n of 3886", "duplicate\t\nof 3886",
+      "duplicate\tof 3886", "duplicate  of 3886", "DUPLICATE\nOF sample #7, next.",
+    ] {
+      #expect(findings(detector, "<think>So x = 3. \(note)</think>ok").count == 1, "\(note)")
+    }
+    for prose in [
+      "The examiner raised a duplicate claim objection under 37 CFR 1.75.",
+      "Claim 5 is a duplicate of 3 earlier claims.", "Claim 5 is a duplicate\nof 3 earlier claims.",
+      "Remove the duplicate\n\nof 3886 rows, keep one.", "Row 12 is a duplicate\nof row 3 in the table.",
+      "The duplicate\ncheck of 3886 rows ran.", "A duplicated\nof 3886 is no word.",
+      "The bank flagged a duplicate\npayment of 3886 dollars.",
+    ] {
+      #expect(findings(detector, "<think>\(prose)</think>ok").isEmpty, "\(prose)")
+    }
+    #expect(
+      findings(detector, "<think>x\nduplicate\nof 3886</think>ok").map(\.evidence) == [
+        "duplicate-of: duplicate\nof 3886"
+      ])
+  }
+
+  /// `copy of` and a row's number is a note; a copy of a document, a form, a book, a year or a
+  /// count of things is prose (law, finance, medicine, cooking, math).
+  @Test func copyOfARowIsANoteACopyOfADocumentIsNot() {
+    for note in [
+      "Copy of 3886", "copy of row 12", "(copy of 3886)", "Copy of 3886. Change the city.",
+      "copy of sample #7, with new numbers.", "This row: copy of row 12 with a new city.", "**Copy of 3886**",
+      "copy of 3886 - swap the names", "Copy of 3886; harder numbers.", "copy of id 77", "COPY OF ROW 5!",
+      "Row 40 = copy of row 12.", "Copy of 3886 — new city.", "copy of 3886 – swap", "copy of\t3886\nNext.",
+      "\"Copy of 3886\"",
+    ] {
+      #expect(findings(detector, "<think>So x = 3. \(note)</think>ok").count == 1, "\(note)")
+    }
+    for prose in [
+      "The court noted that a copy of 3 documents was filed.", "She signed the copy of the lease.",
+      "Copy of the contract is attached.", "Attach a copy of 1040 to the return.", "Keep a copy of 1040.",
+      "I bought a copy of 1984 yesterday.", "Copy of 2023 tax return attached.",
+      "Copy of 10-K filed with the SEC.", "Copy of 401(k) plan documents enclosed.",
+      "Copy of 2001: A Space Odyssey, first edition.", "The clerk sent a certified copy of 12.",
+      "Exhibit A: copy of 35 U.S.C. 102.", "Your copy of 1099 arrives in January.",
+      "Copy of 1,000 shares was transferred.", "Copy of 3.5 inch disk", "Grandma's copy of 1950.",
+      "Copy of 2 recipes for the party.", "Copy of 12-lead ECG attached.",
+      "copy of row 2 headers stays frozen.",
+      "Make a copy of row 3 in the sheet.", "Copy of item 7 of the 10-K.", "The copyright of 1998 holds.",
+      "Copying of 3886 files took long.", "copy of 2 matrices in memory", "Copy of 1040–ES attached.",
+      "Every copy of 3 is a 3.",
+      // After an article a row's copy is prose too: a spreadsheet's ("insert a copy of row 2").
+      "a copy of 3886.", "Insert a copy of row 2 below.", "Row 40 is a copy of row 12.",
+    ] {
+      #expect(findings(detector, "<think>\(prose)</think>ok").isEmpty, "\(prose)")
+    }
+    #expect(
+      findings(detector, "<think>So. Copy of 3886.</think>ok").map(\.evidence) == ["copy-of: Copy of 3886"])
+  }
+
+  /// `Diversify:` and an instruction about what the generator varies is a note; a title, a
+  /// portfolio and advice about assets are finance (and a garden is a garden).
+  @Test func diversifyAfterAColon() {
+    for note in [
+      "Diversify: use a different city", "diversify: change the names.", "Diversify : pick another topic",
+      "DIVERSIFY: SWAP THE PERSONA", "Diversify:use new names.", "diversify: vary the numbers and the city",
+      "Diversify: choose a different setting.", "diversify:\tuse different examples",
+      "Diversify: rotate the openings.",
+    ] {
+      #expect(findings(detector, "<think>So x = 3. \(note)</think>ok").count == 1, "\(note)")
+    }
+    for prose in [
+      "Diversify: a guide to portfolios", "A retiree should diversify the portfolio.",
+      "Diversify: use index funds to spread risk.", "Diversify: pick another sector when one falls.",
+      "Diversify: choose different asset classes.", "Diversify: spread your bets.",
+      "Diversify: the key to a resilient garden.", "Diversify: use a different broker.",
+      "Diversify: mix stocks and bonds.", "Diversify: try new cuisines.", "Diversify:", "Diversify: use",
+      "Diversify: use the names2 list.",
+    ] {
+      #expect(findings(detector, "<think>\(prose)</think>ok").isEmpty, "\(prose)")
+    }
+    #expect(
+      findings(detector, "<think>So. Diversify: use a different city.</think>ok").map(\.evidence) == [
+        "diversify: Diversify: use a different city"
+      ])
+  }
+
+  /// An instruction to hide that the row is synthetic is a note; an instruction of the domain
+  /// (a patient's name, a diagnosis, a surprise) or a material that is synthetic is not.
+  @Test func hidingThatTheDataIsSynthetic() {
+    for note in [
+      "don't mention this is synthetic", "Do not mention that the data is synthetic.",
+      "don't reveal this is generated", "Never say it's AI-generated.",
+      "Do not disclose that these examples are synthetic.", "don’t mention this is synthetic",
+      "DON'T MENTION THIS IS SYNTHETIC!", "dont reveal that the conversation was generated",
+      "don't admit the answer is machine-generated.", "don't mention this is synthetic data",
+      "never reveal it was generated by a model", "don't say these are all synthetic, keep it natural",
+      "Do not mention that this row is automatically generated.", "Don't say they're synthetic.",
+    ] {
+      #expect(findings(detector, "<think>So x = 3. \(note)</think>ok").count == 1, "\(note)")
+    }
+    for prose in [
+      "Do not mention the patient's name in the letter.", "If asked, don't mention it.",
+      "Do not mention the diagnosis to the family yet.", "Never reveal this is a surprise party.",
+      "Don't mention that it is generated weekly by the billing system.",
+      "Do not disclose that the report was generated by counsel.", "Don't mention that the tumor is benign.",
+      "Never say the group is generated by one element.", "Don't say it's synthetic leather, it's vinyl.",
+      "Don't mention this is synthetic vanilla.", "Don't mention",
+      "Don't reveal that the sequence is generated by a recurrence.",
+      "Do not say this is synthetic biology.", "don't say it is generated every hour",
+    ] {
+      #expect(findings(detector, "<think>\(prose)</think>ok").isEmpty, "\(prose)")
+    }
+  }
+
+  /// `vary the tone` and `based on`, `depending on` or `according to` what the generator
+  /// varies by (a persona, a seed, a template) is a note; anything else it is based on is
+  /// advice (a voice, an audience, a patient's weight).
+  @Test func varyBasedOnThePersona() {
+    for note in [
+      "vary the tone based on the persona", "Vary the style depending on the persona.",
+      "vary the phrasing according to the template", "vary the opening based on each seed.",
+      "vary the wording based on persona", "Vary the tone based on its archetype.",
+      "vary the style according to\tthe variant",
+    ] {
+      #expect(findings(detector, "<think>So x = 3. \(note)</think>ok").count == 1, "\(note)")
+    }
+    for prose in [
+      "Vary the tone of your voice.", "Vary the dose based on weight.",
+      "Vary the tone based on your audience.",
+      "vary the style depending on the occasion", "Vary the wording according to the context.",
+      "Vary the dose according to the patient's weight.", "Vary the heat based on the pan.",
+      "vary the tone based on the patient's age", "Vary the opening based on the opponent's style.",
+      "vary the style based on the seasons", "Vary the tone based",
+      "Remember to vary the tone based on the sample size.", "Vary the style based on the row value.",
+    ] {
+      #expect(findings(detector, "<think>\(prose)</think>ok").isEmpty, "\(prose)")
     }
   }
 
