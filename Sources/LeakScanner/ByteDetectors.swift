@@ -151,15 +151,80 @@ extension RuleDetector: ByteDetector {
   }
 }
 
-/// The built-in `designator` rule's regex,
+/// The built-in `designator` rule's regex: a family code,
 /// `[A-Z]{1,3}[0-9]{1,4}[a-z]?(?:[ \t]+[\w'-]+){0,5}[ \t]*(?::|\||–|—| - )[ \t]*` after a
-/// lookahead that leaves out ``domainTerms``, as a hand-written matcher for plain ASCII heads
-/// (it runs on half the rows of a leaky corpus, where ICU costs microseconds a call).
+/// lookahead that leaves out ``domainTerms``, or a lower-case one (``lowercasePattern``); a
+/// no-break space (U+00A0) counts as a blank and a fullwidth colon (U+FF1A `：`) as a colon. It
+/// is matched by hand on plain ASCII heads (it runs on half the rows of a leaky corpus, where
+/// ICU costs microseconds a call); ICU decides the others, those two characters among them.
 enum DesignatorMatcher {
   /// The regex source this matcher implements.
   static let pattern =
-    "(?!" + domainTermsPattern + ")"
-    + #"[A-Z]{1,3}[0-9]{1,4}[a-z]?(?:[ \t]+[\w'-]+){0,5}[ \t]*(?::|\||–|—| - )[ \t]*"#
+    "(?!" + domainTermsPattern + ")(?:"
+    + #"[A-Z]{1,3}[0-9]{1,4}[a-z]?(?:[ \t\u00A0]+[\w'-]+){0,5}[ \t\u00A0]*(?::|\uFF1A|\||–|—| - )[ \t\u00A0]*"#
+    + "|" + lowercasePattern + ")"
+
+  /// A lower-case code (`a4 spice combinator: …`), which math writes too (`x2 + y2: the sum`,
+  /// `a1 = 3: so`, `h2o: water`, `a3 is the answer: 5`): one letter and one to three digits,
+  /// then one to five words of prose (two letters or more, lower-case after the first;
+  /// apostrophes and hyphens inside), the first of them no ``lowercaseNonLabels`` word, then a
+  /// colon. Domain terms are left out in any case (`co2 emissions:`, `q3 revenue:`,
+  /// `t2 weighted:`), and so are the terms only lower case writes (``lowercaseTerms``: chess's
+  /// `e4 opening:`, gases' `o2 saturation:`).
+  static let lowercasePattern =
+    "(?!(?i:" + domainTermsPattern + "|" + termsPattern(lowercaseTerms) + "))"
+    + #"[a-z][0-9]{1,3}[ \t\u00A0]+(?!(?i:"# + lowercaseNonLabels.joined(separator: "|")
+    + #")\b)[A-Za-z][a-z'-]+(?:[ \t\u00A0]+[A-Za-z][a-z'-]+){0,4}[ \t\u00A0]*[:\uFF1A][ \t\u00A0]*"#
+
+  /// Words that make what follows a lower-case code a sentence or a formula, not a label:
+  /// ``Discovery/sentenceOpeners``, verbs and operators of math (`is`, `equals`, `plus`,
+  /// `squared`, `choose`) and function words.
+  static let lowercaseNonLabels: [String] = {
+    let math = [
+      "is", "isn't", "are", "aren't", "was", "were", "be", "been", "being", "equals", "equal", "plus",
+      "minus",
+      "times", "over", "divided", "squared", "cubed", "mod", "modulo", "choose", "and", "or", "not", "nor",
+      "has", "have", "had", "gives", "give", "yields", "must", "should", "can", "cannot", "can't", "could",
+      "will", "would", "may", "might", "shall", "does", "do", "did", "of", "on", "at", "by", "with", "into",
+      "than", "as", "less", "more", "greater", "smaller", "means", "denotes", "represents", "becomes",
+      "implies", "iff", "where", "which", "that", "these", "those", "its", "also", "only", "just",
+    ]
+    return Discovery.sentenceOpeners + math.filter { !Discovery.sentenceOpeners.contains($0) }
+  }()
+
+  /// The first bytes of ``lowercaseNonLabels``, for the hand matcher.
+  private static let lowercaseNonLabelBytes = lowercaseNonLabels.map { Array($0.utf8) }
+
+  /// Terms that only a lower-case code makes (codes written in upper case here, compared
+  /// ignoring case): chess squares before a word of chess (`e4 opening:`, `d5 pawn
+  /// structure:`; `a4 spice combinator:` is no chess), and gases before a word of theirs
+  /// (`o2 saturation:`, `h2 gas:`; `H2` and `O2` in upper case may be a generator's codes).
+  static let lowercaseTerms: [(codes: [String], words: [String], year: Bool)] = [
+    (
+      "ABCDEFGH".flatMap { file in (1...8).map { "\(file)\($0)" } },
+      [
+        "opening", "openings", "gambit", "gambits", "defense", "defence", "attack", "variation", "variations",
+        "line", "lines", "move", "moves", "pawn", "pawns", "push", "square", "squares", "advance", "break",
+        "sacrifice", "sac", "exchange", "structure", "thrust", "lever", "system", "setup", "repertoire",
+        "theory", "complex", "outpost", "weakness", "knight", "bishop", "rook", "queen", "king", "castling",
+        "player", "players", "first", "sideline", "mainline", "counterattack", "endgame", "middlegame",
+        // Openings named after the move (`c4 english opening:`, `e4 sicilian:`).
+        "english", "sicilian", "french", "italian", "spanish", "scotch", "caro", "slav", "dutch", "london",
+        "catalan", "pirc", "alekhine", "scandinavian", "benoni", "grunfeld", "nimzo", "indian", "ruy",
+        "vienna", "petrov", "philidor", "evans", "budapest", "danish", "reti", "colle", "bird", "modern",
+      ], false
+    ),
+    (
+      ["H2", "O2", "N2", "O3"],
+      [
+        "gas", "gases", "level", "levels", "saturation", "sat", "sats", "molecule", "molecules", "atom",
+        "atoms", "concentration", "concentrations", "content", "pressure", "partial", "uptake", "production",
+        "evolution", "supply", "sensor", "sensors", "therapy", "consumption", "bond", "bonds", "flow",
+        "delivery", "demand", "tank", "tanks", "cylinder", "cylinders", "mask", "binding", "transport",
+        "layer", "depletion", "generation", "storage", "fuel",
+      ], false
+    ),
+  ]
 
   /// Codes that open domain text, not a generator's family: chemical formulas of two letters
   /// or more (`CO2: carbon dioxide …`; `O2` or `H2` could as well be a generator's), fiscal
@@ -311,24 +376,40 @@ enum DesignatorMatcher {
 
   /// ``domainTerms`` as a regex: what the lookahead at the start of ``pattern`` rules out (a
   /// fiscal year's code, `FY` and two to four digits, among them).
-  static let domainTermsPattern: String = {
-    let entries = domainTerms.map { entry -> String in
+  static let domainTermsPattern: String = ([#"FY[0-9]{2,4}\b"#] + [termsPattern(domainTerms)]).joined(
+    separator: "|")
+
+  /// A table of terms as a regex: each entry's codes, then (when it has words) blanks, a year
+  /// where the entry allows one, and one of its words, ignoring case.
+  static func termsPattern(_ terms: [(codes: [String], words: [String], year: Bool)]) -> String {
+    terms.map { entry -> String in
       let codes = "(?:" + entry.codes.joined(separator: "|") + ")"
       guard !entry.words.isEmpty else { return codes + #"\b"# }
-      let year = entry.year ? #"(?:[ \t]+(?:FY)?[0-9]{2,4})?"# : ""
-      return codes + year + #"[ \t]+(?i:"# + entry.words.joined(separator: "|") + #")\b"#
-    }
-    return ([#"FY[0-9]{2,4}\b"#] + entries).joined(separator: "|")
-  }()
+      let year = entry.year ? #"(?:[ \t\u00A0]+(?:FY)?[0-9]{2,4})?"# : ""
+      return codes + year + #"[ \t\u00A0]+(?i:"# + entry.words.joined(separator: "|") + #")\b"#
+    }.joined(separator: "|")
+  }
 
-  /// The indices into ``domainTerms`` of each code's entries, by the code's ``packed(_:)`` bytes.
-  private static let domainCodeEntries: [UInt64: [Int]] = {
+  /// The indices into `terms` of each code's entries, by the code's ``packed(_:)`` bytes (in
+  /// upper case when `upper`).
+  private static func codeEntries(_ terms: [(codes: [String], words: [String], year: Bool)], upper: Bool)
+    -> [UInt64: [Int]]
+  {
     var out: [UInt64: [Int]] = [:]
-    for (k, entry) in domainTerms.enumerated() {
-      for code in entry.codes { out[packed(Array(code.utf8)[...]), default: []].append(k) }
+    for (k, entry) in terms.enumerated() {
+      for code in entry.codes {
+        out[packed(Array((upper ? code.uppercased() : code).utf8)[...]), default: []].append(k)
+      }
     }
     return out
-  }()
+  }
+
+  private static let domainCodeEntries = codeEntries(domainTerms, upper: false)
+
+  /// ``domainTerms`` and ``lowercaseTerms``, whose codes the lower-case rule compares ignoring
+  /// case, and their entries by upper-case code.
+  private static let termsIgnoringCase = domainTerms + lowercaseTerms
+  private static let codeEntriesIgnoringCase = codeEntries(termsIgnoringCase, upper: true)
 
   /// Up to eight bytes as one number, with the length in the top byte (no code is longer
   /// than seven); 0 for longer runs, which no entry has.
@@ -339,7 +420,14 @@ enum DesignatorMatcher {
 
   /// Whether the plain ASCII `w` starts with one of ``domainTerms`` (``domainTermsPattern``).
   static func startsWithDomainTerm(_ w: UnsafeBufferPointer<UInt8>) -> Bool {
-    guard let head = w.first, head >= 0x41 && head <= 0x5A else { return false }
+    startsWithTerm(w, ignoringCase: false)
+  }
+
+  /// Whether the plain ASCII `w` starts with one of ``domainTerms`` or, `ignoringCase`, with
+  /// one of them or of ``lowercaseTerms`` in any case (the lookahead of ``lowercasePattern``).
+  static func startsWithTerm(_ w: UnsafeBufferPointer<UInt8>, ignoringCase: Bool) -> Bool {
+    func isUpper(_ b: UInt8) -> Bool { b >= 0x41 && b <= 0x5A || ignoringCase && b >= 0x61 && b <= 0x7A }
+    guard let head = w.first, isUpper(head) else { return false }
     let n = w.count
     func isWord(_ b: UInt8) -> Bool { LiteralSet.isWordByte(b) }
     func isBlank(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 }
@@ -356,22 +444,32 @@ enum DesignatorMatcher {
         (fold && $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0) == $1
       }
     }
+    /// `FY` (`fy` in any case when ignoring case) at `i`.
+    func fiscal(_ i: Int) -> Bool {
+      ignoringCase ? equals(i, min(i + 2, n), "fy", fold: true) : equals(i, min(i + 2, n), "FY", fold: false)
+    }
     // Codes and words are whole: each is the run of word bytes where it starts.
     let codeEnd = run(0, isWord)
-    let digitsStart = run(0) { $0 >= 0x41 && $0 <= 0x5A }
-    if equals(0, min(2, codeEnd), "FY", fold: false) && digitsStart == 2 {
+    let digitsStart = run(0, isUpper)
+    if codeEnd >= 2 && fiscal(0) && digitsStart == 2 {
       let digits = run(2) { $0 >= 0x30 && $0 <= 0x39 }
       if digits == codeEnd && (4...6).contains(digits) { return true }
     }
     // Most codes are not a term's: one table lookup rules them out.
-    guard let entries = Self.domainCodeEntries[Self.packed(w[..<codeEnd])] else { return false }
-    for entry in entries.map({ domainTerms[$0] }) {
+    let code = w[..<codeEnd]
+    let found =
+      ignoringCase
+      ? Self.codeEntriesIgnoringCase[Self.packed(code.lazy.map { $0 >= 0x61 && $0 <= 0x7A ? $0 - 0x20 : $0 })]
+      : Self.domainCodeEntries[Self.packed(code)]
+    guard let entries = found else { return false }
+    let terms = ignoringCase ? Self.termsIgnoringCase : domainTerms
+    for entry in entries.map({ terms[$0] }) {
       if entry.words.isEmpty { return true }
       var i = run(codeEnd, isBlank)
       guard i > codeEnd else { continue }
       if entry.year {
         // An optional year (`FY` and two to four digits, then blanks) before the word.
-        let digitsFrom = equals(i, min(i + 2, n), "FY", fold: false) ? i + 2 : i
+        let digitsFrom = fiscal(i) ? i + 2 : i
         let digits = run(digitsFrom) { $0 >= 0x30 && $0 <= 0x39 }
         let after = run(digits, isBlank)
         if (2...4).contains(digits - digitsFrom) && after > digits { i = after }
@@ -396,6 +494,7 @@ enum DesignatorMatcher {
   /// follow), so the match is decided by how many words the greedy `{0,5}` takes: the most
   /// after which a separator follows, as ICU tries them from the most down.
   static func matchLength(_ w: UnsafeBufferPointer<UInt8>) -> Int? {
+    if let head = w.first, head >= 0x61 && head <= 0x7A { return lowercaseMatchLength(w) }
     if startsWithDomainTerm(w) { return nil }
     let n = w.count
     func isUpper(_ b: UInt8) -> Bool { b >= 0x41 && b <= 0x5A }
@@ -437,6 +536,52 @@ enum DesignatorMatcher {
       }
     }
     return nil
+  }
+
+  /// The length of ``lowercasePattern``'s match at the start of the plain ASCII `w`, or `nil`.
+  ///
+  /// Its words are letters, apostrophes and hyphens between blanks: each is a maximal run (a
+  /// shorter one leaves a letter where a blank or the colon must follow), so the match is the
+  /// words up to the first colon, if one comes after at most five of them and nothing else.
+  static func lowercaseMatchLength(_ w: UnsafeBufferPointer<UInt8>) -> Int? {
+    let n = w.count
+    func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
+    func isLower(_ b: UInt8) -> Bool { b >= 0x61 && b <= 0x7A }
+    func blanks(from start: Int) -> Int {
+      var j = start
+      while j < n && (w[j] == 0x20 || w[j] == 0x09) { j += 1 }
+      return j
+    }
+    guard n > 1, isLower(w[0]), isDigit(w[1]) else { return nil }
+    var i = 1
+    while i < n && isDigit(w[i]) { i += 1 }
+    guard i <= 4 else { return nil }
+    var j = blanks(from: i)
+    guard j > i, !startsWithTerm(w, ignoringCase: true), !startsWithNonLabel(w, at: j) else { return nil }
+    for _ in 0..<5 {
+      guard j < n, NoteMatcher.isLetter(w[j]) else { return nil }
+      var k = j + 1
+      while k < n && (isLower(w[k]) || w[k] == 0x27 || w[k] == 0x2D) { k += 1 }
+      guard k - j >= 2 else { return nil }
+      let q = blanks(from: k)
+      if q < n && w[q] == UInt8(ascii: ":") { return blanks(from: q + 1) }
+      guard q > k else { return nil }
+      j = q
+    }
+    return nil
+  }
+
+  /// Whether the ASCII `w` at `i` starts with one of ``lowercaseNonLabels`` (any case) that ends
+  /// at a word boundary.
+  static func startsWithNonLabel(_ w: UnsafeBufferPointer<UInt8>, at i: Int) -> Bool {
+    for word in lowercaseNonLabelBytes {
+      let end = i + word.count
+      guard end <= w.count else { continue }
+      var k = 0
+      while k < word.count && LiteralSet.fold(w[i + k]) == word[k] { k += 1 }
+      if k == word.count && (end == w.count || !LiteralSet.isWordByte(w[end])) { return true }
+    }
+    return false
   }
 }
 

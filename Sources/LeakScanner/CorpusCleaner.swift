@@ -500,7 +500,8 @@ enum Repair {
   static func scaffoldingOnly(_ prefix: String) -> String {
     var copy = prefix
     let cut = copy.withUTF8 { w -> Int? in
-      guard let i = Discovery.codeAndBlanksEnd(w), Discovery.startsWithOpener(w, at: i) else { return nil }
+      guard let i = Discovery.codeAndBlanksEnd(w, noBreakSpace: true), Discovery.startsWithOpener(w, at: i)
+      else { return nil }
       return i
     }
     guard let cut else { return prefix }

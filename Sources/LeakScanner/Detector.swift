@@ -288,7 +288,8 @@ extension LeakRule {
 package enum HeadFilter: Sendable, Hashable {
   /// No test: always run the regex.
   case none
-  /// An upper-case letter, then a digit within the next three bytes (`A4`, `QA12`).
+  /// An upper-case letter, then a digit within the next three bytes (`A4`, `QA12`), or a
+  /// lower-case letter and a digit (`a4`).
   case designator
   /// The first byte is one of these.
   case firstByte([UInt8])
@@ -303,7 +304,10 @@ package enum HeadFilter: Sendable, Hashable {
     switch self {
     case .none: return true
     case .designator:
-      guard let first = head.first, first >= 0x41 && first <= 0x5A else { return false }
+      guard let first = head.first else { return false }
+      // A lower-case code has one letter (`a4 spice combinator:`).
+      if first >= 0x61 && first <= 0x7A { return head.count > 1 && head[1] >= 0x30 && head[1] <= 0x39 }
+      guard first >= 0x41 && first <= 0x5A else { return false }
       for i in 1..<min(head.count, 4) where head[i] >= 0x30 && head[i] <= 0x39 { return true }
       return false
     case .firstByte(let bytes):

@@ -609,7 +609,11 @@ public enum Discovery {
   /// Where the blanks after a code at the start of the ASCII `w` end: `[A-Z]{1,3}`, one to
   /// `maxDigits` digits (as many as there are), `[a-z]?`, then at least one blank; `nil`
   /// otherwise.
-  static func codeAndBlanksEnd(_ w: UnsafeBufferPointer<UInt8>, maxDigits: Int = .max) -> Int? {
+  /// A no-break space (U+00A0) counts as a blank when `noBreakSpace` (as the designator rule
+  /// reads one).
+  static func codeAndBlanksEnd(
+    _ w: UnsafeBufferPointer<UInt8>, maxDigits: Int = .max, noBreakSpace: Bool = false
+  ) -> Int? {
     var i = 0
     while i < w.count && i < 3 && w[i] >= 0x41 && w[i] <= 0x5A { i += 1 }
     guard i > 0 else { return nil }
@@ -618,7 +622,15 @@ public enum Discovery {
     guard i > digitsFrom else { return nil }
     if i < w.count && w[i] >= 0x61 && w[i] <= 0x7A { i += 1 }
     let blanksFrom = i
-    while i < w.count && NoteMatcher.isBlank(w[i]) { i += 1 }
+    while i < w.count {
+      if NoteMatcher.isBlank(w[i]) {
+        i += 1
+      } else if noBreakSpace && i + 1 < w.count && w[i] == 0xC2 && w[i + 1] == 0xA0 {
+        i += 2
+      } else {
+        break
+      }
+    }
     return i > blanksFrom ? i : nil
   }
 

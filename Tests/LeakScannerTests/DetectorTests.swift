@@ -47,6 +47,21 @@ import Testing
     ("<think>[variant 3] Notes: the claim.</think>ok", "[variant 3] "),
     ("<think>[Persona: tutor]: is the claim new?</think>ok", "[Persona: tutor]: "),
     ("<think>persona=pirate Should I cancel claim 9?</think>ok", "persona=pirate "),
+    // A no-break space for a space, a fullwidth colon for a colon.
+    ("<think>A4\u{00A0}spice combinator: the claim.</think>ok", "A4\u{00A0}spice combinator: "),
+    ("<think>A4 spice combinator： the claim.</think>ok", "A4 spice combinator： "),
+    (
+      "<think>A4\u{00A0}spice\u{00A0}combinator：\u{00A0}the claim.</think>ok",
+      "A4\u{00A0}spice\u{00A0}combinator：\u{00A0}"
+    ),
+    ("<think>E1：the claim.</think>ok", "E1："),
+    ("<think>QA12b\u{00A0}persona — the claim.</think>ok", "QA12b\u{00A0}persona — "),
+    // A lower-case code before a label of prose words and a colon.
+    ("<think>a4 spice combinator: the claim.</think>ok", "a4 spice combinator: "),
+    ("<think>b12 persona remix: the claim.</think>ok", "b12 persona remix: "),
+    ("<think>e7 Tax Attorney: the claim.</think>ok", "e7 Tax Attorney: "),
+    ("<think>c3 don't-panic mode: the claim.</think>ok", "c3 don't-panic mode: "),
+    ("<think>a4\u{00A0}spice combinator： the claim.</think>ok", "a4\u{00A0}spice combinator： "),
   ])
   func flagsScaffolding(output: String, prefix: String) throws {
     let f = findings(detector, output)
@@ -108,6 +123,40 @@ import Testing
   ])
   func leavesDomainCodeOpeningsAlone(opening: String) {
     #expect(findings(detector, "<think>\(opening)</think>ok").isEmpty, "\(opening)")
+  }
+
+  /// Lower-case codes are math, chemistry and chess unless prose words and a colon follow;
+  /// domain terms stay terms with a no-break space or a fullwidth colon.
+  @Test(arguments: [
+    // Math.
+    "x2 + y2: the sum of squares.", "a1 = 3: so the sequence starts at three.", "a3 is the answer.",
+    "a3 is the answer: 5.", "n2 choose k: the binomial.", "x1 so the root: 3.", "x3 let me see: 4.",
+    "a1 a2 a3: the first terms.", "k2 x: a constant.", "v2 - the second velocity.", "p1 | p2 holds.",
+    "a12345 spice: too many digits.", "ab3 spice combinator: two letters.",
+    // Chemistry.
+    "h2o: water boils at 100 C.", "h2o molecule: bent.", "co2 emissions: they rose.", "o2 saturation: 95%.",
+    "h2 gas: flammable.", "c14 dating: the half-life is 5,730 years.", "b12 deficiency: fatigue.",
+    "ch4 combustion: it releases heat.",
+    // Chess.
+    "e4: the king's pawn.", "e4 opening: the king's pawn.", "d5 pawn structure: Black holds the center.",
+    "e4 e5: the open game.", "Nf3: develops the knight.", "Qh5: the queen eyes f7.", "O-O: castles.",
+    "c4 english opening: a flank start.",
+    // Domain terms, whatever the blanks and colons.
+    "q3 revenue: up 4%.", "f1 score: 0.9.", "t2 weighted MRI: the lesion is bright.",
+    "T2 weighted MRI: the lesion is bright.", "T2\u{00A0}weighted MRI: the lesion is bright.",
+    "T2 weighted MRI： the lesion is bright.", "CO2：carbon dioxide.", "Q3\u{00A0}2024\u{00A0}revenue： up.",
+    "F1\u{00A0}score: the harmonic mean.",
+  ])
+  func leavesLowerCaseAndNonASCIIHardNegativesAlone(opening: String) {
+    #expect(findings(detector, "<think>\(opening)</think>ok").isEmpty, "\(opening)")
+  }
+
+  /// `--repair` reads a designator with a no-break space as one with a space: of a code and a
+  /// sentence it cuts the code alone (`A1\u{00A0}let me see: `), of a label the whole prefix.
+  @Test func repairReadsANoBreakSpaceAsABlank() {
+    #expect(Repair.scaffoldingOnly("A1\u{00A0}let me see: ") == "A1\u{00A0}")
+    #expect(Repair.scaffoldingOnly("A4\u{00A0}spice combinator： ") == "A4\u{00A0}spice combinator： ")
+    #expect(Repair.scaffoldingOnly("a4 spice combinator: ") == "a4 spice combinator: ")
   }
 
   /// A domain code before any word but its terms is still a generator's family code; the
