@@ -18,7 +18,8 @@ public struct DiscoveryCandidate: Sendable, Hashable, Codable {
 
   /// Kind.
   public var kind: Kind
-  /// The normalised shape: digits become `#`, letter-digit codes `X#`.
+  /// The normalised shape: digits become `#`, letter-digit codes `X#`, the letter of a label
+  /// and a letter `X` (`Variant-A` is `variant-X`).
   public var shape: String
   /// Rows that have it.
   public var count: Int
@@ -57,8 +58,11 @@ public struct DiscoveryCandidate: Sendable, Hashable, Codable {
     case .opening:
       // A family (`X# …`, codes with any label) names only the code: the rule then needs the
       // code to be a whole word followed by a label and a colon (`A4 spice combinator:`), so
-      // `H2O boils` or `Q3 revenue was up` are not taken for it.
-      let isFamily = Discovery.isCodeFamily(shape)
+      // `H2O boils` or `Q3 revenue was up` are not taken for it. The families of a hash and a
+      // number (`## …`: `#123 Okay, so`) and of a label and a letter (`variant-X …`:
+      // `Variant-B the claim`) take the same after their head.
+      let family = Discovery.headFamily(ofShape: shape)
+      let isFamily = family != nil
       // A tag family (`km-# >> …`): the tag and the blanks after it (at least one: the tag is
       // a whole token, counted only when words follow it, so `/gen/#` takes no part of
       // `/gen/7beta`).
@@ -81,13 +85,18 @@ public struct DiscoveryCandidate: Sendable, Hashable, Codable {
       }
       // The family rule leaves domain terms alone as the designator rule does (`CO2: carbon
       // dioxide` has a family's structure).
-      let codes = isFamily ? self.codes.flatMap { $0.isEmpty ? nil : Discovery.orderedCodes($0) } : nil
-      let pattern =
-        isFamily
-        ? "(?!" + DesignatorMatcher.domainTermsPattern + ")"
+      let codes = family == .code ? self.codes.flatMap { $0.isEmpty ? nil : Discovery.orderedCodes($0) } : nil
+      let pattern: String
+      switch family {
+      case .code?:
+        pattern =
+          "(?!" + DesignatorMatcher.domainTermsPattern + ")"
           + (codes.map(Discovery.regex(forCodes:)) ?? Discovery.regex(forShape: shape))
           + Discovery.familyRuleTail
-        : Discovery.regex(forShape: shape) + #"(?:[^:\n]{0,60}:)?[ \t]*"#
+      case .hashNumber?: pattern = Discovery.hashNumberPattern + Discovery.familyRuleTail
+      case .labelLetter?: pattern = Discovery.regex(forShape: shape) + Discovery.familyRuleTail
+      case nil: pattern = Discovery.regex(forShape: shape) + #"(?:[^:\n]{0,60}:)?[ \t]*"#
+      }
       var rule = LeakRule(
         id: id, summary: "discovered opening `\(shape)`", scope: .thinkStart,
         matcher: .regex(try! Pattern(pattern)))
@@ -216,6 +225,13 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
     for first in firstLines where !first.isEmpty && !Discovery.startsWithDomainTerm(first) {
       for shape in Discovery.openingShapes(first) where !seen.contains(shape) {
         if shape == "X# …" && !Discovery.hasFamilyStructure(first) { continue }
+        // The families of a hash and a number and of a label and a letter, likewise: only
+        // openings their rule matches.
+        if let kind = Discovery.headFamily(ofShape: shape), kind != .code,
+          !Discovery.hasHeadFamilyStructure(first, kind)
+        {
+          continue
+        }
         seen.append(shape)
         openings[shape, default: 0] += 1
         Self.note(
@@ -454,14 +470,17 @@ public enum Discovery {
   /// Two-word openings of such instructions.
   static let instructionFirstPairs: Set<String> = ["make sure", "be sure", "do not", "try to", "write in"]
 
-  /// Shapes of an opening: the first-token family when it is code-like (`X# …`), and the
-  /// first three tokens.
+  /// Shapes of an opening: the first-token family when it is code-like (`X# …`), a hash and a
+  /// number (`## …`) or a label and a letter (`variant-X …`), a tag's or an identifier's, and
+  /// the first three tokens.
   static func openingShapes(_ text: String) -> [String] {
     let tokens = words(text).prefix(3).map(tokenShape)
     guard let first = tokens.first else { return [] }
     var shapes = [tokens.joined(separator: " ")]
     if isCodeLike(first) && tokens.count > 1 {
       shapes.append((first.hasSuffix(":") ? String(first.dropLast()) : first) + " …")
+    } else if tokens.count > 1, let head = headFamilyToken(first) {
+      shapes.append(head + " …")
     } else if let k = tagFamilyTokens(tokens) {
       shapes.append(tokens[..<k].joined(separator: " ") + " …")
     } else if isIdentifierFamily(tokens) {
@@ -502,12 +521,15 @@ public enum Discovery {
   }
 
   /// An opening shape split after its last token that ends in a separator (`>>`, `km-#:`,
-  /// `[tag]`, `mode~~`, ``isTagMark(_:)``) or holds a number or code (`X#`, `##`) when only
+  /// `[tag]`, `mode~~`, ``isTagMark(_:)``), holds a number or code (`X#`, `##`) or is a label
+  /// and a letter (`variant-X`, ``isLabelLetterShape(_:)``) when only
   /// prose words follow it (`KM-# >> the`, `X# okay, so`): the words are the row's text, not
   /// part of the tag. `nil` when no such split exists.
   static func tagAndWords(ofShape shape: String) -> (tag: String, words: String)? {
     let tokens = shape.split(separator: " ")
-    func endsTag(_ t: Substring) -> Bool { t.contains("#") || (t.last.map(isTagMark) ?? false) }
+    func endsTag(_ t: Substring) -> Bool {
+      t.contains("#") || (t.last.map(isTagMark) ?? false) || isLabelLetterShape(t)
+    }
     guard let s = tokens.lastIndex(where: endsTag), s < tokens.count - 1,
       tokens[(s + 1)...].allSatisfy(isProseWordShape)
     else { return nil }
@@ -744,7 +766,10 @@ public enum Discovery {
       out.append(contentsOf: colon ? [0x58, hash, 0x3A] : [0x58, hash])
       return
     }
+    // A label and a letter (`Variant-A`): the letter is `X`, whichever it is.
+    let letterCode = isLabelLetterCore(out[lo..<hi])
     for i in base..<out.count { out[i] = LiteralSet.fold(out[i]) }
+    if letterCode { out[hi - 1] = UInt8(ascii: "X") }
   }
 
   static func unicodeTokenShape(_ token: String) -> String {
@@ -772,12 +797,117 @@ public enum Discovery {
       let trailing = out.hasSuffix(":") ? ":" : ""
       return "X#" + trailing
     }
+    // A label and a letter (`Variant-A`): the letter is `X`, whichever it is.
+    if core.unicodeScalars.allSatisfy(\.isASCII), isLabelLetterCore(Array(core.utf8)),
+      let end = out.lastIndex(where: { $0.isLetter || $0 == "#" })
+    {
+      return out[..<end].lowercased() + "X" + out[out.index(after: end)...].lowercased()
+    }
     return out.lowercased()
   }
 
   /// Whether an opening shape is the family of a code (`X# …`), whose rule takes a label or
   /// the start of a sentence after the code (``familyRuleTail``).
   static func isCodeFamily(_ shape: String) -> Bool { shape.hasPrefix("X#") && shape.hasSuffix(" …") }
+
+  /// The families whose rule takes, after their head, what the code family's takes after the
+  /// code (``familyRuleTail``: a short label and a separator, or the start of a sentence).
+  enum HeadFamily: Sendable, Hashable {
+    /// `X# …`: a code (``isCodeFamily(_:)``).
+    case code
+    /// `## …`: a hash and a number (`#123 Okay, so`, `#7: the claim`).
+    case hashNumber
+    /// `variant-X …`: a label, a hyphen and a capital letter (`Variant-A Okay, so`,
+    /// `Persona-C: the claim`; ``isLabelLetterShape(_:)``).
+    case labelLetter
+  }
+
+  /// The head family an opening shape names, if any.
+  static func headFamily(ofShape shape: String) -> HeadFamily? {
+    if isCodeFamily(shape) { return .code }
+    guard shape.hasSuffix(" …") else { return nil }
+    let head = shape.dropLast(2)
+    if head == "##" { return .hashNumber }
+    return !head.contains(" ") && isLabelLetterShape(head) ? .labelLetter : nil
+  }
+
+  /// The head of the family a first token shape opens when words follow it: `##` for a hash
+  /// and a number (`##` or `##:`), the token without a colon after it for a label and a
+  /// letter (`variant-X:` → `variant-X`); `nil` otherwise. Only openings the family's rule
+  /// matches are counted for it (``hasHeadFamilyStructure(_:_:)``): a Markdown heading
+  /// (`## Plan`) is no hash and number.
+  static func headFamilyToken(_ token: String) -> String? {
+    if token == "##" || token == "##:" { return "##" }
+    guard isLabelLetterShape(token) else { return nil }
+    return token.hasSuffix(":") ? String(token.dropLast()) : token
+  }
+
+  /// Whether a token shape is a label, a hyphen and a capital letter (`variant-X`, from
+  /// `Variant-A`; ``isLabelLetterCore(_:)``), with the punctuation around it (`variant-X:`,
+  /// `**variant-X**`).
+  static func isLabelLetterShape(_ token: some StringProtocol) -> Bool {
+    let bytes = Array(token.utf8)
+    // As the shape was made: the core is cut at letters (any byte outside ASCII counts as one)
+    // and `#`s.
+    let keeps = { (b: UInt8) in b >= 0x80 || NoteMatcher.isLetter(b) || b == UInt8(ascii: "#") }
+    guard let lo = bytes.firstIndex(where: keeps), let hi = bytes.lastIndex(where: keeps) else {
+      return false
+    }
+    let core = bytes[lo...hi]
+    return core.last == UInt8(ascii: "X") && core.dropLast().last == UInt8(ascii: "-")
+      && core.count >= 4 && core.dropLast(2).allSatisfy { $0 >= 0x61 && $0 <= 0x7A }
+  }
+
+  /// Whether a token's core (outer punctuation cut) is a label and a letter as written: two
+  /// ASCII letters or more, a hyphen and a capital letter (`Variant-A`, `PERSONA-C`), whose
+  /// shape is the label in lower case and `-X`.
+  static func isLabelLetterCore(_ core: some BidirectionalCollection<UInt8>) -> Bool {
+    guard core.count >= 4, let last = core.last, last >= 0x41 && last <= 0x5A else { return false }
+    return core.dropLast().last == UInt8(ascii: "-") && core.dropLast(2).allSatisfy(NoteMatcher.isLetter)
+  }
+
+  /// The head of the hash-and-number family's rule: `#` and digits.
+  static let hashNumberPattern = "#[0-9]+"
+
+  /// Where the head of a `kind` family (not ``HeadFamily/code``) ends in the first line
+  /// `first`: at the end of its first token, before a colon there; for a hash and a number,
+  /// only when the token is `#`, digits and perhaps a colon (`#123`, `#7:`; not `##` or
+  /// `#a3f9c21`). `nil` when the line does not open with such a head.
+  static func headFamilyEnd(_ first: UnsafeBufferPointer<UInt8>, _ kind: HeadFamily) -> Int? {
+    var end = 0
+    while end < first.count && !NoteMatcher.isBlank(first[end]) { end += 1 }
+    guard end > 0 else { return nil }
+    let head = first[end - 1] == UInt8(ascii: ":") ? end - 1 : end
+    switch kind {
+    case .code: return nil
+    case .hashNumber:
+      guard head >= 2, first[0] == UInt8(ascii: "#"), first[1..<head].allSatisfy(NoteMatcher.isDigit) else {
+        return nil
+      }
+    case .labelLetter: break
+    }
+    return head
+  }
+
+  /// Whether the first line `first`, whose first token has the head of a `kind` family, has
+  /// that family's structure: ``familyRuleTail`` after the head (by hand on plain ASCII, by
+  /// the regex otherwise), so the rule made from the family flags the rows it was counted from.
+  static func hasHeadFamilyStructure(_ first: UnsafeBufferPointer<UInt8>, _ kind: HeadFamily) -> Bool {
+    guard let head = headFamilyEnd(first, kind) else { return false }
+    let rest = UnsafeBufferPointer(rebasing: first[head...])
+    if let n = RowBytes.asciiCharacterPrefix(rest, 160) {
+      return ShapeMatcher.familyTailMatches(UnsafeBufferPointer(rebasing: rest[..<n]))
+    }
+    return familyTail.prefixMatch(in: String(String(decoding: rest, as: UTF8.self).prefix(160))) != nil
+  }
+
+  /// ``hasHeadFamilyStructure(_:_:)`` of a `String`.
+  static func hasHeadFamilyStructure(_ first: String, _ kind: HeadFamily) -> Bool {
+    var copy = first
+    return copy.withUTF8 { hasHeadFamilyStructure($0, kind) }
+  }
+
+  private static let familyTail = try! Pattern(familyRuleTail)
 
   /// Whether a token's core (digit runs as one `#`, outer punctuation cut) is a family code as
   /// the family rule's regex reads one, `[A-Z]{1,3}[0-9]+[a-z]?`: `A4`, `QA12b`, `CO2`, not
@@ -853,13 +983,30 @@ public enum Discovery {
       // says what opens the block (`| lens # |` is a tag, `> Note …` and `- First,` are prose).
       let edged = first.allSatisfy(isTagMark) && tokens.count > 1
       let lead = edged ? tokens[1] : first
-      let word = String(lead.filter { $0.isLetter || $0 == "'" }).lowercased()
+      // A hash and a number with a label or a sentence after it (`#123 Okay, so`, counted only
+      // so) numbers the rows, as a code does.
+      if headFamily(ofShape: shape) == .hashNumber { return 0.8 }
+      // A label and a letter (`variant-X`) is read by its label.
+      let labelLetter = isLabelLetterShape(lead)
+      let label = labelLetter ? lead.range(of: "-X", options: .backwards).map { lead[..<$0.lowerBound] } : nil
+      let word = String((label ?? Substring(lead)).filter { $0.isLetter || $0 == "'" }).lowercased()
       // A word with digits is a code, lower-case or not (`a4 spice combinator:` is no article).
       // After an edge, natural words are still listed (`🤖 okay, so` on every row is a stamp).
       if !lead.contains("#") && naturalFirstWords.contains(word) { return edged ? 0.3 : 0.05 }
       // Numbered steps and sections ("Step 2:", "Part 1 of", "3. Identify") are how reasoning
       // is laid out, not scaffolding: never confident.
       if numberedSectionWords.contains(word) || word.isEmpty { return 0.3 }
+      // A label and a letter before the reasoning (`Variant-B Okay, so`; its family counts
+      // only such openings, and a label's: `Persona-C: the claim`) is a generator's, written
+      // more ways than one (``candidates(from:rows:minRows:minShare:highConfidenceShare:)``
+      // holds shapes without a colon to that); before prose about it (`Type-A personalities
+      // tend`) it is a term, and with a colon a label as any other.
+      if labelLetter && !edged
+        && (headFamily(ofShape: shape) == .labelLetter
+          || (!first.hasSuffix(":") && tokens.count > 1 && opensSentence(tokens[1])))
+      {
+        return 0.8
+      }
       // A word with a number, then prose about it (`BRCA# mutations raise`, `IL-# levels
       // rise`): a term of the domain written two ways, listed but not confident.
       if !isCodeLike(first), !(first.first.map(isTagMark) ?? false), first.contains("#"), tokens.count > 1,
@@ -957,6 +1104,7 @@ public enum Discovery {
   /// regex it is a run of hex digits and hyphens holding a digit, or a `#`: a little wider than
   /// what is counted (`2024-01-15` and `b4e1` match a `#` too). Written
   /// `[a-fA-F-]*[0-9][0-9a-fA-F-]*`, one way only to split a run, so ICU's search stays linear.
+  /// The `X` of a label and a letter (`variant-X`) is a capital letter, `[A-Z]`.
   static func regex(forShape shape: String) -> String {
     let tokens = shape.replacingOccurrences(of: " …", with: "").split(separator: " ")
     return tokens.map { token -> String in
@@ -968,9 +1116,15 @@ public enum Discovery {
         out += #"[^\w\s]*[A-Z]{1,3}[0-9]+[a-z]?[^\w\s:]*"#
         rest = rest.dropFirst(2)
       }
+      // The letter of a label and a letter (`variant-X`) is any capital letter.
+      let letterCode = isLabelLetterShape(rest)
+      var previous: Character? = nil
       for ch in rest {
+        defer { previous = ch }
         if ch == "#" {
           out += "(?:[a-fA-F-]*[0-9][0-9a-fA-F-]*|#)"
+        } else if letterCode && ch == "X" && previous == "-" {
+          out += "[A-Z]"
         } else if ch.isLetter {
           let lower = ch.lowercased()
           let upper = ch.uppercased()
@@ -1045,10 +1199,11 @@ struct OpeningTally {
   private var names = ByteKeyTable()
   /// Joined token-shape bytes → the opening's shapes (one or two indices into `shapes`).
   private var cache = ByteKeyTable()
-  /// Per cached entry: the opening's shape, its family shape (or -1), whether the family is
-  /// `X# …`, which counts only openings with the family rule's structure, and the tokens the
-  /// family covers (1 for `X# …`, the tag's for a tag family).
-  private var cached: [(Int, Int, Bool, Int)] = []
+  /// Per cached entry: the opening's shape, its family shape (or -1), the family's kind when
+  /// it is a head family (`X# …`, `## …`, `variant-X …`), which counts only openings with the
+  /// family rule's structure, and the tokens the family covers (1 for a head family, the
+  /// tag's for a tag family).
+  private var cached: [(Int, Int, Discovery.HeadFamily?, Int)] = []
   /// Where each of the current opening's first three tokens ends (bytes of the opening, and
   /// of `scratch`).
   private var tokenEnds = (0, 0, 0)
@@ -1103,8 +1258,14 @@ struct OpeningTally {
     let words = coveredEnd
     let familyEnd = found.3 >= 3 ? tokenEnds.2 : (found.3 == 2 ? tokenEnds.1 : tokenEnds.0)
     count(found.0, first, line, variant: words)
-    if !found.2 || DesignatorMatcher.matchesStart(first) == true || Discovery.opensWithBareCode(first) {
-      count(found.1, first, line, variant: words.lowerBound..<familyEnd, isCodeFamily: found.2)
+    let counted =
+      switch found.2 {
+      case nil: true
+      case .code?: DesignatorMatcher.matchesStart(first) == true || Discovery.opensWithBareCode(first)
+      case let kind?: Discovery.hasHeadFamilyStructure(first, kind)
+      }
+    if counted {
+      count(found.1, first, line, variant: words.lowerBound..<familyEnd, isCodeFamily: found.2 == .code)
     }
   }
 
@@ -1176,7 +1337,8 @@ struct OpeningTally {
 
   /// ``Discovery/openingShapes(_:)`` of an ASCII first line, as indices into `shapes` (-1 for
   /// none).
-  private mutating func shapes(of first: UnsafeBufferPointer<UInt8>) -> (Int, Int, Bool, Int) {
+  private mutating func shapes(of first: UnsafeBufferPointer<UInt8>) -> (Int, Int, Discovery.HeadFamily?, Int)
+  {
     // The first three words (split at spaces and tabs), shaped and joined by spaces.
     scratch.removeAll(keepingCapacity: true)
     var i = 0
@@ -1205,7 +1367,7 @@ struct OpeningTally {
     if !isNew { return cached[entry] }
     // First sight: the names `Discovery.openingShapes` gives (the joined token shapes, and the
     // first token's code form), from the shapes already on hand.
-    var found = (-1, -1, false, 1)
+    var found: (Int, Int, Discovery.HeadFamily?, Int) = (-1, -1, nil, 1)
     if tokens > 0 {
       found.0 = shapeIndex(named: scratch)
       let firstShape = scratch[..<firstTokenEnd]
@@ -1214,7 +1376,14 @@ struct OpeningTally {
         codeName.append(contentsOf: firstShape.last == UInt8(ascii: ":") ? firstShape.dropLast() : firstShape)
         codeName.append(contentsOf: " …".utf8)
         found.1 = shapeIndex(named: codeName)
-        found.2 = codeName.starts(with: "X# ".utf8)
+        if codeName.starts(with: "X# ".utf8) { found.2 = .code }
+      } else if tokens > 1,
+        let head = Discovery.headFamilyToken(String(decoding: firstShape, as: UTF8.self))
+      {
+        // A hash and a number, or a label and a letter (``Discovery/headFamilyToken(_:)``).
+        codeName = Array(head.utf8) + Array(" …".utf8)
+        found.1 = shapeIndex(named: codeName)
+        found.2 = Discovery.headFamily(ofShape: head + " …")
       } else if tokens > 1 {
         // A tag family (``Discovery/tagFamilyTokens(_:)``), decided once per distinct shape.
         let ends = [shapeTokenEnds.0, shapeTokenEnds.1, shapeTokenEnds.2].prefix(tokens)

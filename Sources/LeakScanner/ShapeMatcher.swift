@@ -5,7 +5,8 @@ import Foundation
 ///
 /// `clean` applies high-confidence candidates to every row, and in a leaky corpus most rows
 /// open with one: through ICU each row cost a `String`, its UTF-16 view and a matcher. The rule's
-/// regex is made from the shape by ``Discovery/regex(forShape:)`` and one of two tails, so it is
+/// regex is made from the shape by ``Discovery/regex(forShape:)`` (or, for a hash and a number,
+/// ``Discovery/hashNumberPattern``) and one of two tails, so it is
 /// a short sequence of a few kinds of element; this walks them with ICU's backtracking order
 /// (greedy, longest first) and returns the same match. A test compares both on generated text.
 package struct ShapeMatcher: Sendable, Hashable {
@@ -18,6 +19,10 @@ package struct ShapeMatcher: Sendable, Hashable {
     case digits
     /// `[xX]`: an ASCII letter (lower case here), either case.
     case letter(UInt8)
+    /// `[A-Z]`: the letter of a label and a letter (`variant-X`).
+    case capital
+    /// `[0-9]+`: the number of a hash and a number (``Discovery/hashNumberPattern``).
+    case number
     /// Any other ASCII byte, literally.
     case byte(UInt8)
     /// `[ \t]+`, between tokens.
@@ -49,7 +54,8 @@ package struct ShapeMatcher: Sendable, Hashable {
     guard shape.unicodeScalars.allSatisfy({ $0.isASCII || $0 == "…" }) else { return nil }
     guard codes?.allSatisfy({ $0.utf8.allSatisfy { $0 < 0x80 } }) ?? true else { return nil }
     self.codes = codes.map { Set($0.map { Array($0.utf8) }) }
-    let isFamily = Discovery.isCodeFamily(shape)
+    let family = Discovery.headFamily(ofShape: shape)
+    let isFamily = family != nil
     // As `DiscoveryCandidate.rule()`: a tag (or code) and the words after it, the words only
     // looked at; the tag family rules (`km-# >> …`) have no matcher.
     if !isFamily && shape.hasSuffix(" …") { return nil }
@@ -57,6 +63,11 @@ package struct ShapeMatcher: Sendable, Hashable {
       guard let lead = Self.elements(of: tag), let rest = Self.elements(of: words) else { return nil }
       elements = lead + [.blanks]
       tail = .lookahead(rest)
+      return
+    }
+    if family == .hashNumber {
+      elements = [.byte(UInt8(ascii: "#")), .number]
+      tail = .family
       return
     }
     guard let elements = Self.elements(of: shape) else { return nil }
@@ -76,10 +87,15 @@ package struct ShapeMatcher: Sendable, Hashable {
         elements.append(.code)
         rest = rest.dropFirst(2)
       }
+      let letterCode = Discovery.isLabelLetterShape(rest)
+      var previous: UInt8 = 0
       for byte in rest.utf8 {
+        defer { previous = byte }
         guard byte < 0x80 else { return nil }
         if byte == UInt8(ascii: "#") {
           elements.append(.digits)
+        } else if letterCode && byte == UInt8(ascii: "X") && previous == UInt8(ascii: "-") {
+          elements.append(.capital)
         } else if byte | 0x20 >= 0x61 && byte | 0x20 <= 0x7A {
           elements.append(.letter(byte | 0x20))
         } else {
@@ -100,10 +116,18 @@ package struct ShapeMatcher: Sendable, Hashable {
 
   /// The match's length at the start of the plain ASCII `w`, or `nil`.
   func matchLength(_ w: UnsafeBufferPointer<UInt8>) -> Int? {
-    // The family rule's regex starts with the designator's lookahead for domain terms.
-    if tail == .family && DesignatorMatcher.startsWithDomainTerm(w) { return nil }
+    // The code family's regex starts with the designator's lookahead for domain terms (the
+    // other head families' do not: their head is no code).
+    if tail == .family && elements.first == .code && DesignatorMatcher.startsWithDomainTerm(w) { return nil }
     var walk = Walk(w: w, elements: elements, tail: tail, codes: codes)
     return walk.element(0, 0)
+  }
+
+  /// Whether ``Discovery/familyRuleTail`` matches at the start of the plain ASCII `w` (what
+  /// follows the head of a family: ``Discovery/hasHeadFamilyStructure(_:_:)``).
+  static func familyTailMatches(_ w: UnsafeBufferPointer<UInt8>) -> Bool {
+    let walk = Walk(w: w, elements: [], tail: .family, codes: nil)
+    return walk.family(0, 0) != nil || walk.bare(0) != nil
   }
 
   /// One match attempt: each step tries the longest run first and then shorter ones, as ICU's
@@ -194,6 +218,14 @@ package struct ShapeMatcher: Sendable, Hashable {
       case .letter(let lower):
         guard p < w.count && w[p] | 0x20 == lower else { return nil }
         return element(e + 1, p + 1)
+      case .capital:
+        guard p < w.count && Self.isUpper(w[p]) else { return nil }
+        return element(e + 1, p + 1)
+      case .number:
+        for d in stride(from: run(p, Self.isDigit), through: 1, by: -1) {
+          if let end = element(e + 1, p + d) { return end }
+        }
+        return nil
       case .byte(let byte):
         guard p < w.count && w[p] == byte else { return nil }
         return element(e + 1, p + 1)

@@ -10,6 +10,9 @@ import Testing
       "12",
       "1a2b", "--A4--", "A4:x", ":", "", "Let's", "v2.1", "ABC12:", "Z9z:", "7f3a9c21-b4e1:", "(a3f9c21)",
       "550e8400-e29b-41d4-a716-446655440000", "deadbeef", "F00D1234", "12-345-678", "abc1234x",
+      // Labels and letters, and what only looks like them.
+      "Variant-A", "VARIANT-B:", "**Variant-C**", "(persona-Z)", "Type-a", "T-A", "Variant-AB", "Variant-A's",
+      "Spider-Man", "x-Y", "ab-C1", "#123", "#7:", "Plan-B.",
     ]
     for token in tokens {
       #expect(Discovery.tokenShape(Substring(token)) == Discovery.unicodeTokenShape(token), "\(token)")
@@ -45,6 +48,41 @@ import Testing
     #expect(rule.match("Okay: the claim recites"[...]) == nil)
   }
 
+  /// A label, a hyphen and a capital letter is `label-X`, so `Variant-A` and `Variant-C` group;
+  /// a hash and a number stays `##`. Both open a family of their own (`variant-X …`, `## …`),
+  /// counted only for openings its rule matches: a heading (`## Plan`) or prose after the
+  /// head (`Type-A personalities`) is not.
+  @Test func labelLettersAndHashNumbersNormalise() {
+    #expect(Discovery.tokenShape("Variant-A") == "variant-X")
+    #expect(Discovery.tokenShape("VARIANT-B:") == "variant-X:")
+    #expect(Discovery.tokenShape("**Persona-C**") == "**persona-X**")
+    #expect(Discovery.tokenShape("Type-a") == "type-a")
+    #expect(Discovery.tokenShape("T-A") == "t-a")
+    #expect(Discovery.tokenShape("Variant-AB") == "variant-ab")
+    #expect(Discovery.openingShapes("Variant-A Okay, so the claim") == ["variant-X okay, so", "variant-X …"])
+    #expect(Discovery.openingShapes("Variant-B: the claim") == ["variant-X: the claim", "variant-X …"])
+    #expect(Discovery.openingShapes("#123 Okay so") == ["## okay so", "## …"])
+    var stats = DiscoveryStats()
+    stats.addOpenings(["#12 Okay, so"], line: 1)
+    stats.addOpenings(["#7: the claim"], line: 2)
+    stats.addOpenings(["## Plan the steps"], line: 3)
+    stats.addOpenings(["#1 priority is"], line: 4)
+    stats.addOpenings(["Variant-A Okay, so"], line: 5)
+    stats.addOpenings(["Variant-B: the claim"], line: 6)
+    stats.addOpenings(["Type-A personalities tend"], line: 7)
+    stats.addOpenings(["Variant-C — the claim"], line: 8)
+    #expect(stats.openings["## …"] == 2)
+    #expect(stats.openings["variant-X …"] == 3)
+    #expect(stats.openings["type-X …"] == nil)
+    #expect(stats.openingExamples["variant-X …"]?.variants == ["Variant-A", "Variant-B:"])
+    #expect(Discovery.unnaturalness("variant-X …", kind: .opening) >= 0.8)
+    #expect(Discovery.unnaturalness("## …", kind: .opening) >= 0.8)
+    #expect(Discovery.unnaturalness("variant-X okay, so", kind: .opening) >= 0.8)
+    #expect(Discovery.unnaturalness("type-X personalities tend", kind: .opening) < 0.3)
+    #expect(Discovery.unnaturalness("step-X …", kind: .opening) < 0.8)
+    #expect(Discovery.unnaturalness("class-X: the claim", kind: .opening) < 0.8)
+  }
+
   @Test func codesNormalise() {
     #expect(Discovery.tokenShape("E1") == "X#")
     #expect(Discovery.tokenShape("A4") == "X#")
@@ -58,6 +96,8 @@ import Testing
       "A4", "A4:", "E12b", "[variant", "3]", "persona=lawyer", "Okay,", "so", "12", "<<seed>>", "{{t}}:",
       "Let's",
       "x", "ABC12:", "spice", "combinator:", "7f3a9c21-b4e1:", "(a3f9c21)", "@persona3", "/gen/7",
+      "Variant-A", "Persona-B:", "**Variant-C**", "#12", "#7:", "##", "Okay", "The", "we", "personalities",
+      ":",
     ]
     var rng = SystemRandomNumberGenerator()
     var lines: [String] = []

@@ -135,6 +135,124 @@ import Testing
     #expect(removed.count == 150 && removed.allSatisfy { $0.hasPrefix("REMIX_") && $0.count == 8 })
   }
 
+  /// A label, a hyphen and a letter before the reasoning (`Variant-A Okay, so`, `Variant-C:
+  /// the claim`) is one family, `variant-X …`, confident; its rule flags exactly its rows and
+  /// the repair cuts the label and letter (and a colon), never the words after them.
+  @Test func findsALabelAndLetterFamily() async throws {
+    let dir = TempDir()
+    let path = dir.file(
+      "c.jsonl",
+      generatedCorpus(900) { i in
+        guard i % 3 == 0 else { return nil }
+        let head = "Variant-\(["A", "B", "C", "D"][i / 3 % 4])" + (i % 2 == 0 ? " " : ": ")
+        return head + naturalOpenings[i / 3 % naturalOpenings.count]
+      })
+    let report = try await CorpusScanner().scan(path: path)
+    #expect(report.detectors.first { $0.id == "scaffold-prefix" }?.rows == 0)
+    let family = try #require(
+      report.discovered.first { $0.shape == "variant-X …" }, "\(report.discovered.map(\.shape))")
+    #expect(family.count == 300 && family.highConfidence)
+    for byteRows in [true, false] {
+      #expect(try await acceptedRows(family.rule(), in: path, byteRows: byteRows, parallelism: 1) == 300)
+    }
+    let (summary, removed) = try await repairedPrefixes(path, in: dir)
+    #expect(summary.repaired == 300 && summary.quarantined == 0)
+    #expect(removed.count == 300)
+    let headOnly = try Regex(#"^Variant-[A-D]:? $"#)
+    #expect(removed.allSatisfy { $0.wholeMatch(of: headOnly) != nil }, "\(Set(removed).sorted().prefix(8))")
+    // Natural openings, after the family's head or alone, are never candidates.
+    for natural in ["okay, so", "let me think", "first,", "alright,", "hmm,", "so the"] {
+      #expect(!report.discovered.contains { $0.shape.hasPrefix(natural) }, "\(natural)")
+    }
+  }
+
+  /// A hash and a number before the reasoning (`#123 Okay, so`, `#7: the claim`) is one
+  /// family, `## …`, confident; the repair cuts the hash and number alone.
+  @Test func findsAHashAndNumberFamily() async throws {
+    let dir = TempDir()
+    let path = dir.file(
+      "c.jsonl",
+      generatedCorpus(800) { i in
+        i % 4 == 0 ? "#\(i * 37 % 1000 + 1)\(i % 8 == 0 ? " " : ": ")" + naturalOpenings[i / 4 % 6] : nil
+      })
+    let report = try await CorpusScanner().scan(path: path)
+    let family = try #require(
+      report.discovered.first { $0.shape == "## …" }, "\(report.discovered.map(\.shape))")
+    #expect(family.count == 200 && family.highConfidence)
+    for byteRows in [true, false] {
+      #expect(try await acceptedRows(family.rule(), in: path, byteRows: byteRows, parallelism: 1) == 200)
+    }
+    let (summary, removed) = try await repairedPrefixes(path, in: dir)
+    #expect(summary.repaired == 200 && summary.quarantined == 0)
+    let headOnly = try Regex(#"^#[0-9]+:? $"#)
+    #expect(removed.count == 200 && removed.allSatisfy { $0.wholeMatch(of: headOnly) != nil })
+  }
+
+  /// Labels with a letter in prose (`Type-A personalities`, `Plan-B is`, `Vitamin-D levels`),
+  /// numbered steps (`Step-A:`), labels written one way (`Grade-A work:`, `Class-A:`), Markdown headings
+  /// (`## Plan`) and a rare `#1 priority` are no confident family, and the natural openings
+  /// around them are no candidates.
+  @Test func labelLettersAndHashesInProseAreNoFamily() async throws {
+    let dir = TempDir()
+    let prose = [
+      "Type-A personalities tend to rush, and ", "Type-B personalities tend to wait, and ",
+      "Plan-B is to wait, and ", "Plan-A is to act, and ", "Vitamin-D levels matter here, so ",
+      "Vitamin-K levels matter here, so ", "Step-A: combine the terms, then ",
+      "Step-B: combine the terms, then ",
+      "## Plan\n", "## Approach: ", "Grade-A work: ", "Class-A: ",
+    ]
+    let path = dir.file(
+      "c.jsonl",
+      generatedCorpus(1200) { i in
+        if i % 300 == 7 { return "#1 priority is the claim, and " }
+        return i % 2 == 0 ? prose[i / 2 % prose.count] : nil
+      })
+    for report in try await scanBothWays(path) {
+      #expect(!report.discovered.contains { $0.highConfidence }, "\(report.discovered.map(\.shape))")
+      // Prose after the head is no family's; a label written one way (`Grade-A work:`) is
+      // listed at most.
+      for shape in ["type-X …", "plan-X …", "vitamin-X …", "## …"] {
+        #expect(
+          !report.discovered.contains { $0.shape == shape }, "\(shape): \(report.discovered.map(\.shape))")
+      }
+      for natural in ["okay, so", "let me think", "first,", "alright,", "hmm,", "so the"] {
+        #expect(!report.discovered.contains { $0.shape.hasPrefix(natural) }, "\(natural)")
+      }
+    }
+  }
+
+  /// The head families' rules: a label and a letter, or a hash and a number, then a label to
+  /// its colon or the start of a sentence; the head alone is cut before a sentence.
+  @Test func theHeadFamilyRulesCutTheHead() {
+    let cases: [(String, String, String?)] = [
+      ("variant-X …", "Variant-A Okay, so the sum", "Variant-A "),
+      ("variant-X …", "Variant-B: the claim", "Variant-B: "),
+      ("variant-X …", "VARIANT-C spice combinator: x", "VARIANT-C spice combinator: "),
+      ("variant-X …", "variant-D we compute the ratio: 3", "variant-D "),
+      ("variant-X …", "Variant-a Okay", nil),
+      ("variant-X …", "Variant-AB Okay", nil),
+      ("variant-X …", "Variant-A personalities tend", nil),
+      ("variant-X …", "Variants-A Okay", nil),
+      ("**variant-X** …", "**Variant-B** The claim", "**Variant-B** "),
+      ("## …", "#123 Okay, so the sum", "#123 "),
+      ("## …", "#7: the claim", "#7: "),
+      ("## …", "#42 — the claim", "#42 — "),
+      ("## …", "## Plan the steps", nil),
+      ("## …", "#1 priority is", nil),
+      ("## …", "#a3f9c21 Okay", nil),
+      ("## …", "# Okay", nil),
+    ]
+    for (shape, text, expected) in cases {
+      let rule = confidentOpening(shape, example: text).rule()
+      #expect(rule.match(text[...]).map(String.init) == expected, "\(shape): \(text)")
+      var copy = text
+      // ICU decides text that is not plain ASCII (`—`).
+      let byHand = copy.withUTF8 { rule.shapeMatcher?.matchLength(atStartOf: $0) }
+      let ascii = text.utf8.allSatisfy { $0 < 0x80 }
+      #expect(byHand == (ascii ? .some(.some(expected?.utf8.count)) : .some(nil)), "\(shape): \(text)")
+    }
+  }
+
   /// A word with a number that opens the same text on every row (`CO2 emissions`, `A4 paper`),
   /// a code before a lower-case noun, or a term written two ways (`BRCA1`/`BRCA2 mutations`)
   /// is no confident candidate: one variant, or prose about the term after it.
