@@ -822,13 +822,16 @@ public enum Discovery {
     case labelLetter
   }
 
-  /// The head family an opening shape names, if any.
+  /// The head family an opening shape names, if any. A label and a letter inside a tag's
+  /// brackets (`[variant-X] …`, `<<persona-X>> …`, ``isCodeLike(_:)``) is a tag family's head,
+  /// not this family's: both paths count it as a tag (``openingShapes(_:)`` and
+  /// ``OpeningTally`` try code-like tokens first), whatever follows it.
   static func headFamily(ofShape shape: String) -> HeadFamily? {
     if isCodeFamily(shape) { return .code }
     guard shape.hasSuffix(" …") else { return nil }
-    let head = shape.dropLast(2)
+    let head = String(shape.dropLast(2))
     if head == "##" { return .hashNumber }
-    return !head.contains(" ") && isLabelLetterShape(head) ? .labelLetter : nil
+    return !head.contains(" ") && !isCodeLike(head) && isLabelLetterShape(head) ? .labelLetter : nil
   }
 
   /// The head of the family a first token shape opens when words follow it: `##` for a hash

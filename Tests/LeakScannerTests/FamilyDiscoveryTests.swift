@@ -221,6 +221,34 @@ import Testing
     }
   }
 
+  /// A label and a letter inside a tag's brackets (`[Variant-A] …`, `<<Persona-C>> …`) is a
+  /// tag: its family takes whatever follows the tag, counted alike on bytes and on
+  /// `String`s, and its rule flags every row it was counted from (prose after the tag too).
+  @Test func aBracketedLabelAndLetterIsATagFamily() async throws {
+    for shape in ["[variant-X] …", "<<persona-X>> …", "{{variant-X}} …"] {
+      #expect(Discovery.headFamily(ofShape: shape) == nil, "\(shape)")
+    }
+    #expect(Discovery.headFamily(ofShape: "**variant-X** …") == .labelLetter)
+    let dir = TempDir()
+    let path = dir.file(
+      "c.jsonl",
+      generatedCorpus(600) { i in
+        guard i % 3 == 0 else { return nil }
+        let tag = "[Variant-\(["A", "B", "C", "D"][i / 3 % 4])] "
+        return tag + (i % 2 == 0 ? "personalities tend to rush, and " : naturalOpenings[i / 3 % 6])
+      })
+    let reports = try await scanBothWays(path)
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = .sortedKeys
+    #expect(try encoder.encode(reports[0]) == encoder.encode(reports[1]))
+    let family = try #require(
+      reports[0].discovered.first { $0.shape == "[variant-X] …" }, "\(reports[0].discovered.map(\.shape))")
+    #expect(family.count == 200)
+    for byteRows in [true, false] {
+      #expect(try await acceptedRows(family.rule(), in: path, byteRows: byteRows, parallelism: 1) == 200)
+    }
+  }
+
   /// The head families' rules: a label and a letter, or a hash and a number, then a label to
   /// its colon or the start of a sentence; the head alone is cut before a sentence.
   @Test func theHeadFamilyRulesCutTheHead() {
