@@ -166,15 +166,17 @@ enum DesignatorMatcher {
 
   /// A lower-case code (`a4 spice combinator: …`), which math writes too (`x2 + y2: the sum`,
   /// `a1 = 3: so`, `h2o: water`, `a3 is the answer: 5`): one letter and one to three digits,
-  /// then one to five words of prose (two letters or more, lower-case after the first;
-  /// apostrophes and hyphens inside), the first of them no ``lowercaseNonLabels`` word, then a
-  /// colon. Domain terms are left out in any case (`co2 emissions:`, `q3 revenue:`,
+  /// then two to five words of prose (two letters or more, lower-case after the first;
+  /// apostrophes and hyphens after the first letter), the first of them no
+  /// ``lowercaseNonLabels`` word, then a colon. One word is how text names a thing by its
+  /// lower-case code (`x86 assembly:`, `a4 paper:`, `r2 score:`, `b2 visa:`, `t2 lesion:`), so
+  /// it is left alone. Domain terms are left out in any case (`co2 emissions:`, `q3 revenue:`,
   /// `t2 weighted:`), and so are the terms only lower case writes (``lowercaseTerms``: chess's
   /// `e4 opening:`, gases' `o2 saturation:`).
   static let lowercasePattern =
     "(?!(?i:" + domainTermsPattern + "|" + termsPattern(lowercaseTerms) + "))"
     + #"[a-z][0-9]{1,3}[ \t\u00A0]+(?!(?i:"# + lowercaseNonLabels.joined(separator: "|")
-    + #")\b)[A-Za-z][a-z'-]+(?:[ \t\u00A0]+[A-Za-z][a-z'-]+){0,4}[ \t\u00A0]*[:\uFF1A][ \t\u00A0]*"#
+    + #")\b)[A-Za-z][a-z'-]+(?:[ \t\u00A0]+[A-Za-z][a-z'-]+){1,4}[ \t\u00A0]*[:\uFF1A][ \t\u00A0]*"#
 
   /// Words that make what follows a lower-case code a sentence or a formula, not a label:
   /// ``Discovery/sentenceOpeners``, verbs and operators of math (`is`, `equals`, `plus`,
@@ -542,7 +544,7 @@ enum DesignatorMatcher {
   ///
   /// Its words are letters, apostrophes and hyphens between blanks: each is a maximal run (a
   /// shorter one leaves a letter where a blank or the colon must follow), so the match is the
-  /// words up to the first colon, if one comes after at most five of them and nothing else.
+  /// words up to the first colon, if one comes after two to five of them and nothing else.
   static func lowercaseMatchLength(_ w: UnsafeBufferPointer<UInt8>) -> Int? {
     let n = w.count
     func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
@@ -558,13 +560,14 @@ enum DesignatorMatcher {
     guard i <= 4 else { return nil }
     var j = blanks(from: i)
     guard j > i, !startsWithTerm(w, ignoringCase: true), !startsWithNonLabel(w, at: j) else { return nil }
-    for _ in 0..<5 {
+    for words in 1...5 {
       guard j < n, NoteMatcher.isLetter(w[j]) else { return nil }
       var k = j + 1
       while k < n && (isLower(w[k]) || w[k] == 0x27 || w[k] == 0x2D) { k += 1 }
       guard k - j >= 2 else { return nil }
       let q = blanks(from: k)
-      if q < n && w[q] == UInt8(ascii: ":") { return blanks(from: q + 1) }
+      // A colon after the first word: no label (the regex cannot take a colon inside one).
+      if q < n && w[q] == UInt8(ascii: ":") { return words >= 2 ? blanks(from: q + 1) : nil }
       guard q > k else { return nil }
       j = q
     }

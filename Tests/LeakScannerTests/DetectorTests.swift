@@ -151,6 +151,23 @@ import Testing
     #expect(findings(detector, "<think>\(opening)</think>ok").isEmpty, "\(opening)")
   }
 
+  /// A lower-case code and one word before a colon is how natural text names a thing (code,
+  /// medicine, finance, law, math, chess, cooking): a label needs two words or more.
+  @Test(arguments: [
+    "x86 assembly: the mov instruction copies.", "h1 heading: the page title.", "i32 value: an integer.",
+    "u64 counter: it wraps.", "c99 standard: it added inline.", "v2 api: the endpoint changed.",
+    "r2 score: 0.93 on the test set.", "t2 lesion: bright on the scan.", "h1 receptor: blocked.",
+    "a1 rating: investment grade.", "b2 visa: for tourism.", "s4 filing: the merger.",
+    "a4 paper: 210 by 297 mm.", "a2 milk: from cows.", "x1 value: 3.", "s4 group: the symmetric group.",
+    "g3 fianchetto: the bishop.", "e5 response: Black mirrors.", "a4\u{00A0}paper：210 mm.",
+  ])
+  func leavesALowerCaseCodeAndOneWordAlone(opening: String) {
+    #expect(findings(detector, "<think>\(opening)</think>ok").isEmpty, "\(opening)")
+    // With a second word it is a label: `x86 assembly combinator:`.
+    let label = opening.replacing(":", with: " combinator:").replacing("：", with: " combinator：")
+    #expect(findings(detector, "<think>\(label)</think>ok").count == 1, "\(label)")
+  }
+
   /// `--repair` reads a designator with a no-break space as one with a space: of a code and a
   /// sentence it cuts the code alone (`A1\u{00A0}let me see: `), of a label the whole prefix.
   @Test func repairReadsANoBreakSpaceAsABlank() {
