@@ -581,15 +581,16 @@ public enum Discovery {
     + #")\b"#
 
   /// What the family rule takes after a code (`X# …`): the tail the built-in designator rule
-  /// needs (``DesignatorMatcher/pattern``: up to five words, then `:`, `|`, a dash or ` - `)
-  /// whose first word is not a
+  /// needs (``DesignatorMatcher/pattern``: up to five words, then `:`, `|`, a dash or ` - `,
+  /// a no-break space counting as a blank and a fullwidth colon `：` as a colon, as there, so
+  /// the family counts no opening its rule misses) whose first word is not a
   /// ``sentenceOpeners`` word (`E5 we compute the ratio: 3` is a code on a sentence, not a
   /// label), or else the blanks before the start of a sentence (a capital letter and a
   /// lower-case one or an apostrophe, or an opener: `E1 Okay, so …`, `E7 we compute …`), so a
   /// bare code is a family's too and `--repair` cuts the code alone.
   static let familyRuleTail =
-    #"(?:(?:[ \t]+(?!"# + sentenceOpenersPattern
-    + #")[\w'-]+(?:[ \t]+[\w'-]+){0,4})?[ \t]*(?::|\||–|—| - )[ \t]*"#
+    #"(?:(?:[ \t\u00A0]+(?!"# + sentenceOpenersPattern
+    + #")[\w'-]+(?:[ \t\u00A0]+[\w'-]+){0,4})?[ \t\u00A0]*(?::|\uFF1A|\||–|—| - )[ \t\u00A0]*"#
     + #"|[ \t]+(?="# + sentenceStartPattern + "))"
 
   /// The start of a sentence after a bare code: ``startsSentence(_:at:)`` as a regex.

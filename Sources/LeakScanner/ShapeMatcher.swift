@@ -248,7 +248,8 @@ package struct ShapeMatcher: Sendable, Hashable {
           }
         }
       }
-      // The dashes `–` and `—` are not ASCII: never in these bytes.
+      // The dashes `–` and `—`, the no-break space and the fullwidth colon are not ASCII:
+      // never in these bytes.
       for b in stride(from: run(p, Self.isBlank), through: 0, by: -1) {
         let q = p + b
         var after = -1

@@ -221,6 +221,31 @@ import Testing
     }
   }
 
+  /// A head family counts an opening only where its rule matches it, whatever the blanks and
+  /// separators: a no-break space for a space and a fullwidth colon for a colon, which the
+  /// designator rule reads as a blank and a colon, are read so by the family rules too.
+  @Test func aHeadFamilyCountsOnlyOpeningsItsRuleMatches() {
+    let firsts = [
+      "A4 spice combinator：the claim", "A4 spice\u{00A0}combinator: the claim", "A4\tspice：\u{00A0}the claim",
+      "QA12b persona\u{00A0}— the claim", "#7：the claim", "Variant-A spice\u{00A0}combinator: the claim",
+      "Variant-B：the claim", "E1 spice combinator: café", "A4 spice—the claim", "A4 spice\u{00A0}the claim",
+    ]
+    for first in firsts {
+      var stats = DiscoveryStats()
+      stats.addOpenings([first], line: 1)
+      for shape in stats.openings.keys where Discovery.headFamily(ofShape: shape) != nil {
+        let rule = confidentOpening(shape, example: first).rule()
+        #expect(rule.match(first[...]) != nil, "\(shape) counted \(first) but its rule does not match it")
+      }
+    }
+    var stats = DiscoveryStats()
+    stats.addOpenings(["A4 spice combinator：the claim"], line: 1)
+    #expect(stats.openings["X# …"] == 1)
+    #expect(
+      confidentOpening("X# …", example: "").rule().match("A4 spice\u{00A0}combinator： the claim"[...])
+        == "A4 spice\u{00A0}combinator： ")
+  }
+
   /// A label and a letter inside a tag's brackets (`[Variant-A] …`, `<<Persona-C>> …`) is a
   /// tag: its family takes whatever follows the tag, counted alike on bytes and on
   /// `String`s, and its rule flags every row it was counted from (prose after the tag too).
