@@ -194,7 +194,7 @@ enum DesignatorMatcher {
     return Discovery.sentenceOpeners + math.filter { !Discovery.sentenceOpeners.contains($0) }
   }()
 
-  /// The first bytes of ``lowercaseNonLabels``, for the hand matcher.
+  /// The bytes of each of ``lowercaseNonLabels``, for the hand matcher.
   private static let lowercaseNonLabelBytes = lowercaseNonLabels.map { Array($0.utf8) }
 
   /// Terms that only a lower-case code makes (codes written in upper case here, compared
@@ -559,7 +559,9 @@ enum DesignatorMatcher {
     while i < n && isDigit(w[i]) { i += 1 }
     guard i <= 4 else { return nil }
     var j = blanks(from: i)
-    guard j > i, !startsWithTerm(w, ignoringCase: true), !startsWithNonLabel(w, at: j) else { return nil }
+    guard j > i, !startsWithTerm(w, ignoringCase: true),
+      !NoteMatcher.startsWithWord(w, at: j, oneOf: lowercaseNonLabelBytes)
+    else { return nil }
     for words in 1...5 {
       guard j < n, NoteMatcher.isLetter(w[j]) else { return nil }
       var k = j + 1
@@ -572,19 +574,6 @@ enum DesignatorMatcher {
       j = q
     }
     return nil
-  }
-
-  /// Whether the ASCII `w` at `i` starts with one of ``lowercaseNonLabels`` (any case) that ends
-  /// at a word boundary.
-  static func startsWithNonLabel(_ w: UnsafeBufferPointer<UInt8>, at i: Int) -> Bool {
-    for word in lowercaseNonLabelBytes {
-      let end = i + word.count
-      guard end <= w.count else { continue }
-      var k = 0
-      while k < word.count && LiteralSet.fold(w[i + k]) == word[k] { k += 1 }
-      if k == word.count && (end == w.count || !LiteralSet.isWordByte(w[end])) { return true }
-    }
-    return false
   }
 }
 

@@ -224,12 +224,8 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
     // A domain term (`CO2: …`, `Q1 revenue: …`) is no family, however often it opens.
     for first in firstLines where !first.isEmpty && !Discovery.startsWithDomainTerm(first) {
       for shape in Discovery.openingShapes(first) where !seen.contains(shape) {
-        if shape == "X# …" && !Discovery.hasFamilyStructure(first) { continue }
-        // The families of a hash and a number and of a label and a letter, likewise: only
-        // openings their rule matches.
-        if let kind = Discovery.headFamily(ofShape: shape), kind != .code,
-          !Discovery.hasHeadFamilyStructure(first, kind)
-        {
+        // A head family (`X# …`, `## …`, `variant-X …`) counts only openings its rule matches.
+        if let kind = Discovery.headFamily(ofShape: shape), !Discovery.hasHeadFamilyStructure(first, kind) {
           continue
         }
         seen.append(shape)
@@ -610,15 +606,7 @@ public enum Discovery {
   /// Whether the ASCII `w` at `i` starts with one of ``sentenceOpeners`` (any case) that ends
   /// at a word boundary (``sentenceOpenersPattern``).
   static func startsWithOpener(_ w: UnsafeBufferPointer<UInt8>, at i: Int) -> Bool {
-    guard i < w.count, NoteMatcher.isLetter(w[i]) else { return false }
-    for word in sentenceOpenerBytes {
-      let end = i + word.count
-      guard end <= w.count else { continue }
-      var k = 0
-      while k < word.count && (w[i + k] | (NoteMatcher.isLetter(w[i + k]) ? 0x20 : 0)) == word[k] { k += 1 }
-      if k == word.count && (end == w.count || !NoteMatcher.isWord(w[end])) { return true }
-    }
-    return false
+    NoteMatcher.startsWithWord(w, at: i, oneOf: sentenceOpenerBytes)
   }
 
   private static let sentenceOpenerBytes = sentenceOpeners.map { Array($0.utf8) }
@@ -894,9 +882,17 @@ public enum Discovery {
   }
 
   /// Whether the first line `first`, whose first token has the head of a `kind` family, has
-  /// that family's structure: ``familyRuleTail`` after the head (by hand on plain ASCII, by
-  /// the regex otherwise), so the rule made from the family flags the rows it was counted from.
+  /// that family's structure, so the rule made from the family flags the rows it was counted
+  /// from (by hand on plain ASCII, by the regex otherwise): for a code, the designator rule's
+  /// (a code, a short label, a separator) or a bare code on a sentence
+  /// (``opensWithBareCode(_:)``, `E1 Okay, so …`); for the other heads, ``familyRuleTail``
+  /// after the head.
   static func hasHeadFamilyStructure(_ first: UnsafeBufferPointer<UInt8>, _ kind: HeadFamily) -> Bool {
+    if kind == .code {
+      if let ascii = DesignatorMatcher.matchesStart(first) { return ascii || opensWithBareCode(first) }
+      let text = String(decoding: first, as: UTF8.self)
+      return designator.prefixMatch(in: text) != nil || bareCode.prefixMatch(in: text) != nil
+    }
     guard let head = headFamilyEnd(first, kind) else { return false }
     let rest = UnsafeBufferPointer(rebasing: first[head...])
     if let n = RowBytes.asciiCharacterPrefix(rest, 160) {
@@ -927,19 +923,6 @@ public enum Discovery {
     i = core.index(after: i)
     if i < core.endIndex, core[i] >= 0x61 && core[i] <= 0x7A { i = core.index(after: i) }
     return i == core.endIndex
-  }
-
-  /// Whether an opening's first line has the shape the family rule matches (a code, a short
-  /// label, a separator): only such openings count for the family `X# …`, so the rule made
-  /// from it flags the rows it was counted from.
-  /// A bare code on a sentence (``opensWithBareCode(_:)``, `E1 Okay, so …`) counts too.
-  static func hasFamilyStructure(_ first: String) -> Bool {
-    var copy = first
-    if let ascii = copy.withUTF8({ b in DesignatorMatcher.matchesStart(b).map { $0 || opensWithBareCode(b) } }
-    ) {
-      return ascii
-    }
-    return designator.prefixMatch(in: first) != nil || bareCode.prefixMatch(in: first) != nil
   }
 
   private static let designator = try! Pattern(DesignatorMatcher.pattern)
@@ -1262,13 +1245,7 @@ struct OpeningTally {
     let words = coveredEnd
     let familyEnd = found.3 >= 3 ? tokenEnds.2 : (found.3 == 2 ? tokenEnds.1 : tokenEnds.0)
     count(found.0, first, line, variant: words)
-    let counted =
-      switch found.2 {
-      case nil: true
-      case .code?: DesignatorMatcher.matchesStart(first) == true || Discovery.opensWithBareCode(first)
-      case let kind?: Discovery.hasHeadFamilyStructure(first, kind)
-      }
-    if counted {
+    if found.2.map({ Discovery.hasHeadFamilyStructure(first, $0) }) ?? true {
       count(found.1, first, line, variant: words.lowerBound..<familyEnd, isCodeFamily: found.2 == .code)
     }
   }

@@ -94,6 +94,20 @@ enum NoteMatcher {
     return true
   }
 
+  /// Whether `w` at `i` starts with one of `words` (lower-case ASCII bytes), ignoring case, as
+  /// a whole word: no word byte follows it (the regex `(?i:w1|w2|…)\b` at `i`).
+  static func startsWithWord(_ w: UnsafeBufferPointer<UInt8>, at i: Int, oneOf words: [[UInt8]]) -> Bool {
+    guard i < w.count, isLetter(w[i]) else { return false }
+    for word in words {
+      let end = i + word.count
+      guard end <= w.count else { continue }
+      var k = 0
+      while k < word.count && LiteralSet.fold(w[i + k]) == word[k] { k += 1 }
+      if k == word.count && (end == w.count || !isWord(w[end])) { return true }
+    }
+    return false
+  }
+
   /// The end of the run of bytes satisfying `test` from `i`.
   @inline(__always) static func run(
     _ w: UnsafeBufferPointer<UInt8>, from i: Int, _ test: (UInt8) -> Bool
