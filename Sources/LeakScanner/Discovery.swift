@@ -36,7 +36,8 @@ public struct DiscoveryCandidate: Sendable, Hashable, Codable {
   /// An example of the real text.
   public var example: String
   /// For the code family (`X# …`), the codes its rule is limited to: each one that opens two
-  /// rows or more of the family (`A4`, `E1`), when they open at least half of its rows.
+  /// rows or more and at least 1% of the family's rows (`A4`, `E1`), when together they open
+  /// at least half of them.
   /// `nil` when the family's rule takes any code (too many distinct codes, or too few rows
   /// each), and for other shapes.
   ///
@@ -134,8 +135,8 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
     /// words as written; the code, for a family): a shape made from one text alone is one
     /// opening repeated (`CO2 emissions rose`), not a family of generated ones.
     public var variants: [String]? = nil
-    /// For the code family (`X# …`), the rows each first token opens, as written (`A4`, `(E1)`,
-    /// `B7:`), for at most ``maxCodes`` distinct tokens; `nil` for other shapes, and once more
+    /// For the code family (`X# …`), the rows each first token opens, as written (`A4`, `B7:`,
+    /// `E1|`), for at most ``maxCodes`` distinct tokens; `nil` for other shapes, and once more
     /// tokens than that were seen (the family's rule then takes any code).
     public var codes: [String: Int]? = nil
 
@@ -1032,9 +1033,9 @@ public enum Discovery {
     }
   }
 
-  /// The code of a family's first token as written (`(A4)` → `A4`, `E1.` → `E1`): the
-  /// `[A-Z]{1,3}[0-9]+[a-z]?` between the punctuation ``regex(forShape:)`` lets around an `X#`
-  /// (none of it a colon after the code); `nil` when the token is not so made.
+  /// The code of a family's first token as written (`B7:` → `B7`, `(A4)` → `A4`): the
+  /// `[A-Z]{1,3}[0-9]+[a-z]?` between punctuation, which ``regex(forShape:)`` lets around an
+  /// `X#` (a colon after the code is the rule's tail's); `nil` when the token is not so made.
   static func code(ofToken token: String) -> String? {
     let scalars = Array(token.unicodeScalars)
     func isPunctuation(_ c: Unicode.Scalar) -> Bool {
