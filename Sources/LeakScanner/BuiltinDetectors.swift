@@ -214,12 +214,16 @@ public enum BuiltinDetectors {
   ]
 
   /// The words after which `copy of` is prose, not a note (the `copy-of` rule's `notAfter`):
-  /// articles, determiners, possessives and the adjectives of a document's copy ("a copy of
-  /// 1040", "your copy of 1984", "a certified copy of 10").
+  /// articles, determiners, possessives, the adjectives of a document's copy ("a copy of
+  /// 1040", "your copy of 1984", "a certified copy of 10") and the verbs of filing one, which
+  /// a checklist writes without an article ("Attach copy of 1040.", "Mail copy of 1099").
   static let wordsBeforeACopy = [
     "a", "an", "the", "this", "that", "these", "those", "each", "every", "one", "another", "any", "no", "my",
     "your", "his", "her", "its", "our", "their", "'s", "certified", "signed", "true", "hard", "paper",
     "digital", "electronic", "scanned", "extra", "spare", "backup", "free", "first", "second", "last",
+    "attach", "attached", "enclose", "enclosed", "mail", "mailed", "send", "sent", "file", "filed", "fax",
+    "faxed", "email", "emailed", "submit", "submitted", "keep", "kept", "retain", "print", "printed",
+    "request", "requested", "obtain", "provide", "include", "forward", "furnish",
   ]
 
   /// The verbs of the `hide-synthetic` rule (`don't mention`, `never reveal`, …); each with

@@ -404,6 +404,22 @@ import Testing
       findings(detector, "<think>So. Copy of 3886.</think>ok").map(\.evidence) == ["copy-of: Copy of 3886"])
   }
 
+  /// A form's number after a verb of filing, without an article (`Attach copy of 1040.`,
+  /// `Mail copy of 1099 to the state.`), is a tax or legal checklist's, not a note.
+  @Test func copyOfAFormAfterAVerbOfFilingIsProse() {
+    for prose in [
+      "Attach copy of 1040.", "Mail copy of 1099 to the state.", "Enclose copy of 8821.",
+      "Keep copy of 1040 for your records.", "File copy of 1099 with the state.",
+      "Send copy of 1040 to the lender.", "Submit copy of 4506.", "Please fax copy of 2848.",
+      "The client emailed copy of 1120.",
+    ] {
+      #expect(findings(detector, "<think>\(prose)</think>ok").isEmpty, "\(prose)")
+    }
+    for note in ["Copy of 3886.", "This row: copy of row 12.", "Row 40 = copy of row 12.", "(copy of 3886)"] {
+      #expect(findings(detector, "<think>So x = 3. \(note)</think>ok").count == 1, "\(note)")
+    }
+  }
+
   /// `Diversify:` and an instruction about what the generator varies is a note; a title, a
   /// portfolio and advice about assets are finance (and a garden is a garden).
   @Test func diversifyAfterAColon() {
