@@ -1327,6 +1327,8 @@ struct OpeningTally {
     var tokens = 0
     var firstTokenEnd = 0
     var start = -1
+    // Where the last word taken ends (blanks after it are no part of the variant).
+    var end = 0
     while tokens < 3 {
       while i < first.count && (first[i] == 0x20 || first[i] == 0x09) { i += 1 }
       guard i < first.count else { break }
@@ -1343,8 +1345,9 @@ struct OpeningTally {
       }
       tokens += 1
       i = j
+      end = j
     }
-    coveredEnd = start < 0 ? 0..<0 : start..<i
+    coveredEnd = start < 0 ? 0..<0 : start..<end
     let (entry, isNew) = cache.index(of: scratch)
     if !isNew { return cached[entry] }
     // First sight: the names `Discovery.openingShapes` gives (the joined token shapes, and the

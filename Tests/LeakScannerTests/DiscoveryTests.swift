@@ -90,7 +90,9 @@ import Testing
     #expect(Discovery.openingShapes("A4 spice combinator: text") == ["X# spice combinator:", "X# …"])
     #expect(Discovery.tokenShape("Okay,") == "okay,")
   }
-  /// The opening tally names shapes from bytes; they must be the names `openingShapes` gives.
+  /// The opening tally names shapes from bytes; they must be the names `openingShapes` gives,
+  /// with the same examples (lines, text, the variants each shape is made from, a family's
+  /// codes), blanks before or after the words included.
   @Test func openingTallyCountsTheShapesOfTheStringPath() {
     let tokens = [
       "A4", "A4:", "E12b", "[variant", "3]", "persona=lawyer", "Okay,", "so", "12", "<<seed>>", "{{t}}:",
@@ -103,9 +105,11 @@ import Testing
     var lines: [String] = []
     for _ in 0..<3000 {
       let n = Int.random(in: 0...5, using: &rng)
+      let edges = ["", "", " ", "\t", "  "]
       lines.append(
-        (0..<n).map { _ in tokens.randomElement(using: &rng)! }.joined(
-          separator: Bool.random(using: &rng) ? " " : " \t "))
+        edges.randomElement(using: &rng)!
+          + (0..<n).map { _ in tokens.randomElement(using: &rng)! }.joined(
+            separator: Bool.random(using: &rng) ? " " : " \t ") + edges.randomElement(using: &rng)!)
     }
     var tally = OpeningTally()
     var byBytes = DiscoveryStats()
@@ -118,6 +122,10 @@ import Testing
     }
     tally.flush(into: &byBytes)
     #expect(byBytes.openings == byStrings.openings)
+    for (shape, example) in byStrings.openingExamples {
+      #expect(byBytes.openingExamples[shape] == example, "\(shape)")
+    }
     #expect(byBytes.openings.keys.contains("X# …"))
+    #expect(byBytes.openingExamples["X# …"]?.codes != nil)
   }
 }
