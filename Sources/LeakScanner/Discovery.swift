@@ -890,9 +890,15 @@ public enum Discovery {
   /// after the head.
   static func hasHeadFamilyStructure(_ first: UnsafeBufferPointer<UInt8>, _ kind: HeadFamily) -> Bool {
     if kind == .code {
-      if let ascii = DesignatorMatcher.matchesStart(first) { return ascii || opensWithBareCode(first) }
+      // A designator, a bare code on a sentence, or what the family's own rule takes: a code
+      // in punctuation (`**A4** Okay, so`, `(E1) The question`), which the others leave out.
+      if let ascii = DesignatorMatcher.matchesStart(first) {
+        if ascii || opensWithBareCode(first) { return true }
+        if let rule = codeFamilyMatcher.matchLength(atStartOf: first) { return rule != nil }
+      }
       let text = String(decoding: first, as: UTF8.self)
       return designator.prefixMatch(in: text) != nil || bareCode.prefixMatch(in: text) != nil
+        || codeFamilyRule.prefixMatch(in: String(text.prefix(160))) != nil
     }
     guard let head = headFamilyEnd(first, kind) else { return false }
     let rest = UnsafeBufferPointer(rebasing: first[head...])
@@ -909,6 +915,12 @@ public enum Discovery {
   }
 
   private static let familyTail = try! Pattern(familyRuleTail)
+
+  /// The rule of the code family taking any code (``DiscoveryCandidate/rule()`` of `X# …`), as
+  /// a regex and as its hand matcher.
+  private static let codeFamilyRule = try! Pattern(
+    "(?!" + DesignatorMatcher.domainTermsPattern + ")" + regex(forShape: "X# …") + familyRuleTail)
+  private static let codeFamilyMatcher = ShapeMatcher(openingShape: "X# …")!
 
   /// Whether a token's core (digit runs as one `#`, outer punctuation cut) is a family code as
   /// the family rule's regex reads one, `[A-Z]{1,3}[0-9]+[a-z]?`: `A4`, `QA12b`, `CO2`, not

@@ -99,6 +99,7 @@ import Testing
       "Let's",
       "x", "ABC12:", "spice", "combinator:", "7f3a9c21-b4e1:", "(a3f9c21)", "@persona3", "/gen/7",
       "Variant-A", "Persona-B:", "**Variant-C**", "#12", "#7:", "##", "Okay", "The", "we", "personalities",
+      "**A4**", "(E1)", "E1.", "**B7**:",
       ":",
     ]
     var rng = SystemRandomNumberGenerator()

@@ -87,6 +87,31 @@ import Testing
     for opening in domain { #expect(clean.contains("<think>\\n" + opening)) }
   }
 
+  /// A code in punctuation before the reasoning (`**A4** Okay, so`, `(E1) The question`) is the
+  /// code family's as a bare one is: every such row is counted and repaired, not only those of
+  /// the few natural openings common enough to be candidates of their own.
+  @Test func aCodeInPunctuationCountsForTheCodeFamily() async throws {
+    let dir = TempDir()
+    let wrapped = ["**A4**", "(E1)", "**B7**", "E2."]
+    let path = dir.file(
+      "c.jsonl",
+      generatedCorpus(900) { i in
+        guard i % 5 < 2 else { return nil }
+        return wrapped[i / 5 % wrapped.count] + " " + naturalOpenings[i / 20 % naturalOpenings.count]
+      })
+    let report = try await CorpusScanner().scan(path: path)
+    let family = try #require(
+      report.discovered.first { $0.shape == "X# …" }, "\(report.discovered.map(\.shape))")
+    #expect(family.count == 360 && family.highConfidence)
+    #expect(family.codes == ["A4", "B7", "E1", "E2"])
+    for byteRows in [true, false] {
+      #expect(try await acceptedRows(family.rule(), in: path, byteRows: byteRows, parallelism: 1) == 360)
+    }
+    let (summary, removed) = try await repairedPrefixes(path, in: dir)
+    #expect(summary.repaired == 360 && summary.quarantined == 0)
+    #expect(Set(removed) == Set(wrapped.map { $0 + " " }))
+  }
+
   /// Codes are counted as written and limited to those of many rows; too many distinct codes,
   /// or too few rows each, leave the rule taking any code; shards merge the counts exactly.
   @Test func familyCodesAreCountedMergedAndLimited() throws {
