@@ -492,8 +492,9 @@ public enum Discovery {
     !(c.isLetter || c.isNumber || c == "#" || c == "'" || c == "\"" || ",.;!?(".contains(c))
   }
 
-  /// For token shapes that open with a tag ending in a mark and then words only (`km-# >>
-  /// the`, `~~kitchen mode~~ the`), the tag's token count: the family of openings with that tag,
+  /// For token shapes that open with a tag ending in a mark and then words only, as prose
+  /// writes them (`km-# >> the`, `~~kitchen mode~~ the`, `remix #: okay, so`), the tag's token
+  /// count: the family of openings with that tag,
   /// whatever words follow (`km-# >> …`). The tag holds a number or a token edged by a mark;
   /// code-like first tokens have their own family (`X# …`). A tag that opens with a mark may
   /// also end at a token holding a `#` of the shape, a number or a `#` of the text
@@ -506,7 +507,7 @@ public enum Discovery {
       let s = tokens.indices.dropLast().last(where: {
         (tokens[$0].last.map(isTagMark) ?? false) || (opensWithMark && tokens[$0].contains("#"))
       }),
-      tokens[(s + 1)...].allSatisfy(isWordShape),
+      tokens[(s + 1)...].allSatisfy(isProseWordShape),
       tokens[...s].contains(where: { $0.contains("#") || ($0.first.map(isTagMark) ?? false) })
     else { return nil }
     return s + 1
@@ -990,6 +991,10 @@ public enum Discovery {
       let labelLetter = isLabelLetterShape(lead)
       let label = labelLetter ? lead.range(of: "-X", options: .backwards).map { lead[..<$0.lowerBound] } : nil
       let word = String((label ?? Substring(lead)).filter { $0.isLetter || $0 == "'" }).lowercased()
+      // A generator's label closed in a tag's marks or ending in a colon after the first word
+      // (`Step # (remix):`, `Okay, [variant] so`, `Hmm, persona: the`) stamps the reasoning,
+      // however natural the word before it.
+      if tokens.dropFirst().contains(where: isMarkedScaffoldLabel) { return 0.8 }
       // A word with digits is a code, lower-case or not (`a4 spice combinator:` is no article).
       // After an edge, natural words are still listed (`🤖 okay, so` on every row is a stamp).
       if !lead.contains("#") && naturalFirstWords.contains(word) { return edged ? 0.3 : 0.05 }
@@ -1043,6 +1048,20 @@ public enum Discovery {
       }
       return 0.3
     }
+  }
+
+  /// Whether a token shape is one of ``BuiltinDetectors/scaffoldLabels`` closed in brackets
+  /// (`(remix)`, `[variant]:`, `<persona>`) or ending in a colon (`persona:`); a label in prose
+  /// (`remix`, `(variant of`) is not.
+  static func isMarkedScaffoldLabel(_ token: String) -> Bool {
+    let core = token.drop { !$0.isLetter }.reversed().drop { !$0.isLetter }.reversed()
+    let word = String(core).lowercased()
+    guard !word.isEmpty, BuiltinDetectors.scaffoldLabels.contains(word) else { return false }
+    let before = token.prefix { !$0.isLetter }
+    let after = token.reversed().prefix { !$0.isLetter }.reversed()
+    let pairs: [(Character, Character)] = [("(", ")"), ("[", "]"), ("{", "}"), ("<", ">")]
+    let closed = pairs.contains { open, close in before.hasSuffix(String(open)) && after.first == close }
+    return closed || (before.isEmpty && String(after) == ":")
   }
 
   /// The code of a family's first token as written (`B7:` → `B7`, `(A4)` → `A4`): the

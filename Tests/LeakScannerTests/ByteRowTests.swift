@@ -474,12 +474,16 @@ import Testing
     var family = confidentOpening("X# …", example: "E1 Okay, so")
     family.codes = Discovery.orderedCodes(["E1", "A4", "QA12b", "A41", "B7"])
     try expectShapeMatcherAgrees(
-      family, leads: ["E1", "A4", "A41", "A412", "QA12b", "QA12", "T2", "E", "(A4)", "**B7**"])
+      family, leads: ["E1", "A4", "A41", "A412", "QA12b", "QA12", "T2", "E", "(A4)", "**B7**"],
+      // About 100 of the 6000 match (a listed code, then a label or a sentence at random).
+      minMatched: 40)
   }
 
   /// Compares the rule of `candidate` with its hand matcher on 6000 openings: half start as the
   /// shape does (or, with `leads`, with one of them), the rest are random pieces.
-  private func expectShapeMatcherAgrees(_ candidate: DiscoveryCandidate, leads: [String]) throws {
+  private func expectShapeMatcherAgrees(
+    _ candidate: DiscoveryCandidate, leads: [String], minMatched: Int = 100
+  ) throws {
     let shape = candidate.shape
     let rule = candidate.rule()
     guard case .regex(let regex) = rule.matcher else {
@@ -525,7 +529,7 @@ import Testing
       }
     }
     // About 200–300 of the 6000 for the least matched shapes: both outcomes are compared often.
-    #expect(matched > 100)
+    #expect(matched > minMatched)
   }
 
   /// The hand matchers of `duplicate-of`, `copy-of` and `diversify` answer what ICU answers,

@@ -112,6 +112,34 @@ import Testing
     #expect(Set(removed) == Set(wrapped.map { $0 + " " }))
   }
 
+  /// A generator's label in a tag's marks after a natural first word (`Step 3551 (remix): …`)
+  /// stamps the reasoning: the opening is a confident candidate, every row of it counted (the
+  /// words after a tag may carry their punctuation, `Okay,`), and `--repair` cuts the stamp.
+  /// The label word in prose (`Let me remix the track`, `Step 2 (variant of …`) is not one.
+  @Test func aMarkedGeneratorLabelAfterANaturalWordIsFound() async throws {
+    let dir = TempDir()
+    let path = dir.file(
+      "c.jsonl",
+      generatedCorpus(900) { i in
+        switch i % 5 {
+        case 0, 1: "Step \(i * 37 % 9000 + 1) (remix): " + naturalOpenings[i / 5 % naturalOpenings.count]
+        case 2: "Let me remix the track. "
+        case 3: "Step \(i % 7 + 1) (variant of the last one): "
+        default: nil
+        }
+      })
+    let report = try await CorpusScanner().scan(path: path)
+    let stamp = try #require(
+      report.discovered.first { $0.shape == "step # (remix):" }, "\(report.discovered.map(\.shape))")
+    #expect(stamp.count == 360 && stamp.highConfidence)
+    #expect(!report.discovered.contains { $0.highConfidence && $0.shape != stamp.shape })
+    let (summary, removed) = try await repairedPrefixes(path, in: dir)
+    #expect(summary.repaired == 360 && summary.quarantined == 0)
+    #expect(removed.allSatisfy { $0.hasPrefix("Step ") && $0.hasSuffix(" (remix): ") })
+    #expect(Discovery.isMarkedScaffoldLabel("(remix):") && Discovery.isMarkedScaffoldLabel("persona:"))
+    #expect(!Discovery.isMarkedScaffoldLabel("remix") && !Discovery.isMarkedScaffoldLabel("(variant"))
+  }
+
   /// Codes are counted as written and limited to those of many rows; too many distinct codes,
   /// or too few rows each, leave the rule taking any code; shards merge the counts exactly.
   @Test func familyCodesAreCountedMergedAndLimited() throws {
