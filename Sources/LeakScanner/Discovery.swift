@@ -1,3 +1,4 @@
+@_spi(FieldEvalInternal) import EvalCore
 import Foundation
 
 #if canImport(Glibc)
@@ -260,6 +261,9 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
         inCode.toggle()
       } else if !inCode {
         addLine(piece, line: line, seen: &seen)
+        Self.forEachFragment(in: piece) { fragment in
+          addLine(UnsafeBufferPointer(rebasing: piece[fragment]), line: line, seen: &seen)
+        }
       }
     }
     while start < content.count, let hit = memchr(base + start, 0x0A, content.count - start) {
@@ -318,6 +322,68 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
       i += 1
     }
     return nil
+  }
+
+  /// Calls `body` with the range of each bracketed fragment of a line that is not the whole
+  /// line: `(…)`, `[…]`, `{…}` or `<!-- … -->` on one line, at most 60 bytes, holding a word of
+  /// two letters or more (`(seed=41)`, `[end of sample 3886]`, not `[1]` or `(n)`), at most
+  /// eight a line. A pipeline's inline notes recur so where the text around them does not;
+  /// they are counted as lines are.
+  static func forEachFragment(in piece: UnsafeBufferPointer<UInt8>, _ body: (Range<Int>) -> Void) {
+    guard let base = piece.baseAddress else { return }
+    let raw = UnsafeRawPointer(base)
+    let n = piece.count
+    var i = 0
+    var found = 0
+    while i < n && found < 8 {
+      // Eight bytes at a time to the next `(`, `[`, `{` or `<`.
+      if i + 8 <= n {
+        let v = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+        let opens =
+          SWAR.equalMask(v, 0x28) | SWAR.equalMask(v, 0x5B) | SWAR.equalMask(v, 0x7B)
+          | SWAR.equalMask(v, 0x3C)
+        if opens == 0 {
+          i += 8
+          continue
+        }
+        i += opens.trailingZeroBitCount >> 3
+      }
+      let open = piece[i]
+      let comment =
+        open == 0x3C && i + 4 <= n && piece[i + 1] == 0x21 && piece[i + 2] == 0x2D && piece[i + 3] == 0x2D
+      let close: UInt8? =
+        switch open {
+        case 0x28: 0x29
+        case 0x5B: 0x5D
+        case 0x7B: 0x7D
+        default: comment ? 0x3E : nil
+        }
+      guard let close else {
+        i += 1
+        continue
+      }
+      var j = i + (comment ? 4 : 1)
+      var run = 0
+      var word = false
+      while j < n && j - i < 60 && piece[j] != 0x0A && piece[j] != open {
+        if piece[j] == close && (!comment || piece[j - 1] == 0x2D && piece[j - 2] == 0x2D) { break }
+        run = NoteMatcher.isLetter(piece[j]) ? run + 1 : 0
+        if run >= 2 { word = true }
+        j += 1
+      }
+      guard j < n && j - i < 60 && piece[j] == close else {
+        i += 1
+        continue
+      }
+      let fragment = i..<(j + 1)
+      let blank = { (b: UInt8) in b == 0x20 || b == 0x09 || b == 0x0D }
+      let wholeLine = piece[..<i].allSatisfy(blank) && piece[(j + 1)...].allSatisfy(blank)
+      if word && !wholeLine {
+        body(fragment)
+        found += 1
+      }
+      i = j + 1
+    }
   }
 
   /// Whether a line opens or closes a fenced code block: ``` or ~~~ after blanks.
@@ -977,6 +1043,7 @@ public enum Discovery {
   static func unnaturalness(_ shape: String, kind: DiscoveryCandidate.Kind) -> Double {
     let tokens = shape.split(separator: " ").map(String.init)
     guard let first = tokens.first else { return 0 }
+    if kind == .repeatedLine, let u = bracketedUnnaturalness(shape, tokens) { return u }
     if tokens.contains(where: isCodeLike) { return 1 }
     switch kind {
     case .opening:
@@ -1049,6 +1116,45 @@ public enum Discovery {
       return 0.3
     }
   }
+
+  /// How unlike prose a bracketed line or fragment is (``DiscoveryStats/forEachFragment(in:_:)``:
+  /// a shape that opens with `(`, `[`, `{` or `<!--` and ends with its close), or `nil` for
+  /// other shapes. Settings (`(seed=#)`) and a generator's words with a number (`[end of sample
+  /// #]`, `<!-- gen # -->`) or a tag of its labels (`[persona: lawyer]`) are confident; other brackets
+  /// are how legal, patent and scientific text writes (`[emphasis added]`, `(see fig. #)`,
+  /// `(fed. cir. #)`): listed at most.
+  static func bracketedUnnaturalness(_ shape: String, _ tokens: [String]) -> Double? {
+    let pairs = [("(", ")"), ("[", "]"), ("{", "}"), ("<!--", "-->")]
+    guard pairs.contains(where: { shape.hasPrefix($0.0) && shape.hasSuffix($0.1) }) else { return nil }
+    let words = tokens.map { String($0.filter { $0.isLetter }).lowercased() }
+    // A setting of the generator's (`seed=#`, `persona=lawyer`), not a statistic (`p=#.#`,
+    // `alpha=#.#`).
+    let keys = tokens.filter(isKeyValue).map { token in
+      String(token.prefix { $0 != "=" }.filter { $0.isLetter }).lowercased()
+    }
+    if keys.contains(where: { generatorSettings.contains($0) }) { return 0.9 }
+    // A label's tag is its label and a value (`[persona: lawyer]`, `(remix #)`), not a phrase
+    // about one (`(variant of the last one)`).
+    if tokens.count <= 3, let label = words.first, BuiltinDetectors.scaffoldLabels.contains(label) {
+      return 0.8
+    }
+    if shape.contains("#"), words.contains(where: generatorWords.contains) { return 0.8 }
+    return 0.4
+  }
+
+  /// Keys of a generator's settings, as a bracketed `key=value` writes them (`(seed=41)`,
+  /// `[temperature=0.7]`; letters only, so `top_p` is `topp`).
+  static let generatorSettings: Set<String> = generatorWords.union(BuiltinDetectors.scaffoldLabels).union([
+    "temperature", "temp", "topp", "topk", "style", "tone", "mode", "model", "prompt", "system",
+  ])
+
+  /// Words of a generator's notes that a number goes with (`sample 3886`, `gen 12`, `dup of 4`).
+  static let generatorWords: Set<String> =
+    Set(BuiltinDetectors.numberedScaffoldLabels).union([
+      "sample", "row", "gen", "generated", "generation", "synthetic", "dup", "duplicate", "copy", "id",
+      "seed",
+      "shard", "chunk", "rewrite", "paraphrase",
+    ])
 
   /// Whether a token shape is one of ``BuiltinDetectors/scaffoldLabels`` closed in brackets
   /// (`(remix)`, `[variant]:`, `<persona>`) or ending in a colon (`persona:`); a label in prose

@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 
 @testable import LeakScanner
@@ -128,5 +129,54 @@ import Testing
     }
     #expect(byBytes.openings.keys.contains("X# …"))
     #expect(byBytes.openingExamples["X# …"]?.codes != nil)
+  }
+
+  /// A pipeline's inline note in brackets (`(seed=41)` mid-sentence, `[end of sample 3886]`
+  /// at the end) recurs where the text around it does not: it is found as a fragment, confident,
+  /// and `clean` quarantines its rows. Brackets of legal, patent and scientific prose
+  /// (`[emphasis added]`, `(see FIG. 3)`, `(alpha=0.05)`) are listed at most, and their rows
+  /// stay clean.
+  @Test func findsABracketedNoteInsideTheTextAndLeavesProseBracketsAlone() async throws {
+    let dir = TempDir()
+    let path = dir.file(
+      "c.jsonl",
+      generatedCorpus(1000) { i in
+        switch i % 10 {
+        case 0, 1: "Okay, so the sum (seed=\(i * 7 % 997)) is odd and "
+        case 2: "First, the claim is done [end of sample \(i)] and "
+        case 3: "Alright, the court said so [emphasis added] and "
+        case 4: "Hmm, the latch is shown (see FIG. \(i % 9 + 1)) and "
+        case 5: "So the test was significant (alpha=0.0\(i % 9 + 1)) and "
+        default: nil
+        }
+      })
+    let report = try await CorpusScanner().scan(path: path)
+    let confident = Set(report.discovered.filter(\.highConfidence).map(\.shape))
+    #expect(confident == ["(seed=#)", "[end of sample #]"], "\(report.discovered.map(\.shape))")
+    let listed = Set(report.discovered.map(\.shape))
+    #expect(listed.isSuperset(of: ["[emphasis added]", "(see fig. #)", "(alpha=#.#)"]))
+    let dir2 = TempDir()
+    let (summary, _) = try await CorpusCleaner(configuration: ScanConfiguration()).clean(
+      path: path, cleanOut: dir2.path("clean.jsonl"), quarantineOut: dir2.path("q.jsonl"))
+    #expect(summary.quarantined == 300 && summary.clean == 700)
+  }
+
+  /// Fragments: one line each, closed on it, at most 60 bytes, with a word, never the whole line.
+  @Test func fragmentsAreBracketedWordsOnTheirLine() {
+    func fragments(_ line: String) -> [String] {
+      var out: [String] = []
+      Array(line.utf8).withUnsafeBufferPointer { piece in
+        DiscoveryStats.forEachFragment(in: piece) { out.append(String(decoding: piece[$0], as: UTF8.self)) }
+      }
+      return out
+    }
+    #expect(fragments("so the sum (seed=41) is odd [end of sample 7]") == ["(seed=41)", "[end of sample 7]"])
+    #expect(
+      fragments("a note <!-- gen 12 --> here {note: yes} {x: y}") == ["<!-- gen 12 -->", "{note: yes}"])
+    #expect(fragments("[1] and (n) and (12)").isEmpty)
+    #expect(fragments("[end of sample 7]").isEmpty)
+    #expect(fragments("open (never closed and more").isEmpty)
+    #expect(fragments("long (" + String(repeating: "word ", count: 14) + ") here").isEmpty)
+    #expect(fragments("nested ((a note)) ok") == ["(a note)"])
   }
 }
