@@ -45,7 +45,38 @@ package struct ShapeMatcher: Sendable, Hashable {
   let elements: [Element]
   let tail: Tail
   /// The codes a ``Element/code`` may be (``DiscoveryCandidate/codes``), or `nil` for any.
-  let codes: Set<[UInt8]>?
+  let codes: CodeList?
+
+  /// A family's codes, compared with a code of the text without making an array of it (this
+  /// runs on most rows of a leaky corpus): those of up to eight bytes packed into a word each.
+  struct CodeList: Sendable, Hashable {
+    private var packed: [UInt64] = []
+    private var long: [[UInt8]] = []
+
+    init(_ codes: [String]) {
+      for code in codes {
+        let bytes = Array(code.utf8)
+        if bytes.count <= 8 {
+          packed.append(Self.pack(bytes[...]))
+        } else {
+          long.append(bytes)
+        }
+      }
+    }
+
+    /// The bytes (none of them 0) as a little-endian word, zeros after them.
+    static func pack(_ bytes: some Collection<UInt8>) -> UInt64 {
+      var word: UInt64 = 0
+      for (k, b) in bytes.enumerated() { word |= UInt64(b) << UInt64(8 * k) }
+      return word
+    }
+
+    /// Whether `w[range]` is one of the codes.
+    func contains(_ w: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Bool {
+      if range.count <= 8 { return packed.contains(Self.pack(w[range])) }
+      return long.contains { $0.count == range.count && $0.elementsEqual(w[range]) }
+    }
+  }
 
   /// The matcher of the opening rule made from `shape` (a family's limited to `codes`), or
   /// `nil` when the shape has a character this does not handle (anything outside ASCII): ICU
@@ -53,7 +84,7 @@ package struct ShapeMatcher: Sendable, Hashable {
   package init?(openingShape shape: String, codes: [String]? = nil) {
     guard shape.unicodeScalars.allSatisfy({ $0.isASCII || $0 == "…" }) else { return nil }
     guard codes?.allSatisfy({ $0.utf8.allSatisfy { $0 < 0x80 } }) ?? true else { return nil }
-    self.codes = codes.map { Set($0.map { Array($0.utf8) }) }
+    self.codes = codes.map(CodeList.init)
     let family = Discovery.headFamily(ofShape: shape)
     let isFamily = family != nil
     // As `DiscoveryCandidate.rule()`: a tag (or code) and the words after it, the words only
@@ -137,12 +168,12 @@ package struct ShapeMatcher: Sendable, Hashable {
     let w: UnsafeBufferPointer<UInt8>
     let elements: [Element]
     let tail: Tail
-    let codes: Set<[UInt8]>?
+    let codes: CodeList?
 
     /// Whether the bytes `from..<to` may be a code (one of `codes`, when given).
     func allows(_ from: Int, _ to: Int) -> Bool {
       guard let codes else { return true }
-      return codes.contains(Array(w[from..<to]))
+      return codes.contains(w, from..<to)
     }
 
     static func isUpper(_ b: UInt8) -> Bool { b >= 0x41 && b <= 0x5A }
