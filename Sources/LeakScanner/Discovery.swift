@@ -358,7 +358,9 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
         case 0x7B: 0x7D
         default: comment ? 0x3E : nil
         }
-      guard let close else {
+      // A bracket right after a word or a close is code or a link's address (`rng(seed=42)`,
+      // `User(id=5)`, `a[i]`, `[docs](https://…)`), not a note in the text.
+      guard let close, comment || i == 0 || !Self.isAttached(piece[i - 1]) else {
         i += 1
         continue
       }
@@ -378,12 +380,20 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
       let fragment = i..<(j + 1)
       let blank = { (b: UInt8) in b == 0x20 || b == 0x09 || b == 0x0D }
       let wholeLine = piece[..<i].allSatisfy(blank) && piece[(j + 1)...].allSatisfy(blank)
-      if word && !wholeLine {
+      // A link's text (`[the docs](https://…)`) is prose.
+      let linkText = open == 0x5B && j + 1 < n && piece[j + 1] == 0x28
+      if word && !wholeLine && !linkText {
         body(fragment)
         found += 1
       }
       i = j + 1
     }
+  }
+
+  /// Whether a byte before a bracket attaches the bracket to it: a letter, a digit, `_`, or a
+  /// close (`f(x)`, `a_b[i]`, `](url)`).
+  @inline(__always) static func isAttached(_ b: UInt8) -> Bool {
+    NoteMatcher.isLetter(b) || (b >= 0x30 && b <= 0x39) || b == 0x5F || b == 0x29 || b == 0x5D
   }
 
   /// Whether a line opens or closes a fenced code block: ``` or ~~~ after blanks.
@@ -1118,14 +1128,28 @@ public enum Discovery {
   }
 
   /// How unlike prose a bracketed line or fragment is (``DiscoveryStats/forEachFragment(in:_:)``:
-  /// a shape that opens with `(`, `[`, `{` or `<!--` and ends with its close), or `nil` for
-  /// other shapes. Settings (`(seed=#)`) and a generator's words with a number (`[end of sample
-  /// #]`, `<!-- gen # -->`) or a tag of its labels (`[persona: lawyer]`) are confident; other brackets
-  /// are how legal, patent and scientific text writes (`[emphasis added]`, `(see fig. #)`,
-  /// `(fed. cir. #)`): listed at most.
+  /// a shape that opens with `(`, `[`, `{` or `<!--` and ends with its close, or a Markdown
+  /// link), or `nil` for other shapes. Settings (`(seed=#)`), a generator's own words with a
+  /// number (`<!-- gen # -->`, `(dup of #)`), everyday ones in square brackets (`[end of sample
+  /// #]`) and a tag of its labels (`[persona: lawyer]`) are confident; other brackets are how
+  /// legal, patent, scientific and technical text writes (`[emphasis added]`, `(see fig. #)`,
+  /// `(id. at #)`, `(batch #)`, `(variant a)`, `<!-- row # -->`, `{"id": #}`): listed at most.
   static func bracketedUnnaturalness(_ shape: String, _ tokens: [String]) -> Double? {
+    // A Markdown link on its own line (`[Back to the index](https://…)`) is prose.
+    if shape.hasPrefix("["), let close = shape.firstIndex(of: "]"),
+      shape[shape.index(after: close)...].hasPrefix("(")
+    {
+      return 0.3
+    }
     let pairs = [("(", ")"), ("[", "]"), ("{", "}"), ("<!--", "-->")]
     guard pairs.contains(where: { shape.hasPrefix($0.0) && shape.hasSuffix($0.1) }) else { return nil }
+    // A comment's marks are tokens of their own (`<!-- persona: lawyer -->`).
+    var tokens = tokens
+    if shape.hasPrefix("<!--") {
+      if tokens.first == "<!--" { tokens.removeFirst() }
+      if tokens.last == "-->" { tokens.removeLast() }
+      guard !tokens.isEmpty else { return 0.4 }
+    }
     let words = tokens.map { String($0.filter { $0.isLetter }).lowercased() }
     // A setting of the generator's (`seed=#`, `persona=lawyer`), not a statistic (`p=#.#`,
     // `alpha=#.#`).
@@ -1133,28 +1157,63 @@ public enum Discovery {
       String(token.prefix { $0 != "=" }.filter { $0.isLetter }).lowercased()
     }
     if keys.contains(where: { generatorSettings.contains($0) }) { return 0.9 }
-    // A label's tag is its label and a value (`[persona: lawyer]`, `(remix #)`), not a phrase
-    // about one (`(variant of the last one)`).
-    if tokens.count <= 3, let label = words.first, BuiltinDetectors.scaffoldLabels.contains(label) {
+    // A sampling setting written with a colon (`(seed: #)`, `[temperature: #.#]`), not a
+    // key of JSON (`{"temperature": #.#}`, quoted, in braces).
+    if !shape.hasPrefix("{"),
+      zip(tokens, words).dropLast().contains(where: { token, word in
+        token.hasSuffix(":") && !token.contains("\"") && colonSettings.contains(word)
+      })
+    {
+      return 0.9
+    }
+    let square = shape.hasPrefix("[")
+    // A label's tag is its label and a value (`[persona: lawyer]`, `(persona: lawyer)`), not
+    // a phrase about one (`(variant of the last one)`) nor a name in parentheses (`(Variant
+    // A)`, an allele).
+    if tokens.count <= 3, let label = words.first, BuiltinDetectors.scaffoldLabels.contains(label),
+      !shape.hasPrefix("(") || tokens[0].hasSuffix(":")
+    {
       return 0.8
     }
-    if shape.contains("#"), words.contains(where: generatorWords.contains) { return 0.8 }
+    if shape.contains("#") {
+      if words.contains(where: generatorWords.contains) { return 0.8 }
+      // An everyday word with a number is a note in square brackets, written bare (`[end of
+      // sample #]`); in parentheses, braces or a comment it is prose, a table's or a recipe's
+      // (`(batch #)`, `(seed #)`, `(id. at #)`, `<!-- row # -->`).
+      if square,
+        tokens.contains(where: { everydayGeneratorWords.contains($0.lowercased().filter { $0 != "]" }) })
+      {
+        return 0.8
+      }
+    }
     return 0.4
   }
 
   /// Keys of a generator's settings, as a bracketed `key=value` writes them (`(seed=41)`,
   /// `[temperature=0.7]`; letters only, so `top_p` is `topp`).
-  static let generatorSettings: Set<String> = generatorWords.union(BuiltinDetectors.scaffoldLabels).union([
-    "temperature", "temp", "topp", "topk", "style", "tone", "mode", "model", "prompt", "system",
+  static let generatorSettings: Set<String> = generatorWords.union(BuiltinDetectors.scaffoldLabels).union(
+    BuiltinDetectors.numberedScaffoldLabels
+  ).union([
+    "sample", "temperature", "temp", "topp", "topk", "style", "tone", "mode", "model", "prompt", "system",
   ])
 
-  /// Words of a generator's notes that a number goes with (`sample 3886`, `gen 12`, `dup of 4`).
-  static let generatorWords: Set<String> =
-    Set(BuiltinDetectors.numberedScaffoldLabels).union([
-      "sample", "row", "gen", "generated", "generation", "synthetic", "dup", "duplicate", "copy", "id",
-      "seed",
-      "shard", "chunk", "rewrite", "paraphrase",
-    ])
+  /// Keys of a generator's sampling settings that it also writes with a colon (`(seed: 41)`).
+  static let colonSettings: Set<String> = Set(BuiltinDetectors.scaffoldLabels).union([
+    "seed", "temperature", "temp", "topp", "topk",
+  ])
+
+  /// A generator's own words that a number goes with in its notes (`gen 12`, `dup of 4`,
+  /// `(remix 3)`): confident in any bracket.
+  static let generatorWords: Set<String> = Set(BuiltinDetectors.scaffoldLabels).union([
+    "gen", "generated", "synthetic", "dup", "rewrite", "paraphrase",
+  ])
+
+  /// Everyday words that a generator's notes also number (`[end of sample 3886]`), and prose as
+  /// much (`(sample size 40)`, `(batch 3)`, `(row 3 of the table)`): confident only bare in
+  /// square brackets.
+  static let everydayGeneratorWords: Set<String> = Set(BuiltinDetectors.numberedScaffoldLabels).union([
+    "sample", "row", "generation", "duplicate", "copy", "id", "shard", "chunk",
+  ])
 
   /// Whether a token shape is one of ``BuiltinDetectors/scaffoldLabels`` closed in brackets
   /// (`(remix)`, `[variant]:`, `<persona>`) or ending in a colon (`persona:`); a label in prose

@@ -1,0 +1,80 @@
+import TestSupport
+import Testing
+
+@testable import LeakScanner
+
+@Suite struct BracketedProseTests {
+  /// Brackets that law, patents, medicine, math, code, chemistry, cooking, finance and genetics
+  /// write, each on about 3% of rows: listed at most, never confident.
+  static let proseBrackets: [String] = [
+    "the court wrote it so [sic] and", "the holding (emphasis added) and", "the same case [Id.] and",
+    "the court found (id. at 5) and", "the latch is shown (Fig. 2) and", "the cohort was small (n = 12) and",
+    "the residue is 3 (mod 7) and", "the totals (see Table 3) and", "the value (row 3 of the table) and",
+    "the trial (sample size 40) and", "bake the loaves (batch 3) and", "plant the beans (seed 2) and",
+    "the deed is filed (copy 2) and", "the pairs {i, j} and", "the ratio (i.e., the odds) and",
+    "see [the docs](https://example.com/docs) and", "send {\"id\": 4, \"name\": \"x\"} and",
+    "the markup <!-- main content --> and", "**Variant** the allele and", "the allele (Variant A) and",
+    "open it with open(path, mode=\"r\") and", "seed it with rng(seed=42) and", "the lot (sample 3) and",
+    "the table <!-- row 1 --> and", "the strain (family 3) and", "the file (chunk 2) and",
+    "the cell (template 4) and", "the page (id 7) and", "the chart [row 2] and", "the loan (sample A) and",
+    "the F2 (generation 2) and", "the docs say\n[Back to the index](https://example.com/index)\nand",
+    "the page says\n<!-- main content -->\nand", "the payload is\n{\"id\": 4, \"name\": \"x\"}\nand",
+    "the court says\n[Id. at 5]\nand", "the user is loaded by User(id=5) and",
+    "the body is {\"temperature\": 0.7} and", "cite it (style: APA) and",
+  ]
+
+  /// A bracket attached to a word or a close is code or a link's address, and a link's text is
+  /// prose: no fragment.
+  @Test func callsIndicesAndLinksAreNoFragments() {
+    func fragments(_ line: String) -> [String] {
+      var out: [String] = []
+      Array(line.utf8).withUnsafeBufferPointer { piece in
+        DiscoveryStats.forEachFragment(in: piece) { out.append(String(decoding: piece[$0], as: UTF8.self)) }
+      }
+      return out
+    }
+    #expect(fragments("call rng(seed=42) or a_b[ij] or Foo{id: 3} or [the docs](https://x.io/a)").isEmpty)
+    #expect(fragments("so (seed=42) and [end of sample 7].") == ["(seed=42)", "[end of sample 7]"])
+  }
+
+  @Test func bracketedProseIsNeverConfident() async throws {
+    let dir = TempDir()
+    let phrases = Self.proseBrackets
+    let path = dir.file(
+      "c.jsonl",
+      generatedCorpus(1000) { i in
+        i % 40 < phrases.count ? "Okay, so " + phrases[i % 40] + " " : nil
+      })
+    let report = try await CorpusScanner().scan(path: path)
+    let confident = report.discovered.filter(\.highConfidence).map(\.shape)
+    #expect(confident.isEmpty, "\(confident)")
+  }
+
+  /// A pipeline's notes in a comment or with a colon (`<!-- persona: lawyer -->`, `(seed: 41)`)
+  /// are as confident as `(seed=41)`, and `clean` quarantines exactly their rows.
+  @Test func notesInCommentsAndWithAColonAreConfident() async throws {
+    let dir = TempDir()
+    let path = dir.file(
+      "c.jsonl",
+      generatedCorpus(1000) { i in
+        switch i % 20 {
+        case 0: "Okay, so the claim <!-- persona: lawyer --> is read and "
+        case 1: "Okay, so the sum (seed: \(i * 7 % 997)) is odd and "
+        case 2: "Okay, so the sum [temperature: 0.\(i % 9 + 1)] is odd and "
+        case 3: "Okay, so the claim (dup of \(i)) is read and "
+        case 4: "Okay, so the claim <!-- gen \(i) --> is read and "
+        default: nil
+        }
+      })
+    let report = try await CorpusScanner().scan(path: path)
+    let confident = Set(report.discovered.filter(\.highConfidence).map(\.shape))
+    #expect(
+      confident == [
+        "<!-- persona: lawyer -->", "(seed: #)", "[temperature: #.#]", "(dup of #)", "<!-- gen # -->",
+      ], "\(report.discovered.map(\.shape))")
+    let dir2 = TempDir()
+    let (summary, _) = try await CorpusCleaner(configuration: ScanConfiguration()).clean(
+      path: path, cleanOut: dir2.path("clean.jsonl"), quarantineOut: dir2.path("q.jsonl"))
+    #expect(summary.quarantined == 250 && summary.clean == 750)
+  }
+}
