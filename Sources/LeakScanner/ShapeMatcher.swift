@@ -48,7 +48,8 @@ package struct ShapeMatcher: Sendable, Hashable {
   let codes: CodeList?
 
   /// A family's codes, compared with a code of the text without making an array of it (this
-  /// runs on most rows of a leaky corpus): those of up to eight bytes packed into a word each.
+  /// runs on most rows of a leaky corpus): those of up to eight bytes packed into a word each,
+  /// kept sorted and without repeats, so two lists of the same codes are equal.
   struct CodeList: Sendable, Hashable {
     private var packed: [UInt64] = []
     private var long: [[UInt8]] = []
@@ -62,6 +63,9 @@ package struct ShapeMatcher: Sendable, Hashable {
           long.append(bytes)
         }
       }
+      // As the `Set` this replaced: equal whatever the codes' order or repeats.
+      packed = Array(Set(packed)).sorted()
+      long = Array(Set(long)).sorted { $0.lexicographicallyPrecedes($1) }
     }
 
     /// The bytes (none of them 0) as a little-endian word, zeros after them.

@@ -77,4 +77,13 @@ import Testing
       path: path, cleanOut: dir2.path("clean.jsonl"), quarantineOut: dir2.path("q.jsonl"))
     #expect(summary.quarantined == 250 && summary.clean == 750)
   }
+
+  /// A family's matcher is equal for the same codes in any order, as when they were a `Set`.
+  @Test func codeListsOfTheSameCodesAreEqual() {
+    #expect(
+      ShapeMatcher(openingShape: "X# …", codes: ["A1", "B2", "QA12b"])
+        == ShapeMatcher(openingShape: "X# …", codes: ["QA12b", "B2", "A1", "B2"]))
+    #expect(
+      ShapeMatcher(openingShape: "X# …", codes: ["A1"]) != ShapeMatcher(openingShape: "X# …", codes: ["B2"]))
+  }
 }
