@@ -327,7 +327,9 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
   /// Calls `body` with the range of each bracketed fragment of a line that is not the whole
   /// line: `(…)`, `[…]`, `{…}` or `<!-- … -->` on one line, at most 60 bytes, holding a word of
   /// two letters or more (`(seed=41)`, `[end of sample 3886]`, not `[1]` or `(n)`), at most
-  /// eight a line. A pipeline's inline notes recur so where the text around them does not;
+  /// eight a line. A bracket right after a letter, a digit, `_` or a close is code or a link's
+  /// address (`rng(seed=42)`, `a[i]`, `](https://…)`) and a link's text (`[the docs](…)`) is
+  /// prose: neither is a fragment. A pipeline's inline notes recur so where the text around them does not;
   /// they are counted as lines are.
   static func forEachFragment(in piece: UnsafeBufferPointer<UInt8>, _ body: (Range<Int>) -> Void) {
     guard let base = piece.baseAddress else { return }
