@@ -1056,7 +1056,15 @@ public enum Discovery {
     let tokens = shape.split(separator: " ").map(String.init)
     guard let first = tokens.first else { return 0 }
     if kind == .repeatedLine, let u = bracketedUnnaturalness(shape, tokens) { return u }
-    if tokens.contains(where: isCodeLike) { return 1 }
+    // An opening's first token is the tag a generator stamps (`[variant #]`, `persona=lawyer`);
+    // after a word, only a generator's own tag or setting is (`Okay, [variant #]`, `So
+    // (seed=#)`), not a citation or a statistic (`Per [#],`, `Note (alpha=#.#):`, `Alright,
+    // [emphasis added]`).
+    if kind == .opening {
+      if isCodeLike(first) || tokens.dropFirst().contains(where: isGeneratorTokenAfterAWord) { return 1 }
+    } else if tokens.contains(where: { isCodeLike($0) && !isCitationOrStatistic($0) }) {
+      return 1
+    }
     switch kind {
     case .opening:
       // A first token of marks only (`|`, `---`, `>`, an emoji) is an edge: the word after it
@@ -1099,7 +1107,9 @@ public enum Discovery {
       {
         return 0.5
       }
-      if tokens.contains(where: { $0.contains("#") }) { return 0.8 }
+      // A number numbers the rows (`Q# …`, `remix #: …`), except a citation's (`Per [#],`) or a
+      // statistic's (`(alpha=#.#):`).
+      if tokens.contains(where: { $0.contains("#") && !isCitationOrStatistic($0) }) { return 0.8 }
       // A tag edged by marks (`~~kitchen mode~~ …`): listed, never confident on its own, since
       // Markdown (`**Analysis** …`, `> Note …`) opens natural reasoning the same way.
       if shape.hasSuffix(" …"),
@@ -1216,6 +1226,39 @@ public enum Discovery {
   static let everydayGeneratorWords: Set<String> = Set(BuiltinDetectors.numberedScaffoldLabels).union([
     "sample", "row", "generation", "duplicate", "copy", "id", "shard", "chunk",
   ])
+
+  /// Whether a token shape is a citation (`[#]`, `[#],`, `(#).`, `[#-#]`) or a statistic, a
+  /// `key=value` of a number whose key is none of ``generatorSettings`` (`(alpha=#.#):`,
+  /// `p=#.#`, not `pipeline_stage=draft` or `seed=#`).
+  static func isCitationOrStatistic(_ token: String) -> Bool {
+    var bare = Substring(token)
+    while let last = bare.last, ",.;:".contains(last) { bare = bare.dropLast() }
+    if let open = bare.first, let close = bare.last,
+      (open == "[" && close == "]") || (open == "(" && close == ")"),
+      bare.count >= 3, bare.dropFirst().dropLast().allSatisfy({ "#-,–".contains($0) })
+    {
+      return true
+    }
+    guard isKeyValue(token), let eq = token.firstIndex(of: "=") else { return false }
+    let key = String(token.drop { !$0.isLetter }.prefix { $0.isLetter }).lowercased()
+    // A number for a value (`alpha=#.#`, `n=#`), not a word (`pipeline_stage=draft`).
+    let value = token[token.index(after: eq)...]
+    return !generatorSettings.contains(key) && value.contains("#")
+      && value.allSatisfy { "#.-,;:)]".contains($0) }
+  }
+
+  /// Whether a token shape after an opening's first word is a generator's: a code (`X#`), a
+  /// template tag (`<<seed>>`, `{{t}}`), a bracket opening on one of its words (`[variant`,
+  /// `[gen`, `[sample`), or a `key=value` of its settings (`(seed=#)`).
+  static func isGeneratorTokenAfterAWord(_ token: String) -> Bool {
+    if token.hasPrefix("X#") || token.hasPrefix("<<") || token.hasPrefix("{{") { return true }
+    let word = String(token.drop { !$0.isLetter }.prefix { $0.isLetter }).lowercased()
+    if token.hasPrefix("[") {
+      return generatorWords.contains(word) || everydayGeneratorWords.contains(word)
+    }
+    if isKeyValue(token) { return generatorSettings.contains(word) }
+    return false
+  }
 
   /// Whether a token shape is one of ``BuiltinDetectors/scaffoldLabels`` closed in brackets
   /// (`(remix)`, `[variant]:`, `<persona>`) or ending in a colon (`persona:`); a label in prose

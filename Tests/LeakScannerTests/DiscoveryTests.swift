@@ -179,4 +179,22 @@ import Testing
     #expect(fragments("long (" + String(repeating: "word ", count: 14) + ") here").isEmpty)
     #expect(fragments("nested ((a note)) ok") == ["(a note)"])
   }
+
+  /// After an opening's first word, a citation, a statistic or an editor's bracket (`Per [1],`,
+  /// `Note (alpha=0.05):`, `Alright, [emphasis added]`) is prose however often it opens; a
+  /// generator's tag or setting there (`Okay, [variant 3] so`, `So (seed=41) we`) is not.
+  @Test func bracketsAfterAnOpeningsFirstWordAreTheGeneratorsOnlyWithItsWords() {
+    for prose in ["per [#], wait,", "note (alpha=#.#): …", "alright, [emphasis added]", "hmm, [sic] the"] {
+      #expect(Discovery.unnaturalness(prose, kind: .opening) < 0.8, "\(prose)")
+    }
+    for stamped in [
+      "okay, [variant #] so", "so (seed=#) we", "okay, [gen #]", "so, <<seed>> the", "okay, X# the",
+    ] {
+      #expect(Discovery.unnaturalness(stamped, kind: .opening) >= 0.8, "\(stamped)")
+    }
+    // A repeated line with a citation in it is prose too.
+    #expect(Discovery.unnaturalness("per [#], let me think.", kind: .repeatedLine) < 0.8)
+    // The first token is the stamp whatever its word (`[analysis] …` opening every row).
+    #expect(Discovery.unnaturalness("[analysis] okay, so", kind: .opening) == 1)
+  }
 }
