@@ -22,6 +22,25 @@ import Testing
     return (summary, removed)
   }
 
+  /// Scans `path` and requires the confident candidate `shape` (of `counted` rows, when given),
+  /// whose rule flags exactly `rows` rows on both scan paths and whose `--repair` clean repairs
+  /// them all and quarantines none; the report, the candidate and the removed prefixes.
+  func expectConfidentFamily(
+    _ shape: String, rows: Int, counted: Int?, in path: String, dir: TempDir
+  ) async throws -> (report: ScanReport, family: DiscoveryCandidate, removed: [String]) {
+    let report = try await CorpusScanner().scan(path: path)
+    let family = try #require(
+      report.discovered.first { $0.shape == shape }, "\(report.discovered.map(\.shape))")
+    #expect(family.highConfidence)
+    if let counted { #expect(family.count == counted) }
+    for byteRows in [true, false] {
+      #expect(try await acceptedRows(family.rule(), in: path, byteRows: byteRows, parallelism: 1) == rows)
+    }
+    let (summary, removed) = try await repairedPrefixes(path, in: dir)
+    #expect(summary.repaired == rows && summary.quarantined == 0)
+    return (report, family, removed)
+  }
+
   /// A bare code before the reasoning, on a third of the rows, with the natural openings of
   /// the rest after it: one family `X# …`, confident, whose rule flags exactly its rows and
   /// whose repair cuts the code alone, never the words after it.
@@ -36,16 +55,9 @@ import Testing
         // Capitalised openings, and lower-case sentence openers (`E7 we compute …`).
         return code + (i % 2 == 0 ? naturalOpenings[i % naturalOpenings.count] : lower[i / 6 % lower.count])
       })
-    let report = try await CorpusScanner().scan(path: path)
+    let (report, _, removed) = try await expectConfidentFamily(
+      "X# …", rows: 300, counted: 300, in: path, dir: dir)
     #expect(report.detectors.first { $0.id == "scaffold-prefix" }?.rows == 0)
-    let family = try #require(
-      report.discovered.first { $0.shape == "X# …" }, "\(report.discovered.map(\.shape))")
-    #expect(family.count == 300 && family.highConfidence)
-    for byteRows in [true, false] {
-      #expect(try await acceptedRows(family.rule(), in: path, byteRows: byteRows, parallelism: 1) == 300)
-    }
-    let (summary, removed) = try await repairedPrefixes(path, in: dir)
-    #expect(summary.repaired == 300 && summary.quarantined == 0)
     #expect(removed.count == 300)
     let codeOnly = try Regex(#"^[A-E][1-9] $"#)
     #expect(removed.allSatisfy { $0.wholeMatch(of: codeOnly) != nil }, "\(Set(removed).sorted().prefix(8))")
@@ -72,16 +84,9 @@ import Testing
         guard i % 3 == 0 else { return nil }
         return "E\(i % 4 + 1) " + naturalOpenings[i / 3 % naturalOpenings.count]
       })
-    let report = try await CorpusScanner().scan(path: path)
-    let family = try #require(
-      report.discovered.first { $0.shape == "X# …" }, "\(report.discovered.map(\.shape))")
-    #expect(family.highConfidence)
+    let (_, family, removed) = try await expectConfidentFamily(
+      "X# …", rows: 300, counted: nil, in: path, dir: dir)
     #expect(family.codes == ["E1", "E2", "E3", "E4"])
-    for byteRows in [true, false] {
-      #expect(try await acceptedRows(family.rule(), in: path, byteRows: byteRows, parallelism: 1) == 300)
-    }
-    let (summary, removed) = try await repairedPrefixes(path, in: dir)
-    #expect(summary.repaired == 300 && summary.quarantined == 0)
     #expect(Set(removed) == ["E1 ", "E2 ", "E3 ", "E4 "])
     let clean = try String(contentsOfFile: dir.path("clean.jsonl"), encoding: .utf8)
     for opening in domain { #expect(clean.contains("<think>\\n" + opening)) }
@@ -99,16 +104,9 @@ import Testing
         guard i % 5 < 2 else { return nil }
         return wrapped[i / 5 % wrapped.count] + " " + naturalOpenings[i / 20 % naturalOpenings.count]
       })
-    let report = try await CorpusScanner().scan(path: path)
-    let family = try #require(
-      report.discovered.first { $0.shape == "X# …" }, "\(report.discovered.map(\.shape))")
-    #expect(family.count == 360 && family.highConfidence)
+    let (_, family, removed) = try await expectConfidentFamily(
+      "X# …", rows: 360, counted: 360, in: path, dir: dir)
     #expect(family.codes == ["A4", "B7", "E1", "E2"])
-    for byteRows in [true, false] {
-      #expect(try await acceptedRows(family.rule(), in: path, byteRows: byteRows, parallelism: 1) == 360)
-    }
-    let (summary, removed) = try await repairedPrefixes(path, in: dir)
-    #expect(summary.repaired == 360 && summary.quarantined == 0)
     #expect(Set(removed) == Set(wrapped.map { $0 + " " }))
   }
 
@@ -200,16 +198,9 @@ import Testing
         let head = "Variant-\(["A", "B", "C", "D"][i / 3 % 4])" + (i % 2 == 0 ? " " : ": ")
         return head + naturalOpenings[i / 3 % naturalOpenings.count]
       })
-    let report = try await CorpusScanner().scan(path: path)
+    let (report, _, removed) = try await expectConfidentFamily(
+      "variant-X …", rows: 300, counted: 300, in: path, dir: dir)
     #expect(report.detectors.first { $0.id == "scaffold-prefix" }?.rows == 0)
-    let family = try #require(
-      report.discovered.first { $0.shape == "variant-X …" }, "\(report.discovered.map(\.shape))")
-    #expect(family.count == 300 && family.highConfidence)
-    for byteRows in [true, false] {
-      #expect(try await acceptedRows(family.rule(), in: path, byteRows: byteRows, parallelism: 1) == 300)
-    }
-    let (summary, removed) = try await repairedPrefixes(path, in: dir)
-    #expect(summary.repaired == 300 && summary.quarantined == 0)
     #expect(removed.count == 300)
     let headOnly = try Regex(#"^Variant-[A-D]:? $"#)
     #expect(removed.allSatisfy { $0.wholeMatch(of: headOnly) != nil }, "\(Set(removed).sorted().prefix(8))")
@@ -228,15 +219,7 @@ import Testing
       generatedCorpus(800) { i in
         i % 4 == 0 ? "#\(i * 37 % 1000 + 1)\(i % 8 == 0 ? " " : ": ")" + naturalOpenings[i / 4 % 6] : nil
       })
-    let report = try await CorpusScanner().scan(path: path)
-    let family = try #require(
-      report.discovered.first { $0.shape == "## …" }, "\(report.discovered.map(\.shape))")
-    #expect(family.count == 200 && family.highConfidence)
-    for byteRows in [true, false] {
-      #expect(try await acceptedRows(family.rule(), in: path, byteRows: byteRows, parallelism: 1) == 200)
-    }
-    let (summary, removed) = try await repairedPrefixes(path, in: dir)
-    #expect(summary.repaired == 200 && summary.quarantined == 0)
+    let (_, _, removed) = try await expectConfidentFamily("## …", rows: 200, counted: 200, in: path, dir: dir)
     let headOnly = try Regex(#"^#[0-9]+:? $"#)
     #expect(removed.count == 200 && removed.allSatisfy { $0.wholeMatch(of: headOnly) != nil })
   }
