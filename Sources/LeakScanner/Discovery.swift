@@ -380,8 +380,7 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
         continue
       }
       let fragment = i..<(j + 1)
-      let blank = { (b: UInt8) in b == 0x20 || b == 0x09 || b == 0x0D }
-      let wholeLine = piece[..<i].allSatisfy(blank) && piece[(j + 1)...].allSatisfy(blank)
+      let wholeLine = piece[..<i].allSatisfy(isLineBlank) && piece[(j + 1)...].allSatisfy(isLineBlank)
       // A link's text (`[the docs](https://…)`) is prose.
       let linkText = open == 0x5B && j + 1 < n && piece[j + 1] == 0x28
       if word && !wholeLine && !linkText {
@@ -394,6 +393,9 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
 
   /// Whether a byte before a bracket attaches the bracket to it: a letter, a digit, `_`, or a
   /// close (`f(x)`, `a_b[i]`, `](url)`).
+  /// A blank a line's ends are trimmed of: a space, a tab or a carriage return.
+  @inline(__always) static func isLineBlank(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0D }
+
   @inline(__always) static func isAttached(_ b: UInt8) -> Bool {
     NoteMatcher.isLetter(b) || (b >= 0x30 && b <= 0x39) || b == 0x5F || b == 0x29 || b == 0x5D
   }
@@ -409,9 +411,8 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
 
   private mutating func addLine(_ piece: UnsafeBufferPointer<UInt8>, line: Int, seen: inout [String]) {
     guard piece.count >= 8 && piece.count <= 100 else { return }
-    let isBlank = { (b: UInt8) in b == 0x20 || b == 0x09 || b == 0x0D }
-    guard let lo = piece.firstIndex(where: { !isBlank($0) }),
-      let hi = piece.lastIndex(where: { !isBlank($0) })
+    guard let lo = piece.firstIndex(where: { !Self.isLineBlank($0) }),
+      let hi = piece.lastIndex(where: { !Self.isLineBlank($0) })
     else { return }
     let bytes = UnsafeBufferPointer(rebasing: piece[lo...hi])
     guard bytes.count >= 8 else { return }
@@ -1165,10 +1166,9 @@ public enum Discovery {
     let words = tokens.map { String($0.filter { $0.isLetter }).lowercased() }
     // A setting of the generator's (`seed=#`, `persona=lawyer`), not a statistic (`p=#.#`,
     // `alpha=#.#`).
-    let keys = tokens.filter(isKeyValue).map { token in
-      String(token.prefix { $0 != "=" }.filter { $0.isLetter }).lowercased()
+    if tokens.filter(isKeyValue).contains(where: { generatorSettings.contains(settingKey(of: $0)) }) {
+      return 0.9
     }
-    if keys.contains(where: { generatorSettings.contains($0) }) { return 0.9 }
     // A sampling setting written with a colon (`(seed: #)`, `[temperature: #.#]`), not a
     // key of JSON (`{"temperature": #.#}`, quoted, in braces).
     if !shape.hasPrefix("{"),
@@ -1201,13 +1201,18 @@ public enum Discovery {
     return 0.4
   }
 
+  /// The key of a `key=value` token shape as ``generatorSettings`` holds keys: the letters
+  /// before the `=`, lower-cased (`(top_p=#.#)` → `topp`).
+  static func settingKey(of token: String) -> String {
+    String(token.prefix { $0 != "=" }.filter { $0.isLetter }).lowercased()
+  }
+
   /// Keys of a generator's settings, as a bracketed `key=value` writes them (`(seed=41)`,
   /// `[temperature=0.7]`; letters only, so `top_p` is `topp`).
-  static let generatorSettings: Set<String> = generatorWords.union(BuiltinDetectors.scaffoldLabels).union(
-    BuiltinDetectors.numberedScaffoldLabels
-  ).union([
-    "sample", "temperature", "temp", "topp", "topk", "style", "tone", "mode", "model", "prompt", "system",
-  ])
+  static let generatorSettings: Set<String> = generatorWords.union(BuiltinDetectors.numberedScaffoldLabels)
+    .union([
+      "sample", "temperature", "temp", "topp", "topk", "style", "tone", "mode", "model", "prompt", "system",
+    ])
 
   /// Keys of a generator's sampling settings that it also writes with a colon (`(seed: 41)`).
   static let colonSettings: Set<String> = Set(BuiltinDetectors.scaffoldLabels).union([
@@ -1240,10 +1245,9 @@ public enum Discovery {
       return true
     }
     guard isKeyValue(token), let eq = token.firstIndex(of: "=") else { return false }
-    let key = String(token.drop { !$0.isLetter }.prefix { $0.isLetter }).lowercased()
     // A number for a value (`alpha=#.#`, `n=#`), not a word (`pipeline_stage=draft`).
     let value = token[token.index(after: eq)...]
-    return !generatorSettings.contains(key) && value.contains("#")
+    return !generatorSettings.contains(settingKey(of: token)) && value.contains("#")
       && value.allSatisfy { "#.-,;:)]".contains($0) }
   }
 
@@ -1252,12 +1256,11 @@ public enum Discovery {
   /// `[gen`, `[sample`), or a `key=value` of its settings (`(seed=#)`).
   static func isGeneratorTokenAfterAWord(_ token: String) -> Bool {
     if token.hasPrefix("X#") || token.hasPrefix("<<") || token.hasPrefix("{{") { return true }
-    let word = String(token.drop { !$0.isLetter }.prefix { $0.isLetter }).lowercased()
     if token.hasPrefix("[") {
+      let word = String(token.drop { !$0.isLetter }.prefix { $0.isLetter }).lowercased()
       return generatorWords.contains(word) || everydayGeneratorWords.contains(word)
     }
-    if isKeyValue(token) { return generatorSettings.contains(word) }
-    return false
+    return isKeyValue(token) && generatorSettings.contains(settingKey(of: token))
   }
 
   /// Whether a token shape is one of ``BuiltinDetectors/scaffoldLabels`` closed in brackets

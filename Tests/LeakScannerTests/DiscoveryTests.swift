@@ -192,6 +192,9 @@ import Testing
     ] {
       #expect(Discovery.unnaturalness(stamped, kind: .opening) >= 0.8, "\(stamped)")
     }
+    // A setting's key is its letters in every judgement (`top_p` is `topp`), after a word too.
+    #expect(Discovery.unnaturalness("so (top_p=#.#) we", kind: .opening) == 1)
+    #expect(Discovery.bracketedUnnaturalness("(top_p=#.#)", ["(top_p=#.#)"]) == 0.9)
     // A repeated line with a citation in it is prose too.
     #expect(Discovery.unnaturalness("per [#], let me think.", kind: .repeatedLine) < 0.8)
     // The first token is the stamp whatever its word (`[analysis] …` opening every row).
