@@ -524,6 +524,10 @@ public enum Discovery {
     "round", "attempt", "method", "approach", "solution", "answer", "page", "line", "row", "day", "week",
     "article", "exercise", "task", "exhibit", "paragraph", "clause", "annex", "appendix", "footnote", "verse",
     "lesson", "unit", "level", "puzzle", "test", "game", "move", "turn", "slide", "scene", "episode",
+    // The abbreviations patent, legal, mathematical and scientific text cites them by.
+    "fig", "figs", "figures", "eq", "eqs", "equations", "thm", "prop", "proposition", "corollary",
+    "definition",
+    "remark", "sec", "sections", "ch", "para", "paragraphs", "col", "cols", "ex", "tab", "tables", "art",
   ]
 
   /// Opening words that natural reasoning starts with.
@@ -1108,9 +1112,11 @@ public enum Discovery {
       {
         return 0.5
       }
-      // A number numbers the rows (`Q# …`, `remix #: …`), except a citation's (`Per [#],`) or a
-      // statistic's (`(alpha=#.#):`).
-      if tokens.contains(where: { $0.contains("#") && !isCitationOrStatistic($0) }) { return 0.8 }
+      // A number numbers the rows when it is marked off as a label's (`remix #: …`, `sample #
+      // okay,`, `take # — so`); in the flow of a sentence it is the domain's (`Fig. #A shows`,
+      // `At #°C the`, `Using # mg of`, `US #,#,# discloses`, `x = #, so`): listed, not
+      // confident.
+      if tokens.indices.contains(where: { numbersTheRows(tokens, at: $0) }) { return 0.8 }
       // A tag edged by marks (`~~kitchen mode~~ …`): listed, never confident on its own, since
       // Markdown (`**Analysis** …`, `> Note …`) opens natural reasoning the same way.
       if shape.hasSuffix(" …"),
@@ -1123,7 +1129,8 @@ public enum Discovery {
       // A label of a word or two (`Persona:`, `Mango blend:`); words alone, or a colon after
       // three of them (`Breaking this down:`), are prose however frequent.
       if tokens.prefix(2).contains(where: { $0.hasSuffix(":") }) { return 0.7 }
-      return 0.2
+      return tokens.contains(where: { $0.contains("#") && !isCitationOrStatistic($0) })
+        ? numberInTheFlow : 0.2
     case .repeatedLine:
       // Lines recur naturally ("Let me verify."); only code-like ones are confident. An
       // instruction to the writer repeated word for word (`Remember to sound natural.`, `Make
@@ -1251,6 +1258,52 @@ public enum Discovery {
       && value.allSatisfy { "#.-,;:)]".contains($0) }
   }
 
+  /// Whether the number in the opening shape's token `k` numbers the rows, as a generator's
+  /// stamp does; a number that is neither (``isCitationOrStatistic(_:)``) numbers them when it
+  /// is:
+  /// - glued to a name (`v#`, `persona#`, `remix_#`, `km-#`, `/gen/#`);
+  /// - a family's tag, whatever words follow (`tag # …`);
+  /// - after one of the generator's words (`sample #`, `batch #`, `(remix #)`);
+  /// - marked off: ending in a colon or a bar, followed by a dash, a bar or an arrow, or closing
+  ///   a bracket opened before it (`take #: …`, `run # — okay`, `(draft #) the`).
+  ///
+  /// A number a sentence goes on after (`Fig. #A shows`, `Col. #, lines`, `Using # mg of`), a
+  /// reference's (`(see fig. #)`, ``numberedSectionWords``) and a value in a formula (`x = #,
+  /// so`) is the domain's.
+  static func numbersTheRows(_ tokens: [String], at k: Int) -> Bool {
+    let token = tokens[k]
+    guard token.contains("#"), !isCitationOrStatistic(token) else { return false }
+    if let hash = token.firstIndex(of: "#"), hash > token.startIndex {
+      let before = token[..<hash]
+      let glue = before.last!
+      if glue.isLetter || ("_-/".contains(glue) && before.dropLast().last?.isLetter == true) { return true }
+    }
+    if tokens.last == "…" && k < tokens.count - 1 { return true }
+    if k > 0 {
+      let before = tokens[k - 1]
+      let word = String(before.drop { !$0.isLetter }.prefix { $0.isLetter }).lowercased()
+      if generatorWords.contains(word) || everydayGeneratorWords.contains(word) { return true }
+      if numberedSectionWords.contains(word) || before.allSatisfy({ "=<>+-*/×≈≤≥~^".contains($0) }) {
+        return false
+      }
+    }
+    if let last = token.last, ":|：".contains(last) { return true }
+    if k + 1 < tokens.count, tokens[k + 1].allSatisfy({ "-–—|:>»→=".contains($0) }) { return true }
+    var close = Substring(token)
+    while let last = close.last, ",.;:".contains(last) { close = close.dropLast() }
+    if let last = close.last, last == ")" || last == "]" {
+      let open: Character = last == ")" ? "(" : "["
+      return tokens[...k].contains { $0.contains(open) }
+    }
+    return false
+  }
+
+  /// How unlike prose an opening is whose only number goes on into a sentence (`Blend matrix #
+  /// says`, `Element # is`): listed, and confident only on at least five times the share other
+  /// candidates need (``candidates(from:rows:minRows:minShare:highConfidenceShare:)``). A
+  /// domain writes its references a few percent of the rows each; a generator stamps one on many.
+  static let numberInTheFlow = 0.75
+
   /// Whether a token shape after an opening's first word is a generator's: a code (`X#`), a
   /// template tag (`<<seed>>`, `{{t}}`), a bracket opening on one of its words (`[variant`,
   /// `[gen`, `[sample`), or a `key=value` of its settings (`(seed=#)`).
@@ -1374,7 +1427,9 @@ public enum Discovery {
   /// - Parameters:
   ///   - minRows: fewest rows a candidate needs (default 3).
   ///   - minShare: smallest share of the corpus a candidate needs (default 1%).
-  ///   - highConfidenceShare: share above which code-like candidates are high-confidence (default 2%).
+  ///   - highConfidenceShare: share above which code-like candidates are high-confidence (default
+  ///     2%; five times that for an opening whose number goes on into a sentence,
+  ///     ``numberInTheFlow``).
   public static func candidates(
     from stats: DiscoveryStats, rows: Int, minRows: Int = 3, minShare: Double = 0.01,
     highConfidenceShare: Double = 0.02
@@ -1397,7 +1452,9 @@ public enum Discovery {
         out.append(
           DiscoveryCandidate(
             kind: kind, shape: shape, count: count, share: share, unnaturalness: u, score: share * u,
-            highConfidence: u >= 0.8 && share >= highConfidenceShare, exampleLines: example?.lines ?? [],
+            highConfidence: u >= 0.8 && share >= highConfidenceShare
+              || (u == numberInTheFlow && share >= 5 * highConfidenceShare),
+            exampleLines: example?.lines ?? [],
             example: example?.text ?? "",
             codes: kind == .opening && isCodeFamily(shape) ? familyCodes(example?.codes, rows: count) : nil))
       }
