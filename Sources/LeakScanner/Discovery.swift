@@ -96,6 +96,10 @@ public struct DiscoveryCandidate: Sendable, Hashable, Codable {
           + (codes.map(Discovery.regex(forCodes:)) ?? Discovery.regex(forShape: shape))
           + Discovery.familyRuleTail
       case .hashNumber?: pattern = Discovery.hashNumberPattern + Discovery.familyRuleTail
+      case .versionedCode?:
+        pattern =
+          "(?!" + DesignatorMatcher.domainTermsPattern + ")" + Discovery.regex(forShape: shape)
+          + Discovery.familyRuleTail
       case .labelLetter?: pattern = Discovery.regex(forShape: shape) + Discovery.familyRuleTail
       case nil: pattern = Discovery.regex(forShape: shape) + #"(?:[^:\n]{0,60}:)?[ \t]*"#
       }
@@ -840,6 +844,15 @@ public enum Discovery {
       out.append(contentsOf: colon ? [0x58, hash, 0x3A] : [0x58, hash])
       return
     }
+    // A code joined to a version (`E1-v2:` → `X#-v#:`): the punctuation before the code is
+    // the code's, as above; the joiner, the version and what follows stay.
+    if let joiner = versionedCodeJoiner(out[lo..<hi]) {
+      let tail = out[(lo + joiner)...].map(LiteralSet.fold)
+      out.removeSubrange(base...)
+      out.append(contentsOf: [0x58, hash])
+      out.append(contentsOf: tail)
+      return
+    }
     // A label and a letter (`Variant-A`): the letter is `X`, whichever it is.
     let letterCode = isLabelLetterCore(out[lo..<hi])
     for i in base..<out.count { out[i] = LiteralSet.fold(out[i]) }
@@ -871,6 +884,10 @@ public enum Discovery {
       let trailing = out.hasSuffix(":") ? ":" : ""
       return "X#" + trailing
     }
+    if core.unicodeScalars.allSatisfy(\.isASCII), let joiner = versionedCodeJoiner(core.utf8) {
+      let lead = out.prefix { !($0.isLetter || $0 == "#") }.count
+      return "X#" + String(out.dropFirst(lead + joiner)).lowercased()
+    }
     // A label and a letter (`Variant-A`): the letter is `X`, whichever it is.
     if core.unicodeScalars.allSatisfy(\.isASCII), isLabelLetterCore(Array(core.utf8)),
       let end = out.lastIndex(where: { $0.isLetter || $0 == "#" })
@@ -882,7 +899,7 @@ public enum Discovery {
 
   /// Whether an opening shape is the family of a code (`X# …`), whose rule takes a label or
   /// the start of a sentence after the code (``familyRuleTail``).
-  static func isCodeFamily(_ shape: String) -> Bool { shape.hasPrefix("X#") && shape.hasSuffix(" …") }
+  static func isCodeFamily(_ shape: String) -> Bool { shape == "X# …" }
 
   /// The families whose rule takes, after their head, what the code family's takes after the
   /// code (``familyRuleTail``: a short label and a separator, or the start of a sentence).
@@ -894,6 +911,9 @@ public enum Discovery {
     /// `variant-X …`: a label, a hyphen and a capital letter (`Variant-A Okay, so`,
     /// `Persona-C: the claim`; ``isLabelLetterShape(_:)``).
     case labelLetter
+    /// `X#-v# …`: a code joined to a version or a number (`E1-v2 Okay, so`, `A4/3886: the
+    /// claim`; ``versionedCodeJoiner(_:)``).
+    case versionedCode
   }
 
   /// The head family an opening shape names, if any. A label and a letter inside a tag's
@@ -905,6 +925,7 @@ public enum Discovery {
     guard shape.hasSuffix(" …") else { return nil }
     let head = String(shape.dropLast(2))
     if head == "##" { return .hashNumber }
+    if !head.contains(" ") && isVersionedCodeShape(head) { return .versionedCode }
     return !head.contains(" ") && !isCodeLike(head) && isLabelLetterShape(head) ? .labelLetter : nil
   }
 
@@ -961,7 +982,7 @@ public enum Discovery {
       guard head >= 2, first[0] == UInt8(ascii: "#"), first[1..<head].allSatisfy(NoteMatcher.isDigit) else {
         return nil
       }
-    case .labelLetter: break
+    case .labelLetter, .versionedCode: break
     }
     return head
   }
@@ -1022,6 +1043,37 @@ public enum Discovery {
     return i == core.endIndex
   }
 
+  /// Where the joiner lies in a token's core (as ``isCodeCore(_:)`` reads one) that is a family
+  /// code joined to a version or a number: `E1-v2`, `A4/#`, `B7_r#` (`[A-Z]{1,3}#[a-z]?`, then
+  /// `-`, `/` or `_`, then `#` with perhaps a `v` or an `r` before it), as an offset from its
+  /// start; `nil` for other cores (`T2-weighted`, `CO2-rich`, `IL-6`). Its shape is `X#` and
+  /// the joiner and version as written (`X#-v#`, `X#/#`), so the family's codes group as a
+  /// bare code's do.
+  static func versionedCodeJoiner(_ core: some Collection<UInt8>) -> Int? {
+    let c = Array(core)
+    var i = 0
+    while i < c.count && i < 4 && c[i] >= 0x41 && c[i] <= 0x5A { i += 1 }
+    guard (1...3).contains(i), i < c.count, c[i] == UInt8(ascii: "#") else { return nil }
+    i += 1
+    if i < c.count, c[i] >= 0x61 && c[i] <= 0x7A { i += 1 }
+    guard i < c.count, "-/_".utf8.contains(c[i]) else { return nil }
+    let joiner = i
+    i += 1
+    if i < c.count, "vVrR".utf8.contains(c[i]) { i += 1 }
+    return i + 1 == c.count && c[i] == UInt8(ascii: "#") ? joiner : nil
+  }
+
+  /// Whether a token shape is a versioned code's (`X#-v#`, `X#/#:`; ``versionedCodeJoiner(_:)``).
+  static func isVersionedCodeShape(_ token: some StringProtocol) -> Bool {
+    guard token.hasPrefix("X#") else { return false }
+    var rest = Substring(token).dropFirst(2)
+    if rest.hasSuffix(":") { rest = rest.dropLast() }
+    guard let joiner = rest.first, "-/_".contains(joiner) else { return false }
+    rest = rest.dropFirst()
+    if let v = rest.first, v == "v" || v == "r" { rest = rest.dropFirst() }
+    return rest == "#"
+  }
+
   private static let designator = try! Pattern(DesignatorMatcher.pattern)
 
   /// Whether an opening's first line starts with one of ``DesignatorMatcher/domainTerms``: on
@@ -1066,6 +1118,14 @@ public enum Discovery {
     // (seed=#)`), not a citation or a statistic (`Per [#],`, `Note (alpha=#.#):`, `Alright,
     // [emphasis added]`).
     if kind == .opening {
+      // A code joined to a number, then prose about it (`Q#/# revenue rose`): a term of the
+      // domain, as `BRCA# mutations raise` is below. Its family (`X#/# …`) counts only the
+      // openings with a label or a sentence after the code.
+      if isVersionedCodeShape(first), tokens.count > 1, tokens.last != "…",
+        tokens.dropFirst().allSatisfy(isProseWordShape), !opensSentence(tokens[1])
+      {
+        return 0.5
+      }
       if isCodeLike(first) || tokens.dropFirst().contains(where: isGeneratorTokenAfterAWord) { return 1 }
     } else if tokens.contains(where: { isCodeLike($0) && !isCitationOrStatistic($0) }) {
       return 1
@@ -1662,7 +1722,7 @@ struct OpeningTally {
         codeName.append(contentsOf: firstShape.last == UInt8(ascii: ":") ? firstShape.dropLast() : firstShape)
         codeName.append(contentsOf: " …".utf8)
         found.1 = shapeIndex(named: codeName)
-        if codeName.starts(with: "X# ".utf8) { found.2 = .code }
+        found.2 = Discovery.headFamily(ofShape: String(decoding: codeName, as: UTF8.self))
       } else if tokens > 1,
         let head = Discovery.headFamilyToken(String(decoding: firstShape, as: UTF8.self))
       {

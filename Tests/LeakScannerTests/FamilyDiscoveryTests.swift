@@ -41,6 +41,42 @@ import Testing
     return (report, family, removed)
   }
 
+  /// A code joined to a version or a row number (`E1-v2 Okay, so`, `B7/3886: the claim`) is
+  /// one family across its codes and numbers (`X#-v# …`, `X#/# …`), counted on both paths alike,
+  /// whose repair cuts the joined code alone; a code joined to a word (`T2-weighted images
+  /// show`) or a versioned code before prose about it (`Q3/2024 revenue rose`) is no family.
+  @Test func findsACodeJoinedToAVersionOrANumber() async throws {
+    let codes = ["A4", "B7", "E1", "E2", "QA3"]
+    for (joined, shape) in [("-v2", "X#-v# …"), ("/", "X#/# …")] {
+      let dir = TempDir()
+      let path = dir.file(
+        "c.jsonl",
+        generatedCorpus(1000) { i in
+          switch i % 10 {
+          case 0, 1, 2:
+            let code = codes[i % codes.count] + (joined == "/" ? "/\(3000 + i)" : joined)
+            return code + (i % 2 == 0 ? " " + naturalOpenings[i % naturalOpenings.count] : ": ")
+          case 3: return "T2-weighted images show "
+          case 4: return "Q3/20\(10 + i % 9) revenue rose "
+          default: return nil
+          }
+        })
+      let reports = try await scanBothWays(path)
+      #expect(reports[0].discovered == reports[1].discovered)
+      let (report, _, removed) = try await expectConfidentFamily(
+        shape, rows: 300, counted: 300, in: path, dir: dir)
+      #expect(report.detectors.first { $0.id == "scaffold-prefix" }?.rows == 0)
+      let cut = try Regex(#"^(A4|B7|E1|E2|QA3)(-v2|/3[0-9]{3})(: | )$"#)
+      #expect(removed.allSatisfy { $0.wholeMatch(of: cut) != nil }, "\(Set(removed).sorted().prefix(8))")
+      let confident = report.discovered.filter(\.highConfidence).map(\.shape)
+      #expect(!confident.contains { $0.hasPrefix("t#-") || $0.contains("revenue") }, "\(confident)")
+    }
+    #expect(Discovery.tokenShape("(E1-v2):") == "X#-v#):" && Discovery.tokenShape("B7/3886") == "X#/#")
+    for token in ["T2-weighted", "CO2-rich", "IL-6", "E1/E2", "H1N1-infected"] {
+      #expect(!Discovery.tokenShape(Substring(token)).hasPrefix("X#"), "\(token)")
+    }
+  }
+
   /// A bare code before the reasoning, on a third of the rows, with the natural openings of
   /// the rest after it: one family `X# …`, confident, whose rule flags exactly its rows and
   /// whose repair cuts the code alone, never the words after it.
