@@ -452,6 +452,11 @@ enum DesignatorMatcher {
     }
     // Codes and words are whole: each is the run of word bytes where it starts.
     let codeEnd = run(0, isWord)
+    // Every code of a term is one letter or has a capital or a digit second (`C`, `CO2`, `Q1`,
+    // `FY2024`): most openings (`Okay, so`) are ruled out before the table lookup.
+    if !ignoringCase && codeEnd > 1 && !(w[1] >= 0x41 && w[1] <= 0x5A || w[1] >= 0x30 && w[1] <= 0x39) {
+      return false
+    }
     let digitsStart = run(0, isUpper)
     if codeEnd >= 2 && fiscal(0) && digitsStart == 2 {
       let digits = run(2) { $0 >= 0x30 && $0 <= 0x39 }

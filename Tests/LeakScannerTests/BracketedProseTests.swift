@@ -87,7 +87,7 @@ import Testing
     let openings = [
       "FIG. # shows", "Fig. #A shows", "Figs. 2-# show", "(see FIG. #)", "Thm. # says", "Eq. (#) gives",
       "Col. #, lines 4-10", "US 5,12#,456 discloses", "Element 10# is", "At 3#°C the", "Using 1# mg of",
-      "x = #, so", "Ex. 100# shows",
+      "x = #, so", "Ex. 100# shows", "Per MPEP 2143.01(IV),",
     ]
     let dir = TempDir()
     let path = dir.file(

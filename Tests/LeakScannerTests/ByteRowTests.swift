@@ -416,6 +416,12 @@ import Testing
   /// exactly where the regex's lookahead leaves them out.
   @Test func designatorDomainTermsAgreeWithTheRegex() throws {
     let regex = try Pattern(DesignatorMatcher.pattern)
+    // `startsWithTerm` rules out a head whose second byte is a lower-case letter before its
+    // table lookup: no code of a term may be so written.
+    for code in DesignatorMatcher.domainTerms.flatMap(\.codes) {
+      let bytes = Array(code.utf8)
+      #expect(bytes.count == 1 || !(0x61...0x7A).contains(bytes[1]), "\(code)")
+    }
     // Each entry's codes with its words (one of them a piece), and codes of no entry.
     let entries =
       (DesignatorMatcher.domainTerms + DesignatorMatcher.lowercaseTerms).map { ($0.codes, $0.words) } + [
