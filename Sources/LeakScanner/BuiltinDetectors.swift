@@ -373,11 +373,13 @@ public enum BuiltinDetectors {
         }),
     ]
     // Every rule is anchored, so the one anchor search is also the prefilter.
-    return RuleDetector(
+    var detector = RuleDetector(
       id: "producer-note",
       summary:
         "notes about producing the data (duplicate of N, copy of N, diversify by, don't mention this is synthetic, …)",
       rules: rules)
+    detector.matchesAcrossBlankRuns = true
+    return detector
   }
 }
 

@@ -1,4 +1,10 @@
-import EvalCore
+@_spi(FieldEvalInternal) import EvalCore
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
 
 /// Reusable buffers for byte-level detection, one per scanning thread.
 struct DetectionScratch {
@@ -95,7 +101,13 @@ extension RuleDetector: ByteDetector {
       if hit { return true }
     }
     guard !anywhereRules.isEmpty else { return false }
-    return bytes.withModel { anywhereFlags($0) }
+    return bytes.withModel { text in
+      if anywhereFlags(text) { return true }
+      guard matchesAcrossBlankRuns, BlankRuns.mayJoinWords(text) else { return false }
+      return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(1, text.count)) { buffer in
+        anywhereFlags(UnsafeBufferPointer(rebasing: buffer[..<BlankRuns.collapse(text, into: buffer)]))
+      }
+    }
   }
 
   /// Whether an anywhere-rule matches the model text `text`.
@@ -689,6 +701,95 @@ extension SpecialTokenDetector: ByteDetector {
         if t.hasMisplacedEOS(text) { return true }
       }
       return false
+    }
+  }
+}
+
+/// Runs of blanks and line breaks between words, for the rules that match across them
+/// (``RuleDetector/matchesAcrossBlankRuns``).
+enum BlankRuns {
+  @inline(__always) static func isBlankOrBreak(_ b: UInt8) -> Bool {
+    b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D
+  }
+
+  /// Whether `text` holds a run of spaces, tabs and line breaks other than one space, after an
+  /// ASCII letter or an apostrophe and before a lower-case ASCII letter: where a phrase may
+  /// stand wrapped or with doubled spaces (`diversify  by`, `duplicate\nof`, `don't\tsay`).
+  /// Read eight bytes at a time (most texts hold a few line breaks, after punctuation).
+  static func mayJoinWords(_ text: UnsafeBufferPointer<UInt8>) -> Bool {
+    guard let base = text.baseAddress, text.count > 2 else { return false }
+    func joins(_ at: Int) -> Bool {
+      var lo = at
+      while lo > 0 && isBlankOrBreak(text[lo - 1]) { lo -= 1 }
+      var hi = at
+      while hi < text.count && isBlankOrBreak(text[hi]) { hi += 1 }
+      guard lo > 0, hi < text.count else { return false }
+      let before = text[lo - 1]
+      let after = text[hi]
+      return (NoteMatcher.isLetter(before) || before == 0x27) && after >= 0x61 && after <= 0x7A
+    }
+    // Eight bytes at a time: a tab or a line break (a byte below 0x0E), or two spaces in a
+    // row (within the eight bytes, or the last of the eight before and the first).
+    let raw = UnsafeRawPointer(base)
+    var i = 0
+    var lastWasSpace = false
+    while i + 8 <= text.count {
+      let v = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+      let spaces = SWAR.equalMask(v, 0x20)
+      var pairs = spaces & (spaces >> 8)
+      if lastWasSpace && spaces & 0x80 != 0 && joins(i) { return true }
+      lastWasSpace = spaces >> 63 != 0
+      if SWAR.hasByteBelow(v, 0x0E) {
+        for k in i..<(i + 8) where text[k] == 0x0A || text[k] == 0x09 || text[k] == 0x0D {
+          if joins(k) { return true }
+        }
+      }
+      while pairs != 0 {
+        if joins(i + pairs.trailingZeroBitCount / 8) { return true }
+        pairs &= pairs - 1
+      }
+      i += 8
+    }
+    if lastWasSpace && i < text.count && text[i] == 0x20 && joins(i) { return true }
+    while i < text.count {
+      let b = text[i]
+      if (b == 0x0A || b == 0x09 || b == 0x0D || (b == 0x20 && i + 1 < text.count && text[i + 1] == 0x20))
+        && joins(i)
+      {
+        return true
+      }
+      i += 1
+    }
+    return false
+  }
+
+  /// Writes `text` with each run of spaces, tabs and line breaks as one space into `out` (at
+  /// least `text.count` bytes); the bytes written.
+  static func collapse(_ text: UnsafeBufferPointer<UInt8>, into out: UnsafeMutableBufferPointer<UInt8>) -> Int
+  {
+    var n = 0
+    var inRun = false
+    for b in text {
+      if isBlankOrBreak(b) {
+        if !inRun {
+          out[n] = 0x20
+          n += 1
+        }
+        inRun = true
+      } else {
+        out[n] = b
+        n += 1
+        inRun = false
+      }
+    }
+    return n
+  }
+
+  /// `text` with each run of spaces, tabs and line breaks as one space.
+  static func collapsed(_ text: String) -> String {
+    var text = text
+    return text.withUTF8 { bytes in
+      String(unsafeUninitializedCapacity: max(1, bytes.count)) { collapse(bytes, into: $0) }
     }
   }
 }

@@ -375,6 +375,14 @@ public struct RuleDetector: Detector {
   var noteMatchers: [NoteMatcher.Kind?]
   /// The hand matcher of each discovered-opening rule (``ShapeMatcher``).
   var shapeMatchers: [ShapeMatcher?]
+  /// Whether the anywhere-rules also match across a run of blanks or a line break between two
+  /// words (`diversify  by`, `don't\nmention`): when the text holds such a run after a letter
+  /// and before a lower-case letter (``BlankRuns/mayJoinWords(_:)``), the rules that did not
+  /// match are tried again on the text with each run of spaces, tabs and line breaks read as
+  /// one space, and their evidence is quoted from it. Default `false`; the built-in
+  /// producer-note detector sets it, since a generator's notes wrap and double their spaces as
+  /// any text does.
+  public var matchesAcrossBlankRuns = false
 
   /// Creates a detector.
   public init(id: String, summary: String, rules: [LeakRule], prefilter: [String] = []) {
@@ -532,22 +540,37 @@ public struct RuleDetector: Detector {
       }
     }
     if !anywhereRules.isEmpty {
-      let text = context.modelText
-      if !prefilterSet.isEmpty {
-        guard prefilterSet.containsAny(text) else { return out }
+      var text = context.modelText
+      var found = anywhereFindings(in: text, rules: anywhereRules)
+      if matchesAcrossBlankRuns, found.count < anywhereRules.count,
+        text.withUTF8({ BlankRuns.mayJoinWords($0) })
+      {
+        let missed = anywhereRules.filter { i in !found.contains { $0.rule == i } }
+        found += anywhereFindings(in: BlankRuns.collapsed(text), rules: missed)
+        found.sort { $0.rule < $1.rule }
       }
-      let anchored = anchorSet.isEmpty ? [:] : anchoredMatches(in: text)
-      for i in anywhereRules {
-        let m: Substring?
-        if let literal = literals[i] {
-          m = LeakRule.find(literal, in: text[...])
-        } else if !rules[i].anchors.isEmpty {
-          m = anchored[i]
-        } else {
-          m = rules[i].match(text[...])
-        }
-        if let m { out.append(Finding(detector: id, evidence: "\(rules[i].id): \(m)")) }
+      out += found.map { Finding(detector: id, evidence: "\(rules[$0.rule].id): \($0.match)") }
+    }
+    return out
+  }
+
+  /// The first match of each of the anywhere-rules `rules` (indices, in order) in `text`.
+  private func anywhereFindings(in text: String, rules wanted: [Int]) -> [(rule: Int, match: Substring)] {
+    if !prefilterSet.isEmpty {
+      guard prefilterSet.containsAny(text) else { return [] }
+    }
+    let anchored = anchorSet.isEmpty ? [:] : anchoredMatches(in: text)
+    var out: [(rule: Int, match: Substring)] = []
+    for i in wanted {
+      let m: Substring?
+      if let literal = literals[i] {
+        m = LeakRule.find(literal, in: text[...])
+      } else if !rules[i].anchors.isEmpty {
+        m = anchored[i]
+      } else {
+        m = rules[i].match(text[...])
       }
+      if let m { out.append((i, m)) }
     }
     return out
   }

@@ -239,6 +239,14 @@ import Testing
     "<think>don't reveal this is generated</think>ok",
     "<think>Vary the tone based on the persona.</think>ok",
     "<think>The claim is anticipated (duplicate\nof 3886).</think>ok",
+    // Wrapped or with doubled spaces, as any text may be.
+    "<think>Okay. Diversify  by using different names.</think>ok",
+    "<think>Okay. Diversify by\nusing different names.</think>ok",
+    "<think>So x = 4. Don't  mention this is synthetic.</think>ok",
+    "<think>Do not\nmention that the data\tis synthetic.</think>ok",
+    "<think>Avoid repeating\r\nthe same opening.</think>ok",
+    "<think>(note to  self) harder numbers next time</think>ok",
+    "<think>Vary   the opening of each answer.</think>ok",
   ])
   func flagsNotesAboutProducingData(output: String) {
     #expect(findings(detector, output).count == 1)
@@ -253,6 +261,9 @@ import Testing
     "<think>The reduplicate of 12 sequences is a biology term.</think>ok",
     "<think>Claim 5 is a duplicate of 3 earlier claims in the family.</think>ok",
     "<think>A saver can diversify by holding index funds.</think>ok",
+    "<think>A retiree should diversify  the portfolio across\nstocks and bonds.</think>ok",
+    "<think>We should avoid repeating\nthe same mistake in claim 3.</think>ok",
+    "<think>Do not\nmention the patient's name.</think>ok",
     "<think>It is wise to diversify across asset classes and regions.</think>ok",
     "<think>This answer is the same as item 4 on the list.</think>ok",
     "<think>The total is the same as row 3 of the table above.</think>ok",
@@ -1190,5 +1201,50 @@ extension NormalizedHashTests {
     #expect(MinHasher().banded(forThreshold: 0.8).bands == 8)
     #expect(MinHasher().banded(forThreshold: 0.5).bands == 32)
     #expect(MinHasher(bands: 16).banded(forThreshold: 0.9).bands == 16)
+  }
+}
+
+@Suite struct BlankRunTests {
+  /// `mayJoinWords` (memchr and eight bytes at a time) and `collapse` agree with their
+  /// definitions on random text, at every offset of a run.
+  @Test func blankRunsAgreeWithTheirDefinition() {
+    let alphabet: [UInt8] = Array("ab'Z. \n\t\r,".utf8)
+    var rng = SystemRandomNumberGenerator()
+    var joined = 0
+    for _ in 0..<20000 {
+      let text = (0..<Int.random(in: 0...40, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! }
+      // Definition: a run of blanks and breaks, not one space alone, between a letter or an
+      // apostrophe and a lower-case letter.
+      var expected = false
+      var i = 0
+      while i < text.count {
+        guard BlankRuns.isBlankOrBreak(text[i]) else {
+          i += 1
+          continue
+        }
+        var j = i
+        while j < text.count && BlankRuns.isBlankOrBreak(text[j]) { j += 1 }
+        let lone = j == i + 1 && text[i] == 0x20
+        if !lone, i > 0, j < text.count, NoteMatcher.isLetter(text[i - 1]) || text[i - 1] == 0x27,
+          (0x61...0x7A).contains(text[j])
+        {
+          expected = true
+        }
+        i = j
+      }
+      let (found, collapsed) = text.withUnsafeBufferPointer { bytes in
+        let found = BlankRuns.mayJoinWords(bytes)
+        var out = [UInt8](repeating: 0, count: max(1, bytes.count))
+        let n = out.withUnsafeMutableBufferPointer { BlankRuns.collapse(bytes, into: $0) }
+        return (found, Array(out[..<n]))
+      }
+      #expect(found == expected, "\(String(decoding: text, as: UTF8.self).debugDescription)")
+      let string = String(decoding: text, as: UTF8.self)
+      #expect(
+        String(decoding: collapsed, as: UTF8.self)
+          == string.replacing(try! Regex("[ \t\n\r]+").matchingSemantics(.unicodeScalar), with: " "))
+      if expected { joined += 1 }
+    }
+    #expect(joined > 1000)
   }
 }
