@@ -777,7 +777,8 @@ public enum Discovery {
   /// its core, outer punctuation cut, is hex digits and hyphens, with at least seven hex
   /// digits, a digit and a letter. Its shape is one `#`, whatever its digits and letters, so a
   /// pipeline's row ids group as its row numbers do. A family code (`AB12345`, `CAB1234:`,
-  /// ``isCodeCore(_:)``) stays a code. `nil` for other tokens.
+  /// ``isCodeCore(_:)``) stays a code, and so does a code joined to a number (`E1-38861`,
+  /// ``versionedCodeJoiner(_:)``). `nil` for other tokens.
   static func hexIdentifierCore<C: Collection<UInt8>>(_ token: C) -> Range<C.Index>? {
     func isAlnum(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 || b | 0x20 >= 0x61 && b | 0x20 <= 0x7A }
     guard token.count >= 7, let lo = token.firstIndex(where: isAlnum) else { return nil }
@@ -812,7 +813,8 @@ public enum Discovery {
       let isDigit = b >= 0x30 && b <= 0x39
       if !(isDigit && shaped.last == UInt8(ascii: "#")) { shaped.append(isDigit ? UInt8(ascii: "#") : b) }
     }
-    return isCodeCore(shaped) ? nil : lo..<hi
+    // A code joined to a number (`E1-38861`, ``versionedCodeJoiner(_:)``) stays one too.
+    return isCodeCore(shaped) || versionedCodeJoiner(shaped) != nil ? nil : lo..<hi
   }
 
   /// Appends the shape of the ASCII `token` to `out` (``tokenShape(_:)`` on bytes).

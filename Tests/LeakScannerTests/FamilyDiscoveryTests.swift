@@ -77,6 +77,29 @@ import Testing
     }
   }
 
+  /// A code joined by a hyphen to a row number of five digits or more (`E1-38861 Okay, so`) has
+  /// seven hex digits when its letters are `A` to `F`, yet it is a versioned code, as `G1-38861`
+  /// is, not a hex id: one family `X#-# …` across its codes.
+  @Test func aCodeJoinedToALongNumberIsNoHexIdentifier() async throws {
+    for token in ["E1-38861", "AB1-2345", "G1-38861"] {
+      #expect(Discovery.tokenShape(Substring(token)) == "X#-#", "\(token)")
+    }
+    #expect(Discovery.tokenShape("B7-30001:") == "X#-#:")
+    #expect(Discovery.tokenShape("7f3a9c21-b4e1") == "#" && Discovery.tokenShape("550e8400-e29b:") == "#:")
+    let codes = ["A4", "B7", "E1", "E2", "QA3"]
+    let dir = TempDir()
+    let path = dir.file(
+      "c.jsonl",
+      generatedCorpus(1000) { i in
+        guard i % 10 < 3 else { return nil }
+        let code = codes[i % codes.count] + "-\(30000 + i)"
+        return code + (i % 2 == 0 ? " " + naturalOpenings[i % naturalOpenings.count] : ": ")
+      })
+    let reports = try await scanBothWays(path)
+    #expect(reports[0].discovered == reports[1].discovered)
+    _ = try await expectConfidentFamily("X#-# …", rows: 300, counted: 300, in: path, dir: dir)
+  }
+
   /// A stamp that is the same on every row it opens, one of the generator's words in brackets
   /// (`(gen) Okay, so`, `<synthetic> …`), and a name joined to a row number (`row_3551: …`,
   /// which prose never writes, unlike `Row 3: …`) are confident families; `--repair` cuts the
