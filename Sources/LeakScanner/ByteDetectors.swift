@@ -712,10 +712,18 @@ enum BlankRuns {
     b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D
   }
 
-  /// Whether `text` holds a run of spaces, tabs and line breaks other than one space, after an
-  /// ASCII letter or an apostrophe and before a lower-case ASCII letter: where a phrase may
-  /// stand wrapped or with doubled spaces (`diversify  by`, `duplicate\nof`, `don't\tsay`).
-  /// Read eight bytes at a time (most texts hold a few line breaks, after punctuation).
+  /// Whether a run of spaces, tabs and line breaks joins two words: it is not one space, and
+  /// it stands after an ASCII letter or an apostrophe and before a lower-case ASCII letter, a
+  /// digit or a `#` (`diversify  by`, `duplicate\nof`, `don't\tsay`, `dup of\n3886`), where
+  /// a phrase may stand wrapped or with doubled spaces. A break before a capital starts a line
+  /// of its own (`Plan\nThe claim`), as most of a corpus's line breaks do.
+  @inline(__always) static func joinsWords(before: UInt8, after: UInt8) -> Bool {
+    (NoteMatcher.isLetter(before) || before == 0x27)
+      && (after >= 0x61 && after <= 0x7A || after >= 0x30 && after <= 0x39 || after == 0x23)
+  }
+
+  /// Whether `text` holds a run that ``joinsWords(before:after:)``. Read eight bytes at a time
+  /// (most texts hold a few line breaks, after punctuation).
   static func mayJoinWords(_ text: UnsafeBufferPointer<UInt8>) -> Bool {
     guard let base = text.baseAddress, text.count > 2 else { return false }
     func joins(_ at: Int) -> Bool {
@@ -724,9 +732,7 @@ enum BlankRuns {
       var hi = at
       while hi < text.count && isBlankOrBreak(text[hi]) { hi += 1 }
       guard lo > 0, hi < text.count else { return false }
-      let before = text[lo - 1]
-      let after = text[hi]
-      return (NoteMatcher.isLetter(before) || before == 0x27) && after >= 0x61 && after <= 0x7A
+      return joinsWords(before: text[lo - 1], after: text[hi])
     }
     // Eight bytes at a time: a tab or a line break (a byte below 0x0E), or two spaces in a
     // row (within the eight bytes, or the last of the eight before and the first).
@@ -763,29 +769,37 @@ enum BlankRuns {
     return false
   }
 
-  /// Writes `text` with each run of spaces, tabs and line breaks as one space into `out` (at
-  /// least `text.count` bytes); the bytes written.
+  /// Writes `text` with each run that ``joinsWords(before:after:)`` as one space into `out`
+  /// (at least `text.count` bytes), every other byte as it is; the bytes written. What matches
+  /// in it does not depend on runs elsewhere in the text.
   static func collapse(_ text: UnsafeBufferPointer<UInt8>, into out: UnsafeMutableBufferPointer<UInt8>) -> Int
   {
     var n = 0
-    var inRun = false
-    for b in text {
-      if isBlankOrBreak(b) {
-        if !inRun {
-          out[n] = 0x20
+    var i = 0
+    while i < text.count {
+      guard isBlankOrBreak(text[i]) else {
+        out[n] = text[i]
+        n += 1
+        i += 1
+        continue
+      }
+      var j = i
+      while j < text.count && isBlankOrBreak(text[j]) { j += 1 }
+      if i > 0 && j < text.count && joinsWords(before: text[i - 1], after: text[j]) {
+        out[n] = 0x20
+        n += 1
+      } else {
+        for k in i..<j {
+          out[n] = text[k]
           n += 1
         }
-        inRun = true
-      } else {
-        out[n] = b
-        n += 1
-        inRun = false
       }
+      i = j
     }
     return n
   }
 
-  /// `text` with each run of spaces, tabs and line breaks as one space.
+  /// `text` with each run that ``joinsWords(before:after:)`` as one space (``collapse(_:into:)``).
   static func collapsed(_ text: String) -> String {
     var text = text
     return text.withUTF8 { bytes in

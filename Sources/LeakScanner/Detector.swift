@@ -376,10 +376,10 @@ public struct RuleDetector: Detector {
   /// The hand matcher of each discovered-opening rule (``ShapeMatcher``).
   var shapeMatchers: [ShapeMatcher?]
   /// Whether the anywhere-rules also match across a run of blanks or a line break between two
-  /// words (`diversify  by`, `don't\nmention`): when the text holds such a run after a letter
-  /// and before a lower-case letter (``BlankRuns/mayJoinWords(_:)``), the rules that did not
-  /// match are tried again on the text with each run of spaces, tabs and line breaks read as
-  /// one space, and their evidence is quoted from it. Default `false`; the built-in
+  /// words (`diversify  by`, `don't\nmention`, `dup of\n3886`): when the text holds such a run
+  /// (``BlankRuns/joinsWords(before:after:)``: after a letter, before a lower-case letter, a
+  /// digit or a `#`), the rules that did not match are tried again on the text with each such
+  /// run read as one space, and their evidence is quoted from it. Default `false`; the built-in
   /// producer-note detector sets it, since a generator's notes wrap and double their spaces as
   /// any text does.
   public var matchesAcrossBlankRuns = false

@@ -151,8 +151,8 @@ package struct ShapeMatcher: Sendable, Hashable {
 
   /// The match's length at the start of the plain ASCII `w`, or `nil`.
   func matchLength(_ w: UnsafeBufferPointer<UInt8>) -> Int? {
-    // The code family's regex starts with the designator's lookahead for domain terms (the
-    // other head families' do not: their head is no code).
+    // The code families' regexes (`X# …`, `X#-v# …`) start with the designator's lookahead for
+    // domain terms (the other head families' do not: their head is no code).
     if tail == .family && elements.first == .code && DesignatorMatcher.startsWithDomainTerm(w) { return nil }
     var walk = Walk(w: w, elements: elements, tail: tail, codes: codes)
     return walk.element(0, 0)
