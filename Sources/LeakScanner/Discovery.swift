@@ -1333,8 +1333,9 @@ public enum Discovery {
   /// - glued to a name (`v#`, `persona#`, `remix_#`, `km-#`, `/gen/#`);
   /// - a family's tag, whatever words follow (`tag # …`);
   /// - after one of the generator's words (`sample #`, `batch #`, `(remix #)`);
-  /// - marked off: ending in a colon or a bar, followed by a dash, a bar or an arrow, or closing
-  ///   a bracket opened before it (`take #: …`, `run # — okay`, `(draft #) the`).
+  /// - marked off: ending in a colon or a bar, followed by a dash (not a range's `-` or `–`), a
+  ///   bar or an arrow, or closing a bracket opened before it (`take #: …`, `run # — okay`,
+  ///   `(draft #) the`).
   ///
   /// A number a sentence goes on after (`Fig. #A shows`, `Col. #, lines`, `Using # mg of`), a
   /// reference's (`(see fig. #)`, ``numberedSectionWords``) and a value in a formula (`x = #,
@@ -1357,7 +1358,12 @@ public enum Discovery {
       }
     }
     if let last = token.last, ":|：".contains(last) { return true }
-    if k + 1 < tokens.count, tokens[k + 1].allSatisfy({ "-–—|:>»→=".contains($0) }) { return true }
+    // A hyphen or an en dash alone after a number is a range's (`aged # - #`, `pages # – #`).
+    if k + 1 < tokens.count, tokens[k + 1] != "-", tokens[k + 1] != "–",
+      tokens[k + 1].allSatisfy({ "-–—|:>»→=".contains($0) })
+    {
+      return true
+    }
     var close = Substring(token)
     while let last = close.last, ",.;:".contains(last) { close = close.dropLast() }
     if let last = close.last, last == ")" || last == "]" {
@@ -1396,7 +1402,9 @@ public enum Discovery {
     let pairs: [(Character, Character)] = [("(", ")"), ("[", "]"), ("{", "}"), ("<", ">")]
     guard pairs.contains(where: { $0 == (open, close) }) else { return false }
     let word = bare.dropFirst().dropLast()
-    return word.allSatisfy(\.isLetter) && generatorWords.contains(word.lowercased())
+    // `(paraphrase)` is an editor's mark, as `(emphasis added)` is.
+    let lower = word.lowercased()
+    return word.allSatisfy(\.isLetter) && generatorWords.contains(lower) && lower != "paraphrase"
   }
 
   /// Whether a token shape is one of ``BuiltinDetectors/scaffoldLabels`` closed in brackets

@@ -106,10 +106,13 @@ import Testing
     #expect(summary.quarantined == 0 && summary.clean == 2000)
     for shape in [
       "sample # okay,", "take # |", "run #: …", "(draft v#) the", "km-# >> the", "--- sample # ---",
+      "run # —",
     ] {
       #expect(Discovery.unnaturalness(shape, kind: .opening) >= 0.8, "\(shape)")
     }
-    for shape in ["element # is", "using # mg", "x = #, so", "(see fig. #)", "col. #, lines"] {
+    for shape in [
+      "element # is", "using # mg", "x = #, so", "(see fig. #)", "col. #, lines", "aged # -", "pages # –",
+    ] {
       #expect(Discovery.unnaturalness(shape, kind: .opening) < 0.8, "\(shape)")
     }
     // The same sentence with a number on a fifth of the rows is a generator's stamp.
