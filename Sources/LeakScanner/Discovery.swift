@@ -939,7 +939,7 @@ public enum Discovery {
   /// matches are counted for it (``hasHeadFamilyStructure(_:_:)``): a Markdown heading
   /// (`## Plan`) is no hash and number.
   static func headFamilyToken(_ token: String) -> String? {
-    if token == "##" || token == "##:" { return "##" }
+    if token == "##" || token == "##:" || token == "##." { return "##" }
     guard isLabelLetterShape(token) else { return nil }
     return token.hasSuffix(":") ? String(token.dropLast()) : token
   }
@@ -968,13 +968,14 @@ public enum Discovery {
     return core.dropLast().last == UInt8(ascii: "-") && core.dropLast(2).allSatisfy(NoteMatcher.isLetter)
   }
 
-  /// The head of the hash-and-number family's rule: `#` and digits.
-  static let hashNumberPattern = "#[0-9]+"
+  /// The head of the hash-and-number family's rule: `#`, digits and perhaps a full stop
+  /// (`#3551. Let me`, as a numbered list writes it).
+  static let hashNumberPattern = #"#[0-9]+\.?"#
 
   /// Where the head of a `kind` family (not ``HeadFamily/code``) ends in the first line
   /// `first`: at the end of its first token, before a colon there; for a hash and a number,
-  /// only when the token is `#`, digits and perhaps a colon (`#123`, `#7:`; not `##` or
-  /// `#a3f9c21`). `nil` when the line does not open with such a head.
+  /// only when the token is `#`, digits and perhaps a colon or a full stop (`#123`, `#7:`,
+  /// `#3551.`, which the head keeps; not `##` or `#a3f9c21`). `nil` when the line does not open with such a head.
   static func headFamilyEnd(_ first: UnsafeBufferPointer<UInt8>, _ kind: HeadFamily) -> Int? {
     var end = 0
     while end < first.count && !NoteMatcher.isBlank(first[end]) { end += 1 }
@@ -983,7 +984,10 @@ public enum Discovery {
     switch kind {
     case .code: return nil
     case .hashNumber:
-      guard head >= 2, first[0] == UInt8(ascii: "#"), first[1..<head].allSatisfy(NoteMatcher.isDigit) else {
+      // The full stop of `#3551.` is the head's (the tail takes a colon, not a full stop).
+      let digits = first[head - 1] == UInt8(ascii: ".") ? head - 1 : head
+      guard digits >= 2, first[0] == UInt8(ascii: "#"), first[1..<digits].allSatisfy(NoteMatcher.isDigit)
+      else {
         return nil
       }
     case .labelLetter, .versionedCode: break

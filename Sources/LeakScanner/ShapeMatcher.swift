@@ -25,6 +25,8 @@ package struct ShapeMatcher: Sendable, Hashable {
     case number
     /// Any other ASCII byte, literally.
     case byte(UInt8)
+    /// `\.?` and the like: the byte if the rest matches after it, else nothing.
+    case optionalByte(UInt8)
     /// `[ \t]+`, between tokens.
     case blanks
   }
@@ -101,7 +103,7 @@ package struct ShapeMatcher: Sendable, Hashable {
       return
     }
     if family == .hashNumber {
-      elements = [.byte(UInt8(ascii: "#")), .number]
+      elements = [.byte(UInt8(ascii: "#")), .number, .optionalByte(UInt8(ascii: "."))]
       tail = .family
       return
     }
@@ -264,6 +266,9 @@ package struct ShapeMatcher: Sendable, Hashable {
       case .byte(let byte):
         guard p < w.count && w[p] == byte else { return nil }
         return element(e + 1, p + 1)
+      case .optionalByte(let byte):
+        if p < w.count && w[p] == byte, let end = element(e + 1, p + 1) { return end }
+        return element(e + 1, p)
       case .blanks:
         for b in stride(from: run(p, Self.isBlank), through: 1, by: -1) {
           if let end = element(e + 1, p + b) { return end }

@@ -297,17 +297,18 @@ import Testing
     }
   }
 
-  /// A hash and a number before the reasoning (`#123 Okay, so`, `#7: the claim`) is one
+  /// A hash and a number before the reasoning (`#123 Okay, so`, `#7: the claim`, `#3551. Let
+  /// me`) is one
   /// family, `## …`, confident; the repair cuts the hash and number alone.
   @Test func findsAHashAndNumberFamily() async throws {
     let dir = TempDir()
     let path = dir.file(
       "c.jsonl",
       generatedCorpus(800) { i in
-        i % 4 == 0 ? "#\(i * 37 % 1000 + 1)\(i % 8 == 0 ? " " : ": ")" + naturalOpenings[i / 4 % 6] : nil
+        i % 4 == 0 ? "#\(i * 37 % 1000 + 1)\([" ", ": ", ". "][i / 4 % 3])" + naturalOpenings[i / 4 % 6] : nil
       })
     let (_, _, removed) = try await expectConfidentFamily("## …", rows: 200, counted: 200, in: path, dir: dir)
-    let headOnly = try Regex(#"^#[0-9]+:? $"#)
+    let headOnly = try Regex(#"^#[0-9]+[:.]? $"#)
     #expect(removed.count == 200 && removed.allSatisfy { $0.wholeMatch(of: headOnly) != nil })
   }
 
@@ -413,6 +414,9 @@ import Testing
       ("## …", "#123 Okay, so the sum", "#123 "),
       ("## …", "#7: the claim", "#7: "),
       ("## …", "#42 — the claim", "#42 — "),
+      ("## …", "#3551. Let me think", "#3551. "),
+      ("## …", "#3. the claim", "#3. "),
+      ("## …", "#12.5 percent rose", nil),
       ("## …", "## Plan the steps", nil),
       ("## …", "#1 priority is", nil),
       ("## …", "#a3f9c21 Okay", nil),
