@@ -35,13 +35,13 @@ enum NoteMatcher {
     #"(?![ \t]+(?:[a-z]+[ \t]+)?(?!(?:is|was|has|as|does|plus|thus|this|its|yes|us)\b)[a-z]+s\b)"#
 
   /// The `diversify` rule's regex (case-insensitive): `diversify by|with|across|using …` and
-  /// `diversify the …` (see ``diversifyLength(_:)``), or a note after a colon, `Diversify: use
+  /// `diversify the …` or a bare noun of ``bareVaried`` (see ``diversifyLength(_:)``), or a note after a colon, `Diversify: use
   /// a different city`: one of ``noteVerbs``, an optional determiner (``noteDeterminers``), an
   /// optional word of change (``noteModifiers``), and one of ``noteVaried`` ("Diversify: a guide
   /// to portfolios" is a title, "Diversify: use index funds" and "Diversify: pick another
   /// sector" are finance).
   static let diversify =
-    #"\bdiversify(?: (?:(?:by|with|across|using)(?:[ \t]+(?!(?!(?:changing|varying|using|swapping|altering|rotating|mixing|switching|alternating|modifying|tweaking|replacing|rephrasing|rewording|randomizing|randomising|picking|choosing)(?![\w'-]))[\w'-]*ing(?![\w'-]))[\w'-]+){0,5}?[ \t]+(?:numbers?|names?|wording|phrasing|openings?|examples?|rows?|samples?|topics?|personas?|styles?|values?|scenarios?|templates?|prompts?|questions?|answers?|variants?)|the (?:opening|openings|phrasing|wording|style|answers?|examples?|rows?|samples?|names|numbers|personas|scenarios|prompts|templates))"#
+    #"\bdiversify(?: (?:(?:by|with|across|using)(?:[ \t]+(?!(?!(?:changing|varying|using|swapping|altering|rotating|mixing|switching|alternating|modifying|tweaking|replacing|rephrasing|rewording|randomizing|randomising|picking|choosing)(?![\w'-]))[\w'-]*ing(?![\w'-]))[\w'-]+){0,5}?[ \t]+(?:numbers?|names?|wording|phrasing|openings?|examples?|rows?|samples?|topics?|personas?|styles?|values?|scenarios?|templates?|prompts?|questions?|answers?|variants?)|the (?:opening|openings|phrasing|wording|style|answers?|examples?|rows?|samples?|names|numbers|personas?|scenarios|prompts|templates)|(?:names|personas|openings|wording|phrasing|scenarios|prompts|templates))"#
     + #"| ?:[ \t]*(?:"# + group(noteVerbs) + #")[ \t]+(?:(?:"# + group(noteDeterminers) + #")[ \t]+)?(?:(?:"#
     + group(noteModifiers) + #")[ \t]+)?(?:"# + group(noteVaried) + #"))\b"#
 
@@ -233,7 +233,13 @@ enum NoteMatcher {
   ]
   static let theVaried: [StaticString] = [
     "opening", "openings", "phrasing", "wording", "style", "answer", "answers", "example", "examples", "row",
-    "rows", "sample", "samples", "names", "numbers", "personas", "scenarios", "prompts", "templates",
+    "rows", "sample", "samples", "names", "numbers", "persona", "personas", "scenarios", "prompts",
+    "templates",
+  ]
+  /// What `diversify` takes with no article (`diversify names`, `TODO: diversify openings`):
+  /// a generator's own material only ("diversify holdings" and "diversify income" are finance).
+  static let bareVaried: [StaticString] = [
+    "names", "personas", "openings", "wording", "phrasing", "scenarios", "prompts", "templates",
   ]
 
   /// The verbs of a note after `Diversify:` (`use a different city`, `change the names`).
@@ -262,6 +268,8 @@ enum NoteMatcher {
       let end = run(w, from: i + 4, isWord)
       if equals(w, i + 4, end, oneOf: theVaried) { return end }
     }
+    let bare = run(w, from: i, isWord)
+    if equals(w, i, bare, oneOf: bareVaried) { return bare }
     var at = -1
     for verb: StaticString in ["by", "with", "across", "using"] where starts(w, at: i, with: verb) {
       at = i + verb.utf8CodeUnitCount

@@ -594,7 +594,9 @@ import Testing
         (
           "diversify ",
           [
-            ["by", "with", "across", "using", "the ", "The "], [" "], ["changing", "the", "don't", "x-y"],
+            ["by", "with", "across", "using", "the ", "The ", "names", "Personas", "wording_", "holdings"],
+            [" "],
+            ["changing", "the", "don't", "x-y", "persona", "personas"],
             [" "],
           ]
         ),

@@ -249,6 +249,8 @@ import Testing
     "<think>Vary   the opening of each answer.</think>ok",
     "<think>The claim is anticipated (dup of\n3886).</think>ok",
     "<think>Same as row\n12.</think>ok",
+    "<think>So x = 4. TODO: diversify names next time.</think>ok",
+    "<think>Note: diversify the persona.</think>ok",
   ])
   func flagsNotesAboutProducingData(output: String) {
     #expect(findings(detector, output).count == 1)
@@ -263,6 +265,7 @@ import Testing
     "<think>The reduplicate of 12 sequences is a biology term.</think>ok",
     "<think>Claim 5 is a duplicate of 3 earlier claims in the family.</think>ok",
     "<think>A saver can diversify by holding index funds.</think>ok",
+    "<think>Retirees should diversify holdings and income sources.</think>ok",
     "<think>A retiree should diversify  the portfolio across\nstocks and bonds.</think>ok",
     "<think>We should avoid repeating\nthe same mistake in claim 3.</think>ok",
     "<think>Do not\nmention the patient's name.</think>ok",
