@@ -261,14 +261,14 @@ public enum BuiltinDetectors {
     }
     let rules = [
       rule(
-        "duplicate-of", "`duplicate of 3886`",
+        "duplicate-of", "`duplicate of 3886`, `duplicate-of 3886`, `Duplicate of: 3886`",
         // Not a count of things: "a duplicate of 3 earlier claims"; not a place in a table:
         // "a duplicate of row 3 in the table". The words may stand on two lines (a wrapped
         // `duplicate\nof 3886`): an anchor for each byte that can follow `duplicate` there.
         NoteMatcher.duplicateOf,
         [
           "duplicate of", "duplicate  ", "duplicate \t", "duplicate \n", "duplicate \r", "duplicate\t",
-          "duplicate\n", "duplicate\r",
+          "duplicate\n", "duplicate\r", "duplicate-of",
         ]),
       rule(
         // A count, a form, a year or a book is prose ("a copy of 3 documents", "Attach a copy of

@@ -9,11 +9,12 @@ import EvalCore
 /// the bytes as the end of the text; a test compares both on generated text.
 enum NoteMatcher {
   /// The `duplicate-of` rule's regex (case-insensitive). The two words may stand on two lines
-  /// (`duplicate\nof 3886`, a wrapped line). A target written with a row word and then placed
+  /// (`duplicate\nof 3886`, a wrapped line), be joined by a hyphen (`duplicate-of 3886`, as a
+  /// field name) or have a colon after them (`Duplicate of: 3886`). A target written with a row word and then placed
   /// somewhere (`row 3 in the table`, `item 4 of the list`) is a reference into a table or a
   /// list, not a note about the corpus.
   static let duplicateOf =
-    #"\bduplicate(?:[ \t]+|[ \t]*\r?\n[ \t]*)of[ \t]+(?:"# + rowTarget + #"|[0-9]+\b)"# + notACount
+    #"\bduplicate(?:[ \t]+|[ \t]*\r?\n[ \t]*|-)of:?[ \t]+(?:"# + rowTarget + #"|[0-9]+\b)"# + notACount
 
   /// The `copy-of` rule's regex (case-insensitive): `copy of 3886`, `copy of row 12`. "A copy
   /// of 1040" (a tax form), "a copy of 1984" (a novel) and "a copy of 3 documents" are prose:
@@ -134,7 +135,9 @@ enum NoteMatcher {
     guard starts(w, at: 0, with: "duplicate") else { return nil }
     // Blanks, or blanks around one line break (`\r\n` or `\n`), then `of`.
     var i = run(w, from: 9, isBlank)
-    if i < w.count && w[i] == 0x0A {
+    if i == 9 && i < w.count && w[i] == UInt8(ascii: "-") {
+      i += 1
+    } else if i < w.count && w[i] == 0x0A {
       i = run(w, from: i + 1, isBlank)
     } else if i + 1 < w.count && w[i] == 0x0D && w[i + 1] == 0x0A {
       i = run(w, from: i + 2, isBlank)
@@ -142,8 +145,9 @@ enum NoteMatcher {
       return nil
     }
     guard starts(w, at: i, with: "of") else { return nil }
-    let blanks = run(w, from: i + 2, isBlank)
-    guard blanks > i + 2 else { return nil }
+    let of = i + 2 < w.count && w[i + 2] == UInt8(ascii: ":") ? i + 3 : i + 2
+    let blanks = run(w, from: of, isBlank)
+    guard blanks > of else { return nil }
     return targetLength(w, from: blanks, bareEndsNote: false)
   }
 

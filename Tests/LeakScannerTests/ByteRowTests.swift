@@ -578,6 +578,7 @@ import Testing
     case .duplicateOf:
       let breaks = [
         " of", "\nof", " \n of", "\r\nof", "\t\nof", "  of", "\tof", "\n\nof", "\rof", "of", " \r\n\tof",
+        "-of", "-of:", " of:", "- of", "-Of:", " of::", "--of",
       ]
       forms = [("duplicate", [breaks] + target + place)]
     case .copyOf:

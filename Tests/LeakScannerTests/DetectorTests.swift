@@ -251,6 +251,8 @@ import Testing
     "<think>Same as row\n12.</think>ok",
     "<think>So x = 4. TODO: diversify names next time.</think>ok",
     "<think>Note: diversify the persona.</think>ok",
+    "<think>The claim reads well. duplicate-of 3886.</think>ok",
+    "<think>Duplicate of: 3886. The claim reads well.</think>ok",
   ])
   func flagsNotesAboutProducingData(output: String) {
     #expect(findings(detector, output).count == 1)
@@ -266,6 +268,8 @@ import Testing
     "<think>Claim 5 is a duplicate of 3 earlier claims in the family.</think>ok",
     "<think>A saver can diversify by holding index funds.</think>ok",
     "<think>Retirees should diversify holdings and income sources.</think>ok",
+    "<think>The duplicate-of 3 claims objection applies.</think>ok",
+    "<think>A duplicate-free list of 3886 names.</think>ok",
     "<think>A retiree should diversify  the portfolio across\nstocks and bonds.</think>ok",
     "<think>We should avoid repeating\nthe same mistake in claim 3.</think>ok",
     "<think>Do not\nmention the patient's name.</think>ok",
