@@ -1,11 +1,5 @@
 @_spi(FieldEvalInternal) import EvalCore
 
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Darwin)
-  import Darwin
-#endif
-
 /// Reusable buffers for byte-level detection, one per scanning thread.
 struct DetectionScratch {
   /// The words of the current row's text without tags, when `wordsRead`: the scan reads them
@@ -564,13 +558,9 @@ enum DesignatorMatcher {
   /// words up to the first colon, if one comes after two to five of them and nothing else.
   static func lowercaseMatchLength(_ w: UnsafeBufferPointer<UInt8>) -> Int? {
     let n = w.count
-    func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
+    let isDigit = NoteMatcher.isDigit
     func isLower(_ b: UInt8) -> Bool { b >= 0x61 && b <= 0x7A }
-    func blanks(from start: Int) -> Int {
-      var j = start
-      while j < n && (w[j] == 0x20 || w[j] == 0x09) { j += 1 }
-      return j
-    }
+    func blanks(from start: Int) -> Int { NoteMatcher.run(w, from: start, NoteMatcher.isBlank) }
     guard n > 1, isLower(w[0]), isDigit(w[1]) else { return nil }
     var i = 1
     while i < n && isDigit(w[i]) { i += 1 }

@@ -50,7 +50,8 @@ package struct ShapeMatcher: Sendable, Hashable {
   let codes: CodeList?
 
   /// A family's codes, compared with a code of the text without making an array of it (this
-  /// runs on most rows of a leaky corpus): those of up to eight bytes packed into a word each,
+  /// runs on most rows of a leaky corpus): those of up to seven bytes packed into a word each
+  /// (``DesignatorMatcher/packed(_:)``),
   /// kept sorted and without repeats, so two lists of the same codes are equal.
   struct CodeList: Sendable, Hashable {
     private var packed: [UInt64] = []
@@ -59,8 +60,8 @@ package struct ShapeMatcher: Sendable, Hashable {
     init(_ codes: [String]) {
       for code in codes {
         let bytes = Array(code.utf8)
-        if bytes.count <= 8 {
-          packed.append(Self.pack(bytes[...]))
+        if bytes.count < 8 {
+          packed.append(DesignatorMatcher.packed(bytes))
         } else {
           long.append(bytes)
         }
@@ -70,16 +71,9 @@ package struct ShapeMatcher: Sendable, Hashable {
       long = Array(Set(long)).sorted { $0.lexicographicallyPrecedes($1) }
     }
 
-    /// The bytes (none of them 0) as a little-endian word, zeros after them.
-    static func pack(_ bytes: some Collection<UInt8>) -> UInt64 {
-      var word: UInt64 = 0
-      for (k, b) in bytes.enumerated() { word |= UInt64(b) << UInt64(8 * k) }
-      return word
-    }
-
     /// Whether `w[range]` is one of the codes.
     func contains(_ w: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Bool {
-      if range.count <= 8 { return packed.contains(Self.pack(w[range])) }
+      if range.count < 8 { return packed.contains(DesignatorMatcher.packed(w[range])) }
       return long.contains { $0.count == range.count && $0.elementsEqual(w[range]) }
     }
   }
