@@ -1058,6 +1058,8 @@ public enum Discovery {
   /// the joiner and version as written (`X#-v#`, `X#/#`), so the family's codes group as a
   /// bare code's do.
   static func versionedCodeJoiner(_ core: some Collection<UInt8>) -> Int? {
+    // Most tokens are words: ruled out before the copy.
+    guard let head = core.first, head >= 0x41 && head <= 0x5A else { return nil }
     let c = Array(core)
     var i = 0
     while i < c.count && i < 4 && c[i] >= 0x41 && c[i] <= 0x5A { i += 1 }
@@ -1770,6 +1772,10 @@ struct OpeningTally {
         codeName.append(contentsOf: " …".utf8)
         found.1 = shapeIndex(named: codeName)
         found.2 = Discovery.headFamily(ofShape: String(decoding: codeName, as: UTF8.self))
+      } else if tokens > 1 && !Self.mayOpenFamily(scratch, tokens: tokens, ends: shapeTokenEnds) {
+        // Most natural openings (`okay, so the`): no token but the last holds a `#`, an `X` or
+        // ends in a tag mark, so no family below could take them; decided on bytes, without
+        // the `String`s the family tests read.
       } else if tokens > 1,
         let head = Discovery.headFamilyToken(String(decoding: firstShape, as: UTF8.self))
       {
@@ -1801,6 +1807,31 @@ struct OpeningTally {
     }
     cached.append(found)
     return found
+  }
+
+  /// Whether the joined token shapes `scratch` (`tokens` of them, ending at `ends`) may open
+  /// a family that ``Discovery/headFamilyToken(_:)``, ``Discovery/tagFamilyTokens(_:)`` or
+  /// ``Discovery/isIdentifierFamily(_:)`` takes: each needs a token before the last that holds
+  /// a `#` (a number, a hash) or an `X` (a label and a letter), or ends in a tag mark
+  /// (``Discovery/isTagMark(_:)``). `false` rules all three out; `true` leaves it to them.
+  static func mayOpenFamily(_ scratch: [UInt8], tokens: Int, ends: (Int, Int, Int)) -> Bool {
+    let lastEnds = [ends.0, ends.1, ends.2].prefix(tokens - 1)
+    var from = 0
+    for end in lastEnds {
+      for k in from..<end where scratch[k] == UInt8(ascii: "#") || scratch[k] == UInt8(ascii: "X") {
+        return true
+      }
+      if end > from && isTagMarkByte(scratch[end - 1]) { return true }
+      from = end + 1
+    }
+    return false
+  }
+
+  /// ``Discovery/isTagMark(_:)`` of an ASCII byte.
+  @inline(__always) static func isTagMarkByte(_ b: UInt8) -> Bool {
+    !(NoteMatcher.isLetter(b) || NoteMatcher.isDigit(b) || b == UInt8(ascii: "#") || b == UInt8(ascii: "'")
+      || b == UInt8(ascii: "\"") || b == UInt8(ascii: ",") || b == UInt8(ascii: ".") || b == UInt8(ascii: ";")
+      || b == UInt8(ascii: "!") || b == UInt8(ascii: "?") || b == UInt8(ascii: "("))
   }
 
   private mutating func shapeIndex(named name: [UInt8]) -> Int {

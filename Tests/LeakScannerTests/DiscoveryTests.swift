@@ -94,6 +94,40 @@ import Testing
   /// The opening tally names shapes from bytes; they must be the names `openingShapes` gives,
   /// with the same examples (lines, text, the variants each shape is made from, a family's
   /// codes), blanks before or after the words included.
+  /// The opening tally decides from bytes that a shape opens no tag, identifier or head
+  /// family before it makes the `String`s those tests read: whenever it says no, each of them
+  /// says no.
+  @Test func theFamilyPrecheckRulesOutOnlyShapesNoFamilyTakes() {
+    let shapes = [
+      "okay,", "so", "the", "##", "##:", "##.", "x#", "X#", "variant-X", "variant-X:", "**variant-X**",
+      "km-#",
+      ">>", "remix_#", "v#", "|", "(gen)", "[gen]", "~~mode~~", "mode~~", "@persona#", "/gen/#", "let's",
+      "\"quoted\"", "x;", "(see", "-", "$#", "note:", "it's", "okay", "we", "(paraphrase)", "<synthetic>",
+    ]
+    var ruledOut = 0
+    for a in shapes {
+      for b in shapes {
+        for c in ["", "okay,", "the", "##", ">>"] {
+          let tokens = c.isEmpty ? [a, b] : [a, b, c]
+          let joined = Array(tokens.joined(separator: " ").utf8)
+          var ends = (0, 0, 0)
+          ends.0 = a.utf8.count
+          ends.1 = ends.0 + 1 + b.utf8.count
+          ends.2 = c.isEmpty ? 0 : ends.1 + 1 + c.utf8.count
+          guard !OpeningTally.mayOpenFamily(joined, tokens: tokens.count, ends: ends) else { continue }
+          ruledOut += 1
+          #expect(Discovery.headFamilyToken(a) == nil, "\(tokens)")
+          #expect(Discovery.tagFamilyTokens(tokens) == nil, "\(tokens)")
+          #expect(!Discovery.isIdentifierFamily(tokens), "\(tokens)")
+        }
+      }
+    }
+    // Natural openings are the ones ruled out.
+    #expect(ruledOut > 500)
+    #expect(!OpeningTally.mayOpenFamily(Array("okay, so the".utf8), tokens: 3, ends: (5, 8, 12)))
+    #expect(OpeningTally.mayOpenFamily(Array("km-# >> the".utf8), tokens: 3, ends: (4, 7, 11)))
+  }
+
   @Test func openingTallyCountsTheShapesOfTheStringPath() {
     let tokens = [
       "A4", "A4:", "E12b", "[variant", "3]", "persona=lawyer", "Okay,", "so", "12", "<<seed>>", "{{t}}:",
@@ -101,7 +135,8 @@ import Testing
       "x", "ABC12:", "spice", "combinator:", "7f3a9c21-b4e1:", "(a3f9c21)", "@persona3", "/gen/7",
       "Variant-A", "Persona-B:", "**Variant-C**", "#12", "#7:", "##", "Okay", "The", "we", "personalities",
       "**A4**", "(E1)", "E1.", "**B7**:",
-      ":",
+      ":", "km-7", ">>", "remix_3", "v2", "|", "(gen)", "[gen]", "~~mode~~", "REMIX_3", "#3551.", "Q3/2024",
+      "E1-v2", "B7/3886", "okay", "\"quoted\"", "x;", "it's", "-", "(see", "mode~~",
     ]
     var rng = SystemRandomNumberGenerator()
     var lines: [String] = []
