@@ -414,6 +414,39 @@ enum DesignatorMatcher {
 
   private static let domainCodeEntries = codeEntries(domainTerms, upper: false)
 
+  /// A bit per ``packed(_:)`` code hash, set for the codes of ``domainCodeEntries`` (`upper`
+  /// false) or ``codeEntriesIgnoringCase``: most codes an opening starts with (`A4`, `E1`) are
+  /// no term's and are ruled out without a dictionary lookup.
+  private static func codeFilter(_ entries: [UInt64: [Int]]) -> CodeFilter {
+    var bits = CodeFilter()
+    for key in entries.keys { bits.insert(key) }
+    return bits
+  }
+  private static let domainCodeFilter = codeFilter(domainCodeEntries)
+  private static let codeFilterIgnoringCase = codeFilter(codeEntriesIgnoringCase)
+
+  /// 512 bits in eight words, inline (no array to retain on a lookup).
+  struct CodeFilter: Sendable {
+    private var words: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (
+      0, 0, 0, 0, 0, 0, 0, 0
+    )
+    @inline(__always) private static func bit(_ key: UInt64) -> (word: Int, mask: UInt64) {
+      let h = (key &* 0x9E37_79B9_7F4A_7C15) >> 55  // 9 bits
+      return (Int(h >> 6), 1 << (h & 63))
+    }
+    mutating func insert(_ key: UInt64) {
+      let (w, m) = Self.bit(key)
+      withUnsafeMutableBytes(of: &words) {
+        $0.storeBytes(
+          of: $0.load(fromByteOffset: w * 8, as: UInt64.self) | m, toByteOffset: w * 8, as: UInt64.self)
+      }
+    }
+    @inline(__always) func mayContain(_ key: UInt64) -> Bool {
+      let (w, m) = Self.bit(key)
+      return withUnsafeBytes(of: words) { $0.load(fromByteOffset: w * 8, as: UInt64.self) } & m != 0
+    }
+  }
+
   /// ``domainTerms`` and ``lowercaseTerms``, whose codes the lower-case rule compares ignoring
   /// case, and their entries by upper-case code.
   private static let termsIgnoringCase = domainTerms + lowercaseTerms
@@ -470,13 +503,15 @@ enum DesignatorMatcher {
     }
     // Most codes are not a term's: one table lookup rules them out.
     let code = w[..<codeEnd]
-    let found =
+    let key =
       ignoringCase
-      ? Self.codeEntriesIgnoringCase[Self.packed(code.lazy.map { $0 >= 0x61 && $0 <= 0x7A ? $0 - 0x20 : $0 })]
-      : Self.domainCodeEntries[Self.packed(code)]
-    guard let entries = found else { return false }
+      ? Self.packed(code.lazy.map { $0 >= 0x61 && $0 <= 0x7A ? $0 - 0x20 : $0 }) : Self.packed(code)
+    guard ignoringCase ? Self.codeFilterIgnoringCase.mayContain(key) : Self.domainCodeFilter.mayContain(key),
+      let entries = ignoringCase ? Self.codeEntriesIgnoringCase[key] : Self.domainCodeEntries[key]
+    else { return false }
     let terms = ignoringCase ? Self.termsIgnoringCase : domainTerms
-    for entry in entries.map({ terms[$0] }) {
+    for index in entries {
+      let entry = terms[index]
       if entry.words.isEmpty { return true }
       var i = run(codeEnd, isBlank)
       guard i > codeEnd else { continue }
