@@ -77,12 +77,13 @@ public enum Ruleset {
     // Ids a report or `clean` already uses for its own checks.
     let reserved = known.union([DetectorID.discovered, DetectorID.malformed, DetectorID.blankLine])
     // What `base` has, unless the ruleset says.
-    var requireThink = base.detectors.lazy.compactMap { $0 as? ThinkStructureDetector }.first?.requireThink
-    var template: ChatTemplateTokens? = nil
-    var drift = ScriptDriftCheck(expected: .context)
-    var runTogether = RunTogetherCheck()
-    var repetition = RepetitionCheck()
-    var mojibake = MojibakeCheck()
+    func first<D: Detector>(_ type: D.Type) -> D? { base.detectors.lazy.compactMap { $0 as? D }.first }
+    var requireThink = first(ThinkStructureDetector.self)?.requireThink
+    var template = first(SpecialTokenDetector.self)?.template
+    var drift = first(ScriptDriftDetector.self)?.check ?? ScriptDriftCheck(expected: .context)
+    var runTogether = first(RunTogetherDetector.self)?.check ?? RunTogetherCheck()
+    var repetition = first(RepetitionDetector.self)?.check ?? RepetitionCheck()
+    var mojibake = first(MojibakeDetector.self)?.check ?? MojibakeCheck()
     // Rule ids to leave out of a built-in rule detector, and its extra labels or phrases.
     var scaffold: RuleDetectorSettings? = nil
     var producer: RuleDetectorSettings? = nil
@@ -111,7 +112,9 @@ public enum Ruleset {
           break
         }
         let s = try value.string()
-        if s != "auto" {
+        if s == "auto" {
+          template = nil
+        } else {
           guard let t = ChatTemplateTokens.named.first(where: { $0.name == s }) else {
             throw value.error(
               "unknown template '\(s)'; expected auto, \(ChatTemplateTokens.named.map(\.name).joined(separator: ", ")) or a mapping { name, bos, eos, specials }"

@@ -1348,6 +1348,37 @@ extension CleanTests {
     #expect(error("detectors:\n  require_think: maybe\n").contains("true, false or auto"))
   }
 
+  /// A ruleset changes only what it names: the base configuration's template and text-check
+  /// settings survive a ruleset that does not mention them (`Ruleset.load(path:base:)`).
+  @Test func baseDetectorSettingsSurviveARulesetThatDoesNotNameThem() throws {
+    var mojibake = MojibakeCheck()
+    mojibake.minSequences = 7
+    var runTogether = RunTogetherCheck()
+    runTogether.minWordLetters = 40
+    var repetition = RepetitionCheck()
+    repetition.minRepeats = 9
+    let base = ScanConfiguration(detectors: [
+      SpecialTokenDetector(template: .llama3),
+      ScriptDriftDetector(check: ScriptDriftCheck(expected: .scripts([.latin]))),
+      MojibakeDetector(check: mojibake), RunTogetherDetector(check: runTogether),
+      RepetitionDetector(check: repetition),
+    ])
+    let loaded = try Ruleset.parse("rules:\n  - { id: x, literal: zzz }\n", file: "r.yaml", base: base)
+    func first<D: Detector>(_ type: D.Type) -> D? { loaded.detectors.lazy.compactMap { $0 as? D }.first }
+    #expect(first(SpecialTokenDetector.self)?.template == .llama3)
+    #expect(first(ScriptDriftDetector.self)?.check == ScriptDriftCheck(expected: .scripts([.latin])))
+    #expect(first(MojibakeDetector.self)?.check == mojibake)
+    #expect(first(RunTogetherDetector.self)?.check == runTogether)
+    #expect(first(RepetitionDetector.self)?.check == repetition)
+    // A key the ruleset does give changes that setting only, on top of the base's.
+    let tuned = try Ruleset.parse(
+      "template: auto\ndetectors:\n  mojibake: { count_replacement_characters: false }\n", file: "r.yaml",
+      base: base)
+    #expect(tuned.detectors.lazy.compactMap { $0 as? SpecialTokenDetector }.first?.template == nil)
+    let tunedMojibake = tuned.detectors.lazy.compactMap { $0 as? MojibakeDetector }.first?.check
+    #expect(tunedMojibake?.minSequences == 7 && tunedMojibake?.countReplacementCharacters == false)
+  }
+
   /// An empty regex is named as such, at its place, not reported as unbalanced brackets.
   @Test func emptyRegexIsNamed() {
     let empty = error("rules:\n  - { id: x, regex: \"\" }\n")
