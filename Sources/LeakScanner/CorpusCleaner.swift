@@ -670,7 +670,11 @@ enum Repair {
       + CorpusRowParser.responseKeys.map { ($0, "role", "content") }
     for (listKey, roleKey, contentKey) in lists {
       if var list = object[listKey] as? [[String: Any]] {
+        let alternate = CorpusRowParser.alternateKeys(roleKey: roleKey, contentKey: contentKey)
         for i in list.indices {
+          // Read as the parser reads it: a message may hold the other layout's keys.
+          let (roleKey, contentKey) =
+            list[i][roleKey] == nil && list[i][alternate.role] != nil ? alternate : (roleKey, contentKey)
           let role = (list[i][roleKey] as? String ?? "").lowercased()
           guard RowSegment(role: role, text: "").isModelText else { continue }
           guard fixReasoning(in: &list[i]) else { return nil }

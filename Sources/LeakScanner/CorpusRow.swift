@@ -247,7 +247,12 @@ public struct CorpusRowParser: Sendable {
     throws(FieldFailure) -> [RowSegment]
   {
     var segments: [RowSegment] = []
+    let alternate = Self.alternateKeys(roleKey: roleKey, contentKey: contentKey)
     for (i, message) in list.enumerated() {
+      // A list may hold the other layout's keys: `conversations` of `{role, content}` (as many
+      // chat datasets write it) and `messages` of `{from, value}`.
+      let (roleKey, contentKey) =
+        message[roleKey] == nil && message[alternate.role] != nil ? alternate : (roleKey, contentKey)
       guard let role = message[roleKey]?.string else {
         throw FieldFailure("\(listKey).\(i).\(roleKey)")
       }
@@ -277,6 +282,11 @@ public struct CorpusRowParser: Sendable {
         RowSegment(role: segment.role, text: format.renderedTurn(reasoning: reasoning, content: content)))
     }
     return segments
+  }
+
+  /// The other layout's role and content keys: `from`/`value` for `role`/`content` and back.
+  static func alternateKeys(roleKey: String, contentKey: String) -> (role: String, content: String) {
+    roleKey == "from" ? ("role", "content") : ("from", "value")
   }
 
   /// The dotted path of a field that is missing or of the wrong type.

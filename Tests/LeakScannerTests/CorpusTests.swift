@@ -1667,3 +1667,53 @@ extension CleanTests {
     #expect(BoundedTally.threshold([3, 3, 3], keeping: 1) == 3)
   }
 }
+
+/// Chat lists written with the other layout's keys: `conversations` of `{role, content}` (as
+/// many chat datasets hold them) and `messages` of `{from, value}` are read, not malformed.
+@Suite struct ChatListKeyTests {
+  static func conversationsRow(_ id: String, _ output: String) -> String {
+    "{\"id\":\(lit(id)),\"conversations\":[{\"role\":\"user\",\"content\":\"Question?\"},{\"role\":\"assistant\",\"content\":\(lit(output))}]}"
+  }
+
+  @Test func eitherListTakesEitherKeys() throws {
+    func parse(_ json: String) -> Result<CorpusRow, LineIssue> {
+      CorpusRowParser().parse(JSONLLine(number: 1, offset: 0, bytes: Array(json.utf8)[...]))
+    }
+    let conv = try parse(Self.conversationsRow("c", "<think>r</think>a")).get()
+    #expect(conv.shape == .conversations && conv.modelText == "<think>r</think>a")
+    let msgs = try parse(#"{"messages":[{"from":"human","value":"q"},{"from":"gpt","value":"a"}]}"#).get()
+    #expect(msgs.shape == .messages && msgs.modelText == "a" && msgs.allText == "q\na")
+    // A message with neither key is still named by its list's own key.
+    guard case .failure(let issue) = parse(#"{"conversations":[{"value":"q"}]}"#) else {
+      Issue.record("expected a missing field")
+      return
+    }
+    #expect(issue.kind == .missingField("conversations.0.from"))
+  }
+
+  @Test func scanAndRepairReadThem() async throws {
+    let dir = TempDir()
+    var lines: [String] = []
+    for i in 0..<12 {
+      let think =
+        "<think>\nA\(i % 3 + 1) spice combinator: step \(i) weighs \(i * 37) grams\n</think>\n\nDone \(i)."
+      var line = Self.conversationsRow("r\(i)", think)
+      // An escaped blank inside the prefix: it cannot be cut in place, so the row is rewritten.
+      if i == 0 { line = line.replacingOccurrences(of: "A1 spice", with: "A1\\u0020spice") }
+      lines.append(line)
+    }
+    let path = dir.file("c.jsonl", lines.joined(separator: "\n") + "\n")
+    for report in try await scanBothWays(path) {
+      #expect(report.malformedLines == 0)
+      #expect(report.detectors.first { $0.id == "scaffold-prefix" }?.rows == 12)
+    }
+    let (summary, _) = try await CorpusCleaner(repair: true).clean(
+      path: path, cleanOut: dir.path("clean.jsonl"), quarantineOut: dir.path("q.jsonl"),
+      auditOut: dir.path("audit.jsonl"))
+    #expect(summary.lines == 12 && summary.repaired == 12 && summary.quarantined == 0)
+    let clean = try String(contentsOfFile: dir.path("clean.jsonl"), encoding: .utf8)
+    #expect(!clean.contains("spice combinator"))
+    let audit = try String(contentsOfFile: dir.path("audit.jsonl"), encoding: .utf8)
+    #expect(audit.contains("\"rewritten\":true"))
+  }
+}
