@@ -144,6 +144,11 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
     /// `E1|`), for at most ``maxCodes`` distinct tokens; `nil` for other shapes, and once more
     /// tokens than that were seen (the family's rule then takes any code).
     public var codes: [String: Int]? = nil
+    /// For an opening numbered by a word of a section (`Row 3551.`, `Example 12: …`), a
+    /// HyperLogLog sketch (256 registers) of the distinct numbers it was seen with; `nil` for
+    /// other shapes. Whether the number is a row index (new on nearly every row) or the
+    /// reasoning's own numbering (`Step 1:`) is read from it.
+    public var numbers: [UInt8]? = nil
 
     /// The most distinct first tokens ``codes`` holds.
     public static let maxCodes = 64
@@ -240,6 +245,13 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
           &openingExamples, shape, line, first,
           variant: Discovery.variant(
             of: first, words: shape.hasSuffix(" …") ? shape.split(separator: " ").count - 1 : 3))
+        if Discovery.isNumberedSection(shape.split(separator: " ").prefix(2).map(String.init)),
+          let number = Discovery.words(first).dropFirst().first
+        {
+          var numbers = openingExamples[shape]?.numbers ?? []
+          NumberSketch.add(digits: number.utf8.filter(NoteMatcher.isDigit), to: &numbers)
+          openingExamples[shape]?.numbers = numbers
+        }
       }
     }
   }
@@ -504,6 +516,14 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
           changed = true
         }
       }
+      if let theirs = e.numbers {
+        var numbers = mine.numbers ?? []
+        NumberSketch.merge(&numbers, theirs)
+        if numbers != mine.numbers {
+          mine.numbers = numbers
+          changed = true
+        }
+      }
       if mine.codes != nil {
         if let theirs = e.codes {
           for (code, n) in theirs { Example.add(code, n, to: &mine.codes) }
@@ -589,6 +609,14 @@ public enum Discovery {
   /// rank as numbered text: listed at most). `nil` otherwise.
   static func tagFamilyTokens(_ tokens: [String]) -> Int? {
     guard tokens.count >= 2, !isCodeLike(tokens[0]) else { return nil }
+    // A word of a section and its number, then words (`row #. okay,`, `example #: the`): the
+    // family of the numbering, whose numbers decide whether it numbers the rows
+    // (``NumberSketch``).
+    if tokens.count >= 3 && isNumberedSection(tokens) && tokens[1].count == 2
+      && tokens[2...].allSatisfy(isProseWordShape)
+    {
+      return 2
+    }
     let opensWithMark = tokens[0].first.map(isTagMark) ?? false
     guard
       let s = tokens.indices.dropLast().last(where: {
@@ -600,6 +628,32 @@ public enum Discovery {
       })
     else { return nil }
     return s + 1
+  }
+
+  /// Whether token shapes open with a word of ``numberedSectionWords`` and a number after it,
+  /// perhaps with a full stop, a colon or a closing parenthesis (`row #.`, `example #:`, `step
+  /// #`, `item #)`): a numbering whose numbers ``NumberSketch`` counts.
+  static func isNumberedSection(_ tokens: [String]) -> Bool {
+    guard tokens.count >= 2, let last = tokens[1].last, tokens[1].first == "#" else { return false }
+    let word = tokens[0]
+    return numberedSectionWords.contains(word) && word.allSatisfy { $0.isLetter }
+      && (tokens[1].count == 1 || (tokens[1].count == 2 && ".:)".contains(last)))
+  }
+
+  /// Whether the number of a numbered opening shape (``isNumberedSection(_:)``) is marked off
+  /// as a label's: a full stop, a colon or a closing parenthesis after it (`row #.`), or a
+  /// token of marks only next (`item # -`, `case # >>`).
+  static func numberIsMarkedOff(_ shape: String) -> Bool {
+    let tokens = shape.split(separator: " ")
+    guard tokens.count >= 2 else { return false }
+    if tokens[1].count == 2 { return true }
+    return tokens.count > 2 && tokens[2] != "…" && tokens[2].allSatisfy(isTagMark)
+  }
+
+  /// The family shape of a numbered opening shape's numbering: its first two tokens (`row #.
+  /// we` → `row #. …`).
+  static func numberingFamily(of shape: String) -> String {
+    shape.split(separator: " ").prefix(2).joined(separator: " ") + " …"
   }
 
   /// Whether a token shape is a word: letters and apostrophes only.
@@ -1553,6 +1607,17 @@ public enum Discovery {
         guard share >= minShare else { continue }
         var u = unnaturalness(shape, kind: kind)
         let example = examples[shape]
+        // A section's number that is new on nearly every row it opens (`Row 3551.`, `Example
+        // 4821:`) is a row index, as a code is; reasoning's own numbering (`Step 1:`) is not.
+        // Only a number marked off as a label's counts (`Row #.`, `Item # -`): one that a
+        // sentence goes on after (`Problem # asks for`) may be the prompt's, echoed.
+        // The numbers of the whole numbering decide: a shape of it and the word after it (`row
+        // #. we`) holds fewer rows, whose numbers repeat less, when its family is counted.
+        if kind == .opening, NumberSketch.numbersTheRows(example?.numbers, rows: count),
+          numberIsMarkedOff(shape), shape.hasSuffix(" …") || counts[numberingFamily(of: shape)] == nil
+        {
+          u = max(u, 0.8)
+        }
         // One opening repeated word for word (`CO2 emissions rose`) is not a generated family,
         // unless it is built as a label or tag (`C2 umami bridge:`, `[persona lawyer]`).
         let tagged = [":", "[", "=", "<", "{", "(", "|"].contains { shape.contains($0) }
@@ -1587,6 +1652,11 @@ struct OpeningTally {
     /// ``DiscoveryStats/Example/codes`` of the code family, as bytes; `nil` for other shapes
     /// and past ``DiscoveryStats/Example/maxCodes`` tokens.
     var codes: [(token: [UInt8], rows: Int)]? = nil
+    /// Whether the shape opens with a section's word and its number
+    /// (``Discovery/isNumberedSection(_:)``), whose numbers `numbers` sketches.
+    var numbered = false
+    /// ``DiscoveryStats/Example/numbers``.
+    var numbers: [UInt8]? = nil
   }
   private var shapes: [Shape] = []
   /// Shapes kept before the rarest are dropped (``BoundedTally``).
@@ -1673,6 +1743,7 @@ struct OpeningTally {
       if isCodeFamily { shapes[index].codes = [] }
     }
     if isCodeFamily { countCode(text, index) }
+    if shapes[index].numbered { countNumber(first, index) }
     shapes[index].count += 1
     if shapes[index].lines.count < 5 { shapes[index].lines.append(line) }
     // The two smallest distinct texts the shape is made from, compared as bytes (in place: no
@@ -1702,6 +1773,16 @@ struct OpeningTally {
     default:
       shapes[index].variants = [Array(text)]
     }
+  }
+
+  /// Adds the digits of the second token of the opening `first` (shape `index`, numbered) to
+  /// the shape's sketch, as ``DiscoveryStats/addOpenings(_:line:)`` does.
+  private mutating func countNumber(_ first: UnsafeBufferPointer<UInt8>, _ index: Int) {
+    var start = tokenEnds.0
+    while start < tokenEnds.1 && NoteMatcher.isBlank(first[start]) { start += 1 }
+    var numbers = shapes[index].numbers ?? []
+    NumberSketch.add(digits: first[start..<tokenEnds.1].lazy.filter(NoteMatcher.isDigit), to: &numbers)
+    shapes[index].numbers = numbers
   }
 
   /// Counts the first token `token` of a code family's opening (shape `index`).
@@ -1805,6 +1886,15 @@ struct OpeningTally {
         }
       }
     }
+    // A section's word and its number (`row #.`): its shapes sketch the numbers.
+    if tokens > 1 && scratch[firstTokenEnd + 1] == UInt8(ascii: "#")
+      && Discovery.isNumberedSection([
+        String(decoding: scratch[..<firstTokenEnd], as: UTF8.self),
+        String(decoding: scratch[(firstTokenEnd + 1)..<shapeTokenEnds.1], as: UTF8.self),
+      ])
+    {
+      for index in [found.0, found.1] where index >= 0 { shapes[index].numbered = true }
+    }
     cached.append(found)
     return found
   }
@@ -1867,7 +1957,7 @@ struct OpeningTally {
           codes: shape.codes.map { codes in
             Dictionary(
               uniqueKeysWithValues: codes.map { (String(decoding: $0.token, as: UTF8.self), $0.rows) })
-          }))
+          }, numbers: shape.numbers))
     }
   }
 }

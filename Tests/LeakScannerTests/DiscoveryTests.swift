@@ -136,7 +136,8 @@ import Testing
       "Variant-A", "Persona-B:", "**Variant-C**", "#12", "#7:", "##", "Okay", "The", "we", "personalities",
       "**A4**", "(E1)", "E1.", "**B7**:",
       ":", "km-7", ">>", "remix_3", "v2", "|", "(gen)", "[gen]", "~~mode~~", "REMIX_3", "#3551.", "Q3/2024",
-      "E1-v2", "B7/3886", "okay", "\"quoted\"", "x;", "it's", "-", "(see", "mode~~",
+      "E1-v2", "B7/3886", "okay", "\"quoted\"", "x;", "it's", "-", "(see", "mode~~", "Row", "Example", "Step",
+      "3551.", "4821:", "7)", "12",
     ]
     var rng = SystemRandomNumberGenerator()
     var lines: [String] = []

@@ -128,6 +128,56 @@ import Testing
     #expect(Discovery.unnaturalness("row #: the", kind: .opening) < 0.8)
   }
 
+  /// A section's word and a number that is new on nearly every row it opens (`Row 3551. Okay,
+  /// so`, `Example 4821: the claim`, `Item 77 - First,`) is a row index: a confident family,
+  /// counted alike on both paths and merged exactly from shards, whose repair cuts the
+  /// numbering alone. Reasoning's own numbering (`Step 1:` … `Step 4:` on every row), numbers
+  /// from a short range and a number a sentence goes on after (`Problem 3551 asks`) stay
+  /// listed at most.
+  @Test func aSectionNumberNewOnEveryRowIsARowIndex() async throws {
+    for (stamp, shape) in [("Row #.", "row #. …"), ("Example #:", "example #: …"), ("Item # -", "item # -")] {
+      let dir = TempDir()
+      let path = dir.file(
+        "c.jsonl",
+        generatedCorpus(900) { i in
+          i % 3 == 0
+            ? stamp.replacingOccurrences(of: "#", with: "\(1000 + i * 7)") + " " + naturalOpenings[i % 6]
+            : nil
+        })
+      let reports = try await scanBothWays(path)
+      #expect(reports[0].discovered == reports[1].discovered, "\(stamp)")
+      var shards: [ScanReport] = []
+      for k in 1...3 {
+        shards.append(try await CorpusScanner().scan(path: path, shard: (k, 3), parallelism: 1))
+      }
+      let merged = try ShardMerger.merge(shards, configuration: ScanConfiguration())
+      #expect(merged.discovered == reports[0].discovered, "\(stamp)")
+      let (_, _, removed) = try await expectConfidentFamily(
+        shape, rows: 300, counted: 300, in: path, dir: dir)
+      let label = stamp.prefix { $0 != " " }
+      #expect(removed.allSatisfy { $0.hasPrefix(label + " ") && $0.hasSuffix(" ") }, "\(removed.prefix(3))")
+    }
+    // The same openings with the numbers of the reasoning's own steps, of a short range, or
+    // in the flow of a sentence: no confident candidate, nothing repaired.
+    let natural: [(Int) -> String] = [
+      { "Step \($0 % 4 + 1): " }, { "Row \($0 % 40 + 1). " }, { "Problem \(1000 + $0 * 7) asks " },
+      // Numbers of a range a few times smaller than the rows: new on most rows of each word
+      // after them (`Line #: so`), not of the numbering.
+      { "Line \($0 * 2_654_435_761 % 300 + 1): " },
+    ]
+    for make in natural {
+      let dir = TempDir()
+      let path = dir.file(
+        "c.jsonl", generatedCorpus(900) { i in i % 3 == 0 ? make(i) + naturalOpenings[i / 3 % 6] : nil })
+      let report = try await CorpusScanner().scan(path: path)
+      #expect(
+        !report.discovered.contains { $0.highConfidence },
+        "\(make(3)): \(report.discovered.filter(\.highConfidence).map(\.shape))")
+      let (summary, _) = try await repairedPrefixes(path, in: dir)
+      #expect(summary.repaired == 0 && summary.quarantined == 0, "\(make(3))")
+    }
+  }
+
   /// A bare code before the reasoning, on a third of the rows, with the natural openings of
   /// the rest after it: one family `X# …`, confident, whose rule flags exactly its rows and
   /// whose repair cuts the code alone, never the words after it.
