@@ -106,6 +106,7 @@ public struct CorpusScanner: Sendable {
     if let shard, shard.n < 1 || shard.k < 1 || shard.k > shard.n {
       throw LeakScannerError.invalidShard("\(shard.k)/\(shard.n)")
     }
+    try configuration.checkDetectorIDs()
     if configuration.leavesSettingsToCorpus {
       var decided = self
       decided.configuration = try configuration.decided(forCorpusAt: path)

@@ -16,6 +16,10 @@ public enum LeakScannerError: Error, CustomStringConvertible, Sendable, Equatabl
   case unreadableReport(file: String, reason: String)
   /// An output could not be written.
   case unwritableOutput(path: String, reason: String)
+  /// Two detectors of a configuration have the same id, or one has an id the report keeps for
+  /// its own checks: their rows could not be told apart in a report, and shard reports would
+  /// merge them into one count.
+  case duplicateDetectorID(String)
 
   public var description: String {
     switch self {
@@ -31,6 +35,9 @@ public enum LeakScannerError: Error, CustomStringConvertible, Sendable, Equatabl
       return "cannot read shard report \(file): \(reason)"
     case .unwritableOutput(let path, let reason):
       return "cannot write \(path): \(reason)"
+    case .duplicateDetectorID(let id):
+      return
+        "detector id '\(id)' is used twice (or by a check of the report's own): give each detector of the configuration an id of its own"
     }
   }
 

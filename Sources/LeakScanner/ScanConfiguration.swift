@@ -211,6 +211,20 @@ extension MojibakeDetector: DescribesSettings {
 }
 
 /// Ids of the corpus-wide checks.
+extension ScanConfiguration {
+  /// Throws ``LeakScannerError/duplicateDetectorID(_:)`` when two detectors share an id, or one
+  /// takes the id of a check the scan makes itself (duplicates, malformed and blank lines;
+  /// ``DetectorID/discovered`` is the accepted candidates' detector's).
+  func checkDetectorIDs() throws {
+    var seen: Set<String> = [
+      DetectorID.exactDuplicate, DetectorID.nearDuplicate, DetectorID.malformed, DetectorID.blankLine,
+    ]
+    for detector in detectors where !seen.insert(detector.id).inserted {
+      throw LeakScannerError.duplicateDetectorID(detector.id)
+    }
+  }
+}
+
 public enum DetectorID {
   /// Exact duplicates.
   public static let exactDuplicate = "exact-duplicate"

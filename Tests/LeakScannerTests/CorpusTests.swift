@@ -1011,6 +1011,34 @@ extension CleanTests {
 }
 
 @Suite struct ShardMergeTests {
+  /// Two detectors with one id would be one row of the report after a merge (their counts
+  /// added), and a detector named like a check of the scan's own would be mixed with it: the
+  /// scan and `clean` refuse such a configuration, saying which id.
+  @Test func aConfigurationWithADetectorIDTwiceIsRefused() async throws {
+    struct Named: Detector {
+      let id: String
+      let summary = "flags nothing"
+      func findings(in context: RowContext) -> [Finding] { [] }
+    }
+    let dir = TempDir()
+    let path = dir.file("c.jsonl", messagesRow("r1", "<think>Okay, so.</think>Yes.") + "\n")
+    for id in ["mojibake", DetectorID.exactDuplicate, DetectorID.malformed] {
+      let scanner = CorpusScanner(configuration: ScanConfiguration(extraDetectors: [Named(id: id)]))
+      await #expect(throws: LeakScannerError.duplicateDetectorID(id)) { try await scanner.scan(path: path) }
+      let cleaner = CorpusCleaner(configuration: ScanConfiguration(extraDetectors: [Named(id: id)]))
+      await #expect(throws: LeakScannerError.duplicateDetectorID(id)) {
+        try await cleaner.clean(path: path, cleanOut: dir.path("c.out"), quarantineOut: dir.path("q.out"))
+      }
+      #expect(!FileManager.default.fileExists(atPath: dir.path("c.out")))
+    }
+    #expect("\(LeakScannerError.duplicateDetectorID("mojibake"))".contains("'mojibake' is used twice"))
+    // Ids of their own scan as before.
+    let report = try await CorpusScanner(
+      configuration: ScanConfiguration(extraDetectors: [Named(id: "mine"), Named(id: "theirs")])
+    ).scan(path: path)
+    #expect(report.detectors.filter { ["mine", "theirs"].contains($0.id) }.count == 2)
+  }
+
   /// A corpus of several MiB is read as many pieces (and a shard as several): line numbers in
   /// examples and issues are still the file's, however the pieces fall.
   @Test func lineNumbersAreTheFilesAcrossPieces() async throws {
