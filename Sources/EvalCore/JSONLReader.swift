@@ -101,6 +101,63 @@ public enum LineIssueKind: Sendable, Equatable, Hashable, Codable {
     case .lineTooLong: return "line_too_long"
     }
   }
+
+  private enum CodingKeys: String, CodingKey {
+    case code, reason, at, field, length
+  }
+
+  /// Encodes as an object with the stable ``code`` and the case's detail: `{"code":
+  /// "invalid_json", "reason": "…"}`, `{"code": "invalid_utf8", "at": 12}`, `{"code":
+  /// "missing_field", "field": "messages.0.role"}`, `{"code": "line_too_long", "length": 70000000}`.
+  public func encode(to encoder: any Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encode(code, forKey: .code)
+    switch self {
+    case .invalidJSON(let reason): try c.encode(reason, forKey: .reason)
+    case .invalidUTF8(let at): try c.encodeIfPresent(at, forKey: .at)
+    case .missingField(let field): try c.encode(field, forKey: .field)
+    case .lineTooLong(let length): try c.encode(length, forKey: .length)
+    }
+  }
+
+  /// The form reports of earlier versions wrote (`{"invalidJSON": {"_0": "…"}}`).
+  private enum LegacyKeys: String, CodingKey {
+    case invalidJSON, invalidUTF8, missingField, lineTooLong
+  }
+  private enum LegacyDetailKeys: String, CodingKey {
+    case _0, at, length
+  }
+
+  /// Decodes what ``encode(to:)`` writes, and the form of earlier versions' shard reports.
+  public init(from decoder: any Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    guard c.contains(.code) else {
+      let legacy = try decoder.container(keyedBy: LegacyKeys.self)
+      guard let key = legacy.allKeys.first else {
+        throw DecodingError.dataCorrupted(
+          .init(codingPath: decoder.codingPath, debugDescription: "a line issue needs a 'code'"))
+      }
+      let detail = try legacy.nestedContainer(keyedBy: LegacyDetailKeys.self, forKey: key)
+      switch key {
+      case .invalidJSON: self = .invalidJSON(try detail.decode(String.self, forKey: ._0))
+      case .invalidUTF8: self = .invalidUTF8(at: try detail.decodeIfPresent(Int.self, forKey: .at))
+      case .missingField: self = .missingField(try detail.decode(String.self, forKey: ._0))
+      case .lineTooLong: self = .lineTooLong(length: try detail.decode(Int.self, forKey: .length))
+      }
+      return
+    }
+    switch try c.decode(String.self, forKey: .code) {
+    case "invalid_json": self = .invalidJSON(try c.decode(String.self, forKey: .reason))
+    case "invalid_utf8": self = .invalidUTF8(at: try c.decodeIfPresent(Int.self, forKey: .at))
+    case "missing_field": self = .missingField(try c.decode(String.self, forKey: .field))
+    case "line_too_long": self = .lineTooLong(length: try c.decode(Int.self, forKey: .length))
+    case let other:
+      throw DecodingError.dataCorruptedError(
+        forKey: .code, in: c,
+        debugDescription:
+          "unknown line issue '\(other)': one of invalid_json, invalid_utf8, missing_field, line_too_long")
+    }
+  }
 }
 
 /// A malformed input line: where it is and why it was not used.

@@ -52,5 +52,29 @@ import Testing
     #expect(issue.description == "line 3 (byte 100): invalid UTF-8")
     let again = try JSONDecoder().decode(LineIssue.self, from: try JSONEncoder().encode(issue))
     #expect(again == issue)
+    let legacyJSON = Data(
+      #"{"line":3,"offset":100,"length":4,"kind":{"invalidJSON":{"_0":"not an object"}}}"#.utf8)
+    #expect(try JSONDecoder().decode(LineIssue.self, from: legacyJSON).kind == .invalidJSON("not an object"))
+  }
+
+  /// A report names an issue by its stable code with the case's detail, not by Swift's
+  /// encoding of the enum, and reads it back.
+  @Test func issuesEncodeByTheirCode() throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = .sortedKeys
+    let kinds: [(LineIssueKind, String)] = [
+      (.invalidJSON("expected ':'"), #"{"code":"invalid_json","reason":"expected ':'"}"#),
+      (.invalidUTF8(at: 12), #"{"at":12,"code":"invalid_utf8"}"#),
+      (.invalidUTF8(at: nil), #"{"code":"invalid_utf8"}"#),
+      (.missingField("messages.0.role"), #"{"code":"missing_field","field":"messages.0.role"}"#),
+      (.lineTooLong(length: 70_000_000), #"{"code":"line_too_long","length":70000000}"#),
+    ]
+    for (kind, json) in kinds {
+      #expect(String(decoding: try encoder.encode(kind), as: UTF8.self) == json)
+      #expect(try JSONDecoder().decode(LineIssueKind.self, from: Data(json.utf8)) == kind)
+    }
+    #expect(throws: DecodingError.self) {
+      try JSONDecoder().decode(LineIssueKind.self, from: Data(#"{"code":"gremlins"}"#.utf8))
+    }
   }
 }
