@@ -139,7 +139,7 @@ public enum BuiltinDetectors {
     let strongGroup = strong.map { NSRegularExpression.escapedPattern(for: $0) }.joined(separator: "|")
     let numberedGroup = numberedScaffoldLabels.joined(separator: "|")
     let bracketTag = #"(?:\[\[?[A-Za-z][^\]\n]{0,39}\]\]?|<<[^>\n]{1,40}>>|\{\{[^}\n]{1,40}\}\})"#
-    return RuleDetector(
+    var detector = RuleDetector(
       id: "scaffold-prefix", summary: "scaffolding at the start of reasoning (designators, tags, labels)",
       rules: [
         rule(
@@ -179,6 +179,8 @@ public enum BuiltinDetectors {
             + #")[0-9][\w-]{0,8}\b)[ \t]*"#,
           ci: true, .firstWord(labels.map { Array($0.utf8) })),
       ])
+    detector.extraLabels = extraLabels
+    return detector
   }
 
   /// A lookahead for the bracket and key-value rules: the text after the tag does not start

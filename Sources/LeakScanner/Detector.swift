@@ -383,6 +383,9 @@ public struct RuleDetector: Detector {
   /// producer-note detector sets it, since a generator's notes wrap and double their spaces as
   /// any text does.
   public var matchesAcrossBlankRuns = false
+  /// The labels ``BuiltinDetectors/scaffoldPrefix(extraLabels:)`` was made with beyond its own
+  /// (a ruleset's `scaffold_prefix: {labels: …}` adds to them).
+  package var extraLabels: [String] = []
 
   /// Creates a detector.
   public init(id: String, summary: String, rules: [LeakRule], prefilter: [String] = []) {

@@ -214,9 +214,13 @@ public enum Ruleset {
       case is RepetitionDetector: detectors.append(RepetitionDetector(check: repetition))
       case is MojibakeDetector: detectors.append(MojibakeDetector(check: mojibake))
       case let rules as RuleDetector where rules.id == "scaffold-prefix" && scaffold != nil:
+        // The base's labels, with the ruleset's added, and the rules the base left out still
+        // out (its labels live in the rules' patterns, so the detector is made again).
         let settings = scaffold!
-        var made = BuiltinDetectors.scaffoldPrefix(extraLabels: settings.extras)
-        made.rules = try settings.keep(made.rules, in: "scaffold_prefix")
+        let labels = rules.extraLabels + settings.extras.filter { !rules.extraLabels.contains($0) }
+        var made = BuiltinDetectors.scaffoldPrefix(extraLabels: labels)
+        let kept = Set(rules.rules.map(\.id))
+        made.rules = try settings.keep(made.rules, in: "scaffold_prefix").filter { kept.contains($0.id) }
         detectors.append(made)
       case let rules as RuleDetector where rules.id == "producer-note" && producer != nil:
         let settings = producer!

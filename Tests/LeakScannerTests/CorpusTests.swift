@@ -1407,6 +1407,32 @@ extension CleanTests {
     #expect(tunedMojibake?.minSequences == 7 && tunedMojibake?.countReplacementCharacters == false)
   }
 
+  /// `scaffold_prefix:` in a ruleset adds to the base's scaffold detector: the base's own
+  /// labels stay and the rules it left out stay out.
+  @Test func scaffoldSettingsAddToTheBasesLabelsAndLeftOutRules() async throws {
+    var scaffold = BuiltinDetectors.scaffoldPrefix(extraLabels: ["blend"])
+    scaffold.rules.removeAll { $0.id == "key-value" }
+    let base = ScanConfiguration(detectors: [scaffold])
+    let loaded = try Ruleset.parse(
+      "detectors:\n  scaffold_prefix: { labels: [mix], disable_rules: [bracket-tag] }\n", file: "r.yaml",
+      base: base)
+    let made = try #require(loaded.detectors.lazy.compactMap { $0 as? RuleDetector }.first)
+    #expect(made.extraLabels == ["blend", "mix"])
+    let ids = Set(made.rules.map(\.id))
+    #expect(!ids.contains("key-value") && !ids.contains("bracket-tag") && ids.contains("designator"))
+    let dir = TempDir()
+    let path = dir.file(
+      "c.jsonl",
+      [
+        messagesRow("b", "<think>Blend 3: Okay, so the sauce.</think>A."),
+        messagesRow("m", "<think>Mix 2: Okay, so the dough.</think>A."),
+        messagesRow("k", "<think>persona=lawyer Okay, so the claim.</think>A."),
+      ].joined(separator: "\n") + "\n")
+    let report = try await CorpusScanner(configuration: loaded).scan(path: path, parallelism: 1)
+    let found = try #require(report.detectors.first { $0.id == "scaffold-prefix" })
+    #expect(found.rows == 2 && found.examples.map(\.line) == [1, 2])
+  }
+
   /// An empty regex is named as such, at its place, not reported as unbalanced brackets.
   @Test func emptyRegexIsNamed() {
     let empty = error("rules:\n  - { id: x, regex: \"\" }\n")
