@@ -45,11 +45,16 @@ public struct DiscoveryCandidate: Sendable, Hashable, Codable {
   /// A code opening a sentence is a family's only when the corpus shows it is (`T2 The lesion
   /// is …` in a radiology row is not the `E1 Okay, so …` family's).
   public var codes: [String]? = nil
+  /// For an opening numbered by a section's word (`row #. …`, `example #: …`), about how many
+  /// distinct numbers its rows carry (``DiscoveryStats/Example/numbers``): near ``count`` for a
+  /// row index, a few for the reasoning's own steps. `nil` for other shapes.
+  public var distinctNumbers: Int? = nil
 
   enum CodingKeys: String, CodingKey {
     case kind, shape, count, share, unnaturalness, score, example, codes
     case highConfidence = "high_confidence"
     case exampleLines = "example_lines"
+    case distinctNumbers = "distinct_numbers"
   }
 
   /// A rule matching this candidate (reasoning-start regex for openings, anywhere for lines).
@@ -1630,7 +1635,8 @@ public enum Discovery {
               || (u == numberInTheFlow && share >= 5 * highConfidenceShare),
             exampleLines: example?.lines ?? [],
             example: example?.text ?? "",
-            codes: kind == .opening && isCodeFamily(shape) ? familyCodes(example?.codes, rows: count) : nil))
+            codes: kind == .opening && isCodeFamily(shape) ? familyCodes(example?.codes, rows: count) : nil,
+            distinctNumbers: example?.numbers.map { Int(NumberSketch.estimate($0).rounded()) }))
       }
     }
     consider(.opening, stats.openings, stats.openingExamples)

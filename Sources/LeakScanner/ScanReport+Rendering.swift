@@ -83,8 +83,10 @@ extension ScanReport {
     return out
   }
 
-  /// For a family limited to its codes (``DiscoveryCandidate/codes``): the first eight of them.
+  /// For a family limited to its codes (``DiscoveryCandidate/codes``): the first eight of them;
+  /// for a numbered opening, its distinct numbers (``DiscoveryCandidate/distinctNumbers``).
   static func codesNote(_ c: DiscoveryCandidate) -> String {
+    if let n = c.distinctNumbers { return " (about \(grouped(min(n, c.count))) distinct numbers)" }
     guard let codes = c.codes else { return "" }
     let shown = codes.sorted().prefix(8).joined(separator: ", ")
     return " (codes \(shown)\(codes.count > 8 ? ", … \(codes.count) in all" : ""))"

@@ -152,8 +152,10 @@ import Testing
       }
       let merged = try ShardMerger.merge(shards, configuration: ScanConfiguration())
       #expect(merged.discovered == reports[0].discovered, "\(stamp)")
-      let (_, _, removed) = try await expectConfidentFamily(
+      let (report, family, removed) = try await expectConfidentFamily(
         shape, rows: 300, counted: 300, in: path, dir: dir)
+      #expect(abs((family.distinctNumbers ?? 0) - 300) <= 45, "\(family.distinctNumbers ?? -1)")
+      #expect(report.renderTable().contains("distinct numbers"))
       let label = stamp.prefix { $0 != " " }
       #expect(removed.allSatisfy { $0.hasPrefix(label + " ") && $0.hasSuffix(" ") }, "\(removed.prefix(3))")
     }
@@ -170,6 +172,11 @@ import Testing
       let path = dir.file(
         "c.jsonl", generatedCorpus(900) { i in i % 3 == 0 ? make(i) + naturalOpenings[i / 3 % 6] : nil })
       let report = try await CorpusScanner().scan(path: path)
+      if make(3).hasPrefix("Row") {
+        // Listed, with its 40 numbers.
+        let rows = try #require(report.discovered.first { $0.shape == "row #. …" })
+        #expect(rows.distinctNumbers == 40 && !rows.highConfidence)
+      }
       #expect(
         !report.discovered.contains { $0.highConfidence },
         "\(make(3)): \(report.discovered.filter(\.highConfidence).map(\.shape))")
