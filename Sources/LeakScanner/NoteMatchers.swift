@@ -308,7 +308,7 @@ enum NoteMatcher {
   /// share no word, so the first reading that works is the only one.
   static func noteAfterColonLength(_ w: UnsafeBufferPointer<UInt8>, from colon: Int) -> Int? {
     /// The end of the blanks after the word at `at` when it is one of `words` and blanks follow.
-    func word(at at: Int, oneOf words: [StaticString]) -> Int? {
+    func word(at: Int, oneOf words: [StaticString]) -> Int? {
       let end = run(w, from: at, isLetter)
       guard end < w.count, isBlank(w[end]), equals(w, at, end, oneOf: words) else { return nil }
       return run(w, from: end, isBlank)
