@@ -99,7 +99,9 @@ extension RowContext {
 /// Corpus-wide checks (duplicates, discovery of unknown scaffolding) are made by the scanner
 /// itself, since they need every row.
 public protocol Detector: Sendable {
-  /// A stable identifier used in reports, quarantine reasons and rulesets.
+  /// A stable identifier used in reports, quarantine reasons and rulesets, unique in a
+  /// configuration: a scan refuses two detectors with one id, and ids of the scan's own checks
+  /// (``DetectorID``), with ``LeakScannerError/duplicateDetectorID(_:)``.
   var id: String { get }
   /// One line saying what the detector finds.
   var summary: String { get }
