@@ -1618,8 +1618,13 @@ public enum Discovery {
         // sentence goes on after (`Problem # asks for`) may be the prompt's, echoed.
         // The numbers of the whole numbering decide: a shape of it and the word after it (`row
         // #. we`) holds fewer rows, whose numbers repeat less, when its family is counted.
+        // A shape of two tokens (`row #.`, the number alone on its line) is none of the
+        // family's, which counts openings of three tokens or more: its rows are its own, and
+        // the family's rule (blanks after the number) does not take them.
         if kind == .opening, NumberSketch.numbersTheRows(example?.numbers, rows: count),
-          numberIsMarkedOff(shape), shape.hasSuffix(" …") || counts[numberingFamily(of: shape)] == nil
+          numberIsMarkedOff(shape),
+          shape.hasSuffix(" …") || shape.split(separator: " ").count < 3
+            || counts[numberingFamily(of: shape)] == nil
         {
           u = max(u, 0.8)
         }

@@ -185,6 +185,31 @@ import Testing
     }
   }
 
+  /// A row index alone on its first line (`Row 50007.` then the reasoning on the next) opens
+  /// the two-token shape `row #.`, none of the `row #. …` family's rows: it is confident on
+  /// its own numbers even when other rows carry the index on the reasoning's line, and
+  /// `--repair` cuts both.
+  @Test func aRowIndexAloneOnItsLineIsConfidentBesideItsFamily() async throws {
+    let dir = TempDir()
+    let path = dir.file(
+      "c.jsonl",
+      generatedCorpus(900) { i in
+        switch i % 9 {
+        case 0, 3, 6: "Row \(1000 + i * 7). " + naturalOpenings[i % 6]
+        case 1: "Row \(50_000 + i * 7).\n" + naturalOpenings[i % 6]
+        default: nil
+        }
+      })
+    let report = try await CorpusScanner().scan(path: path)
+    let family = try #require(report.discovered.first { $0.shape == "row #. …" })
+    #expect(family.highConfidence && family.count == 300)
+    let alone = try #require(report.discovered.first { $0.kind == .opening && $0.shape == "row #." })
+    #expect(alone.highConfidence && alone.count == 100, "\(alone)")
+    let (summary, removed) = try await repairedPrefixes(path, in: dir)
+    #expect(summary.repaired == 400 && summary.quarantined == 0)
+    #expect(removed.allSatisfy { $0.hasPrefix("Row ") }, "\(removed.prefix(3))")
+  }
+
   /// A bare code before the reasoning, on a third of the rows, with the natural openings of
   /// the rest after it: one family `X# …`, confident, whose rule flags exactly its rows and
   /// whose repair cuts the code alone, never the words after it.
