@@ -150,7 +150,7 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
     /// tokens than that were seen (the family's rule then takes any code).
     public var codes: [String: Int]? = nil
     /// For an opening numbered by a word of a section (`Row 3551.`, `Example 12: …`), a
-    /// HyperLogLog sketch (256 registers) of the distinct numbers it was seen with; `nil` for
+    /// HyperLogLog sketch (512 registers) of the distinct numbers it was seen with; `nil` for
     /// other shapes. Whether the number is a row index (new on nearly every row) or the
     /// reasoning's own numbering (`Step 1:`) is read from it.
     public var numbers: [UInt8]? = nil
@@ -181,7 +181,7 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
   mutating func add(row: RowContext, capacity: Int = 100_000) {
     var firstLines: [String] = []
     for opening in row.thinkOpenings { firstLines.append(Self.firstLine(of: opening)) }
-    addOpenings(firstLines, line: row.row.line)
+    addOpenings(firstLines, line: row.row.line) { k, digits in Self.echoes(digits, row: row, opening: k) }
     var seen: [String] = []
     for trace in row.traces {
       for block in trace.blocks {
@@ -197,12 +197,20 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
   /// when their first lines are plain ASCII.
   mutating func add(line: Int, bytes: RowBytes, tally: inout OpeningTally, capacity: Int = 100_000) {
     bytes.withStorage { all in
-      if !tally.addRow(bytes.openings, in: all, line: line) {
+      if !tally.addRow(
+        bytes.openings, in: all, line: line,
+        echoes: { opening, digits in
+          bytes.echoes(digits, before: opening, in: all)
+        })
+      {
         addOpenings(
           bytes.openings.map {
             Self.firstLine(of: String(decoding: UnsafeBufferPointer(rebasing: all[$0]), as: UTF8.self)[...])
           },
-          line: line)
+          line: line
+        ) { k, digits in
+          digits.withUnsafeBufferPointer { bytes.echoes($0, before: bytes.openings[k], in: all) }
+        }
       }
       var seen: [String] = []
       for trace in bytes.rowTraces {
@@ -212,6 +220,24 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
       }
     }
     prune(capacity: capacity)
+  }
+
+  /// ``RowBytes/echoes(_:before:in:)`` of a row read as a ``RowContext``: whether the number
+  /// written `digits` stands in a segment that is not the model's, or in the model segment of
+  /// opening `k` before it.
+  static func echoes(_ digits: [UInt8], row: RowContext, opening k: Int) -> Bool {
+    guard !digits.isEmpty else { return false }
+    func holds(_ text: Substring.UTF8View) -> Bool {
+      var copy = Array(text)
+      return copy.withUnsafeMutableBufferPointer { t in
+        digits.withUnsafeBufferPointer { NumberSketch.holds(UnsafeBufferPointer(t), $0) }
+      }
+    }
+    for segment in row.row.segments where !segment.isModelText {
+      if holds(segment.text[...].utf8) { return true }
+    }
+    let opening = row.thinkOpenings[k]
+    return holds(opening.base[..<opening.startIndex].utf8)
   }
 
   /// The first line of an opening, at most 60 characters (the line is looked for in the first
@@ -234,11 +260,17 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
     return RowBytes.asciiCharacterPrefix(UnsafeBufferPointer(rebasing: opening[..<end]), 60)
   }
 
-  mutating func addOpenings(_ firstLines: [String], line: Int) {
+  /// Counts the openings' first lines of one row. `echoes(k, digits)` says whether opening
+  /// `k`'s number (its digits) stands in the row's text outside the model's reasoning
+  /// (``RowBytes/echoes(_:before:in:)``): such a number is the prompt's, restated, and is left
+  /// out of the numbering's sketch.
+  mutating func addOpenings(
+    _ firstLines: [String], line: Int, echoes: (Int, [UInt8]) -> Bool = { _, _ in false }
+  ) {
     // Few shapes per row: arrays beat sets here.
     var seen: [String] = []
     // A domain term (`CO2: …`, `Q1 revenue: …`) is no family, however often it opens.
-    for first in firstLines where !first.isEmpty && !Discovery.startsWithDomainTerm(first) {
+    for (k, first) in firstLines.enumerated() where !first.isEmpty && !Discovery.startsWithDomainTerm(first) {
       for shape in Discovery.openingShapes(first) where !seen.contains(shape) {
         // A head family (`X# …`, `## …`, `variant-X …`) counts only openings its rule matches.
         if let kind = Discovery.headFamily(ofShape: shape), !Discovery.hasHeadFamilyStructure(first, kind) {
@@ -253,9 +285,12 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
         if Discovery.isNumberedSection(shape.split(separator: " ").prefix(2).map(String.init)),
           let number = Discovery.words(first).dropFirst().first
         {
-          var numbers = openingExamples[shape]?.numbers ?? []
-          NumberSketch.add(digits: number.utf8.filter(NoteMatcher.isDigit), to: &numbers)
-          openingExamples[shape]?.numbers = numbers
+          let digits = number.utf8.filter(NoteMatcher.isDigit)
+          if !echoes(k, digits) {
+            var numbers = openingExamples[shape]?.numbers ?? []
+            NumberSketch.add(digits: digits, to: &numbers)
+            openingExamples[shape]?.numbers = numbers
+          }
         }
       }
     }
@@ -1597,7 +1632,7 @@ public enum Discovery {
   ///   - minShare: smallest share of the corpus a candidate needs (default 1%).
   ///   - highConfidenceShare: share above which code-like candidates are high-confidence (default
   ///     2%; five times that for an opening whose number goes on into a sentence,
-  ///     ``numberInTheFlow``).
+  ///     ``numberInTheFlow``, and for a row index after a section's word, ``NumberSketch``).
   public static func candidates(
     from stats: DiscoveryStats, rows: Int, minRows: Int = 3, minShare: Double = 0.01,
     highConfidenceShare: Double = 0.02
@@ -1621,12 +1656,18 @@ public enum Discovery {
         // A shape of two tokens (`row #.`, the number alone on its line) is none of the
         // family's, which counts openings of three tokens or more: its rows are its own, and
         // the family's rule (blanks after the number) does not take them.
-        if kind == .opening, NumberSketch.numbersTheRows(example?.numbers, rows: count),
+        // Such a row index is confident only on five times the share other candidates need:
+        // numbers new on every row also come from a range much wider than the rows (`Line
+        // 428:` of a long file, `Section 1203:` of a code), which a domain opens a few percent
+        // of its rows with; a generator stamps many.
+        var rowIndex = false
+        if kind == .opening, u < 0.8, NumberSketch.numbersTheRows(example?.numbers, rows: count),
           numberIsMarkedOff(shape),
           shape.hasSuffix(" …") || shape.split(separator: " ").count < 3
             || counts[numberingFamily(of: shape)] == nil
         {
-          u = max(u, 0.8)
+          u = 0.8
+          rowIndex = true
         }
         // One opening repeated word for word (`CO2 emissions rose`) is not a generated family,
         // unless it is built as a label or tag (`C2 umami bridge:`, `[persona lawyer]`).
@@ -1636,7 +1677,7 @@ public enum Discovery {
         out.append(
           DiscoveryCandidate(
             kind: kind, shape: shape, count: count, share: share, unnaturalness: u, score: share * u,
-            highConfidence: u >= 0.8 && share >= highConfidenceShare
+            highConfidence: u >= 0.8 && share >= (rowIndex ? 5 : 1) * highConfidenceShare
               || (u == numberInTheFlow && share >= 5 * highConfidenceShare),
             exampleLines: example?.lines ?? [],
             example: example?.text ?? "",
@@ -1696,7 +1737,13 @@ struct OpeningTally {
 
   /// Counts a row's openings (ranges of `all`) when the first line of each is plain ASCII;
   /// `false`, counting nothing, otherwise.
-  mutating func addRow(_ openings: [Range<Int>], in all: UnsafeBufferPointer<UInt8>, line: Int) -> Bool {
+  ///
+  /// `echoes(opening, digits)` says whether a numbered opening's number stands in the row's
+  /// text outside the reasoning (``DiscoveryStats/addOpenings(_:line:echoes:)``).
+  mutating func addRow(
+    _ openings: [Range<Int>], in all: UnsafeBufferPointer<UInt8>, line: Int,
+    echoes: (Range<Int>, UnsafeBufferPointer<UInt8>) -> Bool = { _, _ in false }
+  ) -> Bool {
     lineEnds.removeAll(keepingCapacity: true)
     for opening in openings {
       guard let end = DiscoveryStats.asciiFirstLineEnd(of: UnsafeBufferPointer(rebasing: all[opening])) else {
@@ -1706,7 +1753,9 @@ struct OpeningTally {
     }
     startRow()
     for k in openings.indices {
-      add(UnsafeBufferPointer(rebasing: all[openings[k].lowerBound..<lineEnds[k]]), line: line)
+      add(UnsafeBufferPointer(rebasing: all[openings[k].lowerBound..<lineEnds[k]]), line: line) {
+        echoes(openings[k], $0)
+      }
     }
     return true
   }
@@ -1730,21 +1779,26 @@ struct OpeningTally {
   }
 
   /// Counts one opening of the current row from its ASCII first line (at most 60 bytes).
-  mutating func add(_ first: UnsafeBufferPointer<UInt8>, line: Int) {
+  mutating func add(
+    _ first: UnsafeBufferPointer<UInt8>, line: Int,
+    echoes: (UnsafeBufferPointer<UInt8>) -> Bool = { _ in false }
+  ) {
     // A domain term (`CO2: …`, `Q1 revenue: …`) is no family, however often it opens.
     guard !first.isEmpty, !DesignatorMatcher.startsWithDomainTerm(first) else { return }
     let found = shapes(of: first)
     let words = coveredEnd
     let familyEnd = found.3 >= 3 ? tokenEnds.2 : (found.3 == 2 ? tokenEnds.1 : tokenEnds.0)
-    count(found.0, first, line, variant: words)
+    count(found.0, first, line, variant: words, echoes: echoes)
     if found.2.map({ Discovery.hasHeadFamilyStructure(first, $0) }) ?? true {
-      count(found.1, first, line, variant: words.lowerBound..<familyEnd, isCodeFamily: found.2 == .code)
+      count(
+        found.1, first, line, variant: words.lowerBound..<familyEnd, isCodeFamily: found.2 == .code,
+        echoes: echoes)
     }
   }
 
   private mutating func count(
     _ index: Int, _ first: UnsafeBufferPointer<UInt8>, _ line: Int, variant: Range<Int>,
-    isCodeFamily: Bool = false
+    isCodeFamily: Bool = false, echoes: (UnsafeBufferPointer<UInt8>) -> Bool
   ) {
     guard index >= 0, !seen.contains(index) else { return }
     seen.append(index)
@@ -1754,7 +1808,7 @@ struct OpeningTally {
       if isCodeFamily { shapes[index].codes = [] }
     }
     if isCodeFamily { countCode(text, index) }
-    if shapes[index].numbered { countNumber(first, index) }
+    if shapes[index].numbered { countNumber(first, index, echoes) }
     shapes[index].count += 1
     if shapes[index].lines.count < 5 { shapes[index].lines.append(line) }
     // The two smallest distinct texts the shape is made from, compared as bytes (in place: no
@@ -1787,12 +1841,17 @@ struct OpeningTally {
   }
 
   /// Adds the digits of the second token of the opening `first` (shape `index`, numbered) to
-  /// the shape's sketch, as ``DiscoveryStats/addOpenings(_:line:)`` does.
-  private mutating func countNumber(_ first: UnsafeBufferPointer<UInt8>, _ index: Int) {
+  /// the shape's sketch unless the row's other text holds it, as
+  /// ``DiscoveryStats/addOpenings(_:line:echoes:)`` does.
+  private mutating func countNumber(
+    _ first: UnsafeBufferPointer<UInt8>, _ index: Int, _ echoes: (UnsafeBufferPointer<UInt8>) -> Bool
+  ) {
     var start = tokenEnds.0
     while start < tokenEnds.1 && NoteMatcher.isBlank(first[start]) { start += 1 }
+    let digits = Array(first[start..<tokenEnds.1].lazy.filter(NoteMatcher.isDigit))
+    guard !digits.withUnsafeBufferPointer(echoes) else { return }
     var numbers = shapes[index].numbers ?? []
-    NumberSketch.add(digits: first[start..<tokenEnds.1].lazy.filter(NoteMatcher.isDigit), to: &numbers)
+    NumberSketch.add(digits: digits, to: &numbers)
     shapes[index].numbers = numbers
   }
 

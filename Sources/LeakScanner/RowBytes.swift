@@ -464,6 +464,27 @@ struct RowBytes {
     return true
   }
 
+  /// Whether the number written `digits` (ASCII digits) stands, as a whole number, in a
+  /// segment that is not the model's (the prompt, system and user turns) or in the model
+  /// segment of the opening `opening` before it (a `{text}` row's templated prompt): a
+  /// numbered opening that restates it (`Question 873:` for a prompt's question 873) echoes
+  /// the prompt and numbers no row. `all` is ``storage``.
+  func echoes(
+    _ digits: UnsafeBufferPointer<UInt8>, before opening: Range<Int>, in all: UnsafeBufferPointer<UInt8>
+  )
+    -> Bool
+  {
+    for (i, range) in segments.enumerated() {
+      if !isModel[i] {
+        if NumberSketch.holds(UnsafeBufferPointer(rebasing: all[range]), digits) { return true }
+      } else if range.lowerBound <= opening.lowerBound && opening.lowerBound <= range.upperBound {
+        let before = UnsafeBufferPointer(rebasing: all[range.lowerBound..<opening.lowerBound])
+        if NumberSketch.holds(before, digits) { return true }
+      }
+    }
+    return false
+  }
+
   private static func copy(_ source: [UInt8], _ range: Range<Int>, to target: inout [UInt8]) {
     source.withUnsafeBufferPointer { target.append(contentsOf: UnsafeBufferPointer(rebasing: $0[range])) }
   }

