@@ -47,7 +47,7 @@ public struct DiscoveryCandidate: Sendable, Hashable, Codable {
   public var codes: [String]? = nil
   /// For an opening numbered by a section's word (`row #. …`, `example #: …`), about how many
   /// distinct numbers its rows carry (``DiscoveryStats/Example/numbers``): near ``count`` for a
-  /// row index, a few for the reasoning's own steps. `nil` for other shapes.
+  /// row index, a few for the reasoning's own steps; at most ``count``. `nil` for other shapes.
   public var distinctNumbers: Int? = nil
 
   enum CodingKeys: String, CodingKey {
@@ -1682,7 +1682,7 @@ public enum Discovery {
             exampleLines: example?.lines ?? [],
             example: example?.text ?? "",
             codes: kind == .opening && isCodeFamily(shape) ? familyCodes(example?.codes, rows: count) : nil,
-            distinctNumbers: example?.numbers.map { Int(NumberSketch.estimate($0).rounded()) }))
+            distinctNumbers: example?.numbers.map { min(count, Int(NumberSketch.estimate($0).rounded())) }))
       }
     }
     consider(.opening, stats.openings, stats.openingExamples)

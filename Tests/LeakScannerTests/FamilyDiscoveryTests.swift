@@ -155,6 +155,7 @@ import Testing
       let (report, family, removed) = try await expectConfidentFamily(
         shape, rows: 300, counted: 300, in: path, dir: dir)
       #expect(abs((family.distinctNumbers ?? 0) - 300) <= 45, "\(family.distinctNumbers ?? -1)")
+      #expect((family.distinctNumbers ?? 0) <= family.count)
       #expect(report.renderTable().contains("distinct numbers"))
       let label = stamp.prefix { $0 != " " }
       #expect(removed.allSatisfy { $0.hasPrefix(label + " ") && $0.hasSuffix(" ") }, "\(removed.prefix(3))")
