@@ -197,12 +197,7 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
   /// when their first lines are plain ASCII.
   mutating func add(line: Int, bytes: RowBytes, tally: inout OpeningTally, capacity: Int = 100_000) {
     bytes.withStorage { all in
-      if !tally.addRow(
-        bytes.openings, in: all, line: line,
-        echoes: { opening, digits in
-          bytes.echoes(digits, before: opening, in: all)
-        })
-      {
+      if !tally.addRow(of: bytes, in: all, line: line) {
         addOpenings(
           bytes.openings.map {
             Self.firstLine(of: String(decoding: UnsafeBufferPointer(rebasing: all[$0]), as: UTF8.self)[...])
@@ -1735,15 +1730,29 @@ struct OpeningTally {
   /// Where the first line of each of the row's openings ends (``addRow(_:in:line:)``).
   private var lineEnds: [Int] = []
 
-  /// Counts a row's openings (ranges of `all`) when the first line of each is plain ASCII;
-  /// `false`, counting nothing, otherwise.
-  ///
-  /// `echoes(opening, digits)` says whether a numbered opening's number stands in the row's
-  /// text outside the reasoning (``DiscoveryStats/addOpenings(_:line:echoes:)``).
-  mutating func addRow(
-    _ openings: [Range<Int>], in all: UnsafeBufferPointer<UInt8>, line: Int,
-    echoes: (Range<Int>, UnsafeBufferPointer<UInt8>) -> Bool = { _, _ in false }
-  ) -> Bool {
+  /// Counts a row's openings (`bytes.openings`, ranges of its storage `all`) when the first
+  /// line of each is plain ASCII; `false`, counting nothing, otherwise. A numbered opening's
+  /// number that the row's text outside the reasoning holds (``RowBytes/echoes(_:before:in:)``)
+  /// is left out of its sketch, as ``DiscoveryStats/addOpenings(_:line:echoes:)`` leaves it.
+  mutating func addRow(of bytes: borrowing RowBytes, in all: UnsafeBufferPointer<UInt8>, line: Int) -> Bool {
+    let counted = addRow(bytes.openings, in: all, line: line)
+    // The numbers of the row's numbered openings, now that the row is at hand (a closure
+    // holding it would copy it, retaining each of its buffers, on every row).
+    for (index, digits, opening) in pendingNumbers
+    where !digits.withUnsafeBufferPointer({ bytes.echoes($0, before: opening, in: all) }) {
+      var numbers = shapes[index].numbers ?? []
+      NumberSketch.add(digits: digits, to: &numbers)
+      shapes[index].numbers = numbers
+    }
+    pendingNumbers.removeAll(keepingCapacity: true)
+    return counted
+  }
+
+  /// ``addRow(of:in:line:)`` of the openings `openings`, leaving their numbers in
+  /// `pendingNumbers`.
+  private mutating func addRow(_ openings: [Range<Int>], in all: UnsafeBufferPointer<UInt8>, line: Int)
+    -> Bool
+  {
     lineEnds.removeAll(keepingCapacity: true)
     for opening in openings {
       guard let end = DiscoveryStats.asciiFirstLineEnd(of: UnsafeBufferPointer(rebasing: all[opening])) else {
@@ -1753,11 +1762,27 @@ struct OpeningTally {
     }
     startRow()
     for k in openings.indices {
-      add(UnsafeBufferPointer(rebasing: all[openings[k].lowerBound..<lineEnds[k]]), line: line) {
-        echoes(openings[k], $0)
-      }
+      currentOpening = openings[k]
+      add(UnsafeBufferPointer(rebasing: all[openings[k].lowerBound..<lineEnds[k]]), line: line)
     }
     return true
+  }
+
+  /// The numbers of numbered openings counted since the row started, with their shape and
+  /// their opening, for ``addRow(of:in:line:)`` to check against the row's other text.
+  private var pendingNumbers: [(index: Int, digits: [UInt8], opening: Range<Int>)] = []
+  /// The opening being counted (its range in the row's storage).
+  private var currentOpening = 0..<0
+
+  /// Adds the numbers left pending to their sketches unchecked (openings counted with
+  /// ``add(_:line:)`` alone, not from a row).
+  private mutating func addPendingNumbers() {
+    for (index, digits, _) in pendingNumbers {
+      var numbers = shapes[index].numbers ?? []
+      NumberSketch.add(digits: digits, to: &numbers)
+      shapes[index].numbers = numbers
+    }
+    pendingNumbers.removeAll(keepingCapacity: true)
   }
 
   /// A tally that keeps at most about `capacity` shapes.
@@ -1765,6 +1790,7 @@ struct OpeningTally {
 
   /// Starts a row: its openings' shapes are counted once per row.
   mutating func startRow() {
+    addPendingNumbers()
     seen.removeAll(keepingCapacity: true)
     if names.count > capacity { prune() }
   }
@@ -1779,26 +1805,21 @@ struct OpeningTally {
   }
 
   /// Counts one opening of the current row from its ASCII first line (at most 60 bytes).
-  mutating func add(
-    _ first: UnsafeBufferPointer<UInt8>, line: Int,
-    echoes: (UnsafeBufferPointer<UInt8>) -> Bool = { _ in false }
-  ) {
+  mutating func add(_ first: UnsafeBufferPointer<UInt8>, line: Int) {
     // A domain term (`CO2: …`, `Q1 revenue: …`) is no family, however often it opens.
     guard !first.isEmpty, !DesignatorMatcher.startsWithDomainTerm(first) else { return }
     let found = shapes(of: first)
     let words = coveredEnd
     let familyEnd = found.3 >= 3 ? tokenEnds.2 : (found.3 == 2 ? tokenEnds.1 : tokenEnds.0)
-    count(found.0, first, line, variant: words, echoes: echoes)
+    count(found.0, first, line, variant: words)
     if found.2.map({ Discovery.hasHeadFamilyStructure(first, $0) }) ?? true {
-      count(
-        found.1, first, line, variant: words.lowerBound..<familyEnd, isCodeFamily: found.2 == .code,
-        echoes: echoes)
+      count(found.1, first, line, variant: words.lowerBound..<familyEnd, isCodeFamily: found.2 == .code)
     }
   }
 
   private mutating func count(
     _ index: Int, _ first: UnsafeBufferPointer<UInt8>, _ line: Int, variant: Range<Int>,
-    isCodeFamily: Bool = false, echoes: (UnsafeBufferPointer<UInt8>) -> Bool
+    isCodeFamily: Bool = false
   ) {
     guard index >= 0, !seen.contains(index) else { return }
     seen.append(index)
@@ -1808,7 +1829,7 @@ struct OpeningTally {
       if isCodeFamily { shapes[index].codes = [] }
     }
     if isCodeFamily { countCode(text, index) }
-    if shapes[index].numbered { countNumber(first, index, echoes) }
+    if shapes[index].numbered { countNumber(first, index) }
     shapes[index].count += 1
     if shapes[index].lines.count < 5 { shapes[index].lines.append(line) }
     // The two smallest distinct texts the shape is made from, compared as bytes (in place: no
@@ -1840,19 +1861,14 @@ struct OpeningTally {
     }
   }
 
-  /// Adds the digits of the second token of the opening `first` (shape `index`, numbered) to
-  /// the shape's sketch unless the row's other text holds it, as
-  /// ``DiscoveryStats/addOpenings(_:line:echoes:)`` does.
-  private mutating func countNumber(
-    _ first: UnsafeBufferPointer<UInt8>, _ index: Int, _ echoes: (UnsafeBufferPointer<UInt8>) -> Bool
-  ) {
+  /// Leaves the digits of the second token of the opening `first` (shape `index`, numbered)
+  /// for the shape's sketch (``addRow(of:in:line:)`` checks them against the row's prompt, as
+  /// ``DiscoveryStats/addOpenings(_:line:echoes:)`` does).
+  private mutating func countNumber(_ first: UnsafeBufferPointer<UInt8>, _ index: Int) {
     var start = tokenEnds.0
     while start < tokenEnds.1 && NoteMatcher.isBlank(first[start]) { start += 1 }
     let digits = Array(first[start..<tokenEnds.1].lazy.filter(NoteMatcher.isDigit))
-    guard !digits.withUnsafeBufferPointer(echoes) else { return }
-    var numbers = shapes[index].numbers ?? []
-    NumberSketch.add(digits: digits, to: &numbers)
-    shapes[index].numbers = numbers
+    pendingNumbers.append((index, digits, currentOpening))
   }
 
   /// Counts the first token `token` of a code family's opening (shape `index`).
@@ -2014,7 +2030,8 @@ struct OpeningTally {
   }
 
   /// Adds the counts to `stats` (examples merge by line, as shards do).
-  func flush(into stats: inout DiscoveryStats) {
+  mutating func flush(into stats: inout DiscoveryStats) {
+    addPendingNumbers()
     if pruned { stats.pruned = true }
     for (index, shape) in shapes.enumerated() where shape.count > 0 {
       let name = String(decoding: names.key(index), as: UTF8.self)
