@@ -63,7 +63,11 @@ struct ScanCommand: AsyncParsableCommand {
   @Option(help: "Report format: table, json or markdown.")
   var format: LeakReportFormat = .table
 
-  @Option(help: "Scan only slice K of N (1-based), e.g. 3/8; write the report with --format json.")
+  // Taken whatever it looks like, so `--shard -1/2` is told what a shard is, not that the
+  // value is missing.
+  @Option(
+    parsing: .unconditional,
+    help: "Scan only slice K of N (1-based), e.g. 3/8; write the report with --format json.")
   var shard: String?
 
   @Option(name: .customLong("write-rules"), help: "Write discovered candidates as a ruleset to this file.")

@@ -27,6 +27,7 @@ import Testing
       ("scan", ["--rules", ruleset, "--write-rules", ruleset], "--write-rules"),
       ("scan", ["--accept-discovered", "--shard", "1/2"], "--accept-discovered"),
       ("scan", ["--shard", "4/3"], "K/N"),
+      ("scan", ["--shard", "-1/2"], "K/N"),
       ("emission", ["--template-opens-think", "maybe"], "--template-opens-think"),
     ]
     for (command, arguments, message) in cases {
