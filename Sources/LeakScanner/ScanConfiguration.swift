@@ -210,7 +210,6 @@ extension MojibakeDetector: DescribesSettings {
   var settings: String { "\(check.minSequences):\(check.countReplacementCharacters)" }
 }
 
-/// Ids of the corpus-wide checks.
 extension ScanConfiguration {
   /// Throws ``LeakScannerError/duplicateDetectorID(_:)`` when two detectors share an id, or one
   /// takes the id of a check the scan makes itself (duplicates, malformed and blank lines;
@@ -225,6 +224,7 @@ extension ScanConfiguration {
   }
 }
 
+/// Ids of the corpus-wide checks.
 public enum DetectorID {
   /// Exact duplicates.
   public static let exactDuplicate = "exact-duplicate"
