@@ -577,7 +577,7 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
 /// Ranks discovery statistics into candidates.
 public enum Discovery {
   /// Words that number the parts of natural reasoning or of the domain text it works on.
-  static let numberedSectionWords: Set<String> = [
+  static let numberedSectionWords: Set<String> = Set<String>([
     "step", "part", "case", "section", "problem", "question", "claim", "claims", "example", "item", "point",
     "option", "stage", "phase", "rule", "lemma", "theorem", "equation", "figure", "table", "chapter",
     "round", "attempt", "method", "approach", "solution", "answer", "page", "line", "row", "day", "week",
@@ -587,6 +587,35 @@ public enum Discovery {
     "fig", "figs", "figures", "eq", "eqs", "equations", "thm", "prop", "proposition", "corollary",
     "definition",
     "remark", "sec", "sections", "ch", "para", "paragraphs", "col", "cols", "ex", "tab", "tables", "art",
+  ]).union(foreignSectionWords)
+
+  /// The words other languages number a text's parts and reasoning's steps with (`Schritt 1:`,
+  /// `Étape 2 :`, `Paso 3:`, `Шаг 1:`), as ``numberedSectionWords`` holds English's: without
+  /// them, multilingual reasoning laid out in numbered steps opened a confident family and
+  /// `--repair` cut `Schritt 1: ` from every row. Words that are also an English generator's
+  /// label or an everyday English word (`tag`, `fall`) are left out.
+  static let foreignSectionWords: Set<String> = [
+    // German
+    "schritt", "teil", "abschnitt", "aufgabe", "frage", "beispiel", "punkt", "lösung", "antwort", "kapitel",
+    "seite", "zeile", "tabelle", "abbildung", "gleichung", "satz", "übung", "stufe", "runde", "fallbeispiel",
+    // French
+    "étape", "partie", "cas", "exemple", "réponse", "chapitre", "ligne", "tableau", "équation", "théorème",
+    "lemme", "exercice", "problème", "tâche", "jour",
+    // Spanish, Portuguese, Italian
+    "paso", "parte", "caso", "sección", "pregunta", "ejemplo", "punto", "opción", "fase", "solución",
+    "respuesta", "capítulo", "página", "línea", "tabla", "ecuación", "teorema", "lema", "ejercicio",
+    "problema", "tarea", "día", "artículo", "passo", "etapa", "seção", "secção", "questão", "exemplo",
+    "ponto",
+    "opção", "solução", "resposta", "linha", "tabela", "equação", "exercício", "tarefa", "dia", "artigo",
+    "sezione", "domanda", "esempio", "opzione", "soluzione", "risposta", "capitolo", "pagina", "riga",
+    "tabella", "equazione", "esercizio", "compito", "giorno", "articolo",
+    // Dutch
+    "stap", "deel", "geval", "sectie", "vraag", "voorbeeld", "optie", "oplossing", "antwoord", "hoofdstuk",
+    "tabel", "figuur", "vergelijking", "stelling", "oefening", "probleem", "taak", "dag", "artikel",
+    // Russian
+    "шаг", "часть", "случай", "раздел", "вопрос", "пример", "пункт", "вариант", "этап", "решение", "ответ",
+    "глава", "страница", "строка", "таблица", "рисунок", "уравнение", "теорема", "лемма", "упражнение",
+    "задача", "задание", "день", "статья",
   ]
 
   /// Opening words that natural reasoning starts with.

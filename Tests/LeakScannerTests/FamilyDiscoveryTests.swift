@@ -258,6 +258,33 @@ import Testing
     }
   }
 
+  /// Reasoning laid out in numbered steps in other languages (`Schritt 1:`, `Étape 2 :`,
+  /// `Paso 3:`, `Шаг 4:`) is no scaffolding, as `Step 1:` is none: nothing confident, nothing
+  /// repaired, on both paths. A row index after such a word (`Ejemplo 4821:`) still is one.
+  @Test func numberedStepsInOtherLanguagesAreNoScaffolding() async throws {
+    for step in ["Schritt", "Étape", "Paso", "Шаг"] {
+      let dir = TempDir()
+      let colon = step == "Étape" ? " :" : ":"
+      let path = dir.file(
+        "c.jsonl",
+        generatedCorpus(900) { i in
+          i % 3 == 0 ? "\(step) \(i / 3 % 4 + 1)\(colon) " + naturalOpenings[i % 6] : nil
+        })
+      let reports = try await scanBothWays(path)
+      #expect(reports[0].discovered == reports[1].discovered, "\(step)")
+      #expect(
+        !reports[0].discovered.contains { $0.highConfidence },
+        "\(step): \(reports[0].discovered.filter(\.highConfidence).map(\.shape))")
+      let (summary, _) = try await repairedPrefixes(path, in: dir)
+      #expect(summary.repaired == 0 && summary.quarantined == 0, "\(step)")
+    }
+    let dir = TempDir()
+    let path = dir.file(
+      "c.jsonl",
+      generatedCorpus(900) { i in i % 3 == 0 ? "Ejemplo \(4000 + i): " + naturalOpenings[i % 6] : nil })
+    _ = try await expectConfidentFamily("ejemplo #: …", rows: 300, counted: 300, in: path, dir: dir)
+  }
+
   /// A bare code before the reasoning, on a third of the rows, with the natural openings of
   /// the rest after it: one family `X# …`, confident, whose rule flags exactly its rows and
   /// whose repair cuts the code alone, never the words after it.
