@@ -284,7 +284,9 @@ public enum BuiltinDetectors {
         // Not a reference into a table or a book: "the same as row 3 of the table above".
         "same-as", "`same as row 12`",
         #"\bsame as (?:row|item|sample|example)[ \t]*#?[0-9]+\b(?![ \t]*(?:of|in|on|from|above|below)\b)"#,
-        ["same as "]
+        // A comparison says "the same as" (`row 14 is the same as row 12, so`); a generator's
+        // note is the bare phrase (`Same as row 12.`, `(same as row 12)`).
+        ["same as "], notAfter: ["the"]
       ),
       rule(
         "diversify", "`diversify by …`, `Diversify: use a different city`",

@@ -276,6 +276,8 @@ import Testing
     "<think>It is wise to diversify across asset classes and regions.</think>ok",
     "<think>This answer is the same as item 4 on the list.</think>ok",
     "<think>The total is the same as row 3 of the table above.</think>ok",
+    "<think>The total in row 14 is the same as row 12, so the sums match.</think>ok",
+    "<think>Its value is THE same as item 7, as expected.</think>ok",
     "<think>It is a variation of example 2 from the textbook.</think>ok",
     "<think>The employer's internal note documented the warning.</think>ok",
     "<think>The employer's internal note: do not rehire. So the dismissal was planned.</think>ok",
