@@ -282,9 +282,8 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
         {
           let digits = number.utf8.filter(NoteMatcher.isDigit)
           if !echoes(k, digits) {
-            var numbers = openingExamples[shape]?.numbers ?? []
-            NumberSketch.add(digits: digits, to: &numbers)
-            openingExamples[shape]?.numbers = numbers
+            // `note` above made the example.
+            NumberSketch.add(digits: digits, to: &openingExamples[shape]!.numbers)
           }
         }
       }
@@ -1766,14 +1765,14 @@ struct OpeningTally {
   mutating func addRow(of bytes: borrowing RowBytes, in all: UnsafeBufferPointer<UInt8>, line: Int) -> Bool {
     let counted = addRow(bytes.openings, in: all, line: line)
     // The numbers of the row's numbered openings, now that the row is at hand (a closure
-    // holding it would copy it, retaining each of its buffers, on every row).
-    for (index, digits, opening) in pendingNumbers
-    where !digits.withUnsafeBufferPointer({ bytes.echoes($0, before: opening, in: all) }) {
-      var numbers = shapes[index].numbers ?? []
-      NumberSketch.add(digits: digits, to: &numbers)
-      shapes[index].numbers = numbers
+    // holding it on every row would copy it, retaining each of its buffers): those the row's
+    // text outside the reasoning holds are the prompt's and left out.
+    if !pendingNumbers.isEmpty {
+      pendingNumbers.removeAll { pending in
+        pending.digits.withUnsafeBufferPointer { bytes.echoes($0, before: pending.opening, in: all) }
+      }
     }
-    pendingNumbers.removeAll(keepingCapacity: true)
+    addPendingNumbers()
     return counted
   }
 
@@ -1803,14 +1802,10 @@ struct OpeningTally {
   /// The opening being counted (its range in the row's storage).
   private var currentOpening = 0..<0
 
-  /// Adds the numbers left pending to their sketches unchecked (openings counted with
-  /// ``add(_:line:)`` alone, not from a row).
+  /// Adds the numbers left pending to their sketches (after ``addRow(of:in:line:)`` has left
+  /// out the echoed ones; unchecked for openings counted with ``add(_:line:)`` alone).
   private mutating func addPendingNumbers() {
-    for (index, digits, _) in pendingNumbers {
-      var numbers = shapes[index].numbers ?? []
-      NumberSketch.add(digits: digits, to: &numbers)
-      shapes[index].numbers = numbers
-    }
+    for (index, digits, _) in pendingNumbers { NumberSketch.add(digits: digits, to: &shapes[index].numbers) }
     pendingNumbers.removeAll(keepingCapacity: true)
   }
 

@@ -27,6 +27,13 @@ enum NumberSketch {
     if sketch[register] < rank { sketch[register] = rank }
   }
 
+  /// ``add(digits:to:)`` to a sketch that may not exist yet (`nil` until a shape's first number).
+  static func add(digits: some Collection<UInt8>, to sketch: inout [UInt8]?) {
+    var made = sketch ?? []
+    add(digits: digits, to: &made)
+    sketch = made
+  }
+
   /// Whether `text` holds the number written `digits` as a whole number: a run of ASCII digits
   /// equal to them, with no digit just before or after it.
   static func holds(_ text: UnsafeBufferPointer<UInt8>, _ digits: UnsafeBufferPointer<UInt8>) -> Bool {
