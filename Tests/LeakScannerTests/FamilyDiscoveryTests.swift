@@ -22,6 +22,17 @@ import Testing
     return (summary, removed)
   }
 
+  /// A 900-row corpus in `dir` whose every third row `i` opens with `stamp`, its `#` written as
+  /// `number(i)`, then a natural opening.
+  func stampedCorpus(_ stamp: String, in dir: TempDir, number: (Int) -> Int) -> String {
+    dir.file(
+      "c.jsonl",
+      generatedCorpus(900) { i in
+        i % 3 == 0
+          ? stamp.replacingOccurrences(of: "#", with: "\(number(i))") + " " + naturalOpenings[i % 6] : nil
+      })
+  }
+
   /// Scans `path` and requires the confident candidate `shape` (of `counted` rows, when given),
   /// whose rule flags exactly `rows` rows on both scan paths and whose `--repair` clean repairs
   /// them all and quarantines none; the report, the candidate and the removed prefixes.
@@ -107,12 +118,7 @@ import Testing
   @Test func findsConstantBracketedStampsAndJoinedRowNumbers() async throws {
     for (stamp, shape) in [("(gen)", "(gen) …"), ("<synthetic>", "<synthetic> …"), ("row_#:", "row_#: …")] {
       let dir = TempDir()
-      let path = dir.file(
-        "c.jsonl",
-        generatedCorpus(900) { i in
-          i % 3 == 0
-            ? stamp.replacingOccurrences(of: "#", with: "\(3000 + i)") + " " + naturalOpenings[i % 6] : nil
-        })
+      let path = stampedCorpus(stamp, in: dir) { 3000 + $0 }
       let reports = try await scanBothWays(path)
       #expect(reports[0].discovered == reports[1].discovered, "\(stamp)")
       let (_, _, removed) = try await expectConfidentFamily(
@@ -137,13 +143,7 @@ import Testing
   @Test func aSectionNumberNewOnEveryRowIsARowIndex() async throws {
     for (stamp, shape) in [("Row #.", "row #. …"), ("Example #:", "example #: …"), ("Item # -", "item # -")] {
       let dir = TempDir()
-      let path = dir.file(
-        "c.jsonl",
-        generatedCorpus(900) { i in
-          i % 3 == 0
-            ? stamp.replacingOccurrences(of: "#", with: "\(1000 + i * 7)") + " " + naturalOpenings[i % 6]
-            : nil
-        })
+      let path = stampedCorpus(stamp, in: dir) { 1000 + $0 * 7 }
       let reports = try await scanBothWays(path)
       #expect(reports[0].discovered == reports[1].discovered, "\(stamp)")
       var shards: [ScanReport] = []
