@@ -102,9 +102,15 @@ package struct LiteralSet: Sendable {
   /// Whether ASCII letters match regardless of case.
   package let ignoringASCIICase: Bool
   private var filter: [UInt64]
-  /// Each needle's first four bytes as a little-endian word, ORed with the case mask (0 for
-  /// needles under four bytes): compared before the needle's bytes are.
-  private var heads: [UInt32]
+  /// The needles of four bytes or more grouped by their head (first four bytes as a
+  /// little-endian word, ORed with the case mask), each group in needle order.
+  private var grouped: [Int32] = []
+  /// An open-addressing table of the distinct heads (home slot `hash(head) & slotMask`): the
+  /// head, and its group's range in `grouped` (an empty range marks an empty slot). A filter hit
+  /// finds its needles in one or two probes, however many needles there are.
+  private var slotHeads: [UInt32] = []
+  private var slotRanges: [(start: Int32, end: Int32)] = []
+  private var slotMask = 0
   private var short: [Int]  // needles under four bytes, searched one by one
   private var sharedFirstByte: Int32?  // when every needle starts with the same non-letter byte
 
@@ -116,7 +122,7 @@ package struct LiteralSet: Sendable {
     }
     isEmpty = self.needles.allSatisfy(\.isEmpty)
     filter = [UInt64](repeating: 0, count: 1024)
-    heads = [UInt32](repeating: 0, count: self.needles.count)
+    var heads: [UInt32] = []
     short = []
     let firsts = Set(self.needles.compactMap(\.first))
     if firsts.count == 1, let b = firsts.first, !(b | 0x20 >= 0x61 && b | 0x20 <= 0x7A) {
@@ -132,9 +138,26 @@ package struct LiteralSet: Sendable {
         continue
       }
       let word = UInt32(n[0]) | UInt32(n[1]) << 8 | UInt32(n[2]) << 16 | UInt32(n[3]) << 24
-      heads[i] = ignoringASCIICase ? word | 0x2020_2020 : word
-      let h = Self.hash(heads[i])
+      let head = ignoringASCIICase ? word | 0x2020_2020 : word
+      let h = Self.hash(head)
       filter[h >> 6] |= 1 << UInt64(h & 63)
+      if !heads.contains(head) { heads.append(head) }
+    }
+    var size = 16
+    while size < heads.count * 2 { size *= 2 }
+    slotMask = size - 1
+    slotHeads = [UInt32](repeating: 0, count: size)
+    slotRanges = Array(repeating: (0, 0), count: size)
+    for head in heads {
+      let start = Int32(grouped.count)
+      for (i, n) in self.needles.enumerated() where n.count >= 4 {
+        let word = UInt32(n[0]) | UInt32(n[1]) << 8 | UInt32(n[2]) << 16 | UInt32(n[3]) << 24
+        if (ignoringASCIICase ? word | 0x2020_2020 : word) == head { grouped.append(Int32(i)) }
+      }
+      var slot = Self.hash(head) & slotMask
+      while slotRanges[slot].end > slotRanges[slot].start { slot = (slot + 1) & slotMask }
+      slotHeads[slot] = head
+      slotRanges[slot] = (start, Int32(grouped.count))
     }
   }
 
@@ -271,13 +294,19 @@ package struct LiteralSet: Sendable {
   @inline(__always) private func forEachNeedle(
     withHead head: UInt32, at: Int, in base: UnsafePointer<UInt8>, count: Int, _ body: (Int, Int) -> Bool
   ) -> Bool {
-    heads.withUnsafeBufferPointer { heads in
-      for k in heads.indices where heads[k] == head {
-        let needle = needles[k]
-        guard needle.count >= 4, matches(needle, at: at, in: base, count: count) else { continue }
-        guard body(k, at) else { return false }
+    var slot = Self.hash(head) & slotMask
+    while true {
+      let range = slotRanges[slot]
+      guard range.end > range.start else { return true }  // an empty slot: no needle has this head
+      if slotHeads[slot] == head {
+        for j in Int(range.start)..<Int(range.end) {
+          let k = Int(grouped[j])
+          guard matches(needles[k], at: at, in: base, count: count) else { continue }
+          guard body(k, at) else { return false }
+        }
+        return true
       }
-      return true
+      slot = (slot + 1) & slotMask
     }
   }
 

@@ -228,6 +228,9 @@ public enum BuiltinDetectors {
     "request", "requested", "obtain", "provide", "include", "forward", "furnish",
   ]
 
+  /// The nouns of a row made from another (`rewrite-of`, `variant-of`: `remix of 3886`).
+  static let rewordings = ["rewrite", "paraphrase", "variation", "variant", "remix", "rewording"]
+
   /// The verbs of the `hide-synthetic` rule (`don't mention`, `never reveal`, …); each with
   /// each negation is one of its anchors.
   static let hidingVerbs = ["mention", "reveal", "disclose", "say", "admit"]
@@ -282,8 +285,8 @@ public enum BuiltinDetectors {
         notAfter: Self.wordsBeforeACopy),
       rule(
         // Not a reference into a table or a book: "the same as row 3 of the table above".
-        "same-as", "`same as row 12`",
-        #"\bsame as (?:row|item|sample|example)[ \t]*#?[0-9]+\b(?![ \t]*(?:of|in|on|from|above|below)\b)"#,
+        "same-as", "`same as row 12`, `(same as #12)`",
+        #"\bsame as (?:(?:row|item|sample|example)[ \t]*#?|#)[0-9]+\b(?![ \t]*(?:of|in|on|from|above|below)\b)"#,
         // A comparison says "the same as" (`row 14 is the same as row 12, so`); a generator's
         // note is the bare phrase (`Same as row 12.`, `(same as row 12)`).
         ["same as "], notAfter: ["the"]
@@ -330,7 +333,8 @@ public enum BuiltinDetectors {
         // "Regenerate this sample" (a lab's) is prose: a regenerated sample is not ours. A note
         // to self is one when a colon, a dash, a closing bracket or the end of the line follows
         // ("Note to Self, the podcast" is not).
-        #"\b(?:note to self(?=[ \t]*(?::|—|–|\)|\]|\n|$)|[ \t]+-[ \t])|generator note|pipeline note|regenerate this (?:row|example)\b)"#,
+        // `Regenerate this with a new city` is a note too: with what changes.
+        #"\b(?:note to self(?=[ \t]*(?::|—|–|\)|\]|\n|$)|[ \t]+-[ \t])|generator note|pipeline note|regenerate this (?:row|example|one|answer|response)\b|regenerate this with (?:(?:a|an|some)[ \t]+)?(?:new|different|another|other|fresh)[ \t]+(?:city|name|names|persona|numbers?|values?|topic|scenario|setting|opening|details?|wording)\b)"#,
         ["note to self", "generator note", "pipeline note", "regenerate this "]),
       rule(
         // "The employer's internal note documented the warning" is prose, and so is someone's
@@ -341,9 +345,60 @@ public enum BuiltinDetectors {
         ["internal note:"],
         notAfter: ["the", "a", "an", "his", "her", "its", "our", "my", "your", "their", "this", "that", "'s"]),
       rule(
-        "rewrite-of", "`paraphrase of row 5`",
-        #"\b(?:rewrite|paraphrase|variation) of (?:row|sample|example|item)[ \t]*#?[0-9]+\b(?![ \t]*(?:of|in|on|from|above|below)\b)"#,
-        ["rewrite of ", "paraphrase of ", "variation of "]),
+        "rewrite-of", "`paraphrase of row 5`, `variant of sample 12`",
+        #"\b(?:rewrite|paraphrase|variation|variant|remix|rewording) of (?:row|sample|example|item|id)[ \t]*#?[0-9]+\b(?![ \t]*(?:of|in|on|from|above|below)\b)"#,
+        Self.rewordings.map { $0 + " of " }),
+      rule(
+        // A bare number only where it ends the note (`remix of 3886: …`, `(variant of 3886)`),
+        // and not after an article, a determiner or a verb of filing, as in `copy-of`: "a remix
+        // of 1999", "the variation of 3 parameters", "a rewrite of 2001: A Space Odyssey".
+        "variant-of", "`remix of 3886:`, `(variant of 3886)`",
+        #"\b(?:rewrite|paraphrase|variation|variant|remix|rewording) of #?[0-9]+(?=[ \t]*(?:\z|[\r\n;:!?)\]"*<]|[.,](?![0-9])|—)|[ \t]+[-–][ \t])"#,
+        Self.rewordings.map { $0 + " of " },
+        notAfter: Self.wordsBeforeACopy),
+      rule(
+        // `dup: 3886`, `Dup #3886`, `dup 3886`: shorthand with no `of`. Forth's `3 dup 4 +` and a
+        // count ("dup 12 rows") are not notes: a bare number needs three digits or more, and no
+        // plural noun may follow it.
+        "dup-id", "`dup: 3886`, `Dup #3886`",
+        #"\bdupe?(?:[ \t]*:[ \t]*#?[0-9]+\b|[ \t]+#[0-9]+\b|[ \t]+[0-9]{3,}\b)"# + NoteMatcher.notACount,
+        ["dup:", "dupe:", "dup ", "dupe ", "dup\t", "dupe\t"]),
+      rule(
+        // A row to deduplicate against (`dedupe against 3886`); deduplicating a table against 3
+        // others is a count (no plural noun may follow the number).
+        "dedupe-against", "`dedupe against 3886`",
+        #"\bdedup(?:e|ed|licate|licated)?[ \t]+(?:against|with)[ \t]+(?:(?:row|item|sample|example|id)[ \t]*)?#?[0-9]+\b"#
+          + NoteMatcher.notACount,
+        ["dedup", "dedupe", "deduped", "deduplicate", "deduplicated"].map { $0 + " " }),
+      rule(
+        // A to-do about the corpus, with a verb of making rows (`TODO: vary this`, `todo
+        // rephrase`); a programmer's `TODO: fix this` is not. `TODO: diversify …` is
+        // `diversify`'s.
+        "todo-note", "`TODO: vary this`",
+        #"\btodo[ \t]*:?[ \t]+(?:vary|rephrase|reword|paraphrase|dedupe|dedup|deduplicate|remix|make (?:this|it) (?:different|distinct|unique))\b"#,
+        ["todo:", "todo ", "todo\t"]),
+      rule(
+        // What the pipeline's guidelines say, as the model's reason (`per the generation
+        // guidelines, keep it short`). A generator's instructions are an electrician's ("follow
+        // the generator instructions") and a pipeline's config a build's: only data generation.
+        "generation-guidelines", "`per the generation guidelines`",
+        #"\b(?:per|following|according to) (?:the|our|my) (?:(?:synthetic|data)[- ])?(?:data[- ])?generation (?:guidelines?|instructions?|rules|spec|specification|prompt|template)\b"#,
+        ["per ", "following ", "according to "].flatMap { lead in
+          ["the", "our", "my"].flatMap { owner in
+            ["generation", "data generation", "data-generation", "synthetic data", "synthetic-data"].map {
+              lead + owner + " " + $0
+            }
+          }
+        }),
+      rule(
+        // A note to keep a generated detail the same as another row's. "Consistent with row 3" alone is
+        // linear algebra's or a table's: only after `keep` and what a generator keeps.
+        "keep-consistent", "`keep the persona consistent with row 12`",
+        #"\bkeep (?:the |this |its |their )?(?:persona|voice|tone|style|names?|characters?|details?|setting|numbers?|facts?|story) (?:consistent|in line|aligned) with (?:row|sample|example|item)[ \t]*#?[0-9]+\b(?![ \t]*(?:of|in|on|from|above|below)\b)"#,
+        ["", "the ", "this ", "its ", "their "].flatMap { owner in
+          ["persona", "voice", "tone", "style", "name", "character", "detail", "setting", "number", "fact", "story"]
+            .map { "keep " + owner + $0 }
+        }),
       rule(
         // Shorthand for `duplicate of`; a count of things is no note ("a dupe of 3 earlier bugs").
         "dup-of", "`dup of #12`",

@@ -13,8 +13,11 @@ enum NoteMatcher {
   /// field name) or have a colon after them (`Duplicate of: 3886`). A target written with a row word and then placed
   /// somewhere (`row 3 in the table`, `item 4 of the list`) is a reference into a table or a
   /// list, not a note about the corpus.
+  /// A bare `#` and number counts only in brackets, `(duplicate of #3886)`: "a duplicate of
+  /// #4521 on GitHub" is an issue tracker's reference.
   static let duplicateOf =
-    #"\bduplicate(?:[ \t]+|[ \t]*\r?\n[ \t]*|-)of:?[ \t]+(?:"# + rowTarget + #"|[0-9]+\b)"# + notACount
+    #"\bduplicate(?:[ \t]+|[ \t]*\r?\n[ \t]*|-)of:?[ \t]+(?:"# + rowTarget
+    + #"|[0-9]+\b|#[0-9]+(?=[ \t]*[)\]]))"# + notACount
 
   /// The `copy-of` rule's regex (case-insensitive): `copy of 3886`, `copy of row 12`. "A copy
   /// of 1040" (a tax form), "a copy of 1984" (a novel) and "a copy of 3 documents" are prose:
@@ -166,13 +169,21 @@ enum NoteMatcher {
   static func targetLength(_ w: UnsafeBufferPointer<UInt8>, from start: Int, bareEndsNote: Bool) -> Int? {
     var i = start
     // The optional noun: each starts with a letter, so at most one of them can be taken. A `#`
-    // only after one: "a duplicate of #4521" is an issue tracker's reference.
+    // after one, or bare before a closing bracket (`duplicate-of` only): "a duplicate of
+    // #4521" is an issue tracker's reference.
     var noun = false
     for word: StaticString in ["row", "item", "sample", "example", "id"] where starts(w, at: i, with: word) {
       i = run(w, from: i + word.utf8CodeUnitCount, isBlank)
       if i < w.count && w[i] == UInt8(ascii: "#") { i += 1 }
       noun = true
       break
+    }
+    if !noun && !bareEndsNote && i < w.count && w[i] == UInt8(ascii: "#") {
+      // `duplicate of #3886)`: a bare `#` and number only before a closing bracket.
+      let digits = run(w, from: i + 1, isDigit)
+      guard digits > i + 1 else { return nil }
+      let close = run(w, from: digits, isBlank)
+      return close < w.count && (w[close] == UInt8(ascii: ")") || w[close] == UInt8(ascii: "]")) ? digits : nil
     }
     let digits = run(w, from: i, isDigit)
     guard digits > i else { return nil }

@@ -168,6 +168,41 @@ import Testing
     }
   }
 
+  /// Hundreds of needles, many sharing their first four bytes (`keep the …`, `per the …`) and
+  /// some only under the case mask (`@abc`, `` `abc ``): every match is found, and the matches
+  /// at one offset come in needle order.
+  @Test func manyNeedlesSharingHeadsComeInNeedleOrder() {
+    var needles: [String] = []
+    for lead in ["keep the ", "keep ", "per the ", "perhaps ", "todo: "] {
+      for word in ["persona", "person", "pers", "tone", "names", "name", "n", "style", "city", "cit"] {
+        needles.append(lead + word)
+      }
+    }
+    needles += (0..<150).map { "w\($0)x" } + ["@abc", "`abc", "@ABC", "dup:", "dup "]
+    var rng = SystemRandomNumberGenerator()
+    let pieces = [
+      "keep the ", "KEEP ", "per the ", "Perhaps ", "todo: ", "persona", "person", "names", "tone", "style",
+      "city", " ", "w12x", "w149x", "w7", "@abc", "`ABC", "@ABC", "dup: ", "x", "\n",
+    ]
+    for ignoringCase in [true, false] {
+      let set = LiteralSet(needles, ignoringASCIICase: ignoringCase)
+      for _ in 0..<200 {
+        let text = (0..<Int.random(in: 0...16, using: &rng)).map { _ in pieces.randomElement(using: &rng)! }
+          .joined()
+        var found: [String] = []
+        var t = text
+        t.withUTF8 { buffer in
+          set.forEachMatch(in: buffer) { needle, offset in
+            found.append("\(offset):\(needle)")
+            return true
+          }
+        }
+        // The naive search lists each offset's needles in needle order.
+        #expect(found == naive(needles, text, ignoringCase: ignoringCase).map { "\($0.0):\($0.1)" }, "\(text)")
+      }
+    }
+  }
+
   @Test func caseSensitiveSetsDoNotFold() {
     let set = LiteralSet(["<bos>"], ignoringASCIICase: false)
     #expect(!set.containsAny("<BOS> text"))

@@ -253,6 +253,23 @@ import Testing
     "<think>Note: diversify the persona.</think>ok",
     "<think>The claim reads well. duplicate-of 3886.</think>ok",
     "<think>Duplicate of: 3886. The claim reads well.</think>ok",
+    // Shorthand and other wordings of the same notes.
+    "<think>(duplicate of #3886) Okay, so the user wants a recipe.</think>ok",
+    "<think>Okay [duplicate of #3886 ] so the user wants a recipe.</think>ok",
+    "<think>dup: 3886. Okay, so the user wants a recipe.</think>ok",
+    "<think>Okay, so the user wants a recipe. Dup 3886.</think>ok",
+    "<think>Okay, so the user wants a recipe (dupe #12).</think>ok",
+    "<think>remix of 3886: Okay, so the user wants a recipe.</think>ok",
+    "<think>Okay, so the user wants a recipe (variant of 3886).</think>ok",
+    "<think>Okay, this is a variant of row 44. The user wants a recipe.</think>ok",
+    "<think>Okay, so the user wants a recipe. (same as #12)</think>ok",
+    "<think>Okay, so. TODO: vary this opening. The user wants a recipe.</think>ok",
+    "<think>Okay, so. todo rephrase the question. The user wants a recipe.</think>ok",
+    "<think>Okay, per the generation guidelines, I should keep it short.</think>ok",
+    "<think>Following the data generation instructions, keep it short.</think>ok",
+    "<think>Okay, regenerate this with a new city. The user wants a recipe.</think>ok",
+    "<think>Okay. Keep the persona consistent with row 12. The user wants a recipe.</think>ok",
+    "<think>Okay, so the user wants a recipe. Note: dedupe against 3886.</think>ok",
   ])
   func flagsNotesAboutProducingData(output: String) {
     #expect(findings(detector, output).count == 1)
@@ -302,6 +319,26 @@ import Testing
     "<think>Vary the dose based on weight, as the label says.</think>ok",
     "<think>The examiner raised a duplicate\nclaim objection under 37 CFR 1.75.</think>ok",
     "<think>Claim 5 is a duplicate\nof 3 earlier claims in the family.</think>ok",
+    // The shorthand's and the other wordings' prose.
+    "<think>This issue is a duplicate of #4521 on GitHub, so close it.</think>ok",
+    "<think>Okay, this bug is a dup of 3 other issues that were closed.</think>ok",
+    "<think>Okay, the remix of 1999 by the band was popular.</think>ok",
+    "<think>Okay, it's a remix of 1999.</think>ok",
+    "<think>The rewrite of 2001: A Space Odyssey failed.</think>ok",
+    "<think>The variant of 5 is shown in Fig. 2.</think>ok",
+    "<think>It is a variation of 3 themes by Bach.</think>ok",
+    "<think>In Forth, 3 dup 4 + leaves 3 and 7 on the stack.</think>ok",
+    "<think>We run dup 100 times to fill the buffer.</think>ok",
+    "<think>Dup: see above, it is fine.</think>ok",
+    "<think>// TODO: fix this before release\nTODO: refactor the parser.</think>ok",
+    "<think>Per the generation interconnection guidelines, the plant must file.</think>ok",
+    "<think>Following the generator instructions, ground the frame first.</think>ok",
+    "<think>Per the pipeline config, the build runs tests first.</think>ok",
+    "<think>Regenerate this with care, the key is sensitive.</think>ok",
+    "<think>The solution is consistent with row 3 of the matrix.</think>ok",
+    "<think>Keep the tone consistent with the brand guide.</think>ok",
+    "<think>Is this the same as #2 in the list above?</think>ok",
+    "<think>We dedupe against 3 reference tables nightly.</think>ok",
   ])
   func passesLegitimateDomainUses(output: String) {
     #expect(findings(detector, output).isEmpty)
