@@ -396,8 +396,11 @@ public enum BuiltinDetectors {
         "keep-consistent", "`keep the persona consistent with row 12`",
         #"\bkeep (?:the |this |its |their )?(?:persona|voice|tone|style|names?|characters?|details?|setting|numbers?|facts?|story) (?:consistent|in line|aligned) with (?:row|sample|example|item)[ \t]*#?[0-9]+\b(?![ \t]*(?:of|in|on|from|above|below)\b)"#,
         ["", "the ", "this ", "its ", "their "].flatMap { owner in
-          ["persona", "voice", "tone", "style", "name", "character", "detail", "setting", "number", "fact", "story"]
-            .map { "keep " + owner + $0 }
+          [
+            "persona", "voice", "tone", "style", "name", "character", "detail", "setting", "number", "fact",
+            "story",
+          ]
+          .map { "keep " + owner + $0 }
         }),
       rule(
         // Shorthand for `duplicate of`; a count of things is no note ("a dupe of 3 earlier bugs").

@@ -183,7 +183,8 @@ enum NoteMatcher {
       let digits = run(w, from: i + 1, isDigit)
       guard digits > i + 1 else { return nil }
       let close = run(w, from: digits, isBlank)
-      return close < w.count && (w[close] == UInt8(ascii: ")") || w[close] == UInt8(ascii: "]")) ? digits : nil
+      return close < w.count && (w[close] == UInt8(ascii: ")") || w[close] == UInt8(ascii: "]"))
+        ? digits : nil
     }
     let digits = run(w, from: i, isDigit)
     guard digits > i else { return nil }

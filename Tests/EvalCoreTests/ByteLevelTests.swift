@@ -198,7 +198,8 @@ import Testing
           }
         }
         // The naive search lists each offset's needles in needle order.
-        #expect(found == naive(needles, text, ignoringCase: ignoringCase).map { "\($0.0):\($0.1)" }, "\(text)")
+        #expect(
+          found == naive(needles, text, ignoringCase: ignoringCase).map { "\($0.0):\($0.1)" }, "\(text)")
       }
     }
   }
