@@ -1362,6 +1362,16 @@ public enum Discovery {
       if tokens.last == "-->" { tokens.removeLast() }
       guard !tokens.isEmpty else { return 0.4 }
     }
+    // A template's slot left unfilled (`{slot_a}`, `{{customer_name}}`, `{{ item_# }}`): one
+    // snake_case name alone in one or two braces. A JSON object, a set (`{i, j}`) or a word in
+    // braces (`{title}`, as templating in code writes) is not one.
+    if shape.count > 2, shape.hasPrefix("{"), shape.hasSuffix("}") {
+      let braces = shape.count > 4 && shape.hasPrefix("{{") && shape.hasSuffix("}}") ? 2 : 1
+      var name = shape.dropFirst(braces).dropLast(braces)
+      while name.first == " " { name = name.dropFirst() }
+      while name.last == " " { name = name.dropLast() }
+      if isSlotName(name) { return 0.8 }
+    }
     let words = tokens.map { String($0.filter { $0.isLetter }).lowercased() }
     // A setting of the generator's (`seed=#`, `persona=lawyer`), not a statistic (`p=#.#`,
     // `alpha=#.#`).
@@ -1398,6 +1408,15 @@ public enum Discovery {
       }
     }
     return 0.4
+  }
+
+  /// Whether `name` is a template slot's name: lower-case letters and digits in two parts or
+  /// more joined by `_` (`slot_a`, `customer_name`, `item_#`), starting with a letter.
+  static func isSlotName(_ name: Substring) -> Bool {
+    let parts = name.split(separator: "_", omittingEmptySubsequences: false)
+    return parts.count >= 2
+      && parts.allSatisfy { !$0.isEmpty && $0.allSatisfy { $0.isLowercase || $0 == "#" } }
+      && (name.first?.isLetter ?? false)
   }
 
   /// The key of a `key=value` token shape as ``generatorSettings`` holds keys: the letters

@@ -22,6 +22,7 @@ import Testing
     "the page says\n<!-- main content -->\nand", "the payload is\n{\"id\": 4, \"name\": \"x\"}\nand",
     "the court says\n[Id. at 5]\nand", "the user is loaded by User(id=5) and",
     "the body is {\"temperature\": 0.7} and", "cite it (style: APA) and",
+    "the template renders {title} and", "the set {x} and",
   ]
 
   /// A bracket attached to a word or a close is code or a link's address, and a link's text is
@@ -77,6 +78,38 @@ import Testing
     let (summary, _) = try await CorpusCleaner(configuration: ScanConfiguration()).clean(
       path: path, cleanOut: dir2.path("clean.jsonl"), quarantineOut: dir2.path("q.jsonl"))
     #expect(summary.quarantined == 250 && summary.clean == 750)
+  }
+
+  /// A template's slot left unfilled, on its own line (`{{customer_name}}`) or in a sentence
+  /// (`{slot_a}`), is confident, and `clean` quarantines exactly its rows; a word in braces is
+  /// not a slot.
+  @Test func unfilledTemplateSlotsAreConfident() async throws {
+    let dir = TempDir()
+    let path = dir.file(
+      "c.jsonl",
+      generatedCorpus(1000) { i in
+        switch i % 10 {
+        case 0: "Okay, so the claim is read.\n{{customer_name}}\nThen "
+        case 1: "Okay, so the sum {slot_a} is odd and "
+        default: nil
+        }
+      })
+    let report = try await CorpusScanner().scan(path: path)
+    let confident = Set(report.discovered.filter(\.highConfidence).map(\.shape))
+    // The line's inner braces are a fragment of their own, on the same rows.
+    #expect(
+      confident == ["{{customer_name}}", "{customer_name}", "{slot_a}"], "\(report.discovered.map(\.shape))")
+    let out = TempDir()
+    let (summary, _) = try await CorpusCleaner(configuration: ScanConfiguration()).clean(
+      path: path, cleanOut: out.path("clean.jsonl"), quarantineOut: out.path("q.jsonl"))
+    #expect(summary.quarantined == 200 && summary.clean == 800)
+    for shape in ["{slot_a}", "{item_#}", "{customer_first_name}", "{{slot_a}}", "{{ customer_name }}"] {
+      #expect(Discovery.unnaturalness(shape, kind: .repeatedLine) >= 0.8, "\(shape)")
+    }
+    for shape in ["{title}", "{_private}", "{Slot_A}", "{a_}", "{x, y}", "{#_a}", "{{title}}", "{ }", "{{}}"]
+    {
+      #expect(Discovery.unnaturalness(shape, kind: .repeatedLine) < 0.8, "\(shape)")
+    }
   }
 
   /// Openings that patents, law, science and math start their reasoning with, each on about 2.5%
