@@ -229,7 +229,15 @@ public enum BuiltinDetectors {
   ]
 
   /// The nouns of a row made from another (`rewrite-of`, `variant-of`: `remix of 3886`).
-  static let rewordings = ["rewrite", "paraphrase", "variation", "variant", "remix", "rewording"]
+  static let rewordings = [
+    "rewrite", "paraphrase", "variation", "variant", "remix", "rewording", "rephrase", "rephrasing",
+  ]
+
+  /// The parts of a row that a to-do about it changes (`todo-note`: `TODO: vary the opening`).
+  static let rowParts = [
+    "openings?", "wording", "phrasing", "names?", "numbers?", "city", "cities", "personas?", "scenarios?",
+    "questions?", "answers?", "prompts?", "examples?", "rows?", "samples?", "tone", "style", "values",
+  ]
 
   /// The verbs of the `hide-synthetic` rule (`don't mention`, `never reveal`, …); each with
   /// each negation is one of its anchors.
@@ -286,7 +294,8 @@ public enum BuiltinDetectors {
       rule(
         // Not a reference into a table or a book: "the same as row 3 of the table above".
         "same-as", "`same as row 12`, `(same as #12)`",
-        #"\bsame as (?:(?:row|item|sample|example)[ \t]*#?|#)[0-9]+\b(?![ \t]*(?:of|in|on|from|above|below)\b)"#,
+        #"\bsame as (?:(?:row|item|sample|example)[ \t]*#?[0-9]+\b(?![ \t]*(?:of|in|on|from|above|below)\b)|"#
+          + NoteMatcher.bracketedHash + ")",
         // A comparison says "the same as" (`row 14 is the same as row 12, so`); a generator's
         // note is the bare phrase (`Same as row 12.`, `(same as row 12)`).
         ["same as "], notAfter: ["the"]
@@ -333,59 +342,83 @@ public enum BuiltinDetectors {
         // "Regenerate this sample" (a lab's) is prose: a regenerated sample is not ours. A note
         // to self is one when a colon, a dash, a closing bracket or the end of the line follows
         // ("Note to Self, the podcast" is not).
-        // `Regenerate this with a new city` is a note too: with what changes.
-        #"\b(?:note to self(?=[ \t]*(?::|—|–|\)|\]|\n|$)|[ \t]+-[ \t])|generator note|pipeline note|regenerate this (?:row|example|one|answer|response)\b|regenerate this with (?:(?:a|an|some)[ \t]+)?(?:new|different|another|other|fresh)[ \t]+(?:city|name|names|persona|numbers?|values?|topic|scenario|setting|opening|details?|wording)\b)"#,
-        ["note to self", "generator note", "pipeline note", "regenerate this "]),
+        // `Regenerate this with a new city` is a note too: with what changes ("regenerate this
+        // one with brine" is an ion-exchange column's, "this example's output" a build's). A
+        // generator's or pipeline's note has its colon ("the generator note on the standby
+        // unit" is an electrician's).
+        #"\b(?:note to self(?=[ \t]*(?::|—|–|\)|\]|\n|$)|[ \t]+-[ \t])|(?:generator|pipeline) note(?=[ \t]*:)|note (?:to|for) (?:the )?generator(?=[ \t]*:)|regenerate this (?:row|example|answer|response)\b(?!['’])|regenerate (?:this[ \t]+)?with (?:(?:a|an|some)[ \t]+)?(?:new|different|another|other|fresh)[ \t]+(?:city|name|names|persona|numbers?|values?|topic|scenario|setting|opening|details?|wording)\b)"#,
+        [
+          "note to self", "generator note", "pipeline note", "note to the generator",
+          "note for the generator",
+          "note to generator", "note for generator", "regenerate this ", "regenerate with ",
+        ]),
       rule(
         // "The employer's internal note documented the warning" is prose, and so is someone's
         // note quoted with its colon ("the firm's internal note: do not rehire"): a note of
         // ours has its colon and no article, determiner or possessive before it.
         "internal-note", "`internal note: …`",
-        #"\binternal note:"#,
-        ["internal note:"],
+        #"\binternal note(?::|[ \t]+[-–—][ \t])"#,
+        ["internal note:", "internal note -", "internal note –", "internal note —"],
         notAfter: ["the", "a", "an", "his", "her", "its", "our", "my", "your", "their", "this", "that", "'s"]),
       rule(
+        // A textbook's example, a survey's or a contract's item is prose ("a variation of
+        // example 4", "a rewording of item 5"): only a row, a sample or an id.
         "rewrite-of", "`paraphrase of row 5`, `variant of sample 12`",
-        #"\b(?:rewrite|paraphrase|variation|variant|remix|rewording) of (?:row|sample|example|item|id)[ \t]*#?[0-9]+\b(?![ \t]*(?:of|in|on|from|above|below)\b)"#,
-        Self.rewordings.map { $0 + " of " }),
+        #"\b(?:(?:"# + Self.rewordings.joined(separator: "|")
+          + #") of (?:row|sample|id)|(?:paraphrased|rewritten|reworded|rephrased) from (?:row|sample))[ \t]*#?[0-9]+\b(?![ \t]*(?:of|in|on|from|above|below)\b)"#,
+        Self.rewordings.map { $0 + " of " }
+          + ["paraphrased", "rewritten", "reworded", "rephrased"].map { $0 + " from " }),
       rule(
-        // A bare number only where it ends the note (`remix of 3886: …`, `(variant of 3886)`),
-        // and not after an article, a determiner or a verb of filing, as in `copy-of`: "a remix
+        // A bare number only where it ends the note (`remix of 3886: …`, `(variant of 3886)`;
+        // not `variation of 1.e4 c5`), and not after an article, a determiner or a verb of filing, as in `copy-of`: "a remix
         // of 1999", "the variation of 3 parameters", "a rewrite of 2001: A Space Odyssey".
         "variant-of", "`remix of 3886:`, `(variant of 3886)`",
-        #"\b(?:rewrite|paraphrase|variation|variant|remix|rewording) of #?[0-9]+(?=[ \t]*(?:\z|[\r\n;:!?)\]"*<]|[.,](?![0-9])|—)|[ \t]+[-–][ \t])"#,
+        // A year is a work's or a time's ("the extended remix of 1999", "a variation of 2008").
+        #"\b(?:"# + Self.rewordings.joined(separator: "|")
+          + #") of #?"# + NoteMatcher.notAYear + #"[0-9]+(?:(?=[ \t]*:)|"# + NoteMatcher.endsNoteAhead + ")",
         Self.rewordings.map { $0 + " of " },
         notAfter: Self.wordsBeforeACopy),
       rule(
-        // `dup: 3886`, `Dup #3886`, `dup 3886`: shorthand with no `of`. Forth's `3 dup 4 +` and a
-        // count ("dup 12 rows") are not notes: a bare number needs three digits or more, and no
-        // plural noun may follow it.
+        // `dup: 3886`, `Dup #3886.`, `dup 3886`: shorthand with no `of`. Forth's `3 dup 4 +` and
+        // `dup 255 > if`, a count ("dup 12 rows") and a dose ("the dup 100 mg order") are not
+        // notes: without a colon the number (three digits or more, or `#` and any) ends the note.
         "dup-id", "`dup: 3886`, `Dup #3886`",
-        #"\bdupe?(?:[ \t]*:[ \t]*#?[0-9]+\b|[ \t]+#[0-9]+\b|[ \t]+[0-9]{3,}\b)"# + NoteMatcher.notACount,
+        #"\bdupe?(?:[ \t]*:[ \t]*#?[0-9]+\b"# + NoteMatcher.notACount + #"|[ \t]+(?:#[0-9]+|[0-9]{3,})"#
+          + NoteMatcher.endsNoteAhead + ")",
         ["dup:", "dupe:", "dup ", "dupe ", "dup\t", "dupe\t"]),
       rule(
-        // A row to deduplicate against (`dedupe against 3886`); deduplicating a table against 3
-        // others is a count (no plural noun may follow the number).
+        // A row to deduplicate against (`dedupe against 3886`, `dedupe vs row 12`); against 3
+        // tables is a count, against 2023 customer lists a year: a bare number ends the note.
         "dedupe-against", "`dedupe against 3886`",
-        #"\bdedup(?:e|ed|licate|licated)?[ \t]+(?:against|with)[ \t]+(?:(?:row|item|sample|example|id)[ \t]*)?#?[0-9]+\b"#
-          + NoteMatcher.notACount,
+        #"\bdedup(?:e|ed|licate|licated)?[ \t]+(?:against|with|vs\.?)[ \t]+(?:(?:row|item|sample|example|id)[ \t]*#?[0-9]+\b"#
+          + NoteMatcher.notACount + "|#?[0-9]+" + NoteMatcher.endsNoteAhead + ")",
         ["dedup", "dedupe", "deduped", "deduplicate", "deduplicated"].map { $0 + " " }),
       rule(
-        // A to-do about the corpus, with a verb of making rows (`TODO: vary this`, `todo
-        // rephrase`); a programmer's `TODO: fix this` is not. `TODO: diversify …` is
-        // `diversify`'s.
+        // A to-do about the row, with a verb of making rows and what it varies (`TODO: vary
+        // this`, `todo rephrase the question`, `TODO: change names.`). A programmer's is about
+        // code ("TODO: rephrase error message", "TODO: vary the learning rate", "TODO: dedupe
+        // this with parseHeader()", "TODO: change names of variables"): the row's part must
+        // end the clause. `TODO: diversify …` is `diversify`'s.
         "todo-note", "`TODO: vary this`",
-        #"\btodo[ \t]*:?[ \t]+(?:vary|rephrase|reword|paraphrase|dedupe|dedup|deduplicate|remix|make (?:this|it) (?:different|distinct|unique))\b"#,
+        #"\btodo[ \t]*:?[ \t]+(?:vary|rephrase|reword|paraphrase|change|swap|randomi[sz]e|regenerate|remix)[ \t]+(?:(?:(?:this|it|the|these)[ \t]+)?(?:"#
+          + Self.rowParts.joined(separator: "|")
+          + #")|this|it)\b(?![ \t]*(?:of|in|for|with|to|from|on|at|[(.]\w))"#,
         ["todo:", "todo ", "todo\t"]),
       rule(
         // What the pipeline's guidelines say, as the model's reason (`per the generation
-        // guidelines, keep it short`). A generator's instructions are an electrician's ("follow
-        // the generator instructions") and a pipeline's config a build's: only data generation.
+        // guidelines, keep it short`, `per the synthetic data spec`). A generator's
+        // instructions are an electrician's ("follow the generator instructions"), a pipeline's
+        // config a build's, and a generation's rules or spec Conway's, a turbine's or a game's:
+        // bare `generation` only with guidelines, instructions, a prompt or a template, and
+        // not for something (`our generation guidelines for the wind farm`).
         "generation-guidelines", "`per the generation guidelines`",
-        #"\b(?:per|following|according to) (?:the|our|my) (?:(?:synthetic|data)[- ])?(?:data[- ])?generation (?:guidelines?|instructions?|rules|spec|specification|prompt|template)\b"#,
+        #"\b(?:per|following|according to) (?:the|our|my) (?:(?:(?:synthetic|data)[- ](?:data[- ])?(?:generation|gen)|synthetic[- ]data) (?:guidelines?|instructions?|rules|spec|specification|prompt|template)|generation (?:guidelines?|instructions?|prompt|template)(?![ \t]+(?:for|of|in|on|at)\b))\b"#,
         ["per ", "following ", "according to "].flatMap { lead in
           ["the", "our", "my"].flatMap { owner in
-            ["generation", "data generation", "data-generation", "synthetic data", "synthetic-data"].map {
+            [
+              "generation", "data gen", "data-gen", "synthetic data", "synthetic-data", "synthetic gen",
+              "synthetic-gen",
+            ].map {
               lead + owner + " " + $0
             }
           }
@@ -394,18 +427,22 @@ public enum BuiltinDetectors {
         // A note to keep a generated detail the same as another row's. "Consistent with row 3" alone is
         // linear algebra's or a table's: only after `keep` and what a generator keeps.
         "keep-consistent", "`keep the persona consistent with row 12`",
-        #"\bkeep (?:the |this |its |their )?(?:persona|voice|tone|style|names?|characters?|details?|setting|numbers?|facts?|story) (?:consistent|in line|aligned) with (?:row|sample|example|item)[ \t]*#?[0-9]+\b(?![ \t]*(?:of|in|on|from|above|below)\b)"#,
+        // A spreadsheet keeps its numbers consistent with row 12, a bibliography its style with
+        // example 3: only a persona's, a story's or a voice's, with a row or a sample.
+        #"\bkeep (?:the |this |its |their )?(?:persona|voice|tone|characters?|story|setting|narrator) (?:consistent|in line|aligned) with (?:row|sample)[ \t]*#?[0-9]+\b(?![ \t]*(?:of|in|on|from|above|below)\b)"#,
         ["", "the ", "this ", "its ", "their "].flatMap { owner in
-          [
-            "persona", "voice", "tone", "style", "name", "character", "detail", "setting", "number", "fact",
-            "story",
-          ]
-          .map { "keep " + owner + $0 }
+          ["persona", "voice", "tone", "character", "story", "setting", "narrator"].map {
+            "keep " + owner + $0
+          }
         }),
       rule(
         // Shorthand for `duplicate of`; a count of things is no note ("a dupe of 3 earlier bugs").
-        "dup-of", "`dup of #12`",
-        #"\bdupe? of (?:(?:row|item|sample|example|id)[ \t]*)?#?[0-9]+\b(?![ \t]+(?:[a-z]+[ \t]+)?(?!(?:is|was|has|as|does|plus|thus|this|its|yes|us)\b)[a-z]+s\b)"#,
+        // A bare `#` and number only in brackets, as in `duplicate-of`: "closing as dupe of
+        // #4521" is an issue tracker's.
+        "dup-of", "`dup of 12`, `(dup of #12)`",
+        #"\bdupe? of (?:(?:(?:row|item|sample|example|id)[ \t]*#?)?[0-9]+\b|"# + NoteMatcher.bracketedHash
+          + ")"
+          + NoteMatcher.notACount,
         ["dup of ", "dupe of "]),
       rule(
         // An instruction about the row being made, never prose about a problem ("this problem

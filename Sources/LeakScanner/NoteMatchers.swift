@@ -15,9 +15,10 @@ enum NoteMatcher {
   /// list, not a note about the corpus.
   /// A bare `#` and number counts only in brackets, `(duplicate of #3886)`: "a duplicate of
   /// #4521 on GitHub" is an issue tracker's reference.
+  /// A bare number stays a note wherever it is placed (`duplicate of 3886 in the batch`).
   static let duplicateOf =
     #"\bduplicate(?:[ \t]+|[ \t]*\r?\n[ \t]*|-)of:?[ \t]+(?:"# + rowTarget
-    + #"|[0-9]+\b|#[0-9]+(?=[ \t]*[)\]]))"# + notACount
+    + #"|[0-9]+\b|"# + bracketedHash + #")"# + notACount
 
   /// The `copy-of` rule's regex (case-insensitive): `copy of 3886`, `copy of row 12`. "A copy
   /// of 1040" (a tax form), "a copy of 1984" (a novel) and "a copy of 3 documents" are prose:
@@ -26,12 +27,29 @@ enum NoteMatcher {
   /// 2023 tax return`, `copy of 10-K`, `copy of 1040–ES`, `copy of 401(k)`, `copy of 2001: A
   /// Space Odyssey`), and a row word's target is read as `duplicate-of`'s.
   static let copyOf =
-    #"\bcopy of[ \t]+(?:"# + rowTarget + notACount
-    + #"|[0-9]+(?=[ \t]*(?:\z|[\r\n;!?)\]"*<]|[.,](?![0-9])|—)|[ \t]+[-–][ \t]))"#
+    #"\bcopy of[ \t]+(?:"# + rowTarget + notACount + #"|"# + notAYear + #"[0-9]+"# + endsNoteAhead + #"|"#
+    + bracketedHash + #")"#
+
+  /// A lookahead: the number is no year (`a carbon copy of 2008`, `a faithful copy of 1954`).
+  static let notAYear = #"(?!(?:18|19|20)[0-9]{2}\b)"#
+
+  /// A lookahead: the note ends here (after a bare number): blanks, then the end, a line
+  /// break, `;`, `!`, `?`, `)`, `]`, a quote, `*`, `<`, a dash, or `.` or `,` before no digit or
+  /// letter (`1.e4` is chess); or blanks, `-` and a blank.
+  static let endsNoteAhead =
+    #"(?=[ \t]*(?:\z|[\r\n;!?)\]"*<”’]|[.,](?![0-9A-Za-z])|—)|[ \t]+[-–][ \t])"#
+
+  /// `#` and a number with no row word before it, only before a closing bracket
+  /// (`(duplicate of #3886)`): bare, it is an issue tracker's reference (`a duplicate of
+  /// #4521 on GitHub`).
+  static let bracketedHash = #"#[0-9]+(?=[ \t]*[)\]])"#
+
+  /// A lookahead: the row is not placed in a table or a list (`row 3 in the table`, `item 4
+  /// of the list`).
+  static let notPlaced = #"(?![ \t]+(?:in|of|from|on)[ \t]+\w)"#
 
   /// A row word and its number, not placed in a table or a list (`row 3 in the table`).
-  static let rowTarget =
-    #"(?:row|item|sample|example|id)[ \t]*#?[0-9]+\b(?![ \t]+(?:in|of|from|on)[ \t]+\w)"#
+  static let rowTarget = #"(?:row|item|sample|example|id)[ \t]*#?[0-9]+\b"# + notPlaced
 
   /// A lookahead: no plural noun (not `is`, `was`, …) one or two words on, which would make the
   /// number a count ("a duplicate of 3 earlier claims").
@@ -178,7 +196,7 @@ enum NoteMatcher {
       noun = true
       break
     }
-    if !noun && !bareEndsNote && i < w.count && w[i] == UInt8(ascii: "#") {
+    if !noun && i < w.count && w[i] == UInt8(ascii: "#") {
       // `duplicate of #3886)`: a bare `#` and number only before a closing bracket.
       let digits = run(w, from: i + 1, isDigit)
       guard digits > i + 1 else { return nil }
@@ -188,7 +206,13 @@ enum NoteMatcher {
     }
     let digits = run(w, from: i, isDigit)
     guard digits > i else { return nil }
-    if !noun && bareEndsNote { return endsNote(w, digits) ? digits : nil }
+    if !noun && bareEndsNote {
+      let year =
+        digits - i == 4 && w[i] == UInt8(ascii: "1")
+        && (w[i + 1] == UInt8(ascii: "8") || w[i + 1] == UInt8(ascii: "9"))
+        || digits - i == 4 && w[i] == UInt8(ascii: "2") && w[i + 1] == UInt8(ascii: "0")
+      return !year && endsNote(w, digits) ? digits : nil
+    }
     // `[0-9]+\b`: the whole digit run, then no word character.
     guard digits == w.count || !isWord(w[digits]) else { return nil }
     // After a noun, `in`, `of`, `from` or `on` and a word place the row in a table or a list
@@ -218,9 +242,9 @@ enum NoteMatcher {
     return secondEnd > second && isPlural(second, secondEnd) ? nil : digits
   }
 
-  /// Whether the note ends at `i` (after a bare number of `copy-of`), as ``copyOf``'s lookahead
+  /// Whether the note ends at `i` (after a bare number of `copy-of`), as ``endsNoteAhead``
   /// reads it on ASCII: blanks, then the end, a line break, `;`, `!`, `?`, `)`, `]`, `"`, `*`,
-  /// `<`, or `.` or `,` not before a digit; or blanks, `-` and a blank.
+  /// `<`, or `.` or `,` before no digit or letter; or blanks, `-` and a blank.
   static func endsNote(_ w: UnsafeBufferPointer<UInt8>, _ i: Int) -> Bool {
     let j = run(w, from: i, isBlank)
     guard j < w.count else { return true }
@@ -228,7 +252,8 @@ enum NoteMatcher {
     case 0x0A, 0x0D, UInt8(ascii: ";"), UInt8(ascii: "!"), UInt8(ascii: "?"), UInt8(ascii: ")"),
       UInt8(ascii: "]"), UInt8(ascii: "\""), UInt8(ascii: "*"), UInt8(ascii: "<"):
       return true
-    case UInt8(ascii: "."), UInt8(ascii: ","): return j + 1 == w.count || !isDigit(w[j + 1])
+    case UInt8(ascii: "."), UInt8(ascii: ","):
+      return j + 1 == w.count || !isDigit(w[j + 1]) && !isLetter(w[j + 1])
     case UInt8(ascii: "-"): return j > i && j + 1 < w.count && isBlank(w[j + 1])
     default: return false
     }

@@ -572,7 +572,8 @@ import Testing
       ["the", "table", "_", "7"],
     ]
     let target: [[String]] = [
-      [" ", "\t", "  "], ["row", "Item", "id", "sample", "example", ""], [" ", ""], ["#"], ["12", "3886"],
+      [" ", "\t", "  "], ["row", "Item", "id", "sample", "example", ""], [" ", ""], ["#"],
+      ["12", "3886", "1999", "2008", "19991", "1840"],
     ]
     switch kind {
     case .duplicateOf:
@@ -583,12 +584,13 @@ import Testing
       forms = [("duplicate", [breaks] + target + place)]
     case .copyOf:
       let ends = [
-        ".", ".5", ",", ",5", ";", ")", "]", "\"", "*", "<", "\n", "\r\n", " - ", "-", " -x", ":", "(", "x",
+        ".", ".5", ",", ",5", ".e4", ",b", ";", ")", "]", "\"", "*", "<", "\n", "\r\n", " - ", "-", " -x",
+        ":", "(", "x",
         "",
       ]
       forms = [
         ("copy of", target + place), ("copy of", target + [[" ", "\t", "  ", ""], ends]),
-        ("copy of", [[" ", "\t"], ["12", "3886"], [" ", "\t", ""], ends]),
+        ("copy of", [[" ", "\t"], ["12", "3886", "1999", "2008", "20081"], [" ", "\t", ""], ends]),
       ]
     case .diversify:
       forms = [
