@@ -122,7 +122,6 @@ package struct LiteralSet: Sendable {
     }
     isEmpty = self.needles.allSatisfy(\.isEmpty)
     filter = [UInt64](repeating: 0, count: 1024)
-    var heads: [UInt32] = []
     short = []
     let firsts = Set(self.needles.compactMap(\.first))
     if firsts.count == 1, let b = firsts.first, !(b | 0x20 >= 0x61 && b | 0x20 <= 0x7A) {
@@ -132,6 +131,9 @@ package struct LiteralSet: Sendable {
     needlesStartLetters = self.needles.allSatisfy {
       $0.count >= 4 && $0[0] | 0x20 >= 0x61 && $0[0] | 0x20 <= 0x7A
     }
+    // Each distinct head (in order of first use) and its needles, in needle order.
+    var heads: [UInt32] = []
+    var groups: [UInt32: [Int32]] = [:]
     for (i, n) in self.needles.enumerated() where !n.isEmpty {
       if n.count < 4 {
         short.append(i)
@@ -141,7 +143,8 @@ package struct LiteralSet: Sendable {
       let head = ignoringASCIICase ? word | 0x2020_2020 : word
       let h = Self.hash(head)
       filter[h >> 6] |= 1 << UInt64(h & 63)
-      if !heads.contains(head) { heads.append(head) }
+      if groups[head] == nil { heads.append(head) }
+      groups[head, default: []].append(Int32(i))
     }
     var size = 16
     while size < heads.count * 2 { size *= 2 }
@@ -150,10 +153,7 @@ package struct LiteralSet: Sendable {
     slotRanges = Array(repeating: (0, 0), count: size)
     for head in heads {
       let start = Int32(grouped.count)
-      for (i, n) in self.needles.enumerated() where n.count >= 4 {
-        let word = UInt32(n[0]) | UInt32(n[1]) << 8 | UInt32(n[2]) << 16 | UInt32(n[3]) << 24
-        if (ignoringASCIICase ? word | 0x2020_2020 : word) == head { grouped.append(Int32(i)) }
-      }
+      grouped += groups[head]!
       var slot = Self.hash(head) & slotMask
       while slotRanges[slot].end > slotRanges[slot].start { slot = (slot + 1) & slotMask }
       slotHeads[slot] = head

@@ -223,9 +223,10 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
   static func echoes(_ digits: [UInt8], row: RowContext, opening k: Int) -> Bool {
     guard !digits.isEmpty else { return false }
     func holds(_ text: Substring.UTF8View) -> Bool {
-      var copy = Array(text)
-      return copy.withUnsafeMutableBufferPointer { t in
-        digits.withUnsafeBufferPointer { NumberSketch.holds(UnsafeBufferPointer(t), $0) }
+      digits.withUnsafeBufferPointer { d in
+        // A native string's bytes are read in place; only a bridged one is copied.
+        text.withContiguousStorageIfAvailable { NumberSketch.holds($0, d) }
+          ?? Array(text).withUnsafeBufferPointer { NumberSketch.holds($0, d) }
       }
     }
     for segment in row.row.segments where !segment.isModelText {
