@@ -278,8 +278,10 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
           &openingExamples, shape, line, first,
           variant: Discovery.variant(
             of: first, words: shape.hasSuffix(" …") ? shape.split(separator: " ").count - 1 : 3))
-        if Discovery.isNumberedSection(shape.split(separator: " ").prefix(2).map(String.init)),
-          let number = Discovery.words(first).dropFirst().first
+        if Discovery.opensWithNumbering(shape.split(separator: " ").prefix(2).map(String.init)),
+          let number = Discovery.words(first).prefix(2).first(where: {
+            $0.utf8.contains(where: NoteMatcher.isDigit)
+          })
         {
           let digits = number.utf8.filter(NoteMatcher.isDigit)
           if !echoes(k, digits) {
@@ -704,20 +706,37 @@ public enum Discovery {
       && (tokens[1].count == 1 || (tokens[1].count == 2 && ".:)".contains(last)))
   }
 
+  /// Whether a token shape is a number alone in brackets, perhaps with a colon or a full stop
+  /// after it (`[#]`, `(#).`, `[#]:`): how patents number their paragraphs (`[0148] The
+  /// controller`), a list its items and a pipeline its rows (`[3886] Okay, so`). Its
+  /// numbers decide which (``NumberSketch``), as a section's word's do.
+  static func isBracketedNumber(_ token: some StringProtocol) -> Bool {
+    let bare = withoutClauseMarks(String(token))
+    return bare == "[#]" || bare == "(#)"
+  }
+
+  /// Whether an opening's token shapes open with a numbering whose numbers ``NumberSketch``
+  /// counts: a section's word and its number (``isNumberedSection(_:)``) or a bracketed
+  /// number (``isBracketedNumber(_:)``).
+  static func opensWithNumbering(_ tokens: [String]) -> Bool {
+    isNumberedSection(tokens) || (tokens.count >= 2 && isBracketedNumber(tokens[0]))
+  }
+
   /// Whether the number of a numbered opening shape (``isNumberedSection(_:)``) is marked off
   /// as a label's: a full stop, a colon or a closing parenthesis after it (`row #.`), or a
   /// token of marks only next (`item # -`, `case # >>`).
   static func numberIsMarkedOff(_ shape: String) -> Bool {
     let tokens = shape.split(separator: " ")
     guard tokens.count >= 2 else { return false }
-    if tokens[1].count == 2 { return true }
+    if isBracketedNumber(tokens[0]) || tokens[1].count == 2 { return true }
     return tokens.count > 2 && tokens[2] != "…" && tokens[2].allSatisfy(isTagMark)
   }
 
   /// The family shape of a numbered opening shape's numbering: its first two tokens (`row #.
   /// we` → `row #. …`).
   static func numberingFamily(of shape: String) -> String {
-    shape.split(separator: " ").prefix(2).joined(separator: " ") + " …"
+    let tokens = shape.split(separator: " ")
+    return tokens.prefix(tokens.first.map(isBracketedNumber) == true ? 1 : 2).joined(separator: " ") + " …"
   }
 
   /// Whether a token shape is a word: letters and apostrophes only.
@@ -1254,8 +1273,12 @@ public enum Discovery {
       {
         return 0.5
       }
-      if isCodeLike(first) || tokens.dropFirst().contains(where: isGeneratorTokenAfterAWord) { return 1 }
-    } else if tokens.contains(where: { isCodeLike($0) && !isCitationOrStatistic($0) }) {
+      if (isCodeLike(first) && !isBracketedNumber(first))
+        || tokens.dropFirst().contains(where: isGeneratorTokenAfterAWord)
+      {
+        return 1
+      }
+    } else if tokens.indices.contains(where: { stampsTheLine(tokens, at: $0) }) {
       return 1
     }
     switch kind {
@@ -1322,8 +1345,13 @@ public enum Discovery {
       // A label of a word or two (`Persona:`, `Mango blend:`); words alone, or a colon after
       // three of them (`Breaking this down:`), are prose however frequent.
       if tokens.prefix(2).contains(where: { $0.hasSuffix(":") }) { return 0.7 }
-      return tokens.contains(where: { $0.contains("#") && !isCitationOrStatistic($0) })
-        ? numberInTheFlow : 0.2
+      guard let k = tokens.firstIndex(where: { $0.contains("#") && !isCitationOrStatistic($0) }) else {
+        return 0.2
+      }
+      // Scripts written without spaces (Chinese, Japanese, Thai) fill a token with a clause
+      // (`好的，我需要计算 # 加`): a number after three of their letters stands where a
+      // spaced script's opening (`okay, so we`) has long ended, in the sentence's flow.
+      return tokens[..<k].reduce(0) { $0 + unspacedLetters($1) } >= 3 ? 0.2 : numberInTheFlow
     case .repeatedLine:
       // Lines recur naturally ("Let me verify."); only code-like ones are confident. An
       // instruction to the writer repeated word for word (`Remember to sound natural.`, `Make
@@ -1338,6 +1366,49 @@ public enum Discovery {
       }
       return 0.3
     }
+  }
+
+  /// Whether the code-like token `k` of a repeated line's shape is a generator's stamp, as
+  /// every code-like first token of an opening is: a code that opens a label (`X# spice
+  /// combinator:`) or a short line (`X# spice`), a code after one of the generator's labels
+  /// (`persona: X#`, `variant X#`), a tag of its marks holding one of its words (`[variant #]`,
+  /// `<<persona-X>>`, `{{slot_a}}`) or one of its settings (`persona=lawyer.`, `(seed=#)`).
+  /// A code in the flow of a line is the domain's, however often the line recurs: a quarter
+  /// (`compare with X# #: revenue`), an analyte (`step #: X# # (normal #–#).`, `X#
+  /// amplification → …`), a formula (`plugging $x=#$:`, `\sum_{t=#}^{n}`) or a flag
+  /// (`` `-fsanitize=address `` ).
+  static func stampsTheLine(_ tokens: [String], at k: Int) -> Bool {
+    let token = tokens[k]
+    guard isCodeLike(token), !isCitationOrStatistic(token) else { return false }
+    if isKeyValue(token) {
+      // A setting of the generator's anywhere (`persona=lawyer.`), or a tag alone on its line
+      // (`pipeline_stage=draft`): an identifier, `=` and a word or number.
+      let key = token.drop { !$0.isLetter }
+      if generatorSettings.contains(settingKey(of: String(key))) { return true }
+      return tokens.count == 1
+        && token.allSatisfy { $0.isLetter || $0 == "#" || "_=-.".contains($0) }
+        && (token.first?.isLetter ?? false)
+    }
+    if token.hasPrefix("X#") {
+      if k > 0 {
+        let word = firstWord(of: tokens[k - 1])
+        return BuiltinDetectors.scaffoldLabels.contains(word) || generatorWords.contains(word)
+          || BuiltinDetectors.numberedScaffoldLabels.contains(word)
+      }
+      // A code and a word or two (`X# spice`), or a label of up to five words after it.
+      return tokens.count <= 3 || token.hasSuffix(":")
+        || tokens.dropFirst().prefix(5).contains { $0.hasSuffix(":") && !$0.contains("$") }
+    }
+    let word = firstWord(of: token)
+    if generatorSettings.contains(word) || everydayGeneratorWords.contains(word) { return true }
+    // A template's slot (`{{customer_name}}`, `{{`) or a tag closed in double angle brackets
+    // (`<<P#>>`); `<<` alone is an operator (`std::cout << x`).
+    if token.hasPrefix("{{") {
+      let name = token.dropFirst(2).prefix { $0 != "}" }
+      return isSlotName(name)
+        || (name.isEmpty && k + 1 < tokens.count && isSlotName(Substring(tokens[k + 1])))
+    }
+    return token.hasPrefix("<<") && token.count > 4 && withoutClauseMarks(token).hasSuffix(">>")
   }
 
   /// How unlike prose a bracketed line or fragment is (``DiscoveryStats/forEachFragment(in:_:)``:
@@ -1355,7 +1426,10 @@ public enum Discovery {
       return 0.3
     }
     let pairs = [("(", ")"), ("[", "]"), ("{", "}"), ("<!--", "-->")]
-    guard pairs.contains(where: { shape.hasPrefix($0.0) && shape.hasSuffix($0.1) }) else { return nil }
+    // A code's shape takes the bracket that closes it (`(ECO D35)` → `(eco X#`).
+    guard
+      pairs.contains(where: { shape.hasPrefix($0.0) && (shape.hasSuffix($0.1) || shape.hasSuffix(" X#")) })
+    else { return nil }
     // A comment's marks are tokens of their own (`<!-- persona: lawyer -->`).
     var tokens = tokens
     if shape.hasPrefix("<!--") {
@@ -1403,7 +1477,9 @@ public enum Discovery {
       // sample #]`); in parentheses, braces or a comment it is prose, a table's or a recipe's
       // (`(batch #)`, `(seed #)`, `(id. at #)`, `<!-- row # -->`).
       if square,
-        tokens.contains(where: { everydayGeneratorWords.contains($0.lowercased().filter { $0 != "]" }) })
+        tokens.contains(where: {
+          everydayGeneratorWords.contains($0.lowercased().filter { $0 != "[" && $0 != "]" })
+        })
       {
         return 0.8
       }
@@ -1530,6 +1606,17 @@ public enum Discovery {
       return tokens[...k].contains { $0.first == open }
     }
     return false
+  }
+
+  /// The letters of a token shape from scripts written without spaces between words (Han,
+  /// kana, Thai, Lao, Khmer, Myanmar).
+  static func unspacedLetters(_ token: String) -> Int {
+    token.unicodeScalars.reduce(0) { n, scalar in
+      switch ScriptClass.of(scalar) {
+      case .han, .kana, .southeastAsian: n + 1
+      default: n
+      }
+    }
   }
 
   /// How unlike prose an opening is whose only number goes on into a sentence (`Blend matrix #
@@ -1905,13 +1992,13 @@ struct OpeningTally {
     }
   }
 
-  /// Leaves the digits of the second token of the opening `first` (shape `index`, numbered)
+  /// Leaves the digits of the number of the opening `first` (shape `index`, numbered: its
+  /// first token's, when that holds digits, or its second's)
   /// for the shape's sketch (``addRow(of:in:line:)`` checks them against the row's prompt, as
   /// ``DiscoveryStats/addOpenings(_:line:echoes:)`` does).
   private mutating func countNumber(_ first: UnsafeBufferPointer<UInt8>, _ index: Int) {
-    var start = tokenEnds.0
-    while start < tokenEnds.1 && NoteMatcher.isBlank(first[start]) { start += 1 }
-    let digits = Array(first[start..<tokenEnds.1].lazy.filter(NoteMatcher.isDigit))
+    var digits = Array(first[..<tokenEnds.0].lazy.filter(NoteMatcher.isDigit))
+    if digits.isEmpty { digits = Array(first[tokenEnds.0..<tokenEnds.1].lazy.filter(NoteMatcher.isDigit)) }
     pendingNumbers.append((index, digits, currentOpening))
   }
 
@@ -2016,9 +2103,13 @@ struct OpeningTally {
         }
       }
     }
-    // A section's word and its number (`row #.`): its shapes sketch the numbers.
-    if tokens > 1 && scratch[firstTokenEnd + 1] == UInt8(ascii: "#")
-      && Discovery.isNumberedSection([
+    // A section's word and its number (`row #.`) or a bracketed number (`[#]`): its shapes
+    // sketch the numbers.
+    if tokens > 1
+      && (scratch[firstTokenEnd + 1] == UInt8(ascii: "#")
+        || (scratch[1] == UInt8(ascii: "#")
+          && (scratch[0] == UInt8(ascii: "[") || scratch[0] == UInt8(ascii: "("))))
+      && Discovery.opensWithNumbering([
         String(decoding: scratch[..<firstTokenEnd], as: UTF8.self),
         String(decoding: scratch[(firstTokenEnd + 1)..<shapeTokenEnds.1], as: UTF8.self),
       ])

@@ -1,0 +1,127 @@
+import Foundation
+import TestSupport
+import Testing
+
+@testable import LeakScanner
+
+/// Domain text repeats lines that hold codes (a quarter, an analyte, a chess opening, a
+/// formula, a compiler flag) and numbers its paragraphs in brackets; neither is a generator's
+/// stamp, so `clean` leaves such rows alone on discovery, while the stamps themselves stay
+/// confident.
+@Suite struct DomainCodeTests {
+  /// A code in the flow of a repeated line is the domain's; a code that opens a label, follows
+  /// a generator's label or sits in a tag of its words is a stamp.
+  @Test func aCodeInTheFlowOfARepeatedLineIsTheDomains() {
+    let domain = [
+      "compare with X# #: revenue $#.#b.",
+      "step #: X# # (normal #–#).",
+      "X# amplification → trastuzumab, pertuzumab, t-dxd.",
+      "also check X# levels, about # pg/ml is normal.",
+      "elevated X# of # mmhg suggests respiratory acidosis.",
+      "plugging $x=#$: the left side is #. good.",
+      "$$npv = \\sum_{t=#}^{n} \\frac{cf_t}{(#+r)^t}$$",
+      "i'd suggest compiling with `-fsanitize=address -g` and rerunning.",
+      "X# revenue was $#m, we need # plus #.",
+      "brca# and X# are both tumor suppressors.",
+      "#+#=#。",
+      "std::cout << x << std::endl;",
+      "dear {{title}} and team, thanks.",
+      "(eco X#",
+      "this is the sicilian (eco X#",
+    ]
+    for shape in domain {
+      #expect(Discovery.unnaturalness(shape, kind: .repeatedLine) < 0.8, "\(shape)")
+    }
+    let stamps = [
+      "X# spice combinator: we need # plus #.",
+      "X# spice",
+      "persona: X#",
+      "variant X# then the claim.",
+      "[variant #] we need # plus #.",
+      "okay, so [gen #] the sum.",
+      "<<persona-X>> the claim is read.",
+      "dear {{customer_name}}, thanks.",
+      "persona=lawyer. we need # plus #.",
+      "the claim (seed=#) is read.",
+      "pipeline_stage=draft",
+      "(variant X#",
+      "[[template X#",
+      "[sample #]",
+    ]
+    for shape in stamps {
+      #expect(Discovery.unnaturalness(shape, kind: .repeatedLine) >= 0.8, "\(shape)")
+    }
+  }
+
+  /// Lines that recur on a quarter of the rows because the domain writes them (a financial
+  /// comparison, a lab value, a chess opening's code, a formula) are listed at most; a
+  /// bracketed stamp on as many rows is still quarantined.
+  @Test func repeatedDomainLinesAreNotQuarantined() async throws {
+    let domainLines = [
+      "Compare with Q3 2019: revenue $77.5B.",
+      "Step 3: HCO3- 24 (normal 22–26).",
+      "This is the Sicilian (ECO B33).",
+      "$$NPV = \\sum_{t=0}^{n} \\frac{CF_t}{(1+r)^t}$$",
+      "Plugging $x=5$: the left side is 25. Good.",
+    ]
+    let dir = TempDir()
+    let path = dir.file(
+      "c.jsonl",
+      generatedCorpus(1000) { i in
+        switch i % 4 {
+        case 0: "Okay, so the figures first.\n\(domainLines[(i / 4) % domainLines.count])\nThen "
+        case 1: "Okay, so the figures first.\n[variant \(i % 9)]\nThen "
+        default: nil
+        }
+      })
+    let reports = try await scanBothWays(path)
+    #expect(reports[0].discovered == reports[1].discovered)
+    let confident = reports[0].discovered.filter(\.highConfidence).map(\.shape)
+    #expect(confident.contains("[variant #]"), "\(confident)")
+    #expect(
+      !confident.contains { $0.contains("X#") || $0.contains("$") || $0.contains("revenue") }, "\(confident)")
+    let out = TempDir()
+    let (summary, _) = try await CorpusCleaner(configuration: ScanConfiguration()).clean(
+      path: path, cleanOut: out.path("clean.jsonl"), quarantineOut: out.path("q.jsonl"))
+    #expect(summary.quarantined == 250 && summary.clean == 750)
+  }
+
+  /// Patent paragraph numbers (`[0148]`, from a small range, on half of the rows) open no
+  /// confident family; a bracketed number new on every row it opens (`[83215]`, `(83215)`) is a
+  /// row index, on the byte path and the `RowContext` path alike.
+  @Test func bracketedNumbersAreRowIndicesOnlyWhenNewOnEveryRow() async throws {
+    let dir = TempDir()
+    let paragraphs = dir.file(
+      "paragraphs.jsonl",
+      generatedCorpus(1000) { i in
+        i % 2 == 0 ? String(format: "[%04d] describes the controller. ", (i * 37) % 150 + 1) : nil
+      })
+    for report in try await scanBothWays(paragraphs) {
+      let confident = report.discovered.filter(\.highConfidence).map(\.shape)
+      #expect(confident.isEmpty, "\(confident)")
+      #expect(report.discovered.contains { $0.shape == "[#] describes the" })
+    }
+    for (open, close) in [("[", "]"), ("(", ")")] {
+      let stamped = dir.file(
+        "stamped\(open).jsonl",
+        generatedCorpus(1000) { i in i % 10 < 3 ? "\(open)\(80_000 + i * 7)\(close) " : nil })
+      let reports = try await scanBothWays(stamped)
+      #expect(reports[0].discovered == reports[1].discovered)
+      let family = try #require(reports[0].discovered.first { $0.shape == "\(open)#\(close) …" })
+      #expect(family.highConfidence && family.count == 300, "\(family)")
+    }
+  }
+
+  /// Scripts written without spaces fill an opening's first token with a clause, so a number
+  /// after it (`好的，我需要计算 # 加`) is in the flow of the sentence, not a stamp.
+  @Test func aNumberAfterAnUnspacedClauseIsInTheFlow() async throws {
+    #expect(Discovery.unnaturalness("好的，我需要计算 # 加", kind: .opening) < 0.75)
+    #expect(Discovery.unnaturalness("blend matrix # says", kind: .opening) == Discovery.numberInTheFlow)
+    let dir = TempDir()
+    let path = dir.file(
+      "zh.jsonl",
+      generatedCorpus(1000) { i in i % 2 == 0 ? "好的，我需要计算 \(i * 13 + 7) 加 \(i * 3 + 1)。" : nil })
+    let report = try await CorpusScanner().scan(path: path)
+    #expect(!report.discovered.contains { $0.highConfidence }, "\(report.discovered.map(\.shape))")
+  }
+}
