@@ -317,6 +317,9 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
         Self.forEachFragment(in: piece) { fragment in
           addLine(UnsafeBufferPointer(rebasing: piece[fragment]), line: line, seen: &seen)
         }
+        if let stamp = Self.trailingStamp(of: piece) {
+          addLine(UnsafeBufferPointer(rebasing: piece[stamp]), line: line, seen: &seen)
+        }
       }
     }
     while start < content.count, let hit = memchr(base + start, 0x0A, content.count - start) {
@@ -377,6 +380,40 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
     return nil
   }
 
+  /// The byte range of a stamp a pipeline appended to a line after its last sentence (`… so
+  /// the sum is odd. Persona: P123`, `… is read. seed=41`): at most 40 bytes and five words
+  /// after a `.`, `!` or `?` and a blank, holding a label's colon followed by a value or a `=`
+  /// between a word and a value. The text before it varies with the row; the stamp recurs, so
+  /// it is counted as a line of its own. `nil` when the line has no such end.
+  static func trailingStamp(of piece: UnsafeBufferPointer<UInt8>) -> Range<Int>? {
+    var hi = piece.count
+    while hi > 0 && isLineBlank(piece[hi - 1]) { hi -= 1 }
+    guard hi >= 12 else { return nil }
+    // Back to the last sentence end before the final byte (a stamp may end in a full stop).
+    var p = hi - 2
+    var blanks = 0
+    var mark = false
+    while p > 0 && hi - p <= 42 {
+      let b = piece[p]
+      if (b == 0x20 || b == 0x09) && !isLineBlank(piece[p - 1]) {
+        let end = piece[p - 1]
+        if end == UInt8(ascii: ".") || end == UInt8(ascii: "!") || end == UInt8(ascii: "?") {
+          guard mark, blanks <= 4, p >= 4 else { return nil }
+          return (p + 1)..<hi
+        }
+        blanks += 1
+      } else if b == UInt8(ascii: ":") || b == UInt8(ascii: "=") {
+        // A label's colon or a setting's `=`, between a letter and a value.
+        // A label's colon (`Persona: P123`) or a setting's `=` (`seed=41`), after a letter.
+        if NoteMatcher.isLetter(piece[p - 1]) && (b == UInt8(ascii: ":") || !isLineBlank(piece[p + 1])) {
+          mark = true
+        }
+      }
+      p -= 1
+    }
+    return nil
+  }
+
   /// Calls `body` with the range of each bracketed fragment of a line that is not the whole
   /// line: `(…)`, `[…]`, `{…}` or `<!-- … -->` on one line, at most 60 bytes, holding a word of
   /// two letters or more (`(seed=41)`, `[end of sample 3886]`, not `[1]` or `(n)`), at most
@@ -406,12 +443,15 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
       let open = piece[i]
       let comment =
         open == 0x3C && i + 4 <= n && piece[i + 1] == 0x21 && piece[i + 2] == 0x2D && piece[i + 3] == 0x2D
+      // A template's double angle brackets (`<<seed 12>>`), opening on a letter: `a << b` and
+      // `<<EOF` have no close.
+      let angles = open == 0x3C && i + 3 <= n && piece[i + 1] == 0x3C && NoteMatcher.isLetter(piece[i + 2])
       let close: UInt8? =
         switch open {
         case 0x28: 0x29
         case 0x5B: 0x5D
         case 0x7B: 0x7D
-        default: comment ? 0x3E : nil
+        default: comment || angles ? 0x3E : nil
         }
       // A bracket right after a word or a close is code or a link's address (`rng(seed=42)`,
       // `User(id=5)`, `a[i]`, `[docs](https://…)`), not a note in the text.
@@ -419,11 +459,20 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
         i += 1
         continue
       }
-      var j = i + (comment ? 4 : 1)
+      var j = i + (comment ? 4 : angles ? 2 : 1)
       var run = 0
       var word = false
       while j < n && j - i < 60 && piece[j] != 0x0A && piece[j] != open {
-        if piece[j] == close && (!comment || piece[j - 1] == 0x2D && piece[j - 2] == 0x2D) { break }
+        if piece[j] == close {
+          if angles {
+            if j + 1 < n && piece[j + 1] == 0x3E {
+              j += 1
+              break
+            }
+          } else if !comment || piece[j - 1] == 0x2D && piece[j - 2] == 0x2D {
+            break
+          }
+        }
         run = NoteMatcher.isLetter(piece[j]) ? run + 1 : 0
         if run >= 2 { word = true }
         j += 1
@@ -1356,6 +1405,16 @@ public enum Discovery {
       // Lines recur naturally ("Let me verify."); only code-like ones are confident. An
       // instruction to the writer repeated word for word (`Remember to sound natural.`, `Make
       // sure to vary the wording.`) ranks above other prose, still for the user to accept.
+      // A generator's label and a number, alone on a line or after its last sentence
+      // (`Persona: 4821`, `variant #3`), numbers the rows as a code after it does.
+      if tokens.count <= 4,
+        tokens.indices.dropFirst().contains(where: { k in
+          tokens[k].contains("#") && !isCitationOrStatistic(tokens[k])
+            && generatorWords.contains(firstWord(of: tokens[k - 1]))
+        })
+      {
+        return 0.8
+      }
       if tokens.contains(where: { $0.contains("#") }) { return 0.5 }
       let words = tokens.prefix(2).map { String($0.filter { $0.isLetter || $0 == "'" }).lowercased() }
       if tokens.count >= 4,
@@ -1401,14 +1460,15 @@ public enum Discovery {
     }
     let word = firstWord(of: token)
     if generatorSettings.contains(word) || everydayGeneratorWords.contains(word) { return true }
-    // A template's slot (`{{customer_name}}`, `{{`) or a tag closed in double angle brackets
-    // (`<<P#>>`); `<<` alone is an operator (`std::cout << x`).
+    // A template's slot (`{{customer_name}}`, `{{`) or a number in double angle brackets
+    // (`<<run-#>>`); `<<` alone is an operator (`std::cout << x`), and «quotes» written so
+    // hold prose (`<<Bonjour>>`).
     if token.hasPrefix("{{") {
       let name = token.dropFirst(2).prefix { $0 != "}" }
       return isSlotName(name)
         || (name.isEmpty && k + 1 < tokens.count && isSlotName(Substring(tokens[k + 1])))
     }
-    return token.hasPrefix("<<") && token.count > 4 && withoutClauseMarks(token).hasSuffix(">>")
+    return token.hasPrefix("<<") && token.contains("#")
   }
 
   /// How unlike prose a bracketed line or fragment is (``DiscoveryStats/forEachFragment(in:_:)``:
@@ -1425,7 +1485,7 @@ public enum Discovery {
     {
       return 0.3
     }
-    let pairs = [("(", ")"), ("[", "]"), ("{", "}"), ("<!--", "-->")]
+    let pairs = [("(", ")"), ("[", "]"), ("{", "}"), ("<!--", "-->"), ("<<", ">>")]
     // A code's shape takes the bracket that closes it (`(ECO D35)` → `(eco X#`).
     guard
       pairs.contains(where: { shape.hasPrefix($0.0) && (shape.hasSuffix($0.1) || shape.hasSuffix(" X#")) })
@@ -1468,6 +1528,13 @@ public enum Discovery {
     // A)`, an allele).
     if tokens.count <= 3, let label = words.first, BuiltinDetectors.scaffoldLabels.contains(label),
       !shape.hasPrefix("(") || tokens[0].hasSuffix(":")
+    {
+      return 0.8
+    }
+    // A template's double angle brackets hold a generator's stamp when a number or one of its
+    // settings is in them (`<<seed #>>`, `<<persona-X>>`); «quotes» written so hold prose.
+    if shape.hasPrefix("<<"),
+      shape.contains("#") || tokens.map(firstWord).contains(where: generatorSettings.contains)
     {
       return 0.8
     }

@@ -1,0 +1,81 @@
+import Foundation
+import TestSupport
+import Testing
+
+@testable import LeakScanner
+
+/// Stamps a pipeline writes inside a line, not on a line of their own: after the line's last
+/// sentence (`… is odd. Persona: P123`) or in a template's double angle brackets (`<<seed
+/// 12>>`). Discovery counts them as it counts bracketed fragments.
+@Suite struct InlineStampTests {
+  func stamps(_ line: String) -> String? {
+    var bytes = Array(line.utf8)
+    return bytes.withUnsafeMutableBufferPointer { b in
+      let piece = UnsafeBufferPointer(b)
+      return DiscoveryStats.trailingStamp(of: piece).map { String(decoding: piece[$0], as: UTF8.self) }
+    }
+  }
+
+  func fragments(_ line: String) -> [String] {
+    var bytes = Array(line.utf8)
+    return bytes.withUnsafeMutableBufferPointer { b in
+      let piece = UnsafeBufferPointer(b)
+      var out: [String] = []
+      DiscoveryStats.forEachFragment(in: piece) { out.append(String(decoding: piece[$0], as: UTF8.self)) }
+      return out
+    }
+  }
+
+  @Test func aLabelOrSettingAfterTheLastSentenceIsAStamp() {
+    #expect(stamps("So the sum of two primes is odd. Persona: P123") == "Persona: P123")
+    #expect(stamps("The claim recites a latch. persona=lawyer  ") == "persona=lawyer")
+    #expect(stamps("We add them! Variant: 3.") == "Variant: 3.")
+    // No label's colon or setting after the last sentence, too long, or no sentence before.
+    #expect(stamps("So the sum is odd. Then we check the latch again.") == nil)
+    #expect(stamps("Persona: P123") == nil)
+    #expect(stamps("The ratio is 3:2 here. So x = 5 and y = 7 hold.") == nil)
+    #expect(stamps("So it holds. Note: this follows from the lemma we proved two steps back.") == nil)
+    #expect(stamps("Given a = 3. Then b = 4") == nil)
+  }
+
+  @Test func doubleAngleBracketsAreFragments() {
+    #expect(fragments("So the sum <<seed 12>> is odd.") == ["<<seed 12>>"])
+    #expect(fragments("Okay <<persona-B>> the claim") == ["<<persona-B>>"])
+    #expect(fragments("std::cout << x >> y;").isEmpty)
+    #expect(fragments("cat <<EOF > out.txt").isEmpty)
+    #expect(Discovery.unnaturalness("<<seed #>>", kind: .repeatedLine) >= 0.8)
+    #expect(Discovery.unnaturalness("<<persona-X>>", kind: .repeatedLine) >= 0.8)
+    #expect(Discovery.unnaturalness("<<bonjour>>", kind: .repeatedLine) < 0.8)
+  }
+
+  /// A stamp after the last sentence of a line, or in double angle brackets inside one, on 30%
+  /// of the rows is found and quarantined, with the rows' other lines varying; a natural last
+  /// sentence recurring as often (`Answer: 42`) is listed at most.
+  @Test func inlineStampsAreFoundAndCleaned() async throws {
+    let dir = TempDir()
+    for stamp in ["Persona: P\(7)", "<<seed 41>>"] {
+      let path = dir.file(
+        "c\(stamp.count).jsonl",
+        generatedCorpus(1000) { i in
+          let words = [
+            "claim", "latch", "housing", "sum", "ratio", "lemma", "prime", "order", "motion", "lease",
+          ]
+          let varying = (0..<6).map { words[(i / (1 + $0 * 3) + $0) % words.count] }.joined(separator: " ")
+          return switch i % 10 {
+          case 0, 1, 2: "Okay, so the \(varying) is read first. \(stamp)\nThen "
+          case 3, 4, 5: "Okay, so the \(varying) total is read. Answer: 42\nThen "
+          default: nil
+          }
+        })
+      let reports = try await scanBothWays(path)
+      #expect(reports[0].discovered == reports[1].discovered)
+      let confident = reports[0].discovered.filter(\.highConfidence)
+      #expect(confident.count == 1 && confident[0].count == 300, "\(stamp): \(confident.map(\.shape))")
+      #expect(reports[0].discovered.contains { $0.shape == "answer: #" && !$0.highConfidence })
+      let out = TempDir()
+      let (summary, _) = try await CorpusCleaner(configuration: ScanConfiguration()).clean(
+        path: path, cleanOut: out.path("clean.jsonl"), quarantineOut: out.path("q.jsonl"))
+      #expect(summary.quarantined == 300 && summary.clean == 700, "\(stamp)")
+    }
+  }
+}
