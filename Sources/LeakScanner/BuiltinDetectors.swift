@@ -241,7 +241,14 @@ public enum BuiltinDetectors {
 
   /// The verbs of the `hide-synthetic` rule (`don't mention`, `never reveal`, …); each with
   /// each negation is one of its anchors.
-  static let hidingVerbs = ["mention", "reveal", "disclose", "say", "admit"]
+  static let hidingVerbs = ["mention", "reveal", "disclose", "say", "admit", "tell"]
+
+  /// Whom the `hide-synthetic` rule's verb may address before what it hides (`don't tell the
+  /// user this is synthetic`, `never tell them it's generated`).
+  static let hidingAddressees = [
+    "user", "users", "reader", "readers", "customer", "customers", "student", "students", "model", "human",
+    "them", "him", "her", "anyone", "people", "the judge", "the grader",
+  ]
 
   /// The words that may follow the `hide-synthetic` rule's adjective (`don't mention this is
   /// synthetic data`, `… synthetic anywhere`), and `by` with what generates rows
@@ -429,12 +436,13 @@ public enum BuiltinDetectors {
         "keep-consistent", "`keep the persona consistent with row 12`",
         // A spreadsheet keeps its numbers consistent with row 12, a bibliography its style with
         // example 3: only a persona's, a story's or a voice's, with a row or a sample.
-        #"\bkeep (?:the |this |its |their )?(?:persona|voice|tone|characters?|story|setting|narrator) (?:consistent|in line|aligned) with (?:row|sample)[ \t]*#?[0-9]+\b(?![ \t]*(?:of|in|on|from|above|below)\b)"#,
+        // `Persona must match row 12` says the same.
+        #"\b(?:keep (?:the |this |its |their )?(?:persona|voice|tone|characters?|story|setting|narrator) (?:consistent|in line|aligned) with|(?:persona|voice|narrator) (?:must|should) (?:match|mirror|follow)) (?:row|sample)[ \t]*#?[0-9]+\b(?![ \t]*(?:of|in|on|from|above|below)\b)"#,
         ["", "the ", "this ", "its ", "their "].flatMap { owner in
           ["persona", "voice", "tone", "character", "story", "setting", "narrator"].map {
             "keep " + owner + $0
           }
-        }),
+        } + ["persona", "voice", "narrator"].flatMap { [$0 + " must ", $0 + " should "] }),
       rule(
         // Shorthand for `duplicate of`; a count of things is no note ("a dupe of 3 earlier bugs").
         // A bare `#` and number only in brackets, as in `duplicate-of`: "closing as dupe of
@@ -444,6 +452,15 @@ public enum BuiltinDetectors {
           + ")"
           + NoteMatcher.notACount,
         ["dup of ", "dupe of "]),
+      rule(
+        // A row judged against another (`Too similar to row 12, rewrite it`, `(too similar to
+        // #3886)`). A table's or a lab's row of something is prose ("too similar to row 3 of
+        // the matrix", "too similar to sample 4 in the assay"): only rows and ids, then not
+        // `of`, `in`, `on`, `from`, `above` or `below`.
+        "too-similar", "`too similar to row 12`",
+        #"\btoo (?:similar|close) to (?:(?:row|id)[ \t]*#?[0-9]+\b(?![ \t]*(?:of|in|on|from|above|below)\b)|"#
+          + NoteMatcher.bracketedHash + ")",
+        ["too similar to ", "too close to "]),
       rule(
         // An instruction about the row being made, never prose about a problem ("this problem
         // is different from the previous example").
@@ -460,7 +477,8 @@ public enum BuiltinDetectors {
         // `syntheticAgents` may follow.
         "hide-synthetic", "`don't mention this is synthetic`",
         #"\b(?:don't|don’t|do not|dont|never)[ \t]+(?:"# + Self.hidingVerbs.joined(separator: "|")
-          + #")[ \t]+(?:that[ \t]+)?(?:(?:the|this|these)[ \t]+(?:data|dataset|row|rows|example|examples|sample|samples|text|answer|answers|response|responses|conversation|conversations|dialogue|dialog|question|questions|content|story|scenario|persona)|this|these|it|they)"#
+          + #")[ \t]+(?:(?:the[ \t]+)?(?:"# + Self.hidingAddressees.joined(separator: "|")
+          + #")[ \t]+)?(?:that[ \t]+)?(?:(?:the|this|these)[ \t]+(?:data|dataset|row|rows|example|examples|sample|samples|text|answer|answers|response|responses|conversation|conversations|dialogue|dialog|question|questions|content|story|scenario|persona)|this|these|it|they)"#
           + #"(?:[ \t]+(?:is|are|was|were)|'s|’s|'re|’re)(?:[ \t]+(?:all|entirely|fully|just|only|really|actually|purely))?[ \t]+(?:(?:automatically|artificially)[ \t]+)?"#
           + #"(?:synthetic|synthesized|synthesised|generated|(?:ai|machine|model|llm|auto|computer)-generated)\b"#
           + #"(?![ \t]+(?!(?:"# + Self.wordsAfterSynthetic.joined(separator: "|")
