@@ -764,6 +764,17 @@ public enum Discovery {
     return bare == "[#]" || bare == "(#)"
   }
 
+  /// Whether a token shape is a time of the clock or a media timestamp, perhaps in brackets
+  /// (`[#:#]`, `(#:#:#)`, `[#:#.#]`): how transcripts and subtitles mark their lines.
+  static func isClockTime(_ token: some StringProtocol) -> Bool {
+    var bare = withoutClauseMarks(String(token))
+    if let open = bare.first, let close = bare.last, bracketPairs.contains(where: { $0 == (open, close) }) {
+      bare = bare.dropFirst().dropLast()
+    }
+    if bare.hasSuffix(".#") || bare.hasSuffix(",#") { bare = bare.dropLast(2) }
+    return bare == "#:#" || bare == "#:#:#"
+  }
+
   /// Whether an opening's token shapes open with a numbering whose numbers ``NumberSketch``
   /// counts: a section's word and its number (``isNumberedSection(_:)``) or a bracketed
   /// number (``isBracketedNumber(_:)``).
@@ -1322,7 +1333,7 @@ public enum Discovery {
       {
         return 0.5
       }
-      if (isCodeLike(first) && !isBracketedNumber(first))
+      if (isCodeLike(first) && !isBracketedNumber(first) && !isClockTime(first))
         || tokens.dropFirst().contains(where: isGeneratorTokenAfterAWord)
       {
         return 1

@@ -112,6 +112,25 @@ import Testing
     }
   }
 
+  /// A transcript's timestamps (`[03:41] Okay, so`, on a third of the rows, nearly every one
+  /// new) are how it marks its lines, not a generator's tag.
+  @Test func timestampsOpenNoConfidentFamily() async throws {
+    for shape in ["[#:#] okay, so", "[#:#] …", "(#:#:#) the speaker", "[#:#.#] …"] {
+      #expect(Discovery.unnaturalness(shape, kind: .opening) < 0.8, "\(shape)")
+    }
+    #expect(Discovery.unnaturalness("[#-#] okay, so", kind: .opening) == 1)
+    let dir = TempDir()
+    let path = dir.file(
+      "transcript.jsonl",
+      generatedCorpus(1200) { i in
+        i % 3 == 0
+          ? String(format: "[%02d:%02d] Okay, so the speaker says ", (i * 7) % 60, (i * 13) % 60) : nil
+      })
+    for report in try await scanBothWays(path) {
+      #expect(!report.discovered.contains { $0.highConfidence }, "\(report.discovered.map(\.shape))")
+    }
+  }
+
   /// Scripts written without spaces fill an opening's first token with a clause, so a number
   /// after it (`好的，我需要计算 # 加`) is in the flow of the sentence, not a stamp.
   @Test func aNumberAfterAnUnspacedClauseIsInTheFlow() async throws {
