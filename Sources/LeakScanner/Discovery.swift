@@ -403,7 +403,6 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
         }
         blanks += 1
       } else if b == UInt8(ascii: ":") || b == UInt8(ascii: "=") {
-        // A label's colon or a setting's `=`, between a letter and a value.
         // A label's colon (`Persona: P123`) or a setting's `=` (`seed=41`), after a letter.
         if NoteMatcher.isLetter(piece[p - 1]) && (b == UInt8(ascii: ":") || !isLineBlank(piece[p + 1])) {
           mark = true
@@ -2071,8 +2070,8 @@ struct OpeningTally {
   }
 
   /// Leaves the digits of the number of the opening `first` (shape `index`, numbered: its
-  /// first token's, when that holds digits, or its second's)
-  /// for the shape's sketch (``addRow(of:in:line:)`` checks them against the row's prompt, as
+  /// first token's when that holds digits, as `[0148]` does, or else its second's) for the
+  /// shape's sketch (``addRow(of:in:line:)`` checks them against the row's prompt, as
   /// ``DiscoveryStats/addOpenings(_:line:echoes:)`` does).
   private mutating func countNumber(_ first: UnsafeBufferPointer<UInt8>, _ index: Int) {
     var digits = Array(first[..<tokenEnds.0].lazy.filter(NoteMatcher.isDigit))
