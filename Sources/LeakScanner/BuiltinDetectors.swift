@@ -342,7 +342,9 @@ public enum BuiltinDetectors {
         // `duplicate-of`.
         #"\bavoid repeating (?:(?:row|example|sample|item)[ \t]*#?[0-9]+\b"#
           + #"(?![ \t]+(?:[a-z]+[ \t]+)?(?!(?:is|was|has|as|does|plus|thus|this|its|yes|us)\b)[a-z]+s\b)"#
-          + #"|the (?:previous|last) (?:row|example|sample|opening)\b|the same (?:row|sample|opening)\b)"#,
+          // Not a row's parts nor a row of something ("the previous row's decreases", "the
+          // last row of the chart" in knitting).
+          + #"|(?:the (?:previous|last) (?:row|example|sample|opening)|the same (?:row|sample|opening))\b(?!['’]s\b|[ \t]+of\b))"#,
         ["avoid repeating "]),
       rule(
         "note-to-self", "notes to self",

@@ -387,6 +387,8 @@ import Testing
     "<think>Don't tell the patient this is serious yet.</think>ok",
     "<think>Don't tell anyone it's synthetic leather, it sells as vinyl.</think>ok",
     "<think>Never tell the user their password.</think>ok",
+    "<think>On the sleeve, avoid repeating the previous row's decreases.</think>ok",
+    "<think>Avoid repeating the last row of the chart when you knit the border.</think>ok",
   ])
   func passesLegitimateDomainUses(output: String) {
     #expect(findings(detector, output).isEmpty)
