@@ -26,10 +26,12 @@ public struct ScriptDriftCheck: Sendable, Hashable, Codable {
     /// The text's dominant script (by letter count), plus the scripts that go with it
     /// (Han and Kana together; Latin alongside anything, for code and names).
     case dominant
-    /// The scripts of a context the caller gives, such as a corpus row's prompt: its dominant
-    /// script (with Han and Kana together) plus Latin. A Chinese question answered in Chinese
-    /// passes; an English question whose reasoning turns to Chinese does not, however much of
-    /// it does. Without a context that has letters, as ``dominant``.
+    /// The scripts of a context the caller gives, such as a corpus row's prompt
+    /// (``contextScripts(of:)``): each script it writes a word in (Han and Kana together), the
+    /// scripts of the languages it names (`Translate into Russian:`), and Latin. A Chinese
+    /// question answered in Chinese passes, and so does an English request for a Russian
+    /// translation; an English question whose reasoning turns to Chinese does not, however
+    /// much of it does. Without a context that has letters, as ``dominant``.
     case context
   }
 
@@ -78,7 +80,7 @@ public struct ScriptDriftCheck: Sendable, Hashable, Codable {
       guard let set = Self.dominantScripts(of: text) else { return nil }
       allowed = set
     case .context:
-      if let context = context(), let set = Self.dominantScripts(of: context) {
+      if let context = context(), let set = Self.contextScripts(of: context) {
         allowed = set
       } else {
         guard let set = Self.dominantScripts(of: text) else { return nil }
@@ -233,6 +235,85 @@ public struct ScriptDriftCheck: Sendable, Hashable, Codable {
     if top == .han || top == .kana { set.formUnion([.han, .kana]) }
     return set
   }
+
+  /// The scripts ``Expected/context`` expects of a context: each script with a word of
+  /// ``minContextWordLetters`` letters or more in it (a quoted `да` or `什么` counts, a lone `π`
+  /// does not), Han and Kana together, the scripts of the languages it names in English
+  /// (``languageScripts``: `in Russian`, `to Japanese`), Latin and Common. `nil` when the
+  /// context has no letters.
+  public static func contextScripts(of text: String) -> Set<ScriptClass>? {
+    var set: Set<ScriptClass> = [.common, .latin]
+    var any = false
+    var run = 0
+    var runScript = ScriptClass.common
+    var word: [UInt8] = []
+    func endWord() {
+      if word.count >= 3, let scripts = languageScripts[String(decoding: word, as: UTF8.self)] {
+        set.formUnion(scripts)
+      }
+      word.removeAll(keepingCapacity: true)
+    }
+    for scalar in text.unicodeScalars {
+      let c = ScriptClass.of(scalar)
+      if c == .latin, scalar.isASCII {
+        word.append(UInt8(scalar.value) | 0x20)
+      } else {
+        endWord()
+      }
+      if c == .common {
+        run = 0
+        continue
+      }
+      any = true
+      run = c == runScript ? run + 1 : 1
+      runScript = c
+      if run >= minContextWordLetters { set.insert(c) }
+    }
+    endWord()
+    guard any else { return nil }
+    if set.contains(.han) || set.contains(.kana) { set.formUnion([.han, .kana]) }
+    return set
+  }
+
+  /// The letters a context's word needs for its script to be expected
+  /// (``contextScripts(of:)``).
+  public static let minContextWordLetters = 2
+
+  /// The scripts of languages a prompt names in English (lower case), for
+  /// ``contextScripts(of:)``: a request to translate into one, or to answer in one.
+  public static let languageScripts: [String: Set<ScriptClass>] = {
+    var table: [String: Set<ScriptClass>] = [:]
+    let names: [(ScriptClass, [String])] = [
+      (
+        .cyrillic,
+        [
+          "russian", "ukrainian", "belarusian", "bulgarian", "serbian", "macedonian", "kazakh", "kyrgyz",
+          "mongolian", "tajik", "cyrillic",
+        ]
+      ),
+      (.han, ["chinese", "mandarin", "cantonese", "hanzi", "kanji", "japanese"]),
+      (.kana, ["japanese", "hiragana", "katakana", "kana"]),
+      (.hangul, ["korean", "hangul"]),
+      (.arabic, ["arabic", "persian", "farsi", "urdu", "pashto", "uyghur", "dari"]),
+      (.hebrew, ["hebrew", "yiddish"]),
+      (.greek, ["greek"]),
+      (
+        .indic,
+        [
+          "hindi", "marathi", "nepali", "sanskrit", "bengali", "bangla", "punjabi", "gujarati", "tamil",
+          "telugu",
+          "kannada", "malayalam", "sinhala", "odia", "devanagari",
+        ]
+      ),
+      (.southeastAsian, ["thai", "lao", "khmer", "burmese", "myanmar"]),
+      (.georgian, ["georgian"]),
+      (.armenian, ["armenian"]),
+    ]
+    for (script, words) in names {
+      for w in words { table[w, default: []].insert(script) }
+    }
+    return table
+  }()
 
   /// Whether Latin is always expected, so plain ASCII (Latin letters and Common symbols) cannot
   /// drift.

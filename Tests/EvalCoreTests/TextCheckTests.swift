@@ -503,3 +503,22 @@ struct SplitMix: RandomNumberGenerator {
     return z ^ (z >> 31)
   }
 }
+
+@Suite struct ContextScriptTests {
+  /// A context expects each script it writes a word in and the scripts of the languages it
+  /// names, besides Latin; a lone letter of a formula or a name's look-alike adds nothing.
+  @Test func contextScriptsAreItsWordsAndTheLanguagesItNames() {
+    #expect(ScriptDriftCheck.contextScripts(of: "What is 2+2?") == [.latin, .common])
+    #expect(
+      ScriptDriftCheck.contextScripts(of: "Translate into Russian: the train") == [
+        .latin, .common, .cyrillic,
+      ])
+    #expect(
+      ScriptDriftCheck.contextScripts(of: "Reply in JAPANESE, please.") == [.latin, .common, .han, .kana])
+    #expect(ScriptDriftCheck.contextScripts(of: "[ru] изучении Python") == [.latin, .common, .cyrillic])
+    #expect(ScriptDriftCheck.contextScripts(of: "这个问题怎么解？") == [.latin, .common, .han, .kana])
+    #expect(ScriptDriftCheck.contextScripts(of: "Find x if π x = 3.") == [.latin, .common])
+    #expect(ScriptDriftCheck.contextScripts(of: "Russians and Thais meet.") == [.latin, .common])
+    #expect(ScriptDriftCheck.contextScripts(of: "12 + 3 = ?") == nil)
+  }
+}

@@ -682,6 +682,17 @@ import Testing
     #expect(drift("这个问题怎么解？", "<think>First find the domain, then differentiate.</think>4") == 0)
     #expect(drift("How do I solve it?", "<think>First, 首先我们需要确定函数的定义域然后求导数再求极值</think>4") == 1)
     #expect(drift("Как решить?", "<think>Сначала найдём область, 然后求导数再求极值。</think>4") == 1)
+    // A language the prompt names, or a word of its script in the prompt, is expected.
+    #expect(
+      drift(
+        "Translate into Russian: \"The train leaves at eight.\"",
+        "<think>Short.</think>Поезд уходит в восемь.")
+        == 0)
+    #expect(drift("Answer in Japanese: what is 2+2?", "<think>Simple.</think>答えはよんです。") == 0)
+    #expect(
+      drift("[ru] изучении Python (6165)", "<think>Хорошо, давайте разберёмся с Python.</think>Да.") == 0)
+    #expect(drift("Translate into French: hello", "<think>Short.</think>Привет, как дела?") == 1)
+    #expect(drift("Russians say hello how?", "<think>Short.</think>Привет, как дела?") == 1)
     // No prompt letters: the model text's own dominant script.
     #expect(drift("?", "<think>首先，我们需要确定函数的定义域，然后求导数。</think>答案是 4。") == 0)
     // Named scripts, as before.
