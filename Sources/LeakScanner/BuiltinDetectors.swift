@@ -138,7 +138,21 @@ public enum BuiltinDetectors {
     let labels = strong + numberedScaffoldLabels
     let strongGroup = strong.map { NSRegularExpression.escapedPattern(for: $0) }.joined(separator: "|")
     let numberedGroup = numberedScaffoldLabels.joined(separator: "|")
-    let bracketTag = #"(?:\[\[?[A-Za-z][^\]\n]{0,39}\]\]?|<<[^>\n]{1,40}>>|\{\{[^}\n]{1,40}\}\})"#
+    // A square-bracketed tag holds a number, a setting's or a label's mark, or one of the
+    // generator's words (`[variant 7]`, `[persona: tutor]`, `[Smith variant]`, `[gen]`); the
+    // plain words that lyrics, logs, transcripts and checklists open with (`[Chorus]`,
+    // `[INFO]`, `[Applause]`, `[x]`), a part and its number (`[Verse 3]`, `[Part 2]`) and a PGN
+    // tag pair (`[Event "Club Championship 2021"]`) are the text's own.
+    let tagWords = Set(labels + Discovery.generatorWords + ["mode", "style", "tone", "sample"]).sorted()
+    let sectionWords = Discovery.numberedSectionWords.union([
+      "verse", "chorus", "bridge", "intro", "outro", "hook",
+    ])
+    .filter { $0.allSatisfy(\.isASCII) }.sorted()
+    let squareTag =
+      #"\[\[?(?![^\]\n]*")(?!(?i:"# + sectionWords.joined(separator: "|") + #")[ \t]+[0-9]+[a-z]?\]\]?)"#
+      + #"(?=[^\]\n]*(?:[0-9=:#]|(?i:\b(?:"# + tagWords.joined(separator: "|") + #")\b)))"#
+      + #"[A-Za-z][^\]\n]{0,39}\]\]?"#
+    let bracketTag = #"(?:"# + squareTag + #"|<<[^>\n]{1,40}>>|\{\{[^}\n]{1,40}\}\})"#
     var detector = RuleDetector(
       id: "scaffold-prefix", summary: "scaffolding at the start of reasoning (designators, tags, labels)",
       rules: [

@@ -29,6 +29,10 @@ import Testing
     ("<think>#variant3 the claim.</think>ok", "#variant3 "),
     ("<think>Template B: the claim.</think>ok", "Template B: "),
     ("<think>[[batch 12]] the claim.</think>ok", "[[batch 12]] "),
+    ("<think>[gen] The claim.</think>ok", "[gen] "),
+    ("<think>[mode: formal] The claim.</think>ok", "[mode: formal] "),
+    ("<think>[A4] The claim.</think>ok", "[A4] "),
+    ("<think>[Verse 3 remix] The claim.</think>ok", "[Verse 3 remix] "),
     // A short value after the label that a dash ends is part of it (repair cuts it too).
     ("<think>Persona: grumpy pirate — Arr, the claim.</think>ok", "Persona: grumpy pirate — "),
     ("<think>Persona: tax attorney - the claim.</think>ok", "Persona: tax attorney - "),
@@ -102,6 +106,11 @@ import Testing
     // A tag the sentence goes on from is its subject.
     "<think>max_iter=100 is the default in scikit-learn.</think>ok",
     "<think>[Wikipedia] says the river is 6,650 km long.</think>ok",
+    // Lyrics, logs, transcripts, checklists and PGN open with brackets of their own.
+    "<think>[Chorus] We sing it twice.</think>ok", "<think>[Verse 3] The river runs on.</think>ok",
+    "<think>[INFO] Server started on port 8080.</think>ok", "<think>[x] Buy milk.</think>ok",
+    "<think>[Applause] Thank you all.</think>ok", "<think>[Part 2] The proof continues.</think>ok",
+    "<think>[Event \"Club Championship 2021\"] White opens with e4.</think>ok",
   ])
   func leavesNaturalOpeningsAlone(output: String) {
     #expect(findings(detector, output).isEmpty)
