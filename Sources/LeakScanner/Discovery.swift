@@ -774,6 +774,51 @@ public enum Discovery {
     return bare == "#:#" || bare == "#:#:#"
   }
 
+  /// Whether token shapes open with a square-bracketed tag of the text's own, as the
+  /// `bracket-tag` rule reads one: plain words (`[chorus]`, `[info]`, `[applause]`), a part
+  /// and its number (`[verse #]`, `[part #]`) or a quoted value (`[event "club`, PGN's tag
+  /// pairs), with no number, `=`, `:` or `#` and none of the generator's words in it.
+  static func isTextsOwnSquareTag(_ tokens: [String]) -> Bool {
+    guard let first = tokens.first, first.hasPrefix("["), !first.hasPrefix("[[") else { return false }
+    var inner: [Substring] = []
+    for token in tokens {
+      if let close = token.firstIndex(of: "]") {
+        inner.append(token[..<close])
+        break
+      }
+      inner.append(Substring(token))
+    }
+    inner[0] = inner[0].dropFirst()
+    if inner.contains(where: { $0.contains("\"") }) { return true }
+    let words = inner.map { String($0.filter(\.isLetter)).lowercased() }
+    if words.count == 2, numberedSectionWords.contains(words[0]) || songSections.contains(words[0]),
+      inner[1] == "#"
+    {
+      return true
+    }
+    return !inner.contains(where: { $0.contains(where: { "#=:".contains($0) }) })
+      && !words.contains(where: { generatorSettings.contains($0) || everydayGeneratorWords.contains($0) })
+  }
+
+  /// Whether a token shape is a chess move in algebraic notation (`bxf#`, `nd#`, `h#`,
+  /// `qxe#+`, `o-o`), digits as `#`.
+  static func isChessMove(_ token: String) -> Bool {
+    var t = Substring(token)
+    while let last = t.last, "+!?,.;".contains(last) { t = t.dropLast() }
+    if t == "o-o" || t == "o-o-o" { return true }
+    if t.hasSuffix("=q") || t.hasSuffix("=n") || t.hasSuffix("=r") || t.hasSuffix("=b") { t = t.dropLast(2) }
+    guard t.hasSuffix("#"), t.count >= 2 else { return false }
+    var body = t.dropLast()
+    guard let file = body.last, ("a"..."h").contains(file) else { return false }
+    body = body.dropLast()
+    if body.last == "x" { body = body.dropLast() }
+    if let from = body.last, ("a"..."h").contains(from) || from == "#" { body = body.dropLast() }
+    return body.isEmpty || (body.count == 1 && "kqrbn".contains(body.first!))
+  }
+
+  /// The parts of a song that lyrics open in square brackets (`[Chorus]`, `[Verse 2]`).
+  static let songSections: Set<String> = ["verse", "chorus", "bridge", "intro", "outro", "hook", "refrain"]
+
   /// Whether an opening's token shapes open with a numbering whose numbers ``NumberSketch``
   /// counts: a section's word and its number (``isNumberedSection(_:)``) or a bracketed
   /// number (``isBracketedNumber(_:)``).
@@ -1324,6 +1369,11 @@ public enum Discovery {
     // (seed=#)`), not a citation or a statistic (`Per [#],`, `Note (alpha=#.#):`, `Alright,
     // [emphasis added]`).
     if kind == .opening {
+      // A square tag of plain words (`[analysis] okay, so`, `[chorus] we`) is listed as a tag
+      // edged by marks is, never confident on its own: lyrics, logs and transcripts open so.
+      if isTextsOwnSquareTag(tokens) {
+        return tokens.contains(where: { $0.contains("#") || $0.contains("\"") }) ? 0.3 : 0.7
+      }
       // A code joined to a number, then prose about it (`Q#/# revenue rose`): a term of the
       // domain, as `BRCA# mutations raise` is below. Its family (`X#/# …`) counts only the
       // openings with a label or a sentence after the code.
@@ -1332,7 +1382,8 @@ public enum Discovery {
       {
         return 0.5
       }
-      if (isCodeLike(first) && !isBracketedNumber(first) && !isClockTime(first))
+      if (isCodeLike(first) && !isBracketedNumber(first) && !isClockTime(first)
+        && !isTextsOwnSquareTag(tokens))
         || tokens.dropFirst().contains(where: isGeneratorTokenAfterAWord)
       {
         return 1
@@ -1655,6 +1706,8 @@ public enum Discovery {
   static func numbersTheRows(_ tokens: [String], at k: Int) -> Bool {
     let token = tokens[k]
     guard token.contains("#"), !isCitationOrStatistic(token) else { return false }
+    // A chess move after its number (`#. bxf#`, `#... nd#`) is the game's.
+    if k > 0, tokens[k - 1] == "#." || tokens[k - 1] == "#...", isChessMove(token) { return false }
     if let hash = token.firstIndex(of: "#"), hash > token.startIndex {
       let before = token[..<hash]
       let glue = before.last!

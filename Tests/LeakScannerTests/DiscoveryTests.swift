@@ -233,7 +233,9 @@ import Testing
     #expect(Discovery.bracketedUnnaturalness("(top_p=#.#)", ["(top_p=#.#)"]) == 0.9)
     // A repeated line with a citation in it is prose too.
     #expect(Discovery.unnaturalness("per [#], let me think.", kind: .repeatedLine) < 0.8)
-    // The first token is the stamp whatever its word (`[analysis] …` opening every row).
-    #expect(Discovery.unnaturalness("[analysis] okay, so", kind: .opening) == 1)
+    // A square tag of plain words is listed high, not confident: lyrics, logs and transcripts
+    // open with them (`[Chorus]`, `[INFO]`, `[Applause]`), as Markdown opens with `**Analysis**`.
+    #expect(Discovery.unnaturalness("[analysis] okay, so", kind: .opening) == 0.7)
+    #expect(Discovery.unnaturalness("[verse #] the river", kind: .opening) == 0.3)
   }
 }

@@ -131,6 +131,30 @@ import Testing
     }
   }
 
+  /// Lyrics' sections, PGN tag pairs and chess moves after their number open many rows of
+  /// their corpora; a generator's square tag on as many is still confident.
+  @Test func lyricsPGNAndChessMovesOpenNoConfidentFamily() async throws {
+    for move in ["bxf#", "nd#", "h#", "qxe#+", "o-o", "exd#=q", "rfe#"] {
+      #expect(Discovery.isChessMove(move), "\(move)")
+    }
+    for other in ["persona#", "v#", "x#", "bx", "kqb#"] { #expect(!Discovery.isChessMove(other), "\(other)") }
+    let openings = [
+      "[Verse 2] The river runs on and ", "[Chorus] We sing it twice and ",
+      "[Event \"Open 1994\"] White opens with e4 and ", "After 16. Bxf6 the position is unclear and ",
+    ]
+    let dir = TempDir()
+    for (k, opening) in openings.enumerated() {
+      let path = dir.file("c\(k).jsonl", generatedCorpus(1000) { i in i % 10 < 3 ? opening : nil })
+      for report in try await scanBothWays(path) {
+        #expect(
+          !report.discovered.contains { $0.highConfidence }, "\(opening): \(report.discovered.map(\.shape))")
+      }
+    }
+    let stamped = dir.file("stamped.jsonl", generatedCorpus(1000) { i in i % 10 < 3 ? "[gen] " : nil })
+    let report = try await CorpusScanner().scan(path: stamped)
+    #expect(report.discovered.contains { $0.highConfidence && $0.shape.hasPrefix("[gen]") })
+  }
+
   /// Scripts written without spaces fill an opening's first token with a clause, so a number
   /// after it (`好的，我需要计算 # 加`) is in the flow of the sentence, not a stamp.
   @Test func aNumberAfterAnUnspacedClauseIsInTheFlow() async throws {
