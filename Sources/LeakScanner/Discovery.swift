@@ -800,6 +800,71 @@ public enum Discovery {
       && !words.contains(where: { generatorSettings.contains($0) || everydayGeneratorWords.contains($0) })
   }
 
+  /// Whether token `k` of a shape is the id of a thing the word before it names (`ticket ##:`,
+  /// `patient #:`, `participant X#`, `flight X#:`, `issue ## reports`): a support ticket's, a
+  /// patient's or a flight's number is what the row is about, however many rows open so, not a
+  /// stamp of the pipeline's. Or a code in a formula (`balanced: X# +`, `X# →`): a compound's.
+  static func namesAThing(_ tokens: [String], at k: Int) -> Bool {
+    guard k > 0 else { return false }
+    if entityWords.contains(firstWord(of: tokens[k - 1])) && !tokens[k - 1].hasSuffix(":") { return true }
+    // A formula: a compound before an operator, or after its coefficient (`# X#`).
+    if k + 1 < tokens.count && formulaOperators.contains(tokens[k + 1]) { return true }
+    return tokens[k].hasPrefix("X#") && tokens[k - 1] == "#"
+  }
+
+  /// Whether the second word of an opening's first line starts a domain term
+  /// (``DesignatorMatcher/domainTerms``: `KO Q1 FY2025:`, `AAPL Q3 revenue`).
+  static func termFollowsFirstWord(_ first: String) -> Bool {
+    let words = Discovery.words(String(first.prefix(160)))
+    guard words.count >= 2 else { return false }
+    // A fiscal period on its own (`Q1`, `H2`, `FY2025:`).
+    let period = words[1].uppercased().filter { $0 != ":" && $0 != "," }
+    if ["Q1", "Q2", "Q3", "Q4", "H1", "H2"].contains(period)
+      || (period.hasPrefix("FY") && (4...6).contains(period.count)
+        && period.dropFirst(2).allSatisfy(\.isNumber))
+    {
+      return true
+    }
+    return startsWithDomainTerm(words.dropFirst().joined(separator: " "))
+  }
+
+  /// The operators a chemical or mathematical formula joins its terms with.
+  static let formulaOperators: Set<String> = ["+", "→", "⇌", "=", "->", "<->", "⟶", "-", "×", "⇒", "↔"]
+
+  /// The things a domain numbers or codes, whose id follows their word (``namesAThing(_:at:)``).
+  static let entityWords: Set<String> = [
+    "ticket", "tickets", "issue", "issues", "bug", "pr", "order", "invoice", "account", "customer", "client",
+    "user", "patient", "participant", "subject", "respondent", "specimen", "flight", "gate", "room", "seat",
+    "bed", "ward", "apartment", "suite", "lot", "parcel", "package", "shipment", "commit", "build", "release",
+    "version", "job", "incident", "request", "policy", "member", "employee", "student", "player", "route",
+    "bus", "train", "platform", "track", "highway", "interstate", "exit", "serial", "sku", "store", "branch",
+    "site", "building", "floor", "lane", "aisle", "shelf", "container", "vessel", "tank", "pump", "sensor",
+    "machine", "device", "node", "server", "host", "cluster", "region", "zone", "district", "precinct",
+  ]
+
+  /// Whether a token shape is a place in a file (`src/lib.rs:#:`, `main.py:#`, `app.ts:#:#`),
+  /// as compilers and linters report one.
+  static func isFileLocation(_ token: String) -> Bool {
+    var t = Substring(token)
+    if t.hasSuffix(":") { t = t.dropLast() }
+    guard let colon = t.firstIndex(of: ":") else { return false }
+    let rest = t[t.index(after: colon)...]
+    guard rest == "#" || rest == "#:#" else { return false }
+    let file = t[..<colon]
+    guard let dot = file.lastIndex(of: "."), file.index(after: dot) < file.endIndex else { return false }
+    return file[file.index(after: dot)...].allSatisfy { $0.isLetter } && file[..<dot].contains { $0.isLetter }
+  }
+
+  /// Whether a token shape is a release's version (`v#.#.#`, `v#.#:`, `#.#.#`): numbers joined by
+  /// dots, perhaps after a `v`. A `v` and one number (`v#`, `(draft v#)`) stays a stamp's.
+  static func isVersion(_ token: String) -> Bool {
+    var t = withoutClauseMarks(token)
+    while let first = t.first, "([".contains(first) { t = t.dropFirst() }
+    while let last = t.last, ")]".contains(last) { t = t.dropLast() }
+    if t.first == "v" || t.first == "V" { t = t.dropFirst() }
+    return t.hasPrefix("#.#") && t.allSatisfy { $0 == "#" || $0 == "." }
+  }
+
   /// Whether a token shape is a chess move in algebraic notation (`bxf#`, `nd#`, `h#`,
   /// `qxe#+`, `o-o`), digits as `#`.
   static func isChessMove(_ token: String) -> Bool {
@@ -1384,7 +1449,9 @@ public enum Discovery {
       }
       if (isCodeLike(first) && !isBracketedNumber(first) && !isClockTime(first)
         && !isTextsOwnSquareTag(tokens))
-        || tokens.dropFirst().contains(where: isGeneratorTokenAfterAWord)
+        || tokens.indices.dropFirst().contains(where: { k in
+          isGeneratorTokenAfterAWord(tokens[k]) && !namesAThing(tokens, at: k)
+        })
       {
         return 1
       }
@@ -1461,6 +1528,10 @@ public enum Discovery {
       // Scripts written without spaces (Chinese, Japanese, Thai) fill a token with a clause
       // (`好的，我需要计算 # 加`): a number after three of their letters stands where a
       // spaced script's opening (`okay, so we`) has long ended, in the sentence's flow.
+      // A thing's id (`issue ## reports`, `participant X# is`), a release's version (`django
+      // v#.#.# changelog:`) and a number that ends its sentence (`serves #. prep`, a quantity)
+      // are the domain's: listed, never confident.
+      if namesAThing(tokens, at: k) || tokens[k].hasSuffix(".") || isVersion(tokens[k]) { return 0.3 }
       return tokens[..<k].reduce(0) { $0 + unspacedLetters($1) } >= 3 ? 0.2 : numberInTheFlow
     case .repeatedLine:
       // Lines recur naturally ("Let me verify."); only code-like ones are confident. An
@@ -1706,8 +1777,10 @@ public enum Discovery {
   static func numbersTheRows(_ tokens: [String], at k: Int) -> Bool {
     let token = tokens[k]
     guard token.contains("#"), !isCitationOrStatistic(token) else { return false }
-    // A chess move after its number (`#. bxf#`, `#... nd#`) is the game's.
+    // A chess move after its number (`#. bxf#`, `#... nd#`) is the game's; a thing's id, a
+    // file's line and a release's version are the domain's.
     if k > 0, tokens[k - 1] == "#." || tokens[k - 1] == "#...", isChessMove(token) { return false }
+    if namesAThing(tokens, at: k) || isFileLocation(token) || isVersion(token) { return false }
     if let hash = token.firstIndex(of: "#"), hash > token.startIndex {
       let before = token[..<hash]
       let glue = before.last!
@@ -1928,6 +2001,11 @@ public enum Discovery {
         {
           u = 0.8
           rowIndex = true
+        }
+        // A code after a ticker or a name that is a term of the domain (`KO Q1 FY2025: EPS`,
+        // `AAPL Q3 revenue`), as an opening's first code is left out when it is one.
+        if kind == .opening, u >= 0.8, let text = example?.text, Discovery.termFollowsFirstWord(text) {
+          u = 0.5
         }
         // One opening repeated word for word (`CO2 emissions rose`) is not a generated family,
         // unless it is built as a label or tag (`C2 umami bridge:`, `[persona lawyer]`).

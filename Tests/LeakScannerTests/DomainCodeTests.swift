@@ -155,6 +155,39 @@ import Testing
     #expect(report.discovered.contains { $0.highConfidence && $0.shape.hasPrefix("[gen]") })
   }
 
+  /// Support tickets, issues, study participants, compiler diagnostics, changelogs, earnings
+  /// lines, balanced equations and recipes open a third of their corpora with an id, a place
+  /// in a file, a version, a fiscal period, a formula or a quantity; none is a stamp.
+  @Test func idsLocationsVersionsFormulasAndQuantitiesOpenNoConfidentFamily() async throws {
+    let templates: [(Int) -> String] = [
+      { "Ticket #\(900_000 + $0 * 37): customer says " },
+      { "Issue #\(3000 + $0 * 7) reports that " },
+      { "Participant P\($0 % 40 + 1) is a student and " },
+      { "src/lib.rs:\($0 * 3 % 900 + 10): warning: unused variable and " },
+      { "django v\($0 % 4 + 1).\($0 % 30).\($0 % 9) changelog: " },
+      { "KO Q\($0 % 4 + 1) FY20\($0 % 6 + 20): EPS rose and " },
+      { "Balanced: C\($0 % 6 + 1)H12O6 + 6 O2 → products, " },
+      { "Serves \($0 % 7 + 2). Prep time is short and " },
+    ]
+    let dir = TempDir()
+    for (k, template) in templates.enumerated() {
+      let path = dir.file("c\(k).jsonl", generatedCorpus(1000) { i in i % 10 < 3 ? template(i) : nil })
+      for report in try await scanBothWays(path) {
+        #expect(
+          !report.discovered.contains { $0.highConfidence },
+          "\(template(1)): \(report.discovered.map(\.shape))")
+      }
+    }
+    #expect(Discovery.isFileLocation("src/lib.rs:#:") && Discovery.isFileLocation("main.py:#"))
+    #expect(!Discovery.isFileLocation("remix:#") && !Discovery.isFileLocation("row_#:"))
+    #expect(Discovery.isVersion("v#.#.#") && Discovery.isVersion("(v#.#)"))
+    #expect(!Discovery.isVersion("v#") && !Discovery.isVersion("(draft"))
+    // A generator's word before the number still numbers the rows.
+    #expect(Discovery.unnaturalness("sample #: okay,", kind: .opening) >= 0.8)
+    #expect(Discovery.unnaturalness("remix #: okay,", kind: .opening) >= 0.8)
+    #expect(Discovery.unnaturalness("okay, X# the", kind: .opening) == 1)
+  }
+
   /// Scripts written without spaces fill an opening's first token with a clause, so a number
   /// after it (`好的，我需要计算 # 加`) is in the flow of the sentence, not a stamp.
   @Test func aNumberAfterAnUnspacedClauseIsInTheFlow() async throws {
