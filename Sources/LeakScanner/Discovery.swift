@@ -188,6 +188,9 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
         var content = block.content
         content.withUTF8 { addLines(of: $0, line: row.row.line, seen: &seen) }
       }
+      // The answer's lines too: a pipeline stamps its answers as it stamps its reasoning.
+      var answer = trace.answer
+      answer.withUTF8 { addLines(of: $0, line: row.row.line, seen: &seen, answer: true) }
     }
     prune(capacity: capacity)
   }
@@ -211,6 +214,23 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
       for trace in bytes.rowTraces {
         for block in trace.blocks {
           addLines(of: UnsafeBufferPointer(rebasing: all[block.range]), line: line, seen: &seen)
+        }
+        // The answer's pieces as one text, as `ReasoningTrace.answer` joins them (most rows
+        // have one piece that is not empty: no copy).
+        var first = -1
+        var pieces = 0
+        for k in trace.answer.indices where !trace.answer[k].isEmpty {
+          if first < 0 { first = k }
+          pieces += 1
+        }
+        if pieces == 1 {
+          addLines(
+            of: UnsafeBufferPointer(rebasing: all[trace.answer[first]]), line: line, seen: &seen, answer: true
+          )
+        } else if pieces > 1 {
+          var joined: [UInt8] = []
+          for piece in trace.answer { joined.append(contentsOf: all[piece]) }
+          joined.withUnsafeBufferPointer { addLines(of: $0, line: line, seen: &seen, answer: true) }
         }
       }
     }
@@ -293,15 +313,47 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
     }
   }
 
-  /// Counts the short lines of one reasoning block (scaffolding notes are short): the block
-  /// is split at newlines as `split(separator:maxSplits: 64)` does, with memchr.
+  /// The lines of an answer that discovery counts (its first ones: a stamp opens or closes
+  /// what a pipeline wrote, and an answer may be a long document).
+  static let maxAnswerLines = 16
+
+  /// Whether a line is written as a tag is: it opens with a bracket, `<<`, `#` or `|`
+  /// (`[variant 3]`, `<<seed 12>>`, `#variant-4`, `|| aug ||`), or holds a `=` (`SRC=synthetic`)
+  /// or a label's colon after a letter in its first 24 bytes (`Persona: P7`). An answer's
+  /// lines are counted whole only then: its prose lines are new on nearly every row, and
+  /// counting them would cost as much as the rest of discovery. Its fragments and a stamp after
+  /// its last sentence are counted in any case.
+  static func holdsTagMark(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
+    guard line.count >= 8 && line.count <= 100 else { return false }
+    var i = 0
+    while i < line.count && isLineBlank(line[i]) { i += 1 }
+    guard i + 1 < line.count else { return false }
+    switch line[i] {
+    case 0x5B, 0x28, 0x7B, 0x23, 0x7C: return true
+    case 0x3C: if line[i + 1] == 0x3C || line[i + 1] == 0x21 { return true }
+    default: break
+    }
+    for k in i..<line.count {
+      if line[k] == 0x3D { return true }
+      if line[k] == 0x3A && k - i < 24 && k > i && NoteMatcher.isLetter(line[k - 1]) { return true }
+    }
+    return false
+  }
+
+  /// Counts the short lines of one reasoning block, or of an answer when `answer` (at most
+  /// ``maxAnswerLines``, whole only with ``holdsTagMark(_:)``, without its first sentence):
+  /// scaffolding notes are short. The text is split at newlines as
+  /// `split(separator:maxSplits:)` does, with memchr.
   ///
   /// The block's first sentence counts as a line of its own when more text follows it on its
   /// line: an instruction the pipeline wrote before the reasoning (`Remember to sound natural
   /// and human. Okay, so …`) recurs word for word where the rest of the line does not.
-  mutating func addLines(of content: UnsafeBufferPointer<UInt8>, line: Int, seen: inout [String]) {
+  mutating func addLines(
+    of content: UnsafeBufferPointer<UInt8>, line: Int, seen: inout [String], answer: Bool = false
+  ) {
     guard let base = content.baseAddress else { return }
-    if let sentence = Self.firstSentence(of: content) {
+    let maxPieces = answer ? Self.maxAnswerLines : 64
+    if !answer, let sentence = Self.firstSentence(of: content) {
       addLine(UnsafeBufferPointer(rebasing: content[sentence]), line: line, seen: &seen)
     }
     var start = 0
@@ -313,7 +365,7 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
       if Self.isFence(piece) {
         inCode.toggle()
       } else if !inCode {
-        addLine(piece, line: line, seen: &seen)
+        if !answer || Self.holdsTagMark(piece) { addLine(piece, line: line, seen: &seen) }
         Self.forEachFragment(in: piece) { fragment in
           addLine(UnsafeBufferPointer(rebasing: piece[fragment]), line: line, seen: &seen)
         }
@@ -329,7 +381,7 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
         pieces += 1
       }
       start = nl + 1
-      if pieces == 64 { break }
+      if pieces == maxPieces { break }
     }
     if start < content.count {
       take(UnsafeBufferPointer(rebasing: content[start...]))
@@ -1671,6 +1723,14 @@ public enum Discovery {
       return 0.8
     }
     if shape.contains("#") {
+      // A product's, a gene's or a generator set's number in parentheses (`(variant #)`,
+      // `(persona #)`, `(generator #)`) is how shops, labs and plants write: listed. A code
+      // there (`(variant X#)`) and the generator's own words (`(remix #)`, `(gen #)`) stamp.
+      if shape.hasPrefix("("), tokens.count == 2, tokens[1] == "#)",
+        ["variant", "persona", "generator"].contains(words[0])
+      {
+        return 0.4
+      }
       if words.contains(where: generatorWords.contains) { return 0.8 }
       // An everyday word with a number is a note in square brackets, written bare (`[end of
       // sample #]`); in parentheses, braces or a comment it is prose, a table's or a recipe's

@@ -78,4 +78,36 @@ import Testing
       #expect(summary.quarantined == 300 && summary.clean == 700, "\(stamp)")
     }
   }
+
+  /// A stamp in the answer, after the reasoning, on its own line or after the answer's last
+  /// sentence, is found on both paths and cleaned; the answer's prose lines and a shop's
+  /// product variant in parentheses are not.
+  @Test func stampsInTheAnswerAreFoundAndCleaned() async throws {
+    let dir = TempDir()
+    for stamp in ["\n[shard 3/64]", " SRC=synthetic", "\n<<seed 41>>", " Persona: P7"] {
+      var rows: [String] = []
+      for i in 0..<1000 {
+        let words = [
+          "claim", "latch", "housing", "sum", "ratio", "lemma", "prime", "order", "motion", "lease",
+        ]
+        let varying = (0..<6).map { words[(i / (1 + $0 * 3) + $0) % words.count] }.joined(separator: " ")
+        let answer =
+          i % 10 < 3
+          ? "The \(varying) holds.\(stamp)" : "The \(varying) holds (variant \(i % 5)) as sold."
+        rows.append(messagesRow("r\(i)", "<think>\nOkay, so the \(varying) is read.\n</think>\n\n\(answer)"))
+      }
+      let path = dir.file("c\(stamp.count).jsonl", rows.joined(separator: "\n") + "\n")
+      let reports = try await scanBothWays(path)
+      #expect(reports[0].discovered == reports[1].discovered)
+      let confident = reports[0].discovered.filter(\.highConfidence)
+      #expect(confident.count == 1 && confident.first?.count == 300, "\(stamp): \(confident.map(\.shape))")
+      let out = TempDir()
+      let (summary, _) = try await CorpusCleaner(configuration: ScanConfiguration()).clean(
+        path: path, cleanOut: out.path("clean.jsonl"), quarantineOut: out.path("q.jsonl"))
+      #expect(summary.quarantined == 300 && summary.clean == 700, "\(stamp)")
+    }
+    #expect(Discovery.unnaturalness("(variant #)", kind: .repeatedLine) < 0.8)
+    #expect(Discovery.unnaturalness("(variant X#)", kind: .repeatedLine) >= 0.8)
+    #expect(Discovery.unnaturalness("(remix #)", kind: .repeatedLine) >= 0.8)
+  }
 }
