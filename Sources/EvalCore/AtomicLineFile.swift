@@ -8,12 +8,18 @@ import Foundation
 
 /// A line-oriented output written to a hidden temporary file beside its target and renamed
 /// into place by ``commit()``: a crash leaves the old file or none, never half of a new one.
+///
+/// A target that exists and is no regular file (`/dev/null`, `/dev/stdout`, a named pipe) is
+/// written directly: renaming a file onto it would replace the device or the pipe with a
+/// regular file, and it holds no old content to keep.
 package final class AtomicLineFile: @unchecked Sendable {
   /// The target path.
   package let path: String
   let temp: String
   let handle: FileHandle
   var buffer: [UInt8] = []
+  /// Whether the target is written directly (it is a device, a pipe or a socket).
+  let direct: Bool
 
   /// Creates the temporary file next to `path`.
   /// - Throws: ``EvalCoreError/unwritableFile(path:reason:)`` when its folder is not writable.
@@ -27,6 +33,17 @@ package final class AtomicLineFile: @unchecked Sendable {
     // renames it, which an interruption at that moment would leave behind. A leftover of an
     // earlier run is removed first; `O_EXCL | O_NOFOLLOW` then refuse to write through a link
     // someone placed at the temporary name. Mode 0666 lets the umask decide, as for any file.
+    var status = stat()
+    if stat(path, &status) == 0, status.st_mode & S_IFMT != S_IFREG, status.st_mode & S_IFMT != S_IFDIR {
+      direct = true
+      let fd = open(path, O_WRONLY | O_CLOEXEC)
+      guard fd >= 0 else {
+        throw EvalCoreError.unwritableFile(path: path, reason: String(cString: strerror(errno)))
+      }
+      handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+      return
+    }
+    direct = false
     let temp = self.temp
     let fd = TemporaryFiles.register(temp) {
       unlink(temp)
@@ -123,7 +140,8 @@ package final class AtomicLineFile: @unchecked Sendable {
   private func finishWriting() throws {
     try flush()
     do {
-      try handle.synchronize()
+      // A device or a pipe has nothing to sync (`fsync` fails on them).
+      if !direct { try handle.synchronize() }
       try handle.close()
     } catch {
       throw EvalCoreError.unwritableFile(path: path, reason: "\(error)")
@@ -131,6 +149,7 @@ package final class AtomicLineFile: @unchecked Sendable {
   }
 
   private func moveIntoPlace() throws {
+    if direct { return }
     let failure = TemporaryFiles.unregister(temp) { rename(temp, path) == 0 ? nil : errno }
     if let failure {
       TemporaryFiles.register(temp)  // still there: removed on interruption or by `abandon`
@@ -153,6 +172,7 @@ package final class AtomicLineFile: @unchecked Sendable {
   /// Closes and deletes the temporary file; the target is left as it was.
   package func abandon() {
     try? handle.close()
+    if direct { return }
     unlink(temp)
     TemporaryFiles.unregister(temp)
   }

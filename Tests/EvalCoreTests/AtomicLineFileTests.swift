@@ -38,6 +38,32 @@ import Testing
     #expect(info.st_mode & S_IFMT == S_IFREG)
   }
 
+  /// A device or a pipe at the target is written directly: renaming a file onto `/dev/null`
+  /// (`--clean-out /dev/null`, run as root) replaced the device with a regular file.
+  @Test func aDeviceOrAPipeIsWrittenDirectlyNotReplaced() throws {
+    let null = try AtomicLineFile(path: "/dev/null")
+    try null.write(Array("dropped".utf8))
+    try null.commit()
+    var info = stat()
+    #expect(lstat("/dev/null", &info) == 0)
+    #expect(info.st_mode & S_IFMT == S_IFCHR)
+    let dir = TempDir()
+    let fifo = dir.path("pipe")
+    #expect(mkfifo(fifo, 0o600) == 0)
+    let reader = open(fifo, O_RDONLY | O_NONBLOCK)
+    #expect(reader >= 0)
+    defer { close(reader) }
+    let file = try AtomicLineFile(path: fifo)
+    try file.write(Array("row".utf8))
+    try file.commit()
+    var bytes = [UInt8](repeating: 0, count: 16)
+    let n = read(reader, &bytes, bytes.count)
+    #expect(n == 4 && Array(bytes[..<4]) == Array("row\n".utf8))
+    #expect(lstat(fifo, &info) == 0)
+    #expect(info.st_mode & S_IFMT == S_IFIFO)
+    #expect(try FileManager.default.contentsOfDirectory(atPath: dir.url.path) == ["pipe"])
+  }
+
   @Test func appendedFilesLandBetweenLinesInOrder() throws {
     let dir = TempDir()
     let big = (0..<40_000).map { "{\"row\":\($0)}" }.joined(separator: "\n") + "\n"
