@@ -1179,6 +1179,15 @@ public enum Discovery {
   static func appendASCIITokenShape(_ token: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
     let hash = UInt8(ascii: "#")
     func isLetter(_ b: UInt8) -> Bool { b | 0x20 >= 0x61 && b | 0x20 <= 0x7A }
+    // A setting whose value is a hex id (`uid=3fa1b2c4`, `run_id=7f3a9c21`): the key as any
+    // token's, the id one `#`, so a pipeline's ids group as its numbers do.
+    if let eq = token.firstIndex(of: 0x3D), eq > 0, eq + 1 < token.count,
+      hexIdentifierCore(UnsafeBufferPointer(rebasing: token[(eq + 1)...])) != nil
+    {
+      appendASCIITokenShape(UnsafeBufferPointer(rebasing: token[...eq]), to: &out)
+      appendASCIITokenShape(UnsafeBufferPointer(rebasing: token[(eq + 1)...]), to: &out)
+      return
+    }
     if let core = hexIdentifierCore(token) {
       out.append(contentsOf: token[..<core.lowerBound])
       out.append(hash)
@@ -1599,6 +1608,13 @@ public enum Discovery {
       {
         return 0.8
       }
+      // A hashtag of one of the generator's labels (`#variant-#`, `#persona_x`).
+      if tokens.contains(where: {
+        $0.hasPrefix("#") && $0.count > 1 && generatorWords.contains(firstWord(of: $0))
+          && !$0.dropFirst().hasPrefix(" ")
+      }) {
+        return 0.8
+      }
       if tokens.contains(where: { $0.contains("#") }) { return 0.5 }
       let words = tokens.prefix(2).map { String($0.filter { $0.isLetter || $0 == "'" }).lowercased() }
       if tokens.count >= 4,
@@ -1715,6 +1731,13 @@ public enum Discovery {
     {
       return 0.8
     }
+    // A row marked as made (`(synthetic example)`, `[generated sample]`), not a material or a
+    // method (`(synthetic rubber)`, `(synthetic data)` in a paper).
+    if words.contains(where: { $0 == "synthetic" || $0 == "generated" || $0 == "gen" }),
+      words.contains(where: { ["example", "row", "sample", "item", "answer", "response"].contains($0) })
+    {
+      return 0.8
+    }
     // A template's double angle brackets hold a generator's stamp when a number or one of its
     // settings is in them (`<<seed #>>`, `<<persona-X>>`); «quotes» written so hold prose.
     if shape.hasPrefix("<<"),
@@ -1817,7 +1840,10 @@ public enum Discovery {
     guard isKeyValue(token), let eq = token.firstIndex(of: "=") else { return false }
     // A number for a value (`alpha=#.#`, `n=#`), not a word (`pipeline_stage=draft`).
     let value = token[token.index(after: eq)...]
-    return !generatorSettings.contains(settingKey(of: token)) && value.contains("#")
+    // An id is no statistic (`uid=#`, `run_id=#`, `sample_id=#`).
+    let key = settingKey(of: token)
+    if key.hasSuffix("id") && key.count >= 3 { return false }
+    return !generatorSettings.contains(key) && value.contains("#")
       && value.allSatisfy { "#.-,;:)]".contains($0) }
   }
 

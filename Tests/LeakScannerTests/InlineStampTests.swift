@@ -110,4 +110,18 @@ import Testing
     #expect(Discovery.unnaturalness("(variant X#)", kind: .repeatedLine) >= 0.8)
     #expect(Discovery.unnaturalness("(remix #)", kind: .repeatedLine) >= 0.8)
   }
+
+  /// A hashtag of a generator's label, a row marked as synthetic and a setting whose value is a
+  /// hex id are stamps; ids group as one shape whatever their digits.
+  @Test func hashtagsSyntheticMarksAndHexIdsAreStamps() {
+    #expect(Discovery.unnaturalness("#variant-#", kind: .repeatedLine) >= 0.8)
+    #expect(Discovery.unnaturalness("#teamwork and #goals", kind: .repeatedLine) < 0.8)
+    #expect(Discovery.unnaturalness("(synthetic example)", kind: .repeatedLine) >= 0.8)
+    #expect(Discovery.unnaturalness("(synthetic rubber)", kind: .repeatedLine) < 0.8)
+    #expect(Discovery.unnaturalness("(synthetic data)", kind: .repeatedLine) < 0.8)
+    #expect(Discovery.lineShape("uid=3fa1b2c4") == "uid=#")
+    #expect(Discovery.lineShape("uid=f3975f52") == "uid=#")
+    #expect(Discovery.unnaturalness("uid=#", kind: .repeatedLine) >= 0.8)
+    #expect(Discovery.unnaturalness("p=#.#", kind: .repeatedLine) < 0.8)
+  }
 }
