@@ -569,15 +569,50 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
     else { return }
     let bytes = UnsafeBufferPointer(rebasing: piece[lo...hi])
     guard bytes.count >= 8 else { return }
-    let trimmed = String(decoding: bytes, as: UTF8.self)
-    let characters = ByteSearch.isASCII(bytes) && !bytes.contains(0x0D) ? bytes.count : trimmed.count
-    guard characters >= 8, characters <= 80 else { return }
-    let shape = Discovery.lineShape(trimmed)
-    if !seen.contains(shape) {
-      seen.append(shape)
-      lines[shape, default: 0] += 1
-      Self.note(&lineExamples, shape, line, trimmed)
+    let shape: String
+    if ByteSearch.isASCII(bytes) && !bytes.contains(0x0D) {
+      // Plain ASCII (the common case): the shape is made on bytes, as `Discovery.lineShape`
+      // makes it (tokens split at spaces, each shaped, joined by one space), with one
+      // buffer and one `String`; the line's text only for a new shape's example.
+      guard bytes.count <= 80 else { return }
+      var out: [UInt8] = []
+      out.reserveCapacity(bytes.count + 8)
+      var i = 0
+      while i < bytes.count {
+        while i < bytes.count && bytes[i] == 0x20 { i += 1 }
+        guard i < bytes.count else { break }
+        var j = i
+        while j < bytes.count && bytes[j] != 0x20 { j += 1 }
+        if !out.isEmpty { out.append(0x20) }
+        Discovery.appendASCIITokenShape(UnsafeBufferPointer(rebasing: bytes[i..<j]), to: &out)
+        i = j
+      }
+      shape = String(decoding: out, as: UTF8.self)
+    } else {
+      let trimmed = String(decoding: bytes, as: UTF8.self)
+      guard (8...80).contains(trimmed.count) else { return }
+      shape = Discovery.lineShape(trimmed)
     }
+    guard !seen.contains(shape) else { return }
+    seen.append(shape)
+    let count = Self.incremented(&lines[shape, default: 0])
+    // `note` for a line (no variant): the first five lines and the first text. The example
+    // holds a line for each of the first five rows counted, so a shape past five is not read.
+    guard count <= 5 else { return }
+    if var e = lineExamples[shape] {
+      guard e.lines.count < 5 else { return }
+      e.lines.append(line)
+      lineExamples[shape] = e
+    } else {
+      lineExamples[shape] = Example(lines: [line], text: String(decoding: bytes, as: UTF8.self))
+    }
+  }
+
+  /// Adds one to `value` and returns it (one lookup of a dictionary's entry, through its
+  /// `default:` subscript).
+  @inline(__always) static func incremented(_ value: inout Int) -> Int {
+    value += 1
+    return value
   }
 
   /// Drops the rarest opening and line shapes when a table holds more than `capacity`.
