@@ -9,41 +9,49 @@ import Foundation
 /// A line-oriented output written to a hidden temporary file beside its target and renamed
 /// into place by ``commit()``: a crash leaves the old file or none, never half of a new one.
 ///
-/// A target that exists and is no regular file (`/dev/null`, `/dev/stdout`, a named pipe) is
-/// written directly: renaming a file onto it would replace the device or the pipe with a
-/// regular file, and it holds no old content to keep.
+/// A target that is a character device or a named pipe (`/dev/null`, a terminal, `/dev/stdout`
+/// when it is one) is not renamed onto, which would replace the device or the pipe with a
+/// regular file: the temporary file lies in the temporary folder instead and ``commit()``
+/// copies it to the target, so an abandoned output writes nothing there. A symbolic link is
+/// followed: the temporary file lies beside the file it names, which the rename replaces (the
+/// link stays). A block device is refused.
 package final class AtomicLineFile: @unchecked Sendable {
   /// The target path.
   package let path: String
   let temp: String
   let handle: FileHandle
   var buffer: [UInt8] = []
-  /// Whether the target is written directly (it is a device, a pipe or a socket).
+  /// Whether the target is a character device or a pipe, copied to at ``commit()``.
   let direct: Bool
+  /// Where the rename puts the file: the target with its links resolved.
+  let destination: String
 
-  /// Creates the temporary file next to `path`.
-  /// - Throws: ``EvalCoreError/unwritableFile(path:reason:)`` when its folder is not writable.
+  /// Creates the temporary file next to `path` (in the temporary folder for a device or a
+  /// pipe).
+  /// - Throws: ``EvalCoreError/unwritableFile(path:reason:)`` when its folder is not writable
+  ///   or `path` is a block device.
   package init(path: String) throws {
     self.path = path
-    let url = URL(fileURLWithPath: path)
+    let kind = Self.kind(of: path)
+    if kind == S_IFBLK {
+      throw EvalCoreError.unwritableFile(path: path, reason: "it is a block device; name a file")
+    }
+    direct = kind == S_IFCHR || kind == S_IFIFO
+    destination = direct ? path : Self.resolved(path)
+    let url = URL(fileURLWithPath: destination)
     temp =
-      url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).partial-\(getpid())")
+      direct
+      ? URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent(
+        "fieldeval-\(url.lastPathComponent).partial-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+      ).path
+      : url.deletingLastPathComponent().appendingPathComponent(
+        ".\(url.lastPathComponent).partial-\(getpid())"
+      )
       .path
     // Created with `open` itself: `FileManager.createFile` writes a file of its own first and
     // renames it, which an interruption at that moment would leave behind. A leftover of an
     // earlier run is removed first; `O_EXCL | O_NOFOLLOW` then refuse to write through a link
     // someone placed at the temporary name. Mode 0666 lets the umask decide, as for any file.
-    var status = stat()
-    if stat(path, &status) == 0, status.st_mode & S_IFMT != S_IFREG, status.st_mode & S_IFMT != S_IFDIR {
-      direct = true
-      let fd = open(path, O_WRONLY | O_CLOEXEC)
-      guard fd >= 0 else {
-        throw EvalCoreError.unwritableFile(path: path, reason: String(cString: strerror(errno)))
-      }
-      handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
-      return
-    }
-    direct = false
     let temp = self.temp
     let fd = TemporaryFiles.register(temp) {
       unlink(temp)
@@ -140,8 +148,7 @@ package final class AtomicLineFile: @unchecked Sendable {
   private func finishWriting() throws {
     try flush()
     do {
-      // A device or a pipe has nothing to sync (`fsync` fails on them).
-      if !direct { try handle.synchronize() }
+      try handle.synchronize()
       try handle.close()
     } catch {
       throw EvalCoreError.unwritableFile(path: path, reason: "\(error)")
@@ -149,18 +156,72 @@ package final class AtomicLineFile: @unchecked Sendable {
   }
 
   private func moveIntoPlace() throws {
-    if direct { return }
-    let failure = TemporaryFiles.unregister(temp) { rename(temp, path) == 0 ? nil : errno }
+    if direct {
+      try copyToTarget()
+      return
+    }
+    let failure = TemporaryFiles.unregister(temp) { rename(temp, destination) == 0 ? nil : errno }
     if let failure {
       TemporaryFiles.register(temp)  // still there: removed on interruption or by `abandon`
       throw EvalCoreError.unwritableFile(path: path, reason: String(cString: strerror(failure)))
     }
   }
 
+  /// The file type bits (`S_IFMT`) of what `path` names, links followed; 0 when nothing is there.
+  static func kind(of path: String) -> mode_t {
+    var status = stat()
+    return stat(path, &status) == 0 ? status.st_mode & S_IFMT : 0
+  }
+
+  /// Whether `path` names a character device or a named pipe, which outputs are copied to
+  /// rather than renamed onto.
+  package static func isStream(_ path: String) -> Bool {
+    let kind = kind(of: path)
+    return kind == S_IFCHR || kind == S_IFIFO
+  }
+
+  /// `path` with its symbolic links resolved, when it names an existing file through one.
+  static func resolved(_ path: String) -> String {
+    var status = stat()
+    guard lstat(path, &status) == 0, status.st_mode & S_IFMT == S_IFLNK, let real = realpath(path, nil) else {
+      return path
+    }
+    defer { free(real) }
+    return String(cString: real)
+  }
+
+  /// Copies the finished temporary file to the device or pipe, then removes it.
+  private func copyToTarget() throws {
+    defer {
+      unlink(temp)
+      TemporaryFiles.unregister(temp)
+    }
+    guard let target = FileHandle(forWritingAtPath: path) else {
+      throw EvalCoreError.unwritableFile(path: path, reason: String(cString: strerror(errno)))
+    }
+    defer { try? target.close() }
+    guard let source = FileHandle(forReadingAtPath: temp) else {
+      throw EvalCoreError.unwritableFile(path: path, reason: "its temporary file \(temp) is gone")
+    }
+    defer { try? source.close() }
+    do {
+      while let chunk = try source.read(upToCount: 4 << 20), !chunk.isEmpty {
+        try target.write(contentsOf: chunk)
+      }
+    } catch {
+      throw EvalCoreError.unwritableFile(path: path, reason: "\(error)")
+    }
+  }
+
   /// Why `path` cannot be the target of a new file, or `nil`: its folder must be writable and
   /// the path must not be a directory (checked before a long job, so it fails before any work).
+  /// A character device or a pipe needs only to be writable itself.
   package static func problem(writing path: String) -> String? {
-    let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+    if isStream(path) {
+      return access(path, W_OK) == 0 ? nil : "it cannot be written (\(String(cString: strerror(errno))))"
+    }
+    if kind(of: path) == S_IFBLK { return "it is a block device" }
+    let folder = URL(fileURLWithPath: resolved(path)).deletingLastPathComponent().path
     guard access(folder, W_OK) == 0 else { return "its folder \(folder) does not exist or is not writable" }
     var isDirectory: ObjCBool = false
     if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
@@ -172,7 +233,6 @@ package final class AtomicLineFile: @unchecked Sendable {
   /// Closes and deletes the temporary file; the target is left as it was.
   package func abandon() {
     try? handle.close()
-    if direct { return }
     unlink(temp)
     TemporaryFiles.unregister(temp)
   }

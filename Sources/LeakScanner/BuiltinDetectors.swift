@@ -144,12 +144,10 @@ public enum BuiltinDetectors {
     // `[INFO]`, `[Applause]`, `[x]`), a part and its number (`[Verse 3]`, `[Part 2]`) and a PGN
     // tag pair (`[Event "Club Championship 2021"]`) are the text's own.
     let tagWords = Set(labels + Discovery.generatorWords + ["mode", "style", "tone", "sample"]).sorted()
-    let sectionWords = Discovery.numberedSectionWords.union([
-      "verse", "chorus", "bridge", "intro", "outro", "hook",
-    ])
-    .filter { $0.allSatisfy(\.isASCII) }.sorted()
+    let sectionWords = Discovery.songSections.sorted()
     let squareTag =
-      #"\[\[?(?![^\]\n]*")(?!(?i:"# + sectionWords.joined(separator: "|") + #")[ \t]+[0-9]+[a-z]?\]\]?)"#
+      #"\[\[?(?![^\]\n]*")(?!(?i:"# + sectionWords.joined(separator: "|")
+      + #")[ \t]+(?:[0-9]+(?i:[a-z])?(?:[ \t]*:[^\]\n]*)?|x[0-9]+)\]\]?)"#
       + #"(?=[^\]\n]*(?:[0-9=:#]|(?i:\b(?:"# + tagWords.joined(separator: "|") + #")\b)))"#
       + #"[A-Za-z][^\]\n]{0,39}\]\]?"#
     let bracketTag = #"(?:"# + squareTag + #"|<<[^>\n]{1,40}>>|\{\{[^}\n]{1,40}\}\})"#
@@ -474,7 +472,7 @@ public enum BuiltinDetectors {
         // the matrix", "too similar to sample 4 in the assay"): only rows and ids, then not
         // `of`, `in`, `on`, `from`, `above` or `below`.
         "too-similar", "`too similar to row 12`",
-        #"\btoo (?:similar|close) to (?:(?:row|id)[ \t]*#?[0-9]+\b(?![ \t]*(?:of|in|on|from|above|below)\b)|"#
+        #"\btoo (?:similar|close) to (?:(?:row|id)[ \t]*#?[0-9]+\b(?!['’]s\b|[ \t]*(?:of|in|on|from|above|below)\b)|"#
           + NoteMatcher.bracketedHash + ")",
         ["too similar to ", "too close to "]),
       rule(

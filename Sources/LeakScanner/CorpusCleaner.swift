@@ -169,7 +169,11 @@ public struct CorpusCleaner: Sendable {
 
   static func partPath(for output: String, piece: Int) -> String {
     let url = URL(fileURLWithPath: output)
-    return url.deletingLastPathComponent().appendingPathComponent(
+    // A device or a pipe (`/dev/null`) has no folder of ours to write beside it.
+    let folder =
+      AtomicLineFile.isStream(output)
+      ? URL(fileURLWithPath: NSTemporaryDirectory()) : url.deletingLastPathComponent()
+    return folder.appendingPathComponent(
       ".\(url.lastPathComponent).part\(piece)-\(getpid())"
     ).path
   }

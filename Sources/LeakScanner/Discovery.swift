@@ -329,7 +329,11 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
     while i < line.count && isLineBlank(line[i]) { i += 1 }
     guard i + 1 < line.count else { return false }
     switch line[i] {
-    case 0x5B, 0x28, 0x7B, 0x23, 0x7C: return true
+    case 0x5B, 0x28, 0x7B: return true
+    // A hashtag (`#variant-4`), not a Markdown heading (`## Step 1`); `||` or `<<`, not a
+    // table's row (`| a | b |`) or an operator.
+    case 0x23: if line[i + 1] != 0x23 && line[i + 1] != 0x20 { return true }
+    case 0x7C: if line[i + 1] == 0x7C { return true }
     case 0x3C: if line[i + 1] == 0x3C || line[i + 1] == 0x21 { return true }
     default: break
     }
@@ -383,7 +387,8 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
       start = nl + 1
       if pieces == maxPieces { break }
     }
-    if start < content.count {
+    // An answer's lines past the limit are not read (the rest of a long document).
+    if start < content.count && !(answer && pieces == maxPieces) {
       take(UnsafeBufferPointer(rebasing: content[start...]))
     }
   }
@@ -433,9 +438,9 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
   }
 
   /// The byte range of a stamp a pipeline appended to a line after its last sentence (`… so
-  /// the sum is odd. Persona: P123`, `… is read. seed=41`): at most 40 bytes and five words
-  /// after a `.`, `!` or `?` and a blank, holding a label's colon followed by a value or a `=`
-  /// between a word and a value. The text before it varies with the row; the stamp recurs, so
+  /// the sum is odd. Persona: P123`, `… is read. seed=41`): about 40 bytes and at most five
+  /// words after a `.`, `!` or `?` and a blank, holding a colon after a letter or a `=`
+  /// between a letter and a value. The text before it varies with the row; the stamp recurs, so
   /// it is counted as a line of its own. `nil` when the line has no such end.
   static func trailingStamp(of piece: UnsafeBufferPointer<UInt8>) -> Range<Int>? {
     var hi = piece.count
@@ -878,8 +883,11 @@ public enum Discovery {
     inner[0] = inner[0].dropFirst()
     if inner.contains(where: { $0.contains("\"") }) { return true }
     let words = inner.map { String($0.filter(\.isLetter)).lowercased() }
-    if words.count == 2, numberedSectionWords.contains(words[0]) || songSections.contains(words[0]),
-      inner[1] == "#"
+    // A part and its number, perhaps with a letter, a repeat or names (`[Verse 2A]`, `[Chorus
+    // x2]`, `[Verse 1: Kendrick Lamar]`).
+    if inner.count >= 2, songSections.contains(words[0]),
+      inner[1] == "#" || inner[1] == "x#" || inner[1] == "#:"
+        || (inner[1].count == 2 && inner[1].first == "#" && inner[1].last!.isLetter && inner.count == 2)
     {
       return true
     }
@@ -894,8 +902,15 @@ public enum Discovery {
   static func namesAThing(_ tokens: [String], at k: Int) -> Bool {
     guard k > 0 else { return false }
     if entityWords.contains(firstWord(of: tokens[k - 1])) && !tokens[k - 1].hasSuffix(":") { return true }
-    // A formula: a compound before an operator, or after its coefficient (`# X#`).
-    if k + 1 < tokens.count && formulaOperators.contains(tokens[k + 1]) { return true }
+    // A formula: a compound (letters and digits) before an operator, or after its coefficient
+    // (`# X#`); a number after a generator's word is its stamp (`variant # - okay`).
+    let before = firstWord(of: tokens[k - 1])
+    if generatorWords.contains(before) || everydayGeneratorWords.contains(before) { return false }
+    if k + 1 < tokens.count && formulaOperators.contains(tokens[k + 1])
+      && tokens[k].contains(where: { $0.isLetter }) && tokens[k].contains("#")
+    {
+      return true
+    }
     return tokens[k].hasPrefix("X#") && tokens[k - 1] == "#"
   }
 
@@ -968,8 +983,17 @@ public enum Discovery {
     return body.isEmpty || (body.count == 1 && "kqrbn".contains(body.first!))
   }
 
+  /// The generator's labels that a number follows in its stamps (`Persona: 4821`, `variant
+  /// #3`, `gen 12`): ``generatorWords`` without its verbs.
+  static let labelWords: Set<String> = Set(BuiltinDetectors.scaffoldLabels).union(["gen", "dup", "synthetic"])
+
   /// The parts of a song that lyrics open in square brackets (`[Chorus]`, `[Verse 2]`).
-  static let songSections: Set<String> = ["verse", "chorus", "bridge", "intro", "outro", "hook", "refrain"]
+  /// With the parts of a text a tag numbers as its own (`[Part 2]`, `[Scene 4]`); a row's,
+  /// an example's or a question's number in brackets (`[Row 3886]`) is a pipeline's.
+  static let songSections: Set<String> = [
+    "verse", "chorus", "bridge", "intro", "outro", "hook", "refrain", "part", "act", "scene", "chapter",
+    "episode",
+  ]
 
   /// Whether an opening's token shapes open with a numbering whose numbers ``NumberSketch``
   /// counts: a section's word and its number (``isNumberedSection(_:)``) or a bracketed
@@ -992,7 +1016,12 @@ public enum Discovery {
   /// we` → `row #. …`).
   static func numberingFamily(of shape: String) -> String {
     let tokens = shape.split(separator: " ")
-    return tokens.prefix(tokens.first.map(isBracketedNumber) == true ? 1 : 2).joined(separator: " ") + " …"
+    // A bracketed number's family is named without its colon (`[#]: okay,` → `[#] …`), as
+    // the code family's.
+    if let first = tokens.first, isBracketedNumber(first) {
+      return (first.hasSuffix(":") ? String(first.dropLast()) : String(first)) + " …"
+    }
+    return tokens.prefix(2).joined(separator: " ") + " …"
   }
 
   /// Whether a token shape is a word: letters and apostrophes only.
@@ -1635,10 +1664,13 @@ public enum Discovery {
       // sure to vary the wording.`) ranks above other prose, still for the user to accept.
       // A generator's label and a number, alone on a line or after its last sentence
       // (`Persona: 4821`, `variant #3`), numbers the rows as a code after it does.
+      // The label opens the line or ends in a colon; the generator's verbs (`We generated #
+      // samples.`, `rewrite #x`) are prose.
       if tokens.count <= 4,
         tokens.indices.dropFirst().contains(where: { k in
           tokens[k].contains("#") && !isCitationOrStatistic(tokens[k])
-            && generatorWords.contains(firstWord(of: tokens[k - 1]))
+            && labelWords.contains(firstWord(of: tokens[k - 1]))
+            && (k == 1 || tokens[k - 1].hasSuffix(":"))
         })
       {
         return 0.8
@@ -1646,7 +1678,6 @@ public enum Discovery {
       // A hashtag of one of the generator's labels (`#variant-#`, `#persona_x`).
       if tokens.contains(where: {
         $0.hasPrefix("#") && $0.count > 1 && generatorWords.contains(firstWord(of: $0))
-          && !$0.dropFirst().hasPrefix(" ")
       }) {
         return 0.8
       }

@@ -64,6 +64,34 @@ import Testing
     #expect(try FileManager.default.contentsOfDirectory(atPath: dir.url.path) == ["pipe"])
   }
 
+  /// An abandoned output writes nothing to a pipe (a clean that starts over, `--repair`,
+  /// sends each line once); a link to a file stays a link and the file is replaced.
+  @Test func anAbandonedPipeOutputWritesNothingAndLinksStay() throws {
+    let dir = TempDir()
+    let fifo = dir.path("pipe")
+    #expect(mkfifo(fifo, 0o600) == 0)
+    let reader = open(fifo, O_RDONLY | O_NONBLOCK)
+    defer { close(reader) }
+    let first = try AtomicLineFile(path: fifo)
+    try first.write(Array("stale".utf8))
+    first.abandon()
+    let second = try AtomicLineFile(path: fifo)
+    try second.write(Array("row".utf8))
+    try second.commit()
+    var bytes = [UInt8](repeating: 0, count: 32)
+    let n = read(reader, &bytes, bytes.count)
+    #expect(n == 4 && Array(bytes[..<4]) == Array("row\n".utf8))
+    let real = dir.file("real.jsonl", "old\n")
+    let link = dir.path("link.jsonl")
+    #expect(symlink(real, link) == 0)
+    let file = try AtomicLineFile(path: link)
+    try file.write(Array("new".utf8))
+    try file.commit()
+    var info = stat()
+    #expect(lstat(link, &info) == 0 && info.st_mode & S_IFMT == S_IFLNK)
+    #expect(try String(contentsOfFile: real, encoding: .utf8) == "new\n")
+  }
+
   @Test func appendedFilesLandBetweenLinesInOrder() throws {
     let dir = TempDir()
     let big = (0..<40_000).map { "{\"row\":\($0)}" }.joined(separator: "\n") + "\n"

@@ -390,6 +390,7 @@ import Testing
     "<think>Keep the numbers consistent with row 12 so the totals reconcile.</think>ok",
     "<think>Keep the style consistent with example 3 when formatting your bibliography.</think>ok",
     "<think>Row 14 is too similar to row 12 of the matrix to be independent.</think>ok",
+    "<think>Seat 4 is too close to row 2's speakers.</think>ok",
     "<think>The reading is too close to sample 4 in the assay, so rerun it.</think>ok",
     "<think>The new id is too similar to id 3 in the index.</think>ok",
     "<think>That voice must match row 3 of the casting sheet.</think>ok",

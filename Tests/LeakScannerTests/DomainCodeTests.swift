@@ -188,6 +188,25 @@ import Testing
     #expect(Discovery.unnaturalness("okay, X# the", kind: .opening) == 1)
   }
 
+  /// The narrowing leaves a generator's stamps alone: a number after its word before a dash, a
+  /// row's number in square brackets, a label opening a short line; lyric headers pass.
+  @Test func stampsNearTheDomainsShapesStayConfident() {
+    #expect(Discovery.unnaturalness("variant # - okay,", kind: .opening) >= 0.8)
+    #expect(Discovery.unnaturalness("[row #] okay, so", kind: .opening) == 1)
+    #expect(Discovery.unnaturalness("persona: #", kind: .repeatedLine) >= 0.8)
+    #expect(Discovery.unnaturalness("we generated # samples.", kind: .repeatedLine) < 0.8)
+    #expect(Discovery.unnaturalness("try variant # next.", kind: .repeatedLine) < 0.8)
+    #expect(Discovery.numberingFamily(of: "[#]: okay, so") == "[#] …")
+    for lyric in ["[chorus x#] we", "[verse #: kendrick lamar] the", "[verse #a] the"] {
+      #expect(Discovery.unnaturalness(lyric, kind: .opening) < 0.8, "\(lyric)")
+    }
+    let rule = BuiltinDetectors.scaffoldPrefix()
+    #expect(findings(rule, "<think>[Row 3886] Okay, so the claim.</think>ok").count == 1)
+    for lyric in ["[Chorus x2] We sing.", "[Verse 1: Kendrick Lamar] The city.", "[Verse 2A] The river."] {
+      #expect(findings(rule, "<think>\(lyric)</think>ok").isEmpty, "\(lyric)")
+    }
+  }
+
   /// Scripts written without spaces fill an opening's first token with a clause, so a number
   /// after it (`好的，我需要计算 # 加`) is in the flow of the sentence, not a stamp.
   @Test func aNumberAfterAnUnspacedClauseIsInTheFlow() async throws {
