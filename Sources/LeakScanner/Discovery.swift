@@ -211,26 +211,33 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
         }
       }
       var seen: [String] = []
-      for trace in bytes.rowTraces {
-        for block in trace.blocks {
-          addLines(of: UnsafeBufferPointer(rebasing: all[block.range]), line: line, seen: &seen)
-        }
-        // The answer's pieces as one text, as `ReasoningTrace.answer` joins them (most rows
-        // have one piece that is not empty: no copy).
-        var first = -1
-        var pieces = 0
-        for k in trace.answer.indices where !trace.answer[k].isEmpty {
-          if first < 0 { first = k }
-          pieces += 1
-        }
-        if pieces == 1 {
-          addLines(
-            of: UnsafeBufferPointer(rebasing: all[trace.answer[first]]), line: line, seen: &seen, answer: true
-          )
-        } else if pieces > 1 {
-          var joined: [UInt8] = []
-          for piece in trace.answer { joined.append(contentsOf: all[piece]) }
-          joined.withUnsafeBufferPointer { addLines(of: $0, line: line, seen: &seen, answer: true) }
+      // Plain ASCII lines are counted in the tally, on bytes (flushed with the openings).
+      tally.startLines()
+      withUnsafeMutablePointer(to: &tally) { tally in
+        for trace in bytes.rowTraces {
+          for block in trace.blocks {
+            addLines(
+              of: UnsafeBufferPointer(rebasing: all[block.range]), line: line, seen: &seen, tally: tally)
+          }
+          // The answer's pieces as one text, as `ReasoningTrace.answer` joins them (most rows
+          // have one piece that is not empty: no copy).
+          var first = -1
+          var pieces = 0
+          for k in trace.answer.indices where !trace.answer[k].isEmpty {
+            if first < 0 { first = k }
+            pieces += 1
+          }
+          if pieces == 1 {
+            addLines(
+              of: UnsafeBufferPointer(rebasing: all[trace.answer[first]]), line: line, seen: &seen,
+              answer: true, tally: tally)
+          } else if pieces > 1 {
+            var joined: [UInt8] = []
+            for piece in trace.answer { joined.append(contentsOf: all[piece]) }
+            joined.withUnsafeBufferPointer {
+              addLines(of: $0, line: line, seen: &seen, answer: true, tally: tally)
+            }
+          }
         }
       }
     }
@@ -353,12 +360,13 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
   /// line: an instruction the pipeline wrote before the reasoning (`Remember to sound natural
   /// and human. Okay, so …`) recurs word for word where the rest of the line does not.
   mutating func addLines(
-    of content: UnsafeBufferPointer<UInt8>, line: Int, seen: inout [String], answer: Bool = false
+    of content: UnsafeBufferPointer<UInt8>, line: Int, seen: inout [String], answer: Bool = false,
+    tally: UnsafeMutablePointer<OpeningTally>? = nil
   ) {
     guard let base = content.baseAddress else { return }
     let maxPieces = answer ? Self.maxAnswerLines : 64
     if !answer, let sentence = Self.firstSentence(of: content) {
-      addLine(UnsafeBufferPointer(rebasing: content[sentence]), line: line, seen: &seen)
+      addLine(UnsafeBufferPointer(rebasing: content[sentence]), line: line, seen: &seen, tally: tally)
     }
     var start = 0
     var pieces = 0
@@ -369,12 +377,12 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
       if Self.isFence(piece) {
         inCode.toggle()
       } else if !inCode {
-        if !answer || Self.holdsTagMark(piece) { addLine(piece, line: line, seen: &seen) }
+        if !answer || Self.holdsTagMark(piece) { addLine(piece, line: line, seen: &seen, tally: tally) }
         Self.forEachFragment(in: piece) { fragment in
-          addLine(UnsafeBufferPointer(rebasing: piece[fragment]), line: line, seen: &seen)
+          addLine(UnsafeBufferPointer(rebasing: piece[fragment]), line: line, seen: &seen, tally: tally)
         }
         if let stamp = Self.trailingStamp(of: piece) {
-          addLine(UnsafeBufferPointer(rebasing: piece[stamp]), line: line, seen: &seen)
+          addLine(UnsafeBufferPointer(rebasing: piece[stamp]), line: line, seen: &seen, tally: tally)
         }
       }
     }
@@ -567,7 +575,12 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
     return (b == UInt8(ascii: "`") || b == UInt8(ascii: "~")) && line[i + 1] == b && line[i + 2] == b
   }
 
-  private mutating func addLine(_ piece: UnsafeBufferPointer<UInt8>, line: Int, seen: inout [String]) {
+  /// Counts one line or fragment; a plain ASCII one goes to `tally` when there is one (the
+  /// byte path: no `String` until the tally is flushed).
+  private mutating func addLine(
+    _ piece: UnsafeBufferPointer<UInt8>, line: Int, seen: inout [String],
+    tally: UnsafeMutablePointer<OpeningTally>?
+  ) {
     guard piece.count >= 8 && piece.count <= 100 else { return }
     guard let lo = piece.firstIndex(where: { !Self.isLineBlank($0) }),
       let hi = piece.lastIndex(where: { !Self.isLineBlank($0) })
@@ -580,18 +593,13 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
       // makes it (tokens split at spaces, each shaped, joined by one space), with one
       // buffer and one `String`; the line's text only for a new shape's example.
       guard bytes.count <= 80 else { return }
+      if let tally {
+        tally.pointee.addLine(ascii: bytes, line: line)
+        return
+      }
       var out: [UInt8] = []
       out.reserveCapacity(bytes.count + 8)
-      var i = 0
-      while i < bytes.count {
-        while i < bytes.count && bytes[i] == 0x20 { i += 1 }
-        guard i < bytes.count else { break }
-        var j = i
-        while j < bytes.count && bytes[j] != 0x20 { j += 1 }
-        if !out.isEmpty { out.append(0x20) }
-        Discovery.appendASCIITokenShape(UnsafeBufferPointer(rebasing: bytes[i..<j]), to: &out)
-        i = j
-      }
+      Discovery.appendASCIILineShape(bytes, to: &out)
       shape = String(decoding: out, as: UTF8.self)
     } else {
       let trimmed = String(decoding: bytes, as: UTF8.self)
@@ -1531,6 +1539,22 @@ public enum Discovery {
 
   private static let domainTerm = try! Pattern(DesignatorMatcher.domainTermsPattern)
 
+  /// Appends ``lineShape(_:)`` of the plain ASCII `line` to `out`, on bytes: its tokens split
+  /// at spaces, each shaped, joined by one space.
+  static func appendASCIILineShape(_ line: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+    let start = out.count
+    var i = 0
+    while i < line.count {
+      while i < line.count && line[i] == 0x20 { i += 1 }
+      guard i < line.count else { break }
+      var j = i
+      while j < line.count && line[j] != 0x20 { j += 1 }
+      if out.count > start { out.append(0x20) }
+      appendASCIITokenShape(UnsafeBufferPointer(rebasing: line[i..<j]), to: &out)
+      i = j
+    }
+  }
+
   static func lineShape(_ line: String) -> String {
     line.utf8.split(separator: 0x20).map { tokenShape(Substring($0)) }.joined(separator: " ")
   }
@@ -2225,6 +2249,44 @@ struct OpeningTally {
   /// Where the first line of each of the row's openings ends (``addRow(_:in:line:)``).
   private var lineEnds: [Int] = []
 
+  /// A repeated-line shape's counts (``DiscoveryStats/lines`` and its example), for the plain
+  /// ASCII lines of rows read as bytes; its name is `lineNames.key(index)`.
+  private struct LineShape {
+    var count = 0
+    var lines: [Int] = []
+    var text: [UInt8] = []
+  }
+  private var lineShapes: [LineShape] = []
+  private var lineNames = ByteKeyTable()
+  /// Line shapes already counted for the current row.
+  private var lineSeen: [Int] = []
+  private var linesPruned = false
+  private var lineScratch: [UInt8] = []
+
+  /// Starts a row's lines: each shape is counted once per row; the rarest shapes are dropped
+  /// (between rows) when the table holds more than the capacity.
+  mutating func startLines() {
+    lineSeen.removeAll(keepingCapacity: true)
+    if lineNames.count > capacity {
+      linesPruned = true
+      _ = lineNames.keepMostFrequent(&lineShapes, keeping: capacity / 2) { $0.count }
+    }
+  }
+
+  /// Counts the trimmed plain ASCII line `bytes` of row `line` (8–80 bytes), as
+  /// `DiscoveryStats.addLine` counts a line: its shape once per row, the first five rows'
+  /// lines and the first text.
+  mutating func addLine(ascii bytes: UnsafeBufferPointer<UInt8>, line: Int) {
+    lineScratch.removeAll(keepingCapacity: true)
+    Discovery.appendASCIILineShape(bytes, to: &lineScratch)
+    let (index, isNew) = lineNames.index(of: lineScratch)
+    if isNew { lineShapes.append(LineShape(text: Array(bytes))) }
+    guard !lineSeen.contains(index) else { return }
+    lineSeen.append(index)
+    lineShapes[index].count += 1
+    if lineShapes[index].lines.count < 5 { lineShapes[index].lines.append(line) }
+  }
+
   /// Counts a row's openings (`bytes.openings`, ranges of its storage `all`) when the first
   /// line of each is plain ASCII; `false`, counting nothing, otherwise. A numbered opening's
   /// number that the row's text outside the reasoning holds (``RowBytes/echoes(_:before:in:)``)
@@ -2527,7 +2589,16 @@ struct OpeningTally {
   /// Adds the counts to `stats` (examples merge by line, as shards do).
   mutating func flush(into stats: inout DiscoveryStats) {
     addPendingNumbers()
-    if pruned { stats.pruned = true }
+    if pruned || linesPruned { stats.pruned = true }
+    for (index, shape) in lineShapes.enumerated() where shape.count > 0 {
+      let name = String(decoding: lineNames.key(index), as: UTF8.self)
+      stats.lines[name, default: 0] += shape.count
+      DiscoveryStats.mergeExample(
+        &stats.lineExamples, name,
+        DiscoveryStats.Example(lines: shape.lines, text: String(decoding: shape.text, as: UTF8.self)))
+    }
+    lineShapes.removeAll()
+    lineNames = ByteKeyTable()
     for (index, shape) in shapes.enumerated() where shape.count > 0 {
       let name = String(decoding: names.key(index), as: UTF8.self)
       stats.openings[name, default: 0] += shape.count
