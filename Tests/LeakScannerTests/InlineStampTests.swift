@@ -124,4 +124,33 @@ import Testing
     #expect(Discovery.unnaturalness("uid=#", kind: .repeatedLine) >= 0.8)
     #expect(Discovery.unnaturalness("p=#.#", kind: .repeatedLine) < 0.8)
   }
+
+  /// Repeated lines stay bounded when every row brings new short lines: the byte tally and the
+  /// `String` path both drop the rarest shapes past the capacity and keep a frequent stamp's
+  /// count exact.
+  @Test(arguments: [true, false]) func lineShapesStayBoundedAndAFrequentStampExact(byteRows: Bool)
+    async throws
+  {
+    let words = ["claim", "latch", "housing", "sum", "ratio", "lemma", "prime", "order", "motion", "lease"]
+    var rows: [String] = []
+    for i in 0..<900 {
+      let fresh = (0..<3).map { k in
+        (0..<4).map { words[(i * 7 + k * 3 + $0 * (i % 9 + 1)) % words.count] }.joined(separator: " ")
+          + " q\(String(i * 3 + k, radix: 26))"
+      }
+      var think = "Okay, so the claim is read.\n" + fresh.joined(separator: "\n") + "\n"
+      if i % 3 == 0 { think += "[variant 3]\n" }
+      rows.append(messagesRow("r\(i)", "<think>\n\(think)</think>\n\nDone."))
+    }
+    let dir = TempDir()
+    let path = dir.file("c.jsonl", rows.joined(separator: "\n") + "\n")
+    var config = ScanConfiguration()
+    config.maxDistinctOpenings = 64
+    var scanner = CorpusScanner(configuration: config)
+    scanner.usesByteRows = byteRows
+    let report = try await scanner.scan(path: path, parallelism: 1)
+    let stamp = try #require(report.discovered.first { $0.shape == "[variant #]" })
+    #expect(stamp.count == 300 && stamp.highConfidence)
+    #expect(stamp.exampleLines == [1, 4, 7, 10, 13])
+  }
 }
