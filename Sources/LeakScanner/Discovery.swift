@@ -462,8 +462,15 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
       let b = piece[p]
       if (b == 0x20 || b == 0x09) && !isLineBlank(piece[p - 1]) {
         let end = piece[p - 1]
-        if end == UInt8(ascii: ".") || end == UInt8(ascii: "!") || end == UInt8(ascii: "?") {
-          guard mark, blanks <= 4, p >= 4 else { return nil }
+        // A sentence's end, or a dash between blanks (`… the claim — remix 12`).
+        let dash =
+          (end == UInt8(ascii: "-") && p >= 2 && isLineBlank(piece[p - 2]))
+          || (end == 0x94 && p >= 4 && piece[p - 2] == 0x80 && piece[p - 3] == 0xE2
+            && isLineBlank(piece[p - 4]))
+        if end == UInt8(ascii: ".") || end == UInt8(ascii: "!") || end == UInt8(ascii: "?") || dash {
+          guard blanks <= 4, p >= 4,
+            mark || holdsLabelNumber(UnsafeBufferPointer(rebasing: piece[(p + 1)..<hi]))
+          else { return nil }
           return (p + 1)..<hi
         }
         blanks += 1
@@ -477,6 +484,32 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
     }
     return nil
   }
+
+  /// Whether `segment` holds one of the generator's labels and a number after it (`remix 12`,
+  /// `Seed 44, variant 3.`), the mark of a stamp without a colon.
+  static func holdsLabelNumber(_ segment: UnsafeBufferPointer<UInt8>) -> Bool {
+    var i = 0
+    while i < segment.count {
+      while i < segment.count && !NoteMatcher.isLetter(segment[i]) { i += 1 }
+      var j = i
+      while j < segment.count && NoteMatcher.isLetter(segment[j]) { j += 1 }
+      if j > i, j + 1 < segment.count, isLineBlank(segment[j]), NoteMatcher.isDigit(segment[j + 1]) {
+        let word = UnsafeBufferPointer(rebasing: segment[i..<j])
+        if stampLabelBytes.contains(where: { label in
+          label.count == word.count && zip(label, word).allSatisfy { $0 == $1 | 0x20 }
+        }) {
+          return true
+        }
+      }
+      i = j
+    }
+    return false
+  }
+
+  /// The labels ``holdsLabelNumber(_:)`` reads, as lower-case bytes.
+  static let stampLabelBytes: [[UInt8]] =
+    (Discovery.labelWords.union(BuiltinDetectors.numberedScaffoldLabels))
+    .sorted().map { Array($0.utf8) }
 
   /// Calls `body` with the range of each bracketed fragment of a line that is not the whole
   /// line: `(…)`, `[…]`, `{…}` or `<!-- … -->` on one line, at most 60 bytes, holding a word of
@@ -1694,7 +1727,7 @@ public enum Discovery {
         tokens.indices.dropFirst().contains(where: { k in
           tokens[k].contains("#") && !isCitationOrStatistic(tokens[k])
             && labelWords.contains(firstWord(of: tokens[k - 1]))
-            && (k == 1 || tokens[k - 1].hasSuffix(":"))
+            && (k == 1 || tokens[k - 1].hasSuffix(":") || (k == 2 && tokens[0].allSatisfy(isTagMark)))
         })
       {
         return 0.8
@@ -1705,6 +1738,13 @@ public enum Discovery {
       }) {
         return 0.8
       }
+      // Two of its labels with their numbers (`seed #, variant #.`).
+      let pairs = tokens.indices.dropFirst().filter { k in
+        withoutClauseMarks(tokens[k]) == "#"
+          && (labelWords.contains(tokens[k - 1])
+            || BuiltinDetectors.numberedScaffoldLabels.contains(tokens[k - 1]))
+      }
+      if tokens.count <= 6 && pairs.count >= 2 { return 0.8 }
       if tokens.contains(where: { $0.contains("#") }) { return 0.5 }
       let words = tokens.prefix(2).map { String($0.filter { $0.isLetter || $0 == "'" }).lowercased() }
       if tokens.count >= 4,

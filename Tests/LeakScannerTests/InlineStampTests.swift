@@ -36,6 +36,15 @@ import Testing
     #expect(stamps("The ratio is 3:2 here. So x = 5 and y = 7 hold.") == nil)
     #expect(stamps("So it holds. Note: this follows from the lemma we proved two steps back.") == nil)
     #expect(stamps("Given a = 3. Then b = 4") == nil)
+    // A label and its number without a colon, after a sentence or a dash.
+    #expect(stamps("So the sum of two primes is odd — remix 12") == "remix 12")
+    #expect(stamps("So the sum of two primes is odd. Seed 44, variant 3.") == "Seed 44, variant 3.")
+    #expect(stamps("So the sum of two primes is odd — as expected") == nil)
+    #expect(stamps("So the sum of two primes is odd. Then 12 more.") == nil)
+    #expect(Discovery.unnaturalness("seed #, variant #.", kind: .repeatedLine) >= 0.8)
+    #expect(Discovery.unnaturalness("remix #", kind: .repeatedLine) >= 0.8)
+    #expect(Discovery.unnaturalness("— remix #", kind: .repeatedLine) >= 0.8)
+    #expect(Discovery.unnaturalness("batch # is next.", kind: .repeatedLine) < 0.8)
   }
 
   @Test func doubleAngleBracketsAreFragments() {
