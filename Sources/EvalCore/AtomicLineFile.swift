@@ -36,7 +36,7 @@ package final class AtomicLineFile: @unchecked Sendable {
     if kind == S_IFBLK {
       throw EvalCoreError.unwritableFile(path: path, reason: "it is a block device; name a file")
     }
-    direct = kind == S_IFCHR || kind == S_IFIFO
+    direct = Self.isStream(kind: kind)
     destination = direct ? path : Self.resolved(path)
     let url = URL(fileURLWithPath: destination)
     temp =
@@ -107,12 +107,17 @@ package final class AtomicLineFile: @unchecked Sendable {
       throw EvalCoreError.unreadableFile(path: path, reason: "cannot open a part file")
     }
     defer { try? source.close() }
+    try copy(source, to: handle)
+  }
+
+  /// Writes all of `source` to `target`, 4 MiB at a time.
+  private func copy(_ source: FileHandle, to target: FileHandle) throws {
     do {
       while let chunk = try source.read(upToCount: 4 << 20), !chunk.isEmpty {
-        try handle.write(contentsOf: chunk)
+        try target.write(contentsOf: chunk)
       }
     } catch {
-      throw EvalCoreError.unwritableFile(path: self.path, reason: "\(error)")
+      throw EvalCoreError.unwritableFile(path: path, reason: "\(error)")
     }
   }
 
@@ -175,10 +180,10 @@ package final class AtomicLineFile: @unchecked Sendable {
 
   /// Whether `path` names a character device or a named pipe, which outputs are copied to
   /// rather than renamed onto.
-  package static func isStream(_ path: String) -> Bool {
-    let kind = kind(of: path)
-    return kind == S_IFCHR || kind == S_IFIFO
-  }
+  package static func isStream(_ path: String) -> Bool { isStream(kind: kind(of: path)) }
+
+  /// Whether file type bits `kind` are a character device's or a named pipe's.
+  static func isStream(kind: mode_t) -> Bool { kind == S_IFCHR || kind == S_IFIFO }
 
   /// `path` with its symbolic links resolved, when it names an existing file through one.
   static func resolved(_ path: String) -> String {
@@ -204,13 +209,7 @@ package final class AtomicLineFile: @unchecked Sendable {
       throw EvalCoreError.unwritableFile(path: path, reason: "its temporary file \(temp) is gone")
     }
     defer { try? source.close() }
-    do {
-      while let chunk = try source.read(upToCount: 4 << 20), !chunk.isEmpty {
-        try target.write(contentsOf: chunk)
-      }
-    } catch {
-      throw EvalCoreError.unwritableFile(path: path, reason: "\(error)")
-    }
+    try copy(source, to: target)
   }
 
   /// Why `path` cannot be the target of a new file, or `nil`: its folder must be writable and

@@ -506,10 +506,8 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
     return false
   }
 
-  /// The labels ``holdsLabelNumber(_:)`` reads, as lower-case bytes.
-  static let stampLabelBytes: [[UInt8]] =
-    (Discovery.labelWords.union(BuiltinDetectors.numberedScaffoldLabels))
-    .sorted().map { Array($0.utf8) }
+  /// ``Discovery/stampLabels`` as lower-case bytes, for ``holdsLabelNumber(_:)``.
+  static let stampLabelBytes: [[UInt8]] = Discovery.stampLabels.sorted().map { Array($0.utf8) }
 
   /// Calls `body` with the range of each bracketed fragment of a line that is not the whole
   /// line: `(…)`, `[…]`, `{…}` or `<!-- … -->` on one line, at most 60 bytes, holding a word of
@@ -942,10 +940,10 @@ public enum Discovery {
   /// stamp of the pipeline's. Or a code in a formula (`balanced: X# +`, `X# →`): a compound's.
   static func namesAThing(_ tokens: [String], at k: Int) -> Bool {
     guard k > 0 else { return false }
-    if entityWords.contains(firstWord(of: tokens[k - 1])) && !tokens[k - 1].hasSuffix(":") { return true }
+    let before = firstWord(of: tokens[k - 1])
+    if entityWords.contains(before) && !tokens[k - 1].hasSuffix(":") { return true }
     // A formula: a compound (letters and digits) before an operator, or after its coefficient
     // (`# X#`); a number after a generator's word is its stamp (`variant # - okay`).
-    let before = firstWord(of: tokens[k - 1])
     if generatorWords.contains(before) || everydayGeneratorWords.contains(before) { return false }
     if k + 1 < tokens.count && formulaOperators.contains(tokens[k + 1])
       && tokens[k].contains(where: { $0.isLetter }) && tokens[k].contains("#")
@@ -1027,6 +1025,10 @@ public enum Discovery {
   /// The generator's labels that a number follows in its stamps (`Persona: 4821`, `variant
   /// #3`, `gen 12`): ``generatorWords`` without its verbs.
   static let labelWords: Set<String> = Set(BuiltinDetectors.scaffoldLabels).union(["gen", "dup", "synthetic"])
+
+  /// The labels a stamp writes with its number and no colon (`remix 12`, `Seed 44, variant
+  /// 3.`): ``labelWords`` and ``BuiltinDetectors/numberedScaffoldLabels``.
+  static let stampLabels: Set<String> = labelWords.union(BuiltinDetectors.numberedScaffoldLabels)
 
   /// The parts of a song that lyrics open in square brackets (`[Chorus]`, `[Verse 2]`).
   /// With the parts of a text a tag numbers as its own (`[Part 2]`, `[Scene 4]`); a row's,
@@ -1707,13 +1709,13 @@ public enum Discovery {
       guard let k = tokens.firstIndex(where: { $0.contains("#") && !isCitationOrStatistic($0) }) else {
         return 0.2
       }
-      // Scripts written without spaces (Chinese, Japanese, Thai) fill a token with a clause
-      // (`好的，我需要计算 # 加`): a number after three of their letters stands where a
-      // spaced script's opening (`okay, so we`) has long ended, in the sentence's flow.
       // A thing's id (`issue ## reports`, `participant X# is`), a release's version (`django
       // v#.#.# changelog:`) and a number that ends its sentence (`serves #. prep`, a quantity)
       // are the domain's: listed, never confident.
       if namesAThing(tokens, at: k) || tokens[k].hasSuffix(".") || isVersion(tokens[k]) { return 0.3 }
+      // Scripts written without spaces (Chinese, Japanese, Thai) fill a token with a clause
+      // (`好的，我需要计算 # 加`): a number after three of their letters stands where a
+      // spaced script's opening (`okay, so we`) has long ended, in the sentence's flow.
       return tokens[..<k].reduce(0) { $0 + unspacedLetters($1) } >= 3 ? 0.2 : numberInTheFlow
     case .repeatedLine:
       // Lines recur naturally ("Let me verify."); only code-like ones are confident. An
@@ -1740,9 +1742,7 @@ public enum Discovery {
       }
       // Two of its labels with their numbers (`seed #, variant #.`).
       let pairs = tokens.indices.dropFirst().filter { k in
-        withoutClauseMarks(tokens[k]) == "#"
-          && (labelWords.contains(tokens[k - 1])
-            || BuiltinDetectors.numberedScaffoldLabels.contains(tokens[k - 1]))
+        withoutClauseMarks(tokens[k]) == "#" && stampLabels.contains(tokens[k - 1])
       }
       if tokens.count <= 6 && pairs.count >= 2 { return 0.8 }
       if tokens.contains(where: { $0.contains("#") }) { return 0.5 }
@@ -1781,8 +1781,8 @@ public enum Discovery {
     if token.hasPrefix("X#") {
       if k > 0 {
         let word = firstWord(of: tokens[k - 1])
-        return BuiltinDetectors.scaffoldLabels.contains(word) || generatorWords.contains(word)
-          || BuiltinDetectors.numberedScaffoldLabels.contains(word)
+        // `generatorWords` holds the scaffold labels.
+        return generatorWords.contains(word) || BuiltinDetectors.numberedScaffoldLabels.contains(word)
       }
       // A code and a word or two (`X# spice`), or a label of up to five words after it.
       return tokens.count <= 3 || token.hasSuffix(":")

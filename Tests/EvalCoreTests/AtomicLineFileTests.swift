@@ -10,6 +10,19 @@ import Testing
   import Darwin
 #endif
 
+/// Makes a named pipe at `fifo`, opens its reading end, runs `write`, and returns what the
+/// pipe then holds (at most 64 bytes).
+func throughPipe(_ fifo: String, _ write: () throws -> Void) throws -> [UInt8] {
+  #expect(mkfifo(fifo, 0o600) == 0)
+  let reader = open(fifo, O_RDONLY | O_NONBLOCK)
+  #expect(reader >= 0)
+  defer { close(reader) }
+  try write()
+  var bytes = [UInt8](repeating: 0, count: 64)
+  let n = read(reader, &bytes, bytes.count)
+  return n > 0 ? Array(bytes[..<n]) : []
+}
+
 @Suite struct AtomicLineFileTests {
   @Test func commitReplacesTheTargetAndLeavesNoTemporaryFile() throws {
     let dir = TempDir()
@@ -49,16 +62,12 @@ import Testing
     #expect(info.st_mode & S_IFMT == S_IFCHR)
     let dir = TempDir()
     let fifo = dir.path("pipe")
-    #expect(mkfifo(fifo, 0o600) == 0)
-    let reader = open(fifo, O_RDONLY | O_NONBLOCK)
-    #expect(reader >= 0)
-    defer { close(reader) }
-    let file = try AtomicLineFile(path: fifo)
-    try file.write(Array("row".utf8))
-    try file.commit()
-    var bytes = [UInt8](repeating: 0, count: 16)
-    let n = read(reader, &bytes, bytes.count)
-    #expect(n == 4 && Array(bytes[..<4]) == Array("row\n".utf8))
+    let received = try throughPipe(fifo) {
+      let file = try AtomicLineFile(path: fifo)
+      try file.write(Array("row".utf8))
+      try file.commit()
+    }
+    #expect(received == Array("row\n".utf8))
     #expect(lstat(fifo, &info) == 0)
     #expect(info.st_mode & S_IFMT == S_IFIFO)
     #expect(try FileManager.default.contentsOfDirectory(atPath: dir.url.path) == ["pipe"])
@@ -69,18 +78,15 @@ import Testing
   @Test func anAbandonedPipeOutputWritesNothingAndLinksStay() throws {
     let dir = TempDir()
     let fifo = dir.path("pipe")
-    #expect(mkfifo(fifo, 0o600) == 0)
-    let reader = open(fifo, O_RDONLY | O_NONBLOCK)
-    defer { close(reader) }
-    let first = try AtomicLineFile(path: fifo)
-    try first.write(Array("stale".utf8))
-    first.abandon()
-    let second = try AtomicLineFile(path: fifo)
-    try second.write(Array("row".utf8))
-    try second.commit()
-    var bytes = [UInt8](repeating: 0, count: 32)
-    let n = read(reader, &bytes, bytes.count)
-    #expect(n == 4 && Array(bytes[..<4]) == Array("row\n".utf8))
+    let received = try throughPipe(fifo) {
+      let first = try AtomicLineFile(path: fifo)
+      try first.write(Array("stale".utf8))
+      first.abandon()
+      let second = try AtomicLineFile(path: fifo)
+      try second.write(Array("row".utf8))
+      try second.commit()
+    }
+    #expect(received == Array("row\n".utf8))
     let real = dir.file("real.jsonl", "old\n")
     let link = dir.path("link.jsonl")
     #expect(symlink(real, link) == 0)

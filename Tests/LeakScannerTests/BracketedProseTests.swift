@@ -74,10 +74,8 @@ import Testing
       confident == [
         "<!-- persona: lawyer -->", "(seed: #)", "[temperature: #.#]", "(dup of #)", "<!-- gen # -->",
       ], "\(report.discovered.map(\.shape))")
-    let dir2 = TempDir()
-    let (summary, _) = try await CorpusCleaner(configuration: ScanConfiguration()).clean(
-      path: path, cleanOut: dir2.path("clean.jsonl"), quarantineOut: dir2.path("q.jsonl"))
-    #expect(summary.quarantined == 250 && summary.clean == 750)
+    let counts = try await defaultCleanCounts(path)
+    #expect(counts.quarantined == 250 && counts.clean == 750)
   }
 
   /// A template's slot left unfilled, on its own line (`{{customer_name}}`) or in a sentence
@@ -99,10 +97,8 @@ import Testing
     // The line's inner braces are a fragment of their own, on the same rows.
     #expect(
       confident == ["{{customer_name}}", "{customer_name}", "{slot_a}"], "\(report.discovered.map(\.shape))")
-    let out = TempDir()
-    let (summary, _) = try await CorpusCleaner(configuration: ScanConfiguration()).clean(
-      path: path, cleanOut: out.path("clean.jsonl"), quarantineOut: out.path("q.jsonl"))
-    #expect(summary.quarantined == 200 && summary.clean == 800)
+    let counts = try await defaultCleanCounts(path)
+    #expect(counts.quarantined == 200 && counts.clean == 800)
     for shape in ["{slot_a}", "{item_#}", "{customer_first_name}", "{{slot_a}}", "{{ customer_name }}"] {
       #expect(Discovery.unnaturalness(shape, kind: .repeatedLine) >= 0.8, "\(shape)")
     }
@@ -133,10 +129,8 @@ import Testing
     #expect(report.discovered.count >= openings.count - 2, "\(report.discovered.map(\.shape))")
     let confident = report.discovered.filter(\.highConfidence).map(\.shape)
     #expect(confident.isEmpty, "\(confident)")
-    let out = TempDir()
-    let (summary, _) = try await CorpusCleaner(configuration: ScanConfiguration()).clean(
-      path: path, cleanOut: out.path("clean.jsonl"), quarantineOut: out.path("q.jsonl"))
-    #expect(summary.quarantined == 0 && summary.clean == 2000)
+    let counts = try await defaultCleanCounts(path)
+    #expect(counts.quarantined == 0 && counts.clean == 2000)
     for shape in [
       "sample # okay,", "take # |", "run #: …", "(draft v#) the", "km-# >> the", "--- sample # ---",
       "run # —",

@@ -80,10 +80,8 @@ import Testing
     #expect(confident.contains("[variant #]"), "\(confident)")
     #expect(
       !confident.contains { $0.contains("X#") || $0.contains("$") || $0.contains("revenue") }, "\(confident)")
-    let out = TempDir()
-    let (summary, _) = try await CorpusCleaner(configuration: ScanConfiguration()).clean(
-      path: path, cleanOut: out.path("clean.jsonl"), quarantineOut: out.path("q.jsonl"))
-    #expect(summary.quarantined == 250 && summary.clean == 750)
+    let counts = try await defaultCleanCounts(path)
+    #expect(counts.quarantined == 250 && counts.clean == 750)
   }
 
   /// Patent paragraph numbers (`[0148]`, from a small range, on half of the rows) open no

@@ -81,10 +81,8 @@ import Testing
       let confident = reports[0].discovered.filter(\.highConfidence)
       #expect(confident.count == 1 && confident[0].count == 300, "\(stamp): \(confident.map(\.shape))")
       #expect(reports[0].discovered.contains { $0.shape == "answer: #" && !$0.highConfidence })
-      let out = TempDir()
-      let (summary, _) = try await CorpusCleaner(configuration: ScanConfiguration()).clean(
-        path: path, cleanOut: out.path("clean.jsonl"), quarantineOut: out.path("q.jsonl"))
-      #expect(summary.quarantined == 300 && summary.clean == 700, "\(stamp)")
+      let counts = try await defaultCleanCounts(path)
+      #expect(counts.quarantined == 300 && counts.clean == 700, "\(stamp)")
     }
   }
 
@@ -110,10 +108,8 @@ import Testing
       #expect(reports[0].discovered == reports[1].discovered)
       let confident = reports[0].discovered.filter(\.highConfidence)
       #expect(confident.count == 1 && confident.first?.count == 300, "\(stamp): \(confident.map(\.shape))")
-      let out = TempDir()
-      let (summary, _) = try await CorpusCleaner(configuration: ScanConfiguration()).clean(
-        path: path, cleanOut: out.path("clean.jsonl"), quarantineOut: out.path("q.jsonl"))
-      #expect(summary.quarantined == 300 && summary.clean == 700, "\(stamp)")
+      let counts = try await defaultCleanCounts(path)
+      #expect(counts.quarantined == 300 && counts.clean == 700, "\(stamp)")
     }
     #expect(Discovery.unnaturalness("(variant #)", kind: .repeatedLine) < 0.8)
     #expect(Discovery.unnaturalness("(variant X#)", kind: .repeatedLine) >= 0.8)

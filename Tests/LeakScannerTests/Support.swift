@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import LeakScanner
@@ -93,4 +94,13 @@ func confidentOpening(_ shape: String, example: String, count: Int = 10, share: 
   DiscoveryCandidate(
     kind: .opening, shape: shape, count: count, share: share, unnaturalness: 1, score: share,
     highConfidence: true, exampleLines: [1], example: example)
+}
+
+/// How `clean` with the default configuration splits the corpus at `path`: the quarantined
+/// and clean line counts (the outputs go to a temporary folder).
+func defaultCleanCounts(_ path: String) async throws -> (quarantined: Int, clean: Int) {
+  let out = TempDir()
+  let (summary, _) = try await CorpusCleaner(configuration: ScanConfiguration()).clean(
+    path: path, cleanOut: out.path("clean.jsonl"), quarantineOut: out.path("q.jsonl"))
+  return (summary.quarantined, summary.clean)
 }
