@@ -169,11 +169,13 @@ package struct LiteralSet: Sendable {
   private var needlesStartLetters = false
 
   /// Whether `b` is an ASCII word byte, `[0-9A-Za-z_]`.
-  @inline(__always) package static func isWordByte(_ b: UInt8) -> Bool {
+  @inlinable @inline(__always) package static func isWordByte(_ b: UInt8) -> Bool {
     (b >= 0x30 && b <= 0x39) || (b | 0x20 >= 0x61 && b | 0x20 <= 0x7A) || b == 0x5F
   }
 
-  @inline(__always) package static func fold(_ b: UInt8) -> UInt8 { b >= 0x41 && b <= 0x5A ? b | 0x20 : b }
+  @inlinable @inline(__always) package static func fold(_ b: UInt8) -> UInt8 {
+    b >= 0x41 && b <= 0x5A ? b | 0x20 : b
+  }
   @inline(__always) static func hash(_ w: UInt32) -> Int { Int((w &* 0x9E37_79B1) >> 16) }
 
   /// Whether the four-byte `head` (ORed with the case mask) has its bit set in the filter `bits`.

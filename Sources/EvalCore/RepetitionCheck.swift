@@ -153,7 +153,7 @@ public struct RepetitionCheck: Sendable, Hashable, Codable {
   }
 
   /// Whether `b` separates the words of ``words(in:_:)``: space, tab, newline or carriage return.
-  @inline(__always) package static func isWordSeparator(_ b: UInt8) -> Bool {
+  @inlinable @inline(__always) package static func isWordSeparator(_ b: UInt8) -> Bool {
     b == 0x20 || b == 0x0A || b == 0x09 || b == 0x0D
   }
 

@@ -96,6 +96,19 @@ extension RuleDetector: ByteDetector {
     }
     guard !anywhereRules.isEmpty else { return false }
     return bytes.withModel { text in
+      // Text with runs to collapse (wrapped prose: most rows of some corpora): collapsed first,
+      // and when its one anchor search finds nothing, neither text can match.
+      if matchesAcrossBlankRuns && anchorsSurviveCollapse && BlankRuns.mayJoinWords(text) {
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(1, text.count)) { buffer in
+          let collapsed = UnsafeBufferPointer(rebasing: buffer[..<BlankRuns.collapse(text, into: buffer)])
+          var anchored = false
+          anchorSet.forEachMatch(in: collapsed, wordStartsOnly: true) { _, _ in
+            anchored = true
+            return false
+          }
+          return anchored && (anywhereFlags(text) || anywhereFlags(collapsed))
+        }
+      }
       if anywhereFlags(text) { return true }
       guard matchesAcrossBlankRuns, BlankRuns.mayJoinWords(text) else { return false }
       return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(1, text.count)) { buffer in
@@ -801,7 +814,24 @@ enum BlankRuns {
   {
     var n = 0
     var i = 0
+    let raw = UnsafeRawPointer(text.baseAddress)
+    let store = UnsafeMutableRawPointer(out.baseAddress)
     while i < text.count {
+      // Eight bytes as they are when no run in them changes: no tab or line break (nor another
+      // byte below 0x0E), no two spaces in a row, and no space at their end that a blank after
+      // them continues. Runs start only after a byte copied as it is, so none began before.
+      if i + 8 <= text.count, let raw, let store {
+        let v = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+        let spaces = SWAR.equalMask(v, 0x20)
+        if !SWAR.hasByteBelow(v, 0x0E) && spaces & (spaces << 8) == 0
+          && !(spaces >> 63 != 0 && i + 8 < text.count && isBlankOrBreak(text[i + 8]))
+        {
+          store.storeBytes(of: v, toByteOffset: n, as: UInt64.self)
+          n += 8
+          i += 8
+          continue
+        }
+      }
       guard isBlankOrBreak(text[i]) else {
         out[n] = text[i]
         n += 1

@@ -14,6 +14,8 @@ package struct ShardPass: Sendable {
   var hashes: [(line: Int, hash: UInt64)] = []
   var signatures: [(line: Int, signature: [UInt16])] = []
   var discovery = DiscoveryStats()
+  /// The plain ASCII repeated lines of `discovery`, by their bytes until the scan's end.
+  var lineTally = LineTally()
   var histogram: [String: Int] = [:]
   /// Openings dropped from `histogram` to bound it.
   var histogramDropped = 0
@@ -483,6 +485,7 @@ struct PassWorker {
   /// The pass's counts, with the per-index tallies folded in.
   mutating func finish() -> ShardPass {
     openingTally.flush(into: &p.discovery)
+    p.lineTally = openingTally.takeLines()
     for (key, n) in zip(histogramKeys.keys, histogramCounts) {
       p.histogram[String(decoding: key, as: UTF8.self), default: 0] += n
     }

@@ -354,6 +354,7 @@ public struct RuleDetector: Detector {
       (startRules, anywhereRules, headFilters) = Self.index(rules)
       fastDesignator = rules.map(Self.isDesignator)
       noteMatchers = rules.map(Self.noteMatcher)
+      anchorsSurviveCollapse = Self.anchorsSurviveCollapse(rules)
       shapeMatchers = rules.map(Self.shapeMatcher)
     }
   }
@@ -377,6 +378,8 @@ public struct RuleDetector: Detector {
   var noteMatchers: [NoteMatcher.Kind?]
   /// The hand matcher of each discovered-opening rule (``ShapeMatcher``).
   var shapeMatchers: [ShapeMatcher?]
+  /// ``anchorsSurviveCollapse(_:)`` of the rules.
+  var anchorsSurviveCollapse = false
   /// Whether the anywhere-rules also match across a run of blanks or a line break between two
   /// words (`diversify  by`, `don't\nmention`, `dup of\n3886`): when the text holds such a run
   /// (``BlankRuns/joinsWords(before:after:)``: after a letter, before a lower-case letter, a
@@ -402,6 +405,26 @@ public struct RuleDetector: Detector {
     fastDesignator = rules.map(Self.isDesignator)
     noteMatchers = rules.map(Self.noteMatcher)
     shapeMatchers = rules.map(Self.shapeMatcher)
+    anchorsSurviveCollapse = Self.anchorsSurviveCollapse(rules)
+  }
+
+  /// Whether every anywhere-rule is an anchored regex whose anchors hold no tab, line break or
+  /// two blanks in a row. Such an anchor found in a text is found in it with its blank runs
+  /// collapsed (``BlankRuns/collapse(_:into:)`` only shortens runs of two bytes or more, and
+  /// keeps the bytes around them), so when the collapsed text holds no anchor, neither text
+  /// matches: the scan then searches once instead of twice.
+  static func anchorsSurviveCollapse(_ rules: [LeakRule]) -> Bool {
+    rules.allSatisfy { rule in
+      guard rule.scope == .anywhere else { return true }
+      guard case .regex = rule.matcher, !rule.anchors.isEmpty else { return false }
+      return rule.anchors.allSatisfy { anchor in
+        !anchor.utf8.contains { $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }
+          && !anchor.utf8.indices.dropLast().contains { i in
+            BlankRuns.isBlankOrBreak(anchor.utf8[i])
+              && BlankRuns.isBlankOrBreak(anchor.utf8[anchor.utf8.index(after: i)])
+          }
+      }
+    }
   }
 
   /// The hand matcher of a think-start rule made from a discovered opening, if any.

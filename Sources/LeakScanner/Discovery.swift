@@ -1286,6 +1286,17 @@ public enum Discovery {
   static func appendASCIITokenShape(_ token: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
     let hash = UInt8(ascii: "#")
     func isLetter(_ b: UInt8) -> Bool { b | 0x20 >= 0x61 && b | 0x20 <= 0x7A }
+    // Most tokens are words: with no digit, `#`, `=` or hyphen, nothing below applies (an id,
+    // a code, a version and a label-letter need one of them) and the shape is the token folded.
+    var plain = true
+    for b in token where b &- 0x30 < 10 || b == 0x3D || b == 0x2D || b == 0x23 {
+      plain = false
+      break
+    }
+    if plain {
+      for b in token { out.append(b &- 0x41 < 26 ? b | 0x20 : b) }
+      return
+    }
     // A setting whose value is a hex id (`uid=3fa1b2c4`, `run_id=7f3a9c21`): the key as any
     // token's, the id one `#`, so a pipeline's ids group as its numbers do.
     if let eq = token.firstIndex(of: 0x3D), eq > 0, eq + 1 < token.count,
@@ -1339,6 +1350,13 @@ public enum Discovery {
 
   static func unicodeTokenShape(_ token: String) -> String {
     let utf8 = token.utf8
+    // A setting whose value is a hex id, as ``appendASCIITokenShape(_:to:)`` reads one.
+    if let eq = utf8.firstIndex(of: 0x3D), eq > utf8.startIndex, utf8.index(after: eq) < utf8.endIndex,
+      hexIdentifierCore(utf8[utf8.index(after: eq)...]) != nil
+    {
+      return unicodeTokenShape(String(token[...eq]))
+        + unicodeTokenShape(String(token[token.index(after: eq)...]))
+    }
     if let core = hexIdentifierCore(utf8) {
       // The core is ASCII; the punctuation around it is kept as written.
       return String(decoding: utf8[..<core.lowerBound], as: UTF8.self).lowercased() + "#"
@@ -2289,42 +2307,21 @@ struct OpeningTally {
   /// Where the first line of each of the row's openings ends (``addRow(_:in:line:)``).
   private var lineEnds: [Int] = []
 
-  /// A repeated-line shape's counts (``DiscoveryStats/lines`` and its example), for the plain
-  /// ASCII lines of rows read as bytes; its name is `lineNames.key(index)`.
-  private struct LineShape {
-    var count = 0
-    var lines: [Int] = []
-    var text: [UInt8] = []
-  }
-  private var lineShapes: [LineShape] = []
-  private var lineNames = ByteKeyTable()
-  /// Line shapes already counted for the current row.
-  private var lineSeen: [Int] = []
-  private var linesPruned = false
-  private var lineScratch: [UInt8] = []
+  /// The repeated-line shapes of the plain ASCII lines of rows read as bytes.
+  private(set) var lines: LineTally
 
-  /// Starts a row's lines: each shape is counted once per row; the rarest shapes are dropped
-  /// (between rows) when the table holds more than the capacity.
-  mutating func startLines() {
-    lineSeen.removeAll(keepingCapacity: true)
-    if lineNames.count > capacity {
-      linesPruned = true
-      _ = lineNames.keepMostFrequent(&lineShapes, keeping: capacity / 2) { $0.count }
-    }
-  }
+  /// Starts a row's lines (``LineTally/start()``).
+  mutating func startLines() { lines.start() }
 
-  /// Counts the trimmed plain ASCII line `bytes` of row `line` (8–80 bytes), as
-  /// `DiscoveryStats.addLine` counts a line: its shape once per row, the first five rows'
-  /// lines and the first text.
+  /// Counts a trimmed plain ASCII line (``LineTally/add(ascii:line:)``).
   mutating func addLine(ascii bytes: UnsafeBufferPointer<UInt8>, line: Int) {
-    lineScratch.removeAll(keepingCapacity: true)
-    Discovery.appendASCIILineShape(bytes, to: &lineScratch)
-    let (index, isNew) = lineNames.index(of: lineScratch)
-    if isNew { lineShapes.append(LineShape(text: Array(bytes))) }
-    guard !lineSeen.contains(index) else { return }
-    lineSeen.append(index)
-    lineShapes[index].count += 1
-    if lineShapes[index].lines.count < 5 { lineShapes[index].lines.append(line) }
+    lines.add(ascii: bytes, line: line)
+  }
+
+  /// The line counts, leaving an empty tally in their place.
+  mutating func takeLines() -> LineTally {
+    defer { lines = LineTally(capacity: capacity) }
+    return lines
   }
 
   /// Counts a row's openings (`bytes.openings`, ranges of its storage `all`) when the first
@@ -2379,7 +2376,10 @@ struct OpeningTally {
   }
 
   /// A tally that keeps at most about `capacity` shapes.
-  init(capacity: Int = 100_000) { self.capacity = max(2, capacity) }
+  init(capacity: Int = 100_000) {
+    self.capacity = max(2, capacity)
+    lines = LineTally(capacity: capacity)
+  }
 
   /// Starts a row: its openings' shapes are counted once per row.
   mutating func startRow() {
@@ -2626,19 +2626,11 @@ struct OpeningTally {
     return b | 0x20 >= 0x61 && b | 0x20 <= 0x7A || b >= 0x30 && b <= 0x39 || b == 0x5F || b == 0x23
   }
 
-  /// Adds the counts to `stats` (examples merge by line, as shards do).
+  /// Adds the opening counts to `stats` (examples merge by line, as shards do); the line
+  /// counts stay in ``lines``, for the scan to merge on bytes.
   mutating func flush(into stats: inout DiscoveryStats) {
     addPendingNumbers()
-    if pruned || linesPruned { stats.pruned = true }
-    for (index, shape) in lineShapes.enumerated() where shape.count > 0 {
-      let name = String(decoding: lineNames.key(index), as: UTF8.self)
-      stats.lines[name, default: 0] += shape.count
-      DiscoveryStats.mergeExample(
-        &stats.lineExamples, name,
-        DiscoveryStats.Example(lines: shape.lines, text: String(decoding: shape.text, as: UTF8.self)))
-    }
-    lineShapes.removeAll()
-    lineNames = ByteKeyTable()
+    if pruned { stats.pruned = true }
     for (index, shape) in shapes.enumerated() where shape.count > 0 {
       let name = String(decoding: names.key(index), as: UTF8.self)
       stats.openings[name, default: 0] += shape.count
@@ -2652,6 +2644,94 @@ struct OpeningTally {
               uniqueKeysWithValues: codes.map { (String(decoding: $0.token, as: UTF8.self), $0.rows) })
           }, numbers: shape.numbers))
     }
+  }
+}
+
+/// The repeated-line shapes of plain ASCII lines (``DiscoveryStats/lines`` and their
+/// examples), counted and merged by their bytes: a `String` is made for a shape only when the
+/// scan's counts go into ``DiscoveryStats`` at its end, after the rarest were dropped. Each
+/// shape counts once per row; the first five rows' lines and the first text are kept.
+struct LineTally: Sendable {
+  /// A shape's counts; its name is `names.key(index)`.
+  private struct Shape {
+    var count = 0
+    var lines: [Int] = []
+    var text: [UInt8] = []
+  }
+  private var shapes: [Shape] = []
+  private var names = ByteKeyTable()
+  /// Shapes already counted for the current row.
+  private var seen: [Int] = []
+  /// Whether shapes were dropped.
+  private(set) var pruned = false
+  private var scratch: [UInt8] = []
+  /// Shapes kept before the rarest are dropped (``BoundedTally``).
+  let capacity: Int
+
+  /// A tally that keeps at most about `capacity` shapes while rows are counted.
+  init(capacity: Int = 100_000) { self.capacity = max(2, capacity) }
+
+  /// The number of shapes.
+  var count: Int { names.count }
+
+  /// Starts a row's lines: each shape is counted once per row; the rarest shapes are dropped
+  /// (between rows) when the table holds more than the capacity.
+  mutating func start() {
+    seen.removeAll(keepingCapacity: true)
+    if names.count > capacity { prune(keeping: capacity / 2) }
+  }
+
+  /// Counts the trimmed plain ASCII line `bytes` of row `line` (8–80 bytes), as
+  /// `DiscoveryStats.addLine` counts a line: its shape once per row, the first five rows'
+  /// lines and the first text.
+  mutating func add(ascii bytes: UnsafeBufferPointer<UInt8>, line: Int) {
+    scratch.removeAll(keepingCapacity: true)
+    Discovery.appendASCIILineShape(bytes, to: &scratch)
+    let (index, isNew) = names.index(of: scratch)
+    if isNew { shapes.append(Shape(text: Array(bytes))) }
+    guard !seen.contains(index) else { return }
+    seen.append(index)
+    shapes[index].count += 1
+    if shapes[index].lines.count < 5 { shapes[index].lines.append(line) }
+  }
+
+  /// Drops the rarest shapes, keeping at most `keep` (``BoundedTally/threshold(_:keeping:)``).
+  mutating func prune(keeping keep: Int) {
+    guard names.count > keep else { return }
+    pruned = true
+    _ = names.keepMostFrequent(&shapes, keeping: keep) { $0.count }
+  }
+
+  /// Adds the counts of a tally of later rows (tallies merge in line order: this one's lines
+  /// and texts come first).
+  mutating func merge(_ later: LineTally) {
+    if later.pruned { pruned = true }
+    for (k, shape) in later.shapes.enumerated() where shape.count > 0 {
+      let (index, isNew) = later.names.key(k).withUnsafeBufferPointer { names.index(of: $0) }
+      if isNew {
+        shapes.append(shape)
+        continue
+      }
+      shapes[index].count += shape.count
+      for line in shape.lines where shapes[index].lines.count < 5 { shapes[index].lines.append(line) }
+    }
+  }
+
+  /// Adds the counts to `stats`, first dropping the rarest shapes when there are more than the
+  /// capacity (as ``DiscoveryStats/prune(capacity:)`` drops them), so that only the kept
+  /// shapes become `String`s.
+  mutating func flush(into stats: inout DiscoveryStats) {
+    if names.count > capacity { prune(keeping: capacity / 2) }
+    if pruned { stats.pruned = true }
+    for (index, shape) in shapes.enumerated() where shape.count > 0 {
+      let name = String(decoding: names.key(index), as: UTF8.self)
+      stats.lines[name, default: 0] += shape.count
+      DiscoveryStats.mergeExample(
+        &stats.lineExamples, name,
+        DiscoveryStats.Example(lines: shape.lines, text: String(decoding: shape.text, as: UTF8.self)))
+    }
+    shapes.removeAll()
+    names = ByteKeyTable()
   }
 }
 

@@ -170,12 +170,14 @@ struct ScanAssembly {
   let configuration: ScanConfiguration
   /// Whether the per-row hashes, offsets and signatures are kept for a shard's merge state.
   let keepsRows: Bool
-  private var total = ShardPass()
+  private var total: ShardPass
   private var duplicates: DuplicateFinder
 
   init(configuration: ScanConfiguration, keepsRows: Bool, expectedRows: Int = 0) {
     self.configuration = configuration
     self.keepsRows = keepsRows
+    total = ShardPass()
+    total.lineTally = LineTally(capacity: max(2, configuration.maxDistinctOpenings))
     duplicates = DuplicateFinder(configuration: configuration, expected: expectedRows)
   }
 
@@ -194,6 +196,12 @@ struct ScanAssembly {
       total.signatures += p.signatures
     }
     total.discovery.merge(p.discovery)
+    total.lineTally.merge(p.lineTally)
+    // Bounded between passes too, with room for shapes that are rare in one piece and not
+    // in all (the report's tables are pruned to the capacity at the end).
+    if total.lineTally.count > 4 * total.lineTally.capacity {
+      total.lineTally.prune(keeping: 2 * total.lineTally.capacity)
+    }
     for (k, v) in p.histogram { total.histogram[k, default: 0] += v }
     total.histogramDropped += p.histogramDropped
     for (k, v) in p.shapes { total.shapes[k, default: 0] += v }
@@ -206,6 +214,7 @@ struct ScanAssembly {
 
   /// Bounds the passes' histograms together as one pass's is.
   private mutating func prune() {
+    total.lineTally.flush(into: &total.discovery)
     total.histogramDropped += BoundedTally.prune(
       &total.histogram, capacity: max(2, configuration.maxDistinctOpenings))
     total.discovery.prune(capacity: max(2, configuration.maxDistinctOpenings))

@@ -20,6 +20,26 @@ import Testing
     }
   }
 
+  /// The byte path's shortcut for plain words (no digit, `#`, `=` or hyphen) and its general
+  /// path give the Character path's shape for random ASCII tokens.
+  @Test func randomASCIITokenShapesMatchTheGeneralPath() {
+    let alphabet = Array("abcfxyzABCFXYZ0123456789#=-:_.()[]*'/")
+    var rng = SystemRandomNumberGenerator()
+    for round in 0..<20000 {
+      // Every other token is letters and punctuation only: the shortcut's case.
+      let letters = round % 2 == 0
+      let token = String(
+        (0..<Int.random(in: 1...12, using: &rng)).map { _ in
+          var c = alphabet.randomElement(using: &rng)!
+          while letters && (c.isNumber || "#=-".contains(c)) { c = alphabet.randomElement(using: &rng)! }
+          return c
+        })
+      let shape = Discovery.tokenShape(Substring(token))
+      #expect(shape == Discovery.unicodeTokenShape(token), "\(token)")
+      if letters { #expect(shape == token.lowercased(), "\(token)") }
+    }
+  }
+
   /// A hex identifier (seven hex digits or more, a digit and a letter, hyphens between) is one
   /// `#`, so row ids group as row numbers do; words, numbers and codes keep their shapes.
   @Test func hexIdentifiersAreOneNumber() {
