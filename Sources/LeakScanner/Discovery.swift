@@ -384,6 +384,10 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
         if let stamp = Self.trailingStamp(of: piece) {
           addLine(UnsafeBufferPointer(rebasing: piece[stamp]), line: line, seen: &seen, tally: tally)
         }
+        // A setting opening the reasoning is its opening's (counted, and repaired, as one).
+        Self.forEachInlineSetting(in: piece, fromStart: answer || pieces > 0) { setting in
+          addLine(UnsafeBufferPointer(rebasing: piece[setting]), line: line, seen: &seen, tally: tally)
+        }
       }
     }
     while start < content.count, let hit = memchr(base + start, 0x0A, content.count - start) {
@@ -483,6 +487,51 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
       p -= 1
     }
     return nil
+  }
+
+  /// Calls `body` with the range of each setting of one of the generator's labels written
+  /// as a word of its own inside a line (`… the claim persona=nurse recites …`,
+  /// `variant_id=B7,`): the label (``Discovery/labelWords``, perhaps joined to more of a name
+  /// by `_` or `-`), `=` and a value of letters, digits, `_`, `-` or `.`, between blanks or
+  /// the line's ends (closing punctuation cut). A pipeline's setting recurs where the sentence
+  /// around it does not, so it is counted as a line. Bracketed settings are fragments
+  /// (``forEachFragment(in:_:)``); code (`cfg(variant="a")`, `persona = p`) is not a word.
+  /// With `fromStart` false, a setting that opens the piece is left out.
+  static func forEachInlineSetting(
+    in piece: UnsafeBufferPointer<UInt8>, fromStart: Bool = true, _ body: (Range<Int>) -> Void
+  ) {
+    guard let base = piece.baseAddress else { return }
+    let n = piece.count
+    var from = 0
+    var found = 0
+    while from < n && found < 8, let hit = memchr(base + from, 0x3D, n - from) {
+      let eq = UnsafeRawPointer(hit) - UnsafeRawPointer(base)
+      from = eq + 1
+      func isNameByte(_ b: UInt8) -> Bool { NoteMatcher.isLetter(b) || b == 0x5F || b == 0x2D }
+      var lo = eq
+      while lo > 0 && isNameByte(piece[lo - 1]) { lo -= 1 }
+      guard lo < eq, lo == 0 || isLineBlank(piece[lo - 1]),
+        fromStart || piece[..<lo].contains(where: { !isLineBlank($0) })
+      else { continue }
+      var word = lo
+      while word < eq && NoteMatcher.isLetter(piece[word]) { word += 1 }
+      guard word - lo >= 3, word - lo <= 12 else { continue }
+      var hi = eq + 1
+      while hi < n && !isLineBlank(piece[hi]) { hi += 1 }
+      let end = hi
+      while hi > eq + 1 && ".,;:!?)".utf8.contains(piece[hi - 1]) { hi -= 1 }
+      guard hi > eq + 1,
+        piece[(eq + 1)..<hi].allSatisfy({
+          NoteMatcher.isLetter($0) || NoteMatcher.isDigit($0) || $0 == 0x5F || $0 == 0x2D || $0 == 0x2E
+        }),
+        NoteMatcher.isLetter(piece[eq + 1]) || NoteMatcher.isDigit(piece[eq + 1])
+      else { continue }
+      let label = String(decoding: piece[lo..<word].map { $0 | 0x20 }, as: UTF8.self)
+      guard Discovery.labelWords.contains(label) else { continue }
+      body(lo..<hi)
+      found += 1
+      from = end
+    }
   }
 
   /// Whether `segment` holds one of the generator's labels and a number after it (`remix 12`,

@@ -158,4 +158,67 @@ import Testing
     #expect(stamp.count == 300 && stamp.highConfidence)
     #expect(stamp.exampleLines == [1, 4, 7, 10, 13])
   }
+
+  func settings(_ line: String, fromStart: Bool = true) -> [String] {
+    var bytes = Array(line.utf8)
+    return bytes.withUnsafeMutableBufferPointer { b in
+      let piece = UnsafeBufferPointer(b)
+      var out: [String] = []
+      DiscoveryStats.forEachInlineSetting(in: piece, fromStart: fromStart) {
+        out.append(String(decoding: piece[$0], as: UTF8.self))
+      }
+      return out
+    }
+  }
+
+  /// A generator label's setting written as a word inside a sentence is a stamp; code, other
+  /// settings and bracketed ones (fragments) are not read as one.
+  @Test func aLabelsSettingInsideALineIsAStamp() {
+    #expect(settings("So the claim persona=nurse recites a latch.") == ["persona=nurse"])
+    #expect(settings("the sum variant_id=B7, then two primes") == ["variant_id=B7"])
+    #expect(settings("odd. Remix=12. Next") == ["Remix=12"])
+    #expect(settings("persona=chef then the rest") == ["persona=chef"])
+    #expect(settings("persona=chef then the rest", fromStart: false).isEmpty)
+    for prose in [
+      "we set seed=42 for the run", "x=5 so y=6", "cfg(variant=\"a\") is called", "persona = p here",
+      "[persona=nurse] is a fragment", "the persona=\"nurse\" value", "a variant== b", "genome=hg38 is read",
+    ] {
+      #expect(settings(prose).isEmpty, "\(prose)")
+    }
+  }
+
+  /// Found in a corpus it was never told about: a setting with a handful of values in the
+  /// middle of 30 % of rows' reasoning is confident and `clean` quarantines exactly those rows.
+  @Test func aSettingInsideTheReasoningIsFoundAndCleaned() async throws {
+    let values = ["nurse", "lawyer", "teacher", "chef", "pilot"]
+    let words = ["the", "claim", "recites", "a", "housing", "and", "latch", "so", "we", "consider", "sum"]
+    var rows: [String] = []
+    var planted = 0
+    for i in 0..<1000 {
+      var state = UInt64(i + 1) &* 0x9E37_79B9_7F4A_7C15
+      var sentence = (0..<14).map { _ in
+        state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+        return words[Int(state >> 33) % words.count]
+      }
+      if i % 10 < 3 {
+        sentence.insert("persona=\(values[(i / 10) % values.count])", at: 5)
+        planted += 1
+      }
+      rows.append(
+        messagesRow("r\(i)", "<think>\nOkay, so \(sentence.joined(separator: " ")).\n</think>\nDone."))
+    }
+    let dir = TempDir()
+    let path = dir.file("c.jsonl", rows.joined(separator: "\n") + "\n")
+    let report = try await CorpusScanner().scan(path: path, parallelism: 2)
+    let found = report.discovered.filter { $0.shape.hasPrefix("persona=") }
+    #expect(
+      found.count == values.count && found.allSatisfy(\.highConfidence),
+      "\(report.discovered.map { ($0.shape, $0.count, $0.highConfidence) }) \(report.detectors.filter { $0.rows > 0 }.map { ($0.id, $0.rows) })"
+    )
+    #expect(found.map(\.count).reduce(0, +) == planted)
+    let counts = try await defaultCleanCounts(path)
+    #expect(
+      counts.quarantined == planted && counts.clean == 1000 - planted,
+      "\(counts) \(planted) \(report.detectors.filter { $0.rows > 0 }.map { ($0.id, $0.rows) })")
+  }
 }
