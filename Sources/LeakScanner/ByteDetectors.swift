@@ -96,11 +96,15 @@ extension RuleDetector: ByteDetector {
     }
     guard !anywhereRules.isEmpty else { return false }
     return bytes.withModel { text in
+      func withCollapsed(_ body: (UnsafeBufferPointer<UInt8>) -> Bool) -> Bool {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(1, text.count)) { buffer in
+          body(UnsafeBufferPointer(rebasing: buffer[..<BlankRuns.collapse(text, into: buffer)]))
+        }
+      }
       // Text with runs to collapse (wrapped prose: most rows of some corpora): collapsed first,
       // and when its one anchor search finds nothing, neither text can match.
       if matchesAcrossBlankRuns && anchorsSurviveCollapse && BlankRuns.mayJoinWords(text) {
-        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(1, text.count)) { buffer in
-          let collapsed = UnsafeBufferPointer(rebasing: buffer[..<BlankRuns.collapse(text, into: buffer)])
+        return withCollapsed { collapsed in
           var anchored = false
           anchorSet.forEachMatch(in: collapsed, wordStartsOnly: true) { _, _ in
             anchored = true
@@ -111,9 +115,7 @@ extension RuleDetector: ByteDetector {
       }
       if anywhereFlags(text) { return true }
       guard matchesAcrossBlankRuns, BlankRuns.mayJoinWords(text) else { return false }
-      return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(1, text.count)) { buffer in
-        anywhereFlags(UnsafeBufferPointer(rebasing: buffer[..<BlankRuns.collapse(text, into: buffer)]))
-      }
+      return withCollapsed(anywhereFlags)
     }
   }
 

@@ -526,8 +526,7 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
         }),
         NoteMatcher.isLetter(piece[eq + 1]) || NoteMatcher.isDigit(piece[eq + 1])
       else { continue }
-      let label = String(decoding: piece[lo..<word].map { $0 | 0x20 }, as: UTF8.self)
-      guard Discovery.labelWords.contains(label) else { continue }
+      guard isLabel(UnsafeBufferPointer(rebasing: piece[lo..<word]), in: labelWordBytes) else { continue }
       body(lo..<hi)
       found += 1
       from = end
@@ -543,12 +542,7 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
       var j = i
       while j < segment.count && NoteMatcher.isLetter(segment[j]) { j += 1 }
       if j > i, j + 1 < segment.count, isLineBlank(segment[j]), NoteMatcher.isDigit(segment[j + 1]) {
-        let word = UnsafeBufferPointer(rebasing: segment[i..<j])
-        if stampLabelBytes.contains(where: { label in
-          label.count == word.count && zip(label, word).allSatisfy { $0 == $1 | 0x20 }
-        }) {
-          return true
-        }
+        if isLabel(UnsafeBufferPointer(rebasing: segment[i..<j]), in: stampLabelBytes) { return true }
       }
       i = j
     }
@@ -557,6 +551,14 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
 
   /// ``Discovery/stampLabels`` as lower-case bytes, for ``holdsLabelNumber(_:)``.
   static let stampLabelBytes: [[UInt8]] = Discovery.stampLabels.sorted().map { Array($0.utf8) }
+
+  /// ``Discovery/labelWords`` as lower-case bytes, for ``forEachInlineSetting(in:fromStart:_:)``.
+  static let labelWordBytes: [[UInt8]] = Discovery.labelWords.sorted().map { Array($0.utf8) }
+
+  /// Whether the ASCII letters `word` are one of the lower-case `labels`, in any case.
+  static func isLabel(_ word: UnsafeBufferPointer<UInt8>, in labels: [[UInt8]]) -> Bool {
+    labels.contains { label in label.count == word.count && zip(label, word).allSatisfy { $0 == $1 | 0x20 } }
+  }
 
   /// Calls `body` with the range of each bracketed fragment of a line that is not the whole
   /// line: `(…)`, `[…]`, `{…}` or `<!-- … -->` on one line, at most 60 bytes, holding a word of
@@ -757,6 +759,18 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
     for (k, e) in other.openingExamples { Self.mergeExample(&openingExamples, k, e) }
     for (k, e) in other.lineExamples { Self.mergeExample(&lineExamples, k, e) }
     pruned = pruned || other.pruned
+  }
+
+  /// Adds a byte-keyed tally's shape (its name's bytes, its rows and its example) to a table
+  /// of counts and examples, as ``merge(_:)`` adds another shard's.
+  static func fold(
+    _ name: ArraySlice<UInt8>, _ count: Int, into counts: inout [String: Int],
+    _ examples: inout [String: Example],
+    _ example: Example
+  ) {
+    let key = String(decoding: name, as: UTF8.self)
+    counts[key, default: 0] += count
+    mergeExample(&examples, key, example)
   }
 
   static func mergeExample(_ examples: inout [String: Example], _ k: String, _ e: Example) {
@@ -1343,7 +1357,7 @@ public enum Discovery {
       break
     }
     if plain {
-      for b in token { out.append(b &- 0x41 < 26 ? b | 0x20 : b) }
+      for b in token { out.append(LiteralSet.fold(b)) }
       return
     }
     // A setting whose value is a hex id (`uid=3fa1b2c4`, `run_id=7f3a9c21`): the key as any
@@ -2681,10 +2695,8 @@ struct OpeningTally {
     addPendingNumbers()
     if pruned { stats.pruned = true }
     for (index, shape) in shapes.enumerated() where shape.count > 0 {
-      let name = String(decoding: names.key(index), as: UTF8.self)
-      stats.openings[name, default: 0] += shape.count
-      DiscoveryStats.mergeExample(
-        &stats.openingExamples, name,
+      DiscoveryStats.fold(
+        names.key(index), shape.count, into: &stats.openings, &stats.openingExamples,
         DiscoveryStats.Example(
           lines: shape.lines, text: shape.text,
           variants: shape.variants.map { String(decoding: $0, as: UTF8.self) },
@@ -2773,10 +2785,8 @@ struct LineTally: Sendable {
     if names.count > capacity { prune(keeping: capacity / 2) }
     if pruned { stats.pruned = true }
     for (index, shape) in shapes.enumerated() where shape.count > 0 {
-      let name = String(decoding: names.key(index), as: UTF8.self)
-      stats.lines[name, default: 0] += shape.count
-      DiscoveryStats.mergeExample(
-        &stats.lineExamples, name,
+      DiscoveryStats.fold(
+        names.key(index), shape.count, into: &stats.lines, &stats.lineExamples,
         DiscoveryStats.Example(lines: shape.lines, text: String(decoding: shape.text, as: UTF8.self)))
     }
     shapes.removeAll()
