@@ -49,9 +49,14 @@ public struct DiscoveryCandidate: Sendable, Hashable, Codable {
   /// distinct numbers its rows carry (``DiscoveryStats/Example/numbers``): near ``count`` for a
   /// row index, a few for the reasoning's own steps; at most ``count``. `nil` for other shapes.
   public var distinctNumbers: Int? = nil
+  /// For a family of repeated lines that are one of the generator's labels and a one-word
+  /// value (`persona: *.` from `Persona: nurse.`, `Persona: chef.`, …), the values seen, most
+  /// rows first; its rule takes these (any word past ``DiscoveryStats/Example/maxCodes`` of
+  /// them). `nil` for other shapes.
+  public var values: [String]? = nil
 
   enum CodingKeys: String, CodingKey {
-    case kind, shape, count, share, unnaturalness, score, example, codes
+    case kind, shape, count, share, unnaturalness, score, example, codes, values
     case highConfidence = "high_confidence"
     case exampleLines = "example_lines"
     case distinctNumbers = "distinct_numbers"
@@ -114,9 +119,11 @@ public struct DiscoveryCandidate: Sendable, Hashable, Codable {
       rule.shapeMatcher = ShapeMatcher(openingShape: shape, codes: codes)
       return rule
     case .repeatedLine:
+      // A label's family takes its label and one of its values (the union of its lines' rules).
+      let pattern = values.flatMap { Discovery.labelSlotRegex(family: shape, values: $0) }
       return LeakRule(
         id: id, summary: "discovered repeated line `\(shape)`", scope: .anywhere,
-        matcher: .regex(try! Pattern(Discovery.regex(forShape: shape), caseInsensitive: true)))
+        matcher: .regex(try! Pattern(pattern ?? Discovery.regex(forShape: shape), caseInsensitive: true)))
     }
   }
 }
@@ -1799,6 +1806,9 @@ public enum Discovery {
       // spaced script's opening (`okay, so we`) has long ended, in the sentence's flow.
       return tokens[..<k].reduce(0) { $0 + unspacedLetters($1) } >= 3 ? 0.2 : numberInTheFlow
     case .repeatedLine:
+      // One of the generator's labels and a one-word value on a line, or after its last
+      // sentence (`Persona: nurse.`), is a template's slot filled in.
+      if labelSlot(ofLineShape: shape) != nil { return 0.8 }
       // Lines recur naturally ("Let me verify."); only code-like ones are confident. An
       // instruction to the writer repeated word for word (`Remember to sound natural.`, `Make
       // sure to vary the wording.`) ranks above other prose, still for the user to accept.
@@ -2255,6 +2265,69 @@ public enum Discovery {
     }.joined(separator: #"[ \t]+"#)
   }
 
+  /// The labels whose one-word value after a colon is a template's slot
+  /// (``labelSlot(ofLineShape:)``): ``labelWords`` but those a shop, a genome or a power plant
+  /// writes so (`Variant: blue.`, `Generator: diesel.`). A setting (`variant=blue`) takes any of
+  /// ``labelWords``, as ``stampsTheLine(_:at:)`` does.
+  static let slotLabels: Set<String> = labelWords.subtracting(["variant", "generator"])
+
+  /// A repeated line's shape read as one of the generator's labels and a one-word value, the
+  /// slot of a template (`persona: nurse.`, `archetype: sage`, `persona=chef`): the label's part
+  /// (`persona: `, `persona=`; its first word one of ``slotLabels``, or of ``labelWords`` before
+  /// a `=`, perhaps joined to more of a name by `_` or `-`), the value (letters, `'` or `-`, opening with a letter) and the marks
+  /// that end the line (`.`). `nil` for any other shape; a value with a number is a code, which
+  /// its shape groups already (`persona: X#`).
+  static func labelSlot(ofLineShape shape: String) -> (label: Substring, value: Substring, end: Substring)? {
+    let label: Substring
+    let rest: Substring
+    if let colon = shape.range(of: ": "), !shape[colon.upperBound...].contains(" ") {
+      label = shape[..<colon.upperBound]
+      rest = shape[colon.upperBound...]
+    } else if !shape.contains(" "), let eq = shape.firstIndex(of: "=") {
+      label = shape[...eq]
+      rest = shape[shape.index(after: eq)...]
+    } else {
+      return nil
+    }
+    let name = label.dropLast(label.hasSuffix(": ") ? 2 : 1)
+    guard let first = name.first, first.isLetter,
+      name.allSatisfy({ $0.isLetter || $0 == "_" || $0 == "-" }),
+      (label.hasSuffix("=") ? labelWords : slotLabels).contains(firstWord(of: name))
+    else { return nil }
+    let value = rest.prefix { !".,;!".contains($0) }
+    let end = rest[value.endIndex...]
+    guard let v = value.first, v.isLetter, v.isASCII,
+      value.allSatisfy({ ($0.isLetter && $0.isASCII) || $0 == "'" || $0 == "-" }),
+      end.allSatisfy({ ".,;!".contains($0) })
+    else { return nil }
+    return (label, value, end)
+  }
+
+  /// The shape of the family of `slot`'s lines (``labelSlot(ofLineShape:)``): the value as `*`
+  /// (`persona: *.`).
+  static func labelSlotFamily(_ slot: (label: Substring, value: Substring, end: Substring)) -> String {
+    slot.label + "*" + slot.end
+  }
+
+  /// The regex of a label's family (``labelSlotFamily(_:)``): the label, one of `values` (any
+  /// word past ``DiscoveryStats/Example/maxCodes`` of them) as a whole word, and the marks
+  /// after it. `nil` when `family` is no such shape.
+  static func labelSlotRegex(family: String, values: [String]) -> String? {
+    guard let star = family.lastIndex(of: "*") else { return nil }
+    let label = family[..<star]
+    let end = family[family.index(after: star)...]
+    let value =
+      values.count <= DiscoveryStats.Example.maxCodes
+      ? "(?:"
+        + orderedCodes(values).map { NSRegularExpression.escapedPattern(for: $0) }.joined(separator: "|")
+        + ")"
+      : "[A-Za-z][A-Za-z'-]*"
+    let head =
+      label.hasSuffix(": ")
+      ? regex(forShape: String(label.dropLast())) + #"[ \t]+"# : regex(forShape: String(label))
+    return head + value + #"(?![\w'-])"# + NSRegularExpression.escapedPattern(for: String(end))
+  }
+
   /// Ranks the statistics of a corpus of `rows` rows.
   ///
   /// - Parameters:
@@ -2270,12 +2343,14 @@ public enum Discovery {
     guard rows > 0 else { return [] }
     var out: [DiscoveryCandidate] = []
     func consider(
-      _ kind: DiscoveryCandidate.Kind, _ counts: [String: Int], _ examples: [String: DiscoveryStats.Example]
+      _ kind: DiscoveryCandidate.Kind, _ counts: [String: Int], _ examples: [String: DiscoveryStats.Example],
+      _ familyValues: [String: [String]] = [:]
     ) {
       for (shape, count) in counts where count >= minRows {
         let share = Double(count) / Double(rows)
         guard share >= minShare else { continue }
-        var u = unnaturalness(shape, kind: kind)
+        let values = familyValues[shape]
+        var u = values == nil ? unnaturalness(shape, kind: kind) : 0.8
         let example = examples[shape]
         // A section's number that is new on nearly every row it opens (`Row 3551.`, `Example
         // 4821:`) is a row index, as a code is; reasoning's own numbering (`Step 1:`) is not.
@@ -2317,11 +2392,36 @@ public enum Discovery {
             exampleLines: example?.lines ?? [],
             example: example?.text ?? "",
             codes: kind == .opening && isCodeFamily(shape) ? familyCodes(example?.codes, rows: count) : nil,
-            distinctNumbers: example?.numbers.map { min(count, Int(NumberSketch.estimate($0).rounded())) }))
+            distinctNumbers: example?.numbers.map { min(count, Int(NumberSketch.estimate($0).rounded())) },
+            values: values))
       }
     }
     consider(.opening, stats.openings, stats.openingExamples)
-    consider(.repeatedLine, stats.lines, stats.lineExamples)
+    // A label's lines that differ only in their one-word value (`persona: nurse.`, `persona:
+    // chef.`) are one template's slot: they are judged and listed as one family, whose rows
+    // are theirs added up (a row holding two of them counts twice; at most all rows).
+    var lines = stats.lines
+    var lineExamples = stats.lineExamples
+    var members: [String: [(shape: String, value: String, count: Int)]] = [:]
+    for (shape, count) in stats.lines {
+      guard let slot = labelSlot(ofLineShape: shape) else { continue }
+      members[labelSlotFamily(slot), default: []].append((shape, String(slot.value), count))
+    }
+    var familyValues: [String: [String]] = [:]
+    for (family, group) in members where group.count >= 2 && stats.lines[family] == nil {
+      let ordered = group.sorted { ($0.count, $1.value) > ($1.count, $0.value) }
+      var exampleLines: [Int] = []
+      for m in ordered {
+        lines[m.shape] = nil
+        exampleLines += lineExamples.removeValue(forKey: m.shape)?.lines ?? []
+      }
+      lines[family] = min(rows, ordered.reduce(0) { $0 + $1.count })
+      lineExamples[family] = DiscoveryStats.Example(
+        lines: Array(Set(exampleLines).sorted().prefix(5)),
+        text: stats.lineExamples[ordered[0].shape]?.text ?? "")
+      familyValues[family] = ordered.map(\.value)
+    }
+    consider(.repeatedLine, lines, lineExamples, familyValues)
     return out.sorted { ($0.score, $0.count, $1.shape) > ($1.score, $1.count, $0.shape) }
   }
 }

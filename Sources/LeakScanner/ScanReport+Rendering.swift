@@ -84,9 +84,14 @@ extension ScanReport {
   }
 
   /// For a family limited to its codes (``DiscoveryCandidate/codes``): the first eight of them;
-  /// for a numbered opening, its distinct numbers (``DiscoveryCandidate/distinctNumbers``).
+  /// for a numbered opening, its distinct numbers (``DiscoveryCandidate/distinctNumbers``); for
+  /// a label's family of lines, its first eight values (``DiscoveryCandidate/values``).
   static func codesNote(_ c: DiscoveryCandidate) -> String {
     if let n = c.distinctNumbers { return " (about \(grouped(min(n, c.count))) distinct numbers)" }
+    if let values = c.values {
+      return
+        " (values \(values.prefix(8).joined(separator: ", "))\(values.count > 8 ? ", … \(values.count) in all" : ""))"
+    }
     guard let codes = c.codes else { return "" }
     let shown = codes.sorted().prefix(8).joined(separator: ", ")
     return " (codes \(shown)\(codes.count > 8 ? ", … \(codes.count) in all" : ""))"

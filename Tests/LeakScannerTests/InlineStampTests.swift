@@ -210,15 +210,98 @@ import Testing
     let dir = TempDir()
     let path = dir.file("c.jsonl", rows.joined(separator: "\n") + "\n")
     let report = try await CorpusScanner().scan(path: path, parallelism: 2)
+    // One family of the label's values, not a candidate per value.
     let found = report.discovered.filter { $0.shape.hasPrefix("persona=") }
     #expect(
-      found.count == values.count && found.allSatisfy(\.highConfidence),
+      found.count == 1 && found.allSatisfy(\.highConfidence) && found.first?.shape == "persona=*"
+        && Set(found.first?.values ?? []) == Set(values),
       "\(report.discovered.map { ($0.shape, $0.count, $0.highConfidence) }) \(report.detectors.filter { $0.rows > 0 }.map { ($0.id, $0.rows) })"
     )
-    #expect(found.map(\.count).reduce(0, +) == planted)
+    #expect(found.first?.count == planted)
     let counts = try await defaultCleanCounts(path)
     #expect(
       counts.quarantined == planted && counts.clean == 1000 - planted,
       "\(counts) \(planted) \(report.detectors.filter { $0.rows > 0 }.map { ($0.id, $0.rows) })")
+  }
+
+  /// One of the generator's labels with a one-word value (`Persona: nurse.`) is a template's
+  /// slot; a shop's or a plant's label (`Variant: blue.`), a value of several words, an
+  /// everyday label and a tag are not read so.
+  @Test func aLabelsOneWordValueIsATemplatesSlot() throws {
+    #expect(Discovery.unnaturalness("persona: nurse.", kind: .repeatedLine) >= 0.8)
+    #expect(Discovery.unnaturalness("archetype: sage", kind: .repeatedLine) >= 0.8)
+    for prose in ["variant: blue.", "generator: diesel.", "answer: yes.", "persona: a patent examiner."] {
+      #expect(Discovery.labelSlot(ofLineShape: prose) == nil, "\(prose)")
+      #expect(Discovery.unnaturalness(prose, kind: .repeatedLine) < 0.8, "\(prose)")
+    }
+    for shape in ["persona: x#", "[persona: nurse]", "persona:nurse", "persona: #.", "seed=blue"] {
+      #expect(Discovery.labelSlot(ofLineShape: shape) == nil, "\(shape)")
+    }
+    let slot = try #require(Discovery.labelSlot(ofLineShape: "persona: nurse."))
+    #expect(Discovery.labelSlotFamily(slot) == "persona: *.")
+    #expect(
+      Discovery.labelSlot(ofLineShape: "variant_id=blue").map(Discovery.labelSlotFamily) == "variant_id=*")
+    // The family's rule takes its values as whole words, in any case, and nothing else.
+    let candidate = DiscoveryCandidate(
+      kind: .repeatedLine, shape: "persona: *.", count: 300, share: 0.3, unnaturalness: 0.8, score: 0.24,
+      highConfidence: true, exampleLines: [1], example: "Persona: nurse.", values: ["nurse", "chef"])
+    guard case .regex(let pattern) = candidate.rule().matcher else {
+      Issue.record("not a regex rule")
+      return
+    }
+    for (text, matches) in [
+      ("So the sum is odd. Persona: Nurse.", true), ("persona:\tchef.", true), ("Persona: nursery.", false),
+      ("Persona: nurse", false), ("Persona: pilot.", false), ("The persona: chef.", true),
+    ] {
+      #expect((pattern.firstMatch(in: text) != nil) == matches, "\(text)")
+    }
+  }
+
+  /// Found in a corpus it was never told about: a label after the last sentence of 30 % of
+  /// the rows' reasoning with twenty values, each on too few rows to be a candidate alone, is
+  /// one confident family that `clean` quarantines exactly; a shop's variants in the answers,
+  /// as often, are not confident.
+  @Test func aLabelsValuesAreOneFamilyFoundAndCleaned() async throws {
+    let values = [
+      "nurse", "lawyer", "teacher", "chef", "pilot", "farmer", "student", "coach", "judge", "baker", "miner",
+      "sailor", "tailor", "singer", "writer", "doctor", "banker", "driver", "artist", "ranger",
+    ]
+    let words = ["the", "claim", "recites", "a", "housing", "and", "latch", "so", "we", "consider", "sum"]
+    let dir = TempDir()
+    for label in ["Persona", "Variant"] {
+      var rows: [String] = []
+      var planted = 0
+      for i in 0..<1000 {
+        var state = UInt64(i + 1) &* 0x9E37_79B9_7F4A_7C15
+        let sentence = (0..<14).map { _ in
+          state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+          return words[Int(state >> 33) % words.count]
+        }.joined(separator: " ")
+        var reasoning = "Okay, so \(sentence)."
+        var answer = "Done."
+        if i % 10 < 3 {
+          let stamp = "\(label): \(values[(i / 10) % values.count])."
+          // The label in the reasoning; a shop writes its variants in the answer.
+          if label == "Persona" { reasoning += " " + stamp } else { answer += "\n" + stamp }
+          planted += 1
+        }
+        rows.append(messagesRow("r\(i)", "<think>\n\(reasoning)\n</think>\n\(answer)"))
+      }
+      let path = dir.file("\(label).jsonl", rows.joined(separator: "\n") + "\n")
+      let reports = try await scanBothWays(path)
+      #expect(reports[0].discovered == reports[1].discovered)
+      let confident = reports[0].discovered.filter(\.highConfidence)
+      let counts = try await defaultCleanCounts(path)
+      if label == "Persona" {
+        #expect(
+          confident.count == 1 && confident.first?.shape == "persona: *." && confident.first?.count == planted
+            && confident.first?.values?.count == values.count,
+          "\(reports[0].discovered.map { ($0.shape, $0.count, $0.highConfidence) })")
+        #expect(counts.quarantined == planted && counts.clean == 1000 - planted, "\(counts)")
+      } else {
+        #expect(confident.isEmpty, "\(confident.map(\.shape))")
+        #expect(counts.quarantined == 0 && counts.clean == 1000, "\(counts)")
+      }
+    }
   }
 }
