@@ -50,9 +50,10 @@ public struct DiscoveryCandidate: Sendable, Hashable, Codable {
   /// row index, a few for the reasoning's own steps; at most ``count``. `nil` for other shapes.
   public var distinctNumbers: Int? = nil
   /// For a family of repeated lines that are one of the generator's labels and a one-word
-  /// value (`persona: *.` from `Persona: nurse.`, `Persona: chef.`, …), the values seen, most
-  /// rows first; its rule takes these (any word past ``DiscoveryStats/Example/maxCodes`` of
-  /// them). `nil` for other shapes.
+  /// value (`persona: *.` from `Persona: nurse.`, `Persona: chef.`, …), or of openings that are
+  /// a label and such a value (`style: *. …` from `Style: formal. Okay, so …`), the values
+  /// seen, most rows first; its rule takes these (any word past
+  /// ``DiscoveryStats/Example/maxCodes`` of them). `nil` for other shapes.
   public var values: [String]? = nil
 
   enum CodingKeys: String, CodingKey {
@@ -68,6 +69,12 @@ public struct DiscoveryCandidate: Sendable, Hashable, Codable {
       "discovered-" + String(shape.lowercased().map { $0.isLetter || $0.isNumber ? $0 : "-" }.prefix(32))
     switch kind {
     case .opening:
+      // A slot's family (`style: *. …`): the label and one of its values.
+      if let values, let pattern = Discovery.openingSlotRegex(family: shape, values: values) {
+        return LeakRule(
+          id: id, summary: "discovered opening `\(shape)`", scope: .thinkStart,
+          matcher: .regex(try! Pattern(pattern, caseInsensitive: true)))
+      }
       // A family (`X# …`, codes with any label) names only the code: the rule then needs the
       // code to be a whole word followed by a label and a colon (`A4 spice combinator:`), so
       // `H2O boils` or `Q3 revenue was up` are not taken for it. The families of a hash and a
@@ -2328,6 +2335,110 @@ public enum Discovery {
     return head + value + #"(?![\w'-])"# + NSRegularExpression.escapedPattern(for: String(end))
   }
 
+  /// An opening's shape read as a label of one word, a colon and a one-word value that ends
+  /// the first sentence or line (`style: nurse. okay,`, `tone: formal` alone on its line): a
+  /// template's slot filled in at the reasoning's start, where the words after it vary with the
+  /// row and split its rows over many shapes. The label's part (`style: `), the value and the
+  /// marks after it (`.`); `nil` for any other shape. Natural openings and the reasoning's own
+  /// sections (`okay: so`, `answer: yes.`, `step #:`) and a value running on into prose
+  /// (`plan: first we`) are not slots.
+  static func openingSlot(ofShape shape: String) -> (label: Substring, value: Substring, end: Substring)? {
+    guard !shape.hasSuffix(" …") else { return nil }
+    let tokens = shape.split(separator: " ", omittingEmptySubsequences: false)
+    guard tokens.count == 2 || tokens.count == 3, tokens[0].hasSuffix(":") else { return nil }
+    let name = tokens[0].dropLast()
+    guard name.count >= 2, let first = name.first, first.isLetter,
+      name.allSatisfy({ $0.isLetter || $0 == "_" || $0 == "-" })
+    else { return nil }
+    let word = name.lowercased()
+    guard !naturalFirstWords.contains(word), !numberedSectionWords.contains(word) else { return nil }
+    let value = tokens[1].prefix { $0.isLetter || $0 == "'" || $0 == "-" }
+    let end = tokens[1][value.endIndex...]
+    guard let v = value.first, v.isLetter, end.allSatisfy({ ".;".contains($0) }),
+      tokens.count == 2 || !end.isEmpty
+    else { return nil }
+    return (shape[..<tokens[1].startIndex], value, end)
+  }
+
+  /// The shape of the family of an opening's slot (``openingSlot(ofShape:)``): the value as
+  /// `*`, and `…` for the words after it (`style: *. …`; `style: *` alone on its line).
+  static func openingSlotFamily(
+    _ slot: (label: Substring, value: Substring, end: Substring), ofShape shape: String
+  )
+    -> String
+  {
+    slot.label + "*" + slot.end + (shape.split(separator: " ").count == 3 ? " …" : "")
+  }
+
+  /// The regex of an opening slot's family (``openingSlotFamily(_:ofShape:)``): the label, one
+  /// of `values` (any word past ``DiscoveryStats/Example/maxCodes`` of them) and the marks after
+  /// it, then the blanks before the reasoning (or the line's end). `nil` when `family` is no
+  /// such shape.
+  static func openingSlotRegex(family: String, values: [String]) -> String? {
+    guard let star = family.lastIndex(of: "*"), family[..<star].hasSuffix(": ") else { return nil }
+    let label = family[..<star].dropLast()
+    let rest = family[family.index(after: star)...]
+    let end = rest.hasSuffix(" …") ? rest.dropLast(2) : rest
+    let value =
+      values.count <= DiscoveryStats.Example.maxCodes
+      ? "(?:"
+        + orderedCodes(values).map { NSRegularExpression.escapedPattern(for: $0) }.joined(separator: "|")
+        + ")"
+      : #"\p{L}[\p{L}'-]*"#
+    return regex(forShape: String(label)) + #"[ \t]+"# + value + #"(?![\w'-])"#
+      + NSRegularExpression.escapedPattern(for: String(end))
+      + (rest.hasSuffix(" …") ? #"[ \t]+"# : #"[ \t]*$"#)
+  }
+
+  /// Groups the shapes `slot` reads as a family's (`persona: nurse.`, `persona: chef.` →
+  /// `persona: *.`) into one shape per family of at least two values, in `counts` and
+  /// `examples`: its rows are its members' added up (a row holding two counts twice; at most
+  /// `rows`), its example lines the first of theirs, its text its largest member's. Returns each
+  /// family's values and their rows, most rows first.
+  static func groupSlots(
+    _ counts: inout [String: Int], _ examples: inout [String: DiscoveryStats.Example], rows: Int,
+    slot: (String) -> (family: String, value: String)?
+  ) -> [String: [(value: String, rows: Int)]] {
+    var members: [String: [(shape: String, value: String, count: Int)]] = [:]
+    for (shape, count) in counts {
+      guard let s = slot(shape) else { continue }
+      members[s.family, default: []].append((shape, s.value, count))
+    }
+    var values: [String: [(value: String, rows: Int)]] = [:]
+    for (family, group) in members where group.count >= 2 && counts[family] == nil {
+      let ordered = group.sorted { ($0.count, $1.value, $1.shape) > ($1.count, $0.value, $0.shape) }
+      let text = examples[ordered[0].shape]?.text ?? ""
+      var lines: [Int] = []
+      for m in ordered {
+        counts[m.shape] = nil
+        lines += examples.removeValue(forKey: m.shape)?.lines ?? []
+      }
+      counts[family] = min(rows, ordered.reduce(0) { $0 + $1.count })
+      examples[family] = DiscoveryStats.Example(lines: Array(Set(lines).sorted().prefix(5)), text: text)
+      // A value's members (`nurse. okay,`, `nurse. let`) add up.
+      var byValue: [String: Int] = [:]
+      for m in ordered { byValue[m.value, default: 0] += m.count }
+      values[family] = byValue.map { ($0.key, $0.value) }.sorted { ($0.rows, $1.value) > ($1.rows, $0.value) }
+    }
+    return values
+  }
+
+  /// How unlike natural prose a slot's family is (``groupSlots(_:_:rows:slot:)``): a
+  /// generator's label on a line is its stamp whatever its value (``labelSlot(ofLineShape:)``);
+  /// at the reasoning's start, a label whose value varies (`Style: formal.`, `Style: casual.`,
+  /// two values of three rows or more) is a template's slot filled in, and one value always
+  /// the same (`Language: English.`) a header the data may mean to have, judged as its
+  /// largest member's first two tokens are (a label: listed, not confident).
+  static func slotUnnaturalness(
+    family: String, values: [(value: String, rows: Int)], kind: DiscoveryCandidate.Kind
+  ) -> Double {
+    guard kind == .opening else { return 0.8 }
+    if values.filter({ $0.rows >= 3 }).count >= 2 { return 0.8 }
+    guard let star = family.lastIndex(of: "*"), let top = values.first else { return 0.3 }
+    let end = family[family.index(after: star)...].prefix { $0 != " " }
+    return unnaturalness(family[..<star] + top.value + end, kind: .opening)
+  }
+
   /// Ranks the statistics of a corpus of `rows` rows.
   ///
   /// - Parameters:
@@ -2344,13 +2455,16 @@ public enum Discovery {
     var out: [DiscoveryCandidate] = []
     func consider(
       _ kind: DiscoveryCandidate.Kind, _ counts: [String: Int], _ examples: [String: DiscoveryStats.Example],
-      _ familyValues: [String: [String]] = [:]
+      _ familyValues: [String: [(value: String, rows: Int)]]
     ) {
       for (shape, count) in counts where count >= minRows {
         let share = Double(count) / Double(rows)
         guard share >= minShare else { continue }
-        let values = familyValues[shape]
-        var u = values == nil ? unnaturalness(shape, kind: kind) : 0.8
+        let slotValues = familyValues[shape]
+        let values = slotValues?.map(\.value)
+        var u =
+          slotValues.map { slotUnnaturalness(family: shape, values: $0, kind: kind) }
+          ?? unnaturalness(shape, kind: kind)
         let example = examples[shape]
         // A section's number that is new on nearly every row it opens (`Row 3551.`, `Example
         // 4821:`) is a row index, as a code is; reasoning's own numbering (`Step 1:`) is not.
@@ -2396,32 +2510,21 @@ public enum Discovery {
             values: values))
       }
     }
-    consider(.opening, stats.openings, stats.openingExamples)
-    // A label's lines that differ only in their one-word value (`persona: nurse.`, `persona:
-    // chef.`) are one template's slot: they are judged and listed as one family, whose rows
-    // are theirs added up (a row holding two of them counts twice; at most all rows).
+    // A label's openings or lines that differ only in their one-word value (`Style: nurse.
+    // Okay, so`, `Persona: chef.` after a sentence) are one template's slot: they are judged
+    // and listed as one family.
+    var openings = stats.openings
+    var openingExamples = stats.openingExamples
+    let openingValues = groupSlots(&openings, &openingExamples, rows: rows) { shape in
+      openingSlot(ofShape: shape).map { (openingSlotFamily($0, ofShape: shape), String($0.value)) }
+    }
+    consider(.opening, openings, openingExamples, openingValues)
     var lines = stats.lines
     var lineExamples = stats.lineExamples
-    var members: [String: [(shape: String, value: String, count: Int)]] = [:]
-    for (shape, count) in stats.lines {
-      guard let slot = labelSlot(ofLineShape: shape) else { continue }
-      members[labelSlotFamily(slot), default: []].append((shape, String(slot.value), count))
+    let lineValues = groupSlots(&lines, &lineExamples, rows: rows) { shape in
+      labelSlot(ofLineShape: shape).map { (labelSlotFamily($0), String($0.value)) }
     }
-    var familyValues: [String: [String]] = [:]
-    for (family, group) in members where group.count >= 2 && stats.lines[family] == nil {
-      let ordered = group.sorted { ($0.count, $1.value) > ($1.count, $0.value) }
-      var exampleLines: [Int] = []
-      for m in ordered {
-        lines[m.shape] = nil
-        exampleLines += lineExamples.removeValue(forKey: m.shape)?.lines ?? []
-      }
-      lines[family] = min(rows, ordered.reduce(0) { $0 + $1.count })
-      lineExamples[family] = DiscoveryStats.Example(
-        lines: Array(Set(exampleLines).sorted().prefix(5)),
-        text: stats.lineExamples[ordered[0].shape]?.text ?? "")
-      familyValues[family] = ordered.map(\.value)
-    }
-    consider(.repeatedLine, lines, lineExamples, familyValues)
+    consider(.repeatedLine, lines, lineExamples, lineValues)
     return out.sorted { ($0.score, $0.count, $1.shape) > ($1.score, $1.count, $0.shape) }
   }
 }

@@ -735,4 +735,66 @@ import Testing
     #expect(Repair.scaffoldingOnly("E5 we compute the ratio: ") == "E5 ")
     #expect(Repair.scaffoldingOnly("Persona: ") == "Persona: ")
   }
+
+  /// A label of one word and a one-word value closing the first sentence or line is a slot at
+  /// the reasoning's start; natural openings, sections, numbers and prose after a label are not.
+  @Test func aLabelAndOneWordAtTheStartIsASlot() {
+    for (shape, family) in [
+      ("style: nurse. okay,", "style: *. …"), ("tone: formal", "tone: *"),
+      ("voice: warm; the", "voice: *; …"),
+    ] {
+      #expect(
+        Discovery.openingSlot(ofShape: shape).map { Discovery.openingSlotFamily($0, ofShape: shape) }
+          == family)
+    }
+    for shape in [
+      "okay: so the", "answer: yes.", "step #: we", "plan: first we", "style: nurse okay,", "style: #.",
+      "x: nurse.",
+      "style: nurse. …", "[style: nurse]", "style:", "a4 style: nurse.",
+    ] {
+      #expect(Discovery.openingSlot(ofShape: shape) == nil, "\(shape)")
+    }
+    // A value that varies is a slot; one always the same, a header: listed, not confident.
+    #expect(
+      Discovery.slotUnnaturalness(
+        family: "style: *. …", values: [("nurse", 40), ("chef", 3)], kind: .opening) >= 0.8)
+    #expect(
+      Discovery.slotUnnaturalness(
+        family: "style: *. …", values: [("nurse", 40), ("chef", 2)], kind: .opening) < 0.8)
+    #expect(
+      Discovery.slotUnnaturalness(family: "language: *. …", values: [("english", 300)], kind: .opening) >= 0.3
+    )
+  }
+
+  /// Found in a corpus it was never told about: `Style: <word>.` before a natural opening on a
+  /// third of the rows, with five values, splits over too many shapes for any to be a candidate
+  /// alone; it is one confident family, `clean` quarantines exactly its rows and `--repair`
+  /// cuts the label and value. One value always the same (`Language: English.`) is listed, not
+  /// confident, and nothing is quarantined.
+  @Test func aSlotAtTheStartIsOneFamilyFoundAndCleaned() async throws {
+    let values = ["formal", "casual", "terse", "playful", "academic"]
+    for header in [false, true] {
+      let dir = TempDir()
+      let path = dir.file(
+        "c.jsonl",
+        generatedCorpus(900) { i in
+          guard i % 3 == 0 else { return nil }
+          let stamp = header ? "Language: English. " : "Style: \(values[(i / 3) % values.count]). "
+          return stamp + naturalOpenings[(i / 15) % naturalOpenings.count]
+        })
+      let reports = try await scanBothWays(path)
+      #expect(reports[0].discovered == reports[1].discovered)
+      let family = reports[0].discovered.first { $0.shape == (header ? "language: *. …" : "style: *. …") }
+      #expect(family?.count == 300, "\(reports[0].discovered.map { ($0.shape, $0.count) })")
+      #expect(family?.highConfidence == !header)
+      #expect(Set(family?.values ?? []) == Set(header ? ["english"] : values))
+      let counts = try await defaultCleanCounts(path)
+      #expect(counts.quarantined == (header ? 0 : 300) && counts.clean == (header ? 900 : 600), "\(counts)")
+      if !header {
+        let (summary, removed) = try await repairedPrefixes(path, in: dir)
+        #expect(summary.repaired == 300 && summary.quarantined == 0, "\(summary)")
+        #expect(Set(removed) == Set(values.map { "Style: \($0). " }))
+      }
+    }
+  }
 }
