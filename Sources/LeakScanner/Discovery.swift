@@ -1767,7 +1767,7 @@ public enum Discovery {
       if numberedSectionWords.contains(word) && !lead.contains("_") || word.isEmpty { return 0.3 }
       // A label and a letter before the reasoning (`Variant-B Okay, so`; its family counts
       // only such openings, and a label's: `Persona-C: the claim`) is a generator's, written
-      // more ways than one (``candidates(from:rows:minRows:minShare:highConfidenceShare:)``
+      // more ways than one (``candidates(from:rows:minRows:minShare:highConfidenceShare:ignoring:)``
       // holds shapes without a colon to that); before prose about it (`Type-A personalities
       // tend`) it is a term, and with a colon a label as any other.
       if labelLetter && !edged
@@ -2138,7 +2138,7 @@ public enum Discovery {
 
   /// How unlike prose an opening is whose only number goes on into a sentence (`Blend matrix #
   /// says`, `Element # is`): listed, and confident only on at least five times the share other
-  /// candidates need (``candidates(from:rows:minRows:minShare:highConfidenceShare:)``). A
+  /// candidates need (``candidates(from:rows:minRows:minShare:highConfidenceShare:ignoring:)``). A
   /// domain writes its references a few percent of the rows each; a generator stamps one on many.
   static let numberInTheFlow = 0.75
 
@@ -2444,12 +2444,13 @@ public enum Discovery {
   /// - Parameters:
   ///   - minRows: fewest rows a candidate needs (default 3).
   ///   - minShare: smallest share of the corpus a candidate needs (default 1%).
+  ///   - ignoring: shapes left out (``ScanConfiguration/discoveryIgnored``).
   ///   - highConfidenceShare: share above which code-like candidates are high-confidence (default
   ///     2%; five times that for an opening whose number goes on into a sentence,
   ///     ``numberInTheFlow``, and for a row index after a section's word, ``NumberSketch``).
   public static func candidates(
     from stats: DiscoveryStats, rows: Int, minRows: Int = 3, minShare: Double = 0.01,
-    highConfidenceShare: Double = 0.02
+    highConfidenceShare: Double = 0.02, ignoring: Set<String> = []
   ) -> [DiscoveryCandidate] {
     guard rows > 0 else { return [] }
     var out: [DiscoveryCandidate] = []
@@ -2457,7 +2458,7 @@ public enum Discovery {
       _ kind: DiscoveryCandidate.Kind, _ counts: [String: Int], _ examples: [String: DiscoveryStats.Example],
       _ familyValues: [String: [(value: String, rows: Int)]]
     ) {
-      for (shape, count) in counts where count >= minRows {
+      for (shape, count) in counts where count >= minRows && !ignoring.contains(shape) {
         let share = Double(count) / Double(rows)
         guard share >= minShare else { continue }
         let slotValues = familyValues[shape]

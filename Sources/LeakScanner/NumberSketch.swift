@@ -92,7 +92,7 @@ enum NumberSketch {
   /// claims and pages repeat their small numbers (`Step 1:` on every row is 1 number), and
   /// numbers drawn from a range of a few hundred over a thousand rows stay under half. Numbers
   /// drawn from a range much wider than the rows also pass, so a row index is confident only on
-  /// a large share of the corpus as well (``Discovery/candidates(from:rows:minRows:minShare:highConfidenceShare:)``),
+  /// a large share of the corpus as well (``Discovery/candidates(from:rows:minRows:minShare:highConfidenceShare:ignoring:)``),
   /// and numbers the prompt holds are not counted (``RowBytes/echoes(_:before:in:)``).
   static let rowNumberingShare = 0.85
 

@@ -14,7 +14,8 @@ import Foundation
 ///   require_think: auto       # true | false; auto: when the first 1,000 rows hold reasoning
 ///   exact_duplicates: true
 ///   near_duplicates: { enabled: true, threshold: 0.8, shingle_words: 5 }
-///   discovery: { enabled: true, min_share: 0.01, high_confidence_share: 0.02 }
+///   discovery: { enabled: true, min_share: 0.01, high_confidence_share: 0.02,
+///                ignore: ["sentiment: *. …"] }   # candidate shapes judged natural here
 ///   scaffold_prefix: { labels: [blend], disable_rules: [key-value] }
 ///   producer_note: { phrases: ["regen note"], disable_rules: [vary] }
 ///   script_drift: { expected: [latin], min_run_letters: 4 }
@@ -162,10 +163,18 @@ public enum Ruleset {
             }
           case "discovery":
             for (dk, dv) in try v.requireKeys(
-              in: ["enabled", "min_share", "high_confidence_share"], context: "discovery")
+              in: ["enabled", "min_share", "high_confidence_share", "ignore"], context: "discovery")
             {
               switch dk {
               case "enabled": config.discovery = try dv.bool()
+              case "ignore":
+                for item in try dv.sequence("a list of candidate shapes") {
+                  let shape = try item.string()
+                  guard !shape.isEmpty else {
+                    throw item.error("an ignored shape cannot be empty; write it as the report does")
+                  }
+                  config.discoveryIgnored.insert(shape)
+                }
               default:
                 let share = try dv.double()
                 guard share > 0, share <= 1 else { throw dv.error("\(dk) must be a share in (0, 1]") }

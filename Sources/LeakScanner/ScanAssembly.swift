@@ -248,7 +248,8 @@ struct ScanAssembly {
       configuration.discovery
       ? Discovery.candidates(
         from: total.discovery, rows: total.rows, minShare: configuration.discoveryMinShare,
-        highConfidenceShare: configuration.discoveryHighConfidenceShare) : []
+        highConfidenceShare: configuration.discoveryHighConfidenceShare,
+        ignoring: configuration.discoveryIgnored) : []
     var mergeState: ScanReport.MergeState? = nil
     if shard != nil {
       mergeState = ScanReport.MergeState(
@@ -262,7 +263,9 @@ struct ScanAssembly {
         nearDuplicates: configuration.nearDuplicates, discoveryMinShare: configuration.discoveryMinShare,
         discoveryHighConfidenceShare: configuration.discoveryHighConfidenceShare,
         configuration: configuration.fingerprint, fileSize: (try? JSONLReader(path: file).fileSize()),
-        fileFingerprint: try? FileFingerprint.of(path: file))
+        fileFingerprint: try? FileFingerprint.of(path: file),
+        discoveryIgnored: configuration.discoveryIgnored.isEmpty
+          ? nil : configuration.discoveryIgnored.sorted())
     }
     let report = ScanReport(
       file: file, shard: shard.map { "\($0.k)/\($0.n)" }, lines: total.lines, rows: total.rows,

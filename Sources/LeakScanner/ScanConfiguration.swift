@@ -21,6 +21,10 @@ public struct ScanConfiguration: Sendable {
   public var discoveryMinShare: Double
   /// Share above which code-like candidates are high-confidence. Default 2%.
   public var discoveryHighConfidenceShare: Double
+  /// Shapes of discovery candidates the user has judged natural for this data (as the report
+  /// writes them: `style: *. …`, `persona: x#`): they are left out of the report, so they
+  /// take no part in `clean`, with or without `--accept-discovered`. Default none.
+  public var discoveryIgnored: Set<String> = []
   /// Lines longer than this are quarantined as `line_too_long`. Default 64 MiB.
   public var maxLineBytes: Int
   /// Example rows kept per detector. Default 5.
@@ -133,7 +137,7 @@ public struct ScanConfiguration: Sendable {
       "detectors[\(detectorList)]", "tags[\(format.openTag)|\(format.closeTag)|\(format.opening)]",
       "shape[\(shape?.rawValue ?? "auto")]", "exact[\(exactDuplicates)|v3]",
       "near[\(nearDuplicates)|\(nearDuplicateThreshold)|\(minHasher.shingleWords)|\(minHasher.permutations)|\(minHasher.bands)]",
-      "discovery[\(discovery)|\(discoveryMinShare)|\(discoveryHighConfidenceShare)]",
+      "discovery[\(discovery)|\(discoveryMinShare)|\(discoveryHighConfidenceShare)|\(discoveryIgnored.sorted())]",
       "max_line[\(maxLineBytes)]", "max_distinct[\(maxDistinctOpenings)]",
       // A setting decided from the corpus is apart from the same one given (their reports'
       // notes differ).

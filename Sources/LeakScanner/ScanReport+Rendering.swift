@@ -66,7 +66,7 @@ extension ScanReport {
     if discovered.contains(where: \.highConfidence) {
       // Not counted in the table above: say what `clean` will do with them.
       out +=
-        "  HIGH candidates take part in `fieldeval clean` (as `discovered`) even without --accept-discovered; write them to a ruleset with --write-rules to review them first.\n"
+        "  HIGH candidates take part in `fieldeval clean` (as `discovered`) even without --accept-discovered; write them to a ruleset with --write-rules to review them first, or list a shape that is natural for this data under `discovery: { ignore: [...] }` in --rules.\n"
     }
     if !issues.isEmpty {
       out += "\nMalformed lines:\n"

@@ -96,6 +96,9 @@ public struct ScanReport: Sendable, Codable {
     /// shards with different ones do not. `nil` in reports of older versions, which merge by
     /// path and size.
     public var fileFingerprint: String? = nil
+    /// Candidate shapes the scan left out (``ScanConfiguration/discoveryIgnored``), sorted;
+    /// `nil` when none were (and in reports of older versions).
+    public var discoveryIgnored: [String]? = nil
 
     /// A row's line and normalised hash (16 bytes, no allocation per row).
     public struct RowHash: Sendable, Hashable {
@@ -147,6 +150,7 @@ extension ScanReport.MergeState {
     case flaggedLines, rowHashes, rowOffsets, signatures, signatureLines, discovery
     case nearDuplicateThreshold, minHasher, exactDuplicates, nearDuplicates
     case discoveryMinShare, discoveryHighConfidenceShare, configuration, fileSize, fileFingerprint
+    case discoveryIgnored
   }
 
   /// Reads a merge state; its per-row columns packed (this version) or as arrays (earlier ones).
@@ -188,6 +192,7 @@ extension ScanReport.MergeState {
     configuration = try c.decodeIfPresent(String.self, forKey: .configuration)
     fileSize = try c.decodeIfPresent(Int.self, forKey: .fileSize)
     fileFingerprint = try c.decodeIfPresent(String.self, forKey: .fileFingerprint)
+    discoveryIgnored = try c.decodeIfPresent([String].self, forKey: .discoveryIgnored)
   }
 
   /// Writes the merge state with its per-row columns packed (``PackedNumbers``): one string
@@ -211,6 +216,7 @@ extension ScanReport.MergeState {
     try c.encodeIfPresent(configuration, forKey: .configuration)
     try c.encodeIfPresent(fileSize, forKey: .fileSize)
     try c.encodeIfPresent(fileFingerprint, forKey: .fileFingerprint)
+    try c.encodeIfPresent(discoveryIgnored, forKey: .discoveryIgnored)
   }
 }
 

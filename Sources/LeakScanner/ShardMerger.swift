@@ -137,6 +137,7 @@ public enum ShardMerger {
         config.minHasher = state.minHasher
         config.discoveryMinShare = state.discoveryMinShare
         config.discoveryHighConfidenceShare = state.discoveryHighConfidenceShare
+        config.discoveryIgnored = Set(state.discoveryIgnored ?? [])
       }
       self.config = config
       finder = DuplicateFinder(
@@ -209,7 +210,8 @@ public enum ShardMerger {
         config.discovery
         ? Discovery.candidates(
           from: discovery, rows: rows, minShare: config.discoveryMinShare,
-          highConfidenceShare: config.discoveryHighConfidenceShare) : []
+          highConfidenceShare: config.discoveryHighConfidenceShare,
+          ignoring: config.discoveryIgnored) : []
       return ScanReport(
         file: first.file, shard: nil, lines: lines, rows: rows, malformedLines: malformed,
         issues: Array(issues.sorted { $0.line < $1.line }.prefix(100)),

@@ -797,4 +797,58 @@ import Testing
       }
     }
   }
+
+  /// A candidate the user judged natural for the data (`discovery: { ignore: [...] }`, by the
+  /// shape the report writes) is neither listed nor cleaned, the rest of discovery unchanged;
+  /// an ignore list that is not a list of shapes is refused where it stands.
+  @Test func anIgnoredCandidateIsNeitherListedNorCleaned() async throws {
+    let dir = TempDir()
+    let path = dir.file(
+      "c.jsonl",
+      generatedCorpus(900) { i in
+        switch i % 6 {
+        case 0:
+          "Style: \(["formal", "terse", "warm"][(i / 6) % 3]). "
+            + naturalOpenings[(i / 18) % naturalOpenings.count]
+        case 1: "Blend matrix \(i % 13) says "
+        default: nil
+        }
+      })
+    let rules = dir.file("rules.yaml", "detectors:\n  discovery:\n    ignore: [\"style: *. …\"]\n")
+    let config = try Ruleset.load(path: rules)
+    #expect(config.discoveryIgnored == ["style: *. …"])
+    let before = try await CorpusScanner().scan(path: path, parallelism: 2)
+    let after = try await CorpusScanner(configuration: config).scan(path: path, parallelism: 2)
+    #expect(before.discovered.contains { $0.shape == "style: *. …" && $0.highConfidence })
+    #expect(!after.discovered.contains { $0.shape == "style: *. …" })
+    #expect(after.discovered == before.discovered.filter { $0.shape != "style: *. …" })
+    #expect(after.discovered.contains { $0.shape == "blend matrix #" })
+    // Shards scanned so merge to the same candidates, whatever settings `merge` is given.
+    var shards: [ScanReport] = []
+    for k in 1...3 {
+      let report = try await CorpusScanner(configuration: config).scan(
+        path: path, shard: (k, 3), parallelism: 2)
+      shards.append(try JSONDecoder().decode(ScanReport.self, from: JSONEncoder().encode(report)))
+    }
+    #expect(try ShardMerger.merge(shards, configuration: ScanConfiguration()).discovered == after.discovered)
+    let out = TempDir()
+    let (summary, _) = try await CorpusCleaner(configuration: config).clean(
+      path: path, cleanOut: out.path("clean.jsonl"), quarantineOut: out.path("q.jsonl"))
+    // The style rows stay clean; the blend family's rows (confident) are still quarantined.
+    let style = try await defaultCleanCounts(path)
+    #expect(style.quarantined - summary.quarantined == 150, "\(style) \(summary)")
+    for (yaml, message) in [
+      ("detectors:\n  discovery: { ignore: 3 }\n", "rules.yaml:2:"),
+      ("detectors:\n  discovery:\n    ignore: [\"\"]\n", "cannot be empty"),
+      ("detectors:\n  discovery: { ignore: [[a]] }\n", "rules.yaml:2:"),
+    ] {
+      let bad = dir.file("rules.yaml", yaml)
+      #expect(throws: LeakScannerError.self) { try Ruleset.load(path: bad) }
+      do {
+        _ = try Ruleset.load(path: bad)
+      } catch {
+        #expect("\(error)".contains(message), "\(error)")
+      }
+    }
+  }
 }
