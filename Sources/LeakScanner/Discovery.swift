@@ -402,6 +402,9 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
         Self.forEachInlineSetting(in: piece, fromStart: answer || pieces > 0) { setting in
           addLine(UnsafeBufferPointer(rebasing: piece[setting]), line: line, seen: &seen, tally: tally)
         }
+        Self.forEachInlineHashtag(in: piece, fromStart: answer || pieces > 0) { tag in
+          addLine(UnsafeBufferPointer(rebasing: piece[tag]), line: line, seen: &seen, tally: tally)
+        }
       }
     }
     while start < content.count, let hit = memchr(base + start, 0x0A, content.count - start) {
@@ -507,7 +510,9 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
   /// as a word of its own inside a line (`… the claim persona=nurse recites …`,
   /// `variant_id=B7,`): the label (``Discovery/labelWords``, perhaps joined to more of a name
   /// by `_` or `-`), `=` and a value of letters, digits, `_`, `-` or `.`, between blanks or
-  /// the line's ends (closing punctuation cut). A pipeline's setting recurs where the sentence
+  /// the line's ends (closing punctuation cut). Any key whose value marks the row as made
+  /// (`SRC=synthetic`, ``markSynthetic(_:)``) and a row id's key with a hex id (`uid=3fa1b2c4`,
+  /// ``rowIDKeyBytes``) count too. A pipeline's setting recurs where the sentence
   /// around it does not, so it is counted as a line. Bracketed settings are fragments
   /// (``forEachFragment(in:_:)``); code (`cfg(variant="a")`, `persona = p`) is not a word.
   /// With `fromStart` false, a setting that opens the piece is left out.
@@ -529,7 +534,7 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
       else { continue }
       var word = lo
       while word < eq && NoteMatcher.isLetter(piece[word]) { word += 1 }
-      guard word - lo >= 3, word - lo <= 12 else { continue }
+      guard word - lo >= 2, word - lo <= 12 else { continue }
       var hi = eq + 1
       while hi < n && !isLineBlank(piece[hi]) { hi += 1 }
       let end = hi
@@ -540,7 +545,12 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
         }),
         NoteMatcher.isLetter(piece[eq + 1]) || NoteMatcher.isDigit(piece[eq + 1])
       else { continue }
-      guard isLabel(UnsafeBufferPointer(rebasing: piece[lo..<word]), in: labelWordBytes) else { continue }
+      let key = UnsafeBufferPointer(rebasing: piece[lo..<word])
+      let value = UnsafeBufferPointer(rebasing: piece[(eq + 1)..<hi])
+      guard
+        (key.count >= 3 && isLabel(key, in: labelWordBytes)) || markSynthetic(value)
+          || (isLabel(key, in: rowIDKeyBytes) && Discovery.hexIdentifierCore(value) == value.indices)
+      else { continue }
       body(lo..<hi)
       found += 1
       from = end
@@ -548,14 +558,17 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
   }
 
   /// Whether `segment` holds one of the generator's labels and a number after it (`remix 12`,
-  /// `Seed 44, variant 3.`), the mark of a stamp without a colon.
+  /// `Seed 44, variant 3.`, or joined to it: `#variant-3`, `remix_12`), the mark of a stamp
+  /// without a colon.
   static func holdsLabelNumber(_ segment: UnsafeBufferPointer<UInt8>) -> Bool {
     var i = 0
     while i < segment.count {
       while i < segment.count && !NoteMatcher.isLetter(segment[i]) { i += 1 }
       var j = i
       while j < segment.count && NoteMatcher.isLetter(segment[j]) { j += 1 }
-      if j > i, j + 1 < segment.count, isLineBlank(segment[j]), NoteMatcher.isDigit(segment[j + 1]) {
+      if j > i, j + 1 < segment.count, isLineBlank(segment[j]) || segment[j] == 0x2D || segment[j] == 0x5F,
+        NoteMatcher.isDigit(segment[j + 1])
+      {
         if isLabel(UnsafeBufferPointer(rebasing: segment[i..<j]), in: stampLabelBytes) { return true }
       }
       i = j
@@ -565,6 +578,61 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
 
   /// ``Discovery/stampLabels`` as lower-case bytes, for ``holdsLabelNumber(_:)``.
   static let stampLabelBytes: [[UInt8]] = Discovery.stampLabels.sorted().map { Array($0.utf8) }
+
+  /// Calls `body` with the range of each hashtag of one of the generator's labels written as
+  /// a word of its own inside a line (`… the claim #variant-3 recites …`, `#persona_b.`): `#`,
+  /// the label (``Discovery/labelWords``) and a `-` or `_` and letters or digits after it,
+  /// between blanks or the line's ends (closing punctuation cut). Prose's hashtags
+  /// (`#teamwork`) and a heading's hashes (`## Plan`) are not read. With `fromStart` false, a
+  /// hashtag that opens the piece is left out (an opening's).
+  static func forEachInlineHashtag(
+    in piece: UnsafeBufferPointer<UInt8>, fromStart: Bool = true, _ body: (Range<Int>) -> Void
+  ) {
+    guard let base = piece.baseAddress else { return }
+    let n = piece.count
+    var from = 0
+    var found = 0
+    while from < n && found < 8, let hit = memchr(base + from, 0x23, n - from) {
+      let lo = UnsafeRawPointer(hit) - UnsafeRawPointer(base)
+      from = lo + 1
+      guard lo == 0 || isLineBlank(piece[lo - 1]),
+        fromStart || piece[..<lo].contains(where: { !isLineBlank($0) })
+      else { continue }
+      var word = lo + 1
+      while word < n && NoteMatcher.isLetter(piece[word]) { word += 1 }
+      guard word - lo - 1 >= 3, word + 1 < n, piece[word] == 0x2D || piece[word] == 0x5F,
+        isLabel(UnsafeBufferPointer(rebasing: piece[(lo + 1)..<word]), in: labelWordBytes)
+      else { continue }
+      var hi = word + 1
+      while hi < n && !isLineBlank(piece[hi]) { hi += 1 }
+      let end = hi
+      while hi > word + 1 && ".,;:!?)".utf8.contains(piece[hi - 1]) { hi -= 1 }
+      guard hi > word + 1,
+        piece[(word + 1)..<hi].allSatisfy({ NoteMatcher.isLetter($0) || NoteMatcher.isDigit($0) })
+      else { continue }
+      body(lo..<hi)
+      found += 1
+      from = end
+    }
+  }
+
+  /// Whether a setting's value marks the row as made (`synthetic`, `generated`, `gen`,
+  /// `paraphrase`: `SRC=synthetic`, `origin=generated`), whatever its key.
+  static func markSynthetic(_ value: UnsafeBufferPointer<UInt8>) -> Bool {
+    isLabel(value, in: syntheticMarkBytes)
+  }
+
+  /// Values of a setting that mark a row as made (``markSynthetic(_:)``), lower-case bytes.
+  static let syntheticMarkBytes: [[UInt8]] = [
+    "synthetic", "generated", "gen", "paraphrase", "paraphrased", "augmented",
+  ]
+  .map { Array($0.utf8) }
+
+  /// Keys of a row's id, whose value in a sentence is a pipeline's when it is a hex id
+  /// (`uid=3fa1b2c4`, ``Discovery/hexIdentifierCore(_:)``), lower-case bytes.
+  static let rowIDKeyBytes: [[UInt8]] = ["uid", "id", "guid", "uuid", "rowid", "row", "sample"].map {
+    Array($0.utf8)
+  }
 
   /// ``Discovery/labelWords`` as lower-case bytes, for ``forEachInlineSetting(in:fromStart:_:)``.
   static let labelWordBytes: [[UInt8]] = Discovery.labelWords.sorted().map { Array($0.utf8) }
@@ -1982,7 +2050,12 @@ public enum Discovery {
       {
         return 0.4
       }
-      if words.contains(where: generatorWords.contains) { return 0.8 }
+      // Its word may be joined to an id (`[[gen:#f#a]]`, whose letters are the id's too).
+      if words.contains(where: generatorWords.contains)
+        || tokens.map(firstWord).contains(where: generatorWords.contains)
+      {
+        return 0.8
+      }
       // An everyday word with a number is a note in square brackets, written bare (`[end of
       // sample #]`); in parentheses, braces or a comment it is prose, a table's or a recipe's
       // (`(batch #)`, `(seed #)`, `(id. at #)`, `<!-- row # -->`).

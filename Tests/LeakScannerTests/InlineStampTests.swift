@@ -171,6 +171,48 @@ import Testing
     }
   }
 
+  func hashtags(_ line: String, fromStart: Bool = true) -> [String] {
+    var bytes = Array(line.utf8)
+    return bytes.withUnsafeMutableBufferPointer { b in
+      let piece = UnsafeBufferPointer(b)
+      var out: [String] = []
+      DiscoveryStats.forEachInlineHashtag(in: piece, fromStart: fromStart) {
+        out.append(String(decoding: piece[$0], as: UTF8.self))
+      }
+      return out
+    }
+  }
+
+  /// Inside a sentence, a setting that marks the row as made whatever its key, a row id's key
+  /// with a hex id, and a hashtag of one of the generator's labels joined to its value are
+  /// stamps; prose's settings, ids and hashtags are not.
+  @Test func madeMarksRowIdsAndLabelHashtagsInsideALineAreStamps() {
+    #expect(settings("So the claim SRC=synthetic recites a latch.") == ["SRC=synthetic"])
+    #expect(settings("the sum origin=generated, then") == ["origin=generated"])
+    #expect(settings("the sum uid=3fa1b2c4 holds") == ["uid=3fa1b2c4"])
+    #expect(settings("the sum id=f3975f52. Next") == ["id=f3975f52"])
+    for prose in [
+      "we set id=42 for the run", "the user_id=3fa1b2c4 row", "x=synthetic here", "the id=abcdefgh row",
+      "mode=auto then", "src=\"synthetic\" is read",
+    ] {
+      #expect(settings(prose).isEmpty, "\(prose)")
+    }
+    #expect(hashtags("So the claim #variant-3 recites a latch.") == ["#variant-3"])
+    #expect(hashtags("odd #persona_b. Next") == ["#persona_b"])
+    #expect(hashtags("#remix-4 then the rest", fromStart: false).isEmpty)
+    for prose in [
+      "#teamwork makes it", "## Plan", "the #variant here", "issue #123 again", "C# is a language",
+    ] {
+      #expect(hashtags(prose).isEmpty, "\(prose)")
+    }
+    #expect(stamps("So the sum of two primes is odd. #variant-3") == "#variant-3")
+    #expect(stamps("So the sum of two primes is odd. remix_12") == "remix_12")
+    // A generator's word joined to an id in brackets is its stamp, however the id's letters fall.
+    #expect(Discovery.unnaturalness("[[gen:#f#a]]", kind: .repeatedLine) >= 0.8)
+    #expect(Discovery.unnaturalness("[genome #]", kind: .repeatedLine) < 0.8)
+    #expect(Discovery.unnaturalness("(generation #)", kind: .repeatedLine) < 0.8)
+  }
+
   /// A generator label's setting written as a word inside a sentence is a stamp; code, other
   /// settings and bracketed ones (fragments) are not read as one.
   @Test func aLabelsSettingInsideALineIsAStamp() {
@@ -303,5 +345,42 @@ import Testing
         #expect(counts.quarantined == 0 && counts.clean == 1000, "\(counts)")
       }
     }
+  }
+
+  /// Found in corpora it was never told about: a mark of a made row, a row id, a label's
+  /// hashtag or a generator's tag with a fixed id inside a sentence of 30 % of the rows'
+  /// reasoning is confident, and `clean` quarantines exactly those rows.
+  @Test(arguments: ["SRC=synthetic", "uid=<hex>", "#variant-<n>", "[[gen:7f3a]]"])
+  func aStampInsideASentenceIsFoundAndCleaned(stamp: String) async throws {
+    let words = ["the", "claim", "recites", "a", "housing", "and", "latch", "so", "we", "consider", "sum"]
+    var rows: [String] = []
+    var planted = 0
+    for i in 0..<1000 {
+      var state = UInt64(i + 1) &* 0x9E37_79B9_7F4A_7C15
+      func next() -> Int {
+        state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+        return Int(state >> 33)
+      }
+      var sentence = (0..<14).map { _ in words[next() % words.count] }
+      if i % 10 < 3 {
+        let hex = String(UInt32(truncatingIfNeeded: next() &* 2_654_435_761) | 0x8000_0000, radix: 16)
+        let text = stamp.replacingOccurrences(of: "<hex>", with: "a" + hex.dropFirst() + "7")
+          .replacingOccurrences(of: "<n>", with: "\(1 + i % 9)")
+        sentence.insert(text, at: 4 + i % 5)
+        planted += 1
+      }
+      rows.append(
+        messagesRow("r\(i)", "<think>\nOkay, so \(sentence.joined(separator: " ")).\n</think>\nDone."))
+    }
+    let dir = TempDir()
+    let path = dir.file("c.jsonl", rows.joined(separator: "\n") + "\n")
+    let reports = try await scanBothWays(path)
+    #expect(reports[0].discovered == reports[1].discovered)
+    let confident = reports[0].discovered.filter(\.highConfidence)
+    #expect(
+      confident.count == 1 && confident.first?.count == planted,
+      "\(reports[0].discovered.map { ($0.shape, $0.count, $0.highConfidence) })")
+    let counts = try await defaultCleanCounts(path)
+    #expect(counts.quarantined == planted && counts.clean == 1000 - planted, "\(counts)")
   }
 }
