@@ -1007,6 +1007,8 @@ public enum Discovery {
     {
       return 2
     }
+    // A hashtag of one of the generator's words (`#variant-# okay,`), whatever follows it.
+    if isGeneratorHashtag(tokens[0]), tokens[1...].allSatisfy(isProseWordShape) { return 1 }
     let opensWithMark = tokens[0].first.map(isTagMark) ?? false
     guard
       let s = tokens.indices.dropLast().last(where: {
@@ -1018,6 +1020,13 @@ public enum Discovery {
       })
     else { return nil }
     return s + 1
+  }
+
+  /// Whether a token shape is a hashtag of one of the generator's words (`#variant-#`,
+  /// `#persona_x`, `#remix`), not a heading's hashes (`##`) nor prose's (`#teamwork`).
+  static func isGeneratorHashtag(_ token: some StringProtocol) -> Bool {
+    token.hasPrefix("#") && token.dropFirst().first?.isLetter == true
+      && generatorWords.contains(firstWord(of: token))
   }
 
   /// Whether token shapes open with a word of ``numberedSectionWords`` and a number after it,
@@ -1823,8 +1832,9 @@ public enum Discovery {
       // however natural the word before it.
       if tokens.dropFirst().contains(where: isMarkedScaffoldLabel) { return 0.8 }
       // One of the generator's words closed in brackets, the same on every row it opens
-      // (`(gen) Okay, so`, `<synthetic> The question`), is its stamp.
-      if isClosedGeneratorWord(first) { return 0.8 }
+      // (`(gen) Okay, so`, `<synthetic> The question`), or as a hashtag (`#variant-3 Okay,`),
+      // is its stamp.
+      if isClosedGeneratorWord(first) || isGeneratorHashtag(first) { return 0.8 }
       // A word with digits is a code, lower-case or not (`a4 spice combinator:` is no article).
       // After an edge, natural words are still listed (`🤖 okay, so` on every row is a stamp).
       if !lead.contains("#") && naturalFirstWords.contains(word) { return edged ? 0.3 : 0.05 }
