@@ -643,7 +643,8 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
   }
 
   /// Calls `body` with the range of each bracketed fragment of a line that is not the whole
-  /// line: `(…)`, `[…]`, `{…}` or `<!-- … -->` on one line, at most 60 bytes, holding a word of
+  /// line: `(…)`, `[…]`, `{…}`, `<!-- … -->` or a generator's tag (`<gen id=12>`,
+  /// ``opensGeneratorTag(_:at:)``) on one line, at most 60 bytes, holding a word of
   /// two letters or more (`(seed=41)`, `[end of sample 3886]`, not `[1]` or `(n)`), at most
   /// eight a line. A bracket right after a letter, a digit, `_` or a close is code or a link's
   /// address (`rng(seed=42)`, `a[i]`, `](https://…)`) and a link's text (`[the docs](…)`) is
@@ -674,12 +675,15 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
       // A template's double angle brackets (`<<seed 12>>`), opening on a letter: `a << b` and
       // `<<EOF` have no close.
       let angles = open == 0x3C && i + 3 <= n && piece[i + 1] == 0x3C && NoteMatcher.isLetter(piece[i + 2])
+      // A tag of one of the generator's words in angle brackets (`<gen id=12>`, `<synthetic>`);
+      // markup's tags (`<b>`, `<div class=…>`) are other words.
+      let generatorTag = open == 0x3C && !comment && !angles && Self.opensGeneratorTag(piece, at: i + 1)
       let close: UInt8? =
         switch open {
         case 0x28: 0x29
         case 0x5B: 0x5D
         case 0x7B: 0x7D
-        default: comment || angles ? 0x3E : nil
+        default: comment || angles || generatorTag ? 0x3E : nil
         }
       // A bracket right after a word or a close is code or a link's address (`rng(seed=42)`,
       // `User(id=5)`, `a[i]`, `[docs](https://…)`), not a note in the text.
@@ -720,6 +724,21 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
       i = j + 1
     }
   }
+
+  /// Whether the letters at `start` of `piece` are one of the generator's words
+  /// (``Discovery/generatorWords``) ended by a blank, `=`, `:` or `>`: the name of a tag
+  /// ``forEachFragment(in:_:)`` counts in angle brackets.
+  static func opensGeneratorTag(_ piece: UnsafeBufferPointer<UInt8>, at start: Int) -> Bool {
+    var end = start
+    while end < piece.count && NoteMatcher.isLetter(piece[end]) { end += 1 }
+    guard end - start >= 3, end < piece.count,
+      isLineBlank(piece[end]) || piece[end] == 0x3E || piece[end] == 0x3D || piece[end] == 0x3A
+    else { return false }
+    return isLabel(UnsafeBufferPointer(rebasing: piece[start..<end]), in: generatorWordBytes)
+  }
+
+  /// ``Discovery/generatorWords`` as lower-case bytes.
+  static let generatorWordBytes: [[UInt8]] = Discovery.generatorWords.sorted().map { Array($0.utf8) }
 
   /// Whether a byte before a bracket attaches the bracket to it: a letter, a digit, `_`, or a
   /// close (`f(x)`, `a_b[i]`, `](url)`).

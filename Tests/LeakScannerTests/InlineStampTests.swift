@@ -52,6 +52,12 @@ import Testing
     #expect(fragments("Okay <<persona-B>> the claim") == ["<<persona-B>>"])
     #expect(fragments("std::cout << x >> y;").isEmpty)
     #expect(fragments("cat <<EOF > out.txt").isEmpty)
+    // A generator's tag in single angle brackets; markup's tags are not fragments.
+    #expect(fragments("So the sum <gen id=12> is odd.") == ["<gen id=12>"])
+    #expect(fragments("Okay <synthetic> the claim") == ["<synthetic>"])
+    for markup in ["the <b>bold</b> text", "see <div class=x> here", "if a < b and c > d", "<generic> type"] {
+      #expect(fragments(markup).isEmpty, "\(markup)")
+    }
     #expect(Discovery.unnaturalness("<<seed #>>", kind: .repeatedLine) >= 0.8)
     #expect(Discovery.unnaturalness("<<persona-X>>", kind: .repeatedLine) >= 0.8)
     #expect(Discovery.unnaturalness("<<bonjour>>", kind: .repeatedLine) < 0.8)
@@ -348,9 +354,9 @@ import Testing
   }
 
   /// Found in corpora it was never told about: a mark of a made row, a row id, a label's
-  /// hashtag or a generator's tag with a fixed id inside a sentence of 30 % of the rows'
+  /// hashtag, a generator's tag with a fixed id or in angle brackets inside a sentence of 30 % of the rows'
   /// reasoning is confident, and `clean` quarantines exactly those rows.
-  @Test(arguments: ["SRC=synthetic", "uid=<hex>", "#variant-<n>", "[[gen:7f3a]]"])
+  @Test(arguments: ["SRC=synthetic", "uid=<hex>", "#variant-<n>", "[[gen:7f3a]]", "<gen id=<n>>"])
   func aStampInsideASentenceIsFoundAndCleaned(stamp: String) async throws {
     let words = ["the", "claim", "recites", "a", "housing", "and", "latch", "so", "we", "consider", "sum"]
     var rows: [String] = []
