@@ -2425,12 +2425,7 @@ public enum Discovery {
     guard let star = family.lastIndex(of: "*") else { return nil }
     let label = family[..<star]
     let end = family[family.index(after: star)...]
-    let value =
-      values.count <= DiscoveryStats.Example.maxCodes
-      ? "(?:"
-        + orderedCodes(values).map { NSRegularExpression.escapedPattern(for: $0) }.joined(separator: "|")
-        + ")"
-      : "[A-Za-z][A-Za-z'-]*"
+    let value = slotValueRegex(values)
     let head =
       label.hasSuffix(": ")
       ? regex(forShape: String(label.dropLast())) + #"[ \t]+"# : regex(forShape: String(label))
@@ -2481,15 +2476,18 @@ public enum Discovery {
     let label = family[..<star].dropLast()
     let rest = family[family.index(after: star)...]
     let end = rest.hasSuffix(" …") ? rest.dropLast(2) : rest
-    let value =
-      values.count <= DiscoveryStats.Example.maxCodes
-      ? "(?:"
-        + orderedCodes(values).map { NSRegularExpression.escapedPattern(for: $0) }.joined(separator: "|")
-        + ")"
-      : #"\p{L}[\p{L}'-]*"#
+    let value = slotValueRegex(values)
     return regex(forShape: String(label)) + #"[ \t]+"# + value + #"(?![\w'-])"#
       + NSRegularExpression.escapedPattern(for: String(end))
       + (rest.hasSuffix(" …") ? #"[ \t]+"# : #"[ \t]*$"#)
+  }
+
+  /// A slot's values as a regex: one of `values` (longest first), or any word past
+  /// ``DiscoveryStats/Example/maxCodes`` of them.
+  static func slotValueRegex(_ values: [String]) -> String {
+    guard values.count <= DiscoveryStats.Example.maxCodes else { return #"\p{L}[\p{L}'-]*"# }
+    return "(?:"
+      + orderedCodes(values).map { NSRegularExpression.escapedPattern(for: $0) }.joined(separator: "|") + ")"
   }
 
   /// Groups the shapes `slot` reads as a family's (`persona: nurse.`, `persona: chef.` →

@@ -289,6 +289,12 @@ import Testing
     #expect(Discovery.labelSlotFamily(slot) == "persona: *.")
     #expect(
       Discovery.labelSlot(ofLineShape: "variant_id=blue").map(Discovery.labelSlotFamily) == "variant_id=*")
+    // Past 64 values the family's rule takes any word.
+    let many = (0..<70).map { "v\(String(repeating: "a", count: $0 % 7 + 1))x\($0)" }
+    let anyWord = try Pattern(
+      #require(Discovery.labelSlotRegex(family: "persona: *.", values: many)), caseInsensitive: true)
+    #expect(anyWord.firstMatch(in: "So it holds. Persona: Zürich.") != nil)
+    #expect(anyWord.firstMatch(in: "Persona: two words.") == nil)
     // The family's rule takes its values as whole words, in any case, and nothing else.
     let candidate = DiscoveryCandidate(
       kind: .repeatedLine, shape: "persona: *.", count: 300, share: 0.3, unnaturalness: 0.8, score: 0.24,
