@@ -510,9 +510,10 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
   /// as a word of its own inside a line (`… the claim persona=nurse recites …`,
   /// `variant_id=B7,`): the label (``Discovery/labelWords``, perhaps joined to more of a name
   /// by `_` or `-`), `=` and a value of letters, digits, `_`, `-` or `.`, between blanks or
-  /// the line's ends (closing punctuation cut). Any key whose value marks the row as made
-  /// (`SRC=synthetic`, ``markSynthetic(_:)``) and a row id's key with a hex id (`uid=3fa1b2c4`,
-  /// ``rowIDKeyBytes``) count too. A pipeline's setting recurs where the sentence
+  /// the line's ends (closing punctuation cut). A key of where the row came from whose value
+  /// marks it as made (`SRC=synthetic`, ``provenanceKeyBytes``, ``markSynthetic(_:)``) and a
+  /// row id's key with a hex id (`uid=3fa1b2c4`, ``rowIDKeyBytes``; the key's first letters,
+  /// so `row_id=` counts) count too. A pipeline's setting recurs where the sentence
   /// around it does not, so it is counted as a line. Bracketed settings are fragments
   /// (``forEachFragment(in:_:)``); code (`cfg(variant="a")`, `persona = p`) is not a word.
   /// With `fromStart` false, a setting that opens the piece is left out.
@@ -548,7 +549,8 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
       let key = UnsafeBufferPointer(rebasing: piece[lo..<word])
       let value = UnsafeBufferPointer(rebasing: piece[(eq + 1)..<hi])
       guard
-        (key.count >= 3 && isLabel(key, in: labelWordBytes)) || markSynthetic(value)
+        (key.count >= 3 && isLabel(key, in: labelWordBytes))
+          || (isLabel(key, in: provenanceKeyBytes) && markSynthetic(value))
           || (isLabel(key, in: rowIDKeyBytes) && Discovery.hexIdentifierCore(value) == value.indices)
       else { continue }
       body(lo..<hi)
@@ -581,7 +583,7 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
 
   /// Calls `body` with the range of each hashtag of one of the generator's labels written as
   /// a word of its own inside a line (`… the claim #variant-3 recites …`, `#persona_b.`): `#`,
-  /// the label (``Discovery/labelWords``) and a `-` or `_` and letters or digits after it,
+  /// the label (``Discovery/labelWords``) and a `-` or `_` and one to three letters or digits,
   /// between blanks or the line's ends (closing punctuation cut). Prose's hashtags
   /// (`#teamwork`) and a heading's hashes (`## Plan`) are not read. With `fromStart` false, a
   /// hashtag that opens the piece is left out (an opening's).
@@ -607,7 +609,9 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
       while hi < n && !isLineBlank(piece[hi]) { hi += 1 }
       let end = hi
       while hi > word + 1 && ".,;:!?)".utf8.contains(piece[hi - 1]) { hi -= 1 }
-      guard hi > word + 1,
+      // A short value (`-3`, `_b`, `-12`): a campaign's or a year's (`#remix-contest`,
+      // `#remix-2024`) is a social post's.
+      guard hi > word + 1, hi - word - 1 <= 3,
         piece[(word + 1)..<hi].allSatisfy({ NoteMatcher.isLetter($0) || NoteMatcher.isDigit($0) })
       else { continue }
       body(lo..<hi)
@@ -617,10 +621,14 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
   }
 
   /// Whether a setting's value marks the row as made (`synthetic`, `generated`, `gen`,
-  /// `paraphrase`: `SRC=synthetic`, `origin=generated`), whatever its key.
+  /// `paraphrase`: `SRC=synthetic`, `origin=generated`).
   static func markSynthetic(_ value: UnsafeBufferPointer<UInt8>) -> Bool {
     isLabel(value, in: syntheticMarkBytes)
   }
+
+  /// Keys of where a row came from, whose value may mark it as made (`SRC=synthetic`,
+  /// `origin=generated`); a configuration's keys (`data=synthetic`) are others.
+  static let provenanceKeyBytes: [[UInt8]] = ["src", "source", "origin", "provenance"].map { Array($0.utf8) }
 
   /// Values of a setting that mark a row as made (``markSynthetic(_:)``), lower-case bytes.
   static let syntheticMarkBytes: [[UInt8]] = [
@@ -1910,9 +1918,13 @@ public enum Discovery {
       // spaced script's opening (`okay, so we`) has long ended, in the sentence's flow.
       return tokens[..<k].reduce(0) { $0 + unspacedLetters($1) } >= 3 ? 0.2 : numberInTheFlow
     case .repeatedLine:
-      // One of the generator's labels and a one-word value on a line, or after its last
-      // sentence (`Persona: nurse.`), is a template's slot filled in.
-      if labelSlot(ofLineShape: shape) != nil { return 0.8 }
+      // One of the generator's labels, a colon and a one-word value on a line, or after its
+      // last sentence (`Persona: nurse.`), ranks high, listed for the user to accept: a
+      // template's slot, or a domain's own label (`Persona: Developer.` in UX research,
+      // `Archetype: Aggro.` in a deck builder's).
+      if let slot = labelSlot(ofLineShape: shape), slot.label.hasSuffix(": ") {
+        return slotLabelUnnaturalness
+      }
       // Lines recur naturally ("Let me verify."); only code-like ones are confident. An
       // instruction to the writer repeated word for word (`Remember to sound natural.`, `Make
       // sure to vary the wording.`) ranks above other prose, still for the user to accept.
@@ -2081,7 +2093,7 @@ public enum Discovery {
       }
       // Its word may be joined to an id (`[[gen:#f#a]]`, whose letters are the id's too).
       if words.contains(where: generatorWords.contains)
-        || tokens.map(firstWord).contains(where: generatorWords.contains)
+        || tokens.contains(where: { generatorWordBeforeID($0) })
       {
         return 0.8
       }
@@ -2097,6 +2109,16 @@ public enum Discovery {
       }
     }
     return 0.4
+  }
+
+  /// Whether a token shape opens, after its brackets, with one of the generator's words and a
+  /// `:` or `=` (`[[gen:#f#a]]`, `(remix=#b)`): its word joined to an id, whose letters would
+  /// run into the word's. A word joined to another by a hyphen is prose (`(variant-level FDR`).
+  static func generatorWordBeforeID(_ token: String) -> Bool {
+    let rest = token.drop { !$0.isLetter }
+    let word = rest.prefix { $0.isLetter }
+    guard let after = rest.dropFirst(word.count).first, after == ":" || after == "=" else { return false }
+    return generatorWords.contains(word.lowercased())
   }
 
   /// Whether `name` is a template slot's name: lower-case letters and digits in two parts or
@@ -2383,8 +2405,9 @@ public enum Discovery {
   /// A repeated line's shape read as one of the generator's labels and a one-word value, the
   /// slot of a template (`persona: nurse.`, `archetype: sage`, `persona=chef`): the label's part
   /// (`persona: `, `persona=`; its first word one of ``slotLabels``, or of ``labelWords`` before
-  /// a `=`, perhaps joined to more of a name by `_` or `-`), the value (letters, `'` or `-`, opening with a letter) and the marks
-  /// that end the line (`.`). `nil` for any other shape; a value with a number is a code, which
+  /// a `=`, perhaps joined to more of a name by `_` or `-`), the value (lower-case ASCII letters,
+  /// `'` or `-`, opening with a letter: a label and a letter, `type-X`, and other scripts' words
+  /// are not read) and the marks that end the line (`.`). `nil` for any other shape; a value with a number is a code, which
   /// its shape groups already (`persona: X#`).
   static func labelSlot(ofLineShape shape: String) -> (label: Substring, value: Substring, end: Substring)? {
     let label: Substring
@@ -2406,7 +2429,7 @@ public enum Discovery {
     let value = rest.prefix { !".,;!".contains($0) }
     let end = rest[value.endIndex...]
     guard let v = value.first, v.isLetter, v.isASCII,
-      value.allSatisfy({ ($0.isLetter && $0.isASCII) || $0 == "'" || $0 == "-" }),
+      value.allSatisfy({ ($0.isLowercase && $0.isASCII) || $0 == "'" || $0 == "-" }),
       end.allSatisfy({ ".,;!".contains($0) })
     else { return nil }
     return (label, value, end)
@@ -2426,10 +2449,14 @@ public enum Discovery {
     let label = family[..<star]
     let end = family[family.index(after: star)...]
     let value = slotValueRegex(values)
-    let head =
-      label.hasSuffix(": ")
-      ? regex(forShape: String(label.dropLast())) + #"[ \t]+"# : regex(forShape: String(label))
-    return head + value + #"(?![\w'-])"# + NSRegularExpression.escapedPattern(for: String(end))
+    // The label is a word of its own (`productVariant=debug` is none), and after a colon the
+    // value ends its line or sentence (`Archetype: control decks are…` is prose).
+    guard label.hasSuffix(": ") else {
+      return #"(?<![\w-])"# + regex(forShape: String(label)) + value + #"(?![\w'-])"#
+        + NSRegularExpression.escapedPattern(for: String(end))
+    }
+    return #"(?<![\w-])"# + regex(forShape: String(label.dropLast())) + #"[ \t]+"# + value + #"(?![\w'-])"#
+      + NSRegularExpression.escapedPattern(for: String(end)) + (end.isEmpty ? #"[ \t]*$"# : #"(?=\s|$)"#)
   }
 
   /// An opening's shape read as a label of one word, a colon and a one-word value that ends
@@ -2451,7 +2478,9 @@ public enum Discovery {
     guard !naturalFirstWords.contains(word), !numberedSectionWords.contains(word) else { return nil }
     let value = tokens[1].prefix { $0.isLetter || $0 == "'" || $0 == "-" }
     let end = tokens[1][value.endIndex...]
-    guard let v = value.first, v.isLetter, end.allSatisfy({ ".;".contains($0) }),
+    // A shape writes a label and a letter as `type-X`: no word a rule could take.
+    guard let v = value.first, v.isLetter, !value.contains(where: \.isUppercase),
+      end.allSatisfy({ ".;".contains($0) }),
       tokens.count == 2 || !end.isEmpty
     else { return nil }
     return (shape[..<tokens[1].startIndex], value, end)
@@ -2491,7 +2520,8 @@ public enum Discovery {
   }
 
   /// Groups the shapes `slot` reads as a family's (`persona: nurse.`, `persona: chef.` →
-  /// `persona: *.`) into one shape per family of at least two values, in `counts` and
+  /// `persona: *.`) into one shape per family of two member shapes or more (for openings one
+  /// value may fill several: `language: english. okay,`, `language: english. let`), in `counts` and
   /// `examples`: its rows are its members' added up (a row holding two counts twice; at most
   /// `rows`), its example lines the first of theirs, its text its largest member's. Returns each
   /// family's values and their rows, most rows first.
@@ -2523,21 +2553,19 @@ public enum Discovery {
     return values
   }
 
-  /// How unlike natural prose a slot's family is (``groupSlots(_:_:rows:slot:)``): a
-  /// generator's label on a line is its stamp whatever its value (``labelSlot(ofLineShape:)``);
-  /// at the reasoning's start, a label whose value varies (`Style: formal.`, `Style: casual.`,
-  /// two values of three rows or more) is a template's slot filled in, and one value always
-  /// the same (`Language: English.`) a header the data may mean to have, judged as its
-  /// largest member's first two tokens are (a label: listed, not confident).
-  static func slotUnnaturalness(
-    family: String, values: [(value: String, rows: Int)], kind: DiscoveryCandidate.Kind
-  ) -> Double {
-    guard kind == .opening else { return 0.8 }
-    if values.filter({ $0.rows >= 3 }).count >= 2 { return 0.8 }
-    guard let star = family.lastIndex(of: "*"), let top = values.first else { return 0.3 }
-    let end = family[family.index(after: star)...].prefix { $0 != " " }
-    return unnaturalness(family[..<star] + top.value + end, kind: .opening)
+  /// How unlike natural prose a slot's family is (``groupSlots(_:_:rows:slot:)``): one of the
+  /// generator's settings (`persona=*`, whose lines are each confident) is its stamp. A label,
+  /// a colon and a word, at the reasoning's start or on a line (`style: *. …`, `persona: *.`),
+  /// is listed high but not confident, whether its value varies or not: a template's slot looks
+  /// like a domain's own labels (`Category: electronics.`, `Idea: induction.`, `Error:
+  /// TypeError`, `Persona: Developer.`), which `clean` must not take unasked.
+  static func slotUnnaturalness(family: String) -> Double {
+    family.contains(": ") ? slotLabelUnnaturalness : 0.8
   }
+
+  /// ``unnaturalness(_:kind:)`` of a label's slot written with a colon: ranked above other
+  /// prose, never confident alone.
+  static let slotLabelUnnaturalness = 0.7
 
   /// Ranks the statistics of a corpus of `rows` rows.
   ///
@@ -2563,9 +2591,7 @@ public enum Discovery {
         guard share >= minShare else { continue }
         let slotValues = familyValues[shape]
         let values = slotValues?.map(\.value)
-        var u =
-          slotValues.map { slotUnnaturalness(family: shape, values: $0, kind: kind) }
-          ?? unnaturalness(shape, kind: kind)
+        var u = slotValues == nil ? unnaturalness(shape, kind: kind) : slotUnnaturalness(family: shape)
         let example = examples[shape]
         // A section's number that is new on nearly every row it opens (`Row 3551.`, `Example
         // 4821:`) is a row index, as a code is; reasoning's own numbering (`Step 1:`) is not.

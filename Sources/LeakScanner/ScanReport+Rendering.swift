@@ -85,7 +85,8 @@ extension ScanReport {
 
   /// For a family limited to its codes (``DiscoveryCandidate/codes``): the first eight of them;
   /// for a numbered opening, its distinct numbers (``DiscoveryCandidate/distinctNumbers``); for
-  /// a label's family of lines, its first eight values (``DiscoveryCandidate/values``).
+  /// a label's family (of lines or openings), its first eight values
+  /// (``DiscoveryCandidate/values``).
   static func codesNote(_ c: DiscoveryCandidate) -> String {
     if let n = c.distinctNumbers { return " (about \(grouped(min(n, c.count))) distinct numbers)" }
     if let values = c.values {

@@ -192,14 +192,14 @@ import Testing
   /// Inside a sentence, a setting that marks the row as made whatever its key, a row id's key
   /// with a hex id, and a hashtag of one of the generator's labels joined to its value are
   /// stamps; prose's settings, ids and hashtags are not.
-  @Test func madeMarksRowIdsAndLabelHashtagsInsideALineAreStamps() {
+  @Test func madeMarksRowIdsAndLabelHashtagsInsideALineAreStamps() throws {
     #expect(settings("So the claim SRC=synthetic recites a latch.") == ["SRC=synthetic"])
     #expect(settings("the sum origin=generated, then") == ["origin=generated"])
     #expect(settings("the sum uid=3fa1b2c4 holds") == ["uid=3fa1b2c4"])
     #expect(settings("the sum id=f3975f52. Next") == ["id=f3975f52"])
     for prose in [
       "we set id=42 for the run", "the user_id=3fa1b2c4 row", "x=synthetic here", "the id=abcdefgh row",
-      "mode=auto then", "src=\"synthetic\" is read",
+      "mode=auto then", "src=\"synthetic\" is read", "python train.py data=synthetic model=resnet50",
     ] {
       #expect(settings(prose).isEmpty, "\(prose)")
     }
@@ -208,6 +208,7 @@ import Testing
     #expect(hashtags("#remix-4 then the rest", fromStart: false).isEmpty)
     for prose in [
       "#teamwork makes it", "## Plan", "the #variant here", "issue #123 again", "C# is a language",
+      "join #remix-contest now", "the #remix-2024 entries",
     ] {
       #expect(hashtags(prose).isEmpty, "\(prose)")
     }
@@ -217,6 +218,14 @@ import Testing
     #expect(Discovery.unnaturalness("[[gen:#f#a]]", kind: .repeatedLine) >= 0.8)
     #expect(Discovery.unnaturalness("[genome #]", kind: .repeatedLine) < 0.8)
     #expect(Discovery.unnaturalness("(generation #)", kind: .repeatedLine) < 0.8)
+    for prose in ["(variant-level fdr #%)", "(persona-based study, # users)", "(generator-based, # runs)"] {
+      #expect(Discovery.unnaturalness(prose, kind: .repeatedLine) < 0.8, "\(prose)")
+    }
+    // A setting's family rule takes the key as a word of its own.
+    let setting = try #require(Discovery.labelSlotRegex(family: "variant=*", values: ["debug"]))
+    #expect(
+      try Pattern(setting, caseInsensitive: true).firstMatch(in: "the productVariant=debug build") == nil)
+    #expect(try Pattern(setting, caseInsensitive: true).firstMatch(in: "the variant=debug build") != nil)
   }
 
   /// A generator label's setting written as a word inside a sentence is a stamp; code, other
@@ -276,8 +285,12 @@ import Testing
   /// slot; a shop's or a plant's label (`Variant: blue.`), a value of several words, an
   /// everyday label and a tag are not read so.
   @Test func aLabelsOneWordValueIsATemplatesSlot() throws {
-    #expect(Discovery.unnaturalness("persona: nurse.", kind: .repeatedLine) >= 0.8)
-    #expect(Discovery.unnaturalness("archetype: sage", kind: .repeatedLine) >= 0.8)
+    // Listed high, not confident alone: a domain writes such lines too (`Persona: developer.`).
+    #expect(
+      Discovery.unnaturalness("persona: nurse.", kind: .repeatedLine) == Discovery.slotLabelUnnaturalness)
+    #expect(
+      Discovery.unnaturalness("archetype: sage", kind: .repeatedLine) == Discovery.slotLabelUnnaturalness)
+    #expect(Discovery.labelSlot(ofLineShape: "persona: type-X.") == nil)
     for prose in ["variant: blue.", "generator: diesel.", "answer: yes.", "persona: a patent examiner."] {
       #expect(Discovery.labelSlot(ofLineShape: prose) == nil, "\(prose)")
       #expect(Discovery.unnaturalness(prose, kind: .repeatedLine) < 0.8, "\(prose)")
@@ -306,6 +319,7 @@ import Testing
     for (text, matches) in [
       ("So the sum is odd. Persona: Nurse.", true), ("persona:\tchef.", true), ("Persona: nursery.", false),
       ("Persona: nurse", false), ("Persona: pilot.", false), ("The persona: chef.", true),
+      ("productPersona: nurse.", false), ("Persona: nurse.x", false),
     ] {
       #expect((pattern.firstMatch(in: text) != nil) == matches, "\(text)")
     }
@@ -313,8 +327,9 @@ import Testing
 
   /// Found in a corpus it was never told about: a label after the last sentence of 30 % of
   /// the rows' reasoning with twenty values, each on too few rows to be a candidate alone, is
-  /// one confident family that `clean` quarantines exactly; a shop's variants in the answers,
-  /// as often, are not confident.
+  /// listed as one family, first, not confident (a domain writes such labels too), so `clean`
+  /// keeps its rows until it is accepted and then quarantines exactly them; a shop's variants
+  /// in the answers, as often, are no family.
   @Test func aLabelsValuesAreOneFamilyFoundAndCleaned() async throws {
     let values = [
       "nurse", "lawyer", "teacher", "chef", "pilot", "farmer", "student", "coach", "judge", "baker", "miner",
@@ -344,17 +359,20 @@ import Testing
       let path = dir.file("\(label).jsonl", rows.joined(separator: "\n") + "\n")
       let reports = try await scanBothWays(path)
       #expect(reports[0].discovered == reports[1].discovered)
-      let confident = reports[0].discovered.filter(\.highConfidence)
+      #expect(reports[0].discovered.allSatisfy { !$0.highConfidence })
       let counts = try await defaultCleanCounts(path)
+      #expect(counts.quarantined == 0 && counts.clean == 1000, "\(counts)")
+      let out = TempDir()
+      let (accepted, _) = try await CorpusCleaner(acceptDiscovered: true).clean(
+        path: path, cleanOut: out.path("clean.jsonl"), quarantineOut: out.path("q.jsonl"))
       if label == "Persona" {
+        let top = reports[0].discovered.first
         #expect(
-          confident.count == 1 && confident.first?.shape == "persona: *." && confident.first?.count == planted
-            && confident.first?.values?.count == values.count,
+          top?.shape == "persona: *." && top?.count == planted && top?.values?.count == values.count,
           "\(reports[0].discovered.map { ($0.shape, $0.count, $0.highConfidence) })")
-        #expect(counts.quarantined == planted && counts.clean == 1000 - planted, "\(counts)")
+        #expect(accepted.quarantined == planted && accepted.clean == 1000 - planted, "\(accepted)")
       } else {
-        #expect(confident.isEmpty, "\(confident.map(\.shape))")
-        #expect(counts.quarantined == 0 && counts.clean == 1000, "\(counts)")
+        #expect(!reports[0].discovered.contains { $0.shape.hasPrefix("variant: *") })
       }
     }
   }
