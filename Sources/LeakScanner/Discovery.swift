@@ -1049,11 +1049,18 @@ public enum Discovery {
     return s + 1
   }
 
-  /// Whether a token shape is a hashtag of one of the generator's words (`#variant-#`,
-  /// `#persona_x`, `#remix`), not a heading's hashes (`##`) nor prose's (`#teamwork`).
+  /// Whether a token shape is a hashtag of one of the generator's words alone or joined by `-`
+  /// or `_` to a short value (`#variant-#`, `#persona_x`, `#remix`; closing punctuation aside),
+  /// not a heading's hashes (`##`), prose's (`#teamwork`) nor a campaign's (`#remix-contest`).
   static func isGeneratorHashtag(_ token: some StringProtocol) -> Bool {
-    token.hasPrefix("#") && token.dropFirst().first?.isLetter == true
-      && generatorWords.contains(firstWord(of: token))
+    guard token.hasPrefix("#"), token.dropFirst().first?.isLetter == true else { return false }
+    let word = token.dropFirst().prefix { $0.isLetter }
+    var rest = token.dropFirst(1 + word.count)
+    while let last = rest.last, ".,;:!?)".contains(last) { rest = rest.dropLast() }
+    guard rest.isEmpty || ((rest.first == "-" || rest.first == "_") && (2...4).contains(rest.count)) else {
+      return false
+    }
+    return generatorWords.contains(word.lowercased())
   }
 
   /// Whether token shapes open with a word of ``numberedSectionWords`` and a number after it,
@@ -1942,9 +1949,7 @@ public enum Discovery {
         return 0.8
       }
       // A hashtag of one of the generator's labels (`#variant-#`, `#persona_x`).
-      if tokens.contains(where: {
-        $0.hasPrefix("#") && $0.count > 1 && generatorWords.contains(firstWord(of: $0))
-      }) {
+      if tokens.contains(where: { isGeneratorHashtag($0) }) {
         return 0.8
       }
       // Two of its labels with their numbers (`seed #, variant #.`).

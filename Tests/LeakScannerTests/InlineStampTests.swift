@@ -126,6 +126,8 @@ import Testing
   /// hex id are stamps; ids group as one shape whatever their digits.
   @Test func hashtagsSyntheticMarksAndHexIdsAreStamps() {
     #expect(Discovery.unnaturalness("#variant-#", kind: .repeatedLine) >= 0.8)
+    #expect(Discovery.unnaturalness("#remix-contest", kind: .repeatedLine) < 0.8)
+    #expect(Discovery.unnaturalness("join the #remix-contest today!", kind: .repeatedLine) < 0.8)
     #expect(Discovery.unnaturalness("#teamwork and #goals", kind: .repeatedLine) < 0.8)
     #expect(Discovery.unnaturalness("(synthetic example)", kind: .repeatedLine) >= 0.8)
     #expect(Discovery.unnaturalness("(synthetic rubber)", kind: .repeatedLine) < 0.8)
