@@ -2513,7 +2513,8 @@ public enum Discovery {
     let value = slotValueRegex(values)
     return regex(forShape: String(label)) + #"[ \t]+"# + value + #"(?![\w'-])"#
       + NSRegularExpression.escapedPattern(for: String(end))
-      + (rest.hasSuffix(" …") ? #"[ \t]+"# : #"[ \t]*$"#)
+      // Alone on its line, the line break goes with it: `--repair` leaves no blank line.
+      + (rest.hasSuffix(" …") ? #"[ \t]+"# : #"[ \t]*(?:\r?\n|\z)"#)
   }
 
   /// A slot's values as a regex: one of `values` (longest first), or any word past

@@ -785,6 +785,26 @@ import Testing
   /// alone; it is listed as one family, not confident, so `clean` keeps its rows until it is
   /// accepted, and then quarantines exactly them, or `--repair` cuts the label and value. One
   /// value always the same (`Language: English.`) is listed the same way.
+  /// A label and a word alone on the reasoning's first line (`Tone: terse`) is one family
+  /// (`tone: *`), listed; accepted, `--repair` cuts it with its line break, leaving no blank
+  /// line before the reasoning.
+  @Test func aSlotAloneOnTheFirstLineIsCutWithItsLineBreak() async throws {
+    let values = ["terse", "warm", "dry"]
+    let dir = TempDir()
+    let path = dir.file(
+      "c.jsonl",
+      generatedCorpus(900) { i in
+        i % 3 == 0 ? "Tone: \(values[(i / 3) % 3])\n" + naturalOpenings[(i / 9) % naturalOpenings.count] : nil
+      })
+    let report = try await CorpusScanner().scan(path: path, parallelism: 2)
+    let family = try #require(
+      report.discovered.first { $0.shape == "tone: *" }, "\(report.discovered.map(\.shape))")
+    #expect(family.count == 300 && !family.highConfidence)
+    let (summary, removed) = try await repairedPrefixes(path, in: dir, acceptDiscovered: true)
+    #expect(summary.repaired == 300 && summary.quarantined == 0, "\(summary)")
+    #expect(Set(removed) == Set(values.map { "Tone: \($0)\n" }), "\(Set(removed))")
+  }
+
   @Test func aSlotAtTheStartIsOneFamilyFoundAndCleaned() async throws {
     let values = ["formal", "casual", "terse", "playful", "academic"]
     for header in [false, true] {
