@@ -181,12 +181,13 @@ public enum BuiltinDetectors {
           // parentheses (`Persona (tax attorney):`); a dash or a closing bracket may end it; an
           // everyday word may also take its number after the colon (`Seed: 41`) or a hashtag's
           // form (`#variant3`). A short value after the colon that a dash ends is part of the
-          // label (`Persona: grumpy pirate — `), so `--repair` cuts it too. A label alone on
-          // the first line (`### Variant 3` and a newline) ends there.
+          // label (`Persona: grumpy pirate — `), so `--repair` cuts it too, and so is a
+          // one-word value ending its sentence before the next one (`Persona: pilot. Right,`).
+          // A label alone on the first line (`### Variant 3` and a newline) ends there.
           #"(?:\*{1,2}|_{1,2}|#{1,6}[ \t]*|\()?(?:(?:(?:"# + strongGroup
             + #")\b(?:[ \t]*[-#]?[ \t]*[0-9][\w-]{0,8}|[ \t]+(?-i:[A-Z][0-9A-Z]{0,3})\b|[ \t]*\([^)\n]{1,30}\))?|(?:"#
             + numberedGroup
-            + #")\b(?:[ \t]*[-#=]?[ \t]*[0-9][\w-]{0,8}|[ \t]+(?-i:[A-Z][0-9A-Z]{0,3})\b))[ \t]*(?:\*{1,2}|_{1,2})?[ \t]*(?::(?:[^\n:—–]{1,40}?(?:—|–|[ \t]-[ \t]))?|—|–|\)|[ \t]-[ \t]|\r?\n)[ \t]*(?:\*{1,2}|_{1,2})?|(?:"#
+            + #")\b(?:[ \t]*[-#=]?[ \t]*[0-9][\w-]{0,8}|[ \t]+(?-i:[A-Z][0-9A-Z]{0,3})\b))[ \t]*(?:\*{1,2}|_{1,2})?[ \t]*(?::(?:[^\n:—–]{1,40}?(?:—|–|[ \t]-[ \t])|[ \t]*[A-Za-z][\w'-]{0,30}\.(?=[ \t]+(?-i:[A-Z])))?|—|–|\)|[ \t]-[ \t]|\r?\n)[ \t]*(?:\*{1,2}|_{1,2})?|(?:"#
             + numberedGroup + #")[ \t]*:[ \t]*[0-9][\w-]{0,8}\b|(?<=#)(?:"# + strongGroup
             + #")[0-9][\w-]{0,8}\b)[ \t]*"#,
           ci: true, .firstWord(labels.map { Array($0.utf8) })),

@@ -37,6 +37,11 @@ import Testing
     ("<think>Persona: grumpy pirate — Arr, the claim.</think>ok", "Persona: grumpy pirate — "),
     ("<think>Persona: tax attorney - the claim.</think>ok", "Persona: tax attorney - "),
     ("<think>Remix 2: duplicate-free version. The claim.</think>ok", "Remix 2: "),
+    // And a one-word value ending its sentence before the next (`--repair` keeps no stray word).
+    ("<think>Persona: pilot. Right, the claim.</think>ok", "Persona: pilot. "),
+    ("<think>Persona: Nurse. The claim.</think>ok", "Persona: Nurse. "),
+    ("<think>Persona: Three plus three is six.</think>ok", "Persona: "),
+    ("<think>Persona: pilot. the claim.</think>ok", "Persona: "),
     // Invisible characters before the tag do not hide it.
     ("<think>\n\u{FEFF}A4 spice combinator: the claim.</think>ok", "A4 spice combinator: "),
     ("<think>\u{200B}\u{00A0}A4 spice combinator: the claim.</think>ok", "A4 spice combinator: "),
