@@ -520,43 +520,64 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
   static func forEachInlineSetting(
     in piece: UnsafeBufferPointer<UInt8>, fromStart: Bool = true, _ body: (Range<Int>) -> Void
   ) {
-    guard let base = piece.baseAddress else { return }
-    let n = piece.count
-    var from = 0
-    var found = 0
-    while from < n && found < 8, let hit = memchr(base + from, 0x3D, n - from) {
-      let eq = UnsafeRawPointer(hit) - UnsafeRawPointer(base)
-      from = eq + 1
+    forEachInlineWord(in: piece, marked: 0x3D, fromStart: fromStart, body) { eq in
       func isNameByte(_ b: UInt8) -> Bool { NoteMatcher.isLetter(b) || b == 0x5F || b == 0x2D }
       var lo = eq
       while lo > 0 && isNameByte(piece[lo - 1]) { lo -= 1 }
-      guard lo < eq, lo == 0 || isLineBlank(piece[lo - 1]),
-        fromStart || piece[..<lo].contains(where: { !isLineBlank($0) })
-      else { continue }
+      guard lo < eq else { return nil }
       var word = lo
       while word < eq && NoteMatcher.isLetter(piece[word]) { word += 1 }
-      guard word - lo >= 2, word - lo <= 12 else { continue }
-      var hi = eq + 1
-      while hi < n && !isLineBlank(piece[hi]) { hi += 1 }
-      let end = hi
-      while hi > eq + 1 && ".,;:!?)".utf8.contains(piece[hi - 1]) { hi -= 1 }
+      guard word - lo >= 2, word - lo <= 12 else { return nil }
+      let hi = trimmedWordEnd(piece, from: eq + 1)
       guard hi > eq + 1,
         piece[(eq + 1)..<hi].allSatisfy({
           NoteMatcher.isLetter($0) || NoteMatcher.isDigit($0) || $0 == 0x5F || $0 == 0x2D || $0 == 0x2E
         }),
         NoteMatcher.isLetter(piece[eq + 1]) || NoteMatcher.isDigit(piece[eq + 1])
-      else { continue }
+      else { return nil }
       let key = UnsafeBufferPointer(rebasing: piece[lo..<word])
       let value = UnsafeBufferPointer(rebasing: piece[(eq + 1)..<hi])
       guard
         (key.count >= 3 && isLabel(key, in: labelWordBytes))
           || (isLabel(key, in: provenanceKeyBytes) && markSynthetic(value))
           || (isLabel(key, in: rowIDKeyBytes) && Discovery.hexIdentifierCore(value) == value.indices)
-      else { continue }
-      body(lo..<hi)
-      found += 1
-      from = end
+      else { return nil }
+      return lo..<hi
     }
+  }
+
+  /// Calls `body` with each word of `piece` holding a `mark` byte that `read` takes: `read` is
+  /// given the mark's offset and answers the word's range, or `nil`. A word is taken between
+  /// blanks or the line's ends (with `fromStart` false, not the piece's first), at most eight
+  /// a line; the search goes on after each one taken.
+  static func forEachInlineWord(
+    in piece: UnsafeBufferPointer<UInt8>, marked mark: UInt8, fromStart: Bool, _ body: (Range<Int>) -> Void,
+    read: (Int) -> Range<Int>?
+  ) {
+    guard let base = piece.baseAddress else { return }
+    let n = piece.count
+    var from = 0
+    var found = 0
+    while from < n && found < 8, let hit = memchr(base + from, Int32(mark), n - from) {
+      let at = UnsafeRawPointer(hit) - UnsafeRawPointer(base)
+      from = at + 1
+      guard let word = read(at), word.lowerBound == 0 || isLineBlank(piece[word.lowerBound - 1]),
+        fromStart || piece[..<word.lowerBound].contains(where: { !isLineBlank($0) })
+      else { continue }
+      body(word)
+      found += 1
+      // Only closing punctuation lies between the range's end and the next blank: no mark.
+      from = word.upperBound
+    }
+  }
+
+  /// Where the word starting at `start` of `piece` ends, without the closing punctuation that
+  /// ends it (`.,;:!?)`), down to `start`: the word runs to the next blank or the piece's end.
+  static func trimmedWordEnd(_ piece: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+    var hi = start
+    while hi < piece.count && !isLineBlank(piece[hi]) { hi += 1 }
+    while hi > start && ".,;:!?)".utf8.contains(piece[hi - 1]) { hi -= 1 }
+    return hi
   }
 
   /// Whether `segment` holds one of the generator's labels and a number after it (`remix 12`,
@@ -590,33 +611,20 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
   static func forEachInlineHashtag(
     in piece: UnsafeBufferPointer<UInt8>, fromStart: Bool = true, _ body: (Range<Int>) -> Void
   ) {
-    guard let base = piece.baseAddress else { return }
     let n = piece.count
-    var from = 0
-    var found = 0
-    while from < n && found < 8, let hit = memchr(base + from, 0x23, n - from) {
-      let lo = UnsafeRawPointer(hit) - UnsafeRawPointer(base)
-      from = lo + 1
-      guard lo == 0 || isLineBlank(piece[lo - 1]),
-        fromStart || piece[..<lo].contains(where: { !isLineBlank($0) })
-      else { continue }
+    forEachInlineWord(in: piece, marked: 0x23, fromStart: fromStart, body) { lo in
       var word = lo + 1
       while word < n && NoteMatcher.isLetter(piece[word]) { word += 1 }
       guard word - lo - 1 >= 3, word + 1 < n, piece[word] == 0x2D || piece[word] == 0x5F,
         isLabel(UnsafeBufferPointer(rebasing: piece[(lo + 1)..<word]), in: labelWordBytes)
-      else { continue }
-      var hi = word + 1
-      while hi < n && !isLineBlank(piece[hi]) { hi += 1 }
-      let end = hi
-      while hi > word + 1 && ".,;:!?)".utf8.contains(piece[hi - 1]) { hi -= 1 }
+      else { return nil }
+      let hi = trimmedWordEnd(piece, from: word + 1)
       // A short value (`-3`, `_b`, `-12`): a campaign's or a year's (`#remix-contest`,
       // `#remix-2024`) is a social post's.
       guard hi > word + 1, hi - word - 1 <= 3,
         piece[(word + 1)..<hi].allSatisfy({ NoteMatcher.isLetter($0) || NoteMatcher.isDigit($0) })
-      else { continue }
-      body(lo..<hi)
-      found += 1
-      from = end
+      else { return nil }
+      return lo..<hi
     }
   }
 
@@ -2467,11 +2475,12 @@ public enum Discovery {
   /// An opening's shape read as a label of one word, a colon and a one-word value that ends
   /// the first sentence or line (`style: nurse. okay,`, `tone: formal` alone on its line): a
   /// template's slot filled in at the reasoning's start, where the words after it vary with the
-  /// row and split its rows over many shapes. The label's part (`style: `), the value and the
-  /// marks after it (`.`); `nil` for any other shape. Natural openings and the reasoning's own
+  /// row and split its rows over many shapes. The shape of its family, the value as `*` and
+  /// `…` for the words after it (`style: *. …`; `tone: *` alone on its line), and the value;
+  /// `nil` for any other shape. Natural openings and the reasoning's own
   /// sections (`okay: so`, `answer: yes.`, `step #:`) and a value running on into prose
   /// (`plan: first we`) are not slots.
-  static func openingSlot(ofShape shape: String) -> (label: Substring, value: Substring, end: Substring)? {
+  static func openingSlot(ofShape shape: String) -> (family: String, value: Substring)? {
     guard !shape.hasSuffix(" …") else { return nil }
     let tokens = shape.split(separator: " ", omittingEmptySubsequences: false)
     guard tokens.count == 2 || tokens.count == 3, tokens[0].hasSuffix(":") else { return nil }
@@ -2488,20 +2497,10 @@ public enum Discovery {
       end.allSatisfy({ ".;".contains($0) }),
       tokens.count == 2 || !end.isEmpty
     else { return nil }
-    return (shape[..<tokens[1].startIndex], value, end)
+    return (shape[..<tokens[1].startIndex] + "*" + end + (tokens.count == 3 ? " …" : ""), value)
   }
 
-  /// The shape of the family of an opening's slot (``openingSlot(ofShape:)``): the value as
-  /// `*`, and `…` for the words after it (`style: *. …`; `style: *` alone on its line).
-  static func openingSlotFamily(
-    _ slot: (label: Substring, value: Substring, end: Substring), ofShape shape: String
-  )
-    -> String
-  {
-    slot.label + "*" + slot.end + (shape.split(separator: " ").count == 3 ? " …" : "")
-  }
-
-  /// The regex of an opening slot's family (``openingSlotFamily(_:ofShape:)``): the label, one
+  /// The regex of an opening slot's family (``openingSlot(ofShape:)``): the label, one
   /// of `values` (any word past ``DiscoveryStats/Example/maxCodes`` of them) and the marks after
   /// it, then the blanks before the reasoning (or the line's end). `nil` when `family` is no
   /// such shape.
@@ -2649,7 +2648,7 @@ public enum Discovery {
     var openings = stats.openings
     var openingExamples = stats.openingExamples
     let openingValues = groupSlots(&openings, &openingExamples, rows: rows) { shape in
-      openingSlot(ofShape: shape).map { (openingSlotFamily($0, ofShape: shape), String($0.value)) }
+      openingSlot(ofShape: shape).map { ($0.family, String($0.value)) }
     }
     consider(.opening, openings, openingExamples, openingValues)
     var lines = stats.lines

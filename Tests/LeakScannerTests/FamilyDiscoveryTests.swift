@@ -761,7 +761,7 @@ import Testing
       ("voice: warm; the", "voice: *; …"),
     ] {
       #expect(
-        Discovery.openingSlot(ofShape: shape).map { Discovery.openingSlotFamily($0, ofShape: shape) }
+        Discovery.openingSlot(ofShape: shape)?.family
           == family)
     }
     for shape in [
@@ -824,9 +824,7 @@ import Testing
       #expect(Set(family?.values ?? []) == Set(header ? ["english"] : values))
       let counts = try await defaultCleanCounts(path)
       #expect(counts.quarantined == 0 && counts.clean == 900, "\(counts)")
-      let out = TempDir()
-      let (accepted, _) = try await CorpusCleaner(acceptDiscovered: true).clean(
-        path: path, cleanOut: out.path("clean.jsonl"), quarantineOut: out.path("q.jsonl"))
+      let accepted = try await cleanCounts(path, acceptDiscovered: true)
       #expect(accepted.quarantined == 300 && accepted.clean == 600, "\(accepted)")
       let (summary, removed) = try await repairedPrefixes(path, in: dir, acceptDiscovered: true)
       #expect(summary.repaired == 300 && summary.quarantined == 0, "\(summary)")
@@ -867,14 +865,10 @@ import Testing
       shards.append(try JSONDecoder().decode(ScanReport.self, from: JSONEncoder().encode(report)))
     }
     #expect(try ShardMerger.merge(shards, configuration: ScanConfiguration()).discovered == after.discovered)
-    let out = TempDir()
-    let (summary, _) = try await CorpusCleaner(configuration: config, acceptDiscovered: true).clean(
-      path: path, cleanOut: out.path("clean.jsonl"), quarantineOut: out.path("q.jsonl"))
+    let summary = try await cleanCounts(path, configuration: config, acceptDiscovered: true)
     // Even with every candidate accepted, the style rows stay clean; the blend family's rows are
     // still quarantined.
-    let out2 = TempDir()
-    let (all, _) = try await CorpusCleaner(acceptDiscovered: true).clean(
-      path: path, cleanOut: out2.path("clean.jsonl"), quarantineOut: out2.path("q.jsonl"))
+    let all = try await cleanCounts(path, acceptDiscovered: true)
     #expect(all.quarantined - summary.quarantined == 150 && summary.quarantined >= 150, "\(all) \(summary)")
     for (yaml, message) in [
       ("detectors:\n  discovery: { ignore: 3 }\n", "rules.yaml:2:"),

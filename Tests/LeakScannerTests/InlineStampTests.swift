@@ -16,14 +16,21 @@ import Testing
     }
   }
 
-  func fragments(_ line: String) -> [String] {
+  /// The texts `find` reports in `line`, in order.
+  func found(
+    in line: String, by find: (UnsafeBufferPointer<UInt8>, (Range<Int>) -> Void) -> Void
+  ) -> [String] {
     var bytes = Array(line.utf8)
     return bytes.withUnsafeMutableBufferPointer { b in
       let piece = UnsafeBufferPointer(b)
       var out: [String] = []
-      DiscoveryStats.forEachFragment(in: piece) { out.append(String(decoding: piece[$0], as: UTF8.self)) }
+      find(piece) { out.append(String(decoding: piece[$0], as: UTF8.self)) }
       return out
     }
+  }
+
+  func fragments(_ line: String) -> [String] {
+    found(in: line) { DiscoveryStats.forEachFragment(in: $0, $1) }
   }
 
   @Test func aLabelOrSettingAfterTheLastSentenceIsAStamp() {
@@ -168,27 +175,11 @@ import Testing
   }
 
   func settings(_ line: String, fromStart: Bool = true) -> [String] {
-    var bytes = Array(line.utf8)
-    return bytes.withUnsafeMutableBufferPointer { b in
-      let piece = UnsafeBufferPointer(b)
-      var out: [String] = []
-      DiscoveryStats.forEachInlineSetting(in: piece, fromStart: fromStart) {
-        out.append(String(decoding: piece[$0], as: UTF8.self))
-      }
-      return out
-    }
+    found(in: line) { DiscoveryStats.forEachInlineSetting(in: $0, fromStart: fromStart, $1) }
   }
 
   func hashtags(_ line: String, fromStart: Bool = true) -> [String] {
-    var bytes = Array(line.utf8)
-    return bytes.withUnsafeMutableBufferPointer { b in
-      let piece = UnsafeBufferPointer(b)
-      var out: [String] = []
-      DiscoveryStats.forEachInlineHashtag(in: piece, fromStart: fromStart) {
-        out.append(String(decoding: piece[$0], as: UTF8.self))
-      }
-      return out
-    }
+    found(in: line) { DiscoveryStats.forEachInlineHashtag(in: $0, fromStart: fromStart, $1) }
   }
 
   /// Inside a sentence, a setting that marks the row as made whatever its key, a row id's key
@@ -364,9 +355,7 @@ import Testing
       #expect(reports[0].discovered.allSatisfy { !$0.highConfidence })
       let counts = try await defaultCleanCounts(path)
       #expect(counts.quarantined == 0 && counts.clean == 1000, "\(counts)")
-      let out = TempDir()
-      let (accepted, _) = try await CorpusCleaner(acceptDiscovered: true).clean(
-        path: path, cleanOut: out.path("clean.jsonl"), quarantineOut: out.path("q.jsonl"))
+      let accepted = try await cleanCounts(path, acceptDiscovered: true)
       if label == "Persona" {
         let top = reports[0].discovered.first
         #expect(

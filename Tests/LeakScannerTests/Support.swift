@@ -99,8 +99,16 @@ func confidentOpening(_ shape: String, example: String, count: Int = 10, share: 
 /// How `clean` with the default configuration splits the corpus at `path`: the quarantined
 /// and clean line counts (the outputs go to a temporary folder).
 func defaultCleanCounts(_ path: String) async throws -> (quarantined: Int, clean: Int) {
+  try await cleanCounts(path)
+}
+
+/// How `clean` with `configuration`, every discovered candidate taking part when
+/// `acceptDiscovered`, splits the corpus at `path` (the outputs go to a temporary folder).
+func cleanCounts(
+  _ path: String, configuration: ScanConfiguration = ScanConfiguration(), acceptDiscovered: Bool = false
+) async throws -> (quarantined: Int, clean: Int) {
   let out = TempDir()
-  let (summary, _) = try await CorpusCleaner(configuration: ScanConfiguration()).clean(
-    path: path, cleanOut: out.path("clean.jsonl"), quarantineOut: out.path("q.jsonl"))
+  let (summary, _) = try await CorpusCleaner(configuration: configuration, acceptDiscovered: acceptDiscovered)
+    .clean(path: path, cleanOut: out.path("clean.jsonl"), quarantineOut: out.path("q.jsonl"))
   return (summary.quarantined, summary.clean)
 }
