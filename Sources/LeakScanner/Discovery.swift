@@ -1937,7 +1937,7 @@ public enum Discovery {
       // last sentence (`Persona: nurse.`), ranks high, listed for the user to accept: a
       // template's slot, or a domain's own label (`Persona: Developer.` in UX research,
       // `Archetype: Aggro.` in a deck builder's).
-      if let slot = labelSlot(ofLineShape: shape), slot.label.hasSuffix(": ") {
+      if let slot = labelSlot(ofLineShape: shape), slot.family.contains(": ") {
         return slotLabelUnnaturalness
       }
       // Lines recur naturally ("Let me verify."); only code-like ones are confident. An
@@ -2416,13 +2416,14 @@ public enum Discovery {
   static let slotLabels: Set<String> = labelWords.subtracting(["variant", "generator"])
 
   /// A repeated line's shape read as one of the generator's labels and a one-word value, the
-  /// slot of a template (`persona: nurse.`, `archetype: sage`, `persona=chef`): the label's part
-  /// (`persona: `, `persona=`; its first word one of ``slotLabels``, or of ``labelWords`` before
-  /// a `=`, perhaps joined to more of a name by `_` or `-`), the value (lower-case ASCII letters,
-  /// `'` or `-`, opening with a letter: a label and a letter, `type-X`, and other scripts' words
-  /// are not read) and the marks that end the line (`.`). `nil` for any other shape; a value with a number is a code, which
-  /// its shape groups already (`persona: X#`).
-  static func labelSlot(ofLineShape shape: String) -> (label: Substring, value: Substring, end: Substring)? {
+  /// slot of a template (`persona: nurse.`, `archetype: sage`, `persona=chef`): the shape of its
+  /// family, the value as `*` (`persona: *.`, `persona=*`), and the value. The label (`persona:
+  /// `, `persona=`) has its first word one of ``slotLabels``, or of ``labelWords`` before a `=`,
+  /// perhaps joined to more of a name by `_` or `-`; the value is lower-case ASCII letters, `'`
+  /// or `-`, opening with a letter (a label and a letter, `type-X`, and other scripts' words are
+  /// not read), and the marks that end the line (`.`) follow it. `nil` for any other shape; a
+  /// value with a number is a code, which its shape groups already (`persona: X#`).
+  static func labelSlot(ofLineShape shape: String) -> (family: String, value: Substring)? {
     let label: Substring
     let rest: Substring
     if let colon = shape.range(of: ": "), !shape[colon.upperBound...].contains(" ") {
@@ -2445,16 +2446,10 @@ public enum Discovery {
       value.allSatisfy({ ($0.isLowercase && $0.isASCII) || $0 == "'" || $0 == "-" }),
       end.allSatisfy({ ".,;!".contains($0) })
     else { return nil }
-    return (label, value, end)
+    return (label + "*" + end, value)
   }
 
-  /// The shape of the family of `slot`'s lines (``labelSlot(ofLineShape:)``): the value as `*`
-  /// (`persona: *.`).
-  static func labelSlotFamily(_ slot: (label: Substring, value: Substring, end: Substring)) -> String {
-    slot.label + "*" + slot.end
-  }
-
-  /// The regex of a label's family (``labelSlotFamily(_:)``): the label, one of `values` (any
+  /// The regex of a label's family (``labelSlot(ofLineShape:)``): the label, one of `values` (any
   /// word past ``DiscoveryStats/Example/maxCodes`` of them) as a whole word, and the marks
   /// after it. `nil` when `family` is no such shape.
   static func labelSlotRegex(family: String, values: [String]) -> String? {
@@ -2654,7 +2649,7 @@ public enum Discovery {
     var lines = stats.lines
     var lineExamples = stats.lineExamples
     let lineValues = groupSlots(&lines, &lineExamples, rows: rows) { shape in
-      labelSlot(ofLineShape: shape).map { (labelSlotFamily($0), String($0.value)) }
+      labelSlot(ofLineShape: shape).map { ($0.family, String($0.value)) }
     }
     consider(.repeatedLine, lines, lineExamples, lineValues)
     return out.sorted { ($0.score, $0.count, $1.shape) > ($1.score, $1.count, $0.shape) }

@@ -291,10 +291,9 @@ import Testing
     for shape in ["persona: x#", "[persona: nurse]", "persona:nurse", "persona: #.", "seed=blue"] {
       #expect(Discovery.labelSlot(ofLineShape: shape) == nil, "\(shape)")
     }
-    let slot = try #require(Discovery.labelSlot(ofLineShape: "persona: nurse."))
-    #expect(Discovery.labelSlotFamily(slot) == "persona: *.")
-    #expect(
-      Discovery.labelSlot(ofLineShape: "variant_id=blue").map(Discovery.labelSlotFamily) == "variant_id=*")
+    #expect(Discovery.labelSlot(ofLineShape: "persona: nurse.")?.family == "persona: *.")
+    #expect(Discovery.labelSlot(ofLineShape: "persona: nurse.")?.value == "nurse")
+    #expect(Discovery.labelSlot(ofLineShape: "variant_id=blue")?.family == "variant_id=*")
     // Past 64 values the family's rule takes any word.
     let many = (0..<70).map { "v\(String(repeating: "a", count: $0 % 7 + 1))x\($0)" }
     let anyWord = try Pattern(
