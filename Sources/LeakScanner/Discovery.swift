@@ -604,7 +604,9 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
 
   /// Calls `body` with the range of each hashtag of one of the generator's labels written as
   /// a word of its own inside a line (`… the claim #variant-3 recites …`, `#persona_b.`): `#`,
-  /// the label (``Discovery/labelWords``) and a `-` or `_` and one to three letters or digits,
+  /// one of the generator's words (``Discovery/generatorWords``, the words
+  /// ``Discovery/isGeneratorHashtag(_:)`` judges a hashtag by) and a `-` or `_` and one to three
+  /// letters or digits,
   /// between blanks or the line's ends (closing punctuation cut). Prose's hashtags
   /// (`#teamwork`) and a heading's hashes (`## Plan`) are not read. With `fromStart` false, a
   /// hashtag that opens the piece is left out (an opening's).
@@ -616,7 +618,7 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
       var word = lo + 1
       while word < n && NoteMatcher.isLetter(piece[word]) { word += 1 }
       guard word - lo - 1 >= 3, word + 1 < n, piece[word] == 0x2D || piece[word] == 0x5F,
-        isLabel(UnsafeBufferPointer(rebasing: piece[(lo + 1)..<word]), in: labelWordBytes)
+        isLabel(UnsafeBufferPointer(rebasing: piece[(lo + 1)..<word]), in: generatorWordBytes)
       else { return nil }
       let hi = trimmedWordEnd(piece, from: word + 1)
       // A short value (`-3`, `_b`, `-12`): a campaign's or a year's (`#remix-contest`,

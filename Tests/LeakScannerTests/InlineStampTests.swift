@@ -199,6 +199,11 @@ import Testing
     #expect(hashtags("So the claim #variant-3 recites a latch.") == ["#variant-3"])
     #expect(hashtags("odd #persona_b. Next") == ["#persona_b"])
     #expect(hashtags("#remix-4 then the rest", fromStart: false).isEmpty)
+    // Every word a hashtag is judged a generator's by is counted inside a sentence too.
+    for word in Discovery.generatorWords.sorted() {
+      #expect(hashtags("So the claim #\(word)-3 recites a latch.") == ["#\(word)-3"], "\(word)")
+      #expect(Discovery.isGeneratorHashtag("#\(word)-#"), "\(word)")
+    }
     for prose in [
       "#teamwork makes it", "## Plan", "the #variant here", "issue #123 again", "C# is a language",
       "join #remix-contest now", "the #remix-2024 entries",
