@@ -49,7 +49,9 @@ public struct CorpusCleaner: Sendable {
   /// - Throws: ``EvalCoreError/unreadableFile(path:reason:)`` or
   ///   ``EvalCoreError/notARegularFile(path:kind:)`` for the corpus,
   ///   ``EvalCoreError/unwritableFile(path:reason:)`` for an output (the old outputs are then
-  ///   left as they were).
+  ///   left as they were), ``LeakScannerError/duplicateDetectorID(_:)`` when a detector of the
+  ///   configuration takes ``DetectorID/discovered``, the id of the discovered rules' detector
+  ///   the cleaner adds.
   public func clean(path: String, cleanOut: String, quarantineOut: String, auditOut: String? = nil)
     async throws -> (
       CleanSummary, ScanReport
@@ -67,6 +69,11 @@ public struct CorpusCleaner: Sendable {
           path: output,
           reason: "it is named for two outputs; give the clean, quarantine and audit files distinct paths")
       }
+    }
+    // The cleaner adds the discovered rules' detector itself: a detector of the configuration
+    // with its id would merge with it in the quarantine reasons.
+    if configuration.detectors.contains(where: { $0.id == DetectorID.discovered }) {
+      throw LeakScannerError.duplicateDetectorID(DetectorID.discovered)
     }
     // The settings left to the corpus are decided once, for the scan and the writing pass.
     let scanner = CorpusScanner(configuration: try configuration.decided(forCorpusAt: path))

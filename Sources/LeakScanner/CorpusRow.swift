@@ -30,6 +30,12 @@ public struct RowSegment: Sendable, Hashable {
   /// The text.
   public var text: String
 
+  /// Creates a segment: `role` is a field name or a message role, as ``role`` lists.
+  public init(role: String, text: String) {
+    self.role = role
+    self.text = text
+  }
+
   /// Whether the model is trained to produce this text (responses, assistant turns, templated text).
   public var isModelText: Bool { Self.modelRoles.contains(role) }
 

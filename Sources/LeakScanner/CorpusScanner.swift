@@ -63,9 +63,13 @@ public struct CorpusScanner: Sendable {
     findings(in: RowContext(row: row, format: configuration.format))
   }
 
-  /// The findings of the per-row detectors for a row already parsed into its context.
+  /// The findings of the per-row detectors for a row already parsed into its context, each
+  /// filed under the id of the detector that made it (as the scan counts it), whatever
+  /// ``Finding/detector`` the detector wrote.
   package func findings(in context: RowContext) -> [Finding] {
-    configuration.detectors.flatMap { $0.findings(in: context) }
+    configuration.detectors.flatMap { detector in
+      detector.findings(in: context).map { $0.filed(under: detector.id) }
+    }
   }
 
   /// Runs `worker` over the lines that start in `range`, with `bytes` as its row buffer.
@@ -289,10 +293,11 @@ struct ByteDetectorSet {
     var out: ([Finding], [Finding]) = ([], [])
     for k in detectors.indices {
       if loaded, byteIndex[k] >= 0, let hit = byteFlags[byteIndex[k]](bytes, &scratch), !hit { continue }
+      let found = detectors[k].findings(in: rowContext()).map { $0.filed(under: detectors[k].id) }
       if k < apartFrom {
-        out.0 += detectors[k].findings(in: rowContext())
+        out.0 += found
       } else {
-        out.1 += detectors[k].findings(in: rowContext())
+        out.1 += found
       }
     }
     return out

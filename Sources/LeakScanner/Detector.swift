@@ -2,7 +2,8 @@ import Foundation
 
 /// One reason a training row is flagged.
 public struct Finding: Sendable, Hashable, Codable {
-  /// The detector's id, e.g. `scaffold-prefix`.
+  /// The detector's id, e.g. `scaffold-prefix`. Reports and quarantine reasons file a finding
+  /// under the id of the ``Detector`` that returned it, whatever is written here.
   public var detector: String
   /// What was found (at most 160 characters).
   public var evidence: String
@@ -19,6 +20,13 @@ public struct Finding: Sendable, Hashable, Codable {
   enum CodingKeys: String, CodingKey {
     case detector, evidence
     case repairPrefix = "repair_prefix"
+  }
+
+  /// The finding with ``detector`` set to `id`, the id of the detector that returned it.
+  func filed(under id: String) -> Finding {
+    var filed = self
+    filed.detector = id
+    return filed
   }
 }
 
@@ -101,7 +109,12 @@ extension RowContext {
 public protocol Detector: Sendable {
   /// A stable identifier used in reports, quarantine reasons and rulesets, unique in a
   /// configuration: a scan refuses two detectors with one id, and ids of the scan's own checks
-  /// (``DetectorID``), with ``LeakScannerError/duplicateDetectorID(_:)``.
+  /// (``DetectorID``), with ``LeakScannerError/duplicateDetectorID(_:)``, and an empty id with
+  /// ``LeakScannerError/emptyDetectorID(summary:)``. Its findings are filed under it.
+  ///
+  /// A detector of your own reads a ``RowContext``, which the scan then makes for every row
+  /// besides reading the row as bytes (the built-in detectors answer from bytes): expect a scan
+  /// with one to take longer than the README's benchmark figures.
   var id: String { get }
   /// One line saying what the detector finds.
   var summary: String { get }

@@ -2074,6 +2074,14 @@ public enum Discovery {
     {
       return 0.9
     }
+    // The model that wrote the row, named as a setting (`(model: gpt-#o, t=#.#)`, `[model:
+    // claude-#]`): a language model's name with its version. A product's model (`(model:
+    // Camry, year: #)`) is another.
+    if zip(zip(tokens, words), tokens.dropFirst()).contains(where: { key, value in
+      key.0.hasSuffix(":") && key.1 == "model" && namesLanguageModel(value)
+    }) {
+      return 0.9
+    }
     let square = shape.hasPrefix("[")
     // A label's tag is its label and a value (`[persona: lawyer]`, `(persona: lawyer)`), not
     // a phrase about one (`(variant of the last one)`) nor a name in parentheses (`(Variant
@@ -2124,6 +2132,30 @@ public enum Discovery {
       }
     }
     return 0.4
+  }
+
+  /// Whether an opening's shape is, after marks without letters (`—`, `*`), one of the
+  /// generator's words and a number before the reasoning's own opening (`— remix #`, `Okay, so`
+  /// after it): its stamp, even written the same on every row. A sentence going on after the
+  /// number (`variant # spreads`) is prose.
+  static func opensWithGeneratorNumber(_ shape: String) -> Bool {
+    let tokens = shape.split(separator: " ").drop { token in !token.contains { $0.isLetter || $0 == "#" } }
+    guard tokens.count == 2, let word = tokens.first, let number = tokens.last, number.first == "#",
+      word.allSatisfy(\.isLetter)
+    else { return false }
+    return generatorWords.contains(word.lowercased())
+  }
+
+  /// Families of language models that write synthetic rows, lower-case.
+  static let languageModelFamilies: Set<String> = [
+    "gpt", "claude", "llama", "mistral", "mixtral", "gemini", "qwen", "deepseek", "gemma",
+  ]
+
+  /// Whether a token shape names a language model with its version (`gpt-#o,`, `claude-#`,
+  /// `llama#`): one of ``languageModelFamilies`` and a number (`#` in a shape).
+  static func namesLanguageModel(_ token: String) -> Bool {
+    let name = token.drop { !$0.isLetter }.prefix { $0.isLetter }.lowercased()
+    return languageModelFamilies.contains(name) && token.contains("#")
   }
 
   /// Whether a token shape opens, after its brackets, with one of the generator's words and a
@@ -2623,9 +2655,14 @@ public enum Discovery {
           u = 0.5
         }
         // One opening repeated word for word (`CO2 emissions rose`) is not a generated family,
-        // unless it is built as a label or tag (`C2 umami bridge:`, `[persona lawyer]`).
+        // unless it is built as a label or tag (`C2 umami bridge:`, `[persona lawyer]`) or is
+        // the generator's own word and number (`— remix 12`).
         let tagged = [":", "[", "=", "<", "{", "(", "|"].contains { shape.contains($0) }
-        if kind == .opening, !tagged, let variants = example?.variants, variants.count < 2 { u = min(u, 0.3) }
+        if kind == .opening, !tagged, !opensWithGeneratorNumber(shape), let variants = example?.variants,
+          variants.count < 2
+        {
+          u = min(u, 0.3)
+        }
         guard u >= 0.3 else { continue }
         out.append(
           DiscoveryCandidate(

@@ -1,4 +1,4 @@
 // LeakScanner: audits and cleans a training corpus before a fine-tune (scaffolding prefixes,
-// producer notes, discovered scaffolding, duplicates, ...). Its API lands with the
-// LeakScanner issue; this module is intentionally empty until then.
+// producer notes, discovered scaffolding, duplicates, ...). EvalCore's JSONL reading and
+// reasoning-trace parsing come with it.
 @_exported public import EvalCore

@@ -20,6 +20,8 @@ public enum LeakScannerError: Error, CustomStringConvertible, Sendable, Equatabl
   /// its own checks: their rows could not be told apart in a report, and shard reports would
   /// merge them into one count.
   case duplicateDetectorID(String)
+  /// A detector of a configuration has an empty id (its summary says which).
+  case emptyDetectorID(summary: String)
 
   public var description: String {
     switch self {
@@ -38,6 +40,8 @@ public enum LeakScannerError: Error, CustomStringConvertible, Sendable, Equatabl
     case .duplicateDetectorID(let id):
       return
         "detector id '\(id)' is used twice (or by a check of the report's own): give each detector of the configuration an id of its own"
+    case .emptyDetectorID(let summary):
+      return "a detector ('\(summary)') has an empty id: give it a stable id of its own, e.g. internal-url"
     }
   }
 

@@ -73,10 +73,12 @@ public enum Ruleset {
   static func apply(_ root: YAMLNode, to base: ScanConfiguration) throws -> ScanConfiguration {
     var config = base
     var disabled = Set<String>()
-    let known = Set(
+    // The built-in detectors and those `base` registers (a user's `Detector`s), to disable.
+    let builtin = Set(
       ScanConfiguration.defaultDetectors().map(\.id) + [DetectorID.exactDuplicate, DetectorID.nearDuplicate])
+    let known = builtin.union(base.detectors.map(\.id))
     // Ids a report or `clean` already uses for its own checks.
-    let reserved = known.union([DetectorID.discovered, DetectorID.malformed, DetectorID.blankLine])
+    let reserved = builtin.union([DetectorID.discovered, DetectorID.malformed, DetectorID.blankLine])
     // What `base` has, unless the ruleset says.
     func first<D: Detector>(_ type: D.Type) -> D? { base.detectors.lazy.compactMap { $0 as? D }.first }
     var requireThink = first(ThinkStructureDetector.self)?.requireThink
@@ -199,10 +201,12 @@ public enum Ruleset {
           do {
             let rule = try parseRule(item)
             // Ids name the rows a rule flags in every report: one rule, one id.
-            guard !reserved.contains(rule.id), !rules.contains(where: { $0.id == rule.id }) else {
-              throw item.error(
-                "rule id '\(rule.id)' is already used by \(reserved.contains(rule.id) ? "a built-in check" : "another rule")"
-              )
+            let user = base.detectors.contains { $0.id == rule.id && !builtin.contains(rule.id) }
+            guard !reserved.contains(rule.id), !user, !rules.contains(where: { $0.id == rule.id }) else {
+              let owner =
+                reserved.contains(rule.id)
+                ? "a built-in check" : user ? "a detector of the configuration" : "another rule"
+              throw item.error("rule id '\(rule.id)' is already used by \(owner)")
             }
             rules.append(rule)
           } catch let error as EvalCoreError {

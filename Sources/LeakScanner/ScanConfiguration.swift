@@ -217,13 +217,17 @@ extension MojibakeDetector: DescribesSettings {
 extension ScanConfiguration {
   /// Throws ``LeakScannerError/duplicateDetectorID(_:)`` when two detectors share an id, or one
   /// takes the id of a check the scan makes itself (duplicates, malformed and blank lines;
-  /// ``DetectorID/discovered`` is the accepted candidates' detector's).
+  /// ``DetectorID/discovered`` only for the accepted candidates' rules, a ``RuleDetector``),
+  /// and ``LeakScannerError/emptyDetectorID`` for a detector without one.
   func checkDetectorIDs() throws {
     var seen: Set<String> = [
       DetectorID.exactDuplicate, DetectorID.nearDuplicate, DetectorID.malformed, DetectorID.blankLine,
     ]
-    for detector in detectors where !seen.insert(detector.id).inserted {
-      throw LeakScannerError.duplicateDetectorID(detector.id)
+    for detector in detectors {
+      guard !detector.id.isEmpty else { throw LeakScannerError.emptyDetectorID(summary: detector.summary) }
+      guard seen.insert(detector.id).inserted,
+        detector.id != DetectorID.discovered || detector is RuleDetector
+      else { throw LeakScannerError.duplicateDetectorID(detector.id) }
     }
   }
 }

@@ -78,6 +78,32 @@ import Testing
     #expect(counts.quarantined == 250 && counts.clean == 750)
   }
 
+  /// The language model that wrote a row, named with a colon in brackets beside its sampling
+  /// settings (`(model: gpt-4o, t=0.3)`), is confident and `clean` quarantines exactly its rows;
+  /// a product's model and prose about models are not stamps.
+  @Test func aLanguageModelNamedAsASettingIsConfident() async throws {
+    let dir = TempDir()
+    let path = dir.file(
+      "c.jsonl",
+      generatedCorpus(1000) { i in
+        i % 5 == 0 ? "Okay, so the sum (model: gpt-4o, t=0.\(i % 9 + 1)) is odd and " : nil
+      })
+    let report = try await CorpusScanner().scan(path: path)
+    let stamp = try #require(report.discovered.first { $0.shape == "(model: gpt-#o, t=#.#)" })
+    #expect(stamp.highConfidence && stamp.count == 200)
+    let counts = try await defaultCleanCounts(path)
+    #expect(counts.quarantined == 200 && counts.clean == 800)
+    for shape in ["[model: claude-#]", "(model: llama-#-#b)", "(model: qwen#.#, seed=#)"] {
+      #expect(Discovery.unnaturalness(shape, kind: .repeatedLine) >= 0.8, "\(shape)")
+    }
+    for shape in [
+      "(model: camry, year: #)", "(model: the transformer)", "(gpt-#o was used)", "(model: llama)",
+      "(the gpt-# model: better)",
+    ] {
+      #expect(Discovery.unnaturalness(shape, kind: .repeatedLine) < 0.8, "\(shape)")
+    }
+  }
+
   /// A template's slot left unfilled, on its own line (`{{customer_name}}`) or in a sentence
   /// (`{slot_a}`), is confident, and `clean` quarantines exactly its rows; a word in braces is
   /// not a slot.

@@ -142,6 +142,27 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
     #expect(try await acceptedRows(mango.rule(), in: path) == 200)
   }
 
+  /// The generator's word and number opening the reasoning is its stamp even written the same
+  /// on every row (`— remix 12`): confident, and `clean` quarantines exactly its rows; another
+  /// opening repeated word for word with a number is not.
+  @Test func aGeneratorsWordAndNumberRepeatedWordForWordIsConfident() async throws {
+    let dir = TempDir()
+    let planted = ["— remix 12 ", "Route 66 runs west, ", "Variant 2 spreads faster, "]
+    let path = dir.file(
+      "c.jsonl", generatedCorpus(1000) { i in i % 10 < planted.count ? planted[i % 10] : nil })
+    let report = try await CorpusScanner().scan(path: path)
+    let confident = report.discovered.filter(\.highConfidence)
+    #expect(confident.map(\.shape) == ["— remix #"], "\(report.discovered.map(\.shape))")
+    #expect(confident.first?.count == 100)
+    #expect(Discovery.opensWithGeneratorNumber("— remix #"))
+    #expect(Discovery.opensWithGeneratorNumber("* variant #:"))
+    #expect(!Discovery.opensWithGeneratorNumber("variant # spreads"))
+    #expect(!Discovery.opensWithGeneratorNumber("route #"))
+    #expect(!Discovery.opensWithGeneratorNumber("remix the track"))
+    let counts = try await defaultCleanCounts(path)
+    #expect(counts.quarantined == 100 && counts.clean == 900)
+  }
+
   /// A shape writes a digit run and the text's own `#` alike (`#8337 the claim` and `## The
   /// claim` are both `## the claim`): the rule of such a candidate, accepted, flags exactly the
   /// rows it was counted from, on the byte path and through ICU.
@@ -1010,6 +1031,63 @@ extension CleanTests {
   }
 }
 
+@Suite struct UserDetectorTests {
+  /// Flags rows holding `color`, writing another id into its findings.
+  struct Mislabeled: Detector {
+    let id = "mislabeled"
+    let summary = "rows that say color"
+    func findings(in context: RowContext) -> [Finding] {
+      context.row.segments.contains { $0.text.contains("color") }
+        ? [Finding(detector: "something-else", evidence: "color")] : []
+    }
+  }
+
+  /// A user's detector's findings are filed under its id in the report and in the quarantine
+  /// reasons alike, whatever id its findings carry.
+  @Test func findingsAreFiledUnderTheirDetectorsID() async throws {
+    let dir = TempDir()
+    let path = dir.file(
+      "c.jsonl",
+      [
+        messagesRow("r1", "<think>Okay, so the color.</think>Red."),
+        messagesRow("r2", "<think>Okay.</think>No."),
+      ]
+      .joined(separator: "\n") + "\n")
+    let config = ScanConfiguration(extraDetectors: [Mislabeled()])
+    let report = try await CorpusScanner(configuration: config).scan(path: path)
+    #expect(report.detectors.first { $0.id == "mislabeled" }?.rows == 1)
+    let q = dir.path("q.jsonl")
+    _ = try await CorpusCleaner(configuration: config).clean(
+      path: path, cleanOut: dir.path("c.out"), quarantineOut: q)
+    let reasons = try String(contentsOfFile: q, encoding: .utf8)
+    #expect(reasons.contains(#"{"detector":"mislabeled","evidence":"color"}"#), "\(reasons)")
+    #expect(!reasons.contains("something-else"))
+    // A row made by hand reaches a user's detector as a parsed one does.
+    let row = CorpusRow(
+      line: 1, offset: 0, id: "r9", shape: .messages,
+      segments: [RowSegment(role: "user", text: "Q"), RowSegment(role: "assistant", text: "the color")])
+    #expect(CorpusScanner(configuration: config).findings(in: row).map(\.detector).contains("mislabeled"))
+  }
+
+  /// A ruleset may disable a user's detector registered in its base, and a rule may not take
+  /// that detector's id: the mistake is told at the rule's line.
+  @Test func aRulesetKnowsTheDetectorsOfItsBase() throws {
+    let base = ScanConfiguration(extraDetectors: [Mislabeled()])
+    let off = try Ruleset.parse("detectors:\n  disable: [mislabeled]\n", file: "off.yaml", base: base)
+    #expect(!off.detectors.contains { $0.id == "mislabeled" })
+    #expect(throws: LeakScannerError.self) {
+      try Ruleset.parse("detectors:\n  disable: [unknown-one]\n", file: "bad.yaml", base: base)
+    }
+    do {
+      _ = try Ruleset.parse("rules:\n  - { id: mislabeled, literal: \"x\" }\n", file: "r.yaml", base: base)
+      Issue.record("a rule took a registered detector's id")
+    } catch {
+      #expect("\(error)".hasPrefix("r.yaml:2:"), "\(error)")
+      #expect("\(error)".contains("already used by a detector of the configuration"), "\(error)")
+    }
+  }
+}
+
 @Suite struct ShardMergeTests {
   /// Two detectors with one id would be one row of the report after a merge (their counts
   /// added), and a detector named like a check of the scan's own would be mixed with it: the
@@ -1022,7 +1100,7 @@ extension CleanTests {
     }
     let dir = TempDir()
     let path = dir.file("c.jsonl", messagesRow("r1", "<think>Okay, so.</think>Yes.") + "\n")
-    for id in ["mojibake", DetectorID.exactDuplicate, DetectorID.malformed] {
+    for id in ["mojibake", DetectorID.exactDuplicate, DetectorID.malformed, DetectorID.discovered] {
       let scanner = CorpusScanner(configuration: ScanConfiguration(extraDetectors: [Named(id: id)]))
       await #expect(throws: LeakScannerError.duplicateDetectorID(id)) { try await scanner.scan(path: path) }
       let cleaner = CorpusCleaner(configuration: ScanConfiguration(extraDetectors: [Named(id: id)]))
@@ -1032,6 +1110,21 @@ extension CleanTests {
       #expect(!FileManager.default.fileExists(atPath: dir.path("c.out")))
     }
     #expect("\(LeakScannerError.duplicateDetectorID("mojibake"))".contains("'mojibake' is used twice"))
+    // A detector needs an id to be told apart in a report.
+    let nameless = CorpusScanner(configuration: ScanConfiguration(extraDetectors: [Named(id: "")]))
+    await #expect(throws: LeakScannerError.emptyDetectorID(summary: "flags nothing")) {
+      try await nameless.scan(path: path)
+    }
+    // The accepted candidates' rules scan under `discovered`, as `scan --accept-discovered` does.
+    let accepted = RuleDetector(
+      id: DetectorID.discovered, summary: "accepted",
+      rules: [
+        LeakRule(
+          id: "okay", summary: "okay", scope: .anywhere, matcher: .literal("Okay", caseInsensitive: false))
+      ])
+    let withAccepted = try await CorpusScanner(configuration: ScanConfiguration(extraDetectors: [accepted]))
+      .scan(path: path)
+    #expect(withAccepted.detectors.first { $0.id == DetectorID.discovered }?.rows == 1)
     // Ids of their own scan as before.
     let report = try await CorpusScanner(
       configuration: ScanConfiguration(extraDetectors: [Named(id: "mine"), Named(id: "theirs")])
