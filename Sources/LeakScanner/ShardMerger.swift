@@ -7,6 +7,11 @@ import Foundation
 /// merged report equals a single scan of the whole file.
 public enum ShardMerger {
   /// Merges reports; `names` label them in errors (e.g. their file paths).
+  ///
+  /// The detectors, rules and thresholds are the shards' own: every shard must have been
+  /// scanned with the same ones (their fingerprints are compared), and a merge needs none of
+  /// them. Of `configuration`, only the merge's own limits are read (examples kept per
+  /// detector, the sizes of the histogram and discovery tables).
   public static func merge(_ reports: [ScanReport], names: [String]? = nil, configuration: ScanConfiguration)
     throws -> ScanReport
   {
@@ -24,6 +29,7 @@ public enum ShardMerger {
   /// rows at a time: each is read once for its counts and once more, in shard order, for its
   /// rows (hashes, offsets, signatures and flagged lines), which join the duplicate search and
   /// are let go. A merge then holds the duplicate table, not every shard's rows twice over.
+  /// `configuration` is read as ``merge(_:names:configuration:)`` reads it.
   public static func merge(paths: [String], configuration: ScanConfiguration) throws -> ScanReport {
     var light: [ScanReport] = []
     for path in paths {
