@@ -140,8 +140,9 @@ package struct JSONBytes {
   /// array, the members named in `elementKeys` of each element. Strings are decoded into
   /// `storage`; values of other names are validated and skipped.
   ///
-  /// Returns `false` when the line is not a JSON object or has a key with an escape: callers
-  /// then use ``object(_:keep:)``, which also says why. Accepts exactly the objects that
+  /// Returns `false` when the line is not a JSON object, has a key with an escape, or holds one
+  /// of `keys` (or of `elementKeys` in one element) twice: callers then use ``object(_:keep:)``,
+  /// which also says why (a row reader reports the repeated key). Accepts exactly the objects that
   /// ``object(_:keep:)`` accepts otherwise. The bytes must already be valid UTF-8.
   /// `decodedNonASCII` tells whether a `\u` escape put a non-ASCII scalar into `storage`.
   package static func rowMembers(
@@ -154,8 +155,13 @@ package struct JSONBytes {
       p.skipSpace()
       guard p.i < p.count, p.base[p.i] == UInt8(ascii: "{") else { return false }
       var ok = true
+      // A key read twice is ambiguous (readers differ on which value wins): the caller's
+      // checked path reports the line.
+      var seen: UInt64 = 0
       try p.walkMembers { p, key in
         guard let key, let k = Self.index(of: key, in: keys) else { return false }
+        if k >= 64 || seen & (1 << UInt64(k)) != 0 { ok = false }
+        seen |= 1 << UInt64(k & 63)
         if listKeys.contains(k), p.base[p.i] == UInt8(ascii: "[") {
           let elements = try p.rowList(
             list: k, elementKeys: elementKeys, storage: &storage, members: &members, ok: &ok)
@@ -272,8 +278,11 @@ package struct JSONBytes {
       guard i < count else { throw fail("unexpected end of line, expected a value") }
       let element = n
       if base[i] == UInt8(ascii: "{") {
+        var seen: UInt64 = 0
         try walkMembers { p, key in
           guard let key, let k = Self.index(of: key, in: elementKeys) else { return false }
+          if k >= 64 || seen & (1 << UInt64(k)) != 0 { ok = false }
+          seen |= 1 << UInt64(k & 63)
           members.append(try p.rowValue(key: k, list: list, element: element, storage: &storage))
           return true
         } unnamed: {

@@ -249,7 +249,7 @@ public struct CorpusCleaner: Sendable {
         }
         if findings.isEmpty {
           try cleanFile.write(line.bytes)
-          if repair { cleanHashes.append((line.number, normalizedHash(row.segments.map(\.text)), false)) }
+          if repair { cleanHashes.append((line.number, normalizedHash(row.segments), false)) }
           summary.clean += 1
           return
         }
@@ -298,7 +298,7 @@ public struct CorpusCleaner: Sendable {
         if let repaired {
           try cleanFile.write(repaired.bytes)
           if repair {
-            cleanHashes.append((line.number, normalizedHash(repaired.row.segments.map(\.text)), true))
+            cleanHashes.append((line.number, normalizedHash(repaired.row.segments), true))
             for prefix in Set(removed) { repairedShapes.append((line.number, Discovery.lineShape(prefix))) }
           }
           summary.clean += 1

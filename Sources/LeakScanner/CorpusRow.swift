@@ -136,8 +136,35 @@ public struct CorpusRowParser: Sendable {
     }
     switch parsed {
     case .failure(let issue): return .failure(issue)
-    case .success(let members): return parse(JSONValue.object(members), line: line)
+    case .success(let members):
+      if let key = Self.duplicateKey(in: members) {
+        return .failure(
+          issue(.invalidJSON("duplicate key '\(key)': readers differ on which value the row holds")))
+      }
+      return parse(JSONValue.object(members), line: line)
     }
+  }
+
+  /// The keys a message of a list is read by.
+  static let messageKeys: Set<String> = Set(["role", "content", "from", "value"] + reasoningKeys)
+
+  /// The first key a row is read by that it holds twice, as a dotted path (`response`,
+  /// `messages.1.content`): among `members` (the row's kept keys) and the keys of each message
+  /// of a list among them. Other keys may repeat: nothing reads them.
+  static func duplicateKey(in members: [(key: String, value: JSONValue)]) -> String? {
+    var seen = Set<String>()
+    for member in members where !seen.insert(member.key).inserted { return member.key }
+    for member in members {
+      guard case .array(let list) = member.value else { continue }
+      for (i, element) in list.enumerated() {
+        guard case .object(let fields) = element else { continue }
+        var keys = Set<String>()
+        for field in fields where Self.messageKeys.contains(field.key) && !keys.insert(field.key).inserted {
+          return "\(member.key).\(i).\(field.key)"
+        }
+      }
+    }
+    return nil
   }
 
   /// The `id` of a line that is a JSON object with one (a string or a number), or nil: for

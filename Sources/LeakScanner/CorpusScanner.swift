@@ -473,7 +473,7 @@ struct PassWorker {
       p.rowOffsets.append((line.number, line.offset))
     }
     if scanner.configuration.exactDuplicates {
-      let hash = loaded ? rowHash ?? bytes.normalizedHash : normalizedHash(corpusRow().segments.map(\.text))
+      let hash = loaded ? rowHash ?? bytes.normalizedHash : normalizedHash(corpusRow().segments)
       p.hashes.append((line.number, hash))
     }
     if scanner.configuration.nearDuplicates {

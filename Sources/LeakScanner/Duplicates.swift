@@ -14,11 +14,35 @@ package func normalizedHash(_ parts: [String]) -> UInt64 {
   return hasher.value
 }
 
+/// The hash exact duplicates are found by: of each segment in order, its role (lower-cased)
+/// and ``normalizedHash(_:)``'s words of its text. Rows that differ only in case or spacing hash
+/// alike; rows holding the same words split otherwise between their segments (`Translate hello
+/// to` / `French Bonjour` against `Translate hello to French` / `Bonjour`), or given to other
+/// roles, train on other targets and hash apart.
+package func normalizedHash(_ segments: [RowSegment]) -> UInt64 {
+  var hasher = NormalizedHasher()
+  for segment in segments {
+    var role = segment.role
+    role.withUTF8 { hasher.startSegment(role: $0) }
+    var text = segment.text
+    text.withUTF8 { hasher.add($0) }
+  }
+  return hasher.value
+}
+
 /// Computes ``normalizedHash(_:)`` over parts given one at a time (joined by newlines), word by
 /// word: a part boundary ends a word, as the joining newline would.
 struct NormalizedHasher {
   /// The words so far.
   var words = WordSequenceHash()
+
+  /// Marks the start of a row's segment written by `role` (its UTF-8 bytes, any case): a
+  /// value of its own in the sequence, which no word's hash is but by a 64-bit chance.
+  mutating func startSegment(role: UnsafeBufferPointer<UInt8>) {
+    var h: UInt64 = 0xCBF2_9CE4_8422_2325
+    for b in role { h = (h ^ UInt64(b >= 0x41 && b <= 0x5A ? b | 0x20 : b)) &* 0x0000_0100_0000_01B3 }
+    words.add(mix64(h ^ 0x5E67_3E47_0000_0000))
+  }
 
   /// Adds one word's hash (from ``RepetitionCheck/words(in:_:)``).
   mutating func add(word: UInt64) { words.add(word) }

@@ -322,6 +322,34 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
     #expect(report.issues.first?.description.contains("messages.0.content") == true)
   }
 
+  /// A row holding a key it is read by twice is ambiguous (one reader takes the first value,
+  /// another the last): it is a malformed line naming the key, on the byte path and the parsed
+  /// one, and `clean` quarantines it; a repeated key nothing reads is left alone.
+  @Test func aKeyReadTwiceIsAMalformedLine() async throws {
+    let dir = TempDir()
+    let rows = [
+      #"{"prompt":"dk","response":"<think>\nB7 pepper mixer: dirty\n</think>\n\nA","response":"<think>\nclean\n</think>\n\nB"}"#,
+      #"{"messages":[{"role":"user","content":"Q"},{"role":"assistant","content":"<think>x</think>A","content":"B"}]}"#,
+      #"{"id":"a","id":"b","text":"<think>ok</think>Fine."}"#,
+      #"{"meta":1,"meta":2,"prompt":"Q","response":"<think>Okay, so.</think>Yes."}"#,
+      #"{"messages":[{"role":"user","name":"x","name":"y","content":"Q"},{"role":"assistant","content":"<think>Okay.</think>Yes."}]}"#,
+    ]
+    let path = dir.file("c.jsonl", rows.joined(separator: "\n") + "\n")
+    for byteRows in [true, false] {
+      var scanner = CorpusScanner()
+      scanner.usesByteRows = byteRows
+      let report = try await scanner.scan(path: path, parallelism: 1)
+      #expect(report.rows == 2 && report.malformedLines == 3, "bytes: \(byteRows)")
+      #expect(
+        report.issues.map(\.description).map { $0.contains("duplicate key") } == [true, true, true],
+        "\(report.issues)")
+      #expect(report.issues.map(\.line) == [1, 2, 3])
+      #expect(report.issues[1].description.contains("'messages.1.content'"), "\(report.issues[1])")
+    }
+    let counts = try await defaultCleanCounts(path)
+    #expect(counts.quarantined == 3 && counts.clean == 2)
+  }
+
   /// A tag that ends in a separator is discovered with the first word after it (`km-# >>
   /// the`); its rule needs that word but `--repair` cuts only the tag, so the row's text stays
   /// whole.

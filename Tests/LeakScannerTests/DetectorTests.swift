@@ -1244,6 +1244,33 @@ extension NormalizedHashTests {
     #expect(seen.count == words.count * (words.count + 1))
   }
 
+  /// A row's words split otherwise between its segments, or given to other roles, are another
+  /// row, on the byte path and the parsed one alike; a copy differing in case and spacing, or
+  /// in a role's case, is the same row.
+  @Test func rowsWithTheSameWordsInOtherSegmentsOrRolesAreNotCopies() async throws {
+    let lines = [
+      #"{"messages":[{"role":"user","content":"Translate hello to French"},{"role":"assistant","content":"Bonjour"}]}"#,
+      #"{"messages":[{"role":"user","content":"Translate hello to"},{"role":"assistant","content":"French Bonjour"}]}"#,
+      #"{"messages":[{"role":"assistant","content":"Translate hello to French"},{"role":"user","content":"Bonjour"}]}"#,
+      #"{"prompt":"What is the capital of","response":"Spain? Madrid."}"#,
+      #"{"prompt":"What is the capital of Spain?","response":"Madrid."}"#,
+      #"{"text":"What is the capital of Spain? Madrid."}"#,
+      #"{"messages":[{"role":"USER","content":"translate  hello to French"},{"role":"assistant","content":"Bonjour"}]}"#,
+      #"{"prompt":"What is the capital of Spain?","completion":"Madrid."}"#,
+    ]
+    let dir = TempDir()
+    let path = dir.file("c.jsonl", lines.joined(separator: "\n") + "\n")
+    for byteRows in [true, false] {
+      var scanner = CorpusScanner()
+      scanner.usesByteRows = byteRows
+      let report = try await scanner.scan(path: path, parallelism: 1)
+      let copies = report.detectors.first { $0.id == DetectorID.exactDuplicate }
+      // Line 7 is line 1 in other case and spacing; line 8 is line 5 under another key.
+      #expect(copies?.rows == 2, "bytes: \(byteRows)")
+      #expect(copies?.examples.map(\.line) == [7, 8], "bytes: \(byteRows)")
+    }
+  }
+
   /// Parts hash as their join by newlines, whatever whitespace ends a part or an
   /// eight-byte chunk (the fast path hashes a chunk's last space with it).
   @Test func partsAgreeWithTheSpecificationOfTheirJoin() {
