@@ -588,6 +588,29 @@ public struct RepetitionDetector: Detector {
 }
 
 /// Flags broken reasoning structure: missing, empty, unclosed, nested or repeated blocks.
+/// Flags rows that give the model nothing to learn: every model turn blank (an empty or
+/// whitespace-only `response`, `text` or assistant `content`), or no model turn at all (a
+/// conversation of user turns only, an empty list). A tool call without text is a model turn.
+public struct EmptyResponseDetector: Detector {
+  public let id = "empty-response"
+  public let summary = "no text for the model to learn: a blank response or no model turn"
+  /// Creates the detector.
+  public init() {}
+
+  public func findings(in context: RowContext) -> [Finding] {
+    let model = context.row.segments.filter(\.isModelText)
+    if model.isEmpty {
+      return context.row.callsTools ? [] : [Finding(detector: id, evidence: "no model turn")]
+    }
+    return model.allSatisfy({ $0.text.allSatisfy(\.isWhitespace) })
+      ? [
+        Finding(
+          detector: id, evidence: model.count == 1 ? "blank response" : "\(model.count) blank model turns")
+      ]
+      : []
+  }
+}
+
 public struct ThinkStructureDetector: Detector {
   public let id = "think-structure"
   public let summary = "reasoning block missing, empty, unclosed, nested or repeated"

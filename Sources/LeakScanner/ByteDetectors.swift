@@ -679,6 +679,13 @@ extension RepetitionDetector: ByteDetector {
   var readsWords: Bool { true }
 }
 
+extension EmptyResponseDetector: ByteDetector {
+  func flags(_ bytes: RowBytes, _ scratch: inout DetectionScratch) -> Bool? {
+    // A row without a model turn may have had a tool call, which only the parsed row tells.
+    bytes.modelSegmentsAreBlank
+  }
+}
+
 extension ThinkStructureDetector: ByteDetector {
   func flags(_ bytes: RowBytes, _ scratch: inout DetectionScratch) -> Bool? {
     let traces = bytes.rowTraces

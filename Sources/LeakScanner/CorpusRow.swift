@@ -77,6 +77,9 @@ public struct CorpusRow: Sendable, Hashable {
   public var shape: CorpusShape
   /// The text pieces, in order.
   public var segments: [RowSegment]
+  /// Whether a model turn was a tool call without text (`content` null beside `tool_calls`),
+  /// which no segment holds: the model learns the call.
+  package var callsTools = false
 
   /// Creates a row.
   public init(line: Int, offset: Int, id: String, shape: CorpusShape, segments: [RowSegment]) {
@@ -223,6 +226,7 @@ public struct CorpusRowParser: Sendable {
       return missing("prompt/response, text, messages or conversations")
     }
     var segments: [RowSegment] = []
+    var toolCalls = false
     // A message list's failure names the field that is missing or not text.
     do {
       switch detected {
@@ -237,7 +241,9 @@ public struct CorpusRowParser: Sendable {
           if let text = prompt.string {
             segments.append(RowSegment(role: "prompt", text: text))
           } else if let list = prompt.array {
-            let turns = try messageSegments(list, listKey: "prompt", roleKey: "role", contentKey: "content")
+            var ignored = false
+            let turns = try messageSegments(
+              list, listKey: "prompt", roleKey: "role", contentKey: "content", toolCalls: &ignored)
             segments += turns.map { RowSegment(role: "prompt", text: $0.text) }
           }
         }
@@ -258,27 +264,29 @@ public struct CorpusRowParser: Sendable {
           }
         } else {
           segments += try messageSegments(
-            response.array ?? [], listKey: key, roleKey: "role", contentKey: "content")
+            response.array ?? [], listKey: key, roleKey: "role", contentKey: "content", toolCalls: &toolCalls)
         }
       case .messages, .conversations:
         let (listKey, roleKey, contentKey) =
           detected == .messages ? ("messages", "role", "content") : ("conversations", "from", "value")
         guard let list = object[listKey]?.array else { return missing(listKey) }
-        segments = try messageSegments(list, listKey: listKey, roleKey: roleKey, contentKey: contentKey)
+        segments = try messageSegments(
+          list, listKey: listKey, roleKey: roleKey, contentKey: contentKey, toolCalls: &toolCalls)
       }
     } catch {
       return missing(error.field)
     }
-    return .success(
-      CorpusRow(line: line.number, offset: line.offset, id: id, shape: detected, segments: segments))
+    var row = CorpusRow(line: line.number, offset: line.offset, id: id, shape: detected, segments: segments)
+    row.callsTools = toolCalls
+    return .success(row)
   }
 
   /// The segments of a message list (`listKey`, for the field named in a failure), a model
   /// turn's separate reasoning rendered into it; the failure is the dotted path of the field
   /// that is missing or not text.
-  func messageSegments(_ list: [JSONValue], listKey: String, roleKey: String, contentKey: String)
-    throws(FieldFailure) -> [RowSegment]
-  {
+  func messageSegments(
+    _ list: [JSONValue], listKey: String, roleKey: String, contentKey: String, toolCalls: inout Bool
+  ) throws(FieldFailure) -> [RowSegment] {
     var segments: [RowSegment] = []
     let alternate = Self.alternateKeys(roleKey: roleKey, contentKey: contentKey)
     for (i, message) in list.enumerated() {
@@ -296,6 +304,7 @@ public struct CorpusRowParser: Sendable {
         if value == nil || value == .null,
           ["tool_calls", "function_call"].contains(where: { message[$0] != nil && message[$0] != .null })
         {
+          toolCalls = true
           continue
         }
         throw FieldFailure("\(listKey).\(i).\(contentKey)")

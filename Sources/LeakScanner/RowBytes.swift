@@ -425,8 +425,11 @@ struct RowBytes {
     modelIsJoined = modelSegments > 1
     if modelIsJoined {
       joinedModel.removeAll(keepingCapacity: true)
+      var first = true
       for (i, range) in segments.enumerated() where isModel[i] {
-        if !joinedModel.isEmpty { joinedModel.append(0x0A) }
+        // Joined by newlines as `RowContext.modelText` is, an empty segment included.
+        if !first { joinedModel.append(0x0A) }
+        first = false
         Self.copy(storage, range, to: &joinedModel)
       }
     }
@@ -556,6 +559,18 @@ struct RowBytes {
   }
 
   @inline(__always) static func isASCIISpace(_ b: UInt8) -> Bool { b == 0x20 || (b >= 0x09 && b <= 0x0D) }
+
+  /// Whether every model segment is whitespace only: `nil` when there is none, or when a
+  /// non-ASCII character decides it.
+  var modelSegmentsAreBlank: Bool? {
+    var any = false
+    for (i, range) in segments.enumerated() where isModel[i] {
+      any = true
+      guard let blank = isBlank(range) else { return nil }
+      if !blank { return false }
+    }
+    return any ? true : nil
+  }
 
   /// Whether `range` is whitespace only: `nil` when a non-ASCII character decides it.
   func isBlank(_ range: Range<Int>) -> Bool? {

@@ -43,7 +43,7 @@ public struct ScanConfiguration: Sendable {
     [
       BuiltinDetectors.scaffoldPrefix(), BuiltinDetectors.producerNotes(), RunTogetherDetector(),
       MojibakeDetector(), ScriptDriftDetector(), RepetitionDetector(), ThinkStructureDetector(),
-      SpecialTokenDetector(),
+      SpecialTokenDetector(), EmptyResponseDetector(),
     ]
   }
 

@@ -37,7 +37,7 @@ import Testing
     let opening = openings.randomElement(using: &rng)!
     let body = (0..<Int.random(in: 1...3, using: &rng)).map { _ in bodies.randomElement(using: &rng)! }
       .joined(separator: " ")
-    switch Int.random(in: 0..<12, using: &rng) {
+    switch Int.random(in: 0..<15, using: &rng) {
     case 0: return "no reasoning here, \(opening)\(body)"
     case 1: return "<think>\(opening)\(body)"  // unclosed
     case 2: return "<think>\n\n</think>answer"
@@ -46,6 +46,9 @@ import Testing
     case 5: return "\(opening)\(body)\n</think>answer"  // prefilled
     case 6: return "<think>\(opening)\(body)</think>ok</think>stray"
     case 7: return "<think>\u{00A0}</think>ok"
+    case 9: return ""
+    case 10: return " \n\t "
+    case 11: return "\u{3000} "  // blank, but not ASCII
     case 8:
       // A loop only across the closing tag: three repeats on either side, six without the tags.
       let half = String(repeating: "so the sum is again ", count: 3)

@@ -1301,6 +1301,56 @@ extension NormalizedHashTests {
   }
 }
 
+@Suite struct EmptyResponseTests {
+  func flagged(_ line: String) throws -> [String] {
+    let row = try CorpusRowParser().parse(JSONLLine(number: 1, offset: 0, bytes: Array(line.utf8)[...])).get()
+    return EmptyResponseDetector().findings(in: RowContext(row: row, format: .think)).map(\.evidence)
+  }
+
+  /// A row whose model turns are all blank, or that has none, teaches nothing; a short answer,
+  /// a reasoning block alone and a tool call without text are model text.
+  @Test func rowsWithoutModelTextAreFlagged() throws {
+    #expect(try flagged(#"{"prompt":"b","response":""}"#) == ["blank response"])
+    #expect(try flagged(#"{"prompt":"c","response":" \n\t"}"#) == ["blank response"])
+    #expect(try flagged(#"{"text":""}"#) == ["blank response"])
+    #expect(try flagged(#"{"messages":[]}"#) == ["no model turn"])
+    #expect(try flagged(#"{"messages":[{"role":"user","content":"only user"}]}"#) == ["no model turn"])
+    #expect(
+      try flagged(
+        #"{"conversations":[{"from":"human","value":"q"},{"from":"gpt","value":" "},{"from":"gpt","value":""}]}"#
+      )
+        == ["2 blank model turns"])
+    for line in [
+      #"{"prompt":"a","response":"0"}"#, #"{"prompt":"a","response":"<think>x</think>"}"#,
+      #"{"messages":[{"role":"user","content":"q"},{"role":"assistant","content":null,"tool_calls":[{"id":"1"}]}]}"#,
+      #"{"conversations":[{"from":"human","value":"q"},{"from":"gpt","value":""},{"from":"gpt","value":"ok"}]}"#,
+    ] {
+      #expect(try flagged(line).isEmpty, "\(line)")
+    }
+  }
+
+  /// In a scan, on the byte path and the parsed one alike, and `clean` quarantines the rows.
+  @Test func aScanCountsRowsWithoutModelText() async throws {
+    let dir = TempDir()
+    let rows = [
+      #"{"prompt":"a","response":"An apple."}"#, #"{"prompt":"b","response":""}"#, #"{"text":""}"#,
+      #"{"messages":[]}"#, #"{"messages":[{"role":"user","content":"only user"}]}"#,
+      #"{"prompt":"c","response":"   "}"#, #"{"prompt":"d","response":"\u3000"}"#,
+    ]
+    let path = dir.file("c.jsonl", rows.joined(separator: "\n") + "\n")
+    for byteRows in [true, false] {
+      var scanner = CorpusScanner()
+      scanner.usesByteRows = byteRows
+      let report = try await scanner.scan(path: path, parallelism: 1)
+      let empty = report.detectors.first { $0.id == "empty-response" }
+      #expect(empty?.rows == 6, "bytes: \(byteRows)")
+      #expect(empty?.examples.map(\.line) == [2, 3, 4, 5, 6], "bytes: \(byteRows)")
+    }
+    let counts = try await defaultCleanCounts(path)
+    #expect(counts.quarantined == 6 && counts.clean == 1)
+  }
+}
+
 @Suite struct NearDuplicateTests {
   /// A text of `n` distinct words and a copy with every `stride`-th word replaced.
   func pair(_ n: Int, stride: Int, seed: Int) -> (String, String) {
