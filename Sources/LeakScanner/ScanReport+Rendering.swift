@@ -22,7 +22,7 @@ extension ScanReport {
   /// The report as a terminal table: detector counts and shares with example rows, the
   /// histogram of reasoning openings, and discovery candidates.
   public func renderTable() -> String {
-    var out = "Leak scan: \(file)\(shard.map { " (shard \($0))" } ?? "")\n"
+    var out = "Leak scan: \(Self.printable(file))\(shard.map { " (shard \($0))" } ?? "")\n"
     out +=
       "lines: \(Self.grouped(lines))   rows: \(Self.grouped(rows))   malformed: \(Self.grouped(malformedLines))   flagged: \(Self.grouped(flaggedRows)) (\(Self.percent(Double(flaggedRows) / Double(max(1, lines)))))\(highConfidenceNote)\n"
     if !shapes.isEmpty {
@@ -34,8 +34,9 @@ extension ScanReport {
     out += "\n"
     var rowsOut: [[String]] = []
     for d in detectors {
-      let examples = d.examples.prefix(3).map { "L\($0.line) \($0.evidence.prefix(40))" }.joined(
-        separator: " | ")
+      let examples = d.examples.prefix(3).map { "L\($0.line) \(Self.printable($0.evidence.prefix(40)))" }
+        .joined(
+          separator: " | ")
       rowsOut.append([d.id, Self.grouped(d.rows), Self.percent(d.share), examples])
     }
     out += Self.table(["detector", "rows", "share", "examples (line: evidence)"], rowsOut)
@@ -46,7 +47,7 @@ extension ScanReport {
     for (text, n) in top {
       let bar = String(repeating: "█", count: max(1, Int((Double(n) / Double(total) * 40).rounded())))
       out +=
-        "  \(Self.pad("\"\(text)\"", 24)) \(Self.pad(Self.grouped(n), 8)) \(Self.pad(Self.percent(Double(n) / Double(total)), 6)) \(bar)\n"
+        "  \(Self.pad("\"\(Self.printable(text))\"", 24)) \(Self.pad(Self.grouped(n), 8)) \(Self.pad(Self.percent(Double(n) / Double(total)), 6)) \(bar)\n"
     }
     if let dropped = openingHistogramDropped, dropped > 0 {
       out +=
@@ -57,7 +58,7 @@ extension ScanReport {
     let listed = Self.listedCandidates(discovered, top: 10)
     for c in listed {
       out +=
-        "  \(c.highConfidence ? "HIGH" : "    ") \(c.kind.rawValue) \"\(c.shape)\": \(Self.grouped(c.count)) rows (\(Self.percent(c.share))), e.g. lines \(c.exampleLines.prefix(3).map(String.init).joined(separator: ", ")): \"\(c.example.prefix(50))\"\(Self.codesNote(c))\n"
+        "  \(c.highConfidence ? "HIGH" : "    ") \(c.kind.rawValue) \"\(Self.printable(c.shape))\": \(Self.grouped(c.count)) rows (\(Self.percent(c.share))), e.g. lines \(c.exampleLines.prefix(3).map(String.init).joined(separator: ", ")): \"\(Self.printable(c.example.prefix(50)))\"\(Self.codesNote(c))\n"
     }
     if discovered.count > listed.count {
       out +=
@@ -70,7 +71,7 @@ extension ScanReport {
     }
     if !issues.isEmpty {
       out += "\nMalformed lines:\n"
-      for issue in issues.prefix(10) { out += "  \(issue)\n" }
+      for issue in issues.prefix(10) { out += "  \(Self.printable(issue.description))\n" }
       if malformedLines > 10 {
         out +=
           "  … and \(Self.grouped(malformedLines - 10)) more (`fieldeval clean` quarantines every one, with its reason)\n"
@@ -78,7 +79,7 @@ extension ScanReport {
     }
     if let notes {
       out += "\nNotes:\n"
-      for note in notes { out += "  \(note)\n" }
+      for note in notes { out += "  \(Self.printable(note))\n" }
     }
     return out
   }
@@ -108,7 +109,7 @@ extension ScanReport {
 
   /// The report as Markdown.
   public func renderMarkdown() -> String {
-    var out = "# Leak scan: `\(file)`\(shard.map { " (shard \($0))" } ?? "")\n\n"
+    var out = "# Leak scan: `\(Self.md(file))`\(shard.map { " (shard \($0))" } ?? "")\n\n"
     out +=
       "- lines: \(Self.grouped(lines)), rows: \(Self.grouped(rows)), malformed: \(Self.grouped(malformedLines)), flagged: \(Self.grouped(flaggedRows))\(highConfidenceNote)\n\n"
     out += "| detector | what it finds | rows | share | examples |\n|---|---|---:|---:|---|\n"
@@ -153,7 +154,24 @@ extension ScanReport {
   static func mdCode(_ s: String) -> String { "`" + md(s.replacingOccurrences(of: "`", with: "'")) + "`" }
 
   static func md<S: StringProtocol>(_ s: S) -> String {
-    s.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ")
+    printable(s).replacingOccurrences(of: "|", with: "\\|")
+  }
+
+  /// `s` safe to print on a terminal: a newline or a tab as a space, other control characters
+  /// (C0, DEL, C1) and the bidirectional overrides and isolates written as `\u{1B}`, so a
+  /// corpus's escape sequences cannot clear the screen or reorder what the report says.
+  static func printable<S: StringProtocol>(_ s: S) -> String {
+    var out = ""
+    out.unicodeScalars.reserveCapacity(s.unicodeScalars.count)
+    for scalar in s.unicodeScalars {
+      switch scalar.value {
+      case 0x0A, 0x09: out.unicodeScalars.append(" ")
+      case 0x00..<0x20, 0x7F..<0xA0, 0x202A...0x202E, 0x2066...0x2069:
+        out += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
+      default: out.unicodeScalars.append(scalar)
+      }
+    }
+    return out
   }
 
   static func pad(_ s: String, _ width: Int) -> String {

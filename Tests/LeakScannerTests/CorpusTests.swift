@@ -322,6 +322,24 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
     #expect(report.issues.first?.description.contains("messages.0.content") == true)
   }
 
+  /// A corpus's control characters (a terminal's escape sequences, bidirectional overrides)
+  /// are written as escapes in the table and in Markdown: printed, they would clear the screen
+  /// or reorder the report.
+  @Test func reportsEscapeTheCorpussControlCharacters() async throws {
+    let dir = TempDir()
+    let nasty = "\u{1B}[2J\u{1B}[31m A4 spice combinator: \u{202E}x\u{7F}"
+    let rows = (0..<40).map { i in messagesRow("r\(i)", "<think>\(nasty) the claim \(i).</think>No.") }
+    let path = dir.file("c.jsonl", rows.joined(separator: "\n") + "\n")
+    let report = try await CorpusScanner().scan(path: path)
+    for rendered in [report.renderTable(), report.renderMarkdown()] {
+      let bad = rendered.unicodeScalars.filter {
+        ($0.value < 0x20 && $0 != "\n") || (0x7F..<0xA0).contains($0.value) || $0.value == 0x202E
+      }
+      #expect(bad.isEmpty, "\(bad.map(\.value))")
+      #expect(rendered.contains("\\u{1B}[2J"))
+    }
+  }
+
   /// A row holding a key it is read by twice is ambiguous (one reader takes the first value,
   /// another the last): it is a malformed line naming the key, on the byte path and the parsed
   /// one, and `clean` quarantines it; a repeated key nothing reads is left alone.
