@@ -14,15 +14,21 @@ import Foundation
 /// regular file: the temporary file lies in the temporary folder instead and ``commit()``
 /// copies it to the target, so an abandoned output writes nothing there. A symbolic link is
 /// followed: the temporary file lies beside the file it names, which the rename replaces (the
-/// link stays). A block device is refused.
+/// link stays), keeping the old file's permissions. The process's standard output or error
+/// named as a file (`/dev/stdout`, `/dev/fd/2`) is written through its open descriptor, whatever
+/// it is redirected to: renaming onto the file a shell redirected it to would replace that
+/// file, and what the process printed there. A block device is refused.
 package final class AtomicLineFile: @unchecked Sendable {
   /// The target path.
   package let path: String
   let temp: String
   let handle: FileHandle
   var buffer: [UInt8] = []
-  /// Whether the target is a character device or a pipe, copied to at ``commit()``.
+  /// Whether the target is a character device, a pipe or a standard stream, copied to at
+  /// ``commit()``.
   let direct: Bool
+  /// The descriptor of the standard stream the target names (1 or 2), or `nil`.
+  let stream: Int32?
   /// Where the rename puts the file: the target with its links resolved.
   let destination: String
 
@@ -36,7 +42,8 @@ package final class AtomicLineFile: @unchecked Sendable {
     if kind == S_IFBLK {
       throw EvalCoreError.unwritableFile(path: path, reason: "it is a block device; name a file")
     }
-    direct = Self.isStream(kind: kind)
+    stream = Self.standardStream(path)
+    direct = stream != nil || Self.isStream(kind: kind)
     destination = direct ? path : Self.resolved(path)
     let url = URL(fileURLWithPath: destination)
     temp =
@@ -69,6 +76,22 @@ package final class AtomicLineFile: @unchecked Sendable {
       )
     }
     handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+    // Renamed onto an existing file, the new one keeps its permissions (a quarantine file
+    // tightened to 0600 stays so).
+    var old = stat()
+    if !direct, stat(destination, &old) == 0, old.st_mode & S_IFMT == S_IFREG {
+      fchmod(fd, old.st_mode & 0o7777)
+    }
+  }
+
+  /// 1 or 2 when `path` names the process's standard output or error (`/dev/stdout`,
+  /// `/dev/stderr`, `/dev/fd/N`, `/proc/self/fd/N`), otherwise `nil`.
+  static func standardStream(_ path: String) -> Int32? {
+    switch path {
+    case "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1": return 1
+    case "/dev/stderr", "/dev/fd/2", "/proc/self/fd/2": return 2
+    default: return nil
+    }
   }
 
   /// Appends `bytes` and a newline.
@@ -201,10 +224,16 @@ package final class AtomicLineFile: @unchecked Sendable {
       unlink(temp)
       TemporaryFiles.unregister(temp)
     }
-    guard let target = FileHandle(forWritingAtPath: path) else {
-      throw EvalCoreError.unwritableFile(path: path, reason: String(cString: strerror(errno)))
+    let target: FileHandle
+    if let stream {
+      target = FileHandle(fileDescriptor: stream, closeOnDealloc: false)
+    } else {
+      guard let opened = FileHandle(forWritingAtPath: path) else {
+        throw EvalCoreError.unwritableFile(path: path, reason: String(cString: strerror(errno)))
+      }
+      target = opened
     }
-    defer { try? target.close() }
+    defer { if stream == nil { try? target.close() } }
     guard let source = FileHandle(forReadingAtPath: temp) else {
       throw EvalCoreError.unwritableFile(path: path, reason: "its temporary file \(temp) is gone")
     }
@@ -216,6 +245,9 @@ package final class AtomicLineFile: @unchecked Sendable {
   /// the path must not be a directory (checked before a long job, so it fails before any work).
   /// A character device or a pipe needs only to be writable itself.
   package static func problem(writing path: String) -> String? {
+    if let stream = standardStream(path) {
+      return fcntl(stream, F_GETFD) >= 0 ? nil : "the process has no standard stream \(stream) open"
+    }
     if isStream(path) {
       return access(path, W_OK) == 0 ? nil : "it cannot be written (\(String(cString: strerror(errno))))"
     }

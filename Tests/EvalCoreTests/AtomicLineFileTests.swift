@@ -35,6 +35,21 @@ func throughPipe(_ fifo: String, _ write: () throws -> Void) throws -> [UInt8] {
     #expect(try FileManager.default.contentsOfDirectory(atPath: dir.url.path) == ["out.jsonl"])
   }
 
+  /// The new file keeps the permissions of the file it replaces (a quarantine file a user
+  /// tightened to 0600 is not made readable to others by the next run).
+  @Test func aReplacedFileKeepsItsPermissions() throws {
+    let dir = TempDir()
+    let target = dir.file("q.jsonl", "old\n")
+    #expect(chmod(target, 0o600) == 0)
+    let file = try AtomicLineFile(path: target)
+    try file.write(Array("new".utf8))
+    try file.commit()
+    var status = stat()
+    #expect(stat(target, &status) == 0)
+    #expect(status.st_mode & 0o777 == 0o600)
+    #expect(try String(contentsOfFile: target, encoding: .utf8) == "new\n")
+  }
+
   @Test func aLinkPlacedAtTheTemporaryNameIsNotWrittenThrough() throws {
     let dir = TempDir()
     let victim = dir.file("victim.txt", "keep me\n")

@@ -47,6 +47,30 @@ import Testing
     #expect(!FileManager.default.fileExists(atPath: out + "/q.jsonl"))
   }
 
+  /// `--clean-out /dev/stdout` with the output redirected to a file writes the clean lines and
+  /// then the summary there: the file the shell opened is written through, not replaced.
+  @Test func cleanToStandardOutputRedirectedToAFileKeepsTheSummary() throws {
+    let dir = TempDir()
+    let rows = (0..<4).map { i in
+      "{\"id\":\"\(i)\",\"prompt\":\"Question \(i)?\",\"response\":\"<think>Okay, so case \(i) needs \(i * 3) steps.</think>Answer \(i).\"}"
+    }
+    let corpus = dir.file("c.jsonl", rows.joined(separator: "\n") + "\n")
+    let out = dir.path("out.txt")
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/bin/sh")
+    process.arguments = [
+      "-c", "exec \"$0\" clean \"$1\" --clean-out /dev/stdout --quarantine-out \"$2\" > \"$3\"",
+      CLI.binary.path, corpus, dir.path("q.jsonl"), out,
+    ]
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    process.waitUntilExit()
+    #expect(process.terminationStatus == 0)
+    let text = try String(contentsOfFile: out, encoding: .utf8)
+    #expect(text.hasPrefix(rows.joined(separator: "\n") + "\n"), "\(text)")
+    #expect(text.contains("clean: 4"), "\(text)")
+  }
+
   @Test func cleanCorpusExitsZero() throws {
     let dir = TempDir()
     let path = dir.file(
