@@ -35,6 +35,11 @@ extension ReasoningFormat {
         }
       }
     }
+    // One tag for both ends would read every block as unclosed.
+    if openTag == closeTag {
+      throw node.error(
+        "open_tag and close_tag are both '\(openTag)'; give the closing tag its own text, e.g. '</think>'")
+    }
   }
 }
 
@@ -71,6 +76,11 @@ extension ScriptDriftCheck {
             )
           }
           set.insert(s)
+        }
+        guard !set.isEmpty else {
+          throw v.error(
+            "expected lists no script, so every letter would be drift; list at least one (latin, …), or write 'dominant' or 'prompt'"
+          )
         }
         expected = .scripts(set)
       } else if try v.string() == "dominant" {

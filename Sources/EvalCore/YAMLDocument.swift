@@ -20,13 +20,55 @@ package struct YAMLNode: @unchecked Sendable {
         throw EvalCoreError.invalidConfiguration(
           file: file, line: mark.line, column: mark.column, reason: problem)
       case .duplicatedKeysInMapping(let duplicates, let context):
+        // Yams marks the first key; the mistake is where it is given again.
+        let (line, column) =
+          duplicates.first.flatMap {
+            repeatedKey($0, in: text, after: (context.mark.line, context.mark.column))
+          }
+          ?? (context.mark.line, context.mark.column)
         throw EvalCoreError.invalidConfiguration(
-          file: file, line: context.mark.line, column: context.mark.column,
+          file: file, line: line, column: column,
           reason: "key \(duplicates.map { "'\($0)'" }.joined(separator: ", ")) given twice in one mapping")
       default:
         throw EvalCoreError.invalidConfiguration(file: file, line: nil, column: nil, reason: "\(error)")
       }
     }
+  }
+
+  /// Where `key`, first given at the 1-based `first` line and column, is given again in `text`:
+  /// on a later line at the same column (a block mapping), or later on the same line (a flow
+  /// mapping, `{a: 1, a: 2}`). `nil` when neither is found.
+  static func repeatedKey(_ key: String, in text: String, after first: (line: Int, column: Int)) -> (
+    Int, Int
+  )? {
+    let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+    func keyStarts(_ rest: Substring) -> Bool {
+      for quote in ["", "\"", "'"] where rest.hasPrefix(quote + key + quote) {
+        let after = rest.dropFirst(quote.count * 2 + key.count).drop { $0 == " " || $0 == "\t" }
+        if after.first == ":" { return true }
+      }
+      return false
+    }
+    guard first.line >= 1, first.line <= lines.count else { return nil }
+    // Columns count characters, as Yams's marks do.
+    let own = Array(lines[first.line - 1])
+    var c = first.column
+    while c < own.count {
+      if own[c - 1] == "," || own[c - 1] == "{" || own[c - 1] == " ",
+        keyStarts(Substring(String(own[c...]).drop { $0 == " " }))
+      {
+        let skipped = String(own[c...]).prefix { $0 == " " }.count
+        return (first.line, c + skipped + 1)
+      }
+      c += 1
+    }
+    for k in first.line..<lines.count {
+      let line = Array(lines[k])
+      guard line.count >= first.column, line[..<(first.column - 1)].allSatisfy({ $0 == " " || $0 == "-" })
+      else { continue }
+      if keyStarts(Substring(String(line[(first.column - 1)...]))) { return (k + 1, first.column) }
+    }
+    return nil
   }
 
   /// Reads and parses a YAML file.

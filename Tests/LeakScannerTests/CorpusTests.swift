@@ -1608,9 +1608,21 @@ extension CleanTests {
     #expect(
       error("detector:\n  disable: []\n").hasPrefix("rules.yaml:1:1: invalid ruleset: unknown key 'detector'")
     )
+    // A key given twice is told where it is given again, in block and flow mappings.
     let duplicate = error("shape: text\nshape: messages\n")
-    #expect(duplicate.hasPrefix("rules.yaml:"), "\(duplicate)")
+    #expect(duplicate.hasPrefix("rules.yaml:2:1:"), "\(duplicate)")
     #expect(duplicate.contains("'shape' given twice"), "\(duplicate)")
+    let nested = error(
+      "detectors:\n  discovery:\n    enabled: true\n    min_share: 0.1\n    min_share: 0.2\n")
+    #expect(nested.hasPrefix("rules.yaml:5:5:"), "\(nested)")
+    let flow = error("detectors: {exact_duplicates: true, exact_duplicates: false}\n")
+    #expect(flow.hasPrefix("rules.yaml:1:37:"), "\(flow)")
+    // Settings that contradict themselves are refused where they are written.
+    #expect(
+      error("detectors:\n  script_drift: { expected: [] }\n").hasPrefix("rules.yaml:2:"))
+    #expect(error("detectors:\n  script_drift: { expected: [] }\n").contains("list at least one"))
+    let tags = error("reasoning: { open_tag: \"<think>\", close_tag: \"<think>\" }\n")
+    #expect(tags.hasPrefix("rules.yaml:1:") && tags.contains("open_tag and close_tag are both"), "\(tags)")
   }
 
   /// Every built-in detector takes its settings from the ruleset, and they change what it flags.
