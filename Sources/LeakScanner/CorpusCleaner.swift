@@ -220,25 +220,40 @@ public struct CorpusCleaner: Sendable {
           summary.quarantined += 1
           return
         }
-        let row: CorpusRow
-        switch parser.parse(line) {
-        case .failure(let issue):
-          var isJSON = false
-          if case .missingField = issue.kind { isJSON = true }
-          // The JSON parsed: its id names the row, as for the rows a detector flags.
-          try quarantine(
-            quarantineFile, line: line.number, id: isJSON ? CorpusRowParser.id(of: line) : nil,
-            reasons: [Finding(detector: DetectorID.malformed, evidence: issue.description)], raw: line.bytes,
-            json: isJSON)
-          summary.quarantined += 1
-          summary.malformed += 1
-          return
-        case .success(let r): row = r
+        // From the line's bytes, as the scan reads it; a line the byte path cannot take (or a
+        // malformed one, which the parser then names) through the parsed row.
+        var loaded = scanner.usesByteRows && bytes.load(line: line, shape: configuration.shape)
+        var parsed: CorpusRow? = nil
+        if !loaded {
+          switch parser.parse(line) {
+          case .failure(let issue):
+            var isJSON = false
+            if case .missingField = issue.kind { isJSON = true }
+            // The JSON parsed: its id names the row, as for the rows a detector flags.
+            try quarantine(
+              quarantineFile, line: line.number, id: isJSON ? CorpusRowParser.id(of: line) : nil,
+              reasons: [Finding(detector: DetectorID.malformed, evidence: issue.description)],
+              raw: line.bytes,
+              json: isJSON)
+            summary.quarantined += 1
+            summary.malformed += 1
+            return
+          case .success(let r):
+            parsed = r
+            loaded = scanner.usesByteRows && bytes.load(r)
+          }
+        }
+        // Made from the bytes only when needed: most rows of a clean corpus need no row.
+        func corpusRow(_ bytes: borrowing RowBytes) -> CorpusRow {
+          if let parsed { return parsed }
+          let made = bytes.corpusRow()
+          parsed = made
+          return made
         }
         // Evidence is built only for the detectors that flag the row (most rows of a clean
         // corpus need no RowContext at all).
         var (findings, found) = detectorSet.findings(
-          in: row, format: configuration.format, usingBytes: scanner.usesByteRows, bytes: &bytes,
+          loaded: loaded, row: corpusRow, format: configuration.format, bytes: &bytes,
           scratch: &scratch, apartFrom: scanner.configuration.detectors.count)
         if let duplicate = duplicates[line.number] { findings.append(duplicate) }
         if !found.isEmpty {
@@ -249,10 +264,14 @@ public struct CorpusCleaner: Sendable {
         }
         if findings.isEmpty {
           try cleanFile.write(line.bytes)
-          if repair { cleanHashes.append((line.number, normalizedHash(row.segments), false)) }
+          if repair {
+            cleanHashes.append(
+              (line.number, loaded ? bytes.normalizedHash : normalizedHash(corpusRow(bytes).segments), false))
+          }
           summary.clean += 1
           return
         }
+        let row = corpusRow(bytes)
         let prefixes = Repair.prefixesToStrip(findings)
         // A repair applies when some finding has a prefix to strip and every other finding is
         // gone from the repaired row (a discovered line that was the stripped prefix); a

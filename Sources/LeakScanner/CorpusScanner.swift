@@ -280,14 +280,25 @@ struct ByteDetectorSet {
     in row: CorpusRow, format: ReasoningFormat, usingBytes: Bool = true, bytes: inout RowBytes,
     scratch: inout DetectionScratch, apartFrom: Int
   ) -> (kept: [Finding], apart: [Finding]) {
+    let loaded = usingBytes && bytes.load(row)
+    return findings(
+      loaded: loaded, row: { (_: borrowing RowBytes) in row }, format: format, bytes: &bytes, scratch: &scratch, apartFrom: apartFrom)
+  }
+
+  /// ``findings(in:format:usingBytes:bytes:scratch:apartFrom:)`` of the row `bytes` holds when
+  /// `loaded` (loaded from its line, ``RowBytes/load(line:shape:)``), otherwise of `row`; `row`
+  /// is called, with the row's bytes, only when a detector needs the row's ``RowContext``.
+  func findings(
+    loaded: Bool, row: (borrowing RowBytes) -> CorpusRow, format: ReasoningFormat, bytes: inout RowBytes,
+    scratch: inout DetectionScratch, apartFrom: Int
+  ) -> (kept: [Finding], apart: [Finding]) {
     var context: RowContext? = nil
     func rowContext() -> RowContext {
       if let context { return context }
-      let made = RowContext(row: row, format: format)
+      let made = RowContext(row: row(bytes), format: format)
       context = made
       return made
     }
-    let loaded = usingBytes && bytes.load(row)
     scratch.wordsRead = false
     if loaded && readsWords { _ = scratch.readRowWords(of: bytes, forDetectors: true, hashing: false) }
     var out: ([Finding], [Finding]) = ([], [])
