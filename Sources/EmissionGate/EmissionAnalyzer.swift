@@ -10,7 +10,9 @@ public struct EmissionConfiguration: Sendable {
   public var repetition: RepetitionCheck
   /// Mojibake detection.
   public var mojibake: MojibakeCheck
-  /// Script-drift detection.
+  /// Script-drift detection. Default: Latin expected; for multilingual probes,
+  /// `ScriptDriftCheck(expected: .context)` (`expected: prompt` in a gate file) expects the
+  /// scripts of each row's prompt and of the languages it names.
   public var scriptDrift: ScriptDriftCheck
   /// Run-together-word detection.
   public var runTogether: RunTogetherCheck
@@ -116,7 +118,9 @@ public struct EmissionAnalyzer: Sendable {
     // Content checks look at the text without the reasoning tags.
     let content = trace.blocks.isEmpty ? record.output : think + "\n" + trace.answer
     let loop = configuration.repetition.detect(in: content)
-    let drift = configuration.scriptDrift.detect(in: content)
+    // The prompt tells the scripts an answer may use (`Translate into Russian: …`), as
+    // LeakScanner's `script-drift` reads them.
+    let drift = configuration.scriptDrift.detect(in: content, context: record.prompt)
     return EmissionRow(
       id: record.id,
       category: record.category,

@@ -119,6 +119,8 @@ public struct EmissionGate: Gate {
       .atMost(.mojibakeRate, 0.01),
       .atMost(.scriptDriftRate, 0.02),
       .atMost(.runTogetherRate, 0.02),
+      // Unreadable lines are reported, and fail the run unless a gate file allows some.
+      .atMost(.badLineRate, 0),
     ]
     return rules
   }

@@ -20,12 +20,15 @@ public enum EmissionMetric: String, Sendable, Hashable, Codable, CaseIterable {
   case scriptDriftRate = "script_drift_rate"
   /// Share of rows with run-together words.
   case runTogetherRate = "run_together_rate"
+  /// Malformed lines (invalid JSON or UTF-8, a missing field, a line too long) among all lines
+  /// read: a run whose outputs cannot be read is not a passing run.
+  case badLineRate = "bad_line_rate"
 
   /// What the metric measures, in words.
   public var summary: String {
     switch self {
     case .thinkPresenceRate: return "rows with non-empty reasoning"
-    case .thinkClosedRate: return "rows whose reasoning is closed"
+    case .thinkClosedRate: return "rows without an unclosed reasoning block"
     case .meanThinkTokens: return "mean reasoning tokens"
     case .medianThinkTokens: return "median reasoning tokens"
     case .answerRate: return "rows with an answer after reasoning"
@@ -34,6 +37,7 @@ public enum EmissionMetric: String, Sendable, Hashable, Codable, CaseIterable {
     case .mojibakeRate: return "rows with mojibake"
     case .scriptDriftRate: return "rows with script drift"
     case .runTogetherRate: return "rows with run-together words"
+    case .badLineRate: return "malformed lines among all lines"
     }
   }
 
@@ -48,6 +52,7 @@ public enum EmissionMetric: String, Sendable, Hashable, Codable, CaseIterable {
     case .mojibakeRate: return .mojibake
     case .scriptDriftRate: return .scriptDrift
     case .runTogetherRate: return .runTogether
+    case .badLineRate: return .badLine
     case .meanThinkTokens, .medianThinkTokens: return nil
     }
   }
@@ -75,6 +80,8 @@ public struct EmissionStats: Sendable, Hashable, Codable {
     case scriptDrift = "script_drift"
     /// Run-together words.
     case runTogether = "run_together"
+    /// A malformed line (its evidence is `line N`).
+    case badLine = "bad_line"
   }
 
   /// Rows counted.
@@ -87,6 +94,9 @@ public struct EmissionStats: Sendable, Hashable, Codable {
   public var evidence: [Flag: [String]] = [:]
   /// Reasoning token counts of rows with reasoning (for the mean and median).
   public var thinkTokens: [Int] = []
+  /// Malformed lines (counted in the overall statistics only: a line that cannot be read has
+  /// no category).
+  public var badLines: Int = 0
 
   /// Creates empty statistics.
   public init() {}
@@ -113,8 +123,18 @@ public struct EmissionStats: Sendable, Hashable, Codable {
   }
 
   /// Adds another set's rows.
+  /// Counts a malformed line (`line N` as its evidence).
+  public mutating func add(badLine issue: LineIssue, evidenceLimit: Int) {
+    badLines += 1
+    counts[.badLine, default: 0] += 1
+    if evidence[.badLine, default: []].count < evidenceLimit {
+      evidence[.badLine, default: []].append("line \(issue.line)")
+    }
+  }
+
   public mutating func merge(_ other: EmissionStats, evidenceLimit: Int) {
     rows += other.rows
+    badLines += other.badLines
     closedRows += other.closedRows
     for (flag, n) in other.counts { counts[flag, default: 0] += n }
     for (flag, ids) in other.evidence {
@@ -133,7 +153,9 @@ public struct EmissionStats: Sendable, Hashable, Codable {
   public func value(of metric: EmissionMetric) -> Double {
     switch metric {
     case .thinkPresenceRate: return rate(rows - count(.thinkMissing))
-    case .thinkClosedRate: return rate(closedRows)
+    // A row without reasoning has none left open: `think_presence_rate` counts it, and the
+    // closed rate agrees with its count and evidence (`think_unclosed`).
+    case .thinkClosedRate: return rate(rows - count(.thinkUnclosed))
     case .meanThinkTokens: return Statistics.mean(thinkTokens)
     case .medianThinkTokens: return Statistics.median(thinkTokens)
     case .answerRate: return rate(rows - count(.answerMissing))
@@ -142,6 +164,9 @@ public struct EmissionStats: Sendable, Hashable, Codable {
     case .mojibakeRate: return rate(count(.mojibake))
     case .scriptDriftRate: return rate(count(.scriptDrift))
     case .runTogetherRate: return rate(count(.runTogether))
+    case .badLineRate:
+      let lines = rows + badLines
+      return lines == 0 ? .nan : Double(badLines) / Double(lines)
     }
   }
 }
@@ -173,6 +198,7 @@ public struct EmissionSummary: Sendable, Hashable, Codable {
   /// Records a malformed input line.
   public mutating func add(_ issue: LineIssue) {
     badLines += 1
+    overall.add(badLine: issue, evidenceLimit: evidenceLimit)
     if issues.count < 1000 { issues.append(issue) }
   }
 

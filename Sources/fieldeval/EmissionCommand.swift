@@ -54,6 +54,16 @@ struct EmissionCommand: AsyncParsableCommand {
   /// Thrown here, the error shows `emission`'s usage.
   func validate() throws { _ = try opening() }
 
+  /// Whether `a` and `b` name one file (the same device and inode, links followed), or the
+  /// same path when neither exists yet.
+  static func sameFile(_ a: String, _ b: String) -> Bool {
+    var x = stat()
+    var y = stat()
+    if stat(a, &x) == 0, stat(b, &y) == 0 { return x.st_dev == y.st_dev && x.st_ino == y.st_ino }
+    return URL(fileURLWithPath: a).standardizedFileURL.path
+      == URL(fileURLWithPath: b).standardizedFileURL.path
+  }
+
   func run() async throws {
     var file = EmissionGateFile(configuration: EmissionConfiguration(), rules: nil)
     if let config { file = try EmissionGateFile.load(path: config) }
@@ -70,6 +80,12 @@ struct EmissionCommand: AsyncParsableCommand {
 
     var writer: AtomicLineFile? = nil
     if let rowsOut {
+      // The rows file replaces what it names: never one of the inputs.
+      for (input, what) in [(outputs, "the outputs"), (baseline, "the baseline"), (config, "the gate file")] {
+        if let input, Self.sameFile(rowsOut, input) {
+          throw CLIError("--rows-out \(rowsOut) is \(what) (\(input)); name a file of its own")
+        }
+      }
       TemporaryFiles.removeOnInterrupt()  // interrupted, no hidden temporary file is left
       writer = try AtomicLineFile(path: rowsOut)
     }
@@ -100,6 +116,16 @@ struct EmissionCommand: AsyncParsableCommand {
       throw CLIError(
         "\(outputs) has no readable rows (\(summary.badLines) malformed lines); check the file and the field paths in --config"
       )
+    }
+    if let baseline, let baselineSummary, baselineSummary.overall.rows == 0 {
+      throw CLIError(
+        "the baseline \(baseline) has no readable rows (\(baselineSummary.badLines) malformed lines); check the file and the field paths in --config"
+      )
+    }
+    if let baseline, let baselineSummary {
+      for issue in baselineSummary.issues.prefix(20) {
+        logger.warning("malformed baseline line", metadata: ["file": "\(baseline)", "issue": "\(issue)"])
+      }
     }
     let report = EmissionGate(rules: rules).evaluate(EmissionRun(summary: summary, baseline: baselineSummary))
 
@@ -141,6 +167,8 @@ struct EmissionJSONReport: Encodable {
   var baseline: Metrics?
   var badLines: Int
   var issues: [String]
+  var baselineBadLines: Int?
+  var baselineIssues: [String]?
   var gate: GateReport
   var passed: Bool
 
@@ -155,6 +183,8 @@ struct EmissionJSONReport: Encodable {
     self.baseline = baseline.map { Metrics($0.overall) }
     badLines = summary.badLines
     issues = summary.issues.map(\.description)
+    baselineBadLines = baseline?.badLines
+    baselineIssues = baseline?.issues.map(\.description)
     self.gate = gate
     passed = gate.passed
   }
@@ -164,6 +194,8 @@ struct EmissionJSONReport: Encodable {
     case baselineFile = "baseline_file"
     case perCategory = "per_category"
     case badLines = "bad_lines"
+    case baselineBadLines = "baseline_bad_lines"
+    case baselineIssues = "baseline_issues"
   }
 }
 
@@ -183,7 +215,11 @@ enum EmissionTable {
     -> String
   {
     var out = "Emission report: \(file)\n"
-    out += "rows: \(summary.overall.rows)   malformed lines: \(summary.badLines)\n\n"
+    out += "rows: \(summary.overall.rows)   malformed lines: \(summary.badLines)\n"
+    if let baseline {
+      out += "baseline rows: \(baseline.overall.rows)   baseline malformed lines: \(baseline.badLines)\n"
+    }
+    out += "\n"
     let categories = summary.perCategory.keys.sorted()
     var header = ["metric", "overall"]
     if baseline != nil { header.append("baseline") }
@@ -213,6 +249,11 @@ enum EmissionTable {
       out += "\nMalformed lines (\(summary.badLines)):\n"
       for issue in summary.issues.prefix(10) { out += "  \(issue)\n" }
       if summary.badLines > 10 { out += "  … \(summary.badLines - 10) more (see --format json)\n" }
+    }
+    if let baseline, baseline.badLines > 0 {
+      out += "\nMalformed baseline lines (\(baseline.badLines)):\n"
+      for issue in baseline.issues.prefix(10) { out += "  \(issue)\n" }
+      if baseline.badLines > 10 { out += "  … \(baseline.badLines - 10) more (see --format json)\n" }
     }
     out +=
       "\nGate: \(report.passed ? "PASS" : "FAIL") (\(report.failedChecks.count) of \(report.allChecks.count) checks failed)"

@@ -54,6 +54,21 @@ import Testing
     #expect(row("<think>a</think>b", finish: .length).budgetExhausted)
   }
 
+  /// With `expected: .context`, the row's prompt says which scripts an answer may use: a
+  /// requested Russian translation and a Chinese question answered in Chinese pass; an English
+  /// question whose reasoning turns to Chinese drifts.
+  @Test func scriptDriftReadsThePromptWhenAskedTo() {
+    var configuration = EmissionConfiguration()
+    configuration.scriptDrift = ScriptDriftCheck(expected: .context)
+    let analyzer = EmissionAnalyzer(configuration: configuration)
+    func drifts(_ prompt: String, _ output: String) -> Bool {
+      analyzer.analyze(OutputRecord(id: "r", prompt: prompt, output: output)).scriptDrift
+    }
+    #expect(!drifts("Translate into Russian: thank you very much", "<think>Easy.</think>Большое спасибо"))
+    #expect(!drifts("这个数是质数吗？", "<think>我们来检查一下这个数</think>是质数"))
+    #expect(drifts("Is 91 prime?", "<think>我们来检查一下这个数是不是质数</think>No"))
+  }
+
   @Test func contentFlags() {
     let loop = row("<think>" + String(repeating: "I should check the modulus again now. ", count: 10))
     #expect(loop.repetition)

@@ -78,7 +78,8 @@ func summary(
     let s = EmissionSummary.measure(records, analyzer: analyzer)
     #expect(s.overall.rows == 4)
     #expect(s.overall.value(of: .thinkPresenceRate) == 0.75)
-    #expect(s.overall.value(of: .thinkClosedRate) == 0.75)
+    // Row 3 has no reasoning (presence counts it); no row leaves a block open.
+    #expect(s.overall.value(of: .thinkClosedRate) == 1)
     #expect(s.overall.value(of: .exhaustionRate) == 0.25)
     #expect(s.overall.value(of: .answerRate) == 0.75)
     #expect(s.overall.value(of: .meanThinkTokens) == 4)

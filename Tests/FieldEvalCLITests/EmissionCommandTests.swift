@@ -10,10 +10,39 @@ import Testing
   @Test func failingRunExitsOneAndNamesTheFailures() throws {
     let r = try CLI.run(["emission", finetune, "--baseline", baseline, "--config", gate])
     #expect(r.status == 1)
-    #expect(r.stdout.contains("FAIL  think_closed_rate"))
+    #expect(r.stdout.contains("PASS  think_closed_rate"))
+    #expect(r.stdout.contains("FAIL  bad_line_rate"))
     #expect(r.stdout.contains("FAIL  loop_rate[category=math]"))
     #expect(r.stdout.contains("malformed lines: 3"))
     #expect(r.stdout.contains("Gate: FAIL"))
+  }
+
+  /// A malformed line fails the default gate (`bad_line_rate` ≤ 0, its line as evidence); a
+  /// baseline without a readable row is an input error; `--rows-out` never replaces an input.
+  @Test func unreadableLinesAndBaselinesAreNotPasses() throws {
+    let dir = TempDir()
+    let good = #"{"id":"a","output":"<think>Let me check the sum of the two numbers.</think>4"}"#
+    let run = dir.file(
+      "run.jsonl", ([good] + Array(repeating: "{not json", count: 9)).joined(separator: "\n") + "\n")
+    let r = try CLI.run(["emission", run])
+    #expect(r.status == 1, "\(r.stdout)\(r.stderr)")
+    #expect(r.stdout.contains("FAIL  bad_line_rate"), "\(r.stdout)")
+    #expect(r.stdout.contains("line 2"), "\(r.stdout)")
+    let emptyBaseline = dir.file("base.jsonl", "{not json\n")
+    let b = try CLI.run(["emission", baseline, "--baseline", emptyBaseline])
+    #expect(b.status == 2, "\(b.stdout)\(b.stderr)")
+    #expect(b.stderr.contains("has no readable rows"), "\(b.stderr)")
+    let copy = dir.file(
+      "copy.jsonl", try String(contentsOfFile: CLI.packageRoot.path + "/" + baseline, encoding: .utf8))
+    let before = try String(contentsOfFile: copy, encoding: .utf8)
+    for rowsOut in [copy, dir.path("./copy.jsonl")] {
+      let o = try CLI.run(["emission", copy, "--rows-out", rowsOut])
+      #expect(o.status == 2, "\(o.stdout)\(o.stderr)")
+      #expect(o.stderr.contains("--rows-out"), "\(o.stderr)")
+    }
+    let withBaseline = try CLI.run(["emission", baseline, "--baseline", copy, "--rows-out", copy])
+    #expect(withBaseline.status == 2)
+    #expect(try String(contentsOfFile: copy, encoding: .utf8) == before)
   }
 
   @Test func healthyRunExitsZero() throws {
