@@ -77,10 +77,17 @@ package enum JSONLine {
     return nsError.localizedDescription
   }
 
-  /// A number from a JSON value (numbers, or strings holding integers).
+  /// A whole number from a JSON value (a number with no fraction, within ±2⁵³, or a string
+  /// holding an integer); `nil` for anything else, a boolean included (`true` is no count).
   package static func int(_ value: Any?) -> Int? {
     switch value {
-    case let n as NSNumber: return n.intValue
+    case is Bool: return nil
+    case let n as NSNumber:
+      // JSONSerialization writes booleans as NSNumbers of type `c`.
+      if String(cString: n.objCType) == "c" { return nil }
+      let d = n.doubleValue
+      guard d.isFinite, d == d.rounded(), abs(d) <= 9_007_199_254_740_992 else { return nil }
+      return Int(d)
     case let s as String: return Int(s)
     default: return nil
     }

@@ -91,14 +91,19 @@ public enum LineIssueKind: Sendable, Equatable, Hashable, Codable {
   case missingField(String)
   /// The line exceeds the reader's `maxLineBytes`; it was skipped without being buffered.
   case lineTooLong(length: Int)
+  /// A field is present but its value cannot be what it records (a token count of `1e30` or
+  /// `true`): `field` names it, `reason` says what it must be.
+  case invalidField(String, reason: String)
 
-  /// A short stable identifier: `invalid_json`, `invalid_utf8`, `missing_field`, `line_too_long`.
+  /// A short stable identifier: `invalid_json`, `invalid_utf8`, `missing_field`, `line_too_long`,
+  /// `invalid_field`.
   public var code: String {
     switch self {
     case .invalidJSON: return "invalid_json"
     case .invalidUTF8: return "invalid_utf8"
     case .missingField: return "missing_field"
     case .lineTooLong: return "line_too_long"
+    case .invalidField: return "invalid_field"
     }
   }
 
@@ -117,6 +122,9 @@ public enum LineIssueKind: Sendable, Equatable, Hashable, Codable {
     case .invalidUTF8(let at): try c.encodeIfPresent(at, forKey: .at)
     case .missingField(let field): try c.encode(field, forKey: .field)
     case .lineTooLong(let length): try c.encode(length, forKey: .length)
+    case .invalidField(let field, let reason):
+      try c.encode(field, forKey: .field)
+      try c.encode(reason, forKey: .reason)
     }
   }
 
@@ -151,11 +159,15 @@ public enum LineIssueKind: Sendable, Equatable, Hashable, Codable {
     case "invalid_utf8": self = .invalidUTF8(at: try c.decodeIfPresent(Int.self, forKey: .at))
     case "missing_field": self = .missingField(try c.decode(String.self, forKey: .field))
     case "line_too_long": self = .lineTooLong(length: try c.decode(Int.self, forKey: .length))
+    case "invalid_field":
+      self = .invalidField(
+        try c.decode(String.self, forKey: .field), reason: try c.decode(String.self, forKey: .reason))
     case let other:
       throw DecodingError.dataCorruptedError(
         forKey: .code, in: c,
         debugDescription:
-          "unknown line issue '\(other)': one of invalid_json, invalid_utf8, missing_field, line_too_long")
+          "unknown line issue '\(other)': one of invalid_json, invalid_utf8, missing_field, line_too_long, invalid_field"
+      )
     }
   }
 }
@@ -187,6 +199,7 @@ public struct LineIssue: Error, Sendable, Equatable, Hashable, Codable, CustomSt
     case .invalidUTF8(nil): reason = "invalid UTF-8"
     case .missingField(let field): reason = "missing or non-string field '\(field)'"
     case .lineTooLong(let length): reason = "line too long (\(length) bytes)"
+    case .invalidField(let field, let why): reason = "field '\(field)' \(why)"
     }
     return "line \(line) (byte \(offset)): \(reason)"
   }

@@ -95,6 +95,19 @@ public struct RecordFields: Sendable, Hashable {
           line: line.number, offset: line.offset, length: line.bytes.count,
           kind: .missingField(output.description)))
     }
+    // A count that is there must be one: `1e30` or `true` would be read as something else.
+    var counts: [Int?] = []
+    for path in [completionTokens, maxNewTokens] {
+      let value = path.value(in: object)
+      let count = JSONLine.int(value)
+      if value != nil, count == nil || count! < 0 {
+        return .failure(
+          LineIssue(
+            line: line.number, offset: line.offset, length: line.bytes.count,
+            kind: .invalidField(path.description, reason: "is not a token count (a whole number from 0)")))
+      }
+      counts.append(count)
+    }
     let id = JSONLine.string(self.id.value(in: object)) ?? "line-\(line.number)"
     let finish = (finishReason.value(in: object) as? String).map { FinishReason(rawValue: $0) ?? .other }
     var opening: ThinkOpening? = nil
@@ -105,8 +118,8 @@ public struct RecordFields: Sendable, Hashable {
         category: JSONLine.string(category.value(in: object)) ?? "",
         prompt: prompt.value(in: object) as? String,
         output: output,
-        completionTokens: JSONLine.int(completionTokens.value(in: object)),
-        maxNewTokens: JSONLine.int(maxNewTokens.value(in: object)),
+        completionTokens: counts[0],
+        maxNewTokens: counts[1],
         finishReason: finish,
         thinkOpening: opening))
   }

@@ -14,16 +14,17 @@ package func normalizedHash(_ parts: [String]) -> UInt64 {
   return hasher.value
 }
 
-/// The hash exact duplicates are found by: of each segment in order, its role (lower-cased)
-/// and ``normalizedHash(_:)``'s words of its text. Rows that differ only in case or spacing hash
-/// alike; rows holding the same words split otherwise between their segments (`Translate hello
-/// to` / `French Bonjour` against `Translate hello to French` / `Bonjour`), or given to other
-/// roles, train on other targets and hash apart.
+/// The hash exact duplicates are found by: of each segment in order, whether the model writes
+/// it (``RowSegment/isModelText``) and ``normalizedHash(_:)``'s words of its text. Rows that
+/// differ only in case or spacing hash alike, and so do the same turns in another layout
+/// (`{messages}` user/assistant, `{conversations}` human/gpt, `{prompt, response}`); rows holding
+/// the same words split otherwise between their segments (`Translate hello to` / `French
+/// Bonjour` against `Translate hello to French` / `Bonjour`), or with the model's and the
+/// prompt's turns swapped, train on other targets and hash apart.
 package func normalizedHash(_ segments: [RowSegment]) -> UInt64 {
   var hasher = NormalizedHasher()
   for segment in segments {
-    var role = segment.role
-    role.withUTF8 { hasher.startSegment(role: $0) }
+    hasher.startSegment(model: segment.isModelText)
     var text = segment.text
     text.withUTF8 { hasher.add($0) }
   }
@@ -36,12 +37,10 @@ struct NormalizedHasher {
   /// The words so far.
   var words = WordSequenceHash()
 
-  /// Marks the start of a row's segment written by `role` (its UTF-8 bytes, any case): a
-  /// value of its own in the sequence, which no word's hash is but by a 64-bit chance.
-  mutating func startSegment(role: UnsafeBufferPointer<UInt8>) {
-    var h: UInt64 = 0xCBF2_9CE4_8422_2325
-    for b in role { h = (h ^ UInt64(b >= 0x41 && b <= 0x5A ? b | 0x20 : b)) &* 0x0000_0100_0000_01B3 }
-    words.add(mix64(h ^ 0x5E67_3E47_0000_0000))
+  /// Marks the start of a row's segment, the model's or the prompt's: a value of its own in
+  /// the sequence, which no word's hash is but by a 64-bit chance.
+  mutating func startSegment(model: Bool) {
+    words.add(model ? 0x5E67_3E47_9A1D_C0DE : 0xA1B2_C3D4_0F0E_0D0C)
   }
 
   /// Adds one word's hash (from ``RepetitionCheck/words(in:_:)``).

@@ -309,7 +309,7 @@ struct RowBytes {
     return CorpusRow(line: line, offset: offset, id: id, shape: shape, segments: rows)
   }
 
-  /// ``normalizedHash(_:)`` of the row's segments (their roles and texts), as
+  /// ``normalizedHash(_:)`` of the row's segments (the model's or not, and their texts), as
   /// ``corpusRow()`` reads them.
   var normalizedHash: UInt64 {
     rowHash { bytes, sequence in sequence.add(wordsOf: bytes) }
@@ -322,16 +322,7 @@ struct RowBytes {
     storage.withUnsafeBufferPointer { all in
       var hasher = NormalizedHasher()
       for (i, range) in segments.enumerated() {
-        // The role as `corpusRow()` names it (a message's own, or the field's).
-        if let sourceRow {
-          var role = sourceRow.segments[i].role
-          role.withUTF8 { hasher.startSegment(role: $0) }
-        } else if let role = roleRanges[i] {
-          hasher.startSegment(role: UnsafeBufferPointer(rebasing: all[role]))
-        } else {
-          var role = shape == .text ? "text" : isModel[i] ? "response" : "prompt"
-          role.withUTF8 { hasher.startSegment(role: $0) }
-        }
+        hasher.startSegment(model: isModel[i])
         let bytes = UnsafeBufferPointer(rebasing: all[range])
         if isModel[i] {
           readModel(bytes, &hasher.words)

@@ -205,6 +205,29 @@ import Testing
     #expect(issues[1].description.contains("expected a JSON object"))
   }
 
+  /// A token count is a whole number from 0: `1e30`, `true`, `-3` and `2.5` are malformed lines
+  /// naming the field, not counts read as something else; `12.0` and `"12"` are 12.
+  @Test func tokenCountsThatAreNotCountsAreReported() throws {
+    let dir = TempDir()
+    let values = ["1e30", "true", "-3", "2.5", "\"many\"", "12.0", "\"12\"", "12", "null"]
+    let lines = values.map {
+      #"{"output":"<think>x</think>4","completion_tokens":\#($0),"max_new_tokens":12}"#
+    }
+    let path = dir.file("o.jsonl", lines.joined(separator: "\n") + "\n")
+    let (records, issues) = try OutputRecordReader(path: path).readAll()
+    #expect(issues.map(\.line) == [1, 2, 3, 4, 5])
+    #expect(
+      issues.allSatisfy {
+        $0.kind == .invalidField("completion_tokens", reason: "is not a token count (a whole number from 0)")
+      })
+    #expect(issues[0].description.contains("field 'completion_tokens' is not a token count"))
+    #expect(records.map(\.completionTokens) == [12, 12, 12, nil])
+    // Written and read back in a report.
+    let issue = issues[0]
+    let decoded = try JSONDecoder().decode(LineIssue.self, from: JSONEncoder().encode(issue))
+    #expect(decoded == issue)
+  }
+
   @Test func dottedFieldPathsReachIntoNestedResponses() throws {
     let dir = TempDir()
     let path = dir.file(

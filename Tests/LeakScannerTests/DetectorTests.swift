@@ -1244,9 +1244,9 @@ extension NormalizedHashTests {
     #expect(seen.count == words.count * (words.count + 1))
   }
 
-  /// A row's words split otherwise between its segments, or given to other roles, are another
-  /// row, on the byte path and the parsed one alike; a copy differing in case and spacing, or
-  /// in a role's case, is the same row.
+  /// A row's words split otherwise between its segments, or with the model's and the prompt's
+  /// turns swapped, are another row, on the byte path and the parsed one alike; a copy
+  /// differing in case and spacing, or written in another layout, is the same row.
   @Test func rowsWithTheSameWordsInOtherSegmentsOrRolesAreNotCopies() async throws {
     let lines = [
       #"{"messages":[{"role":"user","content":"Translate hello to French"},{"role":"assistant","content":"Bonjour"}]}"#,
@@ -1257,6 +1257,9 @@ extension NormalizedHashTests {
       #"{"text":"What is the capital of Spain? Madrid."}"#,
       #"{"messages":[{"role":"USER","content":"translate  hello to French"},{"role":"assistant","content":"Bonjour"}]}"#,
       #"{"prompt":"What is the capital of Spain?","completion":"Madrid."}"#,
+      #"{"conversations":[{"from":"human","value":"Translate hello to French"},{"from":"gpt","value":"Bonjour"}]}"#,
+      #"{"prompt":[{"role":"user","content":"Translate hello to French"}],"completion":[{"role":"assistant","content":"Bonjour"}]}"#,
+      #"{"prompt":"Translate hello to French","response":"Bonjour"}"#,
     ]
     let dir = TempDir()
     let path = dir.file("c.jsonl", lines.joined(separator: "\n") + "\n")
@@ -1265,9 +1268,10 @@ extension NormalizedHashTests {
       scanner.usesByteRows = byteRows
       let report = try await scanner.scan(path: path, parallelism: 1)
       let copies = report.detectors.first { $0.id == DetectorID.exactDuplicate }
-      // Line 7 is line 1 in other case and spacing; line 8 is line 5 under another key.
-      #expect(copies?.rows == 2, "bytes: \(byteRows)")
-      #expect(copies?.examples.map(\.line) == [7, 8], "bytes: \(byteRows)")
+      // Line 7 is line 1 in other case and spacing; line 8 is line 5 under another key; lines
+      // 9 to 11 are line 1 in the other layouts.
+      #expect(copies?.rows == 5, "bytes: \(byteRows)")
+      #expect(copies?.examples.map(\.line) == [7, 8, 9, 10, 11], "bytes: \(byteRows)")
     }
   }
 
