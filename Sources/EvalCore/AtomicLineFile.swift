@@ -86,7 +86,7 @@ package final class AtomicLineFile: @unchecked Sendable {
 
   /// 1 or 2 when `path` names the process's standard output or error (`/dev/stdout`,
   /// `/dev/stderr`, `/dev/fd/N`, `/proc/self/fd/N`), otherwise `nil`.
-  static func standardStream(_ path: String) -> Int32? {
+  package static func standardStream(_ path: String) -> Int32? {
     switch path {
     case "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1": return 1
     case "/dev/stderr", "/dev/fd/2", "/proc/self/fd/2": return 2

@@ -19,6 +19,10 @@ package struct YAMLNode: @unchecked Sendable {
         .composer(_, let problem, let mark, _):
         throw EvalCoreError.invalidConfiguration(
           file: file, line: mark.line, column: mark.column, reason: problem)
+      case .reader(let problem, let offset, _, _):
+        // The reader (control characters, bad encoding) gives a byte offset: its line and column.
+        let (line, column) = offset.map { Self.lineAndColumn(ofByte: $0, in: text) } ?? (nil, nil)
+        throw EvalCoreError.invalidConfiguration(file: file, line: line, column: column, reason: problem)
       case .duplicatedKeysInMapping(let duplicates, let context):
         // Yams marks the first key; the mistake is where it is given again.
         let (line, column) =
@@ -69,6 +73,17 @@ package struct YAMLNode: @unchecked Sendable {
       if keyStarts(Substring(String(line[(first.column - 1)...]))) { return (k + 1, first.column) }
     }
     return nil
+  }
+
+  /// The 1-based line and column (in characters) of the byte at `offset` of `text`'s UTF-8.
+  static func lineAndColumn(ofByte offset: Int, in text: String) -> (Int?, Int?) {
+    let utf8 = Array(text.utf8)
+    guard offset >= 0, offset <= utf8.count else { return (nil, nil) }
+    let before = utf8[..<offset]
+    let line = before.reduce(1) { $1 == 0x0A ? $0 + 1 : $0 }
+    let lineStart = before.lastIndex(of: 0x0A).map { $0 + 1 } ?? 0
+    let column = String(decoding: utf8[lineStart..<offset], as: UTF8.self).count + 1
+    return (line, column)
   }
 
   /// Reads and parses a YAML file.

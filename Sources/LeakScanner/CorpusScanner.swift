@@ -282,7 +282,8 @@ struct ByteDetectorSet {
   ) -> (kept: [Finding], apart: [Finding]) {
     let loaded = usingBytes && bytes.load(row)
     return findings(
-      loaded: loaded, row: { (_: borrowing RowBytes) in row }, format: format, bytes: &bytes, scratch: &scratch, apartFrom: apartFrom)
+      loaded: loaded, row: { (_: borrowing RowBytes) in row }, format: format, bytes: &bytes,
+      scratch: &scratch, apartFrom: apartFrom)
   }
 
   /// ``findings(in:format:usingBytes:bytes:scratch:apartFrom:)`` of the row `bytes` holds when

@@ -393,6 +393,24 @@ public enum Ruleset {
   }
 
   /// YAML for rules accepted from discovery, to append under `rules:` of a ruleset.
+  /// `text` as a YAML double-quoted scalar: `\` and `"` escaped, and the characters YAML
+  /// does not allow in a file (controls, DEL, C1) and the bidirectional overrides as `\uXXXX`,
+  /// so the file reads back to the same text.
+  static func doubleQuoted(_ text: String) -> String {
+    var out = "\""
+    for scalar in text.unicodeScalars {
+      switch scalar.value {
+      case 0x5C: out += "\\\\"
+      case 0x22: out += "\\\""
+      case 0x00..<0x20, 0x7F..<0xA0, 0x202A...0x202E, 0x2066...0x2069:
+        let hex = String(scalar.value, radix: 16, uppercase: true)
+        out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+      default: out.unicodeScalars.append(scalar)
+      }
+    }
+    return out + "\""
+  }
+
   public static func yaml(for candidates: [DiscoveryCandidate]) -> String {
     guard !candidates.isEmpty else { return "rules: []\n" }
     var out = "rules:\n"
@@ -407,13 +425,10 @@ public enum Ruleset {
         rule.id = "\(base)-\(n)"
         n += 1
       }
-      let escaped = p.source.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(
-        of: "\"", with: "\\\"")
       out += "  - id: \(rule.id)\n"
-      out +=
-        "    summary: \"discovered: \(c.shape.replacingOccurrences(of: "\"", with: "'")) (\(c.count) rows)\"\n"
+      out += "    summary: \(Self.doubleQuoted("discovered: \(c.shape) (\(c.count) rows)"))\n"
       out += "    where: \(rule.scope.rawValue)\n"
-      out += "    regex: \"\(escaped)\"\n"
+      out += "    regex: \(Self.doubleQuoted(p.source))\n"
       if p.caseInsensitive { out += "    case_insensitive: true\n" }
     }
     return out

@@ -103,7 +103,8 @@ extension ScanReport {
   /// rows are counted only with --accept-discovered) but the exit status and `clean` do not.
   var highConfidenceNote: String {
     let n = discovered.filter(\.highConfidence).count
-    guard n > 0 else { return "" }
+    // Accepted, their rows are the `discovered` detector's, counted already.
+    guard n > 0, !detectors.contains(where: { $0.id == DetectorID.discovered }) else { return "" }
     return "   + \(n) high-confidence discovered candidate\(n == 1 ? "" : "s") (not in the count; see below)"
   }
 

@@ -241,10 +241,18 @@ struct CleanCommand: AsyncParsableCommand {
     let (summary, report) = try await cleaner.clean(
       path: corpus, cleanOut: cleanOut, quarantineOut: quarantineOut, auditOut: audit)
     logReport(report, logger)
-    print(
+    var lines = [
       "lines: \(summary.lines)  clean: \(summary.clean) (repaired \(summary.repaired))  quarantined: \(summary.quarantined) (malformed \(summary.malformed))"
-    )
-    if let audit, repair { print("audit: \(audit)") }
+    ]
+    if let audit, repair { lines.append("audit: \(audit)") }
+    // An output on standard output gets its lines alone there: the summary goes to the error
+    // stream then.
+    let outputs = [cleanOut, quarantineOut] + (audit.map { [$0] } ?? [])
+    if outputs.contains(where: { AtomicLineFile.standardStream($0) == 1 }) {
+      FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+    } else {
+      for line in lines { print(line) }
+    }
   }
 
 }

@@ -47,8 +47,9 @@ import Testing
     #expect(!FileManager.default.fileExists(atPath: out + "/q.jsonl"))
   }
 
-  /// `--clean-out /dev/stdout` with the output redirected to a file writes the clean lines and
-  /// then the summary there: the file the shell opened is written through, not replaced.
+  /// `--clean-out /dev/stdout` with the output redirected to a file writes the clean lines
+  /// there, the file the shell opened written through, not replaced; the summary goes to the
+  /// error stream, so the clean stream holds rows only.
   @Test func cleanToStandardOutputRedirectedToAFileKeepsTheSummary() throws {
     let dir = TempDir()
     let rows = (0..<4).map { i in
@@ -62,13 +63,15 @@ import Testing
       "-c", "exec \"$0\" clean \"$1\" --clean-out /dev/stdout --quarantine-out \"$2\" > \"$3\"",
       CLI.binary.path, corpus, dir.path("q.jsonl"), out,
     ]
-    process.standardError = FileHandle.nullDevice
+    let err = Pipe()
+    process.standardError = err
     try process.run()
+    let errText = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     process.waitUntilExit()
     #expect(process.terminationStatus == 0)
     let text = try String(contentsOfFile: out, encoding: .utf8)
-    #expect(text.hasPrefix(rows.joined(separator: "\n") + "\n"), "\(text)")
-    #expect(text.contains("clean: 4"), "\(text)")
+    #expect(text == rows.joined(separator: "\n") + "\n", "\(text)")
+    #expect(errText.contains("clean: 4"), "\(errText)")
   }
 
   @Test func cleanCorpusExitsZero() throws {

@@ -340,6 +340,23 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
     }
   }
 
+  /// The table says high-confidence candidates are not in the flagged count only while they are
+  /// not: accepted (a `discovered` detector), their rows are counted.
+  @Test func theTableSaysWhetherDiscoveredRowsAreCounted() async throws {
+    let dir = TempDir()
+    let path = dir.file(
+      "c.jsonl", generatedCorpus(500) { i in i % 5 == 0 ? "Q\(i % 9) mango ridge: " : nil })
+    let report = try await CorpusScanner().scan(path: path)
+    #expect(report.discovered.contains { $0.highConfidence })
+    #expect(report.renderTable().contains("not in the count"))
+    let accepted = RuleDetector(
+      id: DetectorID.discovered, summary: "accepted", rules: report.discovered.map { $0.rule() })
+    let again = try await CorpusScanner(configuration: ScanConfiguration(extraDetectors: [accepted])).scan(
+      path: path)
+    #expect(again.detectors.first { $0.id == DetectorID.discovered }?.rows == 100)
+    #expect(!again.renderTable().contains("not in the count"))
+  }
+
   /// A row holding a key it is read by twice is ambiguous (one reader takes the first value,
   /// another the last): it is a malformed line naming the key, on the byte path and the parsed
   /// one, and `clean` quarantines it; a repeated key nothing reads is left alone.
@@ -492,6 +509,20 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
       both.detectors.contains { $0.id == rule.id } && both.detectors.contains { $0.id == rule.id + "-2" })
     let none = try Ruleset.parse(Ruleset.yaml(for: []), file: "none.yaml")
     #expect(none.detectors.map(\.id) == ScanConfiguration().detectors.map(\.id))
+    // A shape holding control characters, quotes and a backslash reads back to the same rule.
+    var odd = candidate
+    odd.shape = "\u{1B}[#j \"blend\" \\ matrix \u{202E}#"
+    let oddRule = odd.rule()
+    let written = Ruleset.yaml(for: [odd])
+    #expect(!written.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x202E })
+    let read = try Ruleset.parse(written, file: "odd.yaml")
+    let back = try #require(read.detectors.first { $0.id == oddRule.id } as? RuleDetector)
+    guard case .regex(let p) = back.rules.first?.matcher, case .regex(let q) = oddRule.matcher else {
+      Issue.record("not regex rules")
+      return
+    }
+    #expect(p.source == q.source)
+    #expect(back.rules.first?.summary.contains("\u{1B}[#j \"blend\"") == true)
   }
 }
 
