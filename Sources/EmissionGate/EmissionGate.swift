@@ -12,6 +12,15 @@ public enum EmissionBound: Sendable, Hashable, Codable {
     if case .absolute = self { return false }
     return true
   }
+
+  /// The threshold with a baseline value of `baseline` (ignored for an absolute bound).
+  func threshold(baseline: Double) -> Threshold {
+    switch self {
+    case .absolute(let t): return t
+    case .atLeastBaseline(let f): return .atLeast(f * baseline)
+    case .atMostBaseline(let f): return .atMost(f * baseline)
+    }
+  }
 }
 
 /// One rule of an ``EmissionGate``: a metric, its bound, and where it applies.
@@ -132,7 +141,10 @@ public struct EmissionGate: Gate {
       switch rule.scope {
       case .overall: scopes = [nil]
       case .category(let c): scopes = [c]
-      case .overallAndEachCategory: scopes = [nil] + run.summary.perCategory.keys.sorted().map(Optional.some)
+      case .overallAndEachCategory:
+        // The baseline's categories too: one the run lost is a failing check, not no check.
+        let categories = Set(run.summary.perCategory.keys).union(run.baseline?.perCategory.keys ?? [:].keys)
+        scopes = [nil] + categories.sorted().map(Optional.some)
       }
       for category in scopes {
         checks.append(check(rule, category: category, run: run))
@@ -146,6 +158,15 @@ public struct EmissionGate: Gate {
     let measured = stats.value(of: rule.metric)
     let id = category.map { "\(rule.metric.rawValue)[category=\($0)]" } ?? rule.metric.rawValue
     let evidence = rule.metric.evidenceFlag.map { stats.evidence[$0] ?? [] } ?? []
+    if let category, run.summary.perCategory[category] == nil {
+      let known = run.summary.perCategory.keys.sorted().joined(separator: ", ")
+      return CheckResult(
+        id: id, description: rule.metric.summary, measured: .nan,
+        threshold: rule.bound.threshold(baseline: .nan),
+        derivation:
+          "no row of category '\(category)' in the run (its categories: \(known.isEmpty ? "none" : known))",
+        passed: false)
+    }
     let threshold: Threshold
     var derivation: String? = nil
     switch rule.bound {

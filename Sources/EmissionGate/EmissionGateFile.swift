@@ -77,7 +77,14 @@ public struct EmissionGateFile: Sendable {
       case "checks":
         try parseChecks(value, into: &config)
       default:
-        rules = try value.sequence("a list of rules").map(parseRule)
+        let parsed = try value.sequence("a list of rules").map(parseRule)
+        // A gate of no checks passes anything.
+        guard !parsed.isEmpty else {
+          throw value.error(
+            "rules is empty, so every run would pass; list at least one rule, or leave the key out for the defaults"
+          )
+        }
+        rules = parsed
       }
     }
     return EmissionGateFile(configuration: config, rules: rules)
@@ -119,6 +126,7 @@ public struct EmissionGateFile: Sendable {
           throw v.error("a rule takes exactly one of min, max, min_relative, max_relative")
         }
         let x = try v.double()
+        guard x.isFinite else { throw v.error("\(k) must be a number, not \(x)") }
         switch k {
         case "min": bound = .absolute(.atLeast(x))
         case "max": bound = .absolute(.atMost(x))
@@ -135,6 +143,19 @@ public struct EmissionGateFile: Sendable {
     guard let bound else {
       throw node.error("rule for \(metric.rawValue) needs one of min, max, min_relative, max_relative")
     }
+    if entries.contains(where: { $0.key == "category" }),
+      entries.contains(where: { $0.key == "per_category" })
+    {
+      throw node.error("a rule takes category (one category) or per_category (overall and each), not both")
+    }
+    // A rate is a share, 0 to 1: `max: 5` meant 5 % would never fail.
+    if case .absolute(let t) = bound, metric.isRate, !(0...1).contains(t.bound) {
+      throw node.error(
+        "\(metric.rawValue) is a share from 0 to 1, so a bound of \(formatNumber(t.bound)) never decides; write 0.05 for 5 %"
+      )
+    }
+    if case .atLeastBaseline(let f) = bound, f < 0 { throw node.error("min_relative must be at least 0") }
+    if case .atMostBaseline(let f) = bound, f < 0 { throw node.error("max_relative must be at least 0") }
     return EmissionRule(metric, bound, scope: scope)
   }
 }

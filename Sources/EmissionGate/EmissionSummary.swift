@@ -42,6 +42,9 @@ public enum EmissionMetric: String, Sendable, Hashable, Codable, CaseIterable {
   }
 
   /// The per-row flag whose failing rows are evidence for this metric, if any.
+  /// Whether the metric is a share of rows (0 to 1), not a token count.
+  public var isRate: Bool { self != .meanThinkTokens && self != .medianThinkTokens }
+
   var evidenceFlag: EmissionStats.Flag? {
     switch self {
     case .thinkPresenceRate: return .thinkMissing

@@ -52,6 +52,36 @@ public enum Threshold: Sendable, Hashable, Codable, CustomStringConvertible {
     case .atMost(let b): return "≤ \(formatNumber(b))"
     }
   }
+
+  private enum CodingKeys: String, CodingKey {
+    case atLeast = "at_least"
+    case atMost = "at_most"
+  }
+
+  /// Encodes as `{"at_least": 0.9}` or `{"at_most": 0.05}`; a bound that is not a number (a
+  /// baseline with no value) as `null`.
+  public func encode(to encoder: any Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    let key: CodingKeys
+    switch self {
+    case .atLeast: key = .atLeast
+    case .atMost: key = .atMost
+    }
+    if bound.isFinite { try c.encode(bound, forKey: key) } else { try c.encodeNil(forKey: key) }
+  }
+
+  /// Decodes what ``encode(to:)`` writes (`null` as not a number).
+  public init(from decoder: any Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    if c.contains(.atLeast) {
+      self = .atLeast(try c.decodeIfPresent(Double.self, forKey: .atLeast) ?? .nan)
+    } else if c.contains(.atMost) {
+      self = .atMost(try c.decodeIfPresent(Double.self, forKey: .atMost) ?? .nan)
+    } else {
+      throw DecodingError.dataCorrupted(
+        .init(codingPath: decoder.codingPath, debugDescription: "a threshold needs 'at_least' or 'at_most'"))
+    }
+  }
 }
 
 /// The outcome of one check inside a gate.
@@ -83,6 +113,39 @@ public struct CheckResult: Sendable, Hashable, Codable {
     self.derivation = derivation
     self.passed = passed
     self.evidence = evidence
+  }
+
+  private enum CodingKeys: String, CodingKey {
+    case id, description, measured, threshold, derivation, passed, evidence
+  }
+
+  /// Encodes the fields by name; a measured value that is not a number (no rows to measure)
+  /// as `null`.
+  public func encode(to encoder: any Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encode(id, forKey: .id)
+    try c.encode(description, forKey: .description)
+    if measured.isFinite {
+      try c.encode(measured, forKey: .measured)
+    } else {
+      try c.encodeNil(forKey: .measured)
+    }
+    try c.encode(threshold, forKey: .threshold)
+    try c.encodeIfPresent(derivation, forKey: .derivation)
+    try c.encode(passed, forKey: .passed)
+    try c.encode(evidence, forKey: .evidence)
+  }
+
+  /// Decodes what ``encode(to:)`` writes (`null` as not a number).
+  public init(from decoder: any Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    id = try c.decode(String.self, forKey: .id)
+    description = try c.decode(String.self, forKey: .description)
+    measured = try c.decodeIfPresent(Double.self, forKey: .measured) ?? .nan
+    threshold = try c.decode(Threshold.self, forKey: .threshold)
+    derivation = try c.decodeIfPresent(String.self, forKey: .derivation)
+    passed = try c.decode(Bool.self, forKey: .passed)
+    evidence = try c.decode([String].self, forKey: .evidence)
   }
 }
 

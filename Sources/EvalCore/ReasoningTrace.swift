@@ -197,11 +197,12 @@ public struct ReasoningTrace: Sendable, Hashable {
         }
       }
     }
-    if inside && cursor == end && (layout.blocks.last.map { $0.range.upperBound != end } ?? true)
-      && blockStart == end
-    {
-      // An opening tag at the very end of the text: an empty unclosed block.
-      layout.blocks.append(TraceLayout.Block(range: end..<end, closed: false, prefilled: blockPrefilled))
+    // Still inside a block the loop did not add: an opening tag at the very end of the text (an
+    // empty unclosed block), or an inner opening tag there (`<think>so…<think>`, a truncated
+    // output), whose block runs to the end unclosed.
+    if inside && cursor == end && (layout.blocks.last.map { $0.range != blockStart..<end } ?? true) {
+      layout.blocks.append(
+        TraceLayout.Block(range: blockStart..<end, closed: false, prefilled: blockPrefilled))
     }
   }
 }

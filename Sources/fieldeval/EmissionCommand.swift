@@ -146,14 +146,18 @@ struct EmissionCommand: AsyncParsableCommand {
 struct EmissionJSONReport: Encodable {
   struct Metrics: Encodable {
     var rows: Int
-    var metrics: [String: Double]
+    /// `null` where there is nothing to measure (no rows with reasoning for the token means).
+    var metrics: [String: Double?]
     var counts: [String: Int]
     var evidence: [String: [String]]
 
     init(_ stats: EmissionStats) {
       rows = stats.rows
       metrics = Dictionary(
-        uniqueKeysWithValues: EmissionMetric.allCases.map { ($0.rawValue, stats.value(of: $0)) })
+        uniqueKeysWithValues: EmissionMetric.allCases.map { metric in
+          let value = stats.value(of: metric)
+          return (metric.rawValue, value.isFinite ? value : nil)
+        })
       counts = Dictionary(
         uniqueKeysWithValues: EmissionStats.Flag.allCases.map { ($0.rawValue, stats.count($0)) })
       evidence = Dictionary(uniqueKeysWithValues: stats.evidence.map { ($0.key.rawValue, $0.value) })

@@ -109,6 +109,33 @@ func summary(
   }
 }
 
+@Suite struct GateScopeTests {
+  /// A category the run has no row of is a failing check that says so, and `per_category`
+  /// checks the baseline's categories too: a category the run lost fails.
+  @Test func missingCategoriesFailWithAReason() throws {
+    let run = summary(rows: 10, present: 10, thinkTokens: 50) { $0 < 5 ? "math" : "patent" }
+    let base = summary(rows: 12, present: 12, thinkTokens: 50) {
+      $0 < 4 ? "math" : $0 < 8 ? "patent" : "legal"
+    }
+    let report = EmissionGate(rules: [
+      .atMost(.loopRate, 0.1, scope: .category("nosuch")),
+      .atMost(.loopRate, 0.1, scope: .overallAndEachCategory),
+    ]).evaluate(EmissionRun(summary: run, baseline: base))
+    let unknown = try #require(report.checks.first { $0.id == "loop_rate[category=nosuch]" })
+    #expect(!unknown.passed && unknown.derivation?.contains("no row of category 'nosuch'") == true)
+    let legal = try #require(report.checks.first { $0.id == "loop_rate[category=legal]" })
+    #expect(!legal.passed && legal.derivation?.contains("no row of category 'legal'") == true)
+    #expect(report.checks.first { $0.id == "loop_rate[category=math]" }?.passed == true)
+    // In JSON a value that is not a number is null, and a threshold names its side.
+    let data = try JSONEncoder().encode(unknown)
+    let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    #expect(object["measured"] is NSNull)
+    #expect((object["threshold"] as? [String: Any])?["at_most"] as? Double == 0.1)
+    let back = try JSONDecoder().decode(CheckResult.self, from: data)
+    #expect(back.id == unknown.id && back.measured.isNaN && back.threshold == .atMost(0.1))
+  }
+}
+
 @Suite struct EmissionGateFileTests {
   @Test func parsesEverySection() throws {
     let file = try EmissionGateFile.parse(
@@ -168,6 +195,19 @@ func summary(
     #expect(errorText("rules:\n  - { metric: loop_rate }\n").contains("needs one of min, max"))
     #expect(errorText("reasoning: [1, 2\n").hasPrefix("gate.yaml:2:"))
     #expect(errorText("fields:\n  output: \"a..b\"\n").contains("gate.yaml:2:11"))
+  }
+
+  /// Gates that decide nothing, or one thing two ways, are refused at their line.
+  @Test func rulesThatCannotDecideAreRefused() {
+    #expect(errorText("rules: []\n").contains("rules is empty"))
+    #expect(errorText("rules:\n  - { metric: loop_rate, max: nan }\n").hasPrefix("gate.yaml:2:"))
+    #expect(errorText("rules:\n  - { metric: loop_rate, max: .nan }\n").hasPrefix("gate.yaml:2:"))
+    #expect(errorText("rules:\n  - { metric: loop_rate, max: 5 }\n").contains("write 0.05 for 5 %"))
+    #expect(errorText("rules:\n  - { metric: mean_think_tokens, min: 50 }\n") == "no error")
+    #expect(
+      errorText("rules:\n  - { metric: loop_rate, max: 0.1, category: math, per_category: true }\n")
+        .contains("not both"))
+    #expect(errorText("rules:\n  - { metric: loop_rate, max_relative: -1 }\n").contains("at least 0"))
   }
 }
 

@@ -63,6 +63,13 @@ import Testing
     let nested = ReasoningFormat.think.parse("<think>a <think>b</think> c</think>d")
     #expect(nested.nested)
     #expect(nested.strayCloseTags == 1)
+    // A truncated output that opened a second block at its very end keeps its reasoning: one
+    // unclosed, nested block, as the prefilled reading does with an opening tag at the end.
+    let truncated = ReasoningFormat.think.parse("<think>I am reasoning about it<think>")
+    #expect(truncated.blocks.count == 1 && truncated.nested && !truncated.thinkClosed)
+    #expect(truncated.thinkPresent && truncated.blocks[0].content == "I am reasoning about it<think>")
+    let prefilled = ReasoningFormat.think.parse("so the answer <think>", opening: .prefilled)
+    #expect(prefilled.blocks.count == 1 && prefilled.thinkPresent && !prefilled.thinkClosed)
   }
 
   @Test func noReasoningAtAll() {
