@@ -36,6 +36,35 @@ public struct EmissionConfiguration: Sendable {
   }
 }
 
+extension RecordFields {
+  /// The optional fields whose path differs from the default (set in a gate file), by the
+  /// names ``EmissionSummary/fieldsFound`` counts them under.
+  public var configuredOptionalFields: [(name: String, path: FieldPath)] {
+    let d = RecordFields()
+    return [
+      ("category", category, d.category), ("prompt", prompt, d.prompt),
+      ("completion_tokens", completionTokens, d.completionTokens),
+      ("max_new_tokens", maxNewTokens, d.maxNewTokens),
+      ("finish_reason", finishReason, d.finishReason),
+      ("template_opens_think", templateOpensThink, d.templateOpensThink),
+    ].filter { $0.1 != $0.2 }.map { ($0.0, $0.1) }
+  }
+}
+
+extension EmissionSummary {
+  /// What the report should say beside the numbers: each configured field path (``fields``'s
+  /// paths that differ from the defaults) that no row holds, which disables the checks that
+  /// read it (`finish_reason: choices.0.finsh_reason` would leave exhaustion at 0 %).
+  public func notes(fields: RecordFields) -> [String] {
+    guard overall.rows > 0 else { return [] }
+    return fields.configuredOptionalFields.compactMap { field in
+      (fieldsFound[field.name] ?? 0) > 0
+        ? nil
+        : "field '\(field.name)' at '\(field.path)' is in none of the \(overall.rows) rows; check the path in the gate file"
+    }
+  }
+}
+
 /// The emission checks for one output.
 public struct EmissionRow: Sendable, Hashable, Codable {
   /// Row id.

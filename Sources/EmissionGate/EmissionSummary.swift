@@ -186,6 +186,20 @@ public struct EmissionSummary: Sendable, Hashable, Codable {
   public var badLines = 0
   /// Row ids kept as evidence per flag.
   public var evidenceLimit = 20
+  /// Rows in which each optional field was found (`category`, `prompt`, `completion_tokens`,
+  /// `max_new_tokens`, `finish_reason`, `template_opens_think`): a field path that finds no row
+  /// disables the checks that read it, which a report should say.
+  public var fieldsFound: [String: Int] = [:]
+
+  /// Counts the optional fields `record` holds in ``fieldsFound``.
+  mutating func noteFields(of record: OutputRecord) {
+    let found: [(String, Bool)] = [
+      ("category", !record.category.isEmpty), ("prompt", record.prompt != nil),
+      ("completion_tokens", record.completionTokens != nil), ("max_new_tokens", record.maxNewTokens != nil),
+      ("finish_reason", record.finishReason != nil), ("template_opens_think", record.thinkOpening != nil),
+    ]
+    for (name, present) in found { fieldsFound[name, default: 0] += present ? 1 : 0 }
+  }
 
   /// Creates an empty summary.
   public init(evidenceLimit: Int = 20) { self.evidenceLimit = evidenceLimit }
@@ -221,6 +235,7 @@ public struct EmissionSummary: Sendable, Hashable, Codable {
     try reader.forEach { record in
       let row = analyzer.analyze(record)
       summary.add(row)
+      summary.noteFields(of: record)
       try onRow(row)
     } onIssue: { issue in
       summary.add(issue)
@@ -250,6 +265,7 @@ public struct EmissionSummary: Sendable, Hashable, Codable {
       reader.reader.newlinesBefore = newlines
       try reader.forEach {
         summary.add(analyzer.analyze($0))
+        summary.noteFields(of: $0)
       } onIssue: {
         summary.add($0)
       }
@@ -268,6 +284,7 @@ public struct EmissionSummary: Sendable, Hashable, Codable {
     }
     badLines += other.badLines
     issues += other.issues.prefix(max(0, 1000 - issues.count))
+    for (name, n) in other.fieldsFound { fieldsFound[name, default: 0] += n }
   }
 
   /// Checks in-memory records.
@@ -275,7 +292,10 @@ public struct EmissionSummary: Sendable, Hashable, Codable {
     -> EmissionSummary
   {
     var summary = EmissionSummary(evidenceLimit: analyzer.configuration.evidenceLimit)
-    for record in records { summary.add(analyzer.analyze(record)) }
+    for record in records {
+      summary.add(analyzer.analyze(record))
+      summary.noteFields(of: record)
+    }
     return summary
   }
 }

@@ -51,30 +51,35 @@ package enum JSONLine {
       LineIssue(line: line.number, offset: line.offset, length: line.bytes.count, kind: kind)
     }
     guard line.isValidUTF8 else { return .failure(issue(.invalidUTF8(at: line.firstInvalidUTF8Offset))) }
-    do {
-      let value = try JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])
-      guard let object = value as? [String: Any] else {
-        return .failure(issue(.invalidJSON("expected a JSON object, found \(typeName(value))")))
-      }
-      return .success(object)
-    } catch {
-      return .failure(issue(.invalidJSON(shortReason(error))))
+    // The package's strict parser, which refuses a key given twice.
+    let parsed = bytes.withUnsafeBufferPointer { buffer in
+      JSONBytes.object(buffer, keep: { _ in true }, rejectingDuplicateKeys: true)
+    }
+    switch parsed {
+    case .failure(let failure): return .failure(issue(.invalidJSON(failure.reason)))
+    case .success(let members): return .success(foundationObject(members))
     }
   }
 
-  static func typeName(_ value: Any) -> String {
+  /// A parsed object as `JSONSerialization` would give it: strings, `NSNumber`s (integers as
+  /// `Int`, others as `Double`), `Bool`s, `NSNull`, arrays and dictionaries.
+  static func foundationObject(_ members: [(key: String, value: JSONValue)]) -> [String: Any] {
+    var object: [String: Any] = [:]
+    for member in members { object[member.key] = foundationValue(member.value) }
+    return object
+  }
+
+  static func foundationValue(_ value: JSONValue) -> Any {
     switch value {
-    case is [Any]: return "an array"
-    case is String: return "a string"
-    case is NSNumber: return "a number"
-    default: return "null"
+    case .string(let s): return s
+    case .number(let text):
+      if let n = Int(text) { return NSNumber(value: n) }
+      return NSNumber(value: Double(text) ?? .nan)
+    case .bool(let b): return b
+    case .null: return NSNull()
+    case .array(let items): return items.map(foundationValue)
+    case .object(let members): return foundationObject(members)
     }
-  }
-
-  static func shortReason(_ error: any Error) -> String {
-    let nsError = error as NSError
-    if let debug = nsError.userInfo[NSDebugDescriptionErrorKey] as? String { return debug }
-    return nsError.localizedDescription
   }
 
   /// A whole number from a JSON value (a number with no fraction, within ±2⁵³, or a string

@@ -64,6 +64,8 @@ package struct JSONBytes {
   private let count: Int
   private var i = 0
   private var depth = 0
+  /// Whether an object holding a key twice is an error (readers differ on which value wins).
+  private var rejectsDuplicateKeys = false
   /// Whether a `\u` escape decoded to a non-ASCII scalar (the only way an ASCII line's strings
   /// can hold one).
   private var decodedNonASCII = false
@@ -84,9 +86,10 @@ package struct JSONBytes {
   ///
   /// The bytes must already be valid UTF-8 (the JSONL readers check that first).
   package static func object(
-    _ buffer: UnsafeBufferPointer<UInt8>, keep: (String) -> Bool
+    _ buffer: UnsafeBufferPointer<UInt8>, keep: (String) -> Bool, rejectingDuplicateKeys: Bool = false
   ) -> Result<[(key: String, value: JSONValue)], Failure> {
     var p = JSONBytes(buffer)
+    p.rejectsDuplicateKeys = rejectingDuplicateKeys
     do {
       p.skipSpace()
       guard p.i < p.count else { throw p.fail("empty line") }
@@ -333,6 +336,7 @@ package struct JSONBytes {
     defer { depth -= 1 }
     guard depth <= Self.maxDepth else { throw fail("nesting deeper than \(Self.maxDepth)") }
     var members: [(key: String, value: JSONValue)] = []
+    var keys: Set<String> = []
     skipSpace()
     if i < count && base[i] == UInt8(ascii: "}") {
       i += 1
@@ -345,7 +349,12 @@ package struct JSONBytes {
           ? fail("expected a quoted key, found \(describe(base[i]))")
           : fail("unexpected end of line in object")
       }
+      let keyStart = i
       let key = try string(build: true)!
+      if rejectsDuplicateKeys && !keys.insert(key).inserted {
+        i = keyStart
+        throw fail("duplicate key '\(key)' (readers differ on which value wins)")
+      }
       try expect(UInt8(ascii: ":"), "':'")
       if keep(key) {
         members.append((key, try value(build: true)!))

@@ -128,15 +128,21 @@ struct EmissionCommand: AsyncParsableCommand {
       }
     }
     let report = EmissionGate(rules: rules).evaluate(EmissionRun(summary: summary, baseline: baselineSummary))
+    let notes = summary.notes(fields: file.configuration.fields)
+    for note in notes { logger.warning("\(note)") }
 
     switch format {
     case .json:
-      let doc = EmissionJSONReport(
+      var doc = EmissionJSONReport(
         file: outputs, baselineFile: baseline, summary: summary, baseline: baselineSummary, gate: report)
+      doc.notes = notes
       FileHandle.standardOutput.write(
         String(decoding: try JSONOutput.encoder().encode(doc), as: UTF8.self) + "\n")
     case .table:
-      print(EmissionTable.render(file: outputs, summary: summary, baseline: baselineSummary, report: report))
+      var table = EmissionTable.render(
+        file: outputs, summary: summary, baseline: baselineSummary, report: report)
+      if !notes.isEmpty { table += "\n\nNotes:\n" + notes.map { "  " + $0 }.joined(separator: "\n") }
+      print(table)
     }
     if !report.passed { throw ExitCode(1) }
   }
@@ -173,6 +179,7 @@ struct EmissionJSONReport: Encodable {
   var issues: [String]
   var baselineBadLines: Int?
   var baselineIssues: [String]?
+  var notes: [String] = []
   var gate: GateReport
   var passed: Bool
 
@@ -194,7 +201,7 @@ struct EmissionJSONReport: Encodable {
   }
 
   enum CodingKeys: String, CodingKey {
-    case file, overall, baseline, issues, gate, passed
+    case file, overall, baseline, issues, gate, passed, notes
     case baselineFile = "baseline_file"
     case perCategory = "per_category"
     case badLines = "bad_lines"

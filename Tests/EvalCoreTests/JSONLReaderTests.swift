@@ -228,6 +228,23 @@ import Testing
     #expect(decoded == issue)
   }
 
+  /// A key given twice, at any depth, makes the line malformed: which value a reader takes is
+  /// up to the reader (the last one went unreported).
+  @Test func aKeyGivenTwiceIsAMalformedLine() throws {
+    let dir = TempDir()
+    let lines = [
+      #"{"id":"a","output":"<think>so</think>4","output":"no think"}"#,
+      #"{"id":"b","output":"fine","usage":{"n":1,"n":2}}"#,
+      #"{"id":"c","output":"fine","usage":{"n":1,"m":2},"choices":[{"n":1},{"n":2}]}"#,
+    ]
+    let path = dir.file("o.jsonl", lines.joined(separator: "\n") + "\n")
+    let (records, issues) = try OutputRecordReader(path: path).readAll()
+    #expect(records.map(\.id) == ["c"])
+    #expect(issues.map(\.line) == [1, 2])
+    #expect(issues[0].description.contains("duplicate key 'output'"), "\(issues[0])")
+    #expect(issues[1].description.contains("duplicate key 'n'"), "\(issues[1])")
+  }
+
   @Test func dottedFieldPathsReachIntoNestedResponses() throws {
     let dir = TempDir()
     let path = dir.file(

@@ -45,6 +45,20 @@ import Testing
     #expect(try String(contentsOfFile: copy, encoding: .utf8) == before)
   }
 
+  /// A field path a gate file sets that finds no row is reported: it disables the checks that
+  /// read it (a typo in `finish_reason` would leave exhaustion at 0 %).
+  @Test func aConfiguredFieldPathThatFindsNoRowIsReported() throws {
+    let dir = TempDir()
+    let config = dir.file("g.yaml", "fields:\n  finish_reason: choices.0.finsh_reason\n")
+    let r = try CLI.run(["emission", baseline, "--config", config])
+    #expect(
+      r.stdout.contains("field 'finish_reason' at 'choices.0.finsh_reason' is in none of the"), "\(r.stdout)")
+    let json = try CLI.run(["emission", baseline, "--config", config, "--format", "json"])
+    #expect(json.stdout.contains("\"notes\""), "\(json.stdout)")
+    let fine = try CLI.run(["emission", baseline])
+    #expect(!fine.stdout.contains("Notes:"))
+  }
+
   @Test func healthyRunExitsZero() throws {
     let r = try CLI.run(["emission", baseline])
     #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
