@@ -82,7 +82,7 @@ let package = Package(
       name: "EvalCoreTests", dependencies: ["EvalCore", "TestSupport"], swiftSettings: swiftSettings),
     .testTarget(
       name: "EmissionGateTests",
-      dependencies: ["EmissionGate", "EvalCore"],
+      dependencies: ["EmissionGate", "EvalCore", "TestSupport"],
       swiftSettings: swiftSettings
     ),
     .testTarget(

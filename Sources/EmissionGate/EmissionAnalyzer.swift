@@ -54,14 +54,21 @@ extension RecordFields {
 extension EmissionSummary {
   /// What the report should say beside the numbers: each configured field path (``fields``'s
   /// paths that differ from the defaults) that no row holds, which disables the checks that
-  /// read it (`finish_reason: choices.0.finsh_reason` would leave exhaustion at 0 %).
+  /// read it (`finish_reason: choices.0.finsh_reason` would leave exhaustion at 0 %), and rows
+  /// that repeat an earlier row's id.
   public func notes(fields: RecordFields) -> [String] {
     guard overall.rows > 0 else { return [] }
-    return fields.configuredOptionalFields.compactMap { field in
+    var notes = fields.configuredOptionalFields.compactMap { field in
       (fieldsFound[field.name] ?? 0) > 0
         ? nil
         : "field '\(field.name)' at '\(field.path)' is in none of the \(overall.rows) rows; check the path in the gate file"
     }
+    if repeatedIDCount > 0 {
+      notes.append(
+        "\(repeatedIDCount) row\(repeatedIDCount == 1 ? " repeats" : "s repeat") an earlier row's id (\(repeatedIDs.prefix(5).joined(separator: ", "))): a probe set run twice, or ids that collide, are counted twice in every rate"
+      )
+    }
+    return notes
   }
 }
 

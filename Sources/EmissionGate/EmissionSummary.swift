@@ -190,9 +190,29 @@ public struct EmissionSummary: Sendable, Hashable, Codable {
   /// `max_new_tokens`, `finish_reason`, `template_opens_think`): a field path that finds no row
   /// disables the checks that read it, which a report should say.
   public var fieldsFound: [String: Int] = [:]
+  /// Rows whose id an earlier row has (ids `line-N`, which rows without an id are given, are
+  /// not compared): a probe set run twice, or ids that collide.
+  public var repeatedIDCount = 0
+  /// The first repeated ids (at most ``evidenceLimit``).
+  public var repeatedIDs: [String] = []
+  /// The ids seen (not encoded: a report carries the repeats only).
+  var ids: Set<String> = []
 
-  /// Counts the optional fields `record` holds in ``fieldsFound``.
+  enum CodingKeys: String, CodingKey {
+    case overall, perCategory, issues, badLines, evidenceLimit, fieldsFound, repeatedIDCount, repeatedIDs
+  }
+
+  /// Counts `id` in ``repeatedIDCount`` when an earlier row had it.
+  mutating func noteID(_ id: String) {
+    guard !ids.insert(id).inserted else { return }
+    repeatedIDCount += 1
+    if repeatedIDs.count < evidenceLimit { repeatedIDs.append(id) }
+  }
+
+  /// Counts the optional fields `record` holds in ``fieldsFound``, and its id.
   mutating func noteFields(of record: OutputRecord) {
+    // A row without an id is numbered `line-N` by its line, which never repeats.
+    if !record.id.hasPrefix("line-") { noteID(record.id) }
     let found: [(String, Bool)] = [
       ("category", !record.category.isEmpty), ("prompt", record.prompt != nil),
       ("completion_tokens", record.completionTokens != nil), ("max_new_tokens", record.maxNewTokens != nil),
@@ -285,6 +305,10 @@ public struct EmissionSummary: Sendable, Hashable, Codable {
     badLines += other.badLines
     issues += other.issues.prefix(max(0, 1000 - issues.count))
     for (name, n) in other.fieldsFound { fieldsFound[name, default: 0] += n }
+    // A later piece's rows come after this one's: its ids seen here are repeats.
+    repeatedIDCount += other.repeatedIDCount
+    for id in other.repeatedIDs where repeatedIDs.count < evidenceLimit { repeatedIDs.append(id) }
+    for id in other.ids { noteID(id) }
   }
 
   /// Checks in-memory records.

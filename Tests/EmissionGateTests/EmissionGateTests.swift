@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import EmissionGate
@@ -106,6 +107,32 @@ func summary(
     let emission = EmissionGate(rules: [.atLeast(.thinkPresenceRate, 0.9)])
     #expect(!AllOf("all", [emission, MinRows()]).evaluate(run).passed)
     #expect(AnyOf("any", [emission, MinRows()]).evaluate(run).passed)
+  }
+}
+
+@Suite struct RepeatedIDTests {
+  /// Rows that repeat an earlier row's id are counted and named, serially and in parallel
+  /// pieces alike; rows without an id are not compared.
+  @Test func repeatedIDsAreNoted() async throws {
+    let dir = TempDir()
+    var lines: [String] = []
+    for i in 0..<3000 {
+      let id = i % 1000 == 7 ? "dup" : "r\(i)"
+      lines.append(#"{"id":"\#(id)","output":"<think>one two three</think>4"}"#)
+    }
+    lines.append(#"{"output":"<think>one</think>4"}"#)
+    lines.append(#"{"output":"<think>one</think>4"}"#)
+    let path = dir.file("o.jsonl", lines.joined(separator: "\n") + "\n")
+    let analyzer = EmissionAnalyzer()
+    let serial = try EmissionSummary.measure(path: path, analyzer: analyzer)
+    let parallel = try await EmissionSummary.measure(path: path, analyzer: analyzer, parallelism: 4)
+    for s in [serial, parallel] {
+      #expect(s.repeatedIDCount == 2 && s.repeatedIDs == ["dup", "dup"])
+      #expect(
+        s.notes(fields: RecordFields()).contains {
+          $0.hasPrefix("2 rows repeat an earlier row's id (dup, dup)")
+        })
+    }
   }
 }
 
