@@ -42,27 +42,40 @@ public struct FieldPath: Sendable, Hashable, CustomStringConvertible, Expressibl
   }
 }
 
+/// A JSON number as written in the line (`12`, `1.0`, `12345678901234567890`), for
+/// ``JSONLine/int(_:)`` and ``JSONLine/string(_:)`` to read exactly.
+package struct JSONNumberText: Sendable, Hashable {
+  package var text: String
+}
+
 /// Decoding helpers shared by the products.
 package enum JSONLine {
   /// Validates UTF-8 and parses one JSONL line into a JSON object.
   package static func object(from line: JSONLLine) -> Result<[String: Any], LineIssue> {
+    objectAndDuplicates(from: line).map(\.object)
+  }
+
+  /// ``object(from:)`` with the paths of the keys given twice (the last value is kept): a
+  /// reader decides which of them matter.
+  package static func objectAndDuplicates(from line: JSONLLine) -> Result<
+    (object: [String: Any], duplicates: [[String]]), LineIssue
+  > {
     let bytes = line.content
     let issue = { (kind: LineIssueKind) in
       LineIssue(line: line.number, offset: line.offset, length: line.bytes.count, kind: kind)
     }
     guard line.isValidUTF8 else { return .failure(issue(.invalidUTF8(at: line.firstInvalidUTF8Offset))) }
-    // The package's strict parser, which refuses a key given twice.
-    let parsed = bytes.withUnsafeBufferPointer { buffer in
-      JSONBytes.object(buffer, keep: { _ in true }, rejectingDuplicateKeys: true)
-    }
+    // The package's strict parser, which tells the keys given twice.
+    let parsed = bytes.withUnsafeBufferPointer { JSONBytes.objectRecordingDuplicates($0) }
     switch parsed {
     case .failure(let failure): return .failure(issue(.invalidJSON(failure.reason)))
-    case .success(let members): return .success(foundationObject(members))
+    case .success(let (members, duplicates)): return .success((foundationObject(members), duplicates))
     }
   }
 
-  /// A parsed object as `JSONSerialization` would give it: strings, `NSNumber`s (integers as
-  /// `Int`, others as `Double`), `Bool`s, `NSNull`, arrays and dictionaries.
+  /// A parsed object as Foundation values: strings, numbers as ``JSONNumberText`` (their text
+  /// as written, so a 20-digit id stays exact and `1` is no boolean), `Bool`s, `NSNull`,
+  /// arrays and dictionaries.
   static func foundationObject(_ members: [(key: String, value: JSONValue)]) -> [String: Any] {
     var object: [String: Any] = [:]
     for member in members { object[member.key] = foundationValue(member.value) }
@@ -72,9 +85,7 @@ package enum JSONLine {
   static func foundationValue(_ value: JSONValue) -> Any {
     switch value {
     case .string(let s): return s
-    case .number(let text):
-      if let n = Int(text) { return NSNumber(value: n) }
-      return NSNumber(value: Double(text) ?? .nan)
+    case .number(let text): return JSONNumberText(text: text)
     case .bool(let b): return b
     case .null: return NSNull()
     case .array(let items): return items.map(foundationValue)
@@ -86,13 +97,20 @@ package enum JSONLine {
   /// holding an integer); `nil` for anything else, a boolean included (`true` is no count).
   package static func int(_ value: Any?) -> Int? {
     switch value {
-    case is Bool: return nil
+    case let n as JSONNumberText:
+      if let i = Int(n.text) { return i }
+      guard let d = Double(n.text), d.isFinite, d == d.rounded(), abs(d) <= 9_007_199_254_740_992 else {
+        return nil
+      }
+      return Int(d)
     case let n as NSNumber:
-      // JSONSerialization writes booleans as NSNumbers of type `c`.
+      // Before `Bool`, which an NSNumber of 0 or 1 also passes for on Linux; a boolean's
+      // NSNumber is of type `c`.
       if String(cString: n.objCType) == "c" { return nil }
       let d = n.doubleValue
       guard d.isFinite, d == d.rounded(), abs(d) <= 9_007_199_254_740_992 else { return nil }
       return Int(d)
+    case is Bool: return nil  // a JSON boolean is no count
     case let s as String: return Int(s)
     default: return nil
     }
@@ -102,6 +120,7 @@ package enum JSONLine {
   package static func string(_ value: Any?) -> String? {
     switch value {
     case let s as String: return s
+    case let n as JSONNumberText: return n.text
     case let n as NSNumber: return n.stringValue
     default: return nil
     }

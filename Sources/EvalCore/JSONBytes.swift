@@ -66,6 +66,10 @@ package struct JSONBytes {
   private var depth = 0
   /// Whether an object holding a key twice is an error (readers differ on which value wins).
   private var rejectsDuplicateKeys = false
+  /// When recording, the paths (keys and array indices) of the keys given twice, and the path
+  /// of the value being read.
+  private var duplicatePaths: [[String]]? = nil
+  private var path: [String] = []
   /// Whether a `\u` escape decoded to a non-ASCII scalar (the only way an ASCII line's strings
   /// can hold one).
   private var decodedNonASCII = false
@@ -88,8 +92,29 @@ package struct JSONBytes {
   package static func object(
     _ buffer: UnsafeBufferPointer<UInt8>, keep: (String) -> Bool, rejectingDuplicateKeys: Bool = false
   ) -> Result<[(key: String, value: JSONValue)], Failure> {
+    var ignored: [[String]] = []
+    return object(
+      buffer, keep: keep, rejectingDuplicateKeys: rejectingDuplicateKeys, duplicates: nil, &ignored)
+  }
+
+  /// ``object(_:keep:rejectingDuplicateKeys:)`` that also gives the path of each key given twice
+  /// at any depth (`["usage", "n"]`, `["choices", "0", "text"]`); the last value is kept.
+  package static func objectRecordingDuplicates(_ buffer: UnsafeBufferPointer<UInt8>) -> Result<
+    (members: [(key: String, value: JSONValue)], duplicates: [[String]]), Failure
+  > {
+    var duplicates: [[String]] = []
+    return object(buffer, keep: { _ in true }, rejectingDuplicateKeys: false, duplicates: true, &duplicates)
+      .map { ($0, duplicates) }
+  }
+
+  private static func object(
+    _ buffer: UnsafeBufferPointer<UInt8>, keep: (String) -> Bool, rejectingDuplicateKeys: Bool,
+    duplicates recording: Bool?, _ found: inout [[String]]
+  ) -> Result<[(key: String, value: JSONValue)], Failure> {
     var p = JSONBytes(buffer)
     p.rejectsDuplicateKeys = rejectingDuplicateKeys
+    if recording == true { p.duplicatePaths = [] }
+    defer { found = p.duplicatePaths ?? [] }
     do {
       p.skipSpace()
       guard p.i < p.count else { throw p.fail("empty line") }
@@ -351,16 +376,23 @@ package struct JSONBytes {
       }
       let keyStart = i
       let key = try string(build: true)!
-      if rejectsDuplicateKeys && !keys.insert(key).inserted {
-        i = keyStart
-        throw fail("duplicate key '\(key)' (readers differ on which value wins)")
+      if (rejectsDuplicateKeys || duplicatePaths != nil) && !keys.insert(key).inserted {
+        if rejectsDuplicateKeys {
+          i = keyStart
+          throw fail("duplicate key '\(key)' (readers differ on which value wins)")
+        }
+        duplicatePaths?.append(path + [key])
+        // The last value is the one kept, as readers that do not refuse take it.
+        members.removeAll { $0.key == key }
       }
       try expect(UInt8(ascii: ":"), "':'")
+      if duplicatePaths != nil { path.append(key) }
       if keep(key) {
         members.append((key, try value(build: true)!))
       } else {
         _ = try value(build: false)
       }
+      if duplicatePaths != nil { path.removeLast() }
       skipSpace()
       guard i < count else { throw fail("unexpected end of line in object") }
       if base[i] == UInt8(ascii: ",") {
@@ -396,7 +428,9 @@ package struct JSONBytes {
         return build ? .array(items) : nil
       }
       while true {
+        if duplicatePaths != nil { path.append(String(items.count)) }
         let item = try value(build: build)
+        if duplicatePaths != nil { path.removeLast() }
         if build { items.append(item!) }
         skipSpace()
         guard i < count else { throw fail("unexpected end of line in array") }

@@ -88,7 +88,23 @@ public struct RecordFields: Sendable, Hashable {
 
   /// Builds a record from one decoded JSON object.
   /// - Returns: the record, or the missing-field issue.
-  package func record(from object: [String: Any], line: JSONLLine) -> Result<OutputRecord, LineIssue> {
+  package func record(from object: [String: Any], line: JSONLLine, duplicates: [[String]] = []) -> Result<
+    OutputRecord, LineIssue
+  > {
+    // A key given twice on the way to a field read makes the field's value a reader's guess;
+    // elsewhere it is left alone, as nothing reads it.
+    let read = [
+      id, category, prompt, output, completionTokens, maxNewTokens, finishReason, templateOpensThink,
+    ]
+    for duplicate in duplicates {
+      guard let field = read.first(where: { $0.components.starts(with: duplicate) }) else { continue }
+      return .failure(
+        LineIssue(
+          line: line.number, offset: line.offset, length: line.bytes.count,
+          kind: .invalidJSON(
+            "duplicate key '\(duplicate.joined(separator: "."))' on the path of field '\(field)' (readers differ on which value wins)"
+          )))
+    }
     guard let output = output.value(in: object) as? String else {
       return .failure(
         LineIssue(
@@ -145,10 +161,10 @@ public struct OutputRecordReader: Sendable {
   ) throws {
     try reader.forEachLine { line in
       if line.isBlank { return }
-      switch JSONLine.object(from: line) {
+      switch JSONLine.objectAndDuplicates(from: line) {
       case .failure(let issue): try onIssue(issue)
-      case .success(let object):
-        switch fields.record(from: object, line: line) {
+      case .success(let (object, duplicates)):
+        switch fields.record(from: object, line: line, duplicates: duplicates) {
         case .failure(let issue): try onIssue(issue)
         case .success(let record): try onRecord(record)
         }

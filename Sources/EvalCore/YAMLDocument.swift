@@ -20,8 +20,8 @@ package struct YAMLNode: @unchecked Sendable {
         throw EvalCoreError.invalidConfiguration(
           file: file, line: mark.line, column: mark.column, reason: problem)
       case .reader(let problem, let offset, _, _):
-        // The reader (control characters, bad encoding) gives a byte offset: its line and column.
-        let (line, column) = offset.map { Self.lineAndColumn(ofByte: $0, in: text) } ?? (nil, nil)
+        // The reader (control characters, bad encoding) gives an offset in characters.
+        let (line, column) = offset.map { Self.lineAndColumn(ofCharacter: $0, in: text) } ?? (nil, nil)
         throw EvalCoreError.invalidConfiguration(file: file, line: line, column: column, reason: problem)
       case .duplicatedKeysInMapping(let duplicates, let context):
         // Yams marks the first key; the mistake is where it is given again.
@@ -45,7 +45,8 @@ package struct YAMLNode: @unchecked Sendable {
   static func repeatedKey(_ key: String, in text: String, after first: (line: Int, column: Int)) -> (
     Int, Int
   )? {
-    let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+    // Lines as YAML ends them (`\r\n` is one Character, which a split at "\n" would not see).
+    let lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
     func keyStarts(_ rest: Substring) -> Bool {
       for quote in ["", "\"", "'"] where rest.hasPrefix(quote + key + quote) {
         let after = rest.dropFirst(quote.count * 2 + key.count).drop { $0 == " " || $0 == "\t" }
@@ -57,8 +58,15 @@ package struct YAMLNode: @unchecked Sendable {
     // Columns count characters, as Yams's marks do.
     let own = Array(lines[first.line - 1])
     var c = first.column
+    // Quoted text is a value's, not a key: skipped.
+    var quote: Character? = nil
     while c < own.count {
-      if own[c - 1] == "," || own[c - 1] == "{" || own[c - 1] == " ",
+      let previous = own[c - 1]
+      if let q = quote {
+        if previous == q { quote = nil }
+      } else if previous == "\"" || previous == "'" {
+        quote = previous
+      } else if previous == "," || previous == "{" || previous == " ",
         keyStarts(Substring(String(own[c...]).drop { $0 == " " }))
       {
         let skipped = String(own[c...]).prefix { $0 == " " }.count
@@ -75,15 +83,15 @@ package struct YAMLNode: @unchecked Sendable {
     return nil
   }
 
-  /// The 1-based line and column (in characters) of the byte at `offset` of `text`'s UTF-8.
-  static func lineAndColumn(ofByte offset: Int, in text: String) -> (Int?, Int?) {
-    let utf8 = Array(text.utf8)
-    guard offset >= 0, offset <= utf8.count else { return (nil, nil) }
-    let before = utf8[..<offset]
-    let line = before.reduce(1) { $1 == 0x0A ? $0 + 1 : $0 }
-    let lineStart = before.lastIndex(of: 0x0A).map { $0 + 1 } ?? 0
-    let column = String(decoding: utf8[lineStart..<offset], as: UTF8.self).count + 1
-    return (line, column)
+  /// The 1-based line and column of the Unicode scalar at `offset` of `text` (as libyaml's
+  /// reader counts).
+  static func lineAndColumn(ofCharacter offset: Int, in text: String) -> (Int?, Int?) {
+    let scalars = Array(text.unicodeScalars)
+    guard offset >= 0, offset <= scalars.count else { return (nil, nil) }
+    let before = scalars[..<offset]
+    let line = before.reduce(1) { $1 == "\n" ? $0 + 1 : $0 }
+    let lineStart = before.lastIndex(of: "\n").map { $0 + 1 } ?? 0
+    return (line, offset - lineStart + 1)
   }
 
   /// Reads and parses a YAML file.

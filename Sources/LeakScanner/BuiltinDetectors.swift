@@ -599,9 +599,8 @@ public struct EmptyResponseDetector: Detector {
 
   public func findings(in context: RowContext) -> [Finding] {
     let model = context.row.segments.filter(\.isModelText)
-    if model.isEmpty {
-      return context.row.callsTools ? [] : [Finding(detector: id, evidence: "no model turn")]
-    }
+    if context.row.callsTools { return [] }
+    if model.isEmpty { return [Finding(detector: id, evidence: "no model turn")] }
     return model.allSatisfy({ $0.text.allSatisfy(\.isWhitespace) })
       ? [
         Finding(

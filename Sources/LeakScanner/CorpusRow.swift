@@ -151,22 +151,12 @@ public struct CorpusRowParser: Sendable {
   /// The keys a message of a list is read by.
   static let messageKeys: Set<String> = Set(["role", "content", "from", "value"] + reasoningKeys)
 
-  /// The first key a row is read by that it holds twice, as a dotted path (`response`,
-  /// `messages.1.content`): among `members` (the row's kept keys) and the keys of each message
-  /// of a list among them. Other keys may repeat: nothing reads them.
+  /// The first key a row is read by that it holds twice at its top level (`response`): among
+  /// `members`, the row's kept keys. (The messages and content parts a row's layout reads are
+  /// checked as they are read.) Other keys may repeat: nothing reads them.
   static func duplicateKey(in members: [(key: String, value: JSONValue)]) -> String? {
     var seen = Set<String>()
     for member in members where !seen.insert(member.key).inserted { return member.key }
-    for member in members {
-      guard case .array(let list) = member.value else { continue }
-      for (i, element) in list.enumerated() {
-        guard case .object(let fields) = element else { continue }
-        var keys = Set<String>()
-        for field in fields where Self.messageKeys.contains(field.key) && !keys.insert(field.key).inserted {
-          return "\(member.key).\(i).\(field.key)"
-        }
-      }
-    }
     return nil
   }
 
@@ -256,6 +246,7 @@ public struct CorpusRowParser: Sendable {
           // A reasoning field beside the response (`{prompt, reasoning, response}`) is read as
           // a model turn's: rendered before the response between the tags.
           if let key = Self.reasoningKeys.first(where: { object[$0] != nil && object[$0] != .null }) {
+            try Self.checkRepeatedPartKeys(object[key], at: key)
             guard let reasoning = Self.text(of: object[key]) else { return missing(key) }
             segments.append(
               RowSegment(role: "response", text: format.renderedTurn(reasoning: reasoning, content: text)))
@@ -274,6 +265,13 @@ public struct CorpusRowParser: Sendable {
           list, listKey: listKey, roleKey: roleKey, contentKey: contentKey, toolCalls: &toolCalls)
       }
     } catch {
+      if error.repeated {
+        return .failure(
+          LineIssue(
+            line: line.number, offset: line.offset, length: line.bytes.count,
+            kind: .invalidJSON("duplicate key '\(error.field)': readers differ on which value the row holds"))
+        )
+      }
       return missing(error.field)
     }
     var row = CorpusRow(line: line.number, offset: line.offset, id: id, shape: detected, segments: segments)
@@ -290,6 +288,7 @@ public struct CorpusRowParser: Sendable {
     var segments: [RowSegment] = []
     let alternate = Self.alternateKeys(roleKey: roleKey, contentKey: contentKey)
     for (i, message) in list.enumerated() {
+      try Self.checkRepeatedKeys(message, Self.messageKeys, at: "\(listKey).\(i)")
       // A list may hold the other layout's keys: `conversations` of `{role, content}` (as many
       // chat datasets write it) and `messages` of `{from, value}`.
       let (roleKey, contentKey) =
@@ -297,6 +296,7 @@ public struct CorpusRowParser: Sendable {
       guard let role = message[roleKey]?.string else {
         throw FieldFailure("\(listKey).\(i).\(roleKey)")
       }
+      try Self.checkRepeatedPartKeys(message[contentKey], at: "\(listKey).\(i).\(contentKey)")
       guard let content = Self.text(of: message[contentKey]) else {
         // An OpenAI tool call: `content` is null or absent beside `tool_calls` (or the older
         // `function_call`), and there is no text to read.
@@ -310,6 +310,12 @@ public struct CorpusRowParser: Sendable {
         throw FieldFailure("\(listKey).\(i).\(contentKey)")
       }
       let segment = RowSegment(role: role.lowercased(), text: content)
+      // A tool call with an empty `content` beside it is a call too (`""` as some writers put it).
+      if segment.isModelText, content.allSatisfy(\.isWhitespace),
+        ["tool_calls", "function_call"].contains(where: { message[$0] != nil && message[$0] != .null })
+      {
+        toolCalls = true
+      }
       guard segment.isModelText,
         let key = Self.reasoningKeys.first(where: { message[$0] != nil && message[$0] != .null })
       else {
@@ -317,6 +323,7 @@ public struct CorpusRowParser: Sendable {
         continue
       }
       // A string, or a list of text parts as `content` may be.
+      try Self.checkRepeatedPartKeys(message[key], at: "\(listKey).\(i).\(key)")
       guard let reasoning = Self.text(of: message[key]) else {
         throw FieldFailure("\(listKey).\(i).\(key)")
       }
@@ -334,6 +341,28 @@ public struct CorpusRowParser: Sendable {
   /// The dotted path of a field that is missing or of the wrong type.
   struct FieldFailure: Error {
     var field: String
-    init(_ field: String) { self.field = field }
+    /// The field is held twice (its path ends in the repeated key), not missing.
+    var repeated = false
+    init(_ field: String, repeated: Bool = false) {
+      self.field = field
+      self.repeated = repeated
+    }
+  }
+
+  /// Throws when `value`, a message or one of its content parts, holds one of `keys` twice.
+  static func checkRepeatedKeys(_ value: JSONValue?, _ keys: Set<String>, at path: String)
+    throws(FieldFailure)
+  {
+    guard case .object(let fields)? = value else { return }
+    var seen = Set<String>()
+    for field in fields where keys.contains(field.key) && !seen.insert(field.key).inserted {
+      throw FieldFailure("\(path).\(field.key)", repeated: true)
+    }
+  }
+
+  /// Throws when a content part of `content` (a list of parts) holds `type` or `text` twice.
+  static func checkRepeatedPartKeys(_ content: JSONValue?, at path: String) throws(FieldFailure) {
+    guard case .array(let parts)? = content else { return }
+    for (k, part) in parts.enumerated() { try checkRepeatedKeys(part, ["type", "text"], at: "\(path).\(k)") }
   }
 }

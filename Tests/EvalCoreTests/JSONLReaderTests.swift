@@ -209,7 +209,7 @@ import Testing
   /// naming the field, not counts read as something else; `12.0` and `"12"` are 12.
   @Test func tokenCountsThatAreNotCountsAreReported() throws {
     let dir = TempDir()
-    let values = ["1e30", "true", "-3", "2.5", "\"many\"", "12.0", "\"12\"", "12", "null"]
+    let values = ["1e30", "true", "-3", "2.5", "\"many\"", "12.0", "\"12\"", "12", "null", "0", "1", "1.0"]
     let lines = values.map {
       #"{"output":"<think>x</think>4","completion_tokens":\#($0),"max_new_tokens":12}"#
     }
@@ -221,28 +221,44 @@ import Testing
         $0.kind == .invalidField("completion_tokens", reason: "is not a token count (a whole number from 0)")
       })
     #expect(issues[0].description.contains("field 'completion_tokens' is not a token count"))
-    #expect(records.map(\.completionTokens) == [12, 12, 12, nil])
+    #expect(records.map(\.completionTokens) == [12, 12, 12, nil, 0, 1, 1])
+    // Numbers keep the text they were written with: 20-digit ids stay apart.
+    let ids = dir.file(
+      "ids.jsonl",
+      #"{"id":12345678901234567890,"output":"a"}"# + "\n" + #"{"id":12345678901234567891,"output":"a"}"#
+        + "\n")
+    #expect(
+      try OutputRecordReader(path: ids).readAll().records.map(\.id) == [
+        "12345678901234567890", "12345678901234567891",
+      ])
     // Written and read back in a report.
     let issue = issues[0]
     let decoded = try JSONDecoder().decode(LineIssue.self, from: JSONEncoder().encode(issue))
     #expect(decoded == issue)
   }
 
-  /// A key given twice, at any depth, makes the line malformed: which value a reader takes is
-  /// up to the reader (the last one went unreported).
+  /// A key given twice on the way to a field that is read makes the line malformed: which
+  /// value a reader takes is up to the reader (the last one went unreported). Elsewhere it is
+  /// left alone, as nothing reads it.
   @Test func aKeyGivenTwiceIsAMalformedLine() throws {
     let dir = TempDir()
     let lines = [
       #"{"id":"a","output":"<think>so</think>4","output":"no think"}"#,
       #"{"id":"b","output":"fine","usage":{"n":1,"n":2}}"#,
       #"{"id":"c","output":"fine","usage":{"n":1,"m":2},"choices":[{"n":1},{"n":2}]}"#,
+      #"{"id":"d","choices":[{"message":{"content":"a","content":"b"}}],"usage":{"n":1,"n":2}}"#,
     ]
     let path = dir.file("o.jsonl", lines.joined(separator: "\n") + "\n")
     let (records, issues) = try OutputRecordReader(path: path).readAll()
-    #expect(records.map(\.id) == ["c"])
-    #expect(issues.map(\.line) == [1, 2])
-    #expect(issues[0].description.contains("duplicate key 'output'"), "\(issues[0])")
-    #expect(issues[1].description.contains("duplicate key 'n'"), "\(issues[1])")
+    #expect(records.map(\.id) == ["b", "c"])
+    #expect(issues.map(\.line) == [1, 4])  // line 4 has no `output`
+    #expect(
+      issues[0].description.contains("duplicate key 'output' on the path of field 'output'"), "\(issues[0])")
+    let fields = RecordFields(output: "choices.0.message.content")
+    let nested = try OutputRecordReader(path: path, fields: fields).readAll()
+    #expect(nested.issues.map(\.line) == [1, 2, 3, 4])
+    #expect(
+      nested.issues[3].description.contains("'choices.0.message.content' on the path"), "\(nested.issues[3])")
   }
 
   @Test func dottedFieldPathsReachIntoNestedResponses() throws {

@@ -368,21 +368,25 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
       #"{"id":"a","id":"b","text":"<think>ok</think>Fine."}"#,
       #"{"meta":1,"meta":2,"prompt":"Q","response":"<think>Okay, so.</think>Yes."}"#,
       #"{"messages":[{"role":"user","name":"x","name":"y","content":"Q"},{"role":"assistant","content":"<think>Okay.</think>Yes."}]}"#,
+      // A list the layout does not read may repeat its keys; a content part that is read may not.
+      #"{"messages":[{"role":"user","content":"Q"},{"role":"assistant","content":"<think>Okay, then.</think>Sure."}],"prompt":[{"role":"user","role":"system","content":"x"}]}"#,
+      #"{"messages":[{"role":"user","content":"Q"},{"role":"assistant","content":[{"type":"text","text":"LEAK","text":"<think>Okay.</think>Fine."}]}]}"#,
     ]
     let path = dir.file("c.jsonl", rows.joined(separator: "\n") + "\n")
     for byteRows in [true, false] {
       var scanner = CorpusScanner()
       scanner.usesByteRows = byteRows
       let report = try await scanner.scan(path: path, parallelism: 1)
-      #expect(report.rows == 2 && report.malformedLines == 3, "bytes: \(byteRows)")
+      #expect(report.rows == 3 && report.malformedLines == 4, "bytes: \(byteRows)")
       #expect(
-        report.issues.map(\.description).map { $0.contains("duplicate key") } == [true, true, true],
+        report.issues.map(\.description).map { $0.contains("duplicate key") } == [true, true, true, true],
         "\(report.issues)")
-      #expect(report.issues.map(\.line) == [1, 2, 3])
+      #expect(report.issues.map(\.line) == [1, 2, 3, 7])
       #expect(report.issues[1].description.contains("'messages.1.content'"), "\(report.issues[1])")
+      #expect(report.issues[3].description.contains("'messages.1.content.0.text'"), "\(report.issues[3])")
     }
     let counts = try await defaultCleanCounts(path)
-    #expect(counts.quarantined == 3 && counts.clean == 2)
+    #expect(counts.quarantined == 4 && counts.clean == 3)
   }
 
   /// A tag that ends in a separator is discovered with the first word after it (`km-# >>
@@ -1648,6 +1652,12 @@ extension CleanTests {
     #expect(nested.hasPrefix("rules.yaml:5:5:"), "\(nested)")
     let flow = error("detectors: {exact_duplicates: true, exact_duplicates: false}\n")
     #expect(flow.hasPrefix("rules.yaml:1:37:"), "\(flow)")
+    #expect(error("shape: auto\r\nshape: text\r\n").hasPrefix("rules.yaml:2:1:"))
+    let quoted = error("reasoning: {open_tag: \"a, open_tag: b\", open_tag: \"<t>\"}\n")
+    #expect(quoted.hasPrefix("rules.yaml:1:41:"), "\(quoted)")
+    // A control character is placed by characters, not bytes.
+    let control = error("# éééé\nrules:\n  - { id: x, literal: \"ab\u{01}\" }\n")
+    #expect(control.hasPrefix("rules.yaml:3:26:"), "\(control)")
     // Settings that contradict themselves are refused where they are written.
     #expect(
       error("detectors:\n  script_drift: { expected: [] }\n").hasPrefix("rules.yaml:2:"))

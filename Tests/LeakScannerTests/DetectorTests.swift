@@ -1327,6 +1327,7 @@ extension NormalizedHashTests {
     for line in [
       #"{"prompt":"a","response":"0"}"#, #"{"prompt":"a","response":"<think>x</think>"}"#,
       #"{"messages":[{"role":"user","content":"q"},{"role":"assistant","content":null,"tool_calls":[{"id":"1"}]}]}"#,
+      #"{"messages":[{"role":"user","content":"q"},{"role":"assistant","content":"","tool_calls":[{"id":"1"}]}]}"#,
       #"{"conversations":[{"from":"human","value":"q"},{"from":"gpt","value":""},{"from":"gpt","value":"ok"}]}"#,
     ] {
       #expect(try flagged(line).isEmpty, "\(line)")
