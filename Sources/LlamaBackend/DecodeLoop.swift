@@ -215,6 +215,10 @@ final class DecodeLoop {
         finish(i, reason: .cancelled)
       }
     }
+    // Queued ones too: waiting for a slot, a cancelled request would end only when one frees.
+    for job in queue.takeCancelled() {
+      job.resume(.success(result(for: job, text: "", reason: .cancelled, completion: 0, cached: 0)))
+    }
   }
 
   /// One decode of a batch mixing generation tokens and prompt chunks, then sampling.

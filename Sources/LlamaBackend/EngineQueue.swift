@@ -71,6 +71,16 @@ final class EngineQueue: Sendable {
     state.withLock { s in s.pending.insert(contentsOf: jobs, at: 0) }
   }
 
+  /// Takes the queued jobs whose callers cancelled them (they end without waiting for a slot).
+  func takeCancelled() -> [EngineJob] {
+    state.withLock { s in
+      guard s.pending.contains(where: { $0.cancelled.load(ordering: .relaxed) }) else { return [] }
+      let cancelled = s.pending.filter { $0.cancelled.load(ordering: .relaxed) }
+      s.pending.removeAll { $0.cancelled.load(ordering: .relaxed) }
+      return cancelled
+    }
+  }
+
   var isStopped: Bool { state.withLock { $0.stopped } }
   var hasPending: Bool { state.withLock { !$0.pending.isEmpty } }
 

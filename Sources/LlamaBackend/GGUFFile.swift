@@ -23,13 +23,21 @@ package struct GGUFSummary: Sendable, Hashable {
 /// Reads and validates a GGUF file's header, metadata and tensor table.
 package enum GGUFFile {
   static let magic: [UInt8] = Array("GGUF".utf8)
+  /// `LLAMA_MAX_LAYERS` of the pinned llama.cpp (`src/llama-hparams.h`).
+  static let maxLayers: UInt64 = 512
 
   /// Validates the file at `path`.
   package static func inspect(path: String) throws(LlamaBackendError) -> GGUFSummary {
     var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory),
       FileManager.default.isReadableFile(atPath: path)
     else { throw .fileNotFound(path: path) }
+    // Something that is there but is no file a model can be read from.
+    if isDirectory.boolValue { throw .notGGUF(path: path, found: "(a directory)") }
+    var status = stat()
+    if stat(path, &status) == 0, status.st_mode & S_IFMT != S_IFREG {
+      throw .notGGUF(path: path, found: "(not a regular file)")
+    }
     let data: Data
     do {
       data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
@@ -137,10 +145,23 @@ package enum GGUFFile {
     var name: String?
     var alignment = 32
     var hasTemplate = false
+    // `<arch>.block_count` values by key (the architecture may come later): llama.cpp asserts
+    // (aborts) on a layer count outside 1…LLAMA_MAX_LAYERS.
+    var blockCounts: [String: UInt64] = [:]
     for _ in 0..<kvCount {
       let key = try r.string("metadata key")
       let type = try r.u32("type of \(key)")
-      if key == "general.architecture" || key == "general.name", type == 8 {
+      if key.hasSuffix(".block_count"), type == 4 || type == 5 || type == 10 || type == 11 {
+        let value: UInt64
+        // Signed types (5, 11) read negative as 0, which the range check refuses.
+        switch type {
+        case 4: value = UInt64(try r.u32("value of \(key)"))
+        case 5: value = UInt64(max(0, Int32(bitPattern: try r.u32("value of \(key)"))))
+        case 10: value = try r.u64("value of \(key)")
+        default: value = UInt64(max(0, Int64(bitPattern: try r.u64("value of \(key)"))))
+        }
+        blockCounts[key] = value
+      } else if key == "general.architecture" || key == "general.name", type == 8 {
         let value = try r.string("value of \(key)")
         if key == "general.architecture" { architecture = value } else { name = value }
       } else if key == "general.alignment", type == 4 {
@@ -152,6 +173,12 @@ package enum GGUFFile {
     }
     guard let architecture else {
       throw GGUFParseError(reason: "metadata has no general.architecture")
+    }
+    if let layers = blockCounts["\(architecture).block_count"], !(1...maxLayers).contains(layers) {
+      throw GGUFParseError(
+        reason:
+          "\(architecture).block_count is \(layers); a model has 1 to \(maxLayers) layers (damaged metadata?)"
+      )
     }
     guard alignment > 0, alignment & (alignment - 1) == 0 else {
       throw GGUFParseError(reason: "general.alignment \(alignment) is not a power of two")

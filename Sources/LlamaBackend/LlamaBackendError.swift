@@ -51,7 +51,7 @@ public enum LlamaBackendError: Error, CustomStringConvertible, Sendable, Equatab
     case .promptTooLong(let id, let tokens, let context):
       let which = id.isEmpty ? "prompt" : "prompt of request '\(id)'"
       return
-        "\(which) has \(tokens) tokens but the context holds \(context): shorten it or raise LlamaEngine.Configuration.contextSize."
+        "\(which) has \(tokens) tokens but a context of \(context) takes at most \(context - 1) (one is kept for the first generated token): shorten it or raise LlamaEngine.Configuration.contextSize."
     case .contextCreationFailed(let size, let reason):
       return
         "could not create a llama.cpp context of \(size) tokens (\(reason)); lower contextSize or slots, which is usually an out-of-memory condition."

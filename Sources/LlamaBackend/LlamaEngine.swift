@@ -49,8 +49,10 @@ public final class LlamaEngine: GenerationBackend, JudgeBackend, Sendable {
     public var flashAttention: Bool?
 
     /// Creates a configuration. The defaults favour reproducibility: greedy outputs do not
-    /// depend on which requests are batched together or on prefix caching. For throughput,
-    /// see ``throughput``.
+    /// depend on prefix caching, and depend on which requests are batched together only where
+    /// ggml's matrix products over several tokens, summed in another order than over one, break
+    /// a near-tie between two tokens the other way (rare; `slots: 1` rules it out). For
+    /// throughput, see ``throughput``.
     public init(
       contextSize: Int = 2048, slots: Int = 4, batchSize: Int = 512, microBatchSize: Int = 512,
       threads: Int? = nil, chatTemplate: String? = nil, prefixCaching: Bool = true, cachedPrefixes: Int = 1,
@@ -104,15 +106,17 @@ public final class LlamaEngine: GenerationBackend, JudgeBackend, Sendable {
       throw .invalidConfiguration(
         field: "slots", reason: "need 1 ≤ slots + cachedPrefixes ≤ \(llama_max_parallel_sequences())")
     }
-    guard c.contextSize >= 16, c.contextSize * (c.slots + cacheSeqs) <= 1 << 22 else {
+    // Checked without overflow: a huge contextSize must be refused, not trap.
+    let (cells, overflow) = c.contextSize.multipliedReportingOverflow(by: c.slots + cacheSeqs)
+    guard c.contextSize >= 16, !overflow, cells <= 1 << 22 else {
       throw .invalidConfiguration(
         field: "contextSize", reason: "need 16 ≤ contextSize × (slots + cachedPrefixes) ≤ 4194304")
     }
-    guard c.batchSize >= 1, c.microBatchSize >= 1 else {
-      throw .invalidConfiguration(field: "batchSize", reason: "batch sizes must be positive")
+    guard c.batchSize >= 1, c.microBatchSize >= 1, c.batchSize <= 1 << 22, c.microBatchSize <= 1 << 22 else {
+      throw .invalidConfiguration(field: "batchSize", reason: "batch sizes must be from 1 to 4194304")
     }
-    guard c.threads.map({ $0 >= 1 }) ?? true else {
-      throw .invalidConfiguration(field: "threads", reason: "need at least one thread")
+    guard c.threads.map({ (1...4096).contains($0) }) ?? true else {
+      throw .invalidConfiguration(field: "threads", reason: "need 1 to 4096 threads")
     }
     var params = llama_context_default_params()
     let sequences = c.slots + cacheSeqs

@@ -24,6 +24,12 @@ final class SlotSampler {
         field: "SamplingParameters",
         reason: "need topK ≥ 0, 0 < topP ≤ 1, 0 ≤ minP ≤ 1, repetitionPenalty > 0, a finite temperature")
     }
+    // llama.cpp reads LLAMA_DEFAULT_SEED as "pick one at random": a seed must reproduce.
+    guard p.seed != LLAMA_DEFAULT_SEED else {
+      throw .invalidConfiguration(
+        field: "seed",
+        reason: "\(LLAMA_DEFAULT_SEED) is llama.cpp's 'random seed'; pick another, or nil for random")
+    }
     var grammarSampler: UnsafeMutablePointer<llama_sampler>?
     if let gbnf {
       let mark = LlamaRuntime.logMark()

@@ -40,10 +40,10 @@ struct GenerateCommand: AsyncParsableCommand {
     help: "Chat template override: a llama.cpp built-in name (gemma, chatml, llama3, ...).")
   var chatTemplate: String?
 
-  @Option(help: "Sampling temperature (0 = greedy).")
+  @Option(help: "Sampling temperature (0 or below = greedy).")
   var temperature: Double = 0
 
-  @Option(help: "Random seed for temperature > 0.")
+  @Option(help: "Random seed for temperature > 0 (0 to 4294967294; the same seed gives the same text).")
   var seed: UInt32?
 
   @Option(name: .customLong("context-size"), help: "Context size in tokens.")
@@ -55,6 +55,16 @@ struct GenerateCommand: AsyncParsableCommand {
   func validate() throws {
     guard maxTokens >= 1 else { throw ValidationError("--max-tokens must be at least 1") }
     guard contextSize >= 16 else { throw ValidationError("--context-size must be at least 16") }
+    if let threads, !(1...4096).contains(threads) {
+      throw ValidationError("--threads must be from 1 to 4096")
+    }
+    // llama.cpp reads this seed as "pick one at random", which would not reproduce.
+    if seed == UInt32.max {
+      throw ValidationError("--seed must be below 4294967295 (llama.cpp's 'random seed')")
+    }
+    if chatTemplate != nil && !chat {
+      throw ValidationError("--chat-template applies to --chat: add --chat, or leave the template out")
+    }
   }
 
   func run() async throws {
@@ -84,10 +94,19 @@ struct GenerateCommand: AsyncParsableCommand {
         print(String(decoding: data, as: UTF8.self))
       }
     } catch let error as LlamaBackendError {
-      if case .missingChatTemplate = error {
-        throw CLIError("\(error) With fieldeval: pass --chat-template NAME.")
+      // The library's advice names its API; the command's names its options.
+      switch error {
+      case .missingChatTemplate, .unsupportedChatTemplate:
+        throw CLIError("\(error) With fieldeval: pass --chat-template NAME (gemma, chatml, llama3, …).")
+      case .promptTooLong:
+        throw CLIError(
+          error.description.replacingOccurrences(
+            of: "LlamaEngine.Configuration.contextSize", with: "--context-size"))
+      case .invalidConfiguration(let field, let reason) where field == "seed":
+        throw CLIError("--seed: \(reason)")
+      default:
+        throw CLIError(error.description)
       }
-      throw CLIError(error.description)
     }
   }
 

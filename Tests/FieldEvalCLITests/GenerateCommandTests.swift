@@ -32,6 +32,20 @@ import Testing
       environment: oneThread)
     #expect(noTemplate.status == 2)
     #expect(noTemplate.stderr.contains("--chat-template"))
+    // Options that would trap, not reproduce, be ignored or name the library's API.
+    let cases: [([String], String)] = [
+      (["--threads", "3000000000"], "--threads must be from 1 to 4096"),
+      (["--seed", "4294967295", "--temperature", "0.9"], "--seed must be below 4294967295"),
+      (["--chat-template", "gemma"], "--chat-template applies to --chat"),
+      (["--context-size", "16", "--prompt", String(repeating: "word ", count: 40)], "raise --context-size"),
+    ]
+    for (extra, message) in cases {
+      let r = try CLI.run(["generate", "--model", CLI.modelPath, "--prompt", "x", "--threads", "1"] + extra)
+      #expect(r.status == 2, "\(extra)")
+      #expect(r.stderr.contains(message), "\(extra): \(r.stderr)")
+    }
+    let directory = try CLI.run(["generate", "--model", "/tmp", "--prompt", "x"])
+    #expect(directory.status == 2 && directory.stderr.contains("(a directory)"))
   }
 
   /// Out of memory, made cheap and safe: under a 3 GB address-space limit the 4 GB KV cache

@@ -127,6 +127,27 @@ extension LlamaBackendTests {
     #expect(result.completionTokens < 400)
   }
 
+  /// A request waiting for the one slot ends as soon as it is cancelled, not when the running
+  /// one finishes.
+  @Test func aQueuedRequestEndsWhenCancelled() async throws {
+    let engine = try Fixture.engine(slots: 1, contextSize: 1024)
+    let running = Task {
+      try await engine.generate(GenerationRequest(input: .prompt("Once upon a time"), maxNewTokens: 300))
+    }
+    try await Task.sleep(for: .milliseconds(300))
+    let queued = Task {
+      try await engine.generate(GenerationRequest(input: .prompt("The sky is"), maxNewTokens: 8))
+    }
+    try await Task.sleep(for: .milliseconds(200))
+    queued.cancel()
+    let result = try await queued.value
+    #expect(result.finishReason == .cancelled && result.completionTokens == 0)
+    // The long request was still running then: cancelled now, it ends cancelled.
+    running.cancel()
+    let first = try await running.value
+    #expect(first.finishReason == .cancelled, "the long request had finished first")
+  }
+
   // MARK: Judge: grammar and prefix cache
 
   static let verdictSchema = """

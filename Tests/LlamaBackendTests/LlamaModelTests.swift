@@ -150,6 +150,31 @@ import Testing
     }
   }
 
+  /// A layer count llama.cpp would abort on (an assertion, not an error) is refused first.
+  @Test func anImpossibleLayerCountIsReportedNotAborted() throws {
+    let whole = Array(try Data(contentsOf: URL(fileURLWithPath: Fixture.modelPath), options: .alwaysMapped))
+    let key = Array("gemma3.block_count".utf8)
+    let at = try #require(
+      (0..<(whole.count - key.count)).first { Array(whole[$0..<($0 + key.count)]) == key })
+    for layers: UInt32 in [0, 1000] {
+      var bytes = whole
+      let value = at + key.count + 4  // after the key and its type
+      withUnsafeBytes(of: layers.littleEndian) { for (k, b) in $0.enumerated() { bytes[value + k] = b } }
+      let path = try Fixture.temporaryFile(bytes)
+      defer { try? FileManager.default.removeItem(atPath: path) }
+      do {
+        _ = try LlamaModel(path: path)
+        Issue.record("expected corruptGGUF for \(layers) layers")
+      } catch {
+        guard case .corruptGGUF(_, let reason) = error else {
+          Issue.record("wrong error: \(error)")
+          continue
+        }
+        #expect(reason.contains("gemma3.block_count is \(layers)"), "\(reason)")
+      }
+    }
+  }
+
   @Test func corruptHeaderIsReported() throws {
     var bytes = Fixture.minimalGGUF(architecture: "gemma3")
     bytes[4] = 99  // version 99
@@ -180,6 +205,13 @@ import Testing
     }
     #expect(throws: LlamaBackendError.self) {
       try LlamaEngine(model: model, configuration: .init(contextSize: 4))
+    }
+    // Sizes that overflow the C types are refused, not trapped on.
+    for configuration in [
+      LlamaEngine.Configuration(contextSize: Int.max / 2, slots: 4), .init(batchSize: 1 << 33),
+      .init(threads: 3_000_000_000),
+    ] {
+      #expect(throws: LlamaBackendError.self) { try LlamaEngine(model: model, configuration: configuration) }
     }
   }
 }
