@@ -64,8 +64,6 @@ package struct JSONBytes {
   private let count: Int
   private var i = 0
   private var depth = 0
-  /// Whether an object holding a key twice is an error (readers differ on which value wins).
-  private var rejectsDuplicateKeys = false
   /// When recording, the paths (keys and array indices) of the keys given twice, and the path
   /// of the value being read.
   private var duplicatePaths: [[String]]? = nil
@@ -90,30 +88,29 @@ package struct JSONBytes {
   ///
   /// The bytes must already be valid UTF-8 (the JSONL readers check that first).
   package static func object(
-    _ buffer: UnsafeBufferPointer<UInt8>, keep: (String) -> Bool, rejectingDuplicateKeys: Bool = false
+    _ buffer: UnsafeBufferPointer<UInt8>, keep: (String) -> Bool
   ) -> Result<[(key: String, value: JSONValue)], Failure> {
     var ignored: [[String]] = []
-    return object(
-      buffer, keep: keep, rejectingDuplicateKeys: rejectingDuplicateKeys, duplicates: nil, &ignored)
+    return object(buffer, keep: keep, recordingDuplicates: false, &ignored)
   }
 
-  /// ``object(_:keep:rejectingDuplicateKeys:)`` that also gives the path of each key given twice
+  /// ``object(_:keep:)`` that also gives the path of each key given twice
   /// at any depth (`["usage", "n"]`, `["choices", "0", "text"]`); the last value is kept.
   package static func objectRecordingDuplicates(_ buffer: UnsafeBufferPointer<UInt8>) -> Result<
     (members: [(key: String, value: JSONValue)], duplicates: [[String]]), Failure
   > {
     var duplicates: [[String]] = []
-    return object(buffer, keep: { _ in true }, rejectingDuplicateKeys: false, duplicates: true, &duplicates)
-      .map { ($0, duplicates) }
+    return object(buffer, keep: { _ in true }, recordingDuplicates: true, &duplicates).map {
+      ($0, duplicates)
+    }
   }
 
   private static func object(
-    _ buffer: UnsafeBufferPointer<UInt8>, keep: (String) -> Bool, rejectingDuplicateKeys: Bool,
-    duplicates recording: Bool?, _ found: inout [[String]]
+    _ buffer: UnsafeBufferPointer<UInt8>, keep: (String) -> Bool, recordingDuplicates: Bool,
+    _ found: inout [[String]]
   ) -> Result<[(key: String, value: JSONValue)], Failure> {
     var p = JSONBytes(buffer)
-    p.rejectsDuplicateKeys = rejectingDuplicateKeys
-    if recording == true { p.duplicatePaths = [] }
+    if recordingDuplicates { p.duplicatePaths = [] }
     defer { found = p.duplicatePaths ?? [] }
     do {
       p.skipSpace()
@@ -374,13 +371,8 @@ package struct JSONBytes {
           ? fail("expected a quoted key, found \(describe(base[i]))")
           : fail("unexpected end of line in object")
       }
-      let keyStart = i
       let key = try string(build: true)!
-      if (rejectsDuplicateKeys || duplicatePaths != nil) && !keys.insert(key).inserted {
-        if rejectsDuplicateKeys {
-          i = keyStart
-          throw fail("duplicate key '\(key)' (readers differ on which value wins)")
-        }
+      if duplicatePaths != nil && !keys.insert(key).inserted {
         duplicatePaths?.append(path + [key])
         // The last value is the one kept, as readers that do not refuse take it.
         members.removeAll { $0.key == key }
