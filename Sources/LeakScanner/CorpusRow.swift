@@ -3,7 +3,8 @@ import Foundation
 /// The training-row layouts LeakScanner understands.
 public enum CorpusShape: String, Sendable, Codable, Hashable, CaseIterable {
   /// `{"prompt": …, "response": …}` (also `completion`, `output`, `answer`, `chosen`), each a
-  /// string or, as in TRL's conversational layouts, a list of messages.
+  /// string or, as in TRL's conversational layouts, a list of messages; instruction layouts'
+  /// prompt fields (`system`, `instruction`, `question`, `input`) are read as prompt text.
   case promptResponse = "prompt_response"
   /// `{"text": …}`: a fully templated string.
   case text
@@ -122,8 +123,14 @@ public struct CorpusRowParser: Sendable {
 
   static let responseKeys = ["response", "completion", "output", "answer", "chosen"]
 
+  /// Prompt-side fields of instruction layouts beside `prompt` (Alpaca's `{instruction, input,
+  /// output}`, `{question, answer}`, a `system` field), read as prompt text in this order after
+  /// `system` and `prompt` when they are non-empty strings: the model is not trained on them,
+  /// but they tell rows apart and name the languages an answer may use.
+  static let extraPromptKeys = ["system", "instruction", "question", "input"]
+
   static let keptKeys: Set<String> = Set(
-    ["id", "messages", "conversations", "text", "prompt"] + responseKeys + reasoningKeys)
+    ["id", "messages", "conversations", "text", "prompt"] + responseKeys + reasoningKeys + extraPromptKeys)
 
   /// Parses one JSONL line; the failure names the line and why.
   ///
@@ -210,7 +217,9 @@ public struct CorpusRowParser: Sendable {
       detected = .conversations
     } else if object["text"]?.string != nil {
       detected = .text
-    } else if object["prompt"] != nil || Self.responseKeys.contains(where: { object[$0] != nil }) {
+    } else if object["prompt"] != nil || Self.responseKeys.contains(where: { object[$0] != nil })
+      || Self.extraPromptKeys.contains(where: { object[$0] != nil })
+    {
       detected = .promptResponse
     } else {
       return missing("prompt/response, text, messages or conversations")
@@ -227,6 +236,9 @@ public struct CorpusRowParser: Sendable {
         // TRL's conversational layouts hold message lists here: the prompt's turns are prompt
         // text whatever their roles (the model is not trained on them), the response's are read
         // as a chat's.
+        if let system = object["system"]?.string, !system.isEmpty {
+          segments.append(RowSegment(role: "prompt", text: system))
+        }
         if let prompt = object["prompt"] {
           if let text = prompt.string {
             segments.append(RowSegment(role: "prompt", text: text))
@@ -235,6 +247,11 @@ public struct CorpusRowParser: Sendable {
             let turns = try messageSegments(
               list, listKey: "prompt", roleKey: "role", contentKey: "content", toolCalls: &ignored)
             segments += turns.map { RowSegment(role: "prompt", text: $0.text) }
+          }
+        }
+        for key in Self.extraPromptKeys.dropFirst() {
+          if let text = object[key]?.string, !text.isEmpty {
+            segments.append(RowSegment(role: "prompt", text: text))
           }
         }
         guard

@@ -110,12 +110,13 @@ struct RowBytes {
   }
 
   // The keys ``load(line:shape:)`` reads: the indices below are positions in these lists.
-  // 10…: a reasoning field beside a `{prompt, response}` row's response.
+  // 10…12: a reasoning field beside a `{prompt, response}` row's response; 13…16: the prompt
+  // fields of instruction layouts (`system`, `instruction`, `question`, `input`).
   private static let keys: [[UInt8]] =
     ([
       "id", "messages", "conversations", "text", "prompt", "response", "completion", "output", "answer",
       "chosen",
-    ] + CorpusRowParser.reasoningKeys).map { Array($0.utf8) }
+    ] + CorpusRowParser.reasoningKeys + CorpusRowParser.extraPromptKeys).map { Array($0.utf8) }
   /// Message keys: the role and content of each list layout, then
   /// ``CorpusRowParser/reasoningKeys`` (indices 4…).
   private static let elementKeys: [[UInt8]] =
@@ -147,7 +148,7 @@ struct RowBytes {
     }
     guard parsed else { return false }
     // The last member of each top-level key wins, as in `JSONValue`'s subscript.
-    var top = (-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1)
+    var top = (-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1)
     var lists = (0, 0)
     for (m, member) in members.enumerated() where member.element < 0 {
       withUnsafeMutableBytes(of: &top) { $0.storeBytes(of: m, toByteOffset: member.key * 8, as: Int.self) }
@@ -185,7 +186,9 @@ struct RowBytes {
       detected = .conversations
     } else if string(3) != nil {
       detected = .text
-    } else if (4...9).contains(where: { member($0) != nil }) {
+    } else if (4...9).contains(where: { member($0) != nil })
+      || (13...16).contains(where: { member($0) != nil })
+    {
       detected = .promptResponse
     } else {
       return false
@@ -199,8 +202,11 @@ struct RowBytes {
     case .promptResponse:
       // Message lists (TRL's conversational layouts) are read by the parser.
       guard !(4...9).contains(where: { member($0)?.kind == .array }) else { return false }
-      if let prompt = string(4) {
-        segments.append(prompt)
+      // In the parser's order: `system`, `prompt`, then `instruction`, `question`, `input`,
+      // the others only when they are non-empty strings.
+      for key in [13, 4, 14, 15, 16] {
+        guard let text = string(key), key == 4 || !text.isEmpty else { continue }
+        segments.append(text)
         isModel.append(false)
         roleRanges.append(nil)
       }

@@ -86,7 +86,14 @@ import Testing
         "\(bos)q\(bos)\(out)\(eos)",
       ].randomElement(using: &rng)!
       return "{\"id\":\"r\(i)\",\"text\":\(lit(text))}"
-    case 4: return "{\"id\":\"r\(i)\",\"prompt\":\"q\",\"response\":\(lit(out)),\"chosen\":\"x\"}"
+    case 4:
+      if Bool.random(using: &rng) {
+        // An instruction layout, its prompt fields present, empty or absent.
+        let input = ["", "some input", nil].randomElement(using: &rng)!.map { ",\"input\":\(lit($0))" } ?? ""
+        let system = Bool.random(using: &rng) ? ",\"system\":\"Be brief.\"" : ""
+        return "{\"id\":\"r\(i)\",\"instruction\":\"q\"\(input)\(system),\"output\":\(lit(out))}"
+      }
+      return "{\"id\":\"r\(i)\",\"prompt\":\"q\",\"response\":\(lit(out)),\"chosen\":\"x\"}"
     default: return "{\"id\":\"r\(i)\",\"text\":\(lit("<|begin_of_text|>\(out)<|eot_id|>"))}"
     }
   }

@@ -322,6 +322,38 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
     #expect(report.issues.first?.description.contains("messages.0.content") == true)
   }
 
+  /// Instruction layouts (`{instruction, input, output}`, `{question, answer}`, a `system`
+  /// field) read their prompt fields as prompt text, on the byte path and the parsed one: rows
+  /// with one answer to other instructions are no copies, and the prompt names the languages
+  /// an answer may use.
+  @Test func instructionLayoutsReadTheirPromptFields() async throws {
+    let dir = TempDir()
+    let lines = [
+      #"{"instruction":"Is 7 prime?","input":"","output":"<think>It has no divisors.</think>Yes."}"#,
+      #"{"instruction":"Is 11 prime?","input":"","output":"<think>It has no divisors.</think>Yes."}"#,
+      #"{"instruction":"Translate","input":"hello","output":"<think>Easy.</think>Bonjour"}"#,
+      #"{"instruction":"Translate","input":"goodbye","output":"<think>Easy.</think>Bonjour"}"#,
+      #"{"question":"Translate into Russian: thank you","answer":"<think>Easy.</think>Спасибо большое"}"#,
+      #"{"system":"Be brief.","instruction":"Is 7 prime?","output":"<think>It has no divisors.</think>Yes."}"#,
+      #"{"instruction":"Is 7 prime?","input":"","output":"<think>It has no divisors.</think>Yes."}"#,
+    ]
+    let path = dir.file("c.jsonl", lines.joined(separator: "\n") + "\n")
+    for byteRows in [true, false] {
+      var scanner = CorpusScanner()
+      scanner.usesByteRows = byteRows
+      let report = try await scanner.scan(path: path, parallelism: 1)
+      #expect(report.rows == 7 && report.shapes == ["prompt_response": 7], "bytes: \(byteRows)")
+      // Only line 7, line 1 again, is a copy.
+      #expect(report.detectors.first { $0.id == DetectorID.exactDuplicate }?.examples.map(\.line) == [7])
+      #expect(report.detectors.first { $0.id == "script-drift" }?.rows == 0, "bytes: \(byteRows)")
+    }
+    let row = try CorpusRowParser().parse(JSONLLine(number: 6, offset: 0, bytes: Array(lines[5].utf8)[...]))
+      .get()
+    #expect(
+      row.segments.map(\.text) == ["Be brief.", "Is 7 prime?", "<think>It has no divisors.</think>Yes."])
+    #expect(row.segments.map(\.isModelText) == [false, false, true])
+  }
+
   /// A corpus's control characters (a terminal's escape sequences, bidirectional overrides)
   /// are written as escapes in the table and in Markdown: printed, they would clear the screen
   /// or reorder the report.
