@@ -318,7 +318,9 @@ public struct CorpusCleaner: Sendable {
           try cleanFile.write(repaired.bytes)
           if repair {
             cleanHashes.append((line.number, normalizedHash(repaired.row.segments), true))
-            for prefix in Set(removed) { repairedShapes.append((line.number, Discovery.lineShape(prefix))) }
+            for prefix in Set(removed) {
+              repairedShapes.append((line.number, Repair.recurrenceShape(prefix)))
+            }
           }
           summary.clean += 1
           summary.repaired += 1
@@ -523,6 +525,16 @@ enum JSONText {
 
 /// Strips detected prefixes from the reasoning blocks of a row.
 enum Repair {
+  /// The shape a cut prefix recurs by (``Discovery/lineShape(_:)``), with a no-break or narrow
+  /// space read as a space: `B7\u{A0}pepper mixer: ` is the family of `B7 pepper mixer: `, and
+  /// is cut with it rather than quarantined as a prefix seen once.
+  static func recurrenceShape(_ prefix: String) -> String {
+    Discovery.lineShape(
+      String(
+        String.UnicodeScalarView(
+          prefix.unicodeScalars.map { [0xA0, 0x2007, 0x202F].contains($0.value) ? " " : $0 })))
+  }
+
   /// The part of a repair prefix that is scaffolding: of a code and a "label" that is the
   /// start of a sentence (`A1 let me see: `, `E5 we compute the ratio: `, as the designator
   /// rule reads them), the code and its blanks, as the discovered family rule cuts it

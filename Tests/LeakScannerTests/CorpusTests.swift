@@ -354,6 +354,26 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
     #expect(row.segments.map(\.isModelText) == [false, false, true])
   }
 
+  /// A designator written with a no-break space (raw or `\u00a0`) is the family of the one
+  /// written with a space: `--repair` cuts it with the others instead of quarantining a row
+  /// whose prefix shape seemed to occur once.
+  @Test func repairCutsADesignatorWrittenWithANoBreakSpace() async throws {
+    let dir = TempDir()
+    var lines: [String] = []
+    for i in 0..<12 {
+      let tail = "pepper mixer: step \(i) of the sum is odd so we add \(i).\\n</think>\\n\\nAnswer \(i)."
+      let designator = i == 4 ? #"B7\u00a0"# : i == 5 ? "B7\u{00A0}" : "B7 "
+      lines.append(#"{"id":"r\#(i)","prompt":"Q\#(i)","response":"<think>\n"# + designator + tail + #""}"#)
+    }
+    let path = dir.file("c.jsonl", lines.joined(separator: "\n") + "\n")
+    let (summary, _) = try await CorpusCleaner(repair: true).clean(
+      path: path, cleanOut: dir.path("clean.jsonl"), quarantineOut: dir.path("q.jsonl"),
+      auditOut: dir.path("audit.jsonl"))
+    #expect(summary.repaired == 12 && summary.quarantined == 0)
+    let clean = try String(contentsOfFile: dir.path("clean.jsonl"), encoding: .utf8)
+    #expect(!clean.contains("pepper mixer"), "\(clean)")
+  }
+
   /// A corpus's control characters (a terminal's escape sequences, bidirectional overrides)
   /// are written as escapes in the table and in Markdown: printed, they would clear the screen
   /// or reorder the report.
