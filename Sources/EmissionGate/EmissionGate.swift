@@ -173,19 +173,16 @@ public struct EmissionGate: Gate {
     case .absolute(let t):
       threshold = t
     case .atLeastBaseline(let factor), .atMostBaseline(let factor):
-      let isMin: Bool
-      if case .atLeastBaseline = rule.bound { isMin = true } else { isMin = false }
       guard let baseline = run.baseline else {
         return CheckResult(
           id: id, description: rule.metric.summary, measured: measured,
-          threshold: isMin ? .atLeast(.nan) : .atMost(.nan),
+          threshold: rule.bound.threshold(baseline: .nan),
           derivation: "\(formatNumber(factor)) × baseline, but no baseline run was given", passed: false,
           evidence: evidence)
       }
       let baseStats = category.map { baseline.perCategory[$0] ?? EmissionStats() } ?? baseline.overall
       let baseValue = baseStats.value(of: rule.metric)
-      let bound = factor * baseValue
-      threshold = isMin ? .atLeast(bound) : .atMost(bound)
+      threshold = rule.bound.threshold(baseline: baseValue)
       derivation = "\(formatNumber(factor)) × baseline \(formatNumber(baseValue))"
     }
     return CheckResult(

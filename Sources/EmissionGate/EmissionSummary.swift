@@ -97,9 +97,6 @@ public struct EmissionStats: Sendable, Hashable, Codable {
   public var evidence: [Flag: [String]] = [:]
   /// Reasoning token counts of rows with reasoning (for the mean and median).
   public var thinkTokens: [Int] = []
-  /// Malformed lines (counted in the overall statistics only: a line that cannot be read has
-  /// no category).
-  public var badLines: Int = 0
 
   /// Creates empty statistics.
   public init() {}
@@ -127,8 +124,8 @@ public struct EmissionStats: Sendable, Hashable, Codable {
 
   /// Adds another set's rows.
   /// Counts a malformed line (`line N` as its evidence).
+  /// (Counted in the overall statistics only: a line that cannot be read has no category.)
   public mutating func add(badLine issue: LineIssue, evidenceLimit: Int) {
-    badLines += 1
     counts[.badLine, default: 0] += 1
     if evidence[.badLine, default: []].count < evidenceLimit {
       evidence[.badLine, default: []].append("line \(issue.line)")
@@ -137,7 +134,6 @@ public struct EmissionStats: Sendable, Hashable, Codable {
 
   public mutating func merge(_ other: EmissionStats, evidenceLimit: Int) {
     rows += other.rows
-    badLines += other.badLines
     closedRows += other.closedRows
     for (flag, n) in other.counts { counts[flag, default: 0] += n }
     for (flag, ids) in other.evidence {
@@ -168,8 +164,8 @@ public struct EmissionStats: Sendable, Hashable, Codable {
     case .scriptDriftRate: return rate(count(.scriptDrift))
     case .runTogetherRate: return rate(count(.runTogether))
     case .badLineRate:
-      let lines = rows + badLines
-      return lines == 0 ? .nan : Double(badLines) / Double(lines)
+      let bad = count(.badLine)
+      return rows + bad == 0 ? .nan : Double(bad) / Double(rows + bad)
     }
   }
 }

@@ -97,23 +97,20 @@ package enum JSONLine {
   /// holding an integer); `nil` for anything else, a boolean included (`true` is no count).
   package static func int(_ value: Any?) -> Int? {
     switch value {
-    case let n as JSONNumberText:
-      if let i = Int(n.text) { return i }
-      guard let d = Double(n.text), d.isFinite, d == d.rounded(), abs(d) <= 9_007_199_254_740_992 else {
-        return nil
-      }
-      return Int(d)
+    case let n as JSONNumberText: return Int(n.text) ?? Double(n.text).flatMap(wholeNumber)
     case let n as NSNumber:
       // Before `Bool`, which an NSNumber of 0 or 1 also passes for on Linux; a boolean's
       // NSNumber is of type `c`.
-      if String(cString: n.objCType) == "c" { return nil }
-      let d = n.doubleValue
-      guard d.isFinite, d == d.rounded(), abs(d) <= 9_007_199_254_740_992 else { return nil }
-      return Int(d)
+      return String(cString: n.objCType) == "c" ? nil : wholeNumber(n.doubleValue)
     case is Bool: return nil  // a JSON boolean is no count
     case let s as String: return Int(s)
     default: return nil
     }
+  }
+
+  /// `d` as an `Int` when it is a whole number within ±2⁵³ (where doubles are exact).
+  static func wholeNumber(_ d: Double) -> Int? {
+    d.isFinite && d == d.rounded() && abs(d) <= 9_007_199_254_740_992 ? Int(d) : nil
   }
 
   /// A string from a JSON value (strings, or numbers rendered as text).

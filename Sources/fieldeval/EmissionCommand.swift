@@ -54,16 +54,6 @@ struct EmissionCommand: AsyncParsableCommand {
   /// Thrown here, the error shows `emission`'s usage.
   func validate() throws { _ = try opening() }
 
-  /// Whether `a` and `b` name one file (the same device and inode, links followed), or the
-  /// same path when neither exists yet.
-  static func sameFile(_ a: String, _ b: String) -> Bool {
-    var x = stat()
-    var y = stat()
-    if stat(a, &x) == 0, stat(b, &y) == 0 { return x.st_dev == y.st_dev && x.st_ino == y.st_ino }
-    return URL(fileURLWithPath: a).standardizedFileURL.path
-      == URL(fileURLWithPath: b).standardizedFileURL.path
-  }
-
   func run() async throws {
     var file = EmissionGateFile(configuration: EmissionConfiguration(), rules: nil)
     if let config { file = try EmissionGateFile.load(path: config) }
@@ -82,7 +72,9 @@ struct EmissionCommand: AsyncParsableCommand {
     if let rowsOut {
       // The rows file replaces what it names: never one of the inputs.
       for (input, what) in [(outputs, "the outputs"), (baseline, "the baseline"), (config, "the gate file")] {
-        if let input, Self.sameFile(rowsOut, input) {
+        if let input,
+          NamedPath.firstSameFile([NamedPath("--rows-out", rowsOut), NamedPath(what, input)]) != nil
+        {
           throw CLIError("--rows-out \(rowsOut) is \(what) (\(input)); name a file of its own")
         }
       }

@@ -102,8 +102,6 @@ struct GenerateCommand: AsyncParsableCommand {
         throw CLIError(
           error.description.replacingOccurrences(
             of: "LlamaEngine.Configuration.contextSize", with: "--context-size"))
-      case .invalidConfiguration(let field, let reason) where field == "seed":
-        throw CLIError("--seed: \(reason)")
       default:
         throw CLIError(error.description)
       }
