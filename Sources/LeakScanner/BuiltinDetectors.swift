@@ -598,8 +598,8 @@ public struct EmptyResponseDetector: Detector {
   public init() {}
 
   public func findings(in context: RowContext) -> [Finding] {
-    let model = context.row.segments.filter(\.isModelText)
     if context.row.callsTools { return [] }
+    let model = context.row.segments.filter(\.isModelText)
     if model.isEmpty { return [Finding(detector: id, evidence: "no model turn")] }
     return model.allSatisfy({ $0.text.allSatisfy(\.isWhitespace) })
       ? [

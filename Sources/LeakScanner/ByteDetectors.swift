@@ -683,7 +683,7 @@ extension EmptyResponseDetector: ByteDetector {
   func flags(_ bytes: RowBytes, _ scratch: inout DetectionScratch) -> Bool? {
     // A row without model text may have had a tool call, which only the parsed row tells: the
     // bytes answer only for a row with some.
-    bytes.modelSegmentsAreBlank == false ? false : nil
+    bytes.modelHasASCIIText ? false : nil
   }
 }
 

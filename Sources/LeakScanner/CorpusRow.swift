@@ -146,26 +146,12 @@ public struct CorpusRowParser: Sendable {
     }
     switch parsed {
     case .failure(let issue): return .failure(issue)
-    case .success(let members):
-      if let key = Self.duplicateKey(in: members) {
-        return .failure(
-          issue(.invalidJSON("duplicate key '\(key)': readers differ on which value the row holds")))
-      }
-      return parse(JSONValue.object(members), line: line)
+    case .success(let members): return parse(JSONValue.object(members), line: line)
     }
   }
 
   /// The keys a message of a list is read by.
   static let messageKeys: Set<String> = Set(["role", "content", "from", "value"] + reasoningKeys)
-
-  /// The first key a row is read by that it holds twice at its top level (`response`): among
-  /// `members`, the row's kept keys. (The messages and content parts a row's layout reads are
-  /// checked as they are read.) Other keys may repeat: nothing reads them.
-  static func duplicateKey(in members: [(key: String, value: JSONValue)]) -> String? {
-    var seen = Set<String>()
-    for member in members where !seen.insert(member.key).inserted { return member.key }
-    return nil
-  }
 
   /// The `id` of a line that is a JSON object with one (a string or a number), or nil: for
   /// lines `parse` rejects after reading the JSON (a missing field), whose quarantine record
@@ -207,6 +193,16 @@ public struct CorpusRowParser: Sendable {
         LineIssue(
           line: line.number, offset: line.offset, length: line.bytes.count, kind: .missingField(field)))
     }
+    func repeated(_ field: String) -> Result<CorpusRow, LineIssue> {
+      .failure(
+        LineIssue(
+          line: line.number, offset: line.offset, length: line.bytes.count,
+          kind: .invalidJSON("duplicate key '\(field)': readers differ on which value the row holds")))
+    }
+    // A key the row is read by, given twice at its top level (`response`), before anything is
+    // read from it; the messages and content parts its layout reads are checked as they are.
+    // Other keys may repeat: nothing reads them.
+    do { try Self.checkRepeatedKeys(object, Self.keptKeys, at: nil) } catch { return repeated(error.field) }
     let id = object["id"]?.text ?? "line-\(line.number)"
     let detected: CorpusShape
     if let shape {
@@ -282,14 +278,7 @@ public struct CorpusRowParser: Sendable {
           list, listKey: listKey, roleKey: roleKey, contentKey: contentKey, toolCalls: &toolCalls)
       }
     } catch {
-      if error.repeated {
-        return .failure(
-          LineIssue(
-            line: line.number, offset: line.offset, length: line.bytes.count,
-            kind: .invalidJSON("duplicate key '\(error.field)': readers differ on which value the row holds"))
-        )
-      }
-      return missing(error.field)
+      return error.repeated ? repeated(error.field) : missing(error.field)
     }
     var row = CorpusRow(line: line.number, offset: line.offset, id: id, shape: detected, segments: segments)
     row.callsTools = toolCalls
@@ -366,14 +355,15 @@ public struct CorpusRowParser: Sendable {
     }
   }
 
-  /// Throws when `value`, a message or one of its content parts, holds one of `keys` twice.
-  static func checkRepeatedKeys(_ value: JSONValue?, _ keys: Set<String>, at path: String)
+  /// Throws when `value`, a row, a message or one of its content parts, holds one of `keys`
+  /// twice (the field named by `path`, `nil` at the top level, and the key).
+  static func checkRepeatedKeys(_ value: JSONValue?, _ keys: Set<String>, at path: String?)
     throws(FieldFailure)
   {
     guard case .object(let fields)? = value else { return }
     var seen = Set<String>()
     for field in fields where keys.contains(field.key) && !seen.insert(field.key).inserted {
-      throw FieldFailure("\(path).\(field.key)", repeated: true)
+      throw FieldFailure(path.map { "\($0).\(field.key)" } ?? field.key, repeated: true)
     }
   }
 

@@ -557,16 +557,10 @@ struct RowBytes {
 
   @inline(__always) static func isASCIISpace(_ b: UInt8) -> Bool { b == 0x20 || (b >= 0x09 && b <= 0x0D) }
 
-  /// Whether every model segment is whitespace only: `nil` when there is none, or when a
-  /// non-ASCII character decides it.
-  var modelSegmentsAreBlank: Bool? {
-    var any = false
-    for (i, range) in segments.enumerated() where isModel[i] {
-      any = true
-      guard let blank = isBlank(range) else { return nil }
-      if !blank { return false }
-    }
-    return any ? true : nil
+  /// Whether a model segment holds an ASCII character that is not whitespace (``isBlank(_:)``
+  /// says `false` of it); `false` also when only non-ASCII characters could tell.
+  var modelHasASCIIText: Bool {
+    segments.indices.contains { isModel[$0] && isBlank(segments[$0]) == false }
   }
 
   /// Whether `range` is whitespace only: `nil` when a non-ASCII character decides it.

@@ -399,13 +399,13 @@ public enum Ruleset {
   static func doubleQuoted(_ text: String) -> String {
     var out = "\""
     for scalar in text.unicodeScalars {
-      switch scalar.value {
-      case 0x5C: out += "\\\\"
-      case 0x22: out += "\\\""
-      case 0x00..<0x20, 0x7F..<0xA0, 0x202A...0x202E, 0x2066...0x2069:
+      if scalar == "\\" || scalar == "\"" {
+        out += "\\" + String(scalar)
+      } else if ScanReport.isUnprintable(scalar) {
         let hex = String(scalar.value, radix: 16, uppercase: true)
         out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-      default: out.unicodeScalars.append(scalar)
+      } else {
+        out.unicodeScalars.append(scalar)
       }
     }
     return out + "\""

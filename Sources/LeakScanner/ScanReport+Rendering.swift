@@ -165,14 +165,25 @@ extension ScanReport {
     var out = ""
     out.unicodeScalars.reserveCapacity(s.unicodeScalars.count)
     for scalar in s.unicodeScalars {
-      switch scalar.value {
-      case 0x0A, 0x09: out.unicodeScalars.append(" ")
-      case 0x00..<0x20, 0x7F..<0xA0, 0x202A...0x202E, 0x2066...0x2069:
+      if scalar == "\n" || scalar == "\t" {
+        out.unicodeScalars.append(" ")
+      } else if isUnprintable(scalar) {
         out += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
-      default: out.unicodeScalars.append(scalar)
+      } else {
+        out.unicodeScalars.append(scalar)
       }
     }
     return out
+  }
+
+  /// Whether `scalar` is written as an escape wherever a corpus's text is shown or saved
+  /// (``printable(_:)``, ``Ruleset/yaml(for:)``): a control character (C0, DEL, C1) or a
+  /// bidirectional override or isolate.
+  static func isUnprintable(_ scalar: Unicode.Scalar) -> Bool {
+    switch scalar.value {
+    case 0x00..<0x20, 0x7F..<0xA0, 0x202A...0x202E, 0x2066...0x2069: return true
+    default: return false
+    }
   }
 
   static func pad(_ s: String, _ width: Int) -> String {
