@@ -1480,6 +1480,53 @@ public enum Discovery {
     return isCodeCore(shaped) || versionedCodeJoiner(shaped) != nil ? nil : lo..<hi
   }
 
+  /// Where the id of a word joined to a hex id lies (`gen-5f37ab98:`, `[[gen:7f3a9c21]]`,
+  /// `build_3fa9`): two letters or more, a `-`, `_` or `:`, then a hex id to the end of the
+  /// token's letters and digits: hex digits and hyphens, four hex digits or more, a digit and a
+  /// letter among them. Its shape is the word and the joiner, then one `#`, so a pipeline's ids
+  /// after a word group as its numbers after one do (`gen-#:`); an id of digits alone is a
+  /// number already. `nil` for other tokens.
+  static func wordJoinedHexID<C: Collection<UInt8>>(_ token: C) -> Range<C.Index>? {
+    func isLetter(_ b: UInt8) -> Bool { b | 0x20 >= 0x61 && b | 0x20 <= 0x7A }
+    func isAlnum(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 || isLetter(b) }
+    guard token.count >= 7, var i = token.firstIndex(where: isAlnum) else { return nil }
+    var letters = 0
+    while i < token.endIndex && isLetter(token[i]) {
+      letters += 1
+      i = token.index(after: i)
+    }
+    guard letters >= 2, i < token.endIndex, [0x2D, 0x5F, 0x3A].contains(token[i]) else { return nil }
+    let lo = token.index(after: i)
+    var hi = lo
+    var hex = 0
+    var digit = false
+    var letter = false
+    i = lo
+    while i < token.endIndex {
+      let b = token[i]
+      if b >= 0x30 && b <= 0x39 {
+        digit = true
+      } else if b | 0x20 >= 0x61 && b | 0x20 <= 0x66 {
+        letter = true
+      } else if isAlnum(b) {
+        return nil
+      } else if b != 0x2D {
+        break
+      }
+      i = token.index(after: i)
+      if b != 0x2D {
+        hex += 1
+        hi = i
+      }
+    }
+    // Only punctuation after the id.
+    while i < token.endIndex {
+      if isAlnum(token[i]) { return nil }
+      i = token.index(after: i)
+    }
+    return hex >= 4 && digit && letter ? lo..<hi : nil
+  }
+
   /// Appends the shape of the ASCII `token` to `out` (``tokenShape(_:)`` on bytes).
   static func appendASCIITokenShape(_ token: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
     let hash = UInt8(ascii: "#")
@@ -1508,6 +1555,12 @@ public enum Discovery {
       out.append(contentsOf: token[..<core.lowerBound])
       out.append(hash)
       out.append(contentsOf: token[core.upperBound...])
+      return
+    }
+    if let id = wordJoinedHexID(token) {
+      for b in token[..<id.lowerBound] { out.append(LiteralSet.fold(b)) }
+      out.append(hash)
+      out.append(contentsOf: token[id.upperBound...])
       return
     }
     let base = out.count
@@ -1559,6 +1612,11 @@ public enum Discovery {
       // The core is ASCII; the punctuation around it is kept as written.
       return String(decoding: utf8[..<core.lowerBound], as: UTF8.self).lowercased() + "#"
         + String(decoding: utf8[core.upperBound...], as: UTF8.self).lowercased()
+    }
+    if let id = wordJoinedHexID(utf8) {
+      // The word and the id are ASCII; the punctuation around them is kept as written.
+      return String(decoding: utf8[..<id.lowerBound], as: UTF8.self).lowercased() + "#"
+        + String(decoding: utf8[id.upperBound...], as: UTF8.self).lowercased()
     }
     var out = ""
     var lastDigit = false

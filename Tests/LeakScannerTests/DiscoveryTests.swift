@@ -14,6 +14,9 @@ import Testing
       // Labels and letters, and what only looks like them.
       "Variant-A", "VARIANT-B:", "**Variant-C**", "(persona-Z)", "Type-a", "T-A", "Variant-AB", "Variant-A's",
       "Spider-Man", "x-Y", "ab-C1", "#123", "#7:", "Plan-B.",
+      // Words joined to hex ids.
+      "gen-5f37ab98:", "gen-be6f:", "[[gen:7f3a9c21]]", "build_3fa9", "gen-cafe", "type-2a3",
+      "gen-be6f-draft",
     ]
     for token in tokens {
       #expect(Discovery.tokenShape(Substring(token)) == Discovery.unicodeTokenShape(token), "\(token)")
@@ -54,6 +57,21 @@ import Testing
     #expect(Discovery.tokenShape("AB12345") == "X#")  // a family code, though its letters are hex
     #expect(Discovery.tokenShape("CAB1234:") == "X#:")
     #expect(Discovery.tokenShape("ab12345") == "#")  // lower-case: not a code
+    // A word joined to a hex id (four hex digits or more, a digit and a letter) is the word and
+    // one `#`, as a word joined to a number is.
+    for token in ["gen-5f37ab98:", "gen-be6f:", "GEN-72605405:", "gen-5f37-ab98:"] {
+      #expect(Discovery.tokenShape(Substring(token)) == "gen-#:", "\(token)")
+    }
+    #expect(Discovery.tokenShape("[[gen:7f3a9c21]]") == "[[gen:#]]")
+    #expect(Discovery.tokenShape("build_3fa9") == "build_#")
+    #expect(Discovery.tokenShape("«gen-be6f»") == "«gen-#»")
+    // Not an id after a word: too short, a letter outside hex, no letter, no digit, one letter
+    // before the joiner, or a word after the id.
+    #expect(Discovery.tokenShape("type-2a3") == "type-#a#")
+    #expect(Discovery.tokenShape("mid-2000s") == "mid-#s")
+    #expect(Discovery.tokenShape("gen-cafe") == "gen-cafe")
+    #expect(Discovery.tokenShape("x-1a2b3c") == "x-#a#b#c")
+    #expect(Discovery.tokenShape("gen-be6f-draft") == "gen-be#f-draft")
     // One way to split a run: a long one is matched at once, not in cubic time.
     let long = DiscoveryCandidate(
       kind: .repeatedLine, shape: "# items", count: 10, share: 0.1, unnaturalness: 0.5, score: 0.05,

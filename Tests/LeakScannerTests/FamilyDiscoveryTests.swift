@@ -447,6 +447,30 @@ import Testing
     #expect(removed.count == 150 && removed.allSatisfy { $0.hasPrefix("REMIX_") && $0.count == 8 })
   }
 
+  /// A word joined to a hex id before the reasoning (`gen-5f37ab98: Okay, so`, four to eight hex
+  /// digits, the incident pipeline's row ids in hex) is one family, `gen-#: …`, counted for all
+  /// its rows (not only those whose id happens to have no letter), and `--repair` cuts the id
+  /// of every one.
+  @Test(arguments: [4, 8]) func findsAWordJoinedToHexIDs(digits: Int) async throws {
+    let dir = TempDir()
+    // Ids with a digit and a letter, as a hex row id nearly always has.
+    var state: UInt64 = 7
+    let ids = (0..<900).map { _ -> String in
+      while true {
+        let id = (0..<digits).map { _ -> String in
+          state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+          return String(Int(state >> 60), radix: 16)
+        }.joined()
+        if id.contains(where: \.isNumber) && id.contains(where: \.isLetter) { return id }
+      }
+    }
+    let path = dir.file(
+      "c.jsonl", generatedCorpus(900) { i in i % 3 == 0 ? "gen-\(ids[i]): " + naturalOpenings[i % 6] : nil })
+    let (_, _, removed) = try await expectConfidentFamily(
+      "gen-#: …", rows: 300, counted: 300, in: path, dir: dir)
+    #expect(Set(removed) == Set((0..<900).filter { $0 % 3 == 0 }.map { "gen-\(ids[$0]): " }))
+  }
+
   /// A label, a hyphen and a letter before the reasoning (`Variant-A Okay, so`, `Variant-C:
   /// the claim`) is one family, `variant-X …`, confident; its rule flags exactly its rows and
   /// the repair cuts the label and letter (and a colon), never the words after them.
