@@ -137,6 +137,12 @@ package struct YAMLNode: @unchecked Sendable {
     return s.map { YAMLNode(node: $0, file: file) }
   }
 
+  /// Whether the node is a null scalar: nothing after its key, `~` or `null`.
+  package var isNull: Bool {
+    guard case .scalar(let s) = node, s.style == .plain else { return false }
+    return ["", "~", "null", "Null", "NULL"].contains(s.string)
+  }
+
   /// Whether the node is a sequence.
   package var isSequence: Bool { if case .sequence = node { return true } else { return false } }
 

@@ -197,7 +197,8 @@ public enum Ruleset {
           }
         }
       default:
-        for item in try value.sequence("a list of rules") {
+        // `rules:` with nothing under it (every entry commented out) has none.
+        for item in value.isNull ? [] : try value.sequence("a list of rules") {
           do {
             let rule = try parseRule(item)
             // Ids name the rows a rule flags in every report: one rule, one id.
@@ -392,7 +393,6 @@ public enum Ruleset {
     return ns.localizedDescription
   }
 
-  /// YAML for rules accepted from discovery, to append under `rules:` of a ruleset.
   /// `text` as a YAML double-quoted scalar: `\` and `"` escaped, and the characters YAML
   /// does not allow in a file (controls, DEL, C1) and the bidirectional overrides as `\uXXXX`,
   /// so the file reads back to the same text.
@@ -411,13 +411,17 @@ public enum Ruleset {
     return out + "\""
   }
 
-  public static func yaml(for candidates: [DiscoveryCandidate]) -> String {
-    guard !candidates.isEmpty else { return "rules: []\n" }
+  /// A ruleset of rules from discovery (``DiscoveryCandidate/rule()``): `candidates` as rules,
+  /// and `listed` as the same entries commented out, each line opening with `# `, for a person
+  /// to review and accept by removing the marks. The file reads back as a ruleset with the
+  /// rules of `candidates` alone; its entries are what to copy under `rules:` of your own.
+  public static func yaml(for candidates: [DiscoveryCandidate], listed: [DiscoveryCandidate] = []) -> String {
+    guard !candidates.isEmpty || !listed.isEmpty else { return "rules: []\n" }
     var out = "rules:\n"
     var ids = Set<String>()
-    for c in candidates {
+    func entry(_ c: DiscoveryCandidate, commented: Bool) {
       var rule = c.rule()
-      guard case .regex(let p) = rule.matcher else { continue }
+      guard case .regex(let p) = rule.matcher else { return }
       // Two shapes can make the same id (punctuation becomes `-`): number the later ones.
       var n = 2
       let base = rule.id
@@ -425,11 +429,17 @@ public enum Ruleset {
         rule.id = "\(base)-\(n)"
         n += 1
       }
-      out += "  - id: \(rule.id)\n"
-      out += "    summary: \(Self.doubleQuoted("discovered: \(c.shape) (\(c.count) rows)"))\n"
-      out += "    where: \(rule.scope.rawValue)\n"
-      out += "    regex: \(Self.doubleQuoted(p.source))\n"
-      if p.caseInsensitive { out += "    case_insensitive: true\n" }
+      let mark = commented ? "  # " : "  "
+      out += "\(mark)- id: \(rule.id)\n"
+      out += "\(mark)  summary: \(Self.doubleQuoted("discovered: \(c.shape) (\(c.count) rows)"))\n"
+      out += "\(mark)  where: \(rule.scope.rawValue)\n"
+      out += "\(mark)  regex: \(Self.doubleQuoted(p.source))\n"
+      if p.caseInsensitive { out += "\(mark)  case_insensitive: true\n" }
+    }
+    for c in candidates { entry(c, commented: false) }
+    if !listed.isEmpty {
+      out += "  # Listed, not confident: to accept one, remove the `# ` before each of its lines.\n"
+      for c in listed { entry(c, commented: true) }
     }
     return out
   }

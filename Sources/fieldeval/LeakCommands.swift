@@ -70,7 +70,11 @@ struct ScanCommand: AsyncParsableCommand {
     help: "Scan only slice K of N (1-based), e.g. 3/8; write the report with --format json.")
   var shard: String?
 
-  @Option(name: .customLong("write-rules"), help: "Write discovered candidates as a ruleset to this file.")
+  @Option(
+    name: .customLong("write-rules"),
+    help:
+      "Write discovered candidates as a ruleset to this file: the confident ones as rules, the listed ones commented out for review (all as rules with --accept-discovered)."
+  )
   var writeRules: String?
 
   /// The parsed `--shard K/N`, or nil without it.
@@ -132,7 +136,10 @@ struct ScanCommand: AsyncParsableCommand {
     try printReport(report, format: format)
     let accepted = report.discovered.filter { options.acceptDiscovered || $0.highConfidence }
     if let writeRules {
-      let yaml = Ruleset.yaml(for: options.acceptDiscovered ? report.discovered : accepted)
+      // Without --accept-discovered the candidates that are not confident are written too,
+      // commented out, for the user to review: the file is the discovery table to act on.
+      let listed = options.acceptDiscovered ? [] : report.discovered.filter { !$0.highConfidence }
+      let yaml = Ruleset.yaml(for: accepted, listed: listed)
       // Atomically: an interrupted write leaves the old file.
       let file = try AtomicLineFile(path: writeRules)
       do {
@@ -144,6 +151,12 @@ struct ScanCommand: AsyncParsableCommand {
         file.abandon()
         throw LeakScannerError.unwritableOutput(path: writeRules, reason: "\(error)")
       }
+      var said = "wrote \(accepted.count) rule\(accepted.count == 1 ? "" : "s") to \(writeRules)"
+      if !listed.isEmpty {
+        said +=
+          " and \(listed.count) listed candidate\(listed.count == 1 ? "" : "s") commented out (review them; remove the `# ` marks to accept one, or pass --accept-discovered)"
+      }
+      FileHandle.standardError.write(Data((said + "\n").utf8))
     }
     let flagged = report.flaggedRows > 0 || !accepted.isEmpty
     if flagged { throw ExitCode(1) }

@@ -240,6 +240,41 @@ import Testing
     // The written rules load.
     #expect(try CLI.run(["scan", data, "--rules", dir.path("w.yaml")]).status == 1)
   }
+
+  /// `--write-rules` without `--accept-discovered` writes the confident candidates as rules and
+  /// the listed ones commented out, and says so; with it, every candidate is a rule.
+  @Test func writeRulesListsCandidatesThatAreNotConfident() throws {
+    let dir = TempDir()
+    let rows = (0..<300).map { i -> String in
+      var think = "Let me explain topic \(i) in simple words for the reader."
+      if i % 3 == 0 { think = "Sampling was done with temperature 0.\(i % 9 + 1) and top_p 0.95.\\n" + think }
+      if i % 4 == 0 { think = "zq batch \(10 + i), " + think }
+      return
+        "{\"prompt\":\"Explain topic \(i).\",\"response\":\"<think>\\n\(think)\\n</think>\\n\\nTopic \(i) explained.\"}"
+    }
+    let data = dir.file("c.jsonl", rows.joined(separator: "\n") + "\n")
+    let json = try CLI.run(["scan", data, "--format", "json"])
+    let report = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+    let discovered = try #require(report?["discovered"] as? [[String: Any]])
+    let confident = discovered.filter { $0["high_confidence"] as? Bool == true }.count
+    let listed = discovered.count - confident
+    #expect(confident >= 1 && listed >= 1, "\(discovered)")
+    let written = try CLI.run(["scan", data, "--write-rules", dir.path("w.yaml")])
+    #expect(written.status == 1)
+    #expect(
+      written.stderr.contains("wrote \(confident) rule")
+        && written.stderr.contains("\(listed) listed candidate"),
+      "\(written.stderr)")
+    let yaml = try String(contentsOfFile: dir.path("w.yaml"), encoding: .utf8)
+    #expect(yaml.components(separatedBy: "\n  - id: ").count - 1 == confident)
+    #expect(yaml.components(separatedBy: "\n  # - id: ").count - 1 == listed)
+    let all = try CLI.run(["scan", data, "--accept-discovered", "--write-rules", dir.path("all.yaml")])
+    #expect(all.status == 1)
+    let every = try String(contentsOfFile: dir.path("all.yaml"), encoding: .utf8)
+    #expect(
+      every.components(separatedBy: "\n  - id: ").count - 1 == confident + listed && !every.contains("# - id")
+    )
+  }
   /// The headline says when high-confidence candidates (not in the flagged count) make the scan
   /// exit 1, and a cut list of malformed lines says how many more there are.
   @Test func reportsSayWhatTheirListsLeaveOut() throws {

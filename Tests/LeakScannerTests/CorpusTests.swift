@@ -565,6 +565,25 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
       both.detectors.contains { $0.id == rule.id } && both.detectors.contains { $0.id == rule.id + "-2" })
     let none = try Ruleset.parse(Ruleset.yaml(for: []), file: "none.yaml")
     #expect(none.detectors.map(\.id) == ScanConfiguration().detectors.map(\.id))
+    // Listed candidates are written commented out: the file loads with the accepted rules
+    // alone, and with a listed one too once its marks are removed.
+    var listed = candidate
+    listed.shape = "tone check #"
+    listed.highConfidence = false
+    let listedID = listed.rule().id
+    let reviewed = Ruleset.yaml(for: [candidate], listed: [listed])
+    let loaded = try Ruleset.parse(reviewed, file: "reviewed.yaml")
+    #expect(
+      loaded.detectors.contains { $0.id == rule.id } && !loaded.detectors.contains { $0.id == listedID })
+    #expect(reviewed.contains("  # - id: \(listedID)\n"))
+    let uncommented = reviewed.split(separator: "\n").filter { !$0.hasPrefix("  # Listed") }
+      .map { $0.hasPrefix("  # ") ? "  " + $0.dropFirst(4) : $0 }.joined(separator: "\n")
+    let accepted = try Ruleset.parse(uncommented, file: "accepted.yaml")
+    #expect(
+      accepted.detectors.contains { $0.id == listedID } && accepted.detectors.contains { $0.id == rule.id })
+    // Only listed ones: `rules:` has nothing under it, which loads as no rules.
+    let onlyListed = try Ruleset.parse(Ruleset.yaml(for: [], listed: [listed]), file: "listed.yaml")
+    #expect(onlyListed.detectors.map(\.id) == ScanConfiguration().detectors.map(\.id))
     // A shape holding control characters, quotes and a backslash reads back to the same rule.
     var odd = candidate
     odd.shape = "\u{1B}[#j \"blend\" \\ matrix \u{202E}#"
