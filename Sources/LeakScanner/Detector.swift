@@ -202,7 +202,10 @@ public struct LeakRule: Sendable, Hashable {
 
   /// How a rule matches.
   public enum Matcher: Sendable, Hashable {
-    /// A literal substring (case-insensitive when the flag is set).
+    /// A literal substring (case-insensitive when the flag is set). A case-insensitive literal
+    /// with letters outside ASCII (`étape`, `NOTE RÉGÉN`) is matched as the regular expression
+    /// of its text (a ``RuleDetector``'s `rules` hold that regex), so `Étape` and `ÉTAPE` match
+    /// it as they match a case-insensitive regex.
     case literal(String, caseInsensitive: Bool)
     /// A regular expression.
     case regex(Pattern)
@@ -288,6 +291,19 @@ public struct LeakRule: Sendable, Hashable {
 }
 
 extension LeakRule {
+  /// The rule, with a case-insensitive literal holding a letter outside ASCII made the
+  /// case-insensitive regex of its text: literals are searched as bytes, folding ASCII letters
+  /// alone.
+  var foldingUnicodeCase: LeakRule {
+    guard case .literal(let lit, true) = matcher,
+      lit.unicodeScalars.contains(where: { !$0.isASCII && $0.properties.changesWhenCaseMapped }),
+      let pattern = try? Pattern(NSRegularExpression.escapedPattern(for: lit), caseInsensitive: true)
+    else { return self }
+    var rule = self
+    rule.matcher = .regex(pattern)
+    return rule
+  }
+
   /// The first match of `set` in `text`, as a slice of `text`.
   static func find(_ set: LiteralSet, in text: Substring) -> Substring? {
     var text = text
@@ -362,6 +378,8 @@ public struct RuleDetector: Detector {
   /// The rules.
   public var rules: [LeakRule] {
     didSet {
+      // (Setting a property in its own `didSet` does not call it again.)
+      rules = rules.map(\.foldingUnicodeCase)
       literals = Self.literalSets(rules)
       (anchorSet, anchorOwners) = Self.anchors(rules)
       (startRules, anywhereRules, headFilters) = Self.index(rules)
@@ -409,6 +427,7 @@ public struct RuleDetector: Detector {
   public init(id: String, summary: String, rules: [LeakRule], prefilter: [String] = []) {
     self.id = id
     self.summary = summary
+    let rules = rules.map(\.foldingUnicodeCase)
     self.rules = rules
     self.prefilter = prefilter
     prefilterSet = LiteralSet(prefilter, ignoringASCIICase: true)

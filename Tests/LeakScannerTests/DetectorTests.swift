@@ -212,6 +212,51 @@ import Testing
 }
 
 @Suite struct ProducerNoteTests {
+  /// A case-insensitive literal with letters outside ASCII (a rule's `literal:`, or a phrase
+  /// added to this detector) matches its text in any case, as a case-insensitive regex does,
+  /// on both scan paths; a case-sensitive one keeps its case, and ASCII literals stay literals.
+  @Test func caseInsensitiveLiteralsFoldLettersOutsideASCII() async throws {
+    let dir = TempDir()
+    let texts = [
+      "ÉTAPE finale", "étape finale", "Étape finale", "etape finale", "NOTE RÉGÉN here", "Note régén here",
+    ]
+    let path = dir.file(
+      "c.jsonl",
+      texts.map { "{\"prompt\":\"p\",\"response\":\"<think>\\nLet me see. \($0).\\n</think>\\n\\nok\"}\n" }
+        .joined())
+    let config = try Ruleset.parse(
+      """
+      detectors:
+        producer_note: { phrases: ["note régén"] }
+      rules:
+        - { id: lit-lower, where: anywhere, literal: "étape", case_insensitive: true }
+        - { id: lit-upper, where: anywhere, literal: "ÉTAPE", case_insensitive: true }
+        - { id: lit-exact, where: anywhere, literal: "Étape" }
+        - { id: lit-ascii, where: anywhere, literal: "FINALE", case_insensitive: true }
+      """, file: "r.yaml")
+    for byteRows in [true, false] {
+      var scanner = CorpusScanner(configuration: config)
+      scanner.usesByteRows = byteRows
+      let report = try await scanner.scan(path: path)
+      let rows = { (id: String) in report.detectors.first { $0.id == id }?.rows }
+      #expect(rows("lit-lower") == 3 && rows("lit-upper") == 3, "byte rows: \(byteRows)")
+      #expect(rows("lit-exact") == 1 && rows("lit-ascii") == 4 && rows("producer-note") == 2)
+    }
+    let rule = LeakRule(
+      id: "x", summary: "x", scope: .anywhere, matcher: .literal("étape", caseInsensitive: true))
+    let detector = RuleDetector(id: "x", summary: "x", rules: [rule])
+    guard case .regex = detector.rules[0].matcher else {
+      Issue.record("a case-insensitive literal outside ASCII is matched as a regex")
+      return
+    }
+    let ascii = RuleDetector(
+      id: "y", summary: "y",
+      rules: [
+        LeakRule(id: "y", summary: "y", scope: .anywhere, matcher: .literal("finale", caseInsensitive: true))
+      ])
+    #expect(ascii.rules[0].matcher == .literal("finale", caseInsensitive: true))
+  }
+
   let detector = BuiltinDetectors.producerNotes()
 
   @Test(arguments: [
