@@ -39,46 +39,95 @@ package struct YAMLNode: @unchecked Sendable {
     }
   }
 
-  /// Where `key`, first given at the 1-based `first` line and column, is given again in `text`:
-  /// on a later line at the same column (a block mapping), or later on the same line (a flow
-  /// mapping, `{a: 1, a: 2}`). `nil` when neither is found.
+  /// Where `key`, first given at the 1-based `first` line and column, is given again in `text`,
+  /// as the parser places it: the first key is renamed in place (one character for one, so
+  /// every later mark stays where it was) and the text composed again; the mapping that holds
+  /// the renamed key then holds the repeat. This follows the mapping however it is laid out (a
+  /// block mapping, a flow mapping on one line or over several, comments, nested mappings
+  /// holding the same key). A second mapping with a key given twice (found before this one's
+  /// repeat) is renamed the same way. `nil` when the text cannot be read so.
   static func repeatedKey(_ key: String, in text: String, after first: (line: Int, column: Int)) -> (
     Int, Int
   )? {
-    // Lines as YAML ends them (`\r\n` is one Character, which a split at "\n" would not see).
-    let lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
-    func keyStarts(_ rest: Substring) -> Bool {
-      for quote in ["", "\"", "'"] where rest.hasPrefix(quote + key + quote) {
-        let after = rest.dropFirst(quote.count * 2 + key.count).drop { $0 == " " || $0 == "\t" }
-        if after.first == ":" { return true }
+    var scalars = Array(text.unicodeScalars)
+    // Private-use scalars, one per renamed key, so renamed keys differ from every other.
+    let placeholders = (0xE000 as UInt32)..<0xE020
+    guard !scalars.contains(where: { placeholders.contains($0.value) }) else { return nil }
+    // The keys renamed, at their (line, column), and the names they had.
+    var renamed: [(at: (line: Int, column: Int), key: String)] = []
+    var next = (at: first, key: key)
+    for placeholder in placeholders {
+      guard var i = scalarIndex(line: next.at.line, column: next.at.column, in: scalars) else { return nil }
+      // A quoted key is renamed inside its quotes (not an escape or an empty key's close).
+      let quote = scalars[i] == "\"" || scalars[i] == "'" ? scalars[i] : nil
+      if quote != nil { i += 1 }
+      guard i < scalars.count, scalars[i] != "\n", scalars[i] != "\r", scalars[i] != quote,
+        quote != "\"" || scalars[i] != "\\"
+      else { return nil }
+      scalars[i] = Unicode.Scalar(placeholder)!
+      renamed.append(next)
+      do {
+        guard let root = try Yams.compose(yaml: String(String.UnicodeScalarView(scalars))),
+          let keys = keys(ofMappingHolding: first, in: root)
+        else { return nil }
+        // The mapping's keys as written: the first after `first` with its name is the repeat.
+        for node in keys {
+          guard let mark = node.mark, (mark.line, mark.column) != first else { continue }
+          let name = renamed.first { $0.at == (mark.line, mark.column) }?.key ?? node.string
+          if name == key { return (mark.line, mark.column) }
+        }
+        return nil
+      } catch YamlError.duplicatedKeysInMapping(let duplicates, let context) {
+        guard let name = duplicates.first else { return nil }
+        next = ((context.mark.line, context.mark.column), name)
+      } catch {
+        return nil
       }
-      return false
     }
-    guard first.line >= 1, first.line <= lines.count else { return nil }
-    // Columns count characters, as Yams's marks do.
-    let own = Array(lines[first.line - 1])
-    var c = first.column
-    // Quoted text is a value's, not a key: skipped.
-    var quote: Character? = nil
-    while c < own.count {
-      let previous = own[c - 1]
-      if let q = quote {
-        if previous == q { quote = nil }
-      } else if previous == "\"" || previous == "'" {
-        quote = previous
-      } else if previous == "," || previous == "{" || previous == " ",
-        keyStarts(Substring(String(own[c...]).drop { $0 == " " }))
-      {
-        let skipped = String(own[c...]).prefix { $0 == " " }.count
-        return (first.line, c + skipped + 1)
+    return nil
+  }
+
+  /// The index in `scalars` of the 1-based `line` and `column`, counted as libyaml counts them:
+  /// columns in Unicode scalars, lines ended by `\n`, `\r\n`, `\r`, NEL, LS or PS; a leading
+  /// byte-order mark is not counted.
+  static func scalarIndex(line: Int, column: Int, in scalars: [Unicode.Scalar]) -> Int? {
+    var i = scalars.first == "\u{FEFF}" ? 1 : 0
+    var l = 1
+    while l < line, i < scalars.count {
+      switch scalars[i] {
+      case "\r":
+        if i + 1 < scalars.count, scalars[i + 1] == "\n" { i += 1 }
+        l += 1
+      case "\n", "\u{85}", "\u{2028}", "\u{2029}": l += 1
+      default: break
       }
-      c += 1
+      i += 1
     }
-    for k in first.line..<lines.count {
-      let line = Array(lines[k])
-      guard line.count >= first.column, line[..<(first.column - 1)].allSatisfy({ $0 == " " || $0 == "-" })
-      else { continue }
-      if keyStarts(Substring(String(line[(first.column - 1)...]))) { return (k + 1, first.column) }
+    let index = i + column - 1
+    guard l == line, column >= 1, index < scalars.count else { return nil }
+    return index
+  }
+
+  /// The keys, in order, of the first mapping under `node` holding a key at `mark`.
+  private static func keys(ofMappingHolding mark: (line: Int, column: Int), in node: Node) -> [Node]? {
+    switch node {
+    case .mapping(let mapping):
+      if mapping.contains(where: { $0.key.mark.map { ($0.line, $0.column) == mark } ?? false }) {
+        return mapping.map(\.key)
+      }
+      for pair in mapping {
+        if let found = keys(ofMappingHolding: mark, in: pair.key)
+          ?? keys(ofMappingHolding: mark, in: pair.value)
+        {
+          return found
+        }
+      }
+    case .sequence(let sequence):
+      for item in sequence {
+        if let found = keys(ofMappingHolding: mark, in: item) { return found }
+      }
+    default:
+      break
     }
     return nil
   }

@@ -56,4 +56,32 @@ struct FixedGate: Gate {
       Issue.record("wrong error type \(error)")
     }
   }
+
+  /// A key given twice is placed where it is given again, whatever the mapping's layout: a flow
+  /// mapping over several lines, the key three times, quoted, after a comment, or a block
+  /// mapping whose first line holds the same key in a nested flow mapping.
+  @Test func aRepeatedKeyIsPlacedAtTheRepeatInMappingsOverSeveralLines() {
+    func place(_ yaml: String) -> String {
+      do {
+        _ = try YAMLNode.parse(yaml, file: "gate.yaml")
+        return "no error"
+      } catch {
+        return "\(error)".split(separator: " ").first.map(String.init) ?? ""
+      }
+    }
+    #expect(place("rules: {a: 1,\n  a: 2}\n") == "gate.yaml:2:3:")
+    #expect(place("rules: {a: 1,\n  b: 2,\n    a: 3}\n") == "gate.yaml:3:5:")
+    #expect(place("rules: {\n  a: 1,\n  a: 2,\n  a: 3\n}\n") == "gate.yaml:3:3:")
+    #expect(place("rules: {a: 1, # the first\n  \"a\": 2}\n") == "gate.yaml:2:3:")
+    #expect(place("rules: {a: {a: 1},\n  b: [a, {a: 2}],\n  a: 3}\n") == "gate.yaml:3:3:")
+    #expect(place("a: {a: 1}\na: 2\n") == "gate.yaml:2:1:")
+    #expect(place("x: [{a: 1,\r\n  a: 2}]\r\n") == "gate.yaml:2:3:")
+    // Two keys repeated: the first reported (in key order) is placed at its own repeat.
+    #expect(place("m: {b: 1, a: 1,\n  b: 2,\n  a: 2}\n") == "gate.yaml:3:3:")
+    // Columns count Unicode scalars, as the parser's do (a decomposed é is two).
+    #expect(place("m: {é: 1,\n  x: \"e\u{301}e\u{301}\", é: 2}\n") == "gate.yaml:2:14:")
+    // One-line flow mappings and block mappings still place the repeat.
+    #expect(place("m: {a: 1, a: 2}\n") == "gate.yaml:1:11:")
+    #expect(place("m:\n  a: 1\n  a: 2\n") == "gate.yaml:3:3:")
+  }
 }
