@@ -26,7 +26,9 @@ struct GenerateCommand: AsyncParsableCommand {
   @Option(help: "The prompt text.")
   var prompt: String
 
-  @Option(name: .customLong("max-tokens"), help: "Most tokens to generate.")
+  // The numeric options take their value whatever it looks like, so `--max-tokens -5` is told
+  // the range, not that the value is missing.
+  @Option(name: .customLong("max-tokens"), parsing: .unconditional, help: "Most tokens to generate.")
   var maxTokens: Int = 128
 
   @Option(help: "Output format: text or json.")
@@ -40,16 +42,19 @@ struct GenerateCommand: AsyncParsableCommand {
     help: "Chat template override: a llama.cpp built-in name (gemma, chatml, llama3, ...).")
   var chatTemplate: String?
 
-  @Option(help: "Sampling temperature (0 or below = greedy).")
+  @Option(parsing: .unconditional, help: "Sampling temperature (0 or below = greedy).")
   var temperature: Double = 0
 
-  @Option(help: "Random seed for temperature > 0 (0 to 4294967294; the same seed gives the same text).")
-  var seed: UInt32?
+  // An `Int`, so that a value outside `UInt32` is told the range too.
+  @Option(
+    parsing: .unconditional,
+    help: "Random seed for temperature > 0 (0 to 4294967294; the same seed gives the same text).")
+  var seed: Int?
 
-  @Option(name: .customLong("context-size"), help: "Context size in tokens.")
+  @Option(name: .customLong("context-size"), parsing: .unconditional, help: "Context size in tokens.")
   var contextSize: Int = 4096
 
-  @Option(help: "CPU threads (default: all cores).")
+  @Option(parsing: .unconditional, help: "CPU threads (default: all cores).")
   var threads: Int?
 
   func validate() throws {
@@ -58,9 +63,9 @@ struct GenerateCommand: AsyncParsableCommand {
     if let threads, !(1...4096).contains(threads) {
       throw ValidationError("--threads must be from 1 to 4096")
     }
-    // llama.cpp reads this seed as "pick one at random", which would not reproduce.
-    if seed == UInt32.max {
-      throw ValidationError("--seed must be below 4294967295 (llama.cpp's 'random seed')")
+    // llama.cpp reads 4294967295 as "pick one at random", which would not reproduce.
+    if let seed, !(0..<Int(UInt32.max)).contains(seed) {
+      throw ValidationError("--seed must be from 0 to 4294967294 (4294967295 is llama.cpp's 'random seed')")
     }
     if chatTemplate != nil && !chat {
       throw ValidationError("--chat-template applies to --chat: add --chat, or leave the template out")
@@ -78,7 +83,8 @@ struct GenerateCommand: AsyncParsableCommand {
       let input: GenerationInput = chat ? .chat([.user(prompt)]) : .prompt(prompt)
       let template = try engine.render(input).template
       let request = GenerationRequest(
-        id: "cli", input: input, sampling: SamplingParameters(temperature: temperature, seed: seed),
+        id: "cli", input: input,
+        sampling: SamplingParameters(temperature: temperature, seed: seed.map { UInt32($0) }),
         maxNewTokens: maxTokens)
       let result = try await engine.generate(request)
       switch format {

@@ -35,7 +35,7 @@ import Testing
     // Options that would trap, not reproduce, be ignored or name the library's API.
     let cases: [([String], String)] = [
       (["--threads", "3000000000"], "--threads must be from 1 to 4096"),
-      (["--seed", "4294967295", "--temperature", "0.9"], "--seed must be below 4294967295"),
+      (["--seed", "4294967295", "--temperature", "0.9"], "--seed must be from 0 to 4294967294"),
       (["--chat-template", "gemma"], "--chat-template applies to --chat"),
       (["--context-size", "16", "--prompt", String(repeating: "word ", count: 40)], "raise --context-size"),
     ]
@@ -46,6 +46,37 @@ import Testing
     }
     let directory = try CLI.run(["generate", "--model", "/tmp", "--prompt", "x"])
     #expect(directory.status == 2 && directory.stderr.contains("(a directory)"))
+  }
+
+  /// A negative number after a numeric option is its value, not another option: it reaches the
+  /// command's own checks, which say the range, instead of "Missing value".
+  @Test func negativeNumbersReachTheRangeChecks() throws {
+    let cases: [([String], String)] = [
+      (["--max-tokens", "-5"], "--max-tokens must be at least 1"),
+      (["--max-tokens=-5"], "--max-tokens must be at least 1"),
+      (["--context-size", "-16"], "--context-size must be at least 16"),
+      (["--threads", "-2"], "--threads must be from 1 to 4096"),
+      (["--seed", "-1", "--temperature", "0.9"], "--seed must be from 0 to 4294967294"),
+    ]
+    for (extra, message) in cases {
+      let r = try CLI.run(["generate", "--model", CLI.modelPath, "--prompt", "x"] + extra)
+      #expect(r.status == 2, "\(extra)")
+      #expect(r.stderr.contains(message), "\(extra): \(r.stderr)")
+      #expect(!r.stderr.contains("Missing value"), "\(extra): \(r.stderr)")
+    }
+    // A negative temperature is greedy, as its help says: the same text as 0.
+    func text(temperature: String) throws -> String {
+      let run = try CLI.run(
+        [
+          "generate", "--model", CLI.modelPath, "--prompt", "The capital of France is", "--max-tokens", "4",
+          "--threads", "1", "--temperature", temperature,
+        ], environment: oneThread)
+      #expect(run.status == 0, "\(temperature): \(run.stderr)")
+      return run.stdout
+    }
+    let greedy = try text(temperature: "0")
+    #expect(!greedy.isEmpty)
+    #expect(try text(temperature: "-1") == greedy)
   }
 
   /// Out of memory, made cheap and safe: under a 3 GB address-space limit the 4 GB KV cache
