@@ -56,24 +56,40 @@ package enum GGUFFile {
         return try parse(&reader, fileSize: raw.count)
       }
     } catch let error as GGUFParseError {
-      throw .corruptGGUF(path: path, reason: error.reason)
+      switch error {
+      case .corrupt(let reason): throw .corruptGGUF(path: path, reason: reason)
+      case .truncated(let needed, let inside):
+        throw .truncatedGGUF(path: path, size: data.count, needed: needed, inside: inside)
+      }
     } catch {
       throw .corruptGGUF(path: path, reason: "\(error)")
     }
   }
 
-  struct GGUFParseError: Error {
-    var reason: String
+  enum GGUFParseError: Error {
+    /// The header does not hold together.
+    case corrupt(String)
+    /// The file ends before what the header describes: the least size it needs, and the part
+    /// of the header it ends in (`nil` when the header was read through).
+    case truncated(needed: Int, inside: String?)
   }
+
+  /// Most bytes in a metadata string, and most elements in a metadata array, that are read as
+  /// plausible past the end of a file (a truncated one): more than any real model holds
+  /// (`tokenizer.ggml.tokens` has about 10^6) and far less than damaged bytes make.
+  static let plausibleLength: UInt64 = 1 << 26
+  /// Most bytes of tensor data that are read as plausible past the end of a file (16 TiB).
+  static let plausibleDataSize: UInt64 = 1 << 44
 
   struct Reader {
     let bytes: UnsafeRawBufferPointer
     var offset: Int
 
+    /// Whether `n` bytes of `what` follow; a file that ends first is truncated (every length
+    /// read is checked as plausible first, so `offset + n` does not overflow).
     mutating func need(_ n: Int, _ what: String) throws(GGUFParseError) {
-      guard n >= 0, offset <= bytes.count, bytes.count - offset >= n else {
-        throw GGUFParseError(
-          reason: "file ends inside \(what) at byte \(offset) (file has \(bytes.count) bytes)")
+      guard offset <= bytes.count, bytes.count - offset >= n else {
+        throw .truncated(needed: offset + n, inside: what)
       }
     }
     mutating func u32(_ what: String) throws(GGUFParseError) -> UInt32 {
@@ -88,11 +104,17 @@ package enum GGUFFile {
     }
     mutating func count(_ what: String, limit: UInt64) throws(GGUFParseError) -> Int {
       let n = try u64(what)
-      guard n <= limit else { throw GGUFParseError(reason: "implausible \(what) \(n) at byte \(offset - 8)") }
+      guard n <= limit else { throw .corrupt("implausible \(what) \(n) at byte \(offset - 8)") }
       return Int(n)
     }
+    /// A count that may be more than a cut file holds: up to the file's size or to `plausible`.
+    mutating func length(_ what: String, plausible: UInt64 = GGUFFile.plausibleLength) throws(GGUFParseError)
+      -> Int
+    {
+      try count(what, limit: max(UInt64(bytes.count), plausible))
+    }
     mutating func string(_ what: String) throws(GGUFParseError) -> String {
-      let n = try count("length of \(what)", limit: UInt64(bytes.count))
+      let n = try length("length of \(what)")
       try need(n, what)
       defer { offset += n }
       return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + n]), as: UTF8.self)
@@ -121,23 +143,23 @@ package enum GGUFFile {
       _ = try r.string("value of \(key)")
     } else if type == 9 {
       let elementType = try r.u32("array type of \(key)")
-      let n = try r.count("array length of \(key)", limit: UInt64(r.bytes.count))
+      let n = try r.length("array length of \(key)")
       if let size = scalarSize(elementType) {
         try r.skip(n * size, "array \(key)")
       } else if elementType == 8 {
         for _ in 0..<n { _ = try r.string("array element of \(key)") }
       } else {
-        throw GGUFParseError(reason: "metadata \(key) has an array of unsupported type \(elementType)")
+        throw .corrupt("metadata \(key) has an array of unsupported type \(elementType)")
       }
     } else {
-      throw GGUFParseError(reason: "metadata \(key) has unknown value type \(type)")
+      throw .corrupt("metadata \(key) has unknown value type \(type)")
     }
   }
 
   static func parse(_ r: inout Reader, fileSize: Int) throws(GGUFParseError) -> GGUFSummary {
     let version = try r.u32("version")
     guard version == 2 || version == 3 else {
-      throw GGUFParseError(reason: "unsupported GGUF version \(version) (expected 2 or 3)")
+      throw .corrupt("unsupported GGUF version \(version) (expected 2 or 3)")
     }
     let tensorCount = try r.count("tensor count", limit: 1 << 24)
     let kvCount = try r.count("metadata count", limit: 1 << 24)
@@ -172,24 +194,22 @@ package enum GGUFFile {
       }
     }
     guard let architecture else {
-      throw GGUFParseError(reason: "metadata has no general.architecture")
+      throw .corrupt("metadata has no general.architecture")
     }
     if let layers = blockCounts["\(architecture).block_count"], !(1...maxLayers).contains(layers) {
-      throw GGUFParseError(
-        reason:
-          "\(architecture).block_count is \(layers); a model has 1 to \(maxLayers) layers (damaged metadata?)"
-      )
+      throw .corrupt(
+        "\(architecture).block_count is \(layers); a model has 1 to \(maxLayers) layers (damaged metadata?)")
     }
     guard alignment > 0, alignment & (alignment - 1) == 0 else {
-      throw GGUFParseError(reason: "general.alignment \(alignment) is not a power of two")
+      throw .corrupt("general.alignment \(alignment) is not a power of two")
     }
-    var tensors: [(name: String, end: Int)] = []
+    var tensors: [(name: String, offset: Int, size: Int)] = []
     tensors.reserveCapacity(tensorCount)
     for _ in 0..<tensorCount {
       let tensorName = try r.string("tensor name")
       let dims = Int(try r.u32("dimension count of \(tensorName)"))
       guard (1...4).contains(dims) else {
-        throw GGUFParseError(reason: "tensor \(tensorName) has \(dims) dimensions")
+        throw .corrupt("tensor \(tensorName) has \(dims) dimensions")
       }
       var elements = 1
       var rowLength = 1
@@ -197,28 +217,42 @@ package enum GGUFFile {
         let n = try r.count("dimension of \(tensorName)", limit: 1 << 40)
         if d == 0 { rowLength = n }
         let (product, overflow) = elements.multipliedReportingOverflow(by: n)
-        guard !overflow else { throw GGUFParseError(reason: "tensor \(tensorName) is impossibly large") }
+        guard !overflow else { throw .corrupt("tensor \(tensorName) is impossibly large") }
         elements = product
       }
       let type = try r.u32("type of \(tensorName)")
-      let offset = try r.count("data offset of \(tensorName)", limit: UInt64(fileSize))
+      let offset = try r.length("data offset of \(tensorName)", plausible: plausibleDataSize)
       guard type < GGML_TYPE_COUNT.rawValue else {
-        throw GGUFParseError(reason: "tensor \(tensorName) has unknown type \(type)")
+        throw .corrupt("tensor \(tensorName) has unknown type \(type)")
       }
       let ggmlType = ggml_type(rawValue: type)
       let block = Int(ggml_blck_size(ggmlType))
       let typeSize = Int(ggml_type_size(ggmlType))
       guard block > 0, typeSize > 0, rowLength % block == 0 else {
-        throw GGUFParseError(reason: "tensor \(tensorName) has unusable type \(type)")
+        throw .corrupt("tensor \(tensorName) has unusable type \(type)")
       }
-      tensors.append((tensorName, offset + elements / block * typeSize))
+      let (size, overflow) = (elements / block).multipliedReportingOverflow(by: typeSize)
+      guard !overflow, size <= plausibleDataSize else {
+        throw .corrupt("tensor \(tensorName) is impossibly large")
+      }
+      tensors.append((tensorName, offset, size))
     }
     let dataStart = (r.offset + alignment - 1) / alignment * alignment
-    for tensor in tensors where dataStart + tensor.end > fileSize {
-      throw GGUFParseError(
-        reason:
-          "tensor \(tensor.name) ends at byte \(dataStart + tensor.end) but the file has only \(fileSize) bytes (truncated download?)"
-      )
+    // Past the end of the file: truncated when the tensors lie one after the other (as
+    // llama.cpp requires, each padded to the alignment), the file then being shorter than the
+    // header describes; damaged when one is placed elsewhere.
+    if let beyond = tensors.first(where: { dataStart + $0.offset + $0.size > fileSize }) {
+      var next = 0
+      let contiguous = tensors.allSatisfy { tensor in
+        defer { next = tensor.offset + (tensor.size + alignment - 1) / alignment * alignment }
+        return tensor.offset == next
+      }
+      guard contiguous else {
+        throw .corrupt(
+          "tensor \(beyond.name) ends at byte \(dataStart + beyond.offset + beyond.size) but the file has only \(fileSize) bytes, and the tensors do not lie one after the other"
+        )
+      }
+      throw .truncated(needed: dataStart + tensors.map { $0.offset + $0.size }.max()!, inside: nil)
     }
     return GGUFSummary(
       version: version, architecture: architecture, name: name, tensorCount: tensorCount,

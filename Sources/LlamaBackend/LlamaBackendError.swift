@@ -4,8 +4,12 @@ public enum LlamaBackendError: Error, CustomStringConvertible, Sendable, Equatab
   case fileNotFound(path: String)
   /// The file does not start with the GGUF magic bytes (`GGUF`); `found` shows the first bytes.
   case notGGUF(path: String, found: String)
-  /// The file is a GGUF file, but its header or metadata is damaged or cut short.
+  /// The file is a GGUF file, but its header or metadata is damaged.
   case corruptGGUF(path: String, reason: String)
+  /// The GGUF file ends before what its header describes: it has `size` bytes and needs at
+  /// least `needed`. `inside` names the part of the header the file ends in; `nil` when the
+  /// header was read through, and `needed` is then the whole size it describes.
+  case truncatedGGUF(path: String, size: Int, needed: Int, inside: String?)
   /// llama.cpp does not know the model's `general.architecture`.
   case unsupportedArchitecture(path: String, architecture: String)
   /// llama.cpp refused to load the model for another reason (its log lines are included).
@@ -42,7 +46,13 @@ public enum LlamaBackendError: Error, CustomStringConvertible, Sendable, Equatab
       return
         "\(path) is not a GGUF model file (first bytes: \(found), expected 'GGUF'). Convert it with llama.cpp's convert_hf_to_gguf.py or pass a .gguf file."
     case .corruptGGUF(let path, let reason):
-      return "\(path) is a damaged or truncated GGUF file: \(reason). Download or convert it again."
+      return "\(path) is a damaged GGUF file: \(reason). Download or convert it again."
+    case .truncatedGGUF(let path, let size, let needed, let inside?):
+      return
+        "\(path) is truncated: it has \(size) bytes and ends inside its header (\(inside)), which needs at least \(needed) bytes. Download or copy it again."
+    case .truncatedGGUF(let path, let size, let needed, nil):
+      return
+        "\(path) is truncated: it has \(size) bytes but its header describes \(needed) bytes (\(needed - size) missing). Download or copy it again."
     case .unsupportedArchitecture(let path, let architecture):
       return
         "\(path): model architecture '\(architecture)' is not supported by this llama.cpp build. Use a newer llama.cpp or another model."

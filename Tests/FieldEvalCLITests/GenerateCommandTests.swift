@@ -48,6 +48,19 @@ import Testing
     #expect(directory.status == 2 && directory.stderr.contains("(a directory)"))
   }
 
+  /// A model file cut short (`head -c 1000000 model.gguf`) is said to be truncated, with its
+  /// size, not "implausible" or "damaged"; exit status 2.
+  @Test func aTruncatedModelIsSaidToBeTruncated() throws {
+    let whole = try Data(contentsOf: URL(fileURLWithPath: CLI.modelPath), options: .alwaysMapped)
+    let path = NSTemporaryDirectory() + "fieldeval-truncated-\(UUID().uuidString).gguf"
+    try whole.prefix(1_000_000).write(to: URL(fileURLWithPath: path))
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    let run = try CLI.run(["generate", "--model", path, "--prompt", "x", "--threads", "1"])
+    #expect(run.status == 2)
+    #expect(run.stderr.contains("\(path) is truncated: it has 1000000 bytes"), "\(run.stderr)")
+    #expect(!run.stderr.contains("implausible") && !run.stderr.contains("damaged"), "\(run.stderr)")
+  }
+
   /// A negative number after a numeric option is its value, not another option: it reaches the
   /// command's own checks, which say the range, instead of "Missing value".
   @Test func negativeNumbersReachTheRangeChecks() throws {

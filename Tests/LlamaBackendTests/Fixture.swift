@@ -71,4 +71,32 @@ enum Fixture {
     string(architecture)
     return out
   }
+
+  /// A GGUF file (v3, `gemma3`) with one f32 tensor of 8 elements (32 bytes) at each of
+  /// `offsets` in its data section, named `t0`, `t1`, …, and `dataBytes` bytes of data after
+  /// the header's padding to 32. Contiguous offsets are `0, 32, 64, …`.
+  static func ggufWithTensors(offsets: [UInt64], dataBytes: Int) -> [UInt8] {
+    var out = Array("GGUF".utf8)
+    func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { out += $0 } }
+    func u64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { out += $0 } }
+    func string(_ s: String) {
+      u64(UInt64(s.utf8.count))
+      out += Array(s.utf8)
+    }
+    u32(3)
+    u64(UInt64(offsets.count))
+    u64(1)
+    string("general.architecture")
+    u32(8)
+    string("gemma3")
+    for (k, offset) in offsets.enumerated() {
+      string("t\(k)")
+      u32(1)  // dimensions
+      u64(8)
+      u32(0)  // GGML_TYPE_F32
+      u64(offset)
+    }
+    out += [UInt8](repeating: 0, count: (32 - out.count % 32) % 32)
+    return out + [UInt8](repeating: 0, count: dataBytes)
+  }
 }

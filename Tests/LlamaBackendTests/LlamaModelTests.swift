@@ -131,23 +131,79 @@ import Testing
     }
   }
 
+  /// A file cut short anywhere is said to be truncated, with its size and the least its header
+  /// needs: inside the metadata or the tensor table (where an array or an offset is more than
+  /// the cut file could hold), or in the tensor data (the whole size the header describes).
   @Test func truncatedGGUFIsReported() throws {
     let whole = try Data(contentsOf: URL(fileURLWithPath: Fixture.modelPath), options: .alwaysMapped)
-    for size in [6, 200, 4_000_000, whole.count - 1000] {
+    // The test model's metadata and tensor table end before byte 6,600,000.
+    for size in [6, 200, 200_000, 1_000_000, 4_000_000, 6_520_000, 6_600_000, 20_000_000, whole.count - 1000]
+    {
       let path = try Fixture.temporaryFile(Array(whole.prefix(size)))
       defer { try? FileManager.default.removeItem(atPath: path) }
       do {
         _ = try LlamaModel(path: path)
-        Issue.record("expected corruptGGUF for \(size) bytes")
+        Issue.record("expected truncatedGGUF for \(size) bytes")
       } catch {
-        guard case .corruptGGUF(let p, let reason) = error else {
+        guard case .truncatedGGUF(let p, let has, let needed, let inside) = error else {
           Issue.record("wrong error for \(size) bytes: \(error)")
           continue
         }
         #expect(p == path)
-        #expect(!reason.isEmpty)
+        #expect(has == size)
+        #expect(needed > size, "\(size)")
+        if size >= 6_600_000 {
+          #expect(inside == nil && needed == whole.count, "\(size): \(error)")
+        } else {
+          #expect(inside != nil, "\(size): \(error)")
+        }
+        #expect(error.description.contains("is truncated: it has \(size) bytes"), "\(error)")
+        #expect(!error.description.contains("implausible"), "\(error)")
       }
     }
+  }
+
+  /// Sizes on small files: a cut inside a string needs the string's end; a cut in the data, the
+  /// whole file. A full-length file whose header does not hold together stays corrupt.
+  @Test func truncatedAndCorruptGGUFAreToldApart() throws {
+    func error(_ bytes: [UInt8]) throws -> LlamaBackendError? {
+      let path = try Fixture.temporaryFile(bytes)
+      defer { try? FileManager.default.removeItem(atPath: path) }
+      do {
+        _ = try LlamaModel(path: path)
+        return nil
+      } catch {
+        return error
+      }
+    }
+    func truncation(_ error: LlamaBackendError?) -> (size: Int, needed: Int, inside: String?)? {
+      guard case .truncatedGGUF(_, let size, let needed, let inside)? = error else { return nil }
+      return (size, needed, inside)
+    }
+    let full = Fixture.ggufWithTensors(offsets: [0, 32], dataBytes: 64)
+    // Cut in the second tensor's data: the header describes the whole file.
+    let data = truncation(try error(Array(full.dropLast(10))))
+    #expect(
+      data?.size == full.count - 10 && data?.needed == full.count && data?.inside == nil, "\(data as Any)")
+    // Cut inside `gemma3` (the architecture's value, bytes 64 to 70).
+    let header = truncation(try error(Array(full.prefix(67))))
+    #expect(header?.size == 67 && header?.needed == 70, "\(header as Any)")
+    #expect(header?.inside?.contains("general.architecture") == true, "\(header as Any)")
+    // Full length, but the second tensor is placed past the end, not after the first.
+    let misplaced = try error(Fixture.ggufWithTensors(offsets: [0, 4096], dataBytes: 64))
+    guard case .corruptGGUF(_, let reason)? = misplaced else {
+      Issue.record("expected corruptGGUF, got \(misplaced as Any)")
+      return
+    }
+    #expect(reason.contains("tensor t1 ends at byte"), "\(reason)")
+    // Full length, a length no file has.
+    var huge = full
+    for k in 24..<32 { huge[k] = 0xFF }  // the length of the first metadata key
+    guard case .corruptGGUF(_, let hugeReason)? = try error(huge) else {
+      Issue.record("expected corruptGGUF for an implausible length")
+      return
+    }
+    #expect(hugeReason.contains("implausible"), "\(hugeReason)")
   }
 
   /// A layer count llama.cpp would abort on (an assertion, not an error) is refused first.
