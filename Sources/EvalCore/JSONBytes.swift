@@ -141,7 +141,8 @@ package struct JSONBytes {
     }
   }
 
-  /// A value found by ``rowMembers(_:keys:listKeys:elementKeys:storage:members:decodedNonASCII:)``.
+  /// A value found by
+  /// ``rowMembers(_:keys:listKeys:elementKeys:elementKeysRead:storage:members:decodedNonASCII:)``.
   package struct RowMember: Sendable {
     /// What the value is.
     package enum Kind: Sendable { case string, number, array, other }
@@ -162,8 +163,9 @@ package struct JSONBytes {
 
   /// Reads a JSON object line for the members a training row needs, without making a `String`:
   /// top-level members named in `keys`, and for the keys in `listKeys` whose value is an
-  /// array, the members named in `elementKeys` of each element. Strings are decoded into
-  /// `storage`; values of other names are validated and skipped.
+  /// array, the members named in the first `elementKeysRead` of `elementKeys` of each element
+  /// (the others are only checked for being given twice). Strings are decoded into `storage`;
+  /// values of other names are validated and skipped.
   ///
   /// Returns `false` when the line is not a JSON object, has a key with an escape, or holds one
   /// of `keys` (or of `elementKeys` in one element) twice: callers then use ``object(_:keep:)``,
@@ -172,7 +174,7 @@ package struct JSONBytes {
   /// `decodedNonASCII` tells whether a `\u` escape put a non-ASCII scalar into `storage`.
   package static func rowMembers(
     _ buffer: UnsafeBufferPointer<UInt8>, keys: [[UInt8]], listKeys: [Int], elementKeys: [[UInt8]],
-    storage: inout [UInt8], members: inout [RowMember], decodedNonASCII: inout Bool
+    elementKeysRead: Int, storage: inout [UInt8], members: inout [RowMember], decodedNonASCII: inout Bool
   ) -> Bool {
     var p = JSONBytes(buffer)
     defer { decodedNonASCII = p.decodedNonASCII }
@@ -189,7 +191,8 @@ package struct JSONBytes {
         seen |= 1 << UInt64(k & 63)
         if listKeys.contains(k), p.base[p.i] == UInt8(ascii: "[") {
           let elements = try p.rowList(
-            list: k, elementKeys: elementKeys, storage: &storage, members: &members, ok: &ok)
+            list: k, elementKeys: elementKeys, elementKeysRead: elementKeysRead, storage: &storage,
+            members: &members, ok: &ok)
           members.append(RowMember(key: k, list: -1, element: -1, kind: .array, range: 0..<elements))
         } else {
           members.append(try p.rowValue(key: k, list: -1, element: -1, storage: &storage))
@@ -286,7 +289,8 @@ package struct JSONBytes {
 
   /// A list of messages at `i` (on its `[`); returns the number of elements.
   private mutating func rowList(
-    list: Int, elementKeys: [[UInt8]], storage: inout [UInt8], members: inout [RowMember], ok: inout Bool
+    list: Int, elementKeys: [[UInt8]], elementKeysRead: Int, storage: inout [UInt8],
+    members: inout [RowMember], ok: inout Bool
   ) throws -> Int {
     i += 1  // [
     depth += 1
@@ -308,6 +312,8 @@ package struct JSONBytes {
           guard let key, let k = Self.index(of: key, in: elementKeys) else { return false }
           if k >= 64 || seen & (1 << UInt64(k)) != 0 { ok = false }
           seen |= 1 << UInt64(k & 63)
+          // A key checked only for being given twice: its value is skipped.
+          guard k < elementKeysRead else { return false }
           members.append(try p.rowValue(key: k, list: list, element: element, storage: &storage))
           return true
         } unnamed: {

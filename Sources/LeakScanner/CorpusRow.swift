@@ -150,8 +150,13 @@ public struct CorpusRowParser: Sendable {
     }
   }
 
+  /// The message fields that make a turn without text a tool call (OpenAI's, and the older
+  /// `function_call`).
+  static let toolCallKeys = ["tool_calls", "function_call"]
+
   /// The keys a message of a list is read by.
-  static let messageKeys: Set<String> = Set(["role", "content", "from", "value"] + reasoningKeys)
+  static let messageKeys: Set<String> = Set(
+    ["role", "content", "from", "value"] + reasoningKeys + toolCallKeys)
 
   /// The `id` of a line that is a JSON object with one (a string or a number), or nil: for
   /// lines `parse` rejects after reading the JSON (a missing field), whose quarantine record
@@ -308,7 +313,7 @@ public struct CorpusRowParser: Sendable {
         // `function_call`), and there is no text to read.
         let value = message[contentKey]
         if value == nil || value == .null,
-          ["tool_calls", "function_call"].contains(where: { message[$0] != nil && message[$0] != .null })
+          Self.toolCallKeys.contains(where: { message[$0] != nil && message[$0] != .null })
         {
           toolCalls = true
           continue
@@ -318,7 +323,7 @@ public struct CorpusRowParser: Sendable {
       let segment = RowSegment(role: role.lowercased(), text: content)
       // A tool call with an empty `content` beside it is a call too (`""` as some writers put it).
       if segment.isModelText, content.allSatisfy(\.isWhitespace),
-        ["tool_calls", "function_call"].contains(where: { message[$0] != nil && message[$0] != .null })
+        Self.toolCallKeys.contains(where: { message[$0] != nil && message[$0] != .null })
       {
         toolCalls = true
       }

@@ -118,9 +118,13 @@ struct RowBytes {
       "chosen",
     ] + CorpusRowParser.reasoningKeys + CorpusRowParser.extraPromptKeys).map { Array($0.utf8) }
   /// Message keys: the role and content of each list layout, then
-  /// ``CorpusRowParser/reasoningKeys`` (indices 4…).
+  /// ``CorpusRowParser/reasoningKeys`` (indices 4…), then the tool-call keys, only checked for
+  /// being given twice (``CorpusRowParser`` reads them).
   private static let elementKeys: [[UInt8]] =
-    (["role", "content", "from", "value"] + CorpusRowParser.reasoningKeys).map { Array($0.utf8) }
+    (["role", "content", "from", "value"] + CorpusRowParser.reasoningKeys + CorpusRowParser.toolCallKeys)
+    .map { Array($0.utf8) }
+  /// The message keys whose values are read.
+  private static let elementKeysRead = elementKeys.count - CorpusRowParser.toolCallKeys.count
   private static let modelRoles: [[UInt8]] = RowSegment.modelRoles.sorted().map { Array($0.utf8) }
 
   /// Loads a JSONL line straight from its bytes, as ``CorpusRowParser`` with `shape` would read
@@ -143,8 +147,9 @@ struct RowBytes {
         return false
       }
       return JSONBytes.rowMembers(
-        buffer, keys: Self.keys, listKeys: [1, 2], elementKeys: Self.elementKeys, storage: &storage,
-        members: &members, decodedNonASCII: &decodedNonASCII)
+        buffer, keys: Self.keys, listKeys: [1, 2], elementKeys: Self.elementKeys,
+        elementKeysRead: Self.elementKeysRead, storage: &storage, members: &members,
+        decodedNonASCII: &decodedNonASCII)
     }
     guard parsed else { return false }
     // The last member of each top-level key wins, as in `JSONValue`'s subscript.

@@ -441,6 +441,44 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
     #expect(counts.quarantined == 4 && counts.clean == 3)
   }
 
+  /// A message's `tool_calls` (or `function_call`) is read (a turn without text is a tool call
+  /// when it has one): given twice, the line is malformed as another key read twice is, on the
+  /// byte path and the parsed one, whatever the message's content; given once, it is a row.
+  @Test func aToolCallGivenTwiceIsAMalformedLine() async throws {
+    let dir = TempDir()
+    let user = #"{"role":"user","content":"Q"}"#
+    let calls = #""tool_calls":[{"id":"a","type":"function"}]"#
+    let rows = [
+      #"{"messages":[\#(user),{"role":"assistant","content":null,\#(calls),\#(calls)}]}"#,
+      #"{"messages":[\#(user),{"role":"assistant","content":"",\#(calls),\#(calls)}]}"#,
+      #"{"messages":[\#(user),{"role":"assistant","content":"<think>Okay.</think>Sure.",\#(calls),\#(calls)}]}"#,
+      #"{"conversations":[{"from":"human","value":"Q"},{"from":"gpt","value":"<think>Okay.</think>Yes.",\#(calls),\#(calls)}]}"#,
+      #"{"messages":[\#(user),{"role":"assistant","content":null,"function_call":{"name":"f"},"function_call":{"name":"g"}}]}"#,
+      #"{"messages":[\#(user),{"role":"assistant","content":null,\#(calls)}]}"#,
+      #"{"messages":[\#(user),{"role":"assistant","content":"<think>Okay.</think>Sure.",\#(calls)}]}"#,
+    ]
+    let path = dir.file("c.jsonl", rows.joined(separator: "\n") + "\n")
+    for byteRows in [true, false] {
+      var scanner = CorpusScanner()
+      scanner.usesByteRows = byteRows
+      let report = try await scanner.scan(path: path, parallelism: 1)
+      #expect(report.rows == 2 && report.malformedLines == 5, "bytes: \(byteRows)")
+      try #require(report.issues.map(\.line) == [1, 2, 3, 4, 5], "bytes: \(byteRows)")
+      #expect(
+        report.issues.map(\.description).map { $0.contains("duplicate key") } == [
+          true, true, true, true, true,
+        ],
+        "\(report.issues)")
+      #expect(report.issues[0].description.contains("'messages.1.tool_calls'"), "\(report.issues[0])")
+      #expect(report.issues[2].description.contains("'messages.1.tool_calls'"), "\(report.issues[2])")
+      #expect(report.issues[3].description.contains("'conversations.1.tool_calls'"), "\(report.issues[3])")
+      #expect(report.issues[4].description.contains("'messages.1.function_call'"), "\(report.issues[4])")
+    }
+    let counts = try await defaultCleanCounts(path)
+    // The tool call without text is flagged too (think-structure: no reasoning).
+    #expect(counts == (6, 1), "\(counts)")
+  }
+
   /// A tag that ends in a separator is discovered with the first word after it (`km-# >>
   /// the`); its rule needs that word but `--repair` cuts only the tag, so the row's text stays
   /// whole.
