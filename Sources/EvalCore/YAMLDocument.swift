@@ -18,7 +18,9 @@ package struct YAMLNode: @unchecked Sendable {
       case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
         .composer(_, let problem, let mark, _):
         throw EvalCoreError.invalidConfiguration(
-          file: file, line: mark.line, column: mark.column, reason: problem)
+          file: file, line: mark.line, column: mark.column,
+          reason: problem
+            + (hint(problem, line: mark.line, column: mark.column, in: text).map { "; " + $0 } ?? ""))
       case .reader(let problem, let offset, _, _):
         // The reader (control characters, bad encoding) gives an offset in characters.
         let (line, column) = offset.map { Self.lineAndColumn(ofCharacter: $0, in: text) } ?? (nil, nil)
@@ -85,6 +87,40 @@ package struct YAMLNode: @unchecked Sendable {
       }
     }
     return nil
+  }
+
+  /// What to do about the YAML syntax error `problem` at the 1-based `line` and `column` of
+  /// `text`, for the mistakes people make most in a ruleset or gate file; `nil` for others.
+  static func hint(_ problem: String, line: Int, column: Int, in text: String) -> String? {
+    let scalars = Array(text.unicodeScalars)
+    let here = scalarIndex(line: line, column: column, in: scalars).map { scalars[$0] }
+    // The line up to the mark, for a tab used to indent it.
+    let lineStart = scalarIndex(line: line, column: 1, in: scalars)
+    let indentedWithTab =
+      lineStart.map { start in scalars[start...].prefix { $0 == " " || $0 == "\t" }.contains("\t") } ?? false
+    switch problem {
+    case "found character that cannot start any token" where here == "\t" || indentedWithTab:
+      return "YAML indents with spaces only: replace the tab with spaces"
+    case "found a tab character that violates indentation",
+      "found a tab character where an indentation space is expected":
+      return "YAML indents with spaces only: replace the tab with spaces"
+    case "found unknown escape character":
+      return
+        "in double quotes a backslash starts an escape (\\n, \\t, \\\"): write a regex in single quotes ('Q\\d+ blend:') or double each backslash (\"Q\\\\d+ blend:\")"
+    case "mapping values are not allowed in this context":
+      return
+        "check this line's indentation against the lines above (keys of one mapping start in one column), or quote a value that holds ': '"
+    case "did not find expected ',' or '}'":
+      return "a `{ … }` mapping is not closed, or two of its entries lack a comma between them"
+    case "did not find expected ',' or ']'":
+      return "a `[ … ]` list is not closed, or two of its items lack a comma between them"
+    case "did not find expected key", "could not find expected ':'", "did not find expected '-' indicator":
+      return "check this line's indentation against the lines above (keys of one mapping start in one column)"
+    case "found unexpected end of stream":
+      return "a quoted value or a bracket is not closed"
+    default:
+      return nil
+    }
   }
 
   /// The index in `scalars` of the 1-based `line` and `column`, counted as libyaml counts them:

@@ -57,6 +57,34 @@ struct FixedGate: Gate {
     }
   }
 
+  /// The syntax errors people make most in a ruleset say what to do besides where: a tab
+  /// indenting, a regex's backslash in double quotes, a line indented out of its mapping, an
+  /// unclosed `{`.
+  @Test func yamlSyntaxErrorsSayWhatToDo() {
+    func message(_ yaml: String) -> String {
+      do {
+        _ = try YAMLNode.parse(yaml, file: "rules.yaml")
+        return "no error"
+      } catch {
+        return "\(error)"
+      }
+    }
+    let tab = message("rules:\n\t- { id: x, where: anywhere, literal: \"a\" }\n")
+    #expect(tab.hasPrefix("rules.yaml:2:1:") && tab.contains("replace the tab with spaces"), "\(tab)")
+    let escape = message("rules:\n  - { id: x, where: anywhere, regex: \"Q\\d+ blend:\" }\n")
+    #expect(
+      escape.hasPrefix("rules.yaml:2:") && escape.contains("single quotes ('Q\\d+ blend:')"), "\(escape)")
+    let indent = message("rules:\n  - id: x\n     where: anywhere\n    literal: a\n")
+    #expect(indent.hasPrefix("rules.yaml:3:") && indent.contains("indentation"), "\(indent)")
+    let unclosed = message("rules:\n  - { id: x, where: anywhere, literal: \"a\"\n")
+    #expect(unclosed.contains("is not closed"), "\(unclosed)")
+    let list = message("a: 1\nb: [unclosed\n")
+    #expect(list.contains("list is not closed"), "\(list)")
+    // A mistake with no hint keeps the parser's words alone.
+    let plain = message("a: 1\nb: *nowhere\n")
+    #expect(plain.hasPrefix("rules.yaml:2:") && !plain.contains("; "), "\(plain)")
+  }
+
   /// A key given twice is placed where it is given again, whatever the mapping's layout: a flow
   /// mapping over several lines, the key three times, quoted, after a comment, or a block
   /// mapping whose first line holds the same key in a nested flow mapping.
