@@ -291,6 +291,14 @@ public struct LeakRule: Sendable, Hashable {
 }
 
 extension LeakRule {
+  /// A regex rule's scope, case and pattern, as one string: a discovery candidate whose
+  /// ``DiscoveryCandidate/rule()`` has the key of a configured rule is that rule
+  /// (``ScanConfiguration/ruledCandidateKeys``). `nil` for literals.
+  var discoveryKey: String? {
+    guard case .regex(let p) = matcher else { return nil }
+    return "\(scope.rawValue) \(p.caseInsensitive) \(p.source)"
+  }
+
   /// The rule, with a case-insensitive literal holding a letter outside ASCII made the
   /// case-insensitive regex of its text: literals are searched as bytes, folding ASCII letters
   /// alone.

@@ -2668,6 +2668,12 @@ public enum Discovery {
   ///   - highConfidenceShare: share above which code-like candidates are high-confidence (default
   ///     2%; five times that for an opening whose number goes on into a sentence,
   ///     ``numberInTheFlow``, and for a row index after a section's word, ``NumberSketch``).
+  /// `candidates` without those a configured rule already is (``ScanConfiguration/ruledCandidateKeys``).
+  static func leavingOut(ruled: Set<String>, from candidates: [DiscoveryCandidate]) -> [DiscoveryCandidate] {
+    guard !ruled.isEmpty else { return candidates }
+    return candidates.filter { c in c.rule().discoveryKey.map { !ruled.contains($0) } ?? true }
+  }
+
   public static func candidates(
     from stats: DiscoveryStats, rows: Int, minRows: Int = 3, minShare: Double = 0.01,
     highConfidenceShare: Double = 0.02, ignoring: Set<String> = []

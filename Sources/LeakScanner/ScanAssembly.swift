@@ -244,12 +244,15 @@ struct ScanAssembly {
         share: Double(total.counts[check.id] ?? 0) / Double(denominator),
         examples: total.examples[check.id] ?? [])
     }
+    let ruled = configuration.ruledCandidateKeys
     let candidates =
       configuration.discovery
-      ? Discovery.candidates(
-        from: total.discovery, rows: total.rows, minShare: configuration.discoveryMinShare,
-        highConfidenceShare: configuration.discoveryHighConfidenceShare,
-        ignoring: configuration.discoveryIgnored) : []
+      ? Discovery.leavingOut(
+        ruled: ruled,
+        from: Discovery.candidates(
+          from: total.discovery, rows: total.rows, minShare: configuration.discoveryMinShare,
+          highConfidenceShare: configuration.discoveryHighConfidenceShare,
+          ignoring: configuration.discoveryIgnored)) : []
     var mergeState: ScanReport.MergeState? = nil
     if shard != nil {
       mergeState = ScanReport.MergeState(
@@ -265,7 +268,8 @@ struct ScanAssembly {
         configuration: configuration.fingerprint, fileSize: (try? JSONLReader(path: file).fileSize()),
         fileFingerprint: try? FileFingerprint.of(path: file),
         discoveryIgnored: configuration.discoveryIgnored.isEmpty
-          ? nil : configuration.discoveryIgnored.sorted())
+          ? nil : configuration.discoveryIgnored.sorted(),
+        ruledCandidates: ruled.isEmpty ? nil : ruled.sorted())
     }
     let report = ScanReport(
       file: file, shard: shard.map { "\($0.k)/\($0.n)" }, lines: total.lines, rows: total.rows,

@@ -127,6 +127,16 @@ public struct ScanConfiguration: Sendable {
   }
 
   /// A description of every setting that changes a scan's counts, compared by
+  /// The rules of the configuration's rule detectors (not the `discovered` one that
+  /// `--accept-discovered` adds) as ``LeakRule/discoveryKey``: a discovery candidate whose rule
+  /// is one of them (a rule `--write-rules` wrote, now in the ruleset) is left out of the
+  /// report, its rows counted by that rule.
+  package var ruledCandidateKeys: Set<String> {
+    Set(
+      detectors.lazy.compactMap { $0 as? RuleDetector }.filter { $0.id != DetectorID.discovered }
+        .flatMap(\.rules).compactMap(\.discoveryKey))
+  }
+
   /// ``ShardMerger`` so that shards scanned with other settings are refused.
   package var fingerprint: String {
     let detectorList = detectors.map { d -> String in

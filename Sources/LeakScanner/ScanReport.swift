@@ -99,6 +99,10 @@ public struct ScanReport: Sendable, Codable {
     /// Candidate shapes the scan left out (``ScanConfiguration/discoveryIgnored``), sorted;
     /// `nil` when none were (and in reports of older versions).
     public var discoveryIgnored: [String]? = nil
+    /// The configured rules a discovery candidate may be (``ScanConfiguration/ruledCandidateKeys``),
+    /// sorted; such candidates are left out. `nil` when there are none (and in reports of older
+    /// versions).
+    public var ruledCandidates: [String]? = nil
 
     /// A row's line and normalised hash (16 bytes, no allocation per row).
     public struct RowHash: Sendable, Hashable {
@@ -150,7 +154,7 @@ extension ScanReport.MergeState {
     case flaggedLines, rowHashes, rowOffsets, signatures, signatureLines, discovery
     case nearDuplicateThreshold, minHasher, exactDuplicates, nearDuplicates
     case discoveryMinShare, discoveryHighConfidenceShare, configuration, fileSize, fileFingerprint
-    case discoveryIgnored
+    case discoveryIgnored, ruledCandidates
   }
 
   /// Reads a merge state; its per-row columns packed (this version) or as arrays (earlier ones).
@@ -193,6 +197,7 @@ extension ScanReport.MergeState {
     fileSize = try c.decodeIfPresent(Int.self, forKey: .fileSize)
     fileFingerprint = try c.decodeIfPresent(String.self, forKey: .fileFingerprint)
     discoveryIgnored = try c.decodeIfPresent([String].self, forKey: .discoveryIgnored)
+    ruledCandidates = try c.decodeIfPresent([String].self, forKey: .ruledCandidates)
   }
 
   /// Writes the merge state with its per-row columns packed (``PackedNumbers``): one string
@@ -217,6 +222,7 @@ extension ScanReport.MergeState {
     try c.encodeIfPresent(fileSize, forKey: .fileSize)
     try c.encodeIfPresent(fileFingerprint, forKey: .fileFingerprint)
     try c.encodeIfPresent(discoveryIgnored, forKey: .discoveryIgnored)
+    try c.encodeIfPresent(ruledCandidates, forKey: .ruledCandidates)
   }
 }
 

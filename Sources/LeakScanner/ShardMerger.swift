@@ -214,10 +214,12 @@ public enum ShardMerger {
       }
       let candidates =
         config.discovery
-        ? Discovery.candidates(
-          from: discovery, rows: rows, minShare: config.discoveryMinShare,
-          highConfidenceShare: config.discoveryHighConfidenceShare,
-          ignoring: config.discoveryIgnored) : []
+        ? Discovery.leavingOut(
+          ruled: Set(first.mergeState?.ruledCandidates ?? []),
+          from: Discovery.candidates(
+            from: discovery, rows: rows, minShare: config.discoveryMinShare,
+            highConfidenceShare: config.discoveryHighConfidenceShare,
+            ignoring: config.discoveryIgnored)) : []
       return ScanReport(
         file: first.file, shard: nil, lines: lines, rows: rows, malformedLines: malformed,
         issues: Array(issues.sorted { $0.line < $1.line }.prefix(100)),

@@ -268,6 +268,26 @@ import Testing
     let yaml = try String(contentsOfFile: dir.path("w.yaml"), encoding: .utf8)
     #expect(yaml.components(separatedBy: "\n  - id: ").count - 1 == confident)
     #expect(yaml.components(separatedBy: "\n  # - id: ").count - 1 == listed)
+    // The written rules in use: their candidates are the rules now, left out of the list (and
+    // of merged shards' lists), their rows counted by the rules.
+    func shapes(_ args: [String]) throws -> [String] {
+      let out = try CLI.run(args + ["--format", "json"]).stdout
+      let object = try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any]
+      return (object?["discovered"] as? [[String: Any]] ?? []).compactMap { $0["shape"] as? String }
+    }
+    let before = try shapes(["scan", data])
+    let ruled = try shapes(["scan", data, "--rules", dir.path("w.yaml")])
+    #expect(ruled.count == listed && before.filter { !ruled.contains($0) }.count == confident, "\(ruled)")
+    let rerun = try CLI.run(["scan", data, "--rules", dir.path("w.yaml")])
+    #expect(!rerun.stdout.contains("high-confidence discovered"), "\(rerun.stdout)")
+    #expect(rerun.stdout.contains("discovered-zq-batch"), "\(rerun.stdout)")
+    for k in 1...2 {
+      let shard = try CLI.run([
+        "scan", data, "--rules", dir.path("w.yaml"), "--shard", "\(k)/2", "--format", "json",
+      ])
+      try shard.stdout.write(toFile: dir.path("s\(k).json"), atomically: true, encoding: .utf8)
+    }
+    #expect(try shapes(["merge", dir.path("s1.json"), dir.path("s2.json")]) == ruled)
     let all = try CLI.run(["scan", data, "--accept-discovered", "--write-rules", dir.path("all.yaml")])
     #expect(all.status == 1)
     let every = try String(contentsOfFile: dir.path("all.yaml"), encoding: .utf8)
