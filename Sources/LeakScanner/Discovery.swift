@@ -434,6 +434,18 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
       i += 1
     }
     let start = i
+    // An instruction opens with a word (letters, then perhaps a comma): codes and tags are
+    // counted as openings. Decided before the sentence is looked for (no sentence end is a
+    // letter or an apostrophe, so the word ends before it).
+    var end = start
+    while end < content.count
+      && (content[end] | 0x20 >= 0x61 && content[end] | 0x20 <= 0x7A || content[end] == 0x27)
+    {
+      end += 1
+    }
+    guard end > start, end < content.count,
+      content[end] == 0x20 || content[end] == 0x09 || content[end] == UInt8(ascii: ",")
+    else { return nil }
     let limit = min(content.count - 1, start + 100)
     var blanks = 0
     while i < limit {
@@ -450,14 +462,6 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
         // Reasoning's own first sentences ("Okay, so the user asks about primes.") vary with
         // the row and would only crowd the table.
         guard blanks >= 3 else { return nil }
-        // An instruction opens with a word (letters, then perhaps a comma): codes and tags
-        // are counted as openings.
-        var end = start
-        while end < i && content[end] | 0x20 >= 0x61 && content[end] | 0x20 <= 0x7A || content[end] == 0x27 {
-          end += 1
-        }
-        guard end > start, content[end] == 0x20 || content[end] == 0x09 || content[end] == UInt8(ascii: ",")
-        else { return nil }
         let first = String(decoding: content[start..<end].map { $0 | 0x20 }, as: UTF8.self)
         return Discovery.naturalFirstWords.contains(first) ? nil : start..<(i + 1)
       }
@@ -495,6 +499,8 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
           return (p + 1)..<hi
         }
         blanks += 1
+        // Five words or more after the sentence's end: no stamp, wherever that end lies.
+        if blanks > 4 { return nil }
       } else if b == UInt8(ascii: ":") || b == UInt8(ascii: "=") {
         // A label's colon (`Persona: P123`) or a setting's `=` (`seed=41`), after a letter.
         if NoteMatcher.isLetter(piece[p - 1]) && (b == UInt8(ascii: ":") || !isLineBlank(piece[p + 1])) {
