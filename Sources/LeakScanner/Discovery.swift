@@ -47,7 +47,9 @@ public struct DiscoveryCandidate: Sendable, Hashable, Codable {
   public var codes: [String]? = nil
   /// For an opening numbered by a section's word (`row #. …`, `example #: …`), about how many
   /// distinct numbers its rows carry (``DiscoveryStats/Example/numbers``): near ``count`` for a
-  /// row index, a few for the reasoning's own steps; at most ``count``. `nil` for other shapes.
+  /// row index, a few for the reasoning's own steps; at most ``count``. For a repeated line, a
+  /// row's word and its number in brackets (`<!-- row # -->`), only when the numbers make it a
+  /// row index. `nil` for other shapes.
   public var distinctNumbers: Int? = nil
   /// For a family of repeated lines that are one of the generator's labels and a one-word
   /// value (`persona: *.` from `Persona: nurse.`, `Persona: chef.`, …), or of openings that are
@@ -817,14 +819,22 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
     seen.append(shape)
     let count = Self.incremented(&lines[shape, default: 0])
     // `note` for a line (no variant): the first five lines and the first text. The example
-    // holds a line for each of the first five rows counted, so a shape past five is not read.
-    guard count <= 5 else { return }
-    if var e = lineExamples[shape] {
-      guard e.lines.count < 5 else { return }
-      e.lines.append(line)
-      lineExamples[shape] = e
-    } else {
-      lineExamples[shape] = Example(lines: [line], text: String(decoding: bytes, as: UTF8.self))
+    // holds a line for each of the first five rows counted, so a shape past five is not read
+    // (but for the numbers of a numbered bracket).
+    if count <= 5 {
+      if var e = lineExamples[shape] {
+        if e.lines.count < 5 {
+          e.lines.append(line)
+          lineExamples[shape] = e
+        }
+      } else {
+        lineExamples[shape] = Example(lines: [line], text: String(decoding: bytes, as: UTF8.self))
+      }
+    }
+    if shape.utf8.first.map({ "([{<".utf8.contains($0) }) == true, Discovery.isNumberedBracket(shape),
+      lineExamples[shape] != nil
+    {
+      NumberSketch.add(digits: bytes.lazy.filter(NoteMatcher.isDigit), to: &lineExamples[shape]!.numbers)
     }
   }
 
@@ -2198,6 +2208,46 @@ public enum Discovery {
     return 0.4
   }
 
+  /// Whether a repeated line's shape is a word a generator numbers its rows with and its
+  /// number, alone in brackets or a comment (`<!-- row # -->`, `(example #)`, `[item #]`,
+  /// ``rowIndexWords``): a pipeline's row index when its number is new on nearly every row it
+  /// is on (``NumberSketch``), how a table or a recipe numbers its parts when the numbers repeat
+  /// (`<!-- row 1 -->`, `(batch 3)`). A place a text cites (`(page #)`, `(line #)`, `(level
+  /// #)`), whose numbers may come from a range wider than the rows, and a thing's id (`(pr ##)`,
+  /// `(id #)`) are the domain's.
+  static func isNumberedBracket(_ shape: String) -> Bool {
+    guard let open = shape.first, "([{<".contains(open) else { return false }
+    var inner = Substring(shape)
+    if let pair = [("<!--", "-->"), ("<<", ">>"), ("(", ")"), ("[", "]"), ("{", "}")].first(where: {
+      shape.hasPrefix($0.0) && shape.hasSuffix($0.1)
+    }) {
+      inner = inner.dropFirst(pair.0.count).dropLast(pair.1.count)
+    } else {
+      return false
+    }
+    let tokens = inner.split(separator: " ")
+    guard tokens.count == 2, tokens[1] == "#", isWordShape(tokens[0]) else { return false }
+    return rowIndexWords.contains(String(tokens[0]))
+  }
+
+  /// The words a generator numbers its rows with in brackets (``isNumberedBracket(_:)``):
+  /// ``everydayGeneratorWords`` but `id`, and a set's `example` and `item`.
+  static let rowIndexWords: Set<String> = everydayGeneratorWords.subtracting(["id"]).union([
+    "example", "item",
+  ])
+
+  /// Whether the bytes of a line's shape may be ``isNumberedBracket(_:)``'s (a bracket at each
+  /// end and one `#`), decided before the `String` it reads is made.
+  static func mayBeNumberedBracket(_ shape: [UInt8]) -> Bool {
+    guard shape.count >= 5, let first = shape.first, let last = shape.last,
+      first == 0x28 || first == 0x5B || first == 0x7B || first == 0x3C,
+      last == 0x29 || last == 0x5D || last == 0x7D || last == 0x3E
+    else { return false }
+    var hashes = 0
+    for b in shape where b == UInt8(ascii: "#") { hashes += 1 }
+    return hashes == 1
+  }
+
   /// Whether an opening's shape is, after marks without letters (`—`, `*`), one of the
   /// generator's words and a number before the reasoning's own opening (`— remix #`, `Okay, so`
   /// after it): its stamp, even written the same on every row. A sentence going on after the
@@ -2719,6 +2769,14 @@ public enum Discovery {
           u = 0.8
           rowIndex = true
         }
+        // A row's word and its number in brackets, the number new on nearly every row
+        // (`<!-- row 8388 -->`, `(example 4821)`), is a row index too, on the same share.
+        if kind == .repeatedLine, u < 0.8, isNumberedBracket(shape),
+          NumberSketch.numbersTheRows(example?.numbers, rows: count)
+        {
+          u = 0.8
+          rowIndex = true
+        }
         // A code after a ticker or a name that is a term of the domain (`KO Q1 FY2025: EPS`,
         // `AAPL Q3 revenue`), as an opening's first code is left out when it is one.
         if kind == .opening, u >= 0.8, let text = example?.text, Discovery.termFollowsFirstWord(text) {
@@ -2742,7 +2800,8 @@ public enum Discovery {
             exampleLines: example?.lines ?? [],
             example: example?.text ?? "",
             codes: kind == .opening && isCodeFamily(shape) ? familyCodes(example?.codes, rows: count) : nil,
-            distinctNumbers: example?.numbers.map { min(count, Int(NumberSketch.estimate($0).rounded())) },
+            distinctNumbers: kind == .opening || rowIndex
+              ? example?.numbers.map { min(count, Int(NumberSketch.estimate($0).rounded())) } : nil,
             values: values))
       }
     }
@@ -3157,6 +3216,11 @@ struct LineTally: Sendable {
     var count = 0
     var lines: [Int] = []
     var text: [UInt8] = []
+    /// Whether the shape is a row's word and its number in brackets
+    /// (``Discovery/isNumberedBracket(_:)``), whose numbers `numbers` sketches.
+    var numbered = false
+    /// ``DiscoveryStats/Example/numbers``.
+    var numbers: [UInt8]? = nil
   }
   private var shapes: [Shape] = []
   private var names = ByteKeyTable()
@@ -3188,11 +3252,19 @@ struct LineTally: Sendable {
     scratch.removeAll(keepingCapacity: true)
     Discovery.appendASCIILineShape(bytes, to: &scratch)
     let (index, isNew) = names.index(of: scratch)
-    if isNew { shapes.append(Shape(text: Array(bytes))) }
+    if isNew {
+      let numbered =
+        Discovery.mayBeNumberedBracket(scratch)
+        && Discovery.isNumberedBracket(String(decoding: scratch, as: UTF8.self))
+      shapes.append(Shape(text: Array(bytes), numbered: numbered))
+    }
     guard !seen.contains(index) else { return }
     seen.append(index)
     shapes[index].count += 1
     if shapes[index].lines.count < 5 { shapes[index].lines.append(line) }
+    if shapes[index].numbered {
+      NumberSketch.add(digits: bytes.lazy.filter(NoteMatcher.isDigit), to: &shapes[index].numbers)
+    }
   }
 
   /// Drops the rarest shapes, keeping at most `keep` (``BoundedTally/threshold(_:keeping:)``).
@@ -3214,6 +3286,11 @@ struct LineTally: Sendable {
       }
       shapes[index].count += shape.count
       for line in shape.lines where shapes[index].lines.count < 5 { shapes[index].lines.append(line) }
+      if let theirs = shape.numbers {
+        var numbers = shapes[index].numbers ?? []
+        NumberSketch.merge(&numbers, theirs)
+        shapes[index].numbers = numbers
+      }
     }
   }
 
@@ -3226,7 +3303,8 @@ struct LineTally: Sendable {
     for (index, shape) in shapes.enumerated() where shape.count > 0 {
       DiscoveryStats.fold(
         names.key(index), shape.count, into: &stats.lines, &stats.lineExamples,
-        DiscoveryStats.Example(lines: shape.lines, text: String(decoding: shape.text, as: UTF8.self)))
+        DiscoveryStats.Example(
+          lines: shape.lines, text: String(decoding: shape.text, as: UTF8.self), numbers: shape.numbers))
     }
     shapes.removeAll()
     names = ByteKeyTable()
