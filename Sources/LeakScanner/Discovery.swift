@@ -407,6 +407,9 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
         Self.forEachInlineHashtag(in: piece, fromStart: answer || pieces > 0) { tag in
           addLine(UnsafeBufferPointer(rebasing: piece[tag]), line: line, seen: &seen, tally: tally)
         }
+        Self.forEachEdgedSetting(in: piece, fromStart: answer || pieces > 0) { tag in
+          addLine(UnsafeBufferPointer(rebasing: piece[tag]), line: line, seen: &seen, tally: tally)
+        }
       }
     }
     while start < content.count, let hit = memchr(base + start, 0x0A, content.count - start) {
@@ -635,6 +638,51 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
         piece[(word + 1)..<hi].allSatisfy({ NoteMatcher.isLetter($0) || NoteMatcher.isDigit($0) })
       else { return nil }
       return lo..<hi
+    }
+  }
+
+  /// Calls `body` with the range of each setting between edges of marks inside a line (`… the
+  /// claim || aug:para || recites …`; ``Discovery/isEdgedSetting(_:)`` reads its shape): an
+  /// edge, a blank, `key:value` with no blank in it, a blank and the same edge, between blanks
+  /// or the line's ends, at most eight a line. With `fromStart` false, one that opens the piece
+  /// is left out (an opening's).
+  static func forEachEdgedSetting(
+    in piece: UnsafeBufferPointer<UInt8>, fromStart: Bool = true, _ body: (Range<Int>) -> Void
+  ) {
+    guard let base = piece.baseAddress else { return }
+    let n = piece.count
+    var from = 0
+    var found = 0
+    while from < n && found < 8, let hit = memchr(base + from, 0x3A, n - from) {
+      let at = UnsafeRawPointer(hit) - UnsafeRawPointer(base)
+      from = at + 1
+      // Most colons are a label's, a blank after them: ruled out first.
+      guard at + 1 < n, at >= 4, !isLineBlank(piece[at + 1]), NoteMatcher.isLetter(piece[at - 1]) else {
+        continue
+      }
+      var lo = at - 1
+      while lo > 0 && NoteMatcher.isLetter(piece[lo - 1]) { lo -= 1 }
+      var hi = at + 1
+      while hi < n && !isLineBlank(piece[hi]) { hi += 1 }
+      // The edge before the key: marks between blanks (or the piece's start).
+      guard lo >= 3, at - lo >= 2, hi + 2 < n, piece[lo - 1] == 0x20, piece[hi] == 0x20 else { continue }
+      let edgeEnd = lo - 1
+      var edgeStart = edgeEnd
+      while edgeStart > 0 && !isLineBlank(piece[edgeStart - 1]) { edgeStart -= 1 }
+      let width = edgeEnd - edgeStart
+      guard (1...4).contains(width), hi + 1 + width <= n,
+        memcmp(base + edgeStart, base + hi + 1, width) == 0,
+        hi + 1 + width == n || isLineBlank(piece[hi + 1 + width]),
+        fromStart || piece[..<edgeStart].contains(where: { !isLineBlank($0) })
+      else { continue }
+      let range = edgeStart..<(hi + 1 + width)
+      let tokens = [piece[edgeStart..<edgeEnd], piece[lo..<hi], piece[(hi + 1)..<range.upperBound]].map {
+        String(decoding: $0, as: UTF8.self)
+      }
+      guard Discovery.isEdgedSetting(tokens.map { Discovery.tokenShape(Substring($0)) }) else { continue }
+      body(range)
+      found += 1
+      from = range.upperBound
     }
   }
 
@@ -1902,6 +1950,8 @@ public enum Discovery {
   static func unnaturalness(_ shape: String, kind: DiscoveryCandidate.Kind) -> Double {
     let tokens = shape.split(separator: " ").map(String.init)
     guard let first = tokens.first else { return 0 }
+    // A setting between edges of marks (`|| aug:para ||`), on a line or opening the reasoning.
+    if isEdgedSetting(tokens) { return 0.8 }
     if kind == .repeatedLine, let u = bracketedUnnaturalness(shape, tokens) { return u }
     // An opening's first token is the tag a generator stamps (`[variant #]`, `persona=lawyer`);
     // after a word, only a generator's own tag or setting is (`Okay, [variant #]`, `So
@@ -2206,6 +2256,29 @@ public enum Discovery {
       }
     }
     return 0.4
+  }
+
+  /// Whether token shapes are a setting written `key:value` (no blank after the colon) between
+  /// two like edges of marks, as a pipeline tags a row (`|| aug:para ||`, `~~ src:bt ~~`): the
+  /// key two ASCII letters or more, the value letters, digits (`#`), `_`, `-` or `.`, and each
+  /// edge the same one to four marks, none a bracket, a quote, a table's single `|`, math's `$`
+  /// or Markdown's `*`, `_`, `-`, `>` or `#`. Prose writes a label with a blank after its colon
+  /// (`Note: this`), and a clock, a link or a citation has no letters before it or a `/` in its
+  /// value (`#:#`, `http://`, `doi:#.#/nature.#`).
+  static func isEdgedSetting(_ tokens: some Collection<some StringProtocol>) -> Bool {
+    guard tokens.count == 3 else { return false }
+    let t = Array(tokens)
+    let edge = t[0]
+    guard edge == t[2], (1...4).contains(edge.count), let mark = edge.first,
+      mark.isASCII, isTagMark(mark), !"()[]{}<>\"'`*_->#$".contains(mark), edge.allSatisfy({ $0 == mark }),
+      mark != "|" || edge.count >= 2,
+      let colon = t[1].firstIndex(of: ":")
+    else { return false }
+    let key = t[1][..<colon]
+    let value = t[1][t[1].index(after: colon)...]
+    return key.count >= 2 && key.allSatisfy { $0.isASCII && $0.isLetter } && !value.isEmpty
+      && value.first.map { $0.isLetter || $0 == "#" } == true
+      && value.allSatisfy { ($0.isASCII && $0.isLetter) || "#_-.".contains($0) }
   }
 
   /// Whether a repeated line's shape is a word a generator numbers its rows with and its

@@ -20,6 +20,10 @@ import Testing
     }
   }
 
+  func edgedSettings(_ line: String, fromStart: Bool = true) -> [String] {
+    found(in: line) { DiscoveryStats.forEachEdgedSetting(in: $0, fromStart: fromStart, $1) }
+  }
+
   /// Varying words, so that only the planted text recurs across rows.
   func varying(_ i: Int) -> String {
     let words = ["claim", "latch", "housing", "sum", "ratio", "lemma", "prime", "order", "motion", "lease"]
@@ -31,6 +35,60 @@ import Testing
     (0..<n).map { i in
       messagesRow("r\(i)", "<think>\n\(think(i))\n</think>\n\n\(answer(i))", prompt: "Question \(i)?")
     }.joined(separator: "\n") + "\n"
+  }
+
+  @Test func aSettingBetweenEdgesOfMarksIsAStamp() {
+    #expect(Discovery.isEdgedSetting(["||", "aug:para", "||"]))
+    #expect(Discovery.isEdgedSetting(["~~", "src:bt", "~~"]))
+    #expect(Discovery.isEdgedSetting(["::", "run:#", "::"]))
+    for other in [
+      ["|", "step:#", "|"], ["**", "note:", "**"], ["||", "http://x.io", "||"], ["$$", "ab:cd", "$$"],
+      ["==", "#:#", "=="], ["||", "doi:#.#/nature.#", "||"], ["||", "aug:para", "|"],
+      ["--", "aug:para", "--"],
+      ["||", "a:b", "||"], ["||", "aug: para", "||"],
+    ] {
+      #expect(!Discovery.isEdgedSetting(other), "\(other)")
+    }
+    #expect(Discovery.unnaturalness("|| aug:para ||", kind: .repeatedLine) >= 0.8)
+    #expect(Discovery.unnaturalness("|| aug:para ||", kind: .opening) >= 0.8)
+    #expect(Discovery.unnaturalness("| step:# |", kind: .repeatedLine) < 0.8)
+    #expect(edgedSettings("So the claim || aug:para || recites a latch.") == ["|| aug:para ||"])
+    #expect(edgedSettings("|| aug:swap || Okay, so") == ["|| aug:swap ||"])
+    #expect(edgedSettings("|| aug:swap || Okay, so", fromStart: false).isEmpty)
+    for other in [
+      "if a || b:c && d then", "x || key:val | y", "see http://example.com || now", "at 10:30 || 11:45 ||",
+      "| step:1 | done |", "Note: this || holds",
+    ] {
+      #expect(edgedSettings(other).isEmpty, "\(other)")
+    }
+  }
+
+  /// A setting between edges of marks, with a few values, inside the reasoning's lines or
+  /// opening it, is found and cleaned value by value; a Markdown table's cells written `key:value`
+  /// are not.
+  @Test func edgedSettingsAreFoundAndCleaned() async throws {
+    let dir = TempDir()
+    let values = ["para", "backtrans", "swap"]
+    let path = dir.file(
+      "c.jsonl",
+      corpus(1000) { i in
+        switch i % 10 {
+        case 0, 1: "Okay, so the \(varying(i)) || aug:\(values[i % 3]) || is read first."
+        case 2: "|| aug:\(values[i % 3]) || Okay, so the \(varying(i)) is read first."
+        case 3, 4, 5: "Okay, so the \(varying(i)) is read first.\n| ratio:\(i % 5) | done |"
+        default: "Okay, so the \(varying(i)) is read first."
+        }
+      } answer: { i in
+        "The \(varying(i)) holds."
+      })
+    let reports = try await scanBothWays(path)
+    #expect(reports[0].discovered == reports[1].discovered)
+    let confident = reports[0].discovered.filter(\.highConfidence)
+    #expect(
+      Set(confident.map(\.shape)) == Set(values.map { "|| aug:\($0) ||" }),
+      "\(confident.map { ($0.kind, $0.shape, $0.count) })")
+    let counts = try await defaultCleanCounts(path)
+    #expect(counts.quarantined == 300 && counts.clean == 700)
   }
 
   @Test func aRowWordAndItsNumberInBracketsMayBeARowIndex() {
