@@ -397,7 +397,8 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
       if Self.isFence(piece) {
         inCode.toggle()
       } else if !inCode {
-        if !answer || Self.holdsTagMark(piece) { addLine(piece, line: line, seen: &seen, tally: tally) }
+        let whole = !answer || Self.holdsTagMark(piece)
+        if whole { addLine(piece, line: line, seen: &seen, tally: tally) }
         Self.forEachFragment(in: piece) { fragment in
           addLine(UnsafeBufferPointer(rebasing: piece[fragment]), line: line, seen: &seen, tally: tally)
         }
@@ -413,6 +414,9 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
         }
         Self.forEachEdgedSetting(in: piece, fromStart: answer || pieces > 0) { tag in
           addLine(UnsafeBufferPointer(rebasing: piece[tag]), line: line, seen: &seen, tally: tally)
+        }
+        Self.forEachLabelNumberStamp(in: piece, wholeLine: whole) { stamp in
+          addLine(UnsafeBufferPointer(rebasing: piece[stamp]), line: line, seen: &seen, tally: tally)
         }
       }
     }
@@ -710,6 +714,84 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
     while j < segment.count && NoteMatcher.isLetter(segment[j]) { j += 1 }
     return j > i && (j == segment.count || !NoteMatcher.isLetter(segment[j]))
       && markSynthetic(UnsafeBufferPointer(rebasing: segment[i..<j]))
+  }
+
+  /// Calls `body` with the range of each stamp of the generator's labels and their numbers
+  /// inside a line (`… the claim — remix 12 recites …`, `… the sum Seed 4, variant 3. is
+  /// odd …`): a label and its number after a dash between blanks (`—` or `–`), or two labels
+  /// with their numbers joined by a comma wherever they stand (``labelNumberRunEnd(_:from:)``),
+  /// at most eight a line. A label and a number in the flow of a sentence (`seed 3 teams`,
+  /// `variant 2 of the listing`) is prose. A dash opening the piece is left out when
+  /// `wholeLine` (the line is counted whole: `— remix 12` on a line of its own).
+  static func forEachLabelNumberStamp(
+    in piece: UnsafeBufferPointer<UInt8>, wholeLine: Bool, _ body: (Range<Int>) -> Void
+  ) {
+    guard let base = piece.baseAddress else { return }
+    let n = piece.count
+    var found = 0
+    // After a dash: `—` or `–` (E2 80 94, E2 80 93) and a blank.
+    var from = 0
+    while from < n && found < 8, let hit = memchr(base + from, 0xE2, n - from) {
+      let at = UnsafeRawPointer(hit) - UnsafeRawPointer(base)
+      from = at + 1
+      guard at + 4 < n, piece[at + 1] == 0x80, piece[at + 2] == 0x94 || piece[at + 2] == 0x93,
+        isLineBlank(piece[at + 3])
+      else { continue }
+      let opens = !piece[..<at].contains(where: { !isLineBlank($0) })
+      guard opens ? !wholeLine : isLineBlank(piece[at - 1]),
+        let end = labelNumberRunEnd(piece, from: at + 4, pairs: 1)
+      else { continue }
+      body((at + 4)..<end)
+      found += 1
+      from = end
+    }
+    // Two labels and their numbers: `Seed 4, variant 3`, found at the comma after the first.
+    from = 0
+    while from < n && found < 8, let hit = memchr(base + from, 0x2C, n - from) {
+      let at = UnsafeRawPointer(hit) - UnsafeRawPointer(base)
+      from = at + 1
+      guard at >= 3, at + 4 < n, NoteMatcher.isDigit(piece[at - 1]), piece[at + 1] == 0x20,
+        NoteMatcher.isLetter(piece[at + 2])
+      else { continue }
+      var lo = at - 1
+      while lo > 0 && NoteMatcher.isDigit(piece[lo - 1]) { lo -= 1 }
+      guard lo >= 3, piece[lo - 1] == 0x20 else { continue }
+      var start = lo - 1
+      while start > 0 && NoteMatcher.isLetter(piece[start - 1]) { start -= 1 }
+      guard start < lo - 1, start == 0 || isLineBlank(piece[start - 1]),
+        let end = labelNumberRunEnd(piece, from: start, pairs: 2)
+      else { continue }
+      body(start..<end)
+      found += 1
+      from = end
+    }
+  }
+
+  /// Where a run of the generator's labels and their numbers starting at `start` ends: a label
+  /// (``Discovery/stampLabels``), a blank and digits, then more such pairs after a comma and a
+  /// blank, perhaps a full stop, ending at a blank or the line's end; `nil` when it holds fewer
+  /// than `pairs` pairs.
+  static func labelNumberRunEnd(_ piece: UnsafeBufferPointer<UInt8>, from start: Int, pairs: Int) -> Int? {
+    let n = piece.count
+    var i = start
+    var count = 0
+    var end = start
+    while true {
+      var j = i
+      while j < n && NoteMatcher.isLetter(piece[j]) { j += 1 }
+      guard j > i, j + 1 < n, piece[j] == 0x20, NoteMatcher.isDigit(piece[j + 1]),
+        isLabel(UnsafeBufferPointer(rebasing: piece[i..<j]), in: stampLabelBytes)
+      else { break }
+      var k = j + 1
+      while k < n && NoteMatcher.isDigit(piece[k]) { k += 1 }
+      count += 1
+      end = k
+      guard k + 2 < n, piece[k] == 0x2C, piece[k + 1] == 0x20 else { break }
+      i = k + 2
+    }
+    guard count >= pairs else { return nil }
+    if end < n && piece[end] == UInt8(ascii: ".") { end += 1 }
+    return end == n || isLineBlank(piece[end]) || piece[end] == 0x2C || piece[end] == 0x3B ? end : nil
   }
 
   /// Whether a setting's value marks the row as made (`synthetic`, `generated`, `gen`,

@@ -20,6 +20,10 @@ import Testing
     }
   }
 
+  func labelStamps(_ line: String, wholeLine: Bool = false) -> [String] {
+    found(in: line) { DiscoveryStats.forEachLabelNumberStamp(in: $0, wholeLine: wholeLine, $1) }
+  }
+
   func edgedSettings(_ line: String, fromStart: Bool = true) -> [String] {
     found(in: line) { DiscoveryStats.forEachEdgedSetting(in: $0, fromStart: fromStart, $1) }
   }
@@ -39,6 +43,55 @@ import Testing
     (0..<n).map { i in
       messagesRow("r\(i)", "<think>\n\(think(i))\n</think>\n\n\(answer(i))", prompt: "Question \(i)?")
     }.joined(separator: "\n") + "\n"
+  }
+
+  @Test func aLabelAndItsNumberInsideALineIsAStamp() {
+    #expect(labelStamps("So the sum — remix 12 is odd and the latch holds.") == ["remix 12"])
+    #expect(labelStamps("So the sum – variant 31, then the latch.") == ["variant 31"])
+    #expect(labelStamps("So the sum Seed 4, variant 3. is odd") == ["Seed 4, variant 3."])
+    #expect(labelStamps("the latch batch 12, seed 7 holds") == ["batch 12, seed 7"])
+    // Alone on a line: counted here only when the line is not counted whole.
+    #expect(labelStamps("— remix 12") == ["remix 12"])
+    #expect(labelStamps("— remix 12", wholeLine: true).isEmpty)
+    #expect(labelStamps("Seed 4, variant 3.") == ["Seed 4, variant 3."])
+    // A label and a number in the flow of a sentence, or a dash before prose, is prose.
+    for prose in [
+      "No. 3 seed Duke faces No. 7 seed UNC.", "Seed 3 teams have beaten seed 7 teams 45% of the time.",
+      "The customer wants to swap to variant 3 of the listing.", "the allele — as expected — holds",
+      "In 2019, 12 teams played.", "bake batch 3, then 4 more", "the plant — generator 2b — failed",
+      "so—remix 12 is glued",
+    ] {
+      #expect(labelStamps(prose).isEmpty, "\(prose)")
+    }
+  }
+
+  /// `— remix N` and `Seed N, variant M.` in the middle of the reasoning's lines and on a line
+  /// of the answer are found on both paths and cleaned; a tournament's seeds in its sentences
+  /// are not.
+  @Test func labelStampsInsideLinesAreFoundAndCleaned() async throws {
+    let dir = TempDir()
+    let path = dir.file(
+      "c.jsonl",
+      corpus(1000) { i in
+        switch i % 10 {
+        case 0, 1: "Okay, so the \(varying(i)) — remix \(10 + i % 40) is read first and the rest follows."
+        case 2: "Okay, so the \(varying(i)) Seed \(10 + i % 50), variant \(i % 7). is read first."
+        case 3, 4, 5:
+          "Okay, so No. \(i % 16 + 1) seed \(varying(i)) faces seed \(i % 9 + 1) teams, \(i % 40)% of the time."
+        default: "Okay, so the \(varying(i)) is read first."
+        }
+      } answer: { i in
+        i % 10 == 6
+          ? "The \(varying(i)) holds.\n\nSeed \(10 + i % 50), variant \(i % 7)." : "The \(varying(i)) holds."
+      })
+    let reports = try await scanBothWays(path)
+    #expect(reports[0].discovered == reports[1].discovered)
+    let confident = reports[0].discovered.filter(\.highConfidence)
+    #expect(
+      Set(confident.map(\.shape)) == ["remix #", "seed #, variant #."]
+        && confident.map(\.count).reduce(0, +) == 400, "\(confident.map { ($0.shape, $0.count) })")
+    let counts = try await defaultCleanCounts(path)
+    #expect(counts.quarantined == 400 && counts.clean == 600)
   }
 
   @Test func aCommentThatMarksTheRowAsMadeIsAStamp() {
