@@ -96,8 +96,13 @@ package struct YAMLNode: @unchecked Sendable {
     let here = scalarIndex(line: line, column: column, in: scalars).map { scalars[$0] }
     // The line up to the mark, for a tab used to indent it.
     let lineStart = scalarIndex(line: line, column: 1, in: scalars)
+    // A tab in the line's indentation, where the mark is (a tab later on, inside a flow
+    // collection, is allowed).
     let indentedWithTab =
-      lineStart.map { start in scalars[start...].prefix { $0 == " " || $0 == "\t" }.contains("\t") } ?? false
+      lineStart.map { start in
+        let indent = scalars[start...].prefix { $0 == " " || $0 == "\t" }
+        return indent.contains("\t") && column <= indent.count + 1
+      } ?? false
     switch problem {
     case "found character that cannot start any token" where here == "\t" || indentedWithTab:
       return "YAML indents with spaces only: replace the tab with spaces"
@@ -115,7 +120,8 @@ package struct YAMLNode: @unchecked Sendable {
     case "did not find expected ',' or ']'":
       return "a `[ … ]` list is not closed, or two of its items lack a comma between them"
     case "did not find expected key", "could not find expected ':'", "did not find expected '-' indicator":
-      return "check this line's indentation against the lines above (keys of one mapping start in one column)"
+      return
+        "check this line's indentation against the lines above (keys of one mapping start in one column), and that nothing follows a quoted value after its closing quote (inside single quotes write a quote twice: 'it''s')"
     case "found unexpected end of stream":
       return "a quoted value or a bracket is not closed"
     default:

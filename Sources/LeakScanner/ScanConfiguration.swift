@@ -126,7 +126,6 @@ public struct ScanConfiguration: Sendable {
     return out
   }
 
-  /// A description of every setting that changes a scan's counts, compared by
   /// The rules of the configuration's rule detectors (not the `discovered` one that
   /// `--accept-discovered` adds) as ``LeakRule/discoveryKey``: a discovery candidate whose rule
   /// is one of them (a rule `--write-rules` wrote, now in the ruleset) is left out of the
@@ -137,6 +136,7 @@ public struct ScanConfiguration: Sendable {
         .flatMap(\.rules).compactMap(\.discoveryKey))
   }
 
+  /// A description of every setting that changes a scan's counts, compared by
   /// ``ShardMerger`` so that shards scanned with other settings are refused.
   package var fingerprint: String {
     let detectorList = detectors.map { d -> String in

@@ -178,10 +178,11 @@ extension ScanReport {
 
   /// Whether `scalar` is written as an escape wherever a corpus's text is shown or saved
   /// (``printable(_:)``, ``Ruleset/yaml(for:)``): a control character (C0, DEL, C1) or a
-  /// bidirectional override or isolate.
+  /// bidirectional override or isolate, or the line and paragraph separators (U+2028, U+2029),
+  /// which YAML reads as line breaks.
   static func isUnprintable(_ scalar: Unicode.Scalar) -> Bool {
     switch scalar.value {
-    case 0x00..<0x20, 0x7F..<0xA0, 0x202A...0x202E, 0x2066...0x2069: return true
+    case 0x00..<0x20, 0x7F..<0xA0, 0x2028, 0x2029, 0x202A...0x202E, 0x2066...0x2069: return true
     default: return false
     }
   }

@@ -78,6 +78,12 @@ struct FixedGate: Gate {
     #expect(indent.hasPrefix("rules.yaml:3:") && indent.contains("indentation"), "\(indent)")
     let unclosed = message("rules:\n  - { id: x, where: anywhere, literal: \"a\"\n")
     #expect(unclosed.contains("is not closed"), "\(unclosed)")
+    // A tab inside a flow collection is allowed: an error later on that line is not the tab's.
+    let flowTab = message("rules: [\n\t{ id: x, where: anywhere, literal: @x }]\n")
+    #expect(flowTab.contains("cannot start any token") && !flowTab.contains("tab"), "\(flowTab)")
+    // Text after a quoted value: the hint names it, not only the indentation.
+    let quoted = message("rules:\n  - id: x\n    literal: 'it's'\n")
+    #expect(quoted.contains("closing quote") && quoted.contains("'it''s'"), "\(quoted)")
     let list = message("a: 1\nb: [unclosed\n")
     #expect(list.contains("list is not closed"), "\(list)")
     // A mistake with no hint keeps the parser's words alone.

@@ -624,10 +624,16 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
     #expect(onlyListed.detectors.map(\.id) == ScanConfiguration().detectors.map(\.id))
     // A shape holding control characters, quotes and a backslash reads back to the same rule.
     var odd = candidate
-    odd.shape = "\u{1B}[#j \"blend\" \\ matrix \u{202E}#"
+    odd.shape = "\u{1B}[#j \"blend\" \\ matrix \u{202E}#\u{2028}x"
     let oddRule = odd.rule()
     let written = Ruleset.yaml(for: [odd])
-    #expect(!written.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x202E })
+    #expect(!written.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x202E || $0.value == 0x2028 })
+    // Commented out too, a line separator (a line break to YAML) is written as an escape.
+    let listedOdd = Ruleset.yaml(for: [], listed: [odd])
+    #expect(!listedOdd.unicodeScalars.contains { $0.value == 0x2028 })
+    #expect(
+      try Ruleset.parse(listedOdd, file: "listed-odd.yaml").detectors.count
+        == ScanConfiguration().detectors.count)
     let read = try Ruleset.parse(written, file: "odd.yaml")
     let back = try #require(read.detectors.first { $0.id == oddRule.id } as? RuleDetector)
     guard case .regex(let p) = back.rules.first?.matcher, case .regex(let q) = oddRule.matcher else {
