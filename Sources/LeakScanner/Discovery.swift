@@ -1204,14 +1204,17 @@ public enum Discovery {
   /// number (`## …`) or a label and a letter (`variant-X …`), a tag's or an identifier's, and
   /// the first three tokens.
   static func openingShapes(_ text: String) -> [String] {
-    let tokens = words(text).prefix(3).map(tokenShape)
+    let all = words(text)
+    let tokens = all.prefix(3).map(tokenShape)
     guard let first = tokens.first else { return [] }
     var shapes = [tokens.joined(separator: " ")]
     if isCodeLike(first) && tokens.count > 1 {
       shapes.append((first.hasSuffix(":") ? String(first.dropLast()) : first) + " …")
     } else if tokens.count > 1, let head = headFamilyToken(first) {
       shapes.append(head + " …")
-    } else if let k = tagFamilyTokens(tokens) {
+    } else if let k = tagFamilyTokens(tokens), k < all.count {
+      // A tag of every token shaped (`~~ swirl ~~`, `tone check ok.`) is a family only when
+      // the row's words follow it on the line, as its rule needs.
       shapes.append(tokens[..<k].joined(separator: " ") + " …")
     } else if isIdentifierFamily(tokens) {
       shapes.append(tokens[0] + " …")
@@ -1245,6 +1248,9 @@ public enum Discovery {
     }
     // A hashtag of one of the generator's words (`#variant-# okay,`), whatever follows it.
     if isGeneratorHashtag(tokens[0]), tokens[1...].allSatisfy(isProseWordShape) { return 1 }
+    // A word between two like edges of marks, blanks inside (`~~ swirl ~~`, `** swirl **`):
+    // the whole window is the tag (counted only when the row's words follow it).
+    if isSpacedEdgedTag(tokens) { return 3 }
     let opensWithMark = tokens[0].first.map(isTagMark) ?? false
     guard
       let s = tokens.indices.dropLast().last(where: {
@@ -1252,10 +1258,116 @@ public enum Discovery {
       }),
       tokens[(s + 1)...].allSatisfy(isProseWordShape),
       tokens[...s].contains(where: {
-        $0.contains("#") || ($0.first.map(isTagMark) ?? false) || isClosedGeneratorWord($0)
+        $0.contains("#") || ($0.first.map(isTagMark) ?? false) || isClosedGeneratorWord($0) || isClosedWord($0)
       })
-    else { return nil }
+    else { return constantSentenceTokens(tokens) }
     return s + 1
+  }
+
+  /// Whether a token shape is one word closed in parentheses or braces, a colon or a comma
+  /// perhaps after it (`(draft)`, `(scratch):`, `{draft}`): three letters or more, not a list's
+  /// marker (`(a)`, `(iv)`, whose letters are a roman numeral's). A generator stamps its
+  /// pass so (``constantStamp(ofShape:)``); `(gen)` is one of its own words
+  /// (``isClosedGeneratorWord(_:)``).
+  static func isClosedWord(_ token: String) -> Bool {
+    let bare = withoutClauseMarks(token)
+    guard let open = bare.first, let close = bare.last, bare.count >= 5,
+      (open, close) == ("(", ")") || (open, close) == ("{", "}")
+    else { return false }
+    let word = bare.dropFirst().dropLast()
+    return word.allSatisfy { $0.isLetter } && !word.allSatisfy { "ivxlcdm".contains($0) }
+  }
+
+  /// Whether a token shape is one mark repeated two to four times (`~~`, `**`, `||`, `::`): an
+  /// edge of a tag, not a bracket, an operator of math (`$$`, `==`) or a heading's `#`.
+  static func isRepeatedMark(_ token: some StringProtocol) -> Bool {
+    guard let c = token.first, (2...4).contains(token.count), token.allSatisfy({ $0 == c }), c.isASCII,
+      isTagMark(c)
+    else { return false }
+    return !"$=<>[]{})".contains(c)
+  }
+
+  /// Whether three token shapes are a word between two like edges of marks with blanks inside
+  /// (`~~ swirl ~~`, `** swirl **`, `|| v# ||`): Markdown's emphasis and strikethrough are
+  /// written without them (`**Note:**`, `~~wrong~~`, which ``isClosedWord(_:)`` and
+  /// ``isStruckWord(_:)`` read), so these are a pipeline's tag.
+  static func isSpacedEdgedTag(_ tokens: [String]) -> Bool {
+    guard tokens.count == 3, tokens[0] == tokens[2], isRepeatedMark(tokens[0]) else { return false }
+    let word = tokens[1]
+    guard let head = word.first, let tail = word.last, !isTagMark(head), !isTagMark(tail) else { return false }
+    return word.contains { $0.isLetter } && word.allSatisfy { $0.isLetter || $0 == "#" || $0 == "-" || $0 == "_" }
+  }
+
+  /// Whether a token shape is one word closed by the same one to four marks (`~~swirl~~`,
+  /// `||draft||`, `::gen::`), marks that do not emphasise it: Markdown's bold and italics, code
+  /// and highlight (`**Note:**`, `_this_`, `` `x` ``, `==key==`) open natural reasoning, and
+  /// brackets are ``isClosedWord(_:)``'s.
+  static func isStruckWord(_ token: String) -> Bool {
+    guard let c = token.first, c.isASCII, isTagMark(c), !"*_`=$<>[]{}()".contains(c) else { return false }
+    let edge = token.prefix { $0 == c }
+    guard edge.count <= 4, token.count > 2 * edge.count, token.hasSuffix(edge) else { return false }
+    let word = token.dropFirst(edge.count).dropLast(edge.count)
+    guard let head = word.first, let tail = word.last, !isTagMark(head), !isTagMark(tail) else { return false }
+    return word.contains { $0.isLetter } && word.allSatisfy { $0.isLetter || $0 == "#" || $0 == "-" || $0 == "_" }
+  }
+
+  /// Words a natural short first sentence opens with, besides ``naturalFirstWords``: an
+  /// acknowledgement of the question (`Good question.`, `Got it.`, `Makes sense.`).
+  static let acknowledgementWords: Set<String> = [
+    "good", "great", "nice", "interesting", "got", "understood", "makes", "that", "that's", "sounds", "fair",
+    "fine", "cool", "oh", "ah", "oops", "yeah", "yep", "yup", "uh", "um", "huh", "hm", "hmmm", "whoa", "wow",
+    "perfect", "excellent", "indeed", "true", "correct", "exactly", "noted", "tricky", "easy", "simple",
+    "thanks", "thank", "ugh", "aha", "ahh", "ooh", "hello", "hi", "hey", "sorry",
+  ]
+
+  /// For token shapes that open with a sentence of two or three words (`tone check ok.`,
+  /// `tone ok. given`), the sentence's token count: a pipeline's note before the row's own
+  /// reasoning, constant on the rows it opens (``constantStamp(ofShape:)``). Not one opening
+  /// as reasoning or an acknowledgement does (`Let me think.`, `Good question.`,
+  /// ``naturalFirstWords``, ``acknowledgementWords``), nor an instruction to the writer
+  /// (``instructionFirstWords``: a repeated line for the user to accept). `nil` otherwise.
+  static func constantSentenceTokens(_ tokens: [String]) -> Int? {
+    guard tokens.count >= 2, let k = tokens.prefix(3).firstIndex(where: { ".!?".contains($0.last ?? " ") }),
+      k >= 1, tokens[...k].allSatisfy(isProseWordShape)
+    else { return nil }
+    let first = String(withoutEndPunctuation(tokens[0]))
+    guard !naturalFirstWords.contains(first), !acknowledgementWords.contains(first),
+      !instructionFirstWords.contains(first),
+      !instructionFirstPairs.contains(first + " " + withoutEndPunctuation(tokens[1]))
+    else { return nil }
+    return k + 1
+  }
+
+  /// Whether a constant stamp's family (``constantStamp(ofShape:)``) is listed below the share
+  /// that makes it confident.
+  enum ConstantStamp: Sendable, Hashable {
+    /// A family only such a stamp opens: not reported below that share.
+    case newFamily
+    /// A tag family edged by marks (`~~swirl~~ …`), listed as before below it.
+    case listedFamily
+  }
+
+  /// What a tag family's tag is when it is a constant stamp that no word list names, read by
+  /// its shape: one word in parentheses or braces (`(draft) …`, ``isClosedWord(_:)``), a word
+  /// between spaced like edges (`~~ swirl ~~ …`, ``isSpacedEdgedTag(_:)``), a word closed by
+  /// marks that do not emphasise it (`~~swirl~~ …`, ``isStruckWord(_:)``) or a short sentence
+  /// (`tone check ok. …`, ``constantSentenceTokens(_:)``). Such a tag is confident when it
+  /// opens a tenth of the rows or more; below that, a family only these shapes open is not
+  /// reported (`(sigh) …` in a few rows of a transcript, `Tricky case. …`), and one edged by
+  /// marks is listed as any such tag is. `nil` for other shapes.
+  static func constantStamp(ofShape shape: String) -> ConstantStamp? {
+    guard shape.hasSuffix(" …") else { return nil }
+    let tokens = shape.dropLast(2).split(separator: " ").map(String.init)
+    switch tokens.count {
+    case 1 where isClosedWord(tokens[0]) && !isClosedGeneratorWord(tokens[0]):
+      // `{draft} …`, opening with a mark, was a tag family already.
+      return tokens[0].first == "(" ? .newFamily : .listedFamily
+    case 1 where isStruckWord(tokens[0]): return .listedFamily
+    case 3 where isSpacedEdgedTag(tokens): return .newFamily
+    default:
+      if tokens.count >= 2, constantSentenceTokens(tokens + ["…"]) == tokens.count { return .newFamily }
+      return nil
+    }
   }
 
   /// Whether a token shape is a hashtag of one of the generator's words alone or joined by `-`
@@ -3012,6 +3124,16 @@ public enum Discovery {
         {
           u = min(u, 0.3)
         }
+        // A constant stamp no list names, read by its shape (`(draft) …`, `~~ swirl ~~ …`,
+        // `~~swirl~~ …`, `tone check ok. …`): its tag is the same on every row it opens, so
+        // it is one opening repeated, but a tenth of the rows opening so is a pipeline's.
+        if kind == .opening, u < 0.8, let stamp = constantStamp(ofShape: shape) {
+          if share >= 5 * highConfidenceShare {
+            u = 0.8
+          } else if stamp == .newFamily {
+            continue
+          }
+        }
         guard u >= 0.3 else { continue }
         out.append(
           DiscoveryCandidate(
@@ -3187,6 +3309,13 @@ struct OpeningTally {
     let words = coveredEnd
     let familyEnd = found.3 >= 3 ? tokenEnds.2 : (found.3 == 2 ? tokenEnds.1 : tokenEnds.0)
     count(found.0, first, line, variant: words)
+    // A tag of every token shaped (`~~ swirl ~~`) is a family only when words follow it on the
+    // line (``Discovery/openingShapes(_:)``).
+    if found.3 >= shapedTokens && found.1 >= 0 {
+      var i = familyEnd
+      while i < first.count && (first[i] == 0x20 || first[i] == 0x09 || first[i] == 0x0D) { i += 1 }
+      if i == first.count { return }
+    }
     if found.2.map({ Discovery.hasHeadFamilyStructure(first, $0) }) ?? true {
       count(found.1, first, line, variant: words.lowerBound..<familyEnd, isCodeFamily: found.2 == .code)
     }
@@ -3268,6 +3397,8 @@ struct OpeningTally {
 
   /// Where the first three words, and the first word, of the last opening shaped end.
   private var coveredEnd = 0..<0
+  /// How many tokens (at most three) the last opening shaped has.
+  private var shapedTokens = 0
 
   /// ``Discovery/openingShapes(_:)`` of an ASCII first line, as indices into `shapes` (-1 for
   /// none).
@@ -3300,6 +3431,7 @@ struct OpeningTally {
       end = j
     }
     coveredEnd = start < 0 ? 0..<0 : start..<end
+    shapedTokens = tokens
     let (entry, isNew) = cache.index(of: scratch)
     if !isNew { return cached[entry] }
     // First sight: the names `Discovery.openingShapes` gives (the joined token shapes, and the
@@ -3378,6 +3510,11 @@ struct OpeningTally {
       }
       if end > from && isTagMarkByte(scratch[end - 1]) { return true }
       from = end + 1
+    }
+    // A short sentence (``Discovery/constantSentenceTokens(_:)``) ends at the second or third.
+    for end in [ends.1, ends.2].prefix(tokens - 1) {
+      let b = scratch[end - 1]
+      if b == UInt8(ascii: ".") || b == UInt8(ascii: "!") || b == UInt8(ascii: "?") { return true }
     }
     return false
   }
