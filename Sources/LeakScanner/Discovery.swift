@@ -1258,7 +1258,8 @@ public enum Discovery {
       }),
       tokens[(s + 1)...].allSatisfy(isProseWordShape),
       tokens[...s].contains(where: {
-        $0.contains("#") || ($0.first.map(isTagMark) ?? false) || isClosedGeneratorWord($0) || isClosedWord($0)
+        $0.contains("#") || ($0.first.map(isTagMark) ?? false) || isClosedGeneratorWord($0)
+          || isClosedWord($0)
       })
     else { return constantSentenceTokens(tokens) }
     return s + 1
@@ -1294,8 +1295,11 @@ public enum Discovery {
   static func isSpacedEdgedTag(_ tokens: [String]) -> Bool {
     guard tokens.count == 3, tokens[0] == tokens[2], isRepeatedMark(tokens[0]) else { return false }
     let word = tokens[1]
-    guard let head = word.first, let tail = word.last, !isTagMark(head), !isTagMark(tail) else { return false }
-    return word.contains { $0.isLetter } && word.allSatisfy { $0.isLetter || $0 == "#" || $0 == "-" || $0 == "_" }
+    guard let head = word.first, let tail = word.last, !isTagMark(head), !isTagMark(tail) else {
+      return false
+    }
+    return word.contains { $0.isLetter }
+      && word.allSatisfy { $0.isLetter || $0 == "#" || $0 == "-" || $0 == "_" }
   }
 
   /// Whether a token shape is one word closed by the same one to four marks (`~~swirl~~`,
@@ -1307,8 +1311,11 @@ public enum Discovery {
     let edge = token.prefix { $0 == c }
     guard edge.count <= 4, token.count > 2 * edge.count, token.hasSuffix(edge) else { return false }
     let word = token.dropFirst(edge.count).dropLast(edge.count)
-    guard let head = word.first, let tail = word.last, !isTagMark(head), !isTagMark(tail) else { return false }
-    return word.contains { $0.isLetter } && word.allSatisfy { $0.isLetter || $0 == "#" || $0 == "-" || $0 == "_" }
+    guard let head = word.first, let tail = word.last, !isTagMark(head), !isTagMark(tail) else {
+      return false
+    }
+    return word.contains { $0.isLetter }
+      && word.allSatisfy { $0.isLetter || $0 == "#" || $0 == "-" || $0 == "_" }
   }
 
   /// Words a natural short first sentence opens with, besides ``naturalFirstWords``: an

@@ -1,0 +1,135 @@
+import Foundation
+import TestSupport
+import Testing
+
+@testable import LeakScanner
+
+/// Constant stamps that no word list names, opening a tenth of the reasoning blocks or more,
+/// found by their shape (a word in parentheses, a word between spaced or struck edges, a short
+/// sentence) and cut by `--repair`; the natural constructs of the same shapes are left alone.
+@Suite struct ConstantStampTests {
+  /// A 1,200-row corpus whose every sixth row (200 rows) opens with `stamp(i)` and then a
+  /// natural opening.
+  func stampedCorpus(in dir: TempDir, every: Int = 6, _ stamp: (Int) -> String) -> String {
+    dir.file(
+      "c.jsonl",
+      generatedCorpus(1200) { i in
+        i % every == 0 ? stamp(i) + naturalOpenings[(i / every) % naturalOpenings.count] : nil
+      })
+  }
+
+  /// The summary of a `--repair` clean of `path` (discovery on) and the prefixes its audit
+  /// says it removed.
+  func repair(_ path: String, in dir: TempDir) async throws -> (CleanSummary, [String]) {
+    let (summary, _) = try await CorpusCleaner(configuration: ScanConfiguration(), repair: true).clean(
+      path: path, cleanOut: dir.path("clean.jsonl"), quarantineOut: dir.path("q.jsonl"),
+      auditOut: dir.path("audit.jsonl"))
+    let audit = (try? String(contentsOfFile: dir.path("audit.jsonl"), encoding: .utf8)) ?? ""
+    let removed = try audit.split(separator: "\n").flatMap { line -> [String] in
+      let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+      return object?["removed"] as? [String] ?? []
+    }
+    return (summary, removed)
+  }
+
+  @Test func stampShapesAreReadApartFromMarkdownAndListMarkers() {
+    #expect(Discovery.isClosedWord("(draft)") && Discovery.isClosedWord("(scratch):"))
+    #expect(Discovery.isClosedWord("{draft}"))
+    for marker in ["(a)", "(i)", "(iv)", "(xii)", "(#)", "(ok)", "[draft]", "(draft", "(two words"] {
+      #expect(!Discovery.isClosedWord(marker), "\(marker)")
+    }
+    #expect(
+      Discovery.isSpacedEdgedTag(["~~", "swirl", "~~"]) && Discovery.isSpacedEdgedTag(["**", "swirl", "**"]))
+    #expect(Discovery.isSpacedEdgedTag(["||", "v#", "||"]))
+    for tokens in [
+      ["~~", "swirl", "**"], ["*", "swirl", "*"], ["$$", "x", "$$"], ["==", "history", "=="],
+      ["|", "ratio", "|"],
+      ["~~", "~~", "~~"], ["**note:**", "okay,", "so"],
+    ] {
+      #expect(!Discovery.isSpacedEdgedTag(tokens), "\(tokens)")
+    }
+    #expect(Discovery.isStruckWord("~~swirl~~") && Discovery.isStruckWord("||draft||"))
+    // Markdown's emphasis, code and highlight, and a word struck only at one end.
+    for token in ["**note:**", "**analysis**", "_this_", "`code`", "==key==", "~~swirl", "~~~~", "~~a~"] {
+      #expect(!Discovery.isStruckWord(token), "\(token)")
+    }
+    #expect(Discovery.constantSentenceTokens(["tone", "check", "ok."]) == 3)
+    #expect(Discovery.constantSentenceTokens(["tone", "ok.", "given"]) == 2)
+    for tokens in [
+      ["good", "question.", "let"], ["sure.", "the", "claim"], ["that", "makes", "sense."],
+      ["let", "me", "think."], ["okay,", "let's", "see."], ["stay", "concise.", "okay,"],
+      ["tone", "check", "is"], ["row", "#.", "okay,"],
+    ] {
+      #expect(Discovery.constantSentenceTokens(tokens) == nil, "\(tokens)")
+    }
+    #expect(Discovery.constantStamp(ofShape: "(draft) …") == .newFamily)
+    #expect(Discovery.constantStamp(ofShape: "~~ swirl ~~ …") == .newFamily)
+    #expect(Discovery.constantStamp(ofShape: "tone check ok. …") == .newFamily)
+    #expect(Discovery.constantStamp(ofShape: "~~swirl~~ …") == .listedFamily)
+    #expect(Discovery.constantStamp(ofShape: "(gen) …") == nil)  // one of the generator's words
+    #expect(Discovery.constantStamp(ofShape: "(draft) okay, so") == nil)
+  }
+
+  /// Each stamp, the same on every row it opens, is one confident family counted alike on both
+  /// paths, whose rule flags exactly its rows and whose `--repair` cuts the stamp alone.
+  @Test(arguments: [
+    ("(draft) ", "(draft) …"), ("(scratch) ", "(scratch) …"), ("~~ swirl ~~ ", "~~ swirl ~~ …"),
+    ("** swirl ** ", "** swirl ** …"), ("~~swirl~~ ", "~~swirl~~ …"), ("Tone check ok. ", "tone check ok. …"),
+    ("Tone ok. ", "tone ok. …"),
+  ])
+  func aConstantStampOpeningATenthOfTheRowsIsConfidentAndRepaired(stamp: String, shape: String) async throws {
+    let dir = TempDir()
+    let path = stampedCorpus(in: dir) { _ in stamp }
+    for report in try await scanBothWays(path) {
+      let family = try #require(
+        report.discovered.first { $0.shape == shape }, "\(report.discovered.map(\.shape))")
+      #expect(family.highConfidence && family.count == 200)
+    }
+    let family = try #require(
+      try await CorpusScanner().scan(path: path).discovered.first { $0.shape == shape })
+    for byteRows in [true, false] {
+      #expect(try await acceptedRows(family.rule(), in: path, byteRows: byteRows, parallelism: 1) == 200)
+    }
+    let (summary, removed) = try await repair(path, in: dir)
+    #expect(summary.repaired == 200 && summary.quarantined == 0)
+    #expect(Set(removed) == [stamp] && removed.count == 200)
+  }
+
+  /// A stamp on fewer than a tenth of the rows is not confident: the new families (`(draft)
+  /// …`) are not reported, one edged by marks (`~~swirl~~ …`) is listed as before.
+  @Test func aStampOnFewRowsIsNotConfident() async throws {
+    for (stamp, shape, listed) in [
+      ("(draft) ", "(draft) …", false), ("~~ swirl ~~ ", "~~ swirl ~~ …", false),
+      ("Tone check ok. ", "tone check ok. …", false), ("~~swirl~~ ", "~~swirl~~ …", true),
+    ] {
+      let dir = TempDir()
+      let path = stampedCorpus(in: dir, every: 20) { _ in stamp }
+      let report = try await CorpusScanner().scan(path: path)
+      let family = report.discovered.first { $0.shape == shape }
+      #expect((family != nil) == listed && family?.highConfidence != true, "\(stamp)")
+      #expect(try await defaultCleanCounts(path).quarantined == 0)
+    }
+  }
+
+  /// Markdown's bold openings, list markers, struck words and natural short first sentences on
+  /// a sixth of the rows each: no confident candidate, nothing quarantined or repaired.
+  @Test func naturalConstructsOfTheSameShapesAreLeftAlone() async throws {
+    let struck = ["wrong", "maybe", "seven", "first", "later", "never", "again", "twice", "often", "early"]
+    let natural: [(String, (Int) -> String)] = [
+      ("bold label", { _ in "**Note:** " }), ("bold step", { _ in "**Step 1** " }),
+      ("bold heading", { _ in "**Analysis** " }), ("letter marker", { _ in "(a) " }),
+      ("roman marker", { i in ["(i) ", "(ii) ", "(iii) ", "(iv) "][i % 4] }),
+      ("struck words", { i in "~~\(struck[(i / 6) % struck.count])~~ " }),
+      ("good question", { _ in "Good question. " }), ("sure", { _ in "Sure. " }),
+      ("makes sense", { _ in "That makes sense. " }), ("got it", { _ in "Got it, thanks. " }),
+    ]
+    for (name, stamp) in natural {
+      let dir = TempDir()
+      let path = stampedCorpus(in: dir, stamp)
+      let report = try await CorpusScanner().scan(path: path)
+      #expect(!report.discovered.contains { $0.highConfidence }, "\(name): \(report.discovered.map(\.shape))")
+      let (summary, removed) = try await repair(path, in: dir)
+      #expect(summary.repaired == 0 && summary.quarantined == 0 && removed.isEmpty, "\(name)")
+    }
+  }
+}
