@@ -1352,6 +1352,11 @@ public enum Discovery {
     case newFamily
     /// A tag family edged by marks (`~~swirl~~ …`), listed as before below it.
     case listedFamily
+    /// A short first sentence (`tone check ok. …`): not reported below that share, and listed
+    /// high above it but never confident, as a label's slot is: a domain's own short openers
+    /// (`Base case.`, `Quick check.`, `Big picture.`) have its shape, so `clean` takes it only
+    /// once it is accepted.
+    case sentence
   }
 
   /// What a tag family's tag is when it is a constant stamp that no word list names, read by
@@ -1359,7 +1364,8 @@ public enum Discovery {
   /// between spaced like edges (`~~ swirl ~~ …`, ``isSpacedEdgedTag(_:)``), a word closed by
   /// marks that do not emphasise it (`~~swirl~~ …`, ``isStruckWord(_:)``) or a short sentence
   /// (`tone check ok. …`, ``constantSentenceTokens(_:)``). Such a tag is confident when it
-  /// opens a tenth of the rows or more; below that, a family only these shapes open is not
+  /// opens a tenth of the rows or more (a short sentence is listed high then, never confident:
+  /// ``ConstantStamp/sentence``); below that, a family only these shapes open is not
   /// reported (`(sigh) …` in a few rows of a transcript, `Tricky case. …`), and one edged by
   /// marks is listed as any such tag is. `nil` for other shapes.
   static func constantStamp(ofShape shape: String) -> ConstantStamp? {
@@ -1372,7 +1378,7 @@ public enum Discovery {
     case 1 where isStruckWord(tokens[0]): return .listedFamily
     case 3 where isSpacedEdgedTag(tokens): return .newFamily
     default:
-      if tokens.count >= 2, constantSentenceTokens(tokens + ["…"]) == tokens.count { return .newFamily }
+      if tokens.count >= 2, constantSentenceTokens(tokens + ["…"]) == tokens.count { return .sentence }
       return nil
     }
   }
@@ -3136,8 +3142,8 @@ public enum Discovery {
         // it is one opening repeated, but a tenth of the rows opening so is a pipeline's.
         if kind == .opening, u < 0.8, let stamp = constantStamp(ofShape: shape) {
           if share >= 5 * highConfidenceShare {
-            u = 0.8
-          } else if stamp == .newFamily {
+            u = stamp == .sentence ? max(u, slotLabelUnnaturalness) : 0.8
+          } else if stamp != .listedFamily {
             continue
           }
         }

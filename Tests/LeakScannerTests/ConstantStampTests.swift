@@ -20,8 +20,12 @@ import Testing
 
   /// The summary of a `--repair` clean of `path` (discovery on) and the prefixes its audit
   /// says it removed.
-  func repair(_ path: String, in dir: TempDir) async throws -> (CleanSummary, [String]) {
-    let (summary, _) = try await CorpusCleaner(configuration: ScanConfiguration(), repair: true).clean(
+  func repair(_ path: String, in dir: TempDir, acceptDiscovered: Bool = false) async throws -> (
+    CleanSummary, [String]
+  ) {
+    let (summary, _) = try await CorpusCleaner(
+      configuration: ScanConfiguration(), acceptDiscovered: acceptDiscovered, repair: true
+    ).clean(
       path: path, cleanOut: dir.path("clean.jsonl"), quarantineOut: dir.path("q.jsonl"),
       auditOut: dir.path("audit.jsonl"))
     let audit = (try? String(contentsOfFile: dir.path("audit.jsonl"), encoding: .utf8)) ?? ""
@@ -64,7 +68,7 @@ import Testing
     }
     #expect(Discovery.constantStamp(ofShape: "(draft) …") == .newFamily)
     #expect(Discovery.constantStamp(ofShape: "~~ swirl ~~ …") == .newFamily)
-    #expect(Discovery.constantStamp(ofShape: "tone check ok. …") == .newFamily)
+    #expect(Discovery.constantStamp(ofShape: "tone check ok. …") == .sentence)
     #expect(Discovery.constantStamp(ofShape: "~~swirl~~ …") == .listedFamily)
     #expect(Discovery.constantStamp(ofShape: "(gen) …") == nil)  // one of the generator's words
     #expect(Discovery.constantStamp(ofShape: "(draft) okay, so") == nil)
@@ -74,8 +78,7 @@ import Testing
   /// paths, whose rule flags exactly its rows and whose `--repair` cuts the stamp alone.
   @Test(arguments: [
     ("(draft) ", "(draft) …"), ("(scratch) ", "(scratch) …"), ("~~ swirl ~~ ", "~~ swirl ~~ …"),
-    ("** swirl ** ", "** swirl ** …"), ("~~swirl~~ ", "~~swirl~~ …"), ("Tone check ok. ", "tone check ok. …"),
-    ("Tone ok. ", "tone ok. …"),
+    ("** swirl ** ", "** swirl ** …"), ("~~swirl~~ ", "~~swirl~~ …"),
   ])
   func aConstantStampOpeningATenthOfTheRowsIsConfidentAndRepaired(stamp: String, shape: String) async throws {
     let dir = TempDir()
@@ -91,6 +94,29 @@ import Testing
       #expect(try await acceptedRows(family.rule(), in: path, byteRows: byteRows, parallelism: 1) == 200)
     }
     let (summary, removed) = try await repair(path, in: dir)
+    #expect(summary.repaired == 200 && summary.quarantined == 0)
+    #expect(Set(removed) == [stamp] && removed.count == 200)
+  }
+
+  /// A short constant first sentence (`Tone check ok.`) on a tenth of the rows is listed high,
+  /// not confident (a domain's `Base case.` has its shape): `clean` leaves it until it is
+  /// accepted, and then its rule flags exactly its rows and `--repair` cuts the sentence alone.
+  @Test(arguments: [("Tone check ok. ", "tone check ok. …"), ("Tone ok. ", "tone ok. …")])
+  func aShortConstantSentenceIsListedAndCleanedOnceAccepted(stamp: String, shape: String) async throws {
+    let dir = TempDir()
+    let path = stampedCorpus(in: dir) { _ in stamp }
+    for report in try await scanBothWays(path) {
+      let family = try #require(
+        report.discovered.first { $0.shape == shape }, "\(report.discovered.map(\.shape))")
+      #expect(!family.highConfidence && family.count == 200 && family.unnaturalness >= 0.7)
+    }
+    #expect(try await defaultCleanCounts(path).quarantined == 0)
+    let family = try #require(
+      try await CorpusScanner().scan(path: path).discovered.first { $0.shape == shape })
+    for byteRows in [true, false] {
+      #expect(try await acceptedRows(family.rule(), in: path, byteRows: byteRows, parallelism: 1) == 200)
+    }
+    let (summary, removed) = try await repair(path, in: dir, acceptDiscovered: true)
     #expect(summary.repaired == 200 && summary.quarantined == 0)
     #expect(Set(removed) == [stamp] && removed.count == 200)
   }
@@ -121,6 +147,7 @@ import Testing
       ("roman marker", { i in ["(i) ", "(ii) ", "(iii) ", "(iv) "][i % 4] }),
       ("struck words", { i in "~~\(struck[(i / 6) % struck.count])~~ " }),
       ("good question", { _ in "Good question. " }), ("sure", { _ in "Sure. " }),
+      ("base case", { _ in "Base case. " }), ("quick check", { _ in "Quick check. " }),
       ("makes sense", { _ in "That makes sense. " }), ("got it", { _ in "Got it, thanks. " }),
     ]
     for (name, stamp) in natural {
