@@ -568,18 +568,20 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
   }
 
   /// Calls `body` with each word of `piece` holding a `mark` byte that `read` takes: `read` is
-  /// given the mark's offset and answers the word's range, or `nil`. A word is taken between
-  /// blanks or the line's ends (with `fromStart` false, not the piece's first), at most eight
-  /// a line; the search goes on after each one taken.
+  /// given the mark's offset and answers the word's range, or `nil`. A word is taken when it
+  /// starts after a blank or at the line's start (with `fromStart` false, not the piece's
+  /// first), at most `limit` a line (default eight); the search goes on after each one taken.
+  /// Returns how many were taken.
+  @discardableResult
   static func forEachInlineWord(
-    in piece: UnsafeBufferPointer<UInt8>, marked mark: UInt8, fromStart: Bool, _ body: (Range<Int>) -> Void,
-    read: (Int) -> Range<Int>?
-  ) {
-    guard let base = piece.baseAddress else { return }
+    in piece: UnsafeBufferPointer<UInt8>, marked mark: UInt8, fromStart: Bool, limit: Int = 8,
+    _ body: (Range<Int>) -> Void, read: (Int) -> Range<Int>?
+  ) -> Int {
+    guard let base = piece.baseAddress else { return 0 }
     let n = piece.count
     var from = 0
     var found = 0
-    while from < n && found < 8, let hit = memchr(base + from, Int32(mark), n - from) {
+    while from < n && found < limit, let hit = memchr(base + from, Int32(mark), n - from) {
       let at = UnsafeRawPointer(hit) - UnsafeRawPointer(base)
       from = at + 1
       guard let word = read(at), word.lowerBound == 0 || isLineBlank(piece[word.lowerBound - 1]),
@@ -590,6 +592,7 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
       // Only closing punctuation lies between the range's end and the next blank: no mark.
       from = word.upperBound
     }
+    return found
   }
 
   /// Where the word starting at `start` of `piece` ends, without the closing punctuation that
@@ -661,42 +664,36 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
   ) {
     guard let base = piece.baseAddress else { return }
     let n = piece.count
-    var from = 0
-    var found = 0
-    while from < n && found < 8, let hit = memchr(base + from, 0x3A, n - from) {
-      let at = UnsafeRawPointer(hit) - UnsafeRawPointer(base)
-      from = at + 1
+    forEachInlineWord(in: piece, marked: 0x3A, fromStart: fromStart, body) { at in
       // Most colons are a label's, a blank after them: ruled out first.
       guard at + 1 < n, at >= 4, !isLineBlank(piece[at + 1]), NoteMatcher.isLetter(piece[at - 1]) else {
-        continue
+        return nil
       }
       var lo = at - 1
       while lo > 0 && NoteMatcher.isLetter(piece[lo - 1]) { lo -= 1 }
       var hi = at + 1
       while hi < n && !isLineBlank(piece[hi]) { hi += 1 }
       // The edge before the key: marks between blanks (or the piece's start).
-      guard lo >= 3, at - lo >= 2, hi + 2 < n, piece[lo - 1] == 0x20, piece[hi] == 0x20 else { continue }
+      guard lo >= 3, at - lo >= 2, hi + 2 < n, piece[lo - 1] == 0x20, piece[hi] == 0x20 else { return nil }
       let edgeEnd = lo - 1
       var edgeStart = edgeEnd
       while edgeStart > 0 && !isLineBlank(piece[edgeStart - 1]) { edgeStart -= 1 }
       let width = edgeEnd - edgeStart
       guard (1...4).contains(width), hi + 1 + width <= n,
         memcmp(base + edgeStart, base + hi + 1, width) == 0,
-        hi + 1 + width == n || isLineBlank(piece[hi + 1 + width]),
-        fromStart || piece[..<edgeStart].contains(where: { !isLineBlank($0) })
-      else { continue }
+        hi + 1 + width == n || isLineBlank(piece[hi + 1 + width])
+      else { return nil }
       let range = edgeStart..<(hi + 1 + width)
       // The edge's mark nowhere else on the line: a table's row (`| x || color:red || size:3`)
       // separates its cells with it.
       let mark = piece[edgeStart]
-      guard !piece[..<edgeStart].contains(mark), !piece[range.upperBound...].contains(mark) else { continue }
+      guard !piece[..<edgeStart].contains(mark), !piece[range.upperBound...].contains(mark) else {
+        return nil
+      }
       let tokens = [piece[edgeStart..<edgeEnd], piece[lo..<hi], piece[(hi + 1)..<range.upperBound]].map {
         String(decoding: $0, as: UTF8.self)
       }
-      guard Discovery.isEdgedSetting(tokens.map { Discovery.tokenShape(Substring($0)) }) else { continue }
-      body(range)
-      found += 1
-      from = range.upperBound
+      return Discovery.isEdgedSetting(tokens.map { Discovery.tokenShape(Substring($0)) }) ? range : nil
     }
   }
 
@@ -745,46 +742,29 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
   static func forEachLabelNumberStamp(
     in piece: UnsafeBufferPointer<UInt8>, wholeLine: Bool, _ body: (Range<Int>) -> Void
   ) {
-    guard let base = piece.baseAddress else { return }
     let n = piece.count
-    var found = 0
-    // After a dash: `—` or `–` (E2 80 94, E2 80 93) and a blank.
-    var from = 0
-    while from < n && found < 8, let hit = memchr(base + from, 0xE2, n - from) {
-      let at = UnsafeRawPointer(hit) - UnsafeRawPointer(base)
-      from = at + 1
+    // After a dash: `—` or `–` (E2 80 94, E2 80 93) and a blank; one opening the piece only
+    // when the line is not counted whole.
+    let found = forEachInlineWord(in: piece, marked: 0xE2, fromStart: !wholeLine, body) { at in
       guard at + 4 < n, piece[at + 1] == 0x80, piece[at + 2] == 0x94 || piece[at + 2] == 0x93,
-        isLineBlank(piece[at + 3])
-      else { continue }
-      let opens = !piece[..<at].contains(where: { !isLineBlank($0) })
-      guard opens ? !wholeLine : isLineBlank(piece[at - 1]),
-        let end = labelNumberRunEnd(piece, from: at + 4, pairs: 1)
-      else { continue }
+        isLineBlank(piece[at + 3]), let end = labelNumberRunEnd(piece, from: at + 4, pairs: 1)
+      else { return nil }
       // With its dash: `— remix 4` is counted as on a line of its own, and a short stamp
       // is not too short to count (``addLine``'s eight bytes).
-      body(at..<end)
-      found += 1
-      from = end
+      return at..<end
     }
     // Two labels and their numbers: `Seed 4, variant 3`, found at the comma after the first.
-    from = 0
-    while from < n && found < 8, let hit = memchr(base + from, 0x2C, n - from) {
-      let at = UnsafeRawPointer(hit) - UnsafeRawPointer(base)
-      from = at + 1
+    forEachInlineWord(in: piece, marked: 0x2C, fromStart: true, limit: 8 - found, body) { at in
       guard at >= 3, at + 4 < n, NoteMatcher.isDigit(piece[at - 1]), piece[at + 1] == 0x20,
         NoteMatcher.isLetter(piece[at + 2])
-      else { continue }
+      else { return nil }
       var lo = at - 1
       while lo > 0 && NoteMatcher.isDigit(piece[lo - 1]) { lo -= 1 }
-      guard lo >= 3, piece[lo - 1] == 0x20 else { continue }
+      guard lo >= 3, piece[lo - 1] == 0x20 else { return nil }
       var start = lo - 1
       while start > 0 && NoteMatcher.isLetter(piece[start - 1]) { start -= 1 }
-      guard start < lo - 1, start == 0 || isLineBlank(piece[start - 1]),
-        let end = labelNumberRunEnd(piece, from: start, pairs: 2)
-      else { continue }
-      body(start..<end)
-      found += 1
-      from = end
+      guard start < lo - 1, let end = labelNumberRunEnd(piece, from: start, pairs: 2) else { return nil }
+      return start..<end
     }
   }
 
