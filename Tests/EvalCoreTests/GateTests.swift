@@ -61,14 +61,7 @@ struct FixedGate: Gate {
   /// indenting, a regex's backslash in double quotes, a line indented out of its mapping, an
   /// unclosed `{`.
   @Test func yamlSyntaxErrorsSayWhatToDo() {
-    func message(_ yaml: String) -> String {
-      do {
-        _ = try YAMLNode.parse(yaml, file: "rules.yaml")
-        return "no error"
-      } catch {
-        return "\(error)"
-      }
-    }
+    func message(_ yaml: String) -> String { yamlError(yaml, file: "rules.yaml") }
     let tab = message("rules:\n\t- { id: x, where: anywhere, literal: \"a\" }\n")
     #expect(tab.hasPrefix("rules.yaml:2:1:") && tab.contains("replace the tab with spaces"), "\(tab)")
     let escape = message("rules:\n  - { id: x, where: anywhere, regex: \"Q\\d+ blend:\" }\n")
@@ -96,12 +89,7 @@ struct FixedGate: Gate {
   /// mapping whose first line holds the same key in a nested flow mapping.
   @Test func aRepeatedKeyIsPlacedAtTheRepeatInMappingsOverSeveralLines() {
     func place(_ yaml: String) -> String {
-      do {
-        _ = try YAMLNode.parse(yaml, file: "gate.yaml")
-        return "no error"
-      } catch {
-        return "\(error)".split(separator: " ").first.map(String.init) ?? ""
-      }
+      yamlError(yaml, file: "gate.yaml").split(separator: " ").first.map(String.init) ?? ""
     }
     #expect(place("rules: {a: 1,\n  a: 2}\n") == "gate.yaml:2:3:")
     #expect(place("rules: {a: 1,\n  b: 2,\n    a: 3}\n") == "gate.yaml:3:5:")
@@ -117,5 +105,16 @@ struct FixedGate: Gate {
     // One-line flow mappings and block mappings still place the repeat.
     #expect(place("m: {a: 1, a: 2}\n") == "gate.yaml:1:11:")
     #expect(place("m:\n  a: 1\n  a: 2\n") == "gate.yaml:3:3:")
+  }
+}
+
+/// The error `YAMLNode.parse` gives for `yaml` read as `file`, as printed; "no error" when it
+/// reads.
+private func yamlError(_ yaml: String, file: String) -> String {
+  do {
+    _ = try YAMLNode.parse(yaml, file: file)
+    return "no error"
+  } catch {
+    return "\(error)"
   }
 }

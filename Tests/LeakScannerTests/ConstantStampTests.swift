@@ -18,24 +18,6 @@ import Testing
       })
   }
 
-  /// The summary of a `--repair` clean of `path` (discovery on) and the prefixes its audit
-  /// says it removed.
-  func repair(_ path: String, in dir: TempDir, acceptDiscovered: Bool = false) async throws -> (
-    CleanSummary, [String]
-  ) {
-    let (summary, _) = try await CorpusCleaner(
-      configuration: ScanConfiguration(), acceptDiscovered: acceptDiscovered, repair: true
-    ).clean(
-      path: path, cleanOut: dir.path("clean.jsonl"), quarantineOut: dir.path("q.jsonl"),
-      auditOut: dir.path("audit.jsonl"))
-    let audit = (try? String(contentsOfFile: dir.path("audit.jsonl"), encoding: .utf8)) ?? ""
-    let removed = try audit.split(separator: "\n").flatMap { line -> [String] in
-      let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
-      return object?["removed"] as? [String] ?? []
-    }
-    return (summary, removed)
-  }
-
   @Test func stampShapesAreReadApartFromMarkdownAndListMarkers() {
     #expect(Discovery.isClosedWord("(draft)") && Discovery.isClosedWord("(scratch):"))
     #expect(Discovery.isClosedWord("{draft}"))
@@ -97,7 +79,7 @@ import Testing
     for byteRows in [true, false] {
       #expect(try await acceptedRows(family.rule(), in: path, byteRows: byteRows, parallelism: 1) == 200)
     }
-    let (summary, removed) = try await repair(path, in: dir, acceptDiscovered: true)
+    let (summary, removed) = try await repairedPrefixes(path, in: dir, acceptDiscovered: true)
     #expect(summary.repaired == 200 && summary.quarantined == 0)
     #expect(Set(removed) == [stamp] && removed.count == 200)
   }
@@ -136,7 +118,7 @@ import Testing
       let path = stampedCorpus(in: dir, stamp)
       let report = try await CorpusScanner().scan(path: path)
       #expect(!report.discovered.contains { $0.highConfidence }, "\(name): \(report.discovered.map(\.shape))")
-      let (summary, removed) = try await repair(path, in: dir)
+      let (summary, removed) = try await repairedPrefixes(path, in: dir)
       #expect(summary.repaired == 0 && summary.quarantined == 0 && removed.isEmpty, "\(name)")
     }
   }

@@ -8,24 +8,6 @@ import Testing
 /// Families that have no label after their code (`E1 Okay, so …`, the incident's `E1 …`) or
 /// whose designator is an identifier (`REMIX_3 …`), and what `--repair` cuts of them.
 @Suite struct FamilyDiscoveryTests {
-  /// The audit's `removed` prefixes of a `--repair` clean of `path` (discovery on), with the
-  /// summary.
-  func repairedPrefixes(_ path: String, in dir: TempDir, acceptDiscovered: Bool = false) async throws -> (
-    CleanSummary, [String]
-  ) {
-    let (summary, _) = try await CorpusCleaner(
-      configuration: ScanConfiguration(), acceptDiscovered: acceptDiscovered, repair: true
-    ).clean(
-      path: path, cleanOut: dir.path("clean.jsonl"), quarantineOut: dir.path("q.jsonl"),
-      auditOut: dir.path("audit.jsonl"))
-    let audit = try String(contentsOfFile: dir.path("audit.jsonl"), encoding: .utf8)
-    let removed = try audit.split(separator: "\n").flatMap { line -> [String] in
-      let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
-      return object?["removed"] as? [String] ?? []
-    }
-    return (summary, removed)
-  }
-
   /// A 900-row corpus in `dir` whose every third row `i` opens with `stamp`, its `#` written as
   /// `number(i)`, then a natural opening.
   func stampedCorpus(_ stamp: String, in dir: TempDir, number: (Int) -> Int) -> String {

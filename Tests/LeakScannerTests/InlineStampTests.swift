@@ -16,19 +16,6 @@ import Testing
     }
   }
 
-  /// The texts `find` reports in `line`, in order.
-  func found(
-    in line: String, by find: (UnsafeBufferPointer<UInt8>, (Range<Int>) -> Void) -> Void
-  ) -> [String] {
-    var bytes = Array(line.utf8)
-    return bytes.withUnsafeMutableBufferPointer { b in
-      let piece = UnsafeBufferPointer(b)
-      var out: [String] = []
-      find(piece) { out.append(String(decoding: piece[$0], as: UTF8.self)) }
-      return out
-    }
-  }
-
   func fragments(_ line: String) -> [String] {
     found(in: line) { DiscoveryStats.forEachFragment(in: $0, $1) }
   }

@@ -7,19 +7,6 @@ import Testing
 /// Stamps whose words no list names, found by their shape wherever a pipeline puts them and
 /// cleaned; a natural construct of the same shape is left alone.
 @Suite struct StampShapeTests {
-  /// The texts `find` reports in `line`, in order.
-  func found(
-    in line: String, by find: (UnsafeBufferPointer<UInt8>, (Range<Int>) -> Void) -> Void
-  ) -> [String] {
-    var bytes = Array(line.utf8)
-    return bytes.withUnsafeMutableBufferPointer { b in
-      let piece = UnsafeBufferPointer(b)
-      var out: [String] = []
-      find(piece) { out.append(String(decoding: piece[$0], as: UTF8.self)) }
-      return out
-    }
-  }
-
   func labelStamps(_ line: String, wholeLine: Bool = false) -> [String] {
     found(in: line) { DiscoveryStats.forEachLabelNumberStamp(in: $0, wholeLine: wholeLine, $1) }
   }

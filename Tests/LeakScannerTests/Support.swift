@@ -112,3 +112,35 @@ func cleanCounts(
     .clean(path: path, cleanOut: out.path("clean.jsonl"), quarantineOut: out.path("q.jsonl"))
   return (summary.quarantined, summary.clean)
 }
+
+/// The texts `find` reports in `line`, in order (a per-line search of ``DiscoveryStats`` that
+/// calls back with byte ranges).
+func found(
+  in line: String, by find: (UnsafeBufferPointer<UInt8>, (Range<Int>) -> Void) -> Void
+) -> [String] {
+  var bytes = Array(line.utf8)
+  return bytes.withUnsafeMutableBufferPointer { b in
+    let piece = UnsafeBufferPointer(b)
+    var out: [String] = []
+    find(piece) { out.append(String(decoding: piece[$0], as: UTF8.self)) }
+    return out
+  }
+}
+
+/// The summary of a `--repair` clean of `path` (discovery on; every candidate taking part when
+/// `acceptDiscovered`), with its outputs in `dir`, and the prefixes its audit says it removed.
+func repairedPrefixes(_ path: String, in dir: TempDir, acceptDiscovered: Bool = false) async throws -> (
+  CleanSummary, [String]
+) {
+  let (summary, _) = try await CorpusCleaner(
+    configuration: ScanConfiguration(), acceptDiscovered: acceptDiscovered, repair: true
+  ).clean(
+    path: path, cleanOut: dir.path("clean.jsonl"), quarantineOut: dir.path("q.jsonl"),
+    auditOut: dir.path("audit.jsonl"))
+  let audit = try String(contentsOfFile: dir.path("audit.jsonl"), encoding: .utf8)
+  let removed = try audit.split(separator: "\n").flatMap { line -> [String] in
+    let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+    return object?["removed"] as? [String] ?? []
+  }
+  return (summary, removed)
+}

@@ -56,47 +56,48 @@ enum Fixture {
 
   /// A syntactically valid GGUF file (v3, no tensors) with the given architecture.
   static func minimalGGUF(architecture: String) -> [UInt8] {
-    var out = Array("GGUF".utf8)
-    func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { out += $0 } }
-    func u64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { out += $0 } }
-    func string(_ s: String) {
-      u64(UInt64(s.utf8.count))
-      out += Array(s.utf8)
-    }
-    u32(3)
-    u64(0)  // tensors
-    u64(1)  // metadata entries
-    string("general.architecture")
-    u32(8)
-    string(architecture)
-    return out
+    ggufHeader(tensors: 0, architecture: architecture).bytes
   }
 
   /// A GGUF file (v3, `gemma3`) with one f32 tensor of 8 elements (32 bytes) at each of
   /// `offsets` in its data section, named `t0`, `t1`, …, and `dataBytes` bytes of data after
   /// the header's padding to 32. Contiguous offsets are `0, 32, 64, …`.
   static func ggufWithTensors(offsets: [UInt64], dataBytes: Int) -> [UInt8] {
-    var out = Array("GGUF".utf8)
-    func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { out += $0 } }
-    func u64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { out += $0 } }
-    func string(_ s: String) {
-      u64(UInt64(s.utf8.count))
-      out += Array(s.utf8)
-    }
-    u32(3)
-    u64(UInt64(offsets.count))
-    u64(1)
-    string("general.architecture")
-    u32(8)
-    string("gemma3")
+    var out = ggufHeader(tensors: offsets.count, architecture: "gemma3")
     for (k, offset) in offsets.enumerated() {
-      string("t\(k)")
-      u32(1)  // dimensions
-      u64(8)
-      u32(0)  // GGML_TYPE_F32
-      u64(offset)
+      out.string("t\(k)")
+      out.u32(1)  // dimensions
+      out.u64(8)
+      out.u32(0)  // GGML_TYPE_F32
+      out.u64(offset)
     }
-    out += [UInt8](repeating: 0, count: (32 - out.count % 32) % 32)
-    return out + [UInt8](repeating: 0, count: dataBytes)
+    var bytes = out.bytes
+    bytes += [UInt8](repeating: 0, count: (32 - bytes.count % 32) % 32)
+    return bytes + [UInt8](repeating: 0, count: dataBytes)
   }
+
+  /// A GGUF file's bytes written in its little-endian encoding.
+  struct GGUFBytes {
+    var bytes = Array("GGUF".utf8)
+    mutating func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { bytes += $0 } }
+    mutating func u64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { bytes += $0 } }
+    /// A GGUF string: its length (u64), then its UTF-8 bytes.
+    mutating func string(_ s: String) {
+      u64(UInt64(s.utf8.count))
+      bytes += Array(s.utf8)
+    }
+  }
+
+  /// A v3 header declaring `tensors` tensors and one metadata entry, `general.architecture`.
+  static func ggufHeader(tensors: Int, architecture: String) -> GGUFBytes {
+    var out = GGUFBytes()
+    out.u32(3)
+    out.u64(UInt64(tensors))
+    out.u64(1)  // metadata entries
+    out.string("general.architecture")
+    out.u32(8)  // a string
+    out.string(architecture)
+    return out
+  }
+
 }
