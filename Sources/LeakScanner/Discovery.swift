@@ -1474,6 +1474,24 @@ public enum Discovery {
   /// The operators a chemical or mathematical formula joins its terms with.
   static let formulaOperators: Set<String> = ["+", "→", "⇌", "=", "->", "<->", "⟶", "-", "×", "⇒", "↔"]
 
+  /// Whether an opening's token shape is a word that a quantity follows in a sentence's flow: a
+  /// preposition (`from`, `by`, `to`) or a verb's `-ing` form of five letters or more
+  /// (`subtracting`, `multiplying`, `using`), never a stamp's label (`remix`, `sample`), which
+  /// a generator numbers.
+  static func takesAQuantity(_ token: String) -> Bool {
+    guard token.allSatisfy({ $0.isLetter }) else { return false }
+    let word = token.lowercased()
+    if quantityPrepositions.contains(word) { return true }
+    return word.count >= 5 && word.hasSuffix("ing") && !generatorWords.contains(word)
+      && !everydayGeneratorWords.contains(word)
+  }
+
+  /// Prepositions a quantity follows (`by #`, `from #`, `to #`).
+  static let quantityPrepositions: Set<String> = [
+    "by", "from", "to", "of", "at", "with", "than", "into", "over", "under", "about", "around", "between",
+    "after", "before", "for", "per", "times", "plus", "minus",
+  ]
+
   /// The things a domain numbers or codes, whose id follows their word (``namesAThing(_:at:)``).
   static let entityWords: Set<String> = [
     "ticket", "tickets", "issue", "issues", "bug", "pr", "order", "invoice", "account", "customer", "client",
@@ -2304,6 +2322,10 @@ public enum Discovery {
       // v#.#.# changelog:`) and a number that ends its sentence (`serves #. prep`, a quantity)
       // are the domain's: listed, never confident.
       if namesAThing(tokens, at: k) || tokens[k].hasSuffix(".") || isVersion(tokens[k]) { return 0.3 }
+      // A quantity that a verb works on or a preposition places (`Subtracting # from both
+      // sides`, `Dividing by # gives`, `Heat to #°C`): arithmetic and measures in the flow of a
+      // sentence, listed, never confident, however many rows open so.
+      if k > 0, takesAQuantity(tokens[k - 1]) { return 0.3 }
       // Scripts written without spaces (Chinese, Japanese, Thai) fill a token with a clause
       // (`好的，我需要计算 # 加`): a number after three of their letters stands where a
       // spaced script's opening (`okay, so we`) has long ended, in the sentence's flow.

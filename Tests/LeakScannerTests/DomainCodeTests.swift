@@ -217,4 +217,35 @@ import Testing
     let report = try await CorpusScanner().scan(path: path)
     #expect(!report.discovered.contains { $0.highConfidence }, "\(report.discovered.map(\.shape))")
   }
+
+  /// A number that a verb works on or a preposition places opens worked arithmetic (`Subtracting
+  /// 19 from both sides`, `Dividing by 4 gives`), however many rows of a templated math corpus
+  /// open so: listed, never confident, so `clean` keeps the rows; a label's number stays in the
+  /// flow's rank.
+  @Test func aQuantityAfterAVerbOrAPrepositionIsArithmetic() async throws {
+    for shape in ["subtracting # from", "dividing by # gives", "multiplying both sides by #", "heat to #°c"] {
+      #expect(Discovery.unnaturalness(shape, kind: .opening) < 0.5, "\(shape)")
+    }
+    #expect(Discovery.unnaturalness("blend matrix # says", kind: .opening) == Discovery.numberInTheFlow)
+    #expect(Discovery.unnaturalness("sample # okay,", kind: .opening) >= 0.8)
+    let dir = TempDir()
+    var rows: [String] = []
+    for i in 0..<1000 {
+      let (a, b) = (i % 19 + 2, i % 23 + 1)
+      let opening =
+        i % 2 == 0
+        ? "Subtracting \(b) from both sides gives $\(a)x = \(a * (i % 40 + 3))$."
+        : "We need to solve $\(a)x + \(b) = \(a * (i % 40 + 3) + b)$."
+      rows.append(
+        messagesRow("m\(i)", "<think>\n\(opening)\nSo $x = \(i % 40 + 3)$.\n</think>\n\n\(i % 40 + 3)"))
+    }
+    let path = dir.file("math.jsonl", rows.joined(separator: "\n") + "\n")
+    let report = try await CorpusScanner().scan(path: path)
+    let opening = try #require(report.discovered.first { $0.shape == "subtracting # from" })
+    #expect(opening.count == 500)
+    #expect(!report.discovered.contains { $0.highConfidence }, "\(report.discovered.map(\.shape))")
+    let (summary, _) = try await CorpusCleaner().clean(
+      path: path, cleanOut: dir.path("c.jsonl"), quarantineOut: dir.path("q.jsonl"))
+    #expect(summary.clean == 1000 && summary.quarantined == 0)
+  }
 }
