@@ -259,7 +259,10 @@ enum DesignatorMatcher {
   /// (`S3 bucket policy:`, `EC2 instances:`), country groups (`G7 summit:`), isotopes of the
   /// one-letter elements (`U235 fission:`, `C14 dating:`, `I131 therapy:`), cell markers
   /// (`CD4 count:`), enzymes and receptors (`COX2 inhibitors:`, `ACE2 receptor:`) and
-  /// viruses (`HPV16 infection:`).
+  /// viruses (`HPV16 infection:`), paper sizes (`A4 paper:`, `C5 envelope:`), photosynthetic
+  /// pathways (`C4 plants:`), engine layouts (`V8 engine:`), thyroid hormones (`T4 levels:`),
+  /// the coefficient of determination (`R2 value:`), incident priorities (`P1 incident:`),
+  /// Kubernetes (`K8s cluster:`) and motorways (`M3 motorway:`).
   ///
   /// Each entry is a code, the words (ignoring case) of which one must follow it after blanks
   /// (none: the code alone is the term), and whether a year may come between (`Q3 2024
@@ -378,6 +381,62 @@ enum DesignatorMatcher {
         "inhibitor", "inhibitors", "inhibition", "enzyme", "enzymes", "expression", "receptor", "receptors",
         "binding", "activity",
       ], false
+    ),
+    (
+      // ISO 216 paper and envelope sizes.
+      (0...10).flatMap { ["A\($0)", "B\($0)", "C\($0)"] },
+      [
+        "paper", "papers", "sheet", "sheets", "size", "sizes", "envelope", "envelopes", "poster", "posters",
+        "printing", "printer", "notebook", "folder", "folders", "booklet", "landscape", "portrait",
+      ], false
+    ),
+    (
+      // Photosynthetic pathways.
+      ["C3", "C4"],
+      [
+        "plant", "plants", "photosynthesis", "pathway", "pathways", "grass", "grasses", "crop", "crops",
+        "species", "carbon", "fixation", "metabolism", "cycle", "leaf", "leaves", "anatomy",
+      ], false
+    ),
+    (
+      // Engine layouts: vee, inline, flat and W configurations.
+      ["V6", "V8", "V10", "V12", "V16", "I3", "I4", "I6", "W12", "W16", "H4", "H6"],
+      [
+        "engine", "engines", "motor", "motors", "block", "blocks", "layout", "configuration", "cylinder",
+        "cylinders", "displacement", "power", "torque", "sound", "exhaust", "swap",
+      ], false
+    ),
+    (
+      // Thyroid hormones.
+      ["T3", "T4"],
+      [
+        "level", "levels", "hormone", "hormones", "test", "tests", "thyroid", "replacement", "dose", "dosing",
+      ],
+      false
+    ),
+    (
+      // The coefficient of determination and the incident priorities of operations teams.
+      ["R2"], ["value", "values", "score", "scores", "statistic", "coefficient"], false
+    ),
+    (
+      ["P0", "P1", "P2", "P3", "P4"],
+      [
+        "priority", "priorities", "incident", "incidents", "bug", "bugs", "ticket", "tickets", "outage",
+        "issue",
+      ],
+      false
+    ),
+    (
+      ["K8s"],
+      [
+        "cluster", "clusters", "pod", "pods", "deployment", "deployments", "manifest", "manifests", "node",
+        "nodes", "service", "services", "namespace", "namespaces", "operator", "ingress",
+      ], false
+    ),
+    (
+      // British motorways.
+      (1...99).map { "M\($0)" },
+      ["motorway", "motorways", "junction", "junctions", "traffic", "corridor", "roadworks"], false
     ),
     (
       ["HPV16", "HPV18"],

@@ -3133,6 +3133,14 @@ public enum Discovery {
         if kind == .opening, u >= 0.8, let text = example?.text, Discovery.termFollowsFirstWord(text) {
           u = 0.5
         }
+        // A line that opens with a term of the domain (`V8 engine: displacement # l`, `B12
+        // deficiency: …`), whose code the line's shape writes `X#`, is the domain's, as such an
+        // opening is left out of the openings: listed, not confident.
+        if kind == .repeatedLine, u >= 0.8, shape.hasPrefix("X#"), let text = example?.text,
+          Discovery.startsWithDomainTerm(text)
+        {
+          u = 0.5
+        }
         // One opening repeated word for word (`CO2 emissions rose`) is not a generated family,
         // unless it is built as a label or tag (`C2 umami bridge:`, `[persona lawyer]`) or is
         // the generator's own word and number (`— remix 12`).

@@ -134,6 +134,11 @@ import Testing
     "I131 therapy: the thyroid takes it up.", "B3 deficiency: pellagra.",
     "CD4 count: 350 cells per microliter.",
     "COX2 inhibitors: celecoxib is one.", "HPV16 infection: the main cause.", "SF6: a potent greenhouse gas.",
+    "A4 paper: 210 x 297 mm.", "C5 envelope: it takes A5 sheets.", "B5 notebook: 176 x 250 mm.",
+    "C4 plants: fix carbon efficiently.", "C3 photosynthesis: rubisco fixes carbon.",
+    "V8 engine: displacement 5.0 L.", "I4 engines: most compact cars use one.", "V12 sound: a shriek.",
+    "T4 levels: thyroid function is low.", "R2 value: 0.93 on the test set.", "P1 incident: the API is down.",
+    "K8s cluster: pods are pending.", "M25 motorway: traffic is slow.",
   ])
   func leavesDomainCodeOpeningsAlone(opening: String) {
     #expect(findings(detector, "<think>\(opening)</think>ok").isEmpty, "\(opening)")
@@ -170,10 +175,10 @@ import Testing
   @Test(arguments: [
     "x86 assembly: the mov instruction copies.", "h1 heading: the page title.", "i32 value: an integer.",
     "u64 counter: it wraps.", "c99 standard: it added inline.", "v2 api: the endpoint changed.",
-    "r2 score: 0.93 on the test set.", "t2 lesion: bright on the scan.", "h1 receptor: blocked.",
+    "r5 score: 0.93 on the test set.", "t2 lesion: bright on the scan.", "h1 receptor: blocked.",
     "a1 rating: investment grade.", "b2 visa: for tourism.", "s4 filing: the merger.",
-    "a4 paper: 210 by 297 mm.", "a2 milk: from cows.", "x1 value: 3.", "s4 group: the symmetric group.",
-    "g3 fianchetto: the bishop.", "e5 response: Black mirrors.", "a4\u{00A0}paper：210 mm.",
+    "a3 poll: 40% agree.", "a2 milk: from cows.", "x1 value: 3.", "s4 group: the symmetric group.",
+    "g3 fianchetto: the bishop.", "e5 response: Black mirrors.", "b2\u{00A0}visa：for tourism.",
   ])
   func leavesALowerCaseCodeAndOneWordAlone(opening: String) {
     #expect(findings(detector, "<think>\(opening)</think>ok").isEmpty, "\(opening)")
@@ -202,6 +207,9 @@ import Testing
     ("W2: the claim.", "W2: ", "W2 forms: employers must file."),
     ("C14 | the claim.", "C14 | ", "C14 dating | the half-life."),
     ("E1 spice combinator: the claim.", "E1 spice combinator: ", "E1 elimination: a carbocation first."),
+    ("A4 spice combinator: the claim.", "A4 spice combinator: ", "A4 paper: 210 x 297 mm."),
+    ("C4 persona remix: the claim.", "C4 persona remix: ", "C4 plants: fix carbon efficiently."),
+    ("V8 variant: the claim.", "V8 variant: ", "V8 engine: displacement 5.0 L."),
   ])
   func flagsFamilyCodesThatAreAlsoDomainCodes(opening: String, prefix: String, term: String) {
     let f = findings(detector, "<think>\(opening)</think>ok")

@@ -248,4 +248,27 @@ import Testing
       path: path, cleanOut: dir.path("c.jsonl"), quarantineOut: dir.path("q.jsonl"))
     #expect(summary.clean == 1000 && summary.quarantined == 0)
   }
+
+  /// A repeated line that opens with a term of the domain (`V8 engine: displacement # l, # hp.`)
+  /// is the domain's, however its code is shaped: listed, not confident; a family code's line
+  /// in the same place stays confident.
+  @Test func aRepeatedLineOpeningWithADomainTermIsNotConfident() async throws {
+    let dir = TempDir()
+    func corpus(_ line: (Int) -> String) -> String {
+      var rows: [String] = []
+      for i in 0..<600 {
+        let think = "Okay, so the user asks about car \(i).\n" + (i % 3 == 0 ? line(i) + "\n" : "") + "Done."
+        rows.append(messagesRow("r\(i)", "<think>\n\(think)\n</think>\n\nCar \(i)."))
+      }
+      return rows.joined(separator: "\n") + "\n"
+    }
+    let domain = dir.file(
+      "v8.jsonl", corpus { i in "V8 engine: displacement \(i % 7 + 2) L, \(i % 300 + 100) hp." })
+    let report = try await CorpusScanner().scan(path: domain)
+    let line = try #require(report.discovered.first { $0.shape == "X# engine: displacement # l, # hp." })
+    #expect(!line.highConfidence && line.count == 200)
+    let family = dir.file("a4.jsonl", corpus { i in "A4 spice combinator: displacement \(i % 7 + 2) L." })
+    let stamped = try await CorpusScanner().scan(path: family)
+    #expect(stamped.discovered.contains { $0.shape.hasPrefix("X# spice combinator:") && $0.highConfidence })
+  }
 }
