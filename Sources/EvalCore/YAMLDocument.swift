@@ -104,9 +104,8 @@ package struct YAMLNode: @unchecked Sendable {
         return indent.contains("\t") && column <= indent.count + 1
       } ?? false
     switch problem {
-    case "found character that cannot start any token" where here == "\t" || indentedWithTab:
-      return "YAML indents with spaces only: replace the tab with spaces"
-    case "found a tab character that violates indentation",
+    case "found character that cannot start any token" where here == "\t" || indentedWithTab,
+      "found a tab character that violates indentation",
       "found a tab character where an indentation space is expected":
       return "YAML indents with spaces only: replace the tab with spaces"
     case "found unknown escape character":

@@ -388,13 +388,7 @@ public struct RuleDetector: Detector {
     didSet {
       // (Setting a property in its own `didSet` does not call it again.)
       rules = rules.map(\.foldingUnicodeCase)
-      literals = Self.literalSets(rules)
-      (anchorSet, anchorOwners) = Self.anchors(rules)
-      (startRules, anywhereRules, headFilters) = Self.index(rules)
-      fastDesignator = rules.map(Self.isDesignator)
-      noteMatchers = rules.map(Self.noteMatcher)
-      anchorsSurviveCollapse = Self.anchorsSurviveCollapse(rules)
-      shapeMatchers = rules.map(Self.shapeMatcher)
+      deriveTables()
     }
   }
   /// Lower-cased literals one of which must occur in the text before the anywhere-rules run,
@@ -403,20 +397,21 @@ public struct RuleDetector: Detector {
     didSet { prefilterSet = LiteralSet(prefilter, ignoringASCIICase: true) }
   }
   var prefilterSet: LiteralSet
-  var literals: [LiteralSet?]
-  var anchorSet: LiteralSet
-  var anchorOwners: [Int]
+  // The tables below are derived from `rules` by ``deriveTables()``.
+  var literals: [LiteralSet?] = []
+  var anchorSet = LiteralSet([], ignoringASCIICase: true)
+  var anchorOwners: [Int] = []
   /// Indices of the think-start and anywhere rules, and the head filters, so the per-row
   /// loops never copy a rule.
-  var startRules: [Int]
-  var anywhereRules: [Int]
-  var headFilters: [HeadFilter]
+  var startRules: [Int] = []
+  var anywhereRules: [Int] = []
+  var headFilters: [HeadFilter] = []
   /// Which rules are the built-in designator regex, matched on bytes by ``DesignatorMatcher``.
-  var fastDesignator: [Bool]
+  var fastDesignator: [Bool] = []
   /// The hand matcher of each rule that has one (``NoteMatcher``).
-  var noteMatchers: [NoteMatcher.Kind?]
+  var noteMatchers: [NoteMatcher.Kind?] = []
   /// The hand matcher of each discovered-opening rule (``ShapeMatcher``).
-  var shapeMatchers: [ShapeMatcher?]
+  var shapeMatchers: [ShapeMatcher?] = []
   /// ``anchorsSurviveCollapse(_:)`` of the rules.
   var anchorsSurviveCollapse = false
   /// Whether the anywhere-rules also match across a run of blanks or a line break between two
@@ -435,10 +430,14 @@ public struct RuleDetector: Detector {
   public init(id: String, summary: String, rules: [LeakRule], prefilter: [String] = []) {
     self.id = id
     self.summary = summary
-    let rules = rules.map(\.foldingUnicodeCase)
-    self.rules = rules
+    self.rules = rules.map(\.foldingUnicodeCase)
     self.prefilter = prefilter
     prefilterSet = LiteralSet(prefilter, ignoringASCIICase: true)
+    deriveTables()
+  }
+
+  /// Derives the per-row tables from ``rules`` (in `init`, and again whenever they change).
+  private mutating func deriveTables() {
     literals = Self.literalSets(rules)
     (anchorSet, anchorOwners) = Self.anchors(rules)
     (startRules, anywhereRules, headFilters) = Self.index(rules)
