@@ -28,7 +28,9 @@ struct GenerateCommand: AsyncParsableCommand {
 
   // The numeric options take their value whatever it looks like, so `--max-tokens -5` is told
   // the range, not that the value is missing.
-  @Option(name: .customLong("max-tokens"), parsing: .unconditional, help: "Most tokens to generate.")
+  @Option(
+    name: .customLong("max-tokens"), parsing: .unconditional, help: "Most tokens to generate.",
+    transform: number("--max-tokens"))
   var maxTokens: Int = 128
 
   @Option(help: "Output format: text or json.")
@@ -42,20 +44,38 @@ struct GenerateCommand: AsyncParsableCommand {
     help: "Chat template override: a llama.cpp built-in name (gemma, chatml, llama3, ...).")
   var chatTemplate: String?
 
-  @Option(parsing: .unconditional, help: "Sampling temperature (0 or below = greedy).")
+  @Option(
+    parsing: .unconditional, help: "Sampling temperature (0 or below = greedy).",
+    transform: number("--temperature"))
   var temperature: Double = 0
 
   // An `Int`, so that a value outside `UInt32` is told the range too.
   @Option(
     parsing: .unconditional,
-    help: "Random seed for temperature > 0 (0 to 4294967294; the same seed gives the same text).")
+    help: "Random seed for temperature > 0 (0 to 4294967294; the same seed gives the same text).",
+    transform: number("--seed"))
   var seed: Int?
 
-  @Option(name: .customLong("context-size"), parsing: .unconditional, help: "Context size in tokens.")
+  @Option(
+    name: .customLong("context-size"), parsing: .unconditional, help: "Context size in tokens.",
+    transform: number("--context-size"))
   var contextSize: Int = 4096
 
-  @Option(parsing: .unconditional, help: "CPU threads (default: all cores).")
+  @Option(parsing: .unconditional, help: "CPU threads (default: all cores).", transform: number("--threads"))
   var threads: Int?
+
+  /// Reads a numeric option's value, taken whatever it looks like: another option in its place
+  /// (`--max-tokens --chat`) is a missing value, and the message says so.
+  static func number<T: LosslessStringConvertible>(_ option: String) -> @Sendable (String) throws -> T {
+    { argument in
+      if argument.hasPrefix("--") {
+        throw ValidationError(
+          "missing a number: \(option) is followed by the option '\(argument)'; put a number after \(option)")
+      }
+      guard let value = T(argument) else { throw ValidationError("'\(argument)' is not a number") }
+      return value
+    }
+  }
 
   func validate() throws {
     guard maxTokens >= 1 else { throw ValidationError("--max-tokens must be at least 1") }

@@ -77,6 +77,17 @@ import Testing
       #expect(r.stderr.contains(message), "\(extra): \(r.stderr)")
       #expect(!r.stderr.contains("Missing value"), "\(extra): \(r.stderr)")
     }
+    // Another option where the number should be is a missing number, and a word is no number.
+    let missing: [([String], String)] = [
+      (["--max-tokens", "--chat"], "missing a number: --max-tokens is followed by the option '--chat'"),
+      (["--seed", "--threads", "1"], "missing a number: --seed is followed by the option '--threads'"),
+      (["--temperature", "warm"], "'warm' is not a number"),
+    ]
+    for (extra, message) in missing {
+      let r = try CLI.run(["generate", "--model", CLI.modelPath, "--prompt", "x"] + extra)
+      #expect(r.status == 2, "\(extra)")
+      #expect(r.stderr.contains(message), "\(extra): \(r.stderr)")
+    }
     // A negative temperature is greedy, as its help says: the same text as 0.
     func text(temperature: String) throws -> String {
       let run = try CLI.run(
