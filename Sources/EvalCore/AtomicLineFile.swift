@@ -33,10 +33,11 @@ package final class AtomicLineFile: @unchecked Sendable {
   let destination: String
 
   /// Creates the temporary file next to `path` (in the temporary folder for a device or a
-  /// pipe).
+  /// pipe). With `removingStale`, first removes the temporary files that runs killed before
+  /// they could clean up left beside it (``TemporaryFiles/removeStale(beside:)``).
   /// - Throws: ``EvalCoreError/unwritableFile(path:reason:)`` when its folder is not writable
   ///   or `path` is a block device.
-  package init(path: String) throws {
+  package init(path: String, removingStale: Bool = true) throws {
     self.path = path
     let kind = Self.kind(of: path)
     if kind == S_IFBLK {
@@ -59,6 +60,7 @@ package final class AtomicLineFile: @unchecked Sendable {
     // renames it, which an interruption at that moment would leave behind. A leftover of an
     // earlier run is removed first; `O_EXCL | O_NOFOLLOW` then refuse to write through a link
     // someone placed at the temporary name. Mode 0666 lets the umask decide, as for any file.
+    if removingStale && !direct { TemporaryFiles.removeStale(beside: destination) }
     let temp = self.temp
     let fd = TemporaryFiles.register(temp) {
       unlink(temp)

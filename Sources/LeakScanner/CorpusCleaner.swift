@@ -194,7 +194,8 @@ public struct CorpusCleaner: Sendable {
     var cleanHashes: [(line: Int, hash: UInt64, repaired: Bool)] = []
     var repairedShapes: [(line: Int, shape: String)] = []
     let parser = CorpusRowParser(shape: configuration.shape, format: configuration.format)
-    let files = try parts.map { try AtomicLineFile(path: $0) }
+    // The outputs' files swept the folder of leftovers when they were made.
+    let files = try parts.map { try AtomicLineFile(path: $0, removingStale: false) }
     let cleanFile = files[0]
     let quarantineFile = files[1]
     let auditFile = files.count > 2 ? files[2] : nil

@@ -35,6 +35,40 @@ func throughPipe(_ fifo: String, _ write: () throws -> Void) throws -> [UInt8] {
     #expect(try FileManager.default.contentsOfDirectory(atPath: dir.url.path) == ["out.jsonl"])
   }
 
+  /// The hidden files a killed run left beside an output (its own temporary file, `clean`'s
+  /// part files and theirs) are removed by the next run that writes the output, when the
+  /// process that made them is gone; those of a running process, of other outputs, and
+  /// anything that is not a regular file stay.
+  @Test func leftoversOfAKilledRunAreRemovedByTheNext() throws {
+    let dir = TempDir()
+    let target = dir.file("clean.jsonl", "old\n")
+    // A process id that no longer runs: a child that has exited and been waited for.
+    let child = Process()
+    child.executableURL = URL(fileURLWithPath: "/bin/true")
+    try child.run()
+    child.waitUntilExit()
+    let dead = child.processIdentifier
+    let alive = getppid()
+    let stale = [
+      ".clean.jsonl.partial-\(dead)", ".clean.jsonl.part3-\(dead)",
+      "..clean.jsonl.part0-\(dead).partial-\(dead)",
+    ]
+    let kept = [
+      ".clean.jsonl.partial-\(alive)", ".clean.jsonl.part1-\(alive)", ".other.jsonl.partial-\(dead)",
+      ".clean.jsonl.partial-x\(dead)", "clean.jsonl.partial-\(dead)",
+    ]
+    for name in stale + kept { _ = dir.file(name, "left\n") }
+    try FileManager.default.createDirectory(
+      atPath: dir.path(".clean.jsonl.part7-\(dead)"), withIntermediateDirectories: false)
+    let file = try AtomicLineFile(path: target)
+    try file.write(Array("new".utf8))
+    try file.commit()
+    let left = Set(try FileManager.default.contentsOfDirectory(atPath: dir.url.path))
+    #expect(left == Set(kept + ["clean.jsonl", ".clean.jsonl.part7-\(dead)"]), "\(left.sorted())")
+    #expect(TemporaryFiles.leftoverPIDs("..clean.jsonl.part0-12.partial-34", of: "clean.jsonl") == [12, 34])
+    #expect(TemporaryFiles.leftoverPIDs(".clean.jsonl.part-12", of: "clean.jsonl") == nil)
+  }
+
   /// The new file keeps the permissions of the file it replaces (a quarantine file a user
   /// tightened to 0600 is not made readable to others by the next run).
   @Test func aReplacedFileKeepsItsPermissions() throws {

@@ -14,9 +14,11 @@ import Testing
     #expect(r.stdout.contains("HIGH opening \"X# spice combinator:\""))
   }
 
-  /// Interrupted while writing, `clean` exits 130, the old outputs are as they were and no
-  /// hidden temporary file is left beside them.
-  @Test func interruptedCleanLeavesNoTemporaryFiles() throws {
+  /// Interrupted while writing (Ctrl-C, or the terminal or ssh session closed), `clean` exits
+  /// 128 + the signal, the old outputs are as they were and no hidden temporary file is left
+  /// beside them.
+  @Test(arguments: [SIGINT, SIGHUP])
+  func interruptedCleanLeavesNoTemporaryFiles(signal: Int32) throws {
     let dir = TempDir()
     let out = dir.path("out")
     try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: false)
@@ -39,9 +41,9 @@ import Testing
     let deadline = Date().addingTimeInterval(120)
     while hidden().isEmpty && process.isRunning && Date() < deadline { usleep(5_000) }
     try #require(process.isRunning, "clean finished before it could be interrupted")
-    process.interrupt()
+    kill(process.processIdentifier, signal)
     process.waitUntilExit()
-    #expect(process.terminationStatus == 130)
+    #expect(process.terminationStatus == 128 + signal)
     #expect(hidden().isEmpty, "\(hidden())")
     #expect(try String(contentsOfFile: old, encoding: .utf8) == "OLD\n")
     #expect(!FileManager.default.fileExists(atPath: out + "/q.jsonl"))
