@@ -65,6 +65,7 @@ package enum JSONLine {
       LineIssue(line: line.number, offset: line.offset, length: line.bytes.count, kind: kind)
     }
     guard line.isValidUTF8 else { return .failure(issue(.invalidUTF8(at: line.firstInvalidUTF8Offset))) }
+    if let mark = line.misplacedByteOrderMark { return .failure(issue(.invalidJSON(mark))) }
     // The package's strict parser, which tells the keys given twice.
     let parsed = bytes.withUnsafeBufferPointer { JSONBytes.objectRecordingDuplicates($0) }
     switch parsed {

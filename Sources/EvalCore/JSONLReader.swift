@@ -20,14 +20,24 @@ public struct JSONLLine: Sendable {
     self.bytes = bytes
   }
 
-  /// The bytes with a trailing `\r` removed, and a UTF-8 byte-order mark at the start left
-  /// out (as some Windows tools write before the first row, and as `cat a.jsonl b.jsonl`
-  /// leaves before the first row of each file after the first), for parsing.
+  /// The bytes with a trailing `\r` removed, and a UTF-8 byte-order mark that opens the file
+  /// (as some Windows tools write before the first row) left out, for parsing.
   public var content: ArraySlice<UInt8> {
     var content = bytes
     if let last = content.last, last == UInt8(ascii: "\r") { content = content.dropLast() }
-    if content.starts(with: [0xEF, 0xBB, 0xBF]) { content = content.dropFirst(3) }
+    if offset == 0 && content.starts(with: [0xEF, 0xBB, 0xBF]) { content = content.dropFirst(3) }
     return content
+  }
+
+  /// Why the line is no JSON though its text may be: a UTF-8 byte-order mark opens it but not
+  /// the file (`cat a.jsonl b.jsonl` leaves one before the first row of each file after the
+  /// first). JSON loaders reject it there (Python's `json`: "Unexpected UTF-8 BOM"), so such a
+  /// line is malformed, with this reason; `nil` for other lines.
+  public var misplacedByteOrderMark: String? {
+    guard offset > 0, bytes.starts(with: [0xEF, 0xBB, 0xBF]) else { return nil }
+    return
+      "a byte-order mark (EF BB BF) opens the line, not the file (files joined with cat?); "
+      + "JSON loaders reject it here: remove it"
   }
 
   /// Whether ``content`` is valid UTF-8 (pure-ASCII lines are recognised eight bytes at a time).

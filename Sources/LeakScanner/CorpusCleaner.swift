@@ -588,17 +588,10 @@ enum Repair {
     guard remaining.isEmpty else { return nil }
     var bytes = Array(line.content)
     let trailer = line.bytes.count > line.content.count ? [UInt8](line.bytes[line.content.endIndex...]) : []
-    let open = jsonEscaped(format.openTag, asciiOnly: false)
     for prefix in prefixes {
-      var cut: Range<Int>? = nil
-      for asciiOnly in [false, true] {
-        let needle = jsonEscaped(prefix, asciiOnly: asciiOnly)
-        if let found = firstCut(of: needle, after: open, in: bytes) {
-          cut = found
-          break
-        }
+      guard let cut = firstCut(of: Array(prefix.utf8), after: Array(format.openTag.utf8), in: bytes) else {
+        return nil
       }
-      guard let cut else { return nil }
       bytes.removeSubrange(cut)
     }
     let result = bytes + trailer
@@ -610,74 +603,132 @@ enum Repair {
     return result[...]
   }
 
-  /// Where `needle` (escaped prefix bytes) starts a reasoning block in the raw JSON `bytes`:
-  /// after the escaped opening tag and escaped whitespace, or at the start of a string value
-  /// (a prefilled block). The first such place.
-  static func firstCut(of needle: [UInt8], after open: [UInt8], in bytes: [UInt8]) -> Range<Int>? {
-    func skipSpace(_ from: Int) -> Int {
-      var i = from
-      while i < bytes.count {
-        if bytes[i] == 0x20 {
-          i += 1
-        } else if bytes[i] == 0x5C, i + 1 < bytes.count, [0x6E, 0x74, 0x72].contains(bytes[i + 1]) {
-          i += 2  // an escaped newline, tab or carriage return
-        } else {
-          break
-        }
-      }
-      return i
-    }
-    func matches(at i: Int) -> Bool {
-      i + needle.count <= bytes.count && bytes[i..<(i + needle.count)].elementsEqual(needle)
-    }
+  /// The raw bytes of the JSON line `bytes` that hold `prefix` (UTF-8) where it starts a
+  /// reasoning block: in a string's decoded text after the opening tag `open` and white space,
+  /// or at the start of a string value after white space (a prefilled block). The first such
+  /// place; the decoded text is matched, so whatever escapes the writer chose (`\u003cthink\u003e`
+  /// from Go's `encoding/json`, `\u00e9` for `é`, `\/`) the cut is the escapes that make the
+  /// prefix, and the rest of the line keeps its bytes.
+  static func firstCut(of prefix: [UInt8], after open: [UInt8], in bytes: [UInt8]) -> Range<Int>? {
     var i = 0
-    while i + open.count <= bytes.count {
-      if bytes[i..<(i + open.count)].elementsEqual(open) {
-        let start = skipSpace(i + open.count)
-        if matches(at: start) { return start..<(start + needle.count) }
-      }
-      i += 1
-    }
-    // A prefilled block: the prefix opens a string value (`:"` or `: "` before it).
-    i = 0
+    var afterColon = false
     while i < bytes.count {
-      if bytes[i] == 0x22, i > 0, bytes[..<i].last(where: { $0 != 0x20 }) == 0x3A {
-        let start = skipSpace(i + 1)
-        if matches(at: start) { return start..<(start + needle.count) }
+      let b = bytes[i]
+      if b == 0x22 {
+        guard let (decoded, raw, end) = decodedString(bytes, from: i + 1) else { return nil }
+        if let cut = cut(prefix, after: open, in: decoded, raw: raw, valueStart: afterColon) { return cut }
+        i = end + 1
+        afterColon = false
+        continue
       }
+      if b != 0x20 && b != 0x09 && b != 0x0D && b != 0x0A { afterColon = b == 0x3A }
       i += 1
     }
     return nil
   }
 
-  /// `text` as a JSON string's contents, escaped the common way (quotes, backslashes and
-  /// control characters; with `asciiOnly`, every non-ASCII character as `\uXXXX` too).
-  static func jsonEscaped(_ text: String, asciiOnly: Bool) -> [UInt8] {
-    var out: [UInt8] = []
-    func hex(_ unit: UInt16) {
-      out += Array("\\u".utf8)
-      out += Array(String(format: "%04x", unit).utf8)
+  /// Where `prefix` starts a reasoning block in one string's `decoded` bytes (``firstCut(of:after:in:)``),
+  /// as the range of raw bytes that hold it: `raw[k]` is where the escape or byte that decodes
+  /// to `decoded[k]` begins, and `raw[decoded.count]` the string's closing quote.
+  private static func cut(
+    _ prefix: [UInt8], after open: [UInt8], in decoded: [UInt8], raw: [Int], valueStart: Bool
+  ) -> Range<Int>? {
+    func skipSpace(_ from: Int) -> Int {
+      var k = from
+      while k < decoded.count, [0x20, 0x0A, 0x09, 0x0D].contains(decoded[k]) { k += 1 }
+      return k
     }
-    for scalar in text.unicodeScalars {
-      switch scalar {
-      case "\"": out += Array("\\\"".utf8)
-      case "\\": out += Array("\\\\".utf8)
-      case "\n": out += Array("\\n".utf8)
-      case "\r": out += Array("\\r".utf8)
-      case "\t": out += Array("\\t".utf8)
-      case "\u{08}": out += Array("\\b".utf8)
-      case "\u{0C}": out += Array("\\f".utf8)
-      default:
-        if scalar.value < 0x20 {
-          hex(UInt16(scalar.value))
-        } else if asciiOnly && scalar.value >= 0x80 {
-          for unit in String(scalar).utf16 { hex(unit) }
-        } else {
-          out += Array(String(scalar).utf8)
+    func matches(at k: Int) -> Bool {
+      k + prefix.count <= decoded.count && decoded[k..<(k + prefix.count)].elementsEqual(prefix)
+    }
+    if !open.isEmpty {
+      var k = 0
+      while k + open.count <= decoded.count {
+        if decoded[k..<(k + open.count)].elementsEqual(open) {
+          let start = skipSpace(k + open.count)
+          if matches(at: start) { return raw[start]..<raw[start + prefix.count] }
         }
+        k += 1
       }
     }
-    return out
+    if valueStart {
+      let start = skipSpace(0)
+      if matches(at: start) { return raw[start]..<raw[start + prefix.count] }
+    }
+    return nil
+  }
+
+  /// The JSON string whose contents start at `from` (after its opening quote): its decoded
+  /// UTF-8, where each decoded byte's escape or byte begins (and, last, the closing quote's
+  /// index), and the closing quote's index; `nil` for a string that is not closed or holds a
+  /// bad escape (the line then is no row to cut).
+  static func decodedString(_ bytes: [UInt8], from: Int) -> ([UInt8], [Int], Int)? {
+    var decoded: [UInt8] = []
+    var raw: [Int] = []
+    var i = from
+    func hex4(_ at: Int) -> UInt32? {
+      guard at + 4 <= bytes.count else { return nil }
+      var v: UInt32 = 0
+      for b in bytes[at..<(at + 4)] {
+        guard let d = hexDigit(b) else { return nil }
+        v = v << 4 | d
+      }
+      return v
+    }
+    func append(_ scalar: UInt32, at start: Int) {
+      let text = Unicode.Scalar(scalar).map { String($0) } ?? "\u{FFFD}"
+      for unit in text.utf8 {
+        decoded.append(unit)
+        raw.append(start)
+      }
+    }
+    while i < bytes.count {
+      let b = bytes[i]
+      if b == 0x22 {
+        raw.append(i)
+        return (decoded, raw, i)
+      }
+      guard b == 0x5C else {
+        decoded.append(b)
+        raw.append(i)
+        i += 1
+        continue
+      }
+      guard i + 1 < bytes.count else { return nil }
+      let start = i
+      switch bytes[i + 1] {
+      case 0x22, 0x5C, 0x2F: append(UInt32(bytes[i + 1]), at: start)
+      case 0x62: append(0x08, at: start)
+      case 0x66: append(0x0C, at: start)
+      case 0x6E: append(0x0A, at: start)
+      case 0x72: append(0x0D, at: start)
+      case 0x74: append(0x09, at: start)
+      case 0x75:
+        guard let unit = hex4(i + 2) else { return nil }
+        if (0xD800..<0xDC00).contains(unit), i + 12 <= bytes.count, bytes[i + 6] == 0x5C,
+          bytes[i + 7] == 0x75, let low = hex4(i + 8), (0xDC00..<0xE000).contains(low)
+        {
+          append(0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00), at: start)
+          i += 12
+          continue
+        }
+        append(unit, at: start)
+        i += 6
+        continue
+      default: return nil
+      }
+      i += 2
+    }
+    return nil
+  }
+
+  private static func hexDigit(_ b: UInt8) -> UInt32? {
+    switch b {
+    case 0x30...0x39: UInt32(b - 0x30)
+    case 0x41...0x46: UInt32(b - 0x41 + 10)
+    case 0x61...0x66: UInt32(b - 0x61 + 10)
+    default: nil
+    }
   }
 
   static func strip(prefixes: [String], from line: JSONLLine, format: ReasoningFormat) -> ArraySlice<UInt8>? {
@@ -730,7 +781,8 @@ enum Repair {
       let data = try? JSONSerialization.data(
         withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
     else { return nil }
-    return Array(data)[...]
+    // The line's own ending stays (a CRLF file's `\r`), as an in-place cut keeps it.
+    return (Array(data) + line.bytes[line.content.endIndex...])[...]
   }
 
   /// `text` with the first of `remaining` stripped from a reasoning block's start, then the

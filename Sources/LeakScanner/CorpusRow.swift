@@ -141,6 +141,7 @@ public struct CorpusRowParser: Sendable {
       LineIssue(line: line.number, offset: line.offset, length: line.bytes.count, kind: kind)
     }
     guard line.isValidUTF8 else { return .failure(issue(.invalidUTF8(at: line.firstInvalidUTF8Offset))) }
+    if let mark = line.misplacedByteOrderMark { return .failure(issue(.invalidJSON(mark))) }
     let parsed = line.content.withUnsafeBufferPointer { buffer in
       JSONBytes.object(buffer, keep: Self.keptKeys.contains).mapError { issue(.invalidJSON($0.reason)) }
     }

@@ -1003,10 +1003,12 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
     #expect(!FileManager.default.fileExists(atPath: dir.path("c")))
   }
 
-  /// A byte-order mark before a row (as some Windows tools write before the first, and as
-  /// joining such files with `cat` leaves before later ones) is not part of the row: it parses,
-  /// stays in the clean output byte for byte, and a quarantined row is still valid JSON.
-  @Test func aByteOrderMarkBeforeARowIsNotMalformed() async throws {
+  /// A byte-order mark that opens the file (as some Windows tools write) is not part of the
+  /// row: it parses, stays in the clean output byte for byte, and a quarantined row is still
+  /// valid JSON. One that opens a later line (files joined with `cat`) makes the line
+  /// malformed, on the byte path and through `RowContext` alike: JSON loaders reject it there,
+  /// so a clean output that kept it would not load; the line is quarantined whole, saying why.
+  @Test func aByteOrderMarkOpeningTheFileIsNotMalformedOneLaterIs() async throws {
     let dir = TempDir()
     let bom: [UInt8] = [0xEF, 0xBB, 0xBF]
     let first = bom + Array(messagesRow("a", "<think>Okay, so fine.</think>Yes.").utf8)
@@ -1015,17 +1017,25 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
     for (k, lines) in [[first], [leaky], [second, first]].enumerated() {
       let line = lines.joined(separator: [0x0A])
       let path = dir.file("c\(k).jsonl", bytes: line + [0x0A])
-      let report = try await CorpusScanner().scan(path: path)
-      #expect(report.malformedLines == 0 && report.rows == lines.count)
+      for report in try await scanBothWays(path) {
+        #expect(report.malformedLines == (k == 2 ? 1 : 0) && report.rows == (k == 2 ? 1 : lines.count))
+        if k == 2 {
+          #expect(
+            report.issues.first?.description.contains("a byte-order mark (EF BB BF) opens the line") == true)
+        }
+      }
       let (_, _) = try await CorpusCleaner().clean(
         path: path, cleanOut: dir.path("clean\(k)"), quarantineOut: dir.path("q\(k)"))
       let clean = try Data(contentsOf: URL(fileURLWithPath: dir.path("clean\(k)")))
       let quarantine = try Data(contentsOf: URL(fileURLWithPath: dir.path("q\(k)")))
-      if k != 1 {
-        #expect([UInt8](clean) == line + [0x0A])
-      } else {
-        let object = try JSONSerialization.jsonObject(with: quarantine.dropLast()) as? [String: Any]
-        #expect((object?["row"] as? [String: Any])?["id"] as? String == "b")
+      let object = try? JSONSerialization.jsonObject(with: quarantine.dropLast()) as? [String: Any]
+      switch k {
+      case 0: #expect([UInt8](clean) == line + [0x0A])
+      case 1: #expect((object?["row"] as? [String: Any])?["id"] as? String == "b")
+      default:
+        #expect([UInt8](clean) == second + [0x0A])
+        #expect(
+          (object?["raw_base64"] as? String).flatMap { Data(base64Encoded: $0) }.map([UInt8].init) == first)
       }
     }
   }
@@ -1125,18 +1135,18 @@ func generatedCorpus(_ n: Int, planted: (Int) -> String? = { _ in nil }) -> Stri
 }
 
 extension CleanTests {
-  /// Repairs `lines` (each with the prefix `A4 spice combinator: `) and `escaped` (the prefix
-  /// with an escaped space, so its bytes are not in the line): every row is repaired, `lines`
-  /// in place and `escaped` written anew. Returns the first turn of `listKey` in the rewritten
-  /// row.
-  func repairedTurn(_ lines: [String], escaped: String, listKey: String) async throws -> [String: Any]? {
-    (try await repairedRow(lines, escaped: escaped)?[listKey] as? [[String: Any]])?.first
+  /// Repairs `lines` (each with the prefix `A4 spice combinator: `) and `shadowed` (the prefix
+  /// also opening a field that is not read, before the model's text, so that a cut in place
+  /// finds the wrong string first): every row is repaired, `lines` in place and `shadowed`
+  /// written anew. Returns the first turn of `listKey` in the rewritten row.
+  func repairedTurn(_ lines: [String], shadowed: String, listKey: String) async throws -> [String: Any]? {
+    (try await repairedRow(lines, shadowed: shadowed)?[listKey] as? [[String: Any]])?.first
   }
 
-  /// ``repairedTurn(_:escaped:listKey:)``'s checks; the rewritten row, parsed.
-  func repairedRow(_ lines: [String], escaped: String) async throws -> [String: Any]? {
+  /// ``repairedTurn(_:shadowed:listKey:)``'s checks; the rewritten row, parsed.
+  func repairedRow(_ lines: [String], shadowed: String) async throws -> [String: Any]? {
     let dir = TempDir()
-    let (summary, _) = try await repairClean(lines + [escaped], in: dir)
+    let (summary, _) = try await repairClean(lines + [shadowed], in: dir)
     let quarantined = try String(contentsOfFile: dir.path("q.jsonl"), encoding: .utf8)
     #expect(summary.repaired == lines.count + 1 && summary.quarantined == 0, "\(quarantined)")
     let clean = try String(contentsOfFile: dir.path("clean.jsonl"), encoding: .utf8).split(separator: "\n")
@@ -1160,9 +1170,9 @@ extension CleanTests {
     let lines = (0..<6).map { i in
       #"{"id": "r\#(i)", "messages": [{"role": "user", "content": "Q\#(i)"}, {"role": "assistant", "reasoning_content": "A4 spice combinator: step \#(i) of the claim.", "content": "No \#(i)."}]}"#
     }
-    let escaped =
-      #"{"id":"e","messages":[{"role":"assistant","reasoning_content":"A4 spice\u0020combinator: step 9.","content":"No."}]}"#
-    let turn = try await repairedTurn(lines, escaped: escaped, listKey: "messages")
+    let shadowed =
+      #"{"id":"e","meta":"A4 spice combinator: seen","messages":[{"role":"assistant","reasoning_content":"A4 spice combinator: step 9.","content":"No."}]}"#
+    let turn = try await repairedTurn(lines, shadowed: shadowed, listKey: "messages")
     #expect(turn?["reasoning_content"] as? String == "step 9.")
     #expect(turn?["content"] as? String == "No.")
   }
@@ -1173,8 +1183,10 @@ extension CleanTests {
     let lines = (0..<5).map { i in
       #"{"id": "p\#(i)", "prompt": "Q\#(i)", "reasoning": "A4 spice combinator: step \#(i) of the claim.", "response": "No \#(i)."}"#
     }
-    let escaped = #"{"id":"e","prompt":"Q","reasoning":"A4 spice\u0020combinator: step 9.","response":"No."}"#
-    let row = try await repairedRow(lines, escaped: escaped)
+    let shadowed =
+      #"{"id":"e","meta":"A4 spice combinator: seen","prompt":"Q","reasoning":"A4 spice combinator: step 9.","response":"No."}"#
+    let row = try await repairedRow(lines, shadowed: shadowed)
+    #expect(row?["meta"] as? String == "A4 spice combinator: seen")
     #expect(row?["reasoning"] as? String == "step 9.")
     #expect(row?["response"] as? String == "No.")
   }
@@ -1216,13 +1228,49 @@ extension CleanTests {
 
   /// TRL's conversational prompt-completion rows are repaired as chats are: the prefix is cut
   /// out of the completion's turn.
+  /// A corpus written by Go's `encoding/json` escapes `<` and `>` (`\u003cthink\u003e`), and
+  /// other writers escape a prefix's letters (`\u00e9`) and slashes (`\/`): the prefix is still
+  /// cut in place, the escapes that make it and nothing else, so numbers (`1.0`, `-0`, `1e2`),
+  /// key order and a CRLF line ending stay as they were; a row that must be written anew
+  /// keeps its line ending too.
+  @Test func repairCutsEscapedPrefixesInPlaceAndKeepsLineEndings() async throws {
+    let dir = TempDir()
+    let lines = (0..<4).map { i in
+      #"{"prompt":"q\#(i)","response":"\u003cthink\u003e\nA4 \u00e9pice combinator: step \#(i) of 1\/2.\u003c/think\u003e No.","score":1.0,"z":-0,"w":1e2,"id":"g\#(i)"}"#
+        + "\r"
+    }
+    let shadowed =
+      #"{"meta":"\u003cthink\u003eA4 \u00e9pice combinator: seen","prompt":"q","response":"\u003cthink\u003e\nA4 \u00e9pice combinator: step 9.\u003c/think\u003e No.","score":1.0,"id":"s"}"#
+      + "\r"
+    let (summary, _) = try await repairClean(lines + [shadowed], in: dir)
+    let quarantined = try String(contentsOfFile: dir.path("q.jsonl"), encoding: .utf8)
+    #expect(summary.repaired == 5 && summary.quarantined == 0, "\(quarantined)")
+    let clean = try Array(Data(contentsOf: URL(fileURLWithPath: dir.path("clean.jsonl"))))
+      .split(separator: 0x0A, omittingEmptySubsequences: false).dropLast().map {
+        String(decoding: $0, as: UTF8.self)
+      }
+    #expect(clean.count == 5)
+    #expect(
+      Array(clean.prefix(4))
+        == lines.map { $0.replacingOccurrences(of: #"A4 \u00e9pice combinator: "#, with: "") })
+    #expect(clean.allSatisfy { $0.hasSuffix("\r") })
+    let audit = try String(contentsOfFile: dir.path("audit.jsonl"), encoding: .utf8).split(separator: "\n")
+    #expect(
+      audit.prefix(4).allSatisfy {
+        $0.contains("\"rewritten\":false") && $0.contains("A4 épice combinator: ")
+      })
+    #expect(audit.last?.contains("\"rewritten\":true") == true)
+    let row = try #require(try JSONSerialization.jsonObject(with: Data(clean[4].utf8)) as? [String: Any])
+    #expect(row["response"] as? String == "<think>\nstep 9.</think> No.")
+  }
+
   @Test func repairCutsThePrefixOutOfAConversationalCompletion() async throws {
     let lines = (0..<4).map { i in
       #"{"prompt": [{"role": "user", "content": "Q\#(i)"}], "completion": [{"role": "assistant", "content": "<think>\nA4 spice combinator: step \#(i).\n</think>\n\nNo."}]}"#
     }
-    let escaped =
-      #"{"prompt":[{"role":"user","content":"Q"}],"completion":[{"role":"assistant","content":"<think>\nA4 spice\u0020combinator: step 9.\n</think>\n\nNo."}]}"#
-    let turn = try await repairedTurn(lines, escaped: escaped, listKey: "completion")
+    let shadowed =
+      #"{"meta":"<think>A4 spice combinator: seen","prompt":[{"role":"user","content":"Q"}],"completion":[{"role":"assistant","content":"<think>\nA4 spice combinator: step 9.\n</think>\n\nNo."}]}"#
+    let turn = try await repairedTurn(lines, shadowed: shadowed, listKey: "completion")
     #expect(turn?["content"] as? String == "<think>\nstep 9.\n</think>\n\nNo.")
   }
 }
@@ -2059,7 +2107,7 @@ extension CleanTests {
       let think =
         "<think>\nA\(i % 3 + 1) spice combinator: step \(i) weighs \(i * 37) grams\n</think>\n\nDone \(i)."
       var line = Self.conversationsRow("r\(i)", think)
-      // An escaped blank inside the prefix: it cannot be cut in place, so the row is rewritten.
+      // An escaped blank inside the prefix: the escapes that make it are cut, in place.
       if i == 0 { line = line.replacingOccurrences(of: "A1 spice", with: "A1\\u0020spice") }
       lines.append(line)
     }
@@ -2074,7 +2122,10 @@ extension CleanTests {
     #expect(summary.lines == 12 && summary.repaired == 12 && summary.quarantined == 0)
     let clean = try String(contentsOfFile: dir.path("clean.jsonl"), encoding: .utf8)
     #expect(!clean.contains("spice combinator"))
+    #expect(
+      clean.split(separator: "\n").first.map(String.init)
+        == lines[0].replacingOccurrences(of: "A1\\u0020spice combinator: ", with: ""))
     let audit = try String(contentsOfFile: dir.path("audit.jsonl"), encoding: .utf8)
-    #expect(audit.contains("\"rewritten\":true"))
+    #expect(!audit.contains("\"rewritten\":true"))
   }
 }
