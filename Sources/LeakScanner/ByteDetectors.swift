@@ -262,7 +262,7 @@ enum DesignatorMatcher {
   /// viruses (`HPV16 infection:`), paper sizes (`A4 paper:`, `C5 envelope:`), photosynthetic
   /// pathways (`C4 plants:`), engine layouts (`V8 engine:`), thyroid hormones (`T4 levels:`),
   /// the coefficient of determination (`R2 value:`), incident priorities (`P1 incident:`),
-  /// Kubernetes (`K8s cluster:`) and motorways (`M3 motorway:`).
+  /// Kubernetes (`K8s cluster:`) and roads before a direction (`M3 motorway:`, `A1 southbound:`).
   ///
   /// Each entry is a code, the words (ignoring case) of which one must follow it after blanks
   /// (none: the code alone is the term), and whether a year may come between (`Q3 2024
@@ -434,9 +434,14 @@ enum DesignatorMatcher {
       ], false
     ),
     (
-      // British motorways.
-      (1...99).map { "M\($0)" },
-      ["motorway", "motorways", "junction", "junctions", "traffic", "corridor", "roadworks"], false
+      // British and Irish roads: motorways, A roads and national roads, before a direction or
+      // a word of traffic.
+      (1...99).flatMap { ["M\($0)", "A\($0)", "N\($0)"] },
+      [
+        "motorway", "motorways", "junction", "junctions", "traffic", "corridor", "roadworks", "northbound",
+        "southbound", "eastbound", "westbound", "clockwise", "anticlockwise", "counterclockwise",
+        "carriageway", "closure", "closures",
+      ], false
     ),
     (
       ["HPV16", "HPV18"],

@@ -197,7 +197,9 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
   mutating func add(row: RowContext, capacity: Int = 100_000) {
     var firstLines: [String] = []
     for opening in row.thinkOpenings { firstLines.append(Self.firstLine(of: opening)) }
-    addOpenings(firstLines, line: row.row.line) { k, digits in Self.echoes(digits, row: row, opening: k) }
+    addOpenings(
+      firstLines, line: row.row.line, echoes: { k, digits in Self.echoes(digits, row: row, opening: k) },
+      echoesCode: { k, code in Self.echoes(code, row: row, opening: k, word: true) })
     var seen: [String] = []
     for trace in row.traces {
       for block in trace.blocks {
@@ -221,10 +223,13 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
           bytes.openings.map {
             Self.firstLine(of: String(decoding: UnsafeBufferPointer(rebasing: all[$0]), as: UTF8.self)[...])
           },
-          line: line
-        ) { k, digits in
-          digits.withUnsafeBufferPointer { bytes.echoes($0, before: bytes.openings[k], in: all) }
-        }
+          line: line,
+          echoes: { k, digits in
+            digits.withUnsafeBufferPointer { bytes.echoes($0, before: bytes.openings[k], in: all) }
+          },
+          echoesCode: { k, code in
+            code.withUnsafeBufferPointer { bytes.echoes($0, before: bytes.openings[k], in: all, word: true) }
+          })
       }
       var seen: [String] = []
       // Plain ASCII lines are counted in the tally, on bytes (flushed with the openings).
@@ -263,13 +268,14 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
   /// ``RowBytes/echoes(_:before:in:)`` of a row read as a ``RowContext``: whether the number
   /// written `digits` stands in a segment that is not the model's, or in the model segment of
   /// opening `k` before it.
-  static func echoes(_ digits: [UInt8], row: RowContext, opening k: Int) -> Bool {
+  static func echoes(_ digits: [UInt8], row: RowContext, opening k: Int, word: Bool = false) -> Bool {
     guard !digits.isEmpty else { return false }
     func holds(_ text: Substring.UTF8View) -> Bool {
       digits.withUnsafeBufferPointer { d in
+        let match = word ? NumberSketch.holdsWord : NumberSketch.holds
         // A native string's bytes are read in place; only a bridged one is copied.
-        text.withContiguousStorageIfAvailable { NumberSketch.holds($0, d) }
-          ?? Array(text).withUnsafeBufferPointer { NumberSketch.holds($0, d) }
+        return text.withContiguousStorageIfAvailable { match($0, d) }
+          ?? Array(text).withUnsafeBufferPointer { match($0, d) }
       }
     }
     for segment in row.row.segments where !segment.isModelText {
@@ -304,12 +310,16 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
   /// (``RowBytes/echoes(_:before:in:)``): such a number is the prompt's, restated, and is left
   /// out of the numbering's sketch.
   mutating func addOpenings(
-    _ firstLines: [String], line: Int, echoes: (Int, [UInt8]) -> Bool = { _, _ in false }
+    _ firstLines: [String], line: Int, echoes: (Int, [UInt8]) -> Bool = { _, _ in false },
+    echoesCode: (Int, [UInt8]) -> Bool = { _, _ in false }
   ) {
     // Few shapes per row: arrays beat sets here.
     var seen: [String] = []
-    // A domain term (`CO2: …`, `Q1 revenue: …`) is no family, however often it opens.
+    // A domain term (`CO2: …`, `Q1 revenue: …`) is no family, however often it opens, and
+    // nor is an opening that restates a code of the prompt (``Discovery/restatesCode(_:echoes:)``).
     for (k, first) in firstLines.enumerated() where !first.isEmpty && !Discovery.startsWithDomainTerm(first) {
+      var bytes = first
+      if bytes.withUTF8({ Discovery.restatesCode($0) { echoesCode(k, Array($0)) } }) { continue }
       for shape in Discovery.openingShapes(first) where !seen.contains(shape) {
         // A head family (`X# …`, `## …`, `variant-X …`) counts only openings its rule matches.
         if let kind = Discovery.headFamily(ofShape: shape), !Discovery.hasHeadFamilyStructure(first, kind) {
@@ -1447,6 +1457,8 @@ public enum Discovery {
     // A formula: a compound (letters and digits) before an operator, or after its coefficient
     // (`# X#`); a number after a generator's word is its stamp (`variant # - okay`).
     if generatorWords.contains(before) || everydayGeneratorWords.contains(before) { return false }
+    // A noun after an article names what the code is (`the alternative X#`, `a point X#`).
+    if k >= 2, determiners.contains(tokens[k - 2]), tokens[k - 1].allSatisfy(\.isLetter) { return true }
     if k + 1 < tokens.count && formulaOperators.contains(tokens[k + 1])
       && tokens[k].contains(where: { $0.isLetter }) && tokens[k].contains("#")
     {
@@ -1473,6 +1485,73 @@ public enum Discovery {
 
   /// The operators a chemical or mathematical formula joins its terms with.
   static let formulaOperators: Set<String> = ["+", "→", "⇌", "=", "->", "<->", "⟶", "-", "×", "⇒", "↔"]
+
+  /// Whether the token shape after a code makes the code a sentence's subject (`is`, `has`,
+  /// `was`) or a formula's term (`=`, `+`, `→`), which a generator's label never does.
+  static func isSubjectOrTermOfCode(_ token: String) -> Bool {
+    codeSubjectVerbs.contains(token) || formulaOperators.contains(token) || isMeasurement(token)
+  }
+
+  /// Whether a token shape is a measured value: a decimal number (`#.#`, `#.#,`), or a number
+  /// with its unit (`#°c`, `#%`, `#kt`, `#mg`): an analyte's or an instrument's reading
+  /// (`X# #.# ng/ml:`, `high #°c, low`), not a stamp's number.
+  static func isMeasurement(_ token: String) -> Bool {
+    let bare = withoutClauseMarks(token)
+    if bare == "#.#" || bare == "-#.#" { return true }
+    guard let hash = bare.lastIndex(of: "#"), bare.first == "#" || bare.hasPrefix("-#") else { return false }
+    let unit = bare[bare.index(after: hash)...].lowercased()
+    return unit.hasPrefix("°") || unit.hasPrefix("%") || measureUnits.contains(unit)
+  }
+
+  /// Units written straight after their number (`22kt`, `5mg`, `3.5ghz`).
+  static let measureUnits: Set<String> = [
+    "kt", "km", "kg", "mg", "ml", "mm", "cm", "g", "s", "ms", "h", "hz", "khz", "mhz", "ghz", "kb", "mb",
+    "gb", "tb", "w", "kw", "kwh", "v", "mv", "mph", "kph", "km/h", "px", "pt", "mmhg", "bpm", "nm", "µm",
+  ]
+
+  /// Verbs a sentence about a code goes on with (`Q16 is a good move`).
+  static let codeSubjectVerbs: Set<String> = [
+    "is", "was", "are", "were", "has", "had", "looks", "seems", "remains", "becomes", "stays", "means",
+  ]
+
+  /// Articles and determiners before a noun that names a code (`the alternative X#`).
+  static let determiners: Set<String> = [
+    "the", "a", "an", "this", "that", "its", "their", "his", "her", "our",
+  ]
+
+  /// Whether the first line of an opening restates a code of the row's prompt: one of its first
+  /// four tokens is a code (ASCII letters and digits, both, and inner hyphens, at most eight:
+  /// `Q16`, `**G6**`, `A10,`, `CA-125`) that `echoes` finds as a whole word in the row's text outside the reasoning. A
+  /// game's coordinates (`The alternative Q4 would be slower.` for a prompt's `Q4`), a lab's
+  /// analyte, a road the prompt named: the domain's, however many rows open so. A generator's
+  /// stamp (`A4 spice combinator:`) is not in the prompt it answers.
+  static func restatesCode(
+    _ first: UnsafeBufferPointer<UInt8>, echoes: (UnsafeBufferPointer<UInt8>) -> Bool
+  ) -> Bool {
+    func isAlnum(_ b: UInt8) -> Bool { NoteMatcher.isDigit(b) || NoteMatcher.isLetter(b) }
+    var i = 0
+    var tokens = 0
+    while i < first.count && tokens < 4 {
+      while i < first.count && (first[i] == 0x20 || first[i] == 0x09) { i += 1 }
+      guard i < first.count else { break }
+      var end = i
+      while end < first.count && first[end] != 0x20 && first[end] != 0x09 { end += 1 }
+      tokens += 1
+      var lo = i
+      var hi = end
+      while lo < hi && !isAlnum(first[lo]) { lo += 1 }
+      while hi > lo && !isAlnum(first[hi - 1]) { hi -= 1 }
+      let core = UnsafeBufferPointer(rebasing: first[lo..<hi])
+      if (2...8).contains(core.count), core.allSatisfy({ isAlnum($0) || $0 == 0x2D }),
+        core.contains(where: NoteMatcher.isDigit),
+        core.contains(where: NoteMatcher.isLetter), echoes(core)
+      {
+        return true
+      }
+      i = end
+    }
+    return false
+  }
 
   /// Whether an opening's token shape is a word that a quantity follows in a sentence's flow: a
   /// preposition (`from`, `by`, `to`) or a verb's `-ing` form of five letters or more
@@ -2231,6 +2310,10 @@ public enum Discovery {
       {
         return 0.5
       }
+      // A code that the sentence is about (`X# is a good move`, `X# has two liberties`) or a
+      // formula's term (`X# = # hz is the reference pitch`, `X# = # ω`): listed, not
+      // confident. A label's words are never a verb or an operator.
+      if first.hasPrefix("X#"), tokens.count > 1, isSubjectOrTermOfCode(tokens[1]) { return 0.5 }
       if (isCodeLike(first) && !isBracketedNumber(first) && !isClockTime(first)
         && !isTextsOwnSquareTag(tokens))
         || tokens.indices.dropFirst().contains(where: { k in
@@ -2325,7 +2408,15 @@ public enum Discovery {
       // A quantity that a verb works on or a preposition places (`Subtracting # from both
       // sides`, `Dividing by # gives`, `Heat to #°C`): arithmetic and measures in the flow of a
       // sentence, listed, never confident, however many rows open so.
-      if k > 0, takesAQuantity(tokens[k - 1]) { return 0.3 }
+      if (k > 0 && takesAQuantity(tokens[k - 1])) || isMeasurement(tokens[k])
+        || (k + 1 < tokens.count && isMeasurement(tokens[k + 1]))
+      {
+        return 0.3
+      }
+      // A number after a section's word in the flow of a sentence (`At move # the key area`,
+      // `On page # the author`) refers to a part of the domain's text or game: listed, never
+      // confident (a row index marked off as a label's, `Row #.`, is told by its numbers).
+      if k > 0, numberedSectionWords.contains(firstWord(of: tokens[k - 1])) { return 0.3 }
       // Scripts written without spaces (Chinese, Japanese, Thai) fill a token with a clause
       // (`好的，我需要计算 # 加`): a number after three of their letters stands where a
       // spaced script's opening (`okay, so we`) has long ended, in the sentence's flow.
@@ -2397,6 +2488,8 @@ public enum Discovery {
         && (token.first?.isLetter ?? false)
     }
     if token.hasPrefix("X#") {
+      // A sentence about the code or a formula (``isSubjectOrTermOfCode(_:)``).
+      if k + 1 < tokens.count, isSubjectOrTermOfCode(tokens[k + 1]) { return false }
       if k > 0 {
         let word = firstWord(of: tokens[k - 1])
         // `generatorWords` holds the scaffold labels.
@@ -2731,6 +2824,8 @@ public enum Discovery {
     // file's line and a release's version are the domain's.
     if k > 0, tokens[k - 1] == "#." || tokens[k - 1] == "#...", isChessMove(token) { return false }
     if namesAThing(tokens, at: k) || isFileLocation(token) || isVersion(token) { return false }
+    // An analyte and its reading (`ca-# #.# u/ml:`): the domain's.
+    if k + 1 < tokens.count, isMeasurement(tokens[k + 1]) { return false }
     if let hash = token.firstIndex(of: "#"), hash > token.startIndex {
       let before = token[..<hash]
       let glue = before.last!
@@ -3240,6 +3335,8 @@ struct OpeningTally {
   private var seen: [Int] = []
   /// Where the first line of each of the row's openings ends (``addRow(_:in:line:)``).
   private var lineEnds: [Int] = []
+  /// Whether each opening of the row being counted restates a code of its prompt.
+  private var restating: [Bool] = []
 
   /// The repeated-line shapes of the plain ASCII lines of rows read as bytes.
   private(set) var lines: LineTally
@@ -3263,6 +3360,17 @@ struct OpeningTally {
   /// number that the row's text outside the reasoning holds (``RowBytes/echoes(_:before:in:)``)
   /// is left out of its sketch, as ``DiscoveryStats/addOpenings(_:line:echoes:)`` leaves it.
   mutating func addRow(of bytes: borrowing RowBytes, in all: UnsafeBufferPointer<UInt8>, line: Int) -> Bool {
+    // Openings that restate a code of the prompt (``Discovery/restatesCode(_:echoes:)``) are
+    // not counted.
+    restating.removeAll(keepingCapacity: true)
+    for opening in bytes.openings {
+      let text = UnsafeBufferPointer(rebasing: all[opening])
+      let end = DiscoveryStats.asciiFirstLineEnd(of: text) ?? 0
+      restating.append(
+        Discovery.restatesCode(UnsafeBufferPointer(rebasing: text[..<end])) {
+          bytes.echoes($0, before: opening, in: all, word: true)
+        })
+    }
     let counted = addRow(bytes.openings, in: all, line: line)
     // The numbers of the row's numbered openings, now that the row is at hand (a closure
     // holding it on every row would copy it, retaining each of its buffers): those the row's
@@ -3289,7 +3397,7 @@ struct OpeningTally {
       lineEnds.append(opening.lowerBound + end)
     }
     startRow()
-    for k in openings.indices {
+    for k in openings.indices where !restating[k] {
       currentOpening = openings[k]
       add(UnsafeBufferPointer(rebasing: all[openings[k].lowerBound..<lineEnds[k]]), line: line)
     }

@@ -53,6 +53,25 @@ enum NumberSketch {
     return false
   }
 
+  /// Whether `text` holds `word` (ASCII letters and digits) as a whole word: those bytes,
+  /// with no ASCII letter or digit just before or after them.
+  static func holdsWord(_ text: UnsafeBufferPointer<UInt8>, _ word: UnsafeBufferPointer<UInt8>) -> Bool {
+    let n = word.count
+    guard n > 0, text.count >= n, let base = text.baseAddress, let w = word.baseAddress else { return false }
+    func isAlnum(_ b: UInt8) -> Bool { NoteMatcher.isDigit(b) || NoteMatcher.isLetter(b) }
+    var i = 0
+    while i + n <= text.count, let hit = memchr(base + i, Int32(w[0]), text.count - n + 1 - i) {
+      let at = UnsafeRawPointer(hit) - UnsafeRawPointer(base)
+      if memcmp(base + at, w, n) == 0 && (at == 0 || !isAlnum(text[at - 1]))
+        && (at + n == text.count || !isAlnum(text[at + n]))
+      {
+        return true
+      }
+      i = at + 1
+    }
+    return false
+  }
+
   /// `sketch` merged with `other` (register by register, the larger).
   static func merge(_ sketch: inout [UInt8], _ other: [UInt8]) {
     guard other.count == registers else { return }

@@ -485,17 +485,22 @@ struct RowBytes {
   /// segment of the opening `opening` before it (a `{text}` row's templated prompt): a
   /// numbered opening that restates it (`Question 873:` for a prompt's question 873) echoes
   /// the prompt and numbers no row. `all` is ``storage``.
+  /// With `word`, whether the code `digits` names (ASCII letters and digits, `Q16`) stands
+  /// there as a whole word (``NumberSketch/holdsWord(_:_:)``).
   func echoes(
-    _ digits: UnsafeBufferPointer<UInt8>, before opening: Range<Int>, in all: UnsafeBufferPointer<UInt8>
+    _ digits: UnsafeBufferPointer<UInt8>, before opening: Range<Int>, in all: UnsafeBufferPointer<UInt8>,
+    word: Bool = false
   )
     -> Bool
   {
+    func holds(_ text: UnsafeBufferPointer<UInt8>) -> Bool {
+      word ? NumberSketch.holdsWord(text, digits) : NumberSketch.holds(text, digits)
+    }
     for (i, range) in segments.enumerated() {
       if !isModel[i] {
-        if NumberSketch.holds(UnsafeBufferPointer(rebasing: all[range]), digits) { return true }
+        if holds(UnsafeBufferPointer(rebasing: all[range])) { return true }
       } else if range.lowerBound <= opening.lowerBound && opening.lowerBound <= range.upperBound {
-        let before = UnsafeBufferPointer(rebasing: all[range.lowerBound..<opening.lowerBound])
-        if NumberSketch.holds(before, digits) { return true }
+        if holds(UnsafeBufferPointer(rebasing: all[range.lowerBound..<opening.lowerBound])) { return true }
       }
     }
     return false

@@ -271,4 +271,68 @@ import Testing
     let stamped = try await CorpusScanner().scan(path: family)
     #expect(stamped.discovered.contains { $0.shape.hasPrefix("X# spice combinator:") && $0.highConfidence })
   }
+
+  /// A code the sentence is about (`X# is a good move:`), a formula's term (`X# = # hz`), a
+  /// reading (`X# #.# ng/ml:`, `high #°c, low`, `ca-# #.# u/ml:`) and a code a noun after an
+  /// article names (`the alternative X#`) are the domain's; a label after a code stays a stamp.
+  @Test func codesThatSentencesAreAboutAreNotStamps() {
+    for shape in [
+      "X# = # hz is", "X# #.# ng/ml:", "high #°c, low", "ca-# #.# u/ml:", "the alternative X#", "X# is the",
+      "wind #kt means",
+    ] {
+      #expect(Discovery.unnaturalness(shape, kind: .opening) < 0.75, "\(shape)")
+    }
+    for line in [
+      "X# is a good move: it plays the vital point.", "X# #.# ng/ml: reference range #–# ng/ml.", "X# = #",
+    ] {
+      #expect(Discovery.unnaturalness(line, kind: .repeatedLine) < 0.8, "\(line)")
+    }
+    #expect(Discovery.unnaturalness("X# spice combinator:", kind: .opening) == 1)
+    #expect(Discovery.unnaturalness("okay, X# spice", kind: .opening) == 1)
+    #expect(Discovery.unnaturalness("X# spice combinator: we need # plus #.", kind: .repeatedLine) >= 0.8)
+    let rule = BuiltinDetectors.scaffoldPrefix()
+    for road in [
+      "M1 southbound: two lanes closed.", "A14 westbound: slow traffic.", "A1 anticlockwise: clear.",
+    ] {
+      #expect(findings(rule, "<think>\(road)</think>ok").isEmpty, "\(road)")
+    }
+    #expect(findings(rule, "<think>A1 spice combinator: the claim.</think>ok").count == 1)
+  }
+
+  /// An opening that restates a code of its prompt (a Go commentary's `Q4`, a lab's `CA-125`)
+  /// is not counted as a family, on bytes and through `RowContext` alike, so `clean` keeps the
+  /// rows; a designator that the prompt does not hold is still a confident family.
+  @Test func openingsThatRestateThePromptsCodeAreNoFamily() async throws {
+    let dir = TempDir()
+    let columns = Array("ABCDEFGHJKLMNOPQRST")
+    let verbs = [
+      "cuts at the weak point.", "reduces the moyo.", "extends along the side.", "blocks the invasion.",
+    ]
+    func corpus(stamped: Bool) -> String {
+      (0..<800).map { i in
+        let code = "\(columns[i % 19])\((i * 7) % 19 + 1)"
+        let other = "\(columns[(i + 5) % 19])\((i * 3) % 19 + 1)"
+        let prompt = "Comment on Black's \(code) at move \(i % 250 + 10). The alternative was \(other)."
+        let opening =
+          stamped && i % 3 == 0
+          ? "A\(i % 4 + 1) spice combinator: \(code) \(verbs[i % 4])"
+          : (i % 2 == 0 ? "\(code) \(verbs[i % 4])" : "The alternative \(other) would be slower.")
+        let answer = "**\(code)** is a good move: it \(verbs[i % 4])"
+        return
+          "{\"prompt\":\(lit(prompt)),\"response\":\(lit("<think>\n\(opening)\nSente matters here.\n</think>\n\n\(answer)"))}"
+      }.joined(separator: "\n") + "\n"
+    }
+    let natural = dir.file("go.jsonl", corpus(stamped: false))
+    for report in try await scanBothWays(natural) {
+      #expect(!report.discovered.contains { $0.highConfidence }, "\(report.discovered.map(\.shape))")
+      #expect(!report.discovered.contains { $0.kind == .opening && $0.shape.hasPrefix("X#") })
+    }
+    let (summary, _) = try await CorpusCleaner().clean(
+      path: natural, cleanOut: dir.path("c.jsonl"), quarantineOut: dir.path("q.jsonl"))
+    #expect(summary.quarantined == 0)
+    let stamped = dir.file("stamped.jsonl", corpus(stamped: true))
+    for report in try await scanBothWays(stamped) {
+      #expect(report.discovered.contains { $0.shape.hasPrefix("X# spice combinator:") && $0.highConfidence })
+    }
+  }
 }
