@@ -1528,7 +1528,6 @@ public enum Discovery {
   static func restatesCode(
     _ first: UnsafeBufferPointer<UInt8>, echoes: (UnsafeBufferPointer<UInt8>) -> Bool
   ) -> Bool {
-    func isAlnum(_ b: UInt8) -> Bool { NoteMatcher.isDigit(b) || NoteMatcher.isLetter(b) }
     var i = 0
     var tokens = 0
     while i < first.count && tokens < 4 {
@@ -1539,10 +1538,10 @@ public enum Discovery {
       tokens += 1
       var lo = i
       var hi = end
-      while lo < hi && !isAlnum(first[lo]) { lo += 1 }
-      while hi > lo && !isAlnum(first[hi - 1]) { hi -= 1 }
+      while lo < hi && !NoteMatcher.isLetterOrDigit(first[lo]) { lo += 1 }
+      while hi > lo && !NoteMatcher.isLetterOrDigit(first[hi - 1]) { hi -= 1 }
       let core = UnsafeBufferPointer(rebasing: first[lo..<hi])
-      if (2...8).contains(core.count), core.allSatisfy({ isAlnum($0) || $0 == 0x2D }),
+      if (2...8).contains(core.count), core.allSatisfy({ NoteMatcher.isLetterOrDigit($0) || $0 == 0x2D }),
         core.contains(where: NoteMatcher.isDigit),
         core.contains(where: NoteMatcher.isLetter), echoes(core)
       {
@@ -3360,18 +3359,25 @@ struct OpeningTally {
   /// number that the row's text outside the reasoning holds (``RowBytes/echoes(_:before:in:)``)
   /// is left out of its sketch, as ``DiscoveryStats/addOpenings(_:line:echoes:)`` leaves it.
   mutating func addRow(of bytes: borrowing RowBytes, in all: UnsafeBufferPointer<UInt8>, line: Int) -> Bool {
-    // Openings that restate a code of the prompt (``Discovery/restatesCode(_:echoes:)``) are
-    // not counted.
+    // Where each opening's first line ends (the row is counted here only when every first line
+    // is plain ASCII), and whether it restates a code of the prompt
+    // (``Discovery/restatesCode(_:echoes:)``), which is not counted.
+    lineEnds.removeAll(keepingCapacity: true)
     restating.removeAll(keepingCapacity: true)
+    var ascii = true
     for opening in bytes.openings {
       let text = UnsafeBufferPointer(rebasing: all[opening])
-      let end = DiscoveryStats.asciiFirstLineEnd(of: text) ?? 0
+      guard let end = DiscoveryStats.asciiFirstLineEnd(of: text) else {
+        ascii = false
+        break
+      }
+      lineEnds.append(opening.lowerBound + end)
       restating.append(
         Discovery.restatesCode(UnsafeBufferPointer(rebasing: text[..<end])) {
           bytes.echoes($0, before: opening, in: all, word: true)
         })
     }
-    let counted = addRow(bytes.openings, in: all, line: line)
+    if ascii { addRow(bytes.openings, in: all, line: line) }
     // The numbers of the row's numbered openings, now that the row is at hand (a closure
     // holding it on every row would copy it, retaining each of its buffers): those the row's
     // text outside the reasoning holds are the prompt's and left out.
@@ -3381,27 +3387,18 @@ struct OpeningTally {
       }
     }
     addPendingNumbers()
-    return counted
+    return ascii
   }
 
-  /// ``addRow(of:in:line:)`` of the openings `openings`, leaving their numbers in
+  /// ``addRow(of:in:line:)`` of the openings `openings`, whose first lines end at `lineEnds`
+  /// (plain ASCII, found by the caller, as `restating` is), leaving their numbers in
   /// `pendingNumbers`.
-  private mutating func addRow(_ openings: [Range<Int>], in all: UnsafeBufferPointer<UInt8>, line: Int)
-    -> Bool
-  {
-    lineEnds.removeAll(keepingCapacity: true)
-    for opening in openings {
-      guard let end = DiscoveryStats.asciiFirstLineEnd(of: UnsafeBufferPointer(rebasing: all[opening])) else {
-        return false
-      }
-      lineEnds.append(opening.lowerBound + end)
-    }
+  private mutating func addRow(_ openings: [Range<Int>], in all: UnsafeBufferPointer<UInt8>, line: Int) {
     startRow()
     for k in openings.indices where !restating[k] {
       currentOpening = openings[k]
       add(UnsafeBufferPointer(rebasing: all[openings[k].lowerBound..<lineEnds[k]]), line: line)
     }
-    return true
   }
 
   /// The numbers of numbered openings counted since the row started, with their shape and

@@ -104,6 +104,8 @@ enum NoteMatcher {
   @inline(__always) static func isBlank(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 }
   @inline(__always) static func isLetter(_ b: UInt8) -> Bool { b | 0x20 >= 0x61 && b | 0x20 <= 0x7A }
   @inline(__always) static func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
+  /// An ASCII letter or digit.
+  @inline(__always) static func isLetterOrDigit(_ b: UInt8) -> Bool { isLetter(b) || isDigit(b) }
   /// `\w` on ASCII: letters, digits, `_`.
   @inline(__always) static func isWord(_ b: UInt8) -> Bool { LiteralSet.isWordByte(b) }
 

@@ -58,12 +58,11 @@ enum NumberSketch {
   static func holdsWord(_ text: UnsafeBufferPointer<UInt8>, _ word: UnsafeBufferPointer<UInt8>) -> Bool {
     let n = word.count
     guard n > 0, text.count >= n, let base = text.baseAddress, let w = word.baseAddress else { return false }
-    func isAlnum(_ b: UInt8) -> Bool { NoteMatcher.isDigit(b) || NoteMatcher.isLetter(b) }
     var i = 0
     while i + n <= text.count, let hit = memchr(base + i, Int32(w[0]), text.count - n + 1 - i) {
       let at = UnsafeRawPointer(hit) - UnsafeRawPointer(base)
-      if memcmp(base + at, w, n) == 0 && (at == 0 || !isAlnum(text[at - 1]))
-        && (at + n == text.count || !isAlnum(text[at + n]))
+      if memcmp(base + at, w, n) == 0 && (at == 0 || !NoteMatcher.isLetterOrDigit(text[at - 1]))
+        && (at + n == text.count || !NoteMatcher.isLetterOrDigit(text[at + n]))
       {
         return true
       }
