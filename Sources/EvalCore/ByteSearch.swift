@@ -24,6 +24,24 @@ package enum ByteSearch {
     needle.isEmpty || firstOffset(of: needle, in: haystack, from: 0) != nil
   }
 
+  /// Whether the bytes `needle` occur in `haystack` (memchr for the first byte, memcmp for the
+  /// rest; an empty needle always does).
+  package static func contains(_ haystack: UnsafeBufferPointer<UInt8>, _ needle: UnsafeBufferPointer<UInt8>)
+    -> Bool
+  {
+    guard let n = needle.baseAddress, !needle.isEmpty else { return true }
+    guard let h = haystack.baseAddress, haystack.count >= needle.count else { return false }
+    let last = haystack.count - needle.count
+    var position = 0
+    while position <= last {
+      guard let hit = memchr(h + position, Int32(n[0]), last - position + 1) else { return false }
+      let offset = UnsafeRawPointer(hit) - UnsafeRawPointer(h)
+      if memcmp(h + offset, n, needle.count) == 0 { return true }
+      position = offset + 1
+    }
+    return false
+  }
+
   /// The offset of the first occurrence of `needle` in `buffer` at or after `from` (memchr for
   /// the first byte); `nil` for an empty needle.
   package static func firstOffset(of needle: [UInt8], in buffer: UnsafeBufferPointer<UInt8>, from: Int)

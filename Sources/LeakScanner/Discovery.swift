@@ -201,14 +201,20 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
       firstLines, line: row.row.line, echoes: { k, digits in Self.echoes(digits, row: row, opening: k) },
       echoesCode: { k, code in Self.echoes(code, row: row, opening: k, word: true) })
     var seen: [String] = []
+    let prompts = row.row.segments.filter { !$0.isModelText }.map { Array($0.text.utf8) }
+    let heldByPrompt: (UnsafeBufferPointer<UInt8>) -> Bool = { text in
+      prompts.contains { $0.withUnsafeBufferPointer { ByteSearch.contains($0, text) } }
+    }
     for trace in row.traces {
       for block in trace.blocks {
         var content = block.content
-        content.withUTF8 { addLines(of: $0, line: row.row.line, seen: &seen) }
+        content.withUTF8 { addLines(of: $0, line: row.row.line, seen: &seen, heldByPrompt: heldByPrompt) }
       }
       // The answer's lines too: a pipeline stamps its answers as it stamps its reasoning.
       var answer = trace.answer
-      answer.withUTF8 { addLines(of: $0, line: row.row.line, seen: &seen, answer: true) }
+      answer.withUTF8 {
+        addLines(of: $0, line: row.row.line, seen: &seen, answer: true, heldByPrompt: heldByPrompt)
+      }
     }
     prune(capacity: capacity)
   }
@@ -234,29 +240,35 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
       var seen: [String] = []
       // Plain ASCII lines are counted in the tally, on bytes (flushed with the openings).
       tally.startLines()
-      withUnsafeMutablePointer(to: &tally) { tally in
-        for trace in bytes.rowTraces {
-          for block in trace.blocks {
-            addLines(
-              of: UnsafeBufferPointer(rebasing: all[block.range]), line: line, seen: &seen, tally: tally)
-          }
-          // The answer's pieces as one text, as `ReasoningTrace.answer` joins them (most rows
-          // have one piece that is not empty: no copy).
-          var first = -1
-          var pieces = 0
-          for k in trace.answer.indices where !trace.answer[k].isEmpty {
-            if first < 0 { first = k }
-            pieces += 1
-          }
-          if pieces == 1 {
-            addLines(
-              of: UnsafeBufferPointer(rebasing: all[trace.answer[first]]), line: line, seen: &seen,
-              answer: true, tally: tally)
-          } else if pieces > 1 {
-            var joined: [UInt8] = []
-            for piece in trace.answer { joined.append(contentsOf: all[piece]) }
-            joined.withUnsafeBufferPointer {
-              addLines(of: $0, line: line, seen: &seen, answer: true, tally: tally)
+      bytes.withPromptTest(in: all) { heldByPrompt in
+        withUnsafeMutablePointer(to: &tally) { tally in
+          for trace in bytes.rowTraces {
+            for block in trace.blocks {
+              addLines(
+                of: UnsafeBufferPointer(rebasing: all[block.range]), line: line, seen: &seen, tally: tally,
+                heldByPrompt: heldByPrompt)
+            }
+            // The answer's pieces as one text, as `ReasoningTrace.answer` joins them (most rows
+            // have one piece that is not empty: no copy).
+            var first = -1
+            var pieces = 0
+            for k in trace.answer.indices where !trace.answer[k].isEmpty {
+              if first < 0 { first = k }
+              pieces += 1
+            }
+            if pieces == 1 {
+              addLines(
+                of: UnsafeBufferPointer(rebasing: all[trace.answer[first]]), line: line, seen: &seen,
+                answer: true, tally: tally,
+                heldByPrompt: heldByPrompt)
+            } else if pieces > 1 {
+              var joined: [UInt8] = []
+              for piece in trace.answer { joined.append(contentsOf: all[piece]) }
+              joined.withUnsafeBufferPointer { answer in
+                addLines(
+                  of: answer, line: line, seen: &seen, answer: true, tally: tally,
+                  heldByPrompt: heldByPrompt)
+              }
             }
           }
         }
@@ -366,7 +378,16 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
     case 0x5B, 0x28, 0x7B: return true
     // A hashtag (`#variant-4`), not a Markdown heading (`## Step 1`); `||` or `<<`, not a
     // table's row (`| a | b |`) or an operator.
-    case 0x23: if line[i + 1] != 0x23 && line[i + 1] != 0x20 { return true }
+    case 0x23:
+      if line[i + 1] != 0x23 && line[i + 1] != 0x20 { return true }
+      // A heading with a number (`### Variant 3`), as a pipeline heads each answer it writes;
+      // headings of words (`## Summary`) are the answer's own.
+      if holdsDigit(line, from: i) { return true }
+    // A rule with a number (`--- sample 7 ---`, `=== take 2 ===`).
+    case 0x2D, 0x3D:
+      if line[i + 1] == line[i], i + 2 < line.count, line[i + 2] == line[i], holdsDigit(line, from: i) {
+        return true
+      }
     case 0x7C: if line[i + 1] == 0x7C { return true }
     case 0x3C: if line[i + 1] == 0x3C || line[i + 1] == 0x21 { return true }
     // A comment that marks the row as made (`// generated by pipeline v2`), not the text's own.
@@ -376,9 +397,19 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
     }
     for k in i..<line.count {
       if line[k] == 0x3D { return true }
-      if line[k] == 0x3A && k - i < 24 && k > i && NoteMatcher.isLetter(line[k - 1]) { return true }
+      if line[k] == 0x3A && k - i < 24 && k > i {
+        // A label's colon after a letter, or after its number ending the line (`Rewrite
+        // #12:`): a numbered sentence (`Answer 3: the sum is`) is new on every row.
+        if NoteMatcher.isLetter(line[k - 1]) { return true }
+        if NoteMatcher.isDigit(line[k - 1]) && line[(k + 1)...].allSatisfy(isLineBlank) { return true }
+      }
     }
     return false
+  }
+
+  /// Whether `line` holds a digit at or after `start` within its first 40 bytes.
+  static func holdsDigit(_ line: UnsafeBufferPointer<UInt8>, from start: Int) -> Bool {
+    line[start..<min(line.count, start + 40)].contains(where: NoteMatcher.isDigit)
   }
 
   /// Counts the short lines of one reasoning block, or of an answer when `answer` (at most
@@ -391,12 +422,15 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
   /// and human. Okay, so …`) recurs word for word where the rest of the line does not.
   mutating func addLines(
     of content: UnsafeBufferPointer<UInt8>, line: Int, seen: inout [String], answer: Bool = false,
-    tally: UnsafeMutablePointer<OpeningTally>? = nil
+    tally: UnsafeMutablePointer<OpeningTally>? = nil,
+    heldByPrompt: (UnsafeBufferPointer<UInt8>) -> Bool = { _ in false }
   ) {
     guard let base = content.baseAddress else { return }
     let maxPieces = answer ? Self.maxAnswerLines : 64
     if !answer, let sentence = Self.firstSentence(of: content) {
-      addLine(UnsafeBufferPointer(rebasing: content[sentence]), line: line, seen: &seen, tally: tally)
+      addLine(
+        UnsafeBufferPointer(rebasing: content[sentence]), line: line, seen: &seen, tally: tally,
+        heldByPrompt: heldByPrompt)
     }
     var start = 0
     var pieces = 0
@@ -408,25 +442,37 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
         inCode.toggle()
       } else if !inCode {
         let whole = !answer || Self.holdsTagMark(piece)
-        if whole { addLine(piece, line: line, seen: &seen, tally: tally) }
+        if whole { addLine(piece, line: line, seen: &seen, tally: tally, heldByPrompt: heldByPrompt) }
         Self.forEachFragment(in: piece) { fragment in
-          addLine(UnsafeBufferPointer(rebasing: piece[fragment]), line: line, seen: &seen, tally: tally)
+          addLine(
+            UnsafeBufferPointer(rebasing: piece[fragment]), line: line, seen: &seen, tally: tally,
+            heldByPrompt: heldByPrompt)
         }
         if let stamp = Self.trailingStamp(of: piece) {
-          addLine(UnsafeBufferPointer(rebasing: piece[stamp]), line: line, seen: &seen, tally: tally)
+          addLine(
+            UnsafeBufferPointer(rebasing: piece[stamp]), line: line, seen: &seen, tally: tally,
+            heldByPrompt: heldByPrompt)
         }
         // A setting opening the reasoning is its opening's (counted, and repaired, as one).
         Self.forEachInlineSetting(in: piece, fromStart: answer || pieces > 0) { setting in
-          addLine(UnsafeBufferPointer(rebasing: piece[setting]), line: line, seen: &seen, tally: tally)
+          addLine(
+            UnsafeBufferPointer(rebasing: piece[setting]), line: line, seen: &seen, tally: tally,
+            heldByPrompt: heldByPrompt)
         }
         Self.forEachInlineHashtag(in: piece, fromStart: answer || pieces > 0) { tag in
-          addLine(UnsafeBufferPointer(rebasing: piece[tag]), line: line, seen: &seen, tally: tally)
+          addLine(
+            UnsafeBufferPointer(rebasing: piece[tag]), line: line, seen: &seen, tally: tally,
+            heldByPrompt: heldByPrompt)
         }
         Self.forEachEdgedSetting(in: piece, fromStart: answer || pieces > 0) { tag in
-          addLine(UnsafeBufferPointer(rebasing: piece[tag]), line: line, seen: &seen, tally: tally)
+          addLine(
+            UnsafeBufferPointer(rebasing: piece[tag]), line: line, seen: &seen, tally: tally,
+            heldByPrompt: heldByPrompt)
         }
         Self.forEachLabelNumberStamp(in: piece, wholeLine: whole) { stamp in
-          addLine(UnsafeBufferPointer(rebasing: piece[stamp]), line: line, seen: &seen, tally: tally)
+          addLine(
+            UnsafeBufferPointer(rebasing: piece[stamp]), line: line, seen: &seen, tally: tally,
+            heldByPrompt: heldByPrompt)
         }
       }
     }
@@ -961,7 +1007,7 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
   /// byte path: no `String` until the tally is flushed).
   private mutating func addLine(
     _ piece: UnsafeBufferPointer<UInt8>, line: Int, seen: inout [String],
-    tally: UnsafeMutablePointer<OpeningTally>?
+    tally: UnsafeMutablePointer<OpeningTally>?, heldByPrompt: (UnsafeBufferPointer<UInt8>) -> Bool
   ) {
     guard piece.count >= 8 && piece.count <= 100 else { return }
     guard let lo = piece.firstIndex(where: { !Self.isLineBlank($0) }),
@@ -969,6 +1015,11 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
     else { return }
     let bytes = UnsafeBufferPointer(rebasing: piece[lo...hi])
     guard bytes.count >= 8 else { return }
+    // A line or fragment quoted word for word from the row's prompt (a log's `[shard 3/8]
+    // loaded …` that the reasoning reads out) is the prompt's text, not the pipeline's stamp,
+    // unless it holds one of the generator's own words: a stamp the pipeline wrote into the
+    // prompt and the reasoning alike (`[variant 3] You are …`) is still its stamp.
+    if heldByPrompt(bytes) && !Discovery.holdsGeneratorWord(bytes) { return }
     let shape: String
     if ByteSearch.isASCII(bytes) && !bytes.contains(0x0D) {
       // Plain ASCII (the common case): the shape is made on bytes, as `Discovery.lineShape`
@@ -1004,7 +1055,7 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
         lineExamples[shape] = Example(lines: [line], text: String(decoding: bytes, as: UTF8.self))
       }
     }
-    if shape.utf8.first.map({ "([{<".utf8.contains($0) }) == true, Discovery.isNumberedBracket(shape),
+    if shape.utf8.first.map({ "([{<".utf8.contains($0) }) == true, Discovery.sketchesNumbers(shape),
       lineExamples[shape] != nil
     {
       NumberSketch.add(digits: bytes.lazy.filter(NoteMatcher.isDigit), to: &lineExamples[shape]!.numbers)
@@ -2321,7 +2372,9 @@ public enum Discovery {
       {
         return 1
       }
-    } else if tokens.indices.contains(where: { stampsTheLine(tokens, at: $0) }) {
+    } else if case let code = inCodeSpan(tokens),
+      tokens.indices.contains(where: { !code[$0] && stampsTheLine(tokens, at: $0) })
+    {
       return 1
     } else if first == "//", tokens.count > 1, tokens.count <= DiscoveryStats.madeCommentWords + 1,
       syntheticMarks.contains(tokens[1])
@@ -2462,6 +2515,47 @@ public enum Discovery {
         return 0.6
       }
       return 0.3
+    }
+  }
+
+  /// Whether a text holds one of the generator's own words (``labelWords``,
+  /// ``generatorWords``) as a word of its own, in any case (`[Variant 3]`, `persona=chef`).
+  static func holdsGeneratorWord(_ text: UnsafeBufferPointer<UInt8>) -> Bool {
+    var i = 0
+    while i < text.count {
+      guard NoteMatcher.isLetter(text[i]) else {
+        i += 1
+        continue
+      }
+      var j = i
+      while j < text.count && NoteMatcher.isLetter(text[j]) { j += 1 }
+      if j - i >= 3 && j - i <= 12 {
+        let word = String(decoding: text[i..<j].map { $0 | 0x20 }, as: UTF8.self)
+        if labelWords.contains(word) || generatorWords.contains(word) { return true }
+      }
+      i = j
+    }
+    return false
+  }
+
+  /// For each token of a shape, whether it stands in inline code or math: from a backtick or a
+  /// dollar sign to its close (`` `top_p=#.#` ``, `` `open(path, mode="w")` ``, `$x=#$`). The
+  /// text's own code and formulas are never a stamp, however often a line that quotes them
+  /// recurs. A dollar sign before a number is a price (`$#`), not math.
+  static func inCodeSpan(_ tokens: [String]) -> [Bool] {
+    var inside: Character? = nil
+    return tokens.map { token in
+      var covered = inside != nil
+      let characters = Array(token)
+      for (k, c) in characters.enumerated() where c == "`" || c == "$" {
+        if inside == c {
+          inside = nil
+        } else if inside == nil && !(c == "$" && k + 1 < characters.count && characters[k + 1] == "#") {
+          inside = c
+          covered = true
+        }
+      }
+      return covered
     }
   }
 
@@ -2665,6 +2759,35 @@ public enum Discovery {
     let tokens = inner.split(separator: " ")
     guard tokens.count == 2, tokens[1] == "#", isWordShape(tokens[0]) else { return false }
     return rowIndexWords.contains(String(tokens[0]))
+  }
+
+  /// Whether a repeated line's shape is a row's key and its number written as a tag or as JSON
+  /// (`[id:#]`, `[[id:#]]`, `{seed:#}`, `{"seed": #}`; keys of ``rowIndexWords`` and `id`). With
+  /// numbers new on nearly every row it is listed high for the user to accept, never confident:
+  /// a database's records (`[id:48213]`), a wiki's links (`[[id:123]]`) and an experiment's
+  /// configs (`{"seed": 918273}`) are written so too, with ids as new.
+  static func isKeyedNumberTag(_ shape: String) -> Bool {
+    guard
+      let pair = [("[[", "]]"), ("{{", "}}"), ("[", "]"), ("{", "}")].first(where: {
+        shape.hasPrefix($0.0) && shape.hasSuffix($0.1)
+      })
+    else { return false }
+    let inner = shape.dropFirst(pair.0.count).dropLast(pair.1.count)
+    let key: Substring
+    if inner.hasSuffix(":#"), !inner.contains(" ") {
+      key = inner.dropLast(2)
+    } else if pair.0 == "{", inner.hasPrefix("\""), inner.hasSuffix("\": #"), inner.count > 5 {
+      key = inner.dropFirst().dropLast(4)
+    } else {
+      return false
+    }
+    return isWordShape(key) && (rowIndexWords.contains(String(key)) || key == "id")
+  }
+
+  /// Whether discovery sketches the numbers of a repeated line's shape: a row index's
+  /// (``isNumberedBracket(_:)``) or a row key's (``isKeyedNumberTag(_:)``).
+  static func sketchesNumbers(_ shape: String) -> Bool {
+    isNumberedBracket(shape) || isKeyedNumberTag(shape)
   }
 
   /// The words a generator numbers its rows with in brackets (``isNumberedBracket(_:)``):
@@ -3004,9 +3127,10 @@ public enum Discovery {
 
   /// The labels whose one-word value after a colon is a template's slot
   /// (``labelSlot(ofLineShape:)``): ``labelWords`` but those a shop, a genome or a power plant
-  /// writes so (`Variant: blue.`, `Generator: diesel.`). A setting (`variant=blue`) takes any of
-  /// ``labelWords``, as ``stampsTheLine(_:at:)`` does.
-  static let slotLabels: Set<String> = labelWords.subtracting(["variant", "generator"])
+  /// writes so (`Variant: blue.`, `Generator: diesel.`), and the grade a pipeline gives each
+  /// row (`Difficulty: hard.`). A setting (`variant=blue`) takes any of ``labelWords``, as
+  /// ``stampsTheLine(_:at:)`` does.
+  static let slotLabels: Set<String> = labelWords.subtracting(["variant", "generator"]).union(["difficulty"])
 
   /// A repeated line's shape read as one of the generator's labels and a one-word value, the
   /// slot of a template (`persona: nurse.`, `archetype: sage`, `persona=chef`): the shape of its
@@ -3222,6 +3346,15 @@ public enum Discovery {
           u = 0.8
           rowIndex = true
         }
+        // A row's key and its number (`[id:4821]`, `{"seed": 1234}`), the number new on nearly
+        // every row: listed high, not confident (``isKeyedNumberTag(_:)``).
+        var keyed = false
+        if kind == .repeatedLine, u < slotLabelUnnaturalness, isKeyedNumberTag(shape),
+          NumberSketch.numbersTheRows(example?.numbers, rows: count)
+        {
+          u = slotLabelUnnaturalness
+          keyed = true
+        }
         // A code after a ticker or a name that is a term of the domain (`KO Q1 FY2025: EPS`,
         // `AAPL Q3 revenue`), as an opening's first code is left out when it is one.
         if kind == .opening, u >= 0.8, let text = example?.text, Discovery.termFollowsFirstWord(text) {
@@ -3267,7 +3400,7 @@ public enum Discovery {
             exampleLines: example?.lines ?? [],
             example: example?.text ?? "",
             codes: kind == .opening && isCodeFamily(shape) ? familyCodes(example?.codes, rows: count) : nil,
-            distinctNumbers: kind == .opening || rowIndex
+            distinctNumbers: kind == .opening || rowIndex || keyed
               ? example?.numbers.map { min(count, Int(NumberSketch.estimate($0).rounded())) } : nil,
             values: values))
       }
@@ -3709,8 +3842,8 @@ struct LineTally: Sendable {
     var count = 0
     var lines: [Int] = []
     var text: [UInt8] = []
-    /// Whether the shape is a row's word and its number in brackets
-    /// (``Discovery/isNumberedBracket(_:)``), whose numbers `numbers` sketches.
+    /// Whether the shape is a row's word and its number in brackets or a row's key and its
+    /// number (``Discovery/sketchesNumbers(_:)``), whose numbers `numbers` sketches.
     var numbered = false
     /// ``DiscoveryStats/Example/numbers``.
     var numbers: [UInt8]? = nil
@@ -3748,7 +3881,7 @@ struct LineTally: Sendable {
     if isNew {
       let numbered =
         Discovery.mayBeNumberedBracket(scratch)
-        && Discovery.isNumberedBracket(String(decoding: scratch, as: UTF8.self))
+        && Discovery.sketchesNumbers(String(decoding: scratch, as: UTF8.self))
       shapes.append(Shape(text: Array(bytes), numbered: numbered))
     }
     guard !seen.contains(index) else { return }

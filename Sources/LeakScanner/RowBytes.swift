@@ -506,6 +506,25 @@ struct RowBytes {
     return false
   }
 
+  /// Calls `body` with a test of whether a text stands word for word in a segment that is not
+  /// the model's (the prompt, a system message): a line the reasoning quotes from it is the
+  /// prompt's, however often it recurs. The test reads the segments in place (no copy of the
+  /// row per call).
+  func withPromptTest<R>(
+    in all: UnsafeBufferPointer<UInt8>, _ body: ((UnsafeBufferPointer<UInt8>) -> Bool) -> R
+  ) -> R {
+    segments.withUnsafeBufferPointer { segments in
+      isModel.withUnsafeBufferPointer { isModel in
+        body { text in
+          for i in segments.indices where !isModel[i] {
+            if ByteSearch.contains(UnsafeBufferPointer(rebasing: all[segments[i]]), text) { return true }
+          }
+          return false
+        }
+      }
+    }
+  }
+
   private static func copy(_ source: [UInt8], _ range: Range<Int>, to target: inout [UInt8]) {
     source.withUnsafeBufferPointer { target.append(contentsOf: UnsafeBufferPointer(rebasing: $0[range])) }
   }
