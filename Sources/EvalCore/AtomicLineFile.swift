@@ -113,7 +113,7 @@ package final class AtomicLineFile: @unchecked Sendable {
       do {
         try handle.write(contentsOf: UnsafeRawBufferPointer(part))
       } catch {
-        throw EvalCoreError.unwritableFile(path: path, reason: "\(error)")
+        throw EvalCoreError.unwritableFile(path: path, reason: FileErrors.reason(error))
       }
       return true
     }
@@ -142,7 +142,7 @@ package final class AtomicLineFile: @unchecked Sendable {
         try target.write(contentsOf: chunk)
       }
     } catch {
-      throw EvalCoreError.unwritableFile(path: path, reason: "\(error)")
+      throw EvalCoreError.unwritableFile(path: path, reason: FileErrors.reason(error))
     }
   }
 
@@ -150,7 +150,7 @@ package final class AtomicLineFile: @unchecked Sendable {
     do {
       try handle.write(contentsOf: buffer)
     } catch {
-      throw EvalCoreError.unwritableFile(path: path, reason: "\(error)")
+      throw EvalCoreError.unwritableFile(path: path, reason: FileErrors.reason(error))
     }
     // Kept for the next lines, unless one large line grew it.
     buffer.removeAll(keepingCapacity: buffer.capacity <= 2 * Self.flushBytes)
@@ -181,7 +181,7 @@ package final class AtomicLineFile: @unchecked Sendable {
       try handle.synchronize()
       try handle.close()
     } catch {
-      throw EvalCoreError.unwritableFile(path: path, reason: "\(error)")
+      throw EvalCoreError.unwritableFile(path: path, reason: FileErrors.reason(error))
     }
   }
 
@@ -193,7 +193,7 @@ package final class AtomicLineFile: @unchecked Sendable {
     let failure = TemporaryFiles.unregister(temp) { rename(temp, destination) == 0 ? nil : errno }
     if let failure {
       TemporaryFiles.register(temp)  // still there: removed on interruption or by `abandon`
-      throw EvalCoreError.unwritableFile(path: path, reason: String(cString: strerror(failure)))
+      throw EvalCoreError.unwritableFile(path: path, reason: FileErrors.reason(errno: failure))
     }
   }
 
@@ -231,7 +231,7 @@ package final class AtomicLineFile: @unchecked Sendable {
       target = FileHandle(fileDescriptor: stream, closeOnDealloc: false)
     } else {
       guard let opened = FileHandle(forWritingAtPath: path) else {
-        throw EvalCoreError.unwritableFile(path: path, reason: String(cString: strerror(errno)))
+        throw EvalCoreError.unwritableFile(path: path, reason: FileErrors.reason(errno: errno))
       }
       target = opened
     }

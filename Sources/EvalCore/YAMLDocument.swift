@@ -191,7 +191,8 @@ package struct YAMLNode: @unchecked Sendable {
       throw EvalCoreError.unreadableFile(path: path, reason: "is a directory, not a YAML file")
     }
     guard let data = FileManager.default.contents(atPath: path) else {
-      throw EvalCoreError.unreadableFile(path: path, reason: "no such file or not readable")
+      throw EvalCoreError.unreadableFile(
+        path: path, reason: FileErrors.unreadableReason(path) ?? "it could not be read")
     }
     guard let text = String(data: data, encoding: .utf8) else {
       throw EvalCoreError.invalidConfiguration(

@@ -235,7 +235,8 @@ public enum ShardMerger {
   /// Reads a shard report written by `fieldeval scan --shard K/N --format json`.
   public static func load(path: String) throws -> ScanReport {
     guard let data = FileManager.default.contents(atPath: path) else {
-      throw LeakScannerError.unreadableReport(file: path, reason: "no such file or not readable")
+      throw LeakScannerError.unreadableReport(
+        file: path, reason: FileErrors.unreadableReason(path) ?? "it could not be read")
     }
     do {
       return try JSONDecoder().decode(ScanReport.self, from: data)

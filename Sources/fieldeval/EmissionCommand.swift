@@ -128,13 +128,12 @@ struct EmissionCommand: AsyncParsableCommand {
       var doc = EmissionJSONReport(
         file: outputs, baselineFile: baseline, summary: summary, baseline: baselineSummary, gate: report)
       doc.notes = notes
-      FileHandle.standardOutput.write(
-        String(decoding: try JSONOutput.encoder().encode(doc), as: UTF8.self) + "\n")
+      try StandardOutput.write(try JSONOutput.encoder().encode(doc) + [0x0A])
     case .table:
       var table = EmissionTable.render(
         file: outputs, summary: summary, baseline: baselineSummary, report: report)
       if !notes.isEmpty { table += "\n\nNotes:\n" + notes.map { "  " + $0 }.joined(separator: "\n") }
-      print(table)
+      try StandardOutput.write(table + "\n")
     }
     if !report.passed { throw ExitCode(1) }
   }

@@ -109,7 +109,7 @@ struct GenerateCommand: AsyncParsableCommand {
       let result = try await engine.generate(request)
       switch format {
       case .text:
-        print(result.text)
+        try StandardOutput.write(result.text + "\n")
       case .json:
         let report = Report(
           text: result.text, backend: engine.backendDescription, promptTokens: result.promptTokens,
@@ -117,7 +117,7 @@ struct GenerateCommand: AsyncParsableCommand {
           finishReason: result.finishReason.rawValue, chatTemplate: template?.description,
           promptSeconds: result.timings.promptSeconds, generationSeconds: result.timings.generationSeconds)
         let data = try JSONOutput.encoder().encode(report)
-        print(String(decoding: data, as: UTF8.self))
+        try StandardOutput.write(data + [0x0A])
       }
     } catch let error as LlamaBackendError {
       // The library's advice names its API; the command's names its options.

@@ -34,11 +34,9 @@ struct CorpusOptions: ParsableArguments {
 
 func printReport(_ report: ScanReport, format: LeakReportFormat) throws {
   switch format {
-  case .table: print(report.renderTable())
-  case .markdown: print(report.renderMarkdown())
-  case .json:
-    FileHandle.standardOutput.write(
-      String(decoding: try JSONOutput.encoder().encode(report), as: UTF8.self) + "\n")
+  case .table: try StandardOutput.write(report.renderTable() + "\n")
+  case .markdown: try StandardOutput.write(report.renderMarkdown() + "\n")
+  case .json: try StandardOutput.write(try JSONOutput.encoder().encode(report) + [0x0A])
   }
 }
 
@@ -149,7 +147,7 @@ struct ScanCommand: AsyncParsableCommand {
         try file.commit()
       } catch {
         file.abandon()
-        throw LeakScannerError.unwritableOutput(path: writeRules, reason: "\(error)")
+        throw LeakScannerError.unwritableOutput(path: writeRules, reason: FileErrors.reason(error))
       }
       var said = "wrote \(accepted.count) rule\(accepted.count == 1 ? "" : "s") to \(writeRules)"
       if !listed.isEmpty {
@@ -264,7 +262,7 @@ struct CleanCommand: AsyncParsableCommand {
     if outputs.contains(where: { AtomicLineFile.standardStream($0) == 1 }) {
       FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8))
     } else {
-      for line in lines { print(line) }
+      try StandardOutput.write(lines.map { $0 + "\n" }.joined())
     }
   }
 

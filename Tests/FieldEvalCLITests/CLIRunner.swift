@@ -32,9 +32,11 @@ enum CLI {
   }
 
   /// Runs `fieldeval arguments` from the package root, with `environment` added to the
-  /// inherited one and, with `addressSpaceKB`, under `ulimit -v` (through `/bin/sh`).
+  /// inherited one and, with `addressSpaceKB`, under `ulimit -v` (through `/bin/sh`). With
+  /// `standardOutput`, its standard output goes to that file (`/dev/full`), not to `stdout`.
   static func run(
-    _ arguments: [String], environment: [String: String] = [:], addressSpaceKB: Int? = nil
+    _ arguments: [String], environment: [String: String] = [:], addressSpaceKB: Int? = nil,
+    standardOutput: String? = nil
   ) throws -> Result {
     let process = Process()
     if let addressSpaceKB {
@@ -49,9 +51,14 @@ enum CLI {
     process.currentDirectoryURL = packageRoot
     let out = Pipe()
     let err = Pipe()
-    process.standardOutput = out
+    if let standardOutput {
+      process.standardOutput = FileHandle(forWritingAtPath: standardOutput)
+    } else {
+      process.standardOutput = out
+    }
     process.standardError = err
     try process.run()
+    if standardOutput != nil { try out.fileHandleForWriting.close() }
     let outData = out.fileHandleForReading.readDataToEndOfFile()
     let errData = err.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()

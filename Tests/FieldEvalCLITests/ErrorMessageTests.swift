@@ -120,3 +120,43 @@ import Testing
     #expect(FileManager.default.fileExists(atPath: dir.path("c.jsonl.audit.jsonl")))
   }
 }
+
+/// A full disk or a missing file is an error that says why and what to do: no crash, no
+/// Foundation error's dump, no report silently cut short.
+@Suite struct FileErrorMessageTests {
+  let corpus = "Examples/corpus/train.jsonl"
+
+  @Test(.enabled(if: FileManager.default.fileExists(atPath: "/dev/full")))
+  func aFullDiskIsReportedForEveryOutput() throws {
+    let dir = TempDir()
+    for format in ["json", "table", "markdown"] {
+      let r = try CLI.run(["scan", corpus, "--format", format], standardOutput: "/dev/full")
+      #expect(r.status == 2, "\(format): \(r.stderr)")
+      #expect(
+        r.stderr.hasPrefix(
+          "error: cannot write the report to standard output: No space left on device (the disk is full"),
+        "\(r.stderr)")
+    }
+    let clean = try CLI.run([
+      "clean", corpus, "--clean-out", "/dev/full", "--quarantine-out", dir.path("q.jsonl"),
+    ])
+    #expect(clean.status == 2)
+    #expect(
+      clean.stderr.contains("cannot write /dev/full: No space left on device (the disk is full"),
+      "\(clean.stderr)")
+    #expect(!clean.stderr.contains("NSCocoaErrorDomain"), "\(clean.stderr)")
+    #expect(!FileManager.default.fileExists(atPath: dir.path("q.jsonl")))
+  }
+
+  @Test func aMissingRulesFileOrReportSaysSo() throws {
+    let dir = TempDir()
+    let rules = try CLI.run(["scan", corpus, "--rules", dir.path("none.yaml")])
+    #expect(rules.status == 2)
+    #expect(rules.stderr.contains("cannot read \(dir.path("none.yaml")): no such file"), "\(rules.stderr)")
+    let merge = try CLI.run(["merge", dir.path("a.json"), dir.path("b.json")])
+    #expect(merge.status == 2)
+    #expect(
+      merge.stderr.contains("\(dir.path("a.json"))") && merge.stderr.contains("no such file"),
+      "\(merge.stderr)")
+  }
+}
