@@ -77,6 +77,12 @@ public struct DiscoveryCandidate: Sendable, Hashable, Codable {
           id: id, summary: "discovered opening `\(shape)`", scope: .thinkStart,
           matcher: .regex(try! Pattern(pattern, caseInsensitive: true)))
       }
+      // A template's letter (`prompt template X: …`): the label and one of its capitals.
+      if let values, let pattern = Discovery.letterSlotRegex(family: shape, values: values) {
+        return LeakRule(
+          id: id, summary: "discovered opening `\(shape)`", scope: .thinkStart,
+          matcher: .regex(try! Pattern(pattern)))
+      }
       // A family (`X# …`, codes with any label) names only the code: the rule then needs the
       // code to be a whole word followed by a label and a colon (`A4 spice combinator:`), so
       // `H2O boils` or `Q3 revenue was up` are not taken for it. The families of a hash and a
@@ -3212,6 +3218,36 @@ public enum Discovery {
     return (shape[..<tokens[1].startIndex] + "*" + end + (tokens.count == 3 ? " …" : ""), value)
   }
 
+  /// An opening's shape read as one of the generator's labels and a capital letter before a
+  /// colon (`prompt template b: the`, `variant c: okay,`): a template's letter, filled in at the
+  /// reasoning's start, as a number would be (`template #:`). The shape of its family, the
+  /// letter as `X` and `…` for the words after it (`prompt template X: …`), and the letter
+  /// (the shape writes it in lower case). `nil` for any other shape; an opening of the letter
+  /// alone (`b: the`) or a label of a section (`plan b:`, `option c:`) is none.
+  static func letterSlot(ofShape shape: String) -> (family: String, value: Substring)? {
+    guard !shape.hasSuffix(" …") else { return nil }
+    let tokens = shape.split(separator: " ")
+    guard
+      let k = tokens.indices.dropFirst().first(where: { t in
+        tokens[t].count == 2 && tokens[t].last == ":"
+          && (tokens[t].first.map { $0.isASCII && $0.isLetter } ?? false)
+      }),
+      stampLabels.contains(String(tokens[k - 1]))
+    else { return nil }
+    return (tokens[..<k].joined(separator: " ") + " X: …", tokens[k].dropLast())
+  }
+
+  /// The regex of a letter slot's family (``letterSlot(ofShape:)``): the label, one of
+  /// `values` in capitals, the colon and the blanks after it. `nil` when `family` is no such
+  /// shape.
+  static func letterSlotRegex(family: String, values: [String]) -> String? {
+    guard family.hasSuffix(" X: …"), !values.isEmpty, values.allSatisfy({ $0.count == 1 }) else { return nil }
+    let label = String(family.dropLast(" X: …".count))
+    return regex(forShape: label) + #"[ \t]+(?:"#
+      + values.sorted().map { $0.uppercased() }.joined(separator: "|")
+      + #"):[ \t]*"#
+  }
+
   /// The regex of an opening slot's family (``openingSlot(ofShape:)``): the label, one
   /// of `values` (any word past ``DiscoveryStats/Example/maxCodes`` of them) and the marks after
   /// it, then the blanks before the reasoning (or the line's end). `nil` when `family` is no
@@ -3410,9 +3446,14 @@ public enum Discovery {
     // and listed as one family.
     var openings = stats.openings
     var openingExamples = stats.openingExamples
-    let openingValues = groupSlots(&openings, &openingExamples, rows: rows) { shape in
+    var openingValues = groupSlots(&openings, &openingExamples, rows: rows) { shape in
       openingSlot(ofShape: shape).map { ($0.family, String($0.value)) }
     }
+    openingValues.merge(
+      groupSlots(&openings, &openingExamples, rows: rows) { shape in
+        letterSlot(ofShape: shape).map { ($0.family, String($0.value)) }
+      }
+    ) { mine, _ in mine }
     consider(.opening, openings, openingExamples, openingValues)
     var lines = stats.lines
     var lineExamples = stats.lineExamples

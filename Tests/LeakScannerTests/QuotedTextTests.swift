@@ -175,3 +175,36 @@ extension QuotedTextTests {
     #expect(!family.highConfidence)
   }
 }
+
+/// A template's letter after one of the generator's labels (`Prompt template B:` … `F:`) is one
+/// family, listed high; accepted, its rule takes exactly its rows.
+@Suite struct LetterSlotTests {
+  @Test func aTemplatesLettersAreOneFamily() async throws {
+    let dir = TempDir()
+    let letters = ["B", "C", "D", "E", "F"]
+    let path = dir.file(
+      "c.jsonl", generatedCorpus(1000) { i in i % 5 < 2 ? "Prompt template \(letters[i % 7 % 5]): " : nil })
+    for report in try await scanBothWays(path) {
+      let family = try #require(report.discovered.first { $0.shape == "prompt template X: …" })
+      #expect(family.count == 400 && family.unnaturalness == Discovery.slotLabelUnnaturalness)
+      #expect(family.values?.sorted() == ["b", "c", "d", "e", "f"])
+      #expect(!family.highConfidence)
+      #expect(try await acceptedRows(family.rule(), in: path) == 400)
+    }
+    #expect(try await defaultCleanCounts(path).quarantined == 0)
+  }
+
+  @Test func sectionLettersAreNoFamily() async throws {
+    #expect(Discovery.letterSlot(ofShape: "prompt template b:")?.family == "prompt template X: …")
+    #expect(Discovery.letterSlot(ofShape: "variant c: okay,")?.family == "variant X: …")
+    for shape in ["plan b: we", "option c: the", "b: the answer", "part a: find", "template #: the"] {
+      #expect(Discovery.letterSlot(ofShape: shape) == nil, "\(shape)")
+    }
+    let dir = TempDir()
+    let path = dir.file(
+      "c.jsonl",
+      generatedCorpus(1000) { i in i % 5 < 2 ? ["Plan B: ", "Option C: ", "Part A: "][i % 3] : nil })
+    let report = try await CorpusScanner().scan(path: path)
+    #expect(!report.discovered.contains { $0.shape.contains(" X: …") })
+  }
+}
