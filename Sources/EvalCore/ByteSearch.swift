@@ -21,7 +21,7 @@ package func find(_ needle: [UInt8], in text: String, from: String.Index) -> Ran
 package enum ByteSearch {
   /// Whether `needle` occurs in `haystack` (an empty needle always does).
   package static func contains(_ haystack: UnsafeBufferPointer<UInt8>, _ needle: [UInt8]) -> Bool {
-    needle.isEmpty || firstOffset(of: needle, in: haystack, from: 0) != nil
+    needle.withUnsafeBufferPointer { contains(haystack, $0) }
   }
 
   /// Whether the bytes `needle` occur in `haystack` (memchr for the first byte, memcmp for the
