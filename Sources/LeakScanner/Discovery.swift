@@ -2370,10 +2370,14 @@ public enum Discovery {
       // formula's term (`X# = # hz is the reference pitch`, `X# = # ω`): listed, not
       // confident. A label's words are never a verb or an operator.
       if first.hasPrefix("X#"), tokens.count > 1, isSubjectOrTermOfCode(tokens[1]) { return 0.5 }
+      // Reasoning that opens with inline code or math (`` `top_p=#.#` keeps ``, `$x=#$ so`)
+      // opens with the text's own code, its settings and numbers included: listed at most.
+      let code = inCodeSpan(tokens)
+      if code[0] { return 0.3 }
       if (isCodeLike(first) && !isBracketedNumber(first) && !isClockTime(first)
         && !isTextsOwnSquareTag(tokens))
         || tokens.indices.dropFirst().contains(where: { k in
-          isGeneratorTokenAfterAWord(tokens[k]) && !namesAThing(tokens, at: k)
+          !code[k] && isGeneratorTokenAfterAWord(tokens[k]) && !namesAThing(tokens, at: k)
         })
       {
         return 1

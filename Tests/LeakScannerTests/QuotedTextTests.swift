@@ -53,6 +53,20 @@ import Testing
     #expect(try await defaultCleanCounts(bare).quarantined == 334)
   }
 
+  /// Reasoning that opens with inline code (`` `top_p=0.9` keeps …``) opens with the text's
+  /// code: no confident family.
+  @Test func openingsOfInlineCodeAreTheTexts() async throws {
+    let dir = TempDir()
+    let openings = ["`top_p=0.9` keeps the likeliest tokens, so ", "`open(path, mode=\"w\")` truncates, so "]
+    let path = dir.file("c.jsonl", generatedCorpus(1000) { i in i % 3 == 0 ? openings[i % 2] : nil })
+    let confident = try await Self.confidentShapes(path)
+    #expect(confident == [], "\(confident)")
+    #expect(try await defaultCleanCounts(path).quarantined == 0)
+    // Written bare, the setting opening the reasoning is a generator's.
+    let bare = dir.file("bare.jsonl", generatedCorpus(1000) { i in i % 3 == 0 ? "top_p=0.9 so " : nil })
+    #expect(try await Self.confidentShapes(bare) != [])
+  }
+
   @Test func inCodeSpanMarksBackticksAndMathNotPrices() {
     let tokens = ["use", "`open(path,", "mode=\"w\")`", "to", "$x=#$", "at", "$#", "each", "`a`", "b"]
     #expect(
