@@ -230,10 +230,11 @@ package final class AtomicLineFile: @unchecked Sendable {
     if let stream {
       target = FileHandle(fileDescriptor: stream, closeOnDealloc: false)
     } else {
-      guard let opened = FileHandle(forWritingAtPath: path) else {
+      let fd = open(path, O_WRONLY)
+      guard fd >= 0 else {
         throw EvalCoreError.unwritableFile(path: path, reason: FileErrors.reason(errno: errno))
       }
-      target = opened
+      target = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
     }
     defer { if stream == nil { try? target.close() } }
     guard let source = FileHandle(forReadingAtPath: temp) else {

@@ -36,7 +36,8 @@ package enum FileErrors {
   /// Why the file at `path` cannot be read (opened for reading), from the system's answer:
   /// no such file, permission denied, a directory; `nil` when it can be opened.
   package static func unreadableReason(_ path: String) -> String? {
-    let fd = open(path, O_RDONLY)
+    // Not blocking on a named pipe that has no writer.
+    let fd = open(path, O_RDONLY | O_NONBLOCK)
     guard fd < 0 else {
       var info = stat()
       let isDirectory = fstat(fd, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR

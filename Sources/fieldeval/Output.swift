@@ -36,9 +36,9 @@ enum StandardOutput {
         let n = Darwin.write(1, bytes.baseAddress! + done, bytes.count - done)
       #endif
       if n < 0 {
-        if errno == EINTR { continue }
-        throw CLIError(
-          "cannot write the report to standard output: \(FileErrors.reason(errno: errno))")
+        let code = errno
+        if code == EINTR { continue }
+        throw CLIError("cannot write the report to standard output: \(FileErrors.reason(errno: code))")
       }
       done += n
     }

@@ -71,6 +71,17 @@ import Testing
     let tokens = ["use", "`open(path,", "mode=\"w\")`", "to", "$x=#$", "at", "$#", "each", "`a`", "b"]
     #expect(
       Discovery.inCodeSpan(tokens) == [false, true, true, false, true, false, false, false, true, false])
+    // A mark left open covers nothing; a dollar sign alone or after a number is a price.
+    #expect(
+      Discovery.inCodeSpan(["costs", "$", "#", "then", "[variant", "#]"]) == Array(repeating: false, count: 6)
+    )
+    #expect(
+      Discovery.inCodeSpan(["#$", "or", "`variant", "#`", "is", "`odd"]) == [
+        false, false, true, true, false, false,
+      ])
+    // Every check reads inline code as a plain word: a label and its number in it is no stamp.
+    #expect(Discovery.unnaturalness("`variant #` is deprecated.", kind: .repeatedLine) < 0.8)
+    #expect(Discovery.unnaturalness("costs $ # then [variant #]", kind: .repeatedLine) == 1)
   }
 
   @Test func linesQuotedFromThePromptAreThePrompts() async throws {
@@ -97,6 +108,16 @@ import Testing
         },
         extra: { i in i % 3 == 0 ? ["[variant \(i % 7)] You are a helpful assistant."] : [] }))
     #expect(try await defaultCleanCounts(stamped).quarantined == 334)
+    // An instruction to the writer in the prompt and the reasoning alike is still found.
+    let told = dir.file(
+      "told.jsonl",
+      Self.corpus(
+        1000, prompt: { "Remember to sound natural and human. Question \($0)?" },
+        extra: { i in i % 4 == 0 ? ["Remember to sound natural and human."] : [] }))
+    for report in try await scanBothWays(told) {
+      #expect(
+        report.discovered.contains { $0.shape == "remember to sound natural and human." && $0.count == 250 })
+    }
   }
 
   /// A row's key and a number as a tag or JSON (`{"seed": 1234}`, `[[id:4821]]`) with numbers
@@ -136,7 +157,7 @@ import Testing
   }
 
   @Test func shapesOfRowKeys() {
-    for shape in ["{\"seed\": #}", "[id:#]", "[[id:#]]", "{seed:#}", "[sample:#]"] {
+    for shape in ["{\"seed\": #}", "{\"seed\":#}", "[id:#]", "[[id:#]]", "{seed:#}", "[sample:#]"] {
       #expect(Discovery.isKeyedNumberTag(shape), "\(shape)")
     }
     for shape in ["{\"id\": #, \"name\": #}", "(id:#)", "{\"price\": #}", "[note:#]", "[id #]", "(sample #)"]
@@ -206,6 +227,13 @@ extension QuotedTextTests {
       #expect(try await acceptedRows(family.rule(), in: path) == 400)
     }
     #expect(try await defaultCleanCounts(path).quarantined == 0)
+    // Written in lower case, the rule takes them too.
+    let lower = dir.file(
+      "lower.jsonl",
+      generatedCorpus(1000) { i in i % 5 < 2 ? "prompt template \(letters[i % 7 % 5].lowercased()): " : nil })
+    let report = try await CorpusScanner().scan(path: lower)
+    let family = try #require(report.discovered.first { $0.shape == "prompt template X: …" })
+    #expect(try await acceptedRows(family.rule(), in: lower) == 400)
   }
 
   @Test func sectionLettersAreNoFamily() async throws {
