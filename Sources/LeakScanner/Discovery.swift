@@ -2502,12 +2502,14 @@ public enum Discovery {
       // A generator's label and a number, alone on a line or after its last sentence
       // (`Persona: 4821`, `variant #3`), numbers the rows as a code after it does.
       // The label opens the line or ends in a colon; the generator's verbs (`We generated #
-      // samples.`, `rewrite #x`) are prose.
+      // samples.`, `rewrite #x`) are prose. Between like rules (`--- variant # ---`) it is a
+      // heading, as `### variant #` is: a catalog's and a genome's are written so.
       if tokens.count <= 4,
         tokens.indices.dropFirst().contains(where: { k in
           tokens[k].contains("#") && !isCitationOrStatistic(tokens[k])
             && labelWords.contains(firstWord(of: tokens[k - 1]))
-            && (k == 1 || tokens[k - 1].hasSuffix(":") || (k == 2 && tokens[0].allSatisfy(isTagMark)))
+            && (k == 1 || tokens[k - 1].hasSuffix(":")
+              || (k == 2 && tokens[0].allSatisfy(isTagMark) && tokens.last != tokens[0]))
         })
       {
         return 0.8

@@ -82,6 +82,9 @@ import Testing
     // Every check reads inline code as a plain word: a label and its number in it is no stamp.
     #expect(Discovery.unnaturalness("`variant #` is deprecated.", kind: .repeatedLine) < 0.8)
     #expect(Discovery.unnaturalness("costs $ # then [variant #]", kind: .repeatedLine) == 1)
+    // A label and its number between like rules is a heading; after an edge, a stamp.
+    #expect(Discovery.unnaturalness("--- variant # ---", kind: .repeatedLine) < 0.8)
+    #expect(Discovery.unnaturalness("— remix #", kind: .repeatedLine) == 0.8)
   }
 
   @Test func linesQuotedFromThePromptAreThePrompts() async throws {
