@@ -24,22 +24,11 @@ package enum ByteSearch {
     needle.withUnsafeBufferPointer { contains(haystack, $0) }
   }
 
-  /// Whether the bytes `needle` occur in `haystack` (memchr for the first byte, memcmp for the
-  /// rest; an empty needle always does).
+  /// Whether the bytes `needle` occur in `haystack` (an empty needle always does).
   package static func contains(_ haystack: UnsafeBufferPointer<UInt8>, _ needle: UnsafeBufferPointer<UInt8>)
     -> Bool
   {
-    guard let n = needle.baseAddress, !needle.isEmpty else { return true }
-    guard let h = haystack.baseAddress, haystack.count >= needle.count else { return false }
-    let last = haystack.count - needle.count
-    var position = 0
-    while position <= last {
-      guard let hit = memchr(h + position, Int32(n[0]), last - position + 1) else { return false }
-      let offset = UnsafeRawPointer(hit) - UnsafeRawPointer(h)
-      if memcmp(h + offset, n, needle.count) == 0 { return true }
-      position = offset + 1
-    }
-    return false
+    needle.isEmpty || firstOffset(of: needle, in: haystack, from: 0) != nil
   }
 
   /// The offset of the first occurrence of `needle` in `buffer` at or after `from` (memchr for
@@ -47,6 +36,13 @@ package enum ByteSearch {
   package static func firstOffset(of needle: [UInt8], in buffer: UnsafeBufferPointer<UInt8>, from: Int)
     -> Int?
   {
+    needle.withUnsafeBufferPointer { firstOffset(of: $0, in: buffer, from: from) }
+  }
+
+  /// ``firstOffset(of:in:from:)`` of a needle read in place.
+  package static func firstOffset(
+    of needle: UnsafeBufferPointer<UInt8>, in buffer: UnsafeBufferPointer<UInt8>, from: Int
+  ) -> Int? {
     guard let first = needle.first, let base = buffer.baseAddress, from >= 0 else { return nil }
     var position = from
     let last = buffer.count - needle.count

@@ -2539,18 +2539,14 @@ public enum Discovery {
   /// ``instructionFirstPairs``: `Remember to sound natural.`, `Make sure to vary …`): the
   /// generation prompt's words wherever they stand, the row's prompt included.
   static func opensInstruction(_ text: UnsafeBufferPointer<UInt8>) -> Bool {
+    // The first word and the one after it, when only blanks stand between them.
     var words: [String] = []
-    var i = 0
-    while i < text.count && words.count < 2 {
-      guard NoteMatcher.isLetter(text[i]) else {
-        if !words.isEmpty && text[i] != 0x20 { break }
-        i += 1
-        continue
-      }
-      var j = i
-      while j < text.count && NoteMatcher.isLetter(text[j]) { j += 1 }
-      words.append(String(decoding: text[i..<j].map { $0 | 0x20 }, as: UTF8.self))
-      i = j
+    var end = 0
+    _ = NoteMatcher.firstRun(in: text, of: NoteMatcher.isLetter) { run in
+      if !words.isEmpty && text[end..<run.lowerBound].contains(where: { $0 != 0x20 }) { return true }
+      words.append(NoteMatcher.lowercased(text, run))
+      end = run.upperBound
+      return words.count == 2
     }
     guard let first = words.first else { return false }
     return instructionFirstWords.contains(first)
@@ -2560,21 +2556,11 @@ public enum Discovery {
   /// Whether a text holds one of the generator's own words (``labelWords``,
   /// ``generatorWords``) as a word of its own, in any case (`[Variant 3]`, `persona=chef`).
   static func holdsGeneratorWord(_ text: UnsafeBufferPointer<UInt8>) -> Bool {
-    var i = 0
-    while i < text.count {
-      guard NoteMatcher.isLetter(text[i]) else {
-        i += 1
-        continue
-      }
-      var j = i
-      while j < text.count && NoteMatcher.isLetter(text[j]) { j += 1 }
-      if j - i >= 3 && j - i <= 12 {
-        let word = String(decoding: text[i..<j].map { $0 | 0x20 }, as: UTF8.self)
-        if labelWords.contains(word) || generatorWords.contains(word) { return true }
-      }
-      i = j
+    NoteMatcher.firstRun(in: text, of: NoteMatcher.isLetter) { run in
+      guard (3...12).contains(run.count) else { return false }
+      let word = NoteMatcher.lowercased(text, run)
+      return labelWords.contains(word) || generatorWords.contains(word)
     }
-    return false
   }
 
   /// For each token of a shape, whether it stands in inline code or math: from a backtick or a

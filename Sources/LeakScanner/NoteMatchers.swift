@@ -101,6 +101,30 @@ enum NoteMatcher {
     }
   }
 
+  /// Calls `body` with each longest run of bytes of `text` that `member` takes (letters,
+  /// digits), left to right, until `body` answers `true`; returns whether it did.
+  @inline(__always) static func firstRun(
+    in text: UnsafeBufferPointer<UInt8>, of member: (UInt8) -> Bool, where body: (Range<Int>) -> Bool
+  ) -> Bool {
+    var i = 0
+    while i < text.count {
+      guard member(text[i]) else {
+        i += 1
+        continue
+      }
+      var j = i
+      while j < text.count && member(text[j]) { j += 1 }
+      if body(i..<j) { return true }
+      i = j
+    }
+    return false
+  }
+
+  /// The ASCII letters of `text` at `range` in lower case.
+  static func lowercased(_ text: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> String {
+    String(decoding: text[range].map { $0 | 0x20 }, as: UTF8.self)
+  }
+
   @inline(__always) static func isBlank(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 }
   @inline(__always) static func isLetter(_ b: UInt8) -> Bool { b | 0x20 >= 0x61 && b | 0x20 <= 0x7A }
   @inline(__always) static func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }

@@ -39,18 +39,9 @@ enum NumberSketch {
   static func holds(_ text: UnsafeBufferPointer<UInt8>, _ digits: UnsafeBufferPointer<UInt8>) -> Bool {
     let n = digits.count
     guard n > 0, text.count >= n else { return false }
-    var i = 0
-    while i < text.count {
-      guard NoteMatcher.isDigit(text[i]) else {
-        i += 1
-        continue
-      }
-      var j = i
-      while j < text.count && NoteMatcher.isDigit(text[j]) { j += 1 }
-      if j - i == n && memcmp(text.baseAddress! + i, digits.baseAddress!, n) == 0 { return true }
-      i = j
+    return NoteMatcher.firstRun(in: text, of: NoteMatcher.isDigit) { run in
+      run.count == n && memcmp(text.baseAddress! + run.lowerBound, digits.baseAddress!, n) == 0
     }
-    return false
   }
 
   /// Whether `text` holds `word` (ASCII letters and digits) as a whole word: those bytes,
