@@ -28,7 +28,9 @@ public struct CleanSummary: Sendable, Hashable, Codable {
 public struct CorpusCleaner: Sendable {
   /// Scan settings.
   public var configuration: ScanConfiguration
-  /// Whether all discovery candidates (not only high-confidence ones) become rules.
+  /// Whether the discovery candidates shaped like stamps (``DiscoveryCandidate/acceptable``),
+  /// not only the high-confidence ones, become rules. Candidates of repeated prose never do:
+  /// write them to a ruleset and accept them there.
   public var acceptDiscovered: Bool
   /// Whether scaffolding prefixes are stripped instead of quarantining the row.
   public var repair: Bool
@@ -80,7 +82,10 @@ public struct CorpusCleaner: Sendable {
     let parallelism = ProcessInfo.processInfo.activeProcessorCount
     let (report, scanDuplicates) = try await scanner.scanWithDuplicates(
       path: path, shard: nil, parallelism: parallelism)
-    let discoveredRules = report.discovered.filter { acceptDiscovered || $0.highConfidence }.map { $0.rule() }
+    let discoveredRules = report.discovered.filter { acceptDiscovered ? $0.acceptable : $0.highConfidence }
+      .map {
+        $0.rule()
+      }
     let discovered = RuleDetector(
       id: DetectorID.discovered, summary: "discovered scaffolding", rules: discoveredRules)
 

@@ -32,6 +32,15 @@ public struct DiscoveryCandidate: Sendable, Hashable, Codable {
   public var score: Double
   /// Whether it is confident enough to take part in `clean` without being accepted.
   public var highConfidence: Bool
+  /// Whether `--accept-discovered` (``CorpusCleaner/acceptDiscovered``) applies it: it is
+  /// confident, or shaped like a pipeline's stamp, with an ``unnaturalness`` of at least
+  /// ``acceptUnnaturalness`` (a tag, a row key, a label's slot, a numbered heading of the
+  /// generator's words). Repeated prose and templated sentences of the domain (`Let me verify.`,
+  /// `the molar mass of X# is #.# g/mol.`) rank lower and are applied only when written to a
+  /// ruleset (`--write-rules`) and accepted there one by one.
+  public var acceptable: Bool { highConfidence || unnaturalness >= Self.acceptUnnaturalness }
+  /// The least ``unnaturalness`` of a candidate that ``acceptable`` takes: 0.6.
+  public static let acceptUnnaturalness = 0.6
   /// Example rows (line numbers).
   public var exampleLines: [Int]
   /// An example of the real text.
@@ -64,6 +73,32 @@ public struct DiscoveryCandidate: Sendable, Hashable, Codable {
     case highConfidence = "high_confidence"
     case exampleLines = "example_lines"
     case distinctNumbers = "distinct_numbers"
+  }
+
+  /// The keys written beside the stored ones: `acceptable` (``acceptable``, which a reader
+  /// works out again from the others).
+  enum DerivedKeys: String, CodingKey {
+    case acceptable
+  }
+
+  /// Writes the candidate with ``acceptable``, for a pipeline reading the JSON report to apply
+  /// what `--accept-discovered` would.
+  public func encode(to encoder: any Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encode(kind, forKey: .kind)
+    try c.encode(shape, forKey: .shape)
+    try c.encode(count, forKey: .count)
+    try c.encode(share, forKey: .share)
+    try c.encode(unnaturalness, forKey: .unnaturalness)
+    try c.encode(score, forKey: .score)
+    try c.encode(highConfidence, forKey: .highConfidence)
+    try c.encode(exampleLines, forKey: .exampleLines)
+    try c.encode(example, forKey: .example)
+    try c.encodeIfPresent(codes, forKey: .codes)
+    try c.encodeIfPresent(distinctNumbers, forKey: .distinctNumbers)
+    try c.encodeIfPresent(values, forKey: .values)
+    var derived = encoder.container(keyedBy: DerivedKeys.self)
+    try derived.encode(acceptable, forKey: .acceptable)
   }
 
   /// A rule matching this candidate (reasoning-start regex for openings, anywhere for lines).
@@ -2523,6 +2558,13 @@ public enum Discovery {
         withoutClauseMarks(tokens[k]) == "#" && stampLabels.contains(tokens[k - 1])
       }
       if tokens.count <= 6 && pairs.count >= 2 { return 0.8 }
+      // A numbered heading of the generator's words (`### variant #`, `--- sample # ---`,
+      // `rewrite ##:`), or a line that rates the row (`quality score: #/#`): a pipeline's
+      // stamp on each answer or reasoning it writes. Accepted with `--accept-discovered`, never
+      // confident: a catalog's, a genome's or a review's own headings are written so.
+      if isGeneratorHeading(tokens) || isQualityRating(tokens) {
+        return DiscoveryCandidate.acceptUnnaturalness
+      }
       if tokens.contains(where: { $0.contains("#") }) { return 0.5 }
       let words = tokens.prefix(2).map { String($0.filter { $0.isLetter || $0 == "'" }).lowercased() }
       if tokens.count >= 4,
@@ -3348,6 +3390,50 @@ public enum Discovery {
   /// ``unnaturalness(_:kind:)`` of a label's slot written with a colon: ranked above other
   /// prose, never confident alone.
   static let slotLabelUnnaturalness = 0.7
+
+  /// Words that a pipeline numbers its outputs with in a heading (`### Variant 3`, `--- sample
+  /// 7 ---`, `Rewrite #12:`): its labels and verbs (``generatorWords``), and the words it
+  /// numbers its samples, drafts and candidates with.
+  static let headingWords: Set<String> = generatorWords.union(["sample", "draft", "candidate"])
+
+  /// Whether a line's token shapes are a numbered heading of ``headingWords``: a heading's
+  /// hashes or a rule, the word and its number, and the same rule again or nothing
+  /// (`### variant #`, `--- sample # ---`, `== draft #`), or the word and its number ending in a
+  /// colon (`rewrite ##:`, `variant #:`). Words and numbers after it (`### variant # of the
+  /// gene`) are a title, not a stamp.
+  static func isGeneratorHeading(_ tokens: [String]) -> Bool {
+    func isNumber(_ token: String, colon: Bool) -> Bool {
+      var bare = Substring(token)
+      if colon {
+        guard bare.hasSuffix(":") else { return false }
+        bare = bare.dropLast()
+      }
+      if bare.hasPrefix("#") && bare.count > 1 && bare.dropFirst().allSatisfy({ $0 == "#" }) { return true }  // `#12`
+      return bare == "#"
+    }
+    let words = headingWords
+    if tokens.count == 2 {
+      return words.contains(tokens[0]) && isNumber(tokens[1], colon: true)
+    }
+    guard (3...4).contains(tokens.count), words.contains(tokens[1]), isNumber(tokens[2], colon: false) else {
+      return false
+    }
+    let edge = tokens[0]
+    let heading = edge.allSatisfy { $0 == "#" } && edge.count <= 6
+    let rule = edge.count >= 2 && edge.allSatisfy { $0 == "-" || $0 == "=" || $0 == "*" || $0 == "~" }
+    guard heading || rule else { return false }
+    return tokens.count == 3 || (rule && tokens[3] == edge)
+  }
+
+  /// Whether a line's token shapes rate the row's quality and nothing else (`quality score:
+  /// #/#`, `quality: #.#`, `quality rating: #/#`): a generator's grade of what it wrote.
+  static func isQualityRating(_ tokens: [String]) -> Bool {
+    guard (2...3).contains(tokens.count), tokens[0] == "quality" || tokens[0] == "quality:",
+      tokens[tokens.count - 2].hasSuffix(":"), let value = tokens.last
+    else { return false }
+    if tokens.count == 3, !["score:", "rating:", "grade:"].contains(tokens[1]) { return false }
+    return ["#/#", "#", "#.#", "#/#.", "#.", "#.#."].contains(value)
+  }
 
   /// `candidates` without those a configured rule already is (``ScanConfiguration/ruledCandidateKeys``).
   static func leavingOut(ruled: Set<String>, from candidates: [DiscoveryCandidate]) -> [DiscoveryCandidate] {

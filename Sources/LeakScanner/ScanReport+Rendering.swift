@@ -3,10 +3,17 @@ import Foundation
 extension ScanReport {
   static func percent(_ share: Double) -> String { String(format: "%.1f%%", share * 100) }
 
-  /// The first `top` candidates and every high-confidence one after them (those take part in
-  /// `clean`, so a report never hides one), in rank order.
+  /// The first `top` candidates and every acceptable one after them (high-confidence ones take
+  /// part in `clean`, and acceptable ones with `--accept-discovered`, so a report never hides
+  /// one), in rank order.
   static func listedCandidates(_ all: [DiscoveryCandidate], top: Int) -> [DiscoveryCandidate] {
-    Array(all.enumerated().filter { $0.offset < top || $0.element.highConfidence }.map(\.element))
+    Array(all.enumerated().filter { $0.offset < top || $0.element.acceptable }.map(\.element))
+  }
+
+  /// A candidate's mark in the table: `HIGH` (applied by `clean`), `acc` (applied with
+  /// `--accept-discovered`) or blanks (applied only when accepted in a ruleset).
+  static func mark(_ c: DiscoveryCandidate) -> String {
+    c.highConfidence ? "HIGH" : c.acceptable ? "acc " : "    "
   }
 
   static func grouped(_ n: Int) -> String {
@@ -58,11 +65,15 @@ extension ScanReport {
     let listed = Self.listedCandidates(discovered, top: 10)
     for c in listed {
       out +=
-        "  \(c.highConfidence ? "HIGH" : "    ") \(c.kind.rawValue) \"\(Self.printable(c.shape))\": \(Self.grouped(c.count)) rows (\(Self.percent(c.share))), e.g. lines \(c.exampleLines.prefix(3).map(String.init).joined(separator: ", ")): \"\(Self.printable(c.example.prefix(50)))\"\(Self.codesNote(c))\n"
+        "  \(Self.mark(c)) \(c.kind.rawValue) \"\(Self.printable(c.shape))\": \(Self.grouped(c.count)) rows (\(Self.percent(c.share))), e.g. lines \(c.exampleLines.prefix(3).map(String.init).joined(separator: ", ")): \"\(Self.printable(c.example.prefix(50)))\"\(Self.codesNote(c))\n"
     }
     if discovered.count > listed.count {
       out +=
-        "  … and \(Self.grouped(discovered.count - listed.count)) more, none HIGH (`--format json` lists every one)\n"
+        "  … and \(Self.grouped(discovered.count - listed.count)) more, none HIGH or acc (`--format json` lists every one)\n"
+    }
+    if listed.contains(where: { $0.acceptable && !$0.highConfidence }) {
+      out +=
+        "  acc candidates are shaped like stamps: `fieldeval clean --accept-discovered` applies them with the HIGH ones. The others are repeated prose, applied only when written with --write-rules and accepted there.\n"
     }
     if discovered.contains(where: \.highConfidence) {
       // Not counted in the table above: say what `clean` will do with them.
@@ -133,11 +144,11 @@ extension ScanReport {
     let listed = Self.listedCandidates(discovered, top: 20)
     for c in listed {
       out +=
-        "| \(c.highConfidence ? "high" : "low") | \(c.kind.rawValue) | \(Self.mdCode(c.shape)) | \(Self.grouped(c.count)) | \(Self.percent(c.share)) | \(Self.md(c.example.prefix(50)))\(Self.md(Self.codesNote(c)[...])) |\n"
+        "| \(c.highConfidence ? "high" : c.acceptable ? "accept" : "low") | \(c.kind.rawValue) | \(Self.mdCode(c.shape)) | \(Self.grouped(c.count)) | \(Self.percent(c.share)) | \(Self.md(c.example.prefix(50)))\(Self.md(Self.codesNote(c)[...])) |\n"
     }
     if discovered.count > listed.count {
       out +=
-        "\n… and \(Self.grouped(discovered.count - listed.count)) more candidates, none high (the JSON report lists every one).\n"
+        "\n… and \(Self.grouped(discovered.count - listed.count)) more candidates, none high or accept (the JSON report lists every one).\n"
     }
     if !issues.isEmpty {
       out += "\n## Malformed lines\n\n"

@@ -20,7 +20,7 @@ struct CorpusOptions: ParsableArguments {
   @Flag(
     name: .customLong("accept-discovered"),
     help:
-      "Treat every discovered scaffolding candidate as a rule: scan counts the rows they match (a second pass), clean applies them."
+      "Treat the discovered candidates shaped like stamps (HIGH and acc in the report) as rules: scan counts the rows they match (a second pass), clean applies them. Repeated prose is never accepted so: write it to a ruleset with --write-rules and accept it there."
   )
   var acceptDiscovered = false
 
@@ -71,7 +71,7 @@ struct ScanCommand: AsyncParsableCommand {
   @Option(
     name: .customLong("write-rules"),
     help:
-      "Write discovered candidates as a ruleset to this file: the confident ones as rules, the listed ones commented out for review (all as rules with --accept-discovered)."
+      "Write discovered candidates as a ruleset to this file: the confident ones as rules, the listed ones commented out for review (with --accept-discovered, the ones it accepts as rules too)."
   )
   var writeRules: String?
 
@@ -122,21 +122,21 @@ struct ScanCommand: AsyncParsableCommand {
     logger.info("scanning", metadata: ["file": "\(corpus)", "shard": "\(shard ?? "-")"])
     var report = try await CorpusScanner(configuration: config).scan(path: corpus, shard: shardSpec)
     logReport(report, logger)
-    if options.acceptDiscovered && !report.discovered.isEmpty {
+    if options.acceptDiscovered && report.discovered.contains(where: \.acceptable) {
       // The accepted candidates count as a detector: a second pass with their rules.
       var withRules = config
       withRules.detectors.append(
         RuleDetector(
           id: DetectorID.discovered, summary: "accepted discovered scaffolding",
-          rules: report.discovered.map { $0.rule() }))
+          rules: report.discovered.filter(\.acceptable).map { $0.rule() }))
       report = try await CorpusScanner(configuration: withRules).scan(path: corpus)
     }
     try printReport(report, format: format)
-    let accepted = report.discovered.filter { options.acceptDiscovered || $0.highConfidence }
+    let accepted = report.discovered.filter { options.acceptDiscovered ? $0.acceptable : $0.highConfidence }
     if let writeRules {
-      // Without --accept-discovered the candidates that are not confident are written too,
-      // commented out, for the user to review: the file is the discovery table to act on.
-      let listed = options.acceptDiscovered ? [] : report.discovered.filter { !$0.highConfidence }
+      // The candidates not applied are written too, commented out, for the user to review: the
+      // file is the discovery table to act on.
+      let listed = report.discovered.filter { options.acceptDiscovered ? !$0.acceptable : !$0.highConfidence }
       let yaml = Ruleset.yaml(for: accepted, listed: listed)
       // Atomically: an interrupted write leaves the old file.
       let file = try AtomicLineFile(path: writeRules)
@@ -152,7 +152,7 @@ struct ScanCommand: AsyncParsableCommand {
       var said = "wrote \(accepted.count) rule\(accepted.count == 1 ? "" : "s") to \(writeRules)"
       if !listed.isEmpty {
         said +=
-          " and \(listed.count) listed candidate\(listed.count == 1 ? "" : "s") commented out (review them; remove the `# ` marks to accept one, or pass --accept-discovered)"
+          " and \(listed.count) listed candidate\(listed.count == 1 ? "" : "s") commented out (review them; remove the `# ` marks to accept one\(options.acceptDiscovered ? "" : ", or pass --accept-discovered for the stamp-shaped ones")))"
       }
       FileHandle.standardError.write(Data((said + "\n").utf8))
     }

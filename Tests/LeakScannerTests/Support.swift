@@ -102,7 +102,7 @@ func defaultCleanCounts(_ path: String) async throws -> (quarantined: Int, clean
   try await cleanCounts(path)
 }
 
-/// How `clean` with `configuration`, every discovered candidate taking part when
+/// How `clean` with `configuration`, the acceptable discovered candidates taking part when
 /// `acceptDiscovered`, splits the corpus at `path` (the outputs go to a temporary folder).
 func cleanCounts(
   _ path: String, configuration: ScanConfiguration = ScanConfiguration(), acceptDiscovered: Bool = false
@@ -127,7 +127,7 @@ func found(
   }
 }
 
-/// The summary of a `--repair` clean of `path` (discovery on; every candidate taking part when
+/// The summary of a `--repair` clean of `path` (discovery on; the acceptable candidates taking part when
 /// `acceptDiscovered`), with its outputs in `dir`, and the prefixes its audit says it removed.
 func repairedPrefixes(_ path: String, in dir: TempDir, acceptDiscovered: Bool = false) async throws -> (
   CleanSummary, [String]

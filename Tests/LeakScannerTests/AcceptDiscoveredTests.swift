@@ -1,0 +1,96 @@
+import Foundation
+import TestSupport
+import Testing
+
+@testable import LeakScanner
+
+/// `--accept-discovered` applies the candidates shaped like a pipeline's stamps
+/// (``DiscoveryCandidate/acceptable``), never the domain's repeated prose.
+@Suite struct AcceptDiscoveredTests {
+  /// Templated sentences of the domain and a repeated natural line, each on a large share of
+  /// the rows, are listed but not acceptable: accepting the discovered candidates leaves a
+  /// natural corpus clean (it used to quarantine every row).
+  @Test func repeatedProseIsListedButNeverAccepted() async throws {
+    let dir = TempDir()
+    let compounds = [("NaCl", "58.4"), ("H2O", "18.0"), ("CaCO3", "100.1"), ("Fe2O3", "159.7")]
+    let path = dir.file(
+      "c.jsonl",
+      QuotedTextTests.corpus(1200) { i in
+        let (name, mass) = compounds[i % compounds.count]
+        var lines = ["The molar mass of \(name) is \(mass) g/mol, so \(i % 9 + 1).0 g is 0.\(i % 7 + 1) mol."]
+        if i % 5 < 2 { lines.append("Let me double-check the units before going on.") }
+        if i % 2 == 0 { lines.append("Possession was \(40 + i % 20)% to \(60 - i % 20)%.") }
+        return lines
+      })
+    let report = try await CorpusScanner().scan(path: path, parallelism: 2)
+    let shapes = report.discovered.map(\.shape)
+    #expect(shapes.contains("possession was #% to #%."), "\(shapes)")
+    #expect(shapes.contains("let me double-check the units before going on."), "\(shapes)")
+    #expect(report.discovered.allSatisfy { !$0.acceptable }, "\(report.discovered.filter(\.acceptable))")
+    #expect(try await cleanCounts(path, acceptDiscovered: true).quarantined == 0)
+    // Written to a ruleset, they are there to accept one by one, commented out.
+    let yaml = Ruleset.yaml(for: [], listed: report.discovered)
+    #expect(yaml.contains("# - id: discovered-possession-was"), "\(yaml)")
+  }
+
+  /// A rating of the row, a grade's slot, and numbered headings of the generator's words are
+  /// acceptable but not confident: a default clean leaves them, `--accept-discovered` takes
+  /// exactly their rows, and the table marks them `acc`.
+  @Test(arguments: [
+    ("quality score: #/#", true),
+    ("### variant #", false),
+    ("--- sample # ---", false),
+    ("rewrite ##:", false),
+  ])
+  func stampShapedLinesAreAccepted(shape: String, inReasoning: Bool) async throws {
+    let dir = TempDir()
+    func stamp(_ i: Int) -> String {
+      switch shape {
+      case "quality score: #/#": "Quality score: \(i % 4 + 6)/10"
+      case "### variant #": "### Variant \(i % 5 + 1)"
+      case "--- sample # ---": "--- sample \(i % 8 + 1) ---"
+      default: "Rewrite #\(i % 40 + 10):"
+      }
+    }
+    let planted = { (i: Int) in i % 3 == 0 }
+    let path = dir.file(
+      "c.jsonl",
+      QuotedTextTests.corpus(
+        900, extra: { i in inReasoning && planted(i) ? [stamp(i)] : [] },
+        answer: { i in
+          let text = "The total is \(i * 3) units, since each box holds three."
+          return !inReasoning && planted(i) ? stamp(i) + "\n" + text : text
+        }))
+    let reports = try await scanBothWays(path)
+    #expect(reports[0].discovered == reports[1].discovered)
+    let found = try #require(
+      reports[0].discovered.first { $0.shape == shape }, "\(reports[0].discovered.map(\.shape))")
+    #expect(found.count == 300 && found.acceptable && !found.highConfidence, "\(found)")
+    #expect(try await defaultCleanCounts(path).quarantined == 0)
+    let accepted = try await cleanCounts(path, acceptDiscovered: true)
+    #expect(accepted.quarantined == 300 && accepted.clean == 600, "\(accepted)")
+    let table = reports[0].renderTable()
+    #expect(table.contains("acc  repeated_line \"\(shape)\""), "\(table)")
+    #expect(reports[0].renderMarkdown().contains("| accept | repeated_line | `\(shape)` |"))
+  }
+
+  /// Which line shapes rank as a stamp to accept (``Discovery/unnaturalness(_:kind:)``).
+  @Test func headingsAndRatingsRankAsStamps() {
+    let u = { (shape: String) in Discovery.unnaturalness(shape, kind: .repeatedLine) }
+    for shape in [
+      "### variant #", "## rewrite #", "--- sample # ---", "=== draft # ===", "rewrite ##:", "candidate #:",
+      "quality score: #/#", "quality: #.#", "quality rating: #/#",
+    ] {
+      #expect(u(shape) >= DiscoveryCandidate.acceptUnnaturalness, "\(shape)")
+      #expect(u(shape) < 0.8, "\(shape) must not be confident")
+    }
+    // A document's own headings, a title after the number, a rule of another word, scores of a
+    // game or a test, and a quality that is a sentence's subject.
+    for shape in [
+      "### step #", "### variant # of the brca# gene", "--- page # ---", "--- sample # results", "score: #/#",
+      "final score: #-#", "quality of fit: #.#", "the quality score was #/#.", "### chapter #", "step #:",
+    ] {
+      #expect(u(shape) < DiscoveryCandidate.acceptUnnaturalness, "\(shape)")
+    }
+  }
+}
