@@ -2784,8 +2784,41 @@ public enum Discovery {
       {
         return 0.8
       }
+      // A generator's count of its outputs (`(sample # of #)`, `[draft # of #]`), or a sampling
+      // setting and its number beside another setting (`(batch #, temp #.#)`): shaped as its
+      // stamps, accepted with `--accept-discovered`, never confident, since a study counts its
+      // samples and a training log its settings the same way.
+      if countsOutputs(words, tokens) || holdsSamplingSettings(words, tokens) {
+        return DiscoveryCandidate.acceptUnnaturalness
+      }
     }
     return 0.4
+  }
+
+  /// The keys of a generator's sampling settings, as letters only (`top_p` is `topp`).
+  static let samplingKeys: Set<String> = ["temperature", "temp", "topp", "topk"]
+
+  /// Whether a bracket's token shapes (`words`: their letters, lower case) are one of
+  /// ``headingWords`` counting outputs: the word, a number, `of` and a number, and nothing else
+  /// (`(sample # of #)`).
+  static func countsOutputs(_ words: [String], _ tokens: [String]) -> Bool {
+    tokens.count == 4 && headingWords.contains(words[0]) && tokens[1] == "#" && words[2] == "of"
+      && tokens[3].hasPrefix("#") && tokens[3].dropFirst().allSatisfy { ")]}".contains($0) }
+  }
+
+  /// Whether a bracket's token shapes hold a sampling key and its number (`temp #.#`) and
+  /// another setting's word and number (`batch #`, `seed #`, `top_p #.#`), and nothing else.
+  static func holdsSamplingSettings(_ words: [String], _ tokens: [String]) -> Bool {
+    guard (4...6).contains(tokens.count), tokens.count % 2 == 0 else { return false }
+    var sampling = 0
+    for k in stride(from: 0, to: tokens.count, by: 2) {
+      let number = tokens[k + 1].filter { !",;)]}".contains($0) }
+      guard number == "#" || number == "#.#",
+        stampLabels.contains(words[k]) || samplingKeys.contains(words[k])
+      else { return false }
+      if samplingKeys.contains(words[k]) { sampling += 1 }
+    }
+    return sampling >= 1
   }
 
   /// Whether token shapes are a setting written `key:value` (no blank after the colon) between

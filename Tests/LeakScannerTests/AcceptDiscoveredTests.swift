@@ -93,4 +93,48 @@ import Testing
       #expect(u(shape) < DiscoveryCandidate.acceptUnnaturalness, "\(shape)")
     }
   }
+
+  /// A generator's count of its outputs and its sampling settings in brackets, within a line,
+  /// rank as stamps to accept; a bracket of prose, one setting alone and a study's counts do not.
+  @Test func bracketedCountsAndSettingsRankAsStamps() {
+    let u = { (shape: String) in Discovery.unnaturalness(shape, kind: .repeatedLine) }
+    for shape in [
+      "(sample # of #)", "[draft # of #]", "(batch #, temp #.#)", "(seed #, top_p #.#)",
+      "(temp #.#, batch #)",
+    ] {
+      #expect(u(shape) >= DiscoveryCandidate.acceptUnnaturalness, "\(shape)")
+      #expect(u(shape) < 0.8, "\(shape) must not be confident")
+    }
+    for shape in [
+      "(step # of #)", "(page # of #)", "(sample # of # patients)", "(temp #.#)", "(batch #, lr #e-#)",
+      "(temperature #.# k)", "(n = #, p < #.#)",
+    ] {
+      #expect(u(shape) < DiscoveryCandidate.acceptUnnaturalness, "\(shape)")
+    }
+  }
+
+  /// Planted within reasoning lines, such a bracket is found as a fragment, listed `acc`, and
+  /// `--accept-discovered` takes exactly its rows.
+  @Test(arguments: ["(sample # of #)", "(batch #, temp #.#)"])
+  func bracketedStampsWithinALineAreAccepted(shape: String) async throws {
+    let dir = TempDir()
+    var rng = SystemRandomNumberGenerator()
+    let path = dir.file(
+      "c.jsonl",
+      generatedCorpus(900) { i in
+        guard i % 3 == 0 else { return nil }
+        let stamp =
+          shape.hasPrefix("(sample")
+          ? "(sample \(i % 5 + 1) of 5)"
+          : "(batch \(Int.random(in: 1...400, using: &rng)), temp 0.\(i % 9 + 1))"
+        return naturalOpenings[i % naturalOpenings.count] + "\(stamp) "
+      })
+    let reports = try await scanBothWays(path)
+    #expect(reports[0].discovered == reports[1].discovered)
+    let found = try #require(
+      reports[0].discovered.first { $0.shape == shape }, "\(reports[0].discovered.map(\.shape))")
+    #expect(found.count == 300 && found.acceptable, "\(found)")
+    let accepted = try await cleanCounts(path, acceptDiscovered: true)
+    #expect(accepted.quarantined == 300 && accepted.clean == 600, "\(accepted)")
+  }
 }
