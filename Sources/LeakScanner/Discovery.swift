@@ -2424,7 +2424,15 @@ public enum Discovery {
       {
         return 1
       }
-    } else if tokens.indices.contains(where: { stampsTheLine(tokens, at: $0) }) {
+    } else if let k = tokens.indices.first(where: { stampsTheLine(tokens, at: $0) }) {
+      // A setting and its number alone in brackets in the flow of a sentence (`the baseline
+      // run (seed=#) reached #.#`) is judged where it is counted as a fragment of its own
+      // (`(seed=#)`, by its numbers): the sentence around it is listed to accept.
+      if tokens.count >= 3, isNumberedSetting(String(withoutClauseMarks(tokens[k]))),
+        !tokens.indices.contains(where: { $0 != k && stampsTheLine(tokens, at: $0) })
+      {
+        return DiscoveryCandidate.acceptUnnaturalness
+      }
       return 1
     } else if first == "//", tokens.count > 1, tokens.count <= DiscoveryStats.madeCommentWords + 1,
       syntheticMarks.contains(tokens[1])
@@ -2896,7 +2904,22 @@ public enum Discovery {
   /// Whether discovery sketches the numbers of a repeated line's shape: a row index's
   /// (``isNumberedBracket(_:)``) or a row key's (``isKeyedNumberTag(_:)``).
   static func sketchesNumbers(_ shape: String) -> Bool {
-    isNumberedBracket(shape) || isKeyedNumberTag(shape)
+    isNumberedBracket(shape) || isKeyedNumberTag(shape) || isNumberedSetting(shape)
+  }
+
+  /// Whether a shape is one of the generator's settings (``generatorSettings``) and a number,
+  /// `key=#`, alone in brackets (`(seed=#)`, `[seed=#]`): a pipeline's stamp when the number is
+  /// new on nearly every row, an experiment cited in its text when a few numbers repeat (`the
+  /// baseline (seed=42)`).
+  static func isNumberedSetting(_ shape: String) -> Bool {
+    guard
+      [("(", ")"), ("[", "]"), ("{", "}")].contains(where: { shape.hasPrefix($0.0) && shape.hasSuffix($0.1) })
+    else { return false }
+    let inner = shape.dropFirst().dropLast()
+    guard inner.hasSuffix("=#") else { return false }
+    let key = inner.dropLast(2)
+    return !key.isEmpty && key.allSatisfy { $0.isLetter || $0 == "_" }
+      && generatorSettings.contains(settingKey(of: String(key)))
   }
 
   /// The words a generator numbers its rows with in brackets (``isNumberedBracket(_:)``):
@@ -3529,6 +3552,14 @@ public enum Discovery {
         {
           u = 0.8
           rowIndex = true
+        }
+        // A setting and its number in brackets (`(seed=#)`) whose numbers repeat is an
+        // experiment's, cited in its text: listed to accept, not confident
+        // (``isNumberedSetting(_:)``).
+        if kind == .repeatedLine, u >= 0.8, isNumberedSetting(shape), example?.numbers != nil,
+          !NumberSketch.numbersTheRows(example?.numbers, rows: count)
+        {
+          u = DiscoveryCandidate.acceptUnnaturalness
         }
         // A row's key and its number (`[id:4821]`, `{"seed": 1234}`), the number new on nearly
         // every row: listed high, not confident (``isKeyedNumberTag(_:)``).

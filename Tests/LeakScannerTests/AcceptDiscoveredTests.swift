@@ -113,6 +113,41 @@ import Testing
     }
   }
 
+  /// A seed cited in the flow of an experiment's sentences (`the baseline run (seed=42)`), its
+  /// few numbers repeating, is listed to accept; a pipeline's seed, new on nearly every row, is
+  /// confident, and `clean` takes its rows unasked.
+  @Test func aSeedCitedInProseIsListedAndAPipelinesSeedIsConfident() async throws {
+    let dir = TempDir()
+    let seeds = [0, 1, 42, 42, 42, 1234, 2024, 7]
+    let sentences = [
+      "The baseline run (seed=%d) reached 0.81 accuracy, so the gap is real.",
+      "Rerunning with a fixed seed (seed=%d) gives 0.79, within noise.",
+      "Their table reports 0.84 for the small model (seed=%d).",
+    ]
+    let cited = dir.file(
+      "cited.jsonl",
+      QuotedTextTests.corpus(1200) { i in
+        i % 4 == 0 ? [String(format: sentences[(i / 4) % 3], seeds[(i / 12) % seeds.count])] : []
+      })
+    let report = try await CorpusScanner().scan(path: cited, parallelism: 2)
+    let setting = try #require(report.discovered.first { $0.shape == "(seed=#)" }, "\(report.discovered)")
+    #expect(setting.count == 300 && setting.acceptable && !setting.highConfidence, "\(setting)")
+    #expect(
+      report.discovered.allSatisfy { !$0.highConfidence }, "\(report.discovered.filter(\.highConfidence))")
+    #expect(try await defaultCleanCounts(cited).quarantined == 0)
+    var rng = SystemRandomNumberGenerator()
+    let stamped = dir.file(
+      "stamped.jsonl",
+      QuotedTextTests.corpus(1200) { i in
+        i % 4 == 0 ? ["The claim is checked next. (seed=\(Int.random(in: 1...999_999, using: &rng)))"] : []
+      })
+    let both = try await scanBothWays(stamped)
+    #expect(both[0].discovered == both[1].discovered)
+    #expect(
+      both[0].discovered.contains { $0.shape == "(seed=#)" && $0.highConfidence }, "\(both[0].discovered)")
+    #expect(try await defaultCleanCounts(stamped).quarantined == 300)
+  }
+
   /// Planted within reasoning lines, such a bracket is found as a fragment, listed `acc`, and
   /// `--accept-discovered` takes exactly its rows.
   @Test(arguments: ["(sample # of #)", "(batch #, temp #.#)"])
