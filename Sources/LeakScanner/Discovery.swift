@@ -2425,13 +2425,16 @@ public enum Discovery {
         return 1
       }
     } else if let k = tokens.indices.first(where: { stampsTheLine(tokens, at: $0) }) {
-      // A setting and its number alone in brackets in the flow of a sentence (`the baseline
-      // run (seed=#) reached #.#`) is judged where it is counted as a fragment of its own
-      // (`(seed=#)`, by its numbers): the sentence around it is listed to accept.
-      if tokens.count >= 3, isNumberedSetting(String(withoutClauseMarks(tokens[k]))),
+      // A setting or a row's key and its number alone in brackets in the flow of a sentence
+      // (`the baseline run (seed=#) reached #.#`, `record [id:#] changed.`) is judged where it
+      // is counted as a fragment of its own (`(seed=#)` by its numbers, `[id:#]` listed): the
+      // sentence around it is listed as prose, since a database's answers cite their records
+      // so, and accepting the fragment takes a pipeline's rows.
+      if tokens.count >= 3, case let bare = String(withoutClauseMarks(tokens[k])),
+        isNumberedSetting(bare) || isKeyedNumberTag(bare),
         !tokens.indices.contains(where: { $0 != k && stampsTheLine(tokens, at: $0) })
       {
-        return DiscoveryCandidate.acceptUnnaturalness
+        return 0.5
       }
       return 1
     } else if first == "//", tokens.count > 1, tokens.count <= DiscoveryStats.madeCommentWords + 1,

@@ -50,10 +50,15 @@ import Testing
     for shape in stamps {
       #expect(Discovery.unnaturalness(shape, kind: .repeatedLine) >= 0.8, "\(shape)")
     }
-    // A bracketed setting and its number in a sentence is judged as its own fragment, by its
-    // numbers (`(seed=#)`): the sentence is listed to accept.
-    let sentence = Discovery.unnaturalness("the claim (seed=#) is read.", kind: .repeatedLine)
-    #expect(sentence >= DiscoveryCandidate.acceptUnnaturalness && sentence < 0.8)
+    // A bracketed setting or row key and its number in a sentence is judged as its own
+    // fragment (`(seed=#)` by its numbers, `[id:#]`): the sentence is listed as prose.
+    for sentence in [
+      "the claim (seed=#) is read.", "record [id:#] changed.", "so the row [[id:#]] is the one.",
+    ] {
+      #expect(Discovery.unnaturalness(sentence, kind: .repeatedLine) == 0.5, "\(sentence)")
+    }
+    // Another stamp beside it still stamps the line.
+    #expect(Discovery.unnaturalness("[variant #] record [id:#] changed.", kind: .repeatedLine) >= 0.8)
   }
 
   /// Lines that recur on a quarter of the rows because the domain writes them (a financial

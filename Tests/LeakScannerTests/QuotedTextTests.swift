@@ -253,3 +253,30 @@ extension QuotedTextTests {
     #expect(!report.discovered.contains { $0.shape.contains(" X: …") })
   }
 }
+
+extension QuotedTextTests {
+  /// Answers and reasoning that cite the record their prompt names (`Record [id:48213]
+  /// changed.`) write the domain's key, not a stamp: no confident candidate, and neither a
+  /// default clean nor `--accept-discovered` takes a row (a default clean used to quarantine
+  /// all of them).
+  @Test func aRecordCitedFromThePromptIsTheDomains() async throws {
+    let dir = TempDir()
+    var rng = SystemRandomNumberGenerator()
+    let ids = (0..<1200).map { _ in Int.random(in: 1000...99_999, using: &rng) }
+    let sentences = [
+      "The record [id:%d] was updated after the migration.", "So the row [id:%d] is the duplicate to drop.",
+    ]
+    let path = dir.file(
+      "c.jsonl",
+      Self.corpus(
+        1200, prompt: { i in "Which records changed? Row [id:\(ids[i])] looks odd." },
+        extra: { i in i % 4 == 0 ? [String(format: sentences[i / 4 % 2], ids[i])] : [] },
+        answer: { i in "Record [id:\(ids[i])] changed." }))
+    let reports = try await scanBothWays(path)
+    #expect(reports[0].discovered == reports[1].discovered)
+    #expect(
+      reports[0].discovered.allSatisfy { !$0.highConfidence && !$0.acceptable }, "\(reports[0].discovered)")
+    #expect(try await defaultCleanCounts(path).quarantined == 0)
+    #expect(try await cleanCounts(path, acceptDiscovered: true).quarantined == 0)
+  }
+}
