@@ -2424,18 +2424,14 @@ public enum Discovery {
       {
         return 1
       }
-    } else if let k = tokens.indices.first(where: { stampsTheLine(tokens, at: $0) }) {
-      // A setting or a row's key and its number alone in brackets in the flow of a sentence
-      // (`the baseline run (seed=#) reached #.#`, `record [id:#] changed.`) is judged where it
-      // is counted as a fragment of its own (`(seed=#)` by its numbers, `[id:#]` listed): the
-      // sentence around it is listed as prose, since a database's answers cite their records
-      // so, and accepting the fragment takes a pipeline's rows.
-      if tokens.count >= 3, case let bare = String(withoutClauseMarks(tokens[k])),
-        isNumberedSetting(bare) || isKeyedNumberTag(bare),
-        !tokens.indices.contains(where: { $0 != k && stampsTheLine(tokens, at: $0) })
-      {
-        return 0.5
-      }
+    } else if case let stamps = tokens.indices.filter({ stampsTheLine(tokens, at: $0) }), !stamps.isEmpty {
+      // A setting or a row's key and its number cited in the flow of a sentence (`the
+      // baseline run (seed=#) reached #.#`, `record [id:#] changed.`, `the plot for [sample #]
+      // shows`, `using seed=#, the run`) leaves the sentence prose, listed: a database's
+      // answers cite their records so, and an experiment's notes its settings. A bracket is
+      // judged where it is counted as a fragment of its own (`(seed=#)` and `[sample #]` by
+      // their numbers, `[id:#]` listed), so accepting it takes a pipeline's rows.
+      if tokens.count >= 3, stamps.allSatisfy({ citesInTheFlow(tokens, at: $0) }) { return 0.5 }
       return 1
     } else if first == "//", tokens.count > 1, tokens.count <= DiscoveryStats.madeCommentWords + 1,
       syntheticMarks.contains(tokens[1])
@@ -2908,6 +2904,33 @@ public enum Discovery {
   /// (``isNumberedBracket(_:)``) or a row key's (``isKeyedNumberTag(_:)``).
   static func sketchesNumbers(_ shape: String) -> Bool {
     isNumberedBracket(shape) || isKeyedNumberTag(shape) || isNumberedSetting(shape)
+  }
+
+  /// Whether the stamping token `k` of a repeated line's token shapes (``stampsTheLine(_:at:)``)
+  /// cites a number in the flow of the line's sentence: a bracketed setting or row key and its
+  /// number (`(seed=#)`, `[id:#]`, `[sample #]`, each a fragment discovery judges on its own),
+  /// or a numeric setting of the generator's after a word and before more of the sentence
+  /// (`using seed=#, the run`, `at temperature=#.# the outputs`). A setting that opens the
+  /// line, follows its sentence or ends it (`the claim is read. seed=#`), and one of the
+  /// generator's labels (`persona=lawyer`), stay stamps.
+  static func citesInTheFlow(_ tokens: [String], at k: Int) -> Bool {
+    let bare = String(withoutClauseMarks(tokens[k]))
+    if isNumberedSetting(bare) || isKeyedNumberTag(bare) { return true }
+    if k + 1 < tokens.count, isNumberedBracket(String(withoutClauseMarks(tokens[k] + " " + tokens[k + 1]))) {
+      return true
+    }
+    // `#]` of a bracket read with the token before it.
+    if k > 0, isNumberedBracket(String(withoutClauseMarks(tokens[k - 1] + " " + tokens[k]))) { return true }
+    guard isKeyValue(bare), k > 0, k + 1 < tokens.count, let eq = bare.firstIndex(of: "=") else {
+      return false
+    }
+    let key = settingKey(of: bare)
+    let value = bare[bare.index(after: eq)...]
+    guard generatorSettings.contains(key), !labelWords.contains(key), value == "#" || value == "#.#" else {
+      return false
+    }
+    let before = tokens[k - 1]
+    return before.last.map { $0.isLetter } == true
   }
 
   /// Whether a shape is one of the generator's settings (``generatorSettings``) and a number,
@@ -3556,10 +3579,16 @@ public enum Discovery {
           u = 0.8
           rowIndex = true
         }
-        // A setting and its number in brackets (`(seed=#)`) whose numbers repeat is an
-        // experiment's, cited in its text: listed to accept, not confident
-        // (``isNumberedSetting(_:)``).
-        if kind == .repeatedLine, u >= 0.8, isNumberedSetting(shape), example?.numbers != nil,
+        // A setting and its number in brackets (`(seed=#)`), or one of the generator's everyday
+        // words and its number in square brackets (`[sample #]`), whose numbers repeat is an
+        // experiment's, cited in its text: listed to accept, not confident. A template's
+        // double brackets (`<<seed #>>`, `[[sample #]]`) stamp whatever their number
+        // (``isNumberedSetting(_:)``, ``isNumberedBracket(_:)``).
+        // (``isNumberedSetting(_:)``, ``isNumberedBracket(_:)``).
+        if kind == .repeatedLine, u >= 0.8,
+          isNumberedSetting(shape)
+            || (shape.hasPrefix("[") && !shape.hasPrefix("[[") && isNumberedBracket(shape)),
+          example?.numbers != nil,
           !NumberSketch.numbersTheRows(example?.numbers, rows: count)
         {
           u = DiscoveryCandidate.acceptUnnaturalness

@@ -148,6 +148,43 @@ import Testing
     #expect(try await defaultCleanCounts(stamped).quarantined == 300)
   }
 
+  /// Settings cited in the flow of an experiment's sentences (`using seed=42, the run`, `at
+  /// temperature=0.7 the outputs`, `the plot for [sample 3] shows`) leave the sentence prose;
+  /// a setting that opens a line, follows its sentence or stands on its own line stamps it.
+  @Test func settingsInTheFlowOfASentenceAreProse() async throws {
+    let u = { (shape: String) in Discovery.unnaturalness(shape, kind: .repeatedLine) }
+    for shape in [
+      "using seed=#, the run reached #.#.", "i set seed=# for reproducibility.",
+      "at temperature=#.# the outputs get more varied.",
+      "sampling with top_p=#.# and temperature=#.# is typical.",
+      "the plot for [sample #] shows a peak.",
+    ] {
+      #expect(u(shape) == 0.5, "\(shape)")
+    }
+    for shape in [
+      "then check the result. seed=#", "seed=# then check the result.", "seed=# temperature=#.#",
+      "the claim persona=lawyer is read.", "[variant #] the claim is read.",
+    ] {
+      #expect(u(shape) >= 0.8, "\(shape)")
+    }
+    let dir = TempDir()
+    let sentences = [
+      "Using seed=%d, the run reached 0.81.", "I set seed=%d for reproducibility.",
+      "The plot for [sample %d] shows a peak.",
+    ]
+    let cited = dir.file(
+      "cited.jsonl",
+      QuotedTextTests.corpus(1200) { i in
+        i % 4 == 0 ? [String(format: sentences[(i / 4) % 3], [0, 1, 42, 42, 7][(i / 12) % 5])] : []
+      })
+    let reports = try await scanBothWays(cited)
+    #expect(reports[0].discovered == reports[1].discovered)
+    #expect(
+      reports[0].discovered.allSatisfy { !$0.highConfidence },
+      "\(reports[0].discovered.filter(\.highConfidence))")
+    #expect(try await defaultCleanCounts(cited).quarantined == 0)
+  }
+
   /// Planted within reasoning lines, such a bracket is found as a fragment, listed `acc`, and
   /// `--accept-discovered` takes exactly its rows.
   @Test(arguments: ["(sample # of #)", "(batch #, temp #.#)"])
