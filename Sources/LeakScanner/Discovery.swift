@@ -35,7 +35,8 @@ public struct DiscoveryCandidate: Sendable, Hashable, Codable {
   /// Whether `--accept-discovered` (``CorpusCleaner/acceptDiscovered``) applies it: it is
   /// confident, or shaped like a pipeline's stamp, with an ``unnaturalness`` of at least
   /// ``acceptUnnaturalness`` (a tag, a row key, a label's slot, a numbered heading of the
-  /// generator's words). Repeated prose and templated sentences of the domain (`Let me verify.`,
+  /// generator's words, an instruction to the writer repeated word for word such as `Remember
+  /// to sound natural.`). Other repeated prose and templated sentences of the domain (`Let me verify.`,
   /// `the molar mass of X# is #.# g/mol.`) rank lower and are applied only when written to a
   /// ruleset (`--write-rules`) and accepted there one by one.
   public var acceptable: Bool { highConfidence || unnaturalness >= Self.acceptUnnaturalness }
@@ -1101,7 +1102,8 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
         lineExamples[shape] = Example(lines: [line], text: String(decoding: bytes, as: UTF8.self))
       }
     }
-    if shape.utf8.first.map({ "([{<".utf8.contains($0) }) == true, Discovery.sketchesNumbers(shape),
+    if shape.utf8.first.map({ "([{<".utf8.contains($0) }) == true || shape.contains("=#"),
+      Discovery.sketchesNumbers(shape),
       lineExamples[shape] != nil
     {
       NumberSketch.add(digits: bytes.lazy.filter(NoteMatcher.isDigit), to: &lineExamples[shape]!.numbers)
@@ -2904,6 +2906,41 @@ public enum Discovery {
   /// (``isNumberedBracket(_:)``) or a row key's (``isKeyedNumberTag(_:)``).
   static func sketchesNumbers(_ shape: String) -> Bool {
     isNumberedBracket(shape) || isKeyedNumberTag(shape) || isNumberedSetting(shape)
+      || isStampedByNumericSettingsOnly(shape)
+  }
+
+  /// Whether the bytes of a line's shape hold `=#`, as a numeric setting's do
+  /// (``isStampedByNumericSettingsOnly(_:)``), decided before the `String` it reads is made.
+  static func mayHoldNumericSetting(_ shape: [UInt8]) -> Bool {
+    guard shape.count >= 3 else { return false }
+    for k in 1..<shape.count where shape[k] == UInt8(ascii: "#") && shape[k - 1] == UInt8(ascii: "=") {
+      return true
+    }
+    return false
+  }
+
+  /// Whether a numeric setting of the generator's (`seed=#`, `temperature=#.#`; not one of its
+  /// labels, `persona=lawyer`) written bare is the only thing that stamps a repeated line's
+  /// shape (``stampsTheLine(_:at:)``): `config: seed=#, batch size #.`, `seed=# alone does not
+  /// make runs deterministic.`. Its numbers decide: a pipeline's seed is new on nearly every
+  /// row, an experiment's notes repeat the few seeds its runs used.
+  static func isStampedByNumericSettingsOnly(_ shape: String) -> Bool {
+    let tokens = shape.split(separator: " ").map(String.init)
+    guard tokens.count >= 2 else { return false }
+    let code = inCodeSpan(tokens)
+    let read = zip(tokens, code).map { $1 ? "code" : $0 }
+    let stamps = read.indices.filter { stampsTheLine(read, at: $0) }
+    return !stamps.isEmpty
+      && stamps.allSatisfy { k in
+        let bare = String(withoutClauseMarks(read[k]))
+        guard let eq = bare.firstIndex(of: "="), !bare.hasPrefix("(") && !bare.hasPrefix("[") else {
+          return false
+        }
+        let key = settingKey(of: bare)
+        let value = bare[bare.index(after: eq)...]
+        return generatorSettings.contains(key) && !labelWords.contains(key)
+          && (value == "#" || value == "#.#")
+      }
   }
 
   /// Whether the stamping token `k` of a repeated line's token shapes (``stampsTheLine(_:at:)``)
@@ -3593,6 +3630,14 @@ public enum Discovery {
         {
           u = DiscoveryCandidate.acceptUnnaturalness
         }
+        // A line stamped only by a numeric setting written bare (`config: seed=#, batch #.`)
+        // whose numbers repeat quotes an experiment's configuration: listed to accept
+        // (``isStampedByNumericSettingsOnly(_:)``).
+        if kind == .repeatedLine, u >= 0.8, example?.numbers != nil, isStampedByNumericSettingsOnly(shape),
+          !NumberSketch.numbersTheRows(example?.numbers, rows: count)
+        {
+          u = DiscoveryCandidate.acceptUnnaturalness
+        }
         // A row's key and its number (`[id:4821]`, `{"seed": 1234}`), the number new on nearly
         // every row: listed high, not confident (``isKeyedNumberTag(_:)``).
         var keyed = false
@@ -4132,7 +4177,7 @@ struct LineTally: Sendable {
     let (index, isNew) = names.index(of: scratch)
     if isNew {
       let numbered =
-        Discovery.mayBeNumberedBracket(scratch)
+        (Discovery.mayBeNumberedBracket(scratch) || Discovery.mayHoldNumericSetting(scratch))
         && Discovery.sketchesNumbers(String(decoding: scratch, as: UTF8.self))
       shapes.append(Shape(text: Array(bytes), numbered: numbered))
     }

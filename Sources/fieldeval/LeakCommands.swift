@@ -20,7 +20,7 @@ struct CorpusOptions: ParsableArguments {
   @Flag(
     name: .customLong("accept-discovered"),
     help:
-      "Treat the discovered candidates shaped like stamps (HIGH and acc in the report) as rules: scan counts the rows they match (a second pass), clean applies them. Repeated prose is never accepted so: write it to a ruleset with --write-rules and accept it there."
+      "Treat the discovered candidates shaped like stamps (HIGH and acc in the report) as rules: scan counts the rows they match (a second pass), clean applies them. Other repeated lines (the domain's sentences) are never accepted so: write them to a ruleset with --write-rules and accept them there."
   )
   var acceptDiscovered = false
 
@@ -190,7 +190,9 @@ struct CleanCommand: AsyncParsableCommand {
     discussion: """
       Clean lines are byte-identical to the input. Quarantine lines hold the line number, row id, \
       reasons (detector ids and evidence) and the original row (`row`, or `raw_base64` for lines \
-      that are not valid JSON/UTF-8). Of duplicates, the first copy that no other detector flags stays clean. --repair \
+      that are not valid JSON/UTF-8). Of duplicates, the first copy that no other detector flags stays clean. \
+      The discovered candidates `scan` marks HIGH take part as the `discovered` detector; \
+      --accept-discovered adds those marked acc. --repair \
       strips scaffolding prefixes instead of quarantining, recording each change in --audit-out; \
       only prefixes whose shape recurs (3 rows and 1% of the corpus) are cut, and a repaired row \
       must pass every detector. \

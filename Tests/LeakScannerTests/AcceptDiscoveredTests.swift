@@ -185,6 +185,38 @@ import Testing
     #expect(try await defaultCleanCounts(cited).quarantined == 0)
   }
 
+  /// A line that a bare numeric setting stamps (`Config: seed=42, batch size 64.`, `seed=42
+  /// alone does not make runs deterministic.`) is judged by its numbers: an experiment's few
+  /// seeds are listed to accept, a pipeline's seed new on nearly every row is confident.
+  @Test func aLineStampedByASettingIsJudgedByItsNumbers() async throws {
+    #expect(Discovery.isStampedByNumericSettingsOnly("config: seed=#, batch size #, lr=#e-#."))
+    #expect(Discovery.isStampedByNumericSettingsOnly("seed=# alone does not make runs deterministic."))
+    #expect(!Discovery.isStampedByNumericSettingsOnly("persona=lawyer the claim is read."))
+    #expect(!Discovery.isStampedByNumericSettingsOnly("seed=# [variant #] the claim is read."))
+    #expect(!Discovery.isStampedByNumericSettingsOnly("the claim is read first."))
+    let dir = TempDir()
+    let seeds = [0, 1, 7, 42, 42, 123]
+    var rng = SystemRandomNumberGenerator()
+    for pipeline in [false, true] {
+      let path = dir.file(
+        "c\(pipeline).jsonl",
+        QuotedTextTests.corpus(1200) { i in
+          guard i % 4 == 0 else { return [] }
+          let seed = pipeline ? Int.random(in: 1...999_999, using: &rng) : seeds[(i / 4) % seeds.count]
+          return i % 8 == 0
+            ? ["Config: seed=\(seed), batch size 64."]
+            : ["seed=\(seed) alone does not make runs deterministic."]
+        })
+      let reports = try await scanBothWays(path)
+      #expect(reports[0].discovered == reports[1].discovered)
+      for shape in ["config: seed=#, batch size #.", "seed=# alone does not make runs deterministic."] {
+        let c = try #require(reports[0].discovered.first { $0.shape == shape }, "\(reports[0].discovered)")
+        #expect(c.count == 150 && c.acceptable && c.highConfidence == pipeline, "\(c)")
+      }
+      #expect(try await defaultCleanCounts(path).quarantined == (pipeline ? 300 : 0))
+    }
+  }
+
   /// Planted within reasoning lines, such a bracket is found as a fragment, listed `acc`, and
   /// `--accept-discovered` takes exactly its rows.
   @Test(arguments: ["(sample # of #)", "(batch #, temp #.#)"])
