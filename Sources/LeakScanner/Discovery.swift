@@ -1106,7 +1106,7 @@ public struct DiscoveryStats: Sendable, Hashable, Codable {
       Discovery.sketchesNumbers(shape),
       lineExamples[shape] != nil
     {
-      NumberSketch.add(digits: bytes.lazy.filter(NoteMatcher.isDigit), to: &lineExamples[shape]!.numbers)
+      NumberSketch.add(digits: Discovery.settingDigits(of: bytes), to: &lineExamples[shape]!.numbers)
     }
   }
 
@@ -2580,7 +2580,7 @@ public enum Discovery {
         instructionFirstWords.contains(words[0])
           || (words.count == 2 && instructionFirstPairs.contains(words[0] + " " + words[1]))
       {
-        return 0.6
+        return DiscoveryCandidate.acceptUnnaturalness
       }
       return 0.3
     }
@@ -2903,7 +2903,9 @@ public enum Discovery {
   }
 
   /// Whether discovery sketches the numbers of a repeated line's shape: a row index's
-  /// (``isNumberedBracket(_:)``) or a row key's (``isKeyedNumberTag(_:)``).
+  /// (``isNumberedBracket(_:)``), a row key's (``isKeyedNumberTag(_:)``), a bracketed seed's
+  /// (``isNumberedSetting(_:)``) or a line's that a bare seed stamps
+  /// (``isStampedByNumericSettingsOnly(_:)``).
   static func sketchesNumbers(_ shape: String) -> Bool {
     isNumberedBracket(shape) || isKeyedNumberTag(shape) || isNumberedSetting(shape)
       || isStampedByNumericSettingsOnly(shape)
@@ -2919,11 +2921,27 @@ public enum Discovery {
     return false
   }
 
-  /// Whether a numeric setting of the generator's (`seed=#`, `temperature=#.#`; not one of its
-  /// labels, `persona=lawyer`) written bare is the only thing that stamps a repeated line's
-  /// shape (``stampsTheLine(_:at:)``): `config: seed=#, batch size #.`, `seed=# alone does not
-  /// make runs deterministic.`. Its numbers decide: a pipeline's seed is new on nearly every
-  /// row, an experiment's notes repeat the few seeds its runs used.
+  /// The keys of the generator's settings whose number is the row's own, new on nearly every
+  /// row a pipeline stamps (`seed`, `sample`): their numbers tell a pipeline's stamp from an
+  /// experiment's few seeds cited in its text. Other settings (`temperature`, `top_k`,
+  /// `batch`) repeat in a pipeline's stamps too, so their numbers decide nothing.
+  static let perRowSettingKeys: Set<String> = ["seed", "sample"]
+
+  /// Whether a token shape (its clause marks cut) is a numeric setting of the generator's
+  /// written bare, `key=#` or `key=#.#` (`seed=#`, `temperature=#.#`), not one of its labels
+  /// (`persona=lawyer`) nor a bracket.
+  static func isBareNumericSetting(_ bare: String) -> Bool {
+    guard let eq = bare.firstIndex(of: "="), bare.first.map({ $0.isLetter }) == true else { return false }
+    let key = settingKey(of: bare)
+    let value = bare[bare.index(after: eq)...]
+    return generatorSettings.contains(key) && !labelWords.contains(key) && (value == "#" || value == "#.#")
+  }
+
+  /// Whether a repeated line's shape is stamped only (``stampsTheLine(_:at:)``) by bare numeric
+  /// settings of a row's own number (``perRowSettingKeys``): `config: seed=#, batch size #.`,
+  /// `seed=# alone does not make runs deterministic.`, `generated with seed=# for this row.`.
+  /// The numbers after their `=` decide (``settingDigits(of:)``): a pipeline's seed is new on
+  /// nearly every row, an experiment's notes repeat the few seeds its runs used.
   static func isStampedByNumericSettingsOnly(_ shape: String) -> Bool {
     let tokens = shape.split(separator: " ").map(String.init)
     guard tokens.count >= 2 else { return false }
@@ -2933,45 +2951,51 @@ public enum Discovery {
     return !stamps.isEmpty
       && stamps.allSatisfy { k in
         let bare = String(withoutClauseMarks(read[k]))
-        guard let eq = bare.firstIndex(of: "="), !bare.hasPrefix("(") && !bare.hasPrefix("[") else {
-          return false
-        }
-        let key = settingKey(of: bare)
-        let value = bare[bare.index(after: eq)...]
-        return generatorSettings.contains(key) && !labelWords.contains(key)
-          && (value == "#" || value == "#.#")
+        return isBareNumericSetting(bare) && perRowSettingKeys.contains(settingKey(of: bare))
       }
+  }
+
+  /// The digits a line's numbers are sketched by (``DiscoveryStats/Example/numbers``): for a
+  /// line holding a setting (`=` and a digit), the digits of the numbers right after each `=`
+  /// (`seed=42, batch 64` → `42`), so the line's other numbers do not make an experiment's
+  /// repeated seed look new on every row; otherwise every digit of the line.
+  static func settingDigits(of bytes: some Collection<UInt8>) -> [UInt8] {
+    var out: [UInt8] = []
+    var afterEquals = false
+    var sawSetting = false
+    for b in bytes {
+      if NoteMatcher.isDigit(b) {
+        if afterEquals { out.append(b) }
+      } else {
+        afterEquals = b == UInt8(ascii: "=") || (afterEquals && b == UInt8(ascii: "."))
+        if b == UInt8(ascii: "=") { sawSetting = true }
+      }
+    }
+    return sawSetting && !out.isEmpty ? out : bytes.filter(NoteMatcher.isDigit)
   }
 
   /// Whether the stamping token `k` of a repeated line's token shapes (``stampsTheLine(_:at:)``)
   /// cites a number in the flow of the line's sentence: a bracketed setting or row key and its
   /// number (`(seed=#)`, `[id:#]`, `[sample #]`, each a fragment discovery judges on its own),
-  /// or a numeric setting of the generator's after a word and before more of the sentence
-  /// (`using seed=#, the run`, `at temperature=#.# the outputs`). A setting that opens the
-  /// line, follows its sentence or ends it (`the claim is read. seed=#`), and one of the
-  /// generator's labels (`persona=lawyer`), stay stamps.
+  /// or a numeric setting of the generator's written bare after a word and before more of the
+  /// sentence (`using seed=#, the run`, `at temperature=#.# the outputs`). A bare setting that
+  /// opens the line, follows its sentence or ends it (`the claim is read. seed=#`), and one of
+  /// the generator's labels (`persona=lawyer`), stay stamps; a bracket is a fragment wherever
+  /// it stands. A seed in the flow is confident again when its numbers are new on nearly every
+  /// row (``isStampedByNumericSettingsOnly(_:)``).
   static func citesInTheFlow(_ tokens: [String], at k: Int) -> Bool {
     let bare = String(withoutClauseMarks(tokens[k]))
     if isNumberedSetting(bare) || isKeyedNumberTag(bare) { return true }
     if k + 1 < tokens.count, isNumberedBracket(String(withoutClauseMarks(tokens[k] + " " + tokens[k + 1]))) {
       return true
     }
-    // `#]` of a bracket read with the token before it.
-    if k > 0, isNumberedBracket(String(withoutClauseMarks(tokens[k - 1] + " " + tokens[k]))) { return true }
-    guard isKeyValue(bare), k > 0, k + 1 < tokens.count, let eq = bare.firstIndex(of: "=") else {
-      return false
-    }
-    let key = settingKey(of: bare)
-    let value = bare[bare.index(after: eq)...]
-    guard generatorSettings.contains(key), !labelWords.contains(key), value == "#" || value == "#.#" else {
-      return false
-    }
-    let before = tokens[k - 1]
-    return before.last.map { $0.isLetter } == true
+    guard isBareNumericSetting(bare), k > 0, k + 1 < tokens.count else { return false }
+    return tokens[k - 1].last.map { $0.isLetter } == true
   }
 
-  /// Whether a shape is one of the generator's settings (``generatorSettings``) and a number,
-  /// `key=#`, alone in brackets (`(seed=#)`, `[seed=#]`): a pipeline's stamp when the number is
+  /// Whether a shape is one of the generator's settings of a row's own number
+  /// (``perRowSettingKeys``) and the number, `key=#`, alone in brackets (`(seed=#)`,
+  /// `[seed=#]`): a pipeline's stamp when the number is
   /// new on nearly every row, an experiment cited in its text when a few numbers repeat (`the
   /// baseline (seed=42)`).
   static func isNumberedSetting(_ shape: String) -> Bool {
@@ -2982,7 +3006,7 @@ public enum Discovery {
     guard inner.hasSuffix("=#") else { return false }
     let key = inner.dropLast(2)
     return !key.isEmpty && key.allSatisfy { $0.isLetter || $0 == "_" }
-      && generatorSettings.contains(settingKey(of: String(key)))
+      && perRowSettingKeys.contains(settingKey(of: String(key)))
   }
 
   /// The words a generator numbers its rows with in brackets (``isNumberedBracket(_:)``):
@@ -3551,7 +3575,7 @@ public enum Discovery {
       tokens[tokens.count - 2].hasSuffix(":"), let value = tokens.last
     else { return false }
     if tokens.count == 3, !["score:", "rating:", "grade:"].contains(tokens[1]) { return false }
-    return ["#/#", "#", "#.#", "#/#.", "#.", "#.#."].contains(value)
+    return ["#/#", "#", "#.#", "#/#.", "#.", "#.#.", "#.#/#", "#.#/#."].contains(value)
   }
 
   /// `candidates` without those a configured rule already is (``ScanConfiguration/ruledCandidateKeys``).
@@ -3616,27 +3640,30 @@ public enum Discovery {
           u = 0.8
           rowIndex = true
         }
-        // A setting and its number in brackets (`(seed=#)`), or one of the generator's everyday
+        // A seed and its number in brackets (`(seed=#)`), or one of the generator's everyday
         // words and its number in square brackets (`[sample #]`), whose numbers repeat is an
         // experiment's, cited in its text: listed to accept, not confident. A template's
         // double brackets (`<<seed #>>`, `[[sample #]]`) stamp whatever their number
-        // (``isNumberedSetting(_:)``, ``isNumberedBracket(_:)``).
-        // (``isNumberedSetting(_:)``, ``isNumberedBracket(_:)``).
-        if kind == .repeatedLine, u >= 0.8,
+        // (``isNumberedSetting(_:)``, ``isNumberedBracket(_:)``). Under
+        // ``NumberSketch/rowNumberingRows`` rows the numbers decide nothing.
+        let sketched = example?.numbers != nil && count >= NumberSketch.rowNumberingRows
+        if kind == .repeatedLine, u >= 0.8, sketched,
           isNumberedSetting(shape)
             || (shape.hasPrefix("[") && !shape.hasPrefix("[[") && isNumberedBracket(shape)),
-          example?.numbers != nil,
           !NumberSketch.numbersTheRows(example?.numbers, rows: count)
         {
           u = DiscoveryCandidate.acceptUnnaturalness
         }
-        // A line stamped only by a numeric setting written bare (`config: seed=#, batch #.`)
-        // whose numbers repeat quotes an experiment's configuration: listed to accept
-        // (``isStampedByNumericSettingsOnly(_:)``).
-        if kind == .repeatedLine, u >= 0.8, example?.numbers != nil, isStampedByNumericSettingsOnly(shape),
-          !NumberSketch.numbersTheRows(example?.numbers, rows: count)
-        {
-          u = DiscoveryCandidate.acceptUnnaturalness
+        // A line that only a bare seed stamps (`config: seed=#, batch #.`, `generated with
+        // seed=# for this row.`) is a pipeline's when the seed is new on nearly every row,
+        // however it stands in the sentence; an experiment's configuration quoted when a few
+        // seeds repeat: listed to accept, or as prose in the flow of a sentence.
+        if kind == .repeatedLine, sketched, isStampedByNumericSettingsOnly(shape) {
+          if NumberSketch.numbersTheRows(example?.numbers, rows: count) {
+            u = 1
+          } else if u >= 0.8 {
+            u = DiscoveryCandidate.acceptUnnaturalness
+          }
         }
         // A row's key and its number (`[id:4821]`, `{"seed": 1234}`), the number new on nearly
         // every row: listed high, not confident (``isKeyedNumberTag(_:)``).
@@ -4139,8 +4166,8 @@ struct LineTally: Sendable {
     var count = 0
     var lines: [Int] = []
     var text: [UInt8] = []
-    /// Whether the shape is a row's word and its number in brackets or a row's key and its
-    /// number (``Discovery/sketchesNumbers(_:)``), whose numbers `numbers` sketches.
+    /// Whether the shape's numbers are sketched (``Discovery/sketchesNumbers(_:)``: a row's word
+    /// or key and its number, a bracketed seed, a line a bare seed stamps) into `numbers`.
     var numbered = false
     /// ``DiscoveryStats/Example/numbers``.
     var numbers: [UInt8]? = nil
@@ -4186,7 +4213,7 @@ struct LineTally: Sendable {
     shapes[index].count += 1
     if shapes[index].lines.count < 5 { shapes[index].lines.append(line) }
     if shapes[index].numbered {
-      NumberSketch.add(digits: bytes.lazy.filter(NoteMatcher.isDigit), to: &shapes[index].numbers)
+      NumberSketch.add(digits: Discovery.settingDigits(of: bytes), to: &shapes[index].numbers)
     }
   }
 

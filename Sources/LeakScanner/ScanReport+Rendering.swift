@@ -12,8 +12,9 @@ extension ScanReport {
 
   /// A candidate's mark in the table: `HIGH` (applied by `clean`), `acc` (applied with
   /// `--accept-discovered`) or blanks (applied only when accepted in a ruleset).
-  static func mark(_ c: DiscoveryCandidate) -> String {
-    c.highConfidence ? "HIGH" : c.acceptable ? "acc " : "    "
+  static func mark(_ c: DiscoveryCandidate, markdown: Bool = false) -> String {
+    if markdown { return c.highConfidence ? "high" : c.acceptable ? "accept" : "low" }
+    return c.highConfidence ? "HIGH" : c.acceptable ? "acc " : "    "
   }
 
   static func grouped(_ n: Int) -> String {
@@ -144,7 +145,7 @@ extension ScanReport {
     let listed = Self.listedCandidates(discovered, top: 20)
     for c in listed {
       out +=
-        "| \(c.highConfidence ? "high" : c.acceptable ? "accept" : "low") | \(c.kind.rawValue) | \(Self.mdCode(c.shape)) | \(Self.grouped(c.count)) | \(Self.percent(c.share)) | \(Self.md(c.example.prefix(50)))\(Self.md(Self.codesNote(c)[...])) |\n"
+        "| \(Self.mark(c, markdown: true)) | \(c.kind.rawValue) | \(Self.mdCode(c.shape)) | \(Self.grouped(c.count)) | \(Self.percent(c.share)) | \(Self.md(c.example.prefix(50)))\(Self.md(Self.codesNote(c)[...])) |\n"
     }
     if discovered.count > listed.count {
       out +=

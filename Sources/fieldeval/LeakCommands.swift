@@ -152,7 +152,7 @@ struct ScanCommand: AsyncParsableCommand {
       var said = "wrote \(accepted.count) rule\(accepted.count == 1 ? "" : "s") to \(writeRules)"
       if !listed.isEmpty {
         said +=
-          " and \(listed.count) listed candidate\(listed.count == 1 ? "" : "s") commented out (review them; remove the `# ` marks to accept one\(options.acceptDiscovered ? "" : ", or pass --accept-discovered for the stamp-shaped ones")))"
+          " and \(listed.count) listed candidate\(listed.count == 1 ? "" : "s") commented out (review them; remove the `# ` marks to accept one\(options.acceptDiscovered ? "" : ", or pass --accept-discovered for the stamp-shaped ones"))"
       }
       FileHandle.standardError.write(Data((said + "\n").utf8))
     }

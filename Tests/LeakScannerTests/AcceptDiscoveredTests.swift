@@ -217,6 +217,44 @@ import Testing
     }
   }
 
+  /// The numbers decide only for a seed's own number: a pipeline's seed in the flow of a
+  /// sentence is confident when new on every row, a constant setting of another key
+  /// (`temperature=0.7, top_k=40`) stays a confident stamp, a seed that repeats beside a
+  /// number new on every line is not taken for a new seed, and under 20 rows a bracketed seed
+  /// stays confident.
+  @Test func onlyASeedsOwnNumbersDecide() async throws {
+    let dir = TempDir()
+    var rng = SystemRandomNumberGenerator()
+    let cases: [(String, (Int) -> String, Int, Bool)] = [
+      (
+        "generated with seed=# for this row.",
+        { _ in "Generated with seed=\(Int.random(in: 1...999_999, using: &rng)) for this row." }, 1200, true
+      ),
+      (
+        "gen config: temperature=#.#, top_k=#.", { _ in "Gen config: temperature=0.7, top_k=40." }, 1200, true
+      ),
+      (
+        "config: seed=#, step #.",
+        { _ in "Config: seed=42, step \(Int.random(in: 1...999_999, using: &rng))." }, 1200, false
+      ),
+      (
+        "(seed=#)", { _ in "The claim is read. (seed=\(Int.random(in: 1...999_999, using: &rng)))" }, 64, true
+      ),
+    ]
+    for (shape, line, rows, confident) in cases {
+      let path = dir.file(
+        "c\(shape.count).jsonl", QuotedTextTests.corpus(rows) { i in i % 4 == 0 ? [line(i)] : [] })
+      let reports = try await scanBothWays(path)
+      #expect(reports[0].discovered == reports[1].discovered)
+      let c = try #require(
+        reports[0].discovered.first { $0.shape == shape }, "\(reports[0].discovered.map(\.shape))")
+      #expect(c.highConfidence == confident && c.acceptable, "\(c)")
+    }
+    #expect(
+      Discovery.unnaturalness("quality score: #.#/#", kind: .repeatedLine)
+        == DiscoveryCandidate.acceptUnnaturalness)
+  }
+
   /// Planted within reasoning lines, such a bracket is found as a fragment, listed `acc`, and
   /// `--accept-discovered` takes exactly its rows.
   @Test(arguments: ["(sample # of #)", "(batch #, temp #.#)"])
