@@ -59,8 +59,10 @@ public struct DiscoveryCandidate: Sendable, Hashable, Codable {
   /// distinct numbers its rows carry (``DiscoveryStats/Example/numbers``): near ``count`` for a
   /// row index, a few for the reasoning's own steps; at most ``count``. For a repeated line, a
   /// row's word and its number in brackets (`<!-- row # -->`) or a row's key and its number
-  /// (`[id:#]`, `{"seed": #}`), only when the numbers are new on nearly every row. `nil` for
-  /// other shapes.
+  /// (`[id:#]`, `{"seed": #}`), only when the numbers are new on nearly every row; for a
+  /// bracketed seed (`(seed=#)`), a square-bracketed row's word (`[sample #]`) or a line that a
+  /// bare seed stamps (`config: seed=#, batch #.`), whose numbers decide whether it is
+  /// confident. `nil` for other shapes.
   public var distinctNumbers: Int? = nil
   /// For a family of repeated lines that are one of the generator's labels and a one-word
   /// value (`persona: *.` from `Persona: nurse.`, `Persona: chef.`, …), or of openings that are
@@ -3647,18 +3649,23 @@ public enum Discovery {
         // (``isNumberedSetting(_:)``, ``isNumberedBracket(_:)``). Under
         // ``NumberSketch/rowNumberingRows`` rows the numbers decide nothing.
         let sketched = example?.numbers != nil && count >= NumberSketch.rowNumberingRows
+        // Whether the numbers decided, so the report shows how many there were.
+        var numbersDecided = false
         if kind == .repeatedLine, u >= 0.8, sketched,
           isNumberedSetting(shape)
-            || (shape.hasPrefix("[") && !shape.hasPrefix("[[") && isNumberedBracket(shape)),
-          !NumberSketch.numbersTheRows(example?.numbers, rows: count)
+            || (shape.hasPrefix("[") && !shape.hasPrefix("[[") && isNumberedBracket(shape))
         {
-          u = DiscoveryCandidate.acceptUnnaturalness
+          numbersDecided = true
+          if !NumberSketch.numbersTheRows(example?.numbers, rows: count) {
+            u = DiscoveryCandidate.acceptUnnaturalness
+          }
         }
         // A line that only a bare seed stamps (`config: seed=#, batch #.`, `generated with
         // seed=# for this row.`) is a pipeline's when the seed is new on nearly every row,
         // however it stands in the sentence; an experiment's configuration quoted when a few
         // seeds repeat: listed to accept, or as prose in the flow of a sentence.
         if kind == .repeatedLine, sketched, isStampedByNumericSettingsOnly(shape) {
+          numbersDecided = true
           if NumberSketch.numbersTheRows(example?.numbers, rows: count) {
             u = 1
           } else if u >= 0.8 {
@@ -3719,7 +3726,7 @@ public enum Discovery {
             exampleLines: example?.lines ?? [],
             example: example?.text ?? "",
             codes: kind == .opening && isCodeFamily(shape) ? familyCodes(example?.codes, rows: count) : nil,
-            distinctNumbers: kind == .opening || rowIndex || keyed
+            distinctNumbers: kind == .opening || rowIndex || keyed || numbersDecided
               ? example?.numbers.map { min(count, Int(NumberSketch.estimate($0).rounded())) } : nil,
             values: values))
       }

@@ -132,6 +132,8 @@ import Testing
     let report = try await CorpusScanner().scan(path: cited, parallelism: 2)
     let setting = try #require(report.discovered.first { $0.shape == "(seed=#)" }, "\(report.discovered)")
     #expect(setting.count == 300 && setting.acceptable && !setting.highConfidence, "\(setting)")
+    // The report shows the few numbers that decided (six seeds, one of them three times).
+    #expect((1...8).contains(setting.distinctNumbers ?? 0), "\(setting)")
     #expect(
       report.discovered.allSatisfy { !$0.highConfidence }, "\(report.discovered.filter(\.highConfidence))")
     #expect(try await defaultCleanCounts(cited).quarantined == 0)
