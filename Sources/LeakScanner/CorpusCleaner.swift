@@ -82,7 +82,7 @@ public struct CorpusCleaner: Sendable {
     let parallelism = ProcessInfo.processInfo.activeProcessorCount
     let (report, scanDuplicates) = try await scanner.scanWithDuplicates(
       path: path, shard: nil, parallelism: parallelism)
-    let discoveredRules = report.discovered.filter { acceptDiscovered ? $0.acceptable : $0.highConfidence }
+    let discoveredRules = report.discovered.filter { $0.isApplied(acceptingDiscovered: acceptDiscovered) }
       .map {
         $0.rule()
       }

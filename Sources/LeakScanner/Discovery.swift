@@ -42,6 +42,12 @@ public struct DiscoveryCandidate: Sendable, Hashable, Codable {
   public var acceptable: Bool { highConfidence || unnaturalness >= Self.acceptUnnaturalness }
   /// The least ``unnaturalness`` of a candidate that ``acceptable`` takes: 0.6.
   public static let acceptUnnaturalness = 0.6
+
+  /// Whether `clean` applies it: ``acceptable`` when discovered candidates are accepted
+  /// (`--accept-discovered`), ``highConfidence`` otherwise.
+  package func isApplied(acceptingDiscovered: Bool) -> Bool {
+    acceptingDiscovered ? acceptable : highConfidence
+  }
   /// Example rows (line numbers).
   public var exampleLines: [Int]
   /// An example of the real text.

@@ -132,11 +132,11 @@ struct ScanCommand: AsyncParsableCommand {
       report = try await CorpusScanner(configuration: withRules).scan(path: corpus)
     }
     try printReport(report, format: format)
-    let accepted = report.discovered.filter { options.acceptDiscovered ? $0.acceptable : $0.highConfidence }
+    let accepted = report.discovered.filter { $0.isApplied(acceptingDiscovered: options.acceptDiscovered) }
     if let writeRules {
       // The candidates not applied are written too, commented out, for the user to review: the
       // file is the discovery table to act on.
-      let listed = report.discovered.filter { options.acceptDiscovered ? !$0.acceptable : !$0.highConfidence }
+      let listed = report.discovered.filter { !$0.isApplied(acceptingDiscovered: options.acceptDiscovered) }
       let yaml = Ruleset.yaml(for: accepted, listed: listed)
       // Atomically: an interrupted write leaves the old file.
       let file = try AtomicLineFile(path: writeRules)
